@@ -1,0 +1,27 @@
+import type { Config } from '../config/schema.ts';
+import type { BlobStore, Clock, Logger, MetricsSink, ObservationSource } from '../ports.ts';
+
+/** Everything a use case needs, wired by the CLI, a Lambda handler or a test. */
+export interface AppContext {
+  config: Config;
+  source: ObservationSource;
+  store: BlobStore;
+  metrics: MetricsSink;
+  logger: Logger;
+  clock: Clock;
+}
+
+/** Output key layout shared by local directories and S3 (relative to the store's prefix). */
+export const keys = {
+  monthDir: (month: string) => `${month}/`,
+  chargebackCsv: (month: string) => `${month}/chargeback.csv`,
+  teamCsv: (month: string, teamFile: string) => `${month}/teams/${teamFile}.csv`,
+  usageCsv: (month: string) => `${month}/usage.csv`,
+  nodesCsv: (month: string) => `${month}/nodes.csv`,
+  summaryJson: (month: string) => `${month}/summary.json`,
+  pdf: (month: string) => `${month}/executive-report.pdf`,
+  manifest: (month: string) => `${month}/manifest.json`,
+  lock: (month: string) => `${month}/.lock`,
+  /** Daily metering partial (a MeteredDay as JSON). */
+  dayPartial: (date: string) => `usage/${date}.json`,
+} as const;

@@ -1,0 +1,237 @@
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+
+/**
+ * The one configuration schema. Every field has a default that is safe for billing, so a config file
+ * only states what differs. Validation errors are reported all at once, each with its path
+ * (see loadConfig / formatConfigIssues).
+ */
+
+const timeZone = z
+  .string()
+  .refine((zone) => IANAZone.isValidZone(zone), { message: 'must be an IANA time zone such as Asia/Seoul' });
+
+const positiveMoney = z.number().nonnegative().finite();
+
+const labelList = z.array(z.string().min(1)).min(1);
+
+/** An hourly instance price catalog entry. */
+const instanceTypeSchema = z.object({
+  gpus: z.number().int().positive(),
+  gpuModel: z.string().min(1),
+  /** On-Demand price per instance-hour, in pricing.priceCurrency. */
+  onDemand: positiveMoney,
+  /** Spot price per instance-hour; defaults to On-Demand when absent (flagged in warnings). */
+  spot: positiveMoney.optional(),
+  /** Committed (RI / Savings Plan) effective price per instance-hour, used for capacity type "reserved". */
+  committed: positiveMoney.optional(),
+});
+
+const isoInstant = z.string().refine((s) => !Number.isNaN(Date.parse(s)) && /T.*(Z|[+-]\d\d:?\d\d)$/.test(s), {
+  message: 'must be an ISO 8601 instant with an offset, e.g. 2026-03-14T12:00:00Z',
+});
+
+const priceOverrideSchema = z.object({
+  instanceType: z.string().min(1),
+  capacityType: z.enum(['on-demand', 'spot', 'committed']),
+  /** The price applies from this instant (inclusive) until the next override of the same key. */
+  from: isoInstant,
+  price: positiveMoney,
+  cluster: z.string().optional(),
+});
+
+export const configSchema = z
+  .object({
+    /** IANA time zone of billing months and days. */
+    timezone: timeZone.default('UTC'),
+    source: z
+      .object({
+        kind: z.enum(['prometheus', 'demo']).default('prometheus'),
+        url: z.url().optional(),
+        auth: z
+          .discriminatedUnion('kind', [
+            z.object({ kind: z.literal('none') }),
+            z.object({
+              kind: z.literal('bearer'),
+              /** Name of the environment variable holding the token (never put the token in the file). */
+              tokenEnv: z.string().min(1).optional(),
+              tokenFile: z.string().min(1).optional(),
+            }),
+            z.object({ kind: z.literal('sigv4'), region: z.string().min(1), service: z.string().default('aps') }),
+          ])
+          .default({ kind: 'none' }),
+        /** Tenant header for Mimir (X-Scope-OrgID) or Thanos (THANOS-TENANT). */
+        tenant: z.object({ header: z.string().min(1), value: z.string().min(1) }).optional(),
+        headers: z.record(z.string(), z.string()).default({}),
+        /** PEM file of an extra CA to trust for TLS to Prometheus. */
+        caFile: z.string().optional(),
+        timeoutSeconds: z.number().positive().default(120),
+        maxRetries: z.number().int().min(0).max(10).default(4),
+        /** External label that names the cluster of a series; absent = single cluster. */
+        clusterLabel: z.string().min(1).optional(),
+        /** Labels that only distinguish HA replicas; series differing only by them are counted once. */
+        dedupeLabels: z.array(z.string()).default(['replica', 'prometheus_replica']),
+        /** Extra label matchers added to every selector, e.g. 'cluster=~"prod-.*"'. */
+        selector: z.string().optional(),
+      })
+      .default({ kind: 'prometheus', auth: { kind: 'none' }, headers: {}, timeoutSeconds: 120, maxRetries: 4, dedupeLabels: ['replica', 'prometheus_replica'] }),
+    metering: z
+      .object({
+        /** Override the scrape intervals detected from the data. */
+        scrapeIntervalSeconds: z
+          .object({ kubeStateMetrics: z.number().positive().optional(), dcgm: z.number().positive().optional() })
+          .default({}),
+        /** Whether a pod Pending on a node (pulling images, holding its GPUs) is charged. */
+        pendingOnNode: z.enum(['not-charged', 'charged']).default('not-charged'),
+        /** A gap in a pod's Running samples up to this long, with Running on both sides, is bridged. */
+        maxBridgeSeconds: z.number().int().min(0).max(86_400).default(3600),
+        /** Compute slices of a whole GPU, per GPU model, for MIG weights (g / slices). */
+        migSlicesPerGpu: z.record(z.string(), z.number().int().positive()).default({
+          A100: 7,
+          H100: 7,
+          H200: 7,
+          H20: 7,
+          B200: 7,
+          A30: 4,
+        }),
+        nodeLabels: z
+          .object({
+            instanceType: labelList.default([
+              'label_node_kubernetes_io_instance_type',
+              'label_beta_kubernetes_io_instance_type',
+            ]),
+            capacityType: labelList.default(['label_karpenter_sh_capacity_type', 'label_eks_amazonaws_com_capacity_type']),
+          })
+          .default({
+            instanceType: ['label_node_kubernetes_io_instance_type', 'label_beta_kubernetes_io_instance_type'],
+            capacityType: ['label_karpenter_sh_capacity_type', 'label_eks_amazonaws_com_capacity_type'],
+          }),
+        team: z
+          .object({
+            podLabels: z.array(z.string()).default(['label_team']),
+            namespaceLabels: z.array(z.string()).default(['label_team']),
+            default: z.string().min(1).default('unallocated'),
+          })
+          .default({ podLabels: ['label_team'], namespaceLabels: ['label_team'], default: 'unallocated' }),
+        project: z
+          .object({
+            podLabels: z.array(z.string()).default(['label_project']),
+            namespaceLabels: z.array(z.string()).default(['label_project']),
+            default: z.string().min(1).default('unallocated'),
+          })
+          .default({ podLabels: ['label_project'], namespaceLabels: ['label_project'], default: 'unallocated' }),
+      })
+      .default({
+        scrapeIntervalSeconds: {},
+        pendingOnNode: 'not-charged',
+        maxBridgeSeconds: 3600,
+        migSlicesPerGpu: { A100: 7, H100: 7, H200: 7, H20: 7, B200: 7, A30: 4 },
+        nodeLabels: {
+          instanceType: ['label_node_kubernetes_io_instance_type', 'label_beta_kubernetes_io_instance_type'],
+          capacityType: ['label_karpenter_sh_capacity_type', 'label_eks_amazonaws_com_capacity_type'],
+        },
+        team: { podLabels: ['label_team'], namespaceLabels: ['label_team'], default: 'unallocated' },
+        project: { podLabels: ['label_project'], namespaceLabels: ['label_project'], default: 'unallocated' },
+      }),
+    pricing: z
+      .object({
+        /** Version label of the catalog, recorded on every output. */
+        catalogVersion: z.string().min(1).default('unversioned'),
+        /** Currency the catalog prices are in. */
+        priceCurrency: z.string().regex(/^[A-Z]{3}$/).default('USD'),
+        /** Currency of the bill; when it differs from priceCurrency, conversionRate is required. */
+        currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD or KRW').default('USD'),
+        /** Fixed rate: units of `currency` per one unit of `priceCurrency`, as a decimal string (e.g. "1385.20"). */
+        conversionRate: z
+          .string()
+          .regex(/^\d+(\.\d+)?$/, 'must be a positive decimal string such as "1385.20"')
+          .optional(),
+        instanceTypes: z.record(z.string(), instanceTypeSchema).default({}),
+        overrides: z.array(priceOverrideSchema).default([]),
+        /** Used for instance types missing from the catalog; every affected row is flagged. Absent = error. */
+        fallback: z.object({ onDemandPerGpuHour: positiveMoney, spotPerGpuHour: positiveMoney.optional(), gpuModel: z.string().default('unknown') }).optional(),
+        /** Per-cluster catalog overrides (e.g. a region with other prices). */
+        byCluster: z.record(z.string(), z.object({ instanceTypes: z.record(z.string(), instanceTypeSchema) })).default({}),
+      })
+      .default({
+        catalogVersion: 'unversioned',
+        priceCurrency: 'USD',
+        currency: 'USD',
+        instanceTypes: {},
+        overrides: [],
+        byCluster: {},
+      }),
+    allocation: z
+      .object({
+        utilization: z
+          .object({
+            mode: z.enum(['allocation', 'utilization', 'floor']).default('allocation'),
+            /** For mode "floor": the minimum utilization paid, 0..1. */
+            floor: z.number().min(0).max(1).default(0.25),
+          })
+          .default({ mode: 'allocation', floor: 0.25 }),
+        idle: z
+          .object({
+            mode: z.enum(['separate', 'share-by-node', 'share-by-cluster']).default('separate'),
+            /** Team charged for idle capacity (and unused allocation) under mode "separate". */
+            platformTeam: z.string().min(1).default('platform'),
+          })
+          .default({ mode: 'separate', platformTeam: 'platform' }),
+      })
+      .default({ utilization: { mode: 'allocation', floor: 0.25 }, idle: { mode: 'separate', platformTeam: 'platform' } }),
+    report: z
+      .object({
+        language: z.enum(['en', 'ko']).default('en'),
+        title: z.string().optional(),
+        /** Monthly budgets per team, in the billing currency. */
+        budgets: z.record(z.string(), positiveMoney).default({}),
+        /** Percentile of hourly demand covered by an On-Demand baseline in the capacity advice. */
+        baselinePercentile: z.number().min(0).max(100).default(50),
+      })
+      .default({ language: 'en', budgets: {}, baselinePercentile: 50 }),
+    output: z
+      .object({
+        /** Directory or s3://bucket/prefix. */
+        location: z.string().min(1).default('./reports'),
+        kmsKeyId: z.string().optional(),
+        /** A lock older than this is considered abandoned. */
+        lockStaleSeconds: z.number().int().positive().default(1800),
+      })
+      .default({ location: './reports', lockStaleSeconds: 1800 }),
+    cloudwatch: z
+      .object({
+        enabled: z.boolean().default(false),
+        namespace: z.string().min(1).default('GpuChargeback'),
+        coverageAlarmThreshold: z.number().min(0).max(1).default(0.95),
+      })
+      .default({ enabled: false, namespace: 'GpuChargeback', coverageAlarmThreshold: 0.95 }),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    if (cfg.pricing.currency !== cfg.pricing.priceCurrency && !cfg.pricing.conversionRate) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pricing', 'conversionRate'],
+        message: `required when pricing.currency (${cfg.pricing.currency}) differs from pricing.priceCurrency (${cfg.pricing.priceCurrency})`,
+      });
+    }
+    cfg.pricing.overrides.forEach((o, i) => {
+      if (!cfg.pricing.instanceTypes[o.instanceType]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pricing', 'overrides', i, 'instanceType'],
+          message: `"${o.instanceType}" is not in pricing.instanceTypes`,
+        });
+      }
+    });
+    if (cfg.source.kind === 'prometheus' && cfg.source.auth.kind === 'bearer') {
+      if (!cfg.source.auth.tokenEnv && !cfg.source.auth.tokenFile) {
+        ctx.addIssue({ code: 'custom', path: ['source', 'auth'], message: 'bearer auth needs tokenEnv or tokenFile' });
+      }
+    }
+  });
+
+/** Validated configuration with all defaults applied. */
+export type Config = z.infer<typeof configSchema>;
+/** Configuration as written in a file (defaults optional). */
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,362 @@
+/**
+ * The plain data that flows through the pipeline:
+ * period -> collect (WindowObservations) -> meter (MeteredDay) -> price (PricedRow) -> aggregate (Summary) -> render.
+ * Every timestamp is epoch milliseconds; every range is half-open [startMs, endMs).
+ */
+
+/** A half-open time range [startMs, endMs) in epoch milliseconds. */
+export interface TimeRange {
+  startMs: number;
+  endMs: number;
+}
+
+/** One calendar day of the billing time zone. `date` is the local date, YYYY-MM-DD. */
+export interface Day extends TimeRange {
+  date: string;
+}
+
+/** A calendar month in an IANA time zone; `hours` is 743 or 745 in DST-change months. */
+export interface BillingPeriod extends TimeRange {
+  /** YYYY-MM */
+  month: string;
+  zone: string;
+  hours: number;
+  days: Day[];
+}
+
+/**
+ * A slice of a day in which every price is constant: a whole day, or part of one when a price
+ * changes at an instant inside it. `date` is the local day that contains it.
+ */
+export interface ChargePeriod extends TimeRange {
+  date: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collect: what an adapter (Prometheus, demo) hands to metering for one window.
+// ---------------------------------------------------------------------------------------------
+
+/** Identity of a pod: uid within its cluster. Names are kept for display. Single-cluster setups use cluster "". */
+export interface PodRef {
+  cluster: string;
+  namespace: string;
+  pod: string;
+  uid: string;
+}
+
+/**
+ * The step grid of a window. A point at time t (t = startMs + k*stepMs, k = 1..n) means
+ * "a raw sample exists in (t - stepMs, t]" and is credited to the interval [t - stepMs, t).
+ * Windows of consecutive days therefore partition time exactly.
+ */
+export interface StepGrid extends TimeRange {
+  stepMs: number;
+}
+
+/** Grid points (ms) at which a pod was observed in a phase. */
+export interface PodPhasePoints {
+  pod: PodRef;
+  tsMs: number[];
+}
+
+/** A container's request of one GPU resource (sanitized KSM name, e.g. nvidia_com_gpu, nvidia_com_mig_1g_5gb). */
+export interface PodRequest {
+  pod: PodRef;
+  container: string;
+  resource: string;
+  value: number;
+}
+
+/** Which node a pod is bound to (from kube_pod_info{node!=""}). */
+export interface PodNode {
+  pod: PodRef;
+  node: string;
+}
+
+/** Allowlisted labels (KSM spelling, e.g. label_team) of a pod. */
+export interface PodLabels {
+  pod: PodRef;
+  labels: Record<string, string>;
+}
+
+export interface NamespaceLabels {
+  cluster: string;
+  namespace: string;
+  labels: Record<string, string>;
+}
+
+/** kube_node_labels of a node (e.g. label_node_kubernetes_io_instance_type). */
+export interface NodeLabels {
+  cluster: string;
+  node: string;
+  labels: Record<string, string>;
+}
+
+/** GPU capacity of a node for one resource at grid points: [tMs, units]. */
+export interface NodeCapacityPoints {
+  cluster: string;
+  node: string;
+  resource: string;
+  points: [number, number][];
+}
+
+export type UtilizationSource = 'DCGM_FI_PROF_GR_ENGINE_ACTIVE' | 'DCGM_FI_DEV_GPU_UTIL' | 'none';
+
+/**
+ * Utilization samples matched to a pod by namespace/pod labels (or exported_* twins), as
+ * [tMs, sumOfSamples, countOfSamples] per grid point; values already scaled to 0..1.
+ */
+export interface PodUtilizationPoints {
+  cluster: string;
+  namespace: string;
+  pod: string;
+  source: Exclude<UtilizationSource, 'none'>;
+  points: [number, number, number][];
+}
+
+/** Scrape intervals used for the window, and where they came from. */
+export interface ScrapeIntervals {
+  kubeStateMetricsSeconds: number;
+  dcgmSeconds: number | null;
+  source: 'detected' | 'config';
+}
+
+/** Everything metering needs for one window (normally one day plus a bridging margin on both sides). */
+export interface WindowObservations {
+  grid: StepGrid;
+  running: PodPhasePoints[];
+  /** Pods in phase Pending while bound to a node (only used when metering.pendingOnNode = "charged"). */
+  pendingOnNode: PodPhasePoints[];
+  requests: PodRequest[];
+  podNodes: PodNode[];
+  podLabels: PodLabels[];
+  namespaceLabels: NamespaceLabels[];
+  nodeLabels: NodeLabels[];
+  nodeCapacity: NodeCapacityPoints[];
+  utilization: PodUtilizationPoints[];
+  /** Grid points at which kube-state-metrics was scraped at all (any GPU node capacity sample), for coverage. */
+  ksmPresentTsMs: number[];
+  /** Grid points at which dcgm-exporter was scraped at all, for coverage. */
+  dcgmPresentTsMs: number[];
+  scrape: ScrapeIntervals;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Meter: GPU-seconds per pod and per node, per charge period.
+// ---------------------------------------------------------------------------------------------
+
+/** An exact non-negative rational weight, e.g. 3/7 for a 3g MIG slice of an A100. */
+export interface Fraction {
+  numerator: number;
+  denominator: number;
+}
+
+export type CapacityType = 'spot' | 'on-demand' | 'reserved' | 'unknown';
+
+/** GPU time one pod held of one GPU resource on one node within one charge period. */
+export interface PodUsage {
+  pod: PodRef;
+  node: string;
+  chargePeriod: ChargePeriod;
+  /** Sanitized resource name (nvidia_com_gpu, nvidia_com_mig_2g_10gb, ...). */
+  gpuResource: string;
+  /** Units of gpuResource requested, summed over the pod's containers. */
+  requested: number;
+  /** GPU equivalents per requested unit (1 for a whole GPU, g/7 for MIG, 1/replicas under time-slicing). */
+  weight: Fraction;
+  /** requested x weight, as a float for display. */
+  gpuEquivalents: number;
+  /** Seconds the pod was charged (Running, or Pending on a node when that policy is on) in the charge period. */
+  heldSeconds: number;
+  /** Of heldSeconds, seconds filled in by bridging a data gap. */
+  bridgedSeconds: number;
+  /** heldSeconds x gpuEquivalents (float, display only; money is computed exactly from the parts). */
+  gpuSeconds: number;
+  /** Mean GPU utilization 0..1 over the held time, or null when no DCGM sample matched the pod. */
+  utilization: number | null;
+  utilizationSource: UtilizationSource;
+  team: string;
+  project: string;
+  teamSource: 'pod-label' | 'namespace-label' | 'default';
+  phase: 'Running' | 'PendingOnNode';
+}
+
+/** GPU capacity, allocation and idle time of one node within one charge period, in GPU-equivalent seconds. */
+export interface NodeUsage {
+  cluster: string;
+  node: string;
+  chargePeriod: ChargePeriod;
+  instanceType: string;
+  capacityType: CapacityType;
+  /** Seconds the node was present with GPU capacity in the charge period. */
+  presentSeconds: number;
+  /** Sum over grid points of GPU-equivalent capacity x step seconds. */
+  capacityGpuSeconds: number;
+  /** Sum of gpuSeconds of the pods on this node. */
+  allocatedGpuSeconds: number;
+  /** capacityGpuSeconds - allocatedGpuSeconds (may be negative only if over-allocated; flagged in warnings). */
+  idleGpuSeconds: number;
+  /** Physical GPUs of the node (capacity in GPU equivalents at its last observation). */
+  gpus: number;
+}
+
+/** Share of expected scrapes present for one day, and the gaps found. */
+export interface DayCoverage {
+  date: string;
+  /** 0..1 share of grid points with a kube-state-metrics sample. */
+  kubeStateMetrics: number;
+  /** 0..1 share of grid points with a dcgm-exporter sample, or null when no DCGM data exists at all. */
+  dcgm: number | null;
+  /** Runs of missing kube-state-metrics data, [startMs, endMs). */
+  gaps: TimeRange[];
+}
+
+/** Metering result for one day: what a daily partial stores. */
+export interface MeteredDay {
+  day: Day;
+  pods: PodUsage[];
+  nodes: NodeUsage[];
+  coverage: DayCoverage;
+  scrape: ScrapeIntervals;
+  /** Per instance type, mean allocated GPU equivalents for each local hour of the day (length 23, 24 or 25). */
+  hourlyAllocatedGpus: Record<string, number[]>;
+  warnings: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Price & allocate: one row per pod x charge period x cost component, plus idle rows.
+// ---------------------------------------------------------------------------------------------
+
+export type CostComponent = 'Direct' | 'UnusedAllocation' | 'Idle' | 'IdleShare';
+export type PricingCategory = 'Standard' | 'Dynamic' | 'Committed';
+
+/** A priced line item before rounding; money is an exact decimal string in the billing currency. */
+export interface PricedRow {
+  chargePeriod: ChargePeriod;
+  cluster: string;
+  team: string;
+  project: string;
+  namespace: string;
+  pod: string;
+  podUid: string;
+  node: string;
+  instanceType: string;
+  gpuModel: string;
+  gpuResource: string;
+  gpuEquivalents: number;
+  pricingCategory: PricingCategory;
+  component: CostComponent;
+  /** GPU-hours held (0 for Idle rows' consumers; the idle GPU-hours for Idle rows). */
+  consumedGpuHours: string;
+  /** GPU-hours billed after the utilization policy. */
+  billableGpuHours: string;
+  utilizationPct: number | null;
+  utilizationSource: UtilizationSource;
+  /** Price per GPU-hour applied (billing currency). */
+  unitPrice: string;
+  /** Exact cost, unrounded (billing currency). */
+  effectiveCostExact: string;
+  /** Exact On-Demand equivalent cost (billing currency). */
+  listCostExact: string;
+  coverage: number;
+  /** True when the price came from pricing.fallback. */
+  priceFallback: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summary: what the JSON holds and what the PDF and CloudWatch read. Money is decimal strings
+// rounded to the currency's minor unit; rows, teams and the total agree to the cent.
+// ---------------------------------------------------------------------------------------------
+
+export interface CostBreakdown {
+  key: string;
+  cost: string;
+  listCost: string;
+  gpuHours: number;
+  /** Mean utilization (GPU-hour weighted) 0..100, or null when unknown. */
+  utilizationPct: number | null;
+}
+
+export interface TeamSummary extends CostBreakdown {
+  directCost: string;
+  idleCost: string;
+  unusedAllocationCost: string;
+  /** Share of the team's cost that is idle or unused allocation, 0..100. */
+  idleSharePct: number;
+  budget: string | null;
+  /** cost - budget, or null when there is no budget. */
+  variance: string | null;
+}
+
+export interface InstanceTypeSummary {
+  instanceType: string;
+  gpuModel: string;
+  capacityType: CapacityType;
+  capacityGpuHours: number;
+  allocatedGpuHours: number;
+  idleGpuHours: number;
+  cost: string;
+  /** Catalog On-Demand and Spot prices per GPU-hour (billing currency) at the end of the period. */
+  onDemandPricePerGpuHour: string;
+  spotPricePerGpuHour: string | null;
+}
+
+export interface DaySummary {
+  date: string;
+  cost: string;
+  spotCost: string;
+  onDemandCost: string;
+  committedCost: string;
+  byTeam: Record<string, string>;
+  coveragePct: number;
+}
+
+export interface Summary {
+  schemaVersion: 1;
+  source: { kind: 'demo' | 'prometheus' | 'partials'; description: string };
+  period: { month: string; zone: string; start: string; end: string; hours: number; days: number };
+  currency: { code: string; minorDigits: number; conversion: { from: string; rate: string } | null };
+  policies: {
+    pendingOnNode: 'not-charged' | 'charged';
+    maxBridgeSeconds: number;
+    utilization: { mode: 'allocation' | 'utilization' | 'floor'; floorPct: number | null };
+    idle: { mode: 'separate' | 'share-by-node' | 'share-by-cluster'; platformTeam: string };
+    rounding: string;
+  };
+  priceCatalog: { version: string };
+  scrape: ScrapeIntervals;
+  totals: {
+    cost: string;
+    listCost: string;
+    directCost: string;
+    idleCost: string;
+    unusedAllocationCost: string;
+    spotSavings: string;
+    capacityCost: string;
+    capacityGpuHours: number;
+    allocatedGpuHours: number;
+    idleGpuHours: number;
+    allocationRatePct: number;
+    utilizationPct: number | null;
+    spotSharePct: number;
+    coveragePct: number;
+    blendedCostPerGpuHour: string;
+    onDemandCostPerGpuHour: string;
+    rowCount: number;
+  };
+  byTeam: TeamSummary[];
+  byProject: (CostBreakdown & { team: string })[];
+  byNamespace: (CostBreakdown & { cluster: string })[];
+  byCluster: CostBreakdown[];
+  byGpuModel: CostBreakdown[];
+  byPricingCategory: CostBreakdown[];
+  byInstanceType: InstanceTypeSummary[];
+  byDay: DaySummary[];
+  /** Per instance type, mean allocated GPUs for each hour of the month (length = period.hours). */
+  hourlyAllocatedGpus: Record<string, number[]>;
+  /** Workloads (namespace/project) with the lowest utilization, most expensive first among them. */
+  lowUtilization: { cluster: string; namespace: string; project: string; team: string; cost: string; utilizationPct: number }[];
+  coverage: { byDay: DayCoverage[]; gaps: TimeRange[] };
+  reconciliation: { capacityCost: string; sumOfRows: string; difference: string };
+  warnings: string[];
+}

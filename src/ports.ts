@@ -1,0 +1,56 @@
+/**
+ * The small interfaces behind which all I/O sits. Use cases in src/app receive these; the core never
+ * sees them. Adapters live in src/adapters/<kind>/.
+ */
+import type { ScrapeIntervals, StepGrid, TimeRange, WindowObservations } from './core/types.ts';
+
+/** Where metrics come from: a real Prometheus (or Thanos/Mimir/AMP), or the embedded demo cluster. */
+export interface ObservationSource {
+  readonly kind: 'prometheus' | 'demo';
+  /** Human-readable description recorded in outputs, e.g. "demo: seeded synthetic cluster (seed 42)". */
+  readonly description: string;
+  /** Scrape intervals of kube-state-metrics and dcgm-exporter around `range`, detected from raw samples. */
+  detectScrapeIntervals(range: TimeRange): Promise<ScrapeIntervals>;
+  /** All observations metering needs on `grid` (points at grid.startMs + k*stepMs, k >= 1, up to grid.endMs). */
+  observe(grid: StepGrid, scrape: ScrapeIntervals): Promise<WindowObservations>;
+}
+
+/** A flat key/value store for outputs and partials: a local directory or an S3 bucket/prefix. */
+export interface BlobStore {
+  /** Description for logs, e.g. "s3://bucket/prefix" or "/abs/path". */
+  readonly location: string;
+  put(key: string, body: Uint8Array | string, contentType: string): Promise<void>;
+  /** Returns undefined when the key does not exist. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  list(prefix: string): Promise<string[]>;
+  delete(key: string): Promise<void>;
+  /** Writes only if the key does not exist; returns false when it already exists (used for locks). */
+  putIfAbsent(key: string, body: Uint8Array | string, contentType: string): Promise<boolean>;
+}
+
+/** One metric datum for CloudWatch (or any metrics sink). */
+export interface MetricDatum {
+  name: string;
+  value: number;
+  unit: 'None' | 'Count' | 'Seconds' | 'Percent';
+  dimensions?: Record<string, string>;
+}
+
+/** Where run metrics go (CloudWatch in AWS; a no-op or a log locally). */
+export interface MetricsSink {
+  publish(data: MetricDatum[]): Promise<void>;
+}
+
+/** Progress and structured logs; always to stderr, never stdout. */
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  /** A progress step (e.g. a day metered); TTY loggers draw a progress line. */
+  progress(done: number, total: number, label: string): void;
+}
+
+/** The clock, injected so that use cases are testable. */
+export interface Clock {
+  nowMs(): number;
+}
