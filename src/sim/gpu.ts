@@ -1,0 +1,121 @@
+/**
+ * GPU resources of a simulated node: the advertised extended-resource units (whole GPUs, MIG slices or
+ * time-sliced replicas), their GPU-equivalent weights, and the DCGM entities behind them.
+ */
+import type { Fraction } from '../core/types.ts';
+import type { SimDevice, SimNode, SimNodeSpec, SimUnit } from './model.ts';
+import { hashString } from './prng.ts';
+
+/** Compute slices of a whole GPU per model, for MIG weights g/slices (matches the config default). */
+export const MIG_SLICES_PER_GPU: Readonly<Record<string, number>> = {
+  A100: 7,
+  H100: 7,
+  H200: 7,
+  H20: 7,
+  B200: 7,
+  A30: 4,
+};
+
+/** The KSM resource name of a MIG profile: "3g.20gb" → "nvidia_com_mig_3g_20gb". */
+export function migResourceName(profile: string): string {
+  return `nvidia_com_mig_${profile.replace(/[^A-Za-z0-9]/g, '_')}`;
+}
+
+/** Compute slices (g) of a MIG profile such as "3g.20gb". */
+export function migSlices(profile: string): number {
+  const m = /^(\d+)g\./.exec(profile);
+  if (!m) throw new RangeError(`invalid MIG profile "${profile}": expected e.g. 1g.5gb`);
+  return Number(m[1]);
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/** A reduced fraction. */
+export function fraction(numerator: number, denominator: number): Fraction {
+  const g = gcd(numerator, denominator) || 1;
+  return { numerator: numerator / g, denominator: denominator / g };
+}
+
+/** Least common multiple of the denominators of `fractions` (1 for none). */
+export function commonDenominator(fractions: readonly Fraction[]): number {
+  return fractions.reduce((acc, f) => (acc * f.denominator) / gcd(acc, f.denominator), 1);
+}
+
+function uuidFor(node: string, gpu: number): string {
+  const hex = (n: number) => (hashString(`${node}/${gpu}`, n) >>> 0).toString(16).padStart(8, '0');
+  const a = hex(1);
+  const b = hex(2);
+  const c = hex(3);
+  const d = hex(4);
+  return `GPU-${a}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${d}`;
+}
+
+/** Derives the units and DCGM entities of a node spec. Throws on an unknown MIG GPU model. */
+export function deriveNodeResources(spec: SimNodeSpec): { units: SimUnit[]; devices: SimDevice[] } {
+  const units: SimUnit[] = [];
+  const devices: SimDevice[] = [];
+  const physical = (gpu: number) => ({
+    gpu,
+    uuid: uuidFor(spec.name, gpu),
+    device: `nvidia${gpu}`,
+    pciBusId: `00000000:${(0x10 + gpu * 0x10).toString(16).toUpperCase().padStart(2, '0')}:1C.0`,
+  });
+  if (spec.migProfiles) {
+    const slices = MIG_SLICES_PER_GPU[spec.gpuModel];
+    if (!slices)
+      throw new RangeError(`MIG is not supported on GPU model ${spec.gpuModel} (node ${spec.name})`);
+    if (spec.migProfiles.length !== spec.gpus) {
+      throw new RangeError(
+        `node ${spec.name}: migProfiles must list the profiles of each of its ${spec.gpus} GPUs`,
+      );
+    }
+    spec.migProfiles.forEach((profiles, gpu) => {
+      let used = 0;
+      profiles.forEach((profile, i) => {
+        used += migSlices(profile);
+        devices.push({ ...physical(gpu), migProfile: profile, migInstanceId: i + 1 });
+        units.push({
+          resource: migResourceName(profile),
+          device: devices.length - 1,
+          weight: fraction(migSlices(profile), slices),
+        });
+      });
+      if (used > slices)
+        throw new RangeError(`node ${spec.name}: GPU ${gpu} has ${used} > ${slices} MIG slices`);
+    });
+    return { units, devices };
+  }
+  const replicas = spec.timeSlicingReplicas ?? 1;
+  for (let gpu = 0; gpu < spec.gpus; gpu++) {
+    devices.push(physical(gpu));
+    for (let r = 0; r < replicas; r++) {
+      units.push({ resource: 'nvidia_com_gpu', device: gpu, weight: fraction(1, replicas) });
+    }
+  }
+  return { units, devices };
+}
+
+/**
+ * Advertised capacity per resource, as kube_node_status_capacity exports it. Under the MIG mixed
+ * strategy the device plugin still registers nvidia.com/gpu, with 0 units.
+ */
+export function nodeCapacity(node: Pick<SimNode, 'units' | 'migProfiles'>): Map<string, number> {
+  const capacity = new Map<string, number>();
+  if (node.migProfiles) capacity.set('nvidia_com_gpu', 0);
+  for (const unit of node.units) capacity.set(unit.resource, (capacity.get(unit.resource) ?? 0) + 1);
+  return capacity;
+}
+
+/** GPU equivalents of a node's whole advertised capacity, as an exact fraction. */
+export function nodeCapacityGpuEquivalents(node: Pick<SimNode, 'units'>): Fraction {
+  const d = commonDenominator(node.units.map((u) => u.weight));
+  const numerator = node.units.reduce((acc, u) => acc + (u.weight.numerator * d) / u.weight.denominator, 0);
+  return fraction(numerator, d);
+}
+
+/** True when `resource` is a GPU extended resource (whole GPU or MIG slice). */
+export function isGpuResource(resource: string): boolean {
+  return resource === 'nvidia_com_gpu' || resource.startsWith('nvidia_com_mig_');
+}

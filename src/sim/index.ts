@@ -1,0 +1,40 @@
+/**
+ * The cluster simulator: a seeded, deterministic month of a Kubernetes GPU cluster, written as the
+ * kube-state-metrics and dcgm-exporter series Prometheus would hold, with the exact ground truth.
+ */
+export type { DeviceHolder, DevicePlan } from './dcgm.ts';
+export { MIG_SLICES_PER_GPU, migResourceName, nodeCapacity, nodeCapacityGpuEquivalents } from './gpu.ts';
+export type {
+  GroundTruth,
+  GroundTruthNode,
+  GroundTruthNodeDay,
+  GroundTruthOptions,
+  GroundTruthPod,
+  GroundTruthTotals,
+  SampleMean,
+} from './groundTruth.ts';
+export { groundTruth } from './groundTruth.ts';
+export type {
+  ExplicitSimulateOptions,
+  PresetOptions,
+  SimContainer,
+  SimDevice,
+  SimNamespace,
+  SimNode,
+  SimNodeSpec,
+  SimPod,
+  SimScrape,
+  SimUnit,
+  SimulateOptions,
+  Simulation,
+} from './model.ts';
+export { DEFAULT_SCRAPE } from './model.ts';
+export { escapeLabelValue, openMetricsFileRanges, writeOpenMetrics } from './openMetrics.ts';
+export { buildDemoScenario, buildEdgeCaseScenario, PRESET_INSTANCE_TYPES, presetRange } from './scenarios.ts';
+export { buildSeries, FAMILIES, type SeriesDef } from './series.ts';
+export { podByUid, simulate, validateSimulation } from './simulate.ts';
+export { dcgmSchedule, ksmSchedule, podSegments, sampleTimes } from './timeline.ts';
+
+/** Names of the scenario presets. */
+export const SIMULATION_PRESETS = ['demo', 'edge-cases'] as const;
+export type SimulationPreset = (typeof SIMULATION_PRESETS)[number];
