@@ -198,6 +198,11 @@ export interface NodeUsage {
   idleGpuSeconds: number;
   /** Physical GPUs of the node (capacity in GPU equivalents at its last observation). */
   gpus: number;
+  /**
+   * The same capacity/allocated/idle as exact integers in units of 1/denominator GPU-millisecond, so
+   * idle + allocated = capacity holds exactly even with MIG (g/7) or time-sliced (1/n) weights.
+   */
+  exact?: { denominator: number; capacity: number; allocated: number; idle: number };
 }
 
 /** Share of expected scrapes present for one day, and the gaps found. */
@@ -355,7 +360,14 @@ export interface Summary {
   /** Per instance type, mean allocated GPUs for each hour of the month (length = period.hours). */
   hourlyAllocatedGpus: Record<string, number[]>;
   /** Workloads (namespace/project) with the lowest utilization, most expensive first among them. */
-  lowUtilization: { cluster: string; namespace: string; project: string; team: string; cost: string; utilizationPct: number }[];
+  lowUtilization: {
+    cluster: string;
+    namespace: string;
+    project: string;
+    team: string;
+    cost: string;
+    utilizationPct: number;
+  }[];
   coverage: { byDay: DayCoverage[]; gaps: TimeRange[] };
   reconciliation: { capacityCost: string; sumOfRows: string; difference: string };
   warnings: string[];

@@ -1,0 +1,280 @@
+import { PrometheusQueryError } from '../../errors.ts';
+import type { Logger } from '../../ports.ts';
+import type { Authorizer } from './auth.ts';
+import type { HttpFetch } from './httpFetch.ts';
+import { isTooLargeError, type PromSeries, parsePrometheusResponse } from './parseResponse.ts';
+
+/** How the client reaches Prometheus and how hard it tries. */
+export interface PrometheusClientOptions {
+  /** Base URL; the API paths are appended (a path prefix such as an AMP workspace is kept). */
+  url: string;
+  fetch: HttpFetch;
+  authorize: Authorizer;
+  /** Static headers (tenant, custom); never logged. */
+  headers: Record<string, string>;
+  timeoutMs: number;
+  maxRetries: number;
+  logger: Logger;
+  /** Injected for tests: waiting and jitter. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  /** Points per series per range request (Prometheus refuses more than 11,000). */
+  maxPointsPerSeries?: number;
+  /** Levels of halving a window that Prometheus finds too large before giving up. */
+  maxSplitDepth?: number;
+}
+
+/** A range request: points at startMs, startMs + stepMs, ..., endMs (inclusive, as query_range does). */
+export interface RangeWindow {
+  startMs: number;
+  endMs: number;
+  stepMs: number;
+}
+
+const BASE_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 30_000;
+const RETRYABLE = new Set([429, 500, 502, 503, 504]);
+
+class TooLarge extends Error {}
+
+/** Counters of what the client did, for logs and the measurements in reports. */
+export interface ClientStats {
+  requests: number;
+  retries: number;
+  splits: number;
+}
+
+/**
+ * A small Prometheus HTTP API client: POST form-encoded /api/v1/query and /api/v1/query_range,
+ * zod-validated responses, bounded retries with exponential backoff and jitter (honouring
+ * Retry-After on 429/503), a per-request timeout, and splitting of windows that are too long for
+ * one request (11,000 points) or that Prometheus refuses as too large.
+ */
+export class PrometheusClient {
+  readonly stats: ClientStats = { requests: 0, retries: 0, splits: 0 };
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly maxPoints: number;
+  private readonly maxSplitDepth: number;
+
+  constructor(private readonly options: PrometheusClientOptions) {
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = options.random ?? Math.random;
+    this.maxPoints = options.maxPointsPerSeries ?? 11_000;
+    this.maxSplitDepth = options.maxSplitDepth ?? 8;
+  }
+
+  /**
+   * Runs `query` (named `name` after its file, for errors and logs) over `window`, in chunks of at most
+   * maxPointsPerSeries points, halving any chunk Prometheus refuses as too large. Series are merged
+   * by their full label set.
+   */
+  async queryRange(name: string, query: string, window: RangeWindow): Promise<PromSeries[]> {
+    const chunks: RangeWindow[] = [];
+    const span = (this.maxPoints - 1) * window.stepMs;
+    for (let start = window.startMs; start <= window.endMs; start += span + window.stepMs) {
+      chunks.push({ startMs: start, endMs: Math.min(window.endMs, start + span), stepMs: window.stepMs });
+    }
+    const parts: PromSeries[][] = [];
+    for (const chunk of chunks) parts.push(await this.rangeChunk(name, query, chunk, 0));
+    return mergeSeries(parts.flat(), 'concat');
+  }
+
+  /** Runs an instant query at `timeMs`. Throws PrometheusQueryError with `tooLarge` when refused for size. */
+  async queryInstant(
+    name: string,
+    query: string,
+    timeMs: number,
+    window?: { startMs: number; endMs: number },
+  ): Promise<PromSeries[]> {
+    try {
+      return await this.request(
+        name,
+        'query',
+        { query, time: seconds(timeMs) },
+        window ?? { startMs: timeMs, endMs: timeMs },
+      );
+    } catch (error) {
+      if (error instanceof TooLarge) {
+        throw new PrometheusQueryError(`query ${name} is too large for Prometheus: ${error.message}`, {
+          query: name,
+          window: window ?? { startMs: timeMs, endMs: timeMs },
+          tooLarge: true,
+        });
+      }
+      throw error;
+    }
+  }
+
+  private async rangeChunk(
+    name: string,
+    query: string,
+    chunk: RangeWindow,
+    depth: number,
+  ): Promise<PromSeries[]> {
+    try {
+      return await this.request(
+        name,
+        'query_range',
+        { query, start: seconds(chunk.startMs), end: seconds(chunk.endMs), step: seconds(chunk.stepMs) },
+        { startMs: chunk.startMs, endMs: chunk.endMs },
+      );
+    } catch (error) {
+      if (!(error instanceof TooLarge)) throw error;
+      const points = (chunk.endMs - chunk.startMs) / chunk.stepMs + 1;
+      if (points < 2 || depth >= this.maxSplitDepth) {
+        throw new PrometheusQueryError(
+          `query ${name} is too large for Prometheus even over ${points} point(s): ${error.message}`,
+          {
+            query: name,
+            window: { startMs: chunk.startMs, endMs: chunk.endMs },
+            tooLarge: true,
+          },
+        );
+      }
+      this.stats.splits++;
+      const half = Math.floor(points / 2);
+      const midEnd = chunk.startMs + (half - 1) * chunk.stepMs;
+      this.options.logger.info('splitting a Prometheus query that is too large', {
+        query: name,
+        points,
+        depth,
+      });
+      const left = await this.rangeChunk(name, query, { ...chunk, endMs: midEnd }, depth + 1);
+      const right = await this.rangeChunk(
+        name,
+        query,
+        { ...chunk, startMs: midEnd + chunk.stepMs },
+        depth + 1,
+      );
+      return mergeSeries([...left, ...right], 'concat');
+    }
+  }
+
+  private async request(
+    name: string,
+    endpoint: 'query' | 'query_range',
+    params: Record<string, string>,
+    window: { startMs: number; endMs: number },
+  ): Promise<PromSeries[]> {
+    const url = `${this.options.url.replace(/\/+$/, '')}/api/v1/${endpoint}`;
+    const body = new URLSearchParams(params).toString();
+    const fail = (message: string, status?: number, cause?: unknown) =>
+      new PrometheusQueryError(
+        `query ${name} failed ${describeWindow(window)}: ${message}`,
+        { query: name, ...(status ? { status } : {}), window },
+        { cause },
+      );
+    let lastError: PrometheusQueryError | undefined;
+    for (let attempt = 0; attempt <= this.options.maxRetries; attempt++) {
+      if (attempt > 0) this.stats.retries++;
+      this.stats.requests++;
+      let status = 0;
+      let text: string;
+      let retryAfterMs: number | undefined;
+      try {
+        const headers = await this.options.authorize({
+          url,
+          headers: {
+            ...this.options.headers,
+            'content-type': 'application/x-www-form-urlencoded',
+            accept: 'application/json',
+          },
+          body,
+        });
+        const response = await this.options.fetch(url, {
+          method: 'POST',
+          headers,
+          body,
+          signal: AbortSignal.timeout(this.options.timeoutMs),
+        });
+        status = response.status;
+        retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+        text = await response.text();
+      } catch (error) {
+        if (error instanceof PrometheusQueryError || (error as Error).name === 'ConfigError') throw error;
+        lastError = fail(
+          `${(error as Error).name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : (error as Error).message}`,
+          undefined,
+          error,
+        );
+        await this.backoff(name, attempt, undefined);
+        continue;
+      }
+      let parsed: ReturnType<typeof parsePrometheusResponse> | undefined;
+      try {
+        parsed = parsePrometheusResponse(JSON.parse(text));
+      } catch (error) {
+        lastError = fail(
+          `HTTP ${status} with a body that is not a Prometheus response (${text.slice(0, 120).replace(/\s+/g, ' ')})`,
+          status,
+          error,
+        );
+        if (!RETRYABLE.has(status)) throw lastError;
+        await this.backoff(name, attempt, retryAfterMs);
+        continue;
+      }
+      if (parsed.ok && status >= 200 && status < 300) {
+        for (const warning of parsed.warnings)
+          this.options.logger.warn(`Prometheus: ${warning}`, { query: name });
+        return parsed.series;
+      }
+      const errorType = parsed.ok ? 'unknown' : parsed.errorType;
+      const message = parsed.ok ? `HTTP ${status}` : `${parsed.errorType}: ${parsed.error}`;
+      if (isTooLargeError(status, errorType, message)) throw new TooLarge(message);
+      lastError = fail(`HTTP ${status} ${message}`, status);
+      if (!RETRYABLE.has(status)) throw lastError;
+      await this.backoff(name, attempt, retryAfterMs);
+    }
+    throw lastError ?? fail('no attempt made');
+  }
+
+  private async backoff(name: string, attempt: number, retryAfterMs: number | undefined): Promise<void> {
+    if (attempt >= this.options.maxRetries) return;
+    const exponential = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt);
+    const delay = Math.max(retryAfterMs ?? 0, exponential / 2 + this.random() * (exponential / 2));
+    this.options.logger.warn('retrying a Prometheus query', {
+      query: name,
+      attempt: attempt + 1,
+      delayMs: Math.round(delay),
+    });
+    await this.sleep(delay);
+  }
+}
+
+/** Merges series with the same label set: their points are concatenated (range chunks) or max'ed per timestamp. */
+export function mergeSeries(series: PromSeries[], mode: 'concat' | 'max'): PromSeries[] {
+  const byKey = new Map<string, { metric: Record<string, string>; points: Map<number, number> }>();
+  for (const s of series) {
+    const id = JSON.stringify(Object.entries(s.metric).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const entry = byKey.get(id) ?? { metric: s.metric, points: new Map<number, number>() };
+    for (const [t, v] of s.points) {
+      const prev = entry.points.get(t);
+      entry.points.set(t, mode === 'max' && prev !== undefined ? Math.max(prev, v) : v);
+    }
+    byKey.set(id, entry);
+  }
+  return [...byKey.values()].map((e) => ({
+    metric: e.metric,
+    points: [...e.points].sort((a, b) => a[0] - b[0]),
+  }));
+}
+
+/** Retry-After as ms: delay-seconds or an HTTP date; capped at a minute. */
+export function parseRetryAfter(value: string | null, nowMs = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  const ms = /^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) * 1000 : Date.parse(trimmed) - nowMs;
+  return Number.isFinite(ms) ? Math.min(60_000, Math.max(0, ms)) : undefined;
+}
+
+function seconds(ms: number): string {
+  return String(ms / 1000);
+}
+
+function describeWindow(window: { startMs: number; endMs: number }): string {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return window.startMs === window.endMs
+    ? `at ${iso(window.startMs)}`
+    : `over ${iso(window.startMs)}..${iso(window.endMs)}`;
+}

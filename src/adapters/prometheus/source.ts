@@ -1,0 +1,391 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../../config/schema.ts';
+import { detectScrapeIntervalSeconds } from '../../core/metering/index.ts';
+import { durationMs, extraMatchers, fillQuery, labelPrefix } from '../../core/promql.ts';
+import type {
+  NodeCapacityPoints,
+  PodPhasePoints,
+  PodRef,
+  PodUtilizationPoints,
+  ScrapeIntervals,
+  StepGrid,
+  TimeRange,
+  WindowObservations,
+} from '../../core/types.ts';
+import { ConfigError, PrometheusQueryError } from '../../errors.ts';
+import type { Logger, ObservationSource } from '../../ports.ts';
+import { type AwsCredentialsProvider, createAuthorizer } from './auth.ts';
+import { mergeSeries, PrometheusClient } from './client.ts';
+import { createCaFetch, type HttpFetch } from './httpFetch.ts';
+import type { PromSeries } from './parseResponse.ts';
+
+/** Everything the Prometheus source needs: the config sections, a logger and injectable I/O. */
+export interface PrometheusSourceOptions {
+  config: { source: Config['source']; metering: Config['metering'] };
+  logger: Logger;
+  /** Environment for source.auth.tokenEnv (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** fetch implementation; default: global fetch, or a node:https fetch trusting source.caFile. */
+  fetch?: HttpFetch;
+  /** AWS credentials for SigV4 (default: the AWS default provider chain). */
+  awsCredentials?: AwsCredentialsProvider;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  /** Directory of the *.promql templates (default: the repository's queries/). */
+  queriesDir?: string;
+  maxPointsPerSeries?: number;
+}
+
+export const QUERY_NAMES = [
+  'running',
+  'pending_on_node',
+  'node_capacity',
+  'ksm_presence',
+  'dcgm_presence',
+  'utilization_prof',
+  'utilization_util',
+  'pod_requests',
+  'pod_nodes',
+  'pod_labels',
+  'namespace_labels',
+  'node_labels',
+  'scrape_ksm',
+  'scrape_dcgm',
+] as const;
+export type QueryName = (typeof QUERY_NAMES)[number];
+
+/** Reads the query templates, dropping `#` comment lines (they may mention placeholders). */
+export function loadQueryTemplates(dir: string): Record<QueryName, string> {
+  const out = {} as Record<QueryName, string>;
+  for (const name of QUERY_NAMES) {
+    const text = readFileSync(`${dir.replace(/\/+$/, '')}/${name}.promql`, 'utf8');
+    out[name] = text
+      .split('\n')
+      .filter((line) => !line.trimStart().startsWith('#'))
+      .join('\n')
+      .trim();
+  }
+  return out;
+}
+
+const DEFAULT_QUERIES_DIR = fileURLToPath(new URL('../../../queries/', import.meta.url));
+
+/**
+ * An ObservationSource over the Prometheus HTTP API (Prometheus, Thanos, Mimir, Amazon Managed
+ * Prometheus). Every series is first collapsed with `max by (<identity labels>)`, so HA replicas
+ * (source.dedupeLabels) and changing target labels (instance, job, ...) never double-count.
+ */
+export function createPrometheusSource(
+  options: PrometheusSourceOptions,
+): ObservationSource & { readonly stats: PrometheusClient['stats'] } {
+  const { source, metering } = options.config;
+  if (!source.url)
+    throw new ConfigError('source.url is required for a Prometheus source', [
+      { path: 'source.url', message: 'required' },
+    ]);
+  const clusterLabel = source.clusterLabel;
+  if (clusterLabel && source.dedupeLabels.includes(clusterLabel)) {
+    throw new ConfigError(
+      `source.clusterLabel "${clusterLabel}" is also in source.dedupeLabels; clusters would be merged`,
+    );
+  }
+  const templates = loadQueryTemplates(options.queriesDir ?? DEFAULT_QUERIES_DIR);
+  let fetchImpl = options.fetch;
+  if (!fetchImpl && source.caFile) {
+    let pem: string;
+    try {
+      pem = readFileSync(source.caFile, 'utf8');
+    } catch (error) {
+      throw new ConfigError(
+        `cannot read source.caFile ${source.caFile}`,
+        [{ path: 'source.caFile', message: 'unreadable' }],
+        { cause: error },
+      );
+    }
+    fetchImpl = createCaFetch(pem);
+  }
+  const headers: Record<string, string> = { ...source.headers };
+  if (source.tenant) headers[source.tenant.header] = source.tenant.value;
+  const client = new PrometheusClient({
+    url: source.url,
+    fetch: fetchImpl ?? (globalThis.fetch as unknown as HttpFetch),
+    authorize: createAuthorizer(source.auth, options.env ?? process.env, options.awsCredentials),
+    headers,
+    timeoutMs: source.timeoutSeconds * 1000,
+    maxRetries: source.maxRetries,
+    logger: options.logger,
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.random ? { random: options.random } : {}),
+    ...(options.maxPointsPerSeries ? { maxPointsPerSeries: options.maxPointsPerSeries } : {}),
+  });
+
+  const common = {
+    cluster: clusterLabel ? labelPrefix([clusterLabel]) : '',
+    match: extraMatchers(source.selector),
+  };
+  const clusterOf = (metric: Record<string, string>) => (clusterLabel ? (metric[clusterLabel] ?? '') : '');
+  const podOf = (m: Record<string, string>): PodRef => ({
+    cluster: clusterOf(m),
+    namespace: m.namespace ?? '',
+    pod: m.pod ?? '',
+    uid: m.uid ?? '',
+  });
+  // Shared parameters go only to the templates that use them; explicit ones must all be used.
+  const fill = (name: QueryName, params: Record<string, string>) =>
+    fillQuery(templates[name], {
+      ...Object.fromEntries(Object.entries(common).filter(([k]) => templates[name].includes(`{{${k}}}`))),
+      ...params,
+    });
+
+  /** Instant query over (start, end]; on "too large" the window is halved and the halves max'ed. */
+  const windowQuery = async (
+    name: QueryName,
+    params: Record<string, string>,
+    window: TimeRange,
+    depth = 0,
+  ): Promise<PromSeries[]> => {
+    try {
+      return await client.queryInstant(
+        name,
+        fill(name, { ...params, range: durationMs(window.endMs - window.startMs) }),
+        window.endMs,
+        window,
+      );
+    } catch (error) {
+      const span = window.endMs - window.startMs;
+      if (!(error instanceof PrometheusQueryError) || !error.details.tooLarge || depth >= 6 || span < 2000)
+        throw error;
+      const mid = window.startMs + Math.floor(span / 2000) * 1000;
+      const left = await windowQuery(name, params, { startMs: window.startMs, endMs: mid }, depth + 1);
+      const right = await windowQuery(name, params, { startMs: mid, endMs: window.endMs }, depth + 1);
+      return mergeSeries([...left, ...right], 'max');
+    }
+  };
+
+  const labelNames = (...lists: string[][]) => labelPrefix([...new Set(lists.flat())]);
+  const pickLabels = (metric: Record<string, string>, names: string[]) =>
+    Object.fromEntries(names.filter((n) => metric[n]).map((n) => [n, metric[n]!]));
+
+  const description = `prometheus: ${redactUrl(source.url)}${clusterLabel ? ` (cluster label ${clusterLabel})` : ''}`;
+
+  return {
+    kind: 'prometheus',
+    description,
+    stats: client.stats,
+
+    async detectScrapeIntervals(range: TimeRange): Promise<ScrapeIntervals> {
+      const configured = metering.scrapeIntervalSeconds;
+      if (configured.kubeStateMetrics && configured.dcgm) {
+        return {
+          kubeStateMetricsSeconds: configured.kubeStateMetrics,
+          dcgmSeconds: configured.dcgm,
+          source: 'config',
+        };
+      }
+      const candidates = [
+        range.endMs,
+        Math.round((range.startMs + range.endMs) / 2),
+        range.startMs + 3_600_000,
+      ];
+      const detect = async (name: 'scrape_ksm' | 'scrape_dcgm', spanMs: number) => {
+        for (const at of candidates) {
+          const series = await client.queryInstant(name, fill(name, { range: durationMs(spanMs) }), at);
+          const seconds = detectScrapeIntervalSeconds(series.map((s) => s.points.map(([t]) => t)));
+          if (seconds !== null) return seconds;
+        }
+        return null;
+      };
+      const ksm = configured.kubeStateMetrics ?? (await detect('scrape_ksm', 3_600_000));
+      if (ksm === null) {
+        throw new PrometheusQueryError(
+          'no kube-state-metrics samples (kube_node_status_capacity) found around the day to detect the scrape interval; ' +
+            'check source.url/source.selector or set metering.scrapeIntervalSeconds.kubeStateMetrics',
+          { query: 'scrape_ksm', window: range },
+        );
+      }
+      const dcgm = configured.dcgm ?? (await detect('scrape_dcgm', 600_000));
+      return {
+        kubeStateMetricsSeconds: ksm,
+        dcgmSeconds: dcgm,
+        source: configured.kubeStateMetrics ? 'config' : 'detected',
+      };
+    },
+
+    async observe(grid: StepGrid, scrape: ScrapeIntervals): Promise<WindowObservations> {
+      const range = { startMs: grid.startMs + grid.stepMs, endMs: grid.endMs, stepMs: grid.stepMs };
+      const window = durationMs(grid.stepMs - 1);
+      const rangeQuery = (name: QueryName) => client.queryRange(name, fill(name, { window }), range);
+      const whole = { startMs: grid.startMs, endMs: grid.endMs };
+
+      // Two requests in flight at a time: enough to overlap latency without crowding Prometheus.
+      const tasks: (() => Promise<unknown>)[] = [
+        () => rangeQuery('running'),
+        () => (metering.pendingOnNode === 'charged' ? rangeQuery('pending_on_node') : Promise.resolve([])),
+        () => rangeQuery('node_capacity'),
+        () => rangeQuery('ksm_presence'),
+        () => rangeQuery('dcgm_presence'),
+        () => rangeQuery('utilization_prof'),
+        () => rangeQuery('utilization_util'),
+        () => windowQuery('pod_requests', {}, whole),
+        () => windowQuery('pod_nodes', {}, whole),
+        () =>
+          windowQuery(
+            'pod_labels',
+            { labels: labelNames(metering.team.podLabels, metering.project.podLabels) },
+            whole,
+          ),
+        () =>
+          windowQuery(
+            'namespace_labels',
+            { labels: labelNames(metering.team.namespaceLabels, metering.project.namespaceLabels) },
+            whole,
+          ),
+        () =>
+          windowQuery(
+            'node_labels',
+            { labels: labelNames(metering.nodeLabels.instanceType, metering.nodeLabels.capacityType) },
+            whole,
+          ),
+      ];
+      const results = (await runLimited(tasks, 2)) as PromSeries[][];
+      const [
+        running,
+        pending,
+        capacity,
+        ksm,
+        dcgm,
+        prof,
+        util,
+        requests,
+        podNodes,
+        podLabels,
+        nsLabels,
+        nodeLabels,
+      ] = results as [
+        PromSeries[],
+        PromSeries[],
+        PromSeries[],
+        PromSeries[],
+        PromSeries[],
+        PromSeries[],
+        PromSeries[],
+        PromSeries[],
+        PromSeries[],
+        PromSeries[],
+        PromSeries[],
+        PromSeries[],
+      ];
+      const phasePoints = (series: PromSeries[]): PodPhasePoints[] =>
+        series.map((s) => ({ pod: podOf(s.metric), tsMs: s.points.map(([t]) => t) }));
+      const podLabelNames = [...metering.team.podLabels, ...metering.project.podLabels];
+      const nsLabelNames = [...metering.team.namespaceLabels, ...metering.project.namespaceLabels];
+      const nodeLabelNames = [...metering.nodeLabels.instanceType, ...metering.nodeLabels.capacityType];
+      return {
+        grid,
+        running: phasePoints(running),
+        pendingOnNode: phasePoints(pending),
+        requests: requests.flatMap((s) =>
+          s.points.map(([, value]) => ({
+            pod: podOf(s.metric),
+            container: s.metric.container ?? '',
+            resource: s.metric.resource ?? '',
+            value,
+          })),
+        ),
+        podNodes: podNodes.map((s) => ({ pod: podOf(s.metric), node: s.metric.node ?? '' })),
+        podLabels: podLabels.map((s) => ({
+          pod: podOf(s.metric),
+          labels: pickLabels(s.metric, podLabelNames),
+        })),
+        namespaceLabels: nsLabels.map((s) => ({
+          cluster: clusterOf(s.metric),
+          namespace: s.metric.namespace ?? '',
+          labels: pickLabels(s.metric, nsLabelNames),
+        })),
+        nodeLabels: nodeLabels.map((s) => ({
+          cluster: clusterOf(s.metric),
+          node: s.metric.node ?? '',
+          labels: pickLabels(s.metric, nodeLabelNames),
+        })),
+        nodeCapacity: capacity.map(
+          (s): NodeCapacityPoints => ({
+            cluster: clusterOf(s.metric),
+            node: s.metric.node ?? '',
+            resource: s.metric.resource ?? '',
+            points: s.points,
+          }),
+        ),
+        utilization: [
+          ...utilizationPoints(prof, 'DCGM_FI_PROF_GR_ENGINE_ACTIVE', clusterOf),
+          ...utilizationPoints(util, 'DCGM_FI_DEV_GPU_UTIL', clusterOf),
+        ],
+        ksmPresentTsMs: ksm.flatMap((s) => s.points.map(([t]) => t)),
+        dcgmPresentTsMs: dcgm.flatMap((s) => s.points.map(([t]) => t)),
+        scrape,
+      };
+    },
+  };
+}
+
+/**
+ * Per-GPU utilization series -> per-pod [t, sum, count]. The workload's pod is `exported_pod` /
+ * `exported_namespace` when set (Prometheus renamed dcgm-exporter's labels because the target has its
+ * own `pod`), else `pod` / `namespace` (honor_labels).
+ */
+export function utilizationPoints(
+  series: PromSeries[],
+  source: PodUtilizationPoints['source'],
+  clusterOf: (metric: Record<string, string>) => string,
+): PodUtilizationPoints[] {
+  const byPod = new Map<
+    string,
+    { cluster: string; namespace: string; pod: string; points: Map<number, [number, number]> }
+  >();
+  for (const s of series) {
+    const exported = !!s.metric.exported_pod;
+    const namespace = (exported ? s.metric.exported_namespace : s.metric.namespace) ?? '';
+    const pod = (exported ? s.metric.exported_pod : s.metric.pod) ?? '';
+    if (!pod) continue;
+    const cluster = clusterOf(s.metric);
+    const id = `${cluster}\u0000${namespace}\u0000${pod}`;
+    const entry = byPod.get(id) ?? { cluster, namespace, pod, points: new Map<number, [number, number]>() };
+    for (const [t, v] of s.points) {
+      const prev = entry.points.get(t) ?? [0, 0];
+      entry.points.set(t, [prev[0] + v, prev[1] + 1]);
+    }
+    byPod.set(id, entry);
+  }
+  return [...byPod.values()].map((e) => ({
+    cluster: e.cluster,
+    namespace: e.namespace,
+    pod: e.pod,
+    source,
+    points: [...e.points]
+      .sort((a, b) => a[0] - b[0])
+      .map(([t, [sum, count]]) => [t, sum, count] as [number, number, number]),
+  }));
+}
+
+async function runLimited<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results = new Array<T>(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  return results;
+}
+
+/** The URL without credentials or query string, for descriptions and logs. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return '(invalid url)';
+  }
+}

@@ -1,0 +1,93 @@
+import type { Fraction } from '../types.ts';
+
+/** Greatest common divisor of two non-negative integers. */
+export function gcd(a: number, b: number): number {
+  let x = Math.abs(a);
+  let y = Math.abs(b);
+  while (y !== 0) [x, y] = [y, x % y];
+  return x;
+}
+
+/** Least common multiple of two positive integers. */
+export function lcm(a: number, b: number): number {
+  return (a / gcd(a, b)) * b;
+}
+
+/** The fraction numerator/denominator in lowest terms (denominator > 0). */
+export function fraction(numerator: number, denominator: number): Fraction {
+  if (!Number.isInteger(numerator) || !Number.isInteger(denominator) || denominator <= 0 || numerator < 0) {
+    throw new RangeError(`invalid fraction ${numerator}/${denominator}`);
+  }
+  const g = gcd(numerator, denominator) || 1;
+  return { numerator: numerator / g, denominator: denominator / g };
+}
+
+/** a x b, in lowest terms. */
+export function multiplyFractions(a: Fraction, b: Fraction): Fraction {
+  return fraction(a.numerator * b.numerator, a.denominator * b.denominator);
+}
+
+/** The fraction as a float (display only). */
+export function fractionValue(f: Fraction): number {
+  return f.numerator / f.denominator;
+}
+
+const MIG_RE = /^nvidia_com_mig_(\d+)g_(\d+)gb(?:_me)?$/;
+
+/** True for the resources that stand for whole (possibly time-sliced) GPUs. */
+export function isWholeGpuResource(resource: string): boolean {
+  return resource === 'nvidia_com_gpu' || resource === 'nvidia_com_gpu_shared';
+}
+
+/** Compute slices (the `g` of `<g>g_<mem>gb`) and memory of a sanitized MIG resource name, or null. */
+export function parseMigResource(resource: string): { slices: number; memoryGb: number } | null {
+  const m = MIG_RE.exec(resource);
+  if (!m) return null;
+  return { slices: Number(m[1]), memoryGb: Number(m[2]) };
+}
+
+/**
+ * Compute slices of a whole GPU for `gpuModel` from the table: an exact key first, else the longest
+ * key the model starts with (so "A100-80GB" uses A100 and "H200" does not fall back to H20).
+ */
+export function migSlicesFor(
+  gpuModel: string | undefined,
+  migSlicesPerGpu: Record<string, number>,
+): number | undefined {
+  if (!gpuModel) return undefined;
+  if (migSlicesPerGpu[gpuModel] !== undefined) return migSlicesPerGpu[gpuModel];
+  const upper = gpuModel.toUpperCase();
+  const key = Object.keys(migSlicesPerGpu)
+    .filter((k) => upper.startsWith(k.toUpperCase()))
+    .sort((a, b) => b.length - a.length)[0];
+  return key === undefined ? undefined : migSlicesPerGpu[key];
+}
+
+/**
+ * Best guess of the compute slices of the GPU behind a MIG profile when the GPU model is unknown:
+ * A30 profiles have 6 GB per compute slice (1g.6gb, 2g.12gb, 4g.24gb) and 4 slices; every other MIG
+ * GPU (A100, H100, H200, ...) has 7. Callers flag the result in warnings.
+ */
+export function inferMigSlicesPerGpu(resource: string): number | undefined {
+  const mig = parseMigResource(resource);
+  if (!mig) return undefined;
+  return mig.memoryGb === mig.slices * 6 ? 4 : 7;
+}
+
+/**
+ * GPU equivalents of one unit of `resource` before time-slicing: 1 for nvidia_com_gpu (and its
+ * `_shared` rename), g/slices for a MIG profile on a GPU model found in `migSlicesPerGpu`. Returns null
+ * for a resource that is not a GPU, or a MIG profile whose model is unknown or too small for it.
+ */
+export function gpuWeight(
+  resource: string,
+  gpuModel: string | undefined,
+  migSlicesPerGpu: Record<string, number>,
+): Fraction | null {
+  if (isWholeGpuResource(resource)) return fraction(1, 1);
+  const mig = parseMigResource(resource);
+  if (!mig) return null;
+  const slices = migSlicesFor(gpuModel, migSlicesPerGpu);
+  if (slices === undefined || mig.slices > slices || mig.slices === 0) return null;
+  return fraction(mig.slices, slices);
+}

@@ -1,0 +1,139 @@
+import type { MeterOptions } from '../../../src/core/metering/index.ts';
+import { gridForDay } from '../../../src/core/metering/index.ts';
+import { dayOf } from '../../../src/core/period.ts';
+import type { Day, PodRef, ScrapeIntervals, StepGrid, WindowObservations } from '../../../src/core/types.ts';
+
+export const ZONE = 'Asia/Seoul';
+export const SCRAPE: ScrapeIntervals = { kubeStateMetricsSeconds: 60, dcgmSeconds: 30, source: 'config' };
+export const HOUR = 3_600_000;
+export const MIN = 60_000;
+
+export const CATALOG = {
+  'g5.12xlarge': { gpus: 4, gpuModel: 'A10G' },
+  'p4d.24xlarge': { gpus: 8, gpuModel: 'A100' },
+  'a30.box': { gpus: 1, gpuModel: 'A30' },
+  'g4dn.xlarge': { gpus: 1, gpuModel: 'T4' },
+};
+
+export function optionsFor(day: Day, overrides: Partial<MeterOptions> = {}): MeterOptions {
+  return {
+    day,
+    chargePeriods: [{ date: day.date, startMs: day.startMs, endMs: day.endMs }],
+    pendingOnNode: 'not-charged',
+    maxBridgeSeconds: 3600,
+    team: { podLabels: ['label_team'], namespaceLabels: ['label_team'], default: 'unallocated' },
+    project: { podLabels: ['label_project'], namespaceLabels: ['label_project'], default: 'unallocated' },
+    nodeLabels: {
+      instanceType: ['label_node_kubernetes_io_instance_type'],
+      capacityType: ['label_karpenter_sh_capacity_type', 'label_eks_amazonaws_com_capacity_type'],
+    },
+    migSlicesPerGpu: { A100: 7, H100: 7, A30: 4 },
+    instanceTypes: CATALOG,
+    ...overrides,
+  };
+}
+
+/** Grid points t (ms) whose credited interval [t - step, t) lies within [fromMs, toMs). */
+export function pointsBetween(grid: StepGrid, fromMs: number, toMs: number): number[] {
+  const out: number[] = [];
+  for (let t = grid.startMs + grid.stepMs; t <= grid.endMs; t += grid.stepMs) {
+    if (t - grid.stepMs >= fromMs && t <= toMs) out.push(t);
+  }
+  return out;
+}
+
+export interface FakePod {
+  name: string;
+  uid?: string;
+  namespace?: string;
+  node?: string;
+  /** resource -> units per container */
+  containers?: Record<string, number>[];
+  running?: [number, number][];
+  pending?: [number, number][];
+  labels?: Record<string, string>;
+}
+
+export function podRef(p: FakePod): PodRef {
+  return { cluster: '', namespace: p.namespace ?? 'ml', pod: p.name, uid: p.uid ?? `uid-${p.name}` };
+}
+
+export interface FakeNode {
+  name: string;
+  instanceType?: string;
+  capacityType?: string;
+  /** resource -> units */
+  capacity?: Record<string, number>;
+  /** present ranges; default the whole grid */
+  present?: [number, number][];
+  noLabels?: boolean;
+}
+
+/** A window of observations for `day` built from fake pods and nodes; KSM present everywhere unless `ksmGaps`. */
+export function windowFor(
+  day: Day,
+  pods: FakePod[],
+  nodes: FakeNode[],
+  extra: Partial<WindowObservations> & {
+    ksmGaps?: [number, number][];
+    maxBridgeSeconds?: number;
+    scrape?: ScrapeIntervals;
+  } = {},
+): WindowObservations {
+  const scrape = extra.scrape ?? SCRAPE;
+  const grid = extra.grid ?? gridForDay(day, scrape, extra.maxBridgeSeconds ?? 3600);
+  const all = pointsBetween(grid, grid.startMs, grid.endMs);
+  const inRanges = (ranges: [number, number][]) =>
+    ranges.flatMap(([a, b]) => pointsBetween(grid, a, b)).filter((t, i, arr) => arr.indexOf(t) === i);
+  const gaps = extra.ksmGaps ?? [];
+  const ksm = all.filter((t) => !gaps.some(([a, b]) => t - grid.stepMs >= a && t <= b));
+  const keep = (ts: number[]) => ts.filter((t) => ksm.includes(t));
+  const obs: WindowObservations = {
+    grid,
+    running: pods.filter((p) => p.running).map((p) => ({ pod: podRef(p), tsMs: keep(inRanges(p.running!)) })),
+    pendingOnNode: pods
+      .filter((p) => p.pending && p.node)
+      .map((p) => ({ pod: podRef(p), tsMs: keep(inRanges(p.pending!)) })),
+    requests: pods.flatMap((p) =>
+      (p.containers ?? [{ nvidia_com_gpu: 1 }]).flatMap((c, i) =>
+        Object.entries(c).map(([resource, value]) => ({
+          pod: podRef(p),
+          container: `c${i}`,
+          resource,
+          value,
+        })),
+      ),
+    ),
+    podNodes: pods.filter((p) => p.node).map((p) => ({ pod: podRef(p), node: p.node! })),
+    podLabels: pods.filter((p) => p.labels).map((p) => ({ pod: podRef(p), labels: p.labels! })),
+    namespaceLabels: [],
+    nodeLabels: nodes
+      .filter((n) => !n.noLabels)
+      .map((n) => ({
+        cluster: '',
+        node: n.name,
+        labels: {
+          ...(n.instanceType ? { label_node_kubernetes_io_instance_type: n.instanceType } : {}),
+          ...(n.capacityType ? { label_karpenter_sh_capacity_type: n.capacityType } : {}),
+        },
+      })),
+    nodeCapacity: nodes.flatMap((n) =>
+      Object.entries(n.capacity ?? { nvidia_com_gpu: 4 }).map(([resource, units]) => ({
+        cluster: '',
+        node: n.name,
+        resource,
+        points: keep(n.present ? inRanges(n.present) : all).map((t) => [t, units] as [number, number]),
+      })),
+    ),
+    utilization: [],
+    ksmPresentTsMs: ksm,
+    dcgmPresentTsMs: [],
+    scrape,
+  };
+  const { ksmGaps: _g, maxBridgeSeconds: _m, scrape: _s, ...rest } = extra;
+  return { ...obs, ...rest };
+}
+
+export function seoulDay(date = '2026-03-10'): Day {
+  return dayOf(date, ZONE);
+}

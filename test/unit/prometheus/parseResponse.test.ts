@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import {
+  isTooLargeError,
+  parsePrometheusResponse,
+  parseSampleValue,
+} from '../../../src/adapters/prometheus/index.ts';
+
+describe('parseSampleValue', () => {
+  it.each([
+    ['1', 1],
+    ['0.25', 0.25],
+    ['-3', -3],
+    ['1e3', 1000],
+    ['+Inf', Number.POSITIVE_INFINITY],
+    ['-Inf', Number.NEGATIVE_INFINITY],
+  ])('reads %s as %s', (text, value) => {
+    expect(parseSampleValue(text)).toBe(value);
+  });
+
+  describe('edge cases', () => {
+    it('reads "NaN" as NaN', () => {
+      expect(parseSampleValue('NaN')).toBeNaN();
+    });
+
+    it.each(['', 'abc', '1,5', '0x10', 'nan'])('rejects %j', (text) => {
+      expect(() => parseSampleValue(text)).toThrow(RangeError);
+    });
+  });
+});
+
+const matrix = (values: [number, string][]) => ({
+  status: 'success',
+  data: { resultType: 'matrix', result: [{ metric: { node: 'n1' }, values }] },
+});
+
+describe('parsePrometheusResponse', () => {
+  it.each([
+    [
+      'keeps finite non-negative samples in ms',
+      matrix([
+        [1700000000, '4'],
+        [1700000060.5, '0'],
+      ]),
+      [
+        [1700000000000, 4],
+        [1700000060500, 0],
+      ],
+      [],
+    ],
+    [
+      'drops NaN with a warning',
+      matrix([
+        [1, 'NaN'],
+        [2, '1'],
+      ]),
+      [[2000, 1]],
+      ['dropped 1 NaN sample'],
+    ],
+    [
+      'drops +Inf and -Inf with a warning',
+      matrix([
+        [1, '+Inf'],
+        [2, '-Inf'],
+        [3, '2'],
+      ]),
+      [[3000, 2]],
+      ['dropped 2 infinite samples'],
+    ],
+    [
+      'drops negative samples with a warning',
+      matrix([
+        [1, '-1'],
+        [2, '3'],
+      ]),
+      [[2000, 3]],
+      ['dropped 1 negative sample'],
+    ],
+  ])('%s', (_name, body, points, warnings) => {
+    const parsed = parsePrometheusResponse(body);
+    expect(parsed.ok && parsed.series[0]?.points).toEqual(points);
+    expect(parsed.warnings).toEqual(warnings);
+  });
+
+  it('reads an instant vector as one point per series', () => {
+    const parsed = parsePrometheusResponse({
+      status: 'success',
+      data: { resultType: 'vector', result: [{ metric: { uid: 'u' }, value: [1700000000, '2'] }] },
+      warnings: ['PromQL info: metric might not be a counter'],
+    });
+    expect(parsed).toEqual({
+      ok: true,
+      resultType: 'vector',
+      series: [{ metric: { uid: 'u' }, points: [[1700000000000, 2]] }],
+      warnings: ['PromQL info: metric might not be a counter'],
+    });
+  });
+
+  it('returns an error body as a failure value', () => {
+    const parsed = parsePrometheusResponse({
+      status: 'error',
+      errorType: 'bad_data',
+      error: 'parse error at char 3',
+    });
+    expect(parsed).toEqual({
+      ok: false,
+      errorType: 'bad_data',
+      error: 'parse error at char 3',
+      warnings: [],
+    });
+  });
+
+  describe('edge cases', () => {
+    it('drops a series whose every sample was unusable', () => {
+      const parsed = parsePrometheusResponse(matrix([[1, 'NaN']]));
+      expect(parsed.ok && parsed.series).toEqual([]);
+    });
+
+    it('throws on a body that is not a Prometheus response', () => {
+      expect(() => parsePrometheusResponse({ data: [] })).toThrow(/not a Prometheus API response/);
+    });
+
+    it('throws on a sample value that is not a number', () => {
+      expect(() => parsePrometheusResponse(matrix([[1, 'many']]))).toThrow(RangeError);
+    });
+  });
+});
+
+describe('isTooLargeError', () => {
+  it.each([
+    [422, 'execution', 'query processing would load too many samples into memory in query execution', true],
+    [503, 'timeout', 'query timed out in expression evaluation', true],
+    [
+      400,
+      'bad_data',
+      'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution',
+      true,
+    ],
+    [400, 'bad_data', '1:5: parse error: unexpected "}"', false],
+    [503, 'unavailable', 'too many requests in flight', false],
+    [429, 'unknown', 'rate limited', false],
+  ])('classifies HTTP %i %s "%s" as too large: %s', (status, type, error, expected) => {
+    expect(isTooLargeError(status, type, error)).toBe(expected);
+  });
+
+  describe('edge cases', () => {
+    it('treats a Mimir series limit on a 422 as too large', () => {
+      expect(isTooLargeError(422, 'execution', 'the query hit the max number of series limit')).toBe(true);
+    });
+  });
+});
