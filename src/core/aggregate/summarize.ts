@@ -1,0 +1,442 @@
+import { compareStrings } from '../allocation/allocate.ts';
+import { formatMinorUnits, type Money, ROUNDING_RULE, toMinorUnitsHalfEven, toMoney } from '../money.ts';
+import { isoInZone } from '../period.ts';
+import type { PriceResolver } from '../pricing/catalog.ts';
+import type { PriceMonthOptions, RoundedRow } from '../pricing/model.ts';
+import type {
+  CapacityType,
+  CostBreakdown,
+  DaySummary,
+  InstanceTypeSummary,
+  MeteredDay,
+  Summary,
+  TeamSummary,
+} from '../types.ts';
+
+/** Inputs of {@link buildSummary}: rounded rows with their minor units (parallel arrays) and context. */
+export interface BuildSummaryInput {
+  days: readonly MeteredDay[];
+  rows: readonly RoundedRow[];
+  effectiveUnits: readonly number[];
+  listUnits: readonly number[];
+  totalUnits: number;
+  listTotalUnits: number;
+  capacityCostExact: Money;
+  digits: number;
+  options: PriceMonthOptions;
+  resolver: PriceResolver;
+  warnings: readonly string[];
+}
+
+/** A workload needs at least this share of the month's cost to be listed in lowUtilization. */
+export const LOW_UTILIZATION_MIN_COST_SHARE = 0.005;
+/** How many workloads lowUtilization lists. */
+export const LOW_UTILIZATION_COUNT = 10;
+
+class Accumulator {
+  units = 0;
+  listUnits = 0;
+  gpuHours = 0;
+  utilizationHours = 0;
+  utilizationWeighted = 0;
+
+  add(row: RoundedRow, units: number, listUnits: number): void {
+    this.units += units;
+    this.listUnits += listUnits;
+    const hours = Number(row.consumedGpuHours);
+    this.gpuHours += hours;
+    if (row.component === 'Direct' && row.utilizationPct !== null) {
+      this.utilizationHours += hours;
+      this.utilizationWeighted += hours * row.utilizationPct;
+    }
+  }
+
+  utilizationPct(): number | null {
+    return this.utilizationHours > 0 ? round2(this.utilizationWeighted / this.utilizationHours) : null;
+  }
+}
+
+function accumulate<K extends string>(
+  map: Map<K, Accumulator>,
+  key: K,
+  row: RoundedRow,
+  units: number,
+  listUnits: number,
+): Accumulator {
+  let acc = map.get(key);
+  if (!acc) {
+    acc = new Accumulator();
+    map.set(key, acc);
+  }
+  acc.add(row, units, listUnits);
+  return acc;
+}
+
+/**
+ * Builds summary.json's model from rounded rows. Every money figure is a sum of rounded row amounts (so
+ * any breakdown sums to the grand total), except budgets. Definitions:
+ * - totals.idleCost = Idle + IdleShare rows; unusedAllocationCost = UnusedAllocation rows;
+ * - totals.spotSavings = Σ (ListCost − EffectiveCost) over Dynamic (Spot) rows;
+ * - capacity/allocated/idle GPU-hours come from the nodes and pods metered (idle per node-period, ≥ 0);
+ * - utilizationPct = mean of known pod utilization weighted by GPU-hours held;
+ * - spotSharePct = Spot share of capacity GPU-hours; coveragePct = time-weighted kube-state-metrics coverage;
+ * - blendedCostPerGpuHour = total cost / capacity GPU-hours; onDemandCostPerGpuHour = list cost / capacity GPU-hours;
+ * - lowUtilization = the 10 namespace/project workloads with known utilization and at least 0.5 % of the
+ *   month's cost that have the lowest utilization, listed most expensive first.
+ * Breakdowns are sorted by cost (descending) then key; maps are keyed in code-unit order by the renderer.
+ */
+export function buildSummary(input: BuildSummaryInput): Summary {
+  const { rows, effectiveUnits, listUnits, digits, options, days } = input;
+  const { period, pricing, allocation } = options;
+  const money = (units: number) => formatMinorUnits(units, digits);
+
+  const byTeam = new Map<string, Accumulator>();
+  const teamComponents = new Map<string, { direct: number; idle: number; unused: number }>();
+  const byProject = new Map<string, Accumulator>();
+  const byNamespace = new Map<string, Accumulator>();
+  const byCluster = new Map<string, Accumulator>();
+  const byGpuModel = new Map<string, Accumulator>();
+  const byCategory = new Map<string, Accumulator>();
+  const byInstanceCost = new Map<string, number>();
+  const byDay = new Map<
+    string,
+    { cost: number; spot: number; onDemand: number; committed: number; teams: Map<string, number> }
+  >();
+  const workloads = new Map<string, Accumulator>();
+  const gpuModels = new Map<string, string>();
+  const total = new Accumulator();
+  let direct = 0;
+  let idle = 0;
+  let unused = 0;
+  let spotSavingsUnits = 0;
+
+  rows.forEach((row, i) => {
+    const units = effectiveUnits[i]!;
+    const list = listUnits[i]!;
+    total.add(row, units, list);
+    accumulate(byTeam, row.team, row, units, list);
+    const components = teamComponents.get(row.team) ?? { direct: 0, idle: 0, unused: 0 };
+    if (row.component === 'Direct') {
+      components.direct += units;
+      direct += units;
+    } else if (row.component === 'UnusedAllocation') {
+      components.unused += units;
+      unused += units;
+    } else {
+      components.idle += units;
+      idle += units;
+    }
+    teamComponents.set(row.team, components);
+    accumulate(byProject, key2(row.team, row.project), row, units, list);
+    accumulate(byNamespace, key2(row.cluster, row.namespace), row, units, list);
+    accumulate(byCluster, row.cluster, row, units, list);
+    accumulate(byGpuModel, row.gpuModel, row, units, list);
+    accumulate(byCategory, row.pricingCategory, row, units, list);
+    if (!gpuModels.has(row.instanceType)) gpuModels.set(row.instanceType, row.gpuModel);
+    const typeKey = key2(row.instanceType, row.capacityType);
+    byInstanceCost.set(typeKey, (byInstanceCost.get(typeKey) ?? 0) + units);
+    if (row.pricingCategory === 'Dynamic') spotSavingsUnits += list - units;
+    const date = row.chargePeriod.date;
+    const day = byDay.get(date) ?? {
+      cost: 0,
+      spot: 0,
+      onDemand: 0,
+      committed: 0,
+      teams: new Map<string, number>(),
+    };
+    day.cost += units;
+    if (row.pricingCategory === 'Dynamic') day.spot += units;
+    else if (row.pricingCategory === 'Committed') day.committed += units;
+    else day.onDemand += units;
+    day.teams.set(row.team, (day.teams.get(row.team) ?? 0) + units);
+    byDay.set(date, day);
+    if (row.namespace !== '' && row.component !== 'UnusedAllocation') {
+      accumulate(
+        workloads,
+        [row.cluster, row.namespace, row.project, row.team].join('\u0000'),
+        row,
+        units,
+        list,
+      );
+    }
+  });
+
+  // Capacity figures from the metered nodes and pods.
+  let capacityGpuSeconds = 0;
+  let spotCapacityGpuSeconds = 0;
+  let allocatedGpuSeconds = 0;
+  let idleGpuSeconds = 0;
+  const instanceTypes = new Map<
+    string,
+    {
+      instanceType: string;
+      capacityType: CapacityType;
+      cluster: string;
+      capacity: number;
+      allocated: number;
+      idle: number;
+    }
+  >();
+  for (const day of days) {
+    const allocatedByNode = new Map<string, number>();
+    for (const pod of day.pods) {
+      const key = [pod.pod.cluster, pod.node, pod.chargePeriod.startMs].join('\u0000');
+      allocatedByNode.set(key, (allocatedByNode.get(key) ?? 0) + pod.gpuSeconds);
+    }
+    for (const node of day.nodes) {
+      const allocated =
+        allocatedByNode.get([node.cluster, node.node, node.chargePeriod.startMs].join('\u0000')) ?? 0;
+      const nodeIdle = Math.max(0, node.capacityGpuSeconds - allocated);
+      capacityGpuSeconds += node.capacityGpuSeconds;
+      if (node.capacityType === 'spot') spotCapacityGpuSeconds += node.capacityGpuSeconds;
+      allocatedGpuSeconds += allocated;
+      idleGpuSeconds += nodeIdle;
+      const typeKey = key2(node.instanceType, node.capacityType);
+      const entry = instanceTypes.get(typeKey) ?? {
+        instanceType: node.instanceType,
+        capacityType: node.capacityType,
+        cluster: node.cluster,
+        capacity: 0,
+        allocated: 0,
+        idle: 0,
+      };
+      entry.capacity += node.capacityGpuSeconds;
+      entry.allocated += allocated;
+      entry.idle += nodeIdle;
+      instanceTypes.set(typeKey, entry);
+    }
+  }
+  const capacityGpuHours = capacityGpuSeconds / 3600;
+
+  const breakdown = (key: string, acc: Accumulator): CostBreakdown => ({
+    key,
+    cost: money(acc.units),
+    listCost: money(acc.listUnits),
+    gpuHours: round6(acc.gpuHours),
+    utilizationPct: acc.utilizationPct(),
+  });
+  const byCost = <T>(entries: [string, Accumulator][], make: (key: string, acc: Accumulator) => T): T[] =>
+    entries
+      .sort(([ka, a], [kb, b]) => b.units - a.units || compareStrings(ka, kb))
+      .map(([k, a]) => make(k, a));
+
+  const budgetUnits = (team: string): number | null => {
+    const budget = options.budgets[team];
+    return budget === undefined ? null : toMinorUnitsHalfEven(toMoney(budget), digits);
+  };
+  for (const team of Object.keys(options.budgets)) if (!byTeam.has(team)) byTeam.set(team, new Accumulator());
+  const teams: TeamSummary[] = byCost([...byTeam], (team, acc) => {
+    const components = teamComponents.get(team) ?? { direct: 0, idle: 0, unused: 0 };
+    const budget = budgetUnits(team);
+    return {
+      ...breakdown(team, acc),
+      directCost: money(components.direct),
+      idleCost: money(components.idle),
+      unusedAllocationCost: money(components.unused),
+      idleSharePct: acc.units > 0 ? round2(((components.idle + components.unused) / acc.units) * 100) : 0,
+      budget: budget === null ? null : money(budget),
+      variance: budget === null ? null : money(acc.units - budget),
+    };
+  });
+
+  const instanceTypeSummaries: InstanceTypeSummary[] = [...instanceTypes.entries()]
+    .map(([typeKey, e]): InstanceTypeSummary => {
+      const prices = input.resolver.catalogPrices(e.cluster, e.instanceType, period.endMs - 1);
+      return {
+        instanceType: e.instanceType,
+        gpuModel:
+          gpuModels.get(e.instanceType) ?? pricing.instanceTypes[e.instanceType]?.gpuModel ?? 'unknown',
+        capacityType: e.capacityType,
+        capacityGpuHours: round6(e.capacity / 3600),
+        allocatedGpuHours: round6(e.allocated / 3600),
+        idleGpuHours: round6(e.idle / 3600),
+        cost: money(byInstanceCost.get(typeKey) ?? 0),
+        onDemandPricePerGpuHour: prices ? prices.onDemand.toDecimalPlaces(6).toString() : '0',
+        spotPricePerGpuHour: prices?.spot ? prices.spot.toDecimalPlaces(6).toString() : null,
+      };
+    })
+    .sort(
+      (a, b) =>
+        (byInstanceCost.get(key2(b.instanceType, b.capacityType)) ?? 0) -
+          (byInstanceCost.get(key2(a.instanceType, a.capacityType)) ?? 0) ||
+        compareStrings(a.instanceType, b.instanceType) ||
+        compareStrings(a.capacityType, b.capacityType),
+    );
+
+  const coverageByDate = new Map(days.map((d) => [d.day.date, d.coverage]));
+  const daySummaries: DaySummary[] = period.days.map((d) => {
+    const day = byDay.get(d.date);
+    const teamsOfDay: Record<string, string> = {};
+    for (const [team, units] of [...(day?.teams ?? [])].sort(([a], [b]) => compareStrings(a, b))) {
+      teamsOfDay[team] = money(units);
+    }
+    const coverage = coverageByDate.get(d.date);
+    return {
+      date: d.date,
+      cost: money(day?.cost ?? 0),
+      spotCost: money(day?.spot ?? 0),
+      onDemandCost: money(day?.onDemand ?? 0),
+      committedCost: money(day?.committed ?? 0),
+      byTeam: teamsOfDay,
+      coveragePct: coverage ? round2(coverage.kubeStateMetrics * 100) : 0,
+    };
+  });
+
+  const minWorkloadUnits = Math.max(1, input.totalUnits * LOW_UTILIZATION_MIN_COST_SHARE);
+  const lowUtilization = [...workloads.entries()]
+    .filter(([, acc]) => acc.utilizationPct() !== null && acc.units >= minWorkloadUnits)
+    .sort(
+      ([ka, a], [kb, b]) =>
+        a.utilizationPct()! - b.utilizationPct()! || b.units - a.units || compareStrings(ka, kb),
+    )
+    .slice(0, LOW_UTILIZATION_COUNT)
+    .sort(([ka, a], [kb, b]) => b.units - a.units || compareStrings(ka, kb))
+    .map(([key, acc]) => {
+      const [cluster, namespace, project, team] = key.split('\u0000') as [string, string, string, string];
+      return {
+        cluster,
+        namespace,
+        project,
+        team,
+        cost: money(acc.units),
+        utilizationPct: acc.utilizationPct()!,
+      };
+    });
+
+  const totalSeconds = days.reduce((s, d) => s + (d.day.endMs - d.day.startMs), 0);
+  const coveragePct =
+    totalSeconds > 0
+      ? round2(
+          (days.reduce((s, d) => s + d.coverage.kubeStateMetrics * (d.day.endMs - d.day.startMs), 0) /
+            totalSeconds) *
+            100,
+        )
+      : 0;
+
+  const warnings: string[] = [];
+  const missingDates = period.days.filter((d) => !coverageByDate.has(d.date)).map((d) => d.date);
+  if (missingDates.length > 0)
+    warnings.push(`no metered data for ${missingDates.length} day(s): ${missingDates.join(', ')}`);
+  for (const day of days) for (const w of day.warnings) warnings.push(`${day.day.date}: ${w}`);
+  warnings.push(...input.warnings, ...input.resolver.warnings);
+
+  const converts = pricing.currency !== pricing.priceCurrency;
+  const sumOfRows = effectiveUnits.reduce((s, u) => s + u, 0);
+  const perGpuHour = (units: number) =>
+    capacityGpuHours > 0
+      ? toMoney(formatMinorUnits(units, digits)).div(toMoney(capacityGpuHours)).toDecimalPlaces(4).toFixed(4)
+      : '0.0000';
+
+  return {
+    schemaVersion: 1,
+    source: options.source,
+    period: {
+      month: period.month,
+      zone: period.zone,
+      start: isoInZone(period.startMs, period.zone),
+      end: isoInZone(period.endMs, period.zone),
+      hours: period.hours,
+      days: period.days.length,
+    },
+    currency: {
+      code: pricing.currency,
+      minorDigits: digits,
+      conversion: converts ? { from: pricing.priceCurrency, rate: pricing.conversionRate! } : null,
+    },
+    policies: {
+      pendingOnNode: options.metering.pendingOnNode,
+      maxBridgeSeconds: options.metering.maxBridgeSeconds,
+      utilization: {
+        mode: allocation.utilization.mode,
+        floorPct: allocation.utilization.mode === 'floor' ? round2(allocation.utilization.floor * 100) : null,
+      },
+      idle: { mode: allocation.idle.mode, platformTeam: allocation.idle.platformTeam },
+      rounding: ROUNDING_RULE,
+    },
+    priceCatalog: { version: pricing.catalogVersion },
+    scrape: days[0]?.scrape ?? { kubeStateMetricsSeconds: 0, dcgmSeconds: null, source: 'config' },
+    totals: {
+      cost: money(input.totalUnits),
+      listCost: money(input.listTotalUnits),
+      directCost: money(direct),
+      idleCost: money(idle),
+      unusedAllocationCost: money(unused),
+      spotSavings: money(spotSavingsUnits),
+      capacityCost: money(input.totalUnits),
+      capacityGpuHours: round6(capacityGpuHours),
+      allocatedGpuHours: round6(allocatedGpuSeconds / 3600),
+      idleGpuHours: round6(idleGpuSeconds / 3600),
+      allocationRatePct:
+        capacityGpuSeconds > 0 ? round2((allocatedGpuSeconds / capacityGpuSeconds) * 100) : 0,
+      utilizationPct: total.utilizationPct(),
+      spotSharePct: capacityGpuSeconds > 0 ? round2((spotCapacityGpuSeconds / capacityGpuSeconds) * 100) : 0,
+      coveragePct,
+      blendedCostPerGpuHour: perGpuHour(input.totalUnits),
+      onDemandCostPerGpuHour: perGpuHour(input.listTotalUnits),
+      rowCount: rows.length,
+    },
+    byTeam: teams,
+    byProject: byCost([...byProject], (key, acc) => {
+      const [team, project] = split2(key);
+      return { ...breakdown(project, acc), team };
+    }),
+    byNamespace: byCost([...byNamespace], (key, acc) => {
+      const [cluster, namespace] = split2(key);
+      return { ...breakdown(namespace, acc), cluster };
+    }),
+    byCluster: byCost([...byCluster], breakdown),
+    byGpuModel: byCost([...byGpuModel], breakdown),
+    byPricingCategory: byCost([...byCategory], breakdown),
+    byInstanceType: instanceTypeSummaries,
+    byDay: daySummaries,
+    hourlyAllocatedGpus: hourlyAllocatedGpus(days, period.days),
+    lowUtilization,
+    coverage: {
+      byDay: days.map((d) => d.coverage),
+      gaps: days.flatMap((d) => d.coverage.gaps),
+    },
+    reconciliation: {
+      capacityCost: money(toMinorUnitsHalfEven(input.capacityCostExact, digits)),
+      sumOfRows: money(sumOfRows),
+      difference: money(toMinorUnitsHalfEven(input.capacityCostExact, digits) - sumOfRows),
+    },
+    warnings: [...new Set(warnings)],
+  };
+}
+
+/** Per instance type, the days' hourly series concatenated in period order (zeros for days without data). */
+function hourlyAllocatedGpus(
+  days: readonly MeteredDay[],
+  periodDays: readonly { date: string; startMs: number; endMs: number }[],
+) {
+  const byDate = new Map(days.map((d) => [d.day.date, d]));
+  const types = [...new Set(days.flatMap((d) => Object.keys(d.hourlyAllocatedGpus)))].sort(compareStrings);
+  const out: Record<string, number[]> = {};
+  for (const type of types) {
+    const series: number[] = [];
+    for (const day of periodDays) {
+      const hours = Math.round((day.endMs - day.startMs) / 3_600_000);
+      const values = byDate.get(day.date)?.hourlyAllocatedGpus[type] ?? [];
+      for (let h = 0; h < hours; h++) series.push(round6(values[h] ?? 0));
+    }
+    out[type] = series;
+  }
+  return out;
+}
+
+function key2(a: string, b: string): string {
+  return `${a}\u0000${b}`;
+}
+
+function split2(key: string): [string, string] {
+  const i = key.indexOf('\u0000');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function round6(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}

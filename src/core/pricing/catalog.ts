@@ -1,0 +1,260 @@
+import type { Config } from '../../config/schema.ts';
+import { MissingPriceError } from '../../errors.ts';
+import { type Money, toMoney } from '../money.ts';
+import type { CapacityType, PricingCategory, TimeRange } from '../types.ts';
+
+type Pricing = Config['pricing'];
+type OverrideKind = 'on-demand' | 'spot' | 'committed';
+
+/**
+ * Instants inside `range` (strictly after its start and before its end) at which some price of the
+ * catalog changes: the `from` of every override. Metering splits days into charge periods at these
+ * instants, so that every charge period has constant prices.
+ */
+export function priceCutInstants(pricing: Pricing, range: TimeRange): number[] {
+  const cuts = new Set<number>();
+  for (const o of pricing.overrides) {
+    const ms = Date.parse(o.from);
+    if (ms > range.startMs && ms < range.endMs) cuts.add(ms);
+  }
+  return [...cuts].sort((a, b) => a - b);
+}
+
+/** The prices that apply to one node in one charge period, per GPU-hour in the billing currency. */
+export interface NodePrice {
+  instanceType: string;
+  gpuModel: string;
+  /** GPUs of the instance type according to the catalog (the divisor of the instance price). */
+  catalogGpus: number | null;
+  pricingCategory: PricingCategory;
+  /** What is charged per GPU-hour. */
+  effectivePerGpuHour: Money;
+  /** On-Demand equivalent per GPU-hour (ListCost). */
+  listPerGpuHour: Money;
+  /** True when pricing.fallback supplied the price. */
+  fallback: boolean;
+}
+
+interface ParsedOverride {
+  instanceType: string;
+  kind: OverrideKind;
+  from: string;
+  fromMs: number;
+  price: number;
+  cluster: string | undefined;
+  index: number;
+}
+
+/** The PricingCategory of a capacity type (FOCUS: Spot is Dynamic, RI/Savings Plan is Committed). */
+export function pricingCategoryOf(capacityType: CapacityType): PricingCategory {
+  if (capacityType === 'spot') return 'Dynamic';
+  if (capacityType === 'reserved') return 'Committed';
+  return 'Standard';
+}
+
+/**
+ * Resolves prices from the catalog, with these rules:
+ * - the entry comes from `pricing.byCluster[cluster]` when that cluster lists the instance type, else
+ *   from `pricing.instanceTypes`; neither → `pricing.fallback` (flagged) or {@link MissingPriceError};
+ * - an override applies from its `from` instant (inclusive) until the next override of the same
+ *   instance type and kind; the latest applicable one wins, a cluster-specific override beating a
+ *   global one with the same instant. Global overrides do not apply to a cluster that has its own
+ *   catalog entry for the type (they describe the global catalog's prices);
+ * - Spot capacity without a Spot price, and reserved capacity without a committed price, pay On-Demand
+ *   (warned once per instance type); capacity type "unknown" pays On-Demand (warned);
+ * - per-GPU-hour = instance price / catalog GPUs × conversion rate (fallback prices are already per GPU).
+ * Warnings are collected in {@link PriceResolver.warnings}, sorted and deduplicated.
+ */
+export class PriceResolver {
+  readonly #pricing: Pricing;
+  readonly #overrides: ParsedOverride[];
+  readonly #rate: Money;
+  readonly #cache = new Map<string, NodePrice>();
+  readonly #warnings = new Set<string>();
+  readonly #fallbackTypes = new Set<string>();
+
+  constructor(pricing: Pricing) {
+    this.#pricing = pricing;
+    this.#overrides = pricing.overrides.map((o, index) => ({
+      instanceType: o.instanceType,
+      kind: o.capacityType,
+      from: o.from,
+      fromMs: Date.parse(o.from),
+      price: o.price,
+      cluster: o.cluster,
+      index,
+    }));
+    const converts = pricing.currency !== pricing.priceCurrency;
+    if (converts && !pricing.conversionRate) {
+      throw new RangeError(
+        `pricing.conversionRate is required to convert ${pricing.priceCurrency} to ${pricing.currency}`,
+      );
+    }
+    this.#rate = converts ? toMoney(pricing.conversionRate!) : toMoney(1);
+  }
+
+  /** Sorted, deduplicated warnings raised so far. */
+  get warnings(): string[] {
+    return [...this.#warnings].sort();
+  }
+
+  /** Instance types priced with pricing.fallback so far, sorted. */
+  get fallbackInstanceTypes(): string[] {
+    return [...this.#fallbackTypes].sort();
+  }
+
+  /** Prices for a node of `instanceType` / `capacityType` in `cluster` over a charge period starting at `atMs`. */
+  resolve(cluster: string, instanceType: string, capacityType: CapacityType, atMs: number): NodePrice {
+    const key = `${cluster}\u0000${instanceType}\u0000${capacityType}\u0000${atMs}`;
+    let price = this.#cache.get(key);
+    if (!price) {
+      price = this.#resolveUncached(cluster, instanceType, capacityType, atMs);
+      this.#cache.set(key, price);
+    }
+    return price;
+  }
+
+  /**
+   * Catalog On-Demand and Spot prices per GPU-hour (billing currency) of `instanceType` at `atMs`, for
+   * display; null when the type is not in the catalog. Raises no warnings.
+   */
+  catalogPrices(
+    cluster: string,
+    instanceType: string,
+    atMs: number,
+  ): { onDemand: Money; spot: Money | null } | null {
+    const clusterEntry = this.#pricing.byCluster[cluster]?.instanceTypes[instanceType];
+    const entry = clusterEntry ?? this.#pricing.instanceTypes[instanceType];
+    if (!entry) {
+      const fallback = this.#pricing.fallback;
+      if (!fallback) return null;
+      return {
+        onDemand: toMoney(fallback.onDemandPerGpuHour).times(this.#rate),
+        spot:
+          fallback.spotPerGpuHour === undefined ? null : toMoney(fallback.spotPerGpuHour).times(this.#rate),
+      };
+    }
+    const isClusterCatalog = clusterEntry !== undefined;
+    const onDemand =
+      this.#overridePrice(cluster, instanceType, 'on-demand', atMs, isClusterCatalog) ?? entry.onDemand;
+    const spot = this.#overridePrice(cluster, instanceType, 'spot', atMs, isClusterCatalog) ?? entry.spot;
+    const perGpu = (instancePrice: number) => toMoney(instancePrice).div(entry.gpus).times(this.#rate);
+    return { onDemand: perGpu(onDemand), spot: spot === undefined ? null : perGpu(spot) };
+  }
+
+  /**
+   * Throws when a price changes strictly inside `range`: metering must have split the day there (see
+   * {@link priceCutInstants}); pricing such a period with one price would be wrong.
+   */
+  assertConstantPrices(range: TimeRange): void {
+    for (const o of this.#overrides) {
+      if (o.fromMs > range.startMs && o.fromMs < range.endMs) {
+        throw new RangeError(
+          `a price override (${o.instanceType} ${o.kind} from ${o.from}) falls inside a ` +
+            'charge period; re-meter the affected days so they are split at priceCutInstants',
+        );
+      }
+    }
+  }
+
+  #resolveUncached(
+    cluster: string,
+    instanceType: string,
+    capacityType: CapacityType,
+    atMs: number,
+  ): NodePrice {
+    const pricing = this.#pricing;
+    const clusterEntry = pricing.byCluster[cluster]?.instanceTypes[instanceType];
+    const entry = clusterEntry ?? pricing.instanceTypes[instanceType];
+    const category = pricingCategoryOf(capacityType);
+    if (capacityType === 'unknown') {
+      this.#warnings.add(`capacity type of ${instanceType} nodes is unknown; On-Demand price used`);
+    }
+    if (!entry) return this.#fallback(instanceType, capacityType, category);
+
+    const isClusterCatalog = clusterEntry !== undefined;
+    const at = (kind: OverrideKind, base: number | undefined) =>
+      this.#overridePrice(cluster, instanceType, kind, atMs, isClusterCatalog) ?? base;
+    const onDemand = at('on-demand', entry.onDemand)!;
+    let effective = onDemand;
+    if (capacityType === 'spot') {
+      const spot = at('spot', entry.spot);
+      if (spot === undefined) {
+        this.#warnings.add(`no Spot price for ${instanceType}; Spot capacity charged at On-Demand`);
+      } else effective = spot;
+    } else if (capacityType === 'reserved') {
+      const committed = at('committed', entry.committed);
+      if (committed === undefined) {
+        this.#warnings.add(`no committed price for ${instanceType}; reserved capacity charged at On-Demand`);
+      } else effective = committed;
+    }
+    const perGpu = (instancePrice: number) => toMoney(instancePrice).div(entry.gpus).times(this.#rate);
+    return {
+      instanceType,
+      gpuModel: entry.gpuModel,
+      catalogGpus: entry.gpus,
+      pricingCategory: category,
+      effectivePerGpuHour: perGpu(effective),
+      listPerGpuHour: perGpu(onDemand),
+      fallback: false,
+    };
+  }
+
+  #fallback(instanceType: string, capacityType: CapacityType, category: PricingCategory): NodePrice {
+    const fallback = this.#pricing.fallback;
+    if (!fallback) {
+      const known = new Set([
+        ...Object.keys(this.#pricing.instanceTypes),
+        ...Object.values(this.#pricing.byCluster).flatMap((c) => Object.keys(c.instanceTypes)),
+      ]);
+      throw new MissingPriceError(instanceType, [...known].sort());
+    }
+    this.#fallbackTypes.add(instanceType);
+    this.#warnings.add(
+      `instance type "${instanceType}" is not in the price catalog; pricing.fallback used (rows flagged x_PriceFallback=true)`,
+    );
+    let effective = fallback.onDemandPerGpuHour;
+    if (capacityType === 'spot') {
+      if (fallback.spotPerGpuHour === undefined) {
+        this.#warnings.add(
+          `no Spot price in pricing.fallback; Spot ${instanceType} capacity charged at On-Demand`,
+        );
+      } else effective = fallback.spotPerGpuHour;
+    }
+    return {
+      instanceType,
+      gpuModel: fallback.gpuModel,
+      catalogGpus: null,
+      pricingCategory: category,
+      effectivePerGpuHour: toMoney(effective).times(this.#rate),
+      listPerGpuHour: toMoney(fallback.onDemandPerGpuHour).times(this.#rate),
+      fallback: true,
+    };
+  }
+
+  #overridePrice(
+    cluster: string,
+    instanceType: string,
+    kind: OverrideKind,
+    atMs: number,
+    isClusterCatalog: boolean,
+  ): number | undefined {
+    let best: ParsedOverride | undefined;
+    for (const o of this.#overrides) {
+      if (o.instanceType !== instanceType || o.kind !== kind || o.fromMs > atMs) continue;
+      const applies = o.cluster === undefined ? !isClusterCatalog : o.cluster === cluster;
+      if (!applies) continue;
+      if (
+        !best ||
+        o.fromMs > best.fromMs ||
+        (o.fromMs === best.fromMs && (o.cluster !== undefined) > (best.cluster !== undefined)) ||
+        (o.fromMs === best.fromMs &&
+          (o.cluster !== undefined) === (best.cluster !== undefined) &&
+          o.index > best.index)
+      ) {
+        best = o;
+      }
+    }
+    return best?.price;
+  }
+}

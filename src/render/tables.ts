@@ -1,0 +1,137 @@
+import type { MeteredDay, NodeUsage, PodUsage } from '../core/types.ts';
+import { csvChunks, isoFormatter, numberCell, neutralizeFormula as t } from './csv.ts';
+
+/**
+ * Metering's tables as the pricing stage consumed them, for audit: usage.csv (per pod × GPU resource ×
+ * charge period) and nodes.csv (per node × charge period). Same CSV format as the chargeback file (RFC 4180,
+ * UTF-8, CRLF, text cells neutralized against formula injection). Rows follow the days' order, then charge
+ * period, cluster, namespace, pod, uid, resource (usage) or cluster, node (nodes).
+ */
+
+/** Columns of usage.csv. */
+export const USAGE_COLUMNS = [
+  'ChargePeriodStart',
+  'ChargePeriodEnd',
+  'x_Cluster',
+  'x_Team',
+  'x_Project',
+  'x_TeamSource',
+  'x_Namespace',
+  'x_Pod',
+  'x_PodUid',
+  'ResourceId',
+  'x_GpuResource',
+  'x_Requested',
+  'x_Weight',
+  'x_GpuEquivalents',
+  'x_Phase',
+  'x_HeldSeconds',
+  'x_BridgedSeconds',
+  'x_GpuSeconds',
+  'x_GpuHours',
+  'x_GpuUtilizationPct',
+  'x_UtilizationSource',
+] as const;
+
+/** Columns of nodes.csv. */
+export const NODES_COLUMNS = [
+  'ChargePeriodStart',
+  'ChargePeriodEnd',
+  'x_Cluster',
+  'ResourceId',
+  'SkuId',
+  'x_CapacityType',
+  'x_Gpus',
+  'x_PresentSeconds',
+  'x_CapacityGpuHours',
+  'x_AllocatedGpuHours',
+  'x_IdleGpuHours',
+] as const;
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function sortedPods(days: readonly MeteredDay[]): Iterable<PodUsage> {
+  return (function* () {
+    for (const day of [...days].sort((a, b) => a.day.startMs - b.day.startMs)) {
+      const pods = [...day.pods].sort(
+        (a, b) =>
+          a.chargePeriod.startMs - b.chargePeriod.startMs ||
+          cmp(a.pod.cluster, b.pod.cluster) ||
+          cmp(a.pod.namespace, b.pod.namespace) ||
+          cmp(a.pod.pod, b.pod.pod) ||
+          cmp(a.pod.uid, b.pod.uid) ||
+          cmp(a.gpuResource, b.gpuResource) ||
+          cmp(a.node, b.node),
+      );
+      yield* pods;
+    }
+  })();
+}
+
+function sortedNodes(days: readonly MeteredDay[]): Iterable<NodeUsage> {
+  return (function* () {
+    for (const day of [...days].sort((a, b) => a.day.startMs - b.day.startMs)) {
+      yield* [...day.nodes].sort(
+        (a, b) =>
+          a.chargePeriod.startMs - b.chargePeriod.startMs || cmp(a.cluster, b.cluster) || cmp(a.node, b.node),
+      );
+    }
+  })();
+}
+
+/** usage.csv as chunks (one day's pods are sorted at a time). */
+export function usageCsvChunks(days: readonly MeteredDay[], zone: string): Iterable<string> {
+  const iso = isoFormatter(zone);
+  return csvChunks(USAGE_COLUMNS, sortedPods(days), (p) => [
+    t(iso(p.chargePeriod.startMs)),
+    t(iso(p.chargePeriod.endMs)),
+    t(p.pod.cluster),
+    t(p.team),
+    t(p.project),
+    t(p.teamSource),
+    t(p.pod.namespace),
+    t(p.pod.pod),
+    t(p.pod.uid),
+    t(p.node),
+    t(p.gpuResource),
+    numberCell(p.requested),
+    `${p.weight.numerator}/${p.weight.denominator}`,
+    numberCell(p.gpuEquivalents),
+    t(p.phase),
+    numberCell(p.heldSeconds, 3),
+    numberCell(p.bridgedSeconds, 3),
+    numberCell(p.gpuSeconds, 3),
+    numberCell(p.gpuSeconds / 3600),
+    p.utilization === null ? '' : numberCell(p.utilization * 100, 2),
+    t(p.utilizationSource),
+  ]);
+}
+
+/** nodes.csv as chunks. */
+export function nodesCsvChunks(days: readonly MeteredDay[], zone: string): Iterable<string> {
+  const iso = isoFormatter(zone);
+  return csvChunks(NODES_COLUMNS, sortedNodes(days), (n) => [
+    t(iso(n.chargePeriod.startMs)),
+    t(iso(n.chargePeriod.endMs)),
+    t(n.cluster),
+    t(n.node),
+    t(n.instanceType),
+    t(n.capacityType),
+    numberCell(n.gpus),
+    numberCell(n.presentSeconds, 3),
+    numberCell(n.capacityGpuSeconds / 3600),
+    numberCell(n.allocatedGpuSeconds / 3600),
+    // Idle as metered; an over-allocated node shows a negative value here (warned in summary.json).
+    numberCell(n.idleGpuSeconds / 3600),
+  ]);
+}
+
+/** usage.csv: GPU time each pod held per charge period, with weights, node, utilization and bridged seconds. */
+export function renderUsageCsv(days: MeteredDay[], zone: string): string {
+  return [...usageCsvChunks(days, zone)].join('');
+}
+
+/** nodes.csv: capacity, allocated and idle GPU-hours per node and charge period, with instance and capacity type. */
+export function renderNodesCsv(days: MeteredDay[], zone: string): string {
+  return [...nodesCsvChunks(days, zone)].join('');
+}

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { billingPeriod } from '../../../src/core/period.ts';
+import { priceMonth } from '../../../src/core/pricing/priceMonth.ts';
+import {
+  CATALOG,
+  meteredDay,
+  nodeUsage,
+  parseConfig,
+  podUsage,
+  priceOptions,
+  wholeDay,
+} from '../../support/meteredFixture.ts';
+
+const period = billingPeriod('2026-03', 'UTC');
+const [day1, day2] = period.days as [(typeof period.days)[0], (typeof period.days)[0]];
+
+/**
+ * Two days. Day 1: a Spot g5.12xlarge (spot 2.2688/4 = 0.5672, list 1.418 per GPU-hour) with ml's pod on
+ * 2 GPUs (util 20 %) and search's pod on 1 GPU (util 90 %). Day 2: an On-Demand g4dn.xlarge with ml's pod.
+ */
+function month() {
+  const c1 = wholeDay(day1);
+  const c2 = wholeDay(day2);
+  const ml1 = podUsage(c1, { node: 'spot', requested: 2, utilization: 0.2, team: 'ml', project: 'vision' });
+  const se1 = podUsage(c1, {
+    node: 'spot',
+    utilization: 0.9,
+    team: 'search',
+    project: 'rank',
+    pod: { namespace: 'search', pod: 's', uid: 's' },
+  });
+  const ml2 = podUsage(c2, { node: 'od', utilization: 0.4, team: 'ml', project: 'vision' });
+  const days = [
+    meteredDay(
+      day1,
+      [ml1, se1],
+      [
+        nodeUsage(c1, { node: 'spot', instanceType: 'g5.12xlarge', capacityType: 'spot', gpus: 4 }, [
+          ml1,
+          se1,
+        ]),
+      ],
+    ),
+    meteredDay(day2, [ml2], [nodeUsage(c2, { node: 'od' }, [ml2])]),
+  ];
+  const config = parseConfig({
+    pricing: { instanceTypes: CATALOG, catalogVersion: '2026-03-a' },
+    report: { budgets: { ml: 50, finance: 10 } },
+  });
+  return priceMonth(days, priceOptions(period, config)).summary;
+}
+
+describe('priceMonth summary', () => {
+  const summary = month();
+
+  it('totals capacity, direct and idle cost and Spot savings', () => {
+    // Day 1: 96 GPU-h × 0.5672 = 54.4512 (list 136.128); day 2: 24 × 0.526 = 12.624. Idle: 24 GPU-h Spot = 13.6128.
+    // Teams ml 39.8496, search 13.6128, platform 13.6128 → 6708 cents: ml takes the first leftover cent (.96),
+    // and of the tied .28 remainders "platform" sorts before "search", so idle is 13.62 and search 13.61.
+    expect([
+      summary.totals.cost,
+      summary.totals.listCost,
+      summary.totals.idleCost,
+      summary.totals.directCost,
+    ]).toEqual(['67.08', '148.75', '13.62', '53.46']);
+    expect(summary.totals.spotSavings).toBe('81.67');
+    expect([
+      summary.totals.capacityGpuHours,
+      summary.totals.allocatedGpuHours,
+      summary.totals.idleGpuHours,
+    ]).toEqual([120, 96, 24]);
+  });
+
+  it('reports budgets and variance per team, including budgeted teams without cost', () => {
+    expect(summary.byTeam.map((t) => [t.key, t.cost, t.budget, t.variance])).toEqual([
+      ['ml', '39.85', '50.00', '-10.15'],
+      ['platform', '13.62', null, null],
+      ['search', '13.61', null, null],
+      ['finance', '0.00', '10.00', '-10.00'],
+    ]);
+  });
+
+  it('weights utilization by GPU-hours held', () => {
+    // (48 × 20 + 24 × 90 + 24 × 40) / 96 = 42.5.
+    expect(summary.totals.utilizationPct).toBe(42.5);
+    expect(summary.byTeam[0]!.utilizationPct).toBe(26.67);
+  });
+
+  it('breaks the month down by day with Spot and On-Demand cost', () => {
+    expect(summary.byDay.slice(0, 3).map((d) => [d.date, d.cost, d.spotCost, d.onDemandCost])).toEqual([
+      ['2026-03-01', '54.46', '54.46', '0.00'],
+      ['2026-03-02', '12.62', '0.00', '12.62'],
+      ['2026-03-03', '0.00', '0.00', '0.00'],
+    ]);
+    expect(summary.byDay).toHaveLength(31);
+  });
+
+  it('concatenates hourly allocated GPUs over every hour of the month', () => {
+    expect(summary.hourlyAllocatedGpus['g5.12xlarge']).toHaveLength(period.hours);
+    expect(summary.hourlyAllocatedGpus['g5.12xlarge']!.slice(22, 26)).toEqual([3, 3, 0, 0]);
+    expect(summary.hourlyAllocatedGpus['g4dn.xlarge']!.slice(22, 26)).toEqual([0, 0, 1, 1]);
+  });
+
+  it('lists low-utilization workloads most expensive first', () => {
+    expect(summary.lowUtilization.map((w) => [w.namespace, w.team, w.utilizationPct])).toEqual([
+      ['ml', 'ml', 26.67],
+      ['search', 'search', 90],
+    ]);
+  });
+
+  it('records the catalog version, policies, rounding rule and reconciliation', () => {
+    expect(summary.priceCatalog.version).toBe('2026-03-a');
+    expect(summary.policies.idle).toEqual({ mode: 'separate', platformTeam: 'platform' });
+    expect(summary.policies.rounding).toMatch(/half-even.*largest remainder/);
+    expect(summary.reconciliation).toEqual({ capacityCost: '67.08', sumOfRows: '67.08', difference: '0.00' });
+    expect(summary.warnings[0]).toBe(
+      'no metered data for 29 day(s): 2026-03-03, 2026-03-04, 2026-03-05, 2026-03-06, 2026-03-07, 2026-03-08, 2026-03-09, 2026-03-10, 2026-03-11, 2026-03-12, 2026-03-13, 2026-03-14, 2026-03-15, 2026-03-16, 2026-03-17, 2026-03-18, 2026-03-19, 2026-03-20, 2026-03-21, 2026-03-22, 2026-03-23, 2026-03-24, 2026-03-25, 2026-03-26, 2026-03-27, 2026-03-28, 2026-03-29, 2026-03-30, 2026-03-31',
+    );
+  });
+
+  it('describes instance types with their end-of-month catalog prices per GPU-hour', () => {
+    expect(
+      summary.byInstanceType.map((t) => [
+        t.instanceType,
+        t.capacityType,
+        t.cost,
+        t.onDemandPricePerGpuHour,
+        t.spotPricePerGpuHour,
+      ]),
+    ).toEqual([
+      ['g5.12xlarge', 'spot', '54.46', '1.418', '0.5672'],
+      ['g4dn.xlarge', 'on-demand', '12.62', '0.526', '0.2104'],
+    ]);
+  });
+});

@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import { billingPeriod } from '../../../src/core/period.ts';
+import { priceMonth } from '../../../src/core/pricing/priceMonth.ts';
+import {
+  CHARGEBACK_COLUMNS,
+  chargebackCsvChunks,
+  csvMetaFromSummary,
+  neutralizeFormula,
+  renderChargebackCsv,
+  teamChargebackCsvs,
+} from '../../../src/render/csv.ts';
+import {
+  CATALOG,
+  meteredDay,
+  nodeUsage,
+  parseConfig,
+  podUsage,
+  priceOptions,
+  wholeDay,
+} from '../../support/meteredFixture.ts';
+
+/** A tiny RFC 4180 reader: quoted fields, doubled quotes, CRLF records, CR/LF inside quotes. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let field = '';
+  let record: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      record.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+      i++;
+    } else field += c;
+  }
+  if (field !== '' || record.length > 0) throw new Error('CSV does not end with CRLF');
+  return records;
+}
+
+const period = billingPeriod('2026-03', 'Asia/Seoul');
+const day = period.days[0]!;
+const cp = wholeDay(day);
+const HOSTILE = [
+  "=cmd|' /C calc'!A0",
+  '+1',
+  '-2',
+  '@SUM(1)',
+  '\tTab',
+  '\rCR',
+  'a "quoted", comma\nand newline',
+];
+
+function hostileMonth() {
+  const pods = HOSTILE.map((name, i) =>
+    podUsage(cp, {
+      pod: { namespace: name, pod: `p${i}`, uid: `u${i}` },
+      node: 'n',
+      team: i % 2 === 0 ? name : 'ml',
+      project: name,
+      heldSeconds: 3600 * (i + 1),
+    }),
+  );
+  const config = parseConfig({ timezone: 'Asia/Seoul', pricing: { instanceTypes: CATALOG } });
+  const nodes = [nodeUsage(cp, { node: 'n', instanceType: 'g5.12xlarge', gpus: 4 }, pods)];
+  return priceMonth([meteredDay(day, pods, nodes)], priceOptions(period, config));
+}
+
+describe('chargeback CSV', () => {
+  const { rows, summary } = hostileMonth();
+  const meta = csvMetaFromSummary(summary, period);
+  const csv = renderChargebackCsv(rows, meta);
+  const records = parseCsv(csv);
+  const column = (name: (typeof CHARGEBACK_COLUMNS)[number]) => CHARGEBACK_COLUMNS.indexOf(name);
+
+  it('starts with exactly the contract header', () => {
+    expect(csv.slice(0, csv.indexOf('\r\n'))).toBe(CHARGEBACK_COLUMNS.join(','));
+    expect(CHARGEBACK_COLUMNS.join(',')).toBe(
+      'BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,BillingCurrency,EffectiveCost,ListCost,' +
+        'PricingCategory,ConsumedQuantity,ConsumedUnit,ResourceId,SkuId,ChargeCategory,ChargeClass,x_Cluster,x_Team,' +
+        'x_Project,x_Namespace,x_Pod,x_PodUid,x_GpuModel,x_GpuResource,x_GpuEquivalents,x_GpuUtilizationPct,' +
+        'x_BillableGpuHours,x_UnitPrice,x_CostComponent,x_DataCoveragePct,x_UtilizationPolicy,x_IdlePolicy,' +
+        'x_PriceFallback,x_PriceCatalogVersion,x_Source',
+    );
+  });
+
+  it('writes one record per row, every record as wide as the header', () => {
+    expect(records.length).toBe(rows.length + 1);
+    expect(new Set(records.map((r) => r.length))).toEqual(new Set([CHARGEBACK_COLUMNS.length]));
+  });
+
+  it('neutralizes formula-looking label values with a leading quote', () => {
+    const namespaces = records.slice(1).map((r) => r[column('x_Namespace')]);
+    for (const expected of ["'=cmd|' /C calc'!A0", "'+1", "'-2", "'@SUM(1)", "'\tTab", "'\rCR"]) {
+      expect(namespaces).toContain(expected);
+    }
+  });
+
+  it('round-trips quotes, commas and newlines through an RFC 4180 reader', () => {
+    expect(records.slice(1).map((r) => r[column('x_Project')])).toContain('a "quoted", comma\nand newline');
+  });
+
+  it('quotes a lone LF or CR so a reader cannot split the record', () => {
+    expect(csv).toContain('"\'\rCR"');
+  });
+
+  it('keeps numeric columns unprefixed numbers', () => {
+    for (const record of records.slice(1)) {
+      for (const name of [
+        'EffectiveCost',
+        'ListCost',
+        'ConsumedQuantity',
+        'x_BillableGpuHours',
+        'x_UnitPrice',
+      ] as const) {
+        expect(record[column(name)]).toMatch(/^\d+(\.\d+)?$/);
+      }
+    }
+  });
+
+  it('writes timestamps with the zone offset and the month-level columns', () => {
+    const first = records[1]!;
+    expect([first[0], first[1], first[2], first[3], first[4]]).toEqual([
+      '2026-03-01T00:00:00+09:00',
+      '2026-04-01T00:00:00+09:00',
+      '2026-03-01T00:00:00+09:00',
+      '2026-03-02T00:00:00+09:00',
+      'USD',
+    ]);
+    expect([
+      first[column('ConsumedUnit')],
+      first[column('ChargeCategory')],
+      first[column('x_Source')],
+    ]).toEqual(['GPU-Hours', 'Usage', 'demo']);
+  });
+
+  it('sums EffectiveCost to the summary total', () => {
+    const cents = records
+      .slice(1)
+      .reduce((s, r) => s + Math.round(Number(r[column('EffectiveCost')]) * 100), 0);
+    expect((cents / 100).toFixed(2)).toBe(summary.totals.cost);
+  });
+
+  it('is byte-identical for identical input, and the chunks join to the whole file', () => {
+    const again = hostileMonth();
+    expect(renderChargebackCsv(again.rows, csvMetaFromSummary(again.summary, period))).toBe(csv);
+    expect([...chargebackCsvChunks(rows, meta)].join('')).toBe(csv);
+  });
+
+  it('writes ChargeClass Correction when the meta says so', () => {
+    const corrected = parseCsv(renderChargebackCsv(rows, { ...meta, chargeClass: 'Correction' }));
+    expect(new Set(corrected.slice(1).map((r) => r[column('ChargeClass')]))).toEqual(new Set(['Correction']));
+  });
+
+  it('writes per-team files with only that team’s rows, summing to the team total', () => {
+    const files = teamChargebackCsvs(rows, meta);
+    expect(files.map((f) => f.team)).toEqual([...summary.byTeam.map((t) => t.key)].sort());
+    for (const file of files) {
+      const teamRecords = parseCsv([...file.chunks].join('')).slice(1);
+      expect(new Set(teamRecords.map((r) => r[column('x_Team')]))).toEqual(
+        new Set([neutralizeFormula(file.team)]),
+      );
+      const cents = teamRecords.reduce((s, r) => s + Math.round(Number(r[column('EffectiveCost')]) * 100), 0);
+      expect((cents / 100).toFixed(2)).toBe(summary.byTeam.find((t) => t.key === file.team)!.cost);
+    }
+    expect(files.find((f) => f.team.startsWith('='))!.path).toMatch(
+      /^teams\/cmd_C_calc_A0-[0-9a-f]{8}\.csv$/,
+    );
+  });
+});
+
+describe('neutralizeFormula', () => {
+  it('prefixes cells starting with = + - @ tab or CR and leaves others alone', () => {
+    expect(['=1', '+1', '-1', '@a', '\tx', '\rx', 'ml', '', "'x", ' =1'].map(neutralizeFormula)).toEqual([
+      "'=1",
+      "'+1",
+      "'-1",
+      "'@a",
+      "'\tx",
+      "'\rx",
+      'ml',
+      '',
+      "'x",
+      ' =1',
+    ]);
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { billingPeriod } from '../../../src/core/period.ts';
+import { NODES_COLUMNS, renderNodesCsv, renderUsageCsv, USAGE_COLUMNS } from '../../../src/render/tables.ts';
+import { meteredDay, nodeUsage, podUsage, wholeDay } from '../../support/meteredFixture.ts';
+
+const period = billingPeriod('2026-03', 'UTC');
+const day = period.days[0]!;
+const cp = wholeDay(day);
+
+describe('usage.csv and nodes.csv', () => {
+  const pods = [
+    podUsage(cp, {
+      pod: { namespace: 'ml', pod: 'b', uid: 'ub' },
+      weight: { numerator: 3, denominator: 7 },
+      heldSeconds: 7 * 3600,
+      bridgedSeconds: 60,
+      utilization: 0.25,
+    }),
+    podUsage(cp, { pod: { namespace: '-neg', pod: 'a', uid: 'ua' }, utilization: null }),
+  ];
+  const nodes = [nodeUsage(cp, { capacityGpuSeconds: 3600, idleGpuSeconds: -1800 }, pods)];
+  const days = [meteredDay(day, pods, nodes)];
+
+  it('writes usage per pod and charge period, sorted, with weights, bridged seconds and utilization', () => {
+    const lines = renderUsageCsv(days, 'UTC').split('\r\n');
+    expect(lines[0]).toBe(USAGE_COLUMNS.join(','));
+    expect(lines[1]).toBe(
+      "2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,,ml,vision,pod-label,'-neg,a,ua,node-a,nvidia_com_gpu,1,1/1,1,Running,86400,0,86400,24,,DCGM_FI_PROF_GR_ENGINE_ACTIVE",
+    );
+    expect(lines[2]).toBe(
+      '2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,,ml,vision,pod-label,ml,b,ub,node-a,nvidia_com_gpu,1,3/7,0.428571,Running,25200,60,10800,3,25,DCGM_FI_PROF_GR_ENGINE_ACTIVE',
+    );
+    expect(lines[3]).toBe('');
+  });
+
+  it('writes nodes per charge period and keeps a negative idle a number', () => {
+    const lines = renderNodesCsv(days, 'UTC').split('\r\n');
+    expect(lines[0]).toBe(NODES_COLUMNS.join(','));
+    expect(lines[1]).toBe(
+      '2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,,node-a,g4dn.xlarge,on-demand,1,86400,1,27,-0.5',
+    );
+  });
+
+  it('renders identical bytes for identical input', () => {
+    expect(renderUsageCsv(structuredClone(days), 'UTC')).toBe(renderUsageCsv(days, 'UTC'));
+  });
+});
