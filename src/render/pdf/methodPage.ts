@@ -1,0 +1,192 @@
+import { Decimal } from 'decimal.js';
+import type { PageContext } from './context.ts';
+import { fill } from './templates.ts';
+import { sanitizeLabel } from './text.ts';
+
+/** Method and data quality: metering and allocation policies, prices, currency, coverage gaps, reconciliation, warnings. */
+export function drawMethodPage(ctx: PageContext): void {
+  const { canvas, summary, wording, fmt, layout } = ctx;
+  const w = wording.method;
+  canvas.newPage();
+  canvas.pageTitle(w.title, w.subtitle);
+
+  const p = summary.policies;
+  const bridge = formatDuration(p.maxBridgeSeconds, ctx);
+  const utilizationMode = fill(w.utilizationModes[p.utilization.mode], {
+    floor: fmt.percent(p.utilization.floorPct, 0),
+  });
+  const utilizationSource =
+    summary.scrape.dcgmSeconds === null
+      ? w.utilizationSourceNone
+      : fill(w.utilizationSource, { dcgm: fmt.number(summary.scrape.dcgmSeconds) });
+  const conversion = summary.currency.conversion;
+  const recon = summary.reconciliation;
+  const reconciles = safeDecimal(recon.difference).isZero();
+
+  const entries: { label: string; lines: { text: string; color?: string }[] }[] = [
+    {
+      label: w.metering,
+      lines: [
+        {
+          text: fill(w.meteringText, {
+            ksm: fmt.number(summary.scrape.kubeStateMetricsSeconds),
+            pending: p.pendingOnNode === 'charged' ? w.pendingCharged : '',
+            bridge,
+          }),
+        },
+      ],
+    },
+    { label: w.utilizationPolicy, lines: [{ text: utilizationMode }, { text: utilizationSource }] },
+    {
+      label: w.idlePolicy,
+      lines: [
+        {
+          text: fill(w.idleModes[p.idle.mode], {
+            platformTeam: sanitizeLabel(p.idle.platformTeam) || wording.common.unnamed,
+          }),
+        },
+      ],
+    },
+    { label: w.rounding, lines: [{ text: sanitizeLabel(p.rounding) || wording.common.none }] },
+    {
+      label: w.catalog,
+      lines: [{ text: fill(w.catalogText, { version: sanitizeLabel(summary.priceCatalog.version) }) }],
+    },
+    {
+      label: w.currency,
+      lines: [
+        {
+          text: conversion
+            ? fill(w.conversionText, {
+                code: summary.currency.code,
+                from: sanitizeLabel(conversion.from),
+                rate: fmt.number(Number(conversion.rate), decimalsOf(conversion.rate)),
+              })
+            : fill(w.currencyText, {
+                code: summary.currency.code,
+                digits: fmt.number(summary.currency.minorDigits),
+              }),
+        },
+      ],
+    },
+    {
+      label: w.source,
+      lines: [
+        {
+          text: `${(w.sourceKinds as Record<string, string>)[summary.source.kind] ?? summary.source.kind} · ${sanitizeLabel(summary.source.description)}`,
+        },
+      ],
+    },
+    {
+      label: w.coverage,
+      lines: [
+        {
+          text: fill(w.coverageText, {
+            pct: fmt.percent(summary.totals.coveragePct, 2),
+            days: fmt.number(summary.coverage.byDay.length),
+          }),
+        },
+        ...gapLines(ctx),
+      ],
+    },
+    {
+      label: w.reconciliation,
+      lines: [
+        {
+          text: fill(w.reconciliationText, {
+            sum: fmt.money(recon.sumOfRows),
+            capacity: fmt.money(recon.capacityCost),
+            difference: fmt.signedMoney(recon.difference),
+          }),
+        },
+        {
+          text: reconciles ? w.reconciliationOk : w.reconciliationOff,
+          color: reconciles ? layout.colors.positive : layout.colors.negative,
+        },
+      ],
+    },
+    { label: w.rows, lines: [{ text: fill(w.rowsText, { rows: fmt.number(summary.totals.rowCount) }) }] },
+    { label: w.warnings, lines: warningLines(ctx) },
+  ];
+
+  const labelWidth = 120;
+  const size = layout.fontSize.small + 0.5;
+  const lineHeight = canvas.lineHeight(size);
+  for (const entry of entries) {
+    const wrapped = entry.lines.flatMap((line) =>
+      canvas
+        .wrap(line.text, canvas.width - labelWidth, { size, maxLines: 4 })
+        .map((text) => ({ text, color: line.color })),
+    );
+    canvas.ensureSpace(Math.min(wrapped.length, 4) * lineHeight + 6);
+    canvas.rule(canvas.y - 3, layout.colors.grid);
+    canvas.text(entry.label, canvas.left, canvas.y, { size, bold: true, width: labelWidth - 10 });
+    for (const line of wrapped) {
+      canvas.ensureSpace(lineHeight);
+      canvas.text(line.text, canvas.left + labelWidth, canvas.y, {
+        size,
+        color: line.color ?? layout.colors.text,
+        width: canvas.width - labelWidth,
+      });
+      canvas.y += lineHeight;
+    }
+    canvas.y += 6;
+  }
+}
+
+function gapLines(ctx: PageContext): { text: string; color?: string }[] {
+  const { summary, wording, fmt, layout } = ctx;
+  const w = wording.method;
+  const gaps = [...summary.coverage.gaps].sort((a, b) => a.startMs - b.startMs);
+  if (gaps.length === 0) return [{ text: w.coverageGapsNone }];
+  const shown = gaps.slice(0, layout.limits.gapsListed).map((g) => ({
+    text: fill(w.gapLine, {
+      start: fmt.dateTime(g.startMs, summary.period.zone),
+      end: fmt.dateTime(g.endMs, summary.period.zone),
+      hours: fmt.number((g.endMs - g.startMs) / 3_600_000, 1),
+    }),
+    color: layout.colors.muted,
+  }));
+  const more = gaps.length - shown.length;
+  return [
+    { text: fill(w.coverageGaps, { count: fmt.number(gaps.length) }) },
+    ...shown,
+    ...(more > 0
+      ? [{ text: fill(wording.common.andMore, { count: fmt.number(more) }), color: layout.colors.muted }]
+      : []),
+  ];
+}
+
+function warningLines(ctx: PageContext): { text: string; color?: string }[] {
+  const { summary, wording, fmt, layout } = ctx;
+  const warnings = summary.warnings.map(sanitizeLabel).filter((s) => s.length > 0);
+  if (warnings.length === 0) return [{ text: wording.method.warningsNone }];
+  const shown = warnings.slice(0, layout.limits.warningsListed).map((text) => ({ text: `• ${text}` }));
+  const more = warnings.length - shown.length;
+  return more > 0
+    ? [
+        ...shown,
+        { text: fill(wording.common.andMore, { count: fmt.number(more) }), color: layout.colors.muted },
+      ]
+    : shown;
+}
+
+function formatDuration(seconds: number, ctx: PageContext): string {
+  const { fmt, wording } = ctx;
+  if (seconds % 3600 === 0 && seconds > 0)
+    return fill(wording.common.hoursUnit, { value: fmt.number(seconds / 3600) });
+  return fill(wording.common.minutesUnit, { value: fmt.number(seconds / 60, seconds % 60 === 0 ? 0 : 1) });
+}
+
+function decimalsOf(text: string): number {
+  const dot = text.indexOf('.');
+  return dot < 0 ? 0 : Math.min(6, text.length - dot - 1);
+}
+
+function safeDecimal(text: string): Decimal {
+  try {
+    return new Decimal(text);
+  } catch {
+    return new Decimal(1);
+  }
+}
