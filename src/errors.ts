@@ -28,7 +28,12 @@ export class PrometheusQueryError extends Error {
   override name = 'PrometheusQueryError';
   constructor(
     message: string,
-    readonly details: { query: string; status?: number; window?: { startMs: number; endMs: number }; tooLarge?: boolean },
+    readonly details: {
+      query: string;
+      status?: number;
+      window?: { startMs: number; endMs: number };
+      tooLarge?: boolean;
+    },
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -63,6 +68,26 @@ export class PublishError extends Error {
 export class LockedError extends Error {
   override name = 'LockedError';
   constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The requested month (or team file) has no manifest, i.e. it was never published as final. */
+export class NotPublishedError extends InputError {
+  override name = 'NotPublishedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A stored object does not match the SHA-256 or size its manifest records. */
+export class IntegrityError extends Error {
+  override name = 'IntegrityError';
+  constructor(
+    message: string,
+    readonly details: { key: string; expectedSha256: string; actualSha256?: string },
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

@@ -1,0 +1,42 @@
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import { isDate, isMonth } from '../../src/core/period.ts';
+import { InputError } from '../../src/errors.ts';
+
+const date = z.string().refine(isDate, { message: 'must be a date written YYYY-MM-DD' });
+const month = z.string().refine(isMonth, { message: 'must be a month written YYYY-MM' });
+const dayOrMonth = z
+  .string()
+  .refine((s) => isDate(s) || isMonth(s), { message: 'must be YYYY-MM or YYYY-MM-DD' });
+
+/** Scheduled daily run; `date` only for a manual re-run of one day. */
+export const dailyMeterEvent = z.object({ date: date.optional() }).strict();
+/** Scheduled monthly run; `month` only for a manual re-run. */
+export const monthlyReportEvent = z
+  .object({ month: month.optional(), remeter: z.boolean().optional() })
+  .strict();
+/** Start of a backfill execution (Step Functions input). */
+export const backfillPlanEvent = z.object({ from: dayOrMonth, to: dayOrMonth }).strict();
+/** One Map iteration over days / months (built by the state machine's ItemSelector). */
+export const backfillDayEvent = z.object({ date }).strict();
+export const backfillMonthEvent = z.object({ month }).strict();
+
+/** Validates a Lambda event; InputError listing every problem with its path (Lambda errorType "InputError"). */
+export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, handler: string): z.infer<S> {
+  const result = schema.safeParse(event ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`);
+  throw new InputError(
+    `${handler}: invalid event (${problems.join('; ')}); got ${JSON.stringify(event)?.slice(0, 300)}`,
+  );
+}
+
+/** The local day before `nowMs` in `zone` (the last day that has fully ended), YYYY-MM-DD. */
+export function yesterdayIn(zone: string, nowMs: number): string {
+  return DateTime.fromMillis(nowMs, { zone }).startOf('day').minus({ days: 1 }).toISODate()!;
+}
+
+/** The month before the one containing `nowMs` in `zone` (the last closed month), YYYY-MM. */
+export function previousMonthIn(zone: string, nowMs: number): string {
+  return DateTime.fromMillis(nowMs, { zone }).startOf('month').minus({ months: 1 }).toFormat('yyyy-MM');
+}

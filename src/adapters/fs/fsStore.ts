@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { BlobStore } from '../../ports.ts';
+import { assertRelativeKey } from './relativeKey.ts';
+
+/** Temp files carry this marker so that `list` never reports a half-written object. */
+const TEMP_MARKER = '.tmp-';
+
+/**
+ * A BlobStore on a local directory. Every write goes to a temp file first and is then renamed (put) or
+ * hard-linked (putIfAbsent) into place, so readers never see a partial file and a lock is created
+ * atomically or not at all. Content types are not stored (a directory has no metadata).
+ */
+export function createFsStore(dir: string): BlobStore {
+  const root = resolve(dir);
+  const pathOf = (key: string) => join(root, ...assertRelativeKey(key).split('/'));
+
+  async function writeTemp(path: string, body: Uint8Array | string): Promise<string> {
+    await mkdir(dirname(path), { recursive: true });
+    const temp = `${path}${TEMP_MARKER}${process.pid}-${randomBytes(6).toString('hex')}`;
+    await writeFile(temp, body);
+    return temp;
+  }
+
+  return {
+    location: root,
+    async put(key, body) {
+      const path = pathOf(key);
+      const temp = await writeTemp(path, body);
+      try {
+        await rename(temp, path);
+      } catch (error) {
+        await rm(temp, { force: true });
+        throw error;
+      }
+    },
+    async get(key) {
+      try {
+        return new Uint8Array(await readFile(pathOf(key)));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+    },
+    async list(prefix) {
+      const found: string[] = [];
+      await walk(root, found);
+      const keys = found
+        .map((path) => relative(root, path).split(sep).join('/'))
+        .filter((key) => key.startsWith(prefix) && !key.includes(TEMP_MARKER));
+      return keys.sort();
+    },
+    async delete(key) {
+      await rm(pathOf(key), { force: true });
+    },
+    async putIfAbsent(key, body) {
+      const path = pathOf(key);
+      const temp = await writeTemp(path, body);
+      try {
+        // link(2) fails with EEXIST when the target exists: an atomic create-if-absent of a complete file.
+        await link(temp, path);
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw error;
+      } finally {
+        await unlink(temp).catch(() => undefined);
+      }
+    },
+  };
+}
+
+async function walk(dir: string, out: string[]): Promise<void> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await walk(path, out);
+    else if (entry.isFile()) out.push(path);
+  }
+}

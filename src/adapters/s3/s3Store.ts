@@ -1,0 +1,135 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { BlobStore } from '../../ports.ts';
+import { assertRelativeKey } from '../fs/relativeKey.ts';
+
+export interface S3StoreOptions {
+  bucket: string;
+  /** Key prefix without leading or trailing slash ("" for the bucket root). */
+  prefix: string;
+  client: S3Client;
+  /** KMS key id or ARN: objects are written with SSE-KMS; absent = SSE-S3 (AES256). */
+  kmsKeyId?: string | undefined;
+  /** Keys per ListObjectsV2 page (S3 caps it at 1000); small values exercise pagination in tests. */
+  listPageSize?: number;
+}
+
+/** Longest lifetime S3 accepts for a SigV4 presigned URL. */
+export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
+/** A BlobStore on an S3 bucket/prefix that can also hand out presigned download links. */
+export interface S3BlobStore extends BlobStore {
+  readonly kind: 's3';
+  readonly bucket: string;
+  readonly prefix: string;
+  /** A presigned GET URL for `key` (relative to the prefix), valid for `expiresInSeconds`. */
+  presignGet(key: string, expiresInSeconds: number, downloadName?: string): Promise<string>;
+}
+
+/**
+ * A BlobStore on S3. Every put is server-side encrypted (SSE-KMS with the configured key, else SSE-S3);
+ * `putIfAbsent` is a real conditional write (`If-None-Match: *`), so two runs can never both create a lock.
+ */
+export function createS3Store(options: S3StoreOptions): S3BlobStore {
+  const { bucket, client, kmsKeyId } = options;
+  const prefix = options.prefix.replace(/^\/+|\/+$/g, '');
+  const fullKey = (key: string) => (prefix ? `${prefix}/${assertRelativeKey(key)}` : assertRelativeKey(key));
+  const encryption: Pick<PutObjectCommandInput, 'ServerSideEncryption' | 'SSEKMSKeyId' | 'BucketKeyEnabled'> =
+    kmsKeyId
+      ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: kmsKeyId, BucketKeyEnabled: true }
+      : { ServerSideEncryption: 'AES256' };
+
+  const putInput = (key: string, body: Uint8Array | string, contentType: string): PutObjectCommandInput => ({
+    Bucket: bucket,
+    Key: fullKey(key),
+    Body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
+    ContentType: contentType,
+    ...encryption,
+  });
+
+  return {
+    kind: 's3',
+    bucket,
+    prefix,
+    location: prefix ? `s3://${bucket}/${prefix}` : `s3://${bucket}`,
+    async put(key, body, contentType) {
+      await client.send(new PutObjectCommand(putInput(key, body, contentType)));
+    },
+    async get(key) {
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: fullKey(key) }));
+        if (!out.Body) return new Uint8Array();
+        return await out.Body.transformToByteArray();
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    async list(listPrefix) {
+      const keys: string[] = [];
+      const strip = prefix ? prefix.length + 1 : 0;
+      let token: string | undefined;
+      do {
+        const page = await client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: prefix ? `${prefix}/${listPrefix}` : listPrefix,
+            ContinuationToken: token,
+            ...(options.listPageSize ? { MaxKeys: options.listPageSize } : {}),
+          }),
+        );
+        for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key.slice(strip));
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return keys.sort();
+    },
+    async delete(key) {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: fullKey(key) }));
+    },
+    async putIfAbsent(key, body, contentType) {
+      try {
+        await client.send(new PutObjectCommand({ ...putInput(key, body, contentType), IfNoneMatch: '*' }));
+        return true;
+      } catch (error) {
+        // 412: the key exists. 409: another conditional write to the same key is in flight; it wins.
+        if (httpStatus(error) === 412 || httpStatus(error) === 409) return false;
+        throw error;
+      }
+    },
+    async presignGet(key, expiresInSeconds, downloadName) {
+      if (
+        !Number.isInteger(expiresInSeconds) ||
+        expiresInSeconds < 1 ||
+        expiresInSeconds > MAX_PRESIGN_SECONDS
+      ) {
+        throw new RangeError(
+          `link expiry must be 1..${MAX_PRESIGN_SECONDS} seconds, got ${expiresInSeconds}`,
+        );
+      }
+      const command = new GetObjectCommand({
+        Bucket: bucket,
+        Key: fullKey(key),
+        ...(downloadName ? { ResponseContentDisposition: `attachment; filename="${downloadName}"` } : {}),
+      });
+      return getSignedUrl(client, command, { expiresIn: expiresInSeconds });
+    },
+  };
+}
+
+function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+function isNotFound(error: unknown): boolean {
+  const name = (error as { name?: string })?.name;
+  return name === 'NoSuchKey' || name === 'NotFound' || httpStatus(error) === 404;
+}
+
+export { type OutputLocation, parseOutputLocation } from './outputLocation.ts';

@@ -1,0 +1,135 @@
+import { isMonth } from '../core/period.ts';
+import { safeFileName } from '../core/safeName.ts';
+import { InputError, IntegrityError, NotPublishedError } from '../errors.ts';
+import type { BlobStore } from '../ports.ts';
+import { keys } from './context.ts';
+import { type Manifest, type ManifestFile, readManifest, sha256Of } from './publishMonth.ts';
+
+/** Which published file: the executive PDF, a CSV (all teams, or one team's), or the JSON summary. */
+export type PublishedWhat = 'pdf' | 'csv' | 'summary';
+
+export interface PublishedQuery {
+  month: string;
+  /** Only with what = 'csv': that team's CSV instead of the whole month's. */
+  team?: string | undefined;
+  what: PublishedWhat;
+}
+
+export interface PublishedFile {
+  /** Logical key, e.g. 2026-03/teams/ml.csv. */
+  key: string;
+  /** Immutable object the manifest points to. */
+  object: string;
+  /** Suggested local file name, e.g. gpu-chargeback-2026-03-ml.csv. */
+  fileName: string;
+  contentType: string;
+  sha256: string;
+  body: Uint8Array;
+  manifest: Manifest;
+}
+
+/** Logical key of a query (pure). */
+export function publishedKey(query: PublishedQuery): string {
+  if (!isMonth(query.month)) throw new InputError(`invalid month "${query.month}": expected YYYY-MM`);
+  if (query.team !== undefined && query.what !== 'csv') {
+    throw new InputError(`--team applies to --what csv only (got --what ${query.what})`);
+  }
+  switch (query.what) {
+    case 'pdf':
+      return keys.pdf(query.month);
+    case 'summary':
+      return keys.summaryJson(query.month);
+    case 'csv':
+      return query.team === undefined
+        ? keys.chargebackCsv(query.month)
+        : keys.teamCsv(query.month, safeFileName(query.team));
+    default:
+      throw new InputError(`unknown --what "${String(query.what)}": expected pdf, csv or summary`);
+  }
+}
+
+/** Resolves a query to its manifest entry; NotPublishedError when the month or the file is not final. */
+export async function resolvePublished(
+  store: BlobStore,
+  query: PublishedQuery,
+): Promise<{ file: ManifestFile; manifest: Manifest; fileName: string }> {
+  const key = publishedKey(query);
+  const manifest = await readManifest(store, query.month);
+  if (!manifest) {
+    throw new NotPublishedError(
+      `${query.month} is not published in ${store.location} (no ${keys.manifest(query.month)}); run the monthly report first`,
+    );
+  }
+  const file = manifest.files.find((f) => f.key === key);
+  if (!file) {
+    const teamPrefix = `${query.month}/teams/`;
+    const teams = manifest.files
+      .filter((f) => f.key.startsWith(teamPrefix))
+      .map((f) => f.key.slice(teamPrefix.length, -4));
+    throw new NotPublishedError(
+      query.team !== undefined
+        ? `${query.month} has no CSV for team "${query.team}"; teams: ${teams.join(', ') || 'none'}`
+        : `${query.month} version ${manifest.versionId} has no ${key}`,
+    );
+  }
+  const base = key.slice(query.month.length + 1).replaceAll('/', '-');
+  return { file, manifest, fileName: `gpu-chargeback-${query.month}-${base}` };
+}
+
+/** Downloads a published file and verifies its SHA-256 and size against the month's manifest. */
+export async function getPublished(store: BlobStore, query: PublishedQuery): Promise<PublishedFile> {
+  const { file, manifest, fileName } = await resolvePublished(store, query);
+  const body = await store.get(file.object);
+  if (body === undefined) {
+    throw new IntegrityError(`${store.location}/${file.object} is listed in the manifest but missing`, {
+      key: file.object,
+      expectedSha256: file.sha256,
+    });
+  }
+  const actual = sha256Of(body);
+  if (actual !== file.sha256 || body.byteLength !== file.bytes) {
+    throw new IntegrityError(
+      `${store.location}/${file.object} does not match its manifest (sha256 ${actual}, ${body.byteLength} bytes; ` +
+        `expected ${file.sha256}, ${file.bytes} bytes); do not use it, republish the month`,
+      { key: file.object, expectedSha256: file.sha256, actualSha256: actual },
+    );
+  }
+  return {
+    key: file.key,
+    object: file.object,
+    fileName,
+    contentType: file.contentType,
+    sha256: actual,
+    body,
+    manifest,
+  };
+}
+
+/** A store that can sign download links (the S3 store). */
+export interface PresigningStore extends BlobStore {
+  presignGet(key: string, expiresInSeconds: number, downloadName?: string): Promise<string>;
+}
+
+/** Returns true when `store` can hand out presigned links. */
+export function canPresign(store: BlobStore): store is PresigningStore {
+  return typeof (store as Partial<PresigningStore>).presignGet === 'function';
+}
+
+/**
+ * A presigned S3 link (valid `expiresInSeconds`) to a published file, after verifying the file against the
+ * manifest. The link points at the immutable version object, so a later restatement cannot change what
+ * it downloads.
+ */
+export async function presignedLink(
+  store: BlobStore,
+  query: PublishedQuery,
+  expiresInSeconds: number,
+): Promise<string> {
+  if (!canPresign(store)) {
+    throw new InputError(
+      `--link needs an s3://bucket/prefix output location (this one is ${store.location})`,
+    );
+  }
+  const verified = await getPublished(store, query);
+  return store.presignGet(verified.object, expiresInSeconds, verified.fileName);
+}

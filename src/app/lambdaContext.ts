@@ -1,0 +1,191 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { createCloudWatchSink } from '../adapters/cloudwatch/cloudWatchSink.ts';
+import { openOutputStore } from '../adapters/s3/openOutputStore.ts';
+import { formatConfigIssues, parseConfig, parseConfigText } from '../config/loadConfig.ts';
+import type { Config, ConfigInput } from '../config/schema.ts';
+import { ConfigError } from '../errors.ts';
+import type { Clock, Logger, MetricsSink, ObservationSource } from '../ports.ts';
+import type { AppContext } from './context.ts';
+
+/**
+ * The Lambda side of wiring: environment variables (set by serverless.yml) -> validated Config -> AppContext.
+ * Runs once per Lambda container, at module scope of the handler; nothing here reads the event.
+ */
+
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** The environment a handler reads; empty strings (unset serverless params) count as absent. */
+export const lambdaEnvSchema = z.object({
+  /** Config file (JSON or YAML), relative to the package root (LAMBDA_TASK_ROOT) or absolute. */
+  GPU_CHARGEBACK_CONFIG_FILE: optional,
+  /** Inline JSON config, e.g. resolved from SSM at deploy time (`${ssm:/gpu-chargeback/config}`). */
+  GPU_CHARGEBACK_CONFIG_JSON: optional,
+  /** s3://bucket/prefix; overrides output.location. */
+  OUTPUT_LOCATION: optional,
+  OUTPUT_KMS_KEY_ID: optional,
+  PROMETHEUS_URL: optional,
+  /** Amazon Managed Prometheus workspace id; sets source.url and SigV4 auth (overrides PROMETHEUS_URL). */
+  AMP_WORKSPACE_ID: optional,
+  BILLING_TIMEZONE: optional,
+  CLOUDWATCH_NAMESPACE: optional,
+  /** "true" or "false"; overrides cloudwatch.enabled. */
+  CLOUDWATCH_ENABLED: optional.pipe(z.enum(['true', 'false']).optional()),
+  AWS_REGION: optional,
+  LAMBDA_TASK_ROOT: optional,
+});
+
+export type LambdaEnv = z.infer<typeof lambdaEnvSchema>;
+
+/** Parses the environment; ConfigError naming every bad variable. */
+export function parseLambdaEnv(env: Record<string, string | undefined>): LambdaEnv {
+  const result = lambdaEnvSchema.safeParse(env);
+  if (!result.success) {
+    const issues = formatConfigIssues(result.error.issues);
+    throw new ConfigError(
+      `Lambda environment is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      issues,
+    );
+  }
+  return result.data;
+}
+
+/** Reads the config named by the environment and applies the deployment's overrides (bucket, URL, zone). */
+export function configFromEnv(
+  env: LambdaEnv,
+  readText: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): Config {
+  let raw: ConfigInput = {};
+  let origin = 'Lambda config';
+  if (env.GPU_CHARGEBACK_CONFIG_JSON) {
+    raw = parseConfigText(env.GPU_CHARGEBACK_CONFIG_JSON, 'GPU_CHARGEBACK_CONFIG_JSON.json') as ConfigInput;
+    origin = 'GPU_CHARGEBACK_CONFIG_JSON';
+  } else if (env.GPU_CHARGEBACK_CONFIG_FILE) {
+    const file = env.GPU_CHARGEBACK_CONFIG_FILE;
+    const path = isAbsolute(file) ? file : join(env.LAMBDA_TASK_ROOT ?? process.cwd(), file);
+    let text: string;
+    try {
+      text = readText(path);
+    } catch (error) {
+      throw new ConfigError(
+        `cannot read GPU_CHARGEBACK_CONFIG_FILE ${path}: ${(error as Error).message}`,
+        [],
+        { cause: error },
+      );
+    }
+    raw = parseConfigText(text, file) as ConfigInput;
+    origin = file;
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(`${origin}: the top level must be a mapping of settings`);
+  }
+  const source = { ...(raw.source ?? {}) };
+  if (env.PROMETHEUS_URL) Object.assign(source, { kind: 'prometheus', url: env.PROMETHEUS_URL });
+  if (env.AMP_WORKSPACE_ID) {
+    if (!env.AWS_REGION) throw new ConfigError('AMP_WORKSPACE_ID is set but AWS_REGION is not');
+    Object.assign(source, {
+      kind: 'prometheus',
+      url: `https://aps-workspaces.${env.AWS_REGION}.amazonaws.com/workspaces/${env.AMP_WORKSPACE_ID}`,
+      auth: { kind: 'sigv4', region: env.AWS_REGION, service: 'aps' },
+    });
+  }
+  const merged: ConfigInput = {
+    ...raw,
+    ...(env.BILLING_TIMEZONE ? { timezone: env.BILLING_TIMEZONE } : {}),
+    source,
+    output: {
+      ...(raw.output ?? {}),
+      ...(env.OUTPUT_LOCATION ? { location: env.OUTPUT_LOCATION } : {}),
+      ...(env.OUTPUT_KMS_KEY_ID ? { kmsKeyId: env.OUTPUT_KMS_KEY_ID } : {}),
+    },
+    cloudwatch: {
+      ...(raw.cloudwatch ?? {}),
+      ...(env.CLOUDWATCH_NAMESPACE ? { namespace: env.CLOUDWATCH_NAMESPACE } : {}),
+      ...(env.CLOUDWATCH_ENABLED ? { enabled: env.CLOUDWATCH_ENABLED === 'true' } : {}),
+    },
+  };
+  const config = parseConfig(merged, origin);
+  if (!config.output.location.startsWith('s3://')) {
+    throw new ConfigError(
+      `output.location must be s3://bucket/prefix in Lambda (got ${config.output.location}); set OUTPUT_LOCATION`,
+    );
+  }
+  if (config.source.kind !== 'prometheus' || !config.source.url) {
+    throw new ConfigError(
+      'Lambda needs a Prometheus source: set source.url, PROMETHEUS_URL or AMP_WORKSPACE_ID',
+    );
+  }
+  return config;
+}
+
+/**
+ * Builds the source from validated config (the Prometheus adapter in production, a fake in tests).
+ * `queriesDir` is the packaged queries/ directory: inside a bundle, paths relative to the module are wrong.
+ */
+export type SourceFactory = (args: {
+  config: Config;
+  logger: Logger;
+  env: Record<string, string | undefined>;
+  queriesDir: string;
+}) => ObservationSource;
+
+export interface LambdaContextDeps {
+  createSource: SourceFactory;
+  s3Client?: S3Client;
+  cloudWatchClient?: Pick<CloudWatchClient, 'send'>;
+  logger?: Logger;
+  clock?: Clock;
+  readText?: (path: string) => string;
+}
+
+/** A logger writing one JSON object per line to stderr (CloudWatch Logs parses it). */
+export function createJsonLogger(write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+  const emit = (level: string, msg: string, fields?: Record<string, unknown>) =>
+    write(`${JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields })}\n`);
+  return {
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    progress: (done, total, label) => emit('info', 'progress', { done, total, label }),
+  };
+}
+
+/** The AppContext of a Lambda container: config from the environment, SDK clients built once. */
+export function createLambdaContext(
+  env: Record<string, string | undefined>,
+  deps: LambdaContextDeps,
+): AppContext {
+  const parsedEnv = parseLambdaEnv(env);
+  const config = configFromEnv(parsedEnv, deps.readText);
+  const logger = deps.logger ?? createJsonLogger();
+  const store = openOutputStore(config.output.location, {
+    s3Client: deps.s3Client ?? new S3Client({}),
+    kmsKeyId: config.output.kmsKeyId,
+  });
+  const metrics: MetricsSink = config.cloudwatch.enabled
+    ? createCloudWatchSink({
+        namespace: config.cloudwatch.namespace,
+        client: deps.cloudWatchClient ?? new CloudWatchClient({}),
+        logger,
+      })
+    : { publish: async () => {} };
+  return {
+    config,
+    source: deps.createSource({
+      config,
+      logger,
+      env,
+      queriesDir: join(parsedEnv.LAMBDA_TASK_ROOT ?? process.cwd(), 'queries'),
+    }),
+    store,
+    metrics,
+    logger,
+    clock: deps.clock ?? { nowMs: () => Date.now() },
+  };
+}
