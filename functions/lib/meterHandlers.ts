@@ -1,8 +1,8 @@
 import { dayRunMetrics } from '../../src/adapters/cloudwatch/runMetrics.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { meterAndStoreDay } from '../../src/app/meterDay.ts';
+import { runJob } from '../../src/app/runJob.ts';
 import { backfillDayEvent, dailyMeterEvent, parseEvent, yesterdayIn } from './events.ts';
-import { runJob } from './runJob.ts';
 
 /** Scheduled daily run: meters one day (default: yesterday in the billing time zone) into usage/<date>.json. */
 export const dailyMeterHandler = (ctx: AppContext) => async (event: unknown) => {

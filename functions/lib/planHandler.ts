@@ -1,5 +1,5 @@
-import { planBackfill } from '../../src/app/backfill.ts';
 import type { AppContext } from '../../src/app/context.ts';
+import { planBackfill } from '../../src/core/backfillPlan.ts';
 import { backfillPlanEvent, parseEvent } from './events.ts';
 
 /** Step Functions, step 1: expands the range into days to meter and closed months to re-run. */

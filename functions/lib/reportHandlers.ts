@@ -1,8 +1,8 @@
 import { runMetrics } from '../../src/adapters/cloudwatch/runMetrics.ts';
 import { type AppContext, keys } from '../../src/app/context.ts';
+import { runJob } from '../../src/app/runJob.ts';
 import { type MonthlyReportResult, runMonthlyReport } from '../../src/app/runMonthlyReport.ts';
 import { backfillMonthEvent, monthlyReportEvent, parseEvent, previousMonthIn } from './events.ts';
-import { runJob } from './runJob.ts';
 
 /** Scheduled monthly run: publishes one month (default: the previous month in the billing time zone). */
 export const monthlyReportHandler = (ctx: AppContext) => async (event: unknown) => {

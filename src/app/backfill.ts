@@ -1,18 +1,38 @@
-import type { AppContext } from './context.ts';
+import { type BackfillPlan, planBackfill } from '../core/backfillPlan.ts';
+import { type AppContext, keys } from './context.ts';
+import { meterAndStoreDay } from './meterDay.ts';
+import { mapLimit, runMonthlyReport } from './runMonthlyReport.ts';
 
-export interface BackfillPlan {
-  /** Local days to (re)meter, YYYY-MM-DD. */
-  days: string[];
-  /** Months to re-run afterwards, YYYY-MM. */
-  months: string[];
-}
+export { type BackfillPlan, MAX_BACKFILL_DAYS, planBackfill } from '../core/backfillPlan.ts';
 
-/** Expands `from`..`to` (YYYY-MM or YYYY-MM-DD, inclusive) into days and affected months. Pure. */
-export function planBackfill(_from: string, _to: string, _zone: string, _nowMs: number): BackfillPlan {
-  throw new Error('not implemented yet');
-}
-
-/** Re-meters every day of the range, then re-runs each affected month (a restatement if already published). */
-export async function backfill(_ctx: AppContext, _from: string, _to: string): Promise<BackfillPlan> {
-  throw new Error('not implemented yet');
+/**
+ * Re-meters every day of the range (storing fresh daily partials), then re-runs each affected closed
+ * month. A month that already has a manifest is a restatement: the previous version is kept and the
+ * new rows carry ChargeClass=Correction.
+ */
+export async function backfill(
+  ctx: AppContext,
+  from: string,
+  to: string,
+  options: { concurrency?: number } = {},
+): Promise<BackfillPlan & { restated: string[] }> {
+  const plan = planBackfill(from, to, ctx.config.timezone, ctx.clock.nowMs());
+  ctx.logger.info('backfill planned', {
+    days: plan.days.length,
+    months: plan.months,
+    openMonths: plan.openMonths,
+  });
+  let done = 0;
+  await mapLimit(plan.days, options.concurrency ?? 4, async (date) => {
+    await meterAndStoreDay(ctx, date);
+    done += 1;
+    ctx.logger.progress(done, plan.days.length, `metered ${date}`);
+  });
+  const restated: string[] = [];
+  for (const month of plan.months) {
+    const published = Boolean(await ctx.store.get(keys.manifest(month)));
+    const result = await runMonthlyReport(ctx, month, { restatement: published });
+    if (result.restated) restated.push(month);
+  }
+  return { ...plan, restated };
 }

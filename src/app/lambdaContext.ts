@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { createCloudWatchSink } from '../adapters/cloudwatch/cloudWatchSink.ts';
 import { openOutputStore } from '../adapters/s3/openOutputStore.ts';
@@ -164,10 +164,7 @@ export function createLambdaContext(
   const parsedEnv = parseLambdaEnv(env);
   const config = configFromEnv(parsedEnv, deps.readText);
   const logger = deps.logger ?? createJsonLogger();
-  const store = openOutputStore(config.output.location, {
-    s3Client: deps.s3Client ?? new S3Client({}),
-    kmsKeyId: config.output.kmsKeyId,
-  });
+  const store = openOutputStore(config.output, deps.s3Client ? { s3Client: deps.s3Client } : {});
   const metrics: MetricsSink = config.cloudwatch.enabled
     ? createCloudWatchSink({
         namespace: config.cloudwatch.namespace,

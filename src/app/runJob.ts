@@ -1,6 +1,6 @@
-import type { JobName, RunOutcome } from '../../src/adapters/cloudwatch/runMetrics.ts';
-import type { AppContext } from '../../src/app/context.ts';
-import type { MetricDatum } from '../../src/ports.ts';
+import type { JobName, RunOutcome } from '../adapters/cloudwatch/runMetrics.ts';
+import type { MetricDatum } from '../ports.ts';
+import type { AppContext } from './context.ts';
 
 /**
  * Runs one job and publishes its run metrics (success 1/0, duration, and whatever `metricsOf` derives from

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite: installs the system packages the real-service tests need when missing,
+# then typechecks, lints and runs every unit and integration test. Used by `npm test` and .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+if [ ${#need[@]} -gt 0 ]; then
+  cmd="apt-get update && apt-get install -y --no-install-recommends ${need[*]}"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing ${need[*]} (Debian packages) ..." >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing ${need[*]} with sudo ..." >&2
+    sudo env DEBIAN_FRONTEND=noninteractive sh -c "$cmd" >&2
+  else
+    echo "test: missing ${need[*]}; install with: sudo sh -c '$cmd'" >&2
+    exit 1
+  fi
+fi
+
+echo "test: typecheck" >&2
+npx tsc -p tsconfig.json --noEmit
+echo "test: lint" >&2
+npx biome check .
+echo "test: vitest" >&2
+npx vitest run "$@"

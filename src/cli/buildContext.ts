@@ -1,0 +1,51 @@
+import type { AppContext } from '../app/context.ts';
+import type { Config } from '../config/schema.ts';
+import { InputError } from '../errors.ts';
+import type { BlobStore, MetricsSink, ObservationSource } from '../ports.ts';
+import { createStderrLogger } from './logger.ts';
+import type { CliIo } from './options.ts';
+
+/** Opens the configured output location: a local directory or s3://bucket/prefix. */
+export async function buildStore(config: Config): Promise<BlobStore> {
+  const { openOutputStore } = await import('../adapters/s3/openOutputStore.ts');
+  return openOutputStore(config.output);
+}
+
+async function buildMetrics(config: Config): Promise<MetricsSink> {
+  if (!config.cloudwatch.enabled) return { publish: async () => {} };
+  const { CloudWatchClient } = await import('@aws-sdk/client-cloudwatch');
+  const { createCloudWatchSink } = await import('../adapters/cloudwatch/cloudWatchSink.ts');
+  return createCloudWatchSink({ namespace: config.cloudwatch.namespace, client: new CloudWatchClient({}) });
+}
+
+/** Wires adapters for the CLI. `demo` selects the embedded synthetic cluster instead of Prometheus. */
+export async function buildContext(
+  config: Config,
+  io: CliIo,
+  options: { quiet?: boolean; demo?: { month: string; seed: number } } = {},
+): Promise<AppContext> {
+  const logger = createStderrLogger({ tty: io.stderrIsTty, write: io.stderr, quiet: options.quiet });
+  let source: ObservationSource;
+  if (options.demo || config.source.kind === 'demo') {
+    const demo = options.demo;
+    if (!demo) throw new InputError('source.kind "demo" is only available through `gpu-chargeback demo`');
+    const { simulate } = await import('../sim/index.ts');
+    const { createDemoSource } = await import('../adapters/demo/demoSource.ts');
+    const sim = simulate({ preset: 'demo', month: demo.month, zone: config.timezone, seed: demo.seed });
+    source = createDemoSource(sim);
+  } else {
+    if (!config.source.url) {
+      throw new InputError('no Prometheus URL: set source.url in the config or pass --prometheus-url');
+    }
+    const { createPrometheusSource } = await import('../adapters/prometheus/index.ts');
+    source = createPrometheusSource({ config, logger, env: io.env });
+  }
+  return {
+    config,
+    source,
+    store: await buildStore(config),
+    metrics: await buildMetrics(config),
+    logger,
+    clock: { nowMs: io.nowMs },
+  };
+}

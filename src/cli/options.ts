@@ -1,0 +1,90 @@
+import { DateTime, IANAZone } from 'luxon';
+import type { ConfigInput } from '../config/schema.ts';
+import { isMonth } from '../core/period.ts';
+import { InputError } from '../errors.ts';
+
+/** Exit codes: a contract other tools rely on. */
+export const EXIT_OK = 0;
+export const EXIT_RUNTIME = 1;
+export const EXIT_BAD_INPUT = 2;
+
+/** Where a command writes: stdout for machine output, stderr for everything else. */
+export interface CliIo {
+  stdout: (data: string | Uint8Array) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  nowMs: () => number;
+  stderrIsTty: boolean;
+}
+
+/** An option every command may declare. */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  description: string;
+  placeholder?: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  usage: string;
+  options: Record<string, OptionSpec>;
+  positionals?: string;
+  run(args: ParsedArgs, io: CliIo): Promise<number>;
+}
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+/** Options shared by the commands that read metrics and write outputs. */
+export const commonOptions: Record<string, OptionSpec> = {
+  config: { type: 'string', placeholder: 'FILE', description: 'configuration file (JSON or YAML)' },
+  'prometheus-url': {
+    type: 'string',
+    placeholder: 'URL',
+    description: 'Prometheus/Thanos/Mimir/AMP query URL (overrides source.url)',
+  },
+  out: {
+    type: 'string',
+    placeholder: 'DIR|s3://bucket/prefix',
+    description: 'where outputs go (overrides output.location)',
+  },
+  timezone: {
+    type: 'string',
+    placeholder: 'Area/City',
+    description: 'IANA time zone of billing months (overrides timezone)',
+  },
+  debug: { type: 'boolean', description: 'print stack traces of errors' },
+  quiet: { type: 'boolean', description: 'only warnings and errors on stderr' },
+};
+
+/** Applies the common command-line overrides to a raw config object. */
+export function applyCommonOverrides(raw: ConfigInput, values: ParsedArgs['values']): ConfigInput {
+  const out: ConfigInput = { ...raw };
+  if (typeof values.timezone === 'string') {
+    if (!IANAZone.isValidZone(values.timezone)) {
+      throw new InputError(
+        `--timezone "${values.timezone}" is not an IANA time zone (e.g. Asia/Seoul, America/New_York)`,
+      );
+    }
+    out.timezone = values.timezone;
+  }
+  if (typeof values['prometheus-url'] === 'string') {
+    out.source = { ...(raw.source ?? {}), kind: 'prometheus', url: values['prometheus-url'] };
+  }
+  if (typeof values.out === 'string') out.output = { ...(raw.output ?? {}), location: values.out };
+  return out;
+}
+
+/** Validates a YYYY-MM month argument, rejecting impossible and future months. */
+export function requireMonth(value: unknown, flag: string, nowMs: number): string {
+  if (typeof value !== 'string') throw new InputError(`${flag} YYYY-MM is required`);
+  if (!isMonth(value))
+    throw new InputError(`${flag} "${value}" is not a month: expected YYYY-MM with MM from 01 to 12`);
+  if (value > DateTime.fromMillis(nowMs, { zone: 'UTC' }).plus({ days: 1 }).toFormat('yyyy-MM')) {
+    throw new InputError(`${flag} ${value} is in the future`);
+  }
+  return value;
+}

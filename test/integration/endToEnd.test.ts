@@ -1,0 +1,260 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createS3Store } from '../../src/adapters/s3/s3Store.ts';
+import { demoConfig } from '../../src/app/demoConfig.ts';
+import { runCli } from '../../src/cli/main.ts';
+import { billingPeriod } from '../../src/core/period.ts';
+import type { Summary } from '../../src/core/types.ts';
+import { type GroundTruth, groundTruth, simulate, writeOpenMetrics } from '../../src/sim/index.ts';
+import {
+  type PrometheusHandle,
+  prometheusInstallHint,
+  startPrometheusWithData,
+} from '../support/prometheus.ts';
+import { type S3TestServer, startS3Server } from '../support/s3.ts';
+
+const MONTH = '2026-10';
+const ZONE = 'Asia/Seoul';
+const SEED = 7;
+const KSM_SECONDS = 60;
+const NOW = Date.parse('2026-11-22T12:00:00Z');
+
+/** A minimal RFC 4180 reader (quoted fields, doubled quotes, CRLF or LF). */
+function parseCsv(text: string): Record<string, string>[] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += ch;
+  }
+  if (field || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  const [header, ...body] = rows;
+  return body.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])));
+}
+
+const cents = (s: string) => Math.round(Number(s) * 100);
+
+describe.skipIf(prometheusInstallHint() !== null)(
+  'report end to end: simulated month → real Prometheus → S3',
+  () => {
+    let prometheus: PrometheusHandle;
+    let s3: S3TestServer;
+    let dir: string;
+    let truth: GroundTruth;
+    const read = async (key: string) => {
+      const store = createS3Store({ bucket: s3.bucket, prefix: 'chargeback', client: s3.client });
+      const bytes = await store.get(key);
+      if (!bytes) throw new Error(`missing ${key}`);
+      return Buffer.from(bytes).toString('utf8');
+    };
+    const report = async () => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(
+        ['report', '--month', MONTH, '--config', join(dir, 'config.json'), '--quiet'],
+        {
+          stdout: (d) => {
+            stdout += String(d);
+          },
+          stderr: (t) => {
+            stderr += t;
+          },
+          env: {},
+          nowMs: () => NOW,
+          stderrIsTty: false,
+        },
+      );
+      return { code, stdout, stderr };
+    };
+
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'gcb-e2e-'));
+      // A full month at 60 s kube-state-metrics scrapes; dcgm-exporter at 120 s keeps the OpenMetrics text
+      // (and the backfill) about 4x smaller than at its 30 s default without changing what is metered.
+      const sim = simulate({
+        preset: 'demo',
+        month: MONTH,
+        zone: ZONE,
+        seed: SEED,
+        scrape: { ksmSeconds: KSM_SECONDS, dcgmSeconds: 120 },
+      });
+      truth = groundTruth(sim, billingPeriod(MONTH, ZONE));
+      const files = await writeOpenMetrics(sim, join(dir, 'om'));
+      [prometheus, s3] = await Promise.all([
+        startPrometheusWithData(files, {
+          cacheKey: `e2e-demo-${MONTH}-${ZONE}-${SEED}-ksm${KSM_SECONDS}-dcgm120`,
+        }),
+        startS3Server(),
+      ]);
+      vi.stubEnv('AWS_ACCESS_KEY_ID', 'S3RVER');
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'S3RVER');
+      vi.stubEnv('AWS_REGION', 'us-east-1');
+      const config = {
+        ...demoConfig,
+        timezone: ZONE,
+        source: { kind: 'prometheus', url: prometheus.url },
+        output: { location: `s3://${s3.bucket}/chargeback`, endpoint: s3.endpoint, region: 'us-east-1' },
+      };
+      await writeFile(join(dir, 'config.json'), JSON.stringify(config));
+    }, 600_000);
+
+    afterAll(async () => {
+      vi.unstubAllEnvs();
+      await Promise.all([prometheus?.stop(), s3?.stop()]);
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+
+    it('publishes every output and a manifest, and exits 0', { timeout: 300_000 }, async () => {
+      const result = await report();
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const out = JSON.parse(result.stdout) as { keys: string[]; total: string };
+      for (const name of [
+        'chargeback.csv',
+        'summary.json',
+        'executive-report.pdf',
+        'usage.csv',
+        'nodes.csv',
+      ]) {
+        expect(out.keys).toContain(`${MONTH}/${name}`);
+      }
+      const manifest = JSON.parse(await read(`${MONTH}/manifest.json`)) as {
+        files: { key: string; sha256: string }[];
+      };
+      expect(manifest.files.map((f) => f.key).sort()).toEqual([...out.keys].sort());
+    });
+
+    it('meters every pod within one scrape interval per boundary of the ground truth', async () => {
+      const usage = parseCsv(await read(`${MONTH}/usage.csv`));
+      const meteredByUid = new Map<string, number>();
+      for (const row of usage) {
+        meteredByUid.set(row.x_PodUid!, (meteredByUid.get(row.x_PodUid!) ?? 0) + Number(row.x_GpuSeconds));
+      }
+      let checked = 0;
+      for (const pod of truth.pods) {
+        const metered = meteredByUid.get(pod.uid) ?? 0;
+        // Two boundaries (start, end) per Running span, each off by at most one scrape interval.
+        const tolerance = 2 * KSM_SECONDS * pod.gpuEquivalents + 1e-6;
+        expect(
+          Math.abs(metered - pod.gpuSeconds),
+          `pod ${pod.namespace}/${pod.pod} (${pod.uid})`,
+        ).toBeLessThanOrEqual(tolerance);
+        if (pod.gpuSeconds > 0) checked++;
+      }
+      expect(checked).toBeGreaterThan(50);
+      for (const uid of meteredByUid.keys())
+        expect(
+          truth.pods.some((p) => p.uid === uid),
+          uid,
+        ).toBe(true);
+    });
+
+    it('matches the month total of allocated GPU-hours within 0.01 % and capacity per node exactly', async () => {
+      const summary = JSON.parse(await read(`${MONTH}/summary.json`)) as Summary;
+      const trueAllocatedHours = truth.totals.allocatedGpuSeconds / 3600;
+      expect(
+        Math.abs(summary.totals.allocatedGpuHours - trueAllocatedHours) / trueAllocatedHours,
+      ).toBeLessThan(1e-4);
+      // Node capacity: off by at most one scrape interval at each appearance or disappearance of a node.
+      const trueCapacityHours = truth.totals.capacityGpuSeconds / 3600;
+      const boundarySlackHours = truth.nodes.reduce((sum, node) => {
+        const gpus = node.capacityGpuEquivalents.numerator / node.capacityGpuEquivalents.denominator;
+        return sum + (2 * node.lifetimes.length * KSM_SECONDS * gpus) / 3600;
+      }, 0);
+      expect(Math.abs(summary.totals.capacityGpuHours - trueCapacityHours)).toBeLessThanOrEqual(
+        boundarySlackHours,
+      );
+      expect(boundarySlackHours / trueCapacityHours).toBeLessThan(1e-3);
+      const nodes = parseCsv(await read(`${MONTH}/nodes.csv`));
+      for (const row of nodes) {
+        const sum = Number(row.x_AllocatedGpuHours) + Number(row.x_IdleGpuHours);
+        expect(sum).toBeCloseTo(Number(row.x_CapacityGpuHours), 5);
+      }
+    });
+
+    it('prices each node-day at its capacity cost and adds line items up to the totals to the cent', async () => {
+      const rows = parseCsv(await read(`${MONTH}/chargeback.csv`));
+      const summary = JSON.parse(await read(`${MONTH}/summary.json`)) as Summary;
+      const total = rows.reduce((sum, r) => sum + cents(r.EffectiveCost!), 0);
+      expect(total).toBe(cents(summary.totals.cost));
+      expect(summary.reconciliation.difference).toMatch(/^0\.00$/);
+      for (const team of summary.byTeam) {
+        const teamRows = rows.filter((r) => r.x_Team === team.key);
+        expect(
+          teamRows.reduce((s, r) => s + cents(r.EffectiveCost!), 0),
+          team.key,
+        ).toBe(cents(team.cost));
+      }
+      // Ground-truth capacity cost: node-seconds x per-GPU price, from the simulator's exact node days.
+      const instanceTypes = demoConfig.pricing!.instanceTypes!;
+      let trueCapacityCost = 0;
+      for (const node of truth.nodes) {
+        const price = instanceTypes[node.instanceType]!;
+        const hourly = node.capacityType === 'spot' ? price.spot! : price.onDemand;
+        for (const day of node.days)
+          trueCapacityCost += (day.capacityGpuSeconds / 3600) * (hourly / price.gpus);
+      }
+      expect(Math.abs(Number(summary.totals.cost) - trueCapacityCost)).toBeLessThan(
+        0.01 + trueCapacityCost * 1e-9,
+      );
+    });
+
+    it('charges each pod its ground-truth cost within one scrape interval of its price per boundary', async () => {
+      const rows = parseCsv(await read(`${MONTH}/chargeback.csv`)).filter(
+        (r) => r.x_CostComponent === 'Direct',
+      );
+      const costByUid = new Map<string, number>();
+      for (const r of rows)
+        costByUid.set(r.x_PodUid!, (costByUid.get(r.x_PodUid!) ?? 0) + Number(r.EffectiveCost));
+      const nodes = new Map(truth.nodes.map((n) => [n.node, n]));
+      const instanceTypes = demoConfig.pricing!.instanceTypes!;
+      for (const pod of truth.pods) {
+        if (!pod.node || pod.gpuSeconds === 0) continue;
+        const node = nodes.get(pod.node)!;
+        const price = instanceTypes[node.instanceType]!;
+        const perGpuSecond =
+          (node.capacityType === 'spot' ? price.spot! : price.onDemand) / price.gpus / 3600;
+        const expected = pod.gpuSeconds * perGpuSecond;
+        const tolerance = 2 * KSM_SECONDS * pod.gpuEquivalents * perGpuSecond + 0.01 * 31;
+        expect(
+          Math.abs((costByUid.get(pod.uid) ?? 0) - expected),
+          `${pod.namespace}/${pod.pod}`,
+        ).toBeLessThanOrEqual(tolerance);
+      }
+    });
+
+    it('writes byte-identical CSV and JSON when run again on the same data', {
+      timeout: 300_000,
+    }, async () => {
+      const before = await Promise.all([read(`${MONTH}/chargeback.csv`), read(`${MONTH}/summary.json`)]);
+      const again = await report();
+      expect(again.code).toBe(0);
+      const after = await Promise.all([read(`${MONTH}/chargeback.csv`), read(`${MONTH}/summary.json`)]);
+      expect(after[0]).toBe(before[0]);
+      expect(after[1]).toBe(before[1]);
+    });
+  },
+);
