@@ -499,9 +499,11 @@ function buildNode(
   const migResources = [...resources].filter((r) => parseMigResource(r));
   if (migResources.length > 0 && migSlices === undefined) {
     migSlices = inferMigSlicesPerGpu(migResources[0]!);
-    warnings.add(
-      `node ${describe}: GPU model ${catalog?.gpuModel ?? 'unknown'} not in metering.migSlicesPerGpu; MIG weights assume ${migSlices} slices per GPU`,
-    );
+    // Pods never bound to a node (node "") are never charged; a weight warning about them is noise.
+    if (node !== '')
+      warnings.add(
+        `node ${describe}: GPU model ${catalog?.gpuModel ?? 'unknown'} not in metering.migSlicesPerGpu; MIG weights assume ${migSlices} slices per GPU`,
+      );
   }
 
   // Time-slicing: whole-GPU units advertised beyond the physical GPUs not partitioned by MIG.
