@@ -1,9 +1,15 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { backfillDayHandler, dailyMeterHandler } from '../../functions/lib/meterHandlers.ts';
+import { backfillPlanHandler } from '../../functions/lib/planHandler.ts';
+import { backfillMonthHandler, monthlyReportHandler } from '../../functions/lib/reportHandlers.ts';
+import { createPrometheusSource } from '../../src/adapters/prometheus/index.ts';
 import { createS3Store } from '../../src/adapters/s3/s3Store.ts';
 import { demoConfig } from '../../src/app/demoConfig.ts';
+import { createLambdaContext } from '../../src/app/lambdaContext.ts';
+import { createMemoryLogger } from '../../src/cli/logger.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { billingPeriod } from '../../src/core/period.ts';
 import type { Summary } from '../../src/core/types.ts';
@@ -255,6 +261,124 @@ describe.skipIf(prometheusInstallHint() !== null)(
       const after = await Promise.all([read(`${MONTH}/chargeback.csv`), read(`${MONTH}/summary.json`)]);
       expect(after[0]).toBe(before[0]);
       expect(after[1]).toBe(before[1]);
+    });
+
+    it('prices every node at its ground-truth capacity cost within one scrape interval per appearance', async () => {
+      const rows = parseCsv(await read(`${MONTH}/chargeback.csv`));
+      const costByNode = new Map<string, number>();
+      for (const r of rows)
+        costByNode.set(r.ResourceId!, (costByNode.get(r.ResourceId!) ?? 0) + Number(r.EffectiveCost));
+      const instanceTypes = demoConfig.pricing!.instanceTypes!;
+      for (const node of truth.nodes) {
+        const price = instanceTypes[node.instanceType]!;
+        const perGpuSecond =
+          (node.capacityType === 'spot' ? price.spot! : price.onDemand) / price.gpus / 3600;
+        const gpus = node.capacityGpuEquivalents.numerator / node.capacityGpuEquivalents.denominator;
+        const expected = node.days.reduce((sum, d) => sum + d.capacityGpuSeconds, 0) * perGpuSecond;
+        // Rounding to cents per row (at most 0.5 cent each) plus one scrape interval per appearance/disappearance.
+        const rowCount = rows.filter((r) => r.ResourceId === node.node).length;
+        const tolerance =
+          2 * node.lifetimes.length * KSM_SECONDS * gpus * perGpuSecond + rowCount * 0.005 + 1e-9;
+        expect(Math.abs((costByNode.get(node.node) ?? 0) - expected), node.node).toBeLessThanOrEqual(
+          tolerance,
+        );
+      }
+    });
+
+    it('downloads a team CSV with `get`, verified against the manifest', async () => {
+      const out = join(dir, 'ml-research.csv');
+      let stderr = '';
+      const code = await runCli(
+        [
+          'get',
+          '--month',
+          MONTH,
+          '--team',
+          'ml-research',
+          '--config',
+          join(dir, 'config.json'),
+          '--out',
+          out,
+        ],
+        {
+          stdout: () => {},
+          stderr: (t) => {
+            stderr += t;
+          },
+          env: {},
+          nowMs: () => NOW,
+          stderrIsTty: false,
+        },
+      );
+      expect(stderr).toMatch(/sha256 verified/);
+      expect(code).toBe(0);
+      const published = await read(`${MONTH}/teams/ml-research.csv`);
+      expect(await readFile(out, 'utf8')).toBe(published);
+      expect(parseCsv(published).every((r) => r.x_Team === 'ml-research')).toBe(true);
+    });
+
+    describe('Lambda handlers in-process (real Prometheus and S3; CloudWatch mocked)', () => {
+      const sent: unknown[] = [];
+      const lambdaCtx = () =>
+        createLambdaContext(
+          {
+            GPU_CHARGEBACK_CONFIG_JSON: JSON.stringify({
+              ...demoConfig,
+              output: { location: `s3://${s3.bucket}/lambda`, endpoint: s3.endpoint, region: 'us-east-1' },
+            }),
+            PROMETHEUS_URL: prometheus.url,
+            BILLING_TIMEZONE: ZONE,
+            CLOUDWATCH_ENABLED: 'true',
+            CLOUDWATCH_NAMESPACE: 'GpuChargebackTest',
+          },
+          {
+            createSource: createPrometheusSource,
+            s3Client: s3.client,
+            cloudWatchClient: {
+              send: async (command: unknown) => {
+                sent.push(command);
+              },
+            } as never,
+            logger: createMemoryLogger(),
+            clock: { nowMs: () => NOW },
+          },
+        );
+      const lambdaStore = () => createS3Store({ bucket: s3.bucket, prefix: 'lambda', client: s3.client });
+      const text = async (key: string) => Buffer.from((await lambdaStore().get(key))!).toString('utf8');
+
+      it('meters a day into a daily partial and publishes run metrics', { timeout: 120_000 }, async () => {
+        const result = await dailyMeterHandler(lambdaCtx())({ date: `${MONTH}-15` });
+        expect(result.date).toBe(`${MONTH}-15`);
+        expect(result.pods).toBeGreaterThan(10);
+        expect(result.coveragePct).toBe(100);
+        const partial = JSON.parse(await text(`usage/${MONTH}-15.json`));
+        expect(partial.day.day.date).toBe(`${MONTH}-15`);
+        expect(sent.length).toBeGreaterThan(0);
+      });
+
+      it('publishes the month from partials with the same total as the CLI', {
+        timeout: 300_000,
+      }, async () => {
+        const result = await monthlyReportHandler(lambdaCtx())({ month: MONTH });
+        const cli = JSON.parse(await read(`${MONTH}/summary.json`)) as Summary;
+        expect(result.totalCost).toBe(cli.totals.cost);
+        expect(result.restated).toBe(false);
+        expect(await lambdaStore().get(`${MONTH}/manifest.json`)).toBeDefined();
+      });
+
+      it('plans, meters and restates a backfill of a published month', { timeout: 300_000 }, async () => {
+        const ctx = lambdaCtx();
+        const plan = await backfillPlanHandler(ctx)({ from: `${MONTH}-30`, to: `${MONTH}-31` });
+        expect(plan).toMatchObject({ days: [`${MONTH}-30`, `${MONTH}-31`], months: [MONTH] });
+        for (const date of plan.days) await backfillDayHandler(ctx)({ date });
+        const restated = await backfillMonthHandler(ctx)({ month: MONTH });
+        expect(restated.restated).toBe(true);
+        const rows = parseCsv(await text(`${MONTH}/chargeback.csv`));
+        expect(rows.length).toBeGreaterThan(0);
+        expect(rows.every((r) => r.ChargeClass === 'Correction')).toBe(true);
+        const manifest = JSON.parse(await text(`${MONTH}/manifest.json`));
+        expect(manifest.restates).not.toBeNull();
+      });
     });
   },
 );
