@@ -15,6 +15,7 @@ import { billingPeriod } from '../../src/core/period.ts';
 import type { Summary } from '../../src/core/types.ts';
 import { type GroundTruth, groundTruth, simulate, writeOpenMetrics } from '../../src/sim/index.ts';
 import {
+  hasCachedTsdb,
   type PrometheusHandle,
   prometheusInstallHint,
   startPrometheusWithData,
@@ -108,13 +109,12 @@ describe.skipIf(prometheusInstallHint() !== null)(
         scrape: { ksmSeconds: KSM_SECONDS, dcgmSeconds: 120 },
       });
       truth = groundTruth(sim, billingPeriod(MONTH, ZONE));
-      const files = await writeOpenMetrics(sim, join(dir, 'om'));
-      [prometheus, s3] = await Promise.all([
-        startPrometheusWithData(files, {
-          cacheKey: `e2e-demo-${MONTH}-${ZONE}-${SEED}-ksm${KSM_SECONDS}-dcgm120`,
-        }),
-        startS3Server(),
-      ]);
+      const cacheKey = `e2e-demo-${MONTH}-${ZONE}-${SEED}-ksm${KSM_SECONDS}-dcgm120`;
+      // The month's OpenMetrics text is ~4.8 GB: write it only when the TSDB is not cached, and delete it
+      // as soon as it is backfilled.
+      const files = (await hasCachedTsdb(cacheKey)) ? [] : await writeOpenMetrics(sim, join(dir, 'om'));
+      [prometheus, s3] = await Promise.all([startPrometheusWithData(files, { cacheKey }), startS3Server()]);
+      await rm(join(dir, 'om'), { recursive: true, force: true });
       vi.stubEnv('AWS_ACCESS_KEY_ID', 'S3RVER');
       vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'S3RVER');
       vi.stubEnv('AWS_REGION', 'us-east-1');

@@ -200,3 +200,11 @@ export async function startPrometheusWithData(
 export async function cachedBlocks(cacheKey: string): Promise<string[]> {
   return (await readdir(join(CACHE, cacheKey)).catch(() => [])).filter((d) => /^[0-9A-Z]{26}$/.test(d));
 }
+
+/** True when a backfilled TSDB for `cacheKey` is already cached (so its OpenMetrics need not be written). */
+export async function hasCachedTsdb(cacheKey: string): Promise<boolean> {
+  return stat(join(CACHE, cacheKey.replace(/[^A-Za-z0-9._-]/g, '_'), '.complete')).then(
+    () => true,
+    () => false,
+  );
+}
