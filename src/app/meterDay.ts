@@ -7,7 +7,7 @@ import type { Day, MeteredDay, ScrapeIntervals } from '../core/types.ts';
 import { type AppContext, keys } from './context.ts';
 
 /** Version of the daily partial format; bump when MeteredDay changes shape. */
-export const PARTIAL_SCHEMA_VERSION = 1;
+export const PARTIAL_SCHEMA_VERSION = 2;
 
 /** What `usage/<date>.json` holds. */
 export interface DayPartial {

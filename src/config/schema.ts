@@ -27,9 +27,11 @@ const instanceTypeSchema = z.object({
   committed: positiveMoney.optional(),
 });
 
-const isoInstant = z.string().refine((s) => !Number.isNaN(Date.parse(s)) && /T.*(Z|[+-]\d\d:?\d\d)$/.test(s), {
-  message: 'must be an ISO 8601 instant with an offset, e.g. 2026-03-14T12:00:00Z',
-});
+const isoInstant = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)) && /T.*(Z|[+-]\d\d:?\d\d)$/.test(s), {
+    message: 'must be an ISO 8601 instant with an offset, e.g. 2026-03-14T12:00:00Z',
+  });
 
 const priceOverrideSchema = z.object({
   instanceType: z.string().min(1),
@@ -57,7 +59,11 @@ export const configSchema = z
               tokenEnv: z.string().min(1).optional(),
               tokenFile: z.string().min(1).optional(),
             }),
-            z.object({ kind: z.literal('sigv4'), region: z.string().min(1), service: z.string().default('aps') }),
+            z.object({
+              kind: z.literal('sigv4'),
+              region: z.string().min(1),
+              service: z.string().default('aps'),
+            }),
           ])
           .default({ kind: 'none' }),
         /** Tenant header for Mimir (X-Scope-OrgID) or Thanos (THANOS-TENANT). */
@@ -74,12 +80,22 @@ export const configSchema = z
         /** Extra label matchers added to every selector, e.g. 'cluster=~"prod-.*"'. */
         selector: z.string().optional(),
       })
-      .default({ kind: 'prometheus', auth: { kind: 'none' }, headers: {}, timeoutSeconds: 120, maxRetries: 4, dedupeLabels: ['replica', 'prometheus_replica'] }),
+      .default({
+        kind: 'prometheus',
+        auth: { kind: 'none' },
+        headers: {},
+        timeoutSeconds: 120,
+        maxRetries: 4,
+        dedupeLabels: ['replica', 'prometheus_replica'],
+      }),
     metering: z
       .object({
         /** Override the scrape intervals detected from the data. */
         scrapeIntervalSeconds: z
-          .object({ kubeStateMetrics: z.number().positive().optional(), dcgm: z.number().positive().optional() })
+          .object({
+            kubeStateMetrics: z.number().positive().optional(),
+            dcgm: z.number().positive().optional(),
+          })
           .default({}),
         /** Whether a pod Pending on a node (pulling images, holding its GPUs) is charged. */
         pendingOnNode: z.enum(['not-charged', 'charged']).default('not-charged'),
@@ -100,10 +116,16 @@ export const configSchema = z
               'label_node_kubernetes_io_instance_type',
               'label_beta_kubernetes_io_instance_type',
             ]),
-            capacityType: labelList.default(['label_karpenter_sh_capacity_type', 'label_eks_amazonaws_com_capacity_type']),
+            capacityType: labelList.default([
+              'label_karpenter_sh_capacity_type',
+              'label_eks_amazonaws_com_capacity_type',
+            ]),
           })
           .default({
-            instanceType: ['label_node_kubernetes_io_instance_type', 'label_beta_kubernetes_io_instance_type'],
+            instanceType: [
+              'label_node_kubernetes_io_instance_type',
+              'label_beta_kubernetes_io_instance_type',
+            ],
             capacityType: ['label_karpenter_sh_capacity_type', 'label_eks_amazonaws_com_capacity_type'],
           }),
         team: z
@@ -119,7 +141,11 @@ export const configSchema = z
             namespaceLabels: z.array(z.string()).default(['label_project']),
             default: z.string().min(1).default('unallocated'),
           })
-          .default({ podLabels: ['label_project'], namespaceLabels: ['label_project'], default: 'unallocated' }),
+          .default({
+            podLabels: ['label_project'],
+            namespaceLabels: ['label_project'],
+            default: 'unallocated',
+          }),
       })
       .default({
         scrapeIntervalSeconds: {},
@@ -138,9 +164,15 @@ export const configSchema = z
         /** Version label of the catalog, recorded on every output. */
         catalogVersion: z.string().min(1).default('unversioned'),
         /** Currency the catalog prices are in. */
-        priceCurrency: z.string().regex(/^[A-Z]{3}$/).default('USD'),
+        priceCurrency: z
+          .string()
+          .regex(/^[A-Z]{3}$/)
+          .default('USD'),
         /** Currency of the bill; when it differs from priceCurrency, conversionRate is required. */
-        currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD or KRW').default('USD'),
+        currency: z
+          .string()
+          .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD or KRW')
+          .default('USD'),
         /** Fixed rate: units of `currency` per one unit of `priceCurrency`, as a decimal string (e.g. "1385.20"). */
         conversionRate: z
           .string()
@@ -149,9 +181,17 @@ export const configSchema = z
         instanceTypes: z.record(z.string(), instanceTypeSchema).default({}),
         overrides: z.array(priceOverrideSchema).default([]),
         /** Used for instance types missing from the catalog; every affected row is flagged. Absent = error. */
-        fallback: z.object({ onDemandPerGpuHour: positiveMoney, spotPerGpuHour: positiveMoney.optional(), gpuModel: z.string().default('unknown') }).optional(),
+        fallback: z
+          .object({
+            onDemandPerGpuHour: positiveMoney,
+            spotPerGpuHour: positiveMoney.optional(),
+            gpuModel: z.string().default('unknown'),
+          })
+          .optional(),
         /** Per-cluster catalog overrides (e.g. a region with other prices). */
-        byCluster: z.record(z.string(), z.object({ instanceTypes: z.record(z.string(), instanceTypeSchema) })).default({}),
+        byCluster: z
+          .record(z.string(), z.object({ instanceTypes: z.record(z.string(), instanceTypeSchema) }))
+          .default({}),
       })
       .default({
         catalogVersion: 'unversioned',
@@ -178,7 +218,10 @@ export const configSchema = z
           })
           .default({ mode: 'separate', platformTeam: 'platform' }),
       })
-      .default({ utilization: { mode: 'allocation', floor: 0.25 }, idle: { mode: 'separate', platformTeam: 'platform' } }),
+      .default({
+        utilization: { mode: 'allocation', floor: 0.25 },
+        idle: { mode: 'separate', platformTeam: 'platform' },
+      }),
     report: z
       .object({
         language: z.enum(['en', 'ko']).default('en'),
@@ -194,6 +237,10 @@ export const configSchema = z
         /** Directory or s3://bucket/prefix. */
         location: z.string().min(1).default('./reports'),
         kmsKeyId: z.string().optional(),
+        /** S3-compatible endpoint (MinIO, a local test server); path-style addressing is used with it. */
+        endpoint: z.url().optional(),
+        /** AWS region of the bucket (default: the SDK's region resolution). */
+        region: z.string().optional(),
         /** A lock older than this is considered abandoned. */
         lockStaleSeconds: z.number().int().positive().default(1800),
       })
@@ -205,6 +252,27 @@ export const configSchema = z
         coverageAlarmThreshold: z.number().min(0).max(1).default(0.95),
       })
       .default({ enabled: false, namespace: 'GpuChargeback', coverageAlarmThreshold: 0.95 }),
+    /**
+     * Per cluster (a value of source.clusterLabel): the AWS account and region it runs in, for the
+     * FOCUS SubAccountId and RegionId columns. Prices per cluster live in pricing.byCluster.
+     */
+    clusters: z
+      .record(
+        z.string(),
+        z
+          .object({
+            accountId: z
+              .string()
+              .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+              .optional(),
+            region: z
+              .string()
+              .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as us-east-1')
+              .optional(),
+          })
+          .strict(),
+      )
+      .default({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -224,9 +292,31 @@ export const configSchema = z
         });
       }
     });
+    if (cfg.source.kind === 'prometheus' && !cfg.source.clusterLabel) {
+      for (const name of Object.keys(cfg.clusters)) {
+        if (name !== '') {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['clusters', name],
+            message: 'needs source.clusterLabel: without it every series belongs to cluster ""',
+          });
+        }
+      }
+    }
+    if (cfg.source.clusterLabel && cfg.source.dedupeLabels.includes(cfg.source.clusterLabel)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['source', 'dedupeLabels'],
+        message: `contains source.clusterLabel "${cfg.source.clusterLabel}"; clusters would be merged`,
+      });
+    }
     if (cfg.source.kind === 'prometheus' && cfg.source.auth.kind === 'bearer') {
       if (!cfg.source.auth.tokenEnv && !cfg.source.auth.tokenFile) {
-        ctx.addIssue({ code: 'custom', path: ['source', 'auth'], message: 'bearer auth needs tokenEnv or tokenFile' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['source', 'auth'],
+          message: 'bearer auth needs tokenEnv or tokenFile',
+        });
       }
     }
   });

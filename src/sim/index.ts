@@ -17,6 +17,8 @@ export { groundTruth } from './groundTruth.ts';
 export type {
   ExplicitSimulateOptions,
   PresetOptions,
+  SeriesLabelChange,
+  SeriesShape,
   SimContainer,
   SimDevice,
   SimNamespace,
@@ -30,8 +32,22 @@ export type {
 } from './model.ts';
 export { DEFAULT_SCRAPE } from './model.ts';
 export { escapeLabelValue, openMetricsFileRanges, writeOpenMetrics } from './openMetrics.ts';
+export {
+  buildPlatformCluster,
+  type PlatformClusterOptions,
+  type PlatformOptions,
+  simulatePlatform,
+} from './platformScenario.ts';
 export { buildDemoScenario, buildEdgeCaseScenario, PRESET_INSTANCE_TYPES, presetRange } from './scenarios.ts';
 export { buildSeries, FAMILIES, type SeriesDef } from './series.ts';
+export {
+  applySeriesShape,
+  DRIVER_VERSIONS,
+  dcgmExporterPodName,
+  KSM_INSTANCE,
+  ksmInstance,
+  ksmPodName,
+} from './seriesShape.ts';
 export { podByUid, simulate, validateSimulation } from './simulate.ts';
 export { dcgmSchedule, ksmSchedule, podSegments, sampleTimes } from './timeline.ts';
 

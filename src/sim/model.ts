@@ -131,6 +131,46 @@ export interface SimScrape {
 /** Default scrape schedule: kube-state-metrics 60 s, dcgm-exporter 30 s (the exporters' defaults), KSM offset 17 s. */
 export const DEFAULT_SCRAPE = { ksmSeconds: 60, dcgmSeconds: 30, ksmOffsetMs: 17_000 } as const;
 
+/**
+ * An instant at which series change labels for the rest of the range, without any gap in samples:
+ * `ksm-rescheduled` (the kube-state-metrics pod moves: new `instance` and target `pod`),
+ * `driver-upgraded` (dcgm-exporter's `DCGM_FI_DRIVER_VERSION` changes), `dcgm-exporter-restarted`
+ * (every dcgm-exporter pod is re-created: new exporter `pod` and `Hostname`).
+ */
+export interface SeriesLabelChange {
+  atMs: number;
+  kind: 'ksm-rescheduled' | 'driver-upgraded' | 'dcgm-exporter-restarted';
+}
+
+/**
+ * How the series of a simulation look beyond the textbook labels (everything optional; absent = the
+ * textbook shape). None of it changes what happened in the cluster, so the bill must not change.
+ */
+export interface SeriesShape {
+  /**
+   * Scrape-target and exporter labels of a kube-prometheus-stack + GPU Operator install: on
+   * kube-state-metrics series (honor_labels: true) `container`, `endpoint`, `namespace`, `pod`,
+   * `service` of the KSM target where the series lacks them; on dcgm-exporter series `endpoint`,
+   * `service`, `DCGM_FI_DRIVER_VERSION`, `Hostname` = the exporter pod's name, and (honor_labels: true)
+   * the exporter's `container`/`namespace`/`pod` on series without pod labels (idle GPUs).
+   */
+  targetLabels?: boolean;
+  /** Labels added to every series, as Prometheus external labels are (e.g. `{ region: "us-east-1" }`). */
+  externalLabels?: Record<string, string>;
+  /** Label changes during the range (see {@link SeriesLabelChange}). */
+  changes?: SeriesLabelChange[];
+  /**
+   * kube-state-metrics replicas (default 1): each one exports every KSM series again under its own
+   * `instance` (and target `pod`), its scrapes `offsetMs` × replica index later.
+   */
+  ksmReplicas?: { count: number; offsetMs?: number };
+  /**
+   * An HA Prometheus pair (or more): every series is stored once per replica, with `label` set to the
+   * replica's value, the scrapes of replica i `offsetMs` × i later.
+   */
+  haReplicas?: { label: string; values: string[]; offsetMs?: number };
+}
+
 /** A complete simulated cluster over `range`; produce it with `simulate`. */
 export interface Simulation {
   /** Preset name, or "custom". */
@@ -138,6 +178,8 @@ export interface Simulation {
   seed: number;
   /** When set, every series gets a `cluster` label with this value (multi-cluster setups). */
   cluster?: string;
+  /** Real-world label shapes of the series (target labels, label changes, duplicates); absent = textbook. */
+  shape?: SeriesShape;
   /** IANA zone the scenario was laid out in (local days, business hours). */
   zone: string;
   /** Samples exist only in [startMs, endMs). */
@@ -169,6 +211,7 @@ export interface PresetOptions {
   /** Simulate only [from, from + days) of the month (short test runs); default the whole month. */
   days?: number;
   cluster?: string;
+  shape?: SeriesShape;
 }
 
 /** An explicit cluster to simulate (what presets expand to). */
@@ -185,6 +228,7 @@ export interface ExplicitSimulateOptions {
   namespaces: SimNamespace[];
   pods: SimPodSpec[];
   cluster?: string;
+  shape?: SeriesShape;
   cases?: Record<string, string>;
 }
 

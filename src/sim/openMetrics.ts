@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import type { TimeRange } from '../core/types.ts';
 import type { Simulation } from './model.ts';
-import { buildSeries, type SeriesDef } from './series.ts';
+import { buildSeries, FAMILIES, type SeriesDef } from './series.ts';
 import { forEachSampleTime } from './timeline.ts';
 
 const DAY_MS = 86_400_000;
@@ -41,20 +41,53 @@ export function formatTimestamp(tMs: number): string {
   return tMs % 1000 === 0 ? String(tMs / 1000) : (tMs / 1000).toFixed(3);
 }
 
-/** The file ranges a simulation is split into: UTC days overlapping sim.range. */
-export function openMetricsFileRanges(sim: Simulation): (TimeRange & { name: string })[] {
+/**
+ * The file ranges a simulation (or several, e.g. the clusters of one platform) is split into: UTC days
+ * overlapping the simulated range(s).
+ */
+export function openMetricsFileRanges(
+  sims: Simulation | readonly Simulation[],
+): (TimeRange & { name: string })[] {
+  const list = asList(sims);
+  const startMs = Math.min(...list.map((s) => s.range.startMs));
+  const endMs = Math.max(...list.map((s) => s.range.endMs));
   const out: (TimeRange & { name: string })[] = [];
-  for (let t = Math.floor(sim.range.startMs / DAY_MS) * DAY_MS; t < sim.range.endMs; t += DAY_MS) {
+  for (let t = Math.floor(startMs / DAY_MS) * DAY_MS; t < endMs; t += DAY_MS) {
     const name = `metrics-${DateTime.fromMillis(t, { zone: 'UTC' }).toISODate()}.om`;
-    out.push({ name, startMs: Math.max(t, sim.range.startMs), endMs: Math.min(t + DAY_MS, sim.range.endMs) });
+    out.push({ name, startMs: Math.max(t, startMs), endMs: Math.min(t + DAY_MS, endMs) });
   }
   return out;
 }
+
+const asList = (sims: Simulation | readonly Simulation[]): readonly Simulation[] =>
+  Array.isArray(sims) ? sims : [sims as Simulation];
 
 /** Writes the text of `series` restricted to [range.startMs, range.endMs) through `write`. */
 export async function writeOpenMetricsRange(
   sim: Simulation,
   series: readonly SeriesDef[],
+  range: TimeRange,
+  write: (chunk: string) => Promise<void>,
+): Promise<number> {
+  return writeSeriesRange(
+    series.map((s) => ({ sim, series: s })),
+    range,
+    write,
+  );
+}
+
+/**
+ * The series of several simulations (one Prometheus holding several clusters) with their simulation,
+ * each family's series of all simulations together: OpenMetrics wants a family contiguous.
+ */
+function platformSeries(sims: readonly Simulation[]): { sim: Simulation; series: SeriesDef }[] {
+  const all = sims.map((sim) => buildSeries(sim).map((series) => ({ sim, series })));
+  if (all.length === 1) return all[0]!;
+  return FAMILIES.flatMap((family) => all.flatMap((list) => list.filter((e) => e.series.family === family)));
+}
+
+async function writeSeriesRange(
+  entries: readonly { sim: Simulation; series: SeriesDef }[],
   range: TimeRange,
   write: (chunk: string) => Promise<void>,
 ): Promise<number> {
@@ -69,7 +102,7 @@ export async function writeOpenMetricsRange(
     buffered = 0;
     await write(chunk);
   };
-  for (const s of series) {
+  for (const { sim, series: s } of entries) {
     let prefix: string | null = null;
     for (const seg of s.segments) {
       if (seg.endMs <= range.startMs || seg.startMs >= range.endMs) continue;
@@ -116,18 +149,22 @@ export async function writeOpenMetricsRange(
 }
 
 /**
- * Writes the simulation into `dir` as one OpenMetrics file per UTC day (see the module comment) and
- * returns the paths written, in time order.
+ * Writes the simulation — or several, e.g. the clusters of one platform (give each a `cluster`) — into
+ * `dir` as one OpenMetrics file per UTC day (see the module comment) and returns the paths written, in
+ * time order.
  */
-export async function writeOpenMetrics(sim: Simulation, dir: string): Promise<string[]> {
+export async function writeOpenMetrics(
+  sims: Simulation | readonly Simulation[],
+  dir: string,
+): Promise<string[]> {
   await mkdir(dir, { recursive: true });
-  const series = buildSeries(sim);
+  const entries = platformSeries(asList(sims));
   const paths: string[] = [];
-  for (const range of openMetricsFileRanges(sim)) {
+  for (const range of openMetricsFileRanges(sims)) {
     const path = join(dir, range.name);
     const file = await open(path, 'w');
     try {
-      await writeOpenMetricsRange(sim, series, range, async (chunk) => {
+      await writeSeriesRange(entries, range, async (chunk) => {
         await file.write(chunk);
       });
     } finally {

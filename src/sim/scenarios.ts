@@ -425,6 +425,7 @@ function finish(
   if (options.scrape)
     out.scrape = { ksmSeconds: options.scrape.ksmSeconds, dcgmSeconds: options.scrape.dcgmSeconds };
   if (options.cluster !== undefined) out.cluster = options.cluster;
+  if (options.shape !== undefined) out.shape = options.shape;
   return out;
 }
 

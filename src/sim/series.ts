@@ -15,7 +15,7 @@ import {
 } from './dcgm.ts';
 import { nodeCapacity } from './gpu.ts';
 import type { SimNode, SimPod, Simulation } from './model.ts';
-import { hashString } from './prng.ts';
+import { applySeriesShape, dcgmExporterPodName, KSM_INSTANCE } from './seriesShape.ts';
 import { dcgmSchedule, ksmSchedule, POD_PHASES, podSegments, type Schedule } from './timeline.ts';
 
 /** A stretch of time in which a series exists, with a constant value or a value per sample time. */
@@ -29,6 +29,8 @@ export interface SeriesDef {
   exporter: 'kube-state-metrics' | 'dcgm-exporter';
   /** Label pairs in output order (metric labels, then cluster, job, instance). */
   labels: [string, string][];
+  /** The node whose dcgm-exporter exports the series (dcgm-exporter series only). */
+  node?: string;
   schedule: Schedule;
   segments: SeriesSegment[];
 }
@@ -50,8 +52,7 @@ export const FAMILIES = [
 /** Pod labels kube-state-metrics is allowed to export (--metric-labels-allowlist=pods=[team,project]). */
 export const POD_LABEL_ALLOWLIST = ['team', 'project'] as const;
 
-/** Address of the kube-state-metrics scrape target. */
-export const KSM_INSTANCE = '10.0.0.10:8080';
+export { dcgmExporterPodName, KSM_INSTANCE } from './seriesShape.ts';
 
 const VCPUS: Record<string, number> = {
   'g5.xlarge': 4,
@@ -81,11 +82,6 @@ export function podLabelPairs(pod: SimPod): [string, string][] {
     ksmLabelName(k),
     pod.labels[k]!,
   ]);
-}
-
-/** The dcgm-exporter pod's own name on a node (a scrape target label under honor_labels off). */
-export function dcgmExporterPodName(node: SimNode): string {
-  return `nvidia-dcgm-exporter-${(hashString(node.name) % 60466176).toString(36).padStart(5, '0')}`;
 }
 
 const merge = (segments: SeriesSegment[]): SeriesSegment[] => {
@@ -211,7 +207,10 @@ export function buildSeries(sim: Simulation): SeriesDef[] {
     }
   }
   for (const plan of dcgmPlan(sim)) addDcgmSeries(sim, plan, cluster, add);
-  const out = FAMILIES.flatMap((f) => byFamily.get(f)!);
+  const out = applySeriesShape(
+    sim,
+    FAMILIES.flatMap((f) => byFamily.get(f)!),
+  );
   cache.set(sim, out);
   return out;
 }
@@ -256,6 +255,7 @@ function addDcgmSeries(
     if (plan.idle.length > 0) {
       add(family, {
         exporter: 'dcgm-exporter',
+        node: node.name,
         labels: [...base, ...target],
         schedule,
         segments: plan.idle.map((r) => ({ ...r, value: 0 })),
@@ -270,6 +270,7 @@ function addDcgmSeries(
             : (t: number) => frameBufferUsedMiB(sim, plan, holder, t);
       add(family, {
         exporter: 'dcgm-exporter',
+        node: node.name,
         labels: [
           ...base,
           [`${prefix}pod`, holder.pod.name],

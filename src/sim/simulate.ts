@@ -56,6 +56,7 @@ export function simulate(options: SimulateOptions): Simulation {
     cases: spec.cases ?? {},
   };
   if (spec.cluster !== undefined) sim.cluster = spec.cluster;
+  if (spec.shape !== undefined) sim.shape = spec.shape;
   validateSimulation(sim);
   return sim;
 }

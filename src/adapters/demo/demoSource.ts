@@ -31,21 +31,77 @@ import {
   runningRange,
 } from '../../sim/timeline.ts';
 
-/** Creates the demo source over a simulation (see the module comment). */
-export function createDemoSource(sim: Simulation): ObservationSource {
+/**
+ * Creates the demo source over a simulation, or over the clusters of one platform (simulations with
+ * distinct `cluster` names sharing one scrape schedule), observed together as one Prometheus would.
+ */
+export function createDemoSource(sims: Simulation | readonly Simulation[]): ObservationSource {
+  const list: readonly Simulation[] = Array.isArray(sims) ? sims : [sims as Simulation];
+  const first = list[0];
+  if (!first) throw new RangeError('the demo source needs at least one simulation');
+  const clusters = new Set(list.map((s) => s.cluster ?? ''));
+  if (clusters.size !== list.length) throw new RangeError('platform simulations need distinct cluster names');
+  if (
+    list.some(
+      (s) =>
+        s.scrape.ksmSeconds !== first.scrape.ksmSeconds || s.scrape.dcgmSeconds !== first.scrape.dcgmSeconds,
+    )
+  ) {
+    throw new RangeError('platform simulations must share their scrape intervals');
+  }
+  const name =
+    list.length === 1
+      ? `"${first.name}" (seed ${first.seed})`
+      : `of ${list.length} clusters (${[...clusters].join(', ')})`;
   return {
     kind: 'demo',
-    description: `demo: seeded synthetic demo cluster "${sim.name}" (seed ${sim.seed}), not real usage`,
+    description: `demo: seeded synthetic demo cluster ${name}, not real usage`,
     async detectScrapeIntervals(_range: TimeRange): Promise<ScrapeIntervals> {
       return {
-        kubeStateMetricsSeconds: sim.scrape.ksmSeconds,
-        dcgmSeconds: sim.nodes.some((n) => n.devices.length > 0) ? sim.scrape.dcgmSeconds : null,
+        kubeStateMetricsSeconds: first.scrape.ksmSeconds,
+        dcgmSeconds: list.some((s) => s.nodes.some((n) => n.devices.length > 0))
+          ? first.scrape.dcgmSeconds
+          : null,
         source: 'detected',
       };
     },
     async observe(grid: StepGrid, scrape: ScrapeIntervals): Promise<WindowObservations> {
-      return observeSimulation(sim, grid, scrape);
+      return list.length === 1
+        ? observeSimulation(first, grid, scrape)
+        : observeSimulations(list, grid, scrape);
     },
+  };
+}
+
+/**
+ * The observations of several clusters on one grid: each cluster's, concatenated; coverage points are
+ * those at which every cluster that reported in the window reported (as the Prometheus source does).
+ */
+export function observeSimulations(
+  sims: readonly Simulation[],
+  grid: StepGrid,
+  scrape: ScrapeIntervals,
+): WindowObservations {
+  const parts = sims.map((sim) => observeSimulation(sim, grid, scrape));
+  const common = (lists: number[][]) => {
+    const present = lists.filter((l) => l.length > 0).map((l) => new Set(l));
+    if (present.length === 0) return [];
+    return [...present[0]!].filter((t) => present.every((set) => set.has(t))).sort((a, b) => a - b);
+  };
+  return {
+    grid: { startMs: grid.startMs, endMs: grid.endMs, stepMs: grid.stepMs },
+    running: parts.flatMap((p) => p.running),
+    pendingOnNode: parts.flatMap((p) => p.pendingOnNode),
+    requests: parts.flatMap((p) => p.requests),
+    podNodes: parts.flatMap((p) => p.podNodes),
+    podLabels: parts.flatMap((p) => p.podLabels),
+    namespaceLabels: parts.flatMap((p) => p.namespaceLabels),
+    nodeLabels: parts.flatMap((p) => p.nodeLabels),
+    nodeCapacity: parts.flatMap((p) => p.nodeCapacity),
+    utilization: parts.flatMap((p) => p.utilization),
+    ksmPresentTsMs: common(parts.map((p) => p.ksmPresentTsMs)),
+    dcgmPresentTsMs: common(parts.map((p) => p.dcgmPresentTsMs)),
+    scrape,
   };
 }
 

@@ -18,6 +18,7 @@ export {
   createPrometheusSource,
   loadQueryTemplates,
   type PrometheusSourceOptions,
+  presentInEveryCluster,
   QUERY_NAMES,
   utilizationPoints,
 } from './source.ts';

@@ -55,6 +55,23 @@ export const QUERY_NAMES = [
 ] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
 
+/**
+ * Labels that identify what is billed (besides the cluster label); the queries group by them. Every
+ * other label — source.dedupeLabels included — is aggregated away.
+ */
+export const IDENTITY_LABELS: readonly string[] = [
+  'namespace',
+  'pod',
+  'uid',
+  'container',
+  'node',
+  'resource',
+  'UUID',
+  'GPU_I_ID',
+  'exported_namespace',
+  'exported_pod',
+];
+
 /** Reads the query templates, dropping `#` comment lines (they may mention placeholders). */
 export function loadQueryTemplates(dir: string): Record<QueryName, string> {
   const out = {} as Record<QueryName, string>;
@@ -73,8 +90,13 @@ const DEFAULT_QUERIES_DIR = fileURLToPath(new URL('../../../queries/', import.me
 
 /**
  * An ObservationSource over the Prometheus HTTP API (Prometheus, Thanos, Mimir, Amazon Managed
- * Prometheus). Every series is first collapsed with `max by (<identity labels>)`, so HA replicas
- * (source.dedupeLabels) and changing target labels (instance, job, ...) never double-count.
+ * Prometheus). Every query aggregates to the identity labels of what it reads before combining series
+ * — (cluster, uid) for pods, (cluster, node[, resource]) for nodes, (cluster, namespace) for
+ * namespaces, (cluster, UUID, GPU_I_ID, pod) for utilization — so HA replicas (source.dedupeLabels),
+ * kube-state-metrics replicas, scrape-target labels (job, instance, endpoint, service, the exporter's
+ * own pod) and exporter extras (Hostname, pci_bus_id, modelName, DCGM_FI_DRIVER_VERSION) that change
+ * mid-month never split, drop or double-count a pod. The cluster label, when configured, is part of
+ * every identity: two clusters may hold the same namespace, pod or node names.
  */
 export function createPrometheusSource(
   options: PrometheusSourceOptions,
@@ -88,6 +110,14 @@ export function createPrometheusSource(
   if (clusterLabel && source.dedupeLabels.includes(clusterLabel)) {
     throw new ConfigError(
       `source.clusterLabel "${clusterLabel}" is also in source.dedupeLabels; clusters would be merged`,
+    );
+  }
+  const identity = source.dedupeLabels.filter((l) => IDENTITY_LABELS.includes(l));
+  if (identity.length > 0) {
+    throw new ConfigError(
+      `source.dedupeLabels ${identity.join(', ')} identify what is billed (${IDENTITY_LABELS.join(', ')}); ` +
+        'a dedupe label must only tell HA replicas apart',
+      [{ path: 'source.dedupeLabels', message: `must not contain ${identity.join(', ')}` }],
     );
   }
   const templates = loadQueryTemplates(options.queriesDir ?? DEFAULT_QUERIES_DIR);
@@ -320,8 +350,8 @@ export function createPrometheusSource(
           ...utilizationPoints(prof, 'DCGM_FI_PROF_GR_ENGINE_ACTIVE', clusterOf),
           ...utilizationPoints(util, 'DCGM_FI_DEV_GPU_UTIL', clusterOf),
         ],
-        ksmPresentTsMs: ksm.flatMap((s) => s.points.map(([t]) => t)),
-        dcgmPresentTsMs: dcgm.flatMap((s) => s.points.map(([t]) => t)),
+        ksmPresentTsMs: presentInEveryCluster(ksm, clusterOf),
+        dcgmPresentTsMs: presentInEveryCluster(dcgm, clusterOf),
         scrape,
       };
     },
@@ -365,6 +395,26 @@ export function utilizationPoints(
       .sort((a, b) => a[0] - b[0])
       .map(([t, [sum, count]]) => [t, sum, count] as [number, number, number]),
   }));
+}
+
+/**
+ * Grid points at which every cluster that reported in the window reported (presence series are one per
+ * cluster): with several clusters, one cluster's missing exporter must show as a coverage gap instead of
+ * being hidden by the others. One cluster (or no cluster label) = the points of its series.
+ */
+export function presentInEveryCluster(
+  series: PromSeries[],
+  clusterOf: (metric: Record<string, string>) => string,
+): number[] {
+  const byCluster = new Map<string, Set<number>>();
+  for (const s of series) {
+    const set = byCluster.get(clusterOf(s.metric)) ?? new Set<number>();
+    for (const [t] of s.points) set.add(t);
+    byCluster.set(clusterOf(s.metric), set);
+  }
+  const sets = [...byCluster.values()];
+  if (sets.length === 0) return [];
+  return [...sets[0]!].filter((t) => sets.every((set) => set.has(t))).sort((a, b) => a - b);
 }
 
 async function runLimited<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {

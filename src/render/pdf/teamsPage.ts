@@ -1,11 +1,15 @@
 import { Decimal } from 'decimal.js';
 import type { Cell, TableRow } from './canvas.ts';
+import { drawClustersTable } from './clustersTable.ts';
 import { displayLabel, type PageContext } from './context.ts';
 import { ratio } from './format.ts';
 import { teamChangePct } from './reportModel.ts';
 import { fill } from './templates.ts';
 
-/** Page 3+: one row per team (cost, change, GPU-hours, utilization, idle share, budget, variance) and a total. */
+/**
+ * Page 3+: one row per team (cost, change, GPU-hours, utilization, idle share, budget, variance) and a
+ * total; then, for a platform of several clusters, the cost by cluster.
+ */
 export function drawTeamsPage(ctx: PageContext): void {
   const { canvas, summary, model, wording, fmt, layout } = ctx;
   const w = wording.teams;
@@ -96,4 +100,5 @@ export function drawTeamsPage(ctx: PageContext): void {
     rows,
     { continuedTitle: w.title },
   );
+  drawClustersTable(ctx);
 }

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { observeSimulation, observeSimulations } from '../../../src/adapters/demo/demoSource.ts';
+import {
+  createPrometheusSource,
+  loadQueryTemplates,
+  type PromSeries,
+  presentInEveryCluster,
+} from '../../../src/adapters/prometheus/index.ts';
+import { parseConfig } from '../../../src/config/loadConfig.ts';
+import type { ScrapeIntervals } from '../../../src/core/types.ts';
+import type { Logger } from '../../../src/ports.ts';
+import { simulatePlatform } from '../../../src/sim/index.ts';
+
+const quiet: Logger = { info() {}, warn() {}, error() {}, progress() {} };
+const clusterOf = (m: Record<string, string>) => m.cluster ?? '';
+
+describe('presentInEveryCluster', () => {
+  it('keeps only the grid points at which every reporting cluster reported', () => {
+    const series: PromSeries[] = [
+      {
+        metric: { cluster: 'a' },
+        points: [
+          [1, 3],
+          [2, 3],
+          [3, 3],
+        ],
+      },
+      {
+        metric: { cluster: 'b' },
+        points: [
+          [1, 2],
+          [3, 2],
+        ],
+      },
+    ];
+    expect(presentInEveryCluster(series, clusterOf)).toEqual([1, 3]);
+  });
+
+  it('returns the points of the only series without a cluster label, and nothing for no series', () => {
+    expect(presentInEveryCluster([{ metric: {}, points: [[5, 1]] }], clusterOf)).toEqual([5]);
+    expect(presentInEveryCluster([], clusterOf)).toEqual([]);
+  });
+});
+
+describe('identity and dedupe settings', () => {
+  it('refuses a dedupe label that identifies what is billed', () => {
+    const config = parseConfig({ source: { url: 'http://prom.local', dedupeLabels: ['replica', 'pod'] } });
+    expect(() => createPrometheusSource({ config, logger: quiet })).toThrow(/dedupeLabels pod identify/);
+  });
+
+  it('maps clusters to AWS accounts and regions', () => {
+    const config = parseConfig({
+      source: { url: 'http://prom.local', clusterLabel: 'cluster' },
+      clusters: { 'prod-use1': { accountId: '123456789012', region: 'us-east-1' }, dev: {} },
+    });
+    expect(config.clusters['prod-use1']).toEqual({ accountId: '123456789012', region: 'us-east-1' });
+    expect(config.clusters.dev).toEqual({});
+  });
+
+  it('reports bad account ids, regions, and a cluster map without a cluster label, all at once', () => {
+    expect(() =>
+      parseConfig({
+        source: { url: 'http://prom.local' },
+        clusters: { prod: { accountId: '12', region: 'US East' } },
+      }),
+    ).toThrow(
+      /clusters\.prod\.accountId: must be a 12-digit AWS account id.*clusters\.prod\.region: must be an AWS region/,
+    );
+    expect(() => parseConfig({ source: { url: 'http://prom.local' }, clusters: { prod: {} } })).toThrow(
+      /clusters\.prod: needs source\.clusterLabel/,
+    );
+  });
+
+  it('refuses a cluster label that is also a dedupe label', () => {
+    expect(() =>
+      parseConfig({
+        source: { url: 'http://prom.local', clusterLabel: 'replica', dedupeLabels: ['replica'] },
+      }),
+    ).toThrow(/source\.dedupeLabels: contains source\.clusterLabel "replica"/);
+  });
+});
+
+describe('utilization queries', () => {
+  it('combine series of one GPU and pod by sum of samples over count of samples, never max', () => {
+    const templates = loadQueryTemplates(new URL('../../../queries/', import.meta.url).pathname);
+    for (const name of ['utilization_prof', 'utilization_util'] as const) {
+      const q = templates[name];
+      expect(q).not.toMatch(/max by|avg_over_time/);
+      expect(q.match(/sum_over_time/g)).toHaveLength(2);
+      expect(q.match(/count_over_time/g)).toHaveLength(2);
+      // The exporter's own pod label is not part of the identity under honor_labels off.
+      expect(q).toContain('sum by ({{cluster}}UUID, GPU_I_ID, exported_namespace, exported_pod)');
+      expect(q).toContain('exported_pod="", pod!=""');
+    }
+  });
+});
+
+describe('observeSimulations', () => {
+  const scrape: ScrapeIntervals = { kubeStateMetricsSeconds: 60, dcgmSeconds: 30, source: 'detected' };
+  const sims = simulatePlatform({
+    month: '2026-03',
+    zone: 'UTC',
+    days: 1,
+    clusters: [
+      { cluster: 'a', seed: 1 },
+      { cluster: 'b', seed: 2 },
+    ],
+  });
+  const grid = {
+    startMs: sims[0]!.range.startMs,
+    endMs: sims[0]!.range.startMs + 6 * 3_600_000,
+    stepMs: 60_000,
+  };
+
+  it('concatenates the clusters, each pod under its cluster', () => {
+    const both = observeSimulations(sims, grid, scrape);
+    const one = observeSimulation(sims[0]!, grid, scrape);
+    const two = observeSimulation(sims[1]!, grid, scrape);
+    expect(both.running).toEqual([...one.running, ...two.running]);
+    expect(new Set(both.running.map((r) => r.pod.cluster))).toEqual(new Set(['a', 'b']));
+    expect(both.nodeCapacity.length).toBe(one.nodeCapacity.length + two.nodeCapacity.length);
+  });
+
+  it('counts a grid point as covered only when every cluster reported there', () => {
+    const [a, b] = sims;
+    const gap = { startMs: grid.startMs + 3_600_000, endMs: grid.startMs + 2 * 3_600_000 };
+    const bDown = { ...b!, outages: [gap] };
+    const both = observeSimulations([a!, bDown], grid, scrape);
+    const aOnly = observeSimulation(a!, grid, scrape);
+    expect(both.ksmPresentTsMs.length).toBe(aOnly.ksmPresentTsMs.length - 60);
+    expect(both.ksmPresentTsMs.some((t) => t > gap.startMs && t <= gap.endMs)).toBe(false);
+  });
+});
