@@ -202,7 +202,7 @@ export async function publishMonth(
 
     if (previous?.versionId === versionId) {
       logger?.info('month unchanged: same content as the published version', { month, versionId });
-      await writeMirrors(store, previous, undefined, entries, options.concurrency);
+      await writeMirrors(store, previous, entries, options.concurrency);
       return previous;
     }
 
@@ -251,7 +251,7 @@ export async function publishMonth(
       ...(previous ? { restates: previous.versionId } : {}),
     });
     try {
-      await writeMirrors(store, manifest, previous, entries, options.concurrency);
+      await writeMirrors(store, manifest, entries, options.concurrency);
     } catch (error) {
       // The month is final (manifest committed) and readable through the manifest; only the copies lag.
       throw new Error(
@@ -299,18 +299,26 @@ function versionIdOf(month: string, entries: PlannedFile[], meta: ManifestMeta):
   return sha256Of(canonicalJson({ month, files, meta: content })).slice(0, 16);
 }
 
-/** Copies the committed version to the logical keys and removes mirrors of files the version no longer has. */
+/**
+ * Copies the committed version to the logical keys and removes every other logical key of the month
+ * (mirrors of files the version no longer has). The month is listed rather than diffed against the
+ * previous manifest, so a run that crashed between the commit and the cleanup is repaired by a rerun:
+ * the rerun sees the new manifest as "previous" and would otherwise never learn which mirrors are stale.
+ */
 async function writeMirrors(
   store: BlobStore,
   manifest: Manifest,
-  previous: Manifest | undefined,
   entries: PlannedFile[],
   concurrency = 4,
 ): Promise<void> {
   await forEachLimited(entries, concurrency, (entry) => store.put(entry.key, entry.body, entry.contentType));
   const current = new Set(manifest.files.map((f) => f.key));
-  const stale = (previous?.files ?? []).filter((f) => !current.has(f.key));
-  await forEachLimited(stale, concurrency, (file) => store.delete(file.key));
+  const monthPrefix = `${manifest.month}/`;
+  const stale = (await store.list(monthPrefix)).filter((key) => {
+    const rel = key.slice(monthPrefix.length);
+    return !current.has(key) && rel !== 'manifest.json' && rel !== '.lock' && !rel.startsWith('versions/');
+  });
+  await forEachLimited(stale, concurrency, (key) => store.delete(key));
 }
 
 interface LockBody {

@@ -30,7 +30,11 @@ export interface MonthlyReportResult {
   runId: string;
 }
 
-/** Runs `work` over `items` with at most `limit` in flight, preserving order of results. */
+/**
+ * Runs `work` over `items` with at most `limit` in flight, preserving order of results. After the first
+ * failure no new item is started, and the failure is thrown only once the items in flight have settled,
+ * so a failed run leaves nothing running behind it (no requests, no partial writes after it returned).
+ */
 export async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,
@@ -38,13 +42,19 @@ export async function mapLimit<T, R>(
 ): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
+    while (next < items.length && !failure) {
       const index = next++;
-      results[index] = await work(items[index]!, index);
+      try {
+        results[index] = await work(items[index]!, index);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   });
   await Promise.all(workers);
+  if (failure) throw failure.error;
   return results;
 }
 

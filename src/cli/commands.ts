@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { DateTime } from 'luxon';
 import { runMetrics } from '../adapters/cloudwatch/runMetrics.ts';
-import { backfill } from '../app/backfill.ts';
+import { backfill, planBackfill } from '../app/backfill.ts';
 import { demoConfig } from '../app/demoConfig.ts';
 import { getPublished, presignedLink } from '../app/getPublished.ts';
 import { runJob } from '../app/runJob.ts';
@@ -10,7 +10,7 @@ import { runMonthlyReport } from '../app/runMonthlyReport.ts';
 import { runSimulate } from '../app/simulate.ts';
 import { loadConfig, parseConfig, parseConfigText } from '../config/loadConfig.ts';
 import type { ConfigInput } from '../config/schema.ts';
-import { isMonth } from '../core/period.ts';
+import { billingPeriod, isMonth, isoInZone } from '../core/period.ts';
 import { InputError } from '../errors.ts';
 import { buildContext, buildStore } from './buildContext.ts';
 import { applyCommonOverrides, type CommandSpec, commonOptions, EXIT_OK, requireMonth } from './options.ts';
@@ -27,7 +27,11 @@ export function mergeConfig(base: unknown, over: unknown): unknown {
     !Array.isArray(over)
   ) {
     const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-    for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = mergeConfig(out[k], v);
+    for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
+      // A config file is data: "__proto__" must not become the prototype of the merged object.
+      if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
+      out[k] = mergeConfig(out[k], v);
+    }
     return out;
   }
   return over;
@@ -52,6 +56,13 @@ const report: CommandSpec = {
     const config = await loadConfig(values.config as string | undefined, (raw) =>
       applyCommonOverrides(raw, values),
     );
+    // An open month is bad input: say so before anything is wired or contacted.
+    const period = billingPeriod(month, config.timezone);
+    if (period.endMs > io.nowMs()) {
+      throw new InputError(
+        `month ${month} has not ended yet in ${config.timezone} (it ends ${isoInZone(period.endMs, config.timezone)}); report closed months only`,
+      );
+    }
     const ctx = await buildContext(config, io, { quiet: Boolean(values.quiet) });
     const result = await runJob(
       ctx,
@@ -98,6 +109,8 @@ const backfillCommand: CommandSpec = {
     const config = await loadConfig(values.config as string | undefined, (raw) =>
       applyCommonOverrides(raw, values),
     );
+    // Reject a reversed, future or oversized range before anything is wired or contacted.
+    planBackfill(values.from, values.to, config.timezone, io.nowMs());
     const ctx = await buildContext(config, io, { quiet: Boolean(values.quiet) });
     const result = await backfill(ctx, values.from, values.to);
     io.stdout(`${JSON.stringify({ location: ctx.store.location, ...result })}\n`);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, InputError } from '../errors.ts';
 import { commands } from './commands.ts';
+import { redact } from './logger.ts';
 import {
   type CliIo,
   type CommandSpec,
@@ -91,7 +92,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return await spec.run(parsed, io);
   } catch (error) {
     const bad = error instanceof InputError;
-    io.stderr(`gpu-chargeback ${name}: ${describeError(error, debug)}\n`);
+    // The last line a user (or a log pipeline) sees goes through the same redaction as the logs.
+    io.stderr(`gpu-chargeback ${name}: ${redact(describeError(error, debug)) as string}\n`);
     if (error instanceof ConfigError && name === 'validate-config') {
       io.stdout(`${JSON.stringify({ valid: false, issues: error.issues }, null, 2)}\n`);
     }

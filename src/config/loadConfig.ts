@@ -18,7 +18,10 @@ export function parseConfig(input: unknown, origin = 'config'): Config {
   if (!result.success) {
     const issues = formatConfigIssues(result.error.issues);
     const lines = issues.map((i) => `${i.path}: ${i.message}`);
-    throw new ConfigError(`${origin} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}): ${lines.join('; ')}`, issues);
+    throw new ConfigError(
+      `${origin} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}): ${lines.join('; ')}`,
+      issues,
+    );
   }
   return result.data;
 }
@@ -29,24 +32,36 @@ export function parseConfigText(text: string, fileName: string): unknown {
     if (/\.json$/i.test(fileName)) return JSON.parse(text);
     return parseYaml(text);
   } catch (error) {
-    throw new ConfigError(`${fileName} is not valid ${/\.json$/i.test(fileName) ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`, [], {
-      cause: error,
-    });
+    throw new ConfigError(
+      `${fileName} is not valid ${/\.json$/i.test(fileName) ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
+      [],
+      {
+        cause: error,
+      },
+    );
   }
 }
 
 /** Reads, parses and validates a config file; `overrides` (from CLI flags) are merged on top. */
-export async function loadConfig(file: string | undefined, overrides: (raw: ConfigInput) => ConfigInput = (r) => r): Promise<Config> {
+export async function loadConfig(
+  file: string | undefined,
+  overrides: (raw: ConfigInput) => ConfigInput = (r) => r,
+): Promise<Config> {
   let raw: unknown = {};
   if (file) {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (error) {
-      throw new ConfigError(`cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, [], { cause: error });
+      throw new ConfigError(
+        `cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        [],
+        { cause: error },
+      );
     }
     raw = parseConfigText(text, file) ?? {};
-    if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${file}: the top level must be a mapping of settings`);
+    if (typeof raw !== 'object' || Array.isArray(raw))
+      throw new ConfigError(`${file}: the top level must be a mapping of settings`);
   }
   return parseConfig(overrides(raw as ConfigInput), file ?? 'config');
 }

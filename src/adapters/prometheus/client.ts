@@ -1,4 +1,4 @@
-import { PrometheusQueryError } from '../../errors.ts';
+import { ConfigError, PrometheusQueryError } from '../../errors.ts';
 import type { Logger } from '../../ports.ts';
 import type { Authorizer } from './auth.ts';
 import type { HttpFetch } from './httpFetch.ts';
@@ -22,6 +22,9 @@ export interface PrometheusClientOptions {
   maxPointsPerSeries?: number;
   /** Levels of halving a window that Prometheus finds too large before giving up. */
   maxSplitDepth?: number;
+  /** First retry delay before jitter (default 500 ms); doubles per attempt up to maxBackoffMs (30 s). */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
 }
 
 /** A range request: points at startMs, startMs + stepMs, ..., endMs (inclusive, as query_range does). */
@@ -34,6 +37,24 @@ export interface RangeWindow {
 const BASE_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
 const RETRYABLE = new Set([429, 500, 502, 503, 504]);
+
+/**
+ * Warnings that mean the answer lacks data (a Thanos querier with partial responses enabled, a failed
+ * remote read): billing on such an answer would publish a wrong month, so they are retried and then
+ * fail the query. Other warnings (PromQL annotations) are logged.
+ */
+export const PARTIAL_DATA_WARNING_RE =
+  /partial (response|data|result)|no storeapis? matched|rpc error|store(api)? .*unavailable|remote[_ ]read|fetch(ing)? series|receive series/i;
+
+/** Headers whose values are not secret (everything else sent to Prometheus is scrubbed from errors). */
+const PUBLIC_HEADERS = new Set([
+  'content-type',
+  'accept',
+  'host',
+  'content-length',
+  'x-amz-date',
+  'x-amz-content-sha256',
+]);
 
 class TooLarge extends Error {}
 
@@ -58,6 +79,19 @@ export class PrometheusClient {
   private readonly maxSplitDepth: number;
 
   constructor(private readonly options: PrometheusClientOptions) {
+    let parsedUrl: URL | undefined;
+    try {
+      parsedUrl = new URL(options.url);
+    } catch {
+      // reported by the first request
+    }
+    if (parsedUrl && (parsedUrl.username || parsedUrl.password)) {
+      // fetch would refuse it with an error that quotes the whole URL, password included.
+      throw new ConfigError(
+        'source.url must not contain credentials (user:password@); use source.auth (bearer tokenEnv/tokenFile or sigv4)',
+        [{ path: 'source.url', message: 'contains credentials' }],
+      );
+    }
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
     this.maxPoints = options.maxPointsPerSeries ?? 11_000;
@@ -159,9 +193,10 @@ export class PrometheusClient {
   ): Promise<PromSeries[]> {
     const url = `${this.options.url.replace(/\/+$/, '')}/api/v1/${endpoint}`;
     const body = new URLSearchParams(params).toString();
+    const secrets = new Set<string>();
     const fail = (message: string, status?: number, cause?: unknown) =>
       new PrometheusQueryError(
-        `query ${name} failed ${describeWindow(window)}: ${message}`,
+        scrubSecrets(`query ${name} failed ${describeWindow(window)}: ${message}`, secrets),
         { query: name, ...(status ? { status } : {}), window },
         { cause },
       );
@@ -172,6 +207,7 @@ export class PrometheusClient {
       let status = 0;
       let text: string;
       let retryAfterMs: number | undefined;
+      let location: string | null = null;
       try {
         const headers = await this.options.authorize({
           url,
@@ -182,46 +218,73 @@ export class PrometheusClient {
           },
           body,
         });
+        for (const secret of secretValues(headers)) secrets.add(secret);
         const response = await this.options.fetch(url, {
           method: 'POST',
           headers,
           body,
           signal: AbortSignal.timeout(this.options.timeoutMs),
+          // Never follow a redirect: it could downgrade to http or carry the credentials elsewhere.
+          redirect: 'manual',
         });
         status = response.status;
         retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+        location = response.headers.get('location');
         text = await response.text();
       } catch (error) {
         if (error instanceof PrometheusQueryError || (error as Error).name === 'ConfigError') throw error;
+        if (isTlsVerificationError(error)) {
+          // Not transient: the server's certificate is not trusted. Retrying cannot help, and there is
+          // no fallback to plain http.
+          throw fail(
+            `TLS verification failed: ${describeNetworkError(error)}; set source.caFile to trust a private CA`,
+            undefined,
+            error,
+          );
+        }
         lastError = fail(
-          `${(error as Error).name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : (error as Error).message}`,
+          `${(error as Error).name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : describeNetworkError(error)}`,
           undefined,
           error,
         );
         await this.backoff(name, attempt, undefined);
         continue;
       }
+      if (status >= 300 && status < 400) {
+        throw fail(
+          `HTTP ${status} redirect${location ? ` to ${redactUrl(location)}` : ''} refused: redirects are not followed ` +
+            '(they could downgrade TLS or send the credentials elsewhere); set source.url to the final URL',
+          status,
+        );
+      }
       let parsed: ReturnType<typeof parsePrometheusResponse> | undefined;
       try {
         parsed = parsePrometheusResponse(JSON.parse(text));
       } catch (error) {
         lastError = fail(
-          `HTTP ${status} with a body that is not a Prometheus response (${text.slice(0, 120).replace(/\s+/g, ' ')})`,
+          `HTTP ${status} with a body that is not a Prometheus response (${scrubSecrets(text, secrets).slice(0, 120).replace(/\s+/g, ' ')})`,
           status,
           error,
         );
-        if (!RETRYABLE.has(status)) throw lastError;
+        // A 2xx with a broken body is a truncated or mangled transfer: transient, like a 5xx.
+        if (!RETRYABLE.has(status) && !(status >= 200 && status < 300)) throw lastError;
         await this.backoff(name, attempt, retryAfterMs);
         continue;
       }
       if (parsed.ok && status >= 200 && status < 300) {
+        const partial = parsed.warnings.filter((w) => PARTIAL_DATA_WARNING_RE.test(w));
+        if (partial.length > 0) {
+          lastError = fail(`the answer is incomplete (Prometheus warned: ${partial.join('; ')})`, status);
+          await this.backoff(name, attempt, retryAfterMs);
+          continue;
+        }
         for (const warning of parsed.warnings)
-          this.options.logger.warn(`Prometheus: ${warning}`, { query: name });
+          this.options.logger.warn(`Prometheus: ${scrubSecrets(warning, secrets)}`, { query: name });
         return parsed.series;
       }
       const errorType = parsed.ok ? 'unknown' : parsed.errorType;
       const message = parsed.ok ? `HTTP ${status}` : `${parsed.errorType}: ${parsed.error}`;
-      if (isTooLargeError(status, errorType, message)) throw new TooLarge(message);
+      if (isTooLargeError(status, errorType, message)) throw new TooLarge(scrubSecrets(message, secrets));
       lastError = fail(`HTTP ${status} ${message}`, status);
       if (!RETRYABLE.has(status)) throw lastError;
       await this.backoff(name, attempt, retryAfterMs);
@@ -231,7 +294,10 @@ export class PrometheusClient {
 
   private async backoff(name: string, attempt: number, retryAfterMs: number | undefined): Promise<void> {
     if (attempt >= this.options.maxRetries) return;
-    const exponential = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt);
+    const exponential = Math.min(
+      this.options.maxBackoffMs ?? MAX_BACKOFF_MS,
+      (this.options.baseBackoffMs ?? BASE_BACKOFF_MS) * 2 ** attempt,
+    );
     const delay = Math.max(retryAfterMs ?? 0, exponential / 2 + this.random() * (exponential / 2));
     this.options.logger.warn('retrying a Prometheus query', {
       query: name,
@@ -277,4 +343,53 @@ function describeWindow(window: { startMs: number; endMs: number }): string {
   return window.startMs === window.endMs
     ? `at ${iso(window.startMs)}`
     : `over ${iso(window.startMs)}..${iso(window.endMs)}`;
+}
+
+/**
+ * Values of the request headers that may be secret (tokens, signatures, custom headers), and their long
+ * parts (a bearer token without "Bearer", a SigV4 signature or credential scope), which a server may echo.
+ */
+function secretValues(headers: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (PUBLIC_HEADERS.has(name.toLowerCase())) continue;
+    if (value.length >= 6) out.push(value);
+    for (const part of value.split(/[\s,;=]+/)) if (part.length >= 12 && part !== value) out.push(part);
+  }
+  return out;
+}
+
+/** Replaces every occurrence of a secret (longest first) with [REDACTED]. */
+export function scrubSecrets(text: string, secrets: Iterable<string>): string {
+  let out = text;
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    out = out.split(secret).join('[REDACTED]');
+  }
+  return out;
+}
+
+/** A network error with its cause (undici wraps ECONNRESET, certificate errors, ... in "fetch failed"). */
+function describeNetworkError(error: unknown): string {
+  const e = error as Error & { cause?: { code?: string; message?: string } };
+  const cause = e.cause?.code ?? e.cause?.message;
+  return cause && !e.message.includes(cause) ? `${e.message} (${cause})` : e.message;
+}
+
+const TLS_VERIFY_CODES =
+  /^(CERT_|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED|ERR_TLS_CERT_ALTNAME|HOSTNAME_MISMATCH)/;
+
+/** True when a request failed because the server's certificate could not be verified. */
+function isTlsVerificationError(error: unknown): boolean {
+  const e = error as { code?: string; cause?: { code?: string } };
+  return TLS_VERIFY_CODES.test(e.cause?.code ?? e.code ?? '');
+}
+
+/** A URL without credentials or query string, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(unparseable location)';
+  }
 }

@@ -1,6 +1,6 @@
-import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
+import { ConfigError } from '../../errors.ts';
 
 /** The part of a fetch Response the Prometheus client reads. */
 export interface HttpResponse {
@@ -12,28 +12,52 @@ export interface HttpResponse {
 /** The part of `fetch` the Prometheus client uses; injectable for tests. */
 export type HttpFetch = (
   url: string,
-  init: { method: 'POST'; headers: Record<string, string>; body: string; signal: AbortSignal },
+  init: {
+    method: 'POST';
+    headers: Record<string, string>;
+    body: string;
+    signal: AbortSignal;
+    /** 'manual': a 3xx is returned as is, never followed (node:http never follows). */
+    redirect?: 'manual';
+  },
 ) => Promise<HttpResponse>;
 
 /**
- * A fetch over node:http/node:https that trusts `caPem` in addition to the public roots. Node's
+ * A fetch over node:https that trusts `caPem` (when given) in addition to the public roots, verifies
+ * every certificate whatever NODE_TLS_REJECT_UNAUTHORIZED says, and refuses http:// URLs. Node's
  * global fetch (undici) only takes a custom CA through an undici dispatcher, which is not a
  * dependency here, or through NODE_EXTRA_CA_CERTS, which must be set before the process starts; this
  * keeps `source.caFile` a plain config setting that works the same in the CLI and in Lambda.
  */
-export function createCaFetch(caPem: string): HttpFetch {
-  const agent = new https.Agent({ ca: [...tls.rootCertificates, caPem], keepAlive: true });
+export function createCaFetch(caPem?: string): HttpFetch {
+  // rejectUnauthorized is explicit so that NODE_TLS_REJECT_UNAUTHORIZED=0 cannot turn verification off.
+  const agent = new https.Agent({
+    ca: caPem ? [...tls.rootCertificates, caPem] : [...tls.rootCertificates],
+    keepAlive: true,
+    rejectUnauthorized: true,
+    minVersion: 'TLSv1.2',
+  });
   return (url, init) =>
     new Promise((resolve, reject) => {
       const target = new URL(url);
       const secure = target.protocol === 'https:';
-      const request = (secure ? https : http).request(
+      if (!secure) {
+        // A custom CA only makes sense over TLS; sending the query (and credentials) in clear would be a
+        // silent downgrade.
+        reject(
+          new ConfigError('source.caFile is set but source.url is not https://; refusing to send in clear', [
+            { path: 'source.url', message: 'must be https:// when source.caFile is set' },
+          ]),
+        );
+        return;
+      }
+      const request = https.request(
         target,
         {
           method: init.method,
           headers: { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) },
           signal: init.signal,
-          ...(secure ? { agent } : {}),
+          agent,
         },
         (response) => {
           const chunks: Buffer[] = [];
