@@ -24,7 +24,7 @@ fi
 
 echo "test: typecheck" >&2
 npx tsc -p tsconfig.json --noEmit
-echo "test: lint" >&2
-npx biome check .
+echo "test: lint (eslint)" >&2
+npx eslint .
 echo "test: vitest" >&2
 npx vitest run "$@"

@@ -15,7 +15,7 @@ const outDir = join(root, '.serverless');
 const FUNCTIONS = ['dailyMeter', 'monthlyReport', 'backfillPlan', 'backfillDay', 'backfillMonth'];
 const TEN_MB = 10 * 1024 * 1024;
 
-// biome-ignore lint/suspicious/noExplicitAny: the generated CloudFormation template is untyped JSON
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the generated CloudFormation template is untyped JSON
 type Json = any;
 type Resource = { Type: string; Condition?: string; Properties: Record<string, Json> };
 interface Statement {
