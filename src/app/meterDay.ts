@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
-import { gridForDay, meterWindow } from '../core/metering/index.ts';
+import { gridForDay, type MeterOptions, meterWindow } from '../core/metering/index.ts';
 import { chargePeriods, dayOf } from '../core/period.ts';
 import { priceCutInstants } from '../core/pricing/index.ts';
 import type { Day, MeteredDay, ScrapeIntervals } from '../core/types.ts';
@@ -41,6 +41,21 @@ export function meteringKey(config: Config, cutsMs: readonly number[]): string {
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
 
+/** The metering options of `day` under `config`; `cutsMs` are the price-change instants that split it. */
+export function meterOptionsFor(config: Config, day: Day, cutsMs: readonly number[] = []): MeterOptions {
+  return {
+    day,
+    chargePeriods: chargePeriods([day], cutsMs),
+    pendingOnNode: config.metering.pendingOnNode,
+    maxBridgeSeconds: config.metering.maxBridgeSeconds,
+    team: config.metering.team,
+    project: config.metering.project,
+    nodeLabels: config.metering.nodeLabels,
+    migSlicesPerGpu: config.metering.migSlicesPerGpu,
+    instanceTypes: config.pricing.instanceTypes,
+  };
+}
+
 /** Scrape intervals: configured ones win; otherwise detected from the source around the day. */
 export async function scrapeIntervalsFor(ctx: AppContext, day: Day): Promise<ScrapeIntervals> {
   const configured = ctx.config.metering.scrapeIntervalSeconds;
@@ -63,17 +78,7 @@ export async function meterDay(ctx: AppContext, date: string): Promise<{ day: Me
   const scrape = await scrapeIntervalsFor(ctx, day);
   const grid = gridForDay(day, scrape, config.metering.maxBridgeSeconds);
   const observations = await ctx.source.observe(grid, scrape);
-  const metered = meterWindow(observations, {
-    day,
-    chargePeriods: chargePeriods([day], cuts),
-    pendingOnNode: config.metering.pendingOnNode,
-    maxBridgeSeconds: config.metering.maxBridgeSeconds,
-    team: config.metering.team,
-    project: config.metering.project,
-    nodeLabels: config.metering.nodeLabels,
-    migSlicesPerGpu: config.metering.migSlicesPerGpu,
-    instanceTypes: config.pricing.instanceTypes,
-  });
+  const metered = meterWindow(observations, meterOptionsFor(config, day, cuts));
   return { day: metered, key: meteringKey(config, cuts) };
 }
 

@@ -1,3 +1,4 @@
+import { meterOptionsFor } from '../../src/app/meterDay.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { createPrometheusSource } from '../../src/adapters/prometheus/index.ts';
 import { parseConfig } from '../../src/config/loadConfig.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { gridForDay, meterWindow } from '../../src/core/metering/index.ts';
-import { billingPeriod, chargePeriods } from '../../src/core/period.ts';
+import { billingPeriod } from '../../src/core/period.ts';
 import type { BillingPeriod, Day, MeteredDay, PodUsage, TimeRange } from '../../src/core/types.ts';
 import type { Logger } from '../../src/ports.ts';
 import { type GroundTruth, type GroundTruthPod, groundTruth } from '../../src/sim/groundTruth.ts';
@@ -52,17 +53,7 @@ async function meterDays(
     const grid = gridForDay(day, scrape, config.metering.maxBridgeSeconds);
     const obs = await source.observe(grid, scrape);
     metered.push(
-      meterWindow(obs, {
-        day,
-        chargePeriods: chargePeriods([day], []),
-        pendingOnNode: config.metering.pendingOnNode,
-        maxBridgeSeconds: config.metering.maxBridgeSeconds,
-        team: config.metering.team,
-        project: config.metering.project,
-        nodeLabels: config.metering.nodeLabels,
-        migSlicesPerGpu: config.metering.migSlicesPerGpu,
-        instanceTypes: config.pricing.instanceTypes,
-      }),
+      meterWindow(obs, meterOptionsFor(config, day)),
     );
   }
   return { metered, requests: source.stats.requests, msPerDay: (performance.now() - started) / days.length };

@@ -3,6 +3,7 @@
  * serving two simulated days: every fault the client absorbs must leave the metered day exactly as a
  * clean run meters it, and every fault it cannot absorb must fail with the query and the window named.
  */
+import { meterOptionsFor } from '../../src/app/meterDay.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { createPrometheusSource } from '../../src/adapters/prometheus/index.ts';
 import { parseConfig } from '../../src/config/loadConfig.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { gridForDay, meterWindow } from '../../src/core/metering/index.ts';
-import { billingPeriod, chargePeriods } from '../../src/core/period.ts';
+import { billingPeriod } from '../../src/core/period.ts';
 import type { Day, MeteredDay } from '../../src/core/types.ts';
 import { ConfigError, PrometheusQueryError } from '../../src/errors.ts';
 import type { Logger } from '../../src/ports.ts';
@@ -72,17 +73,7 @@ async function meterFrom(
   const scrape = await source.detectScrapeIntervals(day);
   const grid = gridForDay(day, scrape, config.metering.maxBridgeSeconds);
   const obs = await source.observe(grid, scrape);
-  const metered: MeteredDay = meterWindow(obs, {
-    day,
-    chargePeriods: chargePeriods([day], []),
-    pendingOnNode: config.metering.pendingOnNode,
-    maxBridgeSeconds: config.metering.maxBridgeSeconds,
-    team: config.metering.team,
-    project: config.metering.project,
-    nodeLabels: config.metering.nodeLabels,
-    migSlicesPerGpu: config.metering.migSlicesPerGpu,
-    instanceTypes: config.pricing.instanceTypes,
-  });
+  const metered: MeteredDay = meterWindow(obs, meterOptionsFor(config, day));
   return { metered, stats: source.stats, sleeps, logger, obs };
 }
 
