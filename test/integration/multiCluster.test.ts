@@ -43,12 +43,20 @@ const CHANGES: SeriesShape['changes'] = [
 ];
 const HA = { label: 'prometheus_replica', values: ['prometheus-0', 'prometheus-1'] };
 
-type Variant = 'clean' | 'labels' | 'duplicates' | 'offsetDuplicates' | 'single';
+type Variant = 'clean' | 'labels' | 'duplicates' | 'offsetDuplicates' | 'offsetLabels' | 'single';
 const SHAPES: Record<Variant, SeriesShape> = {
   clean: {},
   labels: { targetLabels: true, changes: CHANGES },
   duplicates: { targetLabels: true, ksmReplicas: { count: 2 }, haReplicas: HA },
   offsetDuplicates: { ksmReplicas: { count: 2, offsetMs: 29_000 }, haReplicas: { ...HA, offsetMs: 13_000 } },
+  // Everything at once: offset KSM and HA replicas, target labels and mid-period label changes
+  // (each KSM replica rescheduled to a new instance twice).
+  offsetLabels: {
+    targetLabels: true,
+    changes: CHANGES,
+    ksmReplicas: { count: 2, offsetMs: 29_000 },
+    haReplicas: { ...HA, offsetMs: 13_000 },
+  },
   single: {},
 };
 
@@ -306,7 +314,7 @@ describe('one bill for a platform of clusters, whatever the series look like', (
   });
 
   describe('real label shapes leave the bill unchanged', () => {
-    for (const variant of ['labels', 'duplicates'] as const) {
+    for (const variant of ['labels', 'duplicates', 'offsetDuplicates', 'offsetLabels'] as const) {
       it(`meters every pod exactly as the clean series (${variant})`, () => {
         expectSamePods(perPod(runs[variant].metered), perPod(runs.clean.metered), variant);
       });
@@ -336,29 +344,17 @@ describe('one bill for a platform of clusters, whatever the series look like', (
       });
     }
 
-    it('counts replicas scraped at other instants once: at most one step more per phase change', () => {
-      const clean = perPod(runs.clean.metered);
-      const noisy = perPod(runs.offsetDuplicates.metered);
-      expect([...noisy.keys()].sort()).toEqual([...clean.keys()].sort());
-      const excess: number[] = [];
-      for (const [key, c] of clean) {
-        const n = noisy.get(key)!;
-        // The union of the replicas' views: never less, never doubled, at most one step per boundary.
-        expect(n.heldSeconds, key).toBeGreaterThanOrEqual(c.heldSeconds);
-        expect(n.heldSeconds - c.heldSeconds, key).toBeLessThanOrEqual(2 * KSM_SECONDS);
-        excess.push(n.gpuSeconds - c.gpuSeconds);
+    it('counts replicas scraped at other instants once: not one step more at a phase change (offset)', () => {
+      // Before the per-step replica choice, the union of the replicas' views billed 616.433333 GPU-hours
+      // here instead of 613.300000 (+0.51 %); now every pod, row and total matches the clean series.
+      for (const variant of ['offsetDuplicates', 'offsetLabels'] as const) {
+        const extra = gpuHours(runs[variant].metered) - gpuHours(runs.clean.metered);
+        console.info(
+          `${variant}: ${extra >= 0 ? '+' : ''}${extra.toFixed(6)} GPU-hours vs clean, ` +
+            `cost ${runs[variant].priced.summary.totals.cost} vs ${runs.clean.priced.summary.totals.cost}`,
+        );
+        expect(gpuHours(runs[variant].metered).toFixed(6)).toBe(gpuHours(runs.clean.metered).toFixed(6));
       }
-      const extraHours = excess.reduce((a, b) => a + b, 0) / 3600;
-      const share = extraHours / gpuHours(runs.clean.metered);
-      console.info(
-        `offset replicas: +${extraHours.toFixed(4)} GPU-hours (${(share * 100).toFixed(3)} %), ` +
-          `cost ${runs.offsetDuplicates.priced.summary.totals.cost} vs ${runs.clean.priced.summary.totals.cost}`,
-      );
-      // Known gap (see the report): replicas scraped at other instants are merged as the union of
-      // their views, so a phase change seen by one replica a step earlier can add that step.
-      expect(share).toBeGreaterThanOrEqual(0);
-      expect(share).toBeLessThan(0.01);
-      expect(runs.offsetDuplicates.priced.summary.totals.cost).toBe(runs.clean.priced.summary.totals.cost);
     });
   });
 

@@ -370,8 +370,9 @@ export function scrubSecrets(text: string, secrets: Iterable<string>): string {
 
 /** A network error with its cause (undici wraps ECONNRESET, certificate errors, ... in "fetch failed"). */
 function describeNetworkError(error: unknown): string {
-  const e = error as Error & { cause?: { code?: string; message?: string } };
-  const cause = e.cause?.code ?? e.cause?.message;
+  // node:https puts the code on the error itself, fetch (undici) on its cause: name it either way.
+  const e = error as Error & { code?: string; cause?: { code?: string; message?: string } };
+  const cause = e.cause?.code ?? e.code ?? e.cause?.message;
   return cause && !e.message.includes(cause) ? `${e.message} (${cause})` : e.message;
 }
 

@@ -16,9 +16,13 @@ export {
 } from './parseResponse.ts';
 export {
   createPrometheusSource,
+  KSM_REPLICA_LABELS,
   loadQueryTemplates,
+  nodeCapacityPoints,
   type PrometheusSourceOptions,
   presentInEveryCluster,
   QUERY_NAMES,
+  type ReplicaChoice,
+  replicaPresence,
   utilizationPoints,
 } from './source.ts';

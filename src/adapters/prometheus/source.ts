@@ -2,6 +2,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/schema.ts';
 import { detectScrapeIntervalSeconds } from '../../core/metering/index.ts';
+import {
+  chooseReplicaPoints,
+  type ReplicaPresence,
+  type ReplicaSeries,
+} from '../../core/metering/replicas.ts';
 import { durationMs, extraMatchers, fillQuery, labelPrefix } from '../../core/promql.ts';
 import type {
   NodeCapacityPoints,
@@ -57,7 +62,8 @@ export type QueryName = (typeof QUERY_NAMES)[number];
 
 /**
  * Labels that identify what is billed (besides the cluster label); the queries group by them. Every
- * other label — source.dedupeLabels included — is aggregated away.
+ * other label is aggregated away, except the replica labels (source.dedupeLabels, and `instance` on
+ * kube-state-metrics series) that the metering queries keep so that one replica is chosen per step.
  */
 export const IDENTITY_LABELS: readonly string[] = [
   'namespace',
@@ -71,6 +77,16 @@ export const IDENTITY_LABELS: readonly string[] = [
   'exported_namespace',
   'exported_pod',
 ];
+
+/**
+ * Labels that tell replicas of a kube-state-metrics series apart besides source.dedupeLabels: the
+ * scrape target's `instance` (two KSM pods, or one KSM pod before and after a rescheduling). The
+ * replica choice is made per object and step (src/core/metering/replicas.ts), so a rescheduled KSM is
+ * never a second replica at a step where only one was scraped, and KSM shards (each exporting other
+ * objects) add up. dcgm-exporter series are told apart by source.dedupeLabels only (`instance` there is
+ * the node's exporter).
+ */
+export const KSM_REPLICA_LABELS: readonly string[] = ['instance'];
 
 /** Reads the query templates, dropping `#` comment lines (they may mention placeholders). */
 export function loadQueryTemplates(dir: string): Record<QueryName, string> {
@@ -92,11 +108,14 @@ const DEFAULT_QUERIES_DIR = fileURLToPath(new URL('../../../queries/', import.me
  * An ObservationSource over the Prometheus HTTP API (Prometheus, Thanos, Mimir, Amazon Managed
  * Prometheus). Every query aggregates to the identity labels of what it reads before combining series
  * — (cluster, uid) for pods, (cluster, node[, resource]) for nodes, (cluster, namespace) for
- * namespaces, (cluster, UUID, GPU_I_ID, pod) for utilization — so HA replicas (source.dedupeLabels),
- * kube-state-metrics replicas, scrape-target labels (job, instance, endpoint, service, the exporter's
- * own pod) and exporter extras (Hostname, pci_bus_id, modelName, DCGM_FI_DRIVER_VERSION) that change
- * mid-month never split, drop or double-count a pod. The cluster label, when configured, is part of
- * every identity: two clusters may hold the same namespace, pod or node names.
+ * namespaces, (cluster, UUID, GPU_I_ID, pod) for utilization — so scrape-target labels (job, endpoint,
+ * service, the exporter's own pod) and exporter extras (Hostname, pci_bus_id, modelName,
+ * DCGM_FI_DRIVER_VERSION) that change mid-month never split, drop or double-count a pod. The step
+ * queries keep the replica labels (source.dedupeLabels for HA Prometheus pairs, plus `instance` for
+ * kube-state-metrics replicas) and the adapter takes each object's point at each step from one replica
+ * (src/core/metering/replicas.ts), so replicas scraped at other instants are counted once and exactly.
+ * The cluster label, when configured, is part of every identity: two clusters may hold the same
+ * namespace, pod or node names.
  */
 export function createPrometheusSource(
   options: PrometheusSourceOptions,
@@ -135,6 +154,8 @@ export function createPrometheusSource(
     }
     fetchImpl = createCaFetch(pem);
   }
+  // https without a custom CA still goes through the fetch that forces certificate checks and TLS 1.2+.
+  if (!fetchImpl && source.url.startsWith('https:')) fetchImpl = createCaFetch();
   const headers: Record<string, string> = { ...source.headers };
   if (source.tenant) headers[source.tenant.header] = source.tenant.value;
   const client = new PrometheusClient({
@@ -150,11 +171,16 @@ export function createPrometheusSource(
     ...(options.maxPointsPerSeries ? { maxPointsPerSeries: options.maxPointsPerSeries } : {}),
   });
 
+  const ksmReplicaLabels = [...new Set([...source.dedupeLabels, ...KSM_REPLICA_LABELS])];
   const common = {
     cluster: clusterLabel ? labelPrefix([clusterLabel]) : '',
     match: extraMatchers(source.selector),
+    replica: labelPrefix(ksmReplicaLabels),
+    dedupe: labelPrefix(source.dedupeLabels),
   };
   const clusterOf = (metric: Record<string, string>) => (clusterLabel ? (metric[clusterLabel] ?? '') : '');
+  const ksmReplicaOf = (m: Record<string, string>) => ksmReplicaLabels.map((l) => m[l] ?? '');
+  const dcgmReplicaOf = (m: Record<string, string>) => source.dedupeLabels.map((l) => m[l] ?? '');
   const podOf = (m: Record<string, string>): PodRef => ({
     cluster: clusterOf(m),
     namespace: m.namespace ?? '',
@@ -306,8 +332,31 @@ export function createPrometheusSource(
         PromSeries[],
         PromSeries[],
       ];
-      const phasePoints = (series: PromSeries[]): PodPhasePoints[] =>
-        series.map((s) => ({ pod: podOf(s.metric), tsMs: s.points.map(([t]) => t) }));
+      // One replica per object and step (see src/core/metering/replicas.ts).
+      const ksmPresence = replicaPresence(ksm, clusterOf, ksmReplicaOf);
+      const podView = (s: PromSeries, points: [number, number][]): ReplicaSeries<number> => {
+        const pod = podOf(s.metric);
+        const object = [pod.cluster, pod.namespace, pod.pod, pod.uid].join('\u0000');
+        return { object, scope: pod.cluster, replica: ksmReplicaOf(s.metric), points };
+      };
+      // Replicas that saw a pod bound in the window speak for it even at steps without its sample.
+      const podKnown = podNodes.map((s) => podView(s, []));
+      const phasePoints = (series: PromSeries[]): PodPhasePoints[] => {
+        const refs = new Map<string, PodRef>();
+        const views = series.map((s) => {
+          const view = podView(s, s.points);
+          if (!refs.has(view.object)) refs.set(view.object, podOf(s.metric));
+          return view;
+        });
+        return [...chooseReplicaPoints([...podKnown, ...views], ksmPresence)]
+          .filter(([object]) => refs.has(object))
+          .filter(([, points]) => points.length > 0)
+          .map(([object, points]) => ({ pod: refs.get(object)!, tsMs: points.map(([t]) => t) }));
+      };
+      const dcgmReplicas = {
+        replicaOf: dcgmReplicaOf,
+        presence: replicaPresence(dcgm, clusterOf, dcgmReplicaOf),
+      };
       const podLabelNames = [...metering.team.podLabels, ...metering.project.podLabels];
       const nsLabelNames = [...metering.team.namespaceLabels, ...metering.project.namespaceLabels];
       const nodeLabelNames = [...metering.nodeLabels.instanceType, ...metering.nodeLabels.capacityType];
@@ -323,7 +372,10 @@ export function createPrometheusSource(
             value,
           })),
         ),
-        podNodes: podNodes.map((s) => ({ pod: podOf(s.metric), node: s.metric.node ?? '' })),
+        podNodes: uniqueBy(
+          podNodes.map((s) => ({ pod: podOf(s.metric), node: s.metric.node ?? '' })),
+          (p) => [p.pod.cluster, p.pod.namespace, p.pod.pod, p.pod.uid, p.node].join('\u0000'),
+        ),
         podLabels: podLabels.map((s) => ({
           pod: podOf(s.metric),
           labels: pickLabels(s.metric, podLabelNames),
@@ -338,17 +390,10 @@ export function createPrometheusSource(
           node: s.metric.node ?? '',
           labels: pickLabels(s.metric, nodeLabelNames),
         })),
-        nodeCapacity: capacity.map(
-          (s): NodeCapacityPoints => ({
-            cluster: clusterOf(s.metric),
-            node: s.metric.node ?? '',
-            resource: s.metric.resource ?? '',
-            points: s.points,
-          }),
-        ),
+        nodeCapacity: nodeCapacityPoints(capacity, clusterOf, ksmReplicaOf, ksmPresence),
         utilization: [
-          ...utilizationPoints(prof, 'DCGM_FI_PROF_GR_ENGINE_ACTIVE', clusterOf),
-          ...utilizationPoints(util, 'DCGM_FI_DEV_GPU_UTIL', clusterOf),
+          ...utilizationPoints(prof, 'DCGM_FI_PROF_GR_ENGINE_ACTIVE', clusterOf, dcgmReplicas),
+          ...utilizationPoints(util, 'DCGM_FI_DEV_GPU_UTIL', clusterOf, dcgmReplicas),
         ],
         ksmPresentTsMs: presentInEveryCluster(ksm, clusterOf),
         dcgmPresentTsMs: presentInEveryCluster(dcgm, clusterOf),
@@ -358,19 +403,63 @@ export function createPrometheusSource(
   };
 }
 
+/** How to tell replicas of a series apart, and when each replica was scraped (see replicas.ts). */
+export interface ReplicaChoice {
+  replicaOf: (metric: Record<string, string>) => string[];
+  presence: ReplicaPresence[];
+}
+
+/** Presence series (one per cluster and replica) as {@link ReplicaPresence}. */
+export function replicaPresence(
+  series: PromSeries[],
+  clusterOf: (metric: Record<string, string>) => string,
+  replicaOf: (metric: Record<string, string>) => string[],
+): ReplicaPresence[] {
+  return series.map((s) => ({
+    scope: clusterOf(s.metric),
+    replica: replicaOf(s.metric),
+    tsMs: s.points.map(([t]) => t),
+  }));
+}
+
+/** Node capacity series (one per cluster, replica, node and resource), one replica per step. */
+export function nodeCapacityPoints(
+  series: PromSeries[],
+  clusterOf: (metric: Record<string, string>) => string,
+  replicaOf: (metric: Record<string, string>) => string[],
+  presence: ReplicaPresence[],
+): NodeCapacityPoints[] {
+  const refs = new Map<string, Omit<NodeCapacityPoints, 'points'>>();
+  const views = series.map((s): ReplicaSeries<number> => {
+    const ref = {
+      cluster: clusterOf(s.metric),
+      node: s.metric.node ?? '',
+      resource: s.metric.resource ?? '',
+    };
+    const object = [ref.cluster, ref.node, ref.resource].join('\u0000');
+    if (!refs.has(object)) refs.set(object, ref);
+    return { object, scope: ref.cluster, replica: replicaOf(s.metric), points: s.points };
+  });
+  return [...chooseReplicaPoints(views, presence, Math.max)]
+    .filter(([, points]) => points.length > 0)
+    .map(([object, points]) => ({ ...refs.get(object)!, points }));
+}
+
 /**
  * Per-GPU utilization series -> per-pod [t, sum, count]. The workload's pod is `exported_pod` /
  * `exported_namespace` when set (Prometheus renamed dcgm-exporter's labels because the target has its
- * own `pod`), else `pod` / `namespace` (honor_labels).
+ * own `pod`), else `pod` / `namespace` (honor_labels). With `replicas`, each GPU and pod's point at a
+ * step comes from one replica only (HA Prometheus pairs scrape dcgm-exporter at other instants).
  */
 export function utilizationPoints(
   series: PromSeries[],
   source: PodUtilizationPoints['source'],
   clusterOf: (metric: Record<string, string>) => string,
+  replicas?: ReplicaChoice,
 ): PodUtilizationPoints[] {
   const byPod = new Map<
     string,
-    { cluster: string; namespace: string; pod: string; points: Map<number, [number, number]> }
+    { cluster: string; namespace: string; pod: string; views: ReplicaSeries<[number, number]>[] }
   >();
   for (const s of series) {
     const exported = !!s.metric.exported_pod;
@@ -379,22 +468,36 @@ export function utilizationPoints(
     if (!pod) continue;
     const cluster = clusterOf(s.metric);
     const id = `${cluster}\u0000${namespace}\u0000${pod}`;
-    const entry = byPod.get(id) ?? { cluster, namespace, pod, points: new Map<number, [number, number]>() };
-    for (const [t, v] of s.points) {
-      const prev = entry.points.get(t) ?? [0, 0];
-      entry.points.set(t, [prev[0] + v, prev[1] + 1]);
-    }
+    const entry = byPod.get(id) ?? { cluster, namespace, pod, views: [] };
+    // One object per GPU (or MIG instance) of the pod; the same GPU under exported_* and plain pod
+    // labels (honor_labels changed) adds up, as two series of one step always did.
+    const gpu = [s.metric.UUID ?? '', s.metric.GPU_I_ID ?? '', exported ? 'exported' : 'direct'].join(
+      '\u0000',
+    );
+    entry.views.push({
+      object: gpu,
+      scope: cluster,
+      replica: replicas ? replicas.replicaOf(s.metric) : [],
+      points: s.points.map(([t, v]): [number, [number, number]] => [t, [v, 1]]),
+    });
     byPod.set(id, entry);
   }
-  return [...byPod.values()].map((e) => ({
-    cluster: e.cluster,
-    namespace: e.namespace,
-    pod: e.pod,
-    source,
-    points: [...e.points]
-      .sort((a, b) => a[0] - b[0])
-      .map(([t, [sum, count]]) => [t, sum, count] as [number, number, number]),
-  }));
+  const add = (a: [number, number], b: [number, number]): [number, number] => [a[0] + b[0], a[1] + b[1]];
+  return [...byPod.values()].map((e) => {
+    const points = new Map<number, [number, number]>();
+    for (const chosen of chooseReplicaPoints(e.views, replicas?.presence ?? [], add).values()) {
+      for (const [t, v] of chosen) points.set(t, add(points.get(t) ?? [0, 0], v));
+    }
+    return {
+      cluster: e.cluster,
+      namespace: e.namespace,
+      pod: e.pod,
+      source,
+      points: [...points]
+        .sort((a, b) => a[0] - b[0])
+        .map(([t, [sum, count]]) => [t, sum, count] as [number, number, number]),
+    };
+  });
 }
 
 /**
@@ -417,16 +520,34 @@ export function presentInEveryCluster(
   return [...sets[0]!].filter((t) => sets.every((set) => set.has(t))).sort((a, b) => a - b);
 }
 
+function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const k = key(item);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 async function runLimited<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
   const results = new Array<T>(tasks.length);
   let next = 0;
+  // After the first failure no new query is started: the run is failing anyway, and queued queries
+  // would only keep loading Prometheus after the error has been reported.
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < tasks.length) {
+    while (next < tasks.length && !failure) {
       const i = next++;
-      results[i] = await tasks[i]!();
+      try {
+        results[i] = await tasks[i]!();
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (failure) throw failure.error;
   return results;
 }
 

@@ -89,7 +89,7 @@ describe('utilization queries', () => {
       expect(q.match(/sum_over_time/g)).toHaveLength(2);
       expect(q.match(/count_over_time/g)).toHaveLength(2);
       // The exporter's own pod label is not part of the identity under honor_labels off.
-      expect(q).toContain('sum by ({{cluster}}UUID, GPU_I_ID, exported_namespace, exported_pod)');
+      expect(q).toContain('sum by ({{cluster}}{{dedupe}}UUID, GPU_I_ID, exported_namespace, exported_pod)');
       expect(q).toContain('exported_pod="", pod!=""');
     }
   });
