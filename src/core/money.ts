@@ -4,11 +4,11 @@ import { ConfigError } from '../errors.ts';
 /**
  * Exact money for the pipeline.
  *
- * All intermediate money is a {@link Money} decimal with 40 significant digits (a private decimal.js
- * clone, so nobody else's global Decimal settings can change our results). Per-second rates divide by
- * 3600 and by an instance's GPU count, so a quotient such as 1/3 is carried to 40 digits — about 30
- * orders of magnitude below a cent on any real bill. Money is rounded exactly once, at the end, by
- * {@link roundHierarchically} (the rule is spelled out in {@link ROUNDING_RULE}).
+ * The pricing hot path (allocation, rounding) uses exact ratios of BigInts and fixed-point *fine units*
+ * of 10^-15 minor unit (the second half of this file). {@link Money} — a decimal with 40 significant
+ * digits, a private decimal.js clone so nobody else's global Decimal settings can change our results —
+ * remains for per-price display values (unit prices, catalog prices) and for callers outside the hot
+ * path. Money is rounded exactly once, at the end (the rule is spelled out in {@link ROUNDING_RULE}).
  */
 export const Money = Decimal.clone({
   precision: 40,
@@ -24,7 +24,8 @@ export const ZERO: Money = new Money(0);
 
 /** The rounding rule, as recorded in summary.json (policies.rounding) and the README. */
 export const ROUNDING_RULE =
-  'exact decimal arithmetic (40 significant digits); rounded once at the end to the currency minor unit: ' +
+  'exact rational arithmetic; each row amount is its exact value floored to 10^-15 of the minor unit; ' +
+  'rounded once at the end to the currency minor unit: ' +
   'grand total = capacity cost rounded half-even; grand total apportioned to teams by largest remainder; ' +
   "each team's total apportioned to its rows by largest remainder (ties: team name, then row order)";
 
@@ -134,16 +135,17 @@ export function apportionLargestRemainder(totalUnits: number, exactUnits: readon
     const exact = exactUnits[i]!;
     const floor = exact.floor();
     floors[i] = floor.toNumber();
-    // A float is enough to order remainders: near-ties only change which of two rows gets the unit.
-    remainders[i] = exact.minus(floor).toNumber();
+    // Remainders in fine units (10^-15 minor unit, floored), as the pricing hot path compares them.
+    remainders[i] = exact.minus(floor).times(FINE_PER_MINOR).floor().toNumber();
     floorSum += floors[i]!;
   }
   let leftover = totalUnits - floorSum;
   if (leftover === 0) return floors;
   const order = Array.from({ length: n }, (_, i) => i);
   if (leftover > 0) {
-    order.sort((a, b) => remainders[b]! - remainders[a]! || a - b);
-    for (let k = 0; leftover > 0; k++, leftover--) floors[order[k % n]!]! += 1;
+    const out = new Array<number>(n);
+    apportionParts(totalUnits, floors, remainders, order, out);
+    return out;
   } else {
     // Only reachable if the exact sum exceeds the target by more than the rounding slack; take units
     // back from the smallest remainders, never below zero.
@@ -207,4 +209,188 @@ export function roundHierarchically(
     });
   });
   return { totalUnits, groupUnits, rowUnits };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixed-point money for the pricing hot path.
+//
+// Amounts are non-negative integers of *fine units*: 10^-15 of the currency's minor unit (10^-17 USD,
+// 10^-15 KRW). Intermediate products are BigInt; a stored amount is split into two exact doubles, the
+// whole minor units (`floor`) and the fine remainder below them (`rem`, 0 <= rem < 10^15 < 2^53), so
+// rows need no per-row heap objects and the rounding pass compares remainders exactly.
+// ---------------------------------------------------------------------------------------------
+
+/** Decimal digits of a fine unit below the minor unit: one fine unit is 10^-15 minor units. */
+export const FINE_DIGITS = 15;
+/** Fine units per minor unit, as an exact double. */
+export const FINE_PER_MINOR = 1e15;
+const FINE_PER_MINOR_BIG = 10n ** 15n;
+
+/** An exact rational, numerator / denominator (denominator > 0). */
+export interface Ratio {
+  numerator: bigint;
+  denominator: bigint;
+}
+
+const POW10: bigint[] = [1n];
+/** 10^n as a bigint, cached. */
+export function pow10(n: number): bigint {
+  if (n < 0 || !Number.isInteger(n)) throw new RangeError(`10^${n} is not an integer power`);
+  for (let k = POW10.length; k <= n; k++) POW10.push(POW10[k - 1]! * 10n);
+  return POW10[n]!;
+}
+
+const DECIMAL = /^(-?)(\d+)(?:\.(\d*))?(?:e([+-]?\d+))?$/i;
+
+/**
+ * The exact value of a decimal string, or of a finite number at its shortest decimal spelling (what
+ * `String(n)` prints, e.g. 0.526 -> 526/1000), as numerator / 10^scale.
+ */
+export function exactDecimal(value: number | string): Ratio {
+  if (typeof value === 'number' && !Number.isFinite(value))
+    throw new RangeError(`${value} is not a finite amount`);
+  const text = typeof value === 'number' ? String(value) : value.trim();
+  const match = DECIMAL.exec(text);
+  if (!match) throw new RangeError(`"${text}" is not a decimal number`);
+  const fraction = match[3] ?? '';
+  let scale = fraction.length - Number(match[4] ?? 0);
+  let numerator = BigInt(match[2]! + fraction);
+  if (scale < 0) {
+    numerator *= pow10(-scale);
+    scale = 0;
+  }
+  return { numerator: match[1] ? -numerator : numerator, denominator: pow10(scale) };
+}
+
+/** A finite number as an exact ratio: integers directly, others at their shortest decimal spelling. */
+export function exactNumber(value: number): Ratio {
+  return Number.isSafeInteger(value) ? { numerator: BigInt(value), denominator: 1n } : exactDecimal(value);
+}
+
+/** Greatest common divisor of two non-negative bigints. */
+export function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+}
+
+/** a + b, exactly, with the denominator kept small when one divides the other (the common case). */
+export function addRatio(a: Ratio, b: Ratio): Ratio {
+  if (a.denominator === b.denominator)
+    return { numerator: a.numerator + b.numerator, denominator: a.denominator };
+  if (a.denominator % b.denominator === 0n)
+    return {
+      numerator: a.numerator + b.numerator * (a.denominator / b.denominator),
+      denominator: a.denominator,
+    };
+  if (b.denominator % a.denominator === 0n)
+    return {
+      numerator: b.numerator + a.numerator * (b.denominator / a.denominator),
+      denominator: b.denominator,
+    };
+  const numerator = a.numerator * b.denominator + b.numerator * a.denominator;
+  const denominator = a.denominator * b.denominator;
+  const divisor = gcd(numerator < 0n ? -numerator : numerator, denominator);
+  return { numerator: numerator / divisor, denominator: denominator / divisor };
+}
+
+/** -1, 0 or 1 as a < b, a = b, a > b (exact). */
+export function compareRatio(a: Ratio, b: Ratio): number {
+  const left = a.numerator * b.denominator;
+  const right = b.numerator * a.denominator;
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/** round(n / d) half to even, for d > 0. */
+export function divideHalfEven(n: bigint, d: bigint): bigint {
+  const negative = n < 0n;
+  const abs = negative ? -n : n;
+  let q = abs / d;
+  const twice = 2n * (abs - q * d);
+  if (twice > d || (twice === d && (q & 1n) === 1n)) q += 1n;
+  return negative ? -q : q;
+}
+
+/** A ratio as the nearest double (display and ordering only). */
+export function ratioToNumber(r: Ratio): number {
+  return Number(r.numerator) / Number(r.denominator);
+}
+
+/** A fine amount split into whole minor units and the fine remainder below them. */
+export interface FineParts {
+  floor: number;
+  rem: number;
+}
+
+/** Splits a non-negative fine amount into exact doubles; throws if the minor units exceed 2^53. */
+export function splitFine(fine: bigint): FineParts {
+  if (fine < 0n) throw new RangeError(`negative amount ${fine} fine units`);
+  const floor = Number(fine / FINE_PER_MINOR_BIG);
+  if (!Number.isSafeInteger(floor)) throw new RangeError(`amount of ${floor} minor units is too large`);
+  return { floor, rem: Number(fine % FINE_PER_MINOR_BIG) };
+}
+
+/**
+ * The exact decimal text of `floor` minor units plus `rem` fine units, in the currency, trailing zeros
+ * dropped and "0" for zero: formatFineExact(3403, 2e14, 2) -> "34.032" (34.03 USD and 0.2 cents).
+ */
+export function formatFineExact(floor: number, rem: number, digits: number): string {
+  if (floor === 0 && rem === 0) return '0';
+  const fineText = (floor === 0 ? '' : String(floor)) + String(rem).padStart(FINE_DIGITS, '0');
+  const decimals = digits + FINE_DIGITS;
+  const padded = fineText.padStart(decimals + 1, '0');
+  const whole = padded.slice(0, -decimals);
+  const fraction = padded.slice(-decimals).replace(/0+$/, '');
+  return fraction === '' ? whole : `${whole}.${fraction}`;
+}
+
+/**
+ * Largest remainder on fixed-point parts, in place: `out[slot] = floors[slot] + (0 or 1)` for each slot
+ * of `slots` (in their given order), so that the results sum to `totalUnits`. The leftover units go one
+ * each to the largest fine remainders, compared exactly; among equal remainders, to the earlier slot in
+ * `slots`. Throws if `totalUnits` is below the sum of the floors (the callers prove it never is).
+ */
+export function apportionParts(
+  totalUnits: number,
+  floors: ArrayLike<number>,
+  rems: ArrayLike<number>,
+  slots: ArrayLike<number>,
+  out: { [i: number]: number },
+): void {
+  const n = slots.length;
+  let floorSum = 0;
+  for (let k = 0; k < n; k++) {
+    const slot = slots[k]!;
+    out[slot] = floors[slot]!;
+    floorSum += floors[slot]!;
+  }
+  let leftover = totalUnits - floorSum;
+  if (leftover === 0) return;
+  if (leftover < 0 || n === 0) {
+    throw new RangeError(
+      `cannot apportion ${totalUnits} minor units over parts whose floors sum to ${floorSum}`,
+    );
+  }
+  if (leftover >= n) {
+    // Unreachable when totalUnits is within one unit per part of the exact sum; kept total-preserving.
+    const each = Math.floor(leftover / n);
+    for (let k = 0; k < n; k++) out[slots[k]!]! += each;
+    leftover -= each * n;
+    if (leftover === 0) return;
+  }
+  const sorted = new Float64Array(n);
+  for (let k = 0; k < n; k++) sorted[k] = rems[slots[k]!]!;
+  sorted.sort();
+  const threshold = sorted[n - leftover]!;
+  let above = 0;
+  for (let k = 0; k < n; k++) if (sorted[k]! > threshold) above++;
+  let ties = leftover - above;
+  for (let k = 0; k < n; k++) {
+    const slot = slots[k]!;
+    const rem = rems[slot]!;
+    if (rem > threshold) out[slot]! += 1;
+    else if (rem === threshold && ties > 0) {
+      out[slot]! += 1;
+      ties--;
+    }
+  }
 }

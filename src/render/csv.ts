@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
 import { isoInZone } from '../core/period.ts';
 import type { RoundedRow } from '../core/pricing/model.ts';
 import { safeFileName } from '../core/safeName.ts';
@@ -18,8 +17,11 @@ import type { BillingPeriod, Summary } from '../core/types.ts';
  * and are kept out of the neutralizer so they stay numbers.
  */
 
-/** Records per csv-stringify call when streaming (bounded memory, few calls). */
-const CHUNK_ROWS = 2000;
+/**
+ * Records per chunk when streaming: ~100 KB of text, small enough that a chunk is a young-generation
+ * string (V8 puts strings over ~128 KB in the large-object space, which only a full GC frees).
+ */
+const CHUNK_ROWS = 200;
 
 /** RFC 4180 record delimiter used by every CSV we write. */
 export const CSV_RECORD_DELIMITER = '\r\n';
@@ -93,21 +95,33 @@ export function csvMetaFromSummary(
   };
 }
 
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-/** Prefixes a text cell with a single quote when a spreadsheet would read it as a formula. */
+/** Prefixes a text cell with a single quote when a spreadsheet would read it as a formula (= + - @ TAB CR). */
 export function neutralizeFormula(text: string): string {
-  return FORMULA_START.test(text) ? `'${text}` : text;
+  const c = text.charCodeAt(0);
+  return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13 ? `'${text}` : text;
 }
 
-/** Stringifies records (already strings) as RFC 4180 CSV with CRLF, quoting any field with CR or LF. */
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/** One RFC 4180 field: quoted, with inner quotes doubled, when it contains a comma, a quote, CR or LF. */
+export function csvField(value: string): string {
+  return NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+/** A text cell: neutralized against formula injection, then quoted as needed. */
+function textCell(value: string): string {
+  return csvField(neutralizeFormula(value));
+}
+
+/** Records (already strings) as RFC 4180 CSV with CRLF, quoting any field with a comma, quote, CR or LF. */
 export function csvRecords(records: readonly (readonly string[])[]): string {
-  if (records.length === 0) return '';
-  return stringify(records as string[][], {
-    record_delimiter: CSV_RECORD_DELIMITER,
-    // csv-stringify only quotes the exact record delimiter; a lone CR or LF must be quoted too.
-    quoted_match: /[\r\n]/,
-  });
+  let out = '';
+  for (const record of records) {
+    let line = '';
+    for (let i = 0; i < record.length; i++) line += (i === 0 ? '' : ',') + csvField(record[i]!);
+    out += line + CSV_RECORD_DELIMITER;
+  }
+  return out;
 }
 
 /**
@@ -153,58 +167,114 @@ export function numberCell(value: number, decimals = 6): string {
   return rounded.toFixed(decimals).replace(/\.?0+$/, '');
 }
 
-function chargebackRecord(meta: CsvMeta, iso: (ms: number) => string): (row: RoundedRow) => string[] {
-  const billingStart = neutralizeFormula(iso(meta.period.startMs));
-  const billingEnd = neutralizeFormula(iso(meta.period.endMs));
-  const currency = neutralizeFormula(meta.currency);
-  const utilizationPolicy = neutralizeFormula(meta.utilizationPolicy);
-  const idlePolicy = neutralizeFormula(meta.idlePolicy);
-  const catalogVersion = neutralizeFormula(meta.catalogVersion);
-  const source = neutralizeFormula(meta.source);
-  const t = neutralizeFormula;
-  return (row) => [
-    billingStart,
-    billingEnd,
-    t(iso(row.chargePeriod.startMs)),
-    t(iso(row.chargePeriod.endMs)),
-    currency,
-    row.effectiveCost,
-    row.listCost,
-    t(row.pricingCategory),
-    row.consumedGpuHours,
-    'GPU-Hours',
-    t(row.node),
-    t(row.instanceType),
-    'Usage',
-    t(meta.chargeClass ?? row.chargeClass),
-    t(row.cluster),
-    t(row.team),
-    t(row.project),
-    t(row.namespace),
-    t(row.pod),
-    t(row.podUid),
-    t(row.gpuModel),
-    t(row.gpuResource),
-    numberCell(row.gpuEquivalents),
-    row.utilizationPct === null ? '' : numberCell(row.utilizationPct, 2),
-    row.billableGpuHours,
-    row.unitPrice,
-    t(row.component),
-    numberCell(row.coverage * 100, 2),
-    utilizationPolicy,
-    idlePolicy,
-    row.priceFallback ? 'true' : 'false',
-    catalogVersion,
-    source,
-  ];
+/** Memoizes a one-argument formatter (for cells with few distinct values: teams, nodes, prices). */
+function memo<K, V>(format: (key: K) => V, limit = 100_000): (key: K) => V {
+  const cache = new Map<K, V>();
+  return (key) => {
+    let value = cache.get(key);
+    if (value === undefined) {
+      if (cache.size >= limit) cache.clear();
+      value = format(key);
+      cache.set(key, value);
+    }
+    return value;
+  };
+}
+
+/** Formats one row as one CSV line (CRLF included); every cell as csvRecords would write it. */
+function chargebackLine(meta: CsvMeta, iso: (ms: number) => string): (row: RoundedRow) => string {
+  const constant = (text: string) => textCell(text);
+  const head = `${constant(iso(meta.period.startMs))},${constant(iso(meta.period.endMs))},`;
+  const currency = constant(meta.currency);
+  const tail = `${constant(meta.utilizationPolicy)},${constant(meta.idlePolicy)},`;
+  const catalogAndSource = `${constant(meta.catalogVersion)},${constant(meta.source)}`;
+  const chargeClass = meta.chargeClass === undefined ? undefined : constant(meta.chargeClass);
+  const isoCell = memo((ms: number) => textCell(iso(ms)));
+  const text = memo(textCell);
+  const number6 = memo((value: number) => numberCell(value));
+  const number2 = memo((value: number) => numberCell(value, 2));
+  const percent = memo((coverage: number) => numberCell(coverage * 100, 2));
+  return (row) => {
+    const chargePeriod = row.chargePeriod;
+    const utilizationPct = row.utilizationPct;
+    return (
+      head +
+      isoCell(chargePeriod.startMs) +
+      ',' +
+      isoCell(chargePeriod.endMs) +
+      ',' +
+      currency +
+      ',' +
+      csvField(row.effectiveCost) +
+      ',' +
+      csvField(row.listCost) +
+      ',' +
+      text(row.pricingCategory) +
+      ',' +
+      csvField(row.consumedGpuHours) +
+      ',GPU-Hours,' +
+      text(row.node) +
+      ',' +
+      text(row.instanceType) +
+      ',Usage,' +
+      (chargeClass ?? text(row.chargeClass)) +
+      ',' +
+      text(row.cluster) +
+      ',' +
+      text(row.team) +
+      ',' +
+      text(row.project) +
+      ',' +
+      text(row.namespace) +
+      ',' +
+      textCell(row.pod) +
+      ',' +
+      textCell(row.podUid) +
+      ',' +
+      text(row.gpuModel) +
+      ',' +
+      text(row.gpuResource) +
+      ',' +
+      number6(row.gpuEquivalents) +
+      ',' +
+      (utilizationPct === null ? '' : number2(utilizationPct)) +
+      ',' +
+      csvField(row.billableGpuHours) +
+      ',' +
+      csvField(row.unitPrice) +
+      ',' +
+      text(row.component) +
+      ',' +
+      percent(row.coverage) +
+      ',' +
+      tail +
+      (row.priceFallback ? 'true' : 'false') +
+      ',' +
+      catalogAndSource +
+      CSV_RECORD_DELIMITER
+    );
+  };
 }
 
 /**
  * The chargeback CSV as chunks of text, for streaming to a file or S3 without holding the whole file:
- * the header, then one record per row in the order given (priceMonth's deterministic order).
+ * the header, then one record per row in the order given (priceMonth's deterministic order), about
+ * 200 records per chunk. Lines are built straight from the rows (no per-row arrays).
  */
-export function chargebackCsvChunks(rows: Iterable<RoundedRow>, meta: CsvMeta): Iterable<string> {
-  return csvChunks(CHARGEBACK_COLUMNS, rows, chargebackRecord(meta, isoFormatter(meta.period.zone)));
+export function* chargebackCsvChunks(rows: Iterable<RoundedRow>, meta: CsvMeta): Iterable<string> {
+  yield csvRecords([CHARGEBACK_COLUMNS]);
+  const line = chargebackLine(meta, isoFormatter(meta.period.zone));
+  let chunk = '';
+  let count = 0;
+  for (const row of rows) {
+    chunk += line(row);
+    if (++count === CHUNK_ROWS) {
+      yield chunk;
+      chunk = '';
+      count = 0;
+    }
+  }
+  if (count > 0) yield chunk;
 }
 
 /** The whole chargeback CSV as one string (small months and tests; use {@link chargebackCsvChunks} otherwise). */

@@ -1,8 +1,16 @@
 import { compareStrings } from '../allocation/allocate.ts';
-import { formatMinorUnits, type Money, ROUNDING_RULE, toMinorUnitsHalfEven, toMoney } from '../money.ts';
+import {
+  type ChargeRow,
+  DIRECT,
+  type RowStore,
+  roundedHours,
+  UNUSED_ALLOCATION,
+  utilizationPctOf,
+} from '../allocation/chargeRows.ts';
+import { formatMinorUnits, ROUNDING_RULE, toMinorUnitsHalfEven, toMoney } from '../money.ts';
 import { isoInZone } from '../period.ts';
 import type { PriceResolver } from '../pricing/catalog.ts';
-import type { PriceMonthOptions, RoundedRow } from '../pricing/model.ts';
+import type { PriceMonthOptions } from '../pricing/model.ts';
 import type {
   CapacityType,
   CostBreakdown,
@@ -13,15 +21,15 @@ import type {
   TeamSummary,
 } from '../types.ts';
 
-/** Inputs of {@link buildSummary}: rounded rows with their minor units (parallel arrays) and context. */
+/** Inputs of {@link buildSummary}: the rounded rows (their numbers in `store`) and context. */
 export interface BuildSummaryInput {
   days: readonly MeteredDay[];
-  rows: readonly RoundedRow[];
-  effectiveUnits: readonly number[];
-  listUnits: readonly number[];
+  rows: readonly ChargeRow[];
+  store: RowStore;
+  /** Per day, per node (in the day's nodes order): GPU-seconds its pods held. */
+  allocatedGpuSecondsByDay: readonly Float64Array[];
   totalUnits: number;
   listTotalUnits: number;
-  capacityCostExact: Money;
   digits: number;
   options: PriceMonthOptions;
   resolver: PriceResolver;
@@ -40,14 +48,13 @@ class Accumulator {
   utilizationHours = 0;
   utilizationWeighted = 0;
 
-  add(row: RoundedRow, units: number, listUnits: number): void {
+  add(units: number, listUnits: number, hours: number, direct: boolean, utilizationPct: number | null): void {
     this.units += units;
     this.listUnits += listUnits;
-    const hours = Number(row.consumedGpuHours);
     this.gpuHours += hours;
-    if (row.component === 'Direct' && row.utilizationPct !== null) {
+    if (direct && utilizationPct !== null) {
       this.utilizationHours += hours;
-      this.utilizationWeighted += hours * row.utilizationPct;
+      this.utilizationWeighted += hours * utilizationPct;
     }
   }
 
@@ -56,20 +63,50 @@ class Accumulator {
   }
 }
 
-function accumulate<K extends string>(
-  map: Map<K, Accumulator>,
-  key: K,
-  row: RoundedRow,
-  units: number,
-  listUnits: number,
-): Accumulator {
-  let acc = map.get(key);
-  if (!acc) {
-    acc = new Accumulator();
-    map.set(key, acc);
+/** Accumulators by key, remembering the last key (rows come sorted, so consecutive rows share keys). */
+class Accumulators<K = string> extends Map<K, Accumulator> {
+  #lastKey: K | undefined;
+  #last: Accumulator | undefined;
+
+  of(key: K): Accumulator {
+    if (this.#last !== undefined && key === this.#lastKey) return this.#last;
+    let acc = this.get(key);
+    if (!acc) {
+      acc = new Accumulator();
+      this.set(key, acc);
+    }
+    this.#lastKey = key;
+    this.#last = acc;
+    return acc;
   }
-  acc.add(row, units, listUnits);
-  return acc;
+}
+
+/** Two-level accumulators (e.g. team → project) without building key strings per row. */
+class Accumulators2 {
+  readonly outer = new Map<string, Accumulators>();
+  #lastKey: string | undefined;
+  #last: Accumulators | undefined;
+
+  of(a: string, b: string): Accumulator {
+    let inner = a === this.#lastKey ? this.#last : undefined;
+    if (!inner) {
+      inner = this.outer.get(a);
+      if (!inner) {
+        inner = new Accumulators();
+        this.outer.set(a, inner);
+      }
+      this.#lastKey = a;
+      this.#last = inner;
+    }
+    return inner.of(b);
+  }
+
+  /** Entries keyed `${a}\u0000${b}`, in insertion order of a then b. */
+  entries2(): [string, Accumulator][] {
+    const out: [string, Accumulator][] = [];
+    for (const [a, inner] of this.outer) for (const [b, acc] of inner) out.push([key2(a, b), acc]);
+    return out;
+  }
 }
 
 /**
@@ -86,80 +123,107 @@ function accumulate<K extends string>(
  * Breakdowns are sorted by cost (descending) then key; maps are keyed in code-unit order by the renderer.
  */
 export function buildSummary(input: BuildSummaryInput): Summary {
-  const { rows, effectiveUnits, listUnits, digits, options, days } = input;
+  const { rows, store, digits, options, days } = input;
   const { period, pricing, allocation } = options;
   const money = (units: number) => formatMinorUnits(units, digits);
 
-  const byTeam = new Map<string, Accumulator>();
+  const byTeam = new Accumulators();
   const teamComponents = new Map<string, { direct: number; idle: number; unused: number }>();
-  const byProject = new Map<string, Accumulator>();
-  const byNamespace = new Map<string, Accumulator>();
-  const byCluster = new Map<string, Accumulator>();
-  const byGpuModel = new Map<string, Accumulator>();
-  const byCategory = new Map<string, Accumulator>();
+  const byProject = new Accumulators2();
+  const byNamespace = new Accumulators2();
+  const byCluster = new Accumulators();
+  const byGpuModel = new Accumulators();
+  const byCategory = new Accumulators();
   const byInstanceCost = new Map<string, number>();
   const byDay = new Map<
     string,
     { cost: number; spot: number; onDemand: number; committed: number; teams: Map<string, number> }
   >();
-  const workloads = new Map<string, Accumulator>();
+  // cluster/namespace → project/team; keys joined only once per distinct workload.
+  const workloadsByNamespace = new Accumulators2();
+  const workloadsByProjectTeam = new Map<Accumulator, Accumulators2>();
   const gpuModels = new Map<string, string>();
   const total = new Accumulator();
   let direct = 0;
   let idle = 0;
   let unused = 0;
   let spotSavingsUnits = 0;
+  const { effUnits, listUnits, consumedHours } = store;
+  let lastTypeKey = '';
+  let lastInfo: ChargeRow['info'] | undefined;
 
-  rows.forEach((row, i) => {
-    const units = effectiveUnits[i]!;
-    const list = listUnits[i]!;
-    total.add(row, units, list);
-    accumulate(byTeam, row.team, row, units, list);
-    const components = teamComponents.get(row.team) ?? { direct: 0, idle: 0, unused: 0 };
-    if (row.component === 'Direct') {
+  for (const row of rows) {
+    const slot = row.slot;
+    const units = effUnits[slot]!;
+    const list = listUnits[slot]!;
+    const hours = roundedHours(consumedHours[slot]!);
+    const isDirect = row.code === DIRECT;
+    const utilizationPct = isDirect ? utilizationPctOf(row.usage) : null;
+    const usage = row.usage;
+    const info = row.info;
+    const team = row.rowTeam;
+    const cluster = usage ? usage.pod.cluster : info.cluster;
+    const namespace = usage ? usage.pod.namespace : '';
+    const project = usage ? usage.project : '';
+    total.add(units, list, hours, isDirect, utilizationPct);
+    byTeam.of(team).add(units, list, hours, isDirect, utilizationPct);
+    let components = teamComponents.get(team);
+    if (!components) {
+      components = { direct: 0, idle: 0, unused: 0 };
+      teamComponents.set(team, components);
+    }
+    if (isDirect) {
       components.direct += units;
       direct += units;
-    } else if (row.component === 'UnusedAllocation') {
+    } else if (row.code === UNUSED_ALLOCATION) {
       components.unused += units;
       unused += units;
     } else {
       components.idle += units;
       idle += units;
     }
-    teamComponents.set(row.team, components);
-    accumulate(byProject, key2(row.team, row.project), row, units, list);
-    accumulate(byNamespace, key2(row.cluster, row.namespace), row, units, list);
-    accumulate(byCluster, row.cluster, row, units, list);
-    accumulate(byGpuModel, row.gpuModel, row, units, list);
-    accumulate(byCategory, row.pricingCategory, row, units, list);
-    if (!gpuModels.has(row.instanceType)) gpuModels.set(row.instanceType, row.gpuModel);
-    const typeKey = key2(row.instanceType, row.capacityType);
-    byInstanceCost.set(typeKey, (byInstanceCost.get(typeKey) ?? 0) + units);
-    if (row.pricingCategory === 'Dynamic') spotSavingsUnits += list - units;
-    const date = row.chargePeriod.date;
-    const day = byDay.get(date) ?? {
-      cost: 0,
-      spot: 0,
-      onDemand: 0,
-      committed: 0,
-      teams: new Map<string, number>(),
-    };
-    day.cost += units;
-    if (row.pricingCategory === 'Dynamic') day.spot += units;
-    else if (row.pricingCategory === 'Committed') day.committed += units;
-    else day.onDemand += units;
-    day.teams.set(row.team, (day.teams.get(row.team) ?? 0) + units);
-    byDay.set(date, day);
-    if (row.namespace !== '' && row.component !== 'UnusedAllocation') {
-      accumulate(
-        workloads,
-        [row.cluster, row.namespace, row.project, row.team].join('\u0000'),
-        row,
-        units,
-        list,
-      );
+    byProject.of(team, project).add(units, list, hours, isDirect, utilizationPct);
+    byNamespace.of(cluster, namespace).add(units, list, hours, isDirect, utilizationPct);
+    byCluster.of(cluster).add(units, list, hours, isDirect, utilizationPct);
+    byGpuModel.of(info.gpuModel).add(units, list, hours, isDirect, utilizationPct);
+    byCategory.of(info.pricingCategory).add(units, list, hours, isDirect, utilizationPct);
+    if (!gpuModels.has(info.instanceType)) gpuModels.set(info.instanceType, info.gpuModel);
+    if (info !== lastInfo) {
+      lastInfo = info;
+      lastTypeKey = key2(info.instanceType, info.capacityType);
     }
-  });
+    byInstanceCost.set(lastTypeKey, (byInstanceCost.get(lastTypeKey) ?? 0) + units);
+    if (info.pricingCategory === 'Dynamic') spotSavingsUnits += list - units;
+    const date = (usage ? usage.chargePeriod : info.chargePeriod).date;
+    let day = byDay.get(date);
+    if (!day) {
+      day = { cost: 0, spot: 0, onDemand: 0, committed: 0, teams: new Map<string, number>() };
+      byDay.set(date, day);
+    }
+    day.cost += units;
+    if (info.pricingCategory === 'Dynamic') day.spot += units;
+    else if (info.pricingCategory === 'Committed') day.committed += units;
+    else day.onDemand += units;
+    day.teams.set(team, (day.teams.get(team) ?? 0) + units);
+    if (namespace !== '' && row.code !== UNUSED_ALLOCATION) {
+      const marker = workloadsByNamespace.of(cluster, namespace);
+      let inner = workloadsByProjectTeam.get(marker);
+      if (!inner) {
+        inner = new Accumulators2();
+        workloadsByProjectTeam.set(marker, inner);
+      }
+      inner.of(project, team).add(units, list, hours, isDirect, utilizationPct);
+    }
+  }
+  const workloads = new Map<string, Accumulator>();
+  for (const [cluster, namespaces] of workloadsByNamespace.outer) {
+    for (const [namespace, marker] of namespaces) {
+      for (const [project, teams] of workloadsByProjectTeam.get(marker)!.outer) {
+        for (const [team, acc] of teams)
+          workloads.set([cluster, namespace, project, team].join('\u0000'), acc);
+      }
+    }
+  }
 
   // Capacity figures from the metered nodes and pods.
   let capacityGpuSeconds = 0;
@@ -177,15 +241,10 @@ export function buildSummary(input: BuildSummaryInput): Summary {
       idle: number;
     }
   >();
-  for (const day of days) {
-    const allocatedByNode = new Map<string, number>();
-    for (const pod of day.pods) {
-      const key = [pod.pod.cluster, pod.node, pod.chargePeriod.startMs].join('\u0000');
-      allocatedByNode.set(key, (allocatedByNode.get(key) ?? 0) + pod.gpuSeconds);
-    }
-    for (const node of day.nodes) {
-      const allocated =
-        allocatedByNode.get([node.cluster, node.node, node.chargePeriod.startMs].join('\u0000')) ?? 0;
+  days.forEach((day, d) => {
+    const allocatedByNode = input.allocatedGpuSecondsByDay[d]!;
+    day.nodes.forEach((node, n) => {
+      const allocated = allocatedByNode[n]!;
       const nodeIdle = Math.max(0, node.capacityGpuSeconds - allocated);
       capacityGpuSeconds += node.capacityGpuSeconds;
       if (node.capacityType === 'spot') spotCapacityGpuSeconds += node.capacityGpuSeconds;
@@ -204,8 +263,8 @@ export function buildSummary(input: BuildSummaryInput): Summary {
       entry.allocated += allocated;
       entry.idle += nodeIdle;
       instanceTypes.set(typeKey, entry);
-    }
-  }
+    });
+  });
   const capacityGpuHours = capacityGpuSeconds / 3600;
 
   const breakdown = (key: string, acc: Accumulator): CostBreakdown => ({
@@ -321,7 +380,8 @@ export function buildSummary(input: BuildSummaryInput): Summary {
   warnings.push(...input.warnings, ...input.resolver.warnings);
 
   const converts = pricing.currency !== pricing.priceCurrency;
-  const sumOfRows = effectiveUnits.reduce((s, u) => s + u, 0);
+  let sumOfRows = 0;
+  for (const row of rows) sumOfRows += store.effUnits[row.slot]!;
   const perGpuHour = (units: number) =>
     capacityGpuHours > 0
       ? toMoney(formatMinorUnits(units, digits)).div(toMoney(capacityGpuHours)).toDecimalPlaces(4).toFixed(4)
@@ -376,11 +436,11 @@ export function buildSummary(input: BuildSummaryInput): Summary {
       rowCount: rows.length,
     },
     byTeam: teams,
-    byProject: byCost([...byProject], (key, acc) => {
+    byProject: byCost(byProject.entries2(), (key, acc) => {
       const [team, project] = split2(key);
       return { ...breakdown(project, acc), team };
     }),
-    byNamespace: byCost([...byNamespace], (key, acc) => {
+    byNamespace: byCost(byNamespace.entries2(), (key, acc) => {
       const [cluster, namespace] = split2(key);
       return { ...breakdown(namespace, acc), cluster };
     }),
@@ -396,9 +456,9 @@ export function buildSummary(input: BuildSummaryInput): Summary {
       gaps: days.flatMap((d) => d.coverage.gaps),
     },
     reconciliation: {
-      capacityCost: money(toMinorUnitsHalfEven(input.capacityCostExact, digits)),
+      capacityCost: money(input.totalUnits),
       sumOfRows: money(sumOfRows),
-      difference: money(toMinorUnitsHalfEven(input.capacityCostExact, digits) - sumOfRows),
+      difference: money(input.totalUnits - sumOfRows),
     },
     warnings: [...new Set(warnings)],
   };

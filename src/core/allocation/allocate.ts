@@ -1,59 +1,100 @@
 import type { Config } from '../../config/schema.ts';
-import { type Money, toMoney, ZERO } from '../money.ts';
+import {
+  addRatio,
+  compareRatio,
+  divideHalfEven,
+  exactDecimal,
+  exactNumber,
+  FINE_DIGITS,
+  pow10,
+  type Ratio,
+  ratioToNumber,
+} from '../money.ts';
 import type { NodePrice, PriceResolver } from '../pricing/catalog.ts';
-import type { RoundedRow } from '../pricing/model.ts';
-import type { CostComponent, MeteredDay, NodeUsage, PodUsage } from '../types.ts';
+import type { MeteredDay, NodeUsage, PodUsage } from '../types.ts';
+import {
+  ChargeRow,
+  DIRECT,
+  IDLE,
+  type NodeInfo,
+  RowStore,
+  type SharePool,
+  ShareRow,
+  UNUSED_ALLOCATION,
+} from './chargeRows.ts';
 
-/**
- * A row before rounding: the output row (its money strings still empty) and its exact money. Kept as a
- * thin wrapper so the row objects are built once and only their money strings are filled in later.
- */
-export interface ExactRow {
-  row: RoundedRow;
-  effective: Money;
-  list: Money;
-}
-
-/** What allocation needs to know about the policies. */
+/** What allocation needs to know about the policies and the currency. */
 export interface AllocateOptions {
   utilization: Config['allocation']['utilization'];
   idle: Config['allocation']['idle'];
   chargeClass: '' | 'Correction';
+  /** Minor-unit digits of the billing currency (fixes the fine unit, see money.ts). */
+  digits: number;
 }
 
-/** Exact rows of a month and the exact cost of all GPU capacity they must sum to. */
+/** Rows of a month in their final order, their numbers, and the exact cost of all GPU capacity. */
 export interface AllocationResult {
-  rows: ExactRow[];
-  /** Σ over node × charge period of capacityGpuSeconds × the node's per-GPU-second effective rate. */
-  capacityCost: Money;
+  /** Sorted: charge period, team, namespace, pod, uid, component, then cluster, node, GPU resource. */
+  rows: ChargeRow[];
+  store: RowStore;
+  /** Σ over node × charge period of capacityGpuSeconds × the node's effective rate, exactly (billing currency). */
+  capacityCost: Ratio;
   /** The same at On-Demand prices. */
-  capacityListCost: Money;
+  capacityListCost: Ratio;
+  /**
+   * Per day (in the order of `days`), per node in the day's `nodes` order: GPU-seconds its pods held
+   * (Σ PodUsage.gpuSeconds, float), for the summary's capacity figures.
+   */
+  allocatedGpuSecondsByDay: Float64Array[];
   warnings: string[];
 }
 
 const SECONDS_PER_HOUR = 3600;
-const ONE = toMoney(1);
+const ZERO_RATIO: Ratio = { numerator: 0n, denominator: 1n };
+const ONE_RATIO: Ratio = { numerator: 1n, denominator: 1n };
 
-interface PodEntry {
-  usage: PodUsage;
-  coverage: number;
-  heldGpuSeconds: Money;
-  /** Share of held time paid directly, 0..1 (1 under "allocation" or unknown utilization). */
-  paidFraction: Money;
-  direct: ExactRow;
-  unusedCost: Money;
-  unusedList: Money;
+/** A price's exact rates, scaled so that gpuSeconds × numerator / denominator is in fine units. */
+interface FineRates {
+  effNumerator: bigint;
+  effDenominator: bigint;
+  listNumerator: bigint;
+  listDenominator: bigint;
+  sameList: boolean;
 }
 
+/**
+ * A pod on a priced node, while its node's day is being settled. Amounts are exact ratios in fine units
+ * (the rows get their floors); `direct` is the effective Direct amount that idle shares are weighted by.
+ */
+interface PodEntry {
+  usage: PodUsage;
+  info: NodeInfo;
+  /** The usage's sort entry in its day. */
+  entry: number;
+  direct: Ratio;
+  /** floor(direct), for display weights. */
+  directFine: bigint;
+  unused: Ratio;
+  unusedList: Ratio;
+  /** GPU-seconds of held time not paid directly (display). */
+  unusedGpuSeconds: number;
+}
+
+/** A node in a charge period, while its day is being settled (exact amounts in fine units). */
 interface NodeContext {
-  chargeClass: '' | 'Correction';
-  node: NodeUsage;
-  price: NodePrice;
-  coverage: number;
-  idleGpuSeconds: Money;
-  idleCost: Money;
-  idleList: Money;
+  info: NodeInfo;
+  idle: Ratio;
+  idleList: Ratio;
+  /** Idle GPU-seconds (display). */
+  idleGpuSeconds: number;
   pods: PodEntry[];
+}
+
+/** Pods metered on one node key (cluster, node, charge period start) of a day. */
+interface PodGroup {
+  pods: PodUsage[];
+  gpuSeconds: number;
+  claimed: boolean;
 }
 
 /**
@@ -77,38 +118,85 @@ interface NodeContext {
  * their costs (not their GPU-hours) are scaled down by capacity/held so the node never costs more than its
  * capacity and idle is never negative; a warning names the node. Pods on a node with no capacity record
  * cannot be priced: they get zero-cost Direct rows and a warning.
+ *
+ * Exactness: GPU-seconds, rates, utilization and every split are exact ratios (inputs at their shortest
+ * decimal spelling), and each row's amount is the floor of its exact value in fine units (10^-15 minor
+ * unit, see money.ts): Direct = held × rate × paid, UnusedAllocation = held × rate × (1 − paid), Idle =
+ * (capacity − Σ held) × rate, IdleShare = pool × Direct / Σ Direct, with the over-allocation scale
+ * capacity / Σ held folded in. So equal exact amounts stay equal, every row is within one fine unit below
+ * its exact value, and a node's (or pool's) rows fall short of its exact cost by less than one fine unit
+ * per row — far below the half minor unit the rounding step can absorb.
  */
 export function allocateMonth(
   days: readonly MeteredDay[],
   resolver: PriceResolver,
   options: AllocateOptions,
 ): AllocationResult {
-  const rows: ExactRow[] = [];
+  const podCount = days.reduce((s, d) => s + d.pods.length, 0);
+  const nodeCount = days.reduce((s, d) => s + d.nodes.length, 0);
+  const twoRowsPerPod = options.utilization.mode !== 'allocation' || options.idle.mode !== 'separate';
+  const store = new RowStore(
+    podCount * (twoRowsPerPod ? 2 : 1) + nodeCount,
+    options.digits,
+    options.chargeClass,
+    options.idle.platformTeam,
+  );
+  const fineScale = pow10(options.digits + FINE_DIGITS);
+  const fineRates = new Map<NodePrice, FineRates>();
+  const ratesOf = (price: NodePrice): FineRates => {
+    let rates = fineRates.get(price);
+    if (!rates) {
+      const eff = price.effectivePerGpuSecond;
+      const list = price.listPerGpuSecond;
+      rates = {
+        effNumerator: eff.numerator * fineScale,
+        effDenominator: eff.denominator,
+        listNumerator: list.numerator * fineScale,
+        listDenominator: list.denominator,
+        sameList: eff === list,
+      };
+      fineRates.set(price, rates);
+    }
+    return rates;
+  };
+  // Exact capacity GPU-seconds per rate, for the exact grand totals.
+  const capacityByEffectiveRate = new Map<Ratio, Ratio>();
+  const capacityByListRate = new Map<Ratio, Ratio>();
+  const addCapacity = (map: Map<Ratio, Ratio>, rate: Ratio, capacity: Ratio) =>
+    map.set(rate, addRatio(map.get(rate) ?? ZERO_RATIO, capacity));
+
+  const rows: ChargeRow[] = [];
   const warnings: string[] = [];
   const overAllocated = new Map<string, { periods: number; excessGpuSeconds: number }>();
   const unknownNodes = new Map<string, number>();
   const gpuMismatch = new Set<string>();
+  const allocatedGpuSecondsByDay: Float64Array[] = [];
+  const paid = paidFractionPolicy(options.utilization);
+  const { mode: idleMode } = options.idle;
   let unknownUtilizationRows = 0;
-  let capacityCost = ZERO;
-  let capacityListCost = ZERO;
 
   for (const day of days) {
-    const nodeContexts: NodeContext[] = [];
     const coverage = day.coverage.kubeStateMetrics;
-    const podsByNode = new Map<string, PodUsage[]>();
+    // The day's rows and, per row, its sort entry (a pod usage, or a node for Idle rows). Everything
+    // here lives for one day only; nodes are settled as they are priced (except share-by-cluster pools).
+    const out = new DayRows();
+
+    const groups = new NestedMap<PodGroup>();
     for (const usage of day.pods) {
-      const key = nodeKey(usage.pod.cluster, usage.node, usage.chargePeriod.startMs);
-      const list = podsByNode.get(key);
-      if (list) list.push(usage);
-      else podsByNode.set(key, [usage]);
+      let group = groups.get(usage.pod.cluster, usage.node, usage.chargePeriod.startMs);
+      if (!group) {
+        group = { pods: [], gpuSeconds: 0, claimed: false };
+        groups.set(usage.pod.cluster, usage.node, usage.chargePeriod.startMs, group);
+      }
+      group.pods.push(usage);
+      group.gpuSeconds += usage.gpuSeconds;
     }
-    const nodes = [...day.nodes].sort((a, b) =>
-      compareStrings(
-        nodeKey(a.cluster, a.node, a.chargePeriod.startMs),
-        nodeKey(b.cluster, b.node, b.chargePeriod.startMs),
-      ),
-    );
-    for (const node of nodes) {
+
+    const allocatedByNode = new Float64Array(day.nodes.length);
+    const clusterPools = new NestedMap<NodeContext[]>();
+    day.nodes.forEach((node, nodeIndex) => {
+      const group = groups.get(node.cluster, node.node, node.chargePeriod.startMs);
+      allocatedByNode[nodeIndex] = group?.gpuSeconds ?? 0;
       resolver.assertConstantPrices(node.chargePeriod);
       const price = resolver.resolve(
         node.cluster,
@@ -121,91 +209,109 @@ export function allocateMonth(
           `${node.instanceType}: catalog says ${price.catalogGpus} GPUs, node ${node.node} reports ${node.gpus}`,
         );
       }
-      const key = nodeKey(node.cluster, node.node, node.chargePeriod.startMs);
-      const podUsages = podsByNode.get(key) ?? [];
-      podsByNode.delete(key);
-      const capacityGpuSeconds = toMoney(node.capacityGpuSeconds);
-      // Multiply before dividing by 3600 so that terminating amounts stay exact decimals.
-      const nodeCost = costOf(capacityGpuSeconds, price.effectivePerGpuHour);
-      const nodeList = costOf(capacityGpuSeconds, price.listPerGpuHour);
-      capacityCost = capacityCost.plus(nodeCost);
-      capacityListCost = capacityListCost.plus(nodeList);
+      const podUsages = group && !group.claimed ? group.pods : [];
+      if (group) group.claimed = true;
+      const info = nodeInfo(store, node, price, coverage);
+      const rates = ratesOf(price);
+      const capacity = exactNumber(node.capacityGpuSeconds);
+      addCapacity(capacityByEffectiveRate, price.effectivePerGpuSecond, capacity);
+      addCapacity(capacityByListRate, price.listPerGpuSecond, capacity);
 
       const held = podUsages.map(heldGpuSecondsOf);
-      let allocatedGpuSeconds = ZERO;
-      for (const h of held) allocatedGpuSeconds = allocatedGpuSeconds.plus(h);
-      let scale = ONE;
-      if (allocatedGpuSeconds.gt(capacityGpuSeconds)) {
-        scale = capacityGpuSeconds.div(allocatedGpuSeconds);
+      let allocated = ZERO_RATIO;
+      for (const h of held) allocated = addRatio(allocated, h);
+      const over = compareRatio(allocated, capacity) > 0;
+      if (over) {
         const label = `${node.cluster ? `${node.cluster}/` : ''}${node.node}`;
         const entry = overAllocated.get(label) ?? { periods: 0, excessGpuSeconds: 0 };
         entry.periods++;
-        entry.excessGpuSeconds += allocatedGpuSeconds.minus(capacityGpuSeconds).toNumber();
+        entry.excessGpuSeconds += ratioToNumber(addRatio(allocated, negate(capacity)));
         overAllocated.set(label, entry);
       }
+      // Over-allocated pods pay held × capacity/allocated (their costs sum to the node's exactly).
+      const scale: Ratio = over
+        ? {
+            numerator: capacity.numerator * allocated.denominator,
+            denominator: capacity.denominator * allocated.numerator,
+          }
+        : ONE_RATIO;
 
+      const idleGpuSeconds = over ? ZERO_RATIO : addRatio(capacity, negate(allocated));
+      const idle = costRatio(idleGpuSeconds, ONE_RATIO, rates.effNumerator, rates.effDenominator);
       const context: NodeContext = {
-        chargeClass: options.chargeClass,
-        node,
-        price,
-        coverage,
-        idleGpuSeconds: ZERO,
-        idleCost: ZERO,
-        idleList: ZERO,
+        info,
+        idle,
+        idleList: rates.sameList
+          ? idle
+          : costRatio(idleGpuSeconds, ONE_RATIO, rates.listNumerator, rates.listDenominator),
+        idleGpuSeconds: Math.max(0, ratioToNumber(idleGpuSeconds)),
         pods: [],
       };
-      let allocatedCost = ZERO;
-      let allocatedList = ZERO;
+      const periodSeconds = (node.chargePeriod.endMs - node.chargePeriod.startMs) / 1000;
+      info.idleGpuEquivalents = periodSeconds > 0 ? round6(context.idleGpuSeconds / periodSeconds) : 0;
+
       podUsages.forEach((usage, i) => {
-        const heldGpuSeconds = held[i]!;
-        const scaled = scale === ONE ? heldGpuSeconds : heldGpuSeconds.times(scale);
-        const fullCost = costOf(scaled, price.effectivePerGpuHour);
-        const fullList = costOf(scaled, price.listPerGpuHour);
-        allocatedCost = allocatedCost.plus(fullCost);
-        allocatedList = allocatedList.plus(fullList);
-        const paidFraction = paidFractionOf(usage.utilization, options.utilization);
-        if (usage.utilization === null && options.utilization.mode !== 'allocation') unknownUtilizationRows++;
-        const paysAll = paidFraction === ONE;
-        const directCost = paysAll ? fullCost : fullCost.times(paidFraction);
-        const directList = paysAll ? fullList : fullList.times(paidFraction);
-        const row = baseRow(usage, node, price, coverage, 'Direct', options.chargeClass);
         const heldHours = heldGpuHoursOf(usage);
-        row.consumedGpuHours = hoursText(heldHours);
-        row.billableGpuHours = paysAll
-          ? row.consumedGpuHours
-          : hoursText(heldHours * paidFraction.toNumber());
-        const direct: ExactRow = { row, effective: directCost, list: directList };
-        rows.push(direct);
-        context.pods.push({
-          usage,
-          coverage,
-          heldGpuSeconds,
-          paidFraction,
-          direct,
-          unusedCost: paysAll ? ZERO : fullCost.minus(directCost),
-          unusedList: paysAll ? ZERO : fullList.minus(directList),
-        });
+        const fraction = paid(usage.utilization);
+        if (usage.utilization === null && options.utilization.mode !== 'allocation') unknownUtilizationRows++;
+        const full = costRatio(held[i]!, scale, rates.effNumerator, rates.effDenominator);
+        const fullList = rates.sameList
+          ? full
+          : costRatio(held[i]!, scale, rates.listNumerator, rates.listDenominator);
+        let direct = full;
+        let directList = fullList;
+        let unused = ZERO_RATIO;
+        let unusedList = ZERO_RATIO;
+        let billableHours = heldHours;
+        let unusedGpuSeconds = 0;
+        if (fraction !== null) {
+          [direct, unused] = splitRatio(full, fraction.ratio);
+          [directList, unusedList] = rates.sameList ? [direct, unused] : splitRatio(fullList, fraction.ratio);
+          billableHours = heldHours * fraction.value;
+          unusedGpuSeconds = ratioToNumber(held[i]!) * (1 - fraction.value);
+        }
+        const directFine = floorRatio(direct);
+        const slot = store.push(
+          directFine,
+          directList === direct ? directFine : floorRatio(directList),
+          heldHours,
+          billableHours,
+        );
+        const entry = out.entry(usage);
+        out.emit(new ChargeRow(usage, info, slot, DIRECT), entry);
+        context.pods.push({ usage, info, entry, direct, directFine, unused, unusedList, unusedGpuSeconds });
       });
-      // Over-allocated nodes have no idle time by definition (their pods' costs were scaled to capacity).
-      if (scale === ONE) {
-        context.idleCost = maxZero(nodeCost.minus(allocatedCost));
-        context.idleList = maxZero(nodeList.minus(allocatedList));
-        context.idleGpuSeconds = maxZero(capacityGpuSeconds.minus(allocatedGpuSeconds));
+
+      // Charge periods never cross midnight, so a node's idle is settled with its day.
+      if (idleMode === 'separate') emitSeparate(context, store, out);
+      else if (idleMode === 'share-by-node') {
+        if (!emitShares([context], context.pods, options.digits, store, out))
+          emitSeparate(context, store, out);
+      } else {
+        const pool = clusterPools.get(node.cluster, '', node.chargePeriod.startMs);
+        if (pool) pool.push(context);
+        else clusterPools.set(node.cluster, '', node.chargePeriod.startMs, [context]);
       }
-      nodeContexts.push(context);
-    }
-    for (const [key, usages] of podsByNode) {
-      const [cluster, nodeName] = key.split('\u0000');
+    });
+    clusterPools.forEach((_cluster, _node, _startMs, contexts) => {
+      const pods = contexts.flatMap((c) => c.pods);
+      if (!emitShares(contexts, pods, options.digits, store, out))
+        for (const context of contexts) emitSeparate(context, store, out);
+    });
+
+    groups.forEach((cluster, nodeName, _startMs, group) => {
+      if (group.claimed) return;
       const label = `${cluster ? `${cluster}/` : ''}${nodeName}`;
-      unknownNodes.set(label, (unknownNodes.get(label) ?? 0) + usages.length);
-      for (const usage of usages) {
-        const row = unpricedRow(usage, coverage, options.chargeClass);
-        row.consumedGpuHours = hoursText(heldGpuHoursOf(usage));
-        rows.push({ row, effective: ZERO, list: ZERO });
+      unknownNodes.set(label, (unknownNodes.get(label) ?? 0) + group.pods.length);
+      for (const usage of group.pods) {
+        const info = unpricedInfo(store, usage, coverage);
+        const slot = store.push(0n, 0n, heldGpuHoursOf(usage), 0);
+        out.emit(new ChargeRow(usage, info, slot, DIRECT), out.entry(usage));
       }
-    }
-    // Charge periods never cross midnight, so a day's idle can be settled before the next day is priced.
-    emitIdle(nodeContexts, options.idle, rows);
+    });
+
+    out.appendSorted(rows);
+    allocatedGpuSecondsByDay.push(allocatedByNode);
   }
 
   for (const [label, { periods, excessGpuSeconds }] of [...overAllocated].sort(([a], [b]) =>
@@ -229,203 +335,242 @@ export function allocateMonth(
       `${unknownUtilizationRows} pod usage row(s) have no utilization data; their full held time was charged as Direct`,
     );
   }
-  return { rows, capacityCost, capacityListCost, warnings };
-}
-
-/** Applies the idle policy to the node contexts of one day. */
-function emitIdle(
-  nodeContexts: readonly NodeContext[],
-  idle: AllocateOptions['idle'],
-  rows: ExactRow[],
-): void {
-  const platformTeam = idle.platformTeam;
-  if (idle.mode === 'separate') {
-    for (const context of nodeContexts) emitSeparate(context, platformTeam, rows);
-  } else if (idle.mode === 'share-by-node') {
-    for (const context of nodeContexts) {
-      if (!emitShares([context], context.pods, rows)) emitSeparate(context, platformTeam, rows);
-    }
-  } else {
-    const byCluster = new Map<string, NodeContext[]>();
-    for (const context of nodeContexts) {
-      const key = `${context.node.cluster}\u0000${context.node.chargePeriod.startMs}`;
-      const list = byCluster.get(key);
-      if (list) list.push(context);
-      else byCluster.set(key, [context]);
-    }
-    for (const contexts of byCluster.values()) {
-      const pods = contexts.flatMap((c) => c.pods);
-      if (!emitShares(contexts, pods, rows)) {
-        for (const context of contexts) emitSeparate(context, platformTeam, rows);
-      }
-    }
-  }
+  return {
+    rows,
+    store,
+    capacityCost: totalCost(capacityByEffectiveRate),
+    capacityListCost: totalCost(capacityByListRate),
+    allocatedGpuSecondsByDay,
+    warnings,
+  };
 }
 
 /** Idle row for the node and UnusedAllocation rows for its pods, all for the platform team. */
-function emitSeparate(context: NodeContext, platformTeam: string, rows: ExactRow[]): void {
+function emitSeparate(context: NodeContext, store: RowStore, out: DayRows): void {
   for (const pod of context.pods) {
-    if (pod.unusedCost.isZero() && pod.unusedList.isZero()) continue;
-    const row: RoundedRow = {
-      ...pod.direct.row,
-      component: 'UnusedAllocation',
-      team: platformTeam,
-      consumedGpuHours: '0',
-      billableGpuHours: hoursText(
-        pod.heldGpuSeconds.times(ONE.minus(pod.paidFraction)).toNumber() / SECONDS_PER_HOUR,
-      ),
-    };
-    rows.push({ row, effective: pod.unusedCost, list: pod.unusedList });
+    if (pod.unused.numerator === 0n && pod.unusedList.numerator === 0n) continue;
+    const unusedFine = floorRatio(pod.unused);
+    const slot = store.push(
+      unusedFine,
+      pod.unusedList === pod.unused ? unusedFine : floorRatio(pod.unusedList),
+      0,
+      pod.unusedGpuSeconds / SECONDS_PER_HOUR,
+    );
+    out.emit(new ChargeRow(pod.usage, pod.info, slot, UNUSED_ALLOCATION), pod.entry);
   }
-  if (context.idleCost.isZero() && context.idleList.isZero()) return;
-  const node = context.node;
-  const periodSeconds = (node.chargePeriod.endMs - node.chargePeriod.startMs) / 1000;
-  const idleHours = hoursText(context.idleGpuSeconds.toNumber() / SECONDS_PER_HOUR);
-  const row: RoundedRow = {
-    chargePeriod: node.chargePeriod,
-    cluster: node.cluster,
-    team: platformTeam,
-    project: '',
-    namespace: '',
-    pod: '',
-    podUid: '',
-    node: node.node,
-    instanceType: node.instanceType,
-    gpuModel: context.price.gpuModel,
-    gpuResource: '',
-    gpuEquivalents: periodSeconds > 0 ? round6(context.idleGpuSeconds.toNumber() / periodSeconds) : 0,
-    pricingCategory: context.price.pricingCategory,
-    component: 'Idle',
-    consumedGpuHours: idleHours,
-    billableGpuHours: idleHours,
-    utilizationPct: null,
-    utilizationSource: 'none',
-    unitPrice: unitPriceText(context.price.effectivePerGpuHour),
-    coverage: context.coverage,
-    priceFallback: context.price.fallback,
-    capacityType: node.capacityType,
-    effectiveCostExact: '',
-    listCostExact: '',
-    effectiveCost: '',
-    listCost: '',
-    chargeClass: context.chargeClass,
-  };
-  rows.push({ row, effective: context.idleCost, list: context.idleList });
+  if (context.idle.numerator === 0n && context.idleList.numerator === 0n) return;
+  const idleHours = context.idleGpuSeconds / SECONDS_PER_HOUR;
+  const idleFine = floorRatio(context.idle);
+  const slot = store.push(
+    idleFine,
+    context.idleList === context.idle ? idleFine : floorRatio(context.idleList),
+    idleHours,
+    idleHours,
+  );
+  out.emit(new ChargeRow(null, context.info, slot, IDLE), out.entry(context.info));
 }
 
 /**
  * Splits the pool (idle + unused allocation) of `contexts` over `pods` proportionally to their Direct
  * cost, as IdleShare rows. Returns false, emitting nothing, when there is no Direct cost to split over.
  */
-function emitShares(contexts: readonly NodeContext[], pods: readonly PodEntry[], rows: ExactRow[]): boolean {
-  let poolCost = ZERO;
-  let poolList = ZERO;
-  let poolGpuSeconds = ZERO;
+function emitShares(
+  contexts: readonly NodeContext[],
+  pods: readonly PodEntry[],
+  digits: number,
+  store: RowStore,
+  out: DayRows,
+): boolean {
+  let poolCost = ZERO_RATIO;
+  let poolList = ZERO_RATIO;
+  let poolGpuSeconds = 0;
   let poolFallback = false;
   for (const c of contexts) {
-    poolCost = poolCost.plus(c.idleCost);
-    poolList = poolList.plus(c.idleList);
-    poolGpuSeconds = poolGpuSeconds.plus(c.idleGpuSeconds);
-    poolFallback ||= c.price.fallback && !(c.idleCost.isZero() && c.idleList.isZero());
+    poolCost = addRatio(poolCost, c.idle);
+    poolList = addRatio(poolList, c.idleList);
+    poolGpuSeconds += c.idleGpuSeconds;
+    poolFallback ||= c.info.fallback && !(c.idle.numerator === 0n && c.idleList.numerator === 0n);
     for (const p of c.pods) {
-      poolCost = poolCost.plus(p.unusedCost);
-      poolList = poolList.plus(p.unusedList);
-      poolGpuSeconds = poolGpuSeconds.plus(p.heldGpuSeconds.times(ONE.minus(p.paidFraction)));
-      poolFallback ||= c.price.fallback && !p.unusedCost.isZero();
+      poolCost = addRatio(poolCost, p.unused);
+      poolList = addRatio(poolList, p.unusedList);
+      poolGpuSeconds += p.unusedGpuSeconds;
+      poolFallback ||= c.info.fallback && p.unused.numerator !== 0n;
     }
   }
-  if (poolCost.isZero() && poolList.isZero()) return true;
-  let directTotal = ZERO;
-  for (const p of pods) directTotal = directTotal.plus(p.direct.effective);
-  if (directTotal.isZero()) return false;
-  const unitPrice = poolGpuSeconds.isZero()
-    ? ''
-    : unitPriceText(poolCost.div(poolGpuSeconds).times(SECONDS_PER_HOUR));
+  if (poolCost.numerator === 0n && poolList.numerator === 0n) return true;
+  let directTotal = ZERO_RATIO;
+  let directTotalFine = 0n;
   for (const p of pods) {
-    if (p.direct.effective.isZero()) continue;
-    const fraction = p.direct.effective.div(directTotal);
-    const row: RoundedRow = {
-      ...p.direct.row,
-      component: 'IdleShare',
-      consumedGpuHours: '0',
-      billableGpuHours: hoursText(poolGpuSeconds.times(fraction).toNumber() / SECONDS_PER_HOUR),
-      unitPrice: unitPrice || p.direct.row.unitPrice,
-      priceFallback: p.direct.row.priceFallback || poolFallback,
-    };
-    rows.push({ row, effective: poolCost.times(fraction), list: poolList.times(fraction) });
+    directTotal = addRatio(directTotal, p.direct);
+    directTotalFine += p.directFine;
+  }
+  if (directTotal.numerator === 0n) return false;
+  const pool: SharePool = {
+    unitPrice: poolGpuSeconds === 0 ? '' : poolUnitPriceText(floorRatio(poolCost), poolGpuSeconds, digits),
+    fallback: poolFallback,
+  };
+  // share = pool × direct / directTotal, floored: (pool.n × total.d) × direct.n / ((pool.d × total.n) × direct.d).
+  const costNumerator = poolCost.numerator * directTotal.denominator;
+  const costDenominator = poolCost.denominator * directTotal.numerator;
+  const listNumerator = poolList.numerator * directTotal.denominator;
+  const listDenominator = poolList.denominator * directTotal.numerator;
+  const totalFine = directTotalFine > 0n ? Number(directTotalFine) : 1;
+  for (const p of pods) {
+    if (p.direct.numerator === 0n) continue;
+    const share = (costNumerator * p.direct.numerator) / (costDenominator * p.direct.denominator);
+    const shareList = (listNumerator * p.direct.numerator) / (listDenominator * p.direct.denominator);
+    const fraction = Number(p.directFine) / totalFine;
+    const slot = store.push(share, shareList, 0, (poolGpuSeconds * fraction) / SECONDS_PER_HOUR);
+    out.emit(new ShareRow(p.usage, p.info, slot, pool), p.entry);
   }
   return true;
 }
 
-function baseRow(
-  usage: PodUsage,
-  node: NodeUsage,
-  price: NodePrice,
-  coverage: number,
-  component: CostComponent,
-  chargeClass: '' | 'Correction',
-): RoundedRow {
-  return {
-    chargePeriod: usage.chargePeriod,
-    cluster: usage.pod.cluster,
-    team: usage.team,
-    project: usage.project,
-    namespace: usage.pod.namespace,
-    pod: usage.pod.pod,
-    podUid: usage.pod.uid,
-    node: usage.node,
-    instanceType: node.instanceType,
-    gpuModel: price.gpuModel,
-    gpuResource: usage.gpuResource,
-    gpuEquivalents: usage.gpuEquivalents,
-    pricingCategory: price.pricingCategory,
-    component,
-    consumedGpuHours: '0',
-    billableGpuHours: '0',
-    utilizationPct: usage.utilization === null ? null : round2(clamp01(usage.utilization) * 100),
-    utilizationSource: usage.utilizationSource,
-    unitPrice: unitPriceText(price.effectivePerGpuHour),
-    coverage,
-    priceFallback: price.fallback,
-    capacityType: node.capacityType,
-    effectiveCostExact: '',
-    listCostExact: '',
-    effectiveCost: '',
-    listCost: '',
-    chargeClass,
+/**
+ * One day's rows and their sort entries (pod usages, and nodes for Idle rows). `appendSorted` orders
+ * them: charge period, team, namespace, pod, uid, component, cluster, node, GPU resource. Entries are
+ * sorted once by their strings; each row's key is then a few small integers packed into one exactly
+ * representable double, and the keys are sorted natively.
+ */
+class DayRows {
+  readonly rows: ChargeRow[] = [];
+  readonly rowEntries: number[] = [];
+  readonly entries: (PodUsage | NodeInfo)[] = [];
+
+  /** A new sort entry for a pod usage (once per usage) or a node (for its Idle row). */
+  entry(of: PodUsage | NodeInfo): number {
+    this.entries.push(of);
+    return this.entries.length - 1;
+  }
+
+  emit(row: ChargeRow, entry: number): void {
+    this.rows.push(row);
+    this.rowEntries.push(entry);
+  }
+
+  appendSorted(into: ChargeRow[]): void {
+    const { rows, rowEntries, entries } = this;
+    const n = entries.length;
+    if (rows.length <= 1) {
+      for (const row of rows) into.push(row);
+      return;
+    }
+    const starts = new Float64Array(n);
+    const ns: string[] = new Array(n);
+    const pods: string[] = new Array(n);
+    const uids: string[] = new Array(n);
+    const clusters: string[] = new Array(n);
+    const nodes: string[] = new Array(n);
+    const resources: string[] = new Array(n);
+    entries.forEach((entry, i) => {
+      if ('gpuResource' in entry) {
+        starts[i] = entry.chargePeriod.startMs;
+        ns[i] = entry.pod.namespace;
+        pods[i] = entry.pod.pod;
+        uids[i] = entry.pod.uid;
+        clusters[i] = entry.pod.cluster;
+        nodes[i] = entry.node;
+        resources[i] = entry.gpuResource;
+      } else {
+        starts[i] = entry.chargePeriod.startMs;
+        ns[i] = '';
+        pods[i] = '';
+        uids[i] = '';
+        clusters[i] = entry.cluster;
+        nodes[i] = entry.node;
+        resources[i] = '';
+      }
+    });
+    const order = Array.from({ length: n }, (_, i) => i);
+    order.sort(
+      (a, b) =>
+        starts[a]! - starts[b]! ||
+        compareStrings(ns[a]!, ns[b]!) ||
+        compareStrings(pods[a]!, pods[b]!) ||
+        compareStrings(uids[a]!, uids[b]!) ||
+        compareStrings(clusters[a]!, clusters[b]!) ||
+        compareStrings(nodes[a]!, nodes[b]!) ||
+        compareStrings(resources[a]!, resources[b]!),
+    );
+    // Position (p) of each entry, dense rank (g) of its (period, namespace, pod, uid), rank of its period.
+    const position = new Float64Array(n);
+    const group = new Float64Array(n);
+    const periodRank = new Float64Array(n);
+    let g = -1;
+    let c = -1;
+    order.forEach((e, p) => {
+      const prev = p > 0 ? order[p - 1]! : -1;
+      const newPeriod = prev < 0 || starts[prev] !== starts[e];
+      if (newPeriod) c++;
+      if (newPeriod || ns[prev] !== ns[e] || pods[prev] !== pods[e] || uids[prev] !== uids[e]) g++;
+      position[e] = p;
+      group[e] = g;
+      periodRank[e] = c;
+    });
+    const teamOf = rows.map((r) => r.rowTeam);
+    const teams = [...new Set(teamOf)].sort(compareStrings);
+    const teamRank = new Map(teams.map((t, i) => [t, i]));
+    const T = teams.length;
+    const G = g + 1;
+    const P = n;
+    if ((c + 1) * T * G * 4 * P >= 2 ** 53)
+      throw new RangeError(`too many rows in one day to sort (${n} entries)`);
+    const keys = new Float64Array(rows.length);
+    const rowAt = new Int32Array(4 * P).fill(-1);
+    rows.forEach((row, i) => {
+      const e = rowEntries[i]!;
+      const code = row.code;
+      keys[i] =
+        (((periodRank[e]! * T + teamRank.get(teamOf[i]!)!) * G + group[e]!) * 4 + code) * P + position[e]!;
+      const at = code * P + position[e]!;
+      if (rowAt[at] !== -1) throw new RangeError('two rows with the same sort key');
+      rowAt[at] = i;
+    });
+    keys.sort();
+    for (const key of keys) {
+      const p = key % P;
+      const code = Math.floor(key / P) % 4;
+      into.push(rows[rowAt[code * P + p]!]!);
+    }
+  }
+}
+
+/** The policy's paid share of held time for a utilization, or null when the pod pays all of it. */
+function paidFractionPolicy(
+  policy: AllocateOptions['utilization'],
+): (utilization: number | null) => { ratio: Ratio; value: number } | null {
+  if (policy.mode === 'allocation') return () => null;
+  return (utilization) => {
+    if (utilization === null || !Number.isFinite(utilization)) return null;
+    const u = clamp01(utilization);
+    const value = policy.mode === 'floor' ? Math.max(u, policy.floor) : u;
+    return { ratio: exactDecimal(value), value };
   };
 }
 
-function unpricedRow(usage: PodUsage, coverage: number, chargeClass: '' | 'Correction'): RoundedRow {
-  const row = baseRow(
-    usage,
-    { instanceType: '', capacityType: 'unknown' } as NodeUsage,
-    {
-      instanceType: '',
-      gpuModel: 'unknown',
-      catalogGpus: null,
-      pricingCategory: 'Standard',
-      effectivePerGpuHour: ZERO,
-      listPerGpuHour: ZERO,
-      fallback: false,
-    },
-    coverage,
-    'Direct',
-    chargeClass,
-  );
-  row.billableGpuHours = '0';
-  return row;
-}
-
 /** GPU-equivalent seconds held: heldSeconds × requested × weight, exactly. */
-export function heldGpuSecondsOf(usage: PodUsage): Money {
+export function heldGpuSecondsOf(usage: PodUsage): Ratio {
+  const { heldSeconds, requested } = usage;
   const { numerator, denominator } = usage.weight;
-  const product = usage.heldSeconds * usage.requested * numerator;
-  // Integer products below 2^53 are exact as floats; anything else goes through decimals.
-  const scaled = Number.isSafeInteger(product)
-    ? toMoney(product)
-    : toMoney(usage.heldSeconds).times(usage.requested).times(numerator);
-  return denominator === 1 ? scaled : scaled.div(denominator);
+  if (
+    Number.isInteger(heldSeconds) &&
+    Number.isInteger(requested) &&
+    Number.isInteger(numerator) &&
+    Number.isSafeInteger(denominator)
+  ) {
+    const product = heldSeconds * requested * numerator;
+    // A product of integers below 2^53 is exact as a float.
+    if (Number.isSafeInteger(product))
+      return { numerator: BigInt(product), denominator: BigInt(denominator) };
+  }
+  const h = exactNumber(heldSeconds);
+  const q = exactNumber(requested);
+  const wn = exactNumber(numerator);
+  const wd = exactNumber(denominator);
+  return {
+    numerator: h.numerator * q.numerator * wn.numerator * wd.denominator,
+    denominator: h.denominator * q.denominator * wn.denominator * wd.numerator,
+  };
 }
 
 /** GPU-equivalent hours held, as a float for display (money uses {@link heldGpuSecondsOf}). */
@@ -437,20 +582,121 @@ function heldGpuHoursOf(usage: PodUsage): number {
   );
 }
 
-/** Share of held time paid as Direct under the utilization policy. */
-export function paidFractionOf(utilization: number | null, policy: AllocateOptions['utilization']): Money {
-  if (policy.mode === 'allocation' || utilization === null || !Number.isFinite(utilization)) return ONE;
-  const u = clamp01(utilization);
-  return toMoney(policy.mode === 'floor' ? Math.max(u, policy.floor) : u);
+/** gpuSeconds × scale × rate as an exact ratio in fine units (rate given as numerator / denominator). */
+function costRatio(gpuSeconds: Ratio, scale: Ratio, rateNumerator: bigint, rateDenominator: bigint): Ratio {
+  if (gpuSeconds.numerator === 0n) return ZERO_RATIO;
+  let numerator = gpuSeconds.numerator * rateNumerator;
+  let denominator =
+    gpuSeconds.denominator === 1n ? rateDenominator : gpuSeconds.denominator * rateDenominator;
+  if (scale !== ONE_RATIO) {
+    numerator *= scale.numerator;
+    denominator *= scale.denominator;
+  }
+  return { numerator, denominator };
 }
 
-/** Cost of `gpuSeconds` at `perGpuHour`. */
-function costOf(gpuSeconds: Money, perGpuHour: Money): Money {
-  return gpuSeconds.times(perGpuHour).div(SECONDS_PER_HOUR);
+/** amount × fraction and amount × (1 − fraction), exactly (0 <= fraction <= 1). */
+function splitRatio(amount: Ratio, fraction: Ratio): [Ratio, Ratio] {
+  const denominator = amount.denominator * fraction.denominator;
+  return [
+    { numerator: amount.numerator * fraction.numerator, denominator },
+    { numerator: amount.numerator * (fraction.denominator - fraction.numerator), denominator },
+  ];
 }
 
-function nodeKey(cluster: string, node: string, startMs: number): string {
-  return `${cluster}\u0000${node}\u0000${startMs}`;
+/** floor of a non-negative ratio. */
+function floorRatio(r: Ratio): bigint {
+  return r.numerator === 0n ? 0n : r.numerator / r.denominator;
+}
+
+function negate(r: Ratio): Ratio {
+  return { numerator: -r.numerator, denominator: r.denominator };
+}
+
+/** Σ capacity × rate over rates, exactly. */
+function totalCost(capacityByRate: Map<Ratio, Ratio>): Ratio {
+  let total = ZERO_RATIO;
+  for (const [rate, capacity] of capacityByRate) {
+    total = addRatio(total, {
+      numerator: capacity.numerator * rate.numerator,
+      denominator: capacity.denominator * rate.denominator,
+    });
+  }
+  return total;
+}
+
+/** The blended unit price of a pool per GPU-hour, 10 decimals half-even (display). */
+function poolUnitPriceText(poolCostFine: bigint, poolGpuSeconds: number, digits: number): string {
+  const gpuSeconds = exactNumber(poolGpuSeconds);
+  const scaled = divideHalfEven(
+    poolCostFine * 3600n * pow10(10) * gpuSeconds.denominator,
+    pow10(digits + FINE_DIGITS) * gpuSeconds.numerator,
+  );
+  const text = scaled.toString().padStart(11, '0');
+  const whole = text.slice(0, -10);
+  const fraction = text.slice(-10).replace(/0+$/, '');
+  return fraction === '' ? whole : `${whole}.${fraction}`;
+}
+
+function nodeInfo(store: RowStore, node: NodeUsage, price: NodePrice, coverage: number): NodeInfo {
+  return {
+    store,
+    cluster: node.cluster,
+    node: node.node,
+    chargePeriod: node.chargePeriod,
+    instanceType: node.instanceType,
+    capacityType: node.capacityType,
+    gpuModel: price.gpuModel,
+    pricingCategory: price.pricingCategory,
+    unitPrice: price.unitPriceText,
+    fallback: price.fallback,
+    coverage,
+    idleGpuEquivalents: 0,
+  };
+}
+
+function unpricedInfo(store: RowStore, usage: PodUsage, coverage: number): NodeInfo {
+  return {
+    store,
+    cluster: usage.pod.cluster,
+    node: usage.node,
+    chargePeriod: usage.chargePeriod,
+    instanceType: '',
+    capacityType: 'unknown',
+    gpuModel: 'unknown',
+    pricingCategory: 'Standard',
+    unitPrice: '0',
+    fallback: false,
+    coverage,
+    idleGpuEquivalents: 0,
+  };
+}
+
+/** A three-level map (cluster, node, charge period start), so grouping allocates no key strings. */
+class NestedMap<V> {
+  readonly #map = new Map<string, Map<string, Map<number, V>>>();
+
+  get(a: string, b: string, c: number): V | undefined {
+    return this.#map.get(a)?.get(b)?.get(c);
+  }
+
+  set(a: string, b: string, c: number, value: V): void {
+    let byB = this.#map.get(a);
+    if (!byB) {
+      byB = new Map();
+      this.#map.set(a, byB);
+    }
+    let byC = byB.get(b);
+    if (!byC) {
+      byC = new Map();
+      byB.set(b, byC);
+    }
+    byC.set(c, value);
+  }
+
+  forEach(visit: (a: string, b: string, c: number, value: V) => void): void {
+    for (const [a, byB] of this.#map) for (const [b, byC] of byB) for (const [c, v] of byC) visit(a, b, c, v);
+  }
 }
 
 /** Code-unit string order (locale-independent, so sorting is identical everywhere). */
@@ -458,24 +704,8 @@ export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function maxZero(value: Money): Money {
-  return value.isNegative() ? ZERO : value;
-}
-
 function clamp01(value: number): number {
   return Math.min(1, Math.max(0, value));
-}
-
-/** GPU-hours for display: at most 6 decimals, no exponent, no negative zero. */
-function hoursText(hours: number): string {
-  const rounded = Math.round(hours * 1e6) / 1e6;
-  if (rounded === 0 || !Number.isFinite(rounded)) return '0';
-  return rounded.toFixed(6).replace(/\.?0+$/, '');
-}
-
-/** Unit prices are shown to 10 decimals (display only; costs use the exact rate). */
-function unitPriceText(perGpuHour: Money): string {
-  return perGpuHour.toDecimalPlaces(10).toString();
 }
 
 function round2(value: number): number {

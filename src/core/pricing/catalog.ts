@@ -1,6 +1,6 @@
 import type { Config } from '../../config/schema.ts';
 import { MissingPriceError } from '../../errors.ts';
-import { type Money, toMoney } from '../money.ts';
+import { exactDecimal, type Money, type Ratio, toMoney } from '../money.ts';
 import type { CapacityType, PricingCategory, TimeRange } from '../types.ts';
 
 type Pricing = Config['pricing'];
@@ -33,6 +33,12 @@ export interface NodePrice {
   listPerGpuHour: Money;
   /** True when pricing.fallback supplied the price. */
   fallback: boolean;
+  /** effectivePerGpuHour / 3600 as an exact ratio: billing currency per GPU-second (for the hot path). */
+  effectivePerGpuSecond: Ratio;
+  /** listPerGpuHour / 3600 as an exact ratio. */
+  listPerGpuSecond: Ratio;
+  /** effectivePerGpuHour for display (x_UnitPrice): 10 decimals, half-even, trailing zeros dropped. */
+  unitPriceText: string;
 }
 
 interface ParsedOverride {
@@ -69,6 +75,7 @@ export class PriceResolver {
   readonly #pricing: Pricing;
   readonly #overrides: ParsedOverride[];
   readonly #rate: Money;
+  readonly #rateExact: Ratio;
   readonly #cache = new Map<string, NodePrice>();
   readonly #warnings = new Set<string>();
   readonly #fallbackTypes = new Set<string>();
@@ -91,6 +98,7 @@ export class PriceResolver {
       );
     }
     this.#rate = converts ? toMoney(pricing.conversionRate!) : toMoney(1);
+    this.#rateExact = exactDecimal(converts ? pricing.conversionRate! : 1);
   }
 
   /** Sorted, deduplicated warnings raised so far. */
@@ -189,14 +197,42 @@ export class PriceResolver {
       } else effective = committed;
     }
     const perGpu = (instancePrice: number) => toMoney(instancePrice).div(entry.gpus).times(this.#rate);
+    return this.#withExactRates(
+      {
+        instanceType,
+        gpuModel: entry.gpuModel,
+        catalogGpus: entry.gpus,
+        pricingCategory: category,
+        effectivePerGpuHour: perGpu(effective),
+        listPerGpuHour: perGpu(onDemand),
+        fallback: false,
+      },
+      effective,
+      onDemand,
+      entry.gpus,
+    );
+  }
+
+  /** Adds the exact per-GPU-second ratios: price / gpus × conversion rate / 3600, with no rounding. */
+  #withExactRates(
+    price: Omit<NodePrice, 'effectivePerGpuSecond' | 'listPerGpuSecond' | 'unitPriceText'>,
+    effective: number,
+    list: number,
+    gpus: number,
+  ): NodePrice {
+    const perSecond = (instancePrice: number): Ratio => {
+      const p = exactDecimal(instancePrice);
+      return {
+        numerator: p.numerator * this.#rateExact.numerator,
+        denominator: p.denominator * this.#rateExact.denominator * BigInt(gpus) * 3600n,
+      };
+    };
+    const effectivePerGpuSecond = perSecond(effective);
     return {
-      instanceType,
-      gpuModel: entry.gpuModel,
-      catalogGpus: entry.gpus,
-      pricingCategory: category,
-      effectivePerGpuHour: perGpu(effective),
-      listPerGpuHour: perGpu(onDemand),
-      fallback: false,
+      ...price,
+      effectivePerGpuSecond,
+      listPerGpuSecond: list === effective ? effectivePerGpuSecond : perSecond(list),
+      unitPriceText: price.effectivePerGpuHour.toDecimalPlaces(10).toString(),
     };
   }
 
@@ -221,15 +257,20 @@ export class PriceResolver {
         );
       } else effective = fallback.spotPerGpuHour;
     }
-    return {
-      instanceType,
-      gpuModel: fallback.gpuModel,
-      catalogGpus: null,
-      pricingCategory: category,
-      effectivePerGpuHour: toMoney(effective).times(this.#rate),
-      listPerGpuHour: toMoney(fallback.onDemandPerGpuHour).times(this.#rate),
-      fallback: true,
-    };
+    return this.#withExactRates(
+      {
+        instanceType,
+        gpuModel: fallback.gpuModel,
+        catalogGpus: null,
+        pricingCategory: category,
+        effectivePerGpuHour: toMoney(effective).times(this.#rate),
+        listPerGpuHour: toMoney(fallback.onDemandPerGpuHour).times(this.#rate),
+        fallback: true,
+      },
+      effective,
+      fallback.onDemandPerGpuHour,
+      1,
+    );
   }
 
   #overridePrice(

@@ -12,9 +12,18 @@ export interface PriceMonthOptions {
   source: Summary['source'];
   /** ChargeClass of every row: '' normally, 'Correction' when restating a published month. */
   chargeClass?: '' | 'Correction';
+  /**
+   * Called after each internal step ('allocated', 'rounded', 'summarized') with its name, for progress
+   * logs and benchmarks (the core reads no clock; the caller may).
+   */
+  onStage?: (stage: 'allocated' | 'rounded' | 'summarized') => void;
 }
 
-/** A priced row with its money rounded to the currency's minor unit (see {@link priceMonth}). */
+/**
+ * A priced row with its money rounded to the currency's minor unit (see {@link priceMonth}). priceMonth
+ * returns compact read-only views that expose these fields as getters (see allocation/chargeRows.ts):
+ * read them, JSON.stringify them, or copy one with `toPlainRow`; do not spread them.
+ */
 export interface RoundedRow extends PricedRow {
   /** EffectiveCost rounded to the minor unit, fixed-point (e.g. "12.30", or "12300" for KRW). */
   effectiveCost: string;

@@ -1,0 +1,459 @@
+/**
+ * Core-only scale benchmark: synthetic metered usage -> price/allocate/aggregate -> chargeback CSV
+ * (streamed to a file), usage/nodes CSVs and summary.json, in process, without Prometheus.
+ *
+ *   node --import tsx bench/core.ts                         # 3 policies × 1/4, 1/2, 1 × 500k pods
+ *   node --import tsx bench/core.ts --pods 500000 --gpus 10000 --days 31 --policy allocation/separate --sizes 1
+ *   node --import tsx bench/core.ts --src /path/to/other/src  # the same run against another checkout
+ *   node --import tsx bench/core.ts --out /tmp/outputs         # keep the files (one folder per policy)
+ *   node --import tsx bench/core.ts --heap-mb 1024             # children run with --max-old-space-size
+ *   node --import tsx bench/core.ts --live-heap                # GC before each stage's heap reading
+ *
+ * Every (policy, size) runs in a child process of its own so that maxRSS is that run's peak. The table
+ * shows wall time per stage, the heap in use at the end of each stage (the largest is "heap"), and the
+ * process's peak resident set (process.resourceUsage().maxRSS). No thresholds: this prints figures.
+ *
+ * Synthetic model (deterministic, seeded): `gpus`/8 nodes of four 8-GPU instance types (A100, H100,
+ * A10G, L40S), 35 % Spot, in two clusters; 3 % of Spot node-days are interrupted (present only part of
+ * the day). `pods` pods each live on 1–3 consecutive days (uniform, so pod-days ≈ 2 × pods), on one node;
+ * a quarter of the pods on A100 nodes hold MIG slices (3/7 or 1/7 GPU), the rest 1, 2, 4 or 8 GPUs.
+ * A node-day's pods hold ~70 % of its capacity between them (held seconds are multiples of 30 s); 5 %
+ * of pod-days have no utilization sample, the rest a full-precision double in [0, 1). Teams 40,
+ * namespaces 400, projects 200. Each day's PodUsage/PodRef objects are separate (as when days are
+ * loaded from daily partials); name strings are shared between a pod's days.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { ConfigInput } from '../src/config/schema.ts';
+import type { CapacityType, Day, MeteredDay, NodeUsage, PodUsage } from '../src/core/types.ts';
+
+type Schema = typeof import('../src/config/schema.ts');
+type Period = typeof import('../src/core/period.ts');
+type Pricing = typeof import('../src/core/pricing/index.ts');
+type Csv = typeof import('../src/render/csv.ts');
+type Tables = typeof import('../src/render/tables.ts');
+type SummaryJson = typeof import('../src/render/summaryJson.ts');
+
+const POLICIES = ['allocation/separate', 'utilization/share-by-node', 'floor/share-by-cluster'] as const;
+
+const { values: args } = parseArgs({
+  options: {
+    pods: { type: 'string', default: '500000' },
+    gpus: { type: 'string', default: '10000' },
+    days: { type: 'string', default: '31' },
+    policy: { type: 'string', default: 'all' },
+    sizes: { type: 'string', default: '0.25,0.5,1' },
+    src: { type: 'string', default: '' },
+    seed: { type: 'string', default: '42' },
+    child: { type: 'boolean', default: false },
+    out: { type: 'string', default: '' },
+    'live-heap': { type: 'boolean', default: false },
+    'heap-mb': { type: 'string', default: '' },
+  },
+});
+
+interface StageResult {
+  stage: string;
+  ms: number;
+  /** User + system CPU time of the process (all threads, GC helpers included). */
+  cpuMs?: number;
+  heapMB: number;
+}
+
+interface RunResult {
+  policy: string;
+  pods: number;
+  gpus: number;
+  days: number;
+  podDays: number;
+  rows: number;
+  csvMB: number;
+  total: string;
+  stages: StageResult[];
+  maxRssMB: number;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const srcRoot = path.resolve(args.src || path.join(here, '..', 'src'));
+
+function runAll(): void {
+  const policies = args.policy === 'all' ? [...POLICIES] : args.policy.split(',');
+  const sizes = args.sizes.split(',').map(Number);
+  const results: RunResult[] = [];
+  const cpus = os.cpus();
+  console.log(
+    `machine: ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
+      `Node ${process.version}, ${os.platform()} ${os.release()}, load ${os.loadavg()[0]!.toFixed(1)}; src ${srcRoot}` +
+      (args['heap-mb'] ? `; --max-old-space-size=${args['heap-mb']}` : ''),
+  );
+  for (const policy of policies) {
+    for (const size of sizes) {
+      const pods = Math.round(Number(args.pods) * size);
+      const gpus = Math.round((Number(args.gpus) * size) / 8) * 8;
+      const childArgs = [
+        ...process.execArgv,
+        ...(args['live-heap'] ? ['--expose-gc'] : []),
+        ...(args['heap-mb'] ? [`--max-old-space-size=${args['heap-mb']}`] : []),
+        fileURLToPath(import.meta.url),
+        '--child',
+        `--pods=${pods}`,
+        `--gpus=${gpus}`,
+        `--days=${args.days}`,
+        `--policy=${policy}`,
+        `--seed=${args.seed}`,
+        `--src=${srcRoot}`,
+        ...(args['live-heap'] ? ['--live-heap'] : []),
+        ...(args.out ? [`--out=${path.join(path.resolve(args.out), policy.replace('/', '_'))}`] : []),
+      ];
+      const child = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+      const line = child.stdout.split('\n').find((l) => l.startsWith('@@RESULT '));
+      if (child.status !== 0 || !line) {
+        console.log(`${policy} pods=${pods}: FAILED (exit ${child.status})\n${child.stderr.slice(-2000)}`);
+        continue;
+      }
+      const result = JSON.parse(line.slice('@@RESULT '.length)) as RunResult;
+      results.push(result);
+      printTable([result], results.length === 1);
+    }
+  }
+}
+
+function printTable(results: readonly RunResult[], header: boolean): void {
+  const stageNames = ['generate', 'price', 'chargeback.csv', 'usage+nodes.csv', 'summary.json'];
+  const cols = [
+    'policy',
+    'pods',
+    'GPUs',
+    'pod-days',
+    'rows',
+    ...stageNames.map((s) => `${s} s`),
+    'core s',
+    'core cpu s',
+    'heap MB',
+    'maxRSS MB',
+    'csv MB',
+  ];
+  const widths = [26, 8, 6, 9, 9, 10, 8, 16, 17, 14, 8, 10, 8, 10, 8];
+  const pad = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] ?? 8)).join(' ');
+  if (header) console.log(pad(cols));
+  for (const r of results) {
+    const byStage = new Map(r.stages.map((s) => [s.stage, s]));
+    const core = r.stages.filter((s) => s.stage !== 'generate' && !s.stage.startsWith('price:'));
+    const coreMs = core.reduce((t, s) => t + s.ms, 0);
+    const coreCpuMs = core.reduce((t, s) => t + (s.cpuMs ?? Number.NaN), 0);
+    const heapMB = Math.max(...r.stages.map((s) => s.heapMB));
+    console.log(
+      pad([
+        r.policy,
+        String(r.pods),
+        String(r.gpus),
+        String(r.podDays),
+        String(r.rows),
+        ...stageNames.map((s) => ((byStage.get(s)?.ms ?? Number.NaN) / 1000).toFixed(1)),
+        (coreMs / 1000).toFixed(1),
+        (coreCpuMs / 1000).toFixed(1),
+        heapMB.toFixed(0),
+        r.maxRssMB.toFixed(0),
+        r.csvMB.toFixed(0),
+      ]),
+    );
+    const sub = r.stages.filter((s) => s.stage.startsWith('price:'));
+    if (sub.length > 0)
+      console.log(
+        `${''.padStart(widths[0]!)}   price = ${sub.map((s) => `${s.stage.slice(6)} ${(s.ms / 1000).toFixed(1)}s`).join(', ')}`,
+      );
+  }
+}
+
+async function runOnce(): Promise<RunResult> {
+  const load = async <T>(rel: string) => (await import(pathToFileURL(path.join(srcRoot, rel)).href)) as T;
+  const { configSchema } = await load<Schema>('config/schema.ts');
+  const { billingPeriod } = await load<Period>('core/period.ts');
+  const { priceMonth } = await load<Pricing>('core/pricing/index.ts');
+  const { chargebackCsvChunks, csvMetaFromSummary } = await load<Csv>('render/csv.ts');
+  const { usageCsvChunks, nodesCsvChunks } = await load<Tables>('render/tables.ts');
+  const { renderSummaryJson } = await load<SummaryJson>('render/summaryJson.ts');
+
+  const pods = Number(args.pods);
+  const gpus = Number(args.gpus);
+  const dayCount = Number(args.days);
+  const [utilizationMode, idleMode] = args.policy.split('/') as [string, string];
+  const stages: StageResult[] = [];
+  const heapMB = () => process.memoryUsage().heapUsed / 2 ** 20;
+  let last = performance.now();
+  let lastCpu = process.cpuUsage();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const mark = (stage: string) => {
+    const now = performance.now();
+    const cpu = process.cpuUsage(lastCpu);
+    // --live-heap: collect garbage first, so heapMB is the live heap (not counted in the stage's time).
+    if (args['live-heap'] && gc) gc();
+    stages.push({ stage, ms: now - last, cpuMs: (cpu.user + cpu.system) / 1000, heapMB: heapMB() });
+    last = performance.now();
+    lastCpu = process.cpuUsage();
+  };
+
+  const period = billingPeriod('2026-03', 'UTC');
+  const config = configSchema.parse({
+    pricing: { catalogVersion: 'bench', instanceTypes: CATALOG },
+    allocation: {
+      utilization: { mode: utilizationMode, floor: 0.25 },
+      idle: { mode: idleMode, platformTeam: 'platform' },
+    },
+  } as ConfigInput);
+  const days = generateMonth(period.days.slice(0, dayCount), pods, gpus, Number(args.seed));
+  const podDays = days.reduce((s, d) => s + d.pods.length, 0);
+  mark('generate');
+
+  // Sub-stage hook (newer src only; older code ignores unknown options).
+  let subLast = performance.now();
+  const onStage = (stage: string) => {
+    const now = performance.now();
+    stages.push({ stage: `price:${stage}`, ms: now - subLast, heapMB: heapMB() });
+    subLast = now;
+  };
+  subLast = performance.now();
+  const priced = priceMonth(days, {
+    period,
+    pricing: config.pricing,
+    allocation: config.allocation,
+    metering: { pendingOnNode: 'not-charged', maxBridgeSeconds: 0 },
+    budgets: {},
+    source: { kind: 'demo', description: 'bench/core.ts synthetic month' },
+    onStage,
+  } as Parameters<Pricing['priceMonth']>[1]);
+  mark('price');
+
+  const dir = args.out || mkdtempSync(path.join(os.tmpdir(), 'gpu-chargeback-bench-'));
+  mkdirSync(dir, { recursive: true });
+  let csvBytes = 0;
+  const writeChunks = (file: string, chunks: Iterable<string>) => {
+    const fd = openSync(path.join(dir, file), 'w');
+    try {
+      for (const chunk of chunks) {
+        const buffer = Buffer.from(chunk, 'utf8');
+        writeSync(fd, buffer);
+        csvBytes += buffer.length;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  };
+  writeChunks('chargeback.csv', chargebackCsvChunks(priced.rows, csvMetaFromSummary(priced.summary, period)));
+  mark('chargeback.csv');
+  writeChunks('usage.csv', usageCsvChunks(days, period.zone));
+  writeChunks('nodes.csv', nodesCsvChunks(days, period.zone));
+  mark('usage+nodes.csv');
+  const json = renderSummaryJson(priced.summary);
+  writeChunks('summary.json', [json]);
+  mark('summary.json');
+  if (!args.out) rmSync(dir, { recursive: true, force: true });
+
+  return {
+    policy: args.policy,
+    pods,
+    gpus,
+    days: dayCount,
+    podDays,
+    rows: priced.rows.length,
+    csvMB: csvBytes / 2 ** 20,
+    total: priced.summary.totals.cost,
+    stages,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Synthetic month.
+// ---------------------------------------------------------------------------------------------
+
+const CATALOG = {
+  'p4d.24xlarge': { gpus: 8, gpuModel: 'A100', onDemand: 32.7726, spot: 12.4536 },
+  'p5.48xlarge': { gpus: 8, gpuModel: 'H100', onDemand: 98.32, spot: 40.5107 },
+  'g5.48xlarge': { gpus: 8, gpuModel: 'A10G', onDemand: 16.288, spot: 5.6408 },
+  'g6e.48xlarge': { gpus: 8, gpuModel: 'L40S', onDemand: 30.13109, spot: 11.9 },
+};
+const TYPES = Object.keys(CATALOG) as (keyof typeof CATALOG)[];
+const TYPE_SHARE = [0.3, 0.2, 0.3, 0.2];
+const CLUSTERS = ['prod-a', 'prod-b'];
+
+/** mulberry32: small, fast, deterministic. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface NodeSpec {
+  cluster: string;
+  name: string;
+  instanceType: keyof typeof CATALOG;
+  capacityType: CapacityType;
+}
+
+interface PodSpec {
+  cluster: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  team: string;
+  project: string;
+  node: number;
+  resource: string;
+  requested: number;
+  numerator: number;
+  denominator: number;
+  firstDay: number;
+  lastDay: number;
+}
+
+function generateMonth(days: readonly Day[], podCount: number, gpuCount: number, seed: number): MeteredDay[] {
+  const random = prng(seed);
+  const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+  const nodeCount = Math.max(2, Math.round(gpuCount / 8));
+  const nodes: NodeSpec[] = [];
+  for (let i = 0; i < nodeCount; i++) {
+    let r = random();
+    let t = 0;
+    while (t < TYPES.length - 1 && r >= TYPE_SHARE[t]!) r -= TYPE_SHARE[t++]!;
+    nodes.push({
+      cluster: CLUSTERS[i % 2]!,
+      name: `ip-10-${(i >> 8) & 255}-${i & 255}-${100 + (i % 100)}.ec2.internal`,
+      instanceType: TYPES[t]!,
+      capacityType: random() < 0.35 ? 'spot' : 'on-demand',
+    });
+  }
+  const nodesByCluster = CLUSTERS.map((_, c) => nodes.map((_, i) => i).filter((i) => i % 2 === c));
+
+  const teams = Array.from({ length: 40 }, (_, i) => `team-${String.fromCharCode(97 + (i % 26))}${i}`);
+  const namespaces = Array.from({ length: 400 }, (_, i) => ({
+    name: `ns-${i}-${['train', 'infer', 'eval', 'batch'][i % 4]}`,
+    team: teams[Math.floor(Math.sqrt(random()) * teams.length) % teams.length]!,
+    project: `proj-${Math.floor(i / 2)}`,
+    cluster: i % 2,
+  }));
+  const hex = (n: number) =>
+    Array.from({ length: n }, () => '0123456789abcdef'[Math.floor(random() * 16)]).join('');
+  const podSpecs: PodSpec[] = [];
+  for (let p = 0; p < podCount; p++) {
+    const ns = pick(namespaces);
+    const nodeIndex = pick(nodesByCluster[ns.cluster]!);
+    const node = nodes[nodeIndex]!;
+    const firstDay = Math.floor(random() * days.length);
+    const span = 1 + Math.floor(random() * 3);
+    let resource = 'nvidia_com_gpu';
+    let requested = pick([1, 1, 1, 1, 2, 2, 4, 8]);
+    let numerator = 1;
+    let denominator = 1;
+    if (node.instanceType === 'p4d.24xlarge' && random() < 0.25) {
+      const mig = random() < 0.5;
+      resource = mig ? 'nvidia_com_mig_3g_20gb' : 'nvidia_com_mig_1g_5gb';
+      numerator = mig ? 3 : 1;
+      denominator = 7;
+      requested = 1 + Math.floor(random() * 2);
+    }
+    podSpecs.push({
+      cluster: node.cluster,
+      namespace: ns.name,
+      name: `${ns.project}-job-${p.toString(36)}-${hex(5)}`,
+      uid: `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`,
+      team: ns.team,
+      project: ns.project,
+      node: nodeIndex,
+      resource,
+      requested,
+      numerator,
+      denominator,
+      firstDay,
+      lastDay: Math.min(days.length - 1, firstDay + span - 1),
+    });
+  }
+
+  return days.map((day, d) => {
+    const chargePeriod = { date: day.date, startMs: day.startMs, endMs: day.endMs };
+    const daySeconds = (day.endMs - day.startMs) / 1000;
+    const onNode: PodSpec[][] = nodes.map(() => []);
+    for (const spec of podSpecs) if (spec.firstDay <= d && d <= spec.lastDay) onNode[spec.node]!.push(spec);
+    const podUsages: PodUsage[] = [];
+    const nodeUsages: NodeUsage[] = [];
+    const hourly: Record<string, number[]> = {};
+    nodes.forEach((node, n) => {
+      const interrupted = node.capacityType === 'spot' && random() < 0.03;
+      const presentSeconds = interrupted ? 30 * Math.floor((random() * daySeconds) / 30) : daySeconds;
+      const capacityGpuSeconds = 8 * presentSeconds;
+      const specs = onNode[n]!;
+      const weights = specs.map(() => 0.2 + random());
+      const weightSum = weights.reduce((s, w) => s + w, 0);
+      let allocated = 0;
+      specs.forEach((spec, k) => {
+        const gpuEquivalents = (spec.requested * spec.numerator) / spec.denominator;
+        const share = (0.7 * capacityGpuSeconds * weights[k]!) / weightSum;
+        const heldSeconds = Math.max(
+          30,
+          30 * Math.floor(Math.min(presentSeconds, share / gpuEquivalents) / 30),
+        );
+        const gpuSeconds = heldSeconds * gpuEquivalents;
+        allocated += gpuSeconds;
+        const utilization = random() < 0.05 ? null : random();
+        podUsages.push({
+          pod: { cluster: spec.cluster, namespace: spec.namespace, pod: spec.name, uid: spec.uid },
+          node: node.name,
+          chargePeriod,
+          gpuResource: spec.resource,
+          requested: spec.requested,
+          weight: { numerator: spec.numerator, denominator: spec.denominator },
+          gpuEquivalents,
+          heldSeconds,
+          bridgedSeconds: 0,
+          gpuSeconds,
+          utilization,
+          utilizationSource: utilization === null ? 'none' : 'DCGM_FI_PROF_GR_ENGINE_ACTIVE',
+          team: spec.team,
+          project: spec.project,
+          teamSource: 'namespace-label',
+          phase: 'Running',
+        });
+      });
+      nodeUsages.push({
+        cluster: node.cluster,
+        node: node.name,
+        chargePeriod,
+        instanceType: node.instanceType,
+        capacityType: node.capacityType,
+        presentSeconds,
+        capacityGpuSeconds,
+        allocatedGpuSeconds: allocated,
+        idleGpuSeconds: capacityGpuSeconds - allocated,
+        gpus: 8,
+      });
+      hourly[node.instanceType] ??= new Array<number>(24).fill(0);
+      const series = hourly[node.instanceType]!;
+      for (let h = 0; h < 24; h++) series[h]! += allocated / daySeconds;
+    });
+    return {
+      day,
+      pods: podUsages,
+      nodes: nodeUsages,
+      coverage: { date: day.date, kubeStateMetrics: 1, dcgm: 0.98, gaps: [] },
+      scrape: { kubeStateMetricsSeconds: 30, dcgmSeconds: 15, source: 'detected' as const },
+      hourlyAllocatedGpus: hourly,
+      warnings: [],
+    };
+  });
+}
+
+if (args.child) {
+  const result = await runOnce();
+  process.stdout.write(`\n@@RESULT ${JSON.stringify(result)}\n`);
+} else {
+  runAll();
+}
