@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { billingPeriod, isoInZone, previousMonth } from '../core/period.ts';
-import { priceMonth } from '../core/pricing/index.ts';
+import { priceMonth, type RoundedRow } from '../core/pricing/index.ts';
 import { safeFileName } from '../core/safeName.ts';
 import type { MeteredDay, Summary } from '../core/types.ts';
 import { InputError } from '../errors.ts';
-import { chargebackCsvChunks } from '../render/csv.ts';
+import { type CsvMeta, chargebackCsvChunks } from '../render/csv.ts';
 import { renderPdf } from '../render/pdf/renderPdf.ts';
 import { renderSummaryJson } from '../render/summaryJson.ts';
 import { renderNodesCsv, renderUsageCsv } from '../render/tables.ts';
@@ -56,6 +56,16 @@ export async function mapLimit<T, R>(
   await Promise.all(workers);
   if (failure) throw failure.error;
   return results;
+}
+
+/**
+ * The chargeback CSV as bytes, assembled from its chunks as buffers: a month of a large organisation is
+ * larger than V8's ~512 MB string limit, which joining the chunks into one string would hit.
+ */
+function csvBytes(rows: RoundedRow[], meta: CsvMeta): Uint8Array {
+  const parts: Buffer[] = [];
+  for (const chunk of chargebackCsvChunks(rows, meta)) parts.push(Buffer.from(chunk, 'utf8'));
+  return Buffer.concat(parts);
 }
 
 /** A stable hash of the effective configuration, recorded in the manifest. */
@@ -119,28 +129,30 @@ export async function runMonthlyReport(
   const { summary, rows } = priced;
   for (const warning of summary.warnings) logger.warn(warning, { month });
 
-  const csvMeta = {
+  const csvMeta: CsvMeta = {
     period,
     currency: summary.currency.code,
     catalogVersion: config.pricing.catalogVersion,
     utilizationPolicy: config.allocation.utilization.mode,
     idlePolicy: config.allocation.idle.mode,
     source: ctx.source.kind,
-    chargeClass: options.restatement ? ('Correction' as const) : ('' as const),
+    chargeClass: options.restatement ? 'Correction' : '',
+    clusters: config.clusters,
   };
   const files: { key: string; body: string | Uint8Array; contentType: string }[] = [];
   const csvType = 'text/csv; charset=utf-8';
-  files.push({
-    key: keys.chargebackCsv(month),
-    body: [...chargebackCsvChunks(rows, csvMeta)].join(''),
-    contentType: csvType,
-  });
-  const teams = [...new Set(rows.map((r) => r.team))].sort();
-  for (const team of teams) {
-    const teamRows = rows.filter((r) => r.team === team);
+  files.push({ key: keys.chargebackCsv(month), body: csvBytes(rows, csvMeta), contentType: csvType });
+  // Rows are grouped by team once (not filtered once per team), keeping their order.
+  const rowsByTeam = new Map<string, RoundedRow[]>();
+  for (const row of rows) {
+    const list = rowsByTeam.get(row.team);
+    if (list) list.push(row);
+    else rowsByTeam.set(row.team, [row]);
+  }
+  for (const team of [...rowsByTeam.keys()].sort()) {
     files.push({
       key: keys.teamCsv(month, safeFileName(team)),
-      body: [...chargebackCsvChunks(teamRows, csvMeta)].join(''),
+      body: csvBytes(rowsByTeam.get(team)!, csvMeta),
       contentType: csvType,
     });
   }

@@ -61,6 +61,9 @@ export const CHARGEBACK_COLUMNS = [
   'x_PriceFallback',
   'x_PriceCatalogVersion',
   'x_Source',
+  // Appended last so that existing column positions never move.
+  'SubAccountId',
+  'RegionId',
 ] as const;
 
 /** Month-level values repeated on every chargeback row. */
@@ -78,6 +81,8 @@ export interface CsvMeta {
   source: string;
   /** Overrides the rows' ChargeClass when set (e.g. 'Correction' for a restatement). */
   chargeClass?: '' | 'Correction';
+  /** Cluster -> AWS account and region (config `clusters`), for FOCUS SubAccountId and RegionId. */
+  clusters?: Record<string, { accountId?: string; region?: string }>;
 }
 
 /** The CSV metadata that goes with a priced month's summary. */
@@ -190,6 +195,8 @@ function chargebackLine(meta: CsvMeta, iso: (ms: number) => string): (row: Round
   const catalogAndSource = `${constant(meta.catalogVersion)},${constant(meta.source)}`;
   const chargeClass = meta.chargeClass === undefined ? undefined : constant(meta.chargeClass);
   const isoCell = memo((ms: number) => textCell(iso(ms)));
+  const account = memo((cluster: string) => textCell(meta.clusters?.[cluster]?.accountId ?? ''));
+  const region = memo((cluster: string) => textCell(meta.clusters?.[cluster]?.region ?? ''));
   const text = memo(textCell);
   const number6 = memo((value: number) => numberCell(value));
   const number2 = memo((value: number) => numberCell(value, 2));
@@ -251,6 +258,10 @@ function chargebackLine(meta: CsvMeta, iso: (ms: number) => string): (row: Round
       (row.priceFallback ? 'true' : 'false') +
       ',' +
       catalogAndSource +
+      ',' +
+      account(row.cluster) +
+      ',' +
+      region(row.cluster) +
       CSV_RECORD_DELIMITER
     );
   };

@@ -91,7 +91,7 @@ describe('chargeback CSV', () => {
         'PricingCategory,ConsumedQuantity,ConsumedUnit,ResourceId,SkuId,ChargeCategory,ChargeClass,x_Cluster,x_Team,' +
         'x_Project,x_Namespace,x_Pod,x_PodUid,x_GpuModel,x_GpuResource,x_GpuEquivalents,x_GpuUtilizationPct,' +
         'x_BillableGpuHours,x_UnitPrice,x_CostComponent,x_DataCoveragePct,x_UtilizationPolicy,x_IdlePolicy,' +
-        'x_PriceFallback,x_PriceCatalogVersion,x_Source',
+        'x_PriceFallback,x_PriceCatalogVersion,x_Source,SubAccountId,RegionId',
     );
   });
 
@@ -194,5 +194,24 @@ describe('neutralizeFormula', () => {
       "'x",
       ' =1',
     ]);
+  });
+});
+
+describe('FOCUS SubAccountId and RegionId', () => {
+  it('fills the mapped account and region of each row cluster, and leaves unmapped clusters empty', () => {
+    const { rows, summary } = hostileMonth();
+    const meta = csvMetaFromSummary(summary, period);
+    const mapped = parseCsv(
+      renderChargebackCsv(rows, { ...meta, clusters: { '': { accountId: '123456789012', region: 'ap-northeast-2' } } }),
+    );
+    const [header, ...body] = mapped;
+    const account = header!.indexOf('SubAccountId');
+    const region = header!.indexOf('RegionId');
+    expect([account, region]).toEqual([header!.length - 2, header!.length - 1]);
+    expect(body.length).toBe(rows.length);
+    for (const record of body) expect([record[account], record[region]]).toEqual(['123456789012', 'ap-northeast-2']);
+    for (const record of parseCsv(renderChargebackCsv(rows, meta)).slice(1)) {
+      expect([record[account], record[region]]).toEqual(['', '']);
+    }
   });
 });
