@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { billingPeriod, isoInZone, previousMonth } from '../core/period.ts';
-import { priceMonth, type RoundedRow } from '../core/pricing/index.ts';
+import { type PriceMonthOptions, priceMonth, type RoundedRow } from '../core/pricing/index.ts';
+import type { Config } from '../config/schema.ts';
 import { safeFileName } from '../core/safeName.ts';
-import type { MeteredDay, Summary } from '../core/types.ts';
+import type { BillingPeriod, MeteredDay, Summary } from '../core/types.ts';
 import { InputError } from '../errors.ts';
 import { type CsvMeta, chargebackCsvChunks } from '../render/csv.ts';
 import { renderPdf } from '../render/pdf/renderPdf.ts';
@@ -68,6 +69,27 @@ function csvBytes(rows: RoundedRow[], meta: CsvMeta): Uint8Array {
   return Buffer.concat(parts);
 }
 
+/** The pricing options of `period` under `config` (shared with tests, so none can drift from the product). */
+export function priceMonthOptionsFor(
+  config: Config,
+  period: BillingPeriod,
+  source: PriceMonthOptions['source'],
+  extra: Partial<PriceMonthOptions> = {},
+): PriceMonthOptions {
+  return {
+    period,
+    pricing: config.pricing,
+    allocation: config.allocation,
+    metering: {
+      pendingOnNode: config.metering.pendingOnNode,
+      maxBridgeSeconds: config.metering.maxBridgeSeconds,
+    },
+    budgets: config.report.budgets,
+    source,
+    ...extra,
+  };
+}
+
 /** A stable hash of the effective configuration, recorded in the manifest. */
 export function configHash(config: unknown): string {
   return createHash('sha256').update(JSON.stringify(config)).digest('hex');
@@ -114,18 +136,12 @@ export async function runMonthlyReport(
     return metered;
   });
 
-  const priced = priceMonth(days, {
-    period,
-    pricing: config.pricing,
-    allocation: config.allocation,
-    metering: {
-      pendingOnNode: config.metering.pendingOnNode,
-      maxBridgeSeconds: config.metering.maxBridgeSeconds,
-    },
-    budgets: config.report.budgets,
-    source: { kind: ctx.source.kind, description: ctx.source.description },
-    chargeClass: options.restatement ? 'Correction' : '',
-  });
+  const priced = priceMonth(
+    days,
+    priceMonthOptionsFor(config, period, { kind: ctx.source.kind, description: ctx.source.description }, {
+      chargeClass: options.restatement ? 'Correction' : '',
+    }),
+  );
   const { summary, rows } = priced;
   for (const warning of summary.warnings) logger.warn(warning, { month });
 

@@ -21,6 +21,7 @@ import {
   startPrometheusWithData,
 } from '../support/prometheus.ts';
 import { type S3TestServer, startS3Server } from '../support/s3.ts';
+import { readCsvObjects as parseCsv } from '../support/csv.ts';
 
 const MONTH = '2026-10';
 const ZONE = 'Asia/Seoul';
@@ -28,39 +29,6 @@ const SEED = 7;
 const KSM_SECONDS = 60;
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 
-/** A minimal RFC 4180 reader (quoted fields, doubled quotes, CRLF or LF). */
-function parseCsv(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += ch;
-  }
-  if (field || row.length) {
-    row.push(field);
-    rows.push(row);
-  }
-  const [header, ...body] = rows;
-  return body.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])));
-}
 
 const cents = (s: string) => Math.round(Number(s) * 100);
 

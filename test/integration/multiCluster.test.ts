@@ -5,6 +5,7 @@
  * variant lives in the same Prometheus under its own external label `variant` (selected with
  * source.selector), so one backfill serves all of them.
  */
+import { meterOptionsFor } from '../../src/app/meterDay.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +15,9 @@ import { createPrometheusSource } from '../../src/adapters/prometheus/index.ts';
 import { parseConfig } from '../../src/config/loadConfig.ts';
 import type { Config, ConfigInput } from '../../src/config/schema.ts';
 import { gridForDay, meterWindow } from '../../src/core/metering/index.ts';
-import { billingPeriod, chargePeriods } from '../../src/core/period.ts';
+import { billingPeriod } from '../../src/core/period.ts';
 import { type PricedMonth, priceMonth } from '../../src/core/pricing/index.ts';
-import type { Day, MeteredDay, WindowObservations } from '../../src/core/types.ts';
+import type { MeteredDay, WindowObservations } from '../../src/core/types.ts';
 import type { Logger } from '../../src/ports.ts';
 import type { SeriesShape, Simulation } from '../../src/sim/index.ts';
 import { simulatePlatform, writeOpenMetrics } from '../../src/sim/index.ts';
@@ -113,19 +114,6 @@ function configFor(url: string, variant: Variant, pricing: Partial<ConfigInput['
   });
 }
 
-function meterOptions(config: Config, day: Day) {
-  return {
-    day,
-    chargePeriods: chargePeriods([day], []),
-    pendingOnNode: config.metering.pendingOnNode,
-    maxBridgeSeconds: config.metering.maxBridgeSeconds,
-    team: config.metering.team,
-    project: config.metering.project,
-    nodeLabels: config.metering.nodeLabels,
-    migSlicesPerGpu: config.metering.migSlicesPerGpu,
-    instanceTypes: config.pricing.instanceTypes,
-  };
-}
 
 async function meterFromPrometheus(
   config: Config,
@@ -135,7 +123,7 @@ async function meterFromPrometheus(
   for (const day of days) {
     const scrape = await source.detectScrapeIntervals(day);
     const grid = gridForDay(day, scrape, config.metering.maxBridgeSeconds);
-    metered.push(meterWindow(await source.observe(grid, scrape), meterOptions(config, day)));
+    metered.push(meterWindow(await source.observe(grid, scrape), meterOptionsFor(config, day)));
   }
   return { metered, queriesPerDay: source.stats.requests / days.length };
 }
@@ -145,7 +133,7 @@ function meterFromModel(config: Config, sims: Simulation[]): MeteredDay[] {
   return days.map((day) => {
     const grid = gridForDay(day, scrape, config.metering.maxBridgeSeconds);
     const obs: WindowObservations = observeSimulations(sims, grid, scrape);
-    return meterWindow(obs, meterOptions(config, day));
+    return meterWindow(obs, meterOptionsFor(config, day));
   });
 }
 

@@ -32,39 +32,11 @@ import {
   writeReliabilityData,
 } from '../support/reliabilityData.ts';
 import { type S3TestServer, startS3Server } from '../support/s3.ts';
+import { readCsvRecords as parseCsv } from '../support/csv.ts';
 
 const PREFIX = 'chargeback';
 const DAYS_IN_MONTH = 28;
 
-/** A minimal RFC 4180 reader (quoted fields, doubled quotes, CRLF). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += ch;
-  }
-  if (field || row.length) rows.push([...row, field]);
-  return rows;
-}
 
 /** Label values an attacker who can create pods and namespaces controls. */
 const HOSTILE = [

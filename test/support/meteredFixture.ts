@@ -14,6 +14,7 @@ import type {
   NodeUsage,
   PodUsage,
 } from '../../src/core/types.ts';
+import { priceMonthOptionsFor } from '../../src/app/runMonthlyReport.ts';
 
 /**
  * Hand-made and random MeteredDay fixtures for the pricing stage (what metering would produce), plus
@@ -122,24 +123,13 @@ export function meteredDay(
   };
 }
 
-/** PriceMonthOptions from a config (defaults from the schema). */
+/** PriceMonthOptions from a config (defaults from the schema), exactly as the monthly report builds them. */
 export function priceOptions(
   period: BillingPeriod,
   config: Config,
   extra: Partial<PriceMonthOptions> = {},
 ): PriceMonthOptions {
-  return {
-    period,
-    pricing: config.pricing,
-    allocation: config.allocation,
-    metering: {
-      pendingOnNode: config.metering.pendingOnNode,
-      maxBridgeSeconds: config.metering.maxBridgeSeconds,
-    },
-    budgets: config.report.budgets,
-    source: { kind: 'demo', description: 'test fixture' },
-    ...extra,
-  };
+  return priceMonthOptionsFor(config, period, { kind: 'demo', description: 'test fixture' }, extra);
 }
 
 /** One charge period of a day: the whole day. */

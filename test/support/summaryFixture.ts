@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../src/sim/prng.ts';
 import { Decimal } from 'decimal.js';
 import { DateTime } from 'luxon';
 import type {
@@ -114,17 +115,7 @@ const REALISTIC_BUDGETS: Record<string, number> = {
 
 const KRW_PER_USD = '1385.20';
 
-/** A seeded PRNG (mulberry32), so fixtures are identical on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const sumDecimals = (values: Iterable<Decimal>): Decimal => {
   let total = new Decimal(0);

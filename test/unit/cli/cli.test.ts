@@ -2,27 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/main.ts';
 import { planBackfill } from '../../../src/core/backfillPlan.ts';
+import { runCliCaptured } from '../../support/cli.ts';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
+const run = (...argv: string[]) => runCliCaptured(NOW, ...argv);
 
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: (d) => {
-      stdout += typeof d === 'string' ? d : Buffer.from(d).toString('utf8');
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env: {},
-    nowMs: () => NOW,
-    stderrIsTty: false,
-  });
-  return { code, stdout, stderr };
-}
 
 describe('gpu-chargeback CLI', () => {
   it('prints the commands on --help and exits 0', async () => {

@@ -12,33 +12,18 @@ import { assertRelativeKey } from '../../../src/adapters/fs/relativeKey.ts';
 import { scrubSecrets } from '../../../src/adapters/prometheus/client.ts';
 import { keys } from '../../../src/app/context.ts';
 import { mergeConfig } from '../../../src/cli/commands.ts';
-import { runCli } from '../../../src/cli/main.ts';
 import { loadConfig, parseConfig, parseConfigText } from '../../../src/config/loadConfig.ts';
 import { safeFileName } from '../../../src/core/safeName.ts';
 import { ConfigError } from '../../../src/errors.ts';
 import { csvField, neutralizeFormula } from '../../../src/render/csv.ts';
 import { sanitizeLabel, truncateToWidth } from '../../../src/render/pdf/text.ts';
+import { runCliCaptured } from '../../support/cli.ts';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
+const run = (...argv: string[]) => runCliCaptured(NOW, ...argv);
 /** Runs of each property; the totals in docs/reliability.md are these numbers. */
 const RUNS = { configObjects: 400, configMutations: 400, configTexts: 300, labels: 500 };
 
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: (d) => {
-      stdout += typeof d === 'string' ? d : Buffer.from(d).toString('utf8');
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env: {},
-    nowMs: () => NOW,
-    stderrIsTty: false,
-  });
-  return { code, stdout, stderr };
-}
 
 /** parseConfig either returns a config or throws a ConfigError whose every issue has a path and a message. */
 function outcomeOf(input: unknown): 'valid' | 'invalid' {

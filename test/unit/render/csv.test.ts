@@ -18,36 +18,8 @@ import {
   priceOptions,
   wholeDay,
 } from '../../support/meteredFixture.ts';
+import { readCsvRecords as parseCsv } from '../../support/csv.ts';
 
-/** A tiny RFC 4180 reader: quoted fields, doubled quotes, CRLF records, CR/LF inside quotes. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      record.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  if (field !== '' || record.length > 0) throw new Error('CSV does not end with CRLF');
-  return records;
-}
 
 const period = billingPeriod('2026-03', 'Asia/Seoul');
 const day = period.days[0]!;
