@@ -22,6 +22,7 @@
  * namespaces 400, projects 200. Each day's PodUsage/PodRef objects are separate (as when days are
  * loaded from daily partials); name strings are shared between a pod's days.
  */
+import { mulberry32 } from '../src/sim/prng.ts';
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
@@ -281,17 +282,7 @@ const TYPES = Object.keys(CATALOG) as (keyof typeof CATALOG)[];
 const TYPE_SHARE = [0.3, 0.2, 0.3, 0.2];
 const CLUSTERS = ['prod-a', 'prod-b'];
 
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 interface NodeSpec {
   cluster: string;

@@ -39,6 +39,7 @@ export {
   simulatePlatform,
 } from './platformScenario.ts';
 export { buildDemoScenario, buildEdgeCaseScenario, PRESET_INSTANCE_TYPES, presetRange } from './scenarios.ts';
+export { buildScaleScenario, type ScaleScenarioOptions } from './scalePreset.ts';
 export { buildSeries, FAMILIES, type SeriesDef } from './series.ts';
 export {
   applySeriesShape,
