@@ -84,7 +84,8 @@ describe('the Prometheus source with replicas', () => {
     expect(query('kube_node_status_capacity{resource!=""')).toContain(
       'count by (replica, prometheus_replica, instance, )',
     );
-    expect(query('{__name__="DCGM_FI_DEV_GPU_UTIL"')).toContain(
+    // dcgm_presence reads DCGM_FI_DEV_GPU_UTIL too; the utilization query is the one that sums samples.
+    expect(query('sum_over_time({__name__="DCGM_FI_DEV_GPU_UTIL"')).toContain(
       'sum by (replica, prometheus_replica, UUID, GPU_I_ID, exported_namespace, exported_pod)',
     );
     expect(query('count by (replica, prometheus_replica, )')).toContain('DCGM');
@@ -97,7 +98,7 @@ describe('the Prometheus source with replicas', () => {
     expect(running).toContain('max by (cluster, instance, namespace, pod, uid)');
     const util = calls
       .map((c) => c.params.query ?? '')
-      .find((q) => q.includes('{__name__="DCGM_FI_DEV_GPU_UTIL"'))!;
+      .find((q) => q.includes('sum_over_time({__name__="DCGM_FI_DEV_GPU_UTIL"'))!;
     expect(util).toContain('sum by (cluster, UUID, GPU_I_ID, exported_namespace, exported_pod)');
   });
 
