@@ -301,7 +301,9 @@ describe.skipIf(prometheusInstallHint() !== null)(
           },
           {
             createSource: createPrometheusSource,
-            s3Client: s3.client,
+            // No injected client: the context builds its own from output.endpoint/region as in production,
+            // with the SDK's retries (the harness client makes one attempt, and s3rver sometimes closes a
+            // kept-alive socket just as it is reused: "socket hang up").
             cloudWatchClient: {
               send: async (command: unknown) => {
                 sent.push(command);

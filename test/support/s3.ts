@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import { Agent } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,9 @@ export function localS3Client(endpoint: string): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 1,
+    // One attempt and no kept-alive sockets: s3rver may close an idle kept-alive socket just as the
+    // client reuses it ("socket hang up"), which a single attempt cannot survive.
+    requestHandler: { httpAgent: new Agent({ keepAlive: false }) },
   });
 }
 
