@@ -87,7 +87,9 @@ export function drawHeadlinePage(ctx: PageContext): void {
     ],
     projects.map((p) => ({
       cells: [
-        displayLabel(p.key, wording),
+        // Pods always have a project (a default bucket at worst); only idle and unused capacity rows
+        // charged to the platform team have none.
+        p.key === '' ? wording.common.idleCapacity : displayLabel(p.key, wording),
         displayLabel(p.team, wording),
         fmt.number(p.gpuHours),
         fmt.percent(p.utilizationPct),
