@@ -1,7 +1,8 @@
+import { mapLimit } from '../concurrency.ts';
 import { type BackfillPlan, planBackfill } from '../core/backfillPlan.ts';
 import { type AppContext, keys } from './context.ts';
 import { meterAndStoreDay } from './meterDay.ts';
-import { mapLimit, runMonthlyReport } from './runMonthlyReport.ts';
+import { runMonthlyReport } from './runMonthlyReport.ts';
 
 export { type BackfillPlan, MAX_BACKFILL_DAYS, planBackfill } from '../core/backfillPlan.ts';
 

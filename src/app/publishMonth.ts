@@ -1,3 +1,4 @@
+import { mapLimit } from '../concurrency.ts';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Summary } from '../core/types.ts';
@@ -230,7 +231,7 @@ export async function publishMonth(
     const manifestBody = `${JSON.stringify(manifest, null, 2)}\n`;
 
     try {
-      await forEachLimited(entries, options.concurrency ?? 4, (entry) =>
+      await mapLimit(entries, options.concurrency ?? 4, (entry) =>
         store.put(versionObjectKey(month, versionId, entry.key), entry.body, entry.contentType),
       );
       await store.put(versionManifestKey(month, versionId), manifestBody, MANIFEST_CONTENT_TYPE);
@@ -311,14 +312,14 @@ async function writeMirrors(
   entries: PlannedFile[],
   concurrency = 4,
 ): Promise<void> {
-  await forEachLimited(entries, concurrency, (entry) => store.put(entry.key, entry.body, entry.contentType));
+  await mapLimit(entries, concurrency, (entry) => store.put(entry.key, entry.body, entry.contentType));
   const current = new Set(manifest.files.map((f) => f.key));
   const monthPrefix = `${manifest.month}/`;
   const stale = (await store.list(monthPrefix)).filter((key) => {
     const rel = key.slice(monthPrefix.length);
     return !current.has(key) && rel !== 'manifest.json' && rel !== '.lock' && !rel.startsWith('versions/');
   });
-  await forEachLimited(stale, concurrency, (key) => store.delete(key));
+  await mapLimit(stale, concurrency, (key) => store.delete(key));
 }
 
 interface LockBody {
@@ -399,15 +400,4 @@ async function releaseLock(store: BlobStore, month: string, runId: string, logge
     // The lock then expires after output.lockStaleSeconds; never hide the run's own outcome behind this.
     logger?.error('could not release the publish lock', { month, error: (error as Error).message });
   }
-}
-
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
 }

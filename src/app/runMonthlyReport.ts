@@ -1,17 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { billingPeriod, isoInZone, previousMonth } from '../core/period.ts';
-import { type PriceMonthOptions, priceMonth, type RoundedRow } from '../core/pricing/index.ts';
+import { type PriceMonthOptions, priceMonth } from '../core/pricing/index.ts';
 import type { Config } from '../config/schema.ts';
 import { safeFileName } from '../core/safeName.ts';
 import type { BillingPeriod, MeteredDay, Summary } from '../core/types.ts';
+import { mapLimit } from '../concurrency.ts';
 import { InputError } from '../errors.ts';
-import { type CsvMeta, chargebackCsvChunks } from '../render/csv.ts';
+import { type CsvMeta, chargebackCsvChunks, teamChargebackCsvs } from '../render/csv.ts';
 import { renderPdf } from '../render/pdf/renderPdf.ts';
 import { renderSummaryJson } from '../render/summaryJson.ts';
 import { renderNodesCsv, renderUsageCsv } from '../render/tables.ts';
 import { type AppContext, keys } from './context.ts';
 import { loadDayPartial, meterAndStoreDay } from './meterDay.ts';
-import { publishMonth } from './publishMonth.ts';
+import { manifestMetaFromSummary, publishMonth } from './publishMonth.ts';
 
 export interface MonthlyReportOptions {
   /** Re-meter every day even when a stored daily partial exists. */
@@ -32,40 +33,12 @@ export interface MonthlyReportResult {
 }
 
 /**
- * Runs `work` over `items` with at most `limit` in flight, preserving order of results. After the first
- * failure no new item is started, and the failure is thrown only once the items in flight have settled,
- * so a failed run leaves nothing running behind it (no requests, no partial writes after it returned).
+ * A CSV's chunks as one byte buffer: a month of a large organisation is larger than V8's ~512 MB string
+ * limit, which joining the chunks into one string would hit.
  */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length && !failure) {
-      const index = next++;
-      try {
-        results[index] = await work(items[index]!, index);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  });
-  await Promise.all(workers);
-  if (failure) throw failure.error;
-  return results;
-}
-
-/**
- * The chargeback CSV as bytes, assembled from its chunks as buffers: a month of a large organisation is
- * larger than V8's ~512 MB string limit, which joining the chunks into one string would hit.
- */
-function csvBytes(rows: RoundedRow[], meta: CsvMeta): Uint8Array {
+function bytesOf(chunks: Iterable<string>): Uint8Array {
   const parts: Buffer[] = [];
-  for (const chunk of chargebackCsvChunks(rows, meta)) parts.push(Buffer.from(chunk, 'utf8'));
+  for (const chunk of chunks) parts.push(Buffer.from(chunk, 'utf8'));
   return Buffer.concat(parts);
 }
 
@@ -157,20 +130,9 @@ export async function runMonthlyReport(
   };
   const files: { key: string; body: string | Uint8Array; contentType: string }[] = [];
   const csvType = 'text/csv; charset=utf-8';
-  files.push({ key: keys.chargebackCsv(month), body: csvBytes(rows, csvMeta), contentType: csvType });
-  // Rows are grouped by team once (not filtered once per team), keeping their order.
-  const rowsByTeam = new Map<string, RoundedRow[]>();
-  for (const row of rows) {
-    const list = rowsByTeam.get(row.team);
-    if (list) list.push(row);
-    else rowsByTeam.set(row.team, [row]);
-  }
-  for (const team of [...rowsByTeam.keys()].sort()) {
-    files.push({
-      key: keys.teamCsv(month, safeFileName(team)),
-      body: csvBytes(rowsByTeam.get(team)!, csvMeta),
-      contentType: csvType,
-    });
+  files.push({ key: keys.chargebackCsv(month), body: bytesOf(chargebackCsvChunks(rows, csvMeta)), contentType: csvType });
+  for (const file of teamChargebackCsvs(rows, csvMeta)) {
+    files.push({ key: keys.teamCsv(month, safeFileName(file.team)), body: bytesOf(file.chunks), contentType: csvType });
   }
   files.push({
     key: keys.usageCsv(month),
@@ -196,15 +158,14 @@ export async function runMonthlyReport(
   files.push({ key: keys.pdf(month), body: pdf, contentType: 'application/pdf' });
 
   const manifest = await publishMonth(ctx.store, month, files, {
-    runId,
-    configHash: configHash(config),
-    period: { month, zone: config.timezone, start: summary.period.start, end: summary.period.end },
-    coveragePct: summary.totals.coveragePct,
-    policies: summary.policies,
-    source: summary.source,
-    generatedAt: new Date(ctx.clock.nowMs()).toISOString(),
+    ...manifestMetaFromSummary(summary, {
+      runId,
+      configHash: configHash(config),
+      generatedAt: new Date(ctx.clock.nowMs()).toISOString(),
+    }),
     lockStaleSeconds: config.output.lockStaleSeconds,
   });
+
 
   const durationSeconds = (ctx.clock.nowMs() - startedMs) / 1000;
   logger.info('monthly report published', {

@@ -224,7 +224,6 @@ export function roundHierarchically(
 export const FINE_DIGITS = 15;
 /** Fine units per minor unit, as an exact double. */
 export const FINE_PER_MINOR = 1e15;
-const FINE_PER_MINOR_BIG = 10n ** 15n;
 
 /** An exact rational, numerator / denominator (denominator > 0). */
 export interface Ratio {
@@ -313,20 +312,6 @@ export function divideHalfEven(n: bigint, d: bigint): bigint {
 /** A ratio as the nearest double (display and ordering only). */
 export function ratioToNumber(r: Ratio): number {
   return Number(r.numerator) / Number(r.denominator);
-}
-
-/** A fine amount split into whole minor units and the fine remainder below them. */
-export interface FineParts {
-  floor: number;
-  rem: number;
-}
-
-/** Splits a non-negative fine amount into exact doubles; throws if the minor units exceed 2^53. */
-export function splitFine(fine: bigint): FineParts {
-  if (fine < 0n) throw new RangeError(`negative amount ${fine} fine units`);
-  const floor = Number(fine / FINE_PER_MINOR_BIG);
-  if (!Number.isSafeInteger(floor)) throw new RangeError(`amount of ${floor} minor units is too large`);
-  return { floor, rem: Number(fine % FINE_PER_MINOR_BIG) };
 }
 
 /**

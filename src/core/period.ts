@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { BillingPeriod, ChargePeriod, Day, TimeRange } from './types.ts';
+import type { BillingPeriod, ChargePeriod, Day } from './types.ts';
 
 const MONTH_RE = /^(\d{4})-(\d{2})$/;
 const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -40,11 +40,6 @@ export function billingPeriod(month: string, zone: string): BillingPeriod {
   };
 }
 
-/** The month (YYYY-MM) that contains local `date` (YYYY-MM-DD). */
-export function monthOfDate(date: string): string {
-  return date.slice(0, 7);
-}
-
 /** The month before `month`. */
 export function previousMonth(month: string): string {
   return DateTime.fromISO(`${month}-01`, { zone: 'UTC' }).minus({ months: 1 }).toFormat('yyyy-MM');
@@ -76,12 +71,3 @@ export function chargePeriods(days: readonly Day[], cutsMs: readonly number[]): 
   return out;
 }
 
-/** Length of the overlap of two half-open ranges, in ms. */
-export function overlapMs(a: TimeRange, b: TimeRange): number {
-  return Math.max(0, Math.min(a.endMs, b.endMs) - Math.max(a.startMs, b.startMs));
-}
-
-/** Local hour index (0-based from the start of `day`) of instant `ms`, counting real elapsed hours. */
-export function hourIndexInDay(day: Day, ms: number): number {
-  return Math.floor((ms - day.startMs) / 3_600_000);
-}

@@ -72,7 +72,3 @@ export function extraMatchers(selector: string | undefined): string {
   return `, ${trimmed}`;
 }
 
-/** A regex alternative list that matches exactly the given strings (regex metacharacters escaped). */
-export function exactAlternatives(values: readonly string[]): string {
-  return values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\\\$&')).join('|');
-}

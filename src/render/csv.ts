@@ -1,6 +1,5 @@
 import { isoInZone } from '../core/period.ts';
 import type { RoundedRow } from '../core/pricing/model.ts';
-import { safeFileName } from '../core/safeName.ts';
 import type { BillingPeriod, Summary } from '../core/types.ts';
 
 /**
@@ -293,31 +292,22 @@ export function renderChargebackCsv(rows: readonly RoundedRow[], meta: CsvMeta):
   return [...chargebackCsvChunks(rows, meta)].join('');
 }
 
-/** Key of a team's CSV, `teams/<safeFileName(team)>.csv`. */
-export function teamCsvPath(team: string): string {
-  return `teams/${safeFileName(team)}.csv`;
-}
-
-/** Only `team`'s rows, lazily, in their original order. */
-export function* rowsOfTeam(rows: Iterable<RoundedRow>, team: string): Iterable<RoundedRow> {
-  for (const row of rows) if (row.team === team) yield row;
-}
-
-/** Teams present in `rows`, in code-unit order. */
-export function teamsOf(rows: Iterable<RoundedRow>): string[] {
-  const teams = new Set<string>();
-  for (const row of rows) teams.add(row.team);
-  return [...teams].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** Per-team chargeback files: path `teams/<safeFileName(team)>.csv` and chunks of only that team's rows. */
+/**
+ * Per-team chargeback files: each team (in code-unit order) with chunks of only its rows, in their
+ * original order. Rows are grouped in one pass, not filtered once per team. Where a team's file goes is
+ * the output layout's business (`keys.teamCsv` in src/app/context.ts).
+ */
 export function teamChargebackCsvs(
   rows: readonly RoundedRow[],
   meta: CsvMeta,
-): { team: string; path: string; chunks: Iterable<string> }[] {
-  return teamsOf(rows).map((team) => ({
-    team,
-    path: teamCsvPath(team),
-    chunks: chargebackCsvChunks(rowsOfTeam(rows, team), meta),
-  }));
+): { team: string; chunks: Iterable<string> }[] {
+  const byTeam = new Map<string, RoundedRow[]>();
+  for (const row of rows) {
+    const list = byTeam.get(row.team);
+    if (list) list.push(row);
+    else byTeam.set(row.team, [row]);
+  }
+  return [...byTeam.keys()]
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((team) => ({ team, chunks: chargebackCsvChunks(byTeam.get(team)!, meta) }));
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { mapLimit } from '../../concurrency.ts';
 import type { Config } from '../../config/schema.ts';
 import { detectScrapeIntervalSeconds } from '../../core/metering/index.ts';
 import {
@@ -304,7 +305,7 @@ export function createPrometheusSource(
             whole,
           ),
       ];
-      const results = (await runLimited(tasks, 2)) as PromSeries[][];
+      const results = (await mapLimit(tasks, 2, (task) => task())) as PromSeries[][];
       const [
         running,
         pending,
@@ -528,27 +529,6 @@ function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
     seen.add(k);
     return true;
   });
-}
-
-async function runLimited<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
-  const results = new Array<T>(tasks.length);
-  let next = 0;
-  // After the first failure no new query is started: the run is failing anyway, and queued queries
-  // would only keep loading Prometheus after the error has been reported.
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (next < tasks.length && !failure) {
-      const i = next++;
-      try {
-        results[i] = await tasks[i]!();
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  if (failure) throw failure.error;
-  return results;
 }
 
 /** The URL without credentials or query string, for descriptions and logs. */

@@ -22,11 +22,6 @@ export function fraction(numerator: number, denominator: number): Fraction {
   return { numerator: numerator / g, denominator: denominator / g };
 }
 
-/** a x b, in lowest terms. */
-export function multiplyFractions(a: Fraction, b: Fraction): Fraction {
-  return fraction(a.numerator * b.numerator, a.denominator * b.denominator);
-}
-
 /** The fraction as a float (display only). */
 export function fractionValue(f: Fraction): number {
   return f.numerator / f.denominator;

@@ -19,6 +19,8 @@ import {
   wholeDay,
 } from '../../support/meteredFixture.ts';
 import { readCsvRecords as parseCsv } from '../../support/csv.ts';
+import { keys } from '../../../src/app/context.ts';
+import { safeFileName } from '../../../src/core/safeName.ts';
 
 
 const period = billingPeriod('2026-03', 'Asia/Seoul');
@@ -146,8 +148,8 @@ describe('chargeback CSV', () => {
       const cents = teamRecords.reduce((s, r) => s + Math.round(Number(r[column('EffectiveCost')]) * 100), 0);
       expect((cents / 100).toFixed(2)).toBe(summary.byTeam.find((t) => t.key === file.team)!.cost);
     }
-    expect(files.find((f) => f.team.startsWith('='))!.path).toMatch(
-      /^teams\/cmd_C_calc_A0-[0-9a-f]{8}\.csv$/,
+    expect(keys.teamCsv('2026-03', safeFileName(files.find((f) => f.team.startsWith('='))!.team))).toMatch(
+      /^2026-03\/teams\/cmd_C_calc_A0-[0-9a-f]{8}\.csv$/,
     );
   });
 });
