@@ -72,3 +72,17 @@ export function extraMatchers(selector: string | undefined): string {
   return `, ${trimmed}`;
 }
 
+
+/**
+ * A regex that matches exactly the given literal values (for `label=~"..."`), escaped for RE2 and for a
+ * PromQL double-quoted string. Prometheus looks such an alternation up in its index value by value.
+ */
+export function literalAlternation(values: readonly string[]): string {
+  if (values.length === 0) throw new RangeError('literalAlternation needs at least one value');
+  return [...new Set(values)]
+    .map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('|')
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/\n/g, '\\n');
+}

@@ -51,6 +51,11 @@ export interface PodRef {
  */
 export interface StepGrid extends TimeRange {
   stepMs: number;
+  /**
+   * The part of the grid that is billed (the day, without the bridging margins): utilization and DCGM
+   * coverage are only used there, so sources need not read them elsewhere. Absent = the whole grid.
+   */
+  focus?: TimeRange;
 }
 
 /** Grid points (ms) at which a pod was observed in a phase. */

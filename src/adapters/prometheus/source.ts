@@ -8,7 +8,13 @@ import {
   type ReplicaPresence,
   type ReplicaSeries,
 } from '../../core/metering/replicas.ts';
-import { durationMs, extraMatchers, fillQuery, labelPrefix } from '../../core/promql.ts';
+import {
+  durationMs,
+  extraMatchers,
+  fillQuery,
+  labelPrefix,
+  literalAlternation,
+} from '../../core/promql.ts';
 import type {
   NodeCapacityPoints,
   PodPhasePoints,
@@ -25,6 +31,17 @@ import { type AwsCredentialsProvider, createAuthorizer } from './auth.ts';
 import { mergeSeries, PrometheusClient } from './client.ts';
 import { createCaFetch, type HttpFetch } from './httpFetch.ts';
 import type { PromSeries } from './parseResponse.ts';
+import {
+  collapseUtilization,
+  dcgmPresenceSeries,
+  type SampleCounts,
+  sampleCountsOf,
+  splitPresence,
+  utilizationIdentity,
+} from './utilization.ts';
+
+/** GPUs per utilization_counts request (each UUID is ~45 characters of regex). */
+const COUNT_UUIDS_PER_REQUEST = 200;
 
 /** Everything the Prometheus source needs: the config sections, a logger and injectable I/O. */
 export interface PrometheusSourceOptions {
@@ -48,9 +65,9 @@ export const QUERY_NAMES = [
   'pending_on_node',
   'node_capacity',
   'ksm_presence',
-  'dcgm_presence',
   'utilization_prof',
   'utilization_util',
+  'utilization_counts',
   'pod_requests',
   'pod_nodes',
   'pod_labels',
@@ -224,6 +241,54 @@ export function createPrometheusSource(
   const pickLabels = (metric: Record<string, string>, names: string[]) =>
     Object.fromEntries(names.filter((n) => metric[n]).map((n) => [n, metric[n]!]));
 
+  const identityOf = (metric: Record<string, string>) =>
+    utilizationIdentity(metric, clusterLabel ?? '', source.dedupeLabels);
+
+  /**
+   * One series per utilization identity with the exact mean of its raw samples per step: at steps split
+   * between series of one identity, the sample counts of those GPUs' series are read (a small span,
+   * rarely) and weigh the series' means (src/adapters/prometheus/utilization.ts).
+   */
+  const exactMeans = async (
+    metric: 'DCGM_FI_PROF_GR_ENGINE_ACTIVE' | 'DCGM_FI_DEV_GPU_UTIL',
+    means: PromSeries[],
+    over: { startMs: number; endMs: number; stepMs: number },
+  ): Promise<PromSeries[]> => {
+    const first = collapseUtilization(means, identityOf);
+    if (first.splits.length === 0) return first.series;
+    const uuids = [...new Set(first.splits.map((s) => s.uuid))].sort();
+    let fromMs = over.endMs;
+    let toMs = over.startMs;
+    for (const { tMs } of first.splits) {
+      fromMs = Math.min(fromMs, tMs);
+      toMs = Math.max(toMs, tMs);
+    }
+    const span = { startMs: Math.max(over.startMs, fromMs), endMs: Math.min(over.endMs, toMs), stepMs: over.stepMs };
+    const batches: string[][] = [];
+    for (let i = 0; i < uuids.length; i += COUNT_UUIDS_PER_REQUEST)
+      batches.push(uuids.slice(i, i + COUNT_UUIDS_PER_REQUEST));
+    const answers = await mapLimit(batches, 1, (batch) =>
+      client.queryRange(
+        'utilization_counts',
+        fill('utilization_counts', {
+          metric,
+          uuids: literalAlternation(batch),
+          window: durationMs(over.stepMs - 1),
+        }),
+        span,
+      ),
+    );
+    const counts: SampleCounts = sampleCountsOf(answers.flat());
+    const second = collapseUtilization(means, identityOf, counts);
+    if (second.splits.length > 0) {
+      options.logger.warn(
+        'utilization: sample counts missing at steps split between series of one GPU; those steps weigh the series equally',
+        { metric, steps: second.splits.length, gpus: [...new Set(second.splits.map((s) => s.uuid))].length },
+      );
+    }
+    return second.series;
+  };
+
   const description = `prometheus: ${redactUrl(source.url)}${clusterLabel ? ` (cluster label ${clusterLabel})` : ''}`;
 
   return {
@@ -271,8 +336,11 @@ export function createPrometheusSource(
 
     async observe(grid: StepGrid, scrape: ScrapeIntervals): Promise<WindowObservations> {
       const range = { startMs: grid.startMs + grid.stepMs, endMs: grid.endMs, stepMs: grid.stepMs };
+      // Utilization and DCGM coverage are only used inside the billed day (grid.focus): no margins.
+      const focus = grid.focus ?? grid;
+      const dcgmRange = { startMs: focus.startMs + grid.stepMs, endMs: focus.endMs, stepMs: grid.stepMs };
       const window = durationMs(grid.stepMs - 1);
-      const rangeQuery = (name: QueryName) => client.queryRange(name, fill(name, { window }), range);
+      const rangeQuery = (name: QueryName, over = range) => client.queryRange(name, fill(name, { window }), over);
       const whole = { startMs: grid.startMs, endMs: grid.endMs };
 
       // Two requests in flight at a time: enough to overlap latency without crowding Prometheus.
@@ -281,9 +349,8 @@ export function createPrometheusSource(
         () => (metering.pendingOnNode === 'charged' ? rangeQuery('pending_on_node') : Promise.resolve([])),
         () => rangeQuery('node_capacity'),
         () => rangeQuery('ksm_presence'),
-        () => rangeQuery('dcgm_presence'),
-        () => rangeQuery('utilization_prof'),
-        () => rangeQuery('utilization_util'),
+        () => (focus.endMs > focus.startMs ? rangeQuery('utilization_prof', dcgmRange) : Promise.resolve([])),
+        () => (focus.endMs > focus.startMs ? rangeQuery('utilization_util', dcgmRange) : Promise.resolve([])),
         () => windowQuery('pod_requests', {}, whole),
         () => windowQuery('pod_nodes', {}, whole),
         () =>
@@ -311,12 +378,11 @@ export function createPrometheusSource(
         pending,
         capacity,
         ksm,
-        dcgm,
-        prof,
-        util,
+        profAnswer,
+        utilAnswer,
         requests,
-        podNodes,
-        podLabels,
+        allPodNodes,
+        allPodLabels,
         nsLabels,
         nodeLabels,
       ] = results as [
@@ -331,8 +397,27 @@ export function createPrometheusSource(
         PromSeries[],
         PromSeries[],
         PromSeries[],
-        PromSeries[],
       ];
+      // pod_nodes and pod_labels answer for every pod; only pods that request a GPU matter.
+      const gpuPods = new Set(requests.map((s) => `${clusterOf(s.metric)}\u0000${s.metric.uid ?? ''}`));
+      const isGpuPod = (s: PromSeries) => gpuPods.has(`${clusterOf(s.metric)}\u0000${s.metric.uid ?? ''}`);
+      const podNodes = allPodNodes.filter(isGpuPod);
+      const podLabels = allPodLabels.filter(isGpuPod);
+      const prof = splitPresence(profAnswer);
+      const util = splitPresence(utilAnswer);
+      const [profMeans, utilMeans] = await mapLimit(
+        [
+          ['DCGM_FI_PROF_GR_ENGINE_ACTIVE', prof.means],
+          ['DCGM_FI_DEV_GPU_UTIL', util.means],
+        ] as const,
+        1,
+        ([metric, means]) => exactMeans(metric, means, dcgmRange),
+      );
+      const dcgm = dcgmPresenceSeries(
+        [...prof.means, ...prof.presence, ...util.means, ...util.presence],
+        clusterLabel ?? '',
+        source.dedupeLabels,
+      );
       // One replica per object and step (see src/core/metering/replicas.ts).
       const ksmPresence = replicaPresence(ksm, clusterOf, ksmReplicaOf);
       const podView = (s: PromSeries, points: [number, number][]): ReplicaSeries<number> => {
@@ -393,8 +478,8 @@ export function createPrometheusSource(
         })),
         nodeCapacity: nodeCapacityPoints(capacity, clusterOf, ksmReplicaOf, ksmPresence),
         utilization: [
-          ...utilizationPoints(prof, 'DCGM_FI_PROF_GR_ENGINE_ACTIVE', clusterOf, dcgmReplicas),
-          ...utilizationPoints(util, 'DCGM_FI_DEV_GPU_UTIL', clusterOf, dcgmReplicas),
+          ...utilizationPoints(profMeans!, 'DCGM_FI_PROF_GR_ENGINE_ACTIVE', clusterOf, dcgmReplicas),
+          ...utilizationPoints(utilMeans!, 'DCGM_FI_DEV_GPU_UTIL', clusterOf, dcgmReplicas),
         ],
         ksmPresentTsMs: presentInEveryCluster(ksm, clusterOf),
         dcgmPresentTsMs: presentInEveryCluster(dcgm, clusterOf),

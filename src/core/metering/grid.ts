@@ -31,7 +31,12 @@ export function gridForDay(day: Day, scrape: ScrapeIntervals, maxBridgeSeconds: 
     );
   }
   const marginMs = Math.ceil((Math.max(0, maxBridgeSeconds) * 1000) / stepMs) * stepMs;
-  return { startMs: day.startMs - marginMs, endMs: day.endMs + marginMs, stepMs };
+  return {
+    startMs: day.startMs - marginMs,
+    endMs: day.endMs + marginMs,
+    stepMs,
+    focus: { startMs: day.startMs, endMs: day.endMs },
+  };
 }
 
 /**

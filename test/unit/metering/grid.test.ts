@@ -29,12 +29,13 @@ describe('stepSecondsFor', () => {
 });
 
 describe('gridForDay', () => {
-  it('widens the day by maxBridgeSeconds rounded up to whole steps on both sides', () => {
+  it('widens the day by maxBridgeSeconds rounded up to whole steps on both sides, focused on the day', () => {
     const day = dayOf('2026-03-10', 'Asia/Seoul');
     expect(gridForDay(day, scrape(60), 3630)).toEqual({
       startMs: day.startMs - 3_660_000,
       endMs: day.endMs + 3_660_000,
       stepMs: 60_000,
+      focus: { startMs: day.startMs, endMs: day.endMs },
     });
   });
 

@@ -1,3 +1,4 @@
+import { utilizationIdentity } from '../../../src/adapters/prometheus/utilization.ts';
 import { describe, expect, it } from 'vitest';
 import { observeSimulation, observeSimulations } from '../../../src/adapters/demo/demoSource.ts';
 import {
@@ -81,17 +82,39 @@ describe('identity and dedupe settings', () => {
 });
 
 describe('utilization queries', () => {
-  it('combine series of one GPU and pod by sum of samples over count of samples, never max', () => {
+  it('read every raw series once, unaggregated; the adapter groups by cluster, GPU and pod, never max', () => {
     const templates = loadQueryTemplates(new URL('../../../queries/', import.meta.url).pathname);
     for (const name of ['utilization_prof', 'utilization_util'] as const) {
       const q = templates[name];
-      expect(q).not.toMatch(/max by|avg_over_time/);
-      expect(q.match(/sum_over_time/g)).toHaveLength(2);
-      expect(q.match(/count_over_time/g)).toHaveLength(2);
-      // The exporter's own pod label is not part of the identity under honor_labels off.
-      expect(q).toContain('sum by ({{cluster}}{{dedupe}}UUID, GPU_I_ID, exported_namespace, exported_pod)');
+      expect(q).not.toMatch(/max by|sum by|sum_over_time|max_over_time/);
+      expect(q.match(/avg_over_time/g)).toHaveLength(2);
       expect(q).toContain('exported_pod="", pod!=""');
     }
+    // The exporter's own pod label is not part of the identity under honor_labels off.
+    expect(
+      utilizationIdentity(
+        {
+          k8s: 'east',
+          prometheus_replica: 'a',
+          UUID: 'g1',
+          GPU_I_ID: '2',
+          namespace: 'gpu-operator',
+          pod: 'dcgm-exporter-x',
+          exported_namespace: 'ml',
+          exported_pod: 'train',
+          Hostname: 'n1',
+        },
+        'k8s',
+        ['prometheus_replica'],
+      ),
+    ).toEqual({
+      k8s: 'east',
+      prometheus_replica: 'a',
+      UUID: 'g1',
+      GPU_I_ID: '2',
+      exported_namespace: 'ml',
+      exported_pod: 'train',
+    });
   });
 });
 

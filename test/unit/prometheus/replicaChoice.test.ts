@@ -49,14 +49,17 @@ function haPair(q: string): unknown[] {
       { metric: { ...P1, node: 'n1', resource: 'nvidia_com_gpu' }, values: values([1, 2, 3, 4, 5, 6], '8') },
     ];
   }
-  if (q.startsWith('count by') && q.includes('DCGM')) {
-    return [
-      { metric: { prometheus_replica: 'prometheus-0' }, values: values([1, 2, 4, 5, 6], '2') },
-      { metric: { prometheus_replica: 'prometheus-1' }, values: values([1, 2, 3, 4, 5, 6], '2') },
-    ];
-  }
   if (q.includes('DCGM_FI_DEV_GPU_UTIL')) {
     return [
+      // Presence rows of idle GPUs: when each replica scraped dcgm-exporter.
+      {
+        metric: { prometheus_replica: 'prometheus-0', gpu_chargeback_presence: '1' },
+        values: values([1, 2, 4, 5, 6], '2'),
+      },
+      {
+        metric: { prometheus_replica: 'prometheus-1', gpu_chargeback_presence: '1' },
+        values: values([1, 2, 3, 4, 5, 6], '2'),
+      },
       {
         metric: { prometheus_replica: 'prometheus-0', UUID: 'g1', ...POD },
         values: values([1, 2, 4], '0.5'),
@@ -84,11 +87,10 @@ describe('the Prometheus source with replicas', () => {
     expect(query('kube_node_status_capacity{resource!=""')).toContain(
       'count by (replica, prometheus_replica, instance, )',
     );
-    // dcgm_presence reads DCGM_FI_DEV_GPU_UTIL too; the utilization query is the one that sums samples.
-    expect(query('sum_over_time({__name__="DCGM_FI_DEV_GPU_UTIL"')).toContain(
-      'sum by (replica, prometheus_replica, UUID, GPU_I_ID, exported_namespace, exported_pod)',
-    );
-    expect(query('count by (replica, prometheus_replica, )')).toContain('DCGM');
+    // Utilization comes back per raw series (grouped in the adapter); idle GPUs as presence rows per replica.
+    const util = query('avg_over_time({__name__="DCGM_FI_DEV_GPU_UTIL"');
+    expect(util).not.toContain('sum by');
+    expect(util).toContain('count by (replica, prometheus_replica, )');
   });
 
   it('without dedupe labels still tells kube-state-metrics replicas apart by instance', async () => {
@@ -98,8 +100,8 @@ describe('the Prometheus source with replicas', () => {
     expect(running).toContain('max by (cluster, instance, namespace, pod, uid)');
     const util = calls
       .map((c) => c.params.query ?? '')
-      .find((q) => q.includes('sum_over_time({__name__="DCGM_FI_DEV_GPU_UTIL"'))!;
-    expect(util).toContain('sum by (cluster, UUID, GPU_I_ID, exported_namespace, exported_pod)');
+      .find((q) => q.includes('avg_over_time({__name__="DCGM_FI_DEV_GPU_UTIL"'))!;
+    expect(util).toContain('count by (cluster, )');
   });
 
   it('takes every pod, node and GPU point from one replica per step, failing over during an outage', async () => {
@@ -148,6 +150,9 @@ describe('a kube-state-metrics rescheduled just as a pod starts', () => {
         { metric: { ...r('prometheus-0', NEW), ...POD }, values: values([4, 5, 6]) },
         { metric: { ...r('prometheus-1', NEW), ...POD }, values: values([3, 4, 5, 6]) },
       ];
+    }
+    if (q.includes('container, resource')) {
+      return [{ metric: { ...POD, container: 'c', resource: 'nvidia_com_gpu' }, value: [at(6), '1'] }];
     }
     if (q.includes('kube_pod_info')) {
       return [
