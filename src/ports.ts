@@ -15,11 +15,28 @@ export interface ObservationSource {
   observe(grid: StepGrid, scrape: ScrapeIntervals): Promise<WindowObservations>;
 }
 
+/**
+ * A local file written once with its size and SHA-256 computed on the way (see `spoolChunks` in
+ * src/adapters/fs/spool.ts): how month-sized outputs travel to a BlobStore without being held in memory.
+ */
+export interface SpooledFile {
+  /** Absolute path of the local file. */
+  readonly path: string;
+  readonly bytes: number;
+  /** SHA-256 of the file's bytes, hex. */
+  readonly sha256: string;
+}
+
 /** A flat key/value store for outputs and partials: a local directory or an S3 bucket/prefix. */
 export interface BlobStore {
   /** Description for logs, e.g. "s3://bucket/prefix" or "/abs/path". */
   readonly location: string;
   put(key: string, body: Uint8Array | string, contentType: string): Promise<void>;
+  /**
+   * Writes the local file at `path` to `key` as `put` would, streaming it (S3: multipart when large), so
+   * that a file of any size never sits in memory whole. The file must not change while this runs.
+   */
+  putFile(key: string, path: string, contentType: string): Promise<void>;
   /** Returns undefined when the key does not exist. */
   get(key: string): Promise<Uint8Array | undefined>;
   list(prefix: string): Promise<string[]>;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Summary } from '../core/types.ts';
 import { IntegrityError, LockedError, PublishError } from '../errors.ts';
-import type { BlobStore, Clock, Logger } from '../ports.ts';
+import type { BlobStore, Clock, Logger, SpooledFile } from '../ports.ts';
 import { keys } from './context.ts';
 
 /**
@@ -24,11 +24,22 @@ import { keys } from './context.ts';
 
 export const MANIFEST_CONTENT_TYPE = 'application/json';
 
-/** One file to publish; `key` is the logical key from `keys` (e.g. `2026-03/teams/ml.csv`). */
+/**
+ * One file to publish; `key` is the logical key from `keys` (e.g. `2026-03/teams/ml.csv`). The body is
+ * either in memory (bytes, or a string written as UTF-8) or a local file spooled with its size and hash
+ * (`spoolChunks`), which is streamed to the store and must stay in place until publishMonth returns.
+ */
 export interface PublishFile {
   key: string;
-  body: Uint8Array | string;
+  body: PublishBody;
   contentType: string;
+}
+
+/** What a PublishFile holds: bytes or text in memory, or a spooled local file. */
+export type PublishBody = Uint8Array | string | SpooledFile;
+
+function isSpooled(body: PublishBody): body is SpooledFile {
+  return typeof body !== 'string' && !(body instanceof Uint8Array);
 }
 
 /** What the manifest says about the run and the month, besides the files. */
@@ -232,7 +243,7 @@ export async function publishMonth(
 
     try {
       await mapLimit(entries, options.concurrency ?? 4, (entry) =>
-        store.put(versionObjectKey(month, versionId, entry.key), entry.body, entry.contentType),
+        writeEntry(store, versionObjectKey(month, versionId, entry.key), entry),
       );
       await store.put(versionManifestKey(month, versionId), manifestBody, MANIFEST_CONTENT_TYPE);
       await assertLockHeld(store, month, meta.runId);
@@ -268,10 +279,17 @@ export async function publishMonth(
 
 interface PlannedFile {
   key: string;
-  body: Uint8Array | string;
+  body: PublishBody;
   contentType: string;
   sha256: string;
   bytes: number;
+}
+
+/** Writes a planned file's body to `key`: in-memory bodies with put, spooled files streamed with putFile. */
+function writeEntry(store: BlobStore, key: string, entry: PlannedFile): Promise<void> {
+  return isSpooled(entry.body)
+    ? store.putFile(key, entry.body.path, entry.contentType)
+    : store.put(key, entry.body, entry.contentType);
 }
 
 function planFiles(month: string, files: PublishFile[]): PlannedFile[] {
@@ -288,8 +306,11 @@ function planFiles(month: string, files: PublishFile[]): PlannedFile[] {
     }
     if (seen.has(file.key)) throw new PublishError(`cannot publish "${file.key}" twice in one version`);
     seen.add(file.key);
-    const bytes = typeof file.body === 'string' ? Buffer.byteLength(file.body, 'utf8') : file.body.byteLength;
-    return { ...file, sha256: sha256Of(file.body), bytes };
+    const { body } = file;
+    // A spooled file was hashed while it was written: trust its figures rather than reading it again.
+    if (isSpooled(body)) return { ...file, sha256: body.sha256, bytes: body.bytes };
+    const bytes = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
+    return { ...file, sha256: sha256Of(body), bytes };
   });
   return planned.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
@@ -312,7 +333,7 @@ async function writeMirrors(
   entries: PlannedFile[],
   concurrency = 4,
 ): Promise<void> {
-  await mapLimit(entries, concurrency, (entry) => store.put(entry.key, entry.body, entry.contentType));
+  await mapLimit(entries, concurrency, (entry) => writeEntry(store, entry.key, entry));
   const current = new Set(manifest.files.map((f) => f.key));
   const monthPrefix = `${manifest.month}/`;
   const stale = (await store.list(monthPrefix)).filter((key) => {

@@ -1,4 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spoolChunks } from '../adapters/fs/spool.ts';
 import { billingPeriod, isoInZone, previousMonth } from '../core/period.ts';
 import { type PriceMonthOptions, priceMonth } from '../core/pricing/index.ts';
 import type { Config } from '../config/schema.ts';
@@ -9,10 +13,10 @@ import { InputError } from '../errors.ts';
 import { type CsvMeta, chargebackCsvChunks, teamChargebackCsvs } from '../render/csv.ts';
 import { renderPdf } from '../render/pdf/renderPdf.ts';
 import { renderSummaryJson } from '../render/summaryJson.ts';
-import { renderNodesCsv, renderUsageCsv } from '../render/tables.ts';
+import { nodesCsvChunks, usageCsvChunks } from '../render/tables.ts';
 import { type AppContext, keys } from './context.ts';
 import { loadDayPartial, meterAndStoreDay } from './meterDay.ts';
-import { manifestMetaFromSummary, publishMonth } from './publishMonth.ts';
+import { type PublishFile, manifestMetaFromSummary, publishMonth } from './publishMonth.ts';
 
 export interface MonthlyReportOptions {
   /** Re-meter every day even when a stored daily partial exists. */
@@ -21,6 +25,11 @@ export interface MonthlyReportOptions {
   restatement?: boolean;
   /** Days metered in parallel (Prometheus load). */
   concurrency?: number;
+  /**
+   * Where the run's temporary directory for the CSVs goes (default: the OS temp dir, /tmp on Lambda). The
+   * directory is removed when the run ends, failed or not.
+   */
+  tempDir?: string;
 }
 
 export interface MonthlyReportResult {
@@ -30,16 +39,6 @@ export interface MonthlyReportResult {
   keys: string[];
   restated: boolean;
   runId: string;
-}
-
-/**
- * A CSV's chunks as one byte buffer: a month of a large organisation is larger than V8's ~512 MB string
- * limit, which joining the chunks into one string would hit.
- */
-function bytesOf(chunks: Iterable<string>): Uint8Array {
-  const parts: Buffer[] = [];
-  for (const chunk of chunks) parts.push(Buffer.from(chunk, 'utf8'));
-  return Buffer.concat(parts);
 }
 
 /** The pricing options of `period` under `config` (shared with tests, so none can drift from the product). */
@@ -83,7 +82,12 @@ async function loadPreviousSummary(ctx: AppContext, month: string): Promise<Summ
   }
 }
 
-/** Meters (or reuses daily partials for) every day of `month`, prices, allocates, renders and publishes. */
+/**
+ * Meters (or reuses daily partials for) every day of `month`, prices, allocates, renders and publishes.
+ * The CSVs (month-sized: about 1 GB for 10,000 GPUs, and as much again split by team) are streamed to
+ * files in a temporary directory while being hashed, then streamed to the store; only summary.json and
+ * the PDF are held in memory.
+ */
 export async function runMonthlyReport(
   ctx: AppContext,
   month: string,
@@ -100,6 +104,51 @@ export async function runMonthlyReport(
   const runId = randomUUID();
   logger.info('monthly report started', { month, zone: config.timezone, days: period.days.length, runId });
 
+  // Per run and always removed: Lambda reuses /tmp across invocations of a warm container.
+  const spoolDir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'gpu-chargeback-'));
+  try {
+    // The metered days and priced rows stay inside renderMonth: they can be collected before the upload.
+    const { summary, files } = await renderMonth(ctx, period, options, spoolDir);
+    const manifest = await publishMonth(ctx.store, month, files, {
+      ...manifestMetaFromSummary(summary, {
+        runId,
+        configHash: configHash(config),
+        generatedAt: new Date(ctx.clock.nowMs()).toISOString(),
+      }),
+      lockStaleSeconds: config.output.lockStaleSeconds,
+    });
+
+    const durationSeconds = (ctx.clock.nowMs() - startedMs) / 1000;
+    logger.info('monthly report published', {
+      month,
+      location: ctx.store.location,
+      objects: files.length,
+      total: `${summary.totals.cost} ${summary.currency.code}`,
+      coveragePct: summary.totals.coveragePct,
+      durationSeconds,
+      restated: Boolean(manifest.restates),
+    });
+    return { month, summary, keys: files.map((f) => f.key), restated: Boolean(manifest.restates), runId };
+  } finally {
+    await rm(spoolDir, { recursive: true, force: true }).catch((error: unknown) => {
+      // Never hide the run's own outcome behind this; the next run's directory has another name.
+      logger.warn('could not remove the temporary directory', { dir: spoolDir, error: String(error) });
+    });
+  }
+}
+
+/**
+ * The files of `period`'s report: days metered (or loaded), priced and rendered, the CSVs spooled to
+ * `spoolDir` (same bytes as joining their chunks), summary.json and the PDF in memory.
+ */
+async function renderMonth(
+  ctx: AppContext,
+  period: BillingPeriod,
+  options: MonthlyReportOptions,
+  spoolDir: string,
+): Promise<{ summary: Summary; files: PublishFile[] }> {
+  const { config, logger } = ctx;
+  const month = period.month;
   let done = 0;
   const days: MeteredDay[] = await mapLimit(period.days, options.concurrency ?? 4, async (day) => {
     const stored = options.remeter ? undefined : await loadDayPartial(ctx, day.date);
@@ -128,22 +177,17 @@ export async function runMonthlyReport(
     chargeClass: options.restatement ? 'Correction' : '',
     clusters: config.clusters,
   };
-  const files: { key: string; body: string | Uint8Array; contentType: string }[] = [];
+  const files: PublishFile[] = [];
   const csvType = 'text/csv; charset=utf-8';
-  files.push({ key: keys.chargebackCsv(month), body: bytesOf(chargebackCsvChunks(rows, csvMeta)), contentType: csvType });
+  const spoolCsv = async (key: string, chunks: Iterable<string>) => {
+    files.push({ key, body: await spoolChunks(chunks, spoolDir), contentType: csvType });
+  };
+  await spoolCsv(keys.chargebackCsv(month), chargebackCsvChunks(rows, csvMeta));
   for (const file of teamChargebackCsvs(rows, csvMeta)) {
-    files.push({ key: keys.teamCsv(month, safeFileName(file.team)), body: bytesOf(file.chunks), contentType: csvType });
+    await spoolCsv(keys.teamCsv(month, safeFileName(file.team)), file.chunks);
   }
-  files.push({
-    key: keys.usageCsv(month),
-    body: renderUsageCsv(days, config.timezone),
-    contentType: csvType,
-  });
-  files.push({
-    key: keys.nodesCsv(month),
-    body: renderNodesCsv(days, config.timezone),
-    contentType: csvType,
-  });
+  await spoolCsv(keys.usageCsv(month), usageCsvChunks(days, config.timezone));
+  await spoolCsv(keys.nodesCsv(month), nodesCsvChunks(days, config.timezone));
   files.push({
     key: keys.summaryJson(month),
     body: renderSummaryJson(summary),
@@ -156,26 +200,5 @@ export async function runMonthlyReport(
     baselinePercentile: config.report.baselinePercentile,
   });
   files.push({ key: keys.pdf(month), body: pdf, contentType: 'application/pdf' });
-
-  const manifest = await publishMonth(ctx.store, month, files, {
-    ...manifestMetaFromSummary(summary, {
-      runId,
-      configHash: configHash(config),
-      generatedAt: new Date(ctx.clock.nowMs()).toISOString(),
-    }),
-    lockStaleSeconds: config.output.lockStaleSeconds,
-  });
-
-
-  const durationSeconds = (ctx.clock.nowMs() - startedMs) / 1000;
-  logger.info('monthly report published', {
-    month,
-    location: ctx.store.location,
-    objects: files.length,
-    total: `${summary.totals.cost} ${summary.currency.code}`,
-    coveragePct: summary.totals.coveragePct,
-    durationSeconds,
-    restated: Boolean(manifest.restates),
-  });
-  return { month, summary, keys: files.map((f) => f.key), restated: Boolean(manifest.restates), runId };
+  return { summary, files };
 }

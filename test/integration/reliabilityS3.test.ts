@@ -4,13 +4,18 @@
  * runs at once never interleave.
  */
 import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spoolChunks } from '../../src/adapters/fs/spool.ts';
 import { createS3Store } from '../../src/adapters/s3/s3Store.ts';
 import { keys } from '../../src/app/context.ts';
 import { getPublished } from '../../src/app/getPublished.ts';
 import {
   type ManifestMeta,
+  type PublishBody,
   type PublishFile,
   publishMonth,
   readManifest,
@@ -24,13 +29,13 @@ const MONTH = '2026-03';
 const T0 = Date.parse('2026-04-01T06:00:00Z');
 const STALE_SECONDS = 60;
 
-function files(version: string, teams: string[]): PublishFile[] {
+let spoolDir: string;
+
+/** The files of one version; the all-teams CSV is spooled to disk, as the monthly report does (putFile). */
+async function files(version: string, teams: string[]): Promise<PublishFile[]> {
+  const csv = `team,cost\n${teams.map((t) => `${t},${version}`).join('\n')}\n`;
   return [
-    {
-      key: keys.chargebackCsv(MONTH),
-      body: `team,cost\n${teams.map((t) => `${t},${version}`).join('\n')}\n`,
-      contentType: 'text/csv',
-    },
+    { key: keys.chargebackCsv(MONTH), body: await spoolChunks([csv], spoolDir), contentType: 'text/csv' },
     ...teams.map((t) => ({
       key: keys.teamCsv(MONTH, t),
       body: `team,cost\n${t},${version}\n`,
@@ -57,7 +62,7 @@ const meta = (runId: string): ManifestMeta => ({
 const V1 = () => files('v1', ['ml', 'search', 'vanishing']);
 const V2 = () => files('v2-restated', ['ml', 'search', 'new-team']);
 
-/** A store that dies at its `crashAt`-th write (put, putIfAbsent or delete): that call and every later call fail, like a killed process. */
+/** A store that dies at its `crashAt`-th write (put, putFile, putIfAbsent or delete): that call and every later call fail, like a killed process. */
 function crashingStore(store: BlobStore, crashAt: number): BlobStore & { writes: number } {
   let dead = false;
   const wrapped = {
@@ -73,6 +78,7 @@ function crashingStore(store: BlobStore, crashAt: number): BlobStore & { writes:
       return op();
     },
     put: (k: string, b: Uint8Array | string, c: string) => wrapped.write(() => store.put(k, b, c)),
+    putFile: (k: string, p: string, c: string) => wrapped.write(() => store.putFile(k, p, c)),
     putIfAbsent: (k: string, b: Uint8Array | string, c: string) =>
       wrapped.write(() => store.putIfAbsent(k, b, c)),
     delete: (k: string) => wrapped.write(() => store.delete(k)),
@@ -109,19 +115,27 @@ async function snapshot(store: BlobStore): Promise<Record<string, string>> {
   return out;
 }
 
+/** A publish body's bytes, read back from disk when it was spooled. */
+async function bytesOf(body: PublishBody): Promise<Buffer> {
+  if (typeof body === 'string' || body instanceof Uint8Array) return Buffer.from(body);
+  return readFile(body.path);
+}
+
 beforeAll(async () => {
   s3 = await startS3Server();
+  spoolDir = await mkdtemp(join(tmpdir(), 'reliability-spool-'));
 });
 afterAll(async () => {
   await s3?.stop();
+  if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
 });
 
 describe('a crash at any write while restating a month', () => {
   it('always leaves a complete version readable, and a rerun converges to the uninterrupted result', async () => {
     const reference = storeAt('reference');
-    await publishMonth(reference, MONTH, V1(), meta('r1'), { clock: { nowMs: () => T0 } });
+    await publishMonth(reference, MONTH, await V1(), meta('r1'), { clock: { nowMs: () => T0 } });
     const counting = crashingStore(reference, Number.POSITIVE_INFINITY);
-    await publishMonth(counting, MONTH, V2(), meta('r2'), { clock: { nowMs: () => T0 + 1000 } });
+    await publishMonth(counting, MONTH, await V2(), meta('r2'), { clock: { nowMs: () => T0 + 1000 } });
     const expected = await snapshot(reference);
     const writes = counting.writes;
     expect(writes).toBeGreaterThan(12);
@@ -130,9 +144,9 @@ describe('a crash at any write while restating a month', () => {
     let crashes = 0;
     for (let crashAt = 1; crashAt <= writes; crashAt++) {
       const store = storeAt(`crash-${crashAt}`);
-      await publishMonth(store, MONTH, V1(), meta('r1'), { clock: { nowMs: () => T0 } });
+      await publishMonth(store, MONTH, await V1(), meta('r1'), { clock: { nowMs: () => T0 } });
       const dying = crashingStore(store, crashAt);
-      const outcome = await publishMonth(dying, MONTH, V2(), meta('crashed'), {
+      const outcome = await publishMonth(dying, MONTH, await V2(), meta('crashed'), {
         clock: { nowMs: () => T0 + 1000 },
       }).then(
         () => 'completed',
@@ -152,7 +166,7 @@ describe('a crash at any write while restating a month', () => {
       }
 
       // The rerun: the dead run's lock is taken over once stale, and the result is byte-identical.
-      await publishMonth(store, MONTH, V2(), meta('r2'), {
+      await publishMonth(store, MONTH, await V2(), meta('r2'), {
         clock: { nowMs: () => T0 + 1000 + (STALE_SECONDS + 1) * 1000 },
         lockStaleSeconds: STALE_SECONDS,
       });
@@ -165,12 +179,12 @@ describe('a crash at any write while restating a month', () => {
 
   it('refuses to take over a lock that is not stale yet', async () => {
     const store = storeAt('fresh-lock');
-    await publishMonth(store, MONTH, V1(), meta('r1'), { clock: { nowMs: () => T0 } });
+    await publishMonth(store, MONTH, await V1(), meta('r1'), { clock: { nowMs: () => T0 } });
     await expect(
-      publishMonth(crashingStore(store, 3), MONTH, V2(), meta('crashed'), { clock: { nowMs: () => T0 } }),
+      publishMonth(crashingStore(store, 3), MONTH, await V2(), meta('crashed'), { clock: { nowMs: () => T0 } }),
     ).rejects.toThrow(/failed before the manifest was written/);
     await expect(
-      publishMonth(store, MONTH, V2(), meta('r2'), {
+      publishMonth(store, MONTH, await V2(), meta('r2'), {
         clock: { nowMs: () => T0 + (STALE_SECONDS - 1) * 1000 },
         lockStaleSeconds: STALE_SECONDS,
       }),
@@ -205,7 +219,10 @@ describe('two runs for the same month at once', () => {
   it('lets exactly one publish and never interleaves their files', async () => {
     for (let round = 0; round < 4; round++) {
       const store = storeAt(`concurrent-${round}`, client);
-      const contents = { a: files(`a${round}`, ['ml', 'x']), b: files(`b${round}`, ['ml', 'y', 'z']) };
+      const contents = {
+        a: await files(`a${round}`, ['ml', 'x']),
+        b: await files(`b${round}`, ['ml', 'y', 'z']),
+      };
       const results = await Promise.allSettled([
         publishMonth(store, MONTH, contents.a, meta(`a${round}`), { clock: { nowMs: () => T0 } }),
         publishMonth(store, MONTH, contents.b, meta(`b${round}`), { clock: { nowMs: () => T0 } }),
@@ -219,7 +236,7 @@ describe('two runs for the same month at once', () => {
       expect(manifest.files.map((f) => f.key).sort()).toEqual(winner.map((f) => f.key).sort());
       for (const file of winner) {
         const body = await store.get(file.key);
-        expect(Buffer.from(body!).equals(Buffer.from(file.body)), file.key).toBe(true);
+        expect(Buffer.from(body!).equals(await bytesOf(file.body)), file.key).toBe(true);
       }
       expect((await store.list(`${MONTH}/teams/`)).length).toBe(winner.length - 3);
       expect(await store.get(keys.lock(MONTH))).toBeUndefined();

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFsStore } from '../../src/adapters/fs/fsStore.ts';
+import { spoolChunks } from '../../src/adapters/fs/spool.ts';
 import { createS3Store } from '../../src/adapters/s3/s3Store.ts';
 import { keys } from '../../src/app/context.ts';
 import { getPublished, presignedLink } from '../../src/app/getPublished.ts';
@@ -17,7 +18,8 @@ import {
 } from '../../src/app/publishMonth.ts';
 import { IntegrityError, LockedError, NotPublishedError, PublishError } from '../../src/errors.ts';
 import type { BlobStore } from '../../src/ports.ts';
-import { type S3TestServer, startS3Server } from '../support/s3.ts';
+import { type FaultPlan, type FaultProxy, startFaultProxy } from '../support/faultProxy.ts';
+import { localS3Client, type S3TestServer, startS3Server } from '../support/s3.ts';
 
 const MONTH = '2026-03';
 const T0 = Date.parse('2026-04-01T06:00:00Z');
@@ -62,33 +64,55 @@ function meta(runId: string, generatedAtMs = T0): ManifestMeta {
 const sha = (body: string | Uint8Array) => createHash('sha256').update(body).digest('hex');
 const text = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString('utf8');
 
-/** Fails the `failOn`-th put (1-based) and every put after it, like a connection that dropped midway. */
+/** Fails the `failOn`-th put or putFile (1-based) and every one after it, like a connection that dropped midway. */
 function failingFrom(store: BlobStore, failOn: number): BlobStore & { puts: string[] } {
   const puts: string[] = [];
+  const attempt = (key: string) => {
+    puts.push(key);
+    if (puts.length >= failOn) throw new Error(`injected failure writing ${key}`);
+  };
   return {
     ...store,
     location: store.location,
     puts,
     async put(key, body, contentType) {
-      puts.push(key);
-      if (puts.length >= failOn) throw new Error(`injected failure writing ${key}`);
+      attempt(key);
       return store.put(key, body, contentType);
+    },
+    async putFile(key, path, contentType) {
+      attempt(key);
+      return store.putFile(key, path, contentType);
     },
   };
 }
 
 let s3: S3TestServer;
 let fsDir: string;
+let spoolDir: string;
 let counter = 0;
 
 beforeAll(async () => {
   s3 = await startS3Server();
   fsDir = await mkdtemp(join(tmpdir(), 'publish-'));
+  spoolDir = await mkdtemp(join(tmpdir(), 'publish-spool-'));
 });
 afterAll(async () => {
   await s3?.stop();
   await rm(fsDir, { recursive: true, force: true });
+  await rm(spoolDir, { recursive: true, force: true });
 });
+
+const MIB = 1024 * 1024;
+
+/** About `mib` MiB of numbered CSV rows (multi-byte text included), so that parts out of order would show. */
+function* csvRows(mib: number): Iterable<string> {
+  let bytes = 0;
+  for (let i = 0; bytes < mib * MIB; i++) {
+    const chunk = `${i},팀-${i % 7},${createHash('md5').update(String(i)).digest('hex')}\r\n`.repeat(50);
+    bytes += Buffer.byteLength(chunk);
+    yield chunk;
+  }
+}
 
 const stores: [string, () => BlobStore][] = [
   [
@@ -236,6 +260,28 @@ describe.each(stores)('publishMonth and getPublished on %s', (_name, makeStore) 
     expect(await store.get(keys.lock(MONTH))).toBeUndefined();
   });
 
+  it('publishes a spooled file: the manifest has its hash and size, the version object and mirror its bytes', async () => {
+    const store = makeStore();
+    const csv = ['team,cost\r\n', '팀-머신러닝,12.50\r\n', 'search,3\r\n'];
+    const spooled = await spoolChunks(csv, spoolDir);
+    const [first, ...rest] = files('v1');
+    const published = [{ ...first!, body: spooled }, ...rest];
+
+    const manifest = await publishMonth(store, MONTH, published, meta('run-a'));
+
+    const entry = manifest.files.find((f) => f.key === keys.chargebackCsv(MONTH))!;
+    expect(entry).toMatchObject({ sha256: spooled.sha256, bytes: spooled.bytes });
+    expect(entry.sha256).toBe(sha(csv.join('')));
+    const local = await readFile(spooled.path);
+    expect(Buffer.from((await store.get(entry.object))!).equals(local)).toBe(true);
+    expect(Buffer.from((await store.get(keys.chargebackCsv(MONTH)))!).equals(local)).toBe(true);
+    const read = await getPublished(store, { month: MONTH, what: 'csv' });
+    expect(text(read.body)).toBe(csv.join(''));
+    // The same content as an in-memory body is the same version: spooling changes no byte and no id.
+    const again = await publishMonth(store, MONTH, [{ ...first!, body: csv.join('') }, ...rest], meta('run-b'));
+    expect(again.versionId).toBe(manifest.versionId);
+  });
+
   it('lets exactly one of two concurrent runs create the lock', async () => {
     const store = makeStore();
     const results = await Promise.all(
@@ -302,5 +348,108 @@ describe('the S3 store against s3rver', () => {
     const raw = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: 'bytes/2026-03/x.bin' }));
     expect([...(await raw.Body!.transformToByteArray())]).toEqual([0, 1, 2, 255, 254]);
     expect([...(await store.get('2026-03/x.bin'))!]).toEqual([0, 1, 2, 255, 254]);
+  });
+});
+
+describe('putFile on the S3 store against s3rver', () => {
+  let proxy: FaultProxy;
+  let plan: FaultPlan = () => undefined;
+  let client: ReturnType<typeof localS3Client>;
+  beforeAll(async () => {
+    // A recording proxy in front of s3rver, to see which S3 calls putFile makes.
+    proxy = await startFaultProxy({ target: s3.endpoint, plan: (r) => plan(r) });
+    client = localS3Client(proxy.url);
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await proxy?.stop();
+  });
+  const storeAt = (prefix: string) =>
+    createS3Store({ bucket: s3.bucket, prefix, client, partSizeBytes: 5 * MIB });
+  const since = (from: number) => proxy.requests.slice(from);
+
+  it('uploads a file larger than a part as an encrypted multipart upload and reads back the same bytes', async () => {
+    const spooled = await spoolChunks(csvRows(12), spoolDir);
+    expect(spooled.bytes).toBeGreaterThan(12 * MIB);
+    const from = proxy.requests.length;
+
+    await storeAt('multipart').putFile('2026-03/chargeback.csv', spooled.path, 'text/csv; charset=utf-8');
+
+    const calls = since(from);
+    const create = calls.filter((r) => r.method === 'POST' && 'uploads' in r.params);
+    expect(create).toHaveLength(1);
+    expect(create[0]!.headers['x-amz-server-side-encryption']).toBe('AES256');
+    expect(create[0]!.headers['content-type']).toBe('text/csv; charset=utf-8');
+    const parts = calls.filter((r) => r.method === 'PUT' && r.params.uploadId !== undefined);
+    expect(parts.map((r) => Number(r.params.partNumber)).sort()).toEqual([1, 2, 3]);
+    expect(parts.map((r) => r.body.length).sort((a, b) => a - b)).toEqual([
+      spooled.bytes - 10 * MIB,
+      5 * MIB,
+      5 * MIB,
+    ]);
+    expect(calls.filter((r) => r.method === 'POST' && r.params.uploadId !== undefined)).toHaveLength(1);
+    expect(calls.filter((r) => r.method === 'PUT' && r.params.uploadId === undefined)).toEqual([]);
+
+    const raw = await s3.client.send(
+      new GetObjectCommand({ Bucket: s3.bucket, Key: 'multipart/2026-03/chargeback.csv' }),
+    );
+    expect(raw.ContentType).toBe('text/csv; charset=utf-8');
+    expect(raw.ContentLength).toBe(spooled.bytes);
+    expect(sha(await raw.Body!.transformToByteArray())).toBe(spooled.sha256);
+  });
+
+  it('sends a file of at most one part as a single encrypted PutObject', async () => {
+    const spooled = await spoolChunks(['team,cost\r\n', 'ml,1\r\n'], spoolDir);
+    const from = proxy.requests.length;
+
+    await storeAt('single').putFile('2026-03/teams/ml.csv', spooled.path, 'text/csv; charset=utf-8');
+
+    const calls = since(from);
+    expect(calls.map((r) => [r.method, r.path])).toEqual([['PUT', `/${s3.bucket}/single/2026-03/teams/ml.csv`]]);
+    expect(calls[0]!.headers['x-amz-server-side-encryption']).toBe('AES256');
+    expect(calls[0]!.body.toString('utf8')).toBe('team,cost\r\nml,1\r\n');
+    const head = await s3.client.send(
+      new HeadObjectCommand({ Bucket: s3.bucket, Key: 'single/2026-03/teams/ml.csv' }),
+    );
+    expect(head.ContentType).toBe('text/csv; charset=utf-8');
+  });
+
+  it('aborts the multipart upload when a part fails, and writes no object', async () => {
+    const spooled = await spoolChunks(csvRows(12), spoolDir);
+    // s3rver 3.7 has no AbortMultipartUpload (405): the proxy answers it as S3 does, with 204.
+    plan = (r) =>
+      r.method === 'PUT' && r.params.partNumber === '2'
+        ? {
+            kind: 'status',
+            status: 500,
+            contentType: 'application/xml',
+            body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>injected</Message></Error>',
+          }
+        : r.method === 'DELETE' && r.params.uploadId !== undefined
+          ? { kind: 'status', status: 204, body: '' }
+          : undefined;
+    const from = proxy.requests.length;
+    try {
+      await expect(
+        storeAt('aborted').putFile('2026-03/chargeback.csv', spooled.path, 'text/csv'),
+      ).rejects.toThrow();
+    } finally {
+      plan = () => undefined;
+    }
+
+    const calls = since(from);
+    const uploadId = calls.find((r) => r.method === 'PUT' && r.params.partNumber === '2')!.params.uploadId;
+    expect(uploadId).toBeTruthy();
+    expect(calls.filter((r) => r.method === 'DELETE').map((r) => r.params.uploadId)).toEqual([uploadId]);
+    expect(calls.filter((r) => r.method === 'POST' && r.params.uploadId !== undefined)).toEqual([]);
+    expect(await storeAt('aborted').get('2026-03/chargeback.csv')).toBeUndefined();
+  });
+
+  it('fails, sending nothing, when the local file is missing', async () => {
+    const from = proxy.requests.length;
+    await expect(
+      storeAt('missing').putFile('2026-03/x.csv', join(spoolDir, 'no-such-file'), 'text/csv'),
+    ).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(since(from).filter((r) => r.method !== 'GET')).toEqual([]);
   });
 });

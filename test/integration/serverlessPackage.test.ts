@@ -99,6 +99,12 @@ describe('serverless package --stage ci', () => {
     expect(bySid.ReportObjectsReadWrite.Resource).toBe(
       'arn:aws:s3:::ci-gpu-chargeback-reports/gpu-chargeback/*',
     );
+    // Multipart uploads of large CSVs need no more than PutObject, plus the abort of a failed one.
+    expect(bySid.ReportObjectsReadWrite.Action).toEqual([
+      's3:GetObject',
+      's3:PutObject',
+      's3:AbortMultipartUpload',
+    ]);
     expect(bySid.ReportPrefixList.Condition).toEqual({ StringLike: { 's3:prefix': ['gpu-chargeback/*'] } });
     expect(bySid.LockAndStaleMirrorDelete.Resource).toEqual([
       'arn:aws:s3:::ci-gpu-chargeback-reports/gpu-chargeback/*/.lock',
@@ -116,6 +122,19 @@ describe('serverless package --stage ci', () => {
     const amp = resources.PrometheusQueryPolicy!.Properties.PolicyDocument.Statement[0];
     expect(amp.Action).toContain('aps:QueryMetrics');
     expect(amp.Resource['Fn::Sub']).toMatch(/:workspace\/ws-00000000-0000-0000-0000-000000000000$/);
+  });
+
+  it('gives the functions that publish a month enough /tmp for its spooled CSVs', () => {
+    const storage = Object.fromEntries(
+      ofType('AWS::Lambda::Function').map(([id, fn]) => [id, fn.Properties.EphemeralStorage?.Size ?? 512]),
+    );
+    expect(storage).toEqual({
+      BackfillDayLambdaFunction: 512,
+      BackfillMonthLambdaFunction: 4096,
+      BackfillPlanLambdaFunction: 512,
+      DailyMeterLambdaFunction: 512,
+      MonthlyReportLambdaFunction: 4096,
+    });
   });
 
   it('passes the bucket, KMS key and time zone to the functions', () => {

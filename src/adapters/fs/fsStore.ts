@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { BlobStore } from '../../ports.ts';
 import { assertRelativeKey } from './relativeKey.ts';
@@ -8,32 +8,45 @@ import { assertRelativeKey } from './relativeKey.ts';
 const TEMP_MARKER = '.tmp-';
 
 /**
- * A BlobStore on a local directory. Every write goes to a temp file first and is then renamed (put) or
- * hard-linked (putIfAbsent) into place, so readers never see a partial file and a lock is created
- * atomically or not at all. Content types are not stored (a directory has no metadata).
+ * A BlobStore on a local directory. Every write goes to a temp file first and is then renamed (put,
+ * putFile) or hard-linked (putIfAbsent) into place, so readers never see a partial file and a lock is
+ * created atomically or not at all. Content types are not stored (a directory has no metadata).
  */
 export function createFsStore(dir: string): BlobStore {
   const root = resolve(dir);
   const pathOf = (key: string) => join(root, ...assertRelativeKey(key).split('/'));
 
-  async function writeTemp(path: string, body: Uint8Array | string): Promise<string> {
+  async function tempFor(path: string): Promise<string> {
     await mkdir(dirname(path), { recursive: true });
-    const temp = `${path}${TEMP_MARKER}${process.pid}-${randomBytes(6).toString('hex')}`;
+    return `${path}${TEMP_MARKER}${process.pid}-${randomBytes(6).toString('hex')}`;
+  }
+
+  async function writeTemp(path: string, body: Uint8Array | string): Promise<string> {
+    const temp = await tempFor(path);
     await writeFile(temp, body);
     return temp;
+  }
+
+  /** Fills a temp file with `fill` and renames it over `path`; the temp file never outlives a failure. */
+  async function replaceAtomically(path: string, fill: (temp: string) => Promise<void>): Promise<void> {
+    const temp = await tempFor(path);
+    try {
+      await fill(temp);
+      await rename(temp, path);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
   }
 
   return {
     location: root,
     async put(key, body) {
-      const path = pathOf(key);
-      const temp = await writeTemp(path, body);
-      try {
-        await rename(temp, path);
-      } catch (error) {
-        await rm(temp, { force: true });
-        throw error;
-      }
+      await replaceAtomically(pathOf(key), (temp) => writeFile(temp, body));
+    },
+    async putFile(key, path) {
+      // copyFile streams in the kernel (copy_file_range/sendfile), never through a JS buffer.
+      await replaceAtomically(pathOf(key), (temp) => copyFile(path, temp));
     },
     async get(key) {
       try {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -75,5 +75,35 @@ describe('createFsStore', () => {
     const { store } = await tempStore();
     await expect(store.put('../evil.csv', 'x', 'text/csv')).rejects.toThrow('invalid store key');
     await expect(store.get('/etc/passwd')).rejects.toThrow('invalid store key');
+    await expect(store.putFile('../evil.csv', '/etc/hostname', 'text/csv')).rejects.toThrow('invalid store key');
+  });
+
+  it('copies a local file byte for byte with putFile, replacing the key and leaving no temp files', async () => {
+    const { dir, store } = await tempStore();
+    const source = join(await mkdtemp(join(tmpdir(), 'fsstore-src-')), 'spooled');
+    dirs.push(join(source, '..'));
+    const bytes = Buffer.concat([Buffer.from('팀,cost\r\n', 'utf8'), Buffer.from([0, 255, 254, 10])]);
+    await writeFile(source, bytes);
+    await store.put('2026-03/chargeback.csv', 'old\n', 'text/csv');
+
+    await store.putFile('2026-03/chargeback.csv', source, 'text/csv');
+
+    expect(Buffer.from((await store.get('2026-03/chargeback.csv'))!).equals(bytes)).toBe(true);
+    expect(await readdir(join(dir, '2026-03'))).toEqual(['chargeback.csv']);
+    // A copy, not a link: the source can be deleted (the run's temp dir is) without touching the store.
+    await rm(source);
+    expect((await readFile(join(dir, '2026-03', 'chargeback.csv'))).equals(bytes)).toBe(true);
+  });
+
+  it('keeps the previous content and no temp file when putFile cannot read its source', async () => {
+    const { dir, store } = await tempStore();
+    await store.put('2026-03/chargeback.csv', 'old\n', 'text/csv');
+
+    await expect(
+      store.putFile('2026-03/chargeback.csv', join(dir, 'no-such-file'), 'text/csv'),
+    ).rejects.toMatchObject({ code: 'ENOENT' });
+
+    expect(await readdir(join(dir, '2026-03'))).toEqual(['chargeback.csv']);
+    expect(Buffer.from((await store.get('2026-03/chargeback.csv'))!).toString()).toBe('old\n');
   });
 });
