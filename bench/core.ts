@@ -38,6 +38,7 @@ type Pricing = typeof import('../src/core/pricing/index.ts');
 type Csv = typeof import('../src/render/csv.ts');
 type Tables = typeof import('../src/render/tables.ts');
 type SummaryJson = typeof import('../src/render/summaryJson.ts');
+type Spool = typeof import('../src/adapters/fs/spool.ts');
 
 const POLICIES = ['allocation/separate', 'utilization/share-by-node', 'floor/share-by-cluster'] as const;
 
@@ -124,7 +125,7 @@ function runAll(): void {
 }
 
 function printTable(results: readonly RunResult[], header: boolean): void {
-  const stageNames = ['generate', 'price', 'chargeback.csv', 'usage+nodes.csv', 'summary.json'];
+  const stageNames = ['generate', 'price', 'chargeback.csv', 'team CSVs', 'usage+nodes.csv', 'summary.json'];
   const cols = [
     'policy',
     'pods',
@@ -175,7 +176,10 @@ async function runOnce(): Promise<RunResult> {
   const { configSchema } = await load<Schema>('config/schema.ts');
   const { billingPeriod } = await load<Period>('core/period.ts');
   const { priceMonth } = await load<Pricing>('core/pricing/index.ts');
-  const { chargebackCsvChunks, csvMetaFromSummary } = await load<Csv>('render/csv.ts');
+  const csv = await load<Csv>('render/csv.ts');
+  const { chargebackCsvChunks, csvMetaFromSummary } = csv;
+  // The product's own spooler (streamed to a file while hashed), when the source tree has one.
+  const spool = await load<Spool>('adapters/fs/spool.ts').catch(() => undefined);
   const { usageCsvChunks, nodesCsvChunks } = await load<Tables>('render/tables.ts');
   const { renderSummaryJson } = await load<SummaryJson>('render/summaryJson.ts');
 
@@ -232,7 +236,11 @@ async function runOnce(): Promise<RunResult> {
   const dir = args.out || mkdtempSync(path.join(os.tmpdir(), 'gpu-chargeback-bench-'));
   mkdirSync(dir, { recursive: true });
   let csvBytes = 0;
-  const writeChunks = (file: string, chunks: Iterable<string>) => {
+  const writeChunks = async (file: string, chunks: Iterable<string>) => {
+    if (spool) {
+      csvBytes += (await spool.spoolChunks(chunks, dir)).bytes;
+      return;
+    }
     const fd = openSync(path.join(dir, file), 'w');
     try {
       for (const chunk of chunks) {
@@ -244,13 +252,19 @@ async function runOnce(): Promise<RunResult> {
       closeSync(fd);
     }
   };
-  writeChunks('chargeback.csv', chargebackCsvChunks(priced.rows, csvMetaFromSummary(priced.summary, period)));
+  const meta = csvMetaFromSummary(priced.summary, period);
+  await writeChunks('chargeback.csv', chargebackCsvChunks(priced.rows, meta));
   mark('chargeback.csv');
-  writeChunks('usage.csv', usageCsvChunks(days, period.zone));
-  writeChunks('nodes.csv', nodesCsvChunks(days, period.zone));
+  // Per-team CSVs as the monthly report writes them (older trees without teamChargebackCsvs skip this).
+  if (typeof csv.teamChargebackCsvs === 'function') {
+    for (const file of csv.teamChargebackCsvs(priced.rows, meta)) await writeChunks(`team-${file.team}.csv`, file.chunks);
+  }
+  mark('team CSVs');
+  await writeChunks('usage.csv', usageCsvChunks(days, period.zone));
+  await writeChunks('nodes.csv', nodesCsvChunks(days, period.zone));
   mark('usage+nodes.csv');
   const json = renderSummaryJson(priced.summary);
-  writeChunks('summary.json', [json]);
+  await writeChunks('summary.json', [json]);
   mark('summary.json');
   if (!args.out) rmSync(dir, { recursive: true, force: true });
 
