@@ -168,9 +168,11 @@ describe.skipIf(prometheusInstallHint() !== null)(
     it('exits 1 with one line naming the query and window when retries run out, and publishes nothing', async () => {
       const config = await writeConfig('config.json', { source: { maxRetries: 1 } });
       // Every other request is slow, so that without care the other days would still be metered after
-      // the run has failed and returned.
+      // the run has failed and returned; and slow enough (a day is 10 requests, 2 at a time: 750 ms) that
+      // the days in flight cannot finish, and free a slot for a new day, within day 2's one retry
+      // backoff (at most 500 ms).
       const result = await withPlan(
-        (r) => (isRunningOnDay2(r) ? { kind: 'status', status: 503 } : { kind: 'delay', ms: 60 }),
+        (r) => (isRunningOnDay2(r) ? { kind: 'status', status: 503 } : { kind: 'delay', ms: 150 }),
         () => report(config),
       );
       expect(result.code).toBe(1);
