@@ -54,6 +54,19 @@ export interface E2eRow {
     maxRssMiB: number;
     requests: number;
   };
+  /**
+   * The report once more with one day's partial removed: that day is metered alone (as one dailyMeter /
+   * backfillDay Lambda does), the others are loaded; minus `fromPartials`, it is one day's metering.
+   */
+  oneDay?: {
+    date: string;
+    code: number;
+    wallSeconds: number;
+    cpuSeconds: number;
+    maxRssMiB: number;
+    requests: number;
+    promCpuSeconds: number;
+  };
   pdf: { enSeconds: number; koSeconds: number; bytes: number };
   prometheus: {
     requests: number;
@@ -202,6 +215,31 @@ async function measureSize(
     const againRequests = proxy.requests.length;
     if (againRequests > 0)
       log(`  WARNING: the second report made ${againRequests} Prometheus requests: stored partials were not reused`);
+    // One day alone: the middle simulated day (a full day of data) loses its partial and is metered again.
+    const { keys } = await import('../src/app/context.ts');
+    const oneDate = `${d.month}-${String(Math.max(1, Math.ceil(d.days / 2))).padStart(2, '0')}`;
+    log(`  one day alone: ${oneDate}'s partial removed, the report again (meters that day, loads the rest)`);
+    await rm(join(work, 'out', keys.dayPartial(oneDate)));
+    proxy.reset();
+    const oneCpu0 = await procCpuSeconds(prometheus.pid);
+    const single = lastJson<typeof result>(
+      (
+        await runNode(
+          [join(REPO, 'bench/e2e.ts'), '--child-report', configPath, d.month, join(work, 'out')],
+          { cwd: REPO },
+        )
+      ).stdout,
+    );
+    const oneCpu1 = await procCpuSeconds(prometheus.pid);
+    const oneDay = {
+      date: oneDate,
+      code: single.code,
+      wallSeconds: single.wallSeconds,
+      cpuSeconds: single.cpuSeconds,
+      maxRssMiB: single.maxRssMiB,
+      requests: proxy.requests.length,
+      promCpuSeconds: oneCpu1 - oneCpu0,
+    };
     const perQuery: E2eRow['perQuery'] = {};
     let maxPoints = 0;
     for (const r of requests) {
@@ -257,6 +295,7 @@ async function measureSize(
         maxRssMiB: again.maxRssMiB,
         requests: againRequests,
       },
+      oneDay,
       pdf: result.pdf,
       prometheus: {
         requests: requests.length,
@@ -353,6 +392,7 @@ export function printE2e(rows: E2eRow[], out: (line: string) => void): void {
         'max pts/series',
         'PDF s (en/ko)',
         'from partials: wall s / RSS MiB',
+        'one day alone: wall s / RSS MiB / Prom CPU s',
       ],
       rows.map((r) => [
         r.gpus,
@@ -372,6 +412,9 @@ export function printE2e(rows: E2eRow[], out: (line: string) => void): void {
         r.prometheus.maxPointsPerSeries,
         `${r.pdf.enSeconds.toFixed(2)}/${r.pdf.koSeconds.toFixed(2)}`,
         `${sec(r.fromPartials.wallSeconds)} / ${Math.round(r.fromPartials.maxRssMiB)}`,
+        r.oneDay
+          ? `${sec(r.oneDay.wallSeconds)} / ${Math.round(r.oneDay.maxRssMiB)} / ${sec(r.oneDay.promCpuSeconds)}`
+          : '-',
       ]),
     ),
   );
