@@ -123,6 +123,7 @@ describe.skipIf(hint !== null)('utilization read once per raw sample, exact at s
     const config = parseConfig({ source: { url: prom.url } });
     const requests: string[] = [];
     const spans: string[] = [];
+    const answers: string[] = [];
     const source = createPrometheusSource({
       config,
       logger: quiet,
@@ -130,7 +131,9 @@ describe.skipIf(hint !== null)('utilization read once per raw sample, exact at s
         const params = new URLSearchParams(init.body);
         requests.push(params.get('query') ?? '');
         spans.push(`${params.get('start')}..${params.get('end')}`);
-        return (await fetch(url, init)) as never;
+        const res = await fetch(url, init);
+        answers.push(await res.clone().text());
+        return res as never;
       },
     });
     const grid = {
@@ -140,7 +143,7 @@ describe.skipIf(hint !== null)('utilization read once per raw sample, exact at s
       focus: { startMs: T0, endMs: T0 + SPAN_STEPS * STEP },
     };
     const obs = await source.observe(grid, { kubeStateMetricsSeconds: 60, dcgmSeconds: 15, source: 'config' });
-    return { obs, requests, spans };
+    return { obs, requests, spans, answers };
   }
 
   it('gives every step of every pod the exact mean of its raw samples, split steps included', async () => {
@@ -189,7 +192,15 @@ describe.skipIf(hint !== null)('utilization read once per raw sample, exact at s
   });
 
   it('sees dcgm-exporter present at every step of the focus, idle GPUs included, and nowhere else', async () => {
-    const { obs } = await observe();
+    const { obs, requests, answers } = await observe();
+    // The idle GPU comes back as one marked presence row (label_replace), not as a series of its own.
+    const util = requests.findIndex((q) => q.includes('avg_over_time({__name__="DCGM_FI_DEV_GPU_UTIL"'));
+    const result = (JSON.parse(answers[util]!) as { data: { result: { metric: Record<string, string> }[] } })
+      .data.result;
+    expect(result.filter((r) => r.metric.gpu_chargeback_presence === '1').map((r) => r.metric)).toEqual([
+      { gpu_chargeback_presence: '1' },
+    ]);
+    expect(result.some((r) => r.metric.UUID === 'GPU-C')).toBe(false);
     expect(obs.dcgmPresentTsMs).toEqual(Array.from({ length: SPAN_STEPS }, (_, k) => T0 + (k + 1) * STEP));
   });
 });
