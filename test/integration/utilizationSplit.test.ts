@@ -129,10 +129,11 @@ describe.skipIf(hint !== null)('utilization read once per raw sample, exact at s
       logger: quiet,
       fetch: async (url, init) => {
         const params = new URLSearchParams(init.body);
-        requests.push(params.get('query') ?? '');
+        // Requests run two at a time: keep each answer at its request's index.
+        const index = requests.push(params.get('query') ?? '') - 1;
         spans.push(`${params.get('start')}..${params.get('end')}`);
         const res = await fetch(url, init);
-        answers.push(await res.clone().text());
+        answers[index] = await res.clone().text();
         return res as never;
       },
     });
