@@ -10,7 +10,7 @@ import { safeFileName } from '../core/safeName.ts';
 import type { BillingPeriod, MeteredDay, Summary } from '../core/types.ts';
 import { mapLimit } from '../concurrency.ts';
 import { InputError } from '../errors.ts';
-import { type CsvMeta, chargebackCsvChunks, teamChargebackCsvs } from '../render/csv.ts';
+import { type CsvMeta, chargebackCsvChunks, csvMetaFromSummary, teamChargebackCsvs } from '../render/csv.ts';
 import { renderPdf } from '../render/pdf/renderPdf.ts';
 import { renderSummaryJson } from '../render/summaryJson.ts';
 import { nodesCsvChunks, usageCsvChunks } from '../render/tables.ts';
@@ -168,12 +168,7 @@ async function renderMonth(
   for (const warning of summary.warnings) logger.warn(warning, { month });
 
   const csvMeta: CsvMeta = {
-    period,
-    currency: summary.currency.code,
-    catalogVersion: config.pricing.catalogVersion,
-    utilizationPolicy: config.allocation.utilization.mode,
-    idlePolicy: config.allocation.idle.mode,
-    source: ctx.source.kind,
+    ...csvMetaFromSummary(summary, period),
     chargeClass: options.restatement ? 'Correction' : '',
     clusters: config.clusters,
   };

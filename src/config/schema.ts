@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { DEFAULT_MIG_SLICES_PER_GPU } from '../core/metering/weights.ts';
 
 /**
  * The one configuration schema. Every field has a default that is safe for billing, so a config file
@@ -102,14 +103,9 @@ export const configSchema = z
         /** A gap in a pod's Running samples up to this long, with Running on both sides, is bridged. */
         maxBridgeSeconds: z.number().int().min(0).max(86_400).default(3600),
         /** Compute slices of a whole GPU, per GPU model, for MIG weights (g / slices). */
-        migSlicesPerGpu: z.record(z.string(), z.number().int().positive()).default({
-          A100: 7,
-          H100: 7,
-          H200: 7,
-          H20: 7,
-          B200: 7,
-          A30: 4,
-        }),
+        migSlicesPerGpu: z
+          .record(z.string(), z.number().int().positive())
+          .default({ ...DEFAULT_MIG_SLICES_PER_GPU }),
         nodeLabels: z
           .object({
             instanceType: labelList.default([
@@ -151,7 +147,7 @@ export const configSchema = z
         scrapeIntervalSeconds: {},
         pendingOnNode: 'not-charged',
         maxBridgeSeconds: 3600,
-        migSlicesPerGpu: { A100: 7, H100: 7, H200: 7, H20: 7, B200: 7, A30: 4 },
+        migSlicesPerGpu: { ...DEFAULT_MIG_SLICES_PER_GPU },
         nodeLabels: {
           instanceType: ['label_node_kubernetes_io_instance_type', 'label_beta_kubernetes_io_instance_type'],
           capacityType: ['label_karpenter_sh_capacity_type', 'label_eks_amazonaws_com_capacity_type'],

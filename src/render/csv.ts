@@ -287,11 +287,6 @@ export function* chargebackCsvChunks(rows: Iterable<RoundedRow>, meta: CsvMeta):
   if (count > 0) yield chunk;
 }
 
-/** The whole chargeback CSV as one string (small months and tests; use {@link chargebackCsvChunks} otherwise). */
-export function renderChargebackCsv(rows: readonly RoundedRow[], meta: CsvMeta): string {
-  return [...chargebackCsvChunks(rows, meta)].join('');
-}
-
 /**
  * Per-team chargeback files: each team (in code-unit order) with chunks of only its rows, in their
  * original order. Rows are grouped in one pass, not filtered once per team. Where a team's file goes is

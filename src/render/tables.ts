@@ -125,13 +125,3 @@ export function nodesCsvChunks(days: readonly MeteredDay[], zone: string): Itera
     numberCell(n.idleGpuSeconds / 3600),
   ]);
 }
-
-/** usage.csv: GPU time each pod held per charge period, with weights, node, utilization and bridged seconds. */
-export function renderUsageCsv(days: MeteredDay[], zone: string): string {
-  return [...usageCsvChunks(days, zone)].join('');
-}
-
-/** nodes.csv: capacity, allocated and idle GPU-hours per node and charge period, with instance and capacity type. */
-export function renderNodesCsv(days: MeteredDay[], zone: string): string {
-  return [...nodesCsvChunks(days, zone)].join('');
-}

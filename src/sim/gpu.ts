@@ -2,19 +2,10 @@
  * GPU resources of a simulated node: the advertised extended-resource units (whole GPUs, MIG slices or
  * time-sliced replicas), their GPU-equivalent weights, and the DCGM entities behind them.
  */
+import { DEFAULT_MIG_SLICES_PER_GPU } from '../core/metering/weights.ts';
 import type { Fraction } from '../core/types.ts';
 import type { SimDevice, SimNode, SimNodeSpec, SimUnit } from './model.ts';
 import { hashString } from './prng.ts';
-
-/** Compute slices of a whole GPU per model, for MIG weights g/slices (matches the config default). */
-export const MIG_SLICES_PER_GPU: Readonly<Record<string, number>> = {
-  A100: 7,
-  H100: 7,
-  H200: 7,
-  H20: 7,
-  B200: 7,
-  A30: 4,
-};
 
 /** The KSM resource name of a MIG profile: "3g.20gb" → "nvidia_com_mig_3g_20gb". */
 export function migResourceName(profile: string): string {
@@ -63,7 +54,7 @@ export function deriveNodeResources(spec: SimNodeSpec): { units: SimUnit[]; devi
     pciBusId: `00000000:${(0x10 + gpu * 0x10).toString(16).toUpperCase().padStart(2, '0')}:1C.0`,
   });
   if (spec.migProfiles) {
-    const slices = MIG_SLICES_PER_GPU[spec.gpuModel];
+    const slices = DEFAULT_MIG_SLICES_PER_GPU[spec.gpuModel];
     if (!slices)
       throw new RangeError(`MIG is not supported on GPU model ${spec.gpuModel} (node ${spec.name})`);
     if (spec.migProfiles.length !== spec.gpus) {

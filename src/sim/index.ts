@@ -3,7 +3,7 @@
  * kube-state-metrics and dcgm-exporter series Prometheus would hold, with the exact ground truth.
  */
 export type { DeviceHolder, DevicePlan } from './dcgm.ts';
-export { MIG_SLICES_PER_GPU, migResourceName, nodeCapacity, nodeCapacityGpuEquivalents } from './gpu.ts';
+export { migResourceName, nodeCapacity, nodeCapacityGpuEquivalents } from './gpu.ts';
 export type {
   GroundTruth,
   GroundTruthNode,

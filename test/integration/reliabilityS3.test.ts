@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spoolChunks } from '../../src/adapters/fs/spool.ts';
 import { createS3Store } from '../../src/adapters/s3/s3Store.ts';
@@ -23,7 +23,7 @@ import {
 import { LockedError } from '../../src/errors.ts';
 import type { BlobStore } from '../../src/ports.ts';
 import { type FaultProxy, startFaultProxy } from '../support/faultProxy.ts';
-import { type S3TestServer, startS3Server } from '../support/s3.ts';
+import { localS3Client, type S3TestServer, startS3Server } from '../support/s3.ts';
 
 const MONTH = '2026-03';
 const T0 = Date.parse('2026-04-01T06:00:00Z');
@@ -201,15 +201,7 @@ describe('two runs for the same month at once', () => {
       target: s3.endpoint,
       plan: (r) => (r.method === 'PUT' && !r.path.endsWith('/.lock') ? { kind: 'delay', ms: 40 } : undefined),
     });
-    client = new S3Client({
-      endpoint: proxy.url,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: 1,
-    });
+    client = localS3Client(proxy.url);
   });
   afterAll(async () => {
     client?.destroy();

@@ -42,6 +42,19 @@ export function parseMigResource(resource: string): { slices: number; memoryGb: 
 }
 
 /**
+ * Compute slices of a whole GPU per GPU model (MIG weight of a `<g>g.<mem>gb` instance = g / slices):
+ * the default of `metering.migSlicesPerGpu`, and what the simulator builds its MIG nodes with.
+ */
+export const DEFAULT_MIG_SLICES_PER_GPU: Readonly<Record<string, number>> = Object.freeze({
+  A100: 7,
+  H100: 7,
+  H200: 7,
+  H20: 7,
+  B200: 7,
+  A30: 4,
+});
+
+/**
  * Compute slices of a whole GPU for `gpuModel` from the table: an exact key first, else the longest
  * key the model starts with (so "A100-80GB" uses A100 and "H200" does not fall back to H20).
  */

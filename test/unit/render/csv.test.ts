@@ -6,7 +6,6 @@ import {
   chargebackCsvChunks,
   csvMetaFromSummary,
   neutralizeFormula,
-  renderChargebackCsv,
   teamChargebackCsvs,
 } from '../../../src/render/csv.ts';
 import {
@@ -21,6 +20,10 @@ import {
 import { readCsvRecords as parseCsv } from '../../support/csv.ts';
 import { keys } from '../../../src/app/context.ts';
 import { safeFileName } from '../../../src/core/safeName.ts';
+
+/** The whole chargeback CSV as one string (the product only ever streams it). */
+const renderChargebackCsv = (...args: Parameters<typeof chargebackCsvChunks>) =>
+  [...chargebackCsvChunks(...args)].join('');
 
 
 const period = billingPeriod('2026-03', 'Asia/Seoul');

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { billingPeriod } from '../../../src/core/period.ts';
-import { NODES_COLUMNS, renderNodesCsv, renderUsageCsv, USAGE_COLUMNS } from '../../../src/render/tables.ts';
+import {
+  NODES_COLUMNS,
+  nodesCsvChunks,
+  USAGE_COLUMNS,
+  usageCsvChunks,
+} from '../../../src/render/tables.ts';
 import { meteredDay, nodeUsage, podUsage, wholeDay } from '../../support/meteredFixture.ts';
+
+// The product only ever streams these files; the tests read them whole.
+const renderUsageCsv = (...args: Parameters<typeof usageCsvChunks>) => [...usageCsvChunks(...args)].join('');
+const renderNodesCsv = (...args: Parameters<typeof nodesCsvChunks>) => [...nodesCsvChunks(...args)].join('');
 
 const period = billingPeriod('2026-03', 'UTC');
 const day = period.days[0]!;
