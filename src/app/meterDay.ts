@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.ts';
 import { gridForDay, type MeterOptions, meterWindow } from '../core/metering/index.ts';
 import { chargePeriods, dayOf } from '../core/period.ts';
 import { priceCutInstants } from '../core/pricing/index.ts';
+import { compareStrings } from '../core/compare.ts';
 import type { Day, MeteredDay, ScrapeIntervals } from '../core/types.ts';
 import { type AppContext, keys } from './context.ts';
 
@@ -33,7 +34,7 @@ export function meteringKey(config: Config, cutsMs: readonly number[]): string {
     },
     gpus: Object.fromEntries(
       Object.entries(config.pricing.instanceTypes)
-        .sort(([a], [b]) => a.localeCompare(b))
+        .sort(([a], [b]) => compareStrings(a, b))
         .map(([k, v]) => [k, [v.gpus, v.gpuModel]]),
     ),
     cutsMs,

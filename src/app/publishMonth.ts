@@ -1,6 +1,7 @@
 import { mapLimit } from '../concurrency.ts';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { compareStrings } from '../core/compare.ts';
 import type { Summary } from '../core/types.ts';
 import { IntegrityError, LockedError, PublishError } from '../errors.ts';
 import type { BlobStore, Clock, Logger, SpooledFile } from '../ports.ts';
@@ -173,7 +174,7 @@ export function canonicalJson(value: unknown): string {
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      .sort(([a], [b]) => compareStrings(a, b));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
@@ -312,7 +313,7 @@ function planFiles(month: string, files: PublishFile[]): PlannedFile[] {
     const bytes = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
     return { ...file, sha256: sha256Of(body), bytes };
   });
-  return planned.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return planned.sort((a, b) => compareStrings(a.key, b.key));
 }
 
 function versionIdOf(month: string, entries: PlannedFile[], meta: ManifestMeta): string {

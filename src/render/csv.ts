@@ -1,3 +1,4 @@
+import { compareStrings } from '../core/compare.ts';
 import { isoInZone } from '../core/period.ts';
 import type { RoundedRow } from '../core/pricing/model.ts';
 import type { BillingPeriod, Summary } from '../core/types.ts';
@@ -303,6 +304,6 @@ export function teamChargebackCsvs(
     else byTeam.set(row.team, [row]);
   }
   return [...byTeam.keys()]
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(compareStrings)
     .map((team) => ({ team, chunks: chargebackCsvChunks(byTeam.get(team)!, meta) }));
 }

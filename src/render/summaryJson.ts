@@ -1,4 +1,5 @@
 import type { Summary } from '../core/types.ts';
+import { compareStrings } from '../core/compare.ts';
 
 /** Top-level keys of summary.json in reading order; any other key follows in code-unit order. */
 const TOP_LEVEL_ORDER: readonly (keyof Summary)[] = [
@@ -25,7 +26,6 @@ const TOP_LEVEL_ORDER: readonly (keyof Summary)[] = [
   'warnings',
 ];
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * summary.json, deterministically: the top level in {@link TOP_LEVEL_ORDER}, every nested object's keys in
@@ -40,7 +40,7 @@ export function renderSummaryJson(summary: Summary): string {
     ...TOP_LEVEL_ORDER.filter((k) => record[k] !== undefined),
     ...Object.keys(record)
       .filter((k) => !known.has(k))
-      .sort(cmp),
+      .sort(compareStrings),
   ];
   return `${serializeObject(record, keys, '')}\n`;
 }
@@ -59,7 +59,7 @@ function serialize(value: unknown, indent: string): string {
   }
   if (typeof value === 'object') {
     const record = value as Record<string, unknown>;
-    return serializeObject(record, Object.keys(record).sort(cmp), indent);
+    return serializeObject(record, Object.keys(record).sort(compareStrings), indent);
   }
   throw new TypeError(`cannot serialize ${typeof value} in summary.json`);
 }

@@ -1,5 +1,6 @@
 import type { MeteredDay, NodeUsage, PodUsage } from '../core/types.ts';
 import { csvChunks, isoFormatter, numberCell, neutralizeFormula as t } from './csv.ts';
+import { compareStrings } from '../core/compare.ts';
 
 /**
  * Metering's tables as the pricing stage consumed them, for audit: usage.csv (per pod × GPU resource ×
@@ -48,7 +49,6 @@ export const NODES_COLUMNS = [
   'x_IdleGpuHours',
 ] as const;
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function sortedPods(days: readonly MeteredDay[]): Iterable<PodUsage> {
   return (function* () {
@@ -56,12 +56,12 @@ function sortedPods(days: readonly MeteredDay[]): Iterable<PodUsage> {
       const pods = [...day.pods].sort(
         (a, b) =>
           a.chargePeriod.startMs - b.chargePeriod.startMs ||
-          cmp(a.pod.cluster, b.pod.cluster) ||
-          cmp(a.pod.namespace, b.pod.namespace) ||
-          cmp(a.pod.pod, b.pod.pod) ||
-          cmp(a.pod.uid, b.pod.uid) ||
-          cmp(a.gpuResource, b.gpuResource) ||
-          cmp(a.node, b.node),
+          compareStrings(a.pod.cluster, b.pod.cluster) ||
+          compareStrings(a.pod.namespace, b.pod.namespace) ||
+          compareStrings(a.pod.pod, b.pod.pod) ||
+          compareStrings(a.pod.uid, b.pod.uid) ||
+          compareStrings(a.gpuResource, b.gpuResource) ||
+          compareStrings(a.node, b.node),
       );
       yield* pods;
     }
@@ -73,7 +73,7 @@ function sortedNodes(days: readonly MeteredDay[]): Iterable<NodeUsage> {
     for (const day of [...days].sort((a, b) => a.day.startMs - b.day.startMs)) {
       yield* [...day.nodes].sort(
         (a, b) =>
-          a.chargePeriod.startMs - b.chargePeriod.startMs || cmp(a.cluster, b.cluster) || cmp(a.node, b.node),
+          a.chargePeriod.startMs - b.chargePeriod.startMs || compareStrings(a.cluster, b.cluster) || compareStrings(a.node, b.node),
       );
     }
   })();

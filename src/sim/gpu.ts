@@ -1,3 +1,4 @@
+import { gcd } from '../core/integers.ts';
 /**
  * GPU resources of a simulated node: the advertised extended-resource units (whole GPUs, MIG slices or
  * time-sliced replicas), their GPU-equivalent weights, and the DCGM entities behind them.
@@ -17,10 +18,6 @@ export function migSlices(profile: string): number {
   const m = /^(\d+)g\./.exec(profile);
   if (!m) throw new RangeError(`invalid MIG profile "${profile}": expected e.g. 1g.5gb`);
   return Number(m[1]);
-}
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
 }
 
 /** A reduced fraction. */

@@ -1,3 +1,4 @@
+import { compareStrings } from '../../core/compare.ts';
 import {
   type CloudWatchClient,
   type MetricDatum as CloudWatchDatum,
@@ -18,7 +19,7 @@ export interface CloudWatchSinkOptions {
 /** Converts a datum to CloudWatch's shape; dimensions sorted by name so requests are reproducible. */
 export function toCloudWatchDatum(datum: MetricDatum): CloudWatchDatum {
   const dimensions = Object.entries(datum.dimensions ?? {})
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => compareStrings(a, b))
     .map(([Name, Value]) => ({ Name, Value }));
   return {
     MetricName: datum.name,

@@ -1,3 +1,5 @@
+import { compareStrings } from '../../core/compare.ts';
+import { redactUrl } from '../../redact.ts';
 import { ConfigError, PrometheusQueryError } from '../../errors.ts';
 import type { Logger } from '../../ports.ts';
 import type { Authorizer } from './auth.ts';
@@ -312,7 +314,7 @@ export class PrometheusClient {
 export function mergeSeries(series: PromSeries[], mode: 'concat' | 'max'): PromSeries[] {
   const byKey = new Map<string, { metric: Record<string, string>; points: Map<number, number> }>();
   for (const s of series) {
-    const id = JSON.stringify(Object.entries(s.metric).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const id = JSON.stringify(Object.entries(s.metric).sort(([a], [b]) => compareStrings(a, b)));
     const entry = byKey.get(id) ?? { metric: s.metric, points: new Map<number, number>() };
     for (const [t, v] of s.points) {
       const prev = entry.points.get(t);
@@ -385,12 +387,3 @@ function isTlsVerificationError(error: unknown): boolean {
   return TLS_VERIFY_CODES.test(e.cause?.code ?? e.code ?? '');
 }
 
-/** A URL without credentials or query string, for messages. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '(unparseable location)';
-  }
-}

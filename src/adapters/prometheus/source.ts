@@ -1,3 +1,4 @@
+import { redactUrl } from '../../redact.ts';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { mapLimit } from '../../concurrency.ts';
@@ -616,12 +617,3 @@ function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
   });
 }
 
-/** The URL without credentials or query string, for descriptions and logs. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
-  } catch {
-    return '(invalid url)';
-  }
-}

@@ -1,4 +1,4 @@
-import { compareStrings } from '../allocation/allocate.ts';
+import { compareStrings } from '../compare.ts';
 import {
   type ChargeRow,
   DIRECT,

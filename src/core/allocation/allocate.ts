@@ -1,4 +1,5 @@
 import type { Config } from '../../config/schema.ts';
+import { compareStrings } from '../compare.ts';
 import {
   addRatio,
   compareRatio,
@@ -697,11 +698,6 @@ class NestedMap<V> {
   forEach(visit: (a: string, b: string, c: number, value: V) => void): void {
     for (const [a, byB] of this.#map) for (const [b, byC] of byB) for (const [c, v] of byC) visit(a, b, c, v);
   }
-}
-
-/** Code-unit string order (locale-independent, so sorting is identical everywhere). */
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function clamp01(value: number): number {

@@ -17,10 +17,11 @@ import {
   fractionValue,
   inferMigSlicesPerGpu,
   isWholeGpuResource,
-  lcm,
   migSlicesFor,
   parseMigResource,
 } from './weights.ts';
+import { compareStrings } from '../compare.ts';
+import { lcm } from '../integers.ts';
 
 /** Where a pod's team or project comes from: pod labels, then namespace labels, then a default. */
 export interface AttributionOptions {
@@ -390,15 +391,15 @@ export function meterWindow(obs: WindowObservations, options: MeterOptions): Met
   nodeUsages.sort(
     (a, b) =>
       a.chargePeriod.startMs - b.chargePeriod.startMs ||
-      compareText(a.cluster, b.cluster) ||
-      compareText(a.node, b.node),
+      compareStrings(a.cluster, b.cluster) ||
+      compareStrings(a.node, b.node),
   );
   podUsages.sort(
     (a, b) =>
       a.chargePeriod.startMs - b.chargePeriod.startMs ||
       comparePods(a.pod, b.pod) ||
-      compareText(a.gpuResource, b.gpuResource) ||
-      compareText(a.phase, b.phase),
+      compareStrings(a.gpuResource, b.gpuResource) ||
+      compareStrings(a.phase, b.phase),
   );
 
   // Accumulated as GPU-equivalent ms (exact for whole GPUs); now the mean GPUs of each hour.
@@ -713,15 +714,11 @@ function describeNode(node: { cluster: string; node: string }): string {
   return `${node.cluster ? `${node.cluster}/` : ''}${node.node || '(none)'}`;
 }
 
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function comparePods(a: PodRef, b: PodRef): number {
   return (
-    compareText(a.cluster, b.cluster) ||
-    compareText(a.namespace, b.namespace) ||
-    compareText(a.pod, b.pod) ||
-    compareText(a.uid, b.uid)
+    compareStrings(a.cluster, b.cluster) ||
+    compareStrings(a.namespace, b.namespace) ||
+    compareStrings(a.pod, b.pod) ||
+    compareStrings(a.uid, b.uid)
   );
 }

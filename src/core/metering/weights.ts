@@ -1,17 +1,5 @@
+import { gcd } from '../integers.ts';
 import type { Fraction } from '../types.ts';
-
-/** Greatest common divisor of two non-negative integers. */
-export function gcd(a: number, b: number): number {
-  let x = Math.abs(a);
-  let y = Math.abs(b);
-  while (y !== 0) [x, y] = [y, x % y];
-  return x;
-}
-
-/** Least common multiple of two positive integers. */
-export function lcm(a: number, b: number): number {
-  return (a / gcd(a, b)) * b;
-}
 
 /** The fraction numerator/denominator in lowest terms (denominator > 0). */
 export function fraction(numerator: number, denominator: number): Fraction {

@@ -1,5 +1,6 @@
 import { buildSummary } from '../aggregate/summarize.ts';
-import { allocateMonth, compareStrings } from '../allocation/allocate.ts';
+import { allocateMonth } from '../allocation/allocate.ts';
+import { compareStrings } from '../compare.ts';
 import type { ChargeRow, RowStore } from '../allocation/chargeRows.ts';
 import { apportionParts, divideHalfEven, FINE_PER_MINOR, minorDigits, pow10, type Ratio } from '../money.ts';
 import type { MeteredDay } from '../types.ts';

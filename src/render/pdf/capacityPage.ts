@@ -1,3 +1,4 @@
+import { compareStrings } from '../../core/compare.ts';
 import { drawLegend } from './charts.ts';
 import { displayLabel, type PageContext } from './context.ts';
 import { ratio } from './format.ts';
@@ -10,7 +11,7 @@ export function drawCapacityPage(ctx: PageContext): void {
   canvas.pageTitle(w.title, w.subtitle);
 
   const types = [...summary.byInstanceType].sort(
-    (a, b) => b.capacityGpuHours - a.capacityGpuHours || a.instanceType.localeCompare(b.instanceType),
+    (a, b) => b.capacityGpuHours - a.capacityGpuHours || compareStrings(a.instanceType, b.instanceType),
   );
   const capacityTypeName = (type: string) => (w.capacityTypes as Record<string, string>)[type] ?? type;
   const c = w.columns;

@@ -1,3 +1,4 @@
+import { compareStrings } from '../../core/compare.ts';
 import { Decimal } from 'decimal.js';
 import type { CapacityAdvice } from '../../core/advice.ts';
 import type { Summary, TeamSummary } from '../../core/types.ts';
@@ -18,7 +19,7 @@ export interface Grouped {
 
 /** The `n` largest entries, and the rest folded into one "other" entry (only when it holds two or more). */
 export function topWithOther(entries: { key: string; value: number }[], n: number): Grouped[] {
-  const sorted = [...entries].sort((a, b) => b.value - a.value || a.key.localeCompare(b.key));
+  const sorted = [...entries].sort((a, b) => b.value - a.value || compareStrings(a.key, b.key));
   if (sorted.length <= n + 1) return sorted.map((e) => ({ ...e, count: 1, isOther: false }));
   const top = sorted.slice(0, n).map((e) => ({ ...e, count: 1, isOther: false }));
   const rest = sorted.slice(n);
