@@ -19,9 +19,6 @@ export const Money = Decimal.clone({
 /** An exact decimal amount (instance of {@link Money}). */
 export type Money = Decimal;
 
-/** Zero, shared. */
-export const ZERO: Money = new Money(0);
-
 /** The rounding rule, as recorded in summary.json (policies.rounding) and the README. */
 export const ROUNDING_RULE =
   'exact rational arithmetic; each row amount is its exact value floored to 10^-15 of the minor unit; ' +
@@ -92,13 +89,6 @@ export function toMoney(value: string | number): Money {
   return new Money(value);
 }
 
-/** Sum of `values`, exactly. */
-export function sumMoney(values: Iterable<Money>): Money {
-  let total = ZERO;
-  for (const v of values) total = total.plus(v);
-  return total;
-}
-
 /** `amount` in integer minor units, rounded half-even (e.g. 12.345 USD -> 1234). */
 export function toMinorUnitsHalfEven(amount: Money, digits: number): number {
   return amount.times(new Money(10).pow(digits)).toDecimalPlaces(0, Decimal.ROUND_HALF_EVEN).toNumber();
@@ -112,103 +102,6 @@ export function formatMinorUnits(units: number, digits: number): string {
   if (digits === 0) return (negative ? '-' : '') + text;
   const padded = text.padStart(digits + 1, '0');
   return `${negative ? '-' : ''}${padded.slice(0, -digits)}.${padded.slice(-digits)}`;
-}
-
-/**
- * Largest-remainder apportionment: splits `totalUnits` (an integer) over parts whose exact shares are
- * `exactUnits` (non-negative, in minor units), so that the results are integers summing to
- * `totalUnits`. Each part gets floor(exact), then the leftover units go one each to the parts with the
- * largest fractional remainders (ties: lower index first). When `totalUnits` is within one unit per part
- * of the exact sum — which {@link roundHierarchically} guarantees — every result is within one minor unit
- * of its exact share, and a part whose share is an exact integer keeps it.
- */
-export function apportionLargestRemainder(totalUnits: number, exactUnits: readonly Money[]): number[] {
-  const n = exactUnits.length;
-  if (n === 0) {
-    if (totalUnits !== 0) throw new RangeError(`cannot apportion ${totalUnits} minor units over no parts`);
-    return [];
-  }
-  const floors = new Array<number>(n);
-  const remainders = new Array<number>(n);
-  let floorSum = 0;
-  for (let i = 0; i < n; i++) {
-    const exact = exactUnits[i]!;
-    const floor = exact.floor();
-    floors[i] = floor.toNumber();
-    // Remainders in fine units (10^-15 minor unit, floored), as the pricing hot path compares them.
-    remainders[i] = exact.minus(floor).times(FINE_PER_MINOR).floor().toNumber();
-    floorSum += floors[i]!;
-  }
-  let leftover = totalUnits - floorSum;
-  if (leftover === 0) return floors;
-  const order = Array.from({ length: n }, (_, i) => i);
-  if (leftover > 0) {
-    const out = new Array<number>(n);
-    apportionParts(totalUnits, floors, remainders, order, out);
-    return out;
-  } else {
-    // Only reachable if the exact sum exceeds the target by more than the rounding slack; take units
-    // back from the smallest remainders, never below zero.
-    order.sort((a, b) => remainders[a]! - remainders[b]! || b - a);
-    for (let k = 0; leftover < 0 && k < 10 * n; k++) {
-      const i = order[k % n]!;
-      if (floors[i]! > 0) {
-        floors[i]! -= 1;
-        leftover++;
-      }
-    }
-    if (leftover < 0)
-      throw new RangeError(`cannot take ${-leftover} minor units back without going negative`);
-  }
-  return floors;
-}
-
-/** A group of rows to round together (normally: one team). `rows` are indices into the exact amounts. */
-export interface RoundingGroup {
-  key: string;
-  rows: readonly number[];
-}
-
-/** Result of {@link roundHierarchically}: integer minor units for the grand total, each group and each row. */
-export interface HierarchicalRounding {
-  totalUnits: number;
-  groupUnits: Map<string, number>;
-  rowUnits: number[];
-}
-
-/**
- * The one rounding step of a bill. `grandTotalExact` (the capacity cost) is rounded half-even to the
- * minor unit; that total is apportioned to the groups (teams, sorted by key) by largest remainder of
- * their exact sums; each group's rounded total is apportioned to its rows (in the given order) by largest
- * remainder. Hence rows sum exactly to their group, groups to the grand total, and each rounded amount
- * is less than one minor unit away from its exact value.
- */
-export function roundHierarchically(
-  grandTotalExact: Money,
-  exactRows: readonly Money[],
-  groups: readonly RoundingGroup[],
-  digits: number,
-): HierarchicalRounding {
-  const scale = new Money(10).pow(digits);
-  const totalUnits = toMinorUnitsHalfEven(grandTotalExact, digits);
-  const sortedGroups = [...groups].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const rowExactUnits = exactRows.map((amount) => amount.times(scale));
-  const groupExactUnits = sortedGroups.map((g) => sumMoney(g.rows.map((i) => rowExactUnits[i]!)));
-  const groupRounded = apportionLargestRemainder(totalUnits, groupExactUnits);
-  const groupUnits = new Map<string, number>();
-  const rowUnits = new Array<number>(exactRows.length).fill(0);
-  sortedGroups.forEach((group, g) => {
-    const units = groupRounded[g]!;
-    groupUnits.set(group.key, units);
-    const split = apportionLargestRemainder(
-      units,
-      group.rows.map((i) => rowExactUnits[i]!),
-    );
-    group.rows.forEach((rowIndex, k) => {
-      rowUnits[rowIndex] = split[k]!;
-    });
-  });
-  return { totalUnits, groupUnits, rowUnits };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,16 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  apportionLargestRemainder,
+  apportionParts,
   formatMinorUnits,
   Money,
   minorDigits,
-  roundHierarchically,
   toMinorUnitsHalfEven,
 } from '../../../src/core/money.ts';
 import { ConfigError } from '../../../src/errors.ts';
 
-const m = (values: string[]) => values.map((v) => new Money(v));
+/** apportionParts over every slot in index order, into a new array. */
+function apportion(total: number, floors: number[], rems: number[], slots = floors.map((_, i) => i)): number[] {
+  const out = new Array<number>(floors.length).fill(0);
+  apportionParts(total, floors, rems, slots, out);
+  return out;
+}
 
 describe('money', () => {
   it('knows the ISO 4217 minor units of USD, KRW, JPY and KWD', () => {
@@ -37,40 +41,48 @@ describe('money', () => {
     expect(formatMinorUnits(900719925474099, 2)).toBe('9007199254740.99');
   });
 
-  it('gives leftover units to the largest remainders, earlier index first on ties', () => {
-    expect(apportionLargestRemainder(10, m(['3.5', '3.5', '3'])).join()).toBe('4,3,3');
-    expect(apportionLargestRemainder(3, m(['0.4', '0.6', '1.2', '0.8'])).join()).toBe('0,1,1,1');
+  it('gives leftover units to the largest fine remainders, the earlier slot first on ties', () => {
+    expect(apportion(10, [3, 3, 3], [5e14, 5e14, 0]).join()).toBe('4,3,3');
+    expect(apportion(3, [0, 0, 1, 0], [4e14, 6e14, 2e14, 8e14]).join()).toBe('0,1,1,1');
+  });
+
+  it('breaks ties by the order of the slots given, not by their index', () => {
+    expect(apportion(4, [1, 1, 1], [5e14, 5e14, 5e14], [2, 0, 1]).join()).toBe('1,1,2');
   });
 
   it('keeps a part whose share is already whole', () => {
-    expect(apportionLargestRemainder(3, m(['1', '0.9', '1.1'])).join()).toBe('1,1,1');
+    expect(apportion(3, [1, 0, 1], [0, 9e14, 1e14]).join()).toBe('1,1,1');
   });
 
-  it('apportions a total so that the parts sum to it and each is within one unit of its share (property)', () => {
+  it('refuses a total below the sum of the floors', () => {
+    expect(() => apportion(1, [1, 1], [0, 0])).toThrow(RangeError);
+  });
+
+  it('apportions a total so that the parts sum to it and each is its floor or one more (property)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.integer({ min: 0, max: 10_000_000 }), { minLength: 1, maxLength: 30 }),
-        (thousandths) => {
-          const exact = thousandths.map((t) => new Money(t).div(1000));
-          const total = toMinorUnitsHalfEven(exact.reduce((s, v) => s.plus(v), new Money(0)).div(100), 2);
-          const rows = thousandths.map((_, i) => i);
-          const groups = [
-            { key: 'b', rows: rows.filter((i) => i % 2 === 0) },
-            { key: 'a', rows: rows.filter((i) => i % 2 === 1) },
-          ].filter((g) => g.rows.length > 0);
-          const result = roundHierarchically(
-            exact.reduce((s, v) => s.plus(v), new Money(0)).div(100),
-            exact.map((v) => v.div(100)),
-            groups,
-            2,
-          );
-          expect(result.rowUnits.reduce((s, v) => s + v, 0)).toBe(total);
-          for (const g of groups) {
-            expect(g.rows.reduce((s, i) => s + result.rowUnits[i]!, 0)).toBe(result.groupUnits.get(g.key));
-          }
-          result.rowUnits.forEach((units, i) => {
-            expect(Math.abs(units - exact[i]!.toNumber())).toBeLessThan(1);
-            expect(units).toBeGreaterThanOrEqual(0);
+        fc.array(
+          fc.record({ floor: fc.integer({ min: 0, max: 1_000_000 }), rem: fc.integer({ min: 0, max: 999 }) }),
+          { minLength: 1, maxLength: 30 },
+        ),
+        fc.nat(),
+        (parts, seed) => {
+          // Remainders in fine units (multiples of 10^12 so that ties are frequent).
+          const floors = parts.map((p) => p.floor);
+          const rems = parts.map((p) => p.rem * 1e12);
+          const withRemainder = rems.filter((r) => r > 0).length;
+          const floorSum = floors.reduce((s, v) => s + v, 0);
+          const total = floorSum + (withRemainder === 0 ? 0 : seed % (withRemainder + 1));
+          const out = apportion(total, floors, rems);
+          expect(out.reduce((s, v) => s + v, 0)).toBe(total);
+          out.forEach((units, i) => {
+            expect(units - floors[i]!).toBeGreaterThanOrEqual(0);
+            expect(units - floors[i]!).toBeLessThanOrEqual(1);
+            // A part that got the extra unit has a remainder at least as large as any part that did not.
+            if (units > floors[i]!)
+              out.forEach((other, j) => {
+                if (other === floors[j]!) expect(rems[i]!).toBeGreaterThanOrEqual(rems[j]!);
+              });
           });
         },
       ),
