@@ -34,7 +34,7 @@ import type { CapacityType, Day, MeteredDay, NodeUsage, PodUsage } from '../src/
 
 type Schema = typeof import('../src/config/schema.ts');
 type Period = typeof import('../src/core/period.ts');
-type Pricing = typeof import('../src/core/pricing/index.ts');
+type MonthStage = typeof import('../src/core/month/index.ts');
 type Csv = typeof import('../src/render/csv.ts');
 type Tables = typeof import('../src/render/tables.ts');
 type SummaryJson = typeof import('../src/render/summaryJson.ts');
@@ -175,7 +175,10 @@ async function runOnce(): Promise<RunResult> {
   const load = async <T>(rel: string) => (await import(pathToFileURL(path.join(srcRoot, rel)).href)) as T;
   const { configSchema } = await load<Schema>('config/schema.ts');
   const { billingPeriod } = await load<Period>('core/period.ts');
-  const { priceMonth } = await load<Pricing>('core/pricing/index.ts');
+  // The month stage's entry point (older trees kept it in core/pricing, so --src can still compare them).
+  const { priceMonth } = await load<MonthStage>('core/month/index.ts').catch(() =>
+    load<MonthStage>('core/pricing/index.ts'),
+  );
   const csv = await load<Csv>('render/csv.ts');
   const { chargebackCsvChunks, csvMetaFromSummary } = csv;
   // The product's own spooler (streamed to a file while hashed), when the source tree has one.
@@ -230,7 +233,7 @@ async function runOnce(): Promise<RunResult> {
     budgets: {},
     source: { kind: 'demo', description: 'bench/core.ts synthetic month' },
     onStage,
-  } as Parameters<Pricing['priceMonth']>[1]);
+  } as Parameters<MonthStage['priceMonth']>[1]);
   mark('price');
 
   const dir = args.out || mkdtempSync(path.join(os.tmpdir(), 'gpu-chargeback-bench-'));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spoolChunks } from '../adapters/fs/spool.ts';
 import { billingPeriod, isoInZone, previousMonth } from '../core/period.ts';
-import { type PriceMonthOptions, priceMonth } from '../core/pricing/index.ts';
+import { type PriceMonthOptions, priceMonth } from '../core/month/index.ts';
 import type { Config } from '../config/schema.ts';
 import { safeFileName } from '../core/safeName.ts';
 import type { BillingPeriod, MeteredDay, Summary } from '../core/types.ts';

@@ -16,7 +16,7 @@ import { parseConfig } from '../../src/config/loadConfig.ts';
 import type { Config, ConfigInput } from '../../src/config/schema.ts';
 import { gridForDay, meterWindow } from '../../src/core/metering/index.ts';
 import { billingPeriod } from '../../src/core/period.ts';
-import { type PricedMonth, priceMonth } from '../../src/core/pricing/index.ts';
+import { type PricedMonth, priceMonth } from '../../src/core/month/index.ts';
 import type { MeteredDay, WindowObservations } from '../../src/core/types.ts';
 import type { Logger } from '../../src/ports.ts';
 import type { SeriesShape, Simulation } from '../../src/sim/index.ts';

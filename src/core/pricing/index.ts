@@ -1,3 +1,2 @@
-/** Pricing stage: price catalog, month pricing (allocation, rounding and summary included). */
+/** Pricing stage: the price catalog (prices per node and charge period, and the instants they change). */
 export { type NodePrice, PriceResolver, priceCutInstants, pricingCategoryOf } from './catalog.ts';
-export { type PricedMonth, type PriceMonthOptions, priceMonth, type RoundedRow } from './priceMonth.ts';

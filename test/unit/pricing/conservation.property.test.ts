@@ -2,7 +2,7 @@ import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../../src/config/schema.ts';
-import { priceMonth } from '../../../src/core/pricing/priceMonth.ts';
+import { priceMonth } from '../../../src/core/month/priceMonth.ts';
 import type { NodeUsage } from '../../../src/core/types.ts';
 import { priceOptions, type RandomMonth, randomMonthArbitrary } from '../../support/meteredFixture.ts';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../../src/config/schema.ts';
 import { billingPeriod, chargePeriods } from '../../../src/core/period.ts';
 import { priceCutInstants } from '../../../src/core/pricing/catalog.ts';
-import { priceMonth, type RoundedRow } from '../../../src/core/pricing/priceMonth.ts';
+import { priceMonth, type RoundedRow } from '../../../src/core/month/priceMonth.ts';
 import type { MeteredDay } from '../../../src/core/types.ts';
 import { MissingPriceError } from '../../../src/errors.ts';
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { billingPeriod } from '../../../src/core/period.ts';
-import { priceMonth } from '../../../src/core/pricing/priceMonth.ts';
+import { priceMonth } from '../../../src/core/month/priceMonth.ts';
 import {
   CHARGEBACK_COLUMNS,
   chargebackCsvChunks,
