@@ -39,6 +39,7 @@ type Csv = typeof import('../src/render/csv.ts');
 type Tables = typeof import('../src/render/tables.ts');
 type SummaryJson = typeof import('../src/render/summaryJson.ts');
 type Spool = typeof import('../src/adapters/fs/spool.ts');
+type PriceOptions = typeof import('../src/app/priceOptions.ts');
 
 const POLICIES = ['allocation/separate', 'utilization/share-by-node', 'floor/share-by-cluster'] as const;
 
@@ -185,6 +186,8 @@ async function runOnce(): Promise<RunResult> {
   const spool = await load<Spool>('adapters/fs/spool.ts').catch(() => undefined);
   const { usageCsvChunks, nodesCsvChunks } = await load<Tables>('render/tables.ts');
   const { renderSummaryJson } = await load<SummaryJson>('render/summaryJson.ts');
+  // The product's own config edge when the tree has one (older trees took config sections directly).
+  const priceOptions = await load<PriceOptions>('app/priceOptions.ts').catch(() => undefined);
 
   const pods = Number(args.pods);
   const gpus = Number(args.gpus);
@@ -225,15 +228,14 @@ async function runOnce(): Promise<RunResult> {
     subLast = now;
   };
   subLast = performance.now();
-  const priced = priceMonth(days, {
-    period,
-    pricing: config.pricing,
-    allocation: config.allocation,
-    metering: { pendingOnNode: 'not-charged', maxBridgeSeconds: 0 },
-    budgets: {},
-    source: { kind: 'demo', description: 'bench/core.ts synthetic month' },
-    onStage,
-  } as Parameters<MonthStage['priceMonth']>[1]);
+  const source = { kind: 'demo', description: 'bench/core.ts synthetic month' } as const;
+  const metering = { pendingOnNode: 'not-charged', maxBridgeSeconds: 0 } as const;
+  const options = priceOptions
+    ? priceOptions.priceMonthOptionsFor(config, period, source, { metering, onStage })
+    : ({ period, pricing: config.pricing, allocation: config.allocation, metering, budgets: {}, source, onStage } as unknown as Parameters<
+        MonthStage['priceMonth']
+      >[1]);
+  const priced = priceMonth(days, options);
   mark('price');
 
   const dir = args.out || mkdtempSync(path.join(os.tmpdir(), 'gpu-chargeback-bench-'));

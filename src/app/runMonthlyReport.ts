@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spoolChunks } from '../adapters/fs/spool.ts';
 import { billingPeriod, isoInZone, previousMonth } from '../core/period.ts';
-import { type PriceMonthOptions, priceMonth } from '../core/month/index.ts';
-import type { Config } from '../config/schema.ts';
+import { priceMonth } from '../core/month/index.ts';
 import { safeFileName } from '../core/safeName.ts';
 import type { BillingPeriod, MeteredDay, Summary } from '../core/types.ts';
 import { mapLimit } from '../concurrency.ts';
@@ -16,7 +15,11 @@ import { renderSummaryJson } from '../render/summaryJson.ts';
 import { nodesCsvChunks, usageCsvChunks } from '../render/tables.ts';
 import { type AppContext, keys } from './context.ts';
 import { loadDayPartial, meterAndStoreDay } from './meterDay.ts';
+import { priceMonthOptionsFor } from './priceOptions.ts';
 import { type PublishFile, manifestMetaFromSummary, publishMonth } from './publishMonth.ts';
+
+// Moved to the config edge (./priceOptions.ts); re-exported so existing importers keep working.
+export { priceMonthOptionsFor } from './priceOptions.ts';
 
 export interface MonthlyReportOptions {
   /** Re-meter every day even when a stored daily partial exists. */
@@ -39,27 +42,6 @@ export interface MonthlyReportResult {
   keys: string[];
   restated: boolean;
   runId: string;
-}
-
-/** The pricing options of `period` under `config` (shared with tests, so none can drift from the product). */
-export function priceMonthOptionsFor(
-  config: Config,
-  period: BillingPeriod,
-  source: PriceMonthOptions['source'],
-  extra: Partial<PriceMonthOptions> = {},
-): PriceMonthOptions {
-  return {
-    period,
-    pricing: config.pricing,
-    allocation: config.allocation,
-    metering: {
-      pendingOnNode: config.metering.pendingOnNode,
-      maxBridgeSeconds: config.metering.maxBridgeSeconds,
-    },
-    budgets: config.report.budgets,
-    source,
-    ...extra,
-  };
 }
 
 /** A stable hash of the effective configuration, recorded in the manifest. */

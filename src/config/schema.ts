@@ -1,6 +1,7 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { DEFAULT_MIG_SLICES_PER_GPU } from '../core/metering/weights.ts';
+import { KNOWN_CURRENCIES, minorDigits } from '../core/money.ts';
 
 /**
  * The one configuration schema. Every field has a default that is safe for billing, so a config file
@@ -164,10 +165,16 @@ export const configSchema = z
           .string()
           .regex(/^[A-Z]{3}$/)
           .default('USD'),
-        /** Currency of the bill; when it differs from priceCurrency, conversionRate is required. */
+        /**
+         * Currency of the bill; when it differs from priceCurrency, conversionRate is required. Only codes
+         * whose ISO 4217 minor unit is known are accepted (money is rounded to it).
+         */
         currency: z
           .string()
           .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD or KRW')
+          .refine((code) => minorDigits(code) !== undefined, {
+            message: `has no known ISO 4217 minor unit (known: ${KNOWN_CURRENCIES.join(', ')})`,
+          })
           .default('USD'),
         /** Fixed rate: units of `currency` per one unit of `priceCurrency`, as a decimal string (e.g. "1385.20"). */
         conversionRate: z

@@ -1,5 +1,4 @@
 import { Decimal } from 'decimal.js';
-import { ConfigError } from '../errors.ts';
 
 /**
  * Exact money for the pipeline.
@@ -72,17 +71,17 @@ const MINOR_UNITS: Readonly<Record<string, number>> = {
   ZAR: 2,
 };
 
-/** Digits after the decimal point of `currency` (USD 2, KRW 0, JPY 0, KWD 3); throws ConfigError for unknown codes. */
-export function minorDigits(currency: string): number {
-  const digits = MINOR_UNITS[currency];
-  if (digits === undefined) {
-    throw new ConfigError(
-      `pricing.currency "${currency}" has no known ISO 4217 minor unit (known: ${Object.keys(MINOR_UNITS).join(', ')})`,
-      [{ path: 'pricing.currency', message: `unknown currency ${currency}` }],
-    );
-  }
-  return digits;
+/**
+ * Digits after the decimal point of `currency` (USD 2, KRW 0, JPY 0, KWD 3), or undefined for a code this
+ * table does not know. The config schema rejects such a currency (a wrong guess would misstate every
+ * amount by a factor of 10 or 100), so a validated config always has one.
+ */
+export function minorDigits(currency: string): number | undefined {
+  return Object.hasOwn(MINOR_UNITS, currency) ? MINOR_UNITS[currency] : undefined;
 }
+
+/** The currency codes {@link minorDigits} knows, sorted. */
+export const KNOWN_CURRENCIES: readonly string[] = Object.keys(MINOR_UNITS).sort();
 
 /** Parses a decimal string or a finite JS number (taken at its shortest decimal spelling, e.g. 0.526). */
 export function toMoney(value: string | number): Money {

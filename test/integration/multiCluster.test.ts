@@ -6,6 +6,7 @@
  * source.selector), so one backfill serves all of them.
  */
 import { meterOptionsFor } from '../../src/app/meterDay.ts';
+import { priceMonthOptionsFor } from '../../src/app/priceOptions.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,14 +139,10 @@ function meterFromModel(config: Config, sims: Simulation[]): MeteredDay[] {
 }
 
 function price(config: Config, metered: MeteredDay[]): PricedMonth {
-  return priceMonth(metered, {
-    period,
-    pricing: config.pricing,
-    allocation: config.allocation,
-    metering: config.metering,
-    budgets: {},
-    source: { kind: 'prometheus', description: 'multi-cluster test' },
-  });
+  return priceMonth(
+    metered,
+    priceMonthOptionsFor(config, period, { kind: 'prometheus', description: 'multi-cluster test' }, { budgets: {} }),
+  );
 }
 
 interface PodLine {

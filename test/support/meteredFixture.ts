@@ -3,7 +3,7 @@ import type { Config, ConfigInput } from '../../src/config/schema.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { billingPeriod, chargePeriods } from '../../src/core/period.ts';
 import { priceCutInstants } from '../../src/core/pricing/catalog.ts';
-import type { PriceMonthOptions } from '../../src/core/pricing/model.ts';
+import type { PriceMonthOptions } from '../../src/core/month/index.ts';
 import type {
   BillingPeriod,
   CapacityType,
@@ -14,7 +14,7 @@ import type {
   NodeUsage,
   PodUsage,
 } from '../../src/core/types.ts';
-import { priceMonthOptionsFor } from '../../src/app/runMonthlyReport.ts';
+import { priceMonthOptionsFor } from '../../src/app/priceOptions.ts';
 
 /**
  * Hand-made and random MeteredDay fixtures for the pricing stage (what metering would produce), plus

@@ -9,9 +9,10 @@ import {
 } from '../allocation/chargeRows.ts';
 import { formatMinorUnits, ROUNDING_RULE, toMinorUnitsHalfEven, toMoney } from '../money.ts';
 import { isoInZone } from '../period.ts';
-import type { PriceResolver } from '../pricing/catalog.ts';
-import type { PriceMonthOptions } from '../pricing/model.ts';
+import type { AllocationPolicies } from '../allocation/allocate.ts';
+import type { PriceCatalog, PriceResolver } from '../pricing/catalog.ts';
 import type {
+  BillingPeriod,
   CapacityType,
   CostBreakdown,
   DaySummary,
@@ -20,6 +21,18 @@ import type {
   Summary,
   TeamSummary,
 } from '../types.ts';
+
+/** The month's settings the summary reports (built from the config at the edge, see src/app/priceOptions.ts). */
+export interface SummaryOptions {
+  period: BillingPeriod;
+  pricing: PriceCatalog;
+  allocation: AllocationPolicies;
+  /** The metering policies the days were metered under (recorded in policies). */
+  metering: Pick<Summary['policies'], 'pendingOnNode' | 'maxBridgeSeconds'>;
+  /** Monthly budgets per team, in the billing currency. */
+  budgets: Readonly<Record<string, number>>;
+  source: Summary['source'];
+}
 
 /** Inputs of {@link buildSummary}: the rounded rows (their numbers in `store`) and context. */
 export interface BuildSummaryInput {
@@ -31,7 +44,7 @@ export interface BuildSummaryInput {
   totalUnits: number;
   listTotalUnits: number;
   digits: number;
-  options: PriceMonthOptions;
+  options: SummaryOptions;
   resolver: PriceResolver;
   warnings: readonly string[];
 }
@@ -379,7 +392,6 @@ export function buildSummary(input: BuildSummaryInput): Summary {
   for (const day of days) for (const w of day.warnings) warnings.push(`${day.day.date}: ${w}`);
   warnings.push(...input.warnings, ...input.resolver.warnings);
 
-  const converts = pricing.currency !== pricing.priceCurrency;
   let sumOfRows = 0;
   for (const row of rows) sumOfRows += store.effUnits[row.slot]!;
   const perGpuHour = (units: number) =>
@@ -399,9 +411,9 @@ export function buildSummary(input: BuildSummaryInput): Summary {
       days: period.days.length,
     },
     currency: {
-      code: pricing.currency,
+      code: pricing.currency.code,
       minorDigits: digits,
-      conversion: converts ? { from: pricing.priceCurrency, rate: pricing.conversionRate! } : null,
+      conversion: pricing.conversion && { ...pricing.conversion },
     },
     policies: {
       pendingOnNode: options.metering.pendingOnNode,

@@ -1,4 +1,3 @@
-import type { Config } from '../../config/schema.ts';
 import { compareStrings } from '../compare.ts';
 import {
   addRatio,
@@ -24,10 +23,28 @@ import {
   UNUSED_ALLOCATION,
 } from './chargeRows.ts';
 
+/** Who pays for held-but-unused GPU time (see {@link allocateMonth}). */
+export interface UtilizationPolicy {
+  mode: 'allocation' | 'utilization' | 'floor';
+  /** For mode "floor": the minimum utilization paid, 0..1. */
+  floor: number;
+}
+
+/** Who pays for idle capacity (see {@link allocateMonth}). */
+export interface IdlePolicy {
+  mode: 'separate' | 'share-by-node' | 'share-by-cluster';
+  /** Team charged for idle capacity and unused allocation under "separate" (and its fallback). */
+  platformTeam: string;
+}
+
+/** The allocation policies of a month (built from config.allocation at the edge). */
+export interface AllocationPolicies {
+  utilization: UtilizationPolicy;
+  idle: IdlePolicy;
+}
+
 /** What allocation needs to know about the policies and the currency. */
-export interface AllocateOptions {
-  utilization: Config['allocation']['utilization'];
-  idle: Config['allocation']['idle'];
+export interface AllocateOptions extends AllocationPolicies {
   chargeClass: '' | 'Correction';
   /** Minor-unit digits of the billing currency (fixes the fine unit, see money.ts). */
   digits: number;
@@ -538,7 +555,7 @@ class DayRows {
 
 /** The policy's paid share of held time for a utilization, or null when the pod pays all of it. */
 function paidFractionPolicy(
-  policy: AllocateOptions['utilization'],
+  policy: UtilizationPolicy,
 ): (utilization: number | null) => { ratio: Ratio; value: number } | null {
   if (policy.mode === 'allocation') return () => null;
   return (utilization) => {

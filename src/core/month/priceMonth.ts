@@ -1,31 +1,81 @@
-import { buildSummary } from '../aggregate/summarize.ts';
+import { buildSummary, type SummaryOptions } from '../aggregate/summarize.ts';
 import { allocateMonth } from '../allocation/allocate.ts';
-import { minorDigits } from '../money.ts';
 import { PriceResolver } from '../pricing/catalog.ts';
-import type { PricedMonth, PriceMonthOptions, RoundedRow } from '../pricing/model.ts';
+import type { RoundedRow } from '../pricing/model.ts';
 import { roundMonth } from '../rounding/roundMonth.ts';
-import type { MeteredDay } from '../types.ts';
+import type { BillingPeriod, MeteredDay, Summary } from '../types.ts';
 
-export type { PricedMonth, PriceMonthOptions, RoundedRow } from '../pricing/model.ts';
+export type { RoundedRow } from '../pricing/model.ts';
 
 /**
- * Prices a month of metered days: resolves prices per node and charge period, applies the utilization
- * and idle policies (see allocateMonth), sorts rows (charge period, team, namespace, pod, uid, component,
- * then cluster, node, GPU resource) and rounds once:
- *
- * Rounding rule: money is exact until the end — rates and GPU-seconds are exact ratios, and row amounts
- * are integers of 10^-15 minor unit (see money.ts). The grand total is the exact cost of all GPU node
- * capacity of the month, rounded half-even to the currency's minor unit (ISO 4217: USD 2 digits, KRW and
- * JPY 0). That total is apportioned to teams by the largest-remainder method applied to the teams' exact
- * totals, and each team's rounded total is apportioned to its rows the same way (ties go to the team
- * name first alphabetically, then to the earlier row). ListCost is rounded the same way from the exact
- * On-Demand cost of capacity. So rows sum to team totals, team totals to the grand total, the grand total
- * equals the rounded capacity cost, and every rounded amount is less than one minor unit from its exact
- * value.
+ * Everything priceMonth needs besides the metered days: plain data, built from the validated config at
+ * the edge (src/app/priceOptions.ts).
  */
-export function priceMonth(days: MeteredDay[], options: PriceMonthOptions): PricedMonth {
-  const { period, pricing } = options;
-  const digits = minorDigits(pricing.currency);
+export interface PriceMonthOptions extends SummaryOptions {
+  /** ChargeClass of every row: '' normally, 'Correction' when restating a published month. */
+  chargeClass?: '' | 'Correction';
+  /**
+   * Called after each step ('allocated', 'rounded', 'summarized') with its name, for progress logs and
+   * benchmarks (the core reads no clock; the caller may).
+   */
+  onStage?: (stage: 'allocated' | 'rounded' | 'summarized') => void;
+}
+
+/** The priced month: rows in their deterministic order and the summary. */
+export interface PricedMonth {
+  rows: RoundedRow[];
+  summary: Summary;
+}
+
+/**
+ * The month stage: prices, allocates, rounds and summarizes a month of metered days, in that order.
+ *
+ * 1. catalog: a {@link PriceResolver} over the price catalog gives each node and charge period its prices;
+ * 2. allocation ({@link allocateMonth}): every pod and node priced exactly, the utilization and idle
+ *    policies applied, rows sorted (charge period, team, namespace, pod, uid, component, then cluster,
+ *    node, GPU resource);
+ * 3. rounding ({@link roundMonth}): money rounded once — the exact capacity cost half-even to the minor
+ *    unit, apportioned to teams and then to rows by largest remainder;
+ * 4. aggregation ({@link buildSummary}): summary.json's model from the rounded rows.
+ *
+ * So rows sum to team totals, team totals to the grand total, the grand total equals the rounded capacity
+ * cost, and every rounded amount is less than one minor unit from its exact value.
+ */
+export function priceMonth(days: readonly MeteredDay[], options: PriceMonthOptions): PricedMonth {
+  const digits = options.pricing.currency.minorDigits;
+  const month = daysInOrder(days, options.period);
+
+  const catalog = new PriceResolver(options.pricing);
+  const allocation = allocateMonth(month, catalog, {
+    ...options.allocation,
+    chargeClass: options.chargeClass ?? '',
+    digits,
+  });
+  options.onStage?.('allocated');
+
+  const { rows, store } = allocation;
+  const totals = roundMonth(rows, store, allocation.capacityCost, allocation.capacityListCost, digits);
+  options.onStage?.('rounded');
+
+  const summary = buildSummary({
+    days: month,
+    rows,
+    store,
+    allocatedGpuSecondsByDay: allocation.allocatedGpuSecondsByDay,
+    totalUnits: totals.totalUnits,
+    listTotalUnits: totals.listTotalUnits,
+    digits,
+    options,
+    resolver: catalog,
+    warnings: allocation.warnings,
+  });
+  options.onStage?.('summarized');
+  // The views implement RoundedRow through prototype getters (see chargeRows.ts).
+  return { rows: rows as unknown as RoundedRow[], summary };
+}
+
+/** The days in time order, each checked to belong to `period` and to be given once. */
+function daysInOrder(days: readonly MeteredDay[], period: BillingPeriod): MeteredDay[] {
   const periodDates = new Set(period.days.map((d) => d.date));
   const seen = new Set<string>();
   for (const day of days) {
@@ -34,40 +84,7 @@ export function priceMonth(days: MeteredDay[], options: PriceMonthOptions): Pric
     if (seen.has(day.day.date)) throw new RangeError(`day ${day.day.date} was given twice`);
     seen.add(day.day.date);
   }
-  const sortedDays = [...days].sort((a, b) => a.day.startMs - b.day.startMs);
-
-  const resolver = new PriceResolver(pricing);
-  const allocation = allocateMonth(sortedDays, resolver, {
-    ...options.allocation,
-    chargeClass: options.chargeClass ?? '',
-    digits,
-  });
-  options.onStage?.('allocated');
-  const { rows, store } = allocation;
-  const { totalUnits, listTotalUnits } = roundMonth(
-    rows,
-    store,
-    allocation.capacityCost,
-    allocation.capacityListCost,
-    digits,
-  );
-  options.onStage?.('rounded');
-
-  const summary = buildSummary({
-    days: sortedDays,
-    rows,
-    store,
-    allocatedGpuSecondsByDay: allocation.allocatedGpuSecondsByDay,
-    totalUnits,
-    listTotalUnits,
-    digits,
-    options,
-    resolver,
-    warnings: allocation.warnings,
-  });
-  options.onStage?.('summarized');
-  // The views implement RoundedRow through prototype getters (see chargeRows.ts).
-  return { rows: rows as unknown as RoundedRow[], summary };
+  return [...days].sort((a, b) => a.day.startMs - b.day.startMs);
 }
 
 /** A plain-object copy of a row (rows are views; copy one before spreading or structuredClone). */

@@ -1,19 +1,71 @@
-import type { Config } from '../../config/schema.ts';
 import { MissingPriceError } from '../../errors.ts';
 import { exactDecimal, type Money, type Ratio, toMoney } from '../money.ts';
 import type { CapacityType, PricingCategory, TimeRange } from '../types.ts';
 
-type Pricing = Config['pricing'];
-type OverrideKind = 'on-demand' | 'spot' | 'committed';
+/** Which price of an instance type an override replaces. */
+export type OverrideKind = 'on-demand' | 'spot' | 'committed';
+
+/** Hourly prices of one instance type, per instance, in the catalog's currency. */
+export interface InstanceTypePrices {
+  /** GPUs of the instance type: the divisor of its instance price. */
+  gpus: number;
+  gpuModel: string;
+  onDemand: number;
+  /** Absent: Spot capacity pays On-Demand (warned). */
+  spot?: number | undefined;
+  /** RI / Savings Plan effective price, for capacity type "reserved"; absent: On-Demand (warned). */
+  committed?: number | undefined;
+}
+
+/** A price that applies from `from` (an ISO instant, inclusive) until the next override of its key. */
+export interface PriceOverride {
+  instanceType: string;
+  capacityType: OverrideKind;
+  from: string;
+  price: number;
+  /** Only for this cluster; absent: every cluster priced from the global catalog. */
+  cluster?: string | undefined;
+}
+
+/** Prices per GPU-hour for instance types missing from the catalog (every such row is flagged). */
+export interface FallbackPrices {
+  onDemandPerGpuHour: number;
+  spotPerGpuHour?: number | undefined;
+  gpuModel: string;
+}
+
+/**
+ * The price catalog as the month stage reads it: plain data, built from the validated configuration at
+ * the edge (src/app/priceOptions.ts), so pricing knows nothing of the config file's shape. Every rule
+ * about what a valid catalog is (a known currency, a conversion rate when converting, overrides naming
+ * catalogued types) is decided once, by the config schema.
+ */
+export interface PriceCatalog {
+  /** Version label recorded on every output. */
+  catalogVersion: string;
+  /** The billing currency (ISO 4217) and its minor-unit digits (USD 2, KRW 0). */
+  currency: { code: string; minorDigits: number };
+  /** How catalog prices convert into the billing currency: `rate` units per unit of `from`; null = none. */
+  conversion: { from: string; rate: string } | null;
+  instanceTypes: Readonly<Record<string, InstanceTypePrices>>;
+  /** Per-cluster catalogs: an instance type listed here is priced from here for that cluster. */
+  byCluster: Readonly<Record<string, { instanceTypes: Readonly<Record<string, InstanceTypePrices>> }>>;
+  overrides: readonly PriceOverride[];
+  /** Absent (null): a missing instance type is a {@link MissingPriceError}. */
+  fallback: FallbackPrices | null;
+}
 
 /**
  * Instants inside `range` (strictly after its start and before its end) at which some price of the
  * catalog changes: the `from` of every override. Metering splits days into charge periods at these
  * instants, so that every charge period has constant prices.
  */
-export function priceCutInstants(pricing: Pricing, range: TimeRange): number[] {
+export function priceCutInstants(
+  catalog: { readonly overrides: readonly { readonly from: string }[] },
+  range: TimeRange,
+): number[] {
   const cuts = new Set<number>();
-  for (const o of pricing.overrides) {
+  for (const o of catalog.overrides) {
     const ms = Date.parse(o.from);
     if (ms > range.startMs && ms < range.endMs) cuts.add(ms);
   }
@@ -72,7 +124,7 @@ export function pricingCategoryOf(capacityType: CapacityType): PricingCategory {
  * Warnings are collected in {@link PriceResolver.warnings}, sorted and deduplicated.
  */
 export class PriceResolver {
-  readonly #pricing: Pricing;
+  readonly #pricing: PriceCatalog;
   readonly #overrides: ParsedOverride[];
   readonly #rate: Money;
   readonly #rateExact: Ratio;
@@ -80,7 +132,7 @@ export class PriceResolver {
   readonly #warnings = new Set<string>();
   readonly #fallbackTypes = new Set<string>();
 
-  constructor(pricing: Pricing) {
+  constructor(pricing: PriceCatalog) {
     this.#pricing = pricing;
     this.#overrides = pricing.overrides.map((o, index) => ({
       instanceType: o.instanceType,
@@ -91,14 +143,9 @@ export class PriceResolver {
       cluster: o.cluster,
       index,
     }));
-    const converts = pricing.currency !== pricing.priceCurrency;
-    if (converts && !pricing.conversionRate) {
-      throw new RangeError(
-        `pricing.conversionRate is required to convert ${pricing.priceCurrency} to ${pricing.currency}`,
-      );
-    }
-    this.#rate = converts ? toMoney(pricing.conversionRate!) : toMoney(1);
-    this.#rateExact = exactDecimal(converts ? pricing.conversionRate! : 1);
+    const rate = pricing.conversion?.rate ?? 1;
+    this.#rate = toMoney(rate);
+    this.#rateExact = exactDecimal(rate);
   }
 
   /** Sorted, deduplicated warnings raised so far. */

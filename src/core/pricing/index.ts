@@ -1,2 +1,11 @@
 /** Pricing stage: the price catalog (prices per node and charge period, and the instants they change). */
-export { type NodePrice, PriceResolver, priceCutInstants, pricingCategoryOf } from './catalog.ts';
+export {
+  type FallbackPrices,
+  type InstanceTypePrices,
+  type NodePrice,
+  type PriceCatalog,
+  type PriceOverride,
+  PriceResolver,
+  priceCutInstants,
+  pricingCategoryOf,
+} from './catalog.ts';

@@ -5,6 +5,7 @@ import {
   minorDigits,
   toMinorUnitsHalfEven,
 } from '../../../src/core/money.ts';
+import { parseConfig } from '../../../src/config/loadConfig.ts';
 import { ConfigError } from '../../../src/errors.ts';
 
 describe('money', () => {
@@ -12,8 +13,11 @@ describe('money', () => {
     expect(['USD', 'KRW', 'JPY', 'KWD'].map(minorDigits)).toEqual([2, 0, 0, 3]);
   });
 
-  it('rejects a currency whose minor unit it does not know', () => {
-    expect(() => minorDigits('XYZ')).toThrow(ConfigError);
+  it('rejects, in the config schema, a currency whose minor unit it does not know', () => {
+    expect(minorDigits('XYZ')).toBeUndefined();
+    const attempt = () => parseConfig({ pricing: { currency: 'XYZ', conversionRate: '1' } });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/pricing\.currency: has no known ISO 4217 minor unit \(known: AED, .*USD/);
   });
 
   it('rounds half to even', () => {
