@@ -1,4 +1,19 @@
-import { Decimal } from 'decimal.js';
+import { compareStrings } from './compare.ts';
+import {
+  addRatio,
+  compareRatio,
+  divideRatio,
+  exactDecimal,
+  exactNumber,
+  formatExact,
+  formatFixed,
+  multiplyRatio,
+  type Ratio,
+  ratioToDisplayNumber,
+  signOf,
+  subtractRatio,
+  sumDecimals,
+} from './money.ts';
 import type { InstanceTypeSummary, Summary } from './types.ts';
 
 /**
@@ -84,7 +99,9 @@ export function nearestRankPercentile(values: readonly number[], percentile: num
 export function capacityAdvice(summary: Summary, baselinePercentile: number): CapacityAdvice {
   const hours = Math.max(0, summary.period.hours);
   const digits = summary.currency.minorDigits;
-  const money = (d: Decimal): string => d.toDecimalPlaces(digits, Decimal.ROUND_HALF_EVEN).toFixed(digits);
+  const money = (amount: Ratio): string => formatFixed(amount, digits);
+  const times = (amount: Ratio, ...factors: number[]): Ratio =>
+    factors.reduce((product, f) => multiplyRatio(product, exactNumber(f)), amount);
 
   const entriesByType = new Map<string, InstanceTypeSummary[]>();
   for (const entry of summary.byInstanceType) {
@@ -92,7 +109,9 @@ export function capacityAdvice(summary: Summary, baselinePercentile: number): Ca
     list.push(entry);
     entriesByType.set(entry.instanceType, list);
   }
-  const types = [...new Set([...entriesByType.keys(), ...Object.keys(summary.hourlyAllocatedGpus)])].sort();
+  const types = [...new Set([...entriesByType.keys(), ...Object.keys(summary.hourlyAllocatedGpus)])].sort(
+    compareStrings,
+  );
 
   const byInstanceType = types.map((instanceType): InstanceTypeAdvice => {
     const entries = entriesByType.get(instanceType) ?? [];
@@ -103,15 +122,15 @@ export function capacityAdvice(summary: Summary, baselinePercentile: number): Ca
     const demandGpuHours = demand.reduce((sum, d) => sum + d, 0);
     const burstGpuHours = demand.reduce((sum, d) => sum + Math.max(0, d - baselineGpus), 0);
 
-    const onDemandPrice = new Decimal(entries[0]?.onDemandPricePerGpuHour ?? '0');
+    const onDemandPrice = exactDecimal(entries[0]?.onDemandPricePerGpuHour ?? '0');
     const spotText = entries.find((e) => e.spotPricePerGpuHour !== null)?.spotPricePerGpuHour ?? null;
-    const spotPrice = spotText === null ? onDemandPrice : new Decimal(spotText);
+    const spotPrice = spotText === null ? onDemandPrice : exactDecimal(spotText);
 
-    const asRun = entries.reduce((sum, e) => sum.plus(e.cost), new Decimal(0));
-    const onDemandPeak = onDemandPrice.times(peakGpus).times(hours);
-    const baseline = onDemandPrice.times(baselineGpus).times(hours);
-    const burst = spotPrice.times(burstGpuHours);
-    const baselineBurst = baseline.plus(burst);
+    const asRun = sumDecimals(entries.map((e) => e.cost));
+    const onDemandPeak = times(onDemandPrice, peakGpus, hours);
+    const baseline = times(onDemandPrice, baselineGpus, hours);
+    const burst = times(spotPrice, burstGpuHours);
+    const baselineBurst = addRatio(baseline, burst);
 
     const asRunCost = money(asRun);
     const onDemandPeakCost = money(onDemandPeak);
@@ -124,8 +143,8 @@ export function capacityAdvice(summary: Summary, baselinePercentile: number): Ca
       peakGpus,
       baselineGpus,
       burstGpuHours,
-      onDemandPricePerGpuHour: onDemandPrice.toString(),
-      spotPricePerGpuHour: spotPrice.toString(),
+      onDemandPricePerGpuHour: formatExact(onDemandPrice),
+      spotPricePerGpuHour: formatExact(spotPrice),
       spotPriceMissing: spotText === null,
       asRunCost,
       onDemandPeakCost,
@@ -136,11 +155,10 @@ export function capacityAdvice(summary: Summary, baselinePercentile: number): Ca
     };
   });
 
-  const sum = (pick: (a: InstanceTypeAdvice) => string): Decimal =>
-    byInstanceType.reduce((total, a) => total.plus(pick(a)), new Decimal(0));
+  const sum = (pick: (a: InstanceTypeAdvice) => string): Ratio => sumDecimals(byInstanceType.map(pick));
   const asRun = sum((a) => a.asRunCost);
   const baselineBurst = sum((a) => a.baselineBurstCost);
-  const savings = asRun.minus(baselineBurst);
+  const savings = subtractRatio(asRun, baselineBurst);
   return {
     baselinePercentile,
     hours,
@@ -151,18 +169,19 @@ export function capacityAdvice(summary: Summary, baselinePercentile: number): Ca
       onDemandPeakCost: money(sum((a) => a.onDemandPeakCost)),
       baselineBurstCost: money(baselineBurst),
       savingsVsAsRun: money(savings),
-      savingsVsAsRunPct: asRun.isZero() ? null : savings.div(asRun).times(100).toNumber(),
+      savingsVsAsRunPct:
+        signOf(asRun) === 0 ? null : ratioToDisplayNumber(multiplyRatio(divideRatio(savings, asRun), exactNumber(100))),
     },
   };
 }
 
 function cheapestOf(asRun: string, onDemandPeak: string, baselineBurst: string): AdviceScenario {
-  const candidates: [AdviceScenario, Decimal][] = [
-    ['as-run', new Decimal(asRun)],
-    ['baseline-burst', new Decimal(baselineBurst)],
-    ['on-demand-peak', new Decimal(onDemandPeak)],
+  const candidates: [AdviceScenario, Ratio][] = [
+    ['as-run', exactDecimal(asRun)],
+    ['baseline-burst', exactDecimal(baselineBurst)],
+    ['on-demand-peak', exactDecimal(onDemandPeak)],
   ];
   let best = candidates[0]!;
-  for (const candidate of candidates) if (candidate[1].lessThan(best[1])) best = candidate;
+  for (const candidate of candidates) if (compareRatio(candidate[1], best[1]) < 0) best = candidate;
   return best[0];
 }

@@ -1,22 +1,17 @@
-import { Decimal } from 'decimal.js';
-
 /**
- * Exact money for the pipeline.
+ * Money for the whole product, in one exact representation: integers and ratios of BigInts.
  *
- * The pricing hot path (allocation, rounding) uses exact ratios of BigInts and fixed-point *fine units*
- * of 10^-15 minor unit (the second half of this file). {@link Money} — a decimal with 40 significant
- * digits, a private decimal.js clone so nobody else's global Decimal settings can change our results —
- * remains for per-price display values (unit prices, catalog prices) and for callers outside the hot
- * path. Money is rounded exactly once, at the end (the rule is spelled out in {@link ROUNDING_RULE}).
+ * - An exact amount is a {@link Ratio} (numerator / denominator, BigInt). Prices, conversion rates,
+ *   GPU-seconds, MIG and time-slicing weights and utilization are read at their exact decimal spelling
+ *   ({@link exactDecimal}) and combined as exact ratios; no floating point touches money.
+ * - A priced row's amount is kept as *fine units*: the floor of its exact value in integers of 10^-15
+ *   of the currency's minor unit (see the fixed-point section below and allocation/chargeRows.ts).
+ * - A rounded amount is an integer number of ISO 4217 minor units, written as a fixed-point decimal
+ *   string ({@link formatMinorUnits}); money is rounded once, at the end (rounding/roundMonth.ts, the
+ *   rule in {@link ROUNDING_RULE}).
+ * Outputs carry decimal strings; code that reads them back (the capacity advice, the PDF) parses them
+ * into Ratios with {@link exactDecimal} and formats results with {@link formatFixed} / {@link formatTrimmed}.
  */
-export const Money = Decimal.clone({
-  precision: 40,
-  rounding: Decimal.ROUND_HALF_EVEN,
-  toExpNeg: -1000,
-  toExpPos: 1000,
-});
-/** An exact decimal amount (instance of {@link Money}). */
-export type Money = Decimal;
 
 /** The rounding rule, as recorded in summary.json (policies.rounding) and the README. */
 export const ROUNDING_RULE =
@@ -82,16 +77,6 @@ export function minorDigits(currency: string): number | undefined {
 
 /** The currency codes {@link minorDigits} knows, sorted. */
 export const KNOWN_CURRENCIES: readonly string[] = Object.keys(MINOR_UNITS).sort();
-
-/** Parses a decimal string or a finite JS number (taken at its shortest decimal spelling, e.g. 0.526). */
-export function toMoney(value: string | number): Money {
-  return new Money(value);
-}
-
-/** `amount` in integer minor units, rounded half-even (e.g. 12.345 USD -> 1234). */
-export function toMinorUnitsHalfEven(amount: Money, digits: number): number {
-  return amount.times(new Money(10).pow(digits)).toDecimalPlaces(0, Decimal.ROUND_HALF_EVEN).toNumber();
-}
 
 /** Formats integer minor units as a fixed-point string with `digits` decimals, exactly (1234, 2 -> "12.34"). */
 export function formatMinorUnits(units: number, digits: number): string {
@@ -201,9 +186,124 @@ export function divideHalfEven(n: bigint, d: bigint): bigint {
   return negative ? -q : q;
 }
 
-/** A ratio as the nearest double (display and ordering only). */
+/** round(n / d) half away from zero, for d > 0. */
+export function divideHalfUp(n: bigint, d: bigint): bigint {
+  const negative = n < 0n;
+  const abs = negative ? -n : n;
+  let q = abs / d;
+  if (2n * (abs - q * d) >= d) q += 1n;
+  return negative ? -q : q;
+}
+
+/** A ratio as a double, approximately (Number(numerator) / Number(denominator)): display quantities only. */
 export function ratioToNumber(r: Ratio): number {
   return Number(r.numerator) / Number(r.denominator);
+}
+
+/** a − b, exactly. */
+export function subtractRatio(a: Ratio, b: Ratio): Ratio {
+  return addRatio(a, { numerator: -b.numerator, denominator: b.denominator });
+}
+
+/** a × b, exactly. */
+export function multiplyRatio(a: Ratio, b: Ratio): Ratio {
+  return { numerator: a.numerator * b.numerator, denominator: a.denominator * b.denominator };
+}
+
+/** a ÷ b, exactly; throws when b is zero. */
+export function divideRatio(a: Ratio, b: Ratio): Ratio {
+  if (b.numerator === 0n) throw new RangeError('division of an amount by zero');
+  const negative = b.numerator < 0n;
+  return {
+    numerator: negative ? -a.numerator * b.denominator : a.numerator * b.denominator,
+    denominator: negative ? -b.numerator * a.denominator : b.numerator * a.denominator,
+  };
+}
+
+/** |a|. */
+export function absRatio(a: Ratio): Ratio {
+  return a.numerator < 0n ? { numerator: -a.numerator, denominator: a.denominator } : a;
+}
+
+/** -1, 0 or 1: the sign of `a`. */
+export function signOf(a: Ratio): -1 | 0 | 1 {
+  return a.numerator < 0n ? -1 : a.numerator > 0n ? 1 : 0;
+}
+
+/** The sum of decimal strings (e.g. the costs of a summary's breakdown), exactly. */
+export function sumDecimals(values: Iterable<string>): Ratio {
+  let total: Ratio = { numerator: 0n, denominator: 1n };
+  for (const value of values) total = addRatio(total, exactDecimal(value));
+  return total;
+}
+
+/** An exact amount in integer minor units (10^-digits of the currency), rounded half to even. */
+export function toMinorUnitsHalfEven(amount: Ratio, digits: number): number {
+  const units = Number(divideHalfEven(amount.numerator * pow10(digits), amount.denominator));
+  if (!Number.isSafeInteger(units)) throw new RangeError(`amount of ${units} minor units is too large`);
+  return units;
+}
+
+/** How {@link formatFixed} rounds a value that falls between two representable ones. */
+export type DecimalRounding = 'half-even' | 'half-up';
+
+/**
+ * `r` as a fixed-point decimal with exactly `digits` decimals, rounded half to even (or half away from
+ * zero with 'half-up'): formatFixed(1.005, 2) -> "1.00", formatFixed(1.005, 2, 'half-up') -> "1.01". A value
+ * that rounds to zero is written without a sign.
+ */
+export function formatFixed(r: Ratio, digits: number, rounding: DecimalRounding = 'half-even'): string {
+  const divide = rounding === 'half-even' ? divideHalfEven : divideHalfUp;
+  const scaled = divide(r.numerator * pow10(digits), r.denominator);
+  const negative = scaled < 0n;
+  const text = (negative ? -scaled : scaled).toString();
+  const sign = negative ? '-' : '';
+  if (digits === 0) return sign + text;
+  const padded = text.padStart(digits + 1, '0');
+  return `${sign}${padded.slice(0, -digits)}.${padded.slice(-digits)}`;
+}
+
+/**
+ * `r` rounded half to even to at most `maxDigits` decimals, trailing zeros dropped, "0" for zero
+ * (e.g. a price per GPU-hour: formatTrimmed(5.672 / 4, 10) -> "1.418").
+ */
+export function formatTrimmed(r: Ratio, maxDigits: number): string {
+  const fixed = formatFixed(r, maxDigits);
+  return maxDigits === 0 ? fixed : fixed.replace(/\.?0+$/, '');
+}
+
+/**
+ * The exact decimal text of `r` (trailing zeros dropped, "0" for zero); throws when `r` has no finite
+ * decimal expansion (its reduced denominator has a prime factor other than 2 and 5).
+ */
+export function formatExact(r: Ratio): string {
+  const divisor = gcd(r.numerator < 0n ? -r.numerator : r.numerator, r.denominator);
+  let denominator = r.denominator / (divisor === 0n ? 1n : divisor);
+  // 1/2^a5^b has max(a, b) decimals.
+  let twos = 0;
+  let fives = 0;
+  for (; denominator % 2n === 0n; twos++) denominator /= 2n;
+  for (; denominator % 5n === 0n; fives++) denominator /= 5n;
+  if (denominator !== 1n) throw new RangeError('the amount has no finite decimal expansion');
+  return formatTrimmed(r, Math.max(twos, fives));
+}
+
+/**
+ * `r` as a double the way a decimal calculator with `significantDigits` digits would give it: the exact
+ * value rounded half away from zero to that many significant digits, then read as a number. Used for
+ * display ratios of money (percentages), so they do not depend on float division.
+ */
+export function ratioToDisplayNumber(r: Ratio, significantDigits = 20): number {
+  if (r.numerator === 0n) return 0;
+  const negative = (r.numerator < 0n) !== (r.denominator < 0n);
+  const n = r.numerator < 0n ? -r.numerator : r.numerator;
+  const d = r.denominator < 0n ? -r.denominator : r.denominator;
+  // exponent e with 10^e <= n/d < 10^(e+1)
+  let e = n.toString().length - d.toString().length;
+  if (e >= 0 ? n < d * pow10(e) : n * pow10(-e) < d) e--;
+  const shift = significantDigits - 1 - e;
+  const scaled = shift >= 0 ? divideHalfUp(n * pow10(shift), d) : divideHalfUp(n, d * pow10(-shift));
+  return Number(`${negative ? '-' : ''}${scaled}e${-shift}`);
 }
 
 /**

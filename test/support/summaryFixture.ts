@@ -1,5 +1,18 @@
 import { mulberry32 } from '../../src/sim/prng.ts';
-import { Decimal } from 'decimal.js';
+import {
+  addRatio,
+  compareRatio,
+  divideRatio,
+  exactDecimal,
+  exactNumber,
+  formatExact,
+  formatFixed,
+  multiplyRatio,
+  type Ratio,
+  signOf,
+  subtractRatio,
+} from '../../src/core/money.ts';
+import { percentOf } from '../../src/render/pdf/format.ts';
 import { DateTime } from 'luxon';
 import type {
   CostBreakdown,
@@ -117,23 +130,33 @@ const KRW_PER_USD = '1385.20';
 
 const prng = mulberry32;
 
-const sumDecimals = (values: Iterable<Decimal>): Decimal => {
-  let total = new Decimal(0);
-  for (const v of values) total = total.plus(v);
+const ZERO: Ratio = { numerator: 0n, denominator: 1n };
+
+const sumRatios = (values: Iterable<Ratio>): Ratio => {
+  let total = ZERO;
+  for (const v of values) total = addRatio(total, v);
   return total;
 };
 
+const times = (amount: Ratio, factor: number | string): Ratio =>
+  multiplyRatio(amount, typeof factor === 'number' ? exactNumber(factor) : exactDecimal(factor));
+
 /** Splits `total` (already rounded) by `weights` into rounded parts that add up exactly to `total`. */
-function splitExactly(total: Decimal, weights: number[], digits: number): Decimal[] {
+function splitExactly(total: Ratio, weights: number[], digits: number): Ratio[] {
   const weightSum = weights.reduce((a, b) => a + b, 0);
-  if (weightSum === 0) return weights.map(() => new Decimal(0));
-  const parts = weights.map((w) => total.times(w).div(weightSum).toDecimalPlaces(digits, Decimal.ROUND_DOWN));
-  const remainder = total.minus(sumDecimals(parts));
+  if (weightSum === 0) return weights.map(() => ZERO);
+  const unit = 10n ** BigInt(digits);
+  const parts = weights.map((w) => {
+    // Rounded down to the minor unit (total ≥ 0).
+    const share = divideRatio(times(total, w), exactNumber(weightSum));
+    return { numerator: (share.numerator * unit) / share.denominator, denominator: unit };
+  });
+  const remainder = subtractRatio(total, sumRatios(parts));
   let largest = 0;
   weights.forEach((w, i) => {
     if (w > (weights[largest] ?? 0)) largest = i;
   });
-  parts[largest] = parts[largest]!.plus(remainder);
+  parts[largest] = addRatio(parts[largest]!, remainder);
   return parts;
 }
 
@@ -145,11 +168,12 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
   const budgets = options.budgets ?? REALISTIC_BUDGETS;
   const currency = options.currency ?? 'USD';
   const digits = currency === 'KRW' ? 0 : 2;
-  const rate = new Decimal(currency === 'KRW' ? KRW_PER_USD : '1');
+  const rate = exactDecimal(currency === 'KRW' ? KRW_PER_USD : '1');
   const random = prng(options.seed ?? 42);
   const demandScale = options.demandScale ?? 1;
-  const round = (d: Decimal) => d.toDecimalPlaces(digits, Decimal.ROUND_HALF_EVEN);
-  const money = (d: Decimal) => round(d).toFixed(digits);
+  const money = (d: Ratio) => formatFixed(d, digits);
+  const round = (d: Ratio) => exactDecimal(money(d));
+  const fixed = money;
 
   const start = DateTime.fromISO(`${month}-01`, { zone });
   const end = start.plus({ months: 1 });
@@ -177,8 +201,8 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
     capacity[spec.instanceType] = cap;
   }
   const price = (spec: InstanceTypeSpec) =>
-    new Decimal(spec.capacityType === 'spot' ? spec.spot! : spec.onDemand).times(rate);
-  const listPrice = (spec: InstanceTypeSpec) => new Decimal(spec.onDemand).times(rate);
+    multiplyRatio(exactDecimal(spec.capacityType === 'spot' ? spec.spot! : spec.onDemand), rate);
+  const listPrice = (spec: InstanceTypeSpec) => multiplyRatio(exactDecimal(spec.onDemand), rate);
 
   // Team weights with a per-day jitter, so each team's daily line moves on its own.
   const baseWeights = teams.map((_, i) => 1 / (i + 1.6) + random() * 0.05);
@@ -189,21 +213,21 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
     return [a, Math.min(b, hours)];
   };
 
-  const teamCost = new Map<string, Decimal>(teams.map((t) => [t, new Decimal(0)]));
+  const teamCost = new Map<string, Ratio>(teams.map((t) => [t, ZERO]));
   const teamGpuHours = new Map<string, number>(teams.map((t) => [t, 0]));
   const byDay: DaySummary[] = [];
   const coverageByDay: DayCoverage[] = [];
   let allocatedGpuHours = 0;
   let capacityGpuHours = 0;
-  let spotCostTotal = new Decimal(0);
-  const typeCost = new Map<string, Decimal>();
+  let spotCostTotal = ZERO;
+  const typeCost = new Map<string, Ratio>();
   const typeCapacity = new Map<string, number>();
   const typeAllocated = new Map<string, number>();
 
   dates.forEach((date, dayIndex) => {
     const [a, b] = hoursOfDay(dayIndex);
-    let spot = new Decimal(0);
-    let onDemand = new Decimal(0);
+    let spot = ZERO;
+    let onDemand = ZERO;
     let dayAllocated = 0;
     for (const spec of INSTANCE_TYPES) {
       let capHours = 0;
@@ -212,34 +236,34 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
         capHours += capacity[spec.instanceType]![h]!;
         allocHours += hourly[spec.instanceType]![h]!;
       }
-      const cost = round(price(spec).times(capHours));
-      if (spec.capacityType === 'spot') spot = spot.plus(cost);
-      else onDemand = onDemand.plus(cost);
-      typeCost.set(spec.instanceType, (typeCost.get(spec.instanceType) ?? new Decimal(0)).plus(cost));
+      const cost = round(times(price(spec), capHours));
+      if (spec.capacityType === 'spot') spot = addRatio(spot, cost);
+      else onDemand = addRatio(onDemand, cost);
+      typeCost.set(spec.instanceType, addRatio(typeCost.get(spec.instanceType) ?? ZERO, cost));
       typeCapacity.set(spec.instanceType, (typeCapacity.get(spec.instanceType) ?? 0) + capHours);
       typeAllocated.set(spec.instanceType, (typeAllocated.get(spec.instanceType) ?? 0) + allocHours);
       capacityGpuHours += capHours;
       dayAllocated += allocHours;
     }
     allocatedGpuHours += dayAllocated;
-    spotCostTotal = spotCostTotal.plus(spot);
-    const dayCost = spot.plus(onDemand);
+    spotCostTotal = addRatio(spotCostTotal, spot);
+    const dayCost = addRatio(spot, onDemand);
     const weights = baseWeights.map((w) => w * (0.7 + 0.6 * random()));
     const parts = splitExactly(dayCost, weights, digits);
     const weightSum = weights.reduce((x, y) => x + y, 0);
     const dayByTeam: Record<string, string> = {};
     teams.forEach((team, i) => {
-      dayByTeam[team] = parts[i]!.toFixed(digits);
-      teamCost.set(team, teamCost.get(team)!.plus(parts[i]!));
+      dayByTeam[team] = fixed(parts[i]!);
+      teamCost.set(team, addRatio(teamCost.get(team)!, parts[i]!));
       teamGpuHours.set(team, teamGpuHours.get(team)! + (dayAllocated * weights[i]!) / weightSum);
     });
     const coverage = dayIndex === 9 ? 0.958 : dayIndex === 20 ? 0.991 : 1;
     byDay.push({
       date,
-      cost: dayCost.toFixed(digits),
-      spotCost: spot.toFixed(digits),
-      onDemandCost: onDemand.toFixed(digits),
-      committedCost: new Decimal(0).toFixed(digits),
+      cost: fixed(dayCost),
+      spotCost: fixed(spot),
+      onDemandCost: fixed(onDemand),
+      committedCost: fixed(ZERO),
       byTeam: dayByTeam,
       coveragePct: coverage * 100,
     });
@@ -260,35 +284,37 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
     });
   });
 
-  const totalCost = sumDecimals(teamCost.values());
-  const totalList = sumDecimals(
-    INSTANCE_TYPES.map((spec) => round(listPrice(spec).times(typeCapacity.get(spec.instanceType) ?? 0))),
+  const totalCost = sumRatios(teamCost.values());
+  const totalList = sumRatios(
+    INSTANCE_TYPES.map((spec) => round(times(listPrice(spec), typeCapacity.get(spec.instanceType) ?? 0))),
   );
   const idleGpuHours = capacityGpuHours - allocatedGpuHours;
   const idleShare = capacityGpuHours > 0 ? idleGpuHours / capacityGpuHours : 0;
-  const listRatio = totalCost.isZero() ? new Decimal(1) : totalList.div(totalCost);
+  const listRatio = signOf(totalCost) === 0 ? exactNumber(1) : divideRatio(totalList, totalCost);
 
   const utilization = teams.map(() => 25 + random() * 60);
   const byTeam: TeamSummary[] = teams.map((team, i) => {
     const cost = teamCost.get(team)!;
-    const idleCost = round(cost.times(idleShare));
+    const idleCost = round(times(cost, idleShare));
     const budget = budgets[team];
-    const budgetText = budget === undefined ? null : new Decimal(budget).toFixed(digits);
+    const budgetText = budget === undefined ? null : fixed(exactNumber(budget));
     return {
       key: team,
-      cost: cost.toFixed(digits),
-      listCost: money(cost.times(listRatio)),
+      cost: fixed(cost),
+      listCost: money(multiplyRatio(cost, listRatio)),
       gpuHours: teamGpuHours.get(team)!,
       utilizationPct: i === teams.length - 1 ? null : utilization[i]!,
-      directCost: cost.minus(idleCost).toFixed(digits),
-      idleCost: idleCost.toFixed(digits),
-      unusedAllocationCost: new Decimal(0).toFixed(digits),
-      idleSharePct: cost.isZero() ? 0 : idleCost.div(cost).times(100).toNumber(),
+      directCost: fixed(subtractRatio(cost, idleCost)),
+      idleCost: fixed(idleCost),
+      unusedAllocationCost: fixed(ZERO),
+      idleSharePct: signOf(cost) === 0 ? 0 : percentOf(idleCost, cost),
       budget: budgetText,
-      variance: budgetText === null ? null : cost.minus(budgetText).toFixed(digits),
+      variance: budgetText === null ? null : fixed(subtractRatio(cost, exactDecimal(budgetText))),
     };
   });
-  byTeam.sort((x, y) => new Decimal(y.cost).comparedTo(x.cost) || x.key.localeCompare(y.key));
+  const byCostDescending = (x: { cost: string; key: string }, y: { cost: string; key: string }) =>
+    compareRatio(exactDecimal(y.cost), exactDecimal(x.cost)) || x.key.localeCompare(y.key);
+  byTeam.sort(byCostDescending);
 
   const projectNames = ['training', 'inference', 'batch-eval', 'notebooks'];
   const byProject: Summary['byProject'] = [];
@@ -296,14 +322,14 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
   for (const team of byTeam) {
     const n = 1 + Math.floor(random() * 3);
     const weights = Array.from({ length: n }, (_, i) => 1 / (i + 1) + random() * 0.2);
-    const parts = splitExactly(new Decimal(team.cost), weights, digits);
+    const parts = splitExactly(exactDecimal(team.cost), weights, digits);
     const weightSum = weights.reduce((a, b) => a + b, 0);
     parts.forEach((part, i) => {
       const project = `${team.key}-${projectNames[i]}`;
       const breakdown: CostBreakdown = {
         key: project,
-        cost: part.toFixed(digits),
-        listCost: money(part.times(listRatio)),
+        cost: fixed(part),
+        listCost: money(multiplyRatio(part, listRatio)),
         gpuHours: (team.gpuHours * weights[i]!) / weightSum,
         utilizationPct:
           team.utilizationPct === null ? null : Math.max(3, team.utilizationPct - 20 + random() * 40),
@@ -312,8 +338,8 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
       byNamespace.push({ ...breakdown, key: project, cluster: 'prod-us-east-1' });
     });
   }
-  byProject.sort((x, y) => new Decimal(y.cost).comparedTo(x.cost) || x.key.localeCompare(y.key));
-  byNamespace.sort((x, y) => new Decimal(y.cost).comparedTo(x.cost) || x.key.localeCompare(y.key));
+  byProject.sort(byCostDescending);
+  byNamespace.sort(byCostDescending);
 
   const byInstanceType: InstanceTypeSummary[] = INSTANCE_TYPES.map((spec) => ({
     instanceType: spec.instanceType,
@@ -322,31 +348,31 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
     capacityGpuHours: typeCapacity.get(spec.instanceType) ?? 0,
     allocatedGpuHours: typeAllocated.get(spec.instanceType) ?? 0,
     idleGpuHours: (typeCapacity.get(spec.instanceType) ?? 0) - (typeAllocated.get(spec.instanceType) ?? 0),
-    cost: (typeCost.get(spec.instanceType) ?? new Decimal(0)).toFixed(digits),
-    onDemandPricePerGpuHour: new Decimal(spec.onDemand).times(rate).toString(),
-    spotPricePerGpuHour: spec.spot === null ? null : new Decimal(spec.spot).times(rate).toString(),
+    cost: fixed(typeCost.get(spec.instanceType) ?? ZERO),
+    onDemandPricePerGpuHour: formatExact(multiplyRatio(exactDecimal(spec.onDemand), rate)),
+    spotPricePerGpuHour: spec.spot === null ? null : formatExact(multiplyRatio(exactDecimal(spec.spot), rate)),
   }));
   const byGpuModel: CostBreakdown[] = byInstanceType.map((t, i) => ({
     key: t.gpuModel,
     cost: t.cost,
-    listCost: money(listPrice(INSTANCE_TYPES[i]!).times(t.capacityGpuHours)),
+    listCost: money(times(listPrice(INSTANCE_TYPES[i]!), t.capacityGpuHours)),
     gpuHours: t.allocatedGpuHours,
     utilizationPct: 40 + i * 9,
   }));
-  const spotList = round(listPrice(INSTANCE_TYPES[2]!).times(typeCapacity.get('g5.12xlarge') ?? 0));
-  const onDemandCost = totalCost.minus(spotCostTotal);
+  const spotList = round(times(listPrice(INSTANCE_TYPES[2]!), typeCapacity.get('g5.12xlarge') ?? 0));
+  const onDemandCost = subtractRatio(totalCost, spotCostTotal);
   const byPricingCategory: CostBreakdown[] = [
     {
       key: 'Standard',
-      cost: onDemandCost.toFixed(digits),
-      listCost: onDemandCost.toFixed(digits),
+      cost: fixed(onDemandCost),
+      listCost: fixed(onDemandCost),
       gpuHours: 0,
       utilizationPct: null,
     },
     {
       key: 'Dynamic',
-      cost: spotCostTotal.toFixed(digits),
-      listCost: spotList.toFixed(digits),
+      cost: fixed(spotCostTotal),
+      listCost: fixed(spotList),
       gpuHours: 0,
       utilizationPct: null,
     },
@@ -365,10 +391,12 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
       utilizationPct: p.utilizationPct!,
     }));
 
-  const idleCost = sumDecimals(byTeam.map((t) => new Decimal(t.idleCost)));
+  const idleCost = sumRatios(byTeam.map((t) => exactDecimal(t.idleCost)));
   const knownUtil = byTeam.filter((t) => t.utilizationPct !== null);
   const utilGpuHours = knownUtil.reduce((s, t) => s + t.gpuHours, 0);
   const gaps = coverageByDay.flatMap((d) => d.gaps);
+  const perGpuHour = (amount: Ratio) =>
+    formatFixed(divideRatio(amount, exactNumber(allocatedGpuHours)), 4, 'half-up');
 
   return {
     schemaVersion: 1,
@@ -399,13 +427,13 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
     priceCatalog: { version: 'aws-us-east-1-2026-03-01' },
     scrape: { kubeStateMetricsSeconds: 30, dcgmSeconds: 30, source: 'detected' },
     totals: {
-      cost: totalCost.toFixed(digits),
-      listCost: totalList.toFixed(digits),
-      directCost: totalCost.minus(idleCost).toFixed(digits),
-      idleCost: idleCost.toFixed(digits),
-      unusedAllocationCost: new Decimal(0).toFixed(digits),
-      spotSavings: spotList.minus(spotCostTotal).toFixed(digits),
-      capacityCost: totalCost.toFixed(digits),
+      cost: fixed(totalCost),
+      listCost: fixed(totalList),
+      directCost: fixed(subtractRatio(totalCost, idleCost)),
+      idleCost: fixed(idleCost),
+      unusedAllocationCost: fixed(ZERO),
+      spotSavings: fixed(subtractRatio(spotList, spotCostTotal)),
+      capacityCost: fixed(totalCost),
       capacityGpuHours,
       allocatedGpuHours,
       idleGpuHours,
@@ -414,11 +442,11 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
         utilGpuHours > 0
           ? knownUtil.reduce((s, t) => s + t.gpuHours * t.utilizationPct!, 0) / utilGpuHours
           : null,
-      spotSharePct: totalCost.isZero() ? 0 : spotCostTotal.div(totalCost).times(100).toNumber(),
+      spotSharePct: signOf(totalCost) === 0 ? 0 : percentOf(spotCostTotal, totalCost),
       coveragePct:
         (coverageByDay.reduce((s, d) => s + d.kubeStateMetrics, 0) / Math.max(1, coverageByDay.length)) * 100,
-      blendedCostPerGpuHour: allocatedGpuHours > 0 ? totalCost.div(allocatedGpuHours).toFixed(4) : '0',
-      onDemandCostPerGpuHour: allocatedGpuHours > 0 ? totalList.div(allocatedGpuHours).toFixed(4) : '0',
+      blendedCostPerGpuHour: allocatedGpuHours > 0 ? perGpuHour(totalCost) : '0',
+      onDemandCostPerGpuHour: allocatedGpuHours > 0 ? perGpuHour(totalList) : '0',
       rowCount: byNamespace.length * dates.length * 2,
     },
     byTeam,
@@ -427,8 +455,8 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
     byCluster: [
       {
         key: 'prod-us-east-1',
-        cost: totalCost.toFixed(digits),
-        listCost: totalList.toFixed(digits),
+        cost: fixed(totalCost),
+        listCost: fixed(totalList),
         gpuHours: allocatedGpuHours,
         utilizationPct: 55,
       },
@@ -441,9 +469,9 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
     lowUtilization,
     coverage: { byDay: coverageByDay, gaps },
     reconciliation: {
-      capacityCost: totalCost.toFixed(digits),
-      sumOfRows: totalCost.toFixed(digits),
-      difference: new Decimal(0).toFixed(digits),
+      capacityCost: fixed(totalCost),
+      sumOfRows: fixed(totalCost),
+      difference: fixed(ZERO),
     },
     warnings: [
       'g4dn.xlarge has no Spot price in catalog aws-us-east-1-2026-03-01; On-Demand used for Spot comparisons',
@@ -491,7 +519,7 @@ export function krwSummary(options: SummaryFixtureOptions = {}): Summary {
 /** A month in which nothing ran and no GPU node existed: every total is zero and every list is empty. */
 export function zeroUsageSummary(options: SummaryFixtureOptions = {}): Summary {
   const base = buildSummary({ teams: [], budgets: {}, ...options });
-  const zero = new Decimal(0).toFixed(base.currency.minorDigits);
+  const zero = formatFixed(ZERO, base.currency.minorDigits);
   return {
     ...base,
     totals: {

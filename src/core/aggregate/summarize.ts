@@ -7,7 +7,16 @@ import {
   UNUSED_ALLOCATION,
   utilizationPctOf,
 } from '../allocation/chargeRows.ts';
-import { formatMinorUnits, ROUNDING_RULE, toMinorUnitsHalfEven, toMoney } from '../money.ts';
+import {
+  divideRatio,
+  exactDecimal,
+  exactNumber,
+  formatFixed,
+  formatMinorUnits,
+  formatTrimmed,
+  ROUNDING_RULE,
+  toMinorUnitsHalfEven,
+} from '../money.ts';
 import { isoInZone } from '../period.ts';
 import type { AllocationPolicies } from '../allocation/allocate.ts';
 import type { PriceCatalog, PriceResolver } from '../pricing/catalog.ts';
@@ -294,7 +303,7 @@ export function buildSummary(input: BuildSummaryInput): Summary {
 
   const budgetUnits = (team: string): number | null => {
     const budget = options.budgets[team];
-    return budget === undefined ? null : toMinorUnitsHalfEven(toMoney(budget), digits);
+    return budget === undefined ? null : toMinorUnitsHalfEven(exactDecimal(budget), digits);
   };
   for (const team of Object.keys(options.budgets)) if (!byTeam.has(team)) byTeam.set(team, new Accumulator());
   const teams: TeamSummary[] = byCost([...byTeam], (team, acc) => {
@@ -323,8 +332,8 @@ export function buildSummary(input: BuildSummaryInput): Summary {
         allocatedGpuHours: round6(e.allocated / 3600),
         idleGpuHours: round6(e.idle / 3600),
         cost: money(byInstanceCost.get(typeKey) ?? 0),
-        onDemandPricePerGpuHour: prices ? prices.onDemand.toDecimalPlaces(6).toString() : '0',
-        spotPricePerGpuHour: prices?.spot ? prices.spot.toDecimalPlaces(6).toString() : null,
+        onDemandPricePerGpuHour: prices ? formatTrimmed(prices.onDemand, 6) : '0',
+        spotPricePerGpuHour: prices?.spot ? formatTrimmed(prices.spot, 6) : null,
       };
     })
     .sort(
@@ -394,9 +403,13 @@ export function buildSummary(input: BuildSummaryInput): Summary {
 
   let sumOfRows = 0;
   for (const row of rows) sumOfRows += store.effUnits[row.slot]!;
+  // Money per capacity GPU-hour, 4 decimals half-even: units / 10^digits / capacityGpuHours, exactly.
   const perGpuHour = (units: number) =>
     capacityGpuHours > 0
-      ? toMoney(formatMinorUnits(units, digits)).div(toMoney(capacityGpuHours)).toDecimalPlaces(4).toFixed(4)
+      ? formatFixed(
+          divideRatio({ numerator: BigInt(units), denominator: 10n ** BigInt(digits) }, exactNumber(capacityGpuHours)),
+          4,
+        )
       : '0.0000';
 
   return {

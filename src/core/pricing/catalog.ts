@@ -1,5 +1,5 @@
 import { MissingPriceError } from '../../errors.ts';
-import { exactDecimal, type Money, type Ratio, toMoney } from '../money.ts';
+import { exactDecimal, formatTrimmed, type Ratio } from '../money.ts';
 import type { CapacityType, PricingCategory, TimeRange } from '../types.ts';
 
 /** Which price of an instance type an override replaces. */
@@ -79,17 +79,13 @@ export interface NodePrice {
   /** GPUs of the instance type according to the catalog (the divisor of the instance price). */
   catalogGpus: number | null;
   pricingCategory: PricingCategory;
-  /** What is charged per GPU-hour. */
-  effectivePerGpuHour: Money;
-  /** On-Demand equivalent per GPU-hour (ListCost). */
-  listPerGpuHour: Money;
   /** True when pricing.fallback supplied the price. */
   fallback: boolean;
-  /** effectivePerGpuHour / 3600 as an exact ratio: billing currency per GPU-second (for the hot path). */
+  /** What is charged per GPU-second, exactly, in the billing currency (price / GPUs × rate / 3600). */
   effectivePerGpuSecond: Ratio;
-  /** listPerGpuHour / 3600 as an exact ratio. */
+  /** The On-Demand equivalent per GPU-second (ListCost), exactly. */
   listPerGpuSecond: Ratio;
-  /** effectivePerGpuHour for display (x_UnitPrice): 10 decimals, half-even, trailing zeros dropped. */
+  /** The effective price per GPU-hour for display (x_UnitPrice): 10 decimals, half-even, trailing zeros dropped. */
   unitPriceText: string;
 }
 
@@ -126,8 +122,8 @@ export function pricingCategoryOf(capacityType: CapacityType): PricingCategory {
 export class PriceResolver {
   readonly #pricing: PriceCatalog;
   readonly #overrides: ParsedOverride[];
-  readonly #rate: Money;
-  readonly #rateExact: Ratio;
+  /** Conversion rate into the billing currency, exactly (1 when the catalog is in it). */
+  readonly #rate: Ratio;
   readonly #cache = new Map<string, NodePrice>();
   readonly #warnings = new Set<string>();
   readonly #fallbackTypes = new Set<string>();
@@ -143,9 +139,7 @@ export class PriceResolver {
       cluster: o.cluster,
       index,
     }));
-    const rate = pricing.conversion?.rate ?? 1;
-    this.#rate = toMoney(rate);
-    this.#rateExact = exactDecimal(rate);
+    this.#rate = exactDecimal(pricing.conversion?.rate ?? 1);
   }
 
   /** Sorted, deduplicated warnings raised so far. */
@@ -177,23 +171,22 @@ export class PriceResolver {
     cluster: string,
     instanceType: string,
     atMs: number,
-  ): { onDemand: Money; spot: Money | null } | null {
+  ): { onDemand: Ratio; spot: Ratio | null } | null {
     const clusterEntry = this.#pricing.byCluster[cluster]?.instanceTypes[instanceType];
     const entry = clusterEntry ?? this.#pricing.instanceTypes[instanceType];
     if (!entry) {
       const fallback = this.#pricing.fallback;
       if (!fallback) return null;
       return {
-        onDemand: toMoney(fallback.onDemandPerGpuHour).times(this.#rate),
-        spot:
-          fallback.spotPerGpuHour === undefined ? null : toMoney(fallback.spotPerGpuHour).times(this.#rate),
+        onDemand: this.#perGpuHour(fallback.onDemandPerGpuHour, 1),
+        spot: fallback.spotPerGpuHour === undefined ? null : this.#perGpuHour(fallback.spotPerGpuHour, 1),
       };
     }
     const isClusterCatalog = clusterEntry !== undefined;
     const onDemand =
       this.#overridePrice(cluster, instanceType, 'on-demand', atMs, isClusterCatalog) ?? entry.onDemand;
     const spot = this.#overridePrice(cluster, instanceType, 'spot', atMs, isClusterCatalog) ?? entry.spot;
-    const perGpu = (instancePrice: number) => toMoney(instancePrice).div(entry.gpus).times(this.#rate);
+    const perGpu = (instancePrice: number) => this.#perGpuHour(instancePrice, entry.gpus);
     return { onDemand: perGpu(onDemand), spot: spot === undefined ? null : perGpu(spot) };
   }
 
@@ -243,15 +236,12 @@ export class PriceResolver {
         this.#warnings.add(`no committed price for ${instanceType}; reserved capacity charged at On-Demand`);
       } else effective = committed;
     }
-    const perGpu = (instancePrice: number) => toMoney(instancePrice).div(entry.gpus).times(this.#rate);
     return this.#withExactRates(
       {
         instanceType,
         gpuModel: entry.gpuModel,
         catalogGpus: entry.gpus,
         pricingCategory: category,
-        effectivePerGpuHour: perGpu(effective),
-        listPerGpuHour: perGpu(onDemand),
         fallback: false,
       },
       effective,
@@ -268,18 +258,24 @@ export class PriceResolver {
     gpus: number,
   ): NodePrice {
     const perSecond = (instancePrice: number): Ratio => {
-      const p = exactDecimal(instancePrice);
-      return {
-        numerator: p.numerator * this.#rateExact.numerator,
-        denominator: p.denominator * this.#rateExact.denominator * BigInt(gpus) * 3600n,
-      };
+      const perHour = this.#perGpuHour(instancePrice, gpus);
+      return { numerator: perHour.numerator, denominator: perHour.denominator * 3600n };
     };
     const effectivePerGpuSecond = perSecond(effective);
     return {
       ...price,
       effectivePerGpuSecond,
       listPerGpuSecond: list === effective ? effectivePerGpuSecond : perSecond(list),
-      unitPriceText: price.effectivePerGpuHour.toDecimalPlaces(10).toString(),
+      unitPriceText: formatTrimmed(this.#perGpuHour(effective, gpus), 10),
+    };
+  }
+
+  /** An instance price per GPU-hour in the billing currency, exactly: price / gpus × conversion rate. */
+  #perGpuHour(instancePrice: number, gpus: number): Ratio {
+    const p = exactDecimal(instancePrice);
+    return {
+      numerator: p.numerator * this.#rate.numerator,
+      denominator: p.denominator * this.#rate.denominator * BigInt(gpus),
     };
   }
 
@@ -310,8 +306,6 @@ export class PriceResolver {
         gpuModel: fallback.gpuModel,
         catalogGpus: null,
         pricingCategory: category,
-        effectivePerGpuHour: toMoney(effective).times(this.#rate),
-        listPerGpuHour: toMoney(fallback.onDemandPerGpuHour).times(this.#rate),
         fallback: true,
       },
       effective,

@@ -1,5 +1,5 @@
 import { compareStrings } from '../compare.ts';
-import { divideHalfEven, FINE_PER_MINOR, pow10, type Ratio } from '../money.ts';
+import { FINE_PER_MINOR, type Ratio, toMinorUnitsHalfEven } from '../money.ts';
 import { apportionParts } from './largestRemainder.ts';
 
 /**
@@ -60,8 +60,8 @@ export function roundMonth(
   digits: number,
 ): RoundedTotals {
   const totals = {
-    totalUnits: roundHalfEven(capacityCost, digits),
-    listTotalUnits: roundHalfEven(capacityListCost, digits),
+    totalUnits: toMinorUnitsHalfEven(capacityCost, digits),
+    listTotalUnits: toMinorUnitsHalfEven(capacityListCost, digits),
   };
   if (rows.length === 0) {
     if (totals.totalUnits !== 0 || totals.listTotalUnits !== 0)
@@ -72,13 +72,6 @@ export function roundMonth(
   apportionToTeamsAndRows(groups, amounts.effFloor, amounts.effRem, amounts.effUnits, totals.totalUnits);
   apportionToTeamsAndRows(groups, amounts.listFloor, amounts.listRem, amounts.listUnits, totals.listTotalUnits);
   return totals;
-}
-
-/** An exact amount in the billing currency rounded half-to-even to whole minor units. */
-export function roundHalfEven(amount: Ratio, digits: number): number {
-  const units = Number(divideHalfEven(amount.numerator * pow10(digits), amount.denominator));
-  if (!Number.isSafeInteger(units)) throw new RangeError(`total of ${units} minor units is too large`);
-  return units;
 }
 
 /** Rows' slots grouped by team: teams in code-unit order, each team's slots in row order. */

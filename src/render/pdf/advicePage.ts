@@ -1,4 +1,4 @@
-import { Decimal } from 'decimal.js';
+import { absRatio, compareRatio, exactDecimal, signOf, sumDecimals } from '../../core/money.ts';
 import type { AdviceScenario } from '../../core/advice.ts';
 import { wholeGpus } from '../../core/advice.ts';
 import { drawHorizontalBars, drawLegend, drawLineWithReferences } from './charts.ts';
@@ -23,7 +23,7 @@ export function drawAdvicePage(ctx: PageContext): void {
   ];
   const nothing =
     advice.byInstanceType.length === 0 ||
-    new Decimal(totals.asRunCost).plus(totals.onDemandPeakCost).isZero();
+    signOf(sumDecimals([totals.asRunCost, totals.onDemandPeakCost])) === 0;
 
   if (!nothing)
     canvas.y += drawHorizontalBars(
@@ -46,13 +46,13 @@ export function drawAdvicePage(ctx: PageContext): void {
     );
   canvas.y += 8;
 
-  const savings = new Decimal(totals.savingsVsAsRun);
+  const savings = exactDecimal(totals.savingsVsAsRun);
   const conclusion = nothing
     ? w.conclusionNone
-    : fill(savings.isNegative() ? w.conclusionMore : w.conclusionSaving, {
+    : fill(signOf(savings) < 0 ? w.conclusionMore : w.conclusionSaving, {
         percentile,
         cost: fmt.money(totals.baselineBurstCost),
-        amount: fmt.money(savings.abs()),
+        amount: fmt.money(absRatio(savings)),
         pct: fmt.percent(totals.savingsVsAsRunPct === null ? null : Math.abs(totals.savingsVsAsRunPct)),
       });
   canvas.paragraph(conclusion, { size: 9.5, bold: true, gapAfter: 10 });
@@ -114,7 +114,7 @@ export function drawAdvicePage(ctx: PageContext): void {
 
   // Hourly demand of the instance type that cost the most, with its baseline and peak.
   const biggest = [...advice.byInstanceType].sort((a, b) =>
-    new Decimal(b.asRunCost).comparedTo(a.asRunCost),
+    compareRatio(exactDecimal(b.asRunCost), exactDecimal(a.asRunCost)),
   )[0];
   const series = biggest ? summary.hourlyAllocatedGpus[biggest.instanceType] : undefined;
   if (biggest && series && series.length > 0) {

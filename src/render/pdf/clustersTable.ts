@@ -1,4 +1,4 @@
-import { Decimal } from 'decimal.js';
+import { sumDecimals } from '../../core/money.ts';
 import type { TableRow } from './canvas.ts';
 import { displayLabel, type PageContext } from './context.ts';
 import { ratio } from './format.ts';
@@ -21,7 +21,7 @@ export function drawClustersTable(ctx: PageContext): void {
       fmt.percent(c.utilizationPct),
     ],
   }));
-  const cost = summary.byCluster.reduce((s, c) => s.plus(c.cost), new Decimal(0));
+  const cost = sumDecimals(summary.byCluster.map((c) => c.cost));
   const gpuHours = summary.byCluster.reduce((s, c) => s + c.gpuHours, 0);
   const known = summary.byCluster.filter((c) => c.utilizationPct !== null);
   const util = ratio(
@@ -32,7 +32,7 @@ export function drawClustersTable(ctx: PageContext): void {
     total: true,
     cells: [
       wording.common.total,
-      fmt.money(cost.toString()),
+      fmt.money(cost),
       fmt.percent(100),
       fmt.number(gpuHours),
       fmt.percent(util),

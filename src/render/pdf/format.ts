@@ -1,5 +1,17 @@
-import { Decimal } from 'decimal.js';
 import { DateTime } from 'luxon';
+import {
+  absRatio,
+  divideRatio,
+  exactDecimal,
+  exactNumber,
+  formatExact,
+  formatFixed,
+  multiplyRatio,
+  type Ratio,
+  ratioToDisplayNumber,
+  signOf,
+  subtractRatio,
+} from '../../core/money.ts';
 
 /**
  * Locale-aware formatting of the report's numbers, money, percentages and dates (Intl, en-US / ko-KR).
@@ -10,15 +22,15 @@ export interface ReportFormat {
   locale: string;
   currency: string;
   /** Money with the currency's minor digits, e.g. $12,345.67 or ₩1,234,567. */
-  money(value: string | number | Decimal | null): string;
+  money(value: MoneyValue): string;
   /** Money rounded to whole units: $12,346. */
-  moneyWhole(value: string | number | Decimal | null): string;
+  moneyWhole(value: MoneyValue): string;
   /** Short money for chart axes: $12K, ₩1.2억. */
   moneyCompact(value: number): string;
   /** Money with an explicit sign: +$1,234.00, -$1,234.00 (0 has no sign). */
-  signedMoney(value: string | number | Decimal | null): string;
+  signedMoney(value: MoneyValue): string;
   /** A unit price (per GPU-hour), rounded half-up to the currency's minor digits for display. */
-  unitPrice(value: string | number | Decimal | null): string;
+  unitPrice(value: MoneyValue): string;
   /** A grouped number, e.g. 35,863. */
   number(value: number | null, fractionDigits?: number): string;
   /** A percentage from 0..100, e.g. 63.9%. */
@@ -35,14 +47,19 @@ export interface ReportFormat {
   dateTime(epochMs: number, zone: string): string;
 }
 
+/** Money as the summary writes it (a decimal string), a number, or an exact amount; null for none. */
+export type MoneyValue = string | number | Ratio | null;
+
 const isFiniteNumber = (n: number | null | undefined): n is number =>
   typeof n === 'number' && Number.isFinite(n);
 
-function toDecimal(value: string | number | Decimal | null): Decimal | null {
+/** The exact amount of a money value, or null when it is none or not a finite decimal. */
+function toRatio(value: MoneyValue): Ratio | null {
   if (value === null) return null;
+  if (typeof value === 'object') return value;
+  if (typeof value === 'number' && !Number.isFinite(value)) return null;
   try {
-    const d = new Decimal(value);
-    return d.isFinite() ? d : null;
+    return typeof value === 'number' ? exactNumber(value) : exactDecimal(value);
   } catch {
     return null;
   }
@@ -101,9 +118,9 @@ export function createReportFormat(
     }
     return fmt;
   };
-  // Intl formats decimal strings exactly (no float rounding); "-0.00" is normalized to zero first.
-  const exact = (d: Decimal, fmt: Intl.NumberFormat) =>
-    fmt.format((d.isZero() ? '0' : d.toFixed()) as Intl.StringNumericLiteral);
+  // Intl formats decimal strings exactly (no float rounding); zero is written unsigned.
+  const exact = (amount: Ratio, fmt: Intl.NumberFormat) =>
+    fmt.format((signOf(amount) === 0 ? '0' : formatExact(amount)) as Intl.StringNumericLiteral);
   const percentText = (value: number, fractionDigits: number, signed: boolean) => {
     const rounded = Number(value.toFixed(fractionDigits));
     return `${numberFmt(fractionDigits, signed).format(Object.is(rounded, -0) ? 0 : rounded)}%`;
@@ -113,21 +130,21 @@ export function createReportFormat(
     locale,
     currency,
     money: (value) => {
-      const d = toDecimal(value);
-      return d === null ? none : exact(d, moneyFmt);
+      const amount = toRatio(value);
+      return amount === null ? none : exact(amount, moneyFmt);
     },
     moneyWhole: (value) => {
-      const d = toDecimal(value);
-      return d === null ? none : exact(d.toDecimalPlaces(0, Decimal.ROUND_HALF_UP), wholeFmt);
+      const amount = toRatio(value);
+      return amount === null ? none : exact(exactDecimal(formatFixed(amount, 0, 'half-up')), wholeFmt);
     },
     moneyCompact: (value) => (isFiniteNumber(value) ? compactFmt.format(value === 0 ? 0 : value) : none),
     signedMoney: (value) => {
-      const d = toDecimal(value);
-      return d === null ? none : exact(d, signedMoneyFmt);
+      const amount = toRatio(value);
+      return amount === null ? none : exact(amount, signedMoneyFmt);
     },
     unitPrice: (value) => {
-      const d = toDecimal(value);
-      return d === null ? none : exact(d.toDecimalPlaces(digits, Decimal.ROUND_HALF_UP), unitFmt);
+      const amount = toRatio(value);
+      return amount === null ? none : exact(exactDecimal(formatFixed(amount, digits, 'half-up')), unitFmt);
     },
     number: (value, fractionDigits = 0) => {
       if (!isFiniteNumber(value)) return none;
@@ -163,10 +180,15 @@ export function ratio(a: number, b: number): number | null {
   return a / b;
 }
 
-/** (a - b) / b x 100 for decimal strings, or null when b is zero. */
+/** (a - b) / |b| x 100 for decimal strings, or null when b is zero. */
 export function percentChange(current: string, previous: string): number | null {
-  const prev = toDecimal(previous);
-  const cur = toDecimal(current);
-  if (prev === null || cur === null || prev.isZero()) return null;
-  return cur.minus(prev).div(prev.abs()).times(100).toNumber();
+  const prev = toRatio(previous);
+  const cur = toRatio(current);
+  if (prev === null || cur === null || signOf(prev) === 0) return null;
+  return percentOf(subtractRatio(cur, prev), absRatio(prev));
+}
+
+/** part / whole x 100 as a display number (whole must not be zero). */
+export function percentOf(part: Ratio, whole: Ratio): number {
+  return ratioToDisplayNumber(multiplyRatio(divideRatio(part, whole), exactNumber(100)));
 }

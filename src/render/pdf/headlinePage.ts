@@ -1,4 +1,4 @@
-import { Decimal } from 'decimal.js';
+import { absRatio, exactDecimal, ratioToDisplayNumber, signOf } from '../../core/money.ts';
 import { drawHorizontalBars } from './charts.ts';
 import { displayLabel, type PageContext } from './context.ts';
 import { ratio } from './format.ts';
@@ -107,24 +107,23 @@ function headlineSentence(ctx: PageContext, month: string): string {
   const prev = model.previous;
   if (!prev) parts.push(w.sentenceNoPrevious);
   else {
-    const change = new Decimal(prev.change);
+    const change = exactDecimal(prev.change);
     const values = {
       previousMonth: fmt.month(prev.month),
       pct: fmt.percent(prev.changePct === null ? null : Math.abs(prev.changePct)),
-      amount: fmt.money(change.abs()),
+      amount: fmt.money(absRatio(change)),
     };
-    parts.push(
-      fill(change.isZero() ? w.sentenceFlat : change.isPositive() ? w.sentenceUp : w.sentenceDown, values),
-    );
+    const sign = signOf(change);
+    parts.push(fill(sign === 0 ? w.sentenceFlat : sign > 0 ? w.sentenceUp : w.sentenceDown, values));
   }
   const budget = model.budget;
   if (budget.budget === null || budget.variance === null) parts.push(w.sentenceNoBudget);
   else {
-    const variance = new Decimal(budget.variance);
+    const variance = exactDecimal(budget.variance);
     parts.push(
-      fill(variance.isPositive() && !variance.isZero() ? w.sentenceOverBudget : w.sentenceUnderBudget, {
-        amount: fmt.money(variance.abs()),
-        pct: fmt.percent(ratio(variance.abs().toNumber() * 100, Number(budget.budget))),
+      fill(signOf(variance) > 0 ? w.sentenceOverBudget : w.sentenceUnderBudget, {
+        amount: fmt.money(absRatio(variance)),
+        pct: fmt.percent(ratio(ratioToDisplayNumber(absRatio(variance)) * 100, Number(budget.budget))),
         budget: fmt.money(budget.budget),
       }),
     );
@@ -148,8 +147,8 @@ function tiles(ctx: PageContext, month: string): Tile[] {
   const budget = model.budget;
   const changeColor = (value: string | null) => {
     if (value === null) return undefined;
-    const d = new Decimal(value);
-    return d.isZero() ? undefined : d.isPositive() ? layout.colors.negative : layout.colors.positive;
+    const sign = signOf(exactDecimal(value));
+    return sign === 0 ? undefined : sign > 0 ? layout.colors.negative : layout.colors.positive;
   };
   return [
     {

@@ -1,4 +1,4 @@
-import { Decimal } from 'decimal.js';
+import { exactDecimal, signOf } from '../../core/money.ts';
 import type { PageContext } from './context.ts';
 import { fill } from './templates.ts';
 import { sanitizeLabel } from './text.ts';
@@ -21,7 +21,7 @@ export function drawMethodPage(ctx: PageContext): void {
       : fill(w.utilizationSource, { dcgm: fmt.number(summary.scrape.dcgmSeconds) });
   const conversion = summary.currency.conversion;
   const recon = summary.reconciliation;
-  const reconciles = safeDecimal(recon.difference).isZero();
+  const reconciles = isZeroAmount(recon.difference);
 
   const entries: { label: string; lines: { text: string; color?: string }[] }[] = [
     {
@@ -183,10 +183,11 @@ function decimalsOf(text: string): number {
   return dot < 0 ? 0 : Math.min(6, text.length - dot - 1);
 }
 
-function safeDecimal(text: string): Decimal {
+/** True when `text` is a decimal amount equal to zero (an unreadable one counts as not reconciling). */
+function isZeroAmount(text: string): boolean {
   try {
-    return new Decimal(text);
+    return signOf(exactDecimal(text)) === 0;
   } catch {
-    return new Decimal(1);
+    return false;
   }
 }

@@ -1,8 +1,15 @@
 import { compareStrings } from '../../core/compare.ts';
-import { Decimal } from 'decimal.js';
 import type { CapacityAdvice } from '../../core/advice.ts';
+import {
+  compareRatio,
+  exactDecimal,
+  formatFixed,
+  signOf,
+  subtractRatio,
+  sumDecimals,
+} from '../../core/money.ts';
 import type { Summary, TeamSummary } from '../../core/types.ts';
-import { percentChange } from './format.ts';
+import { percentChange, percentOf } from './format.ts';
 
 /**
  * The figures the PDF shows that are not stored in the Summary as such: comparisons with the previous
@@ -74,42 +81,40 @@ export function buildReportModel(
   previous: Summary | null,
   advice: CapacityAdvice,
 ): ReportModel {
-  const total = new Decimal(summary.totals.cost);
+  const digits = summary.currency.minorDigits;
+  const total = exactDecimal(summary.totals.cost);
   const budgeted = summary.byTeam.filter((t) => t.budget !== null);
-  const budgetSum = budgeted.reduce((sum, t) => sum.plus(t.budget!), new Decimal(0));
+  const budgetSum = sumDecimals(budgeted.map((t) => t.budget!));
   const budget: BudgetStatus =
     budgeted.length === 0
       ? { budget: null, variance: null, usedPct: null, budgetedTeams: 0, teamsOver: 0 }
       : {
-          budget: budgetSum.toFixed(summary.currency.minorDigits),
-          variance: total.minus(budgetSum).toFixed(summary.currency.minorDigits),
-          usedPct: budgetSum.isZero() ? null : total.div(budgetSum).times(100).toNumber(),
+          budget: formatFixed(budgetSum, digits),
+          variance: formatFixed(subtractRatio(total, budgetSum), digits),
+          usedPct: signOf(budgetSum) === 0 ? null : percentOf(total, budgetSum),
           budgetedTeams: budgeted.length,
-          teamsOver: budgeted.filter((t) => new Decimal(t.cost).greaterThan(t.budget!)).length,
+          teamsOver: budgeted.filter((t) => compareRatio(exactDecimal(t.cost), exactDecimal(t.budget!)) > 0).length,
         };
 
   const comparison: PreviousComparison | null = previous
     ? {
         month: previous.period.month,
         total: previous.totals.cost,
-        change: total.minus(previous.totals.cost).toFixed(summary.currency.minorDigits),
+        change: formatFixed(subtractRatio(total, exactDecimal(previous.totals.cost)), digits),
         changePct: percentChange(summary.totals.cost, previous.totals.cost),
         byTeam: new Map(previous.byTeam.map((t) => [t.key, t.cost])),
       }
     : null;
 
-  const blended = new Decimal(summary.totals.blendedCostPerGpuHour || '0');
-  const onDemand = new Decimal(summary.totals.onDemandCostPerGpuHour || '0');
+  const blended = exactDecimal(summary.totals.blendedCostPerGpuHour || '0');
+  const onDemand = exactDecimal(summary.totals.onDemandCostPerGpuHour || '0');
   const gaps = summary.coverage.gaps;
   return {
     budget,
     previous: comparison,
-    idleSharePct: total.isZero()
-      ? null
-      : new Decimal(summary.totals.idleCost).div(total).times(100).toNumber(),
-    blendedVsOnDemandPct: onDemand.isZero()
-      ? null
-      : blended.minus(onDemand).div(onDemand).times(100).toNumber(),
+    idleSharePct: signOf(total) === 0 ? null : percentOf(exactDecimal(summary.totals.idleCost), total),
+    blendedVsOnDemandPct:
+      signOf(onDemand) === 0 ? null : percentOf(subtractRatio(blended, onDemand), onDemand),
     gapCount: gaps.length,
     gapHours: gaps.reduce((sum, g) => sum + Math.max(0, g.endMs - g.startMs), 0) / 3_600_000,
     advice,

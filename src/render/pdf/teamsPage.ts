@@ -1,4 +1,4 @@
-import { Decimal } from 'decimal.js';
+import { exactDecimal, ratioToDisplayNumber, signOf, sumDecimals } from '../../core/money.ts';
 import type { Cell, TableRow } from './canvas.ts';
 import { drawClustersTable } from './clustersTable.ts';
 import { displayLabel, type PageContext } from './context.ts';
@@ -19,8 +19,8 @@ export function drawTeamsPage(ctx: PageContext): void {
 
   const signColor = (value: string | null): string | undefined => {
     if (value === null) return undefined;
-    const d = new Decimal(value);
-    return d.isZero() ? undefined : d.isPositive() ? layout.colors.negative : layout.colors.positive;
+    const sign = signOf(exactDecimal(value));
+    return sign === 0 ? undefined : sign > 0 ? layout.colors.negative : layout.colors.positive;
   };
   const changeCell = (pct: number | null, isNew: boolean): Cell => {
     if (isNew) return { text: wording.common.new, color: layout.colors.muted };
@@ -58,10 +58,7 @@ export function drawTeamsPage(ctx: PageContext): void {
       known.reduce((s, team) => s + team.gpuHours * (team.utilizationPct ?? 0), 0),
       knownHours,
     );
-    const idle = summary.byTeam.reduce(
-      (s, team) => s.plus(team.idleCost).plus(team.unusedAllocationCost),
-      new Decimal(0),
-    );
+    const idle = sumDecimals(summary.byTeam.flatMap((team) => [team.idleCost, team.unusedAllocationCost]));
     rows.push({
       total: true,
       cells: [
@@ -70,7 +67,7 @@ export function drawTeamsPage(ctx: PageContext): void {
         model.previous ? changeCell(model.previous.changePct, false) : wording.common.none,
         fmt.number(gpuHours),
         fmt.percent(util),
-        fmt.percent(ratio(idle.toNumber() * 100, Number(t.cost))),
+        fmt.percent(ratio(ratioToDisplayNumber(idle) * 100, Number(t.cost))),
         model.budget.budget === null ? wording.common.none : fmt.money(model.budget.budget),
         model.budget.variance === null
           ? wording.common.none

@@ -1,4 +1,4 @@
-import { Decimal } from 'decimal.js';
+import { compareRatio, divideRatio, exactDecimal, exactNumber, sumDecimals } from '../../core/money.ts';
 import { drawStackedColumns, type Series } from './charts.ts';
 import { displayLabel, type PageContext } from './context.ts';
 import { topWithOther } from './reportModel.ts';
@@ -67,14 +67,14 @@ export function drawTrendPage(ctx: PageContext): void {
   canvas.y += 10;
 
   if (days.length > 0 && days.some((d) => Number(d.cost) !== 0)) {
-    const costs = days.map((d) => new Decimal(d.cost));
+    const costs = days.map((d) => exactDecimal(d.cost));
     let high = 0;
     let low = 0;
     costs.forEach((c, i) => {
-      if (c.greaterThan(costs[high]!)) high = i;
-      if (c.lessThan(costs[low]!)) low = i;
+      if (compareRatio(c, costs[high]!) > 0) high = i;
+      if (compareRatio(c, costs[low]!) < 0) low = i;
     });
-    const average = costs.reduce((s, c) => s.plus(c), new Decimal(0)).div(costs.length);
+    const average = divideRatio(sumDecimals(days.map((d) => d.cost)), exactNumber(costs.length));
     canvas.paragraph(
       fill(w.stats, {
         average: fmt.moneyWhole(average),

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { exactDecimal } from '../../../src/core/money.ts';
-import { roundHalfEven, roundMonth, type RoundingAmounts } from '../../../src/core/rounding/roundMonth.ts';
+import { exactDecimal, toMinorUnitsHalfEven } from '../../../src/core/money.ts';
+import { roundMonth, type RoundingAmounts } from '../../../src/core/rounding/roundMonth.ts';
 
 /**
  * Amounts for rows given in cents as decimal strings ("0.5" = half a cent), split into whole minor units
@@ -34,11 +34,11 @@ const usd = (text: string) => exactDecimal(text);
 
 describe('roundMonth (the one rounding step)', () => {
   it('rounds the grand total half to even', () => {
-    expect(['0.125', '0.135', '0.1251', '0.115'].map((v) => roundHalfEven(usd(v), 2))).toEqual([12, 14, 13, 12]);
-    expect(roundHalfEven(usd('17487.5'), 0)).toBe(17488);
-    expect(roundHalfEven(usd('17486.5'), 0)).toBe(17486);
+    expect(['0.125', '0.135', '0.1251', '0.115'].map((v) => toMinorUnitsHalfEven(usd(v), 2))).toEqual([12, 14, 13, 12]);
+    expect(toMinorUnitsHalfEven(usd('17487.5'), 0)).toBe(17488);
+    expect(toMinorUnitsHalfEven(usd('17486.5'), 0)).toBe(17486);
     // An exact ratio, not a decimal: 1/3 USD is 33 cents.
-    expect(roundHalfEven({ numerator: 1n, denominator: 3n }, 2)).toBe(33);
+    expect(toMinorUnitsHalfEven({ numerator: 1n, denominator: 3n }, 2)).toBe(33);
   });
 
   it('gives a row the rounded capacity cost, not its own rounding', () => {
@@ -110,7 +110,7 @@ describe('roundMonth (the one rounding step)', () => {
           const capacity = { numerator: BigInt(exactCents), denominator: 100_000n };
           const refs = rows.map((r, slot) => ({ rowTeam: r.team, slot }));
           const { totalUnits } = roundMonth(refs, a, capacity, capacity, 2);
-          expect(totalUnits).toBe(roundHalfEven(capacity, 2));
+          expect(totalUnits).toBe(toMinorUnitsHalfEven(capacity, 2));
           expect([...a.effUnits].reduce((s, v) => s + v, 0)).toBe(totalUnits);
           rows.forEach((r, i) => expect(Math.abs(a.effUnits[i]! - r.milli / 1000)).toBeLessThan(1));
           for (const team of ['a', 'b', 'c']) {
