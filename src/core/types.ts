@@ -1,6 +1,7 @@
 /**
  * The plain data that flows through the pipeline:
- * period -> collect (WindowObservations) -> meter (MeteredDay) -> price (PricedRow) -> aggregate (Summary) -> render.
+ * period -> collect (WindowObservations) -> meter (MeteredDay) -> price, allocate, round (PricedRows)
+ * -> aggregate (Summary) -> render.
  * Every timestamp is epoch milliseconds; every range is half-open [startMs, endMs).
  */
 
@@ -234,16 +235,21 @@ export interface MeteredDay {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Price & allocate: one row per pod x charge period x cost component, plus idle rows.
+// Price, allocate, round: one row per pod x charge period x cost component, plus idle rows.
 // ---------------------------------------------------------------------------------------------
 
 export type CostComponent = 'Direct' | 'UnusedAllocation' | 'Idle' | 'IdleShare';
 export type PricingCategory = 'Standard' | 'Dynamic' | 'Committed';
 
-/** A priced line item before rounding; money is an exact decimal string in the billing currency. */
+/**
+ * One line item of the bill, as {@link PricedRows.get} returns it: a plain object (spread it, copy it,
+ * change it). Money is decimal text in the billing currency: the exact amount (floored to 10^-15 of the
+ * minor unit) and the amount rounded to the minor unit by the month's one rounding step.
+ */
 export interface PricedRow {
   chargePeriod: ChargePeriod;
   cluster: string;
+  /** The team charged: the pod's for Direct and IdleShare rows, the platform team otherwise. */
   team: string;
   project: string;
   namespace: string;
@@ -271,6 +277,29 @@ export interface PricedRow {
   coverage: number;
   /** True when the price came from pricing.fallback. */
   priceFallback: boolean;
+  /** Capacity type of the node the cost comes from. */
+  capacityType: CapacityType;
+  /** EffectiveCost rounded to the minor unit, fixed-point (e.g. "12.30", or "12300" for KRW). */
+  effectiveCost: string;
+  /** ListCost (On-Demand equivalent) rounded to the minor unit. */
+  listCost: string;
+  /** FOCUS ChargeClass: '' or 'Correction'. */
+  chargeClass: '' | 'Correction';
+}
+
+/**
+ * The rows of a priced month, in their deterministic order. A month has about one row per pod-day (two
+ * million at 10,000 GPUs), so rows are not kept as objects: their numbers live in typed arrays and their
+ * labels in the metered usage they price. This collection reads them on demand:
+ * `get(i)` and iteration build plain {@link PricedRow} objects; `column(name)` returns a reader of one
+ * field by row index, for loops over every row that need only some fields (the CSV writer).
+ */
+export interface PricedRows extends Iterable<PricedRow> {
+  readonly length: number;
+  /** Row `index` (0 <= index < length) as a new plain object. */
+  get(index: number): PricedRow;
+  /** A reader of one field of any row by index, without building the row. */
+  column<K extends keyof PricedRow>(name: K): (index: number) => PricedRow[K];
 }
 
 // ---------------------------------------------------------------------------------------------

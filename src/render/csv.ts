@@ -1,7 +1,6 @@
 import { compareStrings } from '../core/compare.ts';
 import { isoInZone } from '../core/period.ts';
-import type { RoundedRow } from '../core/pricing/model.ts';
-import type { BillingPeriod, Summary } from '../core/types.ts';
+import type { BillingPeriod, PricedRows, Summary } from '../core/types.ts';
 
 /**
  * CSV output, shared by the chargeback files and the metering tables.
@@ -186,8 +185,8 @@ function memo<K, V>(format: (key: K) => V, limit = 100_000): (key: K) => V {
   };
 }
 
-/** Formats one row as one CSV line (CRLF included); every cell as csvRecords would write it. */
-function chargebackLine(meta: CsvMeta, iso: (ms: number) => string): (row: RoundedRow) => string {
+/** Formats row `i` of `rows` as one CSV line (CRLF included); every cell as csvRecords would write it. */
+function chargebackLine(rows: PricedRows, meta: CsvMeta, iso: (ms: number) => string): (i: number) => string {
   const constant = (text: string) => textCell(text);
   const head = `${constant(iso(meta.period.startMs))},${constant(iso(meta.period.endMs))},`;
   const currency = constant(meta.currency);
@@ -201,9 +200,35 @@ function chargebackLine(meta: CsvMeta, iso: (ms: number) => string): (row: Round
   const number6 = memo((value: number) => numberCell(value));
   const number2 = memo((value: number) => numberCell(value, 2));
   const percent = memo((coverage: number) => numberCell(coverage * 100, 2));
-  return (row) => {
-    const chargePeriod = row.chargePeriod;
-    const utilizationPct = row.utilizationPct;
+  const row = {
+    chargePeriod: rows.column('chargePeriod'),
+    effectiveCost: rows.column('effectiveCost'),
+    listCost: rows.column('listCost'),
+    pricingCategory: rows.column('pricingCategory'),
+    consumedGpuHours: rows.column('consumedGpuHours'),
+    node: rows.column('node'),
+    instanceType: rows.column('instanceType'),
+    chargeClass: rows.column('chargeClass'),
+    cluster: rows.column('cluster'),
+    team: rows.column('team'),
+    project: rows.column('project'),
+    namespace: rows.column('namespace'),
+    pod: rows.column('pod'),
+    podUid: rows.column('podUid'),
+    gpuModel: rows.column('gpuModel'),
+    gpuResource: rows.column('gpuResource'),
+    gpuEquivalents: rows.column('gpuEquivalents'),
+    utilizationPct: rows.column('utilizationPct'),
+    billableGpuHours: rows.column('billableGpuHours'),
+    unitPrice: rows.column('unitPrice'),
+    component: rows.column('component'),
+    coverage: rows.column('coverage'),
+    priceFallback: rows.column('priceFallback'),
+  };
+  return (i) => {
+    const chargePeriod = row.chargePeriod(i);
+    const utilizationPct = row.utilizationPct(i);
+    const cluster = row.cluster(i);
     return (
       head +
       isoCell(chargePeriod.startMs) +
@@ -212,56 +237,56 @@ function chargebackLine(meta: CsvMeta, iso: (ms: number) => string): (row: Round
       ',' +
       currency +
       ',' +
-      csvField(row.effectiveCost) +
+      csvField(row.effectiveCost(i)) +
       ',' +
-      csvField(row.listCost) +
+      csvField(row.listCost(i)) +
       ',' +
-      text(row.pricingCategory) +
+      text(row.pricingCategory(i)) +
       ',' +
-      csvField(row.consumedGpuHours) +
+      csvField(row.consumedGpuHours(i)) +
       ',GPU-Hours,' +
-      text(row.node) +
+      text(row.node(i)) +
       ',' +
-      text(row.instanceType) +
+      text(row.instanceType(i)) +
       ',Usage,' +
-      (chargeClass ?? text(row.chargeClass)) +
+      (chargeClass ?? text(row.chargeClass(i))) +
       ',' +
-      text(row.cluster) +
+      text(cluster) +
       ',' +
-      text(row.team) +
+      text(row.team(i)) +
       ',' +
-      text(row.project) +
+      text(row.project(i)) +
       ',' +
-      text(row.namespace) +
+      text(row.namespace(i)) +
       ',' +
-      textCell(row.pod) +
+      textCell(row.pod(i)) +
       ',' +
-      textCell(row.podUid) +
+      textCell(row.podUid(i)) +
       ',' +
-      text(row.gpuModel) +
+      text(row.gpuModel(i)) +
       ',' +
-      text(row.gpuResource) +
+      text(row.gpuResource(i)) +
       ',' +
-      number6(row.gpuEquivalents) +
+      number6(row.gpuEquivalents(i)) +
       ',' +
       (utilizationPct === null ? '' : number2(utilizationPct)) +
       ',' +
-      csvField(row.billableGpuHours) +
+      csvField(row.billableGpuHours(i)) +
       ',' +
-      csvField(row.unitPrice) +
+      csvField(row.unitPrice(i)) +
       ',' +
-      text(row.component) +
+      text(row.component(i)) +
       ',' +
-      percent(row.coverage) +
+      percent(row.coverage(i)) +
       ',' +
       tail +
-      (row.priceFallback ? 'true' : 'false') +
+      (row.priceFallback(i) ? 'true' : 'false') +
       ',' +
       catalogAndSource +
       ',' +
-      account(row.cluster) +
+      account(cluster) +
       ',' +
-      region(row.cluster) +
+      region(cluster) +
       CSV_RECORD_DELIMITER
     );
   };
@@ -269,41 +294,54 @@ function chargebackLine(meta: CsvMeta, iso: (ms: number) => string): (row: Round
 
 /**
  * The chargeback CSV as chunks of text, for streaming to a file or S3 without holding the whole file:
- * the header, then one record per row in the order given (priceMonth's deterministic order), about
- * 200 records per chunk. Lines are built straight from the rows (no per-row arrays).
+ * the header, then one record per row in the order given (priceMonth's deterministic order; `indices`
+ * selects and orders a subset), about 200 records per chunk. Lines are built straight from the rows'
+ * columns (no per-row objects).
  */
-export function* chargebackCsvChunks(rows: Iterable<RoundedRow>, meta: CsvMeta): Iterable<string> {
+export function* chargebackCsvChunks(
+  rows: PricedRows,
+  meta: CsvMeta,
+  indices?: ArrayLike<number>,
+): Iterable<string> {
   yield csvRecords([CHARGEBACK_COLUMNS]);
-  const line = chargebackLine(meta, isoFormatter(meta.period.zone));
+  const line = chargebackLine(rows, meta, isoFormatter(meta.period.zone));
+  const count = indices ? indices.length : rows.length;
   let chunk = '';
-  let count = 0;
-  for (const row of rows) {
-    chunk += line(row);
-    if (++count === CHUNK_ROWS) {
+  let inChunk = 0;
+  for (let k = 0; k < count; k++) {
+    chunk += line(indices ? indices[k]! : k);
+    if (++inChunk === CHUNK_ROWS) {
       yield chunk;
       chunk = '';
-      count = 0;
+      inChunk = 0;
     }
   }
-  if (count > 0) yield chunk;
+  if (inChunk > 0) yield chunk;
 }
 
 /**
  * Per-team chargeback files: each team (in code-unit order) with chunks of only its rows, in their
- * original order. Rows are grouped in one pass, not filtered once per team. Where a team's file goes is
- * the output layout's business (`keys.teamCsv` in src/app/context.ts).
+ * original order. Rows are grouped in one pass into one index array per team (4 bytes a row), not
+ * filtered once per team. Where a team's file goes is the output layout's business (`keys.teamCsv` in
+ * src/app/context.ts).
  */
 export function teamChargebackCsvs(
-  rows: readonly RoundedRow[],
+  rows: PricedRows,
   meta: CsvMeta,
 ): { team: string; chunks: Iterable<string> }[] {
-  const byTeam = new Map<string, RoundedRow[]>();
-  for (const row of rows) {
-    const list = byTeam.get(row.team);
-    if (list) list.push(row);
-    else byTeam.set(row.team, [row]);
+  const teamOf = rows.column('team');
+  const counts = new Map<string, number>();
+  for (let i = 0; i < rows.length; i++) {
+    const team = teamOf(i);
+    counts.set(team, (counts.get(team) ?? 0) + 1);
+  }
+  const byTeam = new Map<string, { indices: Int32Array; filled: number }>();
+  for (const [team, count] of counts) byTeam.set(team, { indices: new Int32Array(count), filled: 0 });
+  for (let i = 0; i < rows.length; i++) {
+    const entry = byTeam.get(teamOf(i))!;
+    entry.indices[entry.filled++] = i;
   }
   return [...byTeam.keys()]
     .sort(compareStrings)
-    .map((team) => ({ team, chunks: chargebackCsvChunks(byTeam.get(team)!, meta) }));
+    .map((team) => ({ team, chunks: chargebackCsvChunks(rows, meta, byTeam.get(team)!.indices) }));
 }

@@ -274,7 +274,8 @@ describe('one bill for a platform of clusters, whatever the series look like', (
       const config = configFor(url, 'clean', {
         byCluster: { 'prod-euw1': { instanceTypes: EU_INSTANCE_TYPES } },
       });
-      const { summary, rows } = price(config, runs.clean.metered);
+      const priced = price(config, runs.clean.metered);
+      const [summary, rows] = [priced.summary, [...priced.rows]];
       const byCluster = Object.fromEntries(summary.byCluster.map((c) => [c.key, c]));
       expect(Object.keys(byCluster).sort()).toEqual(['prod-euw1', 'prod-use1']);
       expect(byCluster['prod-euw1']!.gpuHours).toBeCloseTo(byCluster['prod-use1']!.gpuHours, 9);
@@ -289,7 +290,7 @@ describe('one bill for a platform of clusters, whatever the series look like', (
       const rounded = summary.byCluster.reduce((sum, c) => sum + Number(c.cost), 0);
       expect(rounded).toBeCloseTo(Number(summary.totals.cost), 6);
       expect(Math.abs(Number(summary.totals.cost) - (east + west))).toBeLessThan(0.01);
-      const uniform = price(configFor(url, 'clean'), runs.clean.metered).rows;
+      const uniform = [...price(configFor(url, 'clean'), runs.clean.metered).rows];
       const uniformWest = uniform
         .filter((r) => r.cluster === 'prod-euw1')
         .reduce((sum, r) => sum + Number(r.effectiveCostExact), 0);
@@ -312,8 +313,8 @@ describe('one bill for a platform of clusters, whatever the series look like', (
           b.byCluster.map((c) => [c.key, c.cost, c.gpuHours]),
         );
         expect(a.byTeam.map((t) => [t.key, t.cost])).toEqual(b.byTeam.map((t) => [t.key, t.cost]));
-        expect(runs[variant].priced.rows.map((r) => r.effectiveCost)).toEqual(
-          runs.clean.priced.rows.map((r) => r.effectiveCost),
+        expect([...runs[variant].priced.rows].map((r) => r.effectiveCost)).toEqual(
+          [...runs.clean.priced.rows].map((r) => r.effectiveCost),
         );
       });
 

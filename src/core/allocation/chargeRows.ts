@@ -1,20 +1,18 @@
-import { FINE_PER_MINOR, formatFineExact, formatMinorUnits } from '../money.ts';
-import type { RoundedRow } from '../pricing/model.ts';
+import { FINE_PER_MINOR } from '../money.ts';
 import type {
   CapacityType,
   ChargePeriod,
   CostComponent,
   PodUsage,
   PricingCategory,
-  UtilizationSource,
 } from '../types.ts';
 
 /**
  * The compact form of the priced rows. A month has about one row per pod-day (two under the share and
- * utilization policies), so rows are not 28-field objects: each is a small {@link ChargeRow} view that
- * points at the PodUsage it prices and at its node's {@link NodeInfo}, while its numbers live in the
- * typed arrays of a {@link RowStore}. The view exposes every {@link RoundedRow} field as a getter
- * (strings are built on access), so consumers read rows exactly as before.
+ * utilization policies), so rows are not 30-field objects: each is a small {@link ChargeRow} that points
+ * at the PodUsage it prices and at its node's {@link NodeInfo}, while its numbers live in the typed arrays
+ * of a {@link RowStore}. Allocation writes the exact amounts, rounding the rounded ones; the month stage
+ * hands the rows out as a PricedRows collection (month/rowSet.ts) that builds plain rows on demand.
  */
 
 /** Components by code (the order is the row sort order). */
@@ -130,37 +128,35 @@ function setFine(floors: Float64Array, rems: Float64Array, slot: number, fine: b
 }
 
 /**
- * One priced row: a view over its PodUsage (null for Idle rows), its node's {@link NodeInfo} (which also
+ * One priced row, compactly: its PodUsage (null for Idle rows), its node's {@link NodeInfo} (which also
  * points at the store), and its slot and component code packed into one small integer — three fields, so
- * a month of two million rows costs about 100 MB. Every RoundedRow field is a getter on the prototype;
- * assigning a field stores a plain own property instead (so a consumer that edits a row still works).
- * `toJSON` returns the plain RoundedRow, so JSON output is unchanged. Spread (`{...row}`) does not copy
- * the getters: use {@link toPlainRow}.
+ * a month of two million rows costs about 100 MB. Internal to the month stage; readers get plain rows
+ * from month/rowSet.ts.
  */
 export class ChargeRow {
-  /** @internal slot × 4 + component code */
+  /** slot × 4 + component code */
   readonly packed: number;
 
   constructor(
-    /** @internal */ readonly usage: PodUsage | null,
-    /** @internal */ readonly info: NodeInfo,
+    readonly usage: PodUsage | null,
+    readonly info: NodeInfo,
     slot: number,
     code: number,
   ) {
     this.packed = slot * 4 + code;
   }
 
-  /** @internal Slot of the row's numbers in the store. */
+  /** Slot of the row's numbers in the store. */
   get slot(): number {
     return Math.floor(this.packed / 4);
   }
 
-  /** @internal Component code (index into COMPONENTS). */
+  /** Component code (index into COMPONENTS). */
   get code(): number {
     return this.packed % 4;
   }
 
-  /** @internal Team charged: the pod's for Direct and IdleShare rows, the platform team otherwise. */
+  /** Team charged: the pod's for Direct and IdleShare rows, the platform team otherwise. */
   get rowTeam(): string {
     const code = this.packed % 4;
     return this.usage && (code === DIRECT || code === IDLE_SHARE)
@@ -168,13 +164,9 @@ export class ChargeRow {
       : this.info.store.platformTeam;
   }
 
-  /** @internal The idle pool of an IdleShare row. */
+  /** The idle pool of an IdleShare row. */
   get pool(): SharePool | null {
     return null;
-  }
-
-  toJSON(): RoundedRow {
-    return toPlainRow(this as unknown as RoundedRow);
   }
 }
 
@@ -190,62 +182,6 @@ export class ShareRow extends ChargeRow {
   override get pool(): SharePool {
     return this.#pool;
   }
-}
-
-const FIELDS: { [K in keyof RoundedRow]-?: (row: ChargeRow) => RoundedRow[K] } = {
-  chargePeriod: (r) => (r.usage ? r.usage.chargePeriod : r.info.chargePeriod),
-  cluster: (r) => (r.usage ? r.usage.pod.cluster : r.info.cluster),
-  team: (r) => r.rowTeam,
-  project: (r) => (r.usage ? r.usage.project : ''),
-  namespace: (r) => (r.usage ? r.usage.pod.namespace : ''),
-  pod: (r) => (r.usage ? r.usage.pod.pod : ''),
-  podUid: (r) => (r.usage ? r.usage.pod.uid : ''),
-  node: (r) => (r.usage ? r.usage.node : r.info.node),
-  instanceType: (r) => r.info.instanceType,
-  gpuModel: (r) => r.info.gpuModel,
-  gpuResource: (r) => (r.usage ? r.usage.gpuResource : ''),
-  gpuEquivalents: (r) => (r.usage ? r.usage.gpuEquivalents : r.info.idleGpuEquivalents),
-  pricingCategory: (r) => r.info.pricingCategory,
-  component: (r) => COMPONENTS[r.code]!,
-  consumedGpuHours: (r) => hoursText(r.info.store.consumedHours[r.slot]!),
-  billableGpuHours: (r) => hoursText(r.info.store.billableHours[r.slot]!),
-  utilizationPct: (r) => utilizationPctOf(r.usage),
-  utilizationSource: (r): UtilizationSource => (r.usage ? r.usage.utilizationSource : 'none'),
-  unitPrice: (r) => (r.pool ? r.pool.unitPrice || r.info.unitPrice : r.info.unitPrice),
-  effectiveCostExact: (r) =>
-    formatFineExact(r.info.store.effFloor[r.slot]!, r.info.store.effRem[r.slot]!, r.info.store.digits),
-  listCostExact: (r) =>
-    formatFineExact(r.info.store.listFloor[r.slot]!, r.info.store.listRem[r.slot]!, r.info.store.digits),
-  coverage: (r) => r.info.coverage,
-  priceFallback: (r) => (r.pool ? r.info.fallback || r.pool.fallback : r.info.fallback),
-  capacityType: (r) => r.info.capacityType,
-  effectiveCost: (r) => formatMinorUnits(r.info.store.effUnits[r.slot]!, r.info.store.digits),
-  listCost: (r) => formatMinorUnits(r.info.store.listUnits[r.slot]!, r.info.store.digits),
-  chargeClass: (r) => r.info.store.chargeClass,
-};
-
-/** Field names of RoundedRow, in the order of the original row objects. */
-export const ROW_FIELD_NAMES = Object.keys(FIELDS) as (keyof RoundedRow)[];
-
-for (const name of ROW_FIELD_NAMES) {
-  const get = FIELDS[name] as (row: ChargeRow) => unknown;
-  Object.defineProperty(ChargeRow.prototype, name, {
-    configurable: true,
-    enumerable: false,
-    get(this: ChargeRow) {
-      return get(this);
-    },
-    set(this: ChargeRow, value: unknown) {
-      Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
-    },
-  });
-}
-
-/** A plain-object copy of a row with every RoundedRow field. */
-export function toPlainRow(row: RoundedRow): RoundedRow {
-  const plain: Record<string, unknown> = {};
-  for (const name of ROW_FIELD_NAMES) plain[name] = row[name];
-  return plain as unknown as RoundedRow;
 }
 
 /** GPU-hours held as a display number: rounded to 6 decimals (what the CSV shows), 0 for non-finite. */

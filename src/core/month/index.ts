@@ -1,2 +1,3 @@
 /** The month stage: metered days -> priced, allocated, rounded rows and the summary (see priceMonth). */
-export { type PricedMonth, type PriceMonthOptions, priceMonth, type RoundedRow } from './priceMonth.ts';
+export { type PricedMonth, type PriceMonthOptions, priceMonth } from './priceMonth.ts';
+export { RowSet } from './rowSet.ts';

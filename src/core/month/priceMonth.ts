@@ -1,11 +1,9 @@
 import { buildSummary, type SummaryOptions } from '../aggregate/summarize.ts';
 import { allocateMonth } from '../allocation/allocate.ts';
 import { PriceResolver } from '../pricing/catalog.ts';
-import type { RoundedRow } from '../pricing/model.ts';
 import { roundMonth } from '../rounding/roundMonth.ts';
-import type { BillingPeriod, MeteredDay, Summary } from '../types.ts';
-
-export type { RoundedRow } from '../pricing/model.ts';
+import type { BillingPeriod, MeteredDay, PricedRows, Summary } from '../types.ts';
+import { RowSet } from './rowSet.ts';
 
 /**
  * Everything priceMonth needs besides the metered days: plain data, built from the validated config at
@@ -23,7 +21,7 @@ export interface PriceMonthOptions extends SummaryOptions {
 
 /** The priced month: rows in their deterministic order and the summary. */
 export interface PricedMonth {
-  rows: RoundedRow[];
+  rows: PricedRows;
   summary: Summary;
 }
 
@@ -70,8 +68,7 @@ export function priceMonth(days: readonly MeteredDay[], options: PriceMonthOptio
     warnings: allocation.warnings,
   });
   options.onStage?.('summarized');
-  // The views implement RoundedRow through prototype getters (see chargeRows.ts).
-  return { rows: rows as unknown as RoundedRow[], summary };
+  return { rows: new RowSet(rows, store), summary };
 }
 
 /** The days in time order, each checked to belong to `period` and to be given once. */
@@ -86,6 +83,3 @@ function daysInOrder(days: readonly MeteredDay[], period: BillingPeriod): Metere
   }
   return [...days].sort((a, b) => a.day.startMs - b.day.startMs);
 }
-
-/** A plain-object copy of a row (rows are views; copy one before spreading or structuredClone). */
-export { toPlainRow } from '../allocation/chargeRows.ts';

@@ -53,7 +53,7 @@ describe('priceMonth conservation (property)', () => {
         const digits = summary.currency.minorDigits;
         const unit = new D(10).pow(-digits);
 
-        const rowSum = rows.reduce((s, r) => s + units(r.effectiveCost, digits), 0n);
+        const rowSum = [...rows].reduce((s, r) => s + units(r.effectiveCost, digits), 0n);
         expect(rowSum).toBe(oracleCapacityUnits(month, digits));
         expect(units(summary.totals.cost, digits)).toBe(rowSum);
         expect(summary.reconciliation.difference).toBe(digits === 0 ? '0' : '0.00');

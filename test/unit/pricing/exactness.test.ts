@@ -22,7 +22,8 @@ function price(
   allocation = {},
 ) {
   const config = parseConfig({ pricing: { instanceTypes: { ...CATALOG, ...extraTypes } }, allocation });
-  return priceMonth([meteredDay(day, pods, nodes)], priceOptions(period, config));
+  const priced = priceMonth([meteredDay(day, pods, nodes)], priceOptions(period, config));
+  return { rows: [...priced.rows], summary: priced.summary };
 }
 
 /**

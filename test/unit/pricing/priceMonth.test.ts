@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../../src/config/schema.ts';
 import { billingPeriod, chargePeriods } from '../../../src/core/period.ts';
 import { priceCutInstants } from '../../../src/core/pricing/catalog.ts';
-import { priceMonth, type RoundedRow } from '../../../src/core/month/priceMonth.ts';
-import type { MeteredDay } from '../../../src/core/types.ts';
+import { priceMonth } from '../../../src/core/month/priceMonth.ts';
+import type { MeteredDay, PricedRow } from '../../../src/core/types.ts';
 import { MissingPriceError } from '../../../src/errors.ts';
 import {
   CATALOG,
@@ -22,10 +22,11 @@ const HOUR = 3600;
 
 function price(days: MeteredDay[], config: ConfigInput, extra = {}) {
   const parsed = parseConfig({ pricing: { instanceTypes: CATALOG }, ...config });
-  return priceMonth(days, priceOptions(period, parsed, extra));
+  const priced = priceMonth(days, priceOptions(period, parsed, extra));
+  return { rows: [...priced.rows], summary: priced.summary };
 }
 
-const cost = (rows: RoundedRow[], predicate: (r: RoundedRow) => boolean) =>
+const cost = (rows: PricedRow[], predicate: (r: PricedRow) => boolean) =>
   rows.filter(predicate).map((r) => [r.component, r.team, r.effectiveCost]);
 
 /**
@@ -178,7 +179,8 @@ describe('priceMonth', () => {
       expect(cuts).toEqual([Date.parse('2026-03-01T06:00:00Z')]);
       const [early, late] = chargePeriods([day1], cuts);
       const nodes = [early!, late!].map((p) => nodeUsage(p, { node: 'spot-1', capacityType: 'spot' }));
-      const { rows, summary } = priceMonth([meteredDay(day1, [], nodes)], priceOptions(period, config));
+      const priced = priceMonth([meteredDay(day1, [], nodes)], priceOptions(period, config));
+      const [rows, summary] = [[...priced.rows], priced.summary];
       // 6 h × 0.2104 = 1.2624 and 18 h × 0.3 = 5.4.
       expect(
         rows.map((r) => [r.chargePeriod.startMs, r.unitPrice, r.effectiveCostExact, r.effectiveCost]),

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { billingPeriod } from '../../../src/core/period.ts';
+import { priceMonth } from '../../../src/core/month/priceMonth.ts';
+import type { PricedRow } from '../../../src/core/types.ts';
+import {
+  CATALOG,
+  meteredDay,
+  nodeUsage,
+  parseConfig,
+  podUsage,
+  priceOptions,
+  wholeDay,
+} from '../../support/meteredFixture.ts';
+
+const period = billingPeriod('2026-03', 'UTC');
+const day = period.days[0]!;
+const cp = wholeDay(day);
+
+/** Every field of a priced row, in the order rows are built. */
+const FIELDS: (keyof PricedRow)[] = [
+  'chargePeriod',
+  'cluster',
+  'team',
+  'project',
+  'namespace',
+  'pod',
+  'podUid',
+  'node',
+  'instanceType',
+  'gpuModel',
+  'gpuResource',
+  'gpuEquivalents',
+  'pricingCategory',
+  'component',
+  'consumedGpuHours',
+  'billableGpuHours',
+  'utilizationPct',
+  'utilizationSource',
+  'unitPrice',
+  'effectiveCostExact',
+  'listCostExact',
+  'coverage',
+  'priceFallback',
+  'capacityType',
+  'effectiveCost',
+  'listCost',
+  'chargeClass',
+];
+
+/** Pod a (2 GPUs, 50 % utilized) and b (1 GPU, 12 h) on a 4-GPU node, utilization policy, idle shared. */
+function month() {
+  const a = podUsage(cp, { pod: { pod: 'a', uid: 'ua' }, node: 'n', requested: 2, utilization: 0.5 });
+  const b = podUsage(cp, { pod: { pod: 'b', uid: 'ub' }, node: 'n', heldSeconds: 12 * 3600, team: 'search' });
+  const config = parseConfig({
+    pricing: { instanceTypes: CATALOG },
+    allocation: { utilization: { mode: 'utilization' }, idle: { mode: 'share-by-node' } },
+  });
+  const node = nodeUsage(cp, { node: 'n', instanceType: 'g5.12xlarge', gpus: 4 }, [a, b]);
+  return priceMonth([meteredDay(day, [a, b], [node])], priceOptions(period, config));
+}
+
+describe('the rows of a priced month', () => {
+  const { rows } = month();
+
+  it('yields plain rows that keep every field when spread, cloned or serialized', () => {
+    const [first] = rows;
+    expect(Object.keys({ ...first })).toEqual(FIELDS);
+    expect(structuredClone(first)).toEqual(first);
+    expect(JSON.parse(JSON.stringify(first))).toEqual(first);
+  });
+
+  it('gets row i as a new plain object each time (changing one changes nothing else)', () => {
+    const row = rows.get(1);
+    row.team = 'someone-else';
+    expect(rows.get(1).team).not.toBe('someone-else');
+    expect(rows.get(1)).toEqual([...rows][1]);
+  });
+
+  it('has a length, iterates in order, and reads one column without building rows', () => {
+    const all = [...rows];
+    expect(all.length).toBe(rows.length);
+    expect(rows.length).toBe(4);
+    expect(all.map((r) => [r.pod, r.component])).toEqual([
+      ['a', 'Direct'],
+      ['a', 'IdleShare'],
+      ['b', 'Direct'],
+      ['b', 'IdleShare'],
+    ]);
+    const cost = rows.column('effectiveCost');
+    expect(all.map((_, i) => cost(i))).toEqual(all.map((r) => r.effectiveCost));
+  });
+
+  it('refuses a row outside the month', () => {
+    expect(() => rows.get(rows.length)).toThrow(RangeError);
+    expect(() => rows.get(-1)).toThrow(RangeError);
+  });
+
+  it('serializes as the array of its plain rows', () => {
+    expect(JSON.parse(JSON.stringify(rows))).toEqual(JSON.parse(JSON.stringify([...rows])));
+  });
+});
