@@ -269,7 +269,20 @@ export function formatFixed(r: Ratio, digits: number, rounding: DecimalRounding 
  */
 export function formatTrimmed(r: Ratio, maxDigits: number): string {
   const fixed = formatFixed(r, maxDigits);
-  return maxDigits === 0 ? fixed : fixed.replace(/\.?0+$/, '');
+  return maxDigits === 0 ? fixed : trimTrailingZeros(fixed);
+}
+
+/**
+ * `text` without its trailing zeros and then a '.' they leave last ("12.500" -> "12.5", "3.000" -> "3"),
+ * as `text.replace(/\.?0+$/, '')` but without a regular expression (it runs for several cells of every
+ * CSV row). Meant for fixed-point text with a fraction.
+ */
+export function trimTrailingZeros(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 48) end--;
+  if (end === text.length) return text;
+  if (end > 0 && text.charCodeAt(end - 1) === 46) end--;
+  return text.slice(0, end);
 }
 
 /**

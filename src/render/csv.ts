@@ -1,4 +1,6 @@
+import { type Options, stringify } from 'csv-stringify/sync';
 import { compareStrings } from '../core/compare.ts';
+import { trimTrailingZeros } from '../core/money.ts';
 import { isoInZone } from '../core/period.ts';
 import type { BillingPeriod, PricedRows, Summary } from '../core/types.ts';
 
@@ -9,11 +11,13 @@ import type { BillingPeriod, PricedRows, Summary } from '../core/types.ts';
  * line break; every spreadsheet and CSV library accepts it). A field is quoted when it contains a comma,
  * a double quote, CR or LF; quotes inside are doubled.
  *
+ * Fields are encoded by csv-stringify (see {@link CsvEncoder}); records are streamed in chunks.
+ *
  * Spreadsheet formula injection: team, project, namespace and pod names come from cluster labels, which
  * anyone who can create a pod controls. Every *text* cell that starts with `=`, `+`, `-`, `@`, TAB or CR is
  * prefixed with a single quote (OWASP's CSV-injection advice), so Excel and Sheets show it as text.
- * Numeric cells are produced by this program from numbers, are never negative in the chargeback file,
- * and are kept out of the neutralizer so they stay numbers.
+ * Numeric cells are produced by this program from numbers, and are kept out of the neutralizer so they
+ * stay numbers (an over-allocated node's idle GPU-hours in nodes.csv is negative).
  */
 
 /**
@@ -22,8 +26,31 @@ import type { BillingPeriod, PricedRows, Summary } from '../core/types.ts';
  */
 const CHUNK_ROWS = 200;
 
-/** RFC 4180 record delimiter used by every CSV we write. */
-export const CSV_RECORD_DELIMITER = '\r\n';
+/**
+ * csv-stringify's options for every CSV we write: RFC 4180 with CRLF record delimiters, a field quoted
+ * when it contains a comma, a double quote, CR or LF (`quote_record_delimiter` makes a lone CR or LF count,
+ * not only CRLF), inner quotes doubled, no header (written as a record), no BOM. Formula neutralization
+ * is ours (see {@link neutralizeFormula}): it applies to text cells only, never to numbers.
+ */
+const CSV_OPTIONS: Options = {
+  delimiter: ',',
+  quote: '"',
+  escape: '"',
+  record_delimiter: '\r\n',
+  quote_record_delimiter: true,
+  eof: true,
+  header: false,
+  bom: false,
+  escape_formulas: false,
+};
+
+/**
+ * The same encoding rules for encoding fields alone ({@link CsvEncoder}): a one-character record delimiter
+ * spares csv-stringify a string copy per field (it tests a multi-character delimiter by appending it to
+ * the value), and quotes exactly the same fields, because with `quote_record_delimiter` any CR or LF
+ * already makes a field quoted.
+ */
+const FIELD_OPTIONS: Options = { ...CSV_OPTIONS, record_delimiter: '\n' };
 
 /** The chargeback columns, in order. These names are a contract with finance: do not rename. */
 export const CHARGEBACK_COLUMNS = [
@@ -65,6 +92,18 @@ export const CHARGEBACK_COLUMNS = [
   'RegionId',
 ] as const;
 
+/** The chargeback columns that hold numbers this program printed (written as printed, never neutralized). */
+const CHARGEBACK_NUMBER_COLUMNS: ReadonlySet<string> = new Set([
+  'EffectiveCost',
+  'ListCost',
+  'ConsumedQuantity',
+  'x_GpuEquivalents',
+  'x_GpuUtilizationPct',
+  'x_BillableGpuHours',
+  'x_UnitPrice',
+  'x_DataCoveragePct',
+]);
+
 /** Month-level values repeated on every chargeback row. */
 export interface CsvMeta {
   /** The billing period (its zone gives every timestamp's offset). */
@@ -105,48 +144,214 @@ export function neutralizeFormula(text: string): string {
   return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13 ? `'${text}` : text;
 }
 
-const NEEDS_QUOTES = /[",\r\n]/;
-
-/** One RFC 4180 field: quoted, with inner quotes doubled, when it contains a comma, a quote, CR or LF. */
-export function csvField(value: string): string {
-  return NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
-}
-
-/** A text cell: neutralized against formula injection, then quoted as needed. */
-function textCell(value: string): string {
-  return csvField(neutralizeFormula(value));
-}
-
-/** Records (already strings) as RFC 4180 CSV with CRLF, quoting any field with a comma, quote, CR or LF. */
+/** Records of text cells (already neutralized where needed) as RFC 4180 CSV text with CRLF, by csv-stringify. */
 export function csvRecords(records: readonly (readonly string[])[]): string {
-  let out = '';
-  for (const record of records) {
-    let line = '';
-    for (let i = 0; i < record.length; i++) line += (i === 0 ? '' : ',') + csvField(record[i]!);
-    out += line + CSV_RECORD_DELIMITER;
-  }
-  return out;
+  return stringify(records as string[][], CSV_OPTIONS);
 }
 
 /**
- * Streams a CSV: the header, then `toRecord` of each item, `CHUNK_ROWS` records per chunk. Only one
- * chunk is held in memory at a time.
+ * What a column holds. A 'text' cell is neutralized against formula injection and encoded by
+ * csv-stringify. A 'number' cell is a number this program printed (digits, at most one '.', a leading
+ * '-'; or empty for none), which no CSV encoding changes, and is written as printed.
+ */
+export type CellKind = 'text' | 'number';
+
+/** Distinct text values a {@link CsvEncoder} remembers per column before it starts over. */
+const ENCODED_VALUES_KEPT = 10_000;
+/** A column where most of this many consecutive records brought a new value stops being remembered. */
+const WINDOW_RECORDS = 1_000;
+
+/**
+ * Turns batches of records into CSV text with csv-stringify, cheaply enough for month-sized files
+ * (millions of records). csv-stringify's work per field is most of what writing a CSV costs, and a month
+ * repeats the same text on most rows (timestamps, teams, namespaces, nodes, prices), so:
+ * - each batch hands csv-stringify the distinct text values it has not encoded recently, neutralized,
+ *   in one call (one record of them);
+ * - the encoded field of each text value is remembered per column, except in columns whose values keep
+ *   changing (pod names and uids), where remembering would only cost memory;
+ * - 'number' cells are written as printed;
+ * - a record is its fields joined by the delimiter, ended by the record delimiter.
+ * The result is byte for byte what `csvRecords` (csv-stringify on the whole records) returns; a property
+ * test pins that on hostile text.
+ */
+export class CsvEncoder {
+  readonly #kinds: readonly CellKind[];
+  readonly #keep: number;
+  /** Per column: text value -> encoded field, while the column is remembered; null otherwise. */
+  readonly #encoded: (Map<string, string> | null)[];
+  /** Per column: the last text value seen and its field (consecutive records often repeat a value). */
+  readonly #lastValue: (string | undefined)[];
+  readonly #lastField: string[];
+  #fields: string[] = [];
+  /** Records encoded in the current window, and per column the distinct values remembered over them. */
+  #windowRecords = 0;
+  readonly #windowAdded: Int32Array;
+
+  /** Cells per record. */
+  get width(): number {
+    return this.#kinds.length;
+  }
+
+  constructor(kinds: readonly CellKind[], keep = ENCODED_VALUES_KEPT) {
+    if (kinds.length === 0) throw new RangeError('a CSV needs at least one column');
+    this.#kinds = kinds;
+    this.#keep = keep;
+    this.#encoded = kinds.map((kind) => (kind === 'text' ? new Map() : null));
+    this.#lastValue = kinds.map(() => undefined);
+    this.#lastField = kinds.map(() => '');
+    this.#windowAdded = new Int32Array(kinds.length);
+  }
+
+  /** The CSV text of the records in `cells`, one cell per column, record after record (each ends with CRLF). */
+  encode(cells: readonly string[]): string {
+    const kinds = this.#kinds;
+    const width = kinds.length;
+    if (cells.length % width !== 0) throw new RangeError(`${cells.length} cells are not records of ${width}`);
+    const encoded = this.#encoded;
+    const lastValue = this.#lastValue;
+    const lastField = this.#lastField;
+    const fields = this.#fields;
+    fields.length = cells.length;
+    // Cells not in memory: their positions, and for each the index of its value among those to encode
+    // (a value new to a remembered column is encoded once however often the batch repeats it).
+    const missed: number[] = [];
+    const slots: number[] = [];
+    const values: string[] = [];
+    let pending: Map<string, number> | undefined;
+    for (let k = 0, column = 0; k < cells.length; k++) {
+      const value = cells[k]!;
+      if (kinds[column] === 'number') fields[k] = value;
+      else if (value === lastValue[column]) fields[k] = lastField[column]!;
+      else {
+        const memory = encoded[column];
+        const field = memory?.get(value);
+        if (field !== undefined) {
+          fields[k] = field;
+          lastValue[column] = value;
+          lastField[column] = field;
+        } else {
+          let slot = memory ? pending?.get(value) : undefined;
+          if (slot === undefined) {
+            slot = values.push(value) - 1;
+            if (memory) (pending ??= new Map()).set(value, slot);
+          }
+          missed.push(k);
+          slots.push(slot);
+        }
+      }
+      if (++column === width) column = 0;
+    }
+    if (values.length > 0) {
+      const encodedValues = this.#encodeAll(values);
+      for (let j = 0; j < missed.length; j++) fields[missed[j]!] = encodedValues[slots[j]!]!;
+      this.#remember(cells, missed, fields);
+    }
+    this.#countWindow(cells.length / width);
+    let text = '';
+    for (let start = 0; start < cells.length; start += width) {
+      let line = fields[start]!;
+      for (let k = start + 1; k < start + width; k++) line += ',' + fields[k]!;
+      text += line + '\r\n';
+    }
+    return text;
+  }
+
+  /**
+   * The fields of `values`, neutralized, from one csv-stringify call (as one record). csv-stringify
+   * writes a field either as it is or in quotes with inner quotes doubled, and never leaves a field that
+   * holds a quote unquoted, so where each field ends follows from its value; a field that does not end
+   * where expected means the library's format changed, and is an error.
+   */
+  #encodeAll(values: readonly string[]): string[] {
+    const cells = values.map(neutralizeFormula);
+    const text = stringify([cells], FIELD_OPTIONS);
+    const fields = new Array<string>(cells.length);
+    let at = 0;
+    for (let j = 0; j < cells.length; j++) {
+      const cell = cells[j]!;
+      const quoted = text.charCodeAt(at) === 34;
+      let length = cell.length;
+      if (quoted) {
+        let quotes = 0;
+        for (let k = cell.indexOf('"'); k !== -1; k = cell.indexOf('"', k + 1)) quotes++;
+        length += 2 + quotes;
+      }
+      const end = at + length;
+      const next = text.charCodeAt(end);
+      if (next !== 44 && !(next === 10 && end === text.length - 1))
+        throw new Error(`csv-stringify wrote an unexpected field for ${JSON.stringify(cell.slice(0, 40))}`);
+      // Unquoted, the field is the cell itself: keep that string rather than a copy.
+      fields[j] = quoted ? text.slice(at, end) : cell;
+      at = end + 1;
+    }
+    return fields;
+  }
+
+  /**
+   * Remembers the fields of this batch's missed cells in their columns' memories (a memory starts over
+   * when full), counting the distinct values added per column for {@link CsvEncoder.#countWindow}.
+   */
+  #remember(cells: readonly string[], missed: readonly number[], fields: readonly string[]): void {
+    const width = this.#kinds.length;
+    for (const k of missed) {
+      const column = k % width;
+      const memory = this.#encoded[column];
+      if (!memory || memory.has(cells[k]!)) continue;
+      if (memory.size >= this.#keep) memory.clear();
+      memory.set(cells[k]!, fields[k]!);
+      this.#lastValue[column] = cells[k]!;
+      this.#lastField[column] = fields[k]!;
+      this.#windowAdded[column]!++;
+    }
+  }
+
+  /**
+   * Counts `records` into the current window; at its end, stops remembering the columns where most
+   * records brought a new value. Judged over windows, so a column that starts with repeated values (Idle
+   * rows have no pod) and then never repeats is still found out.
+   */
+  #countWindow(records: number): void {
+    this.#windowRecords += records;
+    if (this.#windowRecords < WINDOW_RECORDS) return;
+    for (let column = 0; column < this.#kinds.length; column++) {
+      if (this.#windowAdded[column]! * 2 > this.#windowRecords) this.#encoded[column] = null;
+    }
+    this.#windowRecords = 0;
+    this.#windowAdded.fill(0);
+  }
+}
+
+/**
+ * Streams a CSV: the header, then one record per item, `CHUNK_ROWS` records per chunk; `addRecord` appends
+ * an item's raw cells (see {@link CellKind}) to the batch, and `encoder` (one per column layout) turns
+ * batches into text. Only one chunk is held in memory at a time.
  */
 export function* csvChunks<T>(
   header: readonly string[],
   items: Iterable<T>,
-  toRecord: (item: T) => string[],
+  addRecord: (item: T, batch: string[]) => void,
+  encoder: CsvEncoder,
 ): Iterable<string> {
+  if (encoder.width !== header.length) throw new RangeError('the encoder has one cell kind per column');
   yield csvRecords([header]);
-  let batch: string[][] = [];
+  const width = header.length;
+  const batch: string[] = [];
   for (const item of items) {
-    batch.push(toRecord(item));
-    if (batch.length >= CHUNK_ROWS) {
-      yield csvRecords(batch);
-      batch = [];
+    const before = batch.length;
+    addRecord(item, batch);
+    if (batch.length - before !== width)
+      throw new RangeError(`a record of ${batch.length - before} cells for ${width} columns`);
+    if (batch.length === CHUNK_ROWS * width) {
+      yield encoder.encode(batch);
+      batch.length = 0;
     }
   }
-  if (batch.length > 0) yield csvRecords(batch);
+  if (batch.length > 0) yield encoder.encode(batch);
+}
+
+/** 0, 1, ..., count - 1. */
+function* positions(count: number): Iterable<number> {
+  for (let k = 0; k < count; k++) yield k;
 }
 
 /** ISO 8601 with the zone's offset, memoized (charge period bounds repeat on thousands of rows). */
@@ -168,7 +373,7 @@ export function numberCell(value: number, decimals = 6): string {
   const factor = 10 ** decimals;
   const rounded = Math.round(value * factor) / factor;
   if (rounded === 0) return '0';
-  return rounded.toFixed(decimals).replace(/\.?0+$/, '');
+  return trimTrailingZeros(rounded.toFixed(decimals));
 }
 
 /** Memoizes a one-argument formatter (for cells with few distinct values: teams, nodes, prices). */
@@ -185,18 +390,19 @@ function memo<K, V>(format: (key: K) => V, limit = 100_000): (key: K) => V {
   };
 }
 
-/** Formats row `i` of `rows` as one CSV line (CRLF included); every cell as csvRecords would write it. */
-function chargebackLine(rows: PricedRows, meta: CsvMeta, iso: (ms: number) => string): (i: number) => string {
-  const constant = (text: string) => textCell(text);
-  const head = `${constant(iso(meta.period.startMs))},${constant(iso(meta.period.endMs))},`;
-  const currency = constant(meta.currency);
-  const tail = `${constant(meta.utilizationPolicy)},${constant(meta.idlePolicy)},`;
-  const catalogAndSource = `${constant(meta.catalogVersion)},${constant(meta.source)}`;
-  const chargeClass = meta.chargeClass === undefined ? undefined : constant(meta.chargeClass);
-  const isoCell = memo((ms: number) => textCell(iso(ms)));
-  const account = memo((cluster: string) => textCell(meta.clusters?.[cluster]?.accountId ?? ''));
-  const region = memo((cluster: string) => textCell(meta.clusters?.[cluster]?.region ?? ''));
-  const text = memo(textCell);
+/** What each chargeback column holds (see {@link CellKind}), in CHARGEBACK_COLUMNS order. */
+const CHARGEBACK_KINDS: readonly CellKind[] = CHARGEBACK_COLUMNS.map((name) =>
+  CHARGEBACK_NUMBER_COLUMNS.has(name) ? 'number' : 'text',
+);
+
+/** Appends the raw cells of row `i` of `rows`, a chargeback record, to `out`. */
+function chargebackRecord(
+  rows: PricedRows,
+  meta: CsvMeta,
+  iso: (ms: number) => string,
+): (i: number, out: string[]) => void {
+  const periodStart = iso(meta.period.startMs);
+  const periodEnd = iso(meta.period.endMs);
   const number6 = memo((value: number) => numberCell(value));
   const number2 = memo((value: number) => numberCell(value, 2));
   const percent = memo((coverage: number) => numberCell(coverage * 100, 2));
@@ -225,69 +431,47 @@ function chargebackLine(rows: PricedRows, meta: CsvMeta, iso: (ms: number) => st
     coverage: rows.column('coverage'),
     priceFallback: rows.column('priceFallback'),
   };
-  return (i) => {
+  return (i, out) => {
     const chargePeriod = row.chargePeriod(i);
     const utilizationPct = row.utilizationPct(i);
     const cluster = row.cluster(i);
-    return (
-      head +
-      isoCell(chargePeriod.startMs) +
-      ',' +
-      isoCell(chargePeriod.endMs) +
-      ',' +
-      currency +
-      ',' +
-      csvField(row.effectiveCost(i)) +
-      ',' +
-      csvField(row.listCost(i)) +
-      ',' +
-      text(row.pricingCategory(i)) +
-      ',' +
-      csvField(row.consumedGpuHours(i)) +
-      ',GPU-Hours,' +
-      text(row.node(i)) +
-      ',' +
-      text(row.instanceType(i)) +
-      ',Usage,' +
-      (chargeClass ?? text(row.chargeClass(i))) +
-      ',' +
-      text(cluster) +
-      ',' +
-      text(row.team(i)) +
-      ',' +
-      text(row.project(i)) +
-      ',' +
-      text(row.namespace(i)) +
-      ',' +
-      textCell(row.pod(i)) +
-      ',' +
-      textCell(row.podUid(i)) +
-      ',' +
-      text(row.gpuModel(i)) +
-      ',' +
-      text(row.gpuResource(i)) +
-      ',' +
-      number6(row.gpuEquivalents(i)) +
-      ',' +
-      (utilizationPct === null ? '' : number2(utilizationPct)) +
-      ',' +
-      csvField(row.billableGpuHours(i)) +
-      ',' +
-      csvField(row.unitPrice(i)) +
-      ',' +
-      text(row.component(i)) +
-      ',' +
-      percent(row.coverage(i)) +
-      ',' +
-      tail +
-      (row.priceFallback(i) ? 'true' : 'false') +
-      ',' +
-      catalogAndSource +
-      ',' +
-      account(cluster) +
-      ',' +
-      region(cluster) +
-      CSV_RECORD_DELIMITER
+    const account = meta.clusters?.[cluster];
+    out.push(
+      periodStart,
+      periodEnd,
+      iso(chargePeriod.startMs),
+      iso(chargePeriod.endMs),
+      meta.currency,
+      row.effectiveCost(i),
+      row.listCost(i),
+      row.pricingCategory(i),
+      row.consumedGpuHours(i),
+      'GPU-Hours',
+      row.node(i),
+      row.instanceType(i),
+      'Usage',
+      meta.chargeClass ?? row.chargeClass(i),
+      cluster,
+      row.team(i),
+      row.project(i),
+      row.namespace(i),
+      row.pod(i),
+      row.podUid(i),
+      row.gpuModel(i),
+      row.gpuResource(i),
+      number6(row.gpuEquivalents(i)),
+      utilizationPct === null ? '' : number2(utilizationPct),
+      row.billableGpuHours(i),
+      row.unitPrice(i),
+      row.component(i),
+      percent(row.coverage(i)),
+      meta.utilizationPolicy,
+      meta.idlePolicy,
+      row.priceFallback(i) ? 'true' : 'false',
+      meta.catalogVersion,
+      meta.source,
+      account?.accountId ?? '',
+      account?.region ?? '',
     );
   };
 }
@@ -295,28 +479,23 @@ function chargebackLine(rows: PricedRows, meta: CsvMeta, iso: (ms: number) => st
 /**
  * The chargeback CSV as chunks of text, for streaming to a file or S3 without holding the whole file:
  * the header, then one record per row in the order given (priceMonth's deterministic order; `indices`
- * selects and orders a subset), about 200 records per chunk. Lines are built straight from the rows'
- * columns (no per-row objects).
+ * selects and orders a subset), about 200 records per chunk. Records are built from the rows' columns
+ * (no per-row objects).
  */
-export function* chargebackCsvChunks(
+export function chargebackCsvChunks(
   rows: PricedRows,
   meta: CsvMeta,
   indices?: ArrayLike<number>,
+  encoder = new CsvEncoder(CHARGEBACK_KINDS),
 ): Iterable<string> {
-  yield csvRecords([CHARGEBACK_COLUMNS]);
-  const line = chargebackLine(rows, meta, isoFormatter(meta.period.zone));
+  const record = chargebackRecord(rows, meta, isoFormatter(meta.period.zone));
   const count = indices ? indices.length : rows.length;
-  let chunk = '';
-  let inChunk = 0;
-  for (let k = 0; k < count; k++) {
-    chunk += line(indices ? indices[k]! : k);
-    if (++inChunk === CHUNK_ROWS) {
-      yield chunk;
-      chunk = '';
-      inChunk = 0;
-    }
-  }
-  if (inChunk > 0) yield chunk;
+  return csvChunks(
+    CHARGEBACK_COLUMNS,
+    positions(count),
+    (k, out) => record(indices ? indices[k]! : k, out),
+    encoder,
+  );
 }
 
 /**
@@ -341,7 +520,9 @@ export function teamChargebackCsvs(
     const entry = byTeam.get(teamOf(i))!;
     entry.indices[entry.filled++] = i;
   }
+  // One encoder for every team's file: they share most values (timestamps, prices, nodes).
+  const encoder = new CsvEncoder(CHARGEBACK_KINDS);
   return [...byTeam.keys()]
     .sort(compareStrings)
-    .map((team) => ({ team, chunks: chargebackCsvChunks(rows, meta, byTeam.get(team)!.indices) }));
+    .map((team) => ({ team, chunks: chargebackCsvChunks(rows, meta, byTeam.get(team)!.indices, encoder) }));
 }

@@ -1,5 +1,5 @@
 import type { MeteredDay, NodeUsage, PodUsage } from '../core/types.ts';
-import { csvChunks, isoFormatter, numberCell, neutralizeFormula as t } from './csv.ts';
+import { type CellKind, CsvEncoder, csvChunks, isoFormatter, numberCell } from './csv.ts';
 import { compareStrings } from '../core/compare.ts';
 
 /**
@@ -34,6 +34,21 @@ export const USAGE_COLUMNS = [
   'x_UtilizationSource',
 ] as const;
 
+/** usage.csv's numeric columns (written as printed); every other column is text. */
+const USAGE_KINDS: readonly CellKind[] = USAGE_COLUMNS.map((name) =>
+  [
+    'x_Requested',
+    'x_GpuEquivalents',
+    'x_HeldSeconds',
+    'x_BridgedSeconds',
+    'x_GpuSeconds',
+    'x_GpuHours',
+    'x_GpuUtilizationPct',
+  ].includes(name)
+    ? 'number'
+    : 'text',
+);
+
 /** Columns of nodes.csv. */
 export const NODES_COLUMNS = [
   'ChargePeriodStart',
@@ -49,6 +64,12 @@ export const NODES_COLUMNS = [
   'x_IdleGpuHours',
 ] as const;
 
+/** nodes.csv's numeric columns (written as printed); every other column is text. */
+const NODES_KINDS: readonly CellKind[] = NODES_COLUMNS.map((name) =>
+  ['x_Gpus', 'x_PresentSeconds', 'x_CapacityGpuHours', 'x_AllocatedGpuHours', 'x_IdleGpuHours'].includes(name)
+    ? 'number'
+    : 'text',
+);
 
 function sortedPods(days: readonly MeteredDay[]): Iterable<PodUsage> {
   return (function* () {
@@ -82,46 +103,46 @@ function sortedNodes(days: readonly MeteredDay[]): Iterable<NodeUsage> {
 /** usage.csv as chunks (one day's pods are sorted at a time). */
 export function usageCsvChunks(days: readonly MeteredDay[], zone: string): Iterable<string> {
   const iso = isoFormatter(zone);
-  return csvChunks(USAGE_COLUMNS, sortedPods(days), (p) => [
-    t(iso(p.chargePeriod.startMs)),
-    t(iso(p.chargePeriod.endMs)),
-    t(p.pod.cluster),
-    t(p.team),
-    t(p.project),
-    t(p.teamSource),
-    t(p.pod.namespace),
-    t(p.pod.pod),
-    t(p.pod.uid),
-    t(p.node),
-    t(p.gpuResource),
+  return csvChunks(USAGE_COLUMNS, sortedPods(days), (p, out) => out.push(
+    iso(p.chargePeriod.startMs),
+    iso(p.chargePeriod.endMs),
+    p.pod.cluster,
+    p.team,
+    p.project,
+    p.teamSource,
+    p.pod.namespace,
+    p.pod.pod,
+    p.pod.uid,
+    p.node,
+    p.gpuResource,
     numberCell(p.requested),
     `${p.weight.numerator}/${p.weight.denominator}`,
     numberCell(p.gpuEquivalents),
-    t(p.phase),
+    p.phase,
     numberCell(p.heldSeconds, 3),
     numberCell(p.bridgedSeconds, 3),
     numberCell(p.gpuSeconds, 3),
     numberCell(p.gpuSeconds / 3600),
     p.utilization === null ? '' : numberCell(p.utilization * 100, 2),
-    t(p.utilizationSource),
-  ]);
+    p.utilizationSource,
+  ), new CsvEncoder(USAGE_KINDS));
 }
 
 /** nodes.csv as chunks. */
 export function nodesCsvChunks(days: readonly MeteredDay[], zone: string): Iterable<string> {
   const iso = isoFormatter(zone);
-  return csvChunks(NODES_COLUMNS, sortedNodes(days), (n) => [
-    t(iso(n.chargePeriod.startMs)),
-    t(iso(n.chargePeriod.endMs)),
-    t(n.cluster),
-    t(n.node),
-    t(n.instanceType),
-    t(n.capacityType),
+  return csvChunks(NODES_COLUMNS, sortedNodes(days), (n, out) => out.push(
+    iso(n.chargePeriod.startMs),
+    iso(n.chargePeriod.endMs),
+    n.cluster,
+    n.node,
+    n.instanceType,
+    n.capacityType,
     numberCell(n.gpus),
     numberCell(n.presentSeconds, 3),
     numberCell(n.capacityGpuSeconds / 3600),
     numberCell(n.allocatedGpuSeconds / 3600),
     // Idle as metered; an over-allocated node shows a negative value here (warned in summary.json).
     numberCell(n.idleGpuSeconds / 3600),
-  ]);
+  ), new CsvEncoder(NODES_KINDS));
 }

@@ -1,34 +1,20 @@
+import { parse } from 'csv-parse/sync';
+
 /**
- * A strict RFC 4180 reader for tests: quoted fields, doubled quotes, CR/LF inside quotes, CRLF record
- * ends. Throws when the text does not end with CRLF (every file the pipeline writes does).
+ * A strict RFC 4180 reader for tests, so the tests check the product's writer (csv-stringify) with an
+ * independent parser (csv-parse): quoted fields, doubled quotes, CR/LF inside quotes, CRLF record ends,
+ * every record as wide as the first, no stray quotes. Throws when the text does not end with CRLF (every
+ * file the pipeline writes does).
  */
 export function readCsvRecords(text: string): string[][] {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      record.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  if (field !== '' || record.length > 0) throw new Error('CSV does not end with CRLF');
-  return records;
+  if (text !== '' && !text.endsWith('\r\n')) throw new Error('CSV does not end with CRLF');
+  return parse(text, {
+    record_delimiter: '\r\n',
+    bom: false,
+    relax_quotes: false,
+    relax_column_count: false,
+    skip_empty_lines: false,
+  }) as string[][];
 }
 
 /** The records of a CSV as objects keyed by the header row. */

@@ -1,4 +1,4 @@
-import { FINE_PER_MINOR } from '../money.ts';
+import { FINE_PER_MINOR, trimTrailingZeros } from '../money.ts';
 import type {
   CapacityType,
   ChargePeriod,
@@ -195,7 +195,7 @@ export function hoursText(hours: number): string {
   const rounded = roundedHours(hours);
   if (rounded === 0) return '0';
   if (Number.isInteger(rounded)) return String(rounded);
-  return rounded.toFixed(6).replace(/\.?0+$/, '');
+  return trimTrailingZeros(rounded.toFixed(6));
 }
 
 /** A pod's utilization in percent (2 decimals), or null when unknown. */

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   absRatio,
@@ -13,6 +14,7 @@ import {
   subtractRatio,
   sumDecimals,
   toMinorUnitsHalfEven,
+  trimTrailingZeros,
 } from '../../../src/core/money.ts';
 
 const d = exactDecimal;
@@ -101,5 +103,23 @@ describe('money', () => {
       expect(ratioToDisplayNumber(divideRatio(d('1'), d('7000000')), 3)).toBe(1.43e-7);
       expect(ratioToDisplayNumber(d('0'))).toBe(0);
     });
+  });
+
+  it('trims trailing zeros exactly as the regular expression /\\.?0+$/ would (property)', () => {
+    expect(['12.500', '3.000', '100.000000', '0.10', '12', '1.001'].map(trimTrailingZeros)).toEqual([
+      '12.5',
+      '3',
+      '100',
+      '0.1',
+      '12',
+      '1.001',
+    ]);
+    fc.assert(
+      fc.property(fc.double({ min: -1e9, max: 1e9, noNaN: true }), fc.integer({ min: 0, max: 8 }), (x, d) => {
+        const text = x.toFixed(d);
+        expect(trimTrailingZeros(text)).toBe(text.replace(/\.?0+$/, ''));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
