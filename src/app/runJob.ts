@@ -1,4 +1,4 @@
-import type { JobName, RunOutcome } from '../adapters/cloudwatch/runMetrics.ts';
+import type { JobName, RunOutcome } from './runMetrics.ts';
 import type { MetricDatum } from '../ports.ts';
 import type { AppContext } from './context.ts';
 

@@ -8,7 +8,7 @@ import { backfillMonthHandler, monthlyReportHandler } from '../../functions/lib/
 import { createPrometheusSource } from '../../src/adapters/prometheus/index.ts';
 import { createS3Store } from '../../src/adapters/s3/s3Store.ts';
 import { demoConfig } from '../../src/app/demoConfig.ts';
-import { createLambdaContext } from '../../src/app/lambdaContext.ts';
+import { createLambdaContext } from '../../functions/lib/lambdaContext.ts';
 import { createMemoryLogger } from '../../src/cli/logger.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { billingPeriod } from '../../src/core/period.ts';

@@ -5,7 +5,7 @@ import {
   createCloudWatchSink,
   toCloudWatchDatum,
 } from '../../../src/adapters/cloudwatch/cloudWatchSink.ts';
-import { dayRunMetrics, runMetrics } from '../../../src/adapters/cloudwatch/runMetrics.ts';
+import { dayRunMetrics, runMetrics } from '../../../src/app/runMetrics.ts';
 import type { MeteredDay, Summary } from '../../../src/core/types.ts';
 import type { MetricDatum } from '../../../src/ports.ts';
 

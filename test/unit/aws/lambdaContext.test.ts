@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configFromEnv, createLambdaContext, parseLambdaEnv } from '../../../src/app/lambdaContext.ts';
+import { configFromEnv, createLambdaContext, parseLambdaEnv } from '../../../functions/lib/lambdaContext.ts';
 import { ConfigError } from '../../../src/errors.ts';
 import type { ObservationSource } from '../../../src/ports.ts';
 

@@ -3,13 +3,13 @@ import { isAbsolute, join } from 'node:path';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { createCloudWatchSink } from '../adapters/cloudwatch/cloudWatchSink.ts';
-import { openOutputStore } from '../adapters/s3/openOutputStore.ts';
-import { formatConfigIssues, parseConfig, parseConfigText } from '../config/loadConfig.ts';
-import type { Config, ConfigInput } from '../config/schema.ts';
-import { ConfigError } from '../errors.ts';
-import type { Clock, Logger, MetricsSink, ObservationSource } from '../ports.ts';
-import type { AppContext } from './context.ts';
+import { createCloudWatchSink } from '../../src/adapters/cloudwatch/cloudWatchSink.ts';
+import { openOutputStore } from '../../src/adapters/s3/openOutputStore.ts';
+import { formatConfigIssues, parseConfig, parseConfigText } from '../../src/config/loadConfig.ts';
+import type { Config, ConfigInput } from '../../src/config/schema.ts';
+import { ConfigError } from '../../src/errors.ts';
+import type { Clock, Logger, MetricsSink, ObservationSource } from '../../src/ports.ts';
+import type { AppContext } from '../../src/app/context.ts';
 
 /**
  * The Lambda side of wiring: environment variables (set by serverless.yml) -> validated Config -> AppContext.
