@@ -27,7 +27,10 @@ import type { InstanceTypeSummary, Summary } from './types.ts';
  * - "Baseline + Spot": an On-Demand baseline equal to the `baselinePercentile` of hourly demand
  *   (nearest-rank) for every hour, and Spot GPU-hours for demand above it, at the catalog Spot price and
  *   with no interruptions, no idle Spot capacity and no instance-size granularity.
- * - "As run": the capacity cost of that instance type in the summary (what the month actually cost).
+ * - "As run": the capacity cost of that instance type in the summary (what the month actually cost),
+ *   summed over its clusters.
+ * Hourly demand is per instance type, not per cluster; when clusters price a type differently, the
+ * prices of its costliest summary entry are used.
  * Money is rounded to the currency's minor unit, half-even.
  */
 

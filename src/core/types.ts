@@ -327,7 +327,10 @@ export interface TeamSummary extends CostBreakdown {
   variance: string | null;
 }
 
+/** Capacity and cost of one instance type and capacity type in one cluster. */
 export interface InstanceTypeSummary {
+  /** The cluster; absent for the one unnamed cluster of a single-cluster setup. */
+  cluster?: string;
   instanceType: string;
   gpuModel: string;
   capacityType: CapacityType;
@@ -335,7 +338,7 @@ export interface InstanceTypeSummary {
   allocatedGpuHours: number;
   idleGpuHours: number;
   cost: string;
-  /** Catalog On-Demand and Spot prices per GPU-hour (billing currency) at the end of the period. */
+  /** The cluster's catalog On-Demand and Spot prices per GPU-hour (billing currency) at the end of the period. */
   onDemandPricePerGpuHour: string;
   spotPricePerGpuHour: string | null;
 }

@@ -209,10 +209,11 @@ export function buildSummary(input: BuildSummaryInput): Summary {
     byCluster.of(cluster).add(units, list, hours, isDirect, utilizationPct);
     byGpuModel.of(info.gpuModel).add(units, list, hours, isDirect, utilizationPct);
     byCategory.of(info.pricingCategory).add(units, list, hours, isDirect, utilizationPct);
-    if (!gpuModels.has(info.instanceType)) gpuModels.set(info.instanceType, info.gpuModel);
     if (info !== lastInfo) {
       lastInfo = info;
-      lastTypeKey = key2(info.instanceType, info.capacityType);
+      lastTypeKey = instanceTypeKey(info.cluster, info.instanceType, info.capacityType);
+      const modelKey = key2(info.cluster, info.instanceType);
+      if (!gpuModels.has(modelKey)) gpuModels.set(modelKey, info.gpuModel);
     }
     byInstanceCost.set(lastTypeKey, (byInstanceCost.get(lastTypeKey) ?? 0) + units);
     if (info.pricingCategory === 'Dynamic') spotSavingsUnits += list - units;
@@ -272,7 +273,7 @@ export function buildSummary(input: BuildSummaryInput): Summary {
       if (node.capacityType === 'spot') spotCapacityGpuSeconds += node.capacityGpuSeconds;
       allocatedGpuSeconds += allocated;
       idleGpuSeconds += nodeIdle;
-      const typeKey = key2(node.instanceType, node.capacityType);
+      const typeKey = instanceTypeKey(node.cluster, node.instanceType, node.capacityType);
       const entry = instanceTypes.get(typeKey) ?? {
         instanceType: node.instanceType,
         capacityType: node.capacityType,
@@ -320,29 +321,34 @@ export function buildSummary(input: BuildSummaryInput): Summary {
     };
   });
 
+  // One entry per cluster, instance type and capacity type: clusters may price a type differently.
   const instanceTypeSummaries: InstanceTypeSummary[] = [...instanceTypes.entries()]
-    .map(([typeKey, e]): InstanceTypeSummary => {
+    .map(([typeKey, e]) => ({ e, units: byInstanceCost.get(typeKey) ?? 0 }))
+    .sort(
+      (a, b) =>
+        b.units - a.units ||
+        compareStrings(a.e.instanceType, b.e.instanceType) ||
+        compareStrings(a.e.capacityType, b.e.capacityType) ||
+        compareStrings(a.e.cluster, b.e.cluster),
+    )
+    .map(({ e, units }): InstanceTypeSummary => {
       const prices = input.resolver.catalogPrices(e.cluster, e.instanceType, period.endMs - 1);
+      const catalogEntry =
+        pricing.byCluster[e.cluster]?.instanceTypes[e.instanceType] ?? pricing.instanceTypes[e.instanceType];
       return {
+        // The unnamed cluster of a single-cluster setup is left out (as before clusters were told apart).
+        ...(e.cluster === '' ? {} : { cluster: e.cluster }),
         instanceType: e.instanceType,
-        gpuModel:
-          gpuModels.get(e.instanceType) ?? pricing.instanceTypes[e.instanceType]?.gpuModel ?? 'unknown',
+        gpuModel: gpuModels.get(key2(e.cluster, e.instanceType)) ?? catalogEntry?.gpuModel ?? 'unknown',
         capacityType: e.capacityType,
         capacityGpuHours: round6(e.capacity / 3600),
         allocatedGpuHours: round6(e.allocated / 3600),
         idleGpuHours: round6(e.idle / 3600),
-        cost: money(byInstanceCost.get(typeKey) ?? 0),
+        cost: money(units),
         onDemandPricePerGpuHour: prices ? formatTrimmed(prices.onDemand, 6) : '0',
         spotPricePerGpuHour: prices?.spot ? formatTrimmed(prices.spot, 6) : null,
       };
-    })
-    .sort(
-      (a, b) =>
-        (byInstanceCost.get(key2(b.instanceType, b.capacityType)) ?? 0) -
-          (byInstanceCost.get(key2(a.instanceType, a.capacityType)) ?? 0) ||
-        compareStrings(a.instanceType, b.instanceType) ||
-        compareStrings(a.capacityType, b.capacityType),
-    );
+    });
 
   const coverageByDate = new Map(days.map((d) => [d.day.date, d.coverage]));
   const daySummaries: DaySummary[] = period.days.map((d) => {
@@ -511,6 +517,11 @@ function hourlyAllocatedGpus(
 
 function key2(a: string, b: string): string {
   return `${a}\u0000${b}`;
+}
+
+/** The key of a byInstanceType entry: cluster, instance type and capacity type. */
+function instanceTypeKey(cluster: string, instanceType: string, capacityType: CapacityType): string {
+  return `${cluster}\u0000${instanceType}\u0000${capacityType}`;
 }
 
 function split2(key: string): [string, string] {

@@ -29,7 +29,7 @@ export function drawCapacityPage(ctx: PageContext): void {
     ],
     types.map((t) => ({
       cells: [
-        displayLabel(t.instanceType, wording),
+        displayLabel(instanceTypeLabel(t), wording),
         displayLabel(t.gpuModel, wording),
         capacityTypeName(t.capacityType),
         fmt.number(t.capacityGpuHours),
@@ -108,7 +108,7 @@ function drawAllocationBars(ctx: PageContext, types: PageContext['summary']['byI
     canvas.ensureSpace(barHeight + gap);
     const top = canvas.y;
     const textY = canvas.textTopForCenter(top + barHeight / 2, layout.fontSize.small);
-    canvas.text(displayLabel(t.instanceType, wording), canvas.left, textY, {
+    canvas.text(displayLabel(instanceTypeLabel(t), wording), canvas.left, textY, {
       size: layout.fontSize.small,
       width: labelWidth - 6,
     });
@@ -138,4 +138,9 @@ function drawAllocationBars(ctx: PageContext, types: PageContext['summary']['byI
     barArea,
   );
   canvas.y += 10;
+}
+
+/** An instance type as listed: with its cluster when the month has several (summary.byInstanceType). */
+function instanceTypeLabel(t: PageContext['summary']['byInstanceType'][number]): string {
+  return t.cluster === undefined ? t.instanceType : `${t.instanceType} (${t.cluster})`;
 }

@@ -52,4 +52,17 @@ describe.skipIf(!hasPoppler)('the PDF cost by cluster', () => {
     const text = await pdfText(realisticSummary(), { language: 'en', baselinePercentile: 50 });
     expect(text).not.toContain('Cost by cluster');
   });
+
+  it('names the cluster of each instance type on the capacity page when types are listed per cluster', async () => {
+    const summary = twoClusters();
+    const [first] = summary.byInstanceType;
+    summary.byInstanceType = [
+      { ...first!, cluster: 'prod-use1' },
+      { ...first!, cluster: 'prod-euw1', cost: '1.00' },
+      ...summary.byInstanceType.slice(1),
+    ];
+    const text = await pdfText(summary, { language: 'en', baselinePercentile: 50 });
+    expect(text).toContain(`${first!.instanceType} (prod-use1)`);
+    expect(text).toContain(`${first!.instanceType} (prod-euw1)`);
+  });
 });

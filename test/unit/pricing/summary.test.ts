@@ -133,3 +133,48 @@ describe('priceMonth summary', () => {
     ]);
   });
 });
+
+describe('priceMonth summary with several clusters', () => {
+  /**
+   * Regression: byInstanceType was keyed by instance type and capacity type only, so a type running in
+   * two clusters with different prices was one entry with the capacity and cost of both and the prices
+   * of whichever cluster came first. Day 1: a g4dn.xlarge On-Demand in cluster "us" (0.526/h) and one in
+   * cluster "kr" priced by its own catalog at 0.7/h, each idle all day (24 GPU-hours).
+   */
+  function twoClusters() {
+    const cp = wholeDay(day1);
+    const nodes = [
+      nodeUsage(cp, { cluster: 'us', node: 'a' }),
+      nodeUsage(cp, { cluster: 'kr', node: 'a' }),
+    ];
+    const config = parseConfig({
+      pricing: {
+        instanceTypes: CATALOG,
+        byCluster: { kr: { instanceTypes: { 'g4dn.xlarge': { gpus: 1, gpuModel: 'T4', onDemand: 0.7 } } } },
+      },
+    });
+    return priceMonth([meteredDay(day1, [], nodes)], priceOptions(period, config)).summary;
+  }
+
+  it('lists an instance type once per cluster, with the prices, capacity and cost of that cluster', () => {
+    const summary = twoClusters();
+    expect(
+      summary.byInstanceType.map((t) => [
+        t.cluster,
+        t.instanceType,
+        t.capacityGpuHours,
+        t.cost,
+        t.onDemandPricePerGpuHour,
+        t.spotPricePerGpuHour,
+      ]),
+    ).toEqual([
+      ['kr', 'g4dn.xlarge', 24, '16.80', '0.7', null],
+      ['us', 'g4dn.xlarge', 24, '12.62', '0.526', '0.2104'],
+    ]);
+    expect(summary.totals.cost).toBe('29.42');
+  });
+
+  it('leaves the cluster out for the one unnamed cluster of a single-cluster setup', () => {
+    expect(month().byInstanceType.every((t) => !('cluster' in t))).toBe(true);
+  });
+});
