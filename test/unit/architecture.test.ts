@@ -127,33 +127,39 @@ function backwardImports(imports: readonly { from: string; to: string }[]): stri
   return [...new Set(offenders)];
 }
 
+/** The cycles of a directed graph (each as its nodes, the first repeated last), found depth first. */
+function cyclesOf(graph: ReadonlyMap<string, Iterable<string>>): string[][] {
+  const cycles: string[][] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (node: string) => {
+    if (state.get(node) === 'done') return;
+    if (state.get(node) === 'visiting') {
+      cycles.push([...stack.slice(stack.indexOf(node)), node]);
+      return;
+    }
+    state.set(node, 'visiting');
+    stack.push(node);
+    for (const next of graph.get(node) ?? []) if (graph.has(next)) visit(next);
+    stack.pop();
+    state.set(node, 'done');
+  };
+  for (const node of graph.keys()) visit(node);
+  return cycles;
+}
+
 /** Folders (each file directly in src/ counts as its own) whose imports form a cycle. */
 function folderCycles(imports: readonly { from: string; to: string }[]): string[] {
   const node = (path: string) => (/^src\/[^/]+$/.test(path) ? path : dirname(path));
   const graph = new Map<string, Set<string>>();
-  for (const { from, to } of imports) {
+  for (const { from, to } of [...imports].sort((x, y) => (x.from < y.from ? -1 : x.from > y.from ? 1 : 0))) {
     const [a, b] = [node(from), node(to)];
     if (a === b) continue;
     if (!graph.has(a)) graph.set(a, new Set());
     graph.get(a)!.add(b);
+    if (!graph.has(b)) graph.set(b, new Set());
   }
-  const cycles: string[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (folder: string) => {
-    if (state.get(folder) === 'done') return;
-    if (state.get(folder) === 'visiting') {
-      cycles.push([...stack.slice(stack.indexOf(folder)), folder].join(' -> '));
-      return;
-    }
-    state.set(folder, 'visiting');
-    stack.push(folder);
-    for (const next of graph.get(folder) ?? []) visit(next);
-    stack.pop();
-    state.set(folder, 'done');
-  };
-  for (const folder of [...graph.keys()].sort()) visit(folder);
-  return cycles;
+  return cyclesOf(graph).map((cycle) => cycle.join(' -> '));
 }
 
 describe('architecture', () => {
@@ -190,28 +196,7 @@ describe('architecture', () => {
     const graph = new Map(
       files.map((f) => [f, importsOf(f).flatMap((i) => (i.resolved ? [i.resolved] : []))]),
     );
-    const cycles: string[] = [];
-    const state = new Map<string, 'visiting' | 'done'>();
-    const stack: string[] = [];
-    const visit = (node: string) => {
-      if (state.get(node) === 'done') return;
-      if (state.get(node) === 'visiting') {
-        cycles.push(
-          stack
-            .slice(stack.indexOf(node))
-            .concat(node)
-            .map((f) => relative(root, f))
-            .join(' -> '),
-        );
-        return;
-      }
-      state.set(node, 'visiting');
-      stack.push(node);
-      for (const next of graph.get(node) ?? []) if (graph.has(next)) visit(next);
-      stack.pop();
-      state.set(node, 'done');
-    };
-    for (const file of files) visit(file);
+    const cycles = cyclesOf(graph).map((cycle) => cycle.map((f) => relative(root, f)).join(' -> '));
     expect(cycles).toEqual([]);
   });
 
