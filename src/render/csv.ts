@@ -46,9 +46,8 @@ const CSV_OPTIONS: Options = {
 
 /**
  * The same encoding rules for encoding fields alone ({@link CsvEncoder}): a one-character record delimiter
- * spares csv-stringify a string copy per field (it tests a multi-character delimiter by appending it to
- * the value), and quotes exactly the same fields, because with `quote_record_delimiter` any CR or LF
- * already makes a field quoted.
+ * quotes exactly the same fields, because with `quote_record_delimiter` any CR or LF already makes a
+ * field quoted, and makes every character that causes quoting a single character.
  */
 const FIELD_OPTIONS: Options = { ...CSV_OPTIONS, record_delimiter: '\n' };
 
@@ -151,15 +150,14 @@ export function csvRecords(records: readonly (readonly string[])[]): string {
 
 /**
  * What a column holds. A 'text' cell is neutralized against formula injection and encoded by
- * csv-stringify. A 'number' cell is a number this program printed (digits, at most one '.', a leading
- * '-'; or empty for none), which no CSV encoding changes, and is written as printed.
+ * csv-stringify; so is a 'unique' cell, text that seldom repeats from row to row (pod names and uids),
+ * which is therefore not remembered. A 'number' cell is a number this program printed (digits, at most
+ * one '.', a leading '-'; or empty for none), which no CSV encoding changes, and is written as printed.
  */
-export type CellKind = 'text' | 'number';
+export type CellKind = 'text' | 'unique' | 'number';
 
 /** Distinct text values a {@link CsvEncoder} remembers per column before it starts over. */
 const ENCODED_VALUES_KEPT = 10_000;
-/** A column where most of this many consecutive records brought a new value stops being remembered. */
-const WINDOW_RECORDS = 1_000;
 
 /**
  * Turns batches of records into CSV text with csv-stringify, cheaply enough for month-sized files
@@ -167,8 +165,8 @@ const WINDOW_RECORDS = 1_000;
  * repeats the same text on most rows (timestamps, teams, namespaces, nodes, prices), so:
  * - each batch hands csv-stringify the distinct text values it has not encoded recently, neutralized,
  *   in one call (one record of them);
- * - the encoded field of each text value is remembered per column, except in columns whose values keep
- *   changing (pod names and uids), where remembering would only cost memory;
+ * - the encoded field of each 'text' value is remembered per column (up to a bound); 'unique' values
+ *   (pod names and uids) are not, remembering them would only cost time and memory;
  * - 'number' cells are written as printed;
  * - a record is its fields joined by the delimiter, ended by the record delimiter.
  * The result is byte for byte what `csvRecords` (csv-stringify on the whole records) returns; a property
@@ -177,15 +175,12 @@ const WINDOW_RECORDS = 1_000;
 export class CsvEncoder {
   readonly #kinds: readonly CellKind[];
   readonly #keep: number;
-  /** Per column: text value -> encoded field, while the column is remembered; null otherwise. */
+  /** Per 'text' column: value -> encoded field; null for 'unique' and 'number' columns. */
   readonly #encoded: (Map<string, string> | null)[];
   /** Per column: the last text value seen and its field (consecutive records often repeat a value). */
   readonly #lastValue: (string | undefined)[];
   readonly #lastField: string[];
   #fields: string[] = [];
-  /** Records encoded in the current window, and per column the distinct values remembered over them. */
-  #windowRecords = 0;
-  readonly #windowAdded: Int32Array;
 
   /** Cells per record. */
   get width(): number {
@@ -199,7 +194,6 @@ export class CsvEncoder {
     this.#encoded = kinds.map((kind) => (kind === 'text' ? new Map() : null));
     this.#lastValue = kinds.map(() => undefined);
     this.#lastField = kinds.map(() => '');
-    this.#windowAdded = new Int32Array(kinds.length);
   }
 
   /** The CSV text of the records in `cells`, one cell per column, record after record (each ends with CRLF). */
@@ -213,11 +207,14 @@ export class CsvEncoder {
     const fields = this.#fields;
     fields.length = cells.length;
     // Cells not in memory: their positions, and for each the index of its value among those to encode
-    // (a value new to a remembered column is encoded once however often the batch repeats it).
+    // (a value new to a remembered column is encoded once however often the batch repeats it, a value of
+    // a 'unique' column once however many consecutive records repeat it).
     const missed: number[] = [];
     const slots: number[] = [];
     const values: string[] = [];
     let pending: Map<string, number> | undefined;
+    const lastMissed: (string | undefined)[] = new Array(width);
+    const lastSlot = new Int32Array(width);
     for (let k = 0, column = 0; k < cells.length; k++) {
       const value = cells[k]!;
       if (kinds[column] === 'number') fields[k] = value;
@@ -230,11 +227,13 @@ export class CsvEncoder {
           lastValue[column] = value;
           lastField[column] = field;
         } else {
-          let slot = memory ? pending?.get(value) : undefined;
+          let slot = value === lastMissed[column] ? lastSlot[column] : memory ? pending?.get(value) : undefined;
           if (slot === undefined) {
             slot = values.push(value) - 1;
             if (memory) (pending ??= new Map()).set(value, slot);
           }
+          lastMissed[column] = value;
+          lastSlot[column] = slot;
           missed.push(k);
           slots.push(slot);
         }
@@ -246,7 +245,6 @@ export class CsvEncoder {
       for (let j = 0; j < missed.length; j++) fields[missed[j]!] = encodedValues[slots[j]!]!;
       this.#remember(cells, missed, fields);
     }
-    this.#countWindow(cells.length / width);
     let text = '';
     for (let start = 0; start < cells.length; start += width) {
       let line = fields[start]!;
@@ -257,13 +255,19 @@ export class CsvEncoder {
   }
 
   /**
-   * The fields of `values`, neutralized, from one csv-stringify call (as one record). csv-stringify
-   * writes a field either as it is or in quotes with inner quotes doubled, and never leaves a field that
-   * holds a quote unquoted, so where each field ends follows from its value; a field that does not end
-   * where expected means the library's format changed, and is an error.
+   * The fields of `values`, neutralized, as csv-stringify writes them. First all of them as one field:
+   * csv-stringify quotes a field for a character in it (the delimiter, the quote, CR or LF; all single
+   * characters with these options, so no two values can form one across their boundary), so when it
+   * leaves their concatenation as it is, each of them is its own field, which is the usual case. Else
+   * one csv-stringify call encodes them as the fields of one record. csv-stringify writes a field either
+   * as it is or in quotes with inner quotes doubled, and never leaves a field that holds a quote unquoted,
+   * so where each field ends follows from its value; a field that does not end where expected means the
+   * library's format changed, and is an error.
    */
   #encodeAll(values: readonly string[]): string[] {
     const cells = values.map(neutralizeFormula);
+    const joined = cells.join('');
+    if (stringify([[joined]], FIELD_OPTIONS) === `${joined}\n`) return cells;
     const text = stringify([cells], FIELD_OPTIONS);
     const fields = new Array<string>(cells.length);
     let at = 0;
@@ -287,10 +291,7 @@ export class CsvEncoder {
     return fields;
   }
 
-  /**
-   * Remembers the fields of this batch's missed cells in their columns' memories (a memory starts over
-   * when full), counting the distinct values added per column for {@link CsvEncoder.#countWindow}.
-   */
+  /** Remembers the fields of this batch's missed 'text' cells in their columns' memories (a full memory starts over). */
   #remember(cells: readonly string[], missed: readonly number[], fields: readonly string[]): void {
     const width = this.#kinds.length;
     for (const k of missed) {
@@ -301,23 +302,7 @@ export class CsvEncoder {
       memory.set(cells[k]!, fields[k]!);
       this.#lastValue[column] = cells[k]!;
       this.#lastField[column] = fields[k]!;
-      this.#windowAdded[column]!++;
     }
-  }
-
-  /**
-   * Counts `records` into the current window; at its end, stops remembering the columns where most
-   * records brought a new value. Judged over windows, so a column that starts with repeated values (Idle
-   * rows have no pod) and then never repeats is still found out.
-   */
-  #countWindow(records: number): void {
-    this.#windowRecords += records;
-    if (this.#windowRecords < WINDOW_RECORDS) return;
-    for (let column = 0; column < this.#kinds.length; column++) {
-      if (this.#windowAdded[column]! * 2 > this.#windowRecords) this.#encoded[column] = null;
-    }
-    this.#windowRecords = 0;
-    this.#windowAdded.fill(0);
   }
 }
 
@@ -392,7 +377,7 @@ function memo<K, V>(format: (key: K) => V, limit = 100_000): (key: K) => V {
 
 /** What each chargeback column holds (see {@link CellKind}), in CHARGEBACK_COLUMNS order. */
 const CHARGEBACK_KINDS: readonly CellKind[] = CHARGEBACK_COLUMNS.map((name) =>
-  CHARGEBACK_NUMBER_COLUMNS.has(name) ? 'number' : 'text',
+  CHARGEBACK_NUMBER_COLUMNS.has(name) ? 'number' : name === 'x_Pod' || name === 'x_PodUid' ? 'unique' : 'text',
 );
 
 /** Appends the raw cells of row `i` of `rows`, a chargeback record, to `out`. */

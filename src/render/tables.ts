@@ -34,7 +34,7 @@ export const USAGE_COLUMNS = [
   'x_UtilizationSource',
 ] as const;
 
-/** usage.csv's numeric columns (written as printed); every other column is text. */
+/** What each usage.csv column holds (see CellKind): numbers, pod names and uids (unique), text. */
 const USAGE_KINDS: readonly CellKind[] = USAGE_COLUMNS.map((name) =>
   [
     'x_Requested',
@@ -46,7 +46,9 @@ const USAGE_KINDS: readonly CellKind[] = USAGE_COLUMNS.map((name) =>
     'x_GpuUtilizationPct',
   ].includes(name)
     ? 'number'
-    : 'text',
+    : name === 'x_Pod' || name === 'x_PodUid'
+      ? 'unique'
+      : 'text',
 );
 
 /** Columns of nodes.csv. */
