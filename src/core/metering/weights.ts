@@ -70,20 +70,30 @@ export function inferMigSlicesPerGpu(resource: string): number | undefined {
   return mig.memoryGb === mig.slices * 6 ? 4 : 7;
 }
 
+/** How one node's GPU resources divide into GPU equivalents (see weighNode in nodeWeights.ts). */
+export interface NodeWeights {
+  /** MIG compute slices per GPU of the node's model (inferred from a profile when the model is unknown). */
+  migSlices: number | undefined;
+  /** Weight of one whole-GPU unit: 1, or physical ÷ advertised units under time-slicing. */
+  wholeWeight: Fraction;
+  /** Every weight used on the node has a denominator dividing this (exact idle = capacity − allocation). */
+  denominator: number;
+}
+
 /**
- * GPU equivalents of one unit of `resource` before time-slicing: 1 for nvidia_com_gpu (and its
- * `_shared` rename), g/slices for a MIG profile on a GPU model found in `migSlicesPerGpu`. Returns null
- * for a resource that is not a GPU, or a MIG profile whose model is unknown or too small for it.
+ * GPU equivalents of one unit of `resource` on a node with `weights`: the node's whole-GPU weight for
+ * nvidia_com_gpu (and its `_shared` rename), g/slices for a MIG profile of g compute slices. Returns
+ * null for a resource that is not a GPU, or a MIG profile that does not fit the node's GPUs (or whose
+ * GPU is unknown). The one weight function of metering: node capacity and pod requests both use it.
  */
-export function gpuWeight(
+export function resourceWeight(
   resource: string,
-  gpuModel: string | undefined,
-  migSlicesPerGpu: Record<string, number>,
+  weights: Pick<NodeWeights, 'migSlices' | 'wholeWeight'>,
 ): Fraction | null {
-  if (isWholeGpuResource(resource)) return fraction(1, 1);
+  if (isWholeGpuResource(resource)) return weights.wholeWeight;
   const mig = parseMigResource(resource);
   if (!mig) return null;
-  const slices = migSlicesFor(gpuModel, migSlicesPerGpu);
-  if (slices === undefined || mig.slices > slices || mig.slices === 0) return null;
-  return fraction(mig.slices, slices);
+  return weights.migSlices && mig.slices > 0 && mig.slices <= weights.migSlices
+    ? fraction(mig.slices, weights.migSlices)
+    : null;
 }

@@ -1,5 +1,5 @@
-import type { MeterOptions } from '../../../src/core/metering/index.ts';
-import { gridForDay } from '../../../src/core/metering/index.ts';
+import type { MeterOptions, WindowGrid } from '../../../src/core/metering/index.ts';
+import { gridForDay, windowGridOf } from '../../../src/core/metering/index.ts';
 import { dayOf } from '../../../src/core/period.ts';
 import type { Day, PodRef, ScrapeIntervals, StepGrid, WindowObservations } from '../../../src/core/types.ts';
 
@@ -136,4 +136,15 @@ export function windowFor(
 
 export function seoulDay(date = '2026-03-10'): Day {
   return dayOf(date, ZONE);
+}
+
+/** The window grid of `day` (60 s steps, a bridging margin of `maxBridgeSeconds` on both sides). */
+export function windowOf(day: Day, overrides: Partial<MeterOptions> = {}): WindowGrid {
+  const options = optionsFor(day, overrides);
+  return windowGridOf(gridForDay(day, SCRAPE, options.maxBridgeSeconds), options);
+}
+
+/** The grid point that credits interval `k` of `window`. */
+export function pointOf(window: Pick<WindowGrid, 'startMs' | 'stepMs'>, k: number): number {
+  return window.startMs + (k + 1) * window.stepMs;
 }

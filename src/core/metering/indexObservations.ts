@@ -1,0 +1,92 @@
+import { compareStrings } from '../compare.ts';
+import type { NodeCapacityPoints, PodRef, WindowObservations } from '../types.ts';
+import { describePod, key } from './refs.ts';
+
+/** What the window says about one pod (by cluster and uid). */
+export interface PodState {
+  pod: PodRef;
+  /** resource -> container -> units (each container's largest request in the window) */
+  requests: Map<string, Map<string, number>>;
+  /** Grid points at which the pod was Running, and Pending while bound to a node. */
+  running: number[];
+  pending: number[];
+  /** The node it is metered on ("" when kube_pod_info never named one). */
+  node: string;
+}
+
+/**
+ * Gathers the pod series of the window by (cluster, uid), in order of first appearance. A pod bound
+ * to several nodes (it never moves; the data is inconsistent) is metered on the first by name, warned.
+ */
+export function indexPods(obs: WindowObservations, warnings: Set<string>): Map<string, PodState> {
+  const pods = new Map<string, PodState>();
+  const nodes = new Map<string, Set<string>>();
+  const podState = (pod: PodRef): PodState => {
+    const id = key(pod.cluster, pod.uid);
+    let state = pods.get(id);
+    if (!state) {
+      state = { pod, requests: new Map(), running: [], pending: [], node: '' };
+      pods.set(id, state);
+      nodes.set(id, new Set());
+    }
+    return state;
+  };
+  for (const r of obs.running) podState(r.pod).running.push(...r.tsMs);
+  for (const p of obs.pendingOnNode) podState(p.pod).pending.push(...p.tsMs);
+  for (const req of obs.requests) {
+    if (!(req.value > 0)) continue;
+    const byContainer = podState(req.pod).requests.get(req.resource) ?? new Map<string, number>();
+    byContainer.set(req.container, Math.max(byContainer.get(req.container) ?? 0, req.value));
+    podState(req.pod).requests.set(req.resource, byContainer);
+  }
+  for (const pn of obs.podNodes) {
+    if (!pn.node) continue;
+    podState(pn.pod);
+    nodes.get(key(pn.pod.cluster, pn.pod.uid))!.add(pn.node);
+  }
+  for (const [id, state] of pods) {
+    const names = [...nodes.get(id)!].sort(compareStrings);
+    if (names.length > 1) {
+      warnings.add(
+        `pod ${describePod(state.pod)} is bound to several nodes (${names.join(', ')}); metered on ${names[0]}`,
+      );
+    }
+    state.node = names[0] ?? '';
+  }
+  return pods;
+}
+
+/** The nodes of the window: every node with capacity series or metered pods, by (cluster, node). */
+export interface NodeIndex {
+  /** Node keys (cluster, node) in code-unit order. */
+  ids: string[];
+  labels: Map<string, Record<string, string>>;
+  capacity: Map<string, NodeCapacityPoints[]>;
+  /**
+   * The GPU resources each node advertises (in series order), then those its pods request (in pod
+   * order): the resources whose weights the node must define.
+   */
+  resources: Map<string, Set<string>>;
+}
+
+/** Indexes the node series of the window and the nodes its pods are metered on. */
+export function indexNodes(obs: WindowObservations, pods: ReadonlyMap<string, PodState>): NodeIndex {
+  const labels = new Map(obs.nodeLabels.map((l) => [key(l.cluster, l.node), l.labels]));
+  const capacity = new Map<string, NodeCapacityPoints[]>();
+  const resources = new Map<string, Set<string>>();
+  const resourcesOf = (id: string) => {
+    const set = resources.get(id) ?? new Set<string>();
+    resources.set(id, set);
+    return set;
+  };
+  for (const c of obs.nodeCapacity) {
+    const id = key(c.cluster, c.node);
+    capacity.set(id, [...(capacity.get(id) ?? []), c]);
+    resourcesOf(id).add(c.resource);
+  }
+  for (const state of pods.values()) {
+    const set = resourcesOf(key(state.pod.cluster, state.node));
+    for (const r of state.requests.keys()) set.add(r);
+  }
+  return { ids: [...resources.keys()].sort(compareStrings), labels, capacity, resources };
+}

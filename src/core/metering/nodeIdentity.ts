@@ -1,0 +1,70 @@
+import type { CapacityType } from '../types.ts';
+import { firstLabel } from './attribution.ts';
+import type { GpuCatalogEntry, MeterOptions } from './options.ts';
+import { describeNode } from './refs.ts';
+
+/** What a node is: its instance type and capacity type from its labels, and its catalog entry. */
+export interface NodeIdentity {
+  cluster: string;
+  node: string;
+  instanceType: string;
+  capacityType: CapacityType;
+  /** GPUs and model of the instance type in the catalog. */
+  catalog: GpuCatalogEntry | undefined;
+}
+
+/**
+ * Identifies a node from its kube_node_labels. Warns (for a named node) when it has no labels, no
+ * instance-type label, or an instance type in neither catalog: its MIG and time-slicing weights then
+ * rest on guesses.
+ */
+export function identifyNode(
+  cluster: string,
+  node: string,
+  labels: Record<string, string> | undefined,
+  options: Pick<MeterOptions, 'nodeLabels' | 'instanceTypes'>,
+  warnings: Set<string>,
+): NodeIdentity {
+  const describe = describeNode({ cluster, node });
+  const instanceType = firstLabel(labels, options.nodeLabels.instanceType) ?? 'unknown';
+  const capacityType = toCapacityType(firstLabel(labels, options.nodeLabels.capacityType));
+  const catalog = catalogEntryOf(options, instanceType);
+  if (node !== '' && !labels)
+    warnings.add(`node ${describe} has no kube_node_labels; instance type "unknown"`);
+  else if (node !== '' && instanceType === 'unknown')
+    warnings.add(`node ${describe} has no instance-type label; instance type "unknown"`);
+  else if (node !== '' && !catalog) {
+    warnings.add(
+      `instance type "${instanceType}" of node ${describe} is not in the price catalog; no GPU model for MIG or time-slicing weights`,
+    );
+  }
+  return { cluster, node, instanceType, capacityType, catalog };
+}
+
+/** The catalog entry of `instanceType`. */
+export function catalogEntryOf(
+  options: Pick<MeterOptions, 'instanceTypes'>,
+  instanceType: string,
+): GpuCatalogEntry | undefined {
+  return ownEntry(options.instanceTypes, instanceType);
+}
+
+/** `record[name]` when it is the record's own entry (a label value such as "constructor" is no entry). */
+function ownEntry<T>(record: Record<string, T> | undefined, name: string): T | undefined {
+  return record && Object.hasOwn(record, name) ? record[name] : undefined;
+}
+
+/** Maps Karpenter (spot/on-demand/reserved) and EKS (SPOT/ON_DEMAND/CAPACITY_BLOCK) label values. */
+export function toCapacityType(value: string | undefined): CapacityType {
+  switch ((value ?? '').toLowerCase().replace(/_/g, '-')) {
+    case 'spot':
+      return 'spot';
+    case 'on-demand':
+      return 'on-demand';
+    case 'reserved':
+    case 'capacity-block':
+      return 'reserved';
+    default:
+      return 'unknown';
+  }
+}

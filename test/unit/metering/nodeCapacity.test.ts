@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import {
+  fraction,
+  lastCapacityGpus,
+  meterNodeCapacity,
+  NONE,
+  OBSERVED,
+  BRIDGED,
+  weighResource,
+} from '../../../src/core/metering/index.ts';
+import type { NodeCapacityPoints } from '../../../src/core/types.ts';
+import { pointOf, seoulDay, windowOf } from './fixtures.ts';
+
+const day = seoulDay();
+const window = () => windowOf(day, { maxBridgeSeconds: 120 });
+const a100 = {
+  cluster: '',
+  node: 'p4d',
+  instanceType: 'p4d.24xlarge',
+  capacityType: 'on-demand' as const,
+  catalog: { gpus: 8, gpuModel: 'A100' },
+  weights: { migSlices: 7, wholeWeight: fraction(1, 1), denominator: 7 },
+};
+const series = (resource: string, points: [number, number][]): NodeCapacityPoints => ({
+  cluster: '',
+  node: 'p4d',
+  resource,
+  points,
+});
+
+describe('meterNodeCapacity', () => {
+  it('adds units × weight × denominator of every GPU resource at each reported interval', () => {
+    const w = window();
+    const capacity = meterNodeCapacity(
+      a100,
+      [
+        series('nvidia_com_gpu', [[pointOf(w, 70), 7]]),
+        series('nvidia_com_mig_1g_5gb', [[pointOf(w, 70), 7]]),
+      ],
+      w,
+      new Set(),
+    );
+    expect(capacity.capacityUnits[70]).toBe(7 * 7 + 7);
+    expect([capacity.present[69], capacity.present[70]]).toEqual([NONE, OBSERVED]);
+    expect(capacity.lastCapacityGpus).toBe(8);
+  });
+
+  it('bridges a short gap with the capacity seen before it', () => {
+    const w = window();
+    const capacity = meterNodeCapacity(
+      a100,
+      [series('nvidia_com_gpu', [[pointOf(w, 70), 8], [pointOf(w, 73), 4]])],
+      w,
+      new Set(),
+    );
+    expect([...capacity.present.subarray(70, 74)]).toEqual([OBSERVED, BRIDGED, BRIDGED, OBSERVED]);
+    expect([...capacity.capacityUnits.subarray(70, 74)]).toEqual([56, 56, 56, 28]);
+  });
+
+  describe('edge cases', () => {
+    it('skips NaN and negative samples', () => {
+      const w = window();
+      const capacity = meterNodeCapacity(
+        a100,
+        [series('nvidia_com_gpu', [[pointOf(w, 70), Number.NaN], [pointOf(w, 71), -1]])],
+        w,
+        new Set(),
+      );
+      expect(capacity.present.every((p) => p === NONE)).toBe(true);
+    });
+
+    it('does not count, and warns about, a MIG profile too large for the GPU', () => {
+      const w = window();
+      const warnings = new Set<string>();
+      const a30 = { ...a100, weights: { ...a100.weights, migSlices: 4, denominator: 4 } };
+      const seven = series('nvidia_com_mig_7g_80gb', [[pointOf(w, 70), 1]]);
+      const capacity = meterNodeCapacity(a30, [seven], w, warnings);
+      expect(capacity.capacityUnits[70]).toBe(0);
+      expect([...warnings]).toEqual([
+        'node p4d: MIG profile nvidia_com_mig_7g_80gb does not fit a GPU of 4 slices; not metered',
+      ]);
+    });
+  });
+});
+
+describe('weighResource', () => {
+  it('returns the weight, and warns only about a MIG profile that does not fit', () => {
+    const warnings = new Set<string>();
+    expect(weighResource('nvidia_com_mig_3g_20gb', a100, warnings)).toEqual({ numerator: 3, denominator: 7 });
+    expect(weighResource('cpu', a100, warnings)).toBeNull();
+    expect(warnings.size).toBe(0);
+  });
+});
+
+describe('lastCapacityGpus', () => {
+  it('gives the GPU equivalents of the last grid point with a valid sample', () => {
+    const sliced = { migSlices: undefined, wholeWeight: fraction(1, 4), denominator: 4 };
+    expect(
+      lastCapacityGpus(
+        [series('nvidia_com_gpu', [[1, 8], [2, 16], [3, Number.NaN]])],
+        sliced,
+      ),
+    ).toBe(4);
+  });
+
+  describe('edge cases', () => {
+    it('is 0 for a node without capacity samples', () => {
+      expect(lastCapacityGpus([], a100.weights)).toBe(0);
+    });
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { catalogEntryOf, identifyNode, toCapacityType } from '../../../src/core/metering/index.ts';
+import { CATALOG, optionsFor, seoulDay } from './fixtures.ts';
+
+const options = optionsFor(seoulDay());
+const labels = (instanceType?: string, capacityType?: string) => ({
+  ...(instanceType ? { label_node_kubernetes_io_instance_type: instanceType } : {}),
+  ...(capacityType ? { label_eks_amazonaws_com_capacity_type: capacityType } : {}),
+});
+
+describe('identifyNode', () => {
+  it('reads the instance type and capacity type from the first label that has them, and finds its GPUs', () => {
+    const warnings = new Set<string>();
+    expect(identifyNode('east', 'n1', labels('p4d.24xlarge', 'SPOT'), options, warnings)).toEqual({
+      cluster: 'east',
+      node: 'n1',
+      instanceType: 'p4d.24xlarge',
+      capacityType: 'spot',
+      catalog: { gpus: 8, gpuModel: 'A100' },
+    });
+    expect(warnings.size).toBe(0);
+  });
+
+  describe('edge cases', () => {
+    it.each([
+      [undefined, 'node n1 has no kube_node_labels; instance type "unknown"'],
+      [labels(undefined, 'SPOT'), 'node n1 has no instance-type label; instance type "unknown"'],
+      [
+        labels('x1.large'),
+        'instance type "x1.large" of node n1 is not in the price catalog; no GPU model for MIG or time-slicing weights',
+      ],
+    ])('warns when the labels %j leave the node without a catalog entry', (nodeLabels, warning) => {
+      const warnings = new Set<string>();
+      const node = identifyNode('', 'n1', nodeLabels, options, warnings);
+      expect(node.catalog).toBeUndefined();
+      expect([...warnings]).toEqual([warning]);
+    });
+
+    it('does not warn about the node "" of pods bound to no node', () => {
+      const warnings = new Set<string>();
+      expect(identifyNode('', '', undefined, options, warnings).instanceType).toBe('unknown');
+      expect(warnings.size).toBe(0);
+    });
+  });
+});
+
+describe('catalogEntryOf', () => {
+  it('finds an instance type of the catalog', () => {
+    expect(catalogEntryOf({ instanceTypes: CATALOG }, 'g5.12xlarge')).toEqual({ gpus: 4, gpuModel: 'A10G' });
+  });
+
+  describe('edge cases', () => {
+    it('treats a label value that names an Object property as no entry', () => {
+      expect(catalogEntryOf({ instanceTypes: CATALOG }, 'constructor')).toBeUndefined();
+    });
+  });
+});
+
+describe('toCapacityType', () => {
+  it.each([
+    ['spot', 'spot'],
+    ['SPOT', 'spot'],
+    ['on-demand', 'on-demand'],
+    ['ON_DEMAND', 'on-demand'],
+    ['reserved', 'reserved'],
+    ['CAPACITY_BLOCK', 'reserved'],
+    ['preemptible', 'unknown'],
+    [undefined, 'unknown'],
+  ])('maps %s to %s', (value, expected) => {
+    expect(toCapacityType(value)).toBe(expected);
+  });
+});

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import {
+  allocateToNodes,
+  fraction,
+  meterNodeUsage,
+  OBSERVED,
+  type NodeCapacity,
+} from '../../../src/core/metering/index.ts';
+import { chargePeriods } from '../../../src/core/period.ts';
+import { HOUR, seoulDay, windowOf } from './fixtures.ts';
+
+const day = seoulDay();
+const node = {
+  cluster: 'east',
+  node: 'n1',
+  instanceType: 'p4d.24xlarge',
+  capacityType: 'on-demand' as const,
+  catalog: { gpus: 8, gpuModel: 'A100' },
+  weights: { migSlices: 7, wholeWeight: fraction(1, 1), denominator: 7 },
+};
+
+/** A window with a cut at noon, the node present with `gpus` GPUs for the whole window. */
+function setup(gpus = 8) {
+  const window = windowOf(day, { chargePeriods: chargePeriods([day], [day.startMs + 12 * HOUR]) });
+  const capacity: NodeCapacity = {
+    present: new Uint8Array(window.intervals).fill(OBSERVED),
+    capacityUnits: new Float64Array(window.intervals).fill(gpus * 7),
+    lastCapacityGpus: gpus,
+  };
+  return { window, capacity: new Map([['east\u0000n1', capacity]]) };
+}
+
+/** Held from `fromHour` to `toHour` of the day. */
+function heldHours(window: ReturnType<typeof windowOf>, fromHour: number, toHour: number): Uint8Array {
+  const held = new Uint8Array(window.intervals);
+  held.fill(OBSERVED, window.dayFirst + fromHour * 60, window.dayFirst + toHour * 60);
+  return held;
+}
+
+describe('allocateToNodes', () => {
+  it('adds each allocation at its held intervals of the day and per charge period', () => {
+    const { window } = setup();
+    const held = heldHours(window, 11, 13);
+    const allocation = allocateToNodes(
+      [
+        { nodeId: 'east\u0000n1', gpuEquivalents: 3 / 7, unitsPerStep: 3, held },
+        { nodeId: 'east\u0000n1', gpuEquivalents: 1, unitsPerStep: 7, held },
+      ],
+      window,
+    ).get('east\u0000n1')!;
+    expect(allocation.allocatedUnits[window.dayFirst + 11 * 60]).toBe(10);
+    expect(allocation.allocatedByPeriod).toEqual([10 * HOUR, 10 * HOUR]);
+  });
+});
+
+describe('meterNodeUsage', () => {
+  it('gives capacity, allocation and idle per charge period, exact in 1/denominator GPU-ms', () => {
+    const { window, capacity } = setup();
+    const allocation = allocateToNodes(
+      [{ nodeId: 'east\u0000n1', gpuEquivalents: 1 / 7, unitsPerStep: 1, held: heldHours(window, 0, 13) }],
+      window,
+    );
+    const rows = meterNodeUsage(new Map([['east\u0000n1', node]]), capacity, allocation, window, new Set());
+    const capacity12h = 56 * 12 * HOUR;
+    const exact = (allocated: number) => ({
+      denominator: 7,
+      capacity: capacity12h,
+      allocated,
+      idle: capacity12h - allocated,
+    });
+    expect(rows.map((r) => [r.presentSeconds, r.capacityGpuSeconds, r.exact])).toEqual([
+      [12 * 3600, 8 * 12 * 3600, exact(12 * HOUR)],
+      [12 * 3600, 8 * 12 * 3600, exact(HOUR)],
+    ]);
+    expect(rows[0]!.exact!.idle).toBe(55 * 12 * HOUR);
+    expect(rows[0]).toMatchObject({ cluster: 'east', node: 'n1', instanceType: 'p4d.24xlarge', gpus: 8 });
+  });
+
+  describe('edge cases', () => {
+    it('warns when the allocation exceeds the capacity the node reported', () => {
+      const { window, capacity } = setup(1);
+      const allocation = allocateToNodes(
+        [{ nodeId: 'east\u0000n1', gpuEquivalents: 2, unitsPerStep: 14, held: heldHours(window, 0, 1) }],
+        window,
+      );
+      const warnings = new Set<string>();
+      const rows = meterNodeUsage(new Map([['east\u0000n1', node]]), capacity, allocation, window, warnings);
+      expect([...warnings]).toEqual([
+        'node east/n1: allocated GPUs exceed reported capacity for 3600 s on 2026-03-10',
+      ]);
+      expect(rows[0]!.idleGpuSeconds).toBe(12 * 3600 - 2 * 3600);
+    });
+
+    it('gives no row for a charge period without capacity or allocation, and the GPU count from the last sample without a catalog', () => {
+      const { window, capacity } = setup();
+      const present = capacity.get('east\u0000n1')!.present;
+      present.fill(0, window.dayFirst + 12 * 60);
+      const uncatalogued = { ...node, catalog: undefined };
+      const nodes = new Map([['east\u0000n1', uncatalogued]]);
+      const rows = meterNodeUsage(nodes, capacity, new Map(), window, new Set());
+      expect(rows.map((r) => [r.chargePeriod.startMs, r.gpus])).toEqual([[day.startMs, 8]]);
+    });
+  });
+});

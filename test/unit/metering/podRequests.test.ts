@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { effectiveRequests } from '../../../src/core/metering/index.ts';
+
+describe('effectiveRequests', () => {
+  it('sums the requests of the containers per resource, in the order the resources were seen', () => {
+    const requests = new Map([
+      ['nvidia_com_mig_1g_5gb', new Map([['sidecar', 1]])],
+      [
+        'nvidia_com_gpu',
+        new Map([
+          ['train', 2],
+          ['eval', 1],
+        ]),
+      ],
+    ]);
+    expect(effectiveRequests({ requests })).toEqual([
+      { resource: 'nvidia_com_mig_1g_5gb', requested: 1 },
+      { resource: 'nvidia_com_gpu', requested: 3 },
+    ]);
+  });
+
+  describe('edge cases', () => {
+    it('is empty for a pod without GPU requests', () => {
+      expect(effectiveRequests({ requests: new Map() })).toEqual([]);
+    });
+  });
+});
