@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
-import { gridForDay, type MeterOptions, meterWindow } from '../core/metering/index.ts';
-import { chargePeriods, dayOf } from '../core/period.ts';
+import { gridForDay, meterWindow } from '../core/metering/index.ts';
+import { dayOf } from '../core/period.ts';
 import { priceCutInstants } from '../core/pricing/index.ts';
 import { compareStrings } from '../core/compare.ts';
 import type { Day, MeteredDay, ScrapeIntervals } from '../core/types.ts';
 import { type AppContext, keys } from './context.ts';
+import { clusterGpusKey, meterOptionsFor } from './meterOptions.ts';
 
 /** Version of the daily partial format; bump when MeteredDay changes shape. */
 export const PARTIAL_SCHEMA_VERSION = 2;
@@ -37,25 +38,13 @@ export function meteringKey(config: Config, cutsMs: readonly number[]): string {
         .sort(([a], [b]) => compareStrings(a, b))
         .map(([k, v]) => [k, [v.gpus, v.gpuModel]]),
     ),
+    ...clusterGpusKey(config),
     cutsMs,
   };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
 
-/** The metering options of `day` under `config`; `cutsMs` are the price-change instants that split it. */
-export function meterOptionsFor(config: Config, day: Day, cutsMs: readonly number[] = []): MeterOptions {
-  return {
-    day,
-    chargePeriods: chargePeriods([day], cutsMs),
-    pendingOnNode: config.metering.pendingOnNode,
-    maxBridgeSeconds: config.metering.maxBridgeSeconds,
-    team: config.metering.team,
-    project: config.metering.project,
-    nodeLabels: config.metering.nodeLabels,
-    migSlicesPerGpu: config.metering.migSlicesPerGpu,
-    instanceTypes: config.pricing.instanceTypes,
-  };
-}
+export { meterOptionsFor } from './meterOptions.ts';
 
 /** Scrape intervals: configured ones win; otherwise detected from the source around the day. */
 export async function scrapeIntervalsFor(ctx: AppContext, day: Day): Promise<ScrapeIntervals> {

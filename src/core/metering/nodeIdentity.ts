@@ -9,7 +9,7 @@ export interface NodeIdentity {
   node: string;
   instanceType: string;
   capacityType: CapacityType;
-  /** GPUs and model of the instance type in the catalog. */
+  /** GPUs and model of the instance type in the cluster's catalog, else the global one. */
   catalog: GpuCatalogEntry | undefined;
 }
 
@@ -22,13 +22,13 @@ export function identifyNode(
   cluster: string,
   node: string,
   labels: Record<string, string> | undefined,
-  options: Pick<MeterOptions, 'nodeLabels' | 'instanceTypes'>,
+  options: Pick<MeterOptions, 'nodeLabels' | 'instanceTypes' | 'instanceTypesByCluster'>,
   warnings: Set<string>,
 ): NodeIdentity {
   const describe = describeNode({ cluster, node });
   const instanceType = firstLabel(labels, options.nodeLabels.instanceType) ?? 'unknown';
   const capacityType = toCapacityType(firstLabel(labels, options.nodeLabels.capacityType));
-  const catalog = catalogEntryOf(options, instanceType);
+  const catalog = catalogEntryOf(options, cluster, instanceType);
   if (node !== '' && !labels)
     warnings.add(`node ${describe} has no kube_node_labels; instance type "unknown"`);
   else if (node !== '' && instanceType === 'unknown')
@@ -41,12 +41,17 @@ export function identifyNode(
   return { cluster, node, instanceType, capacityType, catalog };
 }
 
-/** The catalog entry of `instanceType`. */
+/**
+ * The catalog entry of `instanceType` for a node of `cluster`: the cluster's own catalog
+ * (pricing.byCluster) first, else the global one — the same rule as its price.
+ */
 export function catalogEntryOf(
-  options: Pick<MeterOptions, 'instanceTypes'>,
+  options: Pick<MeterOptions, 'instanceTypes' | 'instanceTypesByCluster'>,
+  cluster: string,
   instanceType: string,
 ): GpuCatalogEntry | undefined {
-  return ownEntry(options.instanceTypes, instanceType);
+  return ownEntry(ownEntry(options.instanceTypesByCluster, cluster), instanceType) ??
+    ownEntry(options.instanceTypes, instanceType);
 }
 
 /** `record[name]` when it is the record's own entry (a label value such as "constructor" is no entry). */

@@ -24,6 +24,11 @@ export interface MeterOptions {
   project: AttributionOptions;
   nodeLabels: { instanceType: string[]; capacityType: string[] };
   migSlicesPerGpu: Record<string, number>;
-  /** GPUs and GPU model per instance type. */
+  /** GPUs and GPU model per instance type (the global catalog). */
   instanceTypes: Record<string, GpuCatalogEntry>;
+  /**
+   * Per cluster, the instance types its own catalog lists; an entry here wins over `instanceTypes`
+   * for that cluster's nodes, as it does for their prices.
+   */
+  instanceTypesByCluster: Record<string, Record<string, GpuCatalogEntry>>;
 }

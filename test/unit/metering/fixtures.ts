@@ -29,6 +29,7 @@ export function optionsFor(day: Day, overrides: Partial<MeterOptions> = {}): Met
     },
     migSlicesPerGpu: { A100: 7, H100: 7, A30: 4 },
     instanceTypes: CATALOG,
+    instanceTypesByCluster: {},
     ...overrides,
   };
 }

@@ -21,6 +21,19 @@ describe('identifyNode', () => {
     expect(warnings.size).toBe(0);
   });
 
+  it("finds an instance type listed only in the node's cluster catalog (pricing.byCluster), without a warning", () => {
+    const warnings = new Set<string>();
+    const byCluster = {
+      ...options,
+      instanceTypesByCluster: { onprem: { 'dgx-a100': { gpus: 8, gpuModel: 'A100' } } },
+    };
+    expect(identifyNode('onprem', 'n1', labels('dgx-a100'), byCluster, warnings).catalog).toEqual({
+      gpus: 8,
+      gpuModel: 'A100',
+    });
+    expect(warnings.size).toBe(0);
+  });
+
   describe('edge cases', () => {
     it.each([
       [undefined, 'node n1 has no kube_node_labels; instance type "unknown"'],
@@ -45,13 +58,27 @@ describe('identifyNode', () => {
 });
 
 describe('catalogEntryOf', () => {
-  it('finds an instance type of the catalog', () => {
-    expect(catalogEntryOf({ instanceTypes: CATALOG }, 'g5.12xlarge')).toEqual({ gpus: 4, gpuModel: 'A10G' });
+  const catalogs = {
+    instanceTypes: CATALOG,
+    instanceTypesByCluster: {
+      onprem: { 'dgx-a100': { gpus: 8, gpuModel: 'A100' }, 'g5.12xlarge': { gpus: 2, gpuModel: 'A10G' } },
+    },
+  };
+
+  it('finds an instance type of the global catalog', () => {
+    expect(catalogEntryOf(catalogs, 'east', 'g5.12xlarge')).toEqual({ gpus: 4, gpuModel: 'A10G' });
+  });
+
+  it("takes a cluster's own entry first, as pricing does", () => {
+    expect(catalogEntryOf(catalogs, 'onprem', 'g5.12xlarge')).toEqual({ gpus: 2, gpuModel: 'A10G' });
+    expect(catalogEntryOf(catalogs, 'onprem', 'dgx-a100')).toEqual({ gpus: 8, gpuModel: 'A100' });
+    expect(catalogEntryOf(catalogs, 'onprem', 'p4d.24xlarge')).toEqual({ gpus: 8, gpuModel: 'A100' });
+    expect(catalogEntryOf(catalogs, 'east', 'dgx-a100')).toBeUndefined();
   });
 
   describe('edge cases', () => {
     it('treats a label value that names an Object property as no entry', () => {
-      expect(catalogEntryOf({ instanceTypes: CATALOG }, 'constructor')).toBeUndefined();
+      expect(catalogEntryOf(catalogs, 'constructor', 'constructor')).toBeUndefined();
     });
   });
 });
