@@ -8,14 +8,14 @@ import {
   chooseReplicaPoints,
   type ReplicaPresence,
   type ReplicaSeries,
-} from '../../core/metering/replicas.ts';
+} from './replicas.ts';
 import {
   durationMs,
   extraMatchers,
   fillQuery,
   labelPrefix,
   literalAlternation,
-} from '../../core/promql.ts';
+} from './promql.ts';
 import type {
   NodeCapacityPoints,
   PodPhasePoints,
@@ -100,7 +100,7 @@ export const IDENTITY_LABELS: readonly string[] = [
 /**
  * Labels that tell replicas of a kube-state-metrics series apart besides source.dedupeLabels: the
  * scrape target's `instance` (two KSM pods, or one KSM pod before and after a rescheduling). The
- * replica choice is made per object and step (src/core/metering/replicas.ts), so a rescheduled KSM is
+ * replica choice is made per object and step (src/adapters/prometheus/replicas.ts), so a rescheduled KSM is
  * never a second replica at a step where only one was scraped, and KSM shards (each exporting other
  * objects) add up. dcgm-exporter series are told apart by source.dedupeLabels only (`instance` there is
  * the node's exporter).
@@ -132,7 +132,7 @@ const DEFAULT_QUERIES_DIR = fileURLToPath(new URL('../../../queries/', import.me
  * DCGM_FI_DRIVER_VERSION) that change mid-month never split, drop or double-count a pod. The step
  * queries keep the replica labels (source.dedupeLabels for HA Prometheus pairs, plus `instance` for
  * kube-state-metrics replicas) and the adapter takes each object's point at each step from one replica
- * (src/core/metering/replicas.ts), so replicas scraped at other instants are counted once and exactly.
+ * (src/adapters/prometheus/replicas.ts), so replicas scraped at other instants are counted once and exactly.
  * The cluster label, when configured, is part of every identity: two clusters may hold the same
  * namespace, pod or node names.
  */
@@ -419,7 +419,7 @@ export function createPrometheusSource(
         clusterLabel ?? '',
         source.dedupeLabels,
       );
-      // One replica per object and step (see src/core/metering/replicas.ts).
+      // One replica per object and step (see src/adapters/prometheus/replicas.ts).
       const ksmPresence = replicaPresence(ksm, clusterOf, ksmReplicaOf);
       const podView = (s: PromSeries, points: [number, number][]): ReplicaSeries<number> => {
         const pod = podOf(s.metric);
