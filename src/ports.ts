@@ -4,13 +4,20 @@
  */
 import type { ScrapeIntervals, StepGrid, TimeRange, WindowObservations } from './core/types.ts';
 
+/** An exporter whose scrape interval metering needs (the keys of metering.scrapeIntervalSeconds). */
+export type Exporter = 'kubeStateMetrics' | 'dcgm';
+
 /** Where metrics come from: a real Prometheus (or Thanos/Mimir/AMP), or the embedded demo cluster. */
 export interface ObservationSource {
   readonly kind: 'prometheus' | 'demo';
   /** Human-readable description recorded in outputs, e.g. "demo: seeded synthetic cluster (seed 42)". */
   readonly description: string;
-  /** Scrape intervals of kube-state-metrics and dcgm-exporter around `range`, detected from raw samples. */
-  detectScrapeIntervals(range: TimeRange): Promise<ScrapeIntervals>;
+  /**
+   * The scrape interval (seconds) of `exporter` detected from its raw samples around `range`; null when
+   * it has none there. Sources only detect: configured intervals win in `scrapeIntervalsFor`
+   * (src/app/meterOptions.ts), the one place that decides.
+   */
+  detectScrapeInterval(exporter: Exporter, range: TimeRange): Promise<number | null>;
   /** All observations metering needs on `grid` (points at grid.startMs + k*stepMs, k >= 1, up to grid.endMs). */
   observe(grid: StepGrid, scrape: ScrapeIntervals): Promise<WindowObservations>;
 }

@@ -4,9 +4,9 @@ import { gridForDay, meterWindow } from '../core/metering/index.ts';
 import { dayOf } from '../core/period.ts';
 import { priceCutInstants } from '../core/pricing/index.ts';
 import { compareStrings } from '../core/compare.ts';
-import type { Day, MeteredDay, ScrapeIntervals } from '../core/types.ts';
+import type { MeteredDay } from '../core/types.ts';
 import { type AppContext, keys } from './context.ts';
-import { clusterGpusKey, meterOptionsFor } from './meterOptions.ts';
+import { clusterGpusKey, meterOptionsFor, scrapeIntervalsFor } from './meterOptions.ts';
 
 /** Version of the daily partial format; bump when MeteredDay changes shape. */
 export const PARTIAL_SCHEMA_VERSION = 2;
@@ -44,21 +44,7 @@ export function meteringKey(config: Config, cutsMs: readonly number[]): string {
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
 
-export { meterOptionsFor } from './meterOptions.ts';
-
-/** Scrape intervals: configured ones win; otherwise detected from the source around the day. */
-export async function scrapeIntervalsFor(ctx: AppContext, day: Day): Promise<ScrapeIntervals> {
-  const configured = ctx.config.metering.scrapeIntervalSeconds;
-  if (configured.kubeStateMetrics) {
-    return {
-      kubeStateMetricsSeconds: configured.kubeStateMetrics,
-      dcgmSeconds: configured.dcgm ?? null,
-      source: 'config',
-    };
-  }
-  const detected = await ctx.source.detectScrapeIntervals(day);
-  return configured.dcgm ? { ...detected, dcgmSeconds: configured.dcgm } : detected;
-}
+export { meterOptionsFor, scrapeIntervalsFor } from './meterOptions.ts';
 
 /** Meters one local day from the source (no storage). */
 export async function meterDay(ctx: AppContext, date: string): Promise<{ day: MeteredDay; key: string }> {

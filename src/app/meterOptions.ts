@@ -2,7 +2,41 @@ import type { Config } from '../config/schema.ts';
 import { compareStrings } from '../core/compare.ts';
 import type { GpuCatalogEntry, MeterOptions } from '../core/metering/index.ts';
 import { chargePeriods } from '../core/period.ts';
-import type { Day } from '../core/types.ts';
+import type { Day, ScrapeIntervals, TimeRange } from '../core/types.ts';
+import { ConfigError } from '../errors.ts';
+import type { Exporter, ObservationSource } from '../ports.ts';
+
+/**
+ * The scrape intervals metering uses around `range` (a day): per exporter, the configured one
+ * (metering.scrapeIntervalSeconds.kubeStateMetrics / .dcgm) wins, else the one the source detects from
+ * raw samples. The one place that decides; sources only detect, and only what is not configured.
+ * `dcgmSeconds` is null when dcgm-exporter is neither configured nor found (no utilization). Throws a
+ * ConfigError when the kube-state-metrics interval is neither configured nor detectable: the grid
+ * cannot be laid out.
+ */
+export async function scrapeIntervalsFor(
+  ctx: { config: Pick<Config, 'metering'>; source: Pick<ObservationSource, 'detectScrapeInterval'> },
+  range: TimeRange,
+): Promise<ScrapeIntervals> {
+  const configured = ctx.config.metering.scrapeIntervalSeconds;
+  const detect = (exporter: Exporter) => ctx.source.detectScrapeInterval(exporter, range);
+  const ksm = configured.kubeStateMetrics ?? (await detect('kubeStateMetrics'));
+  if (ksm === null) {
+    const path = 'metering.scrapeIntervalSeconds.kubeStateMetrics';
+    const around = new Date(range.startMs).toISOString();
+    throw new ConfigError(
+      `no kube-state-metrics samples (kube_node_status_capacity) found around ${around} to detect the ` +
+        `scrape interval; check source.url/source.selector or set ${path}`,
+      [{ path, message: 'required: the interval cannot be detected from the data' }],
+    );
+  }
+  const dcgm = configured.dcgm ?? (await detect('dcgm'));
+  return {
+    kubeStateMetricsSeconds: ksm,
+    dcgmSeconds: dcgm,
+    source: configured.kubeStateMetrics !== undefined ? 'config' : 'detected',
+  };
+}
 
 /**
  * The metering options of `day` under `config` (plain core data: the core never sees the zod

@@ -5,7 +5,7 @@
  * variant lives in the same Prometheus under its own external label `variant` (selected with
  * source.selector), so one backfill serves all of them.
  */
-import { meterOptionsFor } from '../../src/app/meterDay.ts';
+import { meterOptionsFor, scrapeIntervalsFor } from '../../src/app/meterDay.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,7 +121,7 @@ async function meterFromPrometheus(
   const source = createPrometheusSource({ config, logger: quiet });
   const metered: MeteredDay[] = [];
   for (const day of days) {
-    const scrape = await source.detectScrapeIntervals(day);
+    const scrape = await scrapeIntervalsFor({ config, source }, day);
     const grid = gridForDay(day, scrape, config.metering.maxBridgeSeconds);
     metered.push(meterWindow(await source.observe(grid, scrape), meterOptionsFor(config, day)));
   }

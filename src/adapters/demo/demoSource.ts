@@ -17,7 +17,7 @@ import type {
   TimeRange,
   WindowObservations,
 } from '../../core/types.ts';
-import type { ObservationSource } from '../../ports.ts';
+import type { Exporter, ObservationSource } from '../../ports.ts';
 import { dcgmPlan, grEngineActive, hasGpuUtil, hasGrEngineActive } from '../../sim/dcgm.ts';
 import { isGpuResource, nodeCapacity } from '../../sim/gpu.ts';
 import type { Simulation } from '../../sim/model.ts';
@@ -56,14 +56,9 @@ export function createDemoSource(sims: Simulation | readonly Simulation[]): Obse
   return {
     kind: 'demo',
     description: `demo: seeded synthetic demo cluster ${name}, not real usage`,
-    async detectScrapeIntervals(_range: TimeRange): Promise<ScrapeIntervals> {
-      return {
-        kubeStateMetricsSeconds: first.scrape.ksmSeconds,
-        dcgmSeconds: list.some((s) => s.nodes.some((n) => n.devices.length > 0))
-          ? first.scrape.dcgmSeconds
-          : null,
-        source: 'detected',
-      };
+    async detectScrapeInterval(exporter: Exporter, _range: TimeRange): Promise<number | null> {
+      if (exporter === 'kubeStateMetrics') return first.scrape.ksmSeconds;
+      return list.some((s) => s.nodes.some((n) => n.devices.length > 0)) ? first.scrape.dcgmSeconds : null;
     },
     async observe(grid: StepGrid, scrape: ScrapeIntervals): Promise<WindowObservations> {
       return list.length === 1

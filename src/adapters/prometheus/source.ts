@@ -27,7 +27,7 @@ import type {
   WindowObservations,
 } from '../../core/types.ts';
 import { ConfigError, PrometheusQueryError } from '../../errors.ts';
-import type { Logger, ObservationSource } from '../../ports.ts';
+import type { Exporter, Logger, ObservationSource } from '../../ports.ts';
 import { type AwsCredentialsProvider, createAuthorizer } from './auth.ts';
 import { mergeSeries, PrometheusClient } from './client.ts';
 import { createCaFetch, type HttpFetch } from './httpFetch.ts';
@@ -297,42 +297,21 @@ export function createPrometheusSource(
     description,
     stats: client.stats,
 
-    async detectScrapeIntervals(range: TimeRange): Promise<ScrapeIntervals> {
-      const configured = metering.scrapeIntervalSeconds;
-      if (configured.kubeStateMetrics && configured.dcgm) {
-        return {
-          kubeStateMetricsSeconds: configured.kubeStateMetrics,
-          dcgmSeconds: configured.dcgm,
-          source: 'config',
-        };
-      }
+    async detectScrapeInterval(exporter: Exporter, range: TimeRange): Promise<number | null> {
+      // kube_node_status_capacity over an hour; DCGM series over 10 minutes (they are many more).
+      const [name, spanMs] =
+        exporter === 'kubeStateMetrics' ? (['scrape_ksm', 3_600_000] as const) : (['scrape_dcgm', 600_000] as const);
       const candidates = [
         range.endMs,
         Math.round((range.startMs + range.endMs) / 2),
         range.startMs + 3_600_000,
       ];
-      const detect = async (name: 'scrape_ksm' | 'scrape_dcgm', spanMs: number) => {
-        for (const at of candidates) {
-          const series = await client.queryInstant(name, fill(name, { range: durationMs(spanMs) }), at);
-          const seconds = detectScrapeIntervalSeconds(series.map((s) => s.points.map(([t]) => t)));
-          if (seconds !== null) return seconds;
-        }
-        return null;
-      };
-      const ksm = configured.kubeStateMetrics ?? (await detect('scrape_ksm', 3_600_000));
-      if (ksm === null) {
-        throw new PrometheusQueryError(
-          'no kube-state-metrics samples (kube_node_status_capacity) found around the day to detect the scrape interval; ' +
-            'check source.url/source.selector or set metering.scrapeIntervalSeconds.kubeStateMetrics',
-          { query: 'scrape_ksm', window: range },
-        );
+      for (const at of candidates) {
+        const series = await client.queryInstant(name, fill(name, { range: durationMs(spanMs) }), at);
+        const seconds = detectScrapeIntervalSeconds(series.map((s) => s.points.map(([t]) => t)));
+        if (seconds !== null) return seconds;
       }
-      const dcgm = configured.dcgm ?? (await detect('scrape_dcgm', 600_000));
-      return {
-        kubeStateMetricsSeconds: ksm,
-        dcgmSeconds: dcgm,
-        source: configured.kubeStateMetrics ? 'config' : 'detected',
-      };
+      return null;
     },
 
     async observe(grid: StepGrid, scrape: ScrapeIntervals): Promise<WindowObservations> {

@@ -30,9 +30,9 @@ function fakeSource(fail?: Error): ObservationSource {
   return {
     kind: 'prometheus',
     description: 'fake',
-    async detectScrapeIntervals() {
+    async detectScrapeInterval(exporter) {
       if (fail) throw fail;
-      return { kubeStateMetricsSeconds: 30, dcgmSeconds: null, source: 'detected' };
+      return exporter === 'kubeStateMetrics' ? 30 : null;
     },
     async observe(grid: StepGrid, scrape): Promise<WindowObservations> {
       if (fail) throw fail;
