@@ -16,6 +16,24 @@ const positiveMoney = z.number().nonnegative().finite();
 
 const labelList = z.array(z.string().min(1)).min(1);
 
+/**
+ * Labels that identify what is billed (besides source.clusterLabel): the Prometheus queries group by
+ * them (queries/*.promql; utilization by GPU and pod). A dedupe label must not be one of them, or
+ * different pods, nodes or GPUs would be merged as if they were HA replicas.
+ */
+export const IDENTITY_LABELS: readonly string[] = [
+  'namespace',
+  'pod',
+  'uid',
+  'container',
+  'node',
+  'resource',
+  'UUID',
+  'GPU_I_ID',
+  'exported_namespace',
+  'exported_pod',
+];
+
 /** An hourly instance price catalog entry. */
 const instanceTypeSchema = z.object({
   gpus: z.number().int().positive(),
@@ -304,6 +322,16 @@ export const configSchema = z
         code: 'custom',
         path: ['source', 'dedupeLabels'],
         message: `contains source.clusterLabel "${cfg.source.clusterLabel}"; clusters would be merged`,
+      });
+    }
+    const identity = cfg.source.dedupeLabels.filter((l) => IDENTITY_LABELS.includes(l));
+    if (identity.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['source', 'dedupeLabels'],
+        message:
+          `must not contain ${identity.join(', ')}: it identifies what is billed (${IDENTITY_LABELS.join(', ')}); ` +
+          'a dedupe label must only tell HA replicas apart',
       });
     }
     if (cfg.source.kind === 'prometheus' && cfg.source.auth.kind === 'bearer') {

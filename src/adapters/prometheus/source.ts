@@ -80,24 +80,6 @@ export const QUERY_NAMES = [
 export type QueryName = (typeof QUERY_NAMES)[number];
 
 /**
- * Labels that identify what is billed (besides the cluster label); the queries group by them. Every
- * other label is aggregated away, except the replica labels (source.dedupeLabels, and `instance` on
- * kube-state-metrics series) that the metering queries keep so that one replica is chosen per step.
- */
-export const IDENTITY_LABELS: readonly string[] = [
-  'namespace',
-  'pod',
-  'uid',
-  'container',
-  'node',
-  'resource',
-  'UUID',
-  'GPU_I_ID',
-  'exported_namespace',
-  'exported_pod',
-];
-
-/**
  * Labels that tell replicas of a kube-state-metrics series apart besides source.dedupeLabels: the
  * scrape target's `instance` (two KSM pods, or one KSM pod before and after a rescheduling). The
  * replica choice is made per object and step (src/adapters/prometheus/replicas.ts), so a rescheduled KSM is
@@ -144,20 +126,8 @@ export function createPrometheusSource(
     throw new ConfigError('source.url is required for a Prometheus source', [
       { path: 'source.url', message: 'required' },
     ]);
+  // The config is validated (configSchema): dedupe labels are neither the cluster label nor identity labels.
   const clusterLabel = source.clusterLabel;
-  if (clusterLabel && source.dedupeLabels.includes(clusterLabel)) {
-    throw new ConfigError(
-      `source.clusterLabel "${clusterLabel}" is also in source.dedupeLabels; clusters would be merged`,
-    );
-  }
-  const identity = source.dedupeLabels.filter((l) => IDENTITY_LABELS.includes(l));
-  if (identity.length > 0) {
-    throw new ConfigError(
-      `source.dedupeLabels ${identity.join(', ')} identify what is billed (${IDENTITY_LABELS.join(', ')}); ` +
-        'a dedupe label must only tell HA replicas apart',
-      [{ path: 'source.dedupeLabels', message: `must not contain ${identity.join(', ')}` }],
-    );
-  }
   const templates = loadQueryTemplates(options.queriesDir ?? DEFAULT_QUERIES_DIR);
   let fetchImpl = options.fetch;
   if (!fetchImpl && source.caFile) {
