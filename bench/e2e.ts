@@ -103,7 +103,7 @@ function procCpuSeconds(pid: number): Promise<number> {
 
 /** Names a request after the queries/*.promql template it was filled from. */
 async function queryClassifier(): Promise<(query: string) => string> {
-  const { loadQueryTemplates } = await import('../src/adapters/prometheus/source.ts');
+  const { loadQueryTemplates } = await import('../src/adapters/prometheus/queries.ts');
   const templates = loadQueryTemplates(join(REPO, 'queries'));
   const patterns = Object.entries(templates).map(([name, text]) => {
     const re = text
