@@ -8,7 +8,7 @@ export { indexNodes, indexPods, type NodeIndex, type PodState } from './indexObs
 export { meterWindow } from './meterWindow.ts';
 export { lastCapacityGpus, meterNodeCapacity, type NodeCapacity, weighResource } from './nodeCapacity.ts';
 export { catalogEntryOf, identifyNode, type NodeIdentity, toCapacityType } from './nodeIdentity.ts';
-export { allocateToNodes, meterNodeUsage, type NodeAllocation } from './nodeUsage.ts';
+export { allocateToNodes, capacityByPeriod, meterNodeUsage, type NodeAllocation } from './nodeUsage.ts';
 export { weighNode } from './nodeWeights.ts';
 export type { AttributionOptions, GpuCatalogEntry, MeterOptions } from './options.ts';
 export { effectiveRequests, type EffectiveRequest } from './podRequests.ts';

@@ -55,47 +55,37 @@ export function meterNodeUsage(
   warnings: Set<string>,
 ): NodeUsage[] {
   const rows: NodeUsage[] = [];
-  const empty = new Float64Array(window.intervals);
+  const none: NodeAllocation = {
+    allocatedUnits: new Float64Array(window.intervals),
+    allocatedByPeriod: new Array<number>(window.periods.length).fill(0),
+  };
   for (const [id, node] of nodes) {
-    const { present, capacityUnits, lastCapacityGpus } = capacity.get(id)!;
-    const allocatedUnits = allocation.get(id)?.allocatedUnits ?? empty;
-    const allocatedByPeriod = allocation.get(id)?.allocatedByPeriod;
-    const capacityByPeriod = new Array<number>(window.periods.length).fill(0);
-    const presentMsByPeriod = new Array<number>(window.periods.length).fill(0);
-    let overSeconds = 0;
-    for (let k = window.dayFirst; k < window.dayLast; k++) {
-      if (present[k] !== NONE) {
-        for (const [p, ms] of window.slices[k - window.dayFirst]!) {
-          capacityByPeriod[p]! += capacityUnits[k]! * ms;
-          presentMsByPeriod[p]! += ms;
-        }
-      }
-      if (allocatedUnits[k]! > capacityUnits[k]!) overSeconds += window.stepMs / 1000;
-    }
-    if (overSeconds > 0) {
+    const nodeCapacity = capacity.get(id)!;
+    const nodeAllocation = allocation.get(id) ?? none;
+    const totals = capacityByPeriod(nodeCapacity, nodeAllocation, window);
+    if (totals.overSeconds > 0) {
+      const inDay = nodeCapacity.present.subarray(window.dayFirst, window.dayLast);
       warnings.add(
-        `node ${describeNode(node)}: allocated GPUs exceed reported capacity for ${overSeconds} s on ${window.day.date}` +
-          (present.subarray(window.dayFirst, window.dayLast).every((p) => p === NONE)
-            ? ' (node reports no GPU capacity)'
-            : ''),
+        `node ${describeNode(node)}: allocated GPUs exceed reported capacity for ${totals.overSeconds} s on ${window.day.date}` +
+          (inDay.every((p) => p === NONE) ? ' (node reports no GPU capacity)' : ''),
       );
     }
     const scale = node.weights.denominator * 1000;
     window.periods.forEach((period, p) => {
-      const capacityPart = capacityByPeriod[p]!;
-      const allocated = allocatedByPeriod?.[p] ?? 0;
-      if (capacityPart === 0 && allocated === 0 && presentMsByPeriod[p] === 0) return;
+      const capacityPart = totals.capacity[p]!;
+      const allocated = nodeAllocation.allocatedByPeriod[p]!;
+      if (capacityPart === 0 && allocated === 0 && totals.presentMs[p] === 0) return;
       rows.push({
         cluster: node.cluster,
         node: node.node,
         chargePeriod: period,
         instanceType: node.instanceType,
         capacityType: node.capacityType,
-        presentSeconds: presentMsByPeriod[p]! / 1000,
+        presentSeconds: totals.presentMs[p]! / 1000,
         capacityGpuSeconds: capacityPart / scale,
         allocatedGpuSeconds: allocated / scale,
         idleGpuSeconds: (capacityPart - allocated) / scale,
-        gpus: node.catalog?.gpus ?? lastCapacityGpus,
+        gpus: node.catalog?.gpus ?? nodeCapacity.lastCapacityGpus,
         exact: {
           denominator: node.weights.denominator,
           capacity: capacityPart,
@@ -111,4 +101,28 @@ export function meterNodeUsage(
       compareStrings(a.cluster, b.cluster) ||
       compareStrings(a.node, b.node),
   );
+}
+
+/**
+ * A node's capacity (units × ms) and present ms per charge period of the day, and the seconds of the
+ * day in which its allocation exceeded its capacity.
+ */
+export function capacityByPeriod(
+  capacity: NodeCapacity,
+  allocation: Pick<NodeAllocation, 'allocatedUnits'>,
+  window: WindowGrid,
+): { capacity: number[]; presentMs: number[]; overSeconds: number } {
+  const units = new Array<number>(window.periods.length).fill(0);
+  const presentMs = new Array<number>(window.periods.length).fill(0);
+  let overSeconds = 0;
+  for (let k = window.dayFirst; k < window.dayLast; k++) {
+    if (capacity.present[k] !== NONE) {
+      for (const [p, ms] of window.slices[k - window.dayFirst]!) {
+        units[p]! += capacity.capacityUnits[k]! * ms;
+        presentMs[p]! += ms;
+      }
+    }
+    if (allocation.allocatedUnits[k]! > capacity.capacityUnits[k]!) overSeconds += window.stepMs / 1000;
+  }
+  return { capacity: units, presentMs, overSeconds };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   allocateToNodes,
+  capacityByPeriod,
   fraction,
   meterNodeUsage,
   OBSERVED,
@@ -50,6 +51,20 @@ describe('allocateToNodes', () => {
     ).get('east\u0000n1')!;
     expect(allocation.allocatedUnits[window.dayFirst + 11 * 60]).toBe(10);
     expect(allocation.allocatedByPeriod).toEqual([10 * HOUR, 10 * HOUR]);
+  });
+});
+
+describe('capacityByPeriod', () => {
+  it('sums capacity and presence per charge period and counts the seconds allocation exceeds capacity', () => {
+    const { window, capacity } = setup(1);
+    const allocatedUnits = new Float64Array(window.intervals);
+    allocatedUnits.fill(14, window.dayFirst, window.dayFirst + 2);
+    const totals = capacityByPeriod(capacity.get('east\u0000n1')!, { allocatedUnits }, window);
+    expect(totals).toEqual({
+      capacity: [7 * 12 * HOUR, 7 * 12 * HOUR],
+      presentMs: [12 * HOUR, 12 * HOUR],
+      overSeconds: 120,
+    });
   });
 });
 
