@@ -1,5 +1,10 @@
-import type { MeterOptions, WindowGrid } from '../../../src/core/metering/index.ts';
-import { gridForDay, windowGridOf } from '../../../src/core/metering/index.ts';
+import type {
+  MeterOptions,
+  NodeIdentity,
+  NodeWeights,
+  WindowGrid,
+} from '../../../src/core/metering/index.ts';
+import { fraction, gridForDay, windowGridOf } from '../../../src/core/metering/index.ts';
 import { dayOf } from '../../../src/core/period.ts';
 import type { Day, PodRef, ScrapeIntervals, StepGrid, WindowObservations } from '../../../src/core/types.ts';
 
@@ -148,4 +153,16 @@ export function windowOf(day: Day, overrides: Partial<MeterOptions> = {}): Windo
 /** The grid point that credits interval `k` of `window`. */
 export function pointOf(window: Pick<WindowGrid, 'startMs' | 'stepMs'>, k: number): number {
   return window.startMs + (k + 1) * window.stepMs;
+}
+
+/** The identity and weights of an On-Demand p4d.24xlarge node (8 A100s, MIG weights in 1/7). */
+export function p4dNode(cluster: string, node: string): NodeIdentity & { weights: NodeWeights } {
+  return {
+    cluster,
+    node,
+    instanceType: 'p4d.24xlarge',
+    capacityType: 'on-demand',
+    catalog: { gpus: 8, gpuModel: 'A100' },
+    weights: { migSlices: 7, wholeWeight: fraction(1, 1), denominator: 7 },
+  };
 }

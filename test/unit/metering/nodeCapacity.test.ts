@@ -9,18 +9,11 @@ import {
   weighResource,
 } from '../../../src/core/metering/index.ts';
 import type { NodeCapacityPoints } from '../../../src/core/types.ts';
-import { pointOf, seoulDay, windowOf } from './fixtures.ts';
+import { p4dNode, pointOf, seoulDay, windowOf } from './fixtures.ts';
 
 const day = seoulDay();
 const window = () => windowOf(day, { maxBridgeSeconds: 120 });
-const a100 = {
-  cluster: '',
-  node: 'p4d',
-  instanceType: 'p4d.24xlarge',
-  capacityType: 'on-demand' as const,
-  catalog: { gpus: 8, gpuModel: 'A100' },
-  weights: { migSlices: 7, wholeWeight: fraction(1, 1), denominator: 7 },
-};
+const a100 = p4dNode('', 'p4d');
 const series = (resource: string, points: [number, number][]): NodeCapacityPoints => ({
   cluster: '',
   node: 'p4d',

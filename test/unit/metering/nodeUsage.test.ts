@@ -2,23 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   allocateToNodes,
   capacityByPeriod,
-  fraction,
   meterNodeUsage,
   OBSERVED,
   type NodeCapacity,
 } from '../../../src/core/metering/index.ts';
 import { chargePeriods } from '../../../src/core/period.ts';
-import { HOUR, seoulDay, windowOf } from './fixtures.ts';
+import { HOUR, p4dNode, seoulDay, windowOf } from './fixtures.ts';
 
 const day = seoulDay();
-const node = {
-  cluster: 'east',
-  node: 'n1',
-  instanceType: 'p4d.24xlarge',
-  capacityType: 'on-demand' as const,
-  catalog: { gpus: 8, gpuModel: 'A100' },
-  weights: { migSlices: 7, wholeWeight: fraction(1, 1), denominator: 7 },
-};
+const node = p4dNode('east', 'n1');
 
 /** A window with a cut at noon, the node present with `gpus` GPUs for the whole window. */
 function setup(gpus = 8) {

@@ -39,32 +39,34 @@ describe('observationsOf', () => {
     points: at(3),
   });
   const ref = { cluster: 'east', namespace: 'ml', pod: 'p', uid: 'u1' };
-
-  it('keys pods, nodes and namespaces by the cluster label and keeps only the configured labels', () => {
-    const obs = observationsOf({
+  const observe = (partial: Partial<WindowAnswers>) =>
+    observationsOf({
       grid,
       scrape,
       identity,
       labels: metering,
       utilization: { prof: [], util: [] },
-      answers: answers({
-        running: [{ metric: pod('p', 'u1'), points: at(1, 2) }],
-        podRequests: [request('p', 'u1')],
-        namespaceLabels: [
-          { metric: { k8s: 'east', namespace: 'ml', label_team: 'vision', label_other: 'x' }, points: at(3) },
-        ],
-        nodeLabels: [
-          {
-            metric: {
-              k8s: 'east',
-              node: 'n1',
-              label_node_kubernetes_io_instance_type: 'g5.xlarge',
-              job: 'ksm',
-            },
-            points: at(3),
+      answers: answers(partial),
+    });
+
+  it('keys pods, nodes and namespaces by the cluster label and keeps only the configured labels', () => {
+    const obs = observe({
+      running: [{ metric: pod('p', 'u1'), points: at(1, 2) }],
+      podRequests: [request('p', 'u1')],
+      namespaceLabels: [
+        { metric: { k8s: 'east', namespace: 'ml', label_team: 'vision', label_other: 'x' }, points: at(3) },
+      ],
+      nodeLabels: [
+        {
+          metric: {
+            k8s: 'east',
+            node: 'n1',
+            label_node_kubernetes_io_instance_type: 'g5.xlarge',
+            job: 'ksm',
           },
-        ],
-      }),
+          points: at(3),
+        },
+      ],
     });
     expect(obs.running).toEqual([{ pod: ref, tsMs: [T0 + 60_000, T0 + 120_000] }]);
     expect(obs.requests).toEqual([{ pod: ref, container: 'c', resource: 'nvidia_com_gpu', value: 1 }]);
@@ -78,24 +80,17 @@ describe('observationsOf', () => {
   });
 
   it('keeps the node bindings and labels of pods that request a GPU only, each binding once', () => {
-    const obs = observationsOf({
-      grid,
-      scrape,
-      identity,
-      labels: metering,
-      utilization: { prof: [], util: [] },
-      answers: answers({
-        podRequests: [request('gpu', 'u1')],
-        podNodes: [
-          { metric: { ...pod('gpu', 'u1'), node: 'n1', replica: 'a' }, points: at(3) },
-          { metric: { ...pod('gpu', 'u1'), node: 'n1', replica: 'b' }, points: at(3) },
-          { metric: { ...pod('cpu', 'u2'), node: 'n1' }, points: at(3) },
-        ],
-        podLabels: [
-          { metric: { ...pod('gpu', 'u1'), label_team: 'vision' }, points: at(3) },
-          { metric: { ...pod('cpu', 'u2'), label_team: 'web' }, points: at(3) },
-        ],
-      }),
+    const obs = observe({
+      podRequests: [request('gpu', 'u1')],
+      podNodes: [
+        { metric: { ...pod('gpu', 'u1'), node: 'n1', replica: 'a' }, points: at(3) },
+        { metric: { ...pod('gpu', 'u1'), node: 'n1', replica: 'b' }, points: at(3) },
+        { metric: { ...pod('cpu', 'u2'), node: 'n1' }, points: at(3) },
+      ],
+      podLabels: [
+        { metric: { ...pod('gpu', 'u1'), label_team: 'vision' }, points: at(3) },
+        { metric: { ...pod('cpu', 'u2'), label_team: 'web' }, points: at(3) },
+      ],
     });
     expect(obs.podNodes.map((p) => [p.pod.uid, p.node])).toEqual([['u1', 'n1']]);
     expect(obs.podLabels.map((p) => [p.pod.uid, p.labels])).toEqual([['u1', { label_team: 'vision' }]]);
@@ -103,18 +98,11 @@ describe('observationsOf', () => {
 
   describe('edge cases', () => {
     it('counts dcgm-exporter as present where any utilization row (means or presence) has a point', () => {
-      const obs = observationsOf({
-        grid,
-        scrape,
-        identity,
-        labels: metering,
-        utilization: { prof: [], util: [] },
-        answers: answers({
-          utilizationProf: [
-            { metric: { k8s: 'east', UUID: 'g1', pod: 'p', namespace: 'ml' }, points: at(1) },
-          ],
-          utilizationUtil: [{ metric: { k8s: 'east', gpu_chargeback_presence: '1' }, points: at(3) }],
-        }),
+      const obs = observe({
+        utilizationProf: [
+          { metric: { k8s: 'east', UUID: 'g1', pod: 'p', namespace: 'ml' }, points: at(1) },
+        ],
+        utilizationUtil: [{ metric: { k8s: 'east', gpu_chargeback_presence: '1' }, points: at(3) }],
       });
       expect(obs.dcgmPresentTsMs).toEqual([T0 + 60_000, T0 + 180_000]);
       expect(obs.utilization).toEqual([]);
