@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { isDate, isMonth } from '../../src/core/period.ts';
+import { isDate, isMonth, localDateOf, previousDate } from '../../src/core/period.ts';
 import { InputError } from '../../src/errors.ts';
 
 const date = z.string().refine(isDate, { message: 'must be a date written YYYY-MM-DD' });
@@ -33,7 +33,7 @@ export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, handl
 
 /** The local day before `nowMs` in `zone` (the last day that has fully ended), YYYY-MM-DD. */
 export function yesterdayIn(zone: string, nowMs: number): string {
-  return DateTime.fromMillis(nowMs, { zone }).startOf('day').minus({ days: 1 }).toISODate()!;
+  return previousDate(localDateOf(nowMs, zone));
 }
 
 /** The month before the one containing `nowMs` in `zone` (the last closed month), YYYY-MM. */
