@@ -56,11 +56,16 @@ export class MissingPriceError extends Error {
   }
 }
 
-/** Publishing outputs failed; nothing was marked final (no manifest written). */
+/**
+ * Publishing outputs failed. `committed` false: nothing was marked final (no manifest written); true: the
+ * new version is final (its manifest is written) but a later step failed, e.g. copying it to the plain keys.
+ */
 export class PublishError extends Error {
   override name = 'PublishError';
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly committed: boolean;
+  constructor(message: string, options?: { cause?: unknown; committed?: boolean }) {
     super(message, options);
+    this.committed = options?.committed ?? false;
   }
 }
 

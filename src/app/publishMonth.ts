@@ -62,7 +62,8 @@ export interface PublishOptions {
  * immutable version directory, writes `manifest.json` last (the commit), mirrors the files to their
  * logical keys and releases the lock. A month that already has a manifest is restated: the new manifest
  * records `restates`, and the previous version stays under `<month>/versions/<versionId>/`.
- * Throws LockedError when another live run holds the lock, PublishError when writing fails before the commit.
+ * Throws LockedError when another live run holds the lock, PublishError when writing fails (`committed`
+ * says whether the new version became final before the failure).
  */
 export async function publishMonth(
   store: BlobStore,
@@ -123,9 +124,9 @@ export async function publishMonth(
       await writeMirrors(store, manifest, entries, options.concurrency);
     } catch (error) {
       // The month is final (manifest committed) and readable through the manifest; only the copies lag.
-      throw new Error(
-        `${month} version ${versionId} is committed, but copying it to the logical keys failed; rerun to repair them`,
-        { cause: error },
+      throw new PublishError(
+        `${month} version ${versionId} is committed (final), but copying it to the plain keys failed; rerun to repair them`,
+        { cause: error, committed: true },
       );
     }
     return manifest;

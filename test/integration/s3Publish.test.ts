@@ -188,6 +188,30 @@ describe.each(stores)('publishMonth and getPublished on %s', (_name, makeStore) 
     );
   });
 
+  it('throws a PublishError that says the version is committed when copying to the plain keys fails', async () => {
+    const store = makeStore();
+    await publishMonth(store, MONTH, files('v1'), meta('run-a'));
+    // Writes to versions/ and the manifest succeed; the first plain-key copy after the commit fails.
+    const mirrorsFail: BlobStore = {
+      ...store,
+      location: store.location,
+      put: (key, body, type) =>
+        key.includes('/versions/') || key.endsWith('manifest.json') || key.endsWith('.lock')
+          ? store.put(key, body, type)
+          : Promise.reject(new Error(`injected failure writing ${key}`)),
+      putFile: (key, path, type) => store.putFile(key, path, type),
+      putIfAbsent: (key, body, type) => store.putIfAbsent(key, body, type),
+    };
+
+    const failure = await publishMonth(mirrorsFail, MONTH, files('v2'), meta('run-b')).catch((e: unknown) => e);
+
+    expect(failure).toBeInstanceOf(PublishError);
+    expect(failure).toMatchObject({ committed: true, message: expect.stringMatching(/is committed \(final\)/) });
+    const ml = await getPublished(store, { month: MONTH, team: 'ml', what: 'csv' });
+    expect(text(ml.body)).toBe('team,cost\nml,v2\n');
+    expect(await store.get(keys.lock(MONTH))).toBeUndefined();
+  });
+
   it('never writes the manifest when the very first publication fails', async () => {
     const store = makeStore();
     await expect(publishMonth(failingFrom(store, 1), MONTH, files('v1'), meta('run-a'))).rejects.toThrow(
