@@ -93,7 +93,7 @@ export async function publishMonth(
 
     if (previous?.versionId === versionId) {
       logger?.info('month unchanged: same content as the published version', { month, versionId });
-      await writeMirrors(store, previous, entries, options.concurrency);
+      await writeMirrors(store, previous, entries, options.concurrency, logger);
       return previous;
     }
 
@@ -121,7 +121,7 @@ export async function publishMonth(
       ...(previous ? { restates: previous.versionId } : {}),
     });
     try {
-      await writeMirrors(store, manifest, entries, options.concurrency);
+      await writeMirrors(store, manifest, entries, options.concurrency, logger);
     } catch (error) {
       // The month is final (manifest committed) and readable through the manifest; only the copies lag.
       throw new PublishError(

@@ -234,6 +234,28 @@ describe.each(stores)('publishMonth and getPublished on %s', (_name, makeStore) 
     expect(text(await store.get('2026-03/teams/ml.csv'))).toBe('team,cost\nml,v2\n');
   });
 
+  it('deletes only plain copies an earlier manifest lists, never a file it did not write', async () => {
+    const store = makeStore();
+    await publishMonth(store, MONTH, files('v1', ['ml', 'search']), meta('run-a'));
+    // Files under the month that the pipeline never wrote: an auditor's note, a hand-made team file.
+    await store.put('2026-03/notes/audit.txt', 'checked by finance', 'text/plain');
+    await store.put('2026-03/teams/handmade.csv', 'team,cost\nx,1\n', 'text/csv');
+    await store.put('2026-03/summary.json.bak', '{}', 'application/json');
+
+    await publishMonth(store, MONTH, files('v2', ['ml']), meta('run-b', T0 + 86_400_000));
+    await publishMonth(store, MONTH, files('v3', ['ml', 'ads']), meta('run-c', T0 + 2 * 86_400_000));
+
+    expect(text(await store.get('2026-03/notes/audit.txt'))).toBe('checked by finance');
+    expect(text(await store.get('2026-03/teams/handmade.csv'))).toBe('team,cost\nx,1\n');
+    expect(await store.get('2026-03/summary.json.bak')).toBeDefined();
+    expect(await store.get('2026-03/teams/search.csv')).toBeUndefined();
+    expect((await store.list('2026-03/teams/')).sort()).toEqual([
+      '2026-03/teams/ads.csv',
+      '2026-03/teams/handmade.csv',
+      '2026-03/teams/ml.csv',
+    ]);
+  });
+
   it('is idempotent: the same inputs leave the same bytes under the same keys', async () => {
     const store = makeStore();
     const first = await publishMonth(store, MONTH, files('v1'), meta('run-a'));
