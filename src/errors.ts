@@ -77,6 +77,17 @@ export class LockedError extends Error {
   }
 }
 
+/**
+ * The month was published by another run after this run read the version it builds on (a backfill that
+ * finished first): nothing was published by this run, so the newer version stays. Rerun to build on it.
+ */
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** The requested month (or team file) has no manifest, i.e. it was never published as final. */
 export class NotPublishedError extends InputError {
   override name = 'NotPublishedError';

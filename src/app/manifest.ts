@@ -194,6 +194,38 @@ export function parseManifest(bytes: Uint8Array, location: string, key: string):
   return result.data;
 }
 
+/**
+ * The current manifest of a month with its version tag: what a run reads before building on it, and what
+ * its commit must still find (compare-and-swap). `manifest` is undefined when the stored one is unreadable.
+ */
+export interface PublishedHead {
+  etag: string;
+  manifest: Manifest | undefined;
+  /** Why `manifest` is undefined. */
+  problem?: string;
+}
+
+/** Reads `month`'s manifest with its version tag; undefined when the month is not published. */
+export async function readPublishedHead(store: BlobStore, month: string): Promise<PublishedHead | undefined> {
+  const key = keys.manifest(month);
+  const object = await store.getVersioned(key);
+  if (object === undefined) return undefined;
+  try {
+    return { etag: object.etag, manifest: parseManifest(object.body, store.location, key) };
+  } catch (error) {
+    if (!(error instanceof IntegrityError)) throw error;
+    return { etag: object.etag, manifest: undefined, problem: error.message };
+  }
+}
+
+/** One line naming a published version, for messages: "version 0123… (run r, 2026-04-01T06:00:00Z)". */
+export function describeVersion(head: PublishedHead | undefined): string {
+  if (head === undefined) return 'no published version';
+  if (head.manifest === undefined) return 'an unreadable manifest';
+  const m = head.manifest;
+  return `version ${m.versionId} (run ${m.runId}, ${m.generatedAt})`;
+}
+
 /** Reads and validates the current manifest of `month`; undefined when the month is not published. */
 export async function readManifest(store: BlobStore, month: string): Promise<Manifest | undefined> {
   const key = keys.manifest(month);

@@ -1,14 +1,16 @@
 import { mapLimit } from '../concurrency.ts';
-import { IntegrityError, LockedError, PublishError } from '../errors.ts';
+import { ConflictError, LockedError, PublishError } from '../errors.ts';
 import type { BlobStore, Clock, Logger } from '../ports.ts';
 import { keys } from './context.ts';
 import {
   buildManifest,
+  describeVersion,
   MANIFEST_CONTENT_TYPE,
   type Manifest,
   type ManifestMeta,
   manifestBody,
-  readManifest,
+  type PublishedHead,
+  readPublishedHead,
   versionIdOf,
   versionManifestKey,
   versionObjectKey,
@@ -41,7 +43,9 @@ export {
   type ManifestMeta,
   manifestMetaFromSummary,
   manifestSchema,
+  type PublishedHead,
   readManifest,
+  readPublishedHead,
   sha256Of,
   versionManifestKey,
   versionObjectKey,
@@ -55,6 +59,12 @@ export interface PublishOptions {
   lockStaleSeconds?: number;
   /** Parallel object writes. */
   concurrency?: number;
+  /**
+   * The version the run started from, read before it metered anything (`null`: the month was not
+   * published then). When the month has changed since, the run publishes nothing (ConflictError): a slow
+   * run must never replace a newer version it has not seen. Absent: only the commit itself is guarded.
+   */
+  startedFrom?: PublishedHead | null;
 }
 
 /**
@@ -62,8 +72,12 @@ export interface PublishOptions {
  * immutable version directory, writes `manifest.json` last (the commit), mirrors the files to their
  * logical keys and releases the lock. A month that already has a manifest is restated: the new manifest
  * records `restates`, and the previous version stays under `<month>/versions/<versionId>/`.
- * Throws LockedError when another live run holds the lock, PublishError when writing fails (`committed`
- * says whether the new version became final before the failure).
+ * The commit is a compare-and-swap on the manifest's version tag (S3 `If-Match`, or `If-None-Match: *` for a
+ * first publication), against the version the run started from when `startedFrom` is given, so neither a
+ * slower run nor one whose stale lock was taken over can replace a version it did not build on.
+ * Throws LockedError when another live run holds the lock, ConflictError when the month changed since the
+ * run started (nothing published), PublishError when writing fails (`committed` says whether the new
+ * version became final before the failure).
  */
 export async function publishMonth(
   store: BlobStore,
@@ -80,21 +94,19 @@ export async function publishMonth(
 
   await acquireLock(store, month, meta.runId, clock, staleMs, logger);
   try {
-    let previous: Manifest | undefined;
-    try {
-      previous = await readManifest(store, month);
-    } catch (error) {
-      if (!(error instanceof IntegrityError)) throw error;
-      logger?.warn('the current manifest is unreadable; publishing replaces it', {
-        month,
-        error: error.message,
-      });
+    const head = await readPublishedHead(store, month);
+    const previous = head?.manifest;
+    if (head?.problem) {
+      logger?.warn('the current manifest is unreadable; publishing replaces it', { month, error: head.problem });
     }
 
     if (previous?.versionId === versionId) {
       logger?.info('month unchanged: same content as the published version', { month, versionId });
       await writeMirrors(store, previous, entries, options.concurrency, logger);
       return previous;
+    }
+    if (options.startedFrom !== undefined && head?.etag !== options.startedFrom?.etag) {
+      throw conflict(month, options.startedFrom ?? undefined, head);
     }
 
     const manifest = buildManifest(month, versionId, entries, meta, previous);
@@ -105,9 +117,12 @@ export async function publishMonth(
       );
       await store.put(versionManifestKey(month, versionId), body, MANIFEST_CONTENT_TYPE);
       await assertLockHeld(store, month, meta.runId);
-      await store.put(keys.manifest(month), body, MANIFEST_CONTENT_TYPE);
+      const committed = head
+        ? await store.putIfMatch(keys.manifest(month), body, MANIFEST_CONTENT_TYPE, head.etag)
+        : await store.putIfAbsent(keys.manifest(month), body, MANIFEST_CONTENT_TYPE);
+      if (!committed) throw conflict(month, head, await readPublishedHead(store, month));
     } catch (error) {
-      if (error instanceof LockedError) throw error;
+      if (error instanceof LockedError || error instanceof ConflictError) throw error;
       throw new PublishError(
         `publishing ${month} to ${store.location} failed before the manifest was written; ` +
           `the month is unchanged${previous ? ` (still version ${previous.versionId})` : ' (still unpublished)'}; rerun to retry`,
@@ -133,4 +148,13 @@ export async function publishMonth(
   } finally {
     await releaseLock(store, month, meta.runId, logger);
   }
+}
+
+/** The error of a run whose month changed after it read `from`: it publishes nothing. */
+function conflict(month: string, from: PublishedHead | undefined, now: PublishedHead | undefined): ConflictError {
+  return new ConflictError(
+    `${month} changed while this run was working: it started from ${describeVersion(from)}, but ` +
+      `${describeVersion(now)} is published now; this run published nothing (the newer version stays). ` +
+      'Rerun to build on it',
+  );
 }
