@@ -88,6 +88,22 @@ export class ConflictError extends Error {
   }
 }
 
+/**
+ * The publish guard refused: publishing or storing this would replace a better month or day with a worse
+ * one, or publish a month with too little data (config `guard`). Nothing was written; the message lists
+ * every reason and how to proceed (`--force --reason`, recorded in the manifest).
+ */
+export class RefusedError extends Error {
+  override name = 'RefusedError';
+  constructor(
+    message: string,
+    readonly violations: string[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** The requested month (or team file) has no manifest, i.e. it was never published as final. */
 export class NotPublishedError extends InputError {
   override name = 'NotPublishedError';
