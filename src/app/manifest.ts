@@ -30,6 +30,12 @@ export interface ManifestMeta {
   source?: { kind: string; description: string };
   priceCatalogVersion?: string;
   currency?: string;
+  /** ChargeClass of the version's rows: 'Correction' for a restatement. */
+  chargeClass?: '' | 'Correction';
+  /** Why the month was (re)published (`--reason`). Not part of the version id. */
+  reason?: string;
+  /** Set when the publish guard was overridden (`--force`): the checks it would have refused on. Not part of the version id. */
+  forced?: { overridden: string[] };
   /** Not recorded: the stale-lock timeout (config `output.lockStaleSeconds`); PublishOptions wins when both are set. */
   lockStaleSeconds?: number;
 }
@@ -62,6 +68,12 @@ export const manifestSchema = z.object({
   currency: z.string().optional(),
   /** The version this one replaced, or null for the first publication of the month. */
   restates: z.object({ runId: z.string(), generatedAt: z.string(), versionId: z.string() }).nullable(),
+  /** ChargeClass of the version's rows (absent in manifests written before it was recorded). */
+  chargeClass: z.enum(['', 'Correction']).optional(),
+  /** Why it was published (`--reason`). */
+  reason: z.string().optional(),
+  /** The publish guard's checks this version was forced past (`--force`). */
+  forced: z.object({ overridden: z.array(z.string()) }).optional(),
   files: z.array(manifestFileSchema),
 });
 
@@ -129,7 +141,17 @@ export function canonicalJson(value: unknown): string {
  * meta says about them, not of the run id or the time, so the same inputs give the same id.
  */
 export function versionIdOf(month: string, files: readonly VersionFile[], meta: ManifestMeta): string {
-  const { runId: _runId, generatedAt: _generatedAt, lockStaleSeconds: _lockStaleSeconds, ...content } = meta;
+  const {
+    runId: _runId,
+    generatedAt: _generatedAt,
+    lockStaleSeconds: _lockStaleSeconds,
+    reason: _reason,
+    forced: _forced,
+    // The rows carry it: it changes the files, so the id needs no second copy (and keeps the ids of
+    // versions published before it was recorded).
+    chargeClass: _chargeClass,
+    ...content
+  } = meta;
   const listed = files.map(({ key, sha256, bytes, contentType }) => ({ key, sha256, bytes, contentType }));
   return sha256Of(canonicalJson({ month, files: listed, meta: content })).slice(0, 16);
 }
@@ -158,6 +180,9 @@ export function buildManifest(
     restates: previous
       ? { runId: previous.runId, generatedAt: previous.generatedAt, versionId: previous.versionId }
       : null,
+    ...(meta.chargeClass !== undefined ? { chargeClass: meta.chargeClass } : {}),
+    ...(meta.reason !== undefined ? { reason: meta.reason } : {}),
+    ...(meta.forced !== undefined ? { forced: meta.forced } : {}),
     files: files.map(({ key, sha256, bytes, contentType }) => ({
       key,
       object: versionObjectKey(month, versionId, key),

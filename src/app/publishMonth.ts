@@ -52,6 +52,11 @@ export {
 } from './manifest.ts';
 export type { PublishBody, PublishFile } from './publishFiles.ts';
 
+/** The id `files` would be published under with `meta` (what publishMonth computes), without writing anything. */
+export function versionIdOfFiles(month: string, files: readonly PublishFile[], meta: ManifestMeta): string {
+  return versionIdOf(month, planFiles(month, files), meta);
+}
+
 export interface PublishOptions {
   clock?: Clock;
   logger?: Logger;

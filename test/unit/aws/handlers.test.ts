@@ -191,6 +191,8 @@ describe('backfill handlers', () => {
     expect(plan).toEqual({
       from: '2026-03-30',
       to: '2026-04-02',
+      force: false,
+      reason: null,
       days: ['2026-03-30', '2026-03-31', '2026-04-01', '2026-04-02'],
       months: ['2026-03'],
       openMonths: ['2026-04'],
