@@ -6,7 +6,13 @@ import { spoolChunks } from '../adapters/fs/spool.ts';
 import { billingPeriod, isoInZone, previousMonth } from '../core/period.ts';
 import { type PriceMonthOptions, priceMonth } from '../core/pricing/index.ts';
 import type { Config } from '../config/schema.ts';
-import { emptierDaysViolation, monthFiguresOf, monthViolations, restatementOf } from '../core/restatement.ts';
+import {
+  emptierDaysViolation,
+  identityViolations,
+  monthFiguresOf,
+  monthViolations,
+  restatementOf,
+} from '../core/restatement.ts';
 import { safeFileName } from '../core/safeName.ts';
 import type { BillingPeriod, MeteredDay, Restatement, Summary } from '../core/types.ts';
 import { mapLimit } from '../concurrency.ts';
@@ -268,6 +274,22 @@ async function buildVersion(
 ): Promise<BuiltVersion> {
   const { config, logger } = ctx;
   const month = period.month;
+  const what = published
+    ? `restate ${month} (replacing ${describeVersion(published.head)})`
+    : `publish ${month}`;
+  // Another zone or currency is another bill: refuse before querying anything (a forced run goes on,
+  // and records every reason below).
+  if (published?.summary && !options.force) {
+    const next = {
+      period: {
+        zone: period.zone,
+        start: isoInZone(period.startMs, period.zone),
+        end: isoInZone(period.endMs, period.zone),
+      },
+      currency: config.pricing.currency,
+    };
+    refuseUnlessForced(what, identityViolations(next, monthFiguresOf(published.summary)), options, logger);
+  }
   const metered = await meterMonth(ctx, period, options, published !== undefined);
   const dayViolations = emptierDaysViolation(metered.pending.flatMap((p) => p.violations), config.guard);
   const { summary: priced, rows } = priceMonth(
@@ -308,9 +330,6 @@ async function buildVersion(
     ...monthViolations(figures, previousFigures, config.guard),
     ...dayViolations,
   ];
-  const what = published
-    ? `restate ${month} (replacing ${describeVersion(published.head)})`
-    : `publish ${month}`;
   const record = refuseUnlessForced(what, violations, options, logger);
   const chargeClass = published ? 'Correction' : '';
   const summary: Summary = published ? { ...priced, restatement: restatementBlock(published, priced, record) } : priced;

@@ -81,13 +81,7 @@ export function monthViolations(
     );
   }
   if (!published) return out;
-  const { period: a, currency } = published;
-  if (a.zone !== next.period.zone || a.start !== next.period.start || a.end !== next.period.end) {
-    out.push(
-      `the period changes from ${a.zone} ${a.start}..${a.end} to ${next.period.zone} ${next.period.start}..${next.period.end}`,
-    );
-  }
-  if (currency !== next.currency) out.push(`the currency changes from ${currency} to ${next.currency}`);
+  out.push(...identityViolations(next, published));
   if (next.coveragePct < published.coveragePct - policy.maxCoverageDropPct) {
     out.push(
       `coverage drops from ${formatPct(published.coveragePct)} to ${formatPct(next.coveragePct)} ` +
@@ -118,6 +112,25 @@ export function monthViolations(
         `${policy.maxTeamChangePct} %: ${shown.join(', ')}${moved.length > 3 ? `, and ${moved.length - 3} more` : ''}`,
     );
   }
+  return out;
+}
+
+/**
+ * Why a month in `next`'s period and currency cannot restate `published` at all: another zone (or other
+ * instants) or another currency is another bill. Known before anything is metered.
+ */
+export function identityViolations(
+  next: Pick<MonthFigures, 'period' | 'currency'>,
+  published: Pick<MonthFigures, 'period' | 'currency'>,
+): string[] {
+  const out: string[] = [];
+  const { period: a, currency } = published;
+  if (a.zone !== next.period.zone || a.start !== next.period.start || a.end !== next.period.end) {
+    out.push(
+      `the period changes from ${a.zone} ${a.start}..${a.end} to ${next.period.zone} ${next.period.start}..${next.period.end}`,
+    );
+  }
+  if (currency !== next.currency) out.push(`the currency changes from ${currency} to ${next.currency}`);
   return out;
 }
 

@@ -274,7 +274,8 @@ describe('a partial is defined by everything it depends on (zone, instants, sour
   it('re-meters a partial made in another zone instead of reusing it, and refuses the restatement', async () => {
     const { store } = await publishedStore();
     const before = await snapshot(store);
-    const seoul = context(store, { config: { timezone: 'Asia/Seoul' } });
+    const source = losingSource(createDemoSource(sim), 'Asia/Seoul', () => false);
+    const seoul = context(store, { source, config: { timezone: 'Asia/Seoul' } });
 
     expect(await loadDayPartial(seoul, '2026-02-10')).toBeUndefined();
     const failure = await runMonthlyReport(seoul, MONTH).catch((e: unknown) => e);
@@ -283,6 +284,8 @@ describe('a partial is defined by everything it depends on (zone, instants, sour
     expect((failure as Error).message).toContain(
       'the period changes from UTC 2026-02-01T00:00:00Z..2026-03-01T00:00:00Z to Asia/Seoul 2026-02-01T00:00:00+09:00..2026-03-01T00:00:00+09:00',
     );
+    // Refused before a single day was metered: another zone is another bill.
+    expect(source.observed).toEqual([]);
     expect(await snapshot(store)).toEqual(before);
   });
 
