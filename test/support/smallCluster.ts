@@ -6,7 +6,7 @@
  */
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { billingPeriod, localDateOf } from '../../src/core/period.ts';
-import type { WindowObservations } from '../../src/core/types.ts';
+import type { ScrapeIntervals, StepGrid, WindowObservations } from '../../src/core/types.ts';
 import type { ObservationSource } from '../../src/ports.ts';
 import { PRESET_INSTANCE_TYPES, type SimPod, type Simulation, simulate } from '../../src/sim/index.ts';
 
@@ -107,22 +107,26 @@ export function losingSource(
       // The day is the middle of the window (the window adds the same bridging margin on both sides).
       const date = localDateOf((grid.startMs + grid.endMs) / 2, zone);
       observed.push(date);
-      if (!lost(date)) return source.observe(grid, scrape);
-      return {
-        grid,
-        running: [],
-        pendingOnNode: [],
-        requests: [],
-        podNodes: [],
-        podLabels: [],
-        namespaceLabels: [],
-        nodeLabels: [],
-        nodeCapacity: [],
-        utilization: [],
-        ksmPresentTsMs: [],
-        dcgmPresentTsMs: [],
-        scrape,
-      };
+      return lost(date) ? emptyObservations(grid, scrape) : source.observe(grid, scrape);
     },
+  };
+}
+
+/** What a source answers for a window without a single sample. */
+export function emptyObservations(grid: StepGrid, scrape: ScrapeIntervals): WindowObservations {
+  return {
+    grid,
+    running: [],
+    pendingOnNode: [],
+    requests: [],
+    podNodes: [],
+    podLabels: [],
+    namespaceLabels: [],
+    nodeLabels: [],
+    nodeCapacity: [],
+    utilization: [],
+    ksmPresentTsMs: [],
+    dcgmPresentTsMs: [],
+    scrape,
   };
 }

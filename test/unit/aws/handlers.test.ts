@@ -17,6 +17,7 @@ import { parseConfig } from '../../../src/config/loadConfig.ts';
 import type { StepGrid, WindowObservations } from '../../../src/core/types.ts';
 import { InputError } from '../../../src/errors.ts';
 import type { Logger, MetricDatum, ObservationSource } from '../../../src/ports.ts';
+import { emptyObservations } from '../../support/smallCluster.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -36,21 +37,7 @@ function fakeSource(fail?: Error): ObservationSource {
     },
     async observe(grid: StepGrid, scrape): Promise<WindowObservations> {
       if (fail) throw fail;
-      return {
-        grid,
-        running: [],
-        pendingOnNode: [],
-        requests: [],
-        podNodes: [],
-        podLabels: [],
-        namespaceLabels: [],
-        nodeLabels: [],
-        nodeCapacity: [],
-        utilization: [],
-        ksmPresentTsMs: [],
-        dcgmPresentTsMs: [],
-        scrape,
-      };
+      return emptyObservations(grid, scrape);
     },
   };
 }
