@@ -16,7 +16,7 @@ import {
 import { safeFileName } from '../core/safeName.ts';
 import type { BillingPeriod, MeteredDay, Restatement, Summary } from '../core/types.ts';
 import { mapLimit } from '../concurrency.ts';
-import { InputError, RefusedError } from '../errors.ts';
+import { InputError, PublishError, RefusedError } from '../errors.ts';
 import { type CsvMeta, chargebackCsvChunks, csvMetaFromSummary, teamChargebackCsvs } from '../render/csv.ts';
 import { renderPdf } from '../render/pdf/renderPdf.ts';
 import { renderSummaryJson } from '../render/summaryJson.ts';
@@ -165,7 +165,7 @@ async function readPublishedVersion(ctx: AppContext, head: PublishedHead | null)
  * that the guard (config `guard`) refuses when it loses coverage or moves the total or a team by more
  * than the allowed shares, unless forced with a reason. Every publication needs the coverage floor. The
  * commit is a compare-and-swap on the version read at the start (ConflictError when it changed). A
- * refused run writes nothing: re-metered days replace stored partials only once the guard has passed.
+ * refused run writes nothing: re-metered days replace stored partials only once their version is final.
  *
  * The CSVs (month-sized: about 1 GB for 10,000 GPUs, and as much again split by team) are streamed to
  * files in a temporary directory while being hashed, then streamed to the store; only summary.json and
@@ -208,12 +208,23 @@ export async function runMonthlyReport(
       configHash: configHash(config),
       generatedAt: new Date(ctx.clock.nowMs()).toISOString(),
     });
-    for (const { partial } of version.toStore) await storeDayPartial(ctx, partial);
-    const manifest = await publishMonth(ctx.store, month, version.files, version.meta, {
-      startedFrom,
-      lockStaleSeconds: config.output.lockStaleSeconds,
-      logger,
-    });
+    // Re-metered days replace their stored partials only once the version they belong to is final: a run
+    // that is refused, fails or loses the race to a newer version leaves every partial as it was.
+    const storePartials = async () => {
+      for (const { partial } of version.toStore) await storeDayPartial(ctx, partial);
+    };
+    let manifest: Manifest;
+    try {
+      manifest = await publishMonth(ctx.store, month, version.files, version.meta, {
+        startedFrom,
+        lockStaleSeconds: config.output.lockStaleSeconds,
+        logger,
+      });
+    } catch (error) {
+      if (error instanceof PublishError && error.committed) await storePartials();
+      throw error;
+    }
+    await storePartials();
     const { summary, files } = version;
     const unchanged = manifest.versionId === published?.manifest?.versionId;
     const restated = !unchanged && startedFrom !== null;
