@@ -400,8 +400,8 @@ function restatementBlock(published: PublishedVersion, priced: Summary, record: 
 /**
  * The days of `period`: fresh stored partials are reused; the others (and every day with `remeter`, or
  * named in `remeterDays`) are metered. A metered day with no stored partial is stored at once when the
- * month is not published (nothing to lose, and a failed run resumes from it); every other one waits for
- * the guard, with its verdict against the stored partial it would replace.
+ * month is not published (nothing to lose, and a failed run resumes from it); every other one waits until
+ * its version is final, with the guard's verdict against the stored partial it would replace.
  */
 async function meterMonth(
   ctx: AppContext,
