@@ -255,7 +255,7 @@ export async function runMonthlyReport(
   }
 }
 
-/** A version ready to publish, and the re-metered partials to store before it (the guard has passed). */
+/** A version ready to publish (the guard has passed), and the re-metered partials to store once it is final. */
 interface BuiltVersion {
   summary: Summary;
   files: PublishFile[];
@@ -264,7 +264,7 @@ interface BuiltVersion {
   toStore: PendingPartial[];
 }
 
-/** A freshly metered day whose partial is stored only once the guard has passed. */
+/** A freshly metered day whose partial is stored only once the version it belongs to is final. */
 interface PendingPartial {
   partial: DayPartial;
   /** Why the guard would refuse to replace the stored partial ([]: it would not). */
