@@ -34,6 +34,13 @@ export interface SpooledFile {
   readonly sha256: string;
 }
 
+/** An object's bytes with its version tag (see BlobStore.getVersioned). */
+export interface VersionedObject {
+  body: Uint8Array;
+  /** Opaque tag that changes whenever the object is replaced (S3: the ETag). */
+  etag: string;
+}
+
 /** A flat key/value store for outputs and partials: a local directory or an S3 bucket/prefix. */
 export interface BlobStore {
   /** Description for logs, e.g. "s3://bucket/prefix" or "/abs/path". */
@@ -48,8 +55,15 @@ export interface BlobStore {
   get(key: string): Promise<Uint8Array | undefined>;
   list(prefix: string): Promise<string[]>;
   delete(key: string): Promise<void>;
-  /** Writes only if the key does not exist; returns false when it already exists (used for locks). */
+  /** Writes only if the key does not exist; returns false when it already exists (locks, first commits). */
   putIfAbsent(key: string, body: Uint8Array | string, contentType: string): Promise<boolean>;
+  /** Reads `key` with its version tag (S3: the ETag; a directory: the bytes' SHA-256); undefined when absent. */
+  getVersioned(key: string): Promise<VersionedObject | undefined>;
+  /**
+   * Compare-and-swap: replaces `key` only while its version tag is still `etag` (S3: PutObject `If-Match`);
+   * returns false, writing nothing, when the object was replaced or deleted since it was read.
+   */
+  putIfMatch(key: string, body: Uint8Array | string, contentType: string, etag: string): Promise<boolean>;
 }
 
 /** One metric datum for CloudWatch (or any metrics sink). */

@@ -267,6 +267,47 @@ export const configSchema = z
       })
       .default({ enabled: false, namespace: 'GpuChargeback', coverageAlarmThreshold: 0.95 }),
     /**
+     * What a run refuses to do unless forced (`--force --reason TEXT`, recorded in the manifest): publish a
+     * month with too little data, restate a published month by more than these shares, replace a stored
+     * daily partial with an emptier one, or bill from a day metered before its samples had all arrived.
+     * The defaults are billing-safe: a restatement that moves money materially needs a human's reason.
+     */
+    guard: z
+      .object({
+        /** No month is published (first time or restated) with kube-state-metrics coverage below this, 0..100. */
+        minCoveragePct: z.number().min(0).max(100).default(90),
+        /** A restatement (or a re-metered day) may lose at most this many percentage points of coverage. */
+        maxCoverageDropPct: z.number().min(0).max(100).default(1),
+        /** A restatement may move the month's total by at most this share of the published total, in percent. */
+        maxTotalChangePct: z.number().min(0).default(5),
+        /** A restatement may move any team's amount by at most this share of its published amount, in percent… */
+        maxTeamChangePct: z.number().min(0).default(10),
+        /** …unless the move is at most this share of the published month total, in percent (small teams). */
+        minTeamChangePctOfTotal: z.number().min(0).max(100).default(0.5),
+        /** A re-metered day may hold at most this share fewer GPU-seconds (allocated or capacity) than the stored one. */
+        maxDayUsageDropPct: z.number().min(0).max(100).default(5),
+        /**
+         * How long after a day ends the source holds all its samples (remote-write backlog, Thanos/AMP
+         * ingestion). A day metered earlier is re-metered before a month is billed from it.
+         */
+        ingestionDelaySeconds: z.number().int().min(0).max(604_800).default(1800),
+        /** The first billing month that can hold data (YYYY-MM): earlier months (year 0000, 1969) are refused. */
+        earliestMonth: z
+          .string()
+          .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month written YYYY-MM')
+          .default('2015-01'),
+      })
+      .default({
+        minCoveragePct: 90,
+        maxCoverageDropPct: 1,
+        maxTotalChangePct: 5,
+        maxTeamChangePct: 10,
+        minTeamChangePctOfTotal: 0.5,
+        maxDayUsageDropPct: 5,
+        ingestionDelaySeconds: 1800,
+        earliestMonth: '2015-01',
+      }),
+    /**
      * Per cluster (a value of source.clusterLabel): the AWS account and region it runs in, for the
      * FOCUS SubAccountId and RegionId columns. Prices per cluster live in pricing.byCluster.
      */

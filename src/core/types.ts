@@ -376,4 +376,31 @@ export interface Summary {
   coverage: { byDay: DayCoverage[]; gaps: TimeRange[] };
   reconciliation: { capacityCost: string; sumOfRows: string; difference: string };
   warnings: string[];
+  /** Present only on a restated month: the version it replaces and how each team's amount moved. */
+  restatement?: Restatement;
+}
+
+/** One team's amount in the replaced version and in this one (money as decimal strings). */
+export interface TeamDifference {
+  team: string;
+  previous: string;
+  current: string;
+  /** current − previous. */
+  difference: string;
+}
+
+/** What a restated month says about the version it replaces (summary.json and the PDF). */
+export interface Restatement {
+  replaces: { versionId: string; runId: string; generatedAt: string };
+  /** Why it was restated (`--reason`), or null when no reason was given. */
+  reason: string | null;
+  /** Whether the publish guard was overridden with --force, and which of its checks. */
+  forced: boolean;
+  overridden: string[];
+  /** null when the replaced version's summary could not be read (the restatement was forced). */
+  previousTotal: string | null;
+  total: string;
+  difference: string | null;
+  /** Every team of either version, largest absolute difference first (then by name); [] when unknown. */
+  byTeam: TeamDifference[];
 }

@@ -287,11 +287,12 @@ describe.skipIf(prometheusInstallHint() !== null)(
 
     describe('Lambda handlers in-process (real Prometheus and S3; CloudWatch mocked)', () => {
       const sent: unknown[] = [];
-      const lambdaCtx = () =>
+      const lambdaCtx = (pricing = demoConfig.pricing) =>
         createLambdaContext(
           {
             GPU_CHARGEBACK_CONFIG_JSON: JSON.stringify({
               ...demoConfig,
+              pricing,
               output: { location: `s3://${s3.bucket}/lambda`, endpoint: s3.endpoint, region: 'us-east-1' },
             }),
             PROMETHEUS_URL: prometheus.url,
@@ -336,18 +337,40 @@ describe.skipIf(prometheusInstallHint() !== null)(
         expect(await lambdaStore().get(`${MONTH}/manifest.json`)).toBeDefined();
       });
 
-      it('plans, meters and restates a backfill of a published month', { timeout: 300_000 }, async () => {
+      it('plans, meters and leaves a month alone when a backfill changes nothing', { timeout: 300_000 }, async () => {
         const ctx = lambdaCtx();
+        const before = await text(`${MONTH}/manifest.json`);
         const plan = await backfillPlanHandler(ctx)({ from: `${MONTH}-30`, to: `${MONTH}-31` });
+        expect(plan).toMatchObject({ days: [`${MONTH}-30`, `${MONTH}-31`], months: [MONTH], force: false });
+        for (const date of plan.days) await backfillDayHandler(ctx)({ date, force: plan.force, reason: plan.reason });
+        const result = await backfillMonthHandler(ctx)({ month: MONTH, force: plan.force, reason: plan.reason });
+        expect([result.restated, result.unchanged]).toEqual([false, true]);
+        expect(await text(`${MONTH}/manifest.json`)).toBe(before);
+      });
+
+      it('plans, meters and restates a backfill that corrects a price of a published month', { timeout: 300_000 }, async () => {
+        // The Spot price of g4dn.xlarge was late from 30 October noon: a correction, within the guard.
+        const corrected = {
+          ...demoConfig.pricing,
+          overrides: [
+            { instanceType: 'g4dn.xlarge', capacityType: 'spot' as const, from: `${MONTH}-30T12:00:00+09:00`, price: 0.26 },
+          ],
+        };
+        const ctx = lambdaCtx(corrected);
+        const plan = await backfillPlanHandler(ctx)({ from: `${MONTH}-30`, to: `${MONTH}-31`, reason: 'late Spot price' });
         expect(plan).toMatchObject({ days: [`${MONTH}-30`, `${MONTH}-31`], months: [MONTH] });
-        for (const date of plan.days) await backfillDayHandler(ctx)({ date });
-        const restated = await backfillMonthHandler(ctx)({ month: MONTH });
+        for (const date of plan.days) await backfillDayHandler(ctx)({ date, force: plan.force, reason: plan.reason });
+        const restated = await backfillMonthHandler(ctx)({ month: MONTH, force: plan.force, reason: plan.reason });
         expect(restated.restated).toBe(true);
         const rows = parseCsv(await text(`${MONTH}/chargeback.csv`));
         expect(rows.length).toBeGreaterThan(0);
         expect(rows.every((r) => r.ChargeClass === 'Correction')).toBe(true);
         const manifest = JSON.parse(await text(`${MONTH}/manifest.json`));
         expect(manifest.restates).not.toBeNull();
+        expect(manifest).toMatchObject({ chargeClass: 'Correction', reason: 'late Spot price' });
+        const summary = JSON.parse(await text(`${MONTH}/summary.json`)) as Summary;
+        expect(summary.restatement?.replaces.versionId).toBe(manifest.restates.versionId);
+        expect(Number(summary.restatement?.difference)).toBeGreaterThan(0);
       });
     });
   },

@@ -8,6 +8,7 @@ import { createFsStore } from '../../../src/adapters/fs/fsStore.ts';
 import type { AppContext } from '../../../src/app/context.ts';
 import { demoConfig } from '../../../src/app/demoConfig.ts';
 import { meteringKey, meterOptionsFor, scrapeIntervalsFor } from '../../../src/app/meterDay.ts';
+import { clusterGpusKey } from '../../../src/app/meterOptions.ts';
 import { runMonthlyReport } from '../../../src/app/runMonthlyReport.ts';
 import { parseConfig } from '../../../src/config/loadConfig.ts';
 import type { ConfigInput } from '../../../src/config/schema.ts';
@@ -69,21 +70,24 @@ describe('meterOptionsFor', () => {
 });
 
 describe('meteringKey', () => {
+  const day = seoulDay();
   it("changes when a cluster's catalog changes a GPU count or model, so partials are re-metered", () => {
     const key = (dgx: typeof DGX) =>
-      meteringKey(configWith({ byCluster: { onprem: { instanceTypes: { dgx } } } }), []);
+      meteringKey(configWith({ byCluster: { onprem: { instanceTypes: { dgx } } } }), day, [], 'demo');
     expect(key(DGX)).not.toBe(key({ ...DGX, gpus: 4 }));
     expect(key(DGX)).not.toBe(key({ ...DGX, gpuModel: 'H100' }));
     expect(key(DGX)).toBe(key({ ...DGX, onDemand: 25 }));
   });
 
   describe('edge cases', () => {
-    it('keeps the key of a config without per-cluster catalogs (stored partials stay valid)', () => {
+    it('adds nothing to the key of a config without per-cluster catalogs (stored partials stay valid)', () => {
       const g5x = { gpus: 1, gpuModel: 'A10G', onDemand: 1 };
-      expect(meteringKey(parseConfig({ pricing: { instanceTypes: { 'g5.xlarge': g5x } } }), [])).toBe(
-        'cd41fce2d2f7eeae',
+      expect(clusterGpusKey(parseConfig({ pricing: { instanceTypes: { 'g5.xlarge': g5x } } }))).toEqual({});
+      expect(clusterGpusKey(parseConfig({}))).toEqual({});
+      // Pinned: a change of the key's spelling re-meters every stored partial; make it deliberately.
+      expect(meteringKey(parseConfig({ pricing: { instanceTypes: { 'g5.xlarge': g5x } } }), day, [], 'demo')).toBe(
+        '6ec52ce15cea31b6',
       );
-      expect(meteringKey(parseConfig({}), [1000])).toBe('49a03cbe64ec1b5e');
     });
   });
 });
@@ -170,6 +174,8 @@ describe('a report with only the kube-state-metrics interval configured', () => 
       ...demoConfig,
       metering: { scrapeIntervalSeconds: { kubeStateMetrics: 60 } },
       output: { location: dir },
+      // Two simulated days of a 28-day month: below the default coverage floor on purpose.
+      guard: { minCoveragePct: 0 },
     });
     const sim = simulate({ preset: 'demo', month: MONTH, zone: config.timezone, seed: 7, days: 2 });
     const store = createFsStore(dir);
