@@ -26,6 +26,11 @@ function isSpooled(body: PublishBody): body is SpooledFile {
   return typeof body !== 'string' && !(body instanceof Uint8Array);
 }
 
+/** SHA-256 (hex) of a body; a spooled file was hashed while it was written, so it is not read again. */
+export function contentSha256(body: PublishBody): string {
+  return isSpooled(body) ? body.sha256 : sha256Of(body);
+}
+
 /** Writes a planned file's body to `key`: in-memory bodies with put, spooled files streamed with putFile. */
 export function writeEntry(store: BlobStore, key: string, entry: PlannedFile): Promise<void> {
   return isSpooled(entry.body)
@@ -55,7 +60,7 @@ export function planFiles(month: string, files: readonly PublishFile[]): Planned
     // A spooled file was hashed while it was written: trust its figures rather than reading it again.
     if (isSpooled(body)) return { ...file, sha256: body.sha256, bytes: body.bytes };
     const bytes = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
-    return { ...file, sha256: sha256Of(body), bytes };
+    return { ...file, sha256: contentSha256(body), bytes };
   });
   return planned.sort((a, b) => compareStrings(a.key, b.key));
 }

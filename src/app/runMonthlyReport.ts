@@ -48,6 +48,7 @@ import {
   readPublishedHead,
   versionIdOfFiles,
 } from './publishMonth.ts';
+import { contentSha256 } from './publishFiles.ts';
 
 export interface MonthlyReportOptions extends GuardOverride {
   /** Re-meter every day even when a stored daily partial exists. */
@@ -322,7 +323,11 @@ async function buildVersion(
       ? { ...priced, restatement: published.summary.restatement }
       : priced;
     const files = await render(summary, chargeClass);
-    const meta = { ...baseMeta, chargeClass };
+    // Byte-identical files are the same version even when the configuration's hash moved (a new
+    // release adds a default, a setting that changes no output): keep the published hash, so such a
+    // rerun publishes nothing instead of a zero-difference Correction of every row.
+    const sameFiles = sameFileContents(files, published.manifest);
+    const meta = { ...baseMeta, chargeClass, ...(sameFiles ? { configHash: published.manifest.configHash } : {}) };
     if (versionIdOfFiles(month, files, meta) === published.manifest.versionId) {
       const record = refuseUnlessForced(
         `replace stored daily partials of ${month} with emptier ones`,
@@ -361,6 +366,13 @@ function pendingToStore(pending: PendingPartial[], record: OverrideRecord): Pend
       ? { ...p, partial: { ...p.partial, forced: { reason: record.reason, overridden: p.violations } } }
       : p,
   );
+}
+
+/** Whether `files` have exactly the keys and contents (SHA-256) that `manifest` lists. */
+function sameFileContents(files: readonly PublishFile[], manifest: Manifest): boolean {
+  if (files.length !== manifest.files.length) return false;
+  const listed = new Map(manifest.files.map((f) => [f.key, f.sha256]));
+  return files.every((f) => listed.get(f.key) === contentSha256(f.body));
 }
 
 /** Whether two summaries hold the same figures (everything but a restatement block). */

@@ -230,6 +230,21 @@ describe('every restatement is marked and says what it replaces (report, not onl
   });
 });
 
+describe('a configuration change that changes no output', () => {
+  it('is not a new version: no zero-difference Correction after an upgrade or an unrelated setting', async () => {
+    const { store } = await publishedStore();
+    const before = await snapshot(store);
+    // cloudwatch.namespace changes the configuration's hash and nothing the month publishes.
+    const ctx = context(store, { config: { cloudwatch: { namespace: 'SomethingElse' } } });
+    const result = await runMonthlyReport(ctx, MONTH, { remeter: true });
+    expect(result).toMatchObject({ restated: false, unchanged: true });
+    const rows = readCsvObjects(await text(store, keys.chargebackCsv(MONTH)));
+    expect(new Set(rows.map((r) => r.ChargeClass))).toEqual(new Set(['']));
+    const after = await snapshot(store);
+    expect(Object.keys(after).filter((k) => !k.startsWith('usage/') && after[k] !== before[k])).toEqual([]);
+  });
+});
+
 describe('implausible months and too little data', () => {
   it('refuses to publish a month without a single sample, unless forced', async () => {
     const store = await freshStore();
