@@ -8,8 +8,11 @@ import type { MeteredDay } from '../core/types.ts';
 import { type AppContext, keys } from './context.ts';
 import { clusterGpusKey, meterOptionsFor, scrapeIntervalsFor } from './meterOptions.ts';
 
-/** Version of the daily partial format; bump when MeteredDay changes shape. */
-export const PARTIAL_SCHEMA_VERSION = 2;
+/**
+ * Version of the daily partial format; bump when MeteredDay changes shape or meaning (3: capacity from
+ * the machine's physical GPUs, idle by reason).
+ */
+export const PARTIAL_SCHEMA_VERSION = 3;
 
 /** What `usage/<date>.json` holds. */
 export interface DayPartial {

@@ -7,10 +7,12 @@ import type {
   NamespaceLabels,
   NodeCapacityPoints,
   NodeLabels,
+  NodePresencePoints,
   PodNode,
   PodPhasePoints,
   PodRef,
   PodRequest,
+  PodSidecar,
   PodUtilizationPoints,
   ScrapeIntervals,
   StepGrid,
@@ -93,6 +95,9 @@ export function observeSimulations(
     namespaceLabels: parts.flatMap((p) => p.namespaceLabels),
     nodeLabels: parts.flatMap((p) => p.nodeLabels),
     nodeCapacity: parts.flatMap((p) => p.nodeCapacity),
+    nodePresence: parts.flatMap((p) => p.nodePresence),
+    initRequests: parts.flatMap((p) => p.initRequests),
+    sidecars: parts.flatMap((p) => p.sidecars),
     utilization: parts.flatMap((p) => p.utilization),
     ksmPresentTsMs: common(parts.map((p) => p.ksmPresentTsMs)),
     dcgmPresentTsMs: common(parts.map((p) => p.dcgmPresentTsMs)),
@@ -139,6 +144,8 @@ export function observeSimulation(
   const running: PodPhasePoints[] = [];
   const pendingOnNode: PodPhasePoints[] = [];
   const requests: PodRequest[] = [];
+  const initRequests: PodRequest[] = [];
+  const sidecars: PodSidecar[] = [];
   const podNodes: PodNode[] = [];
   const podLabels: WindowObservations['podLabels'] = [];
   if (n > 0) {
@@ -175,11 +182,13 @@ export function observeSimulation(
 
   const nodeLabels: NodeLabels[] = [];
   const nodeCapacityPoints: NodeCapacityPoints[] = [];
+  const nodePresence: NodePresencePoints[] = [];
   const ksmPresent = new Set<number>();
   const dcgmPresent = new Set<number>();
   for (const node of sim.nodes) {
     const points = node.lifetimes.flatMap((l) => ksmPoints(l));
     if (points.length > 0) {
+      nodePresence.push({ cluster, node: node.name, tsMs: points });
       nodeLabels.push({ cluster, node: node.name, labels: Object.fromEntries(nodeLabelPairs(node)) });
       for (const [resource, units] of nodeCapacity(node)) {
         if (!isGpuResource(resource)) continue;
@@ -265,6 +274,9 @@ export function observeSimulation(
     namespaceLabels,
     nodeLabels,
     nodeCapacity: nodeCapacityPoints,
+    nodePresence,
+    initRequests,
+    sidecars,
     utilization: [...utilization.values()].map(({ byPoint: _, points, ...rest }) => ({
       ...rest,
       points: points.sort((a, b) => a[0] - b[0]),

@@ -21,11 +21,14 @@ export const QUERY_NAMES = [
   'running',
   'pending_on_node',
   'node_capacity',
+  'node_presence',
   'ksm_presence',
   'utilization_prof',
   'utilization_util',
   'utilization_counts',
   'pod_requests',
+  'pod_init_requests',
+  'pod_sidecars',
   'pod_nodes',
   'pod_labels',
   'namespace_labels',
@@ -119,11 +122,15 @@ export interface WindowAnswers {
   /** Empty unless metering.pendingOnNode is "charged". */
   pendingOnNode: PromSeries[];
   nodeCapacity: PromSeries[];
+  /** kube_node_info per node and replica at each grid point: when each node existed. */
+  nodePresence: PromSeries[];
   ksmPresence: PromSeries[];
   /** Per raw series means and presence rows, over the day only (grid.focus). */
   utilizationProf: PromSeries[];
   utilizationUtil: PromSeries[];
   podRequests: PromSeries[];
+  podInitRequests: PromSeries[];
+  podSidecars: PromSeries[];
   podNodes: PromSeries[];
   podLabels: PromSeries[];
   namespaceLabels: PromSeries[];
@@ -148,7 +155,7 @@ export function rangesOf(grid: StepGrid): { window: RangeWindow; day: RangeWindo
 export async function askWindow(
   queries: PrometheusQueries,
   grid: StepGrid,
-  metering: Pick<Config['metering'], 'pendingOnNode' | 'team' | 'project' | 'nodeLabels'>,
+  metering: Pick<Config['metering'], 'pendingOnNode' | 'team' | 'project'>,
 ): Promise<WindowAnswers> {
   const ranges = rangesOf(grid);
   const focus = grid.focus ?? grid;
@@ -162,10 +169,13 @@ export async function askWindow(
     running: () => onGrid('running'),
     pendingOnNode: () => (metering.pendingOnNode === 'charged' ? onGrid('pending_on_node') : none()),
     nodeCapacity: () => onGrid('node_capacity'),
+    nodePresence: () => onGrid('node_presence'),
     ksmPresence: () => onGrid('ksm_presence'),
     utilizationProf: () => (hasDay ? onGrid('utilization_prof', ranges.day) : none()),
     utilizationUtil: () => (hasDay ? onGrid('utilization_util', ranges.day) : none()),
     podRequests: () => queries.overWindow('pod_requests', {}, whole),
+    podInitRequests: () => queries.overWindow('pod_init_requests', {}, whole),
+    podSidecars: () => queries.overWindow('pod_sidecars', {}, whole),
     podNodes: () => queries.overWindow('pod_nodes', {}, whole),
     podLabels: () =>
       queries.overWindow('pod_labels', labels(metering.team.podLabels, metering.project.podLabels), whole),
@@ -175,12 +185,7 @@ export async function askWindow(
         labels(metering.team.namespaceLabels, metering.project.namespaceLabels),
         whole,
       ),
-    nodeLabels: () =>
-      queries.overWindow(
-        'node_labels',
-        labels(metering.nodeLabels.instanceType, metering.nodeLabels.capacityType),
-        whole,
-      ),
+    nodeLabels: () => queries.overWindow('node_labels', {}, whole),
   };
   const names = Object.keys(plan) as (keyof WindowAnswers)[];
   const answers = await mapLimit(names, 2, (name) => plan[name]());

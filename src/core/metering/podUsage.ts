@@ -9,7 +9,7 @@ import type { MeterOptions } from './options.ts';
 import { effectiveRequests } from './podRequests.ts';
 import { chooseUtilizationSource, type PodUtilization } from './podUtilization.ts';
 import { comparePods, describePod, key } from './refs.ts';
-import type { NodeWeights } from './weights.ts';
+import { isNvidiaResource, type NodeWeights } from './weights.ts';
 import type { WindowGrid } from './window.ts';
 
 /** GPU equivalents one pod holds of one resource on one node, in one phase, over the window. */
@@ -129,7 +129,9 @@ function meterPod(
       const weight = weighResource(resource, node, warnings);
       if (!weight) {
         warnings.add(
-          `pod ${describePod(state.pod)} requests ${resource}, which is not a GPU resource; not charged`,
+          isNvidiaResource(resource)
+            ? `pod ${describePod(state.pod)} requests ${resource}, which metering cannot interpret as GPUs; not charged (its share of the node is idle "unknown-resource")`
+            : `pod ${describePod(state.pod)} requests ${resource}, which is not a GPU resource; not charged`,
         );
         continue;
       }

@@ -210,6 +210,12 @@ describe('meterWindow', () => {
       capacity: 56 * 86_400_000,
       allocated: 5 * HOUR - 13 * MIN,
       idle: 56 * 86_400_000 - (5 * HOUR - 13 * MIN),
+      idleByReason: {
+        unallocated: 56 * 86_400_000 - (5 * HOUR - 13 * MIN),
+        'mig-unpartitioned': 0,
+        'not-advertised': 0,
+        'unknown-resource': 0,
+      },
     });
     expect(node.allocatedGpuSeconds).toBeCloseTo((5 * 3600 - 13 * 60) / 7, 9);
   });

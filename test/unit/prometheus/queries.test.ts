@@ -64,17 +64,20 @@ describe('askWindow', () => {
       'running',
       'pendingOnNode',
       'nodeCapacity',
+      'nodePresence',
       'ksmPresence',
       'utilizationProf',
       'utilizationUtil',
       'podRequests',
+      'podInitRequests',
+      'podSidecars',
       'podNodes',
       'podLabels',
       'namespaceLabels',
       'nodeLabels',
     ]);
     expect(answers.nodeLabels.map((s) => s.metric.node)).toEqual(['n1']);
-    expect(calls).toHaveLength(10);
+    expect(calls).toHaveLength(13);
     expect(calls.some((c) => c.params.query?.includes('phase="Pending"'))).toBe(false);
   });
 
