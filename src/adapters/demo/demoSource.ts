@@ -162,6 +162,11 @@ export function observeSimulation(
         if (c.gpuResource)
           requests.push({ pod: ref, container: c.name, resource: c.gpuResource, value: c.gpuCount });
       }
+      for (const c of pod.initContainers ?? []) {
+        if (!c.gpuResource) continue;
+        initRequests.push({ pod: ref, container: c.name, resource: c.gpuResource, value: c.gpuCount });
+        if (c.restartPolicy === 'Always') sidecars.push({ pod: ref, container: c.name });
+      }
       const bound = podSegments(pod).find((s) => s.node !== '');
       if (bound && pod.node && anyKsmSample({ startMs: bound.startMs, endMs: life.endMs })) {
         podNodes.push({ pod: ref, node: pod.node });
