@@ -111,6 +111,22 @@ export interface PodSidecar {
   container: string;
 }
 
+/**
+ * A GPU (or MIG device) that dcgm-exporter (`--kubernetes-enable-dra`) attributes to a pod through a
+ * DRA ResourceClaim in the window: its `dra_claim_name` and the device (UUID, and GPU_I_ID for MIG).
+ * Pods are named as dcgm-exporter names them (namespace and pod name, no uid).
+ */
+export interface DraDevice {
+  cluster: string;
+  namespace: string;
+  pod: string;
+  claim: string;
+  /** UUID, plus "/" + GPU_I_ID for a MIG device. */
+  device: string;
+  /** MIG profile of the device (GPU_I_PROFILE or dra_mig_profile, e.g. 1g.5gb); absent = a whole GPU. */
+  migProfile?: string;
+}
+
 /** GPU capacity of a node for one resource at grid points: [tMs, units]. */
 export interface NodeCapacityPoints {
   cluster: string;
@@ -158,6 +174,8 @@ export interface WindowObservations {
   initRequests: PodRequest[];
   /** Init containers that are restartable sidecars (kube_pod_init_container_info{restart_policy="Always"}). */
   sidecars: PodSidecar[];
+  /** GPUs allocated to pods through DRA claims, as dcgm-exporter attributes them. */
+  draDevices: DraDevice[];
   utilization: PodUtilizationPoints[];
   /** Grid points at which kube-state-metrics was scraped at all (any GPU node capacity sample), for coverage. */
   ksmPresentTsMs: number[];

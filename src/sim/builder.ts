@@ -42,13 +42,16 @@ export class ScenarioBuilder {
     return spec;
   }
 
-  /** Units of `resource` on `node` that are free over all of `range`, or null when fewer than `count`. */
-  findFreeUnits(node: string, resource: string, count: number, range: TimeRange): number[] | null {
+  /**
+   * Units of `resource` (any, for null) on `node` that are free over all of `range`, or null when fewer
+   * than `count`.
+   */
+  findFreeUnits(node: string, resource: string | null, count: number, range: TimeRange): number[] | null {
     const units = this.units.get(node);
     if (!units) throw new RangeError(`unknown node ${node}`);
     const out: number[] = [];
     for (let i = 0; i < units.length && out.length < count; i++) {
-      if (units[i]!.resource !== resource) continue;
+      if (resource !== null && units[i]!.resource !== resource) continue;
       const busy = this.busy.get(`${node}#${i}`) ?? [];
       if (busy.every((b) => b.endMs <= range.startMs || b.startMs >= range.endMs)) out.push(i);
     }
@@ -109,6 +112,15 @@ export class ScenarioBuilder {
       for (const c of initContainers.filter((c) => c.restartPolicy !== 'Always')) {
         allocate(c, containers.filter((a) => a.gpuResource === c.gpuResource).flatMap((a) => a.units));
       }
+      // DRA: a claim for `draGpus` devices of the node, whatever the device plugin advertises.
+      pod.containers.forEach((draft, i) => {
+        if (!draft.draGpus) return;
+        const units = this.findFreeUnits(node, null, draft.draGpus, held);
+        if (!units)
+          throw new RangeError(`no ${draft.draGpus} free GPUs on ${node} for the DRA claim of ${pod.namespace}/${pod.name}`);
+        this.reserve(node, units, held);
+        containers[i]!.draUnits = units;
+      });
     }
     const full: SimPod = {
       uid: pod.uid ?? this.uid(),
@@ -144,6 +156,8 @@ export interface ContainerDraft {
   gpuResource?: string;
   gpuCount?: number;
   restartPolicy?: 'Always';
+  /** GPUs claimed through DRA (no extended-resource request). */
+  draGpus?: number;
 }
 
 /** A pod as a scenario writes it; see {@link ScenarioBuilder.addPod}. */

@@ -15,6 +15,8 @@ export interface DeviceHolder {
   range: TimeRange;
   /** Holders of the same entity whose ranges overlap this one (time-slicing), including itself. */
   sharers: DeviceHolder[];
+  /** Held through a DRA claim (dcgm-exporter --kubernetes-enable-dra adds the dra_* labels). */
+  dra?: boolean;
 }
 
 /** One DCGM entity of a node and who held it. */
@@ -60,6 +62,8 @@ export function dcgmPlan(sim: Simulation): DevicePlan[] {
     for (const container of [...pod.containers, ...sidecars]) {
       const devices = new Set(container.units.map((u) => node.units[u]!.device));
       for (const d of devices) list[d]!.holders.push({ pod, container, range: running, sharers: [] });
+      const claimed = new Set((container.draUnits ?? []).map((u) => node.units[u]!.device));
+      for (const d of claimed) list[d]!.holders.push({ pod, container, range: running, sharers: [], dra: true });
     }
   }
   for (const plan of out) {

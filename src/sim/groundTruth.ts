@@ -12,7 +12,7 @@ import {
   nodeCapacityGpuEquivalents,
   unpartitionedMigGpus,
 } from './gpu.ts';
-import type { NodeLabelStyle, SimContainer, SimNode, SimPod, Simulation } from './model.ts';
+import type { NodeLabelStyle, SimContainer, SimNode, SimPod, SimUnit, Simulation } from './model.ts';
 import {
   coveredMs,
   dcgmSchedule,
@@ -250,7 +250,7 @@ export function groundTruth(
   const nodeDayExact = new Map<string, { allocated: number; pendingOnNode: number }>();
   for (const pod of sim.pods) {
     const node = pod.node ? nodesByName.get(pod.node)! : null;
-    const resources = effectiveRequests(pod);
+    const resources = effectiveRequests(pod, node ?? undefined);
     const lifeInPeriod = overlap(
       { startMs: pod.createdMs, endMs: pod.deletedMs ?? Number.POSITIVE_INFINITY },
       periodRange,
@@ -411,7 +411,10 @@ export function groundTruth(
  * The GPU units a pod holds per resource, by Kubernetes' effective-request rule: max(largest
  * non-restartable init container, Σ app containers + Σ restartable init containers).
  */
-export function effectiveRequests(pod: Pick<SimPod, 'containers' | 'initContainers'>): Map<string, number> {
+export function effectiveRequests(
+  pod: Pick<SimPod, 'containers' | 'initContainers'>,
+  node?: Pick<SimNode, 'units'>,
+): Map<string, number> {
   const out = new Map<string, number>();
   const add = (c: SimContainer, running: boolean) => {
     if (!c.gpuResource) return;
@@ -420,6 +423,7 @@ export function effectiveRequests(pod: Pick<SimPod, 'containers' | 'initContaine
   };
   for (const c of pod.containers) add(c, true);
   for (const c of pod.initContainers ?? []) add(c, c.restartPolicy === 'Always');
+  for (const [resource, count] of draRequests(pod, node)) out.set(resource, (out.get(resource) ?? 0) + count);
   for (const c of pod.initContainers ?? []) {
     if (c.gpuResource && c.restartPolicy !== 'Always')
       out.set(c.gpuResource, Math.max(out.get(c.gpuResource)!, c.gpuCount));
@@ -427,8 +431,27 @@ export function effectiveRequests(pod: Pick<SimPod, 'containers' | 'initContaine
   return out;
 }
 
+/** The resource metering bills a DRA-claimed unit as: dra_gpu for a whole GPU, dra_mig_<profile> for a MIG device. */
+export function draResourceOf(unit: Pick<SimUnit, 'resource'>): string {
+  return unit.resource.startsWith('nvidia_com_mig_') ? `dra_mig_${unit.resource.slice('nvidia_com_mig_'.length)}` : 'dra_gpu';
+}
+
+/** Devices a pod claims through DRA, per billed resource. */
+function draRequests(pod: Pick<SimPod, 'containers'>, node: Pick<SimNode, 'units'> | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const c of pod.containers) {
+    for (const u of c.draUnits ?? []) {
+      const resource = draResourceOf(node!.units[u]!);
+      out.set(resource, (out.get(resource) ?? 0) + 1);
+    }
+  }
+  return out;
+}
+
 /** GPU equivalents per unit of `resource` held by `pod` on `node` (all its units of a resource weigh the same). */
 function podWeight(node: SimNode, pod: SimPod, resource: string): Fraction {
+  const claimed = pod.containers.flatMap((c) => c.draUnits ?? []).find((u) => draResourceOf(node.units[u]!) === resource);
+  if (claimed !== undefined) return node.units[claimed]!.weight;
   const c = [...pod.containers, ...(pod.initContainers ?? [])].find(
     (x) => x.gpuResource === resource && x.units.length > 0,
   );

@@ -10,8 +10,9 @@
  *   MIG-enabled GPU, which the mixed strategy does not advertise (internal/lm/mig-strategy.go);
  * - `rs-onprem-ts4`: bare metal without node.kubernetes.io/instance-type, one A100 time-sliced ×4 (not
  *   renamed: GFD product "-SHARED"), its GPU count from GFD's nvidia.com/gpu.count;
- * - `rs-dra`: a g5.12xlarge whose GPUs no device plugin advertises (DRA driver; kube-state-metrics
- *   internal/store/pod.go has no extended resource for its pods);
+ * - `rs-dra`: a g5.12xlarge whose GPUs no device plugin advertises (a DRA driver): its pod claims 2
+ *   GPUs, seen only in kube_pod_resourceclaim_info (kube-state-metrics internal/store/pod.go) and in
+ *   dcgm-exporter's dra_* labels (--kubernetes-enable-dra, internal/pkg/transformation/kubernetes.go);
  * - `rs-sidecar`: GPUs held by a native sidecar (restartPolicy Always) and by an init container that
  *   asks more than the app container (kube_pod_init_container_resource_requests / _info, pod.go);
  * - `rs-gke-spot` and `rs-aks-spot`: Spot capacity spelled cloud.google.com/gke-spot="true" and
@@ -111,7 +112,7 @@ export function buildRealShapesScenario(options: PresetOptions): ExplicitSimulat
     },
     2,
   );
-  node(
+  const dra = node(
     {
       name: 'rs-dra',
       instanceType: 'g5.12xlarge',
@@ -208,6 +209,7 @@ export function buildRealShapesScenario(options: PresetOptions): ExplicitSimulat
   pod('init-gpu', sidecar, 2, 4, gpu('nvidia_com_gpu'), {
     initContainers: [{ name: 'warmup', gpuResource: 'nvidia_com_gpu', gpuCount: 2 }],
   });
+  pod('dra-2-gpus', dra, 1.5, 4.5, [{ name: 'main', draGpus: 2 }]);
   pod('gke-spot', gke, 1.1, 4.9, gpu('nvidia_com_gpu'));
   pod('aks-spot', aks, 1.5, 3.5, gpu('nvidia_com_gpu'), { namespace: 'serving' });
   pod('shared-a', shared, 1.1, 4.9, gpu('nvidia_com_gpu_shared'), { namespace: 'serving' });

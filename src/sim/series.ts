@@ -14,7 +14,7 @@ import {
   hasGrEngineActive,
 } from './dcgm.ts';
 import { nodeCapacity, sharingOf } from './gpu.ts';
-import type { SimNode, SimPod, SimSharing, Simulation } from './model.ts';
+import type { SimContainer, SimDevice, SimNode, SimPod, SimSharing, Simulation } from './model.ts';
 import { applySeriesShape, dcgmExporterPodName, KSM_INSTANCE } from './seriesShape.ts';
 import { dcgmSchedule, ksmSchedule, POD_PHASES, podSegments, type Schedule } from './timeline.ts';
 
@@ -46,6 +46,7 @@ export const FAMILIES = [
   'kube_pod_container_resource_requests',
   'kube_pod_init_container_info',
   'kube_pod_init_container_resource_requests',
+  'kube_pod_resourceclaim_info',
   'DCGM_FI_DEV_GPU_UTIL',
   'DCGM_FI_PROF_GR_ENGINE_ACTIVE',
   'DCGM_FI_DEV_FB_USED',
@@ -146,6 +147,11 @@ export function gfdLabelPairs(node: SimNode): [string, string][] {
   }
   pairs.push([name('nvidia.com/mig.strategy'), node.migStrategy ?? 'mixed']);
   return pairs;
+}
+
+/** The pod-local name of the DRA claim a container's GPUs come from. */
+export function draClaimName(container: Pick<SimContainer, 'name'>): string {
+  return `${container.name}-gpu`;
 }
 
 /** kube_pod_labels label pairs of a pod (only allowlisted labels). */
@@ -278,6 +284,21 @@ export function buildSeries(sim: Simulation): SeriesDef[] {
     // kube-state-metrics internal/store/pod.go: one info series per init container that has a status
     // (from scheduling on), with its restart_policy ("Always" for a native sidecar, else empty).
     const bound = segs.find((s) => s.node !== '');
+    // internal/store/pod.go kube_pod_resourceclaim_info: one series per pod.spec.resourceClaims entry;
+    // a template-backed claim's resolved name appears once the kubelet records it (from scheduling on).
+    for (const c of pod.containers.filter((x) => x.draUnits && x.draUnits.length > 0)) {
+      const claim = draClaimName(c);
+      ksmSeries(
+        'kube_pod_resourceclaim_info',
+        [
+          ...id,
+          ['claim_name', claim],
+          ['resourceclaim_name', bound ? `${pod.name}-${claim}` : ''],
+          ['resourceclaim_template_name', 'single-gpu'],
+        ],
+        [{ ...life, value: 1 }],
+      );
+    }
     for (const c of bound ? (pod.initContainers ?? []) : []) {
       ksmSeries(
         'kube_pod_init_container_info',
@@ -308,6 +329,24 @@ export function buildSeries(sim: Simulation): SeriesDef[] {
   );
   cache.set(sim, out);
   return out;
+}
+
+/**
+ * The labels dcgm-exporter adds to a DRA-allocated device's series (--kubernetes-enable-dra;
+ * internal/pkg/transformation/kubernetes.go and const.go: dra_claim_name, dra_claim_namespace,
+ * dra_driver_name, dra_pool_name, dra_device_name, and dra_mig_profile / dra_mig_device_uuid for MIG).
+ */
+function draLabels(pod: SimPod, container: SimContainer, node: SimNode, device: SimDevice): [string, string][] {
+  const labels: [string, string][] = [
+    ['dra_claim_name', `${pod.name}-${draClaimName(container)}`],
+    ['dra_claim_namespace', pod.namespace],
+    ['dra_driver_name', 'gpu.nvidia.com'],
+    ['dra_pool_name', node.name],
+    ['dra_device_name', device.migProfile ? `gpu-${device.gpu}-mig-${device.migInstanceId}` : `gpu-${device.gpu}`],
+  ];
+  if (device.migProfile)
+    labels.push(['dra_mig_profile', device.migProfile], ['dra_mig_device_uuid', `MIG-${device.uuid.slice(4)}/${device.migInstanceId}`]);
+  return labels;
 }
 
 function addDcgmSeries(
@@ -371,6 +410,7 @@ function addDcgmSeries(
           [`${prefix}pod`, holder.pod.name],
           [`${prefix}namespace`, holder.pod.namespace],
           [`${prefix}container`, holder.container.name],
+          ...(holder.dra ? draLabels(holder.pod, holder.container, node, device) : []),
           ...target,
         ],
         schedule,

@@ -115,6 +115,12 @@ export function validateSimulation(sim: Simulation): void {
       throw new RangeError(`${where}: holds GPUs outside a lifetime of node ${node.name}`);
     }
     const podUnits = new Set<number>();
+    for (const c of pod.containers) {
+      for (const u of c.draUnits ?? []) {
+        if (!node.units[u]) throw new RangeError(`${where}: container ${c.name} claims unit ${u} missing on ${node.name}`);
+        podUnits.add(u);
+      }
+    }
     for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
       if (!c.gpuResource) {
         if (c.units.length > 0 || c.gpuCount !== 0)

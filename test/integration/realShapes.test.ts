@@ -80,7 +80,7 @@ describe.skipIf(hint !== null)('the real GPU shapes of issue #14 against a real 
     truth = groundTruth(sim, period);
     dir = await mkdtemp(join(tmpdir(), 'gpu-chargeback-real-shapes-'));
     const files = await writeOpenMetrics(sim, dir);
-    prometheus = await startPrometheusWithData(files, { cacheKey: `real-shapes-${MONTH}-${ZONE.replace('/', '_')}-${SEED}-v1` });
+    prometheus = await startPrometheusWithData(files, { cacheKey: `real-shapes-${MONTH}-${ZONE.replace('/', '_')}-${SEED}-v2` });
     ({ day, priced } = await meterAndPrice(configFor(prometheus.url), period));
   }, 300_000);
 
@@ -134,7 +134,7 @@ describe.skipIf(hint !== null)('the real GPU shapes of issue #14 against a real 
         failures.push(`${t.role}: ${gpuSeconds} GPU-s, truth ${t.gpuSeconds}`);
     }
     expect(failures).toEqual([]);
-    expect(truth.pods.length).toBe(12);
+    expect(truth.pods.length).toBe(13);
   });
 
   it("makes the month's total Σ instance-hours × price to the cent", () => {
@@ -176,7 +176,15 @@ describe.skipIf(hint !== null)('the real GPU shapes of issue #14 against a real 
       expect(new Set(rowsOf('rs-onprem-ts4').map((r) => [r.unitPrice, r.priceFallback].join()))).toEqual(new Set(['2,true']));
     });
 
-    it('GPUs managed by DRA (nothing advertised): the node is whole capacity, idle "not-advertised", and warned', () => {
+    it('GPUs managed by DRA: the pod pays for the GPUs dcgm-exporter attributes to it while Running', () => {
+      const rows = day.pods.filter((p) => p.pod.pod === 'dra-2-gpus');
+      expect(rows.map((p) => [p.gpuResource, p.requested, p.weight, p.phase])).toEqual([
+        ['dra_gpu', 2, { numerator: 1, denominator: 1 }, 'Running'],
+      ]);
+      expect(node('rs-dra').allocatedGpuSeconds).toBeCloseTo(rows[0]!.gpuSeconds, 6);
+    });
+
+    it('GPUs managed by DRA (nothing advertised): the node is whole capacity, the rest idle "not-advertised", and warned', () => {
       const dra = node('rs-dra');
       expect(Math.abs(dra.idleByReason!['not-advertised'] - truthNode('rs-dra').idleByReason['not-advertised'])).toBeLessThanOrEqual(
         boundaryGpuSeconds(4),
@@ -232,7 +240,9 @@ describe.skipIf(hint !== null)('kube-state-metrics 2.0 (uid only on kube_pod_inf
     });
     dir = await mkdtemp(join(tmpdir(), 'gpu-chargeback-ksm20-'));
     const files = await writeOpenMetrics(sim, dir);
-    prometheus = await startPrometheusWithData(files, { cacheKey: `real-shapes-ksm20-${MONTH}-${ZONE.replace('/', '_')}-${SEED}-v1` });
+    prometheus = await startPrometheusWithData(files, {
+      cacheKey: `real-shapes-ksm20-${MONTH}-${ZONE.replace('/', '_')}-${SEED}-v2`,
+    });
   }, 300_000);
 
   afterAll(async () => {

@@ -4,6 +4,7 @@
  * rule of src/core/types.ts (a point at t means "a raw sample exists in (t − step, t]").
  */
 import type {
+  DraDevice,
   NamespaceLabels,
   NodeCapacityPoints,
   NodeLabels,
@@ -23,7 +24,7 @@ import type { Exporter, ObservationSource } from '../../ports.ts';
 import { dcgmPlan, grEngineActive, hasGpuUtil, hasGrEngineActive } from '../../sim/dcgm.ts';
 import { isGpuResource, nodeCapacity } from '../../sim/gpu.ts';
 import type { Simulation } from '../../sim/model.ts';
-import { ksmLabelName, nodeLabelPairs, podLabelPairs } from '../../sim/series.ts';
+import { draClaimName, ksmLabelName, nodeLabelPairs, podLabelPairs } from '../../sim/series.ts';
 import {
   dcgmSchedule,
   forEachSampleTime,
@@ -98,6 +99,7 @@ export function observeSimulations(
     nodePresence: parts.flatMap((p) => p.nodePresence),
     initRequests: parts.flatMap((p) => p.initRequests),
     sidecars: parts.flatMap((p) => p.sidecars),
+    draDevices: parts.flatMap((p) => p.draDevices),
     utilization: parts.flatMap((p) => p.utilization),
     ksmPresentTsMs: common(parts.map((p) => p.ksmPresentTsMs)),
     dcgmPresentTsMs: common(parts.map((p) => p.dcgmPresentTsMs)),
@@ -146,6 +148,7 @@ export function observeSimulation(
   const requests: PodRequest[] = [];
   const initRequests: PodRequest[] = [];
   const sidecars: PodSidecar[] = [];
+  const draDevices: DraDevice[] = [];
   const podNodes: PodNode[] = [];
   const podLabels: WindowObservations['podLabels'] = [];
   if (n > 0) {
@@ -161,6 +164,22 @@ export function observeSimulation(
       for (const c of pod.containers) {
         if (c.gpuResource)
           requests.push({ pod: ref, container: c.name, resource: c.gpuResource, value: c.gpuCount });
+      }
+      if (pod.node && runningRange(pod) && (r.length > 0 || p.length > 0)) {
+        const node = sim.nodes.find((n) => n.name === pod.node)!;
+        for (const c of pod.containers) {
+          for (const u of c.draUnits ?? []) {
+            const device = node.devices[node.units[u]!.device]!;
+            draDevices.push({
+              cluster,
+              namespace: pod.namespace,
+              pod: pod.name,
+              claim: `${pod.name}-${draClaimName(c)}`,
+              device: device.migInstanceId === undefined ? device.uuid : `${device.uuid}/${device.migInstanceId}`,
+              ...(device.migProfile ? { migProfile: device.migProfile } : {}),
+            });
+          }
+        }
       }
       for (const c of pod.initContainers ?? []) {
         if (!c.gpuResource) continue;
@@ -282,6 +301,7 @@ export function observeSimulation(
     nodePresence,
     initRequests,
     sidecars,
+    draDevices,
     utilization: [...utilization.values()].map(({ byPoint: _, points, ...rest }) => ({
       ...rest,
       points: points.sort((a, b) => a[0] - b[0]),

@@ -2,6 +2,7 @@ import type { Config } from '../../config/schema.ts';
 import { compareStrings } from '../../core/compare.ts';
 import { GFD_LABELS } from '../../core/metering/index.ts';
 import type {
+  DraDevice,
   NodeCapacityPoints,
   NodeLabels,
   NodePresencePoints,
@@ -47,7 +48,12 @@ export function observationsOf(input: ObservationInput): WindowObservations {
       (s) => `${clusterOf(s.metric)}\u0000${s.metric.uid ?? ''}`,
     ),
   );
-  const isGpuPod = (s: PromSeries) => gpuPods.has(`${clusterOf(s.metric)}\u0000${s.metric.uid ?? ''}`);
+  // Pods holding GPUs through DRA claims have no request: dcgm-exporter names them (no uid).
+  const draDevices = draDevicesOf(answers.draDevices, clusterOf);
+  const draPods = new Set(draDevices.map((d) => [d.cluster, d.namespace, d.pod].join('\u0000')));
+  const isGpuPod = (s: PromSeries) =>
+    gpuPods.has(`${clusterOf(s.metric)}\u0000${s.metric.uid ?? ''}`) ||
+    draPods.has([clusterOf(s.metric), s.metric.namespace ?? '', s.metric.pod ?? ''].join('\u0000'));
   const podNodes = answers.podNodes.filter(isGpuPod);
   const prof = splitPresence(answers.utilizationProf);
   const util = splitPresence(answers.utilizationUtil);
@@ -65,14 +71,15 @@ export function observationsOf(input: ObservationInput): WindowObservations {
   const { utilization } = input;
   return {
     grid,
-    running: phasePoints(answers.running),
-    pendingOnNode: phasePoints(answers.pendingOnNode),
+    running: phasePoints(answers.running.filter(isGpuPod)),
+    pendingOnNode: phasePoints(answers.pendingOnNode.filter(isGpuPod)),
     requests: requestsOf(answers.podRequests, identity),
     initRequests: requestsOf(answers.podInitRequests, identity),
     sidecars: uniqueBy(
       answers.podSidecars.map((s) => ({ pod: podOf(s.metric), container: s.metric.container ?? '' })),
       (s) => [s.pod.cluster, s.pod.uid, s.container].join('\u0000'),
     ),
+    draDevices,
     podNodes: uniqueBy(
       podNodes.map((s) => ({ pod: podOf(s.metric), node: s.metric.node ?? '' })),
       (p) => [p.pod.cluster, p.pod.namespace, p.pod.pod, p.pod.uid, p.node].join('\u0000'),
@@ -189,6 +196,38 @@ function nodeLabelsOf(
     if (count > 0) entry.labels[GFD_LABELS.count] = String(count);
   }
   return [...byNode.values()];
+}
+
+/**
+ * DRA devices per pod (dra_devices.promql): the pod as dcgm-exporter labels it (exported_* when
+ * Prometheus renamed its labels), the claim, the device (UUID, and GPU_I_ID under MIG) and its MIG
+ * profile (GPU_I_PROFILE, else dra_mig_profile); one entry per pod, claim and device.
+ */
+function draDevicesOf(
+  series: readonly PromSeries[],
+  clusterOf: (metric: Record<string, string>) => string,
+): DraDevice[] {
+  const out: DraDevice[] = [];
+  const seen = new Set<string>();
+  for (const { metric: m } of series) {
+    const exported = !!m.exported_pod;
+    const pod = (exported ? m.exported_pod : m.pod) ?? '';
+    if (!pod || !m.dra_claim_name || !m.UUID) continue;
+    const device: DraDevice = {
+      cluster: clusterOf(m),
+      namespace: (exported ? m.exported_namespace : m.namespace) ?? '',
+      pod,
+      claim: m.dra_claim_name,
+      device: m.GPU_I_ID ? `${m.UUID}/${m.GPU_I_ID}` : m.UUID,
+    };
+    const profile = m.GPU_I_PROFILE || m.dra_mig_profile;
+    if (profile) device.migProfile = profile;
+    const key = [device.cluster, device.namespace, device.pod, device.claim, device.device].join('\u0000');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(device);
+  }
+  return out;
 }
 
 /** One request per container, resource and value seen in the window. */

@@ -29,6 +29,7 @@ export const QUERY_NAMES = [
   'pod_requests',
   'pod_init_requests',
   'pod_sidecars',
+  'dra_devices',
   'pod_nodes',
   'pod_labels',
   'namespace_labels',
@@ -131,6 +132,8 @@ export interface WindowAnswers {
   podRequests: PromSeries[];
   podInitRequests: PromSeries[];
   podSidecars: PromSeries[];
+  /** GPUs dcgm-exporter attributes to pods through DRA claims, over the window (none without a day). */
+  draDevices: PromSeries[];
   podNodes: PromSeries[];
   podLabels: PromSeries[];
   namespaceLabels: PromSeries[];
@@ -176,6 +179,7 @@ export async function askWindow(
     podRequests: () => queries.overWindow('pod_requests', {}, whole),
     podInitRequests: () => queries.overWindow('pod_init_requests', {}, whole),
     podSidecars: () => queries.overWindow('pod_sidecars', {}, whole),
+    draDevices: () => (hasDay ? queries.overWindow('dra_devices', {}, whole) : none()),
     podNodes: () => queries.overWindow('pod_nodes', {}, whole),
     podLabels: () =>
       queries.overWindow('pod_labels', labels(metering.team.podLabels, metering.project.podLabels), whole),

@@ -31,8 +31,10 @@ export { effectiveRequests, type EffectiveRequest } from './podRequests.ts';
 export { chargedIntervals, type Allocation, meterPods, type PodMeteringContext } from './podUsage.ts';
 export { chooseUtilizationSource, indexUtilization, type PodUtilization } from './podUtilization.ts';
 export {
+  DRA_GPU,
   fraction,
   inferMigSlicesPerGpu,
+  isDraResource,
   isNvidiaResource,
   isWholeGpuResource,
   type MigResource,

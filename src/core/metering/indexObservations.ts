@@ -1,6 +1,7 @@
 import { compareStrings } from '../compare.ts';
 import type { NodeCapacityPoints, PodRef, WindowObservations } from '../types.ts';
 import { describePod, key } from './refs.ts';
+import { DRA_GPU } from './weights.ts';
 
 /** What the window says about one pod (by cluster and uid). */
 export interface PodState {
@@ -63,6 +64,7 @@ export function indexPods(obs: WindowObservations, warnings: Set<string>): Map<s
     podState(pn.pod);
     nodes.get(key(pn.pod.cluster, pn.pod.uid))!.add(pn.node);
   }
+  attachDraDevices(obs.draDevices, pods, warnings);
   for (const [id, state] of pods) {
     const names = [...nodes.get(id)!].sort(compareStrings);
     if (names.length > 1) {
@@ -73,6 +75,43 @@ export function indexPods(obs: WindowObservations, warnings: Set<string>): Map<s
     state.node = names[0] ?? '';
   }
   return pods;
+}
+
+/**
+ * Pods holding GPUs through DRA claims have no GPU request: each device dcgm-exporter attributes to a
+ * pod becomes one unit of `dra_gpu` (a whole GPU) or `dra_mig_<profile>` (a MIG device) requested by
+ * the "container" <claim>/<device>. dcgm-exporter names pods, not uids: a device goes to the pod of
+ * that name seen Running in the window (the first by uid if several were, warned).
+ */
+function attachDraDevices(
+  devices: WindowObservations['draDevices'],
+  pods: Map<string, PodState>,
+  warnings: Set<string>,
+): void {
+  if (devices.length === 0) return;
+  const byName = new Map<string, PodState[]>();
+  for (const state of pods.values()) {
+    const name = key(state.pod.cluster, state.pod.namespace, state.pod.pod);
+    byName.set(name, [...(byName.get(name) ?? []), state]);
+  }
+  for (const d of devices) {
+    const candidates = (byName.get(key(d.cluster, d.namespace, d.pod)) ?? []).filter((s) => s.running.length > 0);
+    const pod = `${d.cluster ? `${d.cluster}/` : ''}${d.namespace}/${d.pod}`;
+    if (candidates.length === 0) {
+      warnings.add(
+        `dcgm-exporter attributes GPU ${d.device} to pod ${pod} through DRA claim ${d.claim}, but no Running pod of that name ` +
+          'has kube_pod_resourceclaim_info (kube-state-metrics); not billed to a pod',
+      );
+      continue;
+    }
+    const sorted = [...candidates].sort((a, b) => compareStrings(a.pod.uid, b.pod.uid));
+    if (sorted.length > 1)
+      warnings.add(`several Running pods are named ${pod}; DRA claim ${d.claim} is billed to uid ${sorted[0]!.pod.uid}`);
+    const resource = d.migProfile ? `dra_mig_${d.migProfile.replace(/[^A-Za-z0-9]/g, '_')}` : DRA_GPU;
+    const byContainer = sorted[0]!.requests.get(resource) ?? new Map<string, number>();
+    byContainer.set(`${d.claim}/${d.device}`, 1);
+    sorted[0]!.requests.set(resource, byContainer);
+  }
 }
 
 /**

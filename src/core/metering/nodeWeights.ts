@@ -56,8 +56,9 @@ export function weighNode(
 
   let migSlices = migSlicesFor(known.gpuModel, migSlicesPerGpu);
   const migResources = all.filter((r) => parseMigResource(r));
+  const draMig = all.find((r) => r.startsWith('dra_mig_'));
   const singleProfile = single && gfd.migProfile ? migProfileResource(gfd.migProfile) : undefined;
-  const inferFrom = migResources[0] ?? singleProfile;
+  const inferFrom = migResources[0] ?? singleProfile ?? (draMig && `nvidia_com_mig_${draMig.slice('dra_mig_'.length)}`);
   if (inferFrom && migSlices === undefined) {
     migSlices = inferMigSlicesPerGpu(inferFrom);
     warn(
@@ -108,7 +109,7 @@ export function weighNode(
 
   let denominator = wholeWeight.denominator;
   for (const r of all) {
-    const w = parseMigResource(r) ? resourceWeight(r, { ...base, wholeWeight }) : null;
+    const w = resourceWeight(r, { ...base, wholeWeight });
     if (w) denominator = lcm(denominator, w.denominator);
   }
   return { ...base, wholeWeight, denominator, ...(wholeIsMig ? { wholeIsMig } : {}) };

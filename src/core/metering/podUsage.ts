@@ -98,7 +98,8 @@ function meterPod(
   const requests = effectiveRequests(state);
   if (requests.length === 0) {
     warnings.add(
-      `pod ${describePod(state.pod)} held a node in ${window.day.date} but has no GPU request data; not charged`,
+      `pod ${describePod(state.pod)} held a node in ${window.day.date} but has no GPU request data; not charged ` +
+        '(a DRA claim: run dcgm-exporter with --kubernetes-enable-dra so its GPUs are attributed)',
     );
     return;
   }

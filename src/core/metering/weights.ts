@@ -28,6 +28,17 @@ export function fractionValue(f: Fraction): number {
  */
 const MIG_RE = /^nvidia_com_mig_(?:(\d+)c_)?(\d+)g_(\d+)gb(?:_([A-Za-z0-9_]+))?$/;
 
+/** A whole GPU allocated through a DRA claim (no extended resource; see indexObservations.ts). */
+export const DRA_GPU = 'dra_gpu';
+
+/** A MIG device allocated through a DRA claim: dra_mig_<profile> (e.g. dra_mig_1g_5gb). */
+const DRA_MIG_PREFIX = 'dra_mig_';
+
+/** True for the GPUs pods hold through DRA claims (dra_gpu, dra_mig_<profile>). */
+export function isDraResource(resource: string): boolean {
+  return resource === DRA_GPU || resource.startsWith(DRA_MIG_PREFIX);
+}
+
 /** The whole-GPU resources: nvidia.com/gpu and its time-slicing/MPS rename nvidia.com/gpu.shared. */
 export function isWholeGpuResource(resource: string): boolean {
   return resource === 'nvidia_com_gpu' || resource === 'nvidia_com_gpu_shared';
@@ -118,7 +129,8 @@ export interface NodeWeights {
 /**
  * GPU equivalents of one unit of `resource` on a node with `weights`: the node's whole-GPU weight for
  * nvidia_com_gpu (and its `_shared` rename), g/slices for a MIG profile of g compute slices (divided by
- * its replicas when time-slicing or MPS shares it). Returns
+ * its replicas when time-slicing or MPS shares it), 1 for a GPU and g/slices for a MIG device held
+ * through a DRA claim. Returns
  * null for a resource that is not a GPU, or a MIG profile that does not fit the node's GPUs (or whose
  * GPU is unknown). The one weight function of metering: node capacity and pod requests both use it.
  */
@@ -127,7 +139,10 @@ export function resourceWeight(
   weights: Pick<NodeWeights, 'migSlices' | 'wholeWeight' | 'migReplicas'>,
 ): Fraction | null {
   if (isWholeGpuResource(resource)) return weights.wholeWeight;
-  const mig = parseMigResource(resource);
+  if (resource === DRA_GPU) return fraction(1, 1);
+  const mig = parseMigResource(
+    resource.startsWith(DRA_MIG_PREFIX) ? `nvidia_com_mig_${resource.slice(DRA_MIG_PREFIX.length)}` : resource,
+  );
   if (!mig) return null;
   const replicas = weights.migReplicas?.[mig.base] ?? 1;
   return weights.migSlices && mig.slices > 0 && mig.slices <= weights.migSlices

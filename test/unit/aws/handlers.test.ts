@@ -49,6 +49,7 @@ function fakeSource(fail?: Error): ObservationSource {
         nodePresence: [],
         initRequests: [],
         sidecars: [],
+        draDevices: [],
         utilization: [],
         ksmPresentTsMs: [],
         dcgmPresentTsMs: [],

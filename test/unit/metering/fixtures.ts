@@ -155,6 +155,7 @@ export function windowFor(
       ),
     ),
     sidecars: pods.flatMap((p) => (p.sidecars ?? []).map((container) => ({ pod: podRef(p), container }))),
+    draDevices: [],
     utilization: [],
     ksmPresentTsMs: ksm,
     dcgmPresentTsMs: [],

@@ -243,3 +243,36 @@ describe('effective GPU requests with init containers', () => {
     expect(meterWindow(obs, optionsFor(day)).pods.map((p) => p.requested)).toEqual([3]);
   });
 });
+
+describe('GPUs allocated through DRA claims', () => {
+  const draNode = { name: 'dra', instanceType: 'p4d.24xlarge', capacity: {} };
+
+  it('bills a Running pod for the GPUs and MIG devices dcgm-exporter attributes to it', () => {
+    const obs = windowFor(day, [{ name: 'a', node: 'dra', containers: [], running: hours(0, 3) }], [draNode], {
+      draDevices: [
+        { cluster: '', namespace: 'ml', pod: 'a', claim: 'a-gpu', device: 'GPU-1' },
+        { cluster: '', namespace: 'ml', pod: 'a', claim: 'a-gpu', device: 'GPU-2' },
+        { cluster: '', namespace: 'ml', pod: 'a', claim: 'a-mig', device: 'GPU-3/1', migProfile: '3g.20gb' },
+      ],
+    });
+    const m = meterWindow(obs, optionsFor(day));
+    expect(m.pods.map((p) => [p.gpuResource, p.requested, p.weight, p.gpuSeconds])).toEqual([
+      ['dra_gpu', 2, { numerator: 1, denominator: 1 }, 2 * 3 * 3600],
+      ['dra_mig_3g_20gb', 1, { numerator: 3, denominator: 7 }, (3 / 7) * 3 * 3600],
+    ]);
+    const row = nodeRow(m, 'dra');
+    expect(row.idleByReason!['not-advertised']).toBeCloseTo(8 * DAY_S - (2 + 3 / 7) * 3 * 3600, 6);
+    expect(row.idleByReason!.unallocated).toBe(0);
+  });
+
+  describe('edge cases', () => {
+    it('warns about a DRA device of a pod that is not Running in kube-state-metrics', () => {
+      const obs = windowFor(day, [], [draNode], {
+        draDevices: [{ cluster: '', namespace: 'ml', pod: 'ghost', claim: 'c', device: 'GPU-1' }],
+      });
+      expect(meterWindow(obs, optionsFor(day)).warnings).toContain(
+        'dcgm-exporter attributes GPU GPU-1 to pod ml/ghost through DRA claim c, but no Running pod of that name has kube_pod_resourceclaim_info (kube-state-metrics); not billed to a pod',
+      );
+    });
+  });
+});

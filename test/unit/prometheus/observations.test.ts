@@ -27,6 +27,7 @@ function answers(partial: Partial<WindowAnswers>): WindowAnswers {
     podRequests: empty,
     podInitRequests: empty,
     podSidecars: empty,
+    draDevices: empty,
     podNodes: empty,
     podLabels: empty,
     namespaceLabels: empty,
@@ -142,6 +143,28 @@ describe('observationsOf', () => {
         },
       },
     ]);
+  });
+
+  it('reads the GPUs dcgm-exporter attributes to pods through DRA claims, and keeps those pods Running', () => {
+    const dra = (labels: Record<string, string>) => ({
+      metric: { k8s: 'east', UUID: 'GPU-9', dra_claim_name: 'p-main-gpu', ...labels },
+      points: at(3),
+    });
+    const obs = observe({
+      draDevices: [
+        dra({ exported_namespace: 'ml', exported_pod: 'p' }),
+        dra({ namespace: 'ml', pod: 'p', GPU_I_ID: '2', GPU_I_PROFILE: '1g.5gb' }),
+      ],
+      running: [
+        { metric: pod('p', 'u1'), points: at(1) },
+        { metric: pod('web', 'u2'), points: at(1) },
+      ],
+    });
+    expect(obs.draDevices).toEqual([
+      { cluster: 'east', namespace: 'ml', pod: 'p', claim: 'p-main-gpu', device: 'GPU-9' },
+      { cluster: 'east', namespace: 'ml', pod: 'p', claim: 'p-main-gpu', device: 'GPU-9/2', migProfile: '1g.5gb' },
+    ]);
+    expect(obs.running.map((r) => r.pod.pod)).toEqual(['p']);
   });
 
   describe('edge cases', () => {

@@ -71,13 +71,14 @@ describe('askWindow', () => {
       'podRequests',
       'podInitRequests',
       'podSidecars',
+      'draDevices',
       'podNodes',
       'podLabels',
       'namespaceLabels',
       'nodeLabels',
     ]);
     expect(answers.nodeLabels.map((s) => s.metric.node)).toEqual(['n1']);
-    expect(calls).toHaveLength(13);
+    expect(calls).toHaveLength(14);
     expect(calls.some((c) => c.params.query?.includes('phase="Pending"'))).toBe(false);
   });
 

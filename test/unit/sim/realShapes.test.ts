@@ -74,7 +74,8 @@ describe('the real-shapes preset', () => {
     const truth = groundTruth(sim, period);
     const node = (name: string) => truth.nodes.find((n) => n.node === name)!.days[0]!;
     expect(node('rs-dra').capacityGpuSeconds).toBe(4 * 4 * 3600);
-    expect(node('rs-dra').idleByReason['not-advertised']).toBe(4 * 4 * 3600);
+    // 4 GPUs for 4 h, 2 of them claimed through DRA for 3 h.
+    expect(node('rs-dra').idleByReason['not-advertised']).toBe(4 * 4 * 3600 - 2 * 3 * 3600);
     expect(node('rs-p4d-mig-gaps').idleByReason['mig-unpartitioned']).toBeCloseTo((8 / 7) * 4 * 3600, 6);
     const pod = (role: string) => truth.pods.find((p) => p.role === role)!;
     expect([pod('sidecar-gpu').requested, pod('init-gpu').requested, pod('onprem-quarter').weight]).toEqual([
@@ -83,6 +84,23 @@ describe('the real-shapes preset', () => {
       { numerator: 1, denominator: 4 },
     ]);
     expect(pod('mig-shared-a').weight).toEqual({ numerator: 1, denominator: 14 });
+  });
+
+  it('shows a DRA pod only in kube_pod_resourceclaim_info and in dcgm-exporter dra_* labels', () => {
+    const series = buildSeries(sim);
+    const label = (s: (typeof series)[number], k: string) => s.labels.find(([n]) => n === k)?.[1];
+    const ofPod = (family: string) => series.filter((s) => s.family === family && label(s, 'pod') === 'dra-2-gpus');
+    expect(ofPod('kube_pod_container_resource_requests').map((s) => label(s, 'resource'))).toEqual(['cpu', 'cpu']);
+    expect(ofPod('kube_pod_resourceclaim_info').map((s) => [label(s, 'claim_name'), label(s, 'resourceclaim_template_name')])).toEqual([
+      ['main-gpu', 'single-gpu'],
+    ]);
+    const dcgm = ofPod('DCGM_FI_DEV_FB_USED');
+    expect(dcgm.map((s) => [label(s, 'dra_claim_name'), label(s, 'dra_driver_name')])).toEqual([
+      ['dra-2-gpus-main-gpu', 'gpu.nvidia.com'],
+      ['dra-2-gpus-main-gpu', 'gpu.nvidia.com'],
+    ]);
+    const truth = groundTruth(sim, period).pods.find((p) => p.role === 'dra-2-gpus')!;
+    expect([truth.gpuResource, truth.requested, truth.gpuSeconds]).toEqual(['dra_gpu', 2, 2 * 3 * 3600]);
   });
 
   it('drops uid from every pod series but kube_pod_info in the kube-state-metrics 2.0 shape', () => {
