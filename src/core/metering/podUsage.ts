@@ -125,7 +125,8 @@ function meterPod(
     ['PendingOnNode', pending, pendsInDay],
   ] as const) {
     if (!inDay) continue;
-    const totals = heldByPeriod(held, utilSource === 'none' ? undefined : util?.[utilSource], window);
+    const samples = utilSource === 'none' ? undefined : util?.[utilSource];
+    const totals = heldByPeriod(held, samples, window, phase === 'Running');
     for (const { resource, requested } of requests) {
       const weight = weighResource(resource, node, warnings);
       if (!weight) {
@@ -148,7 +149,7 @@ function meterPod(
   }
 }
 
-/** Per charge period of the day: held and bridged ms, and the mean utilization of the held points. */
+/** Per charge period of the day: held and bridged ms, and the mean of the utilization samples. */
 interface HeldTotals {
   heldMs: number[];
   bridgedMs: number[];
@@ -156,30 +157,38 @@ interface HeldTotals {
 }
 
 /**
- * Sums a phase's held intervals per charge period; a point's utilization goes to the period its
- * interval starts in.
+ * Sums a phase's held intervals per charge period, and the mean of the DCGM samples that carry the pod
+ * (Σ sample values / Σ samples, not a mean of per-step means). dcgm-exporter labels a GPU with a pod
+ * only while it runs, so for the Running phase the samples of the interval just before and just after
+ * each held run count too: a pod starts and ends between two kube-state-metrics samples, its DCGM
+ * samples do not (a 2-minute pod seen at one grid point has four 30-second samples). A sample goes to
+ * the charge period its interval starts in.
  */
 function heldByPeriod(
   held: Uint8Array,
   samples: Map<number, [number, number]> | undefined,
   window: WindowGrid,
+  running = false,
 ): HeldTotals {
   const periods = window.periods.length;
   const heldMs = new Array<number>(periods).fill(0);
   const bridgedMs = new Array<number>(periods).fill(0);
   const utilSum = new Array<number>(periods).fill(0);
   const utilCount = new Array<number>(periods).fill(0);
+  const counts = (k: number) =>
+    held[k] !== NONE || (running && (held[k - 1] ?? NONE) !== NONE) || (running && (held[k + 1] ?? NONE) !== NONE);
   for (let k = window.dayFirst; k < window.dayLast; k++) {
-    if (held[k] === NONE) continue;
     const parts = window.slices[k - window.dayFirst]!;
-    for (const [p, ms] of parts) {
-      heldMs[p]! += ms;
-      if (held[k] === BRIDGED) bridgedMs[p]! += ms;
+    if (held[k] !== NONE) {
+      for (const [p, ms] of parts) {
+        heldMs[p]! += ms;
+        if (held[k] === BRIDGED) bridgedMs[p]! += ms;
+      }
     }
     const sample = samples?.get(k);
-    if (sample && sample[1] > 0 && parts.length > 0) {
-      utilSum[parts[0]![0]]! += sample[0] / sample[1];
-      utilCount[parts[0]![0]]! += 1;
+    if (sample && sample[1] > 0 && parts.length > 0 && counts(k)) {
+      utilSum[parts[0]![0]]! += sample[0];
+      utilCount[parts[0]![0]]! += sample[1];
     }
   }
   const utilization = utilCount.map((count, p) => (count > 0 ? utilSum[p]! / count : null));

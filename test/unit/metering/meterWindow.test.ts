@@ -303,6 +303,30 @@ describe('meterWindow', () => {
     expect(onlyRow(m, 'b').utilization).toBeCloseTo(0.75, 12);
   });
 
+  it('averages every DCGM sample that carries a short pod, also those between its KSM samples', () => {
+    // A 2-minute pod seen Running at one kube-state-metrics grid point; dcgm-exporter (30 s) labelled
+    // it in the interval before (1 sample), that one (2) and the one after (1).
+    const base = windowFor(day, [{ name: 'a', node: 'n1', running: [[day.startMs + HOUR, day.startMs + HOUR + MIN]] }], [gpuNode]);
+    const [seen] = pointsBetween(base.grid, day.startMs + HOUR, day.startMs + HOUR + MIN);
+    const obs = {
+      ...base,
+      utilization: [
+        {
+          cluster: '',
+          namespace: 'ml',
+          pod: 'a',
+          source: 'DCGM_FI_PROF_GR_ENGINE_ACTIVE' as const,
+          points: [
+            [seen! - MIN, 0, 1],
+            [seen!, 1.6, 2],
+            [seen! + MIN, 0, 1],
+          ] as [number, number, number][],
+        },
+      ],
+    };
+    expect(onlyRow(meterWindow(obs, optionsFor(day)), 'a').utilization).toBeCloseTo(0.4, 12);
+  });
+
   it('reports null utilization and source "none" when no DCGM sample matched', () => {
     const obs = windowFor(
       day,
