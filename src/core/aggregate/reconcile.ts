@@ -1,4 +1,5 @@
 import { compareStrings } from '../compare.ts';
+import { isDraResource } from '../metering/weights.ts';
 import { byIdleReason, type ByIdleReason, IDLE_REASONS } from '../idleReasons.ts';
 import {
   addRatio,
@@ -84,7 +85,8 @@ export function reconcileMachines(
 /**
  * Warnings about the machines, once per node and month, each with the money at stake: a node whose
  * physical GPU count is only what it advertised (its whole cost rests on that guess), and a node whose
- * GPUs were idle because it did not advertise them or advertised a resource metering cannot interpret.
+ * GPUs were idle because it did not advertise them — unless its pods claim GPUs through DRA in the
+ * month (then unclaimed GPUs are its ordinary idle) — or advertised a resource metering cannot interpret.
  */
 export function machineWarnings(
   days: readonly MeteredDay[],
@@ -101,6 +103,10 @@ export function machineWarnings(
     idle: Partial<Record<'not-advertised' | 'unknown-resource', { seconds: number; cost: Ratio }>>;
   }
   const byNode = new Map<string, Facts>();
+  // On a node whose pods hold GPUs through DRA claims, unclaimed GPUs are its ordinary idle.
+  const draNodes = new Set<string>();
+  for (const day of days)
+    for (const p of day.pods) if (isDraResource(p.gpuResource)) draNodes.add(`${p.pod.cluster}\u0000${p.node}`);
   const add = (acc: { seconds: number; cost: Ratio } | undefined, seconds: Ratio, rate: Ratio) => ({
     seconds: (acc?.seconds ?? 0) + Number(seconds.numerator) / Number(seconds.denominator),
     cost: addRatio(acc?.cost ?? ZERO, {
@@ -112,7 +118,10 @@ export function machineWarnings(
     for (const node of day.nodes) {
       const guessed = node.gpuSource === 'advertised';
       const reasons = idleGpuSecondsOf(node);
-      const idle = (['not-advertised', 'unknown-resource'] as const).filter((r) => reasons[r].numerator > 0n);
+      const dra = draNodes.has(`${node.cluster}\u0000${node.node}`);
+      const idle = (['not-advertised', 'unknown-resource'] as const).filter(
+        (r) => reasons[r].numerator > 0n && !(dra && r === 'not-advertised'),
+      );
       if (!guessed && idle.length === 0) continue;
       const id = `${node.cluster}\u0000${node.node}`;
       const facts = byNode.get(id) ?? {

@@ -302,7 +302,12 @@ export function buildSummary(input: BuildSummaryInput): Summary {
 
   const instanceTypeSummaries: InstanceTypeSummary[] = [...instanceTypes.entries()]
     .map(([typeKey, e]): InstanceTypeSummary => {
-      const prices = input.resolver.catalogPrices(e.cluster, e.instanceType, period.endMs - 1);
+      const prices = input.resolver.catalogPrices(
+        e.cluster,
+        e.instanceType,
+        period.endMs - 1,
+        gpuModels.get(e.instanceType),
+      );
       return {
         instanceType: e.instanceType,
         gpuModel:

@@ -138,3 +138,14 @@ describe('month warnings', () => {
     expect(summary.reconciliation.idle!.byReason['unknown-resource']).toEqual({ gpuHours: 96, cost: '136.13' });
   });
 });
+
+describe('month warnings on DRA nodes', () => {
+  it('does not warn about the unclaimed GPUs of a node whose pods claim GPUs through DRA', () => {
+    const pod = podUsage(cp, { node: 'dra', gpuResource: 'dra_gpu', requested: 2 });
+    const node = nodeUsage(cp, { node: 'dra', instanceType: 'g5.12xlarge', gpus: 4 }, [pod]);
+    node.idleByReason = { unallocated: 0, 'mig-unpartitioned': 0, 'not-advertised': 2 * DAY_S, 'unknown-resource': 0 };
+    const { summary } = price([meteredDay(day1, [pod], [node])], {});
+    expect(summary.warnings.filter((w) => w.startsWith('node dra'))).toEqual([]);
+    expect(summary.reconciliation.idle!.byReason['not-advertised']).toEqual({ gpuHours: 48, cost: '68.06' });
+  });
+});
