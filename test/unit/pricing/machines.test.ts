@@ -149,3 +149,12 @@ describe('month warnings on DRA nodes', () => {
     expect(summary.reconciliation.idle!.byReason['not-advertised']).toEqual({ gpuHours: 48, cost: '68.06' });
   });
 });
+
+describe('summary of on-prem nodes', () => {
+  it('shows the GPU-model rate as the On-Demand price per GPU-hour of an instance type outside the catalog', () => {
+    const { summary } = price([onPremDay()], { pricing: { gpuModels: { A100: { perGpuHour: 1.25 } } } });
+    expect(summary.byInstanceType.map((t) => [t.instanceType, t.gpuModel, t.onDemandPricePerGpuHour])).toEqual([
+      ['unknown', 'A100-SXM4-80GB', '1.25'],
+    ]);
+  });
+});
