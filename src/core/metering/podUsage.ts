@@ -149,7 +149,7 @@ function meterPod(
   }
 }
 
-/** Per charge period of the day: held and bridged ms, and the mean of the utilization samples. */
+/** Per charge period of the day: held and bridged ms, and the mean utilization (of per-step means). */
 interface HeldTotals {
   heldMs: number[];
   bridgedMs: number[];
@@ -157,12 +157,13 @@ interface HeldTotals {
 }
 
 /**
- * Sums a phase's held intervals per charge period, and the mean of the DCGM samples that carry the pod
- * (Σ sample values / Σ samples, not a mean of per-step means). dcgm-exporter labels a GPU with a pod
- * only while it runs, so for the Running phase the samples of the interval just before and just after
- * each held run count too: a pod starts and ends between two kube-state-metrics samples, its DCGM
- * samples do not (a 2-minute pod seen at one grid point has four 30-second samples). A sample goes to
- * the charge period its interval starts in.
+ * Sums a phase's held intervals per charge period, and the mean utilization: the mean over grid steps
+ * of each step's mean of the DCGM samples that carry the pod (the Prometheus source reads one mean per
+ * series and step, so a step is the unit both sources agree on). dcgm-exporter labels a GPU with a pod
+ * only while it runs, so for the Running phase the steps just before and just after each held run
+ * count too: a pod starts and ends between two kube-state-metrics samples, its DCGM samples do not (a
+ * 2-minute pod seen at one grid point has 30-second samples in three steps). A step goes to the charge
+ * period its interval starts in.
  */
 function heldByPeriod(
   held: Uint8Array,
@@ -187,8 +188,8 @@ function heldByPeriod(
     }
     const sample = samples?.get(k);
     if (sample && sample[1] > 0 && parts.length > 0 && counts(k)) {
-      utilSum[parts[0]![0]]! += sample[0];
-      utilCount[parts[0]![0]]! += sample[1];
+      utilSum[parts[0]![0]]! += sample[0] / sample[1];
+      utilCount[parts[0]![0]]! += 1;
     }
   }
   const utilization = utilCount.map((count, p) => (count > 0 ? utilSum[p]! / count : null));

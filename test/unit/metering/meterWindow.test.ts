@@ -303,9 +303,10 @@ describe('meterWindow', () => {
     expect(onlyRow(m, 'b').utilization).toBeCloseTo(0.75, 12);
   });
 
-  it('averages every DCGM sample that carries a short pod, also those between its KSM samples', () => {
+  it('averages the DCGM samples that carry a short pod in the steps next to its KSM samples too', () => {
     // A 2-minute pod seen Running at one kube-state-metrics grid point; dcgm-exporter (30 s) labelled
-    // it in the interval before (1 sample), that one (2) and the one after (1).
+    // it in the interval before (1 sample), that one (2) and the one after (1): the step means 0, 0.8
+    // and 0 (it was 0.8, the seen step alone).
     const base = windowFor(day, [{ name: 'a', node: 'n1', running: [[day.startMs + HOUR, day.startMs + HOUR + MIN]] }], [gpuNode]);
     const [seen] = pointsBetween(base.grid, day.startMs + HOUR, day.startMs + HOUR + MIN);
     const obs = {
@@ -324,7 +325,7 @@ describe('meterWindow', () => {
         },
       ],
     };
-    expect(onlyRow(meterWindow(obs, optionsFor(day)), 'a').utilization).toBeCloseTo(0.4, 12);
+    expect(onlyRow(meterWindow(obs, optionsFor(day)), 'a').utilization).toBeCloseTo(0.8 / 3, 12);
   });
 
   it('reports null utilization and source "none" when no DCGM sample matched', () => {
