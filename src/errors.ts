@@ -40,6 +40,17 @@ export class PrometheusQueryError extends Error {
   }
 }
 
+/**
+ * An exporter's series lack what metering needs and only an older version would omit (e.g.
+ * kube-state-metrics < 2.1 without `uid` on pod metrics); names the minimum version.
+ */
+export class ExporterVersionError extends Error {
+  override name = 'ExporterVersionError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** An instance type seen in the data has no price in the catalog and no fallback is configured. */
 export class MissingPriceError extends Error {
   override name = 'MissingPriceError';
@@ -50,7 +61,7 @@ export class MissingPriceError extends Error {
   ) {
     super(
       `no price for instance type "${instanceType}" in pricing.instanceTypes (known: ${known.join(', ') || 'none'}); ` +
-        'add it to the catalog or set pricing.fallback',
+        'add it to the catalog, price its GPU model in pricing.gpuModels (on-prem), or set pricing.fallback',
       options,
     );
   }

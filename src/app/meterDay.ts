@@ -11,7 +11,11 @@ import { type AppContext, keys } from './context.ts';
 import { assertPlausibleMonth, checkOverride, type GuardOverride, refuseUnlessForced } from './guard.ts';
 import { clusterGpusKey, meterOptionsFor, scrapeIntervalsFor } from './meterOptions.ts';
 
-/** Version of the daily partial format; bump when MeteredDay or DayPartial changes shape. */
+/**
+ * Version of the daily partial format; bump when MeteredDay or DayPartial changes shape or meaning (3: the
+ * key of everything that defines a day, `meteredAt`, and capacity from the machine's physical GPUs with idle
+ * by reason).
+ */
 export const PARTIAL_SCHEMA_VERSION = 3;
 
 /** What `usage/<date>.json` holds. */

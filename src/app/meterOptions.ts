@@ -52,6 +52,7 @@ export function meterOptionsFor(config: Config, day: Day, cutsMs: readonly numbe
     team: config.metering.team,
     project: config.metering.project,
     nodeLabels: config.metering.nodeLabels,
+    physicalGpus: config.metering.physicalGpus,
     migSlicesPerGpu: config.metering.migSlicesPerGpu,
     instanceTypes: gpusOf(config.pricing.instanceTypes),
     instanceTypesByCluster: Object.fromEntries(

@@ -8,6 +8,7 @@ import { getPublished, presignedLink } from '../app/getPublished.ts';
 import { runJob } from '../app/runJob.ts';
 import { runMonthlyReport } from '../app/runMonthlyReport.ts';
 import { runSimulate } from '../app/simulate.ts';
+import { SIMULATION_PRESETS, type SimulationPreset } from '../sim/index.ts';
 import { loadConfig, parseConfig, parseConfigText } from '../config/loadConfig.ts';
 import type { ConfigInput } from '../config/schema.ts';
 import { billingPeriod, isMonth, isoInZone } from '../core/period.ts';
@@ -208,11 +209,15 @@ const simulate: CommandSpec = {
   summary:
     'Write a month of synthetic kube-state-metrics and dcgm-exporter series (OpenMetrics) and its exact ground truth (JSON).',
   usage:
-    'simulate --month YYYY-MM --out DIR [--preset demo|edge-cases] [--seed N] [--timezone Area/City] [--ksm-interval S] [--dcgm-interval S]',
+    'simulate --month YYYY-MM --out DIR [--preset demo|edge-cases|real-shapes] [--seed N] [--timezone Area/City] [--ksm-interval S] [--dcgm-interval S]',
   options: {
     month: { type: 'string', placeholder: 'YYYY-MM', description: 'month to simulate (required)' },
     out: { type: 'string', placeholder: 'DIR', description: 'output directory (required)' },
-    preset: { type: 'string', placeholder: 'NAME', description: 'scenario: demo (default) or edge-cases' },
+    preset: {
+      type: 'string',
+      placeholder: 'NAME',
+      description: 'scenario: demo (default), edge-cases or real-shapes (the GPU shapes of issue #14)',
+    },
     seed: { type: 'string', placeholder: 'N', description: 'seed (default 42)' },
     timezone: commonOptions.timezone!,
     'ksm-interval': {
@@ -232,8 +237,8 @@ const simulate: CommandSpec = {
       throw new InputError('--month YYYY-MM is required');
     if (typeof values.out !== 'string') throw new InputError('--out DIR is required');
     const preset = (values.preset as string | undefined) ?? 'demo';
-    if (preset !== 'demo' && preset !== 'edge-cases')
-      throw new InputError(`--preset must be demo or edge-cases, not "${preset}"`);
+    if (!(SIMULATION_PRESETS as readonly string[]).includes(preset))
+      throw new InputError(`--preset must be ${SIMULATION_PRESETS.join(', ')}, not "${preset}"`);
     const num = (v: unknown, flag: string) => {
       if (v === undefined) return undefined;
       const n = Number(v);
@@ -243,7 +248,7 @@ const simulate: CommandSpec = {
     const zone = (values.timezone as string | undefined) ?? 'UTC';
     applyCommonOverrides({}, { timezone: zone });
     const written = await runSimulate({
-      preset,
+      preset: preset as SimulationPreset,
       month: values.month,
       zone,
       seed: values.seed === undefined ? 42 : Number(values.seed),

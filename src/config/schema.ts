@@ -16,6 +16,39 @@ const positiveMoney = z.number().nonnegative().finite();
 
 const labelList = z.array(z.string().min(1)).min(1);
 
+/** Default node labels (KSM spelling) for the instance type. */
+const INSTANCE_TYPE_LABELS = ['label_node_kubernetes_io_instance_type', 'label_beta_kubernetes_io_instance_type'];
+
+/**
+ * Default node labels (KSM spelling) for the capacity type: Karpenter `karpenter.sh/capacity-type`,
+ * EKS managed node groups `eks.amazonaws.com/capacityType`, GKE `cloud.google.com/gke-spot` and
+ * `cloud.google.com/gke-preemptible`, AKS `kubernetes.azure.com/scalesetpriority`.
+ */
+const CAPACITY_TYPE_LABELS = [
+  'label_karpenter_sh_capacity_type',
+  'label_eks_amazonaws_com_capacity_type',
+  'label_cloud_google_com_gke_spot',
+  'label_cloud_google_com_gke_preemptible',
+  'label_kubernetes_azure_com_scalesetpriority',
+];
+
+const nodeLabelsDefault = () => ({
+  instanceType: [...INSTANCE_TYPE_LABELS],
+  capacityType: [...CAPACITY_TYPE_LABELS],
+  capacityTypeValues: {},
+});
+
+/** A per-node-label rule for the physical GPUs of nodes without a catalog entry or GFD count (on-prem). */
+const physicalGpuRuleSchema = z
+  .object({
+    /** A kube_node_labels label in KSM spelling, e.g. label_node_role or label_nvidia_com_gpu_machine. */
+    nodeLabel: z.string().min(1),
+    value: z.string(),
+    gpus: z.number().int().positive(),
+    gpuModel: z.string().min(1).optional(),
+  })
+  .strict();
+
 /**
  * Labels that identify what is billed (besides source.clusterLabel): the Prometheus queries group by
  * them (queries/*.promql; utilization by GPU and pod). A dedupe label must not be one of them, or
@@ -53,7 +86,9 @@ const isoInstant = z
   });
 
 const priceOverrideSchema = z.object({
-  instanceType: z.string().min(1),
+  /** The instance type whose price changes (per instance-hour); or `gpuModel` (per GPU-hour, on-prem). */
+  instanceType: z.string().min(1).optional(),
+  gpuModel: z.string().min(1).optional(),
   capacityType: z.enum(['on-demand', 'spot', 'committed']),
   /** The price applies from this instant (inclusive) until the next override of the same key. */
   from: isoInstant,
@@ -126,22 +161,19 @@ export const configSchema = z
           .default({ ...DEFAULT_MIG_SLICES_PER_GPU }),
         nodeLabels: z
           .object({
-            instanceType: labelList.default([
-              'label_node_kubernetes_io_instance_type',
-              'label_beta_kubernetes_io_instance_type',
-            ]),
-            capacityType: labelList.default([
-              'label_karpenter_sh_capacity_type',
-              'label_eks_amazonaws_com_capacity_type',
-            ]),
+            instanceType: labelList.default([...INSTANCE_TYPE_LABELS]),
+            capacityType: labelList.default([...CAPACITY_TYPE_LABELS]),
+            /**
+             * What the values of a capacity-type label mean, per label (KSM spelling), e.g.
+             * `{ label_node_pool_tier: { cheap: spot } }`; wins over the built-in meanings.
+             */
+            capacityTypeValues: z
+              .record(z.string(), z.record(z.string(), z.enum(['spot', 'on-demand', 'reserved'])))
+              .default({}),
           })
-          .default({
-            instanceType: [
-              'label_node_kubernetes_io_instance_type',
-              'label_beta_kubernetes_io_instance_type',
-            ],
-            capacityType: ['label_karpenter_sh_capacity_type', 'label_eks_amazonaws_com_capacity_type'],
-          }),
+          .default(nodeLabelsDefault()),
+        /** Physical GPUs of nodes with neither a catalog instance type nor GFD labels; first match wins. */
+        physicalGpus: z.array(physicalGpuRuleSchema).default([]),
         team: z
           .object({
             podLabels: z.array(z.string()).default(['label_team']),
@@ -166,10 +198,8 @@ export const configSchema = z
         pendingOnNode: 'not-charged',
         maxBridgeSeconds: 3600,
         migSlicesPerGpu: { ...DEFAULT_MIG_SLICES_PER_GPU },
-        nodeLabels: {
-          instanceType: ['label_node_kubernetes_io_instance_type', 'label_beta_kubernetes_io_instance_type'],
-          capacityType: ['label_karpenter_sh_capacity_type', 'label_eks_amazonaws_com_capacity_type'],
-        },
+        nodeLabels: nodeLabelsDefault(),
+        physicalGpus: [],
         team: { podLabels: ['label_team'], namespaceLabels: ['label_team'], default: 'unallocated' },
         project: { podLabels: ['label_project'], namespaceLabels: ['label_project'], default: 'unallocated' },
       }),
@@ -193,6 +223,17 @@ export const configSchema = z
           .regex(/^\d+(\.\d+)?$/, 'must be a positive decimal string such as "1385.20"')
           .optional(),
         instanceTypes: z.record(z.string(), instanceTypeSchema).default({}),
+        /**
+         * On-prem (or any node whose instance type is not in the catalog) priced per GPU-hour by GPU
+         * model: the node's model (catalog, metering.physicalGpus rule or GFD gpu.product, e.g.
+         * A100-SXM4-40GB) matches a key exactly, else the longest key it starts with (A100).
+         */
+        gpuModels: z
+          .record(
+            z.string(),
+            z.object({ perGpuHour: positiveMoney, spotPerGpuHour: positiveMoney.optional() }).strict(),
+          )
+          .default({}),
         overrides: z.array(priceOverrideSchema).default([]),
         /** Used for instance types missing from the catalog; every affected row is flagged. Absent = error. */
         fallback: z
@@ -212,6 +253,7 @@ export const configSchema = z
         priceCurrency: 'USD',
         currency: 'USD',
         instanceTypes: {},
+        gpuModels: {},
         overrides: [],
         byCluster: {},
       }),
@@ -339,11 +381,29 @@ export const configSchema = z
       });
     }
     cfg.pricing.overrides.forEach((o, i) => {
-      if (!cfg.pricing.instanceTypes[o.instanceType]) {
+      if ((o.instanceType === undefined) === (o.gpuModel === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pricing', 'overrides', i],
+          message: 'needs exactly one of instanceType (per instance-hour) or gpuModel (per GPU-hour)',
+        });
+      } else if (o.instanceType !== undefined && !cfg.pricing.instanceTypes[o.instanceType]) {
         ctx.addIssue({
           code: 'custom',
           path: ['pricing', 'overrides', i, 'instanceType'],
           message: `"${o.instanceType}" is not in pricing.instanceTypes`,
+        });
+      } else if (o.gpuModel !== undefined && !Object.hasOwn(cfg.pricing.gpuModels, o.gpuModel)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pricing', 'overrides', i, 'gpuModel'],
+          message: `"${o.gpuModel}" is not in pricing.gpuModels`,
+        });
+      } else if (o.gpuModel !== undefined && o.capacityType === 'committed') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pricing', 'overrides', i, 'capacityType'],
+          message: 'a gpuModel price is on-demand or spot',
         });
       }
     });

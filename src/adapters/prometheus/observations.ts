@@ -1,6 +1,11 @@
 import type { Config } from '../../config/schema.ts';
+import { compareStrings } from '../../core/compare.ts';
+import { GFD_LABELS } from '../../core/metering/index.ts';
 import type {
+  DraDevice,
   NodeCapacityPoints,
+  NodeLabels,
+  NodePresencePoints,
   PodPhasePoints,
   PodRef,
   PodRequest,
@@ -9,6 +14,7 @@ import type {
   StepGrid,
   WindowObservations,
 } from '../../core/types.ts';
+import { ExporterVersionError } from '../../errors.ts';
 import type { SeriesIdentity } from './identity.ts';
 import type { PromSeries } from './parseResponse.ts';
 import type { ExactUtilization, WindowAnswers } from './queries.ts';
@@ -28,16 +34,26 @@ export interface ObservationInput {
   answers: WindowAnswers;
   utilization: ExactUtilization;
   identity: SeriesIdentity;
-  labels: Pick<Config['metering'], 'team' | 'project' | 'nodeLabels'>;
+  labels: Pick<Config['metering'], 'team' | 'project' | 'nodeLabels' | 'physicalGpus'>;
 }
 
 /** The WindowObservations of one window. */
 export function observationsOf(input: ObservationInput): WindowObservations {
   const { grid, scrape, answers, identity, labels } = input;
   const { clusterOf, podOf } = identity;
-  // pod_nodes and pod_labels answer for every pod; only pods that request a GPU matter.
-  const gpuPods = new Set(answers.podRequests.map((s) => `${clusterOf(s.metric)}\u0000${s.metric.uid ?? ''}`));
-  const isGpuPod = (s: PromSeries) => gpuPods.has(`${clusterOf(s.metric)}\u0000${s.metric.uid ?? ''}`);
+  assertPodUids(answers.podRequests);
+  // pod_nodes and pod_labels answer for every pod; only pods that request an NVIDIA resource matter.
+  const gpuPods = new Set(
+    [...answers.podRequests, ...answers.podInitRequests].map(
+      (s) => `${clusterOf(s.metric)}\u0000${s.metric.uid ?? ''}`,
+    ),
+  );
+  // Pods holding GPUs through DRA claims have no request: dcgm-exporter names them (no uid).
+  const draDevices = draDevicesOf(answers.draDevices, clusterOf);
+  const draPods = new Set(draDevices.map((d) => [d.cluster, d.namespace, d.pod].join('\u0000')));
+  const isGpuPod = (s: PromSeries) =>
+    gpuPods.has(`${clusterOf(s.metric)}\u0000${s.metric.uid ?? ''}`) ||
+    draPods.has([clusterOf(s.metric), s.metric.namespace ?? '', s.metric.pod ?? ''].join('\u0000'));
   const podNodes = answers.podNodes.filter(isGpuPod);
   const prof = splitPresence(answers.utilizationProf);
   const util = splitPresence(answers.utilizationUtil);
@@ -55,9 +71,15 @@ export function observationsOf(input: ObservationInput): WindowObservations {
   const { utilization } = input;
   return {
     grid,
-    running: phasePoints(answers.running),
-    pendingOnNode: phasePoints(answers.pendingOnNode),
+    running: phasePoints(answers.running.filter(isGpuPod)),
+    pendingOnNode: phasePoints(answers.pendingOnNode.filter(isGpuPod)),
     requests: requestsOf(answers.podRequests, identity),
+    initRequests: requestsOf(answers.podInitRequests, identity),
+    sidecars: uniqueBy(
+      answers.podSidecars.map((s) => ({ pod: podOf(s.metric), container: s.metric.container ?? '' })),
+      (s) => [s.pod.cluster, s.pod.uid, s.container].join('\u0000'),
+    ),
+    draDevices,
     podNodes: uniqueBy(
       podNodes.map((s) => ({ pod: podOf(s.metric), node: s.metric.node ?? '' })),
       (p) => [p.pod.cluster, p.pod.namespace, p.pod.pod, p.pod.uid, p.node].join('\u0000'),
@@ -71,12 +93,13 @@ export function observationsOf(input: ObservationInput): WindowObservations {
       namespace: s.metric.namespace ?? '',
       labels: pickLabels(s.metric, [...labels.team.namespaceLabels, ...labels.project.namespaceLabels]),
     })),
-    nodeLabels: answers.nodeLabels.map((s) => ({
-      cluster: clusterOf(s.metric),
-      node: s.metric.node ?? '',
-      labels: pickLabels(s.metric, [...labels.nodeLabels.instanceType, ...labels.nodeLabels.capacityType]),
-    })),
+    nodeLabels: nodeLabelsOf(answers.nodeLabels, clusterOf, [
+      ...labels.nodeLabels.instanceType,
+      ...labels.nodeLabels.capacityType,
+      ...labels.physicalGpus.map((r) => r.nodeLabel),
+    ]),
     nodeCapacity: nodeCapacityPoints(answers.nodeCapacity, clusterOf, identity.ksmReplicaOf, ksmPresence),
+    nodePresence: nodePresencePoints(answers.nodePresence, clusterOf, identity.ksmReplicaOf, ksmPresence),
     utilization: [
       ...utilizationPoints(utilization.prof, 'DCGM_FI_PROF_GR_ENGINE_ACTIVE', clusterOf, dcgmReplicas),
       ...utilizationPoints(utilization.util, 'DCGM_FI_DEV_GPU_UTIL', clusterOf, dcgmReplicas),
@@ -116,6 +139,97 @@ function phasePointsOf(
   };
 }
 
+/**
+ * kube-state-metrics before 2.1 puts `uid` only on kube_pod_info: every other pod series would then
+ * belong to one pod with uid "", silently merging all pods. Refuse instead.
+ */
+function assertPodUids(requests: readonly PromSeries[]): void {
+  const without = requests.filter((s) => !s.metric.uid);
+  if (without.length === 0) return;
+  const example = without[0]!.metric;
+  throw new ExporterVersionError(
+    `kube_pod_container_resource_requests has ${without.length} series without a uid label ` +
+      `(e.g. ${example.namespace ?? '?'}/${example.pod ?? '?'}): kube-state-metrics is older than 2.1, ` +
+      'where only kube_pod_info carries uid, so pods cannot be told apart. Upgrade kube-state-metrics to 2.1 or later ' +
+      '(or check that no relabeling drops the uid label).',
+  );
+}
+
+/**
+ * Node labels per (cluster, node): the `names` asked for and every GPU feature discovery label
+ * (label_nvidia_com_*). Series of one node (other target labels, KSM replicas, a value that changed in
+ * the window) are merged in a fixed order, later values winning, except the GFD GPU count: its largest
+ * value (a GPU that falls off the bus does not make the machine cheaper).
+ */
+function nodeLabelsOf(
+  series: readonly PromSeries[],
+  clusterOf: (metric: Record<string, string>) => string,
+  names: readonly string[],
+): NodeLabels[] {
+  const wanted = new Set(names);
+  const picked = series
+    .map((s) => ({
+      cluster: clusterOf(s.metric),
+      node: s.metric.node ?? '',
+      labels: Object.fromEntries(
+        Object.entries(s.metric)
+          .filter(([k, v]) => v !== '' && (wanted.has(k) || k.startsWith('label_nvidia_com_')))
+          .sort(([a], [b]) => compareStrings(a, b)),
+      ),
+    }))
+    .sort((a, b) =>
+      compareStrings(JSON.stringify([a.cluster, a.node, a.labels]), JSON.stringify([b.cluster, b.node, b.labels])),
+    );
+  const byNode = new Map<string, NodeLabels>();
+  for (const p of picked) {
+    const id = `${p.cluster}\u0000${p.node}`;
+    const entry = byNode.get(id);
+    if (!entry) {
+      byNode.set(id, p);
+      continue;
+    }
+    const count = Math.max(
+      Number(entry.labels[GFD_LABELS.count] ?? 0) || 0,
+      Number(p.labels[GFD_LABELS.count] ?? 0) || 0,
+    );
+    Object.assign(entry.labels, p.labels);
+    if (count > 0) entry.labels[GFD_LABELS.count] = String(count);
+  }
+  return [...byNode.values()];
+}
+
+/**
+ * DRA devices per pod (dra_devices.promql): the pod as dcgm-exporter labels it (exported_* when
+ * Prometheus renamed its labels), the claim, the device (UUID, and GPU_I_ID under MIG) and its MIG
+ * profile (GPU_I_PROFILE, else dra_mig_profile); one entry per pod, claim and device.
+ */
+function draDevicesOf(
+  series: readonly PromSeries[],
+  clusterOf: (metric: Record<string, string>) => string,
+): DraDevice[] {
+  const out: DraDevice[] = [];
+  const seen = new Set<string>();
+  for (const { metric: m } of series) {
+    const exported = !!m.exported_pod;
+    const pod = (exported ? m.exported_pod : m.pod) ?? '';
+    if (!pod || !m.dra_claim_name || !m.UUID) continue;
+    const device: DraDevice = {
+      cluster: clusterOf(m),
+      namespace: (exported ? m.exported_namespace : m.namespace) ?? '',
+      pod,
+      claim: m.dra_claim_name,
+      device: m.GPU_I_ID ? `${m.UUID}/${m.GPU_I_ID}` : m.UUID,
+    };
+    const profile = m.GPU_I_PROFILE || m.dra_mig_profile;
+    if (profile) device.migProfile = profile;
+    const key = [device.cluster, device.namespace, device.pod, device.claim, device.device].join('\u0000');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(device);
+  }
+  return out;
+}
+
 /** One request per container, resource and value seen in the window. */
 function requestsOf(series: PromSeries[], identity: SeriesIdentity): PodRequest[] {
   return series.flatMap((s) =>
@@ -145,6 +259,25 @@ export function replicaPresence(
     replica: replicaOf(s.metric),
     tsMs: s.points.map(([t]) => t),
   }));
+}
+
+/** Node presence series (one per cluster, replica and node), one replica per step. */
+export function nodePresencePoints(
+  series: PromSeries[],
+  clusterOf: (metric: Record<string, string>) => string,
+  replicaOf: (metric: Record<string, string>) => string[],
+  presence: ReplicaPresence[],
+): NodePresencePoints[] {
+  const refs = new Map<string, { cluster: string; node: string }>();
+  const views = series.map((s): ReplicaSeries<number> => {
+    const ref = { cluster: clusterOf(s.metric), node: s.metric.node ?? '' };
+    const object = `${ref.cluster}\u0000${ref.node}`;
+    if (!refs.has(object)) refs.set(object, ref);
+    return { object, scope: ref.cluster, replica: replicaOf(s.metric), points: s.points };
+  });
+  return [...chooseReplicaPoints(views, presence, Math.max)]
+    .filter(([, points]) => points.length > 0)
+    .map(([object, points]) => ({ ...refs.get(object)!, tsMs: points.map(([t]) => t) }));
 }
 
 /** Node capacity series (one per cluster, replica, node and resource), one replica per step. */

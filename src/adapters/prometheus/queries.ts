@@ -21,11 +21,15 @@ export const QUERY_NAMES = [
   'running',
   'pending_on_node',
   'node_capacity',
+  'node_presence',
   'ksm_presence',
   'utilization_prof',
   'utilization_util',
   'utilization_counts',
   'pod_requests',
+  'pod_init_requests',
+  'pod_sidecars',
+  'dra_devices',
   'pod_nodes',
   'pod_labels',
   'namespace_labels',
@@ -119,11 +123,17 @@ export interface WindowAnswers {
   /** Empty unless metering.pendingOnNode is "charged". */
   pendingOnNode: PromSeries[];
   nodeCapacity: PromSeries[];
+  /** kube_node_info per node and replica at each grid point: when each node existed. */
+  nodePresence: PromSeries[];
   ksmPresence: PromSeries[];
   /** Per raw series means and presence rows, over the day only (grid.focus). */
   utilizationProf: PromSeries[];
   utilizationUtil: PromSeries[];
   podRequests: PromSeries[];
+  podInitRequests: PromSeries[];
+  podSidecars: PromSeries[];
+  /** GPUs dcgm-exporter attributes to pods through DRA claims, over the window (none without a day). */
+  draDevices: PromSeries[];
   podNodes: PromSeries[];
   podLabels: PromSeries[];
   namespaceLabels: PromSeries[];
@@ -148,7 +158,7 @@ export function rangesOf(grid: StepGrid): { window: RangeWindow; day: RangeWindo
 export async function askWindow(
   queries: PrometheusQueries,
   grid: StepGrid,
-  metering: Pick<Config['metering'], 'pendingOnNode' | 'team' | 'project' | 'nodeLabels'>,
+  metering: Pick<Config['metering'], 'pendingOnNode' | 'team' | 'project'>,
 ): Promise<WindowAnswers> {
   const ranges = rangesOf(grid);
   const focus = grid.focus ?? grid;
@@ -162,10 +172,14 @@ export async function askWindow(
     running: () => onGrid('running'),
     pendingOnNode: () => (metering.pendingOnNode === 'charged' ? onGrid('pending_on_node') : none()),
     nodeCapacity: () => onGrid('node_capacity'),
+    nodePresence: () => onGrid('node_presence'),
     ksmPresence: () => onGrid('ksm_presence'),
     utilizationProf: () => (hasDay ? onGrid('utilization_prof', ranges.day) : none()),
     utilizationUtil: () => (hasDay ? onGrid('utilization_util', ranges.day) : none()),
     podRequests: () => queries.overWindow('pod_requests', {}, whole),
+    podInitRequests: () => queries.overWindow('pod_init_requests', {}, whole),
+    podSidecars: () => queries.overWindow('pod_sidecars', {}, whole),
+    draDevices: () => (hasDay ? queries.overWindow('dra_devices', {}, whole) : none()),
     podNodes: () => queries.overWindow('pod_nodes', {}, whole),
     podLabels: () =>
       queries.overWindow('pod_labels', labels(metering.team.podLabels, metering.project.podLabels), whole),
@@ -175,12 +189,7 @@ export async function askWindow(
         labels(metering.team.namespaceLabels, metering.project.namespaceLabels),
         whole,
       ),
-    nodeLabels: () =>
-      queries.overWindow(
-        'node_labels',
-        labels(metering.nodeLabels.instanceType, metering.nodeLabels.capacityType),
-        whole,
-      ),
+    nodeLabels: () => queries.overWindow('node_labels', {}, whole),
   };
   const names = Object.keys(plan) as (keyof WindowAnswers)[];
   const answers = await mapLimit(names, 2, (name) => plan[name]());

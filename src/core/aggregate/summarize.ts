@@ -10,6 +10,8 @@ import {
 import { formatMinorUnits, ROUNDING_RULE, toMinorUnitsHalfEven, toMoney } from '../money.ts';
 import { isoInZone } from '../period.ts';
 import type { PriceResolver } from '../pricing/catalog.ts';
+import { machineWarnings, reconcileMachines } from './reconcile.ts';
+import { dayWarnings } from './warnings.ts';
 import type { PriceMonthOptions } from '../pricing/model.ts';
 import type {
   CapacityType,
@@ -300,7 +302,12 @@ export function buildSummary(input: BuildSummaryInput): Summary {
 
   const instanceTypeSummaries: InstanceTypeSummary[] = [...instanceTypes.entries()]
     .map(([typeKey, e]): InstanceTypeSummary => {
-      const prices = input.resolver.catalogPrices(e.cluster, e.instanceType, period.endMs - 1);
+      const prices = input.resolver.catalogPrices(
+        e.cluster,
+        e.instanceType,
+        period.endMs - 1,
+        gpuModels.get(e.instanceType),
+      );
       return {
         instanceType: e.instanceType,
         gpuModel:
@@ -376,7 +383,8 @@ export function buildSummary(input: BuildSummaryInput): Summary {
   const missingDates = period.days.filter((d) => !coverageByDate.has(d.date)).map((d) => d.date);
   if (missingDates.length > 0)
     warnings.push(`no metered data for ${missingDates.length} day(s): ${missingDates.join(', ')}`);
-  for (const day of days) for (const w of day.warnings) warnings.push(`${day.day.date}: ${w}`);
+  warnings.push(...dayWarnings(days));
+  warnings.push(...machineWarnings(days, input.resolver, digits, pricing.currency));
   warnings.push(...input.warnings, ...input.resolver.warnings);
 
   const converts = pricing.currency !== pricing.priceCurrency;
@@ -459,6 +467,7 @@ export function buildSummary(input: BuildSummaryInput): Summary {
       capacityCost: money(input.totalUnits),
       sumOfRows: money(sumOfRows),
       difference: money(input.totalUnits - sumOfRows),
+      ...reconcileMachines(days, input.resolver, digits, sumOfRows),
     },
     warnings: [...new Set(warnings)],
   };

@@ -6,18 +6,38 @@ export { BRIDGED, bridge, heldAt, heldInDay, NONE, OBSERVED } from './held.ts';
 export { hourlyAllocatedGpus } from './hourlyProfile.ts';
 export { indexNodes, indexPods, type NodeIndex, type PodState } from './indexObservations.ts';
 export { meterWindow } from './meterWindow.ts';
-export { lastCapacityGpus, meterNodeCapacity, type NodeCapacity, weighResource } from './nodeCapacity.ts';
-export { catalogEntryOf, identifyNode, type NodeIdentity, toCapacityType } from './nodeIdentity.ts';
+export { meterNodeCapacity, type NodeCapacity, weighResource } from './nodeCapacity.ts';
+export {
+  GFD_LABELS,
+  type GfdFacts,
+  gfdFactsOf,
+  type GpuCountSource,
+  isMigSingle,
+  type KnownGpus,
+  knownGpusOf,
+  parseGpuProduct,
+} from './nodeGpus.ts';
+export {
+  capacityTypeOf,
+  catalogEntryOf,
+  identifyNode,
+  type NodeIdentity,
+  toCapacityType,
+} from './nodeIdentity.ts';
 export { allocateToNodes, capacityByPeriod, meterNodeUsage, type NodeAllocation } from './nodeUsage.ts';
-export { weighNode } from './nodeWeights.ts';
-export type { AttributionOptions, GpuCatalogEntry, MeterOptions } from './options.ts';
+export { type NodeGpus, physicalGpusOf, weighNode } from './nodeWeights.ts';
+export type { AttributionOptions, GpuCatalogEntry, MeterOptions, PhysicalGpuRule } from './options.ts';
 export { effectiveRequests, type EffectiveRequest } from './podRequests.ts';
 export { chargedIntervals, type Allocation, meterPods, type PodMeteringContext } from './podUsage.ts';
 export { chooseUtilizationSource, indexUtilization, type PodUtilization } from './podUtilization.ts';
 export {
+  DRA_GPU,
   fraction,
   inferMigSlicesPerGpu,
+  isDraResource,
+  isNvidiaResource,
   isWholeGpuResource,
+  type MigResource,
   migSlicesFor,
   type NodeWeights,
   parseMigResource,

@@ -4,29 +4,34 @@ import { coverageOf } from './coverage.ts';
 import { hourlyAllocatedGpus } from './hourlyProfile.ts';
 import { indexNodes, indexPods } from './indexObservations.ts';
 import { type NodeCapacity, meterNodeCapacity } from './nodeCapacity.ts';
+import { knownGpusOf } from './nodeGpus.ts';
 import { identifyNode, type NodeIdentity } from './nodeIdentity.ts';
 import { allocateToNodes, meterNodeUsage } from './nodeUsage.ts';
-import { weighNode } from './nodeWeights.ts';
+import { type NodeGpus, physicalGpusOf, weighNode } from './nodeWeights.ts';
 import type { MeterOptions } from './options.ts';
 import { indexUtilization } from './podUtilization.ts';
 import { meterPods } from './podUsage.ts';
-import type { NodeWeights } from './weights.ts';
+import { describeNode, key } from './refs.ts';
+import { isNvidiaResource, type NodeWeights } from './weights.ts';
 import { windowGridOf } from './window.ts';
 
 /**
  * Meters one day from the observations of its window (the day plus a bridging margin on both sides).
  *
  * A grid point at t credits the interval [t - step, t) to every pod seen Running there (and, when
- * `pendingOnNode` is "charged", Pending while bound to a node), and to every node that reported GPU
- * capacity there. Bridging: a gap between two points at which the same pod uid was Running (on its
+ * `pendingOnNode` is "charged", Pending while bound to a node), and to every GPU node that existed
+ * there: its physical GPUs (catalog, GPU feature discovery labels or metering.physicalGpus; else what
+ * it advertises), whatever it advertised — what it advertised only divides that capacity among pods,
+ * and the rest is idle for a reason. Bridging: a gap between two points at which the same pod uid was Running (on its
  * node: a pod never changes node), no longer than `maxBridgeSeconds`, is credited too, because
  * phases only move forward (a pod Running on both sides of a gap was Running throughout); a longer
- * gap, or one with a different phase on a side, is not. Node capacity gaps bridge by the same rule
- * with the capacity seen before the gap. Bridged seconds are reported separately. Results are clipped
+ * gap, or one with a different phase on a side, is not. Node presence gaps bridge by the same rule
+ * with what the node advertised before the gap. Bridged seconds are reported separately. Results are clipped
  * to the day and split at its charge periods, so consecutive days sum to the continuous truth.
  *
- * The steps, in order: lay out the window's grid → index pods and nodes → identify and weigh each
- * node → node capacity per interval → pod usage (attribution, utilization, allocations) → node usage
+ * The steps, in order: lay out the window's grid → index pods and nodes → identify each node, find its
+ * physical GPUs and weigh its resources (nodes with no GPU, no GPU resource and no pod are dropped) →
+ * node capacity per interval → pod usage (attribution, utilization, allocations) → node usage
  * (capacity, allocation, idle) → hourly profile → coverage. Warnings are collected in that order.
  *
  * Pure: everything needed is in `obs` and `options`.
@@ -37,22 +42,37 @@ export function meterWindow(obs: WindowObservations, options: MeterOptions): Met
   const pods = indexPods(obs, warnings);
   const index = indexNodes(obs, pods);
 
-  const nodes = new Map<string, NodeIdentity & { weights: NodeWeights }>();
+  const podNodes = new Set([...pods.values()].map((p) => key(p.pod.cluster, p.node)));
+  const nodes = new Map<string, NodeIdentity & { weights: NodeWeights; gpus: NodeGpus }>();
   for (const id of index.ids) {
     const [cluster = '', node = ''] = id.split('\u0000');
-    const identity = identifyNode(cluster, node, index.labels.get(id), options, warnings);
-    const weights = weighNode(
-      identity,
-      index.capacity.get(id) ?? [],
-      index.resources.get(id) ?? [],
-      options.migSlicesPerGpu,
-      warnings,
-    );
-    nodes.set(id, { ...identity, weights });
+    const labels = index.labels.get(id);
+    const series = index.capacity.get(id) ?? [];
+    // Catalog warnings matter only when neither GFD nor configuration knows the node's GPUs.
+    const identityWarnings = new Set<string>();
+    const identity = identifyNode(cluster, node, labels, options, identityWarnings);
+    const known = knownGpusOf(identity, labels, options);
+    const resources = index.resources.get(id) ?? [];
+    const advertises = [...resources].some(isNvidiaResource);
+    if (known.gpus === undefined && !advertises && !podNodes.has(id)) continue;
+    if (known.source === undefined || known.source === 'catalog')
+      for (const w of identityWarnings) warnings.add(w);
+    const weights = weighNode(identity, series, resources, options.migSlicesPerGpu, warnings, known);
+    const gpus = physicalGpusOf(known, weights, series);
+    if (gpus.physicalGpus === 0 && !podNodes.has(id)) {
+      if (advertises)
+        warnings.add(
+          `node ${describeNode(identity)} advertises ${[...resources].filter(isNvidiaResource).join(', ')} but no GPU metering can count ` +
+            '(no catalog entry, GFD nvidia.com/gpu.count label or metering.physicalGpus rule); not billed',
+        );
+      continue;
+    }
+    nodes.set(id, { ...identity, weights, gpus });
   }
   const capacity = new Map<string, NodeCapacity>();
   for (const [id, node] of nodes) {
-    capacity.set(id, meterNodeCapacity(node, index.capacity.get(id) ?? [], window, warnings));
+    const series = index.capacity.get(id) ?? [];
+    capacity.set(id, meterNodeCapacity(node, series, window, warnings, index.presence.get(id) ?? []));
   }
 
   const { rows: podRows, allocations } = meterPods(

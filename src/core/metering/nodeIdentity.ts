@@ -27,7 +27,7 @@ export function identifyNode(
 ): NodeIdentity {
   const describe = describeNode({ cluster, node });
   const instanceType = firstLabel(labels, options.nodeLabels.instanceType) ?? 'unknown';
-  const capacityType = toCapacityType(firstLabel(labels, options.nodeLabels.capacityType));
+  const capacityType = capacityTypeOf(labels, options.nodeLabels);
   const catalog = catalogEntryOf(options, cluster, instanceType);
   if (node !== '' && !labels)
     warnings.add(`node ${describe} has no kube_node_labels; instance type "unknown"`);
@@ -57,6 +57,37 @@ export function catalogEntryOf(
 /** `record[name]` when it is the record's own entry (a label value such as "constructor" is no entry). */
 function ownEntry<T>(record: Record<string, T> | undefined, name: string): T | undefined {
   return record && Object.hasOwn(record, name) ? record[name] : undefined;
+}
+
+/**
+ * Built-in meanings of capacity-type labels whose values are not capacity-type words: GKE marks Spot
+ * and preemptible VMs with `cloud.google.com/gke-spot="true"` / `cloud.google.com/gke-preemptible="true"`,
+ * AKS marks scale-set priority with `kubernetes.azure.com/scalesetpriority=spot|regular`.
+ */
+const BUILT_IN_VALUES: Readonly<Record<string, Readonly<Record<string, Exclude<CapacityType, 'unknown'>>>>> = {
+  label_cloud_google_com_gke_spot: { true: 'spot' },
+  label_cloud_google_com_gke_preemptible: { true: 'spot' },
+  label_kubernetes_azure_com_scalesetpriority: { spot: 'spot', regular: 'on-demand' },
+};
+
+/**
+ * The capacity type of a node: the first of the configured labels whose value means one — through the
+ * configured value map (metering.nodeLabels.capacityTypeValues), else the built-in meaning of that label
+ * (GKE, AKS), else the Karpenter/EKS words ({@link toCapacityType}); "unknown" when none does.
+ */
+export function capacityTypeOf(
+  labels: Record<string, string> | undefined,
+  nodeLabels: MeterOptions['nodeLabels'],
+): CapacityType {
+  if (!labels) return 'unknown';
+  for (const name of nodeLabels.capacityType) {
+    const value = labels[name];
+    if (!value) continue;
+    const configured = ownEntry(ownEntry(nodeLabels.capacityTypeValues, name), value);
+    const type = configured ?? ownEntry(ownEntry(BUILT_IN_VALUES, name), value) ?? toCapacityType(value);
+    if (type !== 'unknown') return type;
+  }
+  return 'unknown';
 }
 
 /** Maps Karpenter (spot/on-demand/reserved) and EKS (SPOT/ON_DEMAND/CAPACITY_BLOCK) label values. */

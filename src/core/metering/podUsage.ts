@@ -9,7 +9,7 @@ import type { MeterOptions } from './options.ts';
 import { effectiveRequests } from './podRequests.ts';
 import { chooseUtilizationSource, type PodUtilization } from './podUtilization.ts';
 import { comparePods, describePod, key } from './refs.ts';
-import type { NodeWeights } from './weights.ts';
+import { isNvidiaResource, type NodeWeights } from './weights.ts';
 import type { WindowGrid } from './window.ts';
 
 /** GPU equivalents one pod holds of one resource on one node, in one phase, over the window. */
@@ -98,7 +98,8 @@ function meterPod(
   const requests = effectiveRequests(state);
   if (requests.length === 0) {
     warnings.add(
-      `pod ${describePod(state.pod)} held a node in ${window.day.date} but has no GPU request data; not charged`,
+      `pod ${describePod(state.pod)} held a node in ${window.day.date} but has no GPU request data; not charged ` +
+        '(a DRA claim: run dcgm-exporter with --kubernetes-enable-dra so its GPUs are attributed)',
     );
     return;
   }
@@ -124,12 +125,15 @@ function meterPod(
     ['PendingOnNode', pending, pendsInDay],
   ] as const) {
     if (!inDay) continue;
-    const totals = heldByPeriod(held, utilSource === 'none' ? undefined : util?.[utilSource], window);
+    const samples = utilSource === 'none' ? undefined : util?.[utilSource];
+    const totals = heldByPeriod(held, samples, window, phase === 'Running');
     for (const { resource, requested } of requests) {
       const weight = weighResource(resource, node, warnings);
       if (!weight) {
         warnings.add(
-          `pod ${describePod(state.pod)} requests ${resource}, which is not a GPU resource; not charged`,
+          isNvidiaResource(resource)
+            ? `pod ${describePod(state.pod)} requests ${resource}, which metering cannot interpret as GPUs; not charged (its share of the node is idle "unknown-resource")`
+            : `pod ${describePod(state.pod)} requests ${resource}, which is not a GPU resource; not charged`,
         );
         continue;
       }
@@ -145,7 +149,7 @@ function meterPod(
   }
 }
 
-/** Per charge period of the day: held and bridged ms, and the mean utilization of the held points. */
+/** Per charge period of the day: held and bridged ms, and the mean utilization (of per-step means). */
 interface HeldTotals {
   heldMs: number[];
   bridgedMs: number[];
@@ -153,28 +157,37 @@ interface HeldTotals {
 }
 
 /**
- * Sums a phase's held intervals per charge period; a point's utilization goes to the period its
- * interval starts in.
+ * Sums a phase's held intervals per charge period, and the mean utilization: the mean over grid steps
+ * of each step's mean of the DCGM samples that carry the pod (the Prometheus source reads one mean per
+ * series and step, so a step is the unit both sources agree on). dcgm-exporter labels a GPU with a pod
+ * only while it runs, so for the Running phase the steps just before and just after each held run
+ * count too: a pod starts and ends between two kube-state-metrics samples, its DCGM samples do not (a
+ * 2-minute pod seen at one grid point has 30-second samples in three steps). A step goes to the charge
+ * period its interval starts in.
  */
 function heldByPeriod(
   held: Uint8Array,
   samples: Map<number, [number, number]> | undefined,
   window: WindowGrid,
+  running = false,
 ): HeldTotals {
   const periods = window.periods.length;
   const heldMs = new Array<number>(periods).fill(0);
   const bridgedMs = new Array<number>(periods).fill(0);
   const utilSum = new Array<number>(periods).fill(0);
   const utilCount = new Array<number>(periods).fill(0);
+  const counts = (k: number) =>
+    held[k] !== NONE || (running && (held[k - 1] ?? NONE) !== NONE) || (running && (held[k + 1] ?? NONE) !== NONE);
   for (let k = window.dayFirst; k < window.dayLast; k++) {
-    if (held[k] === NONE) continue;
     const parts = window.slices[k - window.dayFirst]!;
-    for (const [p, ms] of parts) {
-      heldMs[p]! += ms;
-      if (held[k] === BRIDGED) bridgedMs[p]! += ms;
+    if (held[k] !== NONE) {
+      for (const [p, ms] of parts) {
+        heldMs[p]! += ms;
+        if (held[k] === BRIDGED) bridgedMs[p]! += ms;
+      }
     }
     const sample = samples?.get(k);
-    if (sample && sample[1] > 0 && parts.length > 0) {
+    if (sample && sample[1] > 0 && parts.length > 0 && counts(k)) {
       utilSum[parts[0]![0]]! += sample[0] / sample[1];
       utilCount[parts[0]![0]]! += 1;
     }

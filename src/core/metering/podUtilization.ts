@@ -32,7 +32,8 @@ export function indexUtilization(
 
 /**
  * DCGM_FI_PROF_GR_ENGINE_ACTIVE when the pod has any such sample at an interval of the day where it
- * was seen held (not bridged), else DCGM_FI_DEV_GPU_UTIL on the same terms, else "none".
+ * was seen held (not bridged) or next to one it was seen Running at, else DCGM_FI_DEV_GPU_UTIL on the
+ * same terms, else "none".
  */
 export function chooseUtilizationSource(
   util: PodUtilization | undefined,
@@ -46,7 +47,10 @@ export function chooseUtilizationSource(
       if (
         k >= window.dayFirst &&
         k < window.dayLast &&
-        (running[k] === OBSERVED || pending[k] === OBSERVED)
+        (running[k] === OBSERVED ||
+          pending[k] === OBSERVED ||
+          running[k - 1] === OBSERVED ||
+          running[k + 1] === OBSERVED)
       )
         return true;
     return false;

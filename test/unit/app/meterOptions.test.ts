@@ -84,9 +84,9 @@ describe('meteringKey', () => {
       const g5x = { gpus: 1, gpuModel: 'A10G', onDemand: 1 };
       expect(clusterGpusKey(parseConfig({ pricing: { instanceTypes: { 'g5.xlarge': g5x } } }))).toEqual({});
       expect(clusterGpusKey(parseConfig({}))).toEqual({});
-      // Pinned: a change of the key's spelling re-meters every stored partial; make it deliberately.
+      // Pinned (partial schema 3): a change of the key's spelling re-meters every stored partial; make it deliberately.
       expect(meteringKey(parseConfig({ pricing: { instanceTypes: { 'g5.xlarge': g5x } } }), day, [], 'demo')).toBe(
-        '6ec52ce15cea31b6',
+        '00c63b63dfef0bc7',
       );
     });
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hourlyAllocatedGpus, NONE, OBSERVED } from '../../../src/core/metering/index.ts';
 import type { NodeCapacity, NodeIdentity } from '../../../src/core/metering/index.ts';
-import { seoulDay, windowOf } from './fixtures.ts';
+import { capacityOf as capacityWith, seoulDay, windowOf } from './fixtures.ts';
 
 const day = seoulDay();
 const nodeOf = (node: string, instanceType: string): NodeIdentity => ({
@@ -12,11 +12,7 @@ const nodeOf = (node: string, instanceType: string): NodeIdentity => ({
   catalog: undefined,
 });
 
-const capacityOf = (present: Uint8Array): NodeCapacity => ({
-  present,
-  capacityUnits: new Float64Array(present.length),
-  lastCapacityGpus: 1,
-});
+const capacityOf = (present: Uint8Array): NodeCapacity => capacityWith(present, 1);
 
 describe('hourlyAllocatedGpus', () => {
   it('gives the mean allocated GPUs of each local hour per instance type', () => {

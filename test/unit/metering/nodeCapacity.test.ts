@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   fraction,
-  lastCapacityGpus,
   meterNodeCapacity,
+  physicalGpusOf,
   NONE,
   OBSERVED,
   BRIDGED,
@@ -22,7 +22,7 @@ const series = (resource: string, points: [number, number][]): NodeCapacityPoint
 });
 
 describe('meterNodeCapacity', () => {
-  it('adds units × weight × denominator of every GPU resource at each reported interval', () => {
+  it('counts the physical GPUs where the node reported, and adds units × weight × denominator of what it advertised', () => {
     const w = window();
     const capacity = meterNodeCapacity(
       a100,
@@ -33,12 +33,13 @@ describe('meterNodeCapacity', () => {
       w,
       new Set(),
     );
-    expect(capacity.capacityUnits[70]).toBe(7 * 7 + 7);
+    expect(capacity.capacityUnits[70]).toBe(8 * 7);
+    expect(capacity.advertisedUnits[70]).toBe(7 * 7 + 7);
     expect([capacity.present[69], capacity.present[70]]).toEqual([NONE, OBSERVED]);
-    expect(capacity.lastCapacityGpus).toBe(8);
+    expect(capacity.physicalGpus).toBe(8);
   });
 
-  it('bridges a short gap with the capacity seen before it', () => {
+  it('bridges a short gap with what the node advertised before it; capacity stays its physical GPUs', () => {
     const w = window();
     const capacity = meterNodeCapacity(
       a100,
@@ -47,7 +48,9 @@ describe('meterNodeCapacity', () => {
       new Set(),
     );
     expect([...capacity.present.subarray(70, 74)]).toEqual([OBSERVED, BRIDGED, BRIDGED, OBSERVED]);
-    expect([...capacity.capacityUnits.subarray(70, 74)]).toEqual([56, 56, 56, 28]);
+    expect([...capacity.advertisedUnits.subarray(70, 74)]).toEqual([56, 56, 56, 28]);
+    expect([...capacity.capacityUnits.subarray(70, 74)]).toEqual([56, 56, 56, 56]);
+    expect([...capacity.notAdvertisedUnits.subarray(70, 74)]).toEqual([0, 0, 0, 28]);
   });
 
   describe('edge cases', () => {
@@ -62,13 +65,15 @@ describe('meterNodeCapacity', () => {
       expect(capacity.present.every((p) => p === NONE)).toBe(true);
     });
 
-    it('does not count, and warns about, a MIG profile too large for the GPU', () => {
+    it('counts a MIG profile too large for the GPU as an unknown resource, and warns about it', () => {
       const w = window();
       const warnings = new Set<string>();
       const a30 = { ...a100, weights: { ...a100.weights, migSlices: 4, denominator: 4 } };
       const seven = series('nvidia_com_mig_7g_80gb', [[pointOf(w, 70), 1]]);
       const capacity = meterNodeCapacity(a30, [seven], w, warnings);
-      expect(capacity.capacityUnits[70]).toBe(0);
+      expect(capacity.advertisedUnits[70]).toBe(0);
+      expect(capacity.unknownResourceUnits[70]).toBe(8 * 4);
+      expect(capacity.unknownResources).toEqual(['nvidia_com_mig_7g_80gb']);
       expect([...warnings]).toEqual([
         'node p4d: MIG profile nvidia_com_mig_7g_80gb does not fit a GPU of 4 slices; not metered',
       ]);
@@ -85,20 +90,35 @@ describe('weighResource', () => {
   });
 });
 
-describe('lastCapacityGpus', () => {
-  it('gives the GPU equivalents of the last grid point with a valid sample', () => {
-    const sliced = { migSlices: undefined, wholeWeight: fraction(1, 4), denominator: 4 };
+describe('physicalGpusOf', () => {
+  const unknown = { gpus: undefined, gpuModel: undefined, source: undefined, gfd: { migReplicas: {} } };
+
+  it('takes the most GPU equivalents advertised at one grid point, rounded up, when nothing else knows', () => {
+    const sliced = { migSlices: 7, wholeWeight: fraction(1, 4), denominator: 28 };
     expect(
-      lastCapacityGpus(
-        [series('nvidia_com_gpu', [[1, 8], [2, 16], [3, Number.NaN]])],
+      physicalGpusOf(
+        unknown,
         sliced,
+        [
+          series('nvidia_com_gpu', [[1, 8], [2, 16], [3, Number.NaN]]),
+          series('nvidia_com_mig_3g_20gb', [[2, 1]]),
+        ],
       ),
-    ).toBe(4);
+    ).toEqual({ physicalGpus: 5, gpuModel: undefined, source: 'advertised' });
+  });
+
+  it('keeps the count the catalog, GFD or configuration knows', () => {
+    const known = { ...unknown, gpus: 1, gpuModel: 'A100', source: 'gfd' as const };
+    expect(physicalGpusOf(known, a100.weights, [series('nvidia_com_gpu', [[1, 4]])])).toEqual({
+      physicalGpus: 1,
+      gpuModel: 'A100',
+      source: 'gfd',
+    });
   });
 
   describe('edge cases', () => {
     it('is 0 for a node without capacity samples', () => {
-      expect(lastCapacityGpus([], a100.weights)).toBe(0);
+      expect(physicalGpusOf(unknown, a100.weights, []).physicalGpus).toBe(0);
     });
   });
 });

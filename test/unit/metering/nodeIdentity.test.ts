@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { catalogEntryOf, identifyNode, toCapacityType } from '../../../src/core/metering/index.ts';
+import {
+  capacityTypeOf,
+  catalogEntryOf,
+  identifyNode,
+  toCapacityType,
+} from '../../../src/core/metering/index.ts';
 import { CATALOG, optionsFor, seoulDay } from './fixtures.ts';
 
 const options = optionsFor(seoulDay());
@@ -95,5 +100,41 @@ describe('toCapacityType', () => {
     [undefined, 'unknown'],
   ])('maps %s to %s', (value, expected) => {
     expect(toCapacityType(value)).toBe(expected);
+  });
+});
+
+describe('capacityTypeOf', () => {
+  const nodeLabels = {
+    instanceType: ['label_node_kubernetes_io_instance_type'],
+    capacityType: [
+      'label_karpenter_sh_capacity_type',
+      'label_eks_amazonaws_com_capacity_type',
+      'label_cloud_google_com_gke_spot',
+      'label_cloud_google_com_gke_preemptible',
+      'label_kubernetes_azure_com_scalesetpriority',
+      'label_pool',
+    ],
+  };
+
+  it.each([
+    [{ label_cloud_google_com_gke_spot: 'true' }, 'spot'],
+    [{ label_cloud_google_com_gke_preemptible: 'true' }, 'spot'],
+    [{ label_kubernetes_azure_com_scalesetpriority: 'spot' }, 'spot'],
+    [{ label_kubernetes_azure_com_scalesetpriority: 'regular' }, 'on-demand'],
+    [{ label_eks_amazonaws_com_capacity_type: 'CAPACITY_BLOCK' }, 'reserved'],
+    [{ label_karpenter_sh_capacity_type: 'spot', label_kubernetes_azure_com_scalesetpriority: 'regular' }, 'spot'],
+    [{ label_cloud_google_com_gke_spot: 'false', label_pool: 'spot' }, 'spot'],
+    [{}, 'unknown'],
+  ])('reads %j as %s', (labels, expected) => {
+    expect(capacityTypeOf(labels, nodeLabels)).toBe(expected);
+  });
+
+  it('applies the configured value map of a label before the built-in meanings', () => {
+    const configured = {
+      ...nodeLabels,
+      capacityTypeValues: { label_pool: { cheap: 'spot' as const }, label_cloud_google_com_gke_spot: { true: 'reserved' as const } },
+    };
+    expect(capacityTypeOf({ label_pool: 'cheap' }, configured)).toBe('spot');
+    expect(capacityTypeOf({ label_cloud_google_com_gke_spot: 'true' }, configured)).toBe('reserved');
   });
 });

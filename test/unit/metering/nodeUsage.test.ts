@@ -7,7 +7,7 @@ import {
   type NodeCapacity,
 } from '../../../src/core/metering/index.ts';
 import { chargePeriods } from '../../../src/core/period.ts';
-import { HOUR, p4dNode, seoulDay, windowOf } from './fixtures.ts';
+import { capacityOf, HOUR, p4dNode, seoulDay, windowOf } from './fixtures.ts';
 
 const day = seoulDay();
 const node = p4dNode('east', 'n1');
@@ -15,11 +15,7 @@ const node = p4dNode('east', 'n1');
 /** A window with a cut at noon, the node present with `gpus` GPUs for the whole window. */
 function setup(gpus = 8) {
   const window = windowOf(day, { chargePeriods: chargePeriods([day], [day.startMs + 12 * HOUR]) });
-  const capacity: NodeCapacity = {
-    present: new Uint8Array(window.intervals).fill(OBSERVED),
-    capacityUnits: new Float64Array(window.intervals).fill(gpus * 7),
-    lastCapacityGpus: gpus,
-  };
+  const capacity: NodeCapacity = capacityOf(new Uint8Array(window.intervals).fill(OBSERVED), gpus, 7);
   return { window, capacity: new Map([['east\u0000n1', capacity]]) };
 }
 
@@ -56,6 +52,13 @@ describe('capacityByPeriod', () => {
       capacity: [7 * 12 * HOUR, 7 * 12 * HOUR],
       presentMs: [12 * HOUR, 12 * HOUR],
       overSeconds: 120,
+      // Two minutes over a 1-GPU node by one GPU: its idle is −1 GPU there, all "unallocated".
+      idleByReason: {
+        unallocated: [7 * 12 * HOUR - 14 * 2 * 60_000, 7 * 12 * HOUR],
+        'mig-unpartitioned': [0, 0],
+        'not-advertised': [0, 0],
+        'unknown-resource': [0, 0],
+      },
     });
   });
 });
@@ -74,6 +77,12 @@ describe('meterNodeUsage', () => {
       capacity: capacity12h,
       allocated,
       idle: capacity12h - allocated,
+      idleByReason: {
+        unallocated: capacity12h - allocated,
+        'mig-unpartitioned': 0,
+        'not-advertised': 0,
+        'unknown-resource': 0,
+      },
     });
     expect(rows.map((r) => [r.presentSeconds, r.capacityGpuSeconds, r.exact])).toEqual([
       [12 * 3600, 8 * 12 * 3600, exact(12 * HOUR)],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { weighNode } from '../../../src/core/metering/index.ts';
+import { knownGpusOf, weighNode } from '../../../src/core/metering/index.ts';
 import type { GpuCatalogEntry } from '../../../src/core/metering/index.ts';
 import type { NodeCapacityPoints } from '../../../src/core/types.ts';
 
@@ -33,6 +33,37 @@ function weigh(
   const weights = weighNode(nodeOf(catalog), capacity, resources, SLICES, warnings);
   return { weights, warnings: [...warnings] };
 }
+
+/** What catalog and GFD labels know about a node. */
+function known(gpus: number | undefined, gpuModel: string | undefined, labels: Record<string, string>) {
+  return { ...knownGpusOf({ catalog: undefined }, labels, {}), gpus, gpuModel, source: gpus ? ('gfd' as const) : undefined };
+}
+
+describe('weighNode with GPU feature discovery', () => {
+  it('weighs a time-sliced unit 1/gpu.replicas, renamed or not', () => {
+    const labels = { label_nvidia_com_gpu_replicas: '4', label_nvidia_com_gpu_sharing_strategy: 'time-slicing' };
+    const capacity = advertised({ nvidia_com_gpu_shared: 8 });
+    const weights = weighNode(nodeOf(undefined), capacity, ['nvidia_com_gpu_shared'], SLICES, new Set(), known(4, 'A10G', labels));
+    expect(weights.wholeWeight).toEqual({ numerator: 1, denominator: 4 });
+  });
+
+  it('infers the replicas of a .shared MIG profile so its devices fit the GPUs, and warns', () => {
+    const warnings = new Set<string>();
+    const capacity = advertised({ nvidia_com_mig_1g_5gb_shared: 28 });
+    const weights = weighNode(nodeOf(undefined), capacity, ['nvidia_com_mig_1g_5gb_shared'], SLICES, warnings, known(2, 'A100', {}));
+    expect(weights.migReplicas).toEqual({ nvidia_com_mig_1g_5gb: 2 });
+    expect(weights.denominator).toBe(14);
+    expect([...warnings]).toEqual([
+      'node n1: replicas of nvidia_com_mig_1g_5gb_shared unknown (GFD label nvidia.com/mig-<profile>.replicas not exported); 2 assumed so its MIG devices fit 2 GPUs',
+    ]);
+  });
+
+  it('weighs MIG single-strategy units g/slices of the gpu.product profile', () => {
+    const labels = { label_nvidia_com_mig_strategy: 'single', label_nvidia_com_gpu_product: 'NVIDIA-A100-SXM4-40GB-MIG-2g.10gb' };
+    const weights = weighNode(nodeOf(undefined), advertised({ nvidia_com_gpu: 24 }), ['nvidia_com_gpu'], SLICES, new Set(), known(8, 'A100', labels));
+    expect([weights.wholeWeight, weights.wholeIsMig, weights.denominator]).toEqual([{ numerator: 2, denominator: 7 }, true, 7]);
+  });
+});
 
 describe('weighNode', () => {
   it('weighs whole GPUs 1 on a node that advertises its physical GPUs', () => {

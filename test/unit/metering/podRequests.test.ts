@@ -19,6 +19,27 @@ describe('effectiveRequests', () => {
     ]);
   });
 
+  it('takes max(largest init container, app containers + restartable init containers) per resource', () => {
+    const requests = new Map([['nvidia_com_gpu', new Map([['app', 1]])]]);
+    const initRequests = new Map([
+      [
+        'nvidia_com_gpu',
+        new Map([
+          ['sidecar', 1],
+          ['warmup', 3],
+        ]),
+      ],
+      ['nvidia_com_mig_1g_5gb', new Map([['setup', 1]])],
+    ]);
+    expect(effectiveRequests({ requests, initRequests, sidecars: new Set(['sidecar']) })).toEqual([
+      { resource: 'nvidia_com_gpu', requested: 3 },
+      { resource: 'nvidia_com_mig_1g_5gb', requested: 1 },
+    ]);
+    expect(
+      effectiveRequests({ requests, initRequests: new Map([['nvidia_com_gpu', new Map([['sidecar', 1]])]]), sidecars: new Set(['sidecar']) }),
+    ).toEqual([{ resource: 'nvidia_com_gpu', requested: 2 }]);
+  });
+
   describe('edge cases', () => {
     it('is empty for a pod without GPU requests', () => {
       expect(effectiveRequests({ requests: new Map() })).toEqual([]);

@@ -135,6 +135,8 @@ describe('chargedIntervals', () => {
   const state = (node: string) => ({
     pod: { cluster: '', namespace: 'ml', pod: 'a', uid: 'u' },
     requests: new Map(),
+    initRequests: new Map(),
+    sidecars: new Set<string>(),
     running: [pointOf(window, 72), pointOf(window, 74)],
     pending: [pointOf(window, 70), pointOf(window, 72), pointOf(window, 75)],
     node,

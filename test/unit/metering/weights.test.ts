@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   fraction,
   inferMigSlicesPerGpu,
+  isNvidiaResource,
   migSlicesFor,
+  parseMigResource,
   resourceWeight,
 } from '../../../src/core/metering/index.ts';
 
@@ -47,6 +49,50 @@ describe('resourceWeight', () => {
     it('returns null for a MIG profile larger than the GPU', () => {
       expect(resourceWeight('nvidia_com_mig_7g_80gb', node('A30'))).toBeNull();
     });
+  });
+});
+
+describe('parseMigResource', () => {
+  // Spellings from NVIDIA/k8s-device-plugin (GetName: profile with "+" as ".", ".shared" renames) as
+  // kube-state-metrics sanitizes them.
+  it.each([
+    ['nvidia_com_mig_1g_5gb', 1, 5, 'nvidia_com_mig_1g_5gb', false],
+    ['nvidia_com_mig_1g_24gb_me_all', 1, 24, 'nvidia_com_mig_1g_24gb_me_all', false],
+    ['nvidia_com_mig_1g_24gb_gfx', 1, 24, 'nvidia_com_mig_1g_24gb_gfx', false],
+    ['nvidia_com_mig_2g_20gb_me', 2, 20, 'nvidia_com_mig_2g_20gb_me', false],
+    ['nvidia_com_mig_1g_5gb_shared', 1, 5, 'nvidia_com_mig_1g_5gb', true],
+    ['nvidia_com_mig_1g_10gb_me_shared', 1, 10, 'nvidia_com_mig_1g_10gb_me', true],
+    ['nvidia_com_mig_1c_2g_10gb', 1, 10, 'nvidia_com_mig_1c_2g_10gb', false],
+  ])('reads %s as %i compute slice(s), %i GB, base %s, shared %s', (resource, slices, memoryGb, base, shared) => {
+    expect(parseMigResource(resource)).toEqual({ slices, memoryGb, base, shared });
+  });
+
+  describe('edge cases', () => {
+    it('is null for whole GPUs and other resources', () => {
+      expect([parseMigResource('nvidia_com_gpu_shared'), parseMigResource('nvidia_com_mig_big')]).toEqual([
+        null,
+        null,
+      ]);
+    });
+  });
+});
+
+describe('resourceWeight with replicas', () => {
+  it('divides a shared MIG device by its replicas', () => {
+    const weights = { migSlices: 7, wholeWeight: fraction(1, 1), migReplicas: { nvidia_com_mig_1g_5gb: 2 } };
+    expect(resourceWeight('nvidia_com_mig_1g_5gb_shared', weights)).toEqual({ numerator: 1, denominator: 14 });
+    expect(resourceWeight('nvidia_com_mig_3g_20gb', weights)).toEqual({ numerator: 3, denominator: 7 });
+  });
+});
+
+describe('isNvidiaResource', () => {
+  it('tells NVIDIA extended resources from others', () => {
+    expect(['nvidia_com_a100', 'nvidia_com_gpu', 'cpu', 'amd_com_gpu'].map(isNvidiaResource)).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
   });
 });
 

@@ -64,17 +64,21 @@ describe('askWindow', () => {
       'running',
       'pendingOnNode',
       'nodeCapacity',
+      'nodePresence',
       'ksmPresence',
       'utilizationProf',
       'utilizationUtil',
       'podRequests',
+      'podInitRequests',
+      'podSidecars',
+      'draDevices',
       'podNodes',
       'podLabels',
       'namespaceLabels',
       'nodeLabels',
     ]);
     expect(answers.nodeLabels.map((s) => s.metric.node)).toEqual(['n1']);
-    expect(calls).toHaveLength(10);
+    expect(calls).toHaveLength(14);
     expect(calls.some((c) => c.params.query?.includes('phase="Pending"'))).toBe(false);
   });
 

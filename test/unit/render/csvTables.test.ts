@@ -46,7 +46,16 @@ describe('usage.csv and nodes.csv', () => {
     const lines = renderNodesCsv(days, 'UTC').split('\r\n');
     expect(lines[0]).toBe(NODES_COLUMNS.join(','));
     expect(lines[1]).toBe(
-      '2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,,node-a,g4dn.xlarge,on-demand,1,86400,1,27,-0.5',
+      '2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,,node-a,g4dn.xlarge,on-demand,1,86400,1,27,-0.5,,,-0.5,0,0,0',
+    );
+  });
+
+  it('writes the GPU model, the source of the GPU count and idle hours by reason of each node', () => {
+    const node = nodeUsage(cp, { node: 'dgx', instanceType: 'unknown', gpus: 8, gpuModel: 'A100-SXM4-40GB', gpuSource: 'gfd' });
+    node.idleByReason = { unallocated: 3600, 'mig-unpartitioned': 1800, 'not-advertised': 7200, 'unknown-resource': 0 };
+    const lines = renderNodesCsv([meteredDay(day, [], [node])], 'UTC').split('\r\n');
+    expect(lines[1]).toBe(
+      '2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,,dgx,unknown,on-demand,8,86400,192,0,192,A100-SXM4-40GB,gfd,1,0.5,2,0',
     );
   });
 
