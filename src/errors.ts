@@ -40,6 +40,17 @@ export class PrometheusQueryError extends Error {
   }
 }
 
+/**
+ * An exporter's series lack what metering needs and only an older version would omit (e.g.
+ * kube-state-metrics < 2.1 without `uid` on pod metrics); names the minimum version.
+ */
+export class ExporterVersionError extends Error {
+  override name = 'ExporterVersionError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** An instance type seen in the data has no price in the catalog and no fallback is configured. */
 export class MissingPriceError extends Error {
   override name = 'MissingPriceError';
@@ -50,17 +61,22 @@ export class MissingPriceError extends Error {
   ) {
     super(
       `no price for instance type "${instanceType}" in pricing.instanceTypes (known: ${known.join(', ') || 'none'}); ` +
-        'add it to the catalog or set pricing.fallback',
+        'add it to the catalog, price its GPU model in pricing.gpuModels (on-prem), or set pricing.fallback',
       options,
     );
   }
 }
 
-/** Publishing outputs failed; nothing was marked final (no manifest written). */
+/**
+ * Publishing outputs failed. `committed` false: nothing was marked final (no manifest written); true: the
+ * new version is final (its manifest is written) but a later step failed, e.g. copying it to the plain keys.
+ */
 export class PublishError extends Error {
   override name = 'PublishError';
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly committed: boolean;
+  constructor(message: string, options?: { cause?: unknown; committed?: boolean }) {
     super(message, options);
+    this.committed = options?.committed ?? false;
   }
 }
 
@@ -68,6 +84,33 @@ export class PublishError extends Error {
 export class LockedError extends Error {
   override name = 'LockedError';
   constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * The month was published by another run after this run read the version it builds on (a backfill that
+ * finished first): nothing was published by this run, so the newer version stays. Rerun to build on it.
+ */
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * The publish guard refused: publishing or storing this would replace a better month or day with a worse
+ * one, or publish a month with too little data (config `guard`). Nothing was written; the message lists
+ * every reason and how to proceed (`--force --reason`, recorded in the manifest).
+ */
+export class RefusedError extends Error {
+  override name = 'RefusedError';
+  constructor(
+    message: string,
+    readonly violations: string[] = [],
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

@@ -4,13 +4,20 @@
  */
 import type { ScrapeIntervals, StepGrid, TimeRange, WindowObservations } from './core/types.ts';
 
+/** An exporter whose scrape interval metering needs (the keys of metering.scrapeIntervalSeconds). */
+export type Exporter = 'kubeStateMetrics' | 'dcgm';
+
 /** Where metrics come from: a real Prometheus (or Thanos/Mimir/AMP), or the embedded demo cluster. */
 export interface ObservationSource {
   readonly kind: 'prometheus' | 'demo';
   /** Human-readable description recorded in outputs, e.g. "demo: seeded synthetic cluster (seed 42)". */
   readonly description: string;
-  /** Scrape intervals of kube-state-metrics and dcgm-exporter around `range`, detected from raw samples. */
-  detectScrapeIntervals(range: TimeRange): Promise<ScrapeIntervals>;
+  /**
+   * The scrape interval (seconds) of `exporter` detected from its raw samples around `range`; null when
+   * it has none there. Sources only detect: configured intervals win in `scrapeIntervalsFor`
+   * (src/app/meterOptions.ts), the one place that decides.
+   */
+  detectScrapeInterval(exporter: Exporter, range: TimeRange): Promise<number | null>;
   /** All observations metering needs on `grid` (points at grid.startMs + k*stepMs, k >= 1, up to grid.endMs). */
   observe(grid: StepGrid, scrape: ScrapeIntervals): Promise<WindowObservations>;
 }
@@ -27,6 +34,13 @@ export interface SpooledFile {
   readonly sha256: string;
 }
 
+/** An object's bytes with its version tag (see BlobStore.getVersioned). */
+export interface VersionedObject {
+  body: Uint8Array;
+  /** Opaque tag that changes whenever the object is replaced (S3: the ETag). */
+  etag: string;
+}
+
 /** A flat key/value store for outputs and partials: a local directory or an S3 bucket/prefix. */
 export interface BlobStore {
   /** Description for logs, e.g. "s3://bucket/prefix" or "/abs/path". */
@@ -41,8 +55,15 @@ export interface BlobStore {
   get(key: string): Promise<Uint8Array | undefined>;
   list(prefix: string): Promise<string[]>;
   delete(key: string): Promise<void>;
-  /** Writes only if the key does not exist; returns false when it already exists (used for locks). */
+  /** Writes only if the key does not exist; returns false when it already exists (locks, first commits). */
   putIfAbsent(key: string, body: Uint8Array | string, contentType: string): Promise<boolean>;
+  /** Reads `key` with its version tag (S3: the ETag; a directory: the bytes' SHA-256); undefined when absent. */
+  getVersioned(key: string): Promise<VersionedObject | undefined>;
+  /**
+   * Compare-and-swap: replaces `key` only while its version tag is still `etag` (S3: PutObject `If-Match`);
+   * returns false, writing nothing, when the object was replaced or deleted since it was read.
+   */
+  putIfMatch(key: string, body: Uint8Array | string, contentType: string, etag: string): Promise<boolean>;
 }
 
 /** One metric datum for CloudWatch (or any metrics sink). */

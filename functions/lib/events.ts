@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { isDate, isMonth } from '../../src/core/period.ts';
+import { isDate, isMonth, localDateOf, previousDate } from '../../src/core/period.ts';
 import { InputError } from '../../src/errors.ts';
 
 const date = z.string().refine(isDate, { message: 'must be a date written YYYY-MM-DD' });
@@ -9,17 +9,40 @@ const dayOrMonth = z
   .string()
   .refine((s) => isDate(s) || isMonth(s), { message: 'must be YYYY-MM or YYYY-MM-DD' });
 
+/**
+ * Overriding the publish guard (config `guard`): `force` needs a `reason`, which is recorded in the
+ * manifest (or the partial). `null` is accepted for both, as the state machine passes them through.
+ */
+const override = {
+  force: z.boolean().nullable().optional(),
+  reason: z.string().min(1).max(500).nullable().optional(),
+};
+const needsReason = (e: { force?: boolean | null; reason?: string | null }) => !e.force || Boolean(e.reason?.trim());
+const reasonMessage = { message: 'force needs a reason (recorded in the manifest)', path: ['reason'] };
+
 /** Scheduled daily run; `date` only for a manual re-run of one day. */
-export const dailyMeterEvent = z.object({ date: date.optional() }).strict();
+export const dailyMeterEvent = z.object({ date: date.optional(), ...override }).strict().refine(needsReason, reasonMessage);
 /** Scheduled monthly run; `month` only for a manual re-run. */
 export const monthlyReportEvent = z
-  .object({ month: month.optional(), remeter: z.boolean().optional() })
-  .strict();
+  .object({ month: month.optional(), remeter: z.boolean().optional(), ...override })
+  .strict()
+  .refine(needsReason, reasonMessage);
 /** Start of a backfill execution (Step Functions input). */
-export const backfillPlanEvent = z.object({ from: dayOrMonth, to: dayOrMonth }).strict();
+export const backfillPlanEvent = z
+  .object({ from: dayOrMonth, to: dayOrMonth, ...override })
+  .strict()
+  .refine(needsReason, reasonMessage);
 /** One Map iteration over days / months (built by the state machine's ItemSelector). */
-export const backfillDayEvent = z.object({ date }).strict();
-export const backfillMonthEvent = z.object({ month }).strict();
+export const backfillDayEvent = z.object({ date, ...override }).strict().refine(needsReason, reasonMessage);
+export const backfillMonthEvent = z.object({ month, ...override }).strict().refine(needsReason, reasonMessage);
+
+/** The guard override of an event, without the nulls the state machine passes through. */
+export function overrideOf(
+  force: boolean | null | undefined,
+  reason: string | null | undefined,
+): { force?: boolean; reason?: string } {
+  return { ...(force ? { force: true } : {}), ...(reason ? { reason } : {}) };
+}
 
 /** Validates a Lambda event; InputError listing every problem with its path (Lambda errorType "InputError"). */
 export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, handler: string): z.infer<S> {
@@ -33,7 +56,7 @@ export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, handl
 
 /** The local day before `nowMs` in `zone` (the last day that has fully ended), YYYY-MM-DD. */
 export function yesterdayIn(zone: string, nowMs: number): string {
-  return DateTime.fromMillis(nowMs, { zone }).startOf('day').minus({ days: 1 }).toISODate()!;
+  return previousDate(localDateOf(nowMs, zone));
 }
 
 /** The month before the one containing `nowMs` in `zone` (the last closed month), YYYY-MM. */

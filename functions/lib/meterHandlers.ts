@@ -2,13 +2,18 @@ import { dayRunMetrics } from '../../src/adapters/cloudwatch/runMetrics.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { meterAndStoreDay } from '../../src/app/meterDay.ts';
 import { runJob } from '../../src/app/runJob.ts';
-import { backfillDayEvent, dailyMeterEvent, parseEvent, yesterdayIn } from './events.ts';
+import { backfillDayEvent, dailyMeterEvent, overrideOf, parseEvent, yesterdayIn } from './events.ts';
 
-/** Scheduled daily run: meters one day (default: yesterday in the billing time zone) into usage/<date>.json. */
+/**
+ * Scheduled daily run: meters one day (default: yesterday in the billing time zone) into usage/<date>.json.
+ * A day that has not ended is refused (InputError); a stored partial is never replaced by an emptier one
+ * unless the event says `"force": true` with a `"reason"` (RefusedError otherwise).
+ */
 export const dailyMeterHandler = (ctx: AppContext) => async (event: unknown) => {
   const input = parseEvent(dailyMeterEvent, event, 'dailyMeter');
   const date = input.date ?? yesterdayIn(ctx.config.timezone, ctx.clock.nowMs());
-  const day = await runJob(ctx, 'daily-meter', () => meterAndStoreDay(ctx, date), dayRunMetrics);
+  const override = overrideOf(input.force, input.reason);
+  const day = await runJob(ctx, 'daily-meter', () => meterAndStoreDay(ctx, date, override), dayRunMetrics);
   return {
     date,
     pods: day.pods.length,
@@ -17,9 +22,13 @@ export const dailyMeterHandler = (ctx: AppContext) => async (event: unknown) => 
   };
 };
 
-/** Step Functions, Map over days: re-meters one day. */
+/**
+ * Step Functions, Map over days: re-meters one day. Like the daily run it refuses a day that has not
+ * ended (InputError) and never replaces a stored partial with an emptier one unless forced (RefusedError).
+ */
 export const backfillDayHandler = (ctx: AppContext) => async (event: unknown) => {
-  const { date } = parseEvent(backfillDayEvent, event, 'backfillDay');
-  const day = await runJob(ctx, 'backfill-day', () => meterAndStoreDay(ctx, date), dayRunMetrics);
+  const { date, force, reason } = parseEvent(backfillDayEvent, event, 'backfillDay');
+  const override = overrideOf(force, reason);
+  const day = await runJob(ctx, 'backfill-day', () => meterAndStoreDay(ctx, date, override), dayRunMetrics);
   return { date, coveragePct: day.coverage.kubeStateMetrics * 100 };
 };

@@ -1,14 +1,17 @@
 import { runMetrics } from '../../src/adapters/cloudwatch/runMetrics.ts';
-import { type AppContext, keys } from '../../src/app/context.ts';
+import type { AppContext } from '../../src/app/context.ts';
 import { runJob } from '../../src/app/runJob.ts';
 import { type MonthlyReportResult, runMonthlyReport } from '../../src/app/runMonthlyReport.ts';
-import { backfillMonthEvent, monthlyReportEvent, parseEvent, previousMonthIn } from './events.ts';
+import { backfillMonthEvent, monthlyReportEvent, overrideOf, parseEvent, previousMonthIn } from './events.ts';
 
 /** Scheduled monthly run: publishes one month (default: the previous month in the billing time zone). */
 export const monthlyReportHandler = (ctx: AppContext) => async (event: unknown) => {
   const input = parseEvent(monthlyReportEvent, event, 'monthlyReport');
   const month = input.month ?? previousMonthIn(ctx.config.timezone, ctx.clock.nowMs());
-  const options = input.remeter === undefined ? {} : { remeter: input.remeter };
+  const options = {
+    ...(input.remeter === undefined ? {} : { remeter: input.remeter }),
+    ...overrideOf(input.force, input.reason),
+  };
   const result = await runJob(
     ctx,
     'monthly-report',
@@ -18,14 +21,17 @@ export const monthlyReportHandler = (ctx: AppContext) => async (event: unknown) 
   return monthResult(result);
 };
 
-/** Step Functions, Map over months: re-runs one month from the fresh partials; a restatement if published. */
+/**
+ * Step Functions, Map over months: re-runs one month from the stored partials (the day steps re-metered the
+ * range; every other day must have a fresh partial, else it refuses naming them). A published month is
+ * restated under the guard (ChargeClass=Correction), or left as it is when nothing changed.
+ */
 export const backfillMonthHandler = (ctx: AppContext) => async (event: unknown) => {
-  const { month } = parseEvent(backfillMonthEvent, event, 'backfillMonth');
-  const published = (await ctx.store.get(keys.manifest(month))) !== undefined;
+  const { month, force, reason } = parseEvent(backfillMonthEvent, event, 'backfillMonth');
   const result = await runJob(
     ctx,
     'backfill-month',
-    () => runMonthlyReport(ctx, month, { remeter: false, restatement: published }),
+    () => runMonthlyReport(ctx, month, { onlyStoredPartials: true, ...overrideOf(force, reason) }),
     (r, run) => runMetrics(r?.summary, run),
   );
   return monthResult(result);
@@ -35,6 +41,8 @@ function monthResult(result: MonthlyReportResult) {
   return {
     month: result.month,
     restated: result.restated,
+    unchanged: result.unchanged,
+    versionId: result.versionId,
     totalCost: result.summary.totals.cost,
     currency: result.summary.currency.code,
     coveragePct: result.summary.totals.coveragePct,

@@ -1,39 +1,68 @@
 import { mapLimit } from '../concurrency.ts';
 import { type BackfillPlan, planBackfill } from '../core/backfillPlan.ts';
-import { type AppContext, keys } from './context.ts';
+import type { AppContext } from './context.ts';
+import { assertPlausibleMonth, checkOverride, type GuardOverride } from './guard.ts';
+import type { PublishedHead } from './manifest.ts';
 import { meterAndStoreDay } from './meterDay.ts';
+import { readPublishedHead } from './publishMonth.ts';
 import { runMonthlyReport } from './runMonthlyReport.ts';
 
 export { type BackfillPlan, MAX_BACKFILL_DAYS, planBackfill } from '../core/backfillPlan.ts';
 
+/** What a backfill did: its plan, and per closed month whether it was restated, unchanged or published. */
+export interface BackfillResult extends BackfillPlan {
+  restated: string[];
+  unchanged: string[];
+  published: string[];
+}
+
 /**
- * Re-meters every day of the range (storing fresh daily partials), then re-runs each affected closed
- * month. A month that already has a manifest is a restatement: the previous version is kept and the
- * new rows carry ChargeClass=Correction.
+ * Re-meters exactly the days of the range and re-runs each affected closed month from them and from the
+ * stored partials of its other days (which must be fresh: a backfill never re-meters a day it was not
+ * asked to; otherwise it refuses, naming the days). A month that was published is restated under the
+ * guard (config `guard`): nothing is written when the result loses coverage or moves money by more than
+ * the allowed shares, unless `override.force` with a reason. Days of months not yet ended are metered and
+ * stored under the same guard for partials. The published versions are read before anything is metered,
+ * and each month's commit must still find its version (ConflictError otherwise).
  */
 export async function backfill(
   ctx: AppContext,
   from: string,
   to: string,
-  options: { concurrency?: number } = {},
-): Promise<BackfillPlan & { restated: string[] }> {
+  options: GuardOverride & { concurrency?: number } = {},
+): Promise<BackfillResult> {
+  checkOverride(options);
   const plan = planBackfill(from, to, ctx.config.timezone, ctx.clock.nowMs());
+  for (const month of [...plan.months, ...plan.openMonths]) assertPlausibleMonth(month, ctx.config);
   ctx.logger.info('backfill planned', {
     days: plan.days.length,
     months: plan.months,
     openMonths: plan.openMonths,
   });
+  const startedFrom = new Map<string, PublishedHead | null>();
+  for (const month of plan.months) startedFrom.set(month, (await readPublishedHead(ctx.store, month)) ?? null);
+
+  const override = { ...(options.force ? { force: true } : {}), ...(options.reason ? { reason: options.reason } : {}) };
+  const openDays = plan.days.filter((d) => plan.openMonths.includes(d.slice(0, 7)));
   let done = 0;
-  await mapLimit(plan.days, options.concurrency ?? 4, async (date) => {
-    await meterAndStoreDay(ctx, date);
+  await mapLimit(openDays, options.concurrency ?? 4, async (date) => {
+    await meterAndStoreDay(ctx, date, override);
     done += 1;
-    ctx.logger.progress(done, plan.days.length, `metered ${date}`);
+    ctx.logger.progress(done, openDays.length, `metered ${date}`);
   });
-  const restated: string[] = [];
+
+  const result: BackfillResult = { ...plan, restated: [], unchanged: [], published: [] };
   for (const month of plan.months) {
-    const published = Boolean(await ctx.store.get(keys.manifest(month)));
-    const result = await runMonthlyReport(ctx, month, { restatement: published });
-    if (result.restated) restated.push(month);
+    const report = await runMonthlyReport(ctx, month, {
+      ...override,
+      remeterDays: plan.days.filter((d) => d.startsWith(`${month}-`)),
+      onlyStoredPartials: true,
+      startedFrom: startedFrom.get(month) ?? null,
+      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    });
+    if (report.unchanged) result.unchanged.push(month);
+    else if (report.restated) result.restated.push(month);
+    else result.published.push(month);
   }
-  return { ...plan, restated };
+  return result;
 }

@@ -3,7 +3,7 @@ import type { ConfigInput } from '../config/schema.ts';
 /**
  * The configuration of the built-in demo: a price catalog for the demo cluster's instance types
  * (us-east-1 Linux list prices from shared/REFERENCE.md; Spot figures are illustrative, about 55-65 %
- * below On-Demand), team budgets, and the demo source. Used by `gpu-chargeback demo`; a --config file
+ * below On-Demand) and an on-prem rate per A100 GPU-hour, team budgets, and the demo source. Used by `gpu-chargeback demo`; a --config file
  * given to `demo` is merged over it.
  */
 export const demoConfig: ConfigInput = {
@@ -21,6 +21,8 @@ export const demoConfig: ConfigInput = {
       'p4d.24xlarge': { gpus: 8, gpuModel: 'A100', onDemand: 32.7726, spot: 13.109, committed: 21.9576 },
       'p5.48xlarge': { gpus: 8, gpuModel: 'H100', onDemand: 55.04, spot: 22.016, committed: 38.528 },
     },
+    // The on-prem DGX A100 (no instance type): an illustrative amortized rate per GPU-hour.
+    gpuModels: { A100: { perGpuHour: 1.2 } },
   },
   allocation: {
     utilization: { mode: 'allocation' },

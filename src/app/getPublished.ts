@@ -3,7 +3,7 @@ import { safeFileName } from '../core/safeName.ts';
 import { InputError, IntegrityError, NotPublishedError } from '../errors.ts';
 import type { BlobStore } from '../ports.ts';
 import { keys } from './context.ts';
-import { type Manifest, type ManifestFile, readManifest, sha256Of } from './publishMonth.ts';
+import { type Manifest, type ManifestFile, readManifest, sha256Of } from './manifest.ts';
 
 /** Which published file: the executive PDF, a CSV (all teams, or one team's), or the JSON summary. */
 export type PublishedWhat = 'pdf' | 'csv' | 'summary';

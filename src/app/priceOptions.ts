@@ -22,6 +22,7 @@ export function priceCatalogFor(pricing: Config['pricing']): PriceCatalog {
     conversion: converts ? { from: pricing.priceCurrency, rate: pricing.conversionRate! } : null,
     instanceTypes: pricing.instanceTypes,
     byCluster: pricing.byCluster,
+    gpuModels: pricing.gpuModels,
     overrides: pricing.overrides,
     fallback: pricing.fallback ?? null,
   };

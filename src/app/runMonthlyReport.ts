@@ -5,27 +5,66 @@ import { join } from 'node:path';
 import { spoolChunks } from '../adapters/fs/spool.ts';
 import { billingPeriod, isoInZone, previousMonth } from '../core/period.ts';
 import { priceMonth } from '../core/month/index.ts';
+import {
+  emptierDaysViolation,
+  identityViolations,
+  monthFiguresOf,
+  monthViolations,
+  restatementOf,
+} from '../core/restatement.ts';
 import { safeFileName } from '../core/safeName.ts';
-import type { BillingPeriod, MeteredDay, Summary } from '../core/types.ts';
+import type { BillingPeriod, MeteredDay, Restatement, Summary } from '../core/types.ts';
 import { mapLimit } from '../concurrency.ts';
-import { InputError } from '../errors.ts';
+import { InputError, PublishError, RefusedError } from '../errors.ts';
 import { type CsvMeta, chargebackCsvChunks, csvMetaFromSummary, teamChargebackCsvs } from '../render/csv.ts';
 import { renderPdf } from '../render/pdf/renderPdf.ts';
 import { renderSummaryJson } from '../render/summaryJson.ts';
 import { nodesCsvChunks, usageCsvChunks } from '../render/tables.ts';
 import { type AppContext, keys } from './context.ts';
-import { loadDayPartial, meterAndStoreDay } from './meterDay.ts';
+import {
+  assertPlausibleMonth,
+  checkOverride,
+  type GuardOverride,
+  type OverrideRecord,
+  readPublishedSummary,
+  refuseUnlessForced,
+  withoutRestatement,
+} from './guard.ts';
+import { canonicalJson, describeVersion, type Manifest, type ManifestMeta, type PublishedHead } from './manifest.ts';
+import {
+  type DayPartial,
+  meterDay,
+  partialOf,
+  readDayPartial,
+  replacementViolations,
+  type StoredPartial,
+  storeDayPartial,
+} from './meterDay.ts';
+import {
+  manifestMetaFromSummary,
+  type PublishFile,
+  publishMonth,
+  readPublishedHead,
+  versionIdOfFiles,
+} from './publishMonth.ts';
 import { priceMonthOptionsFor } from './priceOptions.ts';
-import { type PublishFile, manifestMetaFromSummary, publishMonth } from './publishMonth.ts';
+import { contentSha256 } from './publishFiles.ts';
 
-// Moved to the config edge (./priceOptions.ts); re-exported so existing importers keep working.
-export { priceMonthOptionsFor } from './priceOptions.ts';
-
-export interface MonthlyReportOptions {
+export interface MonthlyReportOptions extends GuardOverride {
   /** Re-meter every day even when a stored daily partial exists. */
   remeter?: boolean;
-  /** Set by backfill when the month was already published: rows get ChargeClass=Correction. */
-  restatement?: boolean;
+  /** Re-meter these days (YYYY-MM-DD) even when a fresh partial is stored: the days a backfill names. */
+  remeterDays?: readonly string[];
+  /**
+   * Take every other day from a fresh stored partial and refuse (RefusedError, naming the days) when one is
+   * missing or stale, instead of metering it: a backfill re-meters only the days it names.
+   */
+  onlyStoredPartials?: boolean;
+  /**
+   * The version the run builds on, when the caller read it earlier (a backfill reads it before metering
+   * its days); `null`: the month was not published then. Default: read at the start of this run.
+   */
+  startedFrom?: PublishedHead | null;
   /** Days metered in parallel (Prometheus load). */
   concurrency?: number;
   /**
@@ -40,13 +79,21 @@ export interface MonthlyReportResult {
   summary: Summary;
   /** Keys written, relative to the store. */
   keys: string[];
+  /** This run replaced a published version (its rows are ChargeClass=Correction). */
   restated: boolean;
+  /** The run reproduced the published version exactly; nothing was committed. */
+  unchanged: boolean;
+  versionId: string;
   runId: string;
 }
 
-/** A stable hash of the effective configuration, recorded in the manifest. */
+/**
+ * A stable hash of the effective configuration, recorded in the manifest. The `guard` thresholds are left
+ * out: they decide whether a version may be published, not what it contains.
+ */
 export function configHash(config: unknown): string {
-  return createHash('sha256').update(JSON.stringify(config)).digest('hex');
+  const { guard: _guard, ...rest } = config as Record<string, unknown>;
+  return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
 }
 
 /** Reads the previous month's published summary (only when its manifest exists), for month-over-month figures. */
@@ -64,8 +111,42 @@ async function loadPreviousSummary(ctx: AppContext, month: string): Promise<Summ
   }
 }
 
+/** The version a run builds on, as far as it can be read: its manifest and summary, or why not. */
+interface PublishedVersion {
+  head: PublishedHead;
+  manifest: Manifest | undefined;
+  summary: Summary | undefined;
+  /** Why the guard cannot compare against it (unreadable manifest or summary). */
+  problem: string | undefined;
+}
+
+async function readPublishedVersion(ctx: AppContext, head: PublishedHead | null): Promise<PublishedVersion | undefined> {
+  if (head === null) return undefined;
+  if (head.manifest === undefined) {
+    return { head, manifest: undefined, summary: undefined, problem: `the published manifest is unreadable (${head.problem})` };
+  }
+  const read = await readPublishedSummary(ctx.store, head.manifest);
+  return 'summary' in read
+    ? { head, manifest: head.manifest, summary: read.summary, problem: undefined }
+    : {
+        head,
+        manifest: head.manifest,
+        summary: undefined,
+        problem: `the published version cannot be compared: ${read.problem}`,
+      };
+}
+
 /**
  * Meters (or reuses daily partials for) every day of `month`, prices, allocates, renders and publishes.
+ *
+ * A published month is never silently replaced by a worse one: the run reads the version it builds on
+ * first; a result identical to it publishes nothing; any other result is a restatement (every row
+ * ChargeClass=Correction, summary.json and the PDF name the replaced version and each team's difference)
+ * that the guard (config `guard`) refuses when it loses coverage or moves the total or a team by more
+ * than the allowed shares, unless forced with a reason. Every publication needs the coverage floor. The
+ * commit is a compare-and-swap on the version read at the start (ConflictError when it changed). A
+ * refused run writes nothing: re-metered days replace stored partials only once their version is final.
+ *
  * The CSVs (month-sized: about 1 GB for 10,000 GPUs, and as much again split by team) are streamed to
  * files in a temporary directory while being hashed, then streamed to the store; only summary.json and
  * the PDF are held in memory.
@@ -76,6 +157,8 @@ export async function runMonthlyReport(
   options: MonthlyReportOptions = {},
 ): Promise<MonthlyReportResult> {
   const { config, logger } = ctx;
+  checkOverride(options);
+  assertPlausibleMonth(month, config);
   const startedMs = ctx.clock.nowMs();
   const period = billingPeriod(month, config.timezone);
   if (period.endMs > startedMs) {
@@ -84,33 +167,66 @@ export async function runMonthlyReport(
     );
   }
   const runId = randomUUID();
-  logger.info('monthly report started', { month, zone: config.timezone, days: period.days.length, runId });
+  // The version this run builds on, read before anything is metered: the commit must still find it.
+  const startedFrom =
+    options.startedFrom !== undefined ? options.startedFrom : ((await readPublishedHead(ctx.store, month)) ?? null);
+  const published = await readPublishedVersion(ctx, startedFrom);
+  logger.info('monthly report started', {
+    month,
+    zone: config.timezone,
+    days: period.days.length,
+    runId,
+    buildsOn: describeVersion(startedFrom ?? undefined),
+  });
 
   // Per run and always removed: Lambda reuses /tmp across invocations of a warm container.
   const spoolDir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'gpu-chargeback-'));
   try {
-    // The metered days and priced rows stay inside renderMonth: they can be collected before the upload.
-    const { summary, files } = await renderMonth(ctx, period, options, spoolDir);
-    const manifest = await publishMonth(ctx.store, month, files, {
-      ...manifestMetaFromSummary(summary, {
-        runId,
-        configHash: configHash(config),
-        generatedAt: new Date(ctx.clock.nowMs()).toISOString(),
-      }),
-      lockStaleSeconds: config.output.lockStaleSeconds,
+    // The metered days and priced rows stay inside buildVersion: they can be collected before the upload.
+    const version = await buildVersion(ctx, period, options, published, spoolDir, {
+      runId,
+      configHash: configHash(config),
+      generatedAt: new Date(ctx.clock.nowMs()).toISOString(),
     });
-
-    const durationSeconds = (ctx.clock.nowMs() - startedMs) / 1000;
-    logger.info('monthly report published', {
+    // Re-metered days replace their stored partials only once the version they belong to is final: a run
+    // that is refused, fails or loses the race to a newer version leaves every partial as it was.
+    const storePartials = async () => {
+      for (const { partial } of version.toStore) await storeDayPartial(ctx, partial);
+    };
+    let manifest: Manifest;
+    try {
+      manifest = await publishMonth(ctx.store, month, version.files, version.meta, {
+        startedFrom,
+        lockStaleSeconds: config.output.lockStaleSeconds,
+        logger,
+      });
+    } catch (error) {
+      if (error instanceof PublishError && error.committed) await storePartials();
+      throw error;
+    }
+    await storePartials();
+    const { summary, files } = version;
+    const unchanged = manifest.versionId === published?.manifest?.versionId;
+    const restated = !unchanged && startedFrom !== null;
+    logger.info(unchanged ? 'monthly report unchanged' : restated ? 'monthly report restated' : 'monthly report published', {
       month,
       location: ctx.store.location,
+      versionId: manifest.versionId,
       objects: files.length,
       total: `${summary.totals.cost} ${summary.currency.code}`,
       coveragePct: summary.totals.coveragePct,
-      durationSeconds,
-      restated: Boolean(manifest.restates),
+      durationSeconds: (ctx.clock.nowMs() - startedMs) / 1000,
+      ...(restated ? { restates: manifest.restates?.versionId, forced: version.record.forced } : {}),
     });
-    return { month, summary, keys: files.map((f) => f.key), restated: Boolean(manifest.restates), runId };
+    return {
+      month,
+      summary,
+      keys: files.map((f) => f.key),
+      restated,
+      unchanged,
+      versionId: manifest.versionId,
+      runId,
+    };
   } finally {
     await rm(spoolDir, { recursive: true, force: true }).catch((error: unknown) => {
       // Never hide the run's own outcome behind this; the next run's directory has another name.
@@ -119,63 +235,306 @@ export async function runMonthlyReport(
   }
 }
 
+/** A version ready to publish (the guard has passed), and the re-metered partials to store once it is final. */
+interface BuiltVersion {
+  summary: Summary;
+  files: PublishFile[];
+  meta: ManifestMeta;
+  record: OverrideRecord;
+  toStore: PendingPartial[];
+}
+
+/** A freshly metered day whose partial is stored only once the version it belongs to is final. */
+interface PendingPartial {
+  partial: DayPartial;
+  /** Why the guard would refuse to replace the stored partial ([]: it would not). */
+  violations: string[];
+}
+
 /**
- * The files of `period`'s report: days metered (or loaded), priced and rendered, the CSVs spooled to
- * `spoolDir` (same bytes as joining their chunks), summary.json and the PDF in memory.
+ * Meters and prices `period`, decides what the result is against the published version (the same, a
+ * restatement, or a first publication), applies the guard, and renders the files of that version.
  */
-async function renderMonth(
+async function buildVersion(
   ctx: AppContext,
   period: BillingPeriod,
   options: MonthlyReportOptions,
+  published: PublishedVersion | undefined,
   spoolDir: string,
-): Promise<{ summary: Summary; files: PublishFile[] }> {
+  run: { runId: string; configHash: string; generatedAt: string },
+): Promise<BuiltVersion> {
   const { config, logger } = ctx;
   const month = period.month;
-  let done = 0;
-  const days: MeteredDay[] = await mapLimit(period.days, options.concurrency ?? 4, async (day) => {
-    const stored = options.remeter ? undefined : await loadDayPartial(ctx, day.date);
-    const metered = stored ?? (await meterAndStoreDay(ctx, day.date));
-    done += 1;
-    logger.progress(done, period.days.length, `${stored ? 'loaded' : 'metered'} ${day.date}`);
-    return metered;
-  });
-
-  const priced = priceMonth(
-    days,
-    priceMonthOptionsFor(config, period, { kind: ctx.source.kind, description: ctx.source.description }, {
-      chargeClass: options.restatement ? 'Correction' : '',
-    }),
-  );
-  const { summary, rows } = priced;
-  for (const warning of summary.warnings) logger.warn(warning, { month });
-
-  const csvMeta: CsvMeta = {
-    ...csvMetaFromSummary(summary, period),
-    chargeClass: options.restatement ? 'Correction' : '',
-    clusters: config.clusters,
-  };
-  const files: PublishFile[] = [];
-  const csvType = 'text/csv; charset=utf-8';
-  const spoolCsv = async (key: string, chunks: Iterable<string>) => {
-    files.push({ key, body: await spoolChunks(chunks, spoolDir), contentType: csvType });
-  };
-  await spoolCsv(keys.chargebackCsv(month), chargebackCsvChunks(rows, csvMeta));
-  for (const file of teamChargebackCsvs(rows, csvMeta)) {
-    await spoolCsv(keys.teamCsv(month, safeFileName(file.team)), file.chunks);
+  const what = published
+    ? `restate ${month} (replacing ${describeVersion(published.head)})`
+    : `publish ${month}`;
+  // Another zone or currency is another bill: refuse before querying anything (a forced run goes on,
+  // and records every reason below).
+  if (published?.summary && !options.force) {
+    const next = {
+      period: {
+        zone: period.zone,
+        start: isoInZone(period.startMs, period.zone),
+        end: isoInZone(period.endMs, period.zone),
+      },
+      currency: config.pricing.currency,
+    };
+    refuseUnlessForced(what, identityViolations(next, monthFiguresOf(published.summary)), options, logger);
   }
-  await spoolCsv(keys.usageCsv(month), usageCsvChunks(days, config.timezone));
-  await spoolCsv(keys.nodesCsv(month), nodesCsvChunks(days, config.timezone));
-  files.push({
-    key: keys.summaryJson(month),
-    body: renderSummaryJson(summary),
-    contentType: 'application/json',
+  const metered = await meterMonth(ctx, period, options, published !== undefined);
+  const dayViolations = emptierDaysViolation(metered.pending.flatMap((p) => p.violations), config.guard);
+  const { summary: priced, rows } = priceMonth(
+    metered.days,
+    priceMonthOptionsFor(config, period, { kind: ctx.source.kind, description: ctx.source.description }),
+  );
+  for (const warning of priced.warnings) logger.warn(warning, { month });
+  const baseMeta: ManifestMeta = {
+    ...manifestMetaFromSummary(priced, run),
+    lockStaleSeconds: config.output.lockStaleSeconds,
+  };
+  const render = createRenderer(ctx, period, rows, metered.days, spoolDir);
+
+  // The same figures as the published version: render it as that version was rendered (its charge
+  // class and restatement block); identical bytes mean nothing to publish.
+  if (published?.manifest && published.summary && sameFigures(priced, published.summary)) {
+    const chargeClass = chargeClassOf(published.manifest, published.summary);
+    const summary: Summary = published.summary.restatement
+      ? { ...priced, restatement: published.summary.restatement }
+      : priced;
+    const files = await render(summary, chargeClass);
+    // Byte-identical files are the same version even when the configuration's hash moved (a new
+    // release adds a default, a setting that changes no output): keep the published hash, so such a
+    // rerun publishes nothing instead of a zero-difference Correction of every row.
+    const sameFiles = sameFileContents(files, published.manifest);
+    const meta = { ...baseMeta, chargeClass, ...(sameFiles ? { configHash: published.manifest.configHash } : {}) };
+    if (versionIdOfFiles(month, files, meta) === published.manifest.versionId) {
+      const record = refuseUnlessForced(
+        `replace stored daily partials of ${month} with emptier ones`,
+        dayViolations,
+        options,
+        logger,
+      );
+      return { summary, files, meta, record, toStore: pendingToStore(metered.pending, record) };
+    }
+  }
+
+  const figures = monthFiguresOf(priced);
+  const previousFigures = published?.summary ? monthFiguresOf(withoutRestatement(published.summary)) : undefined;
+  const violations = [
+    ...(published?.problem ? [published.problem] : []),
+    ...monthViolations(figures, previousFigures, config.guard),
+    ...dayViolations,
+  ];
+  const record = refuseUnlessForced(what, violations, options, logger);
+  const chargeClass = published ? 'Correction' : '';
+  const summary: Summary = published ? { ...priced, restatement: restatementBlock(published, priced, record) } : priced;
+  const files = await render(summary, chargeClass);
+  const meta: ManifestMeta = {
+    ...baseMeta,
+    chargeClass,
+    ...(record.reason !== null ? { reason: record.reason } : {}),
+    ...(record.forced ? { forced: { overridden: record.overridden } } : {}),
+  };
+  return { summary, files, meta, record, toStore: pendingToStore(metered.pending, record) };
+}
+
+/** The partials to store once the guard passed; those it would have refused say that they were forced. */
+function pendingToStore(pending: PendingPartial[], record: OverrideRecord): PendingPartial[] {
+  return pending.map((p) =>
+    p.violations.length > 0
+      ? { ...p, partial: { ...p.partial, forced: { reason: record.reason, overridden: p.violations } } }
+      : p,
+  );
+}
+
+/** Whether `files` have exactly the keys and contents (SHA-256) that `manifest` lists. */
+function sameFileContents(files: readonly PublishFile[], manifest: Manifest): boolean {
+  if (files.length !== manifest.files.length) return false;
+  const listed = new Map(manifest.files.map((f) => [f.key, f.sha256]));
+  return files.every((f) => listed.get(f.key) === contentSha256(f.body));
+}
+
+/** Whether two summaries hold the same figures (everything but a restatement block). */
+function sameFigures(a: Summary, b: Summary): boolean {
+  return canonicalJson(withoutRestatement(a)) === canonicalJson(withoutRestatement(b));
+}
+
+/** The charge class a published version's rows carry (manifests before it was recorded: from its summary). */
+function chargeClassOf(manifest: Manifest, summary: Summary): '' | 'Correction' {
+  return manifest.chargeClass ?? (summary.restatement ? 'Correction' : '');
+}
+
+/** What the restatement of `published` by `priced` records. */
+function restatementBlock(published: PublishedVersion, priced: Summary, record: OverrideRecord): Restatement {
+  const replaces = published.manifest
+    ? {
+        versionId: published.manifest.versionId,
+        runId: published.manifest.runId,
+        generatedAt: published.manifest.generatedAt,
+      }
+    : { versionId: 'unreadable', runId: 'unknown', generatedAt: 'unknown' };
+  if (published.summary) {
+    return restatementOf(monthFiguresOf(withoutRestatement(published.summary)), monthFiguresOf(priced), replaces, record);
+  }
+  return {
+    replaces,
+    reason: record.reason,
+    forced: record.forced,
+    overridden: record.overridden,
+    previousTotal: null,
+    total: priced.totals.cost,
+    difference: null,
+    byTeam: [],
+  };
+}
+
+/**
+ * The days of `period`: fresh stored partials are reused; the others (and every day with `remeter`, or
+ * named in `remeterDays`) are metered. A metered day with no stored partial is stored at once when the
+ * month is not published (nothing to lose, and a failed run resumes from it); every other one waits until
+ * its version is final, with the guard's verdict against the stored partial it would replace.
+ */
+async function meterMonth(
+  ctx: AppContext,
+  period: BillingPeriod,
+  options: MonthlyReportOptions,
+  monthPublished: boolean,
+): Promise<{ days: MeteredDay[]; pending: PendingPartial[] }> {
+  const { logger } = ctx;
+  const named = new Set(options.remeterDays ?? []);
+  const reused = new Map<string, MeteredDay>();
+  const stale = new Map<string, StoredPartial | undefined>();
+  await mapLimit(period.days, 8, async (day) => {
+    const stored = await readDayPartial(ctx, day.date);
+    if (!options.remeter && !named.has(day.date) && stored?.day && stored.staleReason === undefined) {
+      reused.set(day.date, stored.day);
+    } else {
+      stale.set(day.date, stored);
+    }
   });
-  const previous = await loadPreviousSummary(ctx, month);
-  const pdf = await renderPdf(summary, previous, {
-    language: config.report.language,
-    title: config.report.title,
-    baselinePercentile: config.report.baselinePercentile,
+  if (options.onlyStoredPartials) refuseUnnamedDays(period, stale, named, Boolean(options.remeter));
+
+  const metered = new Map<string, MeteredDay>();
+  const pending: PendingPartial[] = [];
+  let done = reused.size;
+  const toMeter = period.days.filter((d) => stale.has(d.date));
+  for (const day of toMeter) {
+    const why = stale.get(day.date)?.staleReason;
+    if (why !== undefined && !options.remeter && !named.has(day.date)) {
+      logger.info('stored partial is stale; re-metering', { date: day.date, why });
+    }
+  }
+  await mapLimit(toMeter, options.concurrency ?? 4, async (day) => {
+    const fresh = await meterDay(ctx, day.date);
+    const stored = stale.get(day.date);
+    const partial = partialOf(ctx, fresh);
+    if (!monthPublished && stored === undefined) await storeDayPartial(ctx, partial);
+    else pending.push({ partial, violations: replacementViolations(ctx, fresh.day, stored) });
+    // Only the figures of the replaced partial are needed from here on.
+    stale.delete(day.date);
+    metered.set(day.date, fresh.day);
+    done += 1;
+    logger.progress(done, period.days.length, `metered ${day.date}`);
   });
-  files.push({ key: keys.pdf(month), body: pdf, contentType: 'application/pdf' });
-  return { summary, files };
+  if (reused.size > 0) logger.progress(done, period.days.length, `loaded ${reused.size} stored days`);
+  const days = period.days.map((d) => (reused.get(d.date) ?? metered.get(d.date))!);
+  pending.sort((a, b) => (a.partial.day.day.date < b.partial.day.day.date ? -1 : 1));
+  return { days, pending };
+}
+
+/**
+ * A backfill re-meters only the days it names: any other day of the month without a fresh stored partial
+ * (missing, metered under other settings, or before its data was complete) stops the run before anything
+ * is metered, naming those days and how to include them.
+ */
+function refuseUnnamedDays(
+  period: BillingPeriod,
+  stale: ReadonlyMap<string, StoredPartial | undefined>,
+  named: ReadonlySet<string>,
+  remeterAll: boolean,
+): void {
+  if (remeterAll) return;
+  const unusable = period.days.filter((d) => stale.has(d.date) && !named.has(d.date));
+  if (unusable.length === 0) return;
+  const reasons = [...new Set(unusable.map((d) => stale.get(d.date)?.staleReason ?? 'no stored partial'))];
+  const ranges = dateRanges(unusable.map((d) => d.date));
+  const first = unusable[0]!.date;
+  const last = unusable.at(-1)!.date;
+  throw new RefusedError(
+    `refusing to restate ${period.month} from the backfilled days alone: ${unusable.length} other day${unusable.length === 1 ? '' : 's'} ` +
+      `of the month ha${unusable.length === 1 ? 's' : 've'} no usable stored partial (${ranges.join(', ')}: ${reasons.slice(0, 3).join('; ')}), ` +
+      'and a backfill re-meters only the days it names. Nothing was written; backfill those days too ' +
+      `(--from ${first} --to ${last}), or re-meter the whole month with report --month ${period.month} --remeter`,
+    [`days without a usable partial: ${ranges.join(', ')}`],
+  );
+}
+
+/** Consecutive dates as "first..last" ranges (single dates alone). */
+function dateRanges(dates: readonly string[]): string[] {
+  const out: string[] = [];
+  let start = dates[0];
+  let prev = dates[0];
+  const next = (d: string) => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  for (const date of [...dates.slice(1), undefined]) {
+    if (date !== undefined && prev !== undefined && date === next(prev)) {
+      prev = date;
+      continue;
+    }
+    if (start !== undefined) out.push(start === prev ? start : `${start}..${prev}`);
+    start = date;
+    prev = date;
+  }
+  return out;
+}
+
+/**
+ * The renderer of one priced month: the files of a version for a summary and a charge class. The charge
+ * class only changes the chargeback and team CSVs, so those are spooled once per class; usage.csv and
+ * nodes.csv once; summary.json and the PDF per call.
+ */
+function createRenderer(
+  ctx: AppContext,
+  period: BillingPeriod,
+  rows: Parameters<typeof teamChargebackCsvs>[0],
+  days: MeteredDay[],
+  spoolDir: string,
+): (summary: Summary, chargeClass: '' | 'Correction') => Promise<PublishFile[]> {
+  const { config } = ctx;
+  const month = period.month;
+  const csvType = 'text/csv; charset=utf-8';
+  const spool = async (key: string, chunks: Iterable<string>): Promise<PublishFile> => ({
+    key,
+    body: await spoolChunks(chunks, spoolDir),
+    contentType: csvType,
+  });
+  const chargeCsvs = new Map<string, PublishFile[]>();
+  let tables: PublishFile[] | undefined;
+  let previousMonth: Summary | null | undefined;
+  return async (summary, chargeClass) => {
+    let charges = chargeCsvs.get(chargeClass);
+    if (!charges) {
+      const csvMeta: CsvMeta = { ...csvMetaFromSummary(summary, period), chargeClass, clusters: config.clusters };
+      charges = [await spool(keys.chargebackCsv(month), chargebackCsvChunks(rows, csvMeta))];
+      for (const file of teamChargebackCsvs(rows, csvMeta)) {
+        charges.push(await spool(keys.teamCsv(month, safeFileName(file.team)), file.chunks));
+      }
+      chargeCsvs.set(chargeClass, charges);
+    }
+    tables ??= [
+      await spool(keys.usageCsv(month), usageCsvChunks(days, config.timezone)),
+      await spool(keys.nodesCsv(month), nodesCsvChunks(days, config.timezone)),
+    ];
+    if (previousMonth === undefined) previousMonth = await loadPreviousSummary(ctx, month);
+    const pdf = await renderPdf(summary, previousMonth, {
+      language: config.report.language,
+      title: config.report.title,
+      baselinePercentile: config.report.baselinePercentile,
+    });
+    return [
+      ...charges,
+      ...tables,
+      { key: keys.summaryJson(month), body: renderSummaryJson(summary), contentType: 'application/json' },
+      { key: keys.pdf(month), body: pdf, contentType: 'application/pdf' },
+    ];
+  };
 }

@@ -8,12 +8,22 @@ import { getPublished, presignedLink } from '../app/getPublished.ts';
 import { runJob } from '../app/runJob.ts';
 import { runMonthlyReport } from '../app/runMonthlyReport.ts';
 import { runSimulate } from '../app/simulate.ts';
+import { SIMULATION_PRESETS, type SimulationPreset } from '../sim/index.ts';
 import { loadConfig, parseConfig, parseConfigText } from '../config/loadConfig.ts';
 import type { ConfigInput } from '../config/schema.ts';
 import { billingPeriod, isMonth, isoInZone } from '../core/period.ts';
 import { InputError } from '../errors.ts';
 import { buildContext, buildStore } from './buildContext.ts';
-import { applyCommonOverrides, type CommandSpec, commonOptions, EXIT_OK, requireMonth } from './options.ts';
+import { assertPlausibleMonth } from '../app/guard.ts';
+import {
+  applyCommonOverrides,
+  type CommandSpec,
+  commonOptions,
+  EXIT_OK,
+  guardOptions,
+  guardOverrideOf,
+  requireMonth,
+} from './options.ts';
 
 /** Deep-merges plain objects (arrays and scalars from `over` replace those in `base`). */
 export function mergeConfig(base: unknown, over: unknown): unknown {
@@ -41,7 +51,7 @@ const report: CommandSpec = {
   name: 'report',
   summary: 'Meter, price and publish one closed billing month (reuses stored daily partials).',
   usage:
-    'report --month YYYY-MM [--config FILE] [--prometheus-url URL] [--out DIR|s3://bucket/prefix] [--timezone Area/City]',
+    'report --month YYYY-MM [--config FILE] [--prometheus-url URL] [--out DIR|s3://bucket/prefix] [--timezone Area/City] [--force --reason TEXT]',
   options: {
     month: {
       type: 'string',
@@ -50,12 +60,15 @@ const report: CommandSpec = {
     },
     ...commonOptions,
     remeter: { type: 'boolean', description: 're-meter every day even when a daily partial is stored' },
+    ...guardOptions,
   },
   async run({ values }, io) {
     const month = requireMonth(values.month, '--month', io.nowMs());
+    const override = guardOverrideOf(values);
     const config = await loadConfig(values.config as string | undefined, (raw) =>
       applyCommonOverrides(raw, values),
     );
+    assertPlausibleMonth(month, config);
     // An open month is bad input: say so before anything is wired or contacted.
     const period = billingPeriod(month, config.timezone);
     if (period.endMs > io.nowMs()) {
@@ -67,7 +80,7 @@ const report: CommandSpec = {
     const result = await runJob(
       ctx,
       'monthly-report',
-      () => runMonthlyReport(ctx, month, { remeter: Boolean(values.remeter) }),
+      () => runMonthlyReport(ctx, month, { remeter: Boolean(values.remeter), ...override }),
       (r, run) => runMetrics(r?.summary, run),
     );
     io.stdout(
@@ -78,6 +91,9 @@ const report: CommandSpec = {
         currency: result.summary.currency.code,
         coveragePct: result.summary.totals.coveragePct,
         runId: result.runId,
+        versionId: result.versionId,
+        restated: result.restated,
+        unchanged: result.unchanged,
         keys: result.keys,
       })}\n`,
     );
@@ -89,7 +105,7 @@ const backfillCommand: CommandSpec = {
   name: 'backfill',
   summary: 'Re-meter past days or months and re-run (restate) the affected closed months.',
   usage:
-    'backfill --from YYYY-MM[-DD] --to YYYY-MM[-DD] [--config FILE] [--prometheus-url URL] [--out ...] [--timezone Area/City]',
+    'backfill --from YYYY-MM[-DD] --to YYYY-MM[-DD] [--config FILE] [--prometheus-url URL] [--out ...] [--timezone Area/City] [--force --reason TEXT]',
   options: {
     from: {
       type: 'string',
@@ -102,17 +118,20 @@ const backfillCommand: CommandSpec = {
       description: 'last day or month, inclusive (required)',
     },
     ...commonOptions,
+    ...guardOptions,
   },
   async run({ values }, io) {
     if (typeof values.from !== 'string' || typeof values.to !== 'string')
       throw new InputError('--from and --to are both required');
+    const override = guardOverrideOf(values);
     const config = await loadConfig(values.config as string | undefined, (raw) =>
       applyCommonOverrides(raw, values),
     );
-    // Reject a reversed, future or oversized range before anything is wired or contacted.
-    planBackfill(values.from, values.to, config.timezone, io.nowMs());
+    // Reject a reversed, future, oversized or implausible range before anything is wired or contacted.
+    const plan = planBackfill(values.from, values.to, config.timezone, io.nowMs());
+    for (const month of [...plan.months, ...plan.openMonths]) assertPlausibleMonth(month, config);
     const ctx = await buildContext(config, io, { quiet: Boolean(values.quiet) });
-    const result = await backfill(ctx, values.from, values.to);
+    const result = await backfill(ctx, values.from, values.to, override);
     io.stdout(`${JSON.stringify({ location: ctx.store.location, ...result })}\n`);
     return EXIT_OK;
   },
@@ -121,7 +140,7 @@ const backfillCommand: CommandSpec = {
 const demo: CommandSpec = {
   name: 'demo',
   summary: 'Run the whole pipeline on the built-in, seeded synthetic demo cluster (no server, no AWS).',
-  usage: 'demo [--month YYYY-MM] [--out DIR] [--seed N] [--language en|ko] [--config FILE]',
+  usage: 'demo [--month YYYY-MM] [--out DIR] [--seed N] [--language en|ko] [--config FILE] [--force --reason TEXT]',
   options: {
     month: {
       type: 'string',
@@ -131,8 +150,10 @@ const demo: CommandSpec = {
     seed: { type: 'string', placeholder: 'N', description: 'seed of the synthetic cluster (default 42)' },
     language: { type: 'string', placeholder: 'en|ko', description: 'language of the executive PDF' },
     ...commonOptions,
+    ...guardOptions,
   },
   async run({ values }, io) {
+    const override = guardOverrideOf(values);
     let raw = demoConfig as unknown;
     if (typeof values.config === 'string') {
       const { readFile } = await import('node:fs/promises');
@@ -158,7 +179,7 @@ const demo: CommandSpec = {
     if (!Number.isSafeInteger(seed) || seed < 0)
       throw new InputError(`--seed "${values.seed}" must be a non-negative integer`);
     const ctx = await buildContext(config, io, { quiet: Boolean(values.quiet), demo: { month, seed } });
-    const result = await runMonthlyReport(ctx, month, { remeter: true });
+    const result = await runMonthlyReport(ctx, month, { remeter: true, ...override });
     io.stderr(
       `demo: wrote ${result.keys.length} files for ${month} (${config.timezone}) to ${ctx.store.location}/${month}/ — total ${result.summary.totals.cost} ${result.summary.currency.code} (DEMO DATA)\n`,
     );
@@ -188,11 +209,15 @@ const simulate: CommandSpec = {
   summary:
     'Write a month of synthetic kube-state-metrics and dcgm-exporter series (OpenMetrics) and its exact ground truth (JSON).',
   usage:
-    'simulate --month YYYY-MM --out DIR [--preset demo|edge-cases] [--seed N] [--timezone Area/City] [--ksm-interval S] [--dcgm-interval S]',
+    'simulate --month YYYY-MM --out DIR [--preset demo|edge-cases|real-shapes] [--seed N] [--timezone Area/City] [--ksm-interval S] [--dcgm-interval S]',
   options: {
     month: { type: 'string', placeholder: 'YYYY-MM', description: 'month to simulate (required)' },
     out: { type: 'string', placeholder: 'DIR', description: 'output directory (required)' },
-    preset: { type: 'string', placeholder: 'NAME', description: 'scenario: demo (default) or edge-cases' },
+    preset: {
+      type: 'string',
+      placeholder: 'NAME',
+      description: 'scenario: demo (default), edge-cases or real-shapes (the GPU shapes of issue #14)',
+    },
     seed: { type: 'string', placeholder: 'N', description: 'seed (default 42)' },
     timezone: commonOptions.timezone!,
     'ksm-interval': {
@@ -212,8 +237,8 @@ const simulate: CommandSpec = {
       throw new InputError('--month YYYY-MM is required');
     if (typeof values.out !== 'string') throw new InputError('--out DIR is required');
     const preset = (values.preset as string | undefined) ?? 'demo';
-    if (preset !== 'demo' && preset !== 'edge-cases')
-      throw new InputError(`--preset must be demo or edge-cases, not "${preset}"`);
+    if (!(SIMULATION_PRESETS as readonly string[]).includes(preset))
+      throw new InputError(`--preset must be ${SIMULATION_PRESETS.join(', ')}, not "${preset}"`);
     const num = (v: unknown, flag: string) => {
       if (v === undefined) return undefined;
       const n = Number(v);
@@ -223,7 +248,7 @@ const simulate: CommandSpec = {
     const zone = (values.timezone as string | undefined) ?? 'UTC';
     applyCommonOverrides({}, { timezone: zone });
     const written = await runSimulate({
-      preset,
+      preset: preset as SimulationPreset,
       month: values.month,
       zone,
       seed: values.seed === undefined ? 42 : Number(values.seed),

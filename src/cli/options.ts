@@ -60,6 +60,30 @@ export const commonOptions: Record<string, OptionSpec> = {
   quiet: { type: 'boolean', description: 'only warnings and errors on stderr' },
 };
 
+/** Options of the commands that publish: overriding the publish guard (config `guard`). */
+export const guardOptions: Record<string, OptionSpec> = {
+  force: {
+    type: 'boolean',
+    description: 'publish even when the guard refuses (low coverage, a restatement that moves money); needs --reason',
+  },
+  reason: {
+    type: 'string',
+    placeholder: 'TEXT',
+    description: 'why the month is (re)published: recorded in the manifest, and in the PDF of a restatement',
+  },
+};
+
+/** The guard override given on the command line (checked: --force needs --reason). */
+export function guardOverrideOf(values: ParsedArgs['values']): { force?: boolean; reason?: string } {
+  const force = Boolean(values.force);
+  const reason = typeof values.reason === 'string' ? values.reason : undefined;
+  if (force && !reason?.trim()) {
+    throw new InputError('--force needs --reason "<why>": the reason is recorded in the manifest');
+  }
+  if (reason !== undefined && reason.length > 500) throw new InputError('--reason must be at most 500 characters');
+  return { ...(force ? { force } : {}), ...(reason?.trim() ? { reason: reason.trim() } : {}) };
+}
+
 /** Applies the common command-line overrides to a raw config object. */
 export function applyCommonOverrides(raw: ConfigInput, values: ParsedArgs['values']): ConfigInput {
   const out: ConfigInput = { ...raw };

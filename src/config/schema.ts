@@ -17,6 +17,57 @@ const positiveMoney = z.number().nonnegative().finite();
 
 const labelList = z.array(z.string().min(1)).min(1);
 
+/** Default node labels (KSM spelling) for the instance type. */
+const INSTANCE_TYPE_LABELS = ['label_node_kubernetes_io_instance_type', 'label_beta_kubernetes_io_instance_type'];
+
+/**
+ * Default node labels (KSM spelling) for the capacity type: Karpenter `karpenter.sh/capacity-type`,
+ * EKS managed node groups `eks.amazonaws.com/capacityType`, GKE `cloud.google.com/gke-spot` and
+ * `cloud.google.com/gke-preemptible`, AKS `kubernetes.azure.com/scalesetpriority`.
+ */
+const CAPACITY_TYPE_LABELS = [
+  'label_karpenter_sh_capacity_type',
+  'label_eks_amazonaws_com_capacity_type',
+  'label_cloud_google_com_gke_spot',
+  'label_cloud_google_com_gke_preemptible',
+  'label_kubernetes_azure_com_scalesetpriority',
+];
+
+const nodeLabelsDefault = () => ({
+  instanceType: [...INSTANCE_TYPE_LABELS],
+  capacityType: [...CAPACITY_TYPE_LABELS],
+  capacityTypeValues: {},
+});
+
+/** A per-node-label rule for the physical GPUs of nodes without a catalog entry or GFD count (on-prem). */
+const physicalGpuRuleSchema = z
+  .object({
+    /** A kube_node_labels label in KSM spelling, e.g. label_node_role or label_nvidia_com_gpu_machine. */
+    nodeLabel: z.string().min(1),
+    value: z.string(),
+    gpus: z.number().int().positive(),
+    gpuModel: z.string().min(1).optional(),
+  })
+  .strict();
+
+/**
+ * Labels that identify what is billed (besides source.clusterLabel): the Prometheus queries group by
+ * them (queries/*.promql; utilization by GPU and pod). A dedupe label must not be one of them, or
+ * different pods, nodes or GPUs would be merged as if they were HA replicas.
+ */
+export const IDENTITY_LABELS: readonly string[] = [
+  'namespace',
+  'pod',
+  'uid',
+  'container',
+  'node',
+  'resource',
+  'UUID',
+  'GPU_I_ID',
+  'exported_namespace',
+  'exported_pod',
+];
+
 /** An hourly instance price catalog entry. */
 const instanceTypeSchema = z.object({
   gpus: z.number().int().positive(),
@@ -36,7 +87,9 @@ const isoInstant = z
   });
 
 const priceOverrideSchema = z.object({
-  instanceType: z.string().min(1),
+  /** The instance type whose price changes (per instance-hour); or `gpuModel` (per GPU-hour, on-prem). */
+  instanceType: z.string().min(1).optional(),
+  gpuModel: z.string().min(1).optional(),
   capacityType: z.enum(['on-demand', 'spot', 'committed']),
   /** The price applies from this instant (inclusive) until the next override of the same key. */
   from: isoInstant,
@@ -109,22 +162,19 @@ export const configSchema = z
           .default({ ...DEFAULT_MIG_SLICES_PER_GPU }),
         nodeLabels: z
           .object({
-            instanceType: labelList.default([
-              'label_node_kubernetes_io_instance_type',
-              'label_beta_kubernetes_io_instance_type',
-            ]),
-            capacityType: labelList.default([
-              'label_karpenter_sh_capacity_type',
-              'label_eks_amazonaws_com_capacity_type',
-            ]),
+            instanceType: labelList.default([...INSTANCE_TYPE_LABELS]),
+            capacityType: labelList.default([...CAPACITY_TYPE_LABELS]),
+            /**
+             * What the values of a capacity-type label mean, per label (KSM spelling), e.g.
+             * `{ label_node_pool_tier: { cheap: spot } }`; wins over the built-in meanings.
+             */
+            capacityTypeValues: z
+              .record(z.string(), z.record(z.string(), z.enum(['spot', 'on-demand', 'reserved'])))
+              .default({}),
           })
-          .default({
-            instanceType: [
-              'label_node_kubernetes_io_instance_type',
-              'label_beta_kubernetes_io_instance_type',
-            ],
-            capacityType: ['label_karpenter_sh_capacity_type', 'label_eks_amazonaws_com_capacity_type'],
-          }),
+          .default(nodeLabelsDefault()),
+        /** Physical GPUs of nodes with neither a catalog instance type nor GFD labels; first match wins. */
+        physicalGpus: z.array(physicalGpuRuleSchema).default([]),
         team: z
           .object({
             podLabels: z.array(z.string()).default(['label_team']),
@@ -149,10 +199,8 @@ export const configSchema = z
         pendingOnNode: 'not-charged',
         maxBridgeSeconds: 3600,
         migSlicesPerGpu: { ...DEFAULT_MIG_SLICES_PER_GPU },
-        nodeLabels: {
-          instanceType: ['label_node_kubernetes_io_instance_type', 'label_beta_kubernetes_io_instance_type'],
-          capacityType: ['label_karpenter_sh_capacity_type', 'label_eks_amazonaws_com_capacity_type'],
-        },
+        nodeLabels: nodeLabelsDefault(),
+        physicalGpus: [],
         team: { podLabels: ['label_team'], namespaceLabels: ['label_team'], default: 'unallocated' },
         project: { podLabels: ['label_project'], namespaceLabels: ['label_project'], default: 'unallocated' },
       }),
@@ -182,6 +230,17 @@ export const configSchema = z
           .regex(/^\d+(\.\d+)?$/, 'must be a positive decimal string such as "1385.20"')
           .optional(),
         instanceTypes: z.record(z.string(), instanceTypeSchema).default({}),
+        /**
+         * On-prem (or any node whose instance type is not in the catalog) priced per GPU-hour by GPU
+         * model: the node's model (catalog, metering.physicalGpus rule or GFD gpu.product, e.g.
+         * A100-SXM4-40GB) matches a key exactly, else the longest key it starts with (A100).
+         */
+        gpuModels: z
+          .record(
+            z.string(),
+            z.object({ perGpuHour: positiveMoney, spotPerGpuHour: positiveMoney.optional() }).strict(),
+          )
+          .default({}),
         overrides: z.array(priceOverrideSchema).default([]),
         /** Used for instance types missing from the catalog; every affected row is flagged. Absent = error. */
         fallback: z
@@ -201,6 +260,7 @@ export const configSchema = z
         priceCurrency: 'USD',
         currency: 'USD',
         instanceTypes: {},
+        gpuModels: {},
         overrides: [],
         byCluster: {},
       }),
@@ -256,6 +316,47 @@ export const configSchema = z
       })
       .default({ enabled: false, namespace: 'GpuChargeback', coverageAlarmThreshold: 0.95 }),
     /**
+     * What a run refuses to do unless forced (`--force --reason TEXT`, recorded in the manifest): publish a
+     * month with too little data, restate a published month by more than these shares, replace a stored
+     * daily partial with an emptier one, or bill from a day metered before its samples had all arrived.
+     * The defaults are billing-safe: a restatement that moves money materially needs a human's reason.
+     */
+    guard: z
+      .object({
+        /** No month is published (first time or restated) with kube-state-metrics coverage below this, 0..100. */
+        minCoveragePct: z.number().min(0).max(100).default(90),
+        /** A restatement (or a re-metered day) may lose at most this many percentage points of coverage. */
+        maxCoverageDropPct: z.number().min(0).max(100).default(1),
+        /** A restatement may move the month's total by at most this share of the published total, in percent. */
+        maxTotalChangePct: z.number().min(0).default(5),
+        /** A restatement may move any team's amount by at most this share of its published amount, in percent… */
+        maxTeamChangePct: z.number().min(0).default(10),
+        /** …unless the move is at most this share of the published month total, in percent (small teams). */
+        minTeamChangePctOfTotal: z.number().min(0).max(100).default(0.5),
+        /** A re-metered day may hold at most this share fewer GPU-seconds (allocated or capacity) than the stored one. */
+        maxDayUsageDropPct: z.number().min(0).max(100).default(5),
+        /**
+         * How long after a day ends the source holds all its samples (remote-write backlog, Thanos/AMP
+         * ingestion). A day metered earlier is re-metered before a month is billed from it.
+         */
+        ingestionDelaySeconds: z.number().int().min(0).max(604_800).default(1800),
+        /** The first billing month that can hold data (YYYY-MM): earlier months (year 0000, 1969) are refused. */
+        earliestMonth: z
+          .string()
+          .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month written YYYY-MM')
+          .default('2015-01'),
+      })
+      .default({
+        minCoveragePct: 90,
+        maxCoverageDropPct: 1,
+        maxTotalChangePct: 5,
+        maxTeamChangePct: 10,
+        minTeamChangePctOfTotal: 0.5,
+        maxDayUsageDropPct: 5,
+        ingestionDelaySeconds: 1800,
+        earliestMonth: '2015-01',
+      }),
+    /**
      * Per cluster (a value of source.clusterLabel): the AWS account and region it runs in, for the
      * FOCUS SubAccountId and RegionId columns. Prices per cluster live in pricing.byCluster.
      */
@@ -287,11 +388,29 @@ export const configSchema = z
       });
     }
     cfg.pricing.overrides.forEach((o, i) => {
-      if (!cfg.pricing.instanceTypes[o.instanceType]) {
+      if ((o.instanceType === undefined) === (o.gpuModel === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pricing', 'overrides', i],
+          message: 'needs exactly one of instanceType (per instance-hour) or gpuModel (per GPU-hour)',
+        });
+      } else if (o.instanceType !== undefined && !cfg.pricing.instanceTypes[o.instanceType]) {
         ctx.addIssue({
           code: 'custom',
           path: ['pricing', 'overrides', i, 'instanceType'],
           message: `"${o.instanceType}" is not in pricing.instanceTypes`,
+        });
+      } else if (o.gpuModel !== undefined && !Object.hasOwn(cfg.pricing.gpuModels, o.gpuModel)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pricing', 'overrides', i, 'gpuModel'],
+          message: `"${o.gpuModel}" is not in pricing.gpuModels`,
+        });
+      } else if (o.gpuModel !== undefined && o.capacityType === 'committed') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pricing', 'overrides', i, 'capacityType'],
+          message: 'a gpuModel price is on-demand or spot',
         });
       }
     });
@@ -311,6 +430,16 @@ export const configSchema = z
         code: 'custom',
         path: ['source', 'dedupeLabels'],
         message: `contains source.clusterLabel "${cfg.source.clusterLabel}"; clusters would be merged`,
+      });
+    }
+    const identity = cfg.source.dedupeLabels.filter((l) => IDENTITY_LABELS.includes(l));
+    if (identity.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['source', 'dedupeLabels'],
+        message:
+          `must not contain ${identity.join(', ')}: it identifies what is billed (${IDENTITY_LABELS.join(', ')}); ` +
+          'a dedupe label must only tell HA replicas apart',
       });
     }
     if (cfg.source.kind === 'prometheus' && cfg.source.auth.kind === 'bearer') {

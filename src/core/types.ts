@@ -4,6 +4,7 @@
  * -> aggregate (Summary) -> render.
  * Every timestamp is epoch milliseconds; every range is half-open [startMs, endMs).
  */
+import type { ByIdleReason } from './idleReasons.ts';
 
 /** A half-open time range [startMs, endMs) in epoch milliseconds. */
 export interface TimeRange {
@@ -98,6 +99,35 @@ export interface NodeLabels {
   labels: Record<string, string>;
 }
 
+/** Grid points at which a node existed (a kube_node_info sample in (t - step, t]). */
+export interface NodePresencePoints {
+  cluster: string;
+  node: string;
+  tsMs: number[];
+}
+
+/** A restartable init container (native sidecar, restartPolicy Always) of a pod. */
+export interface PodSidecar {
+  pod: PodRef;
+  container: string;
+}
+
+/**
+ * A GPU (or MIG device) that dcgm-exporter (`--kubernetes-enable-dra`) attributes to a pod through a
+ * DRA ResourceClaim in the window: its `dra_claim_name` and the device (UUID, and GPU_I_ID for MIG).
+ * Pods are named as dcgm-exporter names them (namespace and pod name, no uid).
+ */
+export interface DraDevice {
+  cluster: string;
+  namespace: string;
+  pod: string;
+  claim: string;
+  /** UUID, plus "/" + GPU_I_ID for a MIG device. */
+  device: string;
+  /** MIG profile of the device (GPU_I_PROFILE or dra_mig_profile, e.g. 1g.5gb); absent = a whole GPU. */
+  migProfile?: string;
+}
+
 /** GPU capacity of a node for one resource at grid points: [tMs, units]. */
 export interface NodeCapacityPoints {
   cluster: string;
@@ -139,6 +169,14 @@ export interface WindowObservations {
   namespaceLabels: NamespaceLabels[];
   nodeLabels: NodeLabels[];
   nodeCapacity: NodeCapacityPoints[];
+  /** Grid points at which each node existed, whatever it advertised (capacity comes from the machine). */
+  nodePresence: NodePresencePoints[];
+  /** GPU requests of init containers (kube_pod_init_container_resource_requests). */
+  initRequests: PodRequest[];
+  /** Init containers that are restartable sidecars (kube_pod_init_container_info{restart_policy="Always"}). */
+  sidecars: PodSidecar[];
+  /** GPUs allocated to pods through DRA claims, as dcgm-exporter attributes them. */
+  draDevices: DraDevice[];
   utilization: PodUtilizationPoints[];
   /** Grid points at which kube-state-metrics was scraped at all (any GPU node capacity sample), for coverage. */
   ksmPresentTsMs: number[];
@@ -202,13 +240,28 @@ export interface NodeUsage {
   allocatedGpuSeconds: number;
   /** capacityGpuSeconds - allocatedGpuSeconds (may be negative only if over-allocated; flagged in warnings). */
   idleGpuSeconds: number;
-  /** Physical GPUs of the node (capacity in GPU equivalents at its last observation). */
+  /** Physical GPUs of the node (from the catalog, GFD labels, metering.physicalGpus, else what it advertised). */
   gpus: number;
+  /** GPU model (catalog, config rule or GFD product); on-prem nodes are priced by it. */
+  gpuModel?: string;
+  /** Where `gpus` came from; "advertised" is a guess (warned with the money at stake). */
+  gpuSource?: 'catalog' | 'gfd' | 'config' | 'advertised';
+  /** Of idleGpuSeconds, how much was idle for each reason (they add up to idleGpuSeconds). */
+  idleByReason?: ByIdleReason;
+  /** GPU-like resources the node advertised that metering cannot interpret. */
+  unknownResources?: string[];
   /**
    * The same capacity/allocated/idle as exact integers in units of 1/denominator GPU-millisecond, so
    * idle + allocated = capacity holds exactly even with MIG (g/7) or time-sliced (1/n) weights.
    */
-  exact?: { denominator: number; capacity: number; allocated: number; idle: number };
+  exact?: {
+    denominator: number;
+    capacity: number;
+    allocated: number;
+    idle: number;
+    /** Idle per reason in the same units; they add up to `idle` exactly. */
+    idleByReason?: ByIdleReason;
+  };
 }
 
 /** Share of expected scrapes present for one day, and the gaps found. */
@@ -406,6 +459,47 @@ export interface Summary {
     utilizationPct: number;
   }[];
   coverage: { byDay: DayCoverage[]; gaps: TimeRange[] };
-  reconciliation: { capacityCost: string; sumOfRows: string; difference: string };
+  reconciliation: {
+    /** The exact cost of all GPU capacity, rounded: the month's total. */
+    capacityCost: string;
+    sumOfRows: string;
+    difference: string;
+    /**
+     * The machines the company pays for, computed apart from the rows: Σ node-hours × physical GPUs ×
+     * per-GPU rate (= instance-hours × instance price); `difference` = cost − sumOfRows.
+     */
+    machines?: { nodeHours: number; gpuHours: number; cost: string; difference: string };
+    /** Of the machines' cost, what pods held (before the utilization and idle policies). */
+    allocatedCost?: string;
+    /** The rest: idle, by reason (see src/core/idleReasons.ts); the reasons add up to `cost`. */
+    idle?: { cost: string; byReason: ByIdleReason<{ gpuHours: number; cost: string }> };
+  };
   warnings: string[];
+  /** Present only on a restated month: the version it replaces and how each team's amount moved. */
+  restatement?: Restatement;
+}
+
+/** One team's amount in the replaced version and in this one (money as decimal strings). */
+export interface TeamDifference {
+  team: string;
+  previous: string;
+  current: string;
+  /** current − previous. */
+  difference: string;
+}
+
+/** What a restated month says about the version it replaces (summary.json and the PDF). */
+export interface Restatement {
+  replaces: { versionId: string; runId: string; generatedAt: string };
+  /** Why it was restated (`--reason`), or null when no reason was given. */
+  reason: string | null;
+  /** Whether the publish guard was overridden with --force, and which of its checks. */
+  forced: boolean;
+  overridden: string[];
+  /** null when the replaced version's summary could not be read (the restatement was forced). */
+  previousTotal: string | null;
+  total: string;
+  difference: string | null;
+  /** Every team of either version, largest absolute difference first (then by name); [] when unknown. */
+  byTeam: TeamDifference[];
 }

@@ -1,10 +1,12 @@
 import type { MeteredDay, NodeUsage, PodUsage } from '../core/types.ts';
 import { type CellKind, CsvEncoder, csvChunks, isoFormatter, numberCell } from './csv.ts';
 import { compareStrings } from '../core/compare.ts';
+import { IDLE_REASONS } from '../core/idleReasons.ts';
 
 /**
  * Metering's tables as the pricing stage consumed them, for audit: usage.csv (per pod × GPU resource ×
- * charge period) and nodes.csv (per node × charge period). Same CSV format as the chargeback file (RFC 4180,
+ * charge period) and nodes.csv (per node × charge period: physical GPUs, where their count came from,
+ * capacity, allocation, idle, and idle by reason). Same CSV format as the chargeback file (RFC 4180,
  * UTF-8, CRLF, text cells neutralized against formula injection). Rows follow the days' order, then charge
  * period, cluster, namespace, pod, uid, resource (usage) or cluster, node (nodes).
  */
@@ -64,13 +66,30 @@ export const NODES_COLUMNS = [
   'x_CapacityGpuHours',
   'x_AllocatedGpuHours',
   'x_IdleGpuHours',
+  'x_GpuModel',
+  'x_GpuCountSource',
+  'x_IdleUnallocatedGpuHours',
+  'x_IdleMigUnpartitionedGpuHours',
+  'x_IdleNotAdvertisedGpuHours',
+  'x_IdleUnknownResourceGpuHours',
 ] as const;
 
-/** nodes.csv's numeric columns (written as printed); every other column is text. */
+/** nodes.csv's numeric columns: written as printed, so a negative idle keeps its sign unquoted. */
+const NODES_NUMBER_COLUMNS: ReadonlySet<string> = new Set([
+  'x_Gpus',
+  'x_PresentSeconds',
+  'x_CapacityGpuHours',
+  'x_AllocatedGpuHours',
+  'x_IdleGpuHours',
+  'x_IdleUnallocatedGpuHours',
+  'x_IdleMigUnpartitionedGpuHours',
+  'x_IdleNotAdvertisedGpuHours',
+  'x_IdleUnknownResourceGpuHours',
+]);
+
+/** What each nodes.csv column holds (see CellKind): the numeric columns, and text. */
 const NODES_KINDS: readonly CellKind[] = NODES_COLUMNS.map((name) =>
-  ['x_Gpus', 'x_PresentSeconds', 'x_CapacityGpuHours', 'x_AllocatedGpuHours', 'x_IdleGpuHours'].includes(name)
-    ? 'number'
-    : 'text',
+  NODES_NUMBER_COLUMNS.has(name) ? 'number' : 'text',
 );
 
 function sortedPods(days: readonly MeteredDay[]): Iterable<PodUsage> {
@@ -146,5 +165,12 @@ export function nodesCsvChunks(days: readonly MeteredDay[], zone: string): Itera
     numberCell(n.allocatedGpuSeconds / 3600),
     // Idle as metered; an over-allocated node shows a negative value here (warned in summary.json).
     numberCell(n.idleGpuSeconds / 3600),
+    n.gpuModel ?? '',
+    n.gpuSource ?? '',
+    // Idle by reason (src/core/idleReasons.ts); days metered without reasons count all idle unallocated
+    // (negative on an over-allocated node, like x_IdleGpuHours).
+    ...IDLE_REASONS.map((r) =>
+      numberCell((n.idleByReason?.[r] ?? (r === 'unallocated' ? n.idleGpuSeconds : 0)) / 3600),
+    ),
   ), new CsvEncoder(NODES_KINDS));
 }

@@ -42,13 +42,16 @@ export class ScenarioBuilder {
     return spec;
   }
 
-  /** Units of `resource` on `node` that are free over all of `range`, or null when fewer than `count`. */
-  findFreeUnits(node: string, resource: string, count: number, range: TimeRange): number[] | null {
+  /**
+   * Units of `resource` (any, for null) on `node` that are free over all of `range`, or null when fewer
+   * than `count`.
+   */
+  findFreeUnits(node: string, resource: string | null, count: number, range: TimeRange): number[] | null {
     const units = this.units.get(node);
     if (!units) throw new RangeError(`unknown node ${node}`);
     const out: number[] = [];
     for (let i = 0; i < units.length && out.length < count; i++) {
-      if (units[i]!.resource !== resource) continue;
+      if (resource !== null && units[i]!.resource !== resource) continue;
       const busy = this.busy.get(`${node}#${i}`) ?? [];
       if (busy.every((b) => b.endMs <= range.startMs || b.startMs >= range.endMs)) out.push(i);
     }
@@ -70,29 +73,54 @@ export class ScenarioBuilder {
    * throws when the node has not enough free units (a scenario bug, not a runtime condition).
    */
   addPod(pod: PodDraft): SimPod {
-    const containers: SimContainer[] = pod.containers.map((c) => ({
+    const toContainer = (c: PodDraft['containers'][number]): SimContainer => ({
       name: c.name,
       cpuCores: c.cpuCores ?? 2,
       ...(c.gpuResource ? { gpuResource: c.gpuResource } : {}),
       gpuCount: c.gpuCount ?? 0,
       units: [],
-    }));
+      ...(c.restartPolicy ? { restartPolicy: c.restartPolicy } : {}),
+    });
+    const containers = pod.containers.map(toContainer);
+    const initContainers = (pod.initContainers ?? []).map(toContainer);
     if (pod.node !== null) {
       const held: TimeRange = {
         startMs: pod.scheduledMs!,
         endMs: Math.min(pod.endMs ?? Number.POSITIVE_INFINITY, pod.deletedMs ?? Number.POSITIVE_INFINITY),
       };
-      for (const c of containers) {
-        if (!c.gpuResource || c.gpuCount === 0) continue;
-        const units = pod.units?.[c.name] ?? this.findFreeUnits(pod.node, c.gpuResource, c.gpuCount, held);
-        if (!units) {
+      const node = pod.node;
+      const allocate = (c: SimContainer, reuse: number[]) => {
+        if (!c.gpuResource || c.gpuCount === 0) return;
+        const explicit = pod.units?.[c.name];
+        const own = reuse.slice(0, c.gpuCount);
+        const more = explicit ?? [
+          ...own,
+          ...(this.findFreeUnits(node, c.gpuResource, c.gpuCount - own.length, held) ?? [Number.NaN]),
+        ];
+        if (more.length !== c.gpuCount || more.some((u) => Number.isNaN(u))) {
           throw new RangeError(
-            `no ${c.gpuCount} free ${c.gpuResource} on ${pod.node} for pod ${pod.namespace}/${pod.name}`,
+            `no ${c.gpuCount} free ${c.gpuResource} on ${node} for pod ${pod.namespace}/${pod.name}`,
           );
         }
-        this.reserve(pod.node, units, held);
-        c.units = [...units];
+        this.reserve(node, more.filter((u) => !own.includes(u)), held);
+        c.units = [...more];
+      };
+      // App containers and sidecars hold their own units; an init container reuses the app containers'
+      // units (the kubelet's device manager reuses init containers' devices) and holds more if it needs.
+      for (const c of [...containers, ...initContainers.filter((c) => c.restartPolicy === 'Always')])
+        allocate(c, []);
+      for (const c of initContainers.filter((c) => c.restartPolicy !== 'Always')) {
+        allocate(c, containers.filter((a) => a.gpuResource === c.gpuResource).flatMap((a) => a.units));
       }
+      // DRA: a claim for `draGpus` devices of the node, whatever the device plugin advertises.
+      pod.containers.forEach((draft, i) => {
+        if (!draft.draGpus) return;
+        const units = this.findFreeUnits(node, null, draft.draGpus, held);
+        if (!units)
+          throw new RangeError(`no ${draft.draGpus} free GPUs on ${node} for the DRA claim of ${pod.namespace}/${pod.name}`);
+        this.reserve(node, units, held);
+        containers[i]!.draUnits = units;
+      });
     }
     const full: SimPod = {
       uid: pod.uid ?? this.uid(),
@@ -109,6 +137,7 @@ export class ScenarioBuilder {
       endPhase: pod.endPhase ?? 'Succeeded',
       deletedMs: pod.deletedMs,
       containers,
+      ...(initContainers.length > 0 ? { initContainers } : {}),
       utilization: pod.utilization ?? { mean: 0.5, jitter: 0.1 },
     };
     if (pod.role) {
@@ -118,6 +147,17 @@ export class ScenarioBuilder {
     this.pods.push(full);
     return full;
   }
+}
+
+/** A container as a scenario writes it. */
+export interface ContainerDraft {
+  name: string;
+  cpuCores?: number;
+  gpuResource?: string;
+  gpuCount?: number;
+  restartPolicy?: 'Always';
+  /** GPUs claimed through DRA (no extended-resource request). */
+  draGpus?: number;
 }
 
 /** A pod as a scenario writes it; see {@link ScenarioBuilder.addPod}. */
@@ -135,7 +175,9 @@ export interface PodDraft {
   endMs: number | null;
   endPhase?: TerminalPhase;
   deletedMs: number | null;
-  containers: { name: string; cpuCores?: number; gpuResource?: string; gpuCount?: number }[];
+  containers: ContainerDraft[];
+  /** Init containers; `restartPolicy: 'Always'` makes one a native sidecar. */
+  initContainers?: ContainerDraft[];
   /** Explicit unit indices per container name (otherwise first-fit). */
   units?: Record<string, number[]>;
   utilization?: { mean: number; jitter: number };

@@ -15,6 +15,8 @@ export interface DeviceHolder {
   range: TimeRange;
   /** Holders of the same entity whose ranges overlap this one (time-slicing), including itself. */
   sharers: DeviceHolder[];
+  /** Held through a DRA claim (dcgm-exporter --kubernetes-enable-dra adds the dra_* labels). */
+  dra?: boolean;
 }
 
 /** One DCGM entity of a node and who held it. */
@@ -54,9 +56,14 @@ export function dcgmPlan(sim: Simulation): DevicePlan[] {
     if (!running || !pod.node) continue;
     const node = sim.nodes.find((n) => n.name === pod.node)!;
     const list = byNode.get(pod.node)!;
-    for (const container of pod.containers) {
+    // App containers and native sidecars hold their devices while the pod runs (init containers have
+    // finished by then).
+    const sidecars = (pod.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
+    for (const container of [...pod.containers, ...sidecars]) {
       const devices = new Set(container.units.map((u) => node.units[u]!.device));
       for (const d of devices) list[d]!.holders.push({ pod, container, range: running, sharers: [] });
+      const claimed = new Set((container.draUnits ?? []).map((u) => node.units[u]!.device));
+      for (const d of claimed) list[d]!.holders.push({ pod, container, range: running, sharers: [], dra: true });
     }
   }
   for (const plan of out) {
@@ -122,7 +129,7 @@ export function gpuUtilPercent(sim: Simulation, plan: DevicePlan, holder: Device
 /** Frame-buffer size of an entity in MiB. */
 export function frameBufferMiB(node: SimNode, device: SimDevice): number {
   if (device.migProfile) {
-    const m = /\.(\d+)gb$/.exec(device.migProfile);
+    const m = /\.(\d+)gb/.exec(device.migProfile);
     return m ? Number(m[1]) * 1024 - 256 : 4864;
   }
   const sizes: Record<string, number> = { T4: 15360, A10G: 23028, A100: 40960, H100: 81559, L4: 23034 };

@@ -5,7 +5,7 @@ import { gcd } from '../core/integers.ts';
  */
 import { DEFAULT_MIG_SLICES_PER_GPU } from '../core/metering/weights.ts';
 import type { Fraction } from '../core/types.ts';
-import type { SimDevice, SimNode, SimNodeSpec, SimUnit } from './model.ts';
+import type { SimDevice, SimNode, SimNodeSpec, SimSharing, SimUnit } from './model.ts';
 import { hashString } from './prng.ts';
 
 /** The KSM resource name of a MIG profile: "3g.20gb" → "nvidia_com_mig_3g_20gb". */
@@ -40,10 +40,24 @@ function uuidFor(node: string, gpu: number): string {
   return `GPU-${a}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${d}`;
 }
 
-/** Derives the units and DCGM entities of a node spec. Throws on an unknown MIG GPU model. */
+/** The sharing of a node spec: `sharing`, or the legacy `timeSlicingReplicas` (not renamed). */
+export function sharingOf(spec: Pick<SimNodeSpec, 'sharing' | 'timeSlicingReplicas'>): SimSharing | undefined {
+  if (spec.sharing) return spec.sharing;
+  if (spec.timeSlicingReplicas && spec.timeSlicingReplicas > 1)
+    return { strategy: 'time-slicing', replicas: spec.timeSlicingReplicas, renameByDefault: false };
+  return undefined;
+}
+
+/**
+ * Derives the units and DCGM entities of a node spec. Throws on an unknown MIG GPU model. Units follow
+ * the NVIDIA device plugin: MIG mixed strategy advertises nvidia.com/mig-<profile> per MIG device, the
+ * single strategy advertises them as nvidia.com/gpu (internal/lm/mig-strategy.go); a shared device is
+ * advertised `replicas` times, as <resource>.shared when renamed (api/config/v1 replicas.go).
+ */
 export function deriveNodeResources(spec: SimNodeSpec): { units: SimUnit[]; devices: SimDevice[] } {
   const units: SimUnit[] = [];
   const devices: SimDevice[] = [];
+  const sharing = sharingOf(spec);
   const physical = (gpu: number) => ({
     gpu,
     uuid: uuidFor(spec.name, gpu),
@@ -59,27 +73,37 @@ export function deriveNodeResources(spec: SimNodeSpec): { units: SimUnit[]; devi
         `node ${spec.name}: migProfiles must list the profiles of each of its ${spec.gpus} GPUs`,
       );
     }
+    const single = spec.migStrategy === 'single';
+    if (single && new Set(spec.migProfiles.flat()).size !== 1)
+      throw new RangeError(`node ${spec.name}: the MIG single strategy needs one profile on every GPU`);
     spec.migProfiles.forEach((profiles, gpu) => {
       let used = 0;
       profiles.forEach((profile, i) => {
         used += migSlices(profile);
         devices.push({ ...physical(gpu), migProfile: profile, migInstanceId: i + 1 });
-        units.push({
-          resource: migResourceName(profile),
-          device: devices.length - 1,
-          weight: fraction(migSlices(profile), slices),
-        });
+        const shared = sharing?.migProfiles?.includes(profile) ? sharing : undefined;
+        const replicas = shared?.replicas ?? 1;
+        const base = single ? 'nvidia_com_gpu' : migResourceName(profile);
+        const resource = shared?.renameByDefault ? `${base}_shared` : base;
+        for (let r = 0; r < replicas; r++) {
+          units.push({
+            resource,
+            device: devices.length - 1,
+            weight: fraction(migSlices(profile), slices * replicas),
+          });
+        }
       });
       if (used > slices)
         throw new RangeError(`node ${spec.name}: GPU ${gpu} has ${used} > ${slices} MIG slices`);
     });
     return { units, devices };
   }
-  const replicas = spec.timeSlicingReplicas ?? 1;
+  const replicas = sharing && !sharing.migProfiles ? sharing.replicas : 1;
+  const resource = sharing?.renameByDefault && !sharing.migProfiles ? 'nvidia_com_gpu_shared' : 'nvidia_com_gpu';
   for (let gpu = 0; gpu < spec.gpus; gpu++) {
     devices.push(physical(gpu));
     for (let r = 0; r < replicas; r++) {
-      units.push({ resource: 'nvidia_com_gpu', device: gpu, weight: fraction(1, replicas) });
+      units.push({ resource, device: gpu, weight: fraction(1, replicas) });
     }
   }
   return { units, devices };
@@ -89,9 +113,12 @@ export function deriveNodeResources(spec: SimNodeSpec): { units: SimUnit[]; devi
  * Advertised capacity per resource, as kube_node_status_capacity exports it. Under the MIG mixed
  * strategy the device plugin still registers nvidia.com/gpu, with 0 units.
  */
-export function nodeCapacity(node: Pick<SimNode, 'units' | 'migProfiles'>): Map<string, number> {
+export function nodeCapacity(
+  node: Pick<SimNode, 'units' | 'migProfiles' | 'migStrategy' | 'devicePlugin'>,
+): Map<string, number> {
   const capacity = new Map<string, number>();
-  if (node.migProfiles) capacity.set('nvidia_com_gpu', 0);
+  if (node.devicePlugin === 'absent') return capacity;
+  if (node.migProfiles && node.migStrategy !== 'single') capacity.set('nvidia_com_gpu', 0);
   for (const unit of node.units) capacity.set(unit.resource, (capacity.get(unit.resource) ?? 0) + 1);
   return capacity;
 }
@@ -103,7 +130,21 @@ export function nodeCapacityGpuEquivalents(node: Pick<SimNode, 'units'>): Fracti
   return fraction(numerator, d);
 }
 
-/** True when `resource` is a GPU extended resource (whole GPU or MIG slice). */
+/** True when `resource` is an NVIDIA GPU extended resource (whole GPU, MIG device, `.shared` renames). */
 export function isGpuResource(resource: string): boolean {
-  return resource === 'nvidia_com_gpu' || resource.startsWith('nvidia_com_mig_');
+  return resource.startsWith('nvidia_com_');
+}
+
+/**
+ * The physical GPUs of a node the device plugin does not cover with an advertised device: compute
+ * slices of MIG GPUs left unpartitioned (as GPU fractions), for the ground truth of idle by reason.
+ */
+export function unpartitionedMigGpus(node: Pick<SimNode, 'migProfiles' | 'gpuModel'>): Fraction {
+  if (!node.migProfiles) return fraction(0, 1);
+  const slices = DEFAULT_MIG_SLICES_PER_GPU[node.gpuModel]!;
+  const left = node.migProfiles.reduce(
+    (sum, profiles) => sum + slices - profiles.reduce((s, p) => s + migSlices(p), 0),
+    0,
+  );
+  return fraction(left, slices);
 }

@@ -4,8 +4,15 @@
  */
 import type { BillingPeriod, Fraction, TimeRange } from '../core/types.ts';
 import { dcgmPlan, gpuUtilPercent, grEngineActive, hasGpuUtil, hasGrEngineActive } from './dcgm.ts';
-import { commonDenominator, fraction, nodeCapacity, nodeCapacityGpuEquivalents } from './gpu.ts';
-import type { SimNode, SimPod, Simulation } from './model.ts';
+import { byIdleReason, type ByIdleReason } from '../core/idleReasons.ts';
+import {
+  commonDenominator,
+  fraction,
+  nodeCapacity,
+  nodeCapacityGpuEquivalents,
+  unpartitionedMigGpus,
+} from './gpu.ts';
+import type { NodeLabelStyle, SimContainer, SimNode, SimPod, SimUnit, Simulation } from './model.ts';
 import {
   coveredMs,
   dcgmSchedule,
@@ -33,7 +40,10 @@ export interface GroundTruthPod {
   /** Edge case this pod demonstrates, when the scenario names one. */
   role: string | null;
   gpuResource: string;
-  /** Units of gpuResource requested, summed over containers. */
+  /**
+   * Units of gpuResource the pod holds: Kubernetes' effective request, max(largest init container,
+   * app containers + restartable init containers).
+   */
   requested: number;
   /** GPU equivalents per unit: 1, MIG g/7 (A100/H100/H200) or g/4 (A30), time-sliced physical GPUs / advertised units. */
   weight: Fraction;
@@ -84,7 +94,7 @@ export interface GroundTruthNodeDay {
   date: string;
   /** Seconds the node existed within the day. */
   presentSeconds: number;
-  /** presentSeconds × the node's advertised capacity in GPU equivalents. */
+  /** presentSeconds × the node's physical GPUs: what the machine costs, whatever it advertises. */
   capacityGpuSeconds: number;
   /** Σ over pods Running on the node of held seconds × GPU equivalents. */
   allocatedGpuSeconds: number;
@@ -92,7 +102,18 @@ export interface GroundTruthNodeDay {
   idleGpuSeconds: number;
   /** Σ over pods Pending on the node of pending seconds × GPU equivalents (not part of allocated). */
   pendingOnNodeGpuSeconds: number;
-  exact: { capacity: number; allocated: number; idle: number; pendingOnNode: number };
+  /**
+   * Of idle, per reason (src/core/idleReasons.ts): MIG slices no device covers, GPUs the device plugin
+   * does not advertise (less what DRA claims hold), and the advertised rest not held.
+   */
+  idleByReason: ByIdleReason;
+  exact: {
+    capacity: number;
+    allocated: number;
+    idle: number;
+    pendingOnNode: number;
+    idleByReason: ByIdleReason;
+  };
 }
 
 export interface GroundTruthNode {
@@ -100,7 +121,7 @@ export interface GroundTruthNode {
   node: string;
   instanceType: string;
   capacityType: 'spot' | 'on-demand';
-  labelStyle: 'karpenter' | 'eks';
+  labelStyle: NodeLabelStyle;
   gpuModel: string;
   /** Physical GPUs. */
   gpus: number;
@@ -194,7 +215,9 @@ export function groundTruth(
 ): GroundTruth {
   const cluster = sim.cluster ?? '';
   const nodesByName = new Map(sim.nodes.map((n) => [n.name, n]));
-  const d = commonDenominator(sim.nodes.flatMap((n) => n.units.map((u) => u.weight)));
+  const d = commonDenominator(
+    sim.nodes.flatMap((n) => [...n.units.map((u) => u.weight), unpartitionedMigGpus(n)]),
+  );
   const periodRange: TimeRange = { startMs: period.startMs, endMs: period.endMs };
   const overlap = (r: TimeRange | null, w: TimeRange) => {
     const x = r ? intersect(r, w) : null;
@@ -227,10 +250,7 @@ export function groundTruth(
   const nodeDayExact = new Map<string, { allocated: number; pendingOnNode: number }>();
   for (const pod of sim.pods) {
     const node = pod.node ? nodesByName.get(pod.node)! : null;
-    const resources = new Map<string, number>();
-    for (const c of pod.containers) {
-      if (c.gpuResource) resources.set(c.gpuResource, (resources.get(c.gpuResource) ?? 0) + c.gpuCount);
-    }
+    const resources = effectiveRequests(pod, node ?? undefined);
     const lifeInPeriod = overlap(
       { startMs: pod.createdMs, endMs: pod.deletedMs ?? Number.POSITIVE_INFINITY },
       periodRange,
@@ -311,15 +331,27 @@ export function groundTruth(
   const byDay = period.days.map((day) => ({ date: day.date, ...emptyTotals() }));
   const nodes: GroundTruthNode[] = sim.nodes.map((node) => {
     const cap = nodeCapacityGpuEquivalents(node);
-    const capPerMs = (cap.numerator * d) / cap.denominator;
+    const capPerMs = node.gpus * d;
+    const advertisedPerMs = node.devicePlugin === 'absent' ? 0 : (cap.numerator * d) / cap.denominator;
+    const gap = unpartitionedMigGpus(node);
+    const gapPerMs = (gap.numerator * d) / gap.denominator;
     const days = period.days.map((day, i): GroundTruthNodeDay => {
       const presentMs = coveredMs(day, node.lifetimes);
       const acc = nodeDayExact.get(`${node.name}|${day.date}`) ?? { allocated: 0, pendingOnNode: 0 };
+      // Pods the device plugin placed hold advertised units; DRA claims hold GPUs it does not advertise.
+      const notAdvertised = presentMs * (capPerMs - advertisedPerMs - gapPerMs);
+      const byReason = {
+        unallocated: node.devicePlugin === 'absent' ? 0 : presentMs * advertisedPerMs - acc.allocated,
+        'mig-unpartitioned': presentMs * gapPerMs,
+        'not-advertised': node.devicePlugin === 'absent' ? notAdvertised - acc.allocated : notAdvertised,
+        'unknown-resource': 0,
+      };
       const exact = {
         capacity: presentMs * capPerMs,
         allocated: acc.allocated,
         idle: presentMs * capPerMs - acc.allocated,
         pendingOnNode: acc.pendingOnNode,
+        idleByReason: byReason,
       };
       addExact(totals, exact, d);
       addExact(byDay[i]!, exact, d);
@@ -330,6 +362,7 @@ export function groundTruth(
         allocatedGpuSeconds: exact.allocated / d / 1000,
         idleGpuSeconds: exact.idle / d / 1000,
         pendingOnNodeGpuSeconds: exact.pendingOnNode / d / 1000,
+        idleByReason: byIdleReason((r) => byReason[r] / d / 1000),
         exact,
       };
     });
@@ -374,9 +407,54 @@ export function groundTruth(
   };
 }
 
+/**
+ * The GPU units a pod holds per resource, by Kubernetes' effective-request rule: max(largest
+ * non-restartable init container, Σ app containers + Σ restartable init containers).
+ */
+export function effectiveRequests(
+  pod: Pick<SimPod, 'containers' | 'initContainers'>,
+  node?: Pick<SimNode, 'units'>,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  const add = (c: SimContainer, running: boolean) => {
+    if (!c.gpuResource) return;
+    const prev = out.get(c.gpuResource) ?? 0;
+    out.set(c.gpuResource, running ? prev + c.gpuCount : prev);
+  };
+  for (const c of pod.containers) add(c, true);
+  for (const c of pod.initContainers ?? []) add(c, c.restartPolicy === 'Always');
+  for (const [resource, count] of draRequests(pod, node)) out.set(resource, (out.get(resource) ?? 0) + count);
+  for (const c of pod.initContainers ?? []) {
+    if (c.gpuResource && c.restartPolicy !== 'Always')
+      out.set(c.gpuResource, Math.max(out.get(c.gpuResource)!, c.gpuCount));
+  }
+  return out;
+}
+
+/** The resource metering bills a DRA-claimed unit as: dra_gpu for a whole GPU, dra_mig_<profile> for a MIG device. */
+export function draResourceOf(unit: Pick<SimUnit, 'resource'>): string {
+  return unit.resource.startsWith('nvidia_com_mig_') ? `dra_mig_${unit.resource.slice('nvidia_com_mig_'.length)}` : 'dra_gpu';
+}
+
+/** Devices a pod claims through DRA, per billed resource. */
+function draRequests(pod: Pick<SimPod, 'containers'>, node: Pick<SimNode, 'units'> | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const c of pod.containers) {
+    for (const u of c.draUnits ?? []) {
+      const resource = draResourceOf(node!.units[u]!);
+      out.set(resource, (out.get(resource) ?? 0) + 1);
+    }
+  }
+  return out;
+}
+
 /** GPU equivalents per unit of `resource` held by `pod` on `node` (all its units of a resource weigh the same). */
 function podWeight(node: SimNode, pod: SimPod, resource: string): Fraction {
-  const c = pod.containers.find((x) => x.gpuResource === resource && x.units.length > 0);
+  const claimed = pod.containers.flatMap((c) => c.draUnits ?? []).find((u) => draResourceOf(node.units[u]!) === resource);
+  if (claimed !== undefined) return node.units[claimed]!.weight;
+  const c = [...pod.containers, ...(pod.initContainers ?? [])].find(
+    (x) => x.gpuResource === resource && x.units.length > 0,
+  );
   const unit = c ? node.units[c.units[0]!] : node.units.find((u) => u.resource === resource);
   return unit ? unit.weight : fraction(1, 1);
 }

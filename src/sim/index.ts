@@ -3,7 +3,13 @@
  * kube-state-metrics and dcgm-exporter series Prometheus would hold, with the exact ground truth.
  */
 export type { DeviceHolder, DevicePlan } from './dcgm.ts';
-export { migResourceName, nodeCapacity, nodeCapacityGpuEquivalents } from './gpu.ts';
+export {
+  migResourceName,
+  nodeCapacity,
+  nodeCapacityGpuEquivalents,
+  sharingOf,
+  unpartitionedMigGpus,
+} from './gpu.ts';
 export type {
   GroundTruth,
   GroundTruthNode,
@@ -13,7 +19,7 @@ export type {
   GroundTruthTotals,
   SampleMean,
 } from './groundTruth.ts';
-export { groundTruth } from './groundTruth.ts';
+export { effectiveRequests, groundTruth } from './groundTruth.ts';
 export type {
   ExplicitSimulateOptions,
   PresetOptions,
@@ -39,8 +45,9 @@ export {
   simulatePlatform,
 } from './platformScenario.ts';
 export { buildDemoScenario, buildEdgeCaseScenario, PRESET_INSTANCE_TYPES, presetRange } from './scenarios.ts';
+export { buildRealShapesScenario, REAL_SHAPES_PRICING } from './realShapes.ts';
 export { buildScaleScenario, type ScaleScenarioOptions } from './scalePreset.ts';
-export { buildSeries, FAMILIES, type SeriesDef } from './series.ts';
+export { buildSeries, FAMILIES, gfdLabelPairs, nodeLabelPairs, type SeriesDef } from './series.ts';
 export {
   applySeriesShape,
   DRIVER_VERSIONS,
@@ -53,5 +60,5 @@ export { podByUid, simulate, validateSimulation } from './simulate.ts';
 export { dcgmSchedule, ksmSchedule, podSegments, sampleTimes } from './timeline.ts';
 
 /** Names of the scenario presets. */
-export const SIMULATION_PRESETS = ['demo', 'edge-cases'] as const;
+export const SIMULATION_PRESETS = ['demo', 'edge-cases', 'real-shapes'] as const;
 export type SimulationPreset = (typeof SIMULATION_PRESETS)[number];

@@ -5,8 +5,25 @@
  */
 import type { Fraction, TimeRange } from '../core/types.ts';
 
-/** How a node spells its capacity type: Karpenter (`spot`/`on-demand`) or EKS managed node groups (`SPOT`/`ON_DEMAND`). */
-export type NodeLabelStyle = 'karpenter' | 'eks';
+/**
+ * How a node spells its capacity type: Karpenter (`karpenter.sh/capacity-type=spot|on-demand`), EKS
+ * managed node groups (`eks.amazonaws.com/capacityType=SPOT|ON_DEMAND`), GKE (`cloud.google.com/gke-spot=
+ * "true"` on Spot VMs only), GKE preemptible (`cloud.google.com/gke-preemptible="true"`), AKS
+ * (`kubernetes.azure.com/scalesetpriority=spot|regular`), or not at all (`none`, bare metal).
+ */
+export type NodeLabelStyle = 'karpenter' | 'eks' | 'gke' | 'gke-preemptible' | 'aks' | 'none';
+
+/**
+ * GPU sharing by the NVIDIA device plugin (api/config/v1 sharing.go, replicas.go): each shared device is
+ * advertised `replicas` times; with `renameByDefault` its resource gets the ".shared" suffix
+ * (DefaultSharedResourceNameSuffix). `migProfiles` lists the MIG profiles shared (absent = whole GPUs).
+ */
+export interface SimSharing {
+  strategy: 'time-slicing' | 'mps';
+  replicas: number;
+  renameByDefault: boolean;
+  migProfiles?: string[];
+}
 
 /**
  * How dcgm-exporter's pod labels reach Prometheus for a node group: `direct` (honor_labels: true, labels
@@ -61,6 +78,16 @@ export interface SimNode {
   migProfiles?: string[][];
   /** Time-slicing: each physical GPU is advertised as this many nvidia_com_gpu units. */
   timeSlicingReplicas?: number;
+  /** GPU sharing in full (time-slicing or MPS, renamed or not, on whole GPUs or MIG devices). */
+  sharing?: SimSharing;
+  /** MIG strategy of the device plugin when `migProfiles` is set (default mixed). */
+  migStrategy?: 'mixed' | 'single';
+  /** `absent`: the device plugin advertises nothing (down, or the GPUs are managed by a DRA driver). */
+  devicePlugin?: 'running' | 'absent';
+  /** False for nodes without a node.kubernetes.io/instance-type label (bare metal, on-prem). */
+  instanceTypeLabel?: boolean;
+  /** GPU feature discovery labels the node (nvidia.com/gpu.count, gpu.product, ...), allowlisted in KSM. */
+  gfd?: boolean;
   dcgmLabels: DcgmLabelStyle;
   /** Half-open ranges in which the node exists (its KSM and DCGM series are exported); sorted, disjoint. */
   lifetimes: TimeRange[];
@@ -82,6 +109,13 @@ export interface SimContainer {
   gpuCount: number;
   /** Indices into the node's `units` assigned to this container once bound (empty while unbound). */
   units: number[];
+  /** Init containers only: `Always` makes it a native sidecar that runs alongside the app containers. */
+  restartPolicy?: 'Always';
+  /**
+   * GPUs allocated through a DRA ResourceClaim instead of an extended resource (no `gpuResource`
+   * request): indices into the node's `units` the claim's devices are.
+   */
+  draUnits?: number[];
 }
 
 export type TerminalPhase = 'Succeeded' | 'Failed';
@@ -108,6 +142,11 @@ export interface SimPod {
   endPhase: TerminalPhase;
   deletedMs: number | null;
   containers: SimContainer[];
+  /**
+   * Init containers (kube_pod_init_container_*): a GPU request of a non-restartable one counts toward the
+   * pod's effective request (it holds its units before the app containers); a sidecar's holds while Running.
+   */
+  initContainers?: SimContainer[];
   /** Mean GR-engine activity 0..1 while Running, and the amplitude of per-sample noise around it. */
   utilization: { mean: number; jitter: number };
   /** Why this pod exists in an edge-case scenario (e.g. "statefulset-recreated"), for tests and docs. */
@@ -169,6 +208,11 @@ export interface SeriesShape {
    * replica's value, the scrapes of replica i `offsetMs` × i later.
    */
   haReplicas?: { label: string; values: string[]; offsetMs?: number };
+  /**
+   * kube-state-metrics v2.0.x: `uid` only on kube_pod_info, not on the other pod series (it is on every
+   * pod metric from v2.1, internal/store/pod.go wrapPodFunc).
+   */
+  ksmUidOnPodInfoOnly?: boolean;
 }
 
 /** A complete simulated cluster over `range`; produce it with `simulate`. */
@@ -233,4 +277,6 @@ export interface ExplicitSimulateOptions {
 }
 
 /** Either a named preset, or an explicit cluster. */
-export type SimulateOptions = ({ preset: 'demo' | 'edge-cases' } & PresetOptions) | ExplicitSimulateOptions;
+export type SimulateOptions =
+  | ({ preset: 'demo' | 'edge-cases' | 'real-shapes' } & PresetOptions)
+  | ExplicitSimulateOptions;

@@ -7,7 +7,8 @@ import { DateTime } from 'luxon';
 import { billingPeriod } from '../core/period.ts';
 import type { TimeRange } from '../core/types.ts';
 import { ScenarioBuilder } from './builder.ts';
-import { migResourceName } from './gpu.ts';
+import type { ContainerDraft } from './builder.ts';
+import { deriveNodeResources, migResourceName } from './gpu.ts';
 import {
   DEFAULT_SCRAPE,
   type ExplicitSimulateOptions,
@@ -36,6 +37,8 @@ export const PRESET_INSTANCE_TYPES: Readonly<Record<string, InstanceTypeInfo>> =
   'g4dn.xlarge': { gpus: 1, gpuModel: 'T4', modelName: 'Tesla T4', profilingMetrics: false },
   'g4dn.12xlarge': { gpus: 4, gpuModel: 'T4', modelName: 'Tesla T4', profilingMetrics: false },
   'p4d.24xlarge': { gpus: 8, gpuModel: 'A100', modelName: 'NVIDIA A100-SXM4-40GB', profilingMetrics: true },
+  // An on-prem DGX A100 (no cloud instance type; the demo's catalog prices it per GPU-hour by model).
+  'dgx-a100': { gpus: 8, gpuModel: 'A100', modelName: 'NVIDIA A100-SXM4-40GB', profilingMetrics: true },
 };
 
 /** The simulated range of a preset: the billing month in its zone, or its first `days` local days. */
@@ -52,11 +55,15 @@ interface NodeDraft {
   name?: string;
   instanceType: string;
   capacityType: 'spot' | 'on-demand';
-  labelStyle: 'karpenter' | 'eks';
+  labelStyle: SimNodeSpec['labelStyle'];
   lifetimes: TimeRange[];
   dcgmLabels?: 'direct' | 'exported';
   migProfiles?: string[][];
   timeSlicingReplicas?: number;
+  sharing?: SimNodeSpec['sharing'];
+  devicePlugin?: SimNodeSpec['devicePlugin'];
+  instanceTypeLabel?: boolean;
+  gfd?: boolean;
 }
 
 function makeNode(b: ScenarioBuilder, draft: NodeDraft): SimNodeSpec {
@@ -79,6 +86,10 @@ function makeNode(b: ScenarioBuilder, draft: NodeDraft): SimNodeSpec {
   };
   if (draft.migProfiles) spec.migProfiles = draft.migProfiles;
   if (draft.timeSlicingReplicas) spec.timeSlicingReplicas = draft.timeSlicingReplicas;
+  if (draft.sharing) spec.sharing = draft.sharing;
+  if (draft.devicePlugin) spec.devicePlugin = draft.devicePlugin;
+  if (draft.instanceTypeLabel === false) spec.instanceTypeLabel = false;
+  if (draft.gfd) spec.gfd = true;
   return b.addNode(spec);
 }
 
@@ -97,8 +108,11 @@ interface Tenant {
 
 interface Lane {
   node: SimNodeSpec;
+  /** The GPU resource its pods request, or "dra" for pods that claim `units.length` GPUs through DRA. */
   resource: string;
   units: number[];
+  /** Its pods also run a native sidecar (restartable init container) holding one more GPU. */
+  sidecarGpu?: boolean;
   kinds: WorkloadKind[];
   tenants: Tenant[];
   /** Stable per-lane names (notebook user, inference deployment). */
@@ -202,9 +216,10 @@ function fillLane(b: ScenarioBuilder, lane: Lane, life: TimeRange, until: number
       deletedMs = stopAt + rng.int(1, 30) * S;
     }
     const gpuCount = lane.units.length;
-    const containers: { name: string; cpuCores: number; gpuResource?: string; gpuCount?: number }[] = [];
+    const containers: ContainerDraft[] = [];
     const main = { training: 'trainer', inference: 'server', notebook: 'notebook', batch: 'worker' }[kind];
-    containers.push({ name: main, cpuCores: 4 * gpuCount, gpuResource: lane.resource, gpuCount });
+    if (lane.resource === 'dra') containers.push({ name: main, cpuCores: 4 * gpuCount, draGpus: gpuCount });
+    else containers.push({ name: main, cpuCores: 4 * gpuCount, gpuResource: lane.resource, gpuCount });
     if (kind === 'inference') containers.push({ name: 'istio-proxy', cpuCores: 0.5 });
     else if (rng.chance(0.4)) containers.push({ name: 'log-shipper', cpuCores: 0.25 });
     const project = labels.project ?? rng.pick(tenant.projects);
@@ -243,7 +258,14 @@ function fillLane(b: ScenarioBuilder, lane: Lane, life: TimeRange, until: number
       endPhase,
       deletedMs,
       containers,
-      units: { [main]: lane.units },
+      ...(lane.sidecarGpu
+        ? {
+            initContainers: [
+              { name: 'gpu-sidecar', cpuCores: 1, gpuResource: lane.resource, gpuCount: 1, restartPolicy: 'Always' as const },
+            ],
+          }
+        : {}),
+      ...(lane.resource === 'dra' ? {} : { units: { [main]: lane.units } }),
       utilization: { mean: rng.between(profile.util[0], profile.util[1]), jitter: profile.jitter },
     });
     if (evicted) break;
@@ -268,7 +290,12 @@ function spotChain(
   return out;
 }
 
-/** The `demo` preset: ~36 GPUs over g5, g4dn and p4d (one MIG, one time-sliced node), 7 teams. */
+/**
+ * The `demo` preset: ~36 GPUs over g5, g4dn and p4d (one MIG, one time-sliced node), 7 teams; plus real
+ * GPU shapes (issue #14): an on-prem DGX A100 known from GPU feature discovery labels, with MIG devices
+ * shared by renamed time-slicing, a `+me` profile and unpartitioned slices; a g5.12xlarge whose GPUs a
+ * DRA driver manages; and inference pods whose native sidecar holds a GPU.
+ */
 export function buildDemoScenario(options: PresetOptions): ExplicitSimulateOptions {
   const range = presetRange(options);
   const rng = createRng(options.seed);
@@ -390,6 +417,73 @@ export function buildDemoScenario(options: PresetOptions): ExplicitSimulateOptio
     lane(mig, migResourceName('4g.20gb'), u, ['training'], [t['ml-research']!, t.vision!]);
 
   for (const l of lanes) {
+    for (const life of l.node.lifetimes) fillLane(b, l, life, window.endMs, options.zone);
+  }
+  // Real GPU shapes (issue #14), laid out after the lanes above so that their pods do not change.
+  const shapes: Lane[] = [];
+  const shapeLane = (
+    node: SimNodeSpec,
+    resource: string,
+    units: number[],
+    kinds: WorkloadKind[],
+    tenants: Tenant[],
+    extra: Partial<Lane> = {},
+  ) =>
+    shapes.push({ node, resource, units, kinds, tenants, user: `${tenants[0]!.namespace}-${b.suffix(4)}`, ...extra });
+  // On-prem DGX A100 (no instance type; GPU feature discovery labels): MIG with renamed time-slicing
+  // on 1g.5gb, a `+me` profile, and one GPU whose three 2g.10gb leave a slice unpartitioned.
+  const dgx = makeNode(b, {
+    name: 'dgx-a100-01',
+    instanceType: 'dgx-a100',
+    instanceTypeLabel: false,
+    capacityType: 'on-demand',
+    labelStyle: 'none',
+    lifetimes: whole,
+    gfd: true,
+    migProfiles: [
+      Array.from({ length: 7 }, () => '1g.5gb'),
+      Array.from({ length: 7 }, () => '1g.5gb'),
+      ['1g.5gb+me', '3g.20gb', '3g.20gb'],
+      ['1g.5gb+me', '3g.20gb', '3g.20gb'],
+      ['2g.10gb', '2g.10gb', '2g.10gb'],
+      halves,
+      halves,
+      halves,
+    ],
+    sharing: { strategy: 'time-slicing', replicas: 2, renameByDefault: true, migProfiles: ['1g.5gb'] },
+  });
+  const dgxUnits = new Map<string, number[]>();
+  deriveNodeResources(dgx).units.forEach((u, i) => dgxUnits.set(u.resource, [...(dgxUnits.get(u.resource) ?? []), i]));
+  for (const u of chunk(dgxUnits.get('nvidia_com_mig_1g_5gb_shared')!, 1).slice(0, 12))
+    shapeLane(dgx, 'nvidia_com_mig_1g_5gb_shared', u, ['notebook'], [t.sandbox!, t.vision!, t.search!]);
+  for (const u of chunk(dgxUnits.get('nvidia_com_mig_1g_5gb_me')!, 1))
+    shapeLane(dgx, 'nvidia_com_mig_1g_5gb_me', u, ['inference'], [t.inference!]);
+  for (const u of chunk(dgxUnits.get('nvidia_com_mig_3g_20gb')!, 2))
+    shapeLane(dgx, 'nvidia_com_mig_3g_20gb', u, ['batch', 'training'], [t['ml-research']!, t.speech!]);
+  for (const u of chunk(dgxUnits.get('nvidia_com_mig_2g_10gb')!, 1))
+    shapeLane(dgx, 'nvidia_com_mig_2g_10gb', u, ['inference'], [t.recsys!]);
+  for (const u of chunk(dgxUnits.get('nvidia_com_mig_4g_20gb')!, 1))
+    shapeLane(dgx, 'nvidia_com_mig_4g_20gb', u, ['training'], [t['ml-research']!]);
+  // GPUs managed by a DRA driver: no extended resource; pods claim two GPUs each.
+  const dra = makeNode(b, {
+    instanceType: 'g5.12xlarge',
+    capacityType: 'on-demand',
+    labelStyle: 'karpenter',
+    lifetimes: whole,
+    devicePlugin: 'absent',
+  });
+  shapeLane(dra, 'dra', [0, 1], ['training', 'batch'], [t.vision!, t.recsys!]);
+  shapeLane(dra, 'dra', [2, 3], ['inference'], [t.inference!]);
+  // Inference with a GPU-holding native sidecar (restartable init container).
+  const sidecars = makeNode(b, {
+    instanceType: 'g5.12xlarge',
+    capacityType: 'on-demand',
+    labelStyle: 'karpenter',
+    lifetimes: whole,
+  });
+  shapeLane(sidecars, gpu, [0], ['inference'], [t.inference!], { sidecarGpu: true });
+  shapeLane(sidecars, gpu, [2], ['inference'], [t.inference!, t.speech!], { sidecarGpu: true });
+  for (const l of shapes) {
     for (const life of l.node.lifetimes) fillLane(b, l, life, window.endMs, options.zone);
   }
   return finish(b, options, 'demo', range, []);

@@ -13,8 +13,8 @@ import {
   hasGpuUtil,
   hasGrEngineActive,
 } from './dcgm.ts';
-import { nodeCapacity } from './gpu.ts';
-import type { SimNode, SimPod, Simulation } from './model.ts';
+import { nodeCapacity, sharingOf } from './gpu.ts';
+import type { SimContainer, SimDevice, SimNode, SimPod, SimSharing, Simulation } from './model.ts';
 import { applySeriesShape, dcgmExporterPodName, KSM_INSTANCE } from './seriesShape.ts';
 import { dcgmSchedule, ksmSchedule, POD_PHASES, podSegments, type Schedule } from './timeline.ts';
 
@@ -44,6 +44,9 @@ export const FAMILIES = [
   'kube_pod_labels',
   'kube_pod_status_phase',
   'kube_pod_container_resource_requests',
+  'kube_pod_init_container_info',
+  'kube_pod_init_container_resource_requests',
+  'kube_pod_resourceclaim_info',
   'DCGM_FI_DEV_GPU_UTIL',
   'DCGM_FI_PROF_GR_ENGINE_ACTIVE',
   'DCGM_FI_DEV_FB_USED',
@@ -67,13 +70,88 @@ export function ksmLabelName(kubernetesLabel: string): string {
   return `label_${kubernetesLabel.replace(/[^A-Za-z0-9_]/g, '_')}`;
 }
 
-/** kube_node_labels label pairs of a node (instance type and capacity type in its label style). */
+/**
+ * kube_node_labels label pairs of a node: its instance type (unless it has no such label), its capacity
+ * type in its label style, and — with GPU feature discovery — GFD's labels, as KSM exports allowlisted
+ * node labels (internal/store/utils.go: every character outside [A-Za-z0-9_] becomes "_", camelCase
+ * becomes snake_case: eks.amazonaws.com/capacityType → label_eks_amazonaws_com_capacity_type).
+ */
 export function nodeLabelPairs(node: SimNode): [string, string][] {
-  const capacity: [string, string] =
-    node.labelStyle === 'karpenter'
-      ? ['label_karpenter_sh_capacity_type', node.capacityType]
-      : ['label_eks_amazonaws_com_capacity_type', node.capacityType === 'spot' ? 'SPOT' : 'ON_DEMAND'];
-  return [['label_node_kubernetes_io_instance_type', node.instanceType], capacity];
+  const pairs: [string, string][] = [];
+  if (node.instanceTypeLabel !== false)
+    pairs.push(['label_node_kubernetes_io_instance_type', node.instanceType]);
+  const spot = node.capacityType === 'spot';
+  switch (node.labelStyle) {
+    case 'karpenter':
+      pairs.push(['label_karpenter_sh_capacity_type', node.capacityType]);
+      break;
+    case 'eks':
+      pairs.push(['label_eks_amazonaws_com_capacity_type', spot ? 'SPOT' : 'ON_DEMAND']);
+      break;
+    case 'gke':
+      // GKE sets cloud.google.com/gke-spot only on Spot VMs.
+      if (spot) pairs.push(['label_cloud_google_com_gke_spot', 'true']);
+      break;
+    case 'gke-preemptible':
+      if (spot) pairs.push(['label_cloud_google_com_gke_preemptible', 'true']);
+      break;
+    case 'aks':
+      pairs.push(['label_kubernetes_azure_com_scalesetpriority', spot ? 'spot' : 'regular']);
+      break;
+    case 'none':
+      break;
+  }
+  if (node.gfd) pairs.push(...gfdLabelPairs(node));
+  return pairs;
+}
+
+/**
+ * GPU feature discovery's labels of a node, modelled on NVIDIA/k8s-device-plugin internal/lm:
+ * resource.go baseLabeler writes <resource>.product / .count / .replicas / .sharing-strategy
+ * (getReplicas: 0 without sharing config — MIG-enabled GPUs —, else the replicas or 1; product
+ * "<NVML name with spaces as ->" + "-MIG-<profile>" + "-SHARED" when shared and not renamed);
+ * mig-strategy.go: under the single strategy the nvidia.com/gpu labels are overridden with the MIG
+ * device's (count = MIG devices), under mixed each profile gets nvidia.com/mig-<profile>.*
+ * (profile names with "+" as ".", nvml-mig-device.go GetName); strategy.go writes nvidia.com/mig.strategy.
+ */
+export function gfdLabelPairs(node: SimNode): [string, string][] {
+  const name = (key: string) => `label_${key.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  const sharing = sharingOf(node);
+  const model = node.modelName.replace(/[^A-Za-z0-9-_. ]/g, '').split(/\s+/).join('-');
+  const pairs: [string, string][] = [];
+  const base = (resource: string, count: number, product: string, shared: SimSharing | undefined, mig: boolean) => {
+    const replicas = shared ? shared.replicas : mig ? 0 : 1;
+    pairs.push(
+      [name(`${resource}.count`), String(count)],
+      [name(`${resource}.product`), shared && !shared.renameByDefault ? `${product}-SHARED` : product],
+      [name(`${resource}.replicas`), String(replicas)],
+      [name(`${resource}.sharing-strategy`), shared ? shared.strategy : 'none'],
+    );
+  };
+  if (!node.migProfiles) {
+    base('nvidia.com/gpu', node.gpus, model, sharing && !sharing.migProfiles ? sharing : undefined, false);
+    return pairs;
+  }
+  const profiles = node.migProfiles.flat();
+  const devName = (p: string) => p.replace(/\+/g, '.');
+  const sharedOf = (p: string) => (sharing?.migProfiles?.includes(p) ? sharing : undefined);
+  if (node.migStrategy === 'single') {
+    const p = profiles[0]!;
+    base('nvidia.com/gpu', profiles.length, `${model}-MIG-${devName(p)}`, sharedOf(p), false);
+  } else {
+    base('nvidia.com/gpu', node.gpus, model, undefined, true);
+    for (const p of [...new Set(profiles)].sort()) {
+      const count = profiles.filter((x) => x === p).length;
+      base(`nvidia.com/mig-${devName(p)}`, count, `${model}-MIG-${devName(p)}`, sharedOf(p), false);
+    }
+  }
+  pairs.push([name('nvidia.com/mig.strategy'), node.migStrategy ?? 'mixed']);
+  return pairs;
+}
+
+/** The pod-local name of the DRA claim a container's GPUs come from. */
+export function draClaimName(container: Pick<SimContainer, 'name'>): string {
+  return `${container.name}-gpu`;
 }
 
 /** kube_pod_labels label pairs of a pod (only allowlisted labels). */
@@ -185,19 +263,57 @@ export function buildSeries(sim: Simulation): SeriesDef[] {
         ],
         parts,
       );
-      for (const c of pod.containers) {
-        const requests: [string, number, string][] = [['cpu', c.cpuCores, 'core']];
-        if (c.gpuResource) requests.push([c.gpuResource, c.gpuCount, 'integer']);
-        for (const [resource, value, unit] of requests) {
-          ksmSeries(
-            'kube_pod_container_resource_requests',
-            [...id, ['container', c.name], ['node', node], ['resource', resource], ['unit', unit]],
-            parts.map((p) => ({ ...p, value })),
-          );
+      for (const [family, containers] of [
+        ['kube_pod_container_resource_requests', pod.containers],
+        ['kube_pod_init_container_resource_requests', pod.initContainers ?? []],
+      ] as const) {
+        for (const c of containers) {
+          const requests: [string, number, string][] = [['cpu', c.cpuCores, 'core']];
+          if (c.gpuResource) requests.push([c.gpuResource, c.gpuCount, 'integer']);
+          for (const [resource, value, unit] of requests) {
+            ksmSeries(
+              family,
+              [...id, ['container', c.name], ['node', node], ['resource', resource], ['unit', unit]],
+              parts.map((p) => ({ ...p, value })),
+            );
+          }
         }
       }
     }
     ksmSeries('kube_pod_labels', [...id, ...podLabelPairs(pod)], [{ ...life, value: 1 }]);
+    // kube-state-metrics internal/store/pod.go: one info series per init container that has a status
+    // (from scheduling on), with its restart_policy ("Always" for a native sidecar, else empty).
+    const bound = segs.find((s) => s.node !== '');
+    // internal/store/pod.go kube_pod_resourceclaim_info: one series per pod.spec.resourceClaims entry;
+    // a template-backed claim's resolved name appears once the kubelet records it (from scheduling on).
+    for (const c of pod.containers.filter((x) => x.draUnits && x.draUnits.length > 0)) {
+      const claim = draClaimName(c);
+      ksmSeries(
+        'kube_pod_resourceclaim_info',
+        [
+          ...id,
+          ['claim_name', claim],
+          ['resourceclaim_name', bound ? `${pod.name}-${claim}` : ''],
+          ['resourceclaim_template_name', 'single-gpu'],
+        ],
+        [{ ...life, value: 1 }],
+      );
+    }
+    for (const c of bound ? (pod.initContainers ?? []) : []) {
+      ksmSeries(
+        'kube_pod_init_container_info',
+        [
+          ...id,
+          ['container', c.name],
+          ['image_spec', `registry.example/${c.name}:1`],
+          ['image', `registry.example/${c.name}:1`],
+          ['image_id', `registry.example/${c.name}@sha256:${'0'.repeat(64)}`],
+          ['container_id', `containerd://${pod.uid.replace(/-/g, '')}${c.name.length}`],
+          ['restart_policy', c.restartPolicy ?? ''],
+        ],
+        [{ startMs: bound!.startMs, endMs: life.endMs, value: 1 }],
+      );
+    }
     for (const phase of POD_PHASES) {
       ksmSeries(
         'kube_pod_status_phase',
@@ -213,6 +329,24 @@ export function buildSeries(sim: Simulation): SeriesDef[] {
   );
   cache.set(sim, out);
   return out;
+}
+
+/**
+ * The labels dcgm-exporter adds to a DRA-allocated device's series (--kubernetes-enable-dra;
+ * internal/pkg/transformation/kubernetes.go and const.go: dra_claim_name, dra_claim_namespace,
+ * dra_driver_name, dra_pool_name, dra_device_name, and dra_mig_profile / dra_mig_device_uuid for MIG).
+ */
+function draLabels(pod: SimPod, container: SimContainer, node: SimNode, device: SimDevice): [string, string][] {
+  const labels: [string, string][] = [
+    ['dra_claim_name', `${pod.name}-${draClaimName(container)}`],
+    ['dra_claim_namespace', pod.namespace],
+    ['dra_driver_name', 'gpu.nvidia.com'],
+    ['dra_pool_name', node.name],
+    ['dra_device_name', device.migProfile ? `gpu-${device.gpu}-mig-${device.migInstanceId}` : `gpu-${device.gpu}`],
+  ];
+  if (device.migProfile)
+    labels.push(['dra_mig_profile', device.migProfile], ['dra_mig_device_uuid', `MIG-${device.uuid.slice(4)}/${device.migInstanceId}`]);
+  return labels;
 }
 
 function addDcgmSeries(
@@ -276,6 +410,7 @@ function addDcgmSeries(
           [`${prefix}pod`, holder.pod.name],
           [`${prefix}namespace`, holder.pod.namespace],
           [`${prefix}container`, holder.container.name],
+          ...(holder.dra ? draLabels(holder.pod, holder.container, node, device) : []),
           ...target,
         ],
         schedule,

@@ -17,6 +17,7 @@ import { hashString } from './prng.ts';
 
 /** What this module needs of a series (structurally the SeriesDef of series.ts). */
 interface ShapeableSeries {
+  family: string;
   exporter: 'kube-state-metrics' | 'dcgm-exporter';
   labels: [string, string][];
   node?: string;
@@ -148,9 +149,13 @@ export function applySeriesShape<T extends ShapeableSeries>(sim: Simulation, ser
         const segments = clip(s.segments, from, to);
         if (segments.length === 0) continue;
         const before = (kind: string) => relevant.slice(0, e).filter((c) => c.kind === kind).length;
+        const own =
+          ksm && shape.ksmUidOnPodInfoOnly && s.family.startsWith('kube_pod_') && s.family !== 'kube_pod_info'
+            ? s.labels.filter(([k]) => k !== 'uid')
+            : s.labels;
         const labels = [
           ...(ksm
-            ? ksmLabels(s.labels, shape, replica, before('ksm-rescheduled'))
+            ? ksmLabels(own, shape, replica, before('ksm-rescheduled'))
             : dcgmLabels(
                 s.labels,
                 shape,

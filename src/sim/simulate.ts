@@ -9,10 +9,11 @@ import {
   type Simulation,
 } from './model.ts';
 import { hashString } from './prng.ts';
+import { buildRealShapesScenario } from './realShapes.ts';
 import { buildDemoScenario, buildEdgeCaseScenario } from './scenarios.ts';
 
 /**
- * Builds a simulated cluster, either from a preset (`demo`, `edge-cases`) or from explicit nodes and
+ * Builds a simulated cluster, either from a preset (`demo`, `edge-cases`, `real-shapes`) or from explicit nodes and
  * pods. Deterministic: the same options give the same simulation. Validates the model (lifecycles in
  * order, pods inside their node's lifetime, no GPU unit held by two pods at once) and throws a
  * RangeError naming the offending pod or node otherwise.
@@ -23,7 +24,9 @@ export function simulate(options: SimulateOptions): Simulation {
       ? buildDemoScenario(options)
       : options.preset === 'edge-cases'
         ? buildEdgeCaseScenario(options)
-        : (options as ExplicitSimulateOptions);
+        : options.preset === 'real-shapes'
+          ? buildRealShapesScenario(options)
+          : (options as ExplicitSimulateOptions);
   if (!(spec.range.endMs > spec.range.startMs)) throw new RangeError('simulation range must not be empty');
   const scrape = {
     ksmSeconds: spec.scrape?.ksmSeconds ?? DEFAULT_SCRAPE.ksmSeconds,
@@ -98,7 +101,7 @@ export function validateSimulation(sim: Simulation): void {
       throw new RangeError(`${where}: node must be set exactly when scheduledMs is`);
     }
     if (pod.node === null) {
-      if (pod.containers.some((c) => c.units.length > 0))
+      if ([...pod.containers, ...(pod.initContainers ?? [])].some((c) => c.units.length > 0))
         throw new RangeError(`${where}: unbound pod holds units`);
       continue;
     }
@@ -111,7 +114,14 @@ export function validateSimulation(sim: Simulation): void {
     if (!node.lifetimes.some((l) => l.startMs <= held.startMs && held.endMs <= l.endMs)) {
       throw new RangeError(`${where}: holds GPUs outside a lifetime of node ${node.name}`);
     }
+    const podUnits = new Set<number>();
     for (const c of pod.containers) {
+      for (const u of c.draUnits ?? []) {
+        if (!node.units[u]) throw new RangeError(`${where}: container ${c.name} claims unit ${u} missing on ${node.name}`);
+        podUnits.add(u);
+      }
+    }
+    for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
       if (!c.gpuResource) {
         if (c.units.length > 0 || c.gpuCount !== 0)
           throw new RangeError(`${where}: container ${c.name} has units but no GPU resource`);
@@ -129,11 +139,15 @@ export function validateSimulation(sim: Simulation): void {
             `${where}: container ${c.name} holds unit ${u} that is not ${c.gpuResource} on ${node.name}`,
           );
         }
-        const key = `${node.name}#${u}`;
-        const list = unitUse.get(key) ?? [];
-        list.push({ range: held, uid: pod.uid });
-        unitUse.set(key, list);
+        podUnits.add(u);
       }
+    }
+    // An init container reuses its pod's units: each unit counts once per pod.
+    for (const u of podUnits) {
+      const key = `${node.name}#${u}`;
+      const list = unitUse.get(key) ?? [];
+      list.push({ range: held, uid: pod.uid });
+      unitUse.set(key, list);
     }
   }
   for (const [key, list] of unitUse) {

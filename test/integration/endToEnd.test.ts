@@ -13,7 +13,7 @@ import { createMemoryLogger } from '../../src/cli/logger.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { billingPeriod } from '../../src/core/period.ts';
 import type { Summary } from '../../src/core/types.ts';
-import { type GroundTruth, groundTruth, simulate, writeOpenMetrics } from '../../src/sim/index.ts';
+import { type GroundTruth, type GroundTruthNode, groundTruth, simulate, writeOpenMetrics } from '../../src/sim/index.ts';
 import {
   hasCachedTsdb,
   type PrometheusHandle,
@@ -22,6 +22,16 @@ import {
 } from '../support/prometheus.ts';
 import { type S3TestServer, startS3Server } from '../support/s3.ts';
 import { readCsvObjects as parseCsv } from '../support/csv.ts';
+
+/**
+ * The demo's price per GPU-hour of a simulated node: its instance price ÷ GPUs (Spot when Spot), or for
+ * the on-prem node outside the catalog the configured rate of its GPU model.
+ */
+function perGpuHour(node: GroundTruthNode): number {
+  const price = demoConfig.pricing!.instanceTypes![node.instanceType];
+  if (!price) return demoConfig.pricing!.gpuModels![node.gpuModel]!.perGpuHour;
+  return (node.capacityType === 'spot' ? price.spot! : price.onDemand) / price.gpus;
+}
 
 const MONTH = '2026-10';
 const ZONE = 'Asia/Seoul';
@@ -77,7 +87,8 @@ describe.skipIf(prometheusInstallHint() !== null)(
         scrape: { ksmSeconds: KSM_SECONDS, dcgmSeconds: 120 },
       });
       truth = groundTruth(sim, billingPeriod(MONTH, ZONE));
-      const cacheKey = `e2e-demo-${MONTH}-${ZONE}-${SEED}-ksm${KSM_SECONDS}-dcgm120`;
+      // v2: the demo gained the real GPU shapes of #14 (on-prem DGX, DRA, GPU sidecars).
+      const cacheKey = `e2e-demo-${MONTH}-${ZONE}-${SEED}-ksm${KSM_SECONDS}-dcgm120-v2`;
       // The month's OpenMetrics text is ~4.8 GB: write it only when the TSDB is not cached, and delete it
       // as soon as it is backfilled.
       const files = (await hasCachedTsdb(cacheKey)) ? [] : await writeOpenMetrics(sim, join(dir, 'om'));
@@ -154,10 +165,10 @@ describe.skipIf(prometheusInstallHint() !== null)(
       ).toBeLessThan(1e-4);
       // Node capacity: off by at most one scrape interval at each appearance or disappearance of a node.
       const trueCapacityHours = truth.totals.capacityGpuSeconds / 3600;
-      const boundarySlackHours = truth.nodes.reduce((sum, node) => {
-        const gpus = node.capacityGpuEquivalents.numerator / node.capacityGpuEquivalents.denominator;
-        return sum + (2 * node.lifetimes.length * KSM_SECONDS * gpus) / 3600;
-      }, 0);
+      const boundarySlackHours = truth.nodes.reduce(
+        (sum, node) => sum + (2 * node.lifetimes.length * KSM_SECONDS * node.gpus) / 3600,
+        0,
+      );
       expect(Math.abs(summary.totals.capacityGpuHours - trueCapacityHours)).toBeLessThanOrEqual(
         boundarySlackHours,
       );
@@ -182,14 +193,11 @@ describe.skipIf(prometheusInstallHint() !== null)(
           team.key,
         ).toBe(cents(team.cost));
       }
-      // Ground-truth capacity cost: node-seconds x per-GPU price, from the simulator's exact node days.
-      const instanceTypes = demoConfig.pricing!.instanceTypes!;
+      // Ground-truth capacity cost: node-seconds x physical GPUs x per-GPU price, from the simulator's
+      // exact node days.
       let trueCapacityCost = 0;
       for (const node of truth.nodes) {
-        const price = instanceTypes[node.instanceType]!;
-        const hourly = node.capacityType === 'spot' ? price.spot! : price.onDemand;
-        for (const day of node.days)
-          trueCapacityCost += (day.capacityGpuSeconds / 3600) * (hourly / price.gpus);
+        for (const day of node.days) trueCapacityCost += (day.capacityGpuSeconds / 3600) * perGpuHour(node);
       }
       expect(Math.abs(Number(summary.totals.cost) - trueCapacityCost)).toBeLessThan(
         0.01 + trueCapacityCost * 1e-9,
@@ -204,13 +212,10 @@ describe.skipIf(prometheusInstallHint() !== null)(
       for (const r of rows)
         costByUid.set(r.x_PodUid!, (costByUid.get(r.x_PodUid!) ?? 0) + Number(r.EffectiveCost));
       const nodes = new Map(truth.nodes.map((n) => [n.node, n]));
-      const instanceTypes = demoConfig.pricing!.instanceTypes!;
       for (const pod of truth.pods) {
         if (!pod.node || pod.gpuSeconds === 0) continue;
         const node = nodes.get(pod.node)!;
-        const price = instanceTypes[node.instanceType]!;
-        const perGpuSecond =
-          (node.capacityType === 'spot' ? price.spot! : price.onDemand) / price.gpus / 3600;
+        const perGpuSecond = perGpuHour(node) / 3600;
         const expected = pod.gpuSeconds * perGpuSecond;
         const tolerance = 2 * KSM_SECONDS * pod.gpuEquivalents * perGpuSecond + 0.01 * 31;
         expect(
@@ -236,12 +241,9 @@ describe.skipIf(prometheusInstallHint() !== null)(
       const costByNode = new Map<string, number>();
       for (const r of rows)
         costByNode.set(r.ResourceId!, (costByNode.get(r.ResourceId!) ?? 0) + Number(r.EffectiveCost));
-      const instanceTypes = demoConfig.pricing!.instanceTypes!;
       for (const node of truth.nodes) {
-        const price = instanceTypes[node.instanceType]!;
-        const perGpuSecond =
-          (node.capacityType === 'spot' ? price.spot! : price.onDemand) / price.gpus / 3600;
-        const gpus = node.capacityGpuEquivalents.numerator / node.capacityGpuEquivalents.denominator;
+        const perGpuSecond = perGpuHour(node) / 3600;
+        const gpus = node.gpus;
         const expected = node.days.reduce((sum, d) => sum + d.capacityGpuSeconds, 0) * perGpuSecond;
         // Rounding to cents per row (at most 0.5 cent each) plus one scrape interval per appearance/disappearance.
         const rowCount = rows.filter((r) => r.ResourceId === node.node).length;
@@ -285,13 +287,14 @@ describe.skipIf(prometheusInstallHint() !== null)(
       expect(parseCsv(published).every((r) => r.x_Team === 'ml-research')).toBe(true);
     });
 
-    describe('Lambda handlers in-process (real Prometheus and S3; CloudWatch mocked)', () => {
+describe('Lambda handlers in-process (real Prometheus and S3; CloudWatch mocked)', () => {
       const sent: unknown[] = [];
-      const lambdaCtx = () =>
+      const lambdaCtx = (pricing = demoConfig.pricing) =>
         createLambdaContext(
           {
             GPU_CHARGEBACK_CONFIG_JSON: JSON.stringify({
               ...demoConfig,
+              pricing,
               output: { location: `s3://${s3.bucket}/lambda`, endpoint: s3.endpoint, region: 'us-east-1' },
             }),
             PROMETHEUS_URL: prometheus.url,
@@ -336,18 +339,40 @@ describe.skipIf(prometheusInstallHint() !== null)(
         expect(await lambdaStore().get(`${MONTH}/manifest.json`)).toBeDefined();
       });
 
-      it('plans, meters and restates a backfill of a published month', { timeout: 300_000 }, async () => {
+      it('plans, meters and leaves a month alone when a backfill changes nothing', { timeout: 300_000 }, async () => {
         const ctx = lambdaCtx();
+        const before = await text(`${MONTH}/manifest.json`);
         const plan = await backfillPlanHandler(ctx)({ from: `${MONTH}-30`, to: `${MONTH}-31` });
+        expect(plan).toMatchObject({ days: [`${MONTH}-30`, `${MONTH}-31`], months: [MONTH], force: false });
+        for (const date of plan.days) await backfillDayHandler(ctx)({ date, force: plan.force, reason: plan.reason });
+        const result = await backfillMonthHandler(ctx)({ month: MONTH, force: plan.force, reason: plan.reason });
+        expect([result.restated, result.unchanged]).toEqual([false, true]);
+        expect(await text(`${MONTH}/manifest.json`)).toBe(before);
+      });
+
+      it('plans, meters and restates a backfill that corrects a price of a published month', { timeout: 300_000 }, async () => {
+        // The Spot price of g4dn.xlarge was late from 30 October noon: a correction, within the guard.
+        const corrected = {
+          ...demoConfig.pricing,
+          overrides: [
+            { instanceType: 'g4dn.xlarge', capacityType: 'spot' as const, from: `${MONTH}-30T12:00:00+09:00`, price: 0.26 },
+          ],
+        };
+        const ctx = lambdaCtx(corrected);
+        const plan = await backfillPlanHandler(ctx)({ from: `${MONTH}-30`, to: `${MONTH}-31`, reason: 'late Spot price' });
         expect(plan).toMatchObject({ days: [`${MONTH}-30`, `${MONTH}-31`], months: [MONTH] });
-        for (const date of plan.days) await backfillDayHandler(ctx)({ date });
-        const restated = await backfillMonthHandler(ctx)({ month: MONTH });
+        for (const date of plan.days) await backfillDayHandler(ctx)({ date, force: plan.force, reason: plan.reason });
+        const restated = await backfillMonthHandler(ctx)({ month: MONTH, force: plan.force, reason: plan.reason });
         expect(restated.restated).toBe(true);
         const rows = parseCsv(await text(`${MONTH}/chargeback.csv`));
         expect(rows.length).toBeGreaterThan(0);
         expect(rows.every((r) => r.ChargeClass === 'Correction')).toBe(true);
         const manifest = JSON.parse(await text(`${MONTH}/manifest.json`));
         expect(manifest.restates).not.toBeNull();
+        expect(manifest).toMatchObject({ chargeClass: 'Correction', reason: 'late Spot price' });
+        const summary = JSON.parse(await text(`${MONTH}/summary.json`)) as Summary;
+        expect(summary.restatement?.replaces.versionId).toBe(manifest.restates.versionId);
+        expect(Number(summary.restatement?.difference)).toBeGreaterThan(0);
       });
     });
   },

@@ -1,4 +1,4 @@
-import { meterOptionsFor } from '../../src/app/meterDay.ts';
+import { meterOptionsFor, scrapeIntervalsFor } from '../../src/app/meterDay.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +49,7 @@ async function meterDays(
   const metered: MeteredDay[] = [];
   const started = performance.now();
   for (const day of days) {
-    const scrape = await source.detectScrapeIntervals(day);
+    const scrape = await scrapeIntervalsFor({ config, source }, day);
     const grid = gridForDay(day, scrape, config.metering.maxBridgeSeconds);
     const obs = await source.observe(grid, scrape);
     metered.push(

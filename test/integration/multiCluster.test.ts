@@ -5,7 +5,7 @@
  * variant lives in the same Prometheus under its own external label `variant` (selected with
  * source.selector), so one backfill serves all of them.
  */
-import { meterOptionsFor } from '../../src/app/meterDay.ts';
+import { meterOptionsFor, scrapeIntervalsFor } from '../../src/app/meterDay.ts';
 import { priceMonthOptionsFor } from '../../src/app/priceOptions.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -122,7 +122,7 @@ async function meterFromPrometheus(
   const source = createPrometheusSource({ config, logger: quiet });
   const metered: MeteredDay[] = [];
   for (const day of days) {
-    const scrape = await source.detectScrapeIntervals(day);
+    const scrape = await scrapeIntervalsFor({ config, source }, day);
     const grid = gridForDay(day, scrape, config.metering.maxBridgeSeconds);
     metered.push(meterWindow(await source.observe(grid, scrape), meterOptionsFor(config, day)));
   }

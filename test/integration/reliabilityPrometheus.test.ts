@@ -3,7 +3,7 @@
  * serving two simulated days: every fault the client absorbs must leave the metered day exactly as a
  * clean run meters it, and every fault it cannot absorb must fail with the query and the window named.
  */
-import { meterOptionsFor } from '../../src/app/meterDay.ts';
+import { meterOptionsFor, scrapeIntervalsFor } from '../../src/app/meterDay.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -70,7 +70,7 @@ async function meterFrom(
     },
     random: () => 0.5,
   });
-  const scrape = await source.detectScrapeIntervals(day);
+  const scrape = await scrapeIntervalsFor({ config, source }, day);
   const grid = gridForDay(day, scrape, config.metering.maxBridgeSeconds);
   const obs = await source.observe(grid, scrape);
   const metered: MeteredDay = meterWindow(obs, meterOptionsFor(config, day));

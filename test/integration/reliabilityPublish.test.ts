@@ -259,9 +259,10 @@ describe.skipIf(prometheusInstallHint() !== null)(
         }
         return body;
       };
+      // Renaming every team restates the published month far beyond the guard: deliberately forced.
       const result = await withPlan(
         (r) => (r.endpoint ? { kind: 'rewrite', transform: rewrite } : undefined),
-        () => report(join(dir, 'config.json'), ['--remeter']),
+        () => report(join(dir, 'config.json'), ['--remeter', '--force', '--reason', 'hostile label test']),
       );
       expect([result.code, result.stderr.split('\n').filter((l) => l.includes('"level":"error"'))]).toEqual([
         0,

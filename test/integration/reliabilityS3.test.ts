@@ -62,7 +62,7 @@ const meta = (runId: string): ManifestMeta => ({
 const V1 = () => files('v1', ['ml', 'search', 'vanishing']);
 const V2 = () => files('v2-restated', ['ml', 'search', 'new-team']);
 
-/** A store that dies at its `crashAt`-th write (put, putFile, putIfAbsent or delete): that call and every later call fail, like a killed process. */
+/** A store that dies at its `crashAt`-th write (put, putFile, putIfAbsent, putIfMatch or delete): that call and every later call fail, like a killed process. */
 function crashingStore(store: BlobStore, crashAt: number): BlobStore & { writes: number } {
   let dead = false;
   const wrapped = {
@@ -81,10 +81,16 @@ function crashingStore(store: BlobStore, crashAt: number): BlobStore & { writes:
     putFile: (k: string, p: string, c: string) => wrapped.write(() => store.putFile(k, p, c)),
     putIfAbsent: (k: string, b: Uint8Array | string, c: string) =>
       wrapped.write(() => store.putIfAbsent(k, b, c)),
+    putIfMatch: (k: string, b: Uint8Array | string, c: string, etag: string) =>
+      wrapped.write(() => store.putIfMatch(k, b, c, etag)),
     delete: (k: string) => wrapped.write(() => store.delete(k)),
     get: async (k: string) => {
       if (dead) throw new Error('process is gone');
       return store.get(k);
+    },
+    getVersioned: async (k: string) => {
+      if (dead) throw new Error('process is gone');
+      return store.getVersioned(k);
     },
     list: async (p: string) => {
       if (dead) throw new Error('process is gone');

@@ -14,9 +14,10 @@ import {
   type PublishFile,
   publishMonth,
   readManifest,
+  readPublishedHead,
   versionManifestKey,
 } from '../../src/app/publishMonth.ts';
-import { IntegrityError, LockedError, NotPublishedError, PublishError } from '../../src/errors.ts';
+import { ConflictError, IntegrityError, LockedError, NotPublishedError, PublishError } from '../../src/errors.ts';
 import type { BlobStore } from '../../src/ports.ts';
 import { type FaultPlan, type FaultProxy, startFaultProxy } from '../support/faultProxy.ts';
 import { localS3Client, type S3TestServer, startS3Server } from '../support/s3.ts';
@@ -188,6 +189,30 @@ describe.each(stores)('publishMonth and getPublished on %s', (_name, makeStore) 
     );
   });
 
+  it('throws a PublishError that says the version is committed when copying to the plain keys fails', async () => {
+    const store = makeStore();
+    await publishMonth(store, MONTH, files('v1'), meta('run-a'));
+    // Writes to versions/ and the manifest succeed; the first plain-key copy after the commit fails.
+    const mirrorsFail: BlobStore = {
+      ...store,
+      location: store.location,
+      put: (key, body, type) =>
+        key.includes('/versions/') || key.endsWith('manifest.json') || key.endsWith('.lock')
+          ? store.put(key, body, type)
+          : Promise.reject(new Error(`injected failure writing ${key}`)),
+      putFile: (key, path, type) => store.putFile(key, path, type),
+      putIfAbsent: (key, body, type) => store.putIfAbsent(key, body, type),
+    };
+
+    const failure = await publishMonth(mirrorsFail, MONTH, files('v2'), meta('run-b')).catch((e: unknown) => e);
+
+    expect(failure).toBeInstanceOf(PublishError);
+    expect(failure).toMatchObject({ committed: true, message: expect.stringMatching(/is committed \(final\)/) });
+    const ml = await getPublished(store, { month: MONTH, team: 'ml', what: 'csv' });
+    expect(text(ml.body)).toBe('team,cost\nml,v2\n');
+    expect(await store.get(keys.lock(MONTH))).toBeUndefined();
+  });
+
   it('never writes the manifest when the very first publication fails', async () => {
     const store = makeStore();
     await expect(publishMonth(failingFrom(store, 1), MONTH, files('v1'), meta('run-a'))).rejects.toThrow(
@@ -208,6 +233,28 @@ describe.each(stores)('publishMonth and getPublished on %s', (_name, makeStore) 
     for (const file of v1.files) expect(sha((await store.get(file.object))!)).toBe(file.sha256);
     expect(await store.get('2026-03/teams/search.csv')).toBeUndefined();
     expect(text(await store.get('2026-03/teams/ml.csv'))).toBe('team,cost\nml,v2\n');
+  });
+
+  it('deletes only plain copies an earlier manifest lists, never a file it did not write', async () => {
+    const store = makeStore();
+    await publishMonth(store, MONTH, files('v1', ['ml', 'search']), meta('run-a'));
+    // Files under the month that the pipeline never wrote: an auditor's note, a hand-made team file.
+    await store.put('2026-03/notes/audit.txt', 'checked by finance', 'text/plain');
+    await store.put('2026-03/teams/handmade.csv', 'team,cost\nx,1\n', 'text/csv');
+    await store.put('2026-03/summary.json.bak', '{}', 'application/json');
+
+    await publishMonth(store, MONTH, files('v2', ['ml']), meta('run-b', T0 + 86_400_000));
+    await publishMonth(store, MONTH, files('v3', ['ml', 'ads']), meta('run-c', T0 + 2 * 86_400_000));
+
+    expect(text(await store.get('2026-03/notes/audit.txt'))).toBe('checked by finance');
+    expect(text(await store.get('2026-03/teams/handmade.csv'))).toBe('team,cost\nx,1\n');
+    expect(await store.get('2026-03/summary.json.bak')).toBeDefined();
+    expect(await store.get('2026-03/teams/search.csv')).toBeUndefined();
+    expect((await store.list('2026-03/teams/')).sort()).toEqual([
+      '2026-03/teams/ads.csv',
+      '2026-03/teams/handmade.csv',
+      '2026-03/teams/ml.csv',
+    ]);
   });
 
   it('is idempotent: the same inputs leave the same bytes under the same keys', async () => {
@@ -280,6 +327,72 @@ describe.each(stores)('publishMonth and getPublished on %s', (_name, makeStore) 
     // The same content as an in-memory body is the same version: spooling changes no byte and no id.
     const again = await publishMonth(store, MONTH, [{ ...first!, body: csv.join('') }, ...rest], meta('run-b'));
     expect(again.versionId).toBe(manifest.versionId);
+  });
+
+  it('never lets a run that started before a restatement replace it (compare-and-swap on its start version)', async () => {
+    const store = makeStore();
+    await publishMonth(store, MONTH, files('v1'), meta('run-a'));
+    const startedFrom = await readPublishedHead(store, MONTH);
+    // While the slow run works, a backfill publishes a correction.
+    const corrected = await publishMonth(store, MONTH, files('v2-corrected'), meta('run-backfill'));
+
+    const slow = publishMonth(store, MONTH, files('v1-stale'), meta('run-slow'), { startedFrom });
+
+    await expect(slow).rejects.toThrow(ConflictError);
+    await expect(slow).rejects.toThrow(
+      new RegExp(`started from version ${startedFrom!.manifest!.versionId} .* but version ${corrected.versionId} .* is published now`),
+    );
+    expect((await readManifest(store, MONTH))!.versionId).toBe(corrected.versionId);
+    expect(text(await store.get(keys.teamCsv(MONTH, 'ml')))).toBe('team,cost\nml,v2-corrected\n');
+    expect(await store.get(keys.lock(MONTH))).toBeUndefined();
+  });
+
+  it('never lets a run that started from an unpublished month overwrite a first publication', async () => {
+    const store = makeStore();
+    const first = await publishMonth(store, MONTH, files('v1'), meta('run-a'));
+    await expect(
+      publishMonth(store, MONTH, files('other'), meta('run-b'), { startedFrom: null }),
+    ).rejects.toThrow(ConflictError);
+    expect((await readManifest(store, MONTH))!.versionId).toBe(first.versionId);
+  });
+
+  it('refuses the commit when another run committed after the lock check (a lock taken over as stale)', async () => {
+    const store = makeStore();
+    await publishMonth(store, MONTH, files('v1'), meta('run-a'));
+    let intruder: Awaited<ReturnType<typeof publishMonth>> | undefined;
+    // Just before run-b's commit, run-c takes over run-b's lock as stale and commits its own version.
+    const racing: BlobStore = {
+      ...store,
+      location: store.location,
+      putIfMatch: async (key, body, type, etag) => {
+        if (key === keys.manifest(MONTH) && !intruder) {
+          intruder = await publishMonth(store, MONTH, files('v3-intruder'), meta('run-c'), {
+            clock: { nowMs: () => Date.now() + 3_600_000 },
+            lockStaleSeconds: 60,
+          });
+        }
+        return store.putIfMatch(key, body, type, etag);
+      },
+    };
+
+    await expect(publishMonth(racing, MONTH, files('v2'), meta('run-b'))).rejects.toThrow(ConflictError);
+
+    expect((await readManifest(store, MONTH))!.versionId).toBe(intruder!.versionId);
+    expect(text(await store.get(keys.teamCsv(MONTH, 'ml')))).toBe('team,cost\nml,v3-intruder\n');
+  });
+
+  it('lets exactly one of several writers that read the same version replace it', async () => {
+    const store = makeStore();
+    await store.put('2026-03/cas.json', 'v0', 'application/json');
+    const read = (await store.getVersioned('2026-03/cas.json'))!;
+    const results = await Promise.all(
+      ['x', 'y', 'z'].map((v) => store.putIfMatch('2026-03/cas.json', v, 'application/json', read.etag)),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = ['x', 'y', 'z'][results.indexOf(true)]!;
+    expect(text(await store.get('2026-03/cas.json'))).toBe(winner);
+    expect(await store.putIfMatch('2026-03/missing.json', 'v', 'application/json', read.etag)).toBe(false);
+    expect(await store.list('2026-03/')).toEqual(['2026-03/cas.json']);
   });
 
   it('lets exactly one of two concurrent runs create the lock', async () => {

@@ -187,6 +187,23 @@ describe('serverless package --stage ci', () => {
     expect(Object.keys(states)).toEqual(['Plan', 'MeterDays', 'ReportMonths']);
     expect(states.MeterDays).toMatchObject({ Type: 'Map', ItemsPath: '$.days', MaxConcurrency: 4 });
     expect(states.ReportMonths.Iterator.States.ReportMonth.Retry[0].ErrorEquals).toEqual(['LockedError']);
+    // The guard override of the execution input reaches every day and month step.
+    for (const [state, item] of [
+      ['MeterDays', 'date'],
+      ['ReportMonths', 'month'],
+    ] as const) {
+      expect(states[state].Parameters).toEqual({
+        [`${item}.$`]: '$$.Map.Item.Value',
+        'force.$': '$.force',
+        'reason.$': '$.reason',
+      });
+    }
+    // A refusal or a lost race must not be retried into a restatement.
+    const retried = Object.values(states as Record<string, Json>)
+      .flatMap((s) => Object.values((s.Iterator?.States ?? {}) as Record<string, Json>))
+      .flatMap((s) => (s.Retry ?? []).flatMap((r: Json) => r.ErrorEquals));
+    expect(retried).not.toContain('RefusedError');
+    expect(retried).not.toContain('ConflictError');
   });
 });
 

@@ -31,8 +31,8 @@ export function localS3Client(endpoint: string): S3Client {
 
 /**
  * Starts s3rver on 127.0.0.1 (a free port) in a child process with one empty bucket. The child runs with
- * --openssl-legacy-provider (paginated listings need DES) and adds conditional PUT (If-None-Match: *),
- * which s3rver 3.7 ignores; see test/support/s3rverChild.cjs.
+ * --openssl-legacy-provider (paginated listings need DES) and adds conditional PUT (If-None-Match: * and
+ * If-Match: <ETag>), which s3rver 3.7 ignores; see test/support/s3rverChild.cjs.
  */
 export async function startS3Server(bucket = 'reports'): Promise<S3TestServer> {
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));

@@ -43,6 +43,37 @@ describe('configuration', () => {
     );
   });
 
+  it('checks GPU-model overrides: exactly one key, a priced model, no committed rate', () => {
+    const override = (o: Record<string, unknown>) => () =>
+      parseConfig({
+        pricing: {
+          gpuModels: { A100: { perGpuHour: 1 } },
+          overrides: [{ capacityType: 'on-demand', from: '2026-01-01T00:00:00Z', price: 2, ...o }],
+        },
+      });
+    expect(override({})).toThrow(/pricing\.overrides\.0: needs exactly one of instanceType .* or gpuModel/);
+    expect(override({ gpuModel: 'H100' })).toThrow(/pricing\.overrides\.0\.gpuModel: "H100" is not in pricing\.gpuModels/);
+    expect(override({ gpuModel: 'A100', capacityType: 'committed' })).toThrow(/a gpuModel price is on-demand or spot/);
+    expect(override({ gpuModel: 'A100' })().pricing.overrides[0]!.gpuModel).toBe('A100');
+  });
+
+  it('reads GKE and AKS capacity-type labels by default, and physical GPU rules', () => {
+    const config = parseConfig({
+      metering: { physicalGpus: [{ nodeLabel: 'label_rack', value: 'r1', gpus: 8, gpuModel: 'A100' }] },
+    });
+    expect(config.metering.nodeLabels.capacityType).toEqual([
+      'label_karpenter_sh_capacity_type',
+      'label_eks_amazonaws_com_capacity_type',
+      'label_cloud_google_com_gke_spot',
+      'label_cloud_google_com_gke_preemptible',
+      'label_kubernetes_azure_com_scalesetpriority',
+    ]);
+    expect(config.metering.physicalGpus).toHaveLength(1);
+    expect(() => parseConfig({ metering: { physicalGpus: [{ nodeLabel: 'x', value: 'y', gpus: 0 }] } })).toThrow(
+      /metering\.physicalGpus\.0\.gpus/,
+    );
+  });
+
   it('rejects unknown top-level keys instead of ignoring them', () => {
     expect(() => parseConfig({ pricng: {} })).toThrow(/pricng/);
   });

@@ -4,24 +4,27 @@
  * rule of src/core/types.ts (a point at t means "a raw sample exists in (t − step, t]").
  */
 import type {
+  DraDevice,
   NamespaceLabels,
   NodeCapacityPoints,
   NodeLabels,
+  NodePresencePoints,
   PodNode,
   PodPhasePoints,
   PodRef,
   PodRequest,
+  PodSidecar,
   PodUtilizationPoints,
   ScrapeIntervals,
   StepGrid,
   TimeRange,
   WindowObservations,
 } from '../../core/types.ts';
-import type { ObservationSource } from '../../ports.ts';
+import type { Exporter, ObservationSource } from '../../ports.ts';
 import { dcgmPlan, grEngineActive, hasGpuUtil, hasGrEngineActive } from '../../sim/dcgm.ts';
 import { isGpuResource, nodeCapacity } from '../../sim/gpu.ts';
 import type { Simulation } from '../../sim/model.ts';
-import { ksmLabelName, nodeLabelPairs, podLabelPairs } from '../../sim/series.ts';
+import { draClaimName, ksmLabelName, nodeLabelPairs, podLabelPairs } from '../../sim/series.ts';
 import {
   dcgmSchedule,
   forEachSampleTime,
@@ -56,14 +59,9 @@ export function createDemoSource(sims: Simulation | readonly Simulation[]): Obse
   return {
     kind: 'demo',
     description: `demo: seeded synthetic demo cluster ${name}, not real usage`,
-    async detectScrapeIntervals(_range: TimeRange): Promise<ScrapeIntervals> {
-      return {
-        kubeStateMetricsSeconds: first.scrape.ksmSeconds,
-        dcgmSeconds: list.some((s) => s.nodes.some((n) => n.devices.length > 0))
-          ? first.scrape.dcgmSeconds
-          : null,
-        source: 'detected',
-      };
+    async detectScrapeInterval(exporter: Exporter, _range: TimeRange): Promise<number | null> {
+      if (exporter === 'kubeStateMetrics') return first.scrape.ksmSeconds;
+      return list.some((s) => s.nodes.some((n) => n.devices.length > 0)) ? first.scrape.dcgmSeconds : null;
     },
     async observe(grid: StepGrid, scrape: ScrapeIntervals): Promise<WindowObservations> {
       return list.length === 1
@@ -98,6 +96,10 @@ export function observeSimulations(
     namespaceLabels: parts.flatMap((p) => p.namespaceLabels),
     nodeLabels: parts.flatMap((p) => p.nodeLabels),
     nodeCapacity: parts.flatMap((p) => p.nodeCapacity),
+    nodePresence: parts.flatMap((p) => p.nodePresence),
+    initRequests: parts.flatMap((p) => p.initRequests),
+    sidecars: parts.flatMap((p) => p.sidecars),
+    draDevices: parts.flatMap((p) => p.draDevices),
     utilization: parts.flatMap((p) => p.utilization),
     ksmPresentTsMs: common(parts.map((p) => p.ksmPresentTsMs)),
     dcgmPresentTsMs: common(parts.map((p) => p.dcgmPresentTsMs)),
@@ -144,6 +146,9 @@ export function observeSimulation(
   const running: PodPhasePoints[] = [];
   const pendingOnNode: PodPhasePoints[] = [];
   const requests: PodRequest[] = [];
+  const initRequests: PodRequest[] = [];
+  const sidecars: PodSidecar[] = [];
+  const draDevices: DraDevice[] = [];
   const podNodes: PodNode[] = [];
   const podLabels: WindowObservations['podLabels'] = [];
   if (n > 0) {
@@ -159,6 +164,27 @@ export function observeSimulation(
       for (const c of pod.containers) {
         if (c.gpuResource)
           requests.push({ pod: ref, container: c.name, resource: c.gpuResource, value: c.gpuCount });
+      }
+      if (pod.node && runningRange(pod) && (r.length > 0 || p.length > 0)) {
+        const node = sim.nodes.find((n) => n.name === pod.node)!;
+        for (const c of pod.containers) {
+          for (const u of c.draUnits ?? []) {
+            const device = node.devices[node.units[u]!.device]!;
+            draDevices.push({
+              cluster,
+              namespace: pod.namespace,
+              pod: pod.name,
+              claim: `${pod.name}-${draClaimName(c)}`,
+              device: device.migInstanceId === undefined ? device.uuid : `${device.uuid}/${device.migInstanceId}`,
+              ...(device.migProfile ? { migProfile: device.migProfile } : {}),
+            });
+          }
+        }
+      }
+      for (const c of pod.initContainers ?? []) {
+        if (!c.gpuResource) continue;
+        initRequests.push({ pod: ref, container: c.name, resource: c.gpuResource, value: c.gpuCount });
+        if (c.restartPolicy === 'Always') sidecars.push({ pod: ref, container: c.name });
       }
       const bound = podSegments(pod).find((s) => s.node !== '');
       if (bound && pod.node && anyKsmSample({ startMs: bound.startMs, endMs: life.endMs })) {
@@ -180,11 +206,13 @@ export function observeSimulation(
 
   const nodeLabels: NodeLabels[] = [];
   const nodeCapacityPoints: NodeCapacityPoints[] = [];
+  const nodePresence: NodePresencePoints[] = [];
   const ksmPresent = new Set<number>();
   const dcgmPresent = new Set<number>();
   for (const node of sim.nodes) {
     const points = node.lifetimes.flatMap((l) => ksmPoints(l));
     if (points.length > 0) {
+      nodePresence.push({ cluster, node: node.name, tsMs: points });
       nodeLabels.push({ cluster, node: node.name, labels: Object.fromEntries(nodeLabelPairs(node)) });
       for (const [resource, units] of nodeCapacity(node)) {
         if (!isGpuResource(resource)) continue;
@@ -270,6 +298,10 @@ export function observeSimulation(
     namespaceLabels,
     nodeLabels,
     nodeCapacity: nodeCapacityPoints,
+    nodePresence,
+    initRequests,
+    sidecars,
+    draDevices,
     utilization: [...utilization.values()].map(({ byPoint: _, points, ...rest }) => ({
       ...rest,
       points: points.sort((a, b) => a[0] - b[0]),

@@ -1,16 +1,23 @@
-import { randomBytes } from 'node:crypto';
-import { copyFile, link, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { BlobStore } from '../../ports.ts';
 import { assertRelativeKey } from './relativeKey.ts';
 
 /** Temp files carry this marker so that `list` never reports a half-written object. */
 const TEMP_MARKER = '.tmp-';
+/** A compare-and-swap holds `<path>.tmp-cas` for a read and a rename; older than this it was abandoned. */
+const CAS_STALE_MS = 30_000;
+const CAS_WAIT_MS = 10_000;
+
+const etagOf = (bytes: Uint8Array) => `"${createHash('sha256').update(bytes).digest('hex')}"`;
 
 /**
  * A BlobStore on a local directory. Every write goes to a temp file first and is then renamed (put,
  * putFile) or hard-linked (putIfAbsent) into place, so readers never see a partial file and a lock is
- * created atomically or not at all. Content types are not stored (a directory has no metadata).
+ * created atomically or not at all. `putIfMatch` reads, compares and renames while holding a per-key
+ * guard file created the same atomic way, so two writers never both replace the version they read; the
+ * version tag is the SHA-256 of the bytes. Content types are not stored (a directory has no metadata).
  */
 export function createFsStore(dir: string): BlobStore {
   const root = resolve(dir);
@@ -67,6 +74,33 @@ export function createFsStore(dir: string): BlobStore {
     async delete(key) {
       await rm(pathOf(key), { force: true });
     },
+    async getVersioned(key) {
+      try {
+        const body = new Uint8Array(await readFile(pathOf(key)));
+        return { body, etag: etagOf(body) };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+    },
+    async putIfMatch(key, body, _contentType, etag) {
+      const path = pathOf(key);
+      const release = await holdGuard(`${path}${TEMP_MARKER}cas`, await writeTemp(path, ''));
+      try {
+        let current: Uint8Array;
+        try {
+          current = new Uint8Array(await readFile(path));
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+          throw error;
+        }
+        if (etagOf(current) !== etag) return false;
+        await replaceAtomically(path, (temp) => writeFile(temp, body));
+        return true;
+      } finally {
+        await release();
+      }
+    },
     async putIfAbsent(key, body) {
       const path = pathOf(key);
       const temp = await writeTemp(path, body);
@@ -82,6 +116,33 @@ export function createFsStore(dir: string): BlobStore {
       }
     },
   };
+}
+
+/**
+ * Creates the guard file `guard` by hard-linking `temp` to it (atomic: exactly one holder), waiting while
+ * another live holder has it and taking over one older than CAS_STALE_MS; returns its release.
+ */
+async function holdGuard(guard: string, temp: string): Promise<() => Promise<void>> {
+  const deadline = Date.now() + CAS_WAIT_MS;
+  try {
+    for (;;) {
+      try {
+        await link(temp, guard);
+        return () => unlink(guard).catch(() => undefined);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const held = await stat(guard).catch(() => undefined);
+      if (held && Date.now() - held.mtimeMs > CAS_STALE_MS) {
+        await unlink(guard).catch(() => undefined);
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${guard} is held by another writer; retry later`);
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+    }
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
 }
 
 async function walk(dir: string, out: string[]): Promise<void> {

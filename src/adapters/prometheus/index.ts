@@ -7,7 +7,18 @@ export {
   type PrometheusClientOptions,
   parseRetryAfter,
 } from './client.ts';
+export { type ConnectOptions, connectPrometheus } from './connect.ts';
 export { createCaFetch, type HttpFetch, type HttpResponse } from './httpFetch.ts';
+export { KSM_REPLICA_LABELS, type SeriesIdentity, seriesIdentityOf } from './identity.ts';
+export {
+  nodeCapacityPoints,
+  type ObservationInput,
+  observationsOf,
+  presentInEveryCluster,
+  type ReplicaChoice,
+  replicaPresence,
+  utilizationPoints,
+} from './observations.ts';
 export {
   isTooLargeError,
   type PromSeries,
@@ -15,14 +26,15 @@ export {
   parseSampleValue,
 } from './parseResponse.ts';
 export {
-  createPrometheusSource,
-  KSM_REPLICA_LABELS,
+  askExactUtilization,
+  askScrapeInterval,
+  askWindow,
+  createQueries,
+  type ExactUtilization,
   loadQueryTemplates,
-  nodeCapacityPoints,
-  type PrometheusSourceOptions,
-  presentInEveryCluster,
+  type PrometheusQueries,
   QUERY_NAMES,
-  type ReplicaChoice,
-  replicaPresence,
-  utilizationPoints,
-} from './source.ts';
+  type QueryName,
+  type WindowAnswers,
+} from './queries.ts';
+export { createPrometheusSource, type PrometheusSourceOptions } from './source.ts';

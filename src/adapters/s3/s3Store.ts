@@ -47,7 +47,8 @@ export interface S3BlobStore extends BlobStore {
 
 /**
  * A BlobStore on S3. Every put is server-side encrypted (SSE-KMS with the configured key, else SSE-S3);
- * `putIfAbsent` is a real conditional write (`If-None-Match: *`), so two runs can never both create a lock.
+ * `putIfAbsent` is a real conditional write (`If-None-Match: *`), so two runs can never both create a lock,
+ * and `putIfMatch` another (`If-Match: <ETag>`), so a commit never replaces a manifest it did not read.
  * `putFile` streams a local file (lib-storage: one PutObject when it fits in a part, else a multipart
  * upload, aborted when it fails so no orphan parts are billed).
  */
@@ -102,6 +103,17 @@ export function createS3Store(options: S3StoreOptions): S3BlobStore {
         throw error;
       }
     },
+    async getVersioned(key) {
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: fullKey(key) }));
+        const body = out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+        if (!out.ETag) throw new Error(`S3 returned ${fullKey(key)} without an ETag`);
+        return { body, etag: out.ETag };
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
     async list(listPrefix) {
       const keys: string[] = [];
       const strip = prefix ? prefix.length + 1 : 0;
@@ -130,6 +142,17 @@ export function createS3Store(options: S3StoreOptions): S3BlobStore {
       } catch (error) {
         // 412: the key exists. 409: another conditional write to the same key is in flight; it wins.
         if (httpStatus(error) === 412 || httpStatus(error) === 409) return false;
+        throw error;
+      }
+    },
+    async putIfMatch(key, body, contentType, etag) {
+      try {
+        await client.send(new PutObjectCommand({ ...putInput(key, body, contentType), IfMatch: etag }));
+        return true;
+      } catch (error) {
+        // 412: the ETag changed. 404: the object is gone. 409: a conditional write to the key is in flight.
+        const status = httpStatus(error);
+        if (status === 412 || status === 404 || status === 409) return false;
         throw error;
       }
     },

@@ -20,6 +20,8 @@ import {
 import { isoInZone } from '../period.ts';
 import type { AllocationPolicies } from '../allocation/allocate.ts';
 import type { PriceCatalog, PriceResolver } from '../pricing/catalog.ts';
+import { machineWarnings, reconcileMachines } from './reconcile.ts';
+import { dayWarnings } from './warnings.ts';
 import type {
   BillingPeriod,
   CapacityType,
@@ -332,14 +334,15 @@ export function buildSummary(input: BuildSummaryInput): Summary {
         compareStrings(a.e.cluster, b.e.cluster),
     )
     .map(({ e, units }): InstanceTypeSummary => {
-      const prices = input.resolver.catalogPrices(e.cluster, e.instanceType, period.endMs - 1);
+      const gpuModel = gpuModels.get(key2(e.cluster, e.instanceType));
+      const prices = input.resolver.catalogPrices(e.cluster, e.instanceType, period.endMs - 1, gpuModel);
       const catalogEntry =
         pricing.byCluster[e.cluster]?.instanceTypes[e.instanceType] ?? pricing.instanceTypes[e.instanceType];
       return {
         // The unnamed cluster of a single-cluster setup is left out (as before clusters were told apart).
         ...(e.cluster === '' ? {} : { cluster: e.cluster }),
         instanceType: e.instanceType,
-        gpuModel: gpuModels.get(key2(e.cluster, e.instanceType)) ?? catalogEntry?.gpuModel ?? 'unknown',
+        gpuModel: gpuModel ?? catalogEntry?.gpuModel ?? 'unknown',
         capacityType: e.capacityType,
         capacityGpuHours: round6(e.capacity / 3600),
         allocatedGpuHours: round6(e.allocated / 3600),
@@ -404,7 +407,8 @@ export function buildSummary(input: BuildSummaryInput): Summary {
   const missingDates = period.days.filter((d) => !coverageByDate.has(d.date)).map((d) => d.date);
   if (missingDates.length > 0)
     warnings.push(`no metered data for ${missingDates.length} day(s): ${missingDates.join(', ')}`);
-  for (const day of days) for (const w of day.warnings) warnings.push(`${day.day.date}: ${w}`);
+  warnings.push(...dayWarnings(days));
+  warnings.push(...machineWarnings(days, input.resolver, digits, pricing.currency.code));
   warnings.push(...input.warnings, ...input.resolver.warnings);
 
   let sumOfRows = 0;
@@ -490,6 +494,7 @@ export function buildSummary(input: BuildSummaryInput): Summary {
       capacityCost: money(input.totalUnits),
       sumOfRows: money(sumOfRows),
       difference: money(input.totalUnits - sumOfRows),
+      ...reconcileMachines(days, input.resolver, digits, sumOfRows),
     },
     warnings: [...new Set(warnings)],
   };

@@ -221,6 +221,7 @@ export function allocateMonth(
         node.instanceType,
         node.capacityType,
         node.chargePeriod.startMs,
+        node.gpuModel,
       );
       if (price.catalogGpus !== null && node.gpus > 0 && Math.abs(node.gpus - price.catalogGpus) > 1e-6) {
         gpuMismatch.add(

@@ -1,17 +1,46 @@
 /** Metering: observations of a day's window -> GPU-seconds per pod and node per charge period. */
+export { type Attributed, type Attributor, attribute, attributorOf, firstLabel } from './attribution.ts';
+export { coverageOf } from './coverage.ts';
 export { detectScrapeIntervalSeconds, gridForDay, stepSecondsFor } from './grid.ts';
+export { BRIDGED, bridge, heldAt, heldInDay, NONE, OBSERVED } from './held.ts';
+export { hourlyAllocatedGpus } from './hourlyProfile.ts';
+export { indexNodes, indexPods, type NodeIndex, type PodState } from './indexObservations.ts';
+export { meterWindow } from './meterWindow.ts';
+export { meterNodeCapacity, type NodeCapacity, weighResource } from './nodeCapacity.ts';
 export {
-  type AttributionOptions,
-  bridge,
-  type MeterOptions,
-  meterWindow,
+  GFD_LABELS,
+  type GfdFacts,
+  gfdFactsOf,
+  type GpuCountSource,
+  isMigSingle,
+  type KnownGpus,
+  knownGpusOf,
+  parseGpuProduct,
+} from './nodeGpus.ts';
+export {
+  capacityTypeOf,
+  catalogEntryOf,
+  identifyNode,
+  type NodeIdentity,
   toCapacityType,
-} from './meterWindow.ts';
+} from './nodeIdentity.ts';
+export { allocateToNodes, capacityByPeriod, meterNodeUsage, type NodeAllocation } from './nodeUsage.ts';
+export { type NodeGpus, physicalGpusOf, weighNode } from './nodeWeights.ts';
+export type { AttributionOptions, GpuCatalogEntry, MeterOptions, PhysicalGpuRule } from './options.ts';
+export { effectiveRequests, type EffectiveRequest } from './podRequests.ts';
+export { chargedIntervals, type Allocation, meterPods, type PodMeteringContext } from './podUsage.ts';
+export { chooseUtilizationSource, indexUtilization, type PodUtilization } from './podUtilization.ts';
 export {
+  DRA_GPU,
   fraction,
-  gpuWeight,
   inferMigSlicesPerGpu,
+  isDraResource,
+  isNvidiaResource,
   isWholeGpuResource,
+  type MigResource,
   migSlicesFor,
+  type NodeWeights,
   parseMigResource,
+  resourceWeight,
 } from './weights.ts';
+export { periodsOfDay, type WindowGrid, windowGridOf } from './window.ts';

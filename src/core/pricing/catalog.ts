@@ -1,4 +1,5 @@
 import { MissingPriceError } from '../../errors.ts';
+import { lookupGpuModel } from '../gpuModels.ts';
 import { exactDecimal, formatTrimmed, type Ratio } from '../money.ts';
 import type { CapacityType, PricingCategory, TimeRange } from '../types.ts';
 
@@ -17,9 +18,21 @@ export interface InstanceTypePrices {
   committed?: number | undefined;
 }
 
-/** A price that applies from `from` (an ISO instant, inclusive) until the next override of its key. */
+/** On-prem prices of one GPU model, per GPU-hour, in the catalog's currency. */
+export interface GpuModelPrices {
+  perGpuHour: number;
+  /** Absent: Spot capacity of this model pays `perGpuHour`. */
+  spotPerGpuHour?: number | undefined;
+}
+
+/**
+ * A price that applies from `from` (an ISO instant, inclusive) until the next override of its key. Its
+ * key is exactly one of `instanceType` (a price per instance-hour) or `gpuModel` (a `gpuModels` price per
+ * GPU-hour, on-demand or spot); the config schema guarantees that.
+ */
 export interface PriceOverride {
-  instanceType: string;
+  instanceType?: string | undefined;
+  gpuModel?: string | undefined;
   capacityType: OverrideKind;
   from: string;
   price: number;
@@ -50,6 +63,11 @@ export interface PriceCatalog {
   instanceTypes: Readonly<Record<string, InstanceTypePrices>>;
   /** Per-cluster catalogs: an instance type listed here is priced from here for that cluster. */
   byCluster: Readonly<Record<string, { instanceTypes: Readonly<Record<string, InstanceTypePrices>> }>>;
+  /**
+   * On-prem prices per GPU-hour by GPU model, for nodes whose instance type is in no catalog: the node's
+   * model matches a key exactly, else the longest key it starts with ({@link lookupGpuModel}).
+   */
+  gpuModels: Readonly<Record<string, GpuModelPrices>>;
   overrides: readonly PriceOverride[];
   /** Absent (null): a missing instance type is a {@link MissingPriceError}. */
   fallback: FallbackPrices | null;
@@ -90,7 +108,9 @@ export interface NodePrice {
 }
 
 interface ParsedOverride {
-  instanceType: string;
+  /** The instance type (per instance-hour), or undefined for a GPU-model price (per GPU-hour). */
+  instanceType: string | undefined;
+  gpuModel: string | undefined;
   kind: OverrideKind;
   from: string;
   fromMs: number;
@@ -116,7 +136,11 @@ export function pricingCategoryOf(capacityType: CapacityType): PricingCategory {
  *   catalog entry for the type (they describe the global catalog's prices);
  * - Spot capacity without a Spot price, and reserved capacity without a committed price, pay On-Demand
  *   (warned once per instance type); capacity type "unknown" pays On-Demand (warned);
- * - per-GPU-hour = instance price / catalog GPUs × conversion rate (fallback prices are already per GPU).
+ * - a node whose instance type is in no catalog but whose GPU model has a `pricing.gpuModels` rate
+ *   (on-prem) pays that rate per GPU-hour (Spot rate for Spot capacity when given), effective-dated by
+ *   overrides with `gpuModel`, whatever its capacity type (no warning: owned hardware has none);
+ * - per-GPU-hour = instance price / catalog GPUs × conversion rate (fallback and GPU-model prices are
+ *   already per GPU).
  * Warnings are collected in {@link PriceResolver.warnings}, sorted and deduplicated.
  */
 export class PriceResolver {
@@ -132,6 +156,7 @@ export class PriceResolver {
     this.#pricing = pricing;
     this.#overrides = pricing.overrides.map((o, index) => ({
       instanceType: o.instanceType,
+      gpuModel: o.gpuModel,
       kind: o.capacityType,
       from: o.from,
       fromMs: Date.parse(o.from),
@@ -152,12 +177,21 @@ export class PriceResolver {
     return [...this.#fallbackTypes].sort();
   }
 
-  /** Prices for a node of `instanceType` / `capacityType` in `cluster` over a charge period starting at `atMs`. */
-  resolve(cluster: string, instanceType: string, capacityType: CapacityType, atMs: number): NodePrice {
-    const key = `${cluster}\u0000${instanceType}\u0000${capacityType}\u0000${atMs}`;
+  /**
+   * Prices for a node of `instanceType` / `capacityType` in `cluster` over a charge period starting at
+   * `atMs`; `gpuModel` (the node's GPU model) prices a node outside the catalog by `pricing.gpuModels`.
+   */
+  resolve(
+    cluster: string,
+    instanceType: string,
+    capacityType: CapacityType,
+    atMs: number,
+    gpuModel?: string,
+  ): NodePrice {
+    const key = `${cluster}\u0000${instanceType}\u0000${capacityType}\u0000${atMs}\u0000${gpuModel ?? ''}`;
     let price = this.#cache.get(key);
     if (!price) {
-      price = this.#resolveUncached(cluster, instanceType, capacityType, atMs);
+      price = this.#resolveUncached(cluster, instanceType, capacityType, atMs, gpuModel);
       this.#cache.set(key, price);
     }
     return price;
@@ -171,9 +205,19 @@ export class PriceResolver {
     cluster: string,
     instanceType: string,
     atMs: number,
+    gpuModel?: string,
   ): { onDemand: Ratio; spot: Ratio | null } | null {
     const clusterEntry = this.#pricing.byCluster[cluster]?.instanceTypes[instanceType];
     const entry = clusterEntry ?? this.#pricing.instanceTypes[instanceType];
+    const model = entry ? undefined : lookupGpuModel(gpuModel, this.#pricing.gpuModels);
+    if (model) {
+      const onDemand = this.#modelOverridePrice(model.key, 'on-demand', atMs) ?? model.value.perGpuHour;
+      const spot = this.#modelOverridePrice(model.key, 'spot', atMs) ?? model.value.spotPerGpuHour;
+      return {
+        onDemand: this.#perGpuHour(onDemand, 1),
+        spot: spot === undefined ? null : this.#perGpuHour(spot, 1),
+      };
+    }
     if (!entry) {
       const fallback = this.#pricing.fallback;
       if (!fallback) return null;
@@ -198,7 +242,7 @@ export class PriceResolver {
     for (const o of this.#overrides) {
       if (o.fromMs > range.startMs && o.fromMs < range.endMs) {
         throw new RangeError(
-          `a price override (${o.instanceType} ${o.kind} from ${o.from}) falls inside a ` +
+          `a price override (${o.instanceType ?? o.gpuModel} ${o.kind} from ${o.from}) falls inside a ` +
             'charge period; re-meter the affected days so they are split at priceCutInstants',
         );
       }
@@ -210,11 +254,14 @@ export class PriceResolver {
     instanceType: string,
     capacityType: CapacityType,
     atMs: number,
+    gpuModel: string | undefined,
   ): NodePrice {
     const pricing = this.#pricing;
     const clusterEntry = pricing.byCluster[cluster]?.instanceTypes[instanceType];
     const entry = clusterEntry ?? pricing.instanceTypes[instanceType];
     const category = pricingCategoryOf(capacityType);
+    const model = entry ? undefined : lookupGpuModel(gpuModel, pricing.gpuModels);
+    if (model) return this.#byGpuModel(instanceType, gpuModel!, model, capacityType, atMs);
     if (capacityType === 'unknown') {
       this.#warnings.add(`capacity type of ${instanceType} nodes is unknown; On-Demand price used`);
     }
@@ -312,6 +359,44 @@ export class PriceResolver {
       fallback.onDemandPerGpuHour,
       1,
     );
+  }
+
+  /** On-prem: the GPU model's rate per GPU-hour (Spot rate for Spot capacity when given), effective-dated. */
+  #byGpuModel(
+    instanceType: string,
+    gpuModel: string,
+    model: { key: string; value: GpuModelPrices },
+    capacityType: CapacityType,
+    atMs: number,
+  ): NodePrice {
+    const onDemand = this.#modelOverridePrice(model.key, 'on-demand', atMs) ?? model.value.perGpuHour;
+    const spot =
+      capacityType === 'spot'
+        ? (this.#modelOverridePrice(model.key, 'spot', atMs) ?? model.value.spotPerGpuHour)
+        : undefined;
+    const effective = spot ?? onDemand;
+    return this.#withExactRates(
+      {
+        instanceType,
+        gpuModel,
+        catalogGpus: null,
+        pricingCategory: spot !== undefined ? 'Dynamic' : 'Standard',
+        fallback: false,
+      },
+      effective,
+      onDemand,
+      1,
+    );
+  }
+
+  /** The latest override of a GPU model's price of `kind` applicable at `atMs`. */
+  #modelOverridePrice(modelKey: string, kind: OverrideKind, atMs: number): number | undefined {
+    let best: ParsedOverride | undefined;
+    for (const o of this.#overrides) {
+      if (o.gpuModel !== modelKey || o.kind !== kind || o.fromMs > atMs) continue;
+      if (!best || o.fromMs > best.fromMs || (o.fromMs === best.fromMs && o.index > best.index)) best = o;
+    }
+    return best?.price;
   }
 
   #overridePrice(

@@ -21,7 +21,8 @@ export function drawMethodPage(ctx: PageContext): void {
       : fill(w.utilizationSource, { dcgm: fmt.number(summary.scrape.dcgmSeconds) });
   const conversion = summary.currency.conversion;
   const recon = summary.reconciliation;
-  const reconciles = isZeroAmount(recon.difference);
+  const reconciles =
+    isZeroAmount(recon.difference) && (recon.machines === undefined || isZeroAmount(recon.machines.difference));
 
   const entries: { label: string; lines: { text: string; color?: string }[] }[] = [
     {
@@ -99,6 +100,7 @@ export function drawMethodPage(ctx: PageContext): void {
             difference: fmt.signedMoney(recon.difference),
           }),
         },
+        ...machineLines(ctx),
         {
           text: reconciles ? w.reconciliationOk : w.reconciliationOff,
           color: reconciles ? layout.colors.positive : layout.colors.negative,
@@ -132,6 +134,35 @@ export function drawMethodPage(ctx: PageContext): void {
     }
     canvas.y += 6;
   }
+}
+
+/** The month against the machines, and idle by reason (absent from summaries made before #14). */
+function machineLines(ctx: PageContext): { text: string }[] {
+  const { summary, wording, fmt } = ctx;
+  const w = wording.method;
+  const { machines, idle, allocatedCost } = summary.reconciliation;
+  if (!machines || !idle || allocatedCost === undefined) return [];
+  const reason = (r: keyof typeof idle.byReason) => fmt.money(idle.byReason[r].cost);
+  return [
+    {
+      text: fill(w.machinesText, {
+        nodeHours: fmt.number(machines.nodeHours, 1),
+        gpuHours: fmt.number(machines.gpuHours, 1),
+        machines: fmt.money(machines.cost),
+        allocated: fmt.money(allocatedCost),
+        idle: fmt.money(idle.cost),
+        difference: fmt.signedMoney(machines.difference),
+      }),
+    },
+    {
+      text: fill(w.idleReasonsText, {
+        unallocated: reason('unallocated'),
+        migUnpartitioned: reason('mig-unpartitioned'),
+        notAdvertised: reason('not-advertised'),
+        unknownResource: reason('unknown-resource'),
+      }),
+    },
+  ];
 }
 
 function gapLines(ctx: PageContext): { text: string; color?: string }[] {

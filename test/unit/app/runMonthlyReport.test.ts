@@ -118,7 +118,7 @@ describe('runMonthlyReport and its temporary files', () => {
       ...ctx,
       source: {
         ...ctx.source,
-        detectScrapeIntervals: async () => {
+        detectScrapeInterval: async () => {
           throw new Error('Prometheus is down');
         },
       },

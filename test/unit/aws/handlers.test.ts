@@ -17,6 +17,7 @@ import { parseConfig } from '../../../src/config/loadConfig.ts';
 import type { StepGrid, WindowObservations } from '../../../src/core/types.ts';
 import { InputError } from '../../../src/errors.ts';
 import type { Logger, MetricDatum, ObservationSource } from '../../../src/ports.ts';
+import { emptyObservations } from '../../support/smallCluster.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -30,27 +31,13 @@ function fakeSource(fail?: Error): ObservationSource {
   return {
     kind: 'prometheus',
     description: 'fake',
-    async detectScrapeIntervals() {
+    async detectScrapeInterval(exporter) {
       if (fail) throw fail;
-      return { kubeStateMetricsSeconds: 30, dcgmSeconds: null, source: 'detected' };
+      return exporter === 'kubeStateMetrics' ? 30 : null;
     },
     async observe(grid: StepGrid, scrape): Promise<WindowObservations> {
       if (fail) throw fail;
-      return {
-        grid,
-        running: [],
-        pendingOnNode: [],
-        requests: [],
-        podNodes: [],
-        podLabels: [],
-        namespaceLabels: [],
-        nodeLabels: [],
-        nodeCapacity: [],
-        utilization: [],
-        ksmPresentTsMs: [],
-        dcgmPresentTsMs: [],
-        scrape,
-      };
+      return emptyObservations(grid, scrape);
     },
   };
 }
@@ -128,6 +115,32 @@ describe('dailyMeterHandler', () => {
     ]);
   });
 
+  it('refuses a day that has not ended (today, or a future date) and stores nothing', async () => {
+    // 2026-03-15T16:30Z is 01:30 on the 16th in Seoul: the 16th and the 17th have not ended.
+    const { ctx, published } = await fakeContext('2026-03-15T16:30:00Z');
+    for (const date of ['2026-03-16', '2026-03-17']) {
+      await expect(dailyMeterHandler(ctx)({ date })).rejects.toThrow(
+        new RegExp(`${date} has not ended yet in Asia/Seoul`),
+      );
+      await expect(backfillDayHandler(ctx)({ date })).rejects.toThrow(InputError);
+    }
+    expect(await ctx.store.list('usage/')).toEqual([]);
+    expect(published.every((data) => data[0]?.value === 0)).toBe(true);
+  });
+
+  it('records when the day was metered in its partial', async () => {
+    const { ctx } = await fakeContext('2026-03-15T16:30:00Z');
+    await dailyMeterHandler(ctx)({});
+    const partial = JSON.parse(Buffer.from((await ctx.store.get('usage/2026-03-15.json'))!).toString());
+    expect([partial.meteredAt, partial.zone]).toEqual(['2026-03-15T16:30:00.000Z', 'Asia/Seoul']);
+  });
+
+  it('needs a reason to force', async () => {
+    const { ctx, published } = await fakeContext('2026-03-15T16:30:00Z');
+    await expect(dailyMeterHandler(ctx)({ force: true })).rejects.toThrow(/reason: force needs a reason/);
+    expect(published).toEqual([]);
+  });
+
   it('rejects an invalid event before doing any work', async () => {
     const { ctx, published } = await fakeContext('2026-03-15T16:30:00Z');
     await expect(dailyMeterHandler(ctx)({ date: '2026-02-30' })).rejects.toThrow(InputError);
@@ -165,6 +178,8 @@ describe('backfill handlers', () => {
     expect(plan).toEqual({
       from: '2026-03-30',
       to: '2026-04-02',
+      force: false,
+      reason: null,
       days: ['2026-03-30', '2026-03-31', '2026-04-01', '2026-04-02'],
       months: ['2026-03'],
       openMonths: ['2026-04'],

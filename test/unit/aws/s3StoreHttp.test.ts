@@ -84,6 +84,28 @@ describe('createS3Store putIfAbsent', () => {
   });
 });
 
+describe('createS3Store putIfMatch', () => {
+  it('sends If-Match with the ETag it was given and returns true when S3 accepts it', async () => {
+    expect(await store().putIfMatch('2026-03/manifest.json', '{}', 'application/json', '"abc"')).toBe(true);
+    expect(requests[0]?.headers['if-match']).toBe('"abc"');
+    expect(requests[0]?.headers['x-amz-server-side-encryption']).toBe('AES256');
+  });
+
+  it.each([412, 404, 409])('returns false when S3 answers %d (changed, gone, or a write in flight)', async (status) => {
+    nextStatus = status;
+    expect(await store().putIfMatch('2026-03/manifest.json', '{}', 'application/json', '"abc"')).toBe(false);
+  });
+
+  it('throws on other errors instead of reporting a lost race', async () => {
+    nextStatus = 500;
+    await expect(store().putIfMatch('2026-03/manifest.json', '{}', 'application/json', '"abc"')).rejects.toThrow();
+  });
+
+  it('reads an object with its ETag', async () => {
+    expect(await store().getVersioned('2026-03/manifest.json')).toEqual({ body: new Uint8Array(), etag: '"abc"' });
+  });
+});
+
 describe('createS3Store put', () => {
   it('encrypts with SSE-S3 (AES256) by default and sets the content type', async () => {
     await store().put('2026-03/chargeback.csv', 'a\n', 'text/csv; charset=utf-8');

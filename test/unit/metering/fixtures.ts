@@ -1,5 +1,12 @@
-import type { MeterOptions } from '../../../src/core/metering/index.ts';
-import { gridForDay } from '../../../src/core/metering/index.ts';
+import type {
+  MeterOptions,
+  NodeCapacity,
+  NodeGpus,
+  NodeIdentity,
+  NodeWeights,
+  WindowGrid,
+} from '../../../src/core/metering/index.ts';
+import { fraction, gridForDay, windowGridOf } from '../../../src/core/metering/index.ts';
 import { dayOf } from '../../../src/core/period.ts';
 import type { Day, PodRef, ScrapeIntervals, StepGrid, WindowObservations } from '../../../src/core/types.ts';
 
@@ -29,6 +36,7 @@ export function optionsFor(day: Day, overrides: Partial<MeterOptions> = {}): Met
     },
     migSlicesPerGpu: { A100: 7, H100: 7, A30: 4 },
     instanceTypes: CATALOG,
+    instanceTypesByCluster: {},
     ...overrides,
   };
 }
@@ -49,6 +57,10 @@ export interface FakePod {
   node?: string;
   /** resource -> units per container */
   containers?: Record<string, number>[];
+  /** resource -> units per init container (named i0, i1, ...) */
+  initContainers?: Record<string, number>[];
+  /** Names of init containers that are restartable sidecars. */
+  sidecars?: string[];
   running?: [number, number][];
   pending?: [number, number][];
   labels?: Record<string, string>;
@@ -66,7 +78,11 @@ export interface FakeNode {
   capacity?: Record<string, number>;
   /** present ranges; default the whole grid */
   present?: [number, number][];
+  /** When the node advertises, if not whenever it is present (e.g. a device plugin that is down). */
+  advertised?: [number, number][];
   noLabels?: boolean;
+  /** Further kube_node_labels (GFD labels, capacity-type labels of other clouds). */
+  labels?: Record<string, string>;
 }
 
 /** A window of observations for `day` built from fake pods and nodes; KSM present everywhere unless `ksmGaps`. */
@@ -115,6 +131,7 @@ export function windowFor(
         labels: {
           ...(n.instanceType ? { label_node_kubernetes_io_instance_type: n.instanceType } : {}),
           ...(n.capacityType ? { label_karpenter_sh_capacity_type: n.capacityType } : {}),
+          ...n.labels,
         },
       })),
     nodeCapacity: nodes.flatMap((n) =>
@@ -122,9 +139,23 @@ export function windowFor(
         cluster: '',
         node: n.name,
         resource,
-        points: keep(n.present ? inRanges(n.present) : all).map((t) => [t, units] as [number, number]),
+        points: keep(inRanges(n.advertised ?? n.present ?? [[grid.startMs, grid.endMs]])).map(
+          (t) => [t, units] as [number, number],
+        ),
       })),
     ),
+    nodePresence: nodes.map((n) => ({
+      cluster: '',
+      node: n.name,
+      tsMs: keep(n.present ? inRanges(n.present) : all),
+    })),
+    initRequests: pods.flatMap((p) =>
+      (p.initContainers ?? []).flatMap((c, i) =>
+        Object.entries(c).map(([resource, value]) => ({ pod: podRef(p), container: `i${i}`, resource, value })),
+      ),
+    ),
+    sidecars: pods.flatMap((p) => (p.sidecars ?? []).map((container) => ({ pod: podRef(p), container }))),
+    draDevices: [],
     utilization: [],
     ksmPresentTsMs: ksm,
     dcgmPresentTsMs: [],
@@ -136,4 +167,64 @@ export function windowFor(
 
 export function seoulDay(date = '2026-03-10'): Day {
   return dayOf(date, ZONE);
+}
+
+/** The window grid of `day` (60 s steps, a bridging margin of `maxBridgeSeconds` on both sides). */
+export function windowOf(day: Day, overrides: Partial<MeterOptions> = {}): WindowGrid {
+  const options = optionsFor(day, overrides);
+  return windowGridOf(gridForDay(day, SCRAPE, options.maxBridgeSeconds), options);
+}
+
+/** The grid point that credits interval `k` of `window`. */
+export function pointOf(window: Pick<WindowGrid, 'startMs' | 'stepMs'>, k: number): number {
+  return window.startMs + (k + 1) * window.stepMs;
+}
+
+/** The identity, weights and GPUs of an On-Demand p4d.24xlarge node (8 A100s, MIG weights in 1/7). */
+export function p4dNode(
+  cluster: string,
+  node: string,
+): NodeIdentity & { weights: NodeWeights; gpus: NodeGpus } {
+  return {
+    cluster,
+    node,
+    instanceType: 'p4d.24xlarge',
+    capacityType: 'on-demand',
+    catalog: { gpus: 8, gpuModel: 'A100' },
+    weights: { migSlices: 7, wholeWeight: fraction(1, 1), denominator: 7 },
+    gpus: { physicalGpus: 8, gpuModel: 'A100', source: 'catalog' },
+  };
+}
+
+/**
+ * A node capacity over `window`: present where `present` says (OBSERVED), `gpus` physical GPUs in
+ * 1/`denominator` units, everything advertised unless `advertisedUnits` says otherwise (the rest not
+ * advertised).
+ */
+export function capacityOf(
+  present: Uint8Array,
+  gpus: number,
+  denominator = 1,
+  advertisedUnits?: number,
+): NodeCapacity {
+  const n = present.length;
+  const capacityUnits = new Float64Array(n);
+  const advertised = new Float64Array(n);
+  const notAdvertised = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    if (present[k] === 0) continue;
+    capacityUnits[k] = gpus * denominator;
+    advertised[k] = Math.min(advertisedUnits ?? gpus * denominator, gpus * denominator);
+    notAdvertised[k] = capacityUnits[k]! - advertised[k]!;
+  }
+  return {
+    present,
+    capacityUnits,
+    advertisedUnits: advertised,
+    migUnpartitionedUnits: new Float64Array(n),
+    unknownResourceUnits: new Float64Array(n),
+    notAdvertisedUnits: notAdvertised,
+    physicalGpus: gpus,
+    unknownResources: [],
+  };
 }

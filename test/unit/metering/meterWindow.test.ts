@@ -210,6 +210,12 @@ describe('meterWindow', () => {
       capacity: 56 * 86_400_000,
       allocated: 5 * HOUR - 13 * MIN,
       idle: 56 * 86_400_000 - (5 * HOUR - 13 * MIN),
+      idleByReason: {
+        unallocated: 56 * 86_400_000 - (5 * HOUR - 13 * MIN),
+        'mig-unpartitioned': 0,
+        'not-advertised': 0,
+        'unknown-resource': 0,
+      },
     });
     expect(node.allocatedGpuSeconds).toBeCloseTo((5 * 3600 - 13 * 60) / 7, 9);
   });
@@ -295,6 +301,31 @@ describe('meterWindow', () => {
     expect(onlyRow(m, 'a').utilization).toBeCloseTo(0.4, 12);
     expect(onlyRow(m, 'b').utilizationSource).toBe('DCGM_FI_DEV_GPU_UTIL');
     expect(onlyRow(m, 'b').utilization).toBeCloseTo(0.75, 12);
+  });
+
+  it('averages the DCGM samples that carry a short pod in the steps next to its KSM samples too', () => {
+    // A 2-minute pod seen Running at one kube-state-metrics grid point; dcgm-exporter (30 s) labelled
+    // it in the interval before (1 sample), that one (2) and the one after (1): the step means 0, 0.8
+    // and 0 (it was 0.8, the seen step alone).
+    const base = windowFor(day, [{ name: 'a', node: 'n1', running: [[day.startMs + HOUR, day.startMs + HOUR + MIN]] }], [gpuNode]);
+    const [seen] = pointsBetween(base.grid, day.startMs + HOUR, day.startMs + HOUR + MIN);
+    const obs = {
+      ...base,
+      utilization: [
+        {
+          cluster: '',
+          namespace: 'ml',
+          pod: 'a',
+          source: 'DCGM_FI_PROF_GR_ENGINE_ACTIVE' as const,
+          points: [
+            [seen! - MIN, 0, 1],
+            [seen!, 1.6, 2],
+            [seen! + MIN, 0, 1],
+          ] as [number, number, number][],
+        },
+      ],
+    };
+    expect(onlyRow(meterWindow(obs, optionsFor(day)), 'a').utilization).toBeCloseTo(0.8 / 3, 12);
   });
 
   it('reports null utilization and source "none" when no DCGM sample matched', () => {

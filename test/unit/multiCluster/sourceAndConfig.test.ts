@@ -2,17 +2,14 @@ import { utilizationIdentity } from '../../../src/adapters/prometheus/utilizatio
 import { describe, expect, it } from 'vitest';
 import { observeSimulation, observeSimulations } from '../../../src/adapters/demo/demoSource.ts';
 import {
-  createPrometheusSource,
   loadQueryTemplates,
   type PromSeries,
   presentInEveryCluster,
 } from '../../../src/adapters/prometheus/index.ts';
 import { parseConfig } from '../../../src/config/loadConfig.ts';
 import type { ScrapeIntervals } from '../../../src/core/types.ts';
-import type { Logger } from '../../../src/ports.ts';
 import { simulatePlatform } from '../../../src/sim/index.ts';
 
-const quiet: Logger = { info() {}, warn() {}, error() {}, progress() {} };
 const clusterOf = (m: Record<string, string>) => m.cluster ?? '';
 
 describe('presentInEveryCluster', () => {
@@ -44,9 +41,18 @@ describe('presentInEveryCluster', () => {
 });
 
 describe('identity and dedupe settings', () => {
-  it('refuses a dedupe label that identifies what is billed', () => {
-    const config = parseConfig({ source: { url: 'http://prom.local', dedupeLabels: ['replica', 'pod'] } });
-    expect(() => createPrometheusSource({ config, logger: quiet })).toThrow(/dedupeLabels pod identify/);
+  it('refuses a dedupe label that identifies what is billed, with its path', () => {
+    expect(() =>
+      parseConfig({ source: { url: 'http://prom.local', dedupeLabels: ['replica', 'pod'] } }),
+    ).toThrow(/source\.dedupeLabels: must not contain pod: it identifies what is billed/);
+  });
+
+  it('reports a dedupe label that is the cluster label and identity dedupe labels in one error', () => {
+    expect(() =>
+      parseConfig({
+        source: { url: 'http://prom.local', clusterLabel: 'k8s', dedupeLabels: ['k8s', 'UUID', 'exported_pod'] },
+      }),
+    ).toThrow(/2 problems.*contains source\.clusterLabel "k8s".*must not contain UUID, exported_pod/);
   });
 
   it('maps clusters to AWS accounts and regions', () => {

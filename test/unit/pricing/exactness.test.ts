@@ -65,7 +65,22 @@ describe('exact money (regressions)', () => {
       ['0.00003968253968253', '0.00'],
       ['23.99996031746031746', '24.00'],
     ]);
-    expect(summary.reconciliation).toEqual({ capacityCost: '24.00', sumOfRows: '24.00', difference: '0.00' });
+    expect(summary.reconciliation).toEqual({
+      capacityCost: '24.00',
+      sumOfRows: '24.00',
+      difference: '0.00',
+      machines: { nodeHours: 24, gpuHours: 72, cost: '24.00', difference: '0.00' },
+      allocatedCost: '0.00',
+      idle: {
+        cost: '24.00',
+        byReason: {
+          unallocated: { gpuHours: 71.999881, cost: '24.00' },
+          'mig-unpartitioned': { gpuHours: 0, cost: '0.00' },
+          'not-advertised': { gpuHours: 0, cost: '0.00' },
+          'unknown-resource': { gpuHours: 0, cost: '0.00' },
+        },
+      },
+    });
   });
 
   it('splits held cost by a decimal utilization exactly under the utilization policy', () => {

@@ -69,6 +69,17 @@ describe('priceMonth', () => {
         capacityCost: '136.13',
         sumOfRows: '136.13',
         difference: '0.00',
+        machines: { nodeHours: 24, gpuHours: 96, cost: '136.13', difference: '0.00' },
+        allocatedCost: '85.08',
+        idle: {
+          cost: '51.05',
+          byReason: {
+            unallocated: { gpuHours: 36, cost: '51.05' },
+            'mig-unpartitioned': { gpuHours: 0, cost: '0.00' },
+            'not-advertised': { gpuHours: 0, cost: '0.00' },
+            'unknown-resource': { gpuHours: 0, cost: '0.00' },
+          },
+        },
       });
     });
 

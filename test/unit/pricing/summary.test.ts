@@ -112,7 +112,22 @@ describe('priceMonth summary', () => {
     expect(summary.priceCatalog.version).toBe('2026-03-a');
     expect(summary.policies.idle).toEqual({ mode: 'separate', platformTeam: 'platform' });
     expect(summary.policies.rounding).toMatch(/half-even.*largest remainder/);
-    expect(summary.reconciliation).toEqual({ capacityCost: '67.08', sumOfRows: '67.08', difference: '0.00' });
+    expect(summary.reconciliation).toEqual({
+      capacityCost: '67.08',
+      sumOfRows: '67.08',
+      difference: '0.00',
+      machines: { nodeHours: 48, gpuHours: 120, cost: '67.08', difference: '0.00' },
+      allocatedCost: '53.47',
+      idle: {
+        cost: '13.61',
+        byReason: {
+          unallocated: { gpuHours: 24, cost: '13.61' },
+          'mig-unpartitioned': { gpuHours: 0, cost: '0.00' },
+          'not-advertised': { gpuHours: 0, cost: '0.00' },
+          'unknown-resource': { gpuHours: 0, cost: '0.00' },
+        },
+      },
+    });
     expect(summary.warnings[0]).toBe(
       'no metered data for 29 day(s): 2026-03-03, 2026-03-04, 2026-03-05, 2026-03-06, 2026-03-07, 2026-03-08, 2026-03-09, 2026-03-10, 2026-03-11, 2026-03-12, 2026-03-13, 2026-03-14, 2026-03-15, 2026-03-16, 2026-03-17, 2026-03-18, 2026-03-19, 2026-03-20, 2026-03-21, 2026-03-22, 2026-03-23, 2026-03-24, 2026-03-25, 2026-03-26, 2026-03-27, 2026-03-28, 2026-03-29, 2026-03-30, 2026-03-31',
     );

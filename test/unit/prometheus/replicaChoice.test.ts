@@ -31,6 +31,11 @@ function sourceWith(respond: (q: string) => unknown[], source: ConfigInput['sour
  * at other values; prometheus-0 was down at step 3.
  */
 function haPair(q: string): unknown[] {
+  if (q.includes('dra_claim_name')) return []; // no DRA claims
+  if (q.includes('max_over_time(kube_pod_container_resource_requests')) {
+    // The pod's GPU request (the Running answer only holds pods with one).
+    return [{ metric: { ...POD, container: 'c', resource: 'nvidia_com_gpu' }, value: [at(6), '1'] }];
+  }
   if (q.startsWith('count by') && q.includes('kube_node_status_capacity')) {
     return [
       { metric: P0, values: values([1, 2, 4, 5, 6], '3') },

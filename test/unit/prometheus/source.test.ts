@@ -147,19 +147,28 @@ describe('createPrometheusSource', () => {
         { metric: { node: 'n1' }, values: [0, 1, 2, 3].map((i) => [T0 / 1000 + i * spacing, '1']) },
       ]);
     });
-    expect(await src.detectScrapeIntervals({ startMs: T0, endMs: T0 + 86_400_000 })).toEqual({
-      kubeStateMetricsSeconds: 60,
-      dcgmSeconds: 30,
-      source: 'detected',
-    });
+    const day = { startMs: T0, endMs: T0 + 86_400_000 };
+    expect([
+      await src.detectScrapeInterval('kubeStateMetrics', day),
+      await src.detectScrapeInterval('dcgm', day),
+    ]).toEqual([60, 30]);
   });
 
   describe('edge cases', () => {
-    it('fails with guidance when no kube-state-metrics sample exists to detect the interval', async () => {
-      const { src } = sourceWith(() => ok([]));
-      await expect(src.detectScrapeIntervals({ startMs: T0, endMs: T0 + 86_400_000 })).rejects.toThrow(
-        /scrapeIntervalSeconds\.kubeStateMetrics/,
+    it('detects nothing (null) when no sample exists around the day, after trying three instants', async () => {
+      const { src, calls } = sourceWith(() => ok([]));
+      const day = { startMs: T0, endMs: T0 + 86_400_000 };
+      expect(await src.detectScrapeInterval('kubeStateMetrics', day)).toBeNull();
+      expect(calls).toHaveLength(3);
+    });
+
+    it('detects the interval only: a configured interval is not its business', async () => {
+      const { src } = sourceWith(
+        () => ok([{ metric: { node: 'n1' }, values: [0, 1, 2].map((i) => [T0 / 1000 + i * 15, '1']) }]),
+        {},
+        { scrapeIntervalSeconds: { kubeStateMetrics: 60, dcgm: 30 } },
       );
+      expect(await src.detectScrapeInterval('dcgm', { startMs: T0, endMs: T0 + 86_400_000 })).toBe(15);
     });
 
     it('refuses a cluster label that is also a dedupe label', () => {

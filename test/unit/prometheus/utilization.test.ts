@@ -7,7 +7,7 @@ import {
   splitPresence,
   utilizationIdentity,
 } from '../../../src/adapters/prometheus/utilization.ts';
-import { literalAlternation } from '../../../src/core/promql.ts';
+import { literalAlternation } from '../../../src/adapters/prometheus/promql.ts';
 
 const identity = (m: Record<string, string>) => utilizationIdentity(m, 'cluster', ['replica']);
 const OLD = { cluster: 'c1', UUID: 'g1', namespace: 'ml', pod: 'p', DCGM_FI_DRIVER_VERSION: '550' };

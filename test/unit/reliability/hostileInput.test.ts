@@ -206,6 +206,15 @@ describe('bad command-line arguments: one line on stderr and exit code 2', () =>
     ],
     ['a hostile month', ['get', '--month', '../../etc'], /is not a month/],
     ['a NUL in a month', ['report', '--month', '2026-01\u0000'], /is not a month/],
+    ['year 0000', ['report', '--month', '0000-01'], /month 0000-01 is before guard.earliestMonth 2015-01/],
+    ['a month of 1969', ['report', '--month', '1969-12'], /month 1969-12 is before guard.earliestMonth/],
+    ['a backfill of 1969', ['backfill', '--from', '1969-12', '--to', '1970-01'], /before guard.earliestMonth/],
+    ['--force without a reason', ['report', '--month', '2026-01', '--force'], /--force needs --reason/],
+    [
+      'a backfill forced without a reason',
+      ['backfill', '--from', '2026-01', '--to', '2026-01', '--force', '--reason', ' '],
+      /--force needs --reason/,
+    ],
   ];
   for (const [name, argv, message] of cases) {
     it(`rejects ${name}`, async () => {

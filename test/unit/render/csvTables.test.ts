@@ -6,6 +6,7 @@ import {
   USAGE_COLUMNS,
   usageCsvChunks,
 } from '../../../src/render/tables.ts';
+import { readCsvRecords } from '../../support/csv.ts';
 import { meteredDay, nodeUsage, podUsage, wholeDay } from '../../support/meteredFixture.ts';
 
 // The product only ever streams these files; the tests read them whole.
@@ -46,8 +47,45 @@ describe('usage.csv and nodes.csv', () => {
     const lines = renderNodesCsv(days, 'UTC').split('\r\n');
     expect(lines[0]).toBe(NODES_COLUMNS.join(','));
     expect(lines[1]).toBe(
-      '2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,,node-a,g4dn.xlarge,on-demand,1,86400,1,27,-0.5',
+      '2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,,node-a,g4dn.xlarge,on-demand,1,86400,1,27,-0.5,,,-0.5,0,0,0',
     );
+  });
+
+  it('writes the GPU model, the source of the GPU count and idle hours by reason of each node', () => {
+    const node = nodeUsage(cp, { node: 'dgx', instanceType: 'unknown', gpus: 8, gpuModel: 'A100-SXM4-40GB', gpuSource: 'gfd' });
+    node.idleByReason = { unallocated: 3600, 'mig-unpartitioned': 1800, 'not-advertised': 7200, 'unknown-resource': 0 };
+    const lines = renderNodesCsv([meteredDay(day, [], [node])], 'UTC').split('\r\n');
+    expect(lines[1]).toBe(
+      '2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,,dgx,unknown,on-demand,8,86400,192,0,192,A100-SXM4-40GB,gfd,1,0.5,2,0',
+    );
+  });
+
+  it('writes every numeric nodes.csv column as a number: a negative value gains no formula quote, text does', () => {
+    // A hostile GPU model label (GFD gpu.product) and negative hours in every numeric column.
+    const node = nodeUsage(cp, {
+      node: '=cmd',
+      gpus: 2,
+      capacityGpuSeconds: -3600,
+      allocatedGpuSeconds: -7200,
+      idleGpuSeconds: -1800,
+      gpuModel: '-A100',
+      gpuSource: '@gfd',
+    });
+    node.idleByReason = { unallocated: -3600, 'mig-unpartitioned': -1800, 'not-advertised': -7200, 'unknown-resource': -900 };
+    const [header, record] = readCsvRecords(renderNodesCsv([meteredDay(day, [], [node])], 'UTC'));
+    const cells = Object.fromEntries(header!.map((name, i) => [name, record![i]]));
+    expect(cells).toMatchObject({
+      ResourceId: "'=cmd",
+      x_GpuModel: "'-A100",
+      x_GpuCountSource: "'@gfd",
+      x_CapacityGpuHours: '-1',
+      x_AllocatedGpuHours: '-2',
+      x_IdleGpuHours: '-0.5',
+      x_IdleUnallocatedGpuHours: '-1',
+      x_IdleMigUnpartitionedGpuHours: '-0.5',
+      x_IdleNotAdvertisedGpuHours: '-2',
+      x_IdleUnknownResourceGpuHours: '-0.25',
+    });
   });
 
   it('renders identical bytes for identical input', () => {

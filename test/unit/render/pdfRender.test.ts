@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Summary } from '../../../src/core/types.ts';
 import { type PdfOptions, renderPdf } from '../../../src/render/pdf/renderPdf.ts';
+import type { Restatement } from '../../../src/core/types.ts';
 import {
   krwSummary,
   manyTeamsSummary,
@@ -114,6 +115,8 @@ describe.skipIf(!hasPoppler)('renderPdf', () => {
   let sixtyTeamsKorean: Rendered;
   let zero: Rendered;
   let zeroKorean: Rendered;
+  let restated: Rendered;
+  let restatedKorean: Rendered;
   let all: [string, Rendered][];
 
   beforeAll(async () => {
@@ -130,7 +133,19 @@ describe.skipIf(!hasPoppler)('renderPdf', () => {
     sixtyTeamsKorean = await render('sixty-ko', manyTeamsSummary({ currency: 'KRW' }), null, KO);
     zero = await render('zero', zeroUsageSummary(), null, EN);
     zeroKorean = await render('zero-ko', zeroUsageSummary({ currency: 'KRW' }), null, KO);
-    all = Object.entries({ realistic, firstMonth, korean, sixtyTeams, sixtyTeamsKorean, zero, zeroKorean });
+    restated = await render('restated', restatedSummary(realisticSummary()), previousMonthSummary(), EN);
+    restatedKorean = await render('restated-ko', restatedSummary(krwSummary()), null, KO);
+    all = Object.entries({
+      realistic,
+      firstMonth,
+      korean,
+      sixtyTeams,
+      sixtyTeamsKorean,
+      zero,
+      zeroKorean,
+      restated,
+      restatedKorean,
+    });
   });
 
   afterAll(() => {
@@ -138,6 +153,34 @@ describe.skipIf(!hasPoppler)('renderPdf', () => {
   });
 
   describe('content', () => {
+    it('states on page 2 of a restatement which version it replaces, why, and each team\'s difference', () => {
+      const page2 = restated.pages[1]!.replace(/[ \t]+/g, ' ');
+      const r = restatedSummary(realisticSummary()).restatement!;
+      expect(restated.pages).toHaveLength(7);
+      expect(page2).toContain('Restatement');
+      expect(page2).toContain(
+        'This version replaces version 0123456789abcdef (run run-2026-04-01, published 2026-04-01T06:00:00.000Z).',
+      );
+      expect(page2).toContain('Reason: INC-4711: Spot prices of 12-14 March were late');
+      expect(page2).toContain('Published with --force although the publish guard refused: the total moves');
+      expect(page2).toMatch(/Team\s+Replaced version\s+This version\s+Difference/);
+      const [first, second] = r.byTeam;
+      expect(page2).toMatch(new RegExp(`${first!.team} .*-\\$6,000\\.00`));
+      expect(page2).toMatch(new RegExp(`${second!.team} .*-\\$4,000\\.00`));
+      expect(page2).toMatch(/Total .*\$200,662\.84 .*\$190,662\.84 .*-\$10,000\.00/);
+      expect(page2.replace(/\s+/g, ' ')).toContain('Total $200,662.84 → $190,662.84 (-$10,000.00).');
+      // The other pages follow unchanged.
+      expect(restated.pages[2]).toContain('Daily cost trend');
+      expect(realistic.pages.join('')).not.toContain('Restatement');
+    });
+
+    it('states the restatement in Korean', () => {
+      const page2 = restatedKorean.pages[1]!;
+      expect(page2).toContain('정정 발행');
+      expect(page2).toContain('사유: INC-4711');
+      expect(page2).toMatch(/팀\s+대체된 버전\s+이 버전\s+차이/);
+    });
+
     it('has a page for each section of the executive report, in order', () => {
       const headings = [
         'GPU Chargeback Report · March 2026',
@@ -361,3 +404,24 @@ describe.skipIf(!hasPoppler)('renderPdf', () => {
     });
   });
 });
+
+/** `summary` as a restatement of a version whose total was 10,000 higher, spread over its first two teams. */
+function restatedSummary(summary: Summary): Summary {
+  const digits = summary.currency.minorDigits;
+  const shift = (amount: string, by: number) => (Number(amount) + by).toFixed(digits);
+  const byTeam = summary.byTeam.map((team, i) => {
+    const by = i === 0 ? 6000 : i === 1 ? 4000 : 0;
+    return { team: team.key, previous: shift(team.cost, by), current: team.cost, difference: (-by).toFixed(digits) };
+  });
+  const restatement: Restatement = {
+    replaces: { versionId: '0123456789abcdef', runId: 'run-2026-04-01', generatedAt: '2026-04-01T06:00:00.000Z' },
+    reason: 'INC-4711: Spot prices of 12-14 March were late',
+    forced: true,
+    overridden: ['the total moves 200662.84 -> 190662.84 (-5.0 %, more than guard.maxTotalChangePct 5 %)'],
+    previousTotal: shift(summary.totals.cost, 10_000),
+    total: summary.totals.cost,
+    difference: (-10_000).toFixed(digits),
+    byTeam,
+  };
+  return { ...summary, restatement };
+}

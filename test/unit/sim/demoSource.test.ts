@@ -169,11 +169,10 @@ describe('createDemoSource', () => {
     const source = createDemoSource(edge);
     expect(source.kind).toBe('demo');
     expect(source.description).toMatch(/seeded synthetic demo cluster/);
-    expect(await source.detectScrapeIntervals(edge.range)).toEqual({
-      kubeStateMetricsSeconds: 60,
-      dcgmSeconds: 30,
-      source: 'detected',
-    });
+    expect([
+      await source.detectScrapeInterval('kubeStateMetrics', edge.range),
+      await source.detectScrapeInterval('dcgm', edge.range),
+    ]).toEqual([60, 30]);
   });
 
   it('keeps the 20 s and 15 s pods at one and zero points with a 30 s kube-state-metrics interval', () => {

@@ -26,12 +26,18 @@ describe('simulate', () => {
     const gpus = present.reduce((acc, n) => acc + n.gpus, 0);
     expect(gpus).toBeGreaterThanOrEqual(30);
     expect(gpus).toBeLessThanOrEqual(60);
+    // The on-prem DGX (real shapes of #14) has an instance type in the simulation but no label for it.
     expect(new Set(sim.nodes.map((n) => n.instanceType))).toEqual(
-      new Set(['g5.xlarge', 'g5.12xlarge', 'g4dn.xlarge', 'p4d.24xlarge']),
+      new Set(['g5.xlarge', 'g5.12xlarge', 'g4dn.xlarge', 'p4d.24xlarge', 'dgx-a100']),
     );
-    expect(new Set(sim.nodes.map((n) => `${n.labelStyle}/${n.capacityType}`)).size).toBe(4);
+    expect(new Set(sim.nodes.map((n) => `${n.labelStyle}/${n.capacityType}`)).size).toBe(5);
     expect(sim.nodes.some((n) => n.migProfiles)).toBe(true);
     expect(sim.nodes.some((n) => n.timeSlicingReplicas === 4)).toBe(true);
+    // ... and the real shapes: GFD, renamed MIG time-slicing, DRA, GPU-holding sidecars.
+    expect(sim.nodes.filter((n) => n.gfd && n.instanceTypeLabel === false && n.sharing?.renameByDefault)).toHaveLength(1);
+    expect(sim.nodes.filter((n) => n.devicePlugin === 'absent')).toHaveLength(1);
+    expect(sim.pods.some((p) => p.containers.some((c) => (c.draUnits ?? []).length > 0))).toBe(true);
+    expect(sim.pods.some((p) => p.initContainers?.some((c) => c.restartPolicy === 'Always' && c.gpuCount > 0))).toBe(true);
   });
 
   it('gives the demo month five or more teams and several projects', () => {

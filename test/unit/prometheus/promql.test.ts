@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { durationMs, extraMatchers, fillQuery, labelPrefix } from '../../src/core/promql.ts';
+import { durationMs, extraMatchers, fillQuery, labelPrefix } from '../../../src/adapters/prometheus/promql.ts';
 
 describe('fillQuery', () => {
   it.each([

@@ -4,7 +4,7 @@ import {
   compareReplicas,
   type ReplicaPresence,
   type ReplicaSeries,
-} from '../../../src/core/metering/replicas.ts';
+} from '../../../src/adapters/prometheus/replicas.ts';
 
 const S = 60_000;
 const steps = (...ks: number[]) => ks.map((k) => k * S);

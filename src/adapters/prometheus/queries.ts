@@ -1,0 +1,292 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { mapLimit } from '../../concurrency.ts';
+import type { Config } from '../../config/schema.ts';
+import { detectScrapeIntervalSeconds } from '../../core/metering/index.ts';
+import type { StepGrid, TimeRange } from '../../core/types.ts';
+import { PrometheusQueryError } from '../../errors.ts';
+import type { Exporter, Logger } from '../../ports.ts';
+import { mergeSeries, type PrometheusClient, type RangeWindow } from './client.ts';
+import type { SeriesIdentity } from './identity.ts';
+import type { PromSeries } from './parseResponse.ts';
+import { durationMs, extraMatchers, fillQuery, labelPrefix, literalAlternation } from './promql.ts';
+import { collapseUtilization, type SampleCounts, sampleCountsOf, splitPresence } from './utilization.ts';
+
+/**
+ * What the Prometheus source asks: the queries of queries/*.promql, filled with the source's cluster
+ * label, selector and replica labels, and the named answers one metered window needs.
+ */
+
+export const QUERY_NAMES = [
+  'running',
+  'pending_on_node',
+  'node_capacity',
+  'node_presence',
+  'ksm_presence',
+  'utilization_prof',
+  'utilization_util',
+  'utilization_counts',
+  'pod_requests',
+  'pod_init_requests',
+  'pod_sidecars',
+  'dra_devices',
+  'pod_nodes',
+  'pod_labels',
+  'namespace_labels',
+  'node_labels',
+  'scrape_ksm',
+  'scrape_dcgm',
+] as const;
+export type QueryName = (typeof QUERY_NAMES)[number];
+
+/** Reads the query templates, dropping `#` comment lines (they may mention placeholders). */
+export function loadQueryTemplates(dir: string): Record<QueryName, string> {
+  const out = {} as Record<QueryName, string>;
+  for (const name of QUERY_NAMES) {
+    const text = readFileSync(`${dir.replace(/\/+$/, '')}/${name}.promql`, 'utf8');
+    out[name] = text
+      .split('\n')
+      .filter((line) => !line.trimStart().startsWith('#'))
+      .join('\n')
+      .trim();
+  }
+  return out;
+}
+
+/** The repository's queries/ directory. */
+export const DEFAULT_QUERIES_DIR = fileURLToPath(new URL('../../../queries/', import.meta.url));
+
+/** GPUs per utilization_counts request (each UUID is ~45 characters of regex). */
+const COUNT_UUIDS_PER_REQUEST = 200;
+
+/** The queries of one source, bound to its client. */
+export interface PrometheusQueries {
+  /** The query text of `name`: shared parameters where the template uses them, then `params` (all used). */
+  fill(name: QueryName, params: Record<string, string>): string;
+  /** A range query on a grid. */
+  range(name: QueryName, params: Record<string, string>, over: RangeWindow): Promise<PromSeries[]>;
+  /** An instant query at `atMs`. */
+  instant(name: QueryName, params: Record<string, string>, atMs: number): Promise<PromSeries[]>;
+  /** An instant query over (start, end]; on "too large" the window is halved and the halves max'ed. */
+  overWindow(name: QueryName, params: Record<string, string>, window: TimeRange): Promise<PromSeries[]>;
+}
+
+/** Binds the templates to a client and to the source's cluster label, selector and replica labels. */
+export function createQueries(
+  client: PrometheusClient,
+  templates: Record<QueryName, string>,
+  identity: SeriesIdentity,
+  selector: string | undefined,
+): PrometheusQueries {
+  const common = {
+    cluster: identity.clusterLabel ? labelPrefix([identity.clusterLabel]) : '',
+    match: extraMatchers(selector),
+    replica: labelPrefix(identity.ksmReplicaLabels),
+    dedupe: labelPrefix(identity.dedupeLabels),
+  };
+  // Shared parameters go only to the templates that use them; explicit ones must all be used.
+  const fill = (name: QueryName, params: Record<string, string>) =>
+    fillQuery(templates[name], {
+      ...Object.fromEntries(Object.entries(common).filter(([k]) => templates[name].includes(`{{${k}}}`))),
+      ...params,
+    });
+  const overWindow = async (
+    name: QueryName,
+    params: Record<string, string>,
+    window: TimeRange,
+    depth = 0,
+  ): Promise<PromSeries[]> => {
+    try {
+      const range = durationMs(window.endMs - window.startMs);
+      return await client.queryInstant(name, fill(name, { ...params, range }), window.endMs, window);
+    } catch (error) {
+      const span = window.endMs - window.startMs;
+      if (!(error instanceof PrometheusQueryError) || !error.details.tooLarge || depth >= 6 || span < 2000)
+        throw error;
+      const mid = window.startMs + Math.floor(span / 2000) * 1000;
+      const left = await overWindow(name, params, { startMs: window.startMs, endMs: mid }, depth + 1);
+      const right = await overWindow(name, params, { startMs: mid, endMs: window.endMs }, depth + 1);
+      return mergeSeries([...left, ...right], 'max');
+    }
+  };
+  return {
+    fill,
+    range: (name, params, over) => client.queryRange(name, fill(name, params), over),
+    instant: (name, params, atMs) => client.queryInstant(name, fill(name, params), atMs),
+    overWindow: (name, params, window) => overWindow(name, params, window),
+  };
+}
+
+/** The answers one metered window needs, by name (see queries/<name>.promql). */
+export interface WindowAnswers {
+  running: PromSeries[];
+  /** Empty unless metering.pendingOnNode is "charged". */
+  pendingOnNode: PromSeries[];
+  nodeCapacity: PromSeries[];
+  /** kube_node_info per node and replica at each grid point: when each node existed. */
+  nodePresence: PromSeries[];
+  ksmPresence: PromSeries[];
+  /** Per raw series means and presence rows, over the day only (grid.focus). */
+  utilizationProf: PromSeries[];
+  utilizationUtil: PromSeries[];
+  podRequests: PromSeries[];
+  podInitRequests: PromSeries[];
+  podSidecars: PromSeries[];
+  /** GPUs dcgm-exporter attributes to pods through DRA claims, over the window (none without a day). */
+  draDevices: PromSeries[];
+  podNodes: PromSeries[];
+  podLabels: PromSeries[];
+  namespaceLabels: PromSeries[];
+  nodeLabels: PromSeries[];
+}
+
+/** The range of a grid's points (k = 1..n), and of those inside the billed day (utilization). */
+export function rangesOf(grid: StepGrid): { window: RangeWindow; day: RangeWindow } {
+  // Utilization and DCGM coverage are only used inside the billed day (grid.focus): no margins.
+  const focus = grid.focus ?? grid;
+  return {
+    window: { startMs: grid.startMs + grid.stepMs, endMs: grid.endMs, stepMs: grid.stepMs },
+    day: { startMs: focus.startMs + grid.stepMs, endMs: focus.endMs, stepMs: grid.stepMs },
+  };
+}
+
+/**
+ * Asks every query of one window, two requests in flight at a time (enough to overlap latency without
+ * crowding Prometheus): step queries on the grid with a window of one step − 1 ms, so each raw sample
+ * is read once; label and request queries once over the whole window.
+ */
+export async function askWindow(
+  queries: PrometheusQueries,
+  grid: StepGrid,
+  metering: Pick<Config['metering'], 'pendingOnNode' | 'team' | 'project'>,
+): Promise<WindowAnswers> {
+  const ranges = rangesOf(grid);
+  const focus = grid.focus ?? grid;
+  const hasDay = focus.endMs > focus.startMs;
+  const window = durationMs(grid.stepMs - 1);
+  const onGrid = (name: QueryName, over = ranges.window) => queries.range(name, { window }, over);
+  const whole = { startMs: grid.startMs, endMs: grid.endMs };
+  const labels = (...lists: string[][]) => ({ labels: labelPrefix([...new Set(lists.flat())]) });
+  const none = () => Promise.resolve([]);
+  const plan: { [K in keyof WindowAnswers]: () => Promise<PromSeries[]> } = {
+    running: () => onGrid('running'),
+    pendingOnNode: () => (metering.pendingOnNode === 'charged' ? onGrid('pending_on_node') : none()),
+    nodeCapacity: () => onGrid('node_capacity'),
+    nodePresence: () => onGrid('node_presence'),
+    ksmPresence: () => onGrid('ksm_presence'),
+    utilizationProf: () => (hasDay ? onGrid('utilization_prof', ranges.day) : none()),
+    utilizationUtil: () => (hasDay ? onGrid('utilization_util', ranges.day) : none()),
+    podRequests: () => queries.overWindow('pod_requests', {}, whole),
+    podInitRequests: () => queries.overWindow('pod_init_requests', {}, whole),
+    podSidecars: () => queries.overWindow('pod_sidecars', {}, whole),
+    draDevices: () => (hasDay ? queries.overWindow('dra_devices', {}, whole) : none()),
+    podNodes: () => queries.overWindow('pod_nodes', {}, whole),
+    podLabels: () =>
+      queries.overWindow('pod_labels', labels(metering.team.podLabels, metering.project.podLabels), whole),
+    namespaceLabels: () =>
+      queries.overWindow(
+        'namespace_labels',
+        labels(metering.team.namespaceLabels, metering.project.namespaceLabels),
+        whole,
+      ),
+    nodeLabels: () => queries.overWindow('node_labels', {}, whole),
+  };
+  const names = Object.keys(plan) as (keyof WindowAnswers)[];
+  const answers = await mapLimit(names, 2, (name) => plan[name]());
+  return Object.fromEntries(names.map((name, i) => [name, answers[i]!])) as unknown as WindowAnswers;
+}
+
+/** Per DCGM family: one series per utilization identity, with the exact mean of its raw samples per step. */
+export interface ExactUtilization {
+  prof: PromSeries[];
+  util: PromSeries[];
+}
+
+/**
+ * Collapses the utilization answers to one series per identity (utilization.ts). At steps split
+ * between series of one identity, the sample counts of those GPUs' series are asked for (a small span,
+ * rarely) and weigh the series' means; steps still without counts weigh them equally (warned).
+ */
+export async function askExactUtilization(
+  queries: PrometheusQueries,
+  answers: Pick<WindowAnswers, 'utilizationProf' | 'utilizationUtil'>,
+  day: RangeWindow,
+  identity: SeriesIdentity,
+  logger: Logger,
+): Promise<ExactUtilization> {
+  const [prof, util] = await mapLimit(
+    [
+      ['DCGM_FI_PROF_GR_ENGINE_ACTIVE', splitPresence(answers.utilizationProf).means],
+      ['DCGM_FI_DEV_GPU_UTIL', splitPresence(answers.utilizationUtil).means],
+    ] as const,
+    1,
+    ([metric, means]) => exactMeans(queries, metric, means, day, identity, logger),
+  );
+  return { prof: prof!, util: util! };
+}
+
+async function exactMeans(
+  queries: PrometheusQueries,
+  metric: 'DCGM_FI_PROF_GR_ENGINE_ACTIVE' | 'DCGM_FI_DEV_GPU_UTIL',
+  means: PromSeries[],
+  over: RangeWindow,
+  identity: SeriesIdentity,
+  logger: Logger,
+): Promise<PromSeries[]> {
+  const first = collapseUtilization(means, identity.utilizationIdentityOf);
+  if (first.splits.length === 0) return first.series;
+  const uuids = [...new Set(first.splits.map((s) => s.uuid))].sort();
+  let fromMs = over.endMs;
+  let toMs = over.startMs;
+  for (const { tMs } of first.splits) {
+    fromMs = Math.min(fromMs, tMs);
+    toMs = Math.max(toMs, tMs);
+  }
+  const span = {
+    startMs: Math.max(over.startMs, fromMs),
+    endMs: Math.min(over.endMs, toMs),
+    stepMs: over.stepMs,
+  };
+  const batches: string[][] = [];
+  for (let i = 0; i < uuids.length; i += COUNT_UUIDS_PER_REQUEST)
+    batches.push(uuids.slice(i, i + COUNT_UUIDS_PER_REQUEST));
+  const answers = await mapLimit(batches, 1, (batch) =>
+    queries.range(
+      'utilization_counts',
+      { metric, uuids: literalAlternation(batch), window: durationMs(over.stepMs - 1) },
+      span,
+    ),
+  );
+  const counts: SampleCounts = sampleCountsOf(answers.flat());
+  const second = collapseUtilization(means, identity.utilizationIdentityOf, counts);
+  if (second.splits.length > 0) {
+    logger.warn(
+      'utilization: sample counts missing at steps split between series of one GPU; those steps weigh the series equally',
+      { metric, steps: second.splits.length, gpus: [...new Set(second.splits.map((s) => s.uuid))].length },
+    );
+  }
+  return second.series;
+}
+
+/**
+ * The scrape interval of one exporter from the median spacing of its raw samples (kube_node_status_capacity
+ * over an hour; DCGM series over 10 minutes, they are many more), tried at the end, the middle and the
+ * first hour of `range`; null when none of them has two samples of a series.
+ */
+export async function askScrapeInterval(
+  queries: PrometheusQueries,
+  exporter: Exporter,
+  range: TimeRange,
+): Promise<number | null> {
+  const [name, spanMs] =
+    exporter === 'kubeStateMetrics'
+      ? (['scrape_ksm', 3_600_000] as const)
+      : (['scrape_dcgm', 600_000] as const);
+  const candidates = [range.endMs, Math.round((range.startMs + range.endMs) / 2), range.startMs + 3_600_000];
+  for (const at of candidates) {
+    const series = await queries.instant(name, { range: durationMs(spanMs) }, at);
+    const seconds = detectScrapeIntervalSeconds(series.map((s) => s.points.map(([t]) => t)));
+    if (seconds !== null) return seconds;
+  }
+  return null;
+}

@@ -1,0 +1,45 @@
+import type { WindowGrid } from './window.ts';
+
+/** Held state of one grid interval: not held, held at a grid point, or held by bridging a gap. */
+export const NONE = 0;
+export const OBSERVED = 1;
+export const BRIDGED = 2;
+
+/**
+ * Marks as BRIDGED the NONE intervals between two held intervals when the gap is at most
+ * `maxBridgeMs`; `fill(k, from)` is called for each bridged interval with the held index before it.
+ */
+export function bridge(
+  held: Uint8Array,
+  stepMs: number,
+  maxBridgeMs: number,
+  fill?: (k: number, from: number) => void,
+): void {
+  let last = -1;
+  for (let k = 0; k < held.length; k++) {
+    if (held[k] !== OBSERVED) continue;
+    if (last >= 0 && k - last > 1 && (k - last - 1) * stepMs <= maxBridgeMs) {
+      for (let j = last + 1; j < k; j++) {
+        held[j] = BRIDGED;
+        fill?.(j, last);
+      }
+    }
+    last = k;
+  }
+}
+
+/** The intervals held at the grid points `tsMs`, with gaps up to the window's maxBridgeMs bridged. */
+export function heldAt(tsMs: readonly number[], window: WindowGrid): Uint8Array {
+  const held = new Uint8Array(window.intervals);
+  for (const t of tsMs) {
+    const k = window.indexOf(t);
+    if (k !== undefined) held[k] = OBSERVED;
+  }
+  bridge(held, window.stepMs, window.maxBridgeMs);
+  return held;
+}
+
+/** True when any interval of the day is held. */
+export function heldInDay(held: Uint8Array, window: WindowGrid): boolean {
+  return held.subarray(window.dayFirst, window.dayLast).some((h) => h !== NONE);
+}

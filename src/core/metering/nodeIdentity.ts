@@ -1,0 +1,106 @@
+import type { CapacityType } from '../types.ts';
+import { firstLabel } from './attribution.ts';
+import type { GpuCatalogEntry, MeterOptions } from './options.ts';
+import { describeNode } from './refs.ts';
+
+/** What a node is: its instance type and capacity type from its labels, and its catalog entry. */
+export interface NodeIdentity {
+  cluster: string;
+  node: string;
+  instanceType: string;
+  capacityType: CapacityType;
+  /** GPUs and model of the instance type in the cluster's catalog, else the global one. */
+  catalog: GpuCatalogEntry | undefined;
+}
+
+/**
+ * Identifies a node from its kube_node_labels. Warns (for a named node) when it has no labels, no
+ * instance-type label, or an instance type in neither catalog: its MIG and time-slicing weights then
+ * rest on guesses.
+ */
+export function identifyNode(
+  cluster: string,
+  node: string,
+  labels: Record<string, string> | undefined,
+  options: Pick<MeterOptions, 'nodeLabels' | 'instanceTypes' | 'instanceTypesByCluster'>,
+  warnings: Set<string>,
+): NodeIdentity {
+  const describe = describeNode({ cluster, node });
+  const instanceType = firstLabel(labels, options.nodeLabels.instanceType) ?? 'unknown';
+  const capacityType = capacityTypeOf(labels, options.nodeLabels);
+  const catalog = catalogEntryOf(options, cluster, instanceType);
+  if (node !== '' && !labels)
+    warnings.add(`node ${describe} has no kube_node_labels; instance type "unknown"`);
+  else if (node !== '' && instanceType === 'unknown')
+    warnings.add(`node ${describe} has no instance-type label; instance type "unknown"`);
+  else if (node !== '' && !catalog) {
+    warnings.add(
+      `instance type "${instanceType}" of node ${describe} is not in the price catalog; no GPU model for MIG or time-slicing weights`,
+    );
+  }
+  return { cluster, node, instanceType, capacityType, catalog };
+}
+
+/**
+ * The catalog entry of `instanceType` for a node of `cluster`: the cluster's own catalog
+ * (pricing.byCluster) first, else the global one — the same rule as its price.
+ */
+export function catalogEntryOf(
+  options: Pick<MeterOptions, 'instanceTypes' | 'instanceTypesByCluster'>,
+  cluster: string,
+  instanceType: string,
+): GpuCatalogEntry | undefined {
+  return ownEntry(ownEntry(options.instanceTypesByCluster, cluster), instanceType) ??
+    ownEntry(options.instanceTypes, instanceType);
+}
+
+/** `record[name]` when it is the record's own entry (a label value such as "constructor" is no entry). */
+function ownEntry<T>(record: Record<string, T> | undefined, name: string): T | undefined {
+  return record && Object.hasOwn(record, name) ? record[name] : undefined;
+}
+
+/**
+ * Built-in meanings of capacity-type labels whose values are not capacity-type words: GKE marks Spot
+ * and preemptible VMs with `cloud.google.com/gke-spot="true"` / `cloud.google.com/gke-preemptible="true"`,
+ * AKS marks scale-set priority with `kubernetes.azure.com/scalesetpriority=spot|regular`.
+ */
+const BUILT_IN_VALUES: Readonly<Record<string, Readonly<Record<string, Exclude<CapacityType, 'unknown'>>>>> = {
+  label_cloud_google_com_gke_spot: { true: 'spot' },
+  label_cloud_google_com_gke_preemptible: { true: 'spot' },
+  label_kubernetes_azure_com_scalesetpriority: { spot: 'spot', regular: 'on-demand' },
+};
+
+/**
+ * The capacity type of a node: the first of the configured labels whose value means one — through the
+ * configured value map (metering.nodeLabels.capacityTypeValues), else the built-in meaning of that label
+ * (GKE, AKS), else the Karpenter/EKS words ({@link toCapacityType}); "unknown" when none does.
+ */
+export function capacityTypeOf(
+  labels: Record<string, string> | undefined,
+  nodeLabels: MeterOptions['nodeLabels'],
+): CapacityType {
+  if (!labels) return 'unknown';
+  for (const name of nodeLabels.capacityType) {
+    const value = labels[name];
+    if (!value) continue;
+    const configured = ownEntry(ownEntry(nodeLabels.capacityTypeValues, name), value);
+    const type = configured ?? ownEntry(ownEntry(BUILT_IN_VALUES, name), value) ?? toCapacityType(value);
+    if (type !== 'unknown') return type;
+  }
+  return 'unknown';
+}
+
+/** Maps Karpenter (spot/on-demand/reserved) and EKS (SPOT/ON_DEMAND/CAPACITY_BLOCK) label values. */
+export function toCapacityType(value: string | undefined): CapacityType {
+  switch ((value ?? '').toLowerCase().replace(/_/g, '-')) {
+    case 'spot':
+      return 'spot';
+    case 'on-demand':
+      return 'on-demand';
+    case 'reserved':
+    case 'capacity-block':
+      return 'reserved';
+    default:
+      return 'unknown';
+  }
+}

@@ -1,0 +1,232 @@
+import { lcm } from '../integers.ts';
+import type { NodeCapacityPoints } from '../types.ts';
+import { type GpuCountSource, isMigSingle, type KnownGpus } from './nodeGpus.ts';
+import type { NodeIdentity } from './nodeIdentity.ts';
+import { describeNode } from './refs.ts';
+import {
+  fraction,
+  inferMigSlicesPerGpu,
+  isWholeGpuResource,
+  migSlicesFor,
+  type NodeWeights,
+  parseMigResource,
+  resourceWeight,
+} from './weights.ts';
+
+/** A node's physical GPUs as metering uses them: the count, the model and where the count came from. */
+export interface NodeGpus {
+  physicalGpus: number;
+  gpuModel: string | undefined;
+  source: GpuCountSource;
+}
+
+/**
+ * How a node's advertised GPU resources divide its physical GPUs (`known`, from the catalog, GFD labels
+ * or configuration; the catalog entry alone when not given):
+ * - MIG (mixed strategy): a `<g>g.<mem>gb` unit (any suffix) weighs g / (compute slices of the node's
+ *   GPU model, from `migSlicesPerGpu`; inferred from the profile, with a warning, when the model is
+ *   unknown), divided by its replicas when time-slicing or MPS shares it (GFD's
+ *   `nvidia.com/mig-<profile>.replicas`; for a `.shared` profile without it, inferred so the node's MIG
+ *   devices fit its GPUs, warned);
+ * - MIG single strategy (GFD `mig.strategy=single`): whole-GPU units are MIG devices of the profile in
+ *   `gpu.product`, each g / slices (÷ replicas), else physical ÷ advertised;
+ * - time-slicing and MPS (renamed `.shared` or not): each whole unit weighs 1 / GFD `gpu.replicas`, else
+ *   — when the node advertises more whole units than it has physical GPUs left after MIG — physical ÷
+ *   advertised (needs the physical count; warned otherwise);
+ * - the denominator is the least common multiple of every weight's denominator, so capacity,
+ *   allocation and idle stay exact integers of 1/denominator GPU-ms.
+ * `resources` are the GPU resources the node advertises and its pods request.
+ */
+export function weighNode(
+  node: NodeIdentity,
+  capacity: readonly NodeCapacityPoints[],
+  resources: Iterable<string>,
+  migSlicesPerGpu: Record<string, number>,
+  warnings: Set<string>,
+  known: KnownGpus = catalogOnly(node),
+): NodeWeights {
+  const describe = describeNode(node);
+  const { gfd } = known;
+  const all = [...resources];
+  const single = isMigSingle(gfd);
+  // Pods never bound to a node (node "") are never charged; a weight warning about them is noise.
+  const warn = (text: string) => {
+    if (node.node !== '') warnings.add(text);
+  };
+
+  let migSlices = migSlicesFor(known.gpuModel, migSlicesPerGpu);
+  const migResources = all.filter((r) => parseMigResource(r));
+  const draMig = all.find((r) => r.startsWith('dra_mig_'));
+  const singleProfile = single && gfd.migProfile ? migProfileResource(gfd.migProfile) : undefined;
+  const inferFrom = migResources[0] ?? singleProfile ?? (draMig && `nvidia_com_mig_${draMig.slice('dra_mig_'.length)}`);
+  if (inferFrom && migSlices === undefined) {
+    migSlices = inferMigSlicesPerGpu(inferFrom);
+    warn(
+      `node ${describe}: GPU model ${known.gpuModel ?? 'unknown'} not in metering.migSlicesPerGpu; MIG weights assume ${migSlices} slices per GPU`,
+    );
+  }
+
+  const migReplicas = migReplicasOf(node, capacity, migResources, migSlices, known, warn);
+  const base: Pick<NodeWeights, 'migSlices' | 'migReplicas'> = {
+    migSlices,
+    ...(Object.keys(migReplicas).length > 0 ? { migReplicas } : {}),
+  };
+  const { advertisedWhole, migGpus } = advertisedPeaks(capacity, base);
+  const sharing =
+    (gfd.sharingStrategy === 'time-slicing' || gfd.sharingStrategy === 'mps') && (gfd.replicas ?? 0) >= 2
+      ? gfd.replicas!
+      : undefined;
+  const physical = known.gpus;
+  let wholeWeight = fraction(1, 1);
+  let wholeIsMig = false;
+  if (single) {
+    wholeIsMig = true;
+    const mig = singleProfile ? parseMigResource(singleProfile) : null;
+    if (mig && migSlices && mig.slices <= migSlices) {
+      wholeWeight = fraction(mig.slices, migSlices * (sharing ?? 1));
+    } else if (physical && advertisedWhole > physical && Number.isInteger(advertisedWhole)) {
+      wholeWeight = fraction(physical, advertisedWhole);
+      warn(
+        `node ${describe}: MIG single strategy with an unknown profile (GFD gpu.product ${gfd.product ?? 'absent'}); each unit weighted ${physical}/${advertisedWhole}`,
+      );
+    }
+  } else if (physical !== undefined && advertisedWhole > 0) {
+    const physicalWhole = physical - migGpus;
+    if (physicalWhole <= 0) {
+      warn(
+        `node ${describe} advertises whole GPUs although MIG uses all ${physical} of its GPUs; whole GPUs weighted 1`,
+      );
+    } else if (sharing && advertisedWhole / sharing <= physicalWhole) {
+      wholeWeight = fraction(1, sharing);
+    } else if (advertisedWhole > physicalWhole && Number.isInteger(advertisedWhole)) {
+      wholeWeight = fraction(physicalWhole, advertisedWhole);
+    }
+  } else if (physical === undefined && advertisedWhole > 0) {
+    if (sharing) wholeWeight = fraction(1, sharing);
+    else
+      warn(`node ${describe}: physical GPU count unknown, time-slicing cannot be detected; whole GPUs weighted 1`);
+  }
+
+  let denominator = wholeWeight.denominator;
+  for (const r of all) {
+    const w = resourceWeight(r, { ...base, wholeWeight });
+    if (w) denominator = lcm(denominator, w.denominator);
+  }
+  return { ...base, wholeWeight, denominator, ...(wholeIsMig ? { wholeIsMig } : {}) };
+}
+
+/**
+ * The physical GPUs of a weighed node: those `known` from catalog, GFD or configuration, else the most
+ * GPU equivalents it advertised at one grid point, rounded up (source "advertised": a guess the month
+ * stage warns about with the money at stake).
+ */
+export function physicalGpusOf(
+  known: KnownGpus,
+  weights: NodeWeights,
+  capacity: readonly NodeCapacityPoints[],
+): NodeGpus {
+  if (known.gpus !== undefined && known.source !== undefined) {
+    return { physicalGpus: known.gpus, gpuModel: known.gpuModel, source: known.source };
+  }
+  const byTime = new Map<number, number>();
+  for (const c of capacity) {
+    const w = resourceWeight(c.resource, weights);
+    if (!w) continue;
+    for (const [t, v] of c.points) {
+      if (Number.isFinite(v) && v >= 0) byTime.set(t, (byTime.get(t) ?? 0) + (v * w.numerator) / w.denominator);
+    }
+  }
+  const peak = Math.max(0, ...byTime.values());
+  return { physicalGpus: Math.max(0, Math.ceil(peak - 1e-9)), gpuModel: known.gpuModel, source: 'advertised' };
+}
+
+/** The catalog entry as the only knowledge of a node's GPUs. */
+function catalogOnly(node: NodeIdentity): KnownGpus {
+  return {
+    gpus: node.catalog?.gpus,
+    gpuModel: node.catalog?.gpuModel,
+    source: node.catalog ? 'catalog' : undefined,
+    gfd: { migReplicas: {} },
+  };
+}
+
+/** The sanitized MIG resource of a GFD profile ("1g.5gb" → nvidia_com_mig_1g_5gb). */
+function migProfileResource(profile: string): string {
+  return `nvidia_com_mig_${profile.replace(/[^A-Za-z0-9]/g, '_')}`;
+}
+
+/**
+ * Replicas per shared MIG profile: GFD's `nvidia.com/mig-<profile>.replicas` when exported (renamed or
+ * not), else — for a `.shared` profile — the replicas that make the node's MIG devices fit the GPUs
+ * left after its other resources (warned, with what it assumed).
+ */
+function migReplicasOf(
+  node: NodeIdentity,
+  capacity: readonly NodeCapacityPoints[],
+  migResources: readonly string[],
+  migSlices: number | undefined,
+  known: KnownGpus,
+  warn: (text: string) => void,
+): Record<string, number> {
+  const replicas: Record<string, number> = {};
+  const unknown = new Set<string>();
+  for (const r of migResources) {
+    const mig = parseMigResource(r)!;
+    const labelled = known.gfd.migReplicas[mig.base];
+    if (labelled !== undefined && labelled >= 1) {
+      if (labelled > 1 || mig.shared) replicas[mig.base] = labelled;
+    } else if (mig.shared) unknown.add(mig.base);
+  }
+  if (unknown.size === 0 || !migSlices) return replicas;
+  // Peaks at one grid point: shared units as whole MIG devices, the other GPU resources as weighed.
+  const byTime = new Map<number, { shared: number; other: number }>();
+  for (const c of capacity) {
+    const mig = parseMigResource(c.resource);
+    for (const [t, v] of c.points) {
+      if (!Number.isFinite(v) || v < 0) continue;
+      const entry = byTime.get(t) ?? { shared: 0, other: 0 };
+      if (mig && unknown.has(mig.base)) entry.shared += (v * mig.slices) / migSlices;
+      else if (mig) entry.other += (v * mig.slices) / migSlices / (replicas[mig.base] ?? 1);
+      else if (isWholeGpuResource(c.resource)) entry.other += v;
+      byTime.set(t, entry);
+    }
+  }
+  let inferred = 1;
+  for (const { shared, other } of byTime.values()) {
+    const room = (known.gpus ?? 0) - other;
+    if (room > 1e-9) inferred = Math.max(inferred, Math.ceil(shared / room - 1e-9));
+  }
+  for (const base of [...unknown].sort()) {
+    replicas[base] = inferred;
+    warn(
+      `node ${describeNode(node)}: replicas of ${base}_shared unknown (GFD label nvidia.com/mig-<profile>.replicas not exported); ${inferred} assumed so its MIG devices fit ${known.gpus ?? 'its'} GPUs`,
+    );
+  }
+  return replicas;
+}
+
+/**
+ * The most whole-GPU units a node advertised at one grid point, and the most GPUs its MIG instances
+ * covered at one point (rounded up: a GPU with any MIG instance is not a whole GPU).
+ */
+function advertisedPeaks(
+  capacity: readonly NodeCapacityPoints[],
+  weights: Pick<NodeWeights, 'migSlices' | 'migReplicas'>,
+): { advertisedWhole: number; migGpus: number } {
+  const byTime = new Map<number, { whole: number; migEq: number }>();
+  for (const c of capacity) {
+    const mig = parseMigResource(c.resource);
+    for (const [t, v] of c.points) {
+      if (!Number.isFinite(v) || v < 0) continue;
+      const entry = byTime.get(t) ?? { whole: 0, migEq: 0 };
+      if (isWholeGpuResource(c.resource)) entry.whole += v;
+      else if (mig && weights.migSlices)
+        entry.migEq += (v * mig.slices) / weights.migSlices / (weights.migReplicas?.[mig.base] ?? 1);
+      byTime.set(t, entry);
+    }
+  }
+  return {
+    advertisedWhole: Math.max(0, ...[...byTime.values()].map((e) => e.whole)),
+    migGpus: Math.ceil(Math.max(0, ...[...byTime.values()].map((e) => e.migEq)) - 1e-9),
+  };
+}

@@ -1,0 +1,236 @@
+import { compareStrings } from '../compare.ts';
+import type { Fraction, PodUsage, UtilizationSource } from '../types.ts';
+import type { Attributor } from './attribution.ts';
+import { bridge, BRIDGED, heldAt, heldInDay, NONE, OBSERVED } from './held.ts';
+import type { PodState } from './indexObservations.ts';
+import { weighResource } from './nodeCapacity.ts';
+import type { NodeIdentity } from './nodeIdentity.ts';
+import type { MeterOptions } from './options.ts';
+import { effectiveRequests } from './podRequests.ts';
+import { chooseUtilizationSource, type PodUtilization } from './podUtilization.ts';
+import { comparePods, describePod, key } from './refs.ts';
+import { isNvidiaResource, type NodeWeights } from './weights.ts';
+import type { WindowGrid } from './window.ts';
+
+/** GPU equivalents one pod holds of one resource on one node, in one phase, over the window. */
+export interface Allocation {
+  /** Key (cluster, node) of the node it is allocated on. */
+  nodeId: string;
+  /** requested × weight. */
+  gpuEquivalents: number;
+  /** The same in 1/denominator units of the node (exact), added at every held interval. */
+  unitsPerStep: number;
+  /** Held intervals of the window (NONE / OBSERVED / BRIDGED). */
+  held: Uint8Array;
+}
+
+/** What pod metering needs besides the pods: the window, the policy, the nodes and the label sources. */
+export interface PodMeteringContext {
+  window: WindowGrid;
+  pendingOnNode: MeterOptions['pendingOnNode'];
+  nodes: ReadonlyMap<string, NodeIdentity & { weights: NodeWeights }>;
+  attribute: Attributor;
+  utilization: ReadonlyMap<string, PodUtilization>;
+}
+
+/**
+ * Meters every pod held in the day: one row per charge period, phase and GPU resource (sorted by
+ * period, pod, resource, phase), and the allocations they put on their nodes (in pod order).
+ */
+export function meterPods(
+  pods: ReadonlyMap<string, PodState>,
+  context: PodMeteringContext,
+  warnings: Set<string>,
+): { rows: PodUsage[]; allocations: Allocation[] } {
+  const rows: PodUsage[] = [];
+  const allocations: Allocation[] = [];
+  for (const state of [...pods.values()].sort((a, b) => comparePods(a.pod, b.pod))) {
+    meterPod(state, context, warnings, rows, allocations);
+  }
+  rows.sort(
+    (a, b) =>
+      a.chargePeriod.startMs - b.chargePeriod.startMs ||
+      comparePods(a.pod, b.pod) ||
+      compareStrings(a.gpuResource, b.gpuResource) ||
+      compareStrings(a.phase, b.phase),
+  );
+  return { rows, allocations };
+}
+
+/**
+ * The intervals a pod is charged for: Running (bridged), and — when Pending on a node is charged and
+ * the pod has a node — Pending outside its Running intervals (bridged). A pod Pending with no known
+ * node is never charged (warned under the "charged" policy).
+ */
+export function chargedIntervals(
+  state: PodState,
+  window: WindowGrid,
+  pendingOnNode: MeterOptions['pendingOnNode'],
+  warnings: Set<string>,
+): { running: Uint8Array; pending: Uint8Array } {
+  const running = heldAt(state.running, window);
+  const pending = new Uint8Array(window.intervals);
+  if (pendingOnNode === 'charged' && state.node !== '') {
+    for (const t of state.pending) {
+      const k = window.indexOf(t);
+      if (k !== undefined && running[k] === NONE) pending[k] = OBSERVED;
+    }
+    bridge(pending, window.stepMs, window.maxBridgeMs);
+    for (let k = 0; k < window.intervals; k++) if (running[k] !== NONE) pending[k] = NONE;
+  } else if (pendingOnNode === 'charged' && state.pending.length > 0) {
+    warnings.add(`pod ${describePod(state.pod)} was Pending with no known node; not charged`);
+  }
+  return { running, pending };
+}
+
+function meterPod(
+  state: PodState,
+  context: PodMeteringContext,
+  warnings: Set<string>,
+  rows: PodUsage[],
+  allocations: Allocation[],
+): void {
+  const { window } = context;
+  const { running, pending } = chargedIntervals(state, window, context.pendingOnNode, warnings);
+  const runsInDay = heldInDay(running, window);
+  const pendsInDay = heldInDay(pending, window);
+  if (!runsInDay && !pendsInDay) return;
+  const requests = effectiveRequests(state);
+  if (requests.length === 0) {
+    warnings.add(
+      `pod ${describePod(state.pod)} held a node in ${window.day.date} but has no GPU request data; not charged ` +
+        '(a DRA claim: run dcgm-exporter with --kubernetes-enable-dra so its GPUs are attributed)',
+    );
+    return;
+  }
+  if (state.node === '')
+    warnings.add(
+      `pod ${describePod(state.pod)} has no node in kube_pod_info; metered on node "" (unknown instance type)`,
+    );
+  const nodeId = key(state.pod.cluster, state.node);
+  const node = context.nodes.get(nodeId)!;
+  const { team, project } = context.attribute(state.pod);
+  const util = context.utilization.get(key(state.pod.cluster, state.pod.namespace, state.pod.pod));
+  const utilSource = chooseUtilizationSource(util, running, pending, window);
+  const base = {
+    pod: state.pod,
+    node: state.node,
+    team: team.value,
+    project: project.value,
+    teamSource: team.source,
+  };
+
+  for (const [phase, held, inDay] of [
+    ['Running', running, runsInDay],
+    ['PendingOnNode', pending, pendsInDay],
+  ] as const) {
+    if (!inDay) continue;
+    const samples = utilSource === 'none' ? undefined : util?.[utilSource];
+    const totals = heldByPeriod(held, samples, window, phase === 'Running');
+    for (const { resource, requested } of requests) {
+      const weight = weighResource(resource, node, warnings);
+      if (!weight) {
+        warnings.add(
+          isNvidiaResource(resource)
+            ? `pod ${describePod(state.pod)} requests ${resource}, which metering cannot interpret as GPUs; not charged (its share of the node is idle "unknown-resource")`
+            : `pod ${describePod(state.pod)} requests ${resource}, which is not a GPU resource; not charged`,
+        );
+        continue;
+      }
+      allocations.push({
+        nodeId,
+        gpuEquivalents: (requested * weight.numerator) / weight.denominator,
+        unitsPerStep: (requested * weight.numerator * node.weights.denominator) / weight.denominator,
+        held,
+      });
+      const usage = { ...base, phase, resource, requested, weight, utilSource };
+      rows.push(...podRows(usage, totals, window));
+    }
+  }
+}
+
+/** Per charge period of the day: held and bridged ms, and the mean utilization (of per-step means). */
+interface HeldTotals {
+  heldMs: number[];
+  bridgedMs: number[];
+  utilization: (number | null)[];
+}
+
+/**
+ * Sums a phase's held intervals per charge period, and the mean utilization: the mean over grid steps
+ * of each step's mean of the DCGM samples that carry the pod (the Prometheus source reads one mean per
+ * series and step, so a step is the unit both sources agree on). dcgm-exporter labels a GPU with a pod
+ * only while it runs, so for the Running phase the steps just before and just after each held run
+ * count too: a pod starts and ends between two kube-state-metrics samples, its DCGM samples do not (a
+ * 2-minute pod seen at one grid point has 30-second samples in three steps). A step goes to the charge
+ * period its interval starts in.
+ */
+function heldByPeriod(
+  held: Uint8Array,
+  samples: Map<number, [number, number]> | undefined,
+  window: WindowGrid,
+  running = false,
+): HeldTotals {
+  const periods = window.periods.length;
+  const heldMs = new Array<number>(periods).fill(0);
+  const bridgedMs = new Array<number>(periods).fill(0);
+  const utilSum = new Array<number>(periods).fill(0);
+  const utilCount = new Array<number>(periods).fill(0);
+  const counts = (k: number) =>
+    held[k] !== NONE || (running && (held[k - 1] ?? NONE) !== NONE) || (running && (held[k + 1] ?? NONE) !== NONE);
+  for (let k = window.dayFirst; k < window.dayLast; k++) {
+    const parts = window.slices[k - window.dayFirst]!;
+    if (held[k] !== NONE) {
+      for (const [p, ms] of parts) {
+        heldMs[p]! += ms;
+        if (held[k] === BRIDGED) bridgedMs[p]! += ms;
+      }
+    }
+    const sample = samples?.get(k);
+    if (sample && sample[1] > 0 && parts.length > 0 && counts(k)) {
+      utilSum[parts[0]![0]]! += sample[0] / sample[1];
+      utilCount[parts[0]![0]]! += 1;
+    }
+  }
+  const utilization = utilCount.map((count, p) => (count > 0 ? utilSum[p]! / count : null));
+  return { heldMs, bridgedMs, utilization };
+}
+
+/** What the rows of one pod, phase and resource share. */
+type PodRowFacts = Pick<
+  PodUsage,
+  'pod' | 'node' | 'team' | 'project' | 'teamSource' | 'phase' | 'requested'
+> & {
+  resource: string;
+  weight: Fraction;
+  utilSource: UtilizationSource;
+};
+
+/** The rows of one pod, phase and resource: one per charge period in which it was held. */
+function podRows(usage: PodRowFacts, totals: HeldTotals, window: WindowGrid): PodUsage[] {
+  const { requested, weight } = usage;
+  const rows: PodUsage[] = [];
+  window.periods.forEach((period, p) => {
+    if (totals.heldMs[p] === 0) return;
+    const utilization = totals.utilization[p] ?? null;
+    rows.push({
+      pod: usage.pod,
+      node: usage.node,
+      chargePeriod: period,
+      gpuResource: usage.resource,
+      requested,
+      weight,
+      gpuEquivalents: (requested * weight.numerator) / weight.denominator,
+      heldSeconds: totals.heldMs[p]! / 1000,
+      bridgedSeconds: totals.bridgedMs[p]! / 1000,
+      gpuSeconds: (totals.heldMs[p]! * requested * weight.numerator) / weight.denominator / 1000,
+      utilization,
+      utilizationSource: utilization !== null ? usage.utilSource : 'none',
+      team: usage.team,
+      project: usage.project,
+      teamSource: usage.teamSource,
+      phase: usage.phase,
+    });
+  });
+  return rows;
+}

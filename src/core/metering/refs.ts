@@ -1,0 +1,25 @@
+import { compareStrings } from '../compare.ts';
+import type { PodRef } from '../types.ts';
+
+/** A map key made of identity parts (cluster, uid, node...), which never contain NUL. */
+export const key = (...parts: string[]): string => parts.join('\u0000');
+
+/** A pod as warnings name it: [cluster/]namespace/pod (uid ...). */
+export function describePod(pod: PodRef): string {
+  return `${pod.cluster ? `${pod.cluster}/` : ''}${pod.namespace}/${pod.pod} (uid ${pod.uid})`;
+}
+
+/** A node as warnings name it: [cluster/]node, or "(none)" for pods bound to no known node. */
+export function describeNode(node: { cluster: string; node: string }): string {
+  return `${node.cluster ? `${node.cluster}/` : ''}${node.node || '(none)'}`;
+}
+
+/** Orders pods by cluster, namespace, name, then uid (code-unit order). */
+export function comparePods(a: PodRef, b: PodRef): number {
+  return (
+    compareStrings(a.cluster, b.cluster) ||
+    compareStrings(a.namespace, b.namespace) ||
+    compareStrings(a.pod, b.pod) ||
+    compareStrings(a.uid, b.uid)
+  );
+}

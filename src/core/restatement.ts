@@ -1,0 +1,276 @@
+import { compareStrings } from './compare.ts';
+import type { MeteredDay, Restatement, Summary, TeamDifference } from './types.ts';
+
+/**
+ * The publish guard: what a run may not publish or overwrite without being forced, as pure decisions
+ * over the figures of the published month (or stored day) and of the new one. Each function returns the
+ * violations as one-line reasons ([] = allowed); the caller refuses, or records them when forced.
+ * Money is compared exactly, in the summary's decimal strings scaled to integers.
+ */
+
+/** The thresholds of config `guard` that decide a month. */
+export interface MonthGuardPolicy {
+  minCoveragePct: number;
+  maxCoverageDropPct: number;
+  maxTotalChangePct: number;
+  maxTeamChangePct: number;
+  minTeamChangePctOfTotal: number;
+}
+
+/** The thresholds of config `guard` that decide whether a stored daily partial may be replaced. */
+export interface DayGuardPolicy {
+  maxCoverageDropPct: number;
+  maxDayUsageDropPct: number;
+}
+
+/** What a month is judged by: its period, currency, total, coverage and team amounts (from its summary). */
+export interface MonthFigures {
+  period: { zone: string; start: string; end: string };
+  currency: string;
+  total: string;
+  coveragePct: number;
+  byTeam: { team: string; cost: string }[];
+}
+
+/** What a metered day is judged by. */
+export interface DayFigures {
+  /** kube-state-metrics coverage, 0..100. */
+  coveragePct: number;
+  allocatedGpuSeconds: number;
+  capacityGpuSeconds: number;
+}
+
+/** The figures of a month's summary. */
+export function monthFiguresOf(summary: Summary): MonthFigures {
+  return {
+    period: { zone: summary.period.zone, start: summary.period.start, end: summary.period.end },
+    currency: summary.currency.code,
+    total: summary.totals.cost,
+    coveragePct: summary.totals.coveragePct,
+    byTeam: summary.byTeam.map((t) => ({ team: t.key, cost: t.cost })),
+  };
+}
+
+/** The figures of a metered day. */
+export function dayFiguresOf(day: MeteredDay): DayFigures {
+  return {
+    coveragePct: day.coverage.kubeStateMetrics * 100,
+    allocatedGpuSeconds: day.pods.reduce((sum, p) => sum + p.gpuSeconds, 0),
+    capacityGpuSeconds: day.nodes.reduce((sum, n) => sum + n.capacityGpuSeconds, 0),
+  };
+}
+
+/**
+ * Why `next` may not be published: below the coverage floor (always), and, when it replaces `published`,
+ * a different period or currency, a coverage drop, or a total or team amount that moves by more than the
+ * policy's shares. [] when it may be published.
+ */
+export function monthViolations(
+  next: MonthFigures,
+  published: MonthFigures | undefined,
+  policy: MonthGuardPolicy,
+): string[] {
+  const out: string[] = [];
+  if (next.coveragePct < policy.minCoveragePct) {
+    out.push(
+      next.coveragePct === 0
+        ? 'the source has no kube-state-metrics sample in the whole month (before its first sample, ' +
+            'retention ran out, or the wrong source or tenant): coverage 0 % is below guard.minCoveragePct ' +
+            `${policy.minCoveragePct} %`
+        : `coverage ${formatPct(next.coveragePct)} is below guard.minCoveragePct ${policy.minCoveragePct} %`,
+    );
+  }
+  if (!published) return out;
+  out.push(...identityViolations(next, published));
+  if (next.coveragePct < published.coveragePct - policy.maxCoverageDropPct) {
+    out.push(
+      `coverage drops from ${formatPct(published.coveragePct)} to ${formatPct(next.coveragePct)} ` +
+        `(more than guard.maxCoverageDropPct ${policy.maxCoverageDropPct} points)`,
+    );
+  }
+  const oldTotal = toUnits(published.total);
+  const newTotal = toUnits(next.total);
+  if (exceedsShare(sub(newTotal, oldTotal), oldTotal, policy.maxTotalChangePct)) {
+    out.push(
+      `the total moves ${published.total} -> ${next.total} (${formatChange(sub(newTotal, oldTotal), oldTotal)}, ` +
+        `more than guard.maxTotalChangePct ${policy.maxTotalChangePct} %)`,
+    );
+  }
+  const moved = teamDifferences(published, next).filter((d) => {
+    const change = toUnits(d.difference);
+    return (
+      exceedsShare(change, toUnits(d.previous), policy.maxTeamChangePct) &&
+      exceedsShare(change, oldTotal, policy.minTeamChangePctOfTotal)
+    );
+  });
+  if (moved.length > 0) {
+    const shown = moved
+      .slice(0, 3)
+      .map((d) => `${d.team} ${d.previous} -> ${d.current} (${formatChange(toUnits(d.difference), toUnits(d.previous))})`);
+    out.push(
+      `${moved.length} team${moved.length === 1 ? '' : 's'} move by more than guard.maxTeamChangePct ` +
+        `${policy.maxTeamChangePct} %: ${shown.join(', ')}${moved.length > 3 ? `, and ${moved.length - 3} more` : ''}`,
+    );
+  }
+  return out;
+}
+
+/**
+ * Why a month in `next`'s period and currency cannot restate `published` at all: another zone (or other
+ * instants) or another currency is another bill. Known before anything is metered.
+ */
+export function identityViolations(
+  next: Pick<MonthFigures, 'period' | 'currency'>,
+  published: Pick<MonthFigures, 'period' | 'currency'>,
+): string[] {
+  const out: string[] = [];
+  const { period: a, currency } = published;
+  if (a.zone !== next.period.zone || a.start !== next.period.start || a.end !== next.period.end) {
+    out.push(
+      `the period changes from ${a.zone} ${a.start}..${a.end} to ${next.period.zone} ${next.period.start}..${next.period.end}`,
+    );
+  }
+  if (currency !== next.currency) out.push(`the currency changes from ${currency} to ${next.currency}`);
+  return out;
+}
+
+/**
+ * Why the stored partial of `date` may not be replaced by a newly metered one: the new one is emptier
+ * (less coverage, fewer allocated or capacity GPU-seconds) by more than the policy allows. One line for
+ * the day, e.g. "2026-02-05: coverage 100 % -> 0 %, allocated GPU-hours 132.00 -> 0.00"; [] = allowed.
+ */
+export function dayViolations(
+  date: string,
+  next: DayFigures,
+  stored: DayFigures,
+  policy: DayGuardPolicy,
+): string[] {
+  const parts: string[] = [];
+  if (next.coveragePct < stored.coveragePct - policy.maxCoverageDropPct) {
+    parts.push(`coverage ${formatPct(stored.coveragePct)} -> ${formatPct(next.coveragePct)}`);
+  }
+  for (const [name, before, after] of [
+    ['allocated', stored.allocatedGpuSeconds, next.allocatedGpuSeconds],
+    ['capacity', stored.capacityGpuSeconds, next.capacityGpuSeconds],
+  ] as const) {
+    if (after < before && (before - after) * 100 > policy.maxDayUsageDropPct * before) {
+      parts.push(`${name} GPU-hours ${formatHours(before)} -> ${formatHours(after)}`);
+    }
+  }
+  return parts.length === 0 ? [] : [`${date}: ${parts.join(', ')}`];
+}
+
+/**
+ * One reason for all the days whose stored partial would be replaced by an emptier one (the output of
+ * dayViolations for each), naming the thresholds once and at most two days in full.
+ */
+export function emptierDaysViolation(days: readonly string[], policy: DayGuardPolicy): string[] {
+  if (days.length === 0) return [];
+  const shown = days.slice(0, 2).join('; ');
+  return [
+    `${days.length} stored day${days.length === 1 ? '' : 's'} would be replaced by emptier ${days.length === 1 ? 'one' : 'ones'} ` +
+      `(losing more than guard.maxCoverageDropPct ${policy.maxCoverageDropPct} points of coverage or ` +
+      `guard.maxDayUsageDropPct ${policy.maxDayUsageDropPct} % of GPU-hours): ${shown}` +
+      `${days.length > 2 ? `; and ${days.length - 2} more` : ''}`,
+  ];
+}
+
+/** The restatement block of a month that replaces `published` (see Restatement). */
+export function restatementOf(
+  published: MonthFigures,
+  next: MonthFigures,
+  replaces: Restatement['replaces'],
+  override: { reason: string | null; forced: boolean; overridden: string[] },
+): Restatement {
+  const oldTotal = toUnits(published.total);
+  const newTotal = toUnits(next.total);
+  return {
+    replaces,
+    reason: override.reason,
+    forced: override.forced,
+    overridden: override.overridden,
+    previousTotal: published.total,
+    total: next.total,
+    difference: formatUnits(sub(newTotal, oldTotal)),
+    byTeam: teamDifferences(published, next),
+  };
+}
+
+/** Every team of either month with its two amounts, largest absolute difference first, then by name. */
+export function teamDifferences(published: MonthFigures, next: MonthFigures): TeamDifference[] {
+  const before = new Map(published.byTeam.map((t) => [t.team, t.cost]));
+  const after = new Map(next.byTeam.map((t) => [t.team, t.cost]));
+  const zero = formatUnits({ units: 0n, scale: toUnits(next.total).scale });
+  const teams = [...new Set([...before.keys(), ...after.keys()])];
+  const rows = teams.map((team) => {
+    const previous = before.get(team) ?? zero;
+    const current = after.get(team) ?? zero;
+    return { team, previous, current, difference: formatUnits(sub(toUnits(current), toUnits(previous))) };
+  });
+  const size = (d: TeamDifference) => {
+    const u = toUnits(d.difference);
+    return { units: u.units < 0n ? -u.units : u.units, scale: u.scale };
+  };
+  return rows.sort((a, b) => compareUnits(size(b), size(a)) || compareStrings(a.team, b.team));
+}
+
+// --- exact decimal strings -----------------------------------------------------------------------
+
+/** A decimal as an integer count of 10^-scale. */
+interface Units {
+  units: bigint;
+  scale: number;
+}
+
+function toUnits(text: string): Units {
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!m) throw new RangeError(`not a decimal amount: "${text}"`);
+  const fraction = m[3] ?? '';
+  const units = BigInt(`${m[2]}${fraction}`);
+  return { units: m[1] ? -units : units, scale: fraction.length };
+}
+
+function align(a: Units, b: Units): [bigint, bigint, number] {
+  const scale = Math.max(a.scale, b.scale);
+  return [a.units * 10n ** BigInt(scale - a.scale), b.units * 10n ** BigInt(scale - b.scale), scale];
+}
+
+function sub(a: Units, b: Units): Units {
+  const [x, y, scale] = align(a, b);
+  return { units: x - y, scale };
+}
+
+function compareUnits(a: Units, b: Units): number {
+  const [x, y] = align(a, b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function formatUnits(u: Units): string {
+  const negative = u.units < 0n;
+  const digits = (negative ? -u.units : u.units).toString().padStart(u.scale + 1, '0');
+  const whole = u.scale === 0 ? digits : `${digits.slice(0, -u.scale)}.${digits.slice(-u.scale)}`;
+  return negative ? `-${whole}` : whole;
+}
+
+/** |change| > pct % of |base| (pct taken to 6 decimals); any change of a zero base exceeds. */
+function exceedsShare(change: Units, base: Units, pct: number): boolean {
+  const [x, y] = align(change, base);
+  const abs = (v: bigint) => (v < 0n ? -v : v);
+  const pctMicro = BigInt(Math.round(pct * 1_000_000));
+  return abs(x) * 100_000_000n > pctMicro * abs(y);
+}
+
+function formatChange(change: Units, base: Units): string {
+  if (base.units === 0n) return change.units === 0n ? '±0 %' : 'new';
+  const [x, y] = align(change, base);
+  const pct = (Number((x * 10_000n) / y) / 100).toFixed(1);
+  return `${x > 0n ? '+' : ''}${pct} %`;
+}
+
+function formatPct(value: number): string {
+  return `${Math.round(value * 100) / 100} %`;
+}
+
+function formatHours(gpuSeconds: number): string {
+  return (gpuSeconds / 3600).toFixed(2);
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { attribute, attributorOf, firstLabel } from '../../../src/core/metering/index.ts';
+
+const rule = {
+  podLabels: ['label_team', 'label_owner'],
+  namespaceLabels: ['label_team'],
+  default: 'unallocated',
+};
+
+describe('attribute', () => {
+  it('takes the first pod label, then the namespace label, then the default', () => {
+    expect(attribute(rule, { label_owner: 'vision' }, { label_team: 'nlp' })).toEqual({
+      value: 'vision',
+      source: 'pod-label',
+    });
+    expect(attribute(rule, {}, { label_team: 'nlp' })).toEqual({ value: 'nlp', source: 'namespace-label' });
+    expect(attribute(rule, undefined, undefined)).toEqual({ value: 'unallocated', source: 'default' });
+  });
+});
+
+describe('firstLabel', () => {
+  describe('edge cases', () => {
+    it('skips a label whose value is empty', () => {
+      const labels = { label_team: '', label_owner: 'speech' };
+      expect(firstLabel(labels, ['label_team', 'label_owner'])).toBe('speech');
+    });
+  });
+});
+
+describe('attributorOf', () => {
+  it('finds pod labels by cluster and uid, and namespace labels by cluster and namespace', () => {
+    const pod = { cluster: 'east', namespace: 'ml', pod: 'p', uid: 'u1' };
+    const attribute = attributorOf(
+      {
+        podLabels: [
+          { pod, labels: { label_project: 'p1' } },
+          { pod: { ...pod, cluster: 'west' }, labels: { label_team: 'west-team' } },
+        ],
+        namespaceLabels: [
+          { cluster: 'east', namespace: 'ml', labels: { label_team: 'east-ml' } },
+          { cluster: 'west', namespace: 'ml', labels: { label_team: 'west-ml' } },
+        ],
+      },
+      {
+        team: { podLabels: ['label_team'], namespaceLabels: ['label_team'], default: 'unallocated' },
+        project: { podLabels: ['label_project'], namespaceLabels: [], default: 'none' },
+      },
+    );
+    expect(attribute(pod)).toEqual({
+      team: { value: 'east-ml', source: 'namespace-label' },
+      project: { value: 'p1', source: 'pod-label' },
+    });
+  });
+});

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BRIDGED,
+  chooseUtilizationSource,
+  indexUtilization,
+  OBSERVED,
+} from '../../../src/core/metering/index.ts';
+import { pointOf, seoulDay, windowOf } from './fixtures.ts';
+
+const day = seoulDay();
+
+describe('indexUtilization', () => {
+  it('sums the samples of a pod per interval and source, across its GPUs', () => {
+    const w = windowOf(day);
+    const t = pointOf(w, 70);
+    const index = indexUtilization(
+      {
+        utilization: [
+          { cluster: '', namespace: 'ml', pod: 'a', source: 'DCGM_FI_DEV_GPU_UTIL', points: [[t, 0.5, 1]] },
+          { cluster: '', namespace: 'ml', pod: 'a', source: 'DCGM_FI_DEV_GPU_UTIL', points: [[t, 1.5, 2]] },
+        ],
+      },
+      w,
+    );
+    expect(index.get('\u0000ml\u0000a')?.DCGM_FI_DEV_GPU_UTIL?.get(70)).toEqual([2, 3]);
+  });
+
+  describe('edge cases', () => {
+    it('drops NaN sums and points without samples', () => {
+      const w = windowOf(day);
+      const index = indexUtilization(
+        {
+          utilization: [
+            {
+              cluster: '',
+              namespace: 'ml',
+              pod: 'a',
+              source: 'DCGM_FI_DEV_GPU_UTIL',
+              points: [
+                [pointOf(w, 70), Number.NaN, 1],
+                [pointOf(w, 71), 0.5, 0],
+              ],
+            },
+          ],
+        },
+        w,
+      );
+      expect(index.get('\u0000ml\u0000a')?.DCGM_FI_DEV_GPU_UTIL?.size).toBe(0);
+    });
+  });
+});
+
+describe('chooseUtilizationSource', () => {
+  const w = windowOf(day);
+  const held = (k: number, state: number) => {
+    const a = new Uint8Array(w.intervals);
+    a[k] = state;
+    return a;
+  };
+  const none = new Uint8Array(w.intervals);
+  const at = (k: number) => new Map([[k, [0.5, 1] as [number, number]]]);
+
+  it('prefers DCGM_FI_PROF_GR_ENGINE_ACTIVE, else DCGM_FI_DEV_GPU_UTIL, else none', () => {
+    const both = { DCGM_FI_PROF_GR_ENGINE_ACTIVE: at(70), DCGM_FI_DEV_GPU_UTIL: at(70) };
+    expect(chooseUtilizationSource(both, held(70, OBSERVED), none, w)).toBe('DCGM_FI_PROF_GR_ENGINE_ACTIVE');
+    expect(chooseUtilizationSource({ DCGM_FI_DEV_GPU_UTIL: at(70) }, none, held(70, OBSERVED), w)).toBe(
+      'DCGM_FI_DEV_GPU_UTIL',
+    );
+    expect(chooseUtilizationSource(undefined, held(70, OBSERVED), none, w)).toBe('none');
+  });
+
+  describe('edge cases', () => {
+    it('ignores samples at bridged intervals and outside the day', () => {
+      const prof = { DCGM_FI_PROF_GR_ENGINE_ACTIVE: at(70), DCGM_FI_DEV_GPU_UTIL: at(10) };
+      expect(chooseUtilizationSource(prof, held(70, BRIDGED), none, w)).toBe('none');
+      expect(chooseUtilizationSource(prof, held(10, OBSERVED), none, w)).toBe('none');
+    });
+  });
+});

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import {
+  askScrapeInterval,
+  askWindow,
+  createQueries,
+  loadQueryTemplates,
+  PrometheusClient,
+  seriesIdentityOf,
+} from '../../../src/adapters/prometheus/index.ts';
+import { parseConfig } from '../../../src/config/loadConfig.ts';
+import { type Call, fakeFetch, ok, recordingLogger } from './fakes.ts';
+
+const T0 = 1_772_982_000_000;
+const templates = loadQueryTemplates(new URL('../../../queries/', import.meta.url).pathname);
+
+function queriesWith(respond: (call: Call) => ReturnType<typeof ok>, clusterLabel?: string) {
+  const { fetch, calls } = fakeFetch(respond);
+  const client = new PrometheusClient({
+    url: 'http://prom.local',
+    fetch,
+    authorize: async () => ({}),
+    headers: {},
+    timeoutMs: 1000,
+    maxRetries: 0,
+    logger: recordingLogger(),
+  });
+  const identity = seriesIdentityOf({ clusterLabel, dedupeLabels: ['replica'] });
+  return { queries: createQueries(client, templates, identity, 'env="prod"'), calls };
+}
+
+describe('createQueries', () => {
+  it('fills the cluster label, selector and replica labels into the templates that use them', () => {
+    const { queries } = queriesWith(() => ok([]), 'k8s');
+    const q = queries.fill('node_capacity', { window: '59999ms' });
+    expect(q).toContain('max by (k8s, replica, instance, node, resource)');
+    expect(q).toContain('env="prod"');
+    expect(q).toContain('[59999ms]');
+  });
+
+  describe('edge cases', () => {
+    it('refuses a parameter that the template does not use', () => {
+      const { queries } = queriesWith(() => ok([]));
+      expect(() => queries.fill('pod_requests', { range: '1d', window: '59999ms' })).toThrow(
+        /does not use parameter\(s\) window/,
+      );
+    });
+  });
+});
+
+describe('askWindow', () => {
+  const grid = { startMs: T0, endMs: T0 + 3 * 60_000, stepMs: 60_000 };
+  const { metering } = parseConfig({});
+
+  it('answers by name, asking in a fixed order and not for Pending pods unless they are charged', async () => {
+    const nodeLabel = { metric: { node: 'n1' }, value: [T0 / 1000, '1'] };
+    const { queries, calls } = queriesWith((call) =>
+      ok(
+        call.params.query?.includes('kube_node_labels') ? [nodeLabel] : [],
+        call.params.step ? 'matrix' : 'vector',
+      ),
+    );
+    const answers = await askWindow(queries, grid, metering);
+    expect(Object.keys(answers)).toEqual([
+      'running',
+      'pendingOnNode',
+      'nodeCapacity',
+      'nodePresence',
+      'ksmPresence',
+      'utilizationProf',
+      'utilizationUtil',
+      'podRequests',
+      'podInitRequests',
+      'podSidecars',
+      'draDevices',
+      'podNodes',
+      'podLabels',
+      'namespaceLabels',
+      'nodeLabels',
+    ]);
+    expect(answers.nodeLabels.map((s) => s.metric.node)).toEqual(['n1']);
+    expect(calls).toHaveLength(14);
+    expect(calls.some((c) => c.params.query?.includes('phase="Pending"'))).toBe(false);
+  });
+
+  describe('edge cases', () => {
+    it('asks no utilization for a grid whose billed day is empty', async () => {
+      const { queries, calls } = queriesWith((call) => ok([], call.params.step ? 'matrix' : 'vector'));
+      await askWindow(queries, { ...grid, focus: { startMs: T0, endMs: T0 } }, metering);
+      expect(calls.filter((c) => c.params.query?.includes('DCGM'))).toEqual([]);
+    });
+  });
+});
+
+describe('askScrapeInterval', () => {
+  it('asks kube_node_status_capacity over an hour for kube-state-metrics and DCGM over 10 minutes', async () => {
+    const { queries, calls } = queriesWith(() =>
+      ok([{ metric: { node: 'n1' }, values: [0, 1, 2].map((i) => [T0 / 1000 + i * 30, '1']) }]),
+    );
+    const day = { startMs: T0, endMs: T0 + 86_400_000 };
+    expect(await askScrapeInterval(queries, 'kubeStateMetrics', day)).toBe(30);
+    expect(await askScrapeInterval(queries, 'dcgm', day)).toBe(30);
+    expect(calls.map((c) => [c.params.query?.match(/\[(\d+ms)\]/)?.[1], c.params.time])).toEqual([
+      ['3600000ms', String(day.endMs / 1000)],
+      ['600000ms', String(day.endMs / 1000)],
+    ]);
+  });
+});
