@@ -69,7 +69,7 @@ describe('usage.csv and nodes.csv', () => {
       allocatedGpuSeconds: -7200,
       idleGpuSeconds: -1800,
       gpuModel: '-A100',
-      gpuSource: '@gfd',
+      gpuSource: 'gfd',
     });
     node.idleByReason = { unallocated: -3600, 'mig-unpartitioned': -1800, 'not-advertised': -7200, 'unknown-resource': -900 };
     const [header, record] = readCsvRecords(renderNodesCsv([meteredDay(day, [], [node])], 'UTC'));
@@ -77,7 +77,7 @@ describe('usage.csv and nodes.csv', () => {
     expect(cells).toMatchObject({
       ResourceId: "'=cmd",
       x_GpuModel: "'-A100",
-      x_GpuCountSource: "'@gfd",
+      x_GpuCountSource: 'gfd',
       x_CapacityGpuHours: '-1',
       x_AllocatedGpuHours: '-2',
       x_IdleGpuHours: '-0.5',
