@@ -1,7 +1,7 @@
-import { dayRunMetrics } from '../../src/adapters/cloudwatch/runMetrics.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { meterAndStoreDay } from '../../src/app/meterDay.ts';
 import { runJob } from '../../src/app/runJob.ts';
+import { dayRunMetrics } from '../../src/app/runMetrics.ts';
 import { backfillDayEvent, dailyMeterEvent, overrideOf, parseEvent, yesterdayIn } from './events.ts';
 
 /**

@@ -1,6 +1,6 @@
-import { runMetrics } from '../../src/adapters/cloudwatch/runMetrics.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { runJob } from '../../src/app/runJob.ts';
+import { runMetrics } from '../../src/app/runMetrics.ts';
 import { type MonthlyReportResult, runMonthlyReport } from '../../src/app/runMonthlyReport.ts';
 import { backfillMonthEvent, monthlyReportEvent, overrideOf, parseEvent, previousMonthIn } from './events.ts';
 

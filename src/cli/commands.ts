@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { DateTime } from 'luxon';
-import { runMetrics } from '../adapters/cloudwatch/runMetrics.ts';
 import { backfill, planBackfill } from '../app/backfill.ts';
 import { demoConfig } from '../app/demoConfig.ts';
 import { getPublished, presignedLink } from '../app/getPublished.ts';
 import { runJob } from '../app/runJob.ts';
+import { runMetrics } from '../app/runMetrics.ts';
 import { runMonthlyReport } from '../app/runMonthlyReport.ts';
 import { runSimulate } from '../app/simulate.ts';
 import { SIMULATION_PRESETS, type SimulationPreset } from '../sim/index.ts';

@@ -59,11 +59,6 @@ const KNOWN_EXCEPTIONS: readonly { from: string; to: string; why: string }[] = [
     to: 'src/adapters/fs/spool.ts',
     why: 'the CSV spool is used directly rather than through a port (runMonthlyReport is being reworked)',
   },
-  {
-    from: 'src/adapters/cloudwatch/runMetrics.ts',
-    to: 'src/app/runMetrics.ts',
-    why: 're-export left for src/cli/commands.ts and functions/lib/*Handlers.ts until they import src/app/runMetrics.ts',
-  },
 ];
 
 /** The layer of a repository-relative path, with its rank (index in LAYERS). */
