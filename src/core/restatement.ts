@@ -1,11 +1,22 @@
 import { compareStrings } from './compare.ts';
+import {
+  absRatio,
+  compareRatio,
+  exactDecimal,
+  exactNumber,
+  formatFixed,
+  multiplyRatio,
+  type Ratio,
+  signOf,
+  subtractRatio,
+} from './money.ts';
 import type { MeteredDay, Restatement, Summary, TeamDifference } from './types.ts';
 
 /**
  * The publish guard: what a run may not publish or overwrite without being forced, as pure decisions
  * over the figures of the published month (or stored day) and of the new one. Each function returns the
  * violations as one-line reasons ([] = allowed); the caller refuses, or records them when forced.
- * Money is compared exactly, in the summary's decimal strings scaled to integers.
+ * Money is compared exactly, as Ratios of the summary's decimal strings (src/core/money.ts).
  */
 
 /** The thresholds of config `guard` that decide a month. */
@@ -200,7 +211,7 @@ export function restatementOf(
 export function teamDifferences(published: MonthFigures, next: MonthFigures): TeamDifference[] {
   const before = new Map(published.byTeam.map((t) => [t.team, t.cost]));
   const after = new Map(next.byTeam.map((t) => [t.team, t.cost]));
-  const zero = formatUnits({ units: 0n, scale: toUnits(next.total).scale });
+  const zero = formatUnits({ value: exactNumber(0), decimals: toUnits(next.total).decimals });
   const teams = [...new Set([...before.keys(), ...after.keys()])];
   const rows = teams.map((team) => {
     const previous = before.get(team) ?? zero;
@@ -209,62 +220,59 @@ export function teamDifferences(published: MonthFigures, next: MonthFigures): Te
   });
   const size = (d: TeamDifference) => {
     const u = toUnits(d.difference);
-    return { units: u.units < 0n ? -u.units : u.units, scale: u.scale };
+    return { value: absRatio(u.value), decimals: u.decimals };
   };
   return rows.sort((a, b) => compareUnits(size(b), size(a)) || compareStrings(a.team, b.team));
 }
 
-// --- exact decimal strings -----------------------------------------------------------------------
+// --- the summary's decimal strings as exact amounts ------------------------------------------------
 
-/** A decimal as an integer count of 10^-scale. */
-interface Units {
-  units: bigint;
-  scale: number;
+/** A decimal string of a summary as an exact amount, with the number of decimals it was written with. */
+interface Amount {
+  value: Ratio;
+  decimals: number;
 }
 
-function toUnits(text: string): Units {
-  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+const DECIMAL_AMOUNT = /^-?\d+(?:\.(\d+))?$/;
+
+function toUnits(text: string): Amount {
+  const m = DECIMAL_AMOUNT.exec(text);
   if (!m) throw new RangeError(`not a decimal amount: "${text}"`);
-  const fraction = m[3] ?? '';
-  const units = BigInt(`${m[2]}${fraction}`);
-  return { units: m[1] ? -units : units, scale: fraction.length };
+  return { value: exactDecimal(text), decimals: m[1]?.length ?? 0 };
 }
 
-function align(a: Units, b: Units): [bigint, bigint, number] {
-  const scale = Math.max(a.scale, b.scale);
-  return [a.units * 10n ** BigInt(scale - a.scale), b.units * 10n ** BigInt(scale - b.scale), scale];
+/** a − b, written with the decimals of the more precise of the two. */
+function sub(a: Amount, b: Amount): Amount {
+  return { value: subtractRatio(a.value, b.value), decimals: Math.max(a.decimals, b.decimals) };
 }
 
-function sub(a: Units, b: Units): Units {
-  const [x, y, scale] = align(a, b);
-  return { units: x - y, scale };
+function compareUnits(a: Amount, b: Amount): number {
+  return compareRatio(a.value, b.value);
 }
 
-function compareUnits(a: Units, b: Units): number {
-  const [x, y] = align(a, b);
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-function formatUnits(u: Units): string {
-  const negative = u.units < 0n;
-  const digits = (negative ? -u.units : u.units).toString().padStart(u.scale + 1, '0');
-  const whole = u.scale === 0 ? digits : `${digits.slice(0, -u.scale)}.${digits.slice(-u.scale)}`;
-  return negative ? `-${whole}` : whole;
+/** The amount as written in a summary: its decimals, a '-' when negative (exact: a − b of two such amounts). */
+function formatUnits(u: Amount): string {
+  return formatFixed(u.value, u.decimals);
 }
 
 /** |change| > pct % of |base| (pct taken to 6 decimals); any change of a zero base exceeds. */
-function exceedsShare(change: Units, base: Units, pct: number): boolean {
-  const [x, y] = align(change, base);
-  const abs = (v: bigint) => (v < 0n ? -v : v);
-  const pctMicro = BigInt(Math.round(pct * 1_000_000));
-  return abs(x) * 100_000_000n > pctMicro * abs(y);
+function exceedsShare(change: Amount, base: Amount, pct: number): boolean {
+  const pctMicro = exactNumber(Math.round(pct * 1_000_000));
+  return (
+    compareRatio(
+      multiplyRatio(absRatio(change.value), exactNumber(100_000_000)),
+      multiplyRatio(absRatio(base.value), pctMicro),
+    ) > 0
+  );
 }
 
-function formatChange(change: Units, base: Units): string {
-  if (base.units === 0n) return change.units === 0n ? '±0 %' : 'new';
-  const [x, y] = align(change, base);
-  const pct = (Number((x * 10_000n) / y) / 100).toFixed(1);
-  return `${x > 0n ? '+' : ''}${pct} %`;
+function formatChange(change: Amount, base: Amount): string {
+  if (signOf(base.value) === 0) return signOf(change.value) === 0 ? '±0 %' : 'new';
+  // change / base in hundredths of a percent, truncated toward zero.
+  const n = change.value.numerator * base.value.denominator * 10_000n;
+  const d = change.value.denominator * base.value.numerator;
+  const pct = (Number(n / d) / 100).toFixed(1);
+  return `${signOf(change.value) > 0 ? '+' : ''}${pct} %`;
 }
 
 function formatPct(value: number): string {

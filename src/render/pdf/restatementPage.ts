@@ -1,3 +1,4 @@
+import { exactDecimal, signOf } from '../../core/money.ts';
 import type { TableRow } from './canvas.ts';
 import { displayLabel, type PageContext } from './context.ts';
 import { fill } from './templates.ts';
@@ -41,15 +42,17 @@ export function drawRestatementPage(ctx: PageContext): void {
     }),
     { gapAfter: 10 },
   );
+  // A team that pays more is shown in the negative colour, one that pays less in the positive one.
+  const signColor = (amount: string): string | undefined => {
+    const sign = signOf(exactDecimal(amount));
+    return sign > 0 ? layout.colors.negative : sign < 0 ? layout.colors.positive : undefined;
+  };
   const rows: TableRow[] = restatement.byTeam.map((team) => ({
     cells: [
       displayLabel(team.team, wording),
       fmt.money(team.previous),
       fmt.money(team.current),
-      {
-        text: fmt.signedMoney(team.difference),
-        color: Number(team.difference) > 0 ? layout.colors.negative : Number(team.difference) < 0 ? layout.colors.positive : undefined,
-      },
+      { text: fmt.signedMoney(team.difference), color: signColor(team.difference) },
     ],
   }));
   rows.push({
