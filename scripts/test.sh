@@ -22,6 +22,8 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+echo "test: build (dist/cli.mjs)" >&2
+node scripts/build.mjs
 echo "test: typecheck" >&2
 npx tsc -p tsconfig.json --noEmit
 echo "test: lint (eslint)" >&2

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mapLimit } from '../../concurrency.ts';
 import type { Config } from '../../config/schema.ts';
@@ -53,8 +54,20 @@ export function loadQueryTemplates(dir: string): Record<QueryName, string> {
   return out;
 }
 
-/** The repository's queries/ directory. */
-export const DEFAULT_QUERIES_DIR = fileURLToPath(new URL('../../../queries/', import.meta.url));
+/**
+ * The package's queries/ directory: the nearest one above this module that holds the templates. The same
+ * code runs from src/adapters/prometheus/ (tests, tsx) and bundled into dist/cli.mjs (the CLI), so the
+ * depth of the module below the package root is not fixed. Lambdas pass their packaged directory instead.
+ */
+export const DEFAULT_QUERIES_DIR = findQueriesDir(fileURLToPath(new URL('.', import.meta.url)));
+
+function findQueriesDir(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'queries');
+    if (existsSync(join(candidate, 'running.promql'))) return `${candidate}/`;
+    if (dirname(dir) === dir) return join(from, 'queries/');
+  }
+}
 
 /** GPUs per utilization_counts request (each UUID is ~45 characters of regex). */
 const COUNT_UUIDS_PER_REQUEST = 200;

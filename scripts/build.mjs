@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Builds the CLI into one ES module, dist/cli.mjs, so that `gpu-chargeback` starts from JavaScript instead
+// of transpiling TypeScript on every start. Dependencies stay in node_modules (packages: external); the
+// report templates (JSON) are inlined; queries/ and the fonts are read at run time from the package.
+// Runs on `npm ci` / `npm install` (the `prepare` script), before `npm run demo`, and in `npm test`.
+import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const started = performance.now();
+await build({
+  entryPoints: [join(root, 'src/cli/main.ts')],
+  outfile: join(root, 'dist/cli.mjs'),
+  bundle: true,
+  packages: 'external',
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  keepNames: true,
+  sourcemap: 'linked',
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+if (process.argv.includes('--verbose')) {
+  process.stderr.write(`build: dist/cli.mjs in ${Math.round(performance.now() - started)} ms\n`);
+}

@@ -1,0 +1,87 @@
+/**
+ * The installed command runs from built JavaScript (dist/cli.mjs, made by `npm run build`, which `npm ci`
+ * runs through `prepare`), not from TypeScript transpiled at every start: no tsx at run time, the query
+ * templates found from the bundle, and `npx gpu-chargeback` resolving the package's own bin without a
+ * self-dependency.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const REPO = resolve(import.meta.dirname, '../..');
+const BIN = join(REPO, 'bin/gpu-chargeback.js');
+
+describe('the built command line', () => {
+  let dir = '';
+  beforeAll(async () => {
+    await run(process.execPath, [join(REPO, 'scripts/build.mjs')], { cwd: REPO });
+    dir = await mkdtemp(join(tmpdir(), 'built-cli-'));
+  }, 120_000);
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is one bundled ES module that loads neither tsx nor any TypeScript file', async () => {
+    const bundle = await readFile(join(REPO, 'dist/cli.mjs'), 'utf8');
+    expect(bundle).not.toMatch(/from ['"]tsx/);
+    expect(bundle).not.toMatch(/from ['"][^'"]+\.ts['"]/);
+    const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    expect(Object.keys(pkg.dependencies)).not.toContain('tsx');
+    expect(Object.keys(pkg.dependencies)).not.toContain('gpu-chargeback');
+  });
+
+  it('runs the demo from the bundle, with the report fonts found from there', async () => {
+    const { stdout } = await run(process.execPath, [BIN, 'demo', '--month', '2026-10', '--out', dir], {
+      cwd: dir,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const out = JSON.parse(stdout) as { total: string; keys: string[] };
+    expect(Number(out.total)).toBeGreaterThan(0);
+    expect(out.keys).toContain('2026-10/executive-report.pdf');
+    expect(existsSync(join(dir, '2026-10/executive-report.pdf'))).toBe(true);
+  }, 120_000);
+
+  it('reads the query templates of queries/ from the bundle (a report reaches its first query)', async () => {
+    const config = join(dir, 'no-retries.json');
+    await writeFile(config, JSON.stringify({ source: { maxRetries: 0, timeoutSeconds: 5 } }));
+    const failed = await run(
+      process.execPath,
+      [BIN, 'report', '--month', '2026-10', '--config', config, '--prometheus-url', 'http://127.0.0.1:9', '--out', join(dir, 'r')],
+      { cwd: dir },
+    ).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain('query scrape_ksm failed');
+    expect(failed?.stderr).not.toMatch(/ENOENT|\.promql/);
+  }, 120_000);
+
+  it('prints help through `npx gpu-chargeback` without installing anything', async () => {
+    const { stdout } = await run('npx', ['--no-install', 'gpu-chargeback', 'report', '--help'], {
+      cwd: REPO,
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+    });
+    expect(stdout).toContain('Usage: gpu-chargeback report --month YYYY-MM');
+  }, 120_000);
+
+  it('says how to build when dist/cli.mjs is missing, instead of a stack trace', async () => {
+    const moved = join(dir, 'bin-only');
+    await run('mkdir', ['-p', join(moved, 'bin')]);
+    await run('cp', [BIN, join(moved, 'bin/gpu-chargeback.js')]);
+    const failed = await run(process.execPath, [join(moved, 'bin/gpu-chargeback.js'), '--help']).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain('run `npm run build`');
+  });
+});
