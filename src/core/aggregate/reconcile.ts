@@ -181,8 +181,7 @@ export function machineWarnings(
 
 /** A node-period's effective price per GPU-second. */
 function rateOf(node: NodeUsage, resolver: PriceResolver): Ratio {
-  return resolver.resolve(node.cluster, node.instanceType, node.capacityType, node.chargePeriod.startMs, node.gpuModel)
-    .effectivePerGpuSecond;
+  return resolver.priceNode(node).effectivePerGpuSecond;
 }
 
 /**

@@ -216,13 +216,7 @@ export function allocateMonth(
       const group = groups.get(node.cluster, node.node, node.chargePeriod.startMs);
       allocatedByNode[nodeIndex] = group?.gpuSeconds ?? 0;
       resolver.assertConstantPrices(node.chargePeriod);
-      const price = resolver.resolve(
-        node.cluster,
-        node.instanceType,
-        node.capacityType,
-        node.chargePeriod.startMs,
-        node.gpuModel,
-      );
+      const price = resolver.priceNode(node);
       if (price.catalogGpus !== null && node.gpus > 0 && Math.abs(node.gpus - price.catalogGpus) > 1e-6) {
         gpuMismatch.add(
           `${node.instanceType}: catalog says ${price.catalogGpus} GPUs, node ${node.node} reports ${node.gpus}`,
@@ -665,10 +659,12 @@ function nodeInfo(store: RowStore, node: NodeUsage, price: NodePrice, coverage: 
     chargePeriod: node.chargePeriod,
     instanceType: node.instanceType,
     capacityType: node.capacityType,
+    providerId: node.providerId ?? '',
     gpuModel: price.gpuModel,
     pricingCategory: price.pricingCategory,
     unitPrice: price.unitPriceText,
     fallback: price.fallback,
+    costSource: price.costSource ?? '',
     coverage,
     idleGpuEquivalents: 0,
   };
@@ -682,10 +678,12 @@ function unpricedInfo(store: RowStore, usage: PodUsage, coverage: number): NodeI
     chargePeriod: usage.chargePeriod,
     instanceType: '',
     capacityType: 'unknown',
+    providerId: '',
     gpuModel: 'unknown',
     pricingCategory: 'Standard',
     unitPrice: '0',
     fallback: false,
+    costSource: '',
     coverage,
     idleGpuEquivalents: 0,
   };

@@ -1,4 +1,5 @@
-import type { MeteredDay, WindowObservations } from '../types.ts';
+import { compareStrings } from '../compare.ts';
+import type { MeteredDay, NodeProviderId, NodeUsage, WindowObservations } from '../types.ts';
 import { attributorOf } from './attribution.ts';
 import { coverageOf } from './coverage.ts';
 import { hourlyAllocatedGpus } from './hourlyProfile.ts';
@@ -86,7 +87,11 @@ export function meterWindow(obs: WindowObservations, options: MeterOptions): Met
     },
     warnings,
   );
-  const nodeRows = meterNodeUsage(nodes, capacity, allocateToNodes(allocations, window), window, warnings);
+  const nodeRows = withProviderIds(
+    meterNodeUsage(nodes, capacity, allocateToNodes(allocations, window), window, warnings),
+    obs.nodeProviderIds,
+    warnings,
+  );
   const hourly = hourlyAllocatedGpus(nodes, capacity, allocations, window);
   if (window.misaligned > 0)
     warnings.add(
@@ -102,4 +107,31 @@ export function meterWindow(obs: WindowObservations, options: MeterOptions): Met
     hourlyAllocatedGpus: hourly,
     warnings: [...warnings],
   };
+}
+
+/**
+ * Each node's cloud instance (kube_node_info{provider_id}), when the source read it. A node name that
+ * names two instances in one window (a node replaced under the same name) keeps the last one in code-unit
+ * order, warned: its invoice lines are then matched to one of them only.
+ */
+function withProviderIds(
+  rows: NodeUsage[],
+  providerIds: readonly NodeProviderId[] | undefined,
+  warnings: Set<string>,
+): NodeUsage[] {
+  if (!providerIds || providerIds.length === 0) return rows;
+  const byNode = new Map<string, string>();
+  for (const p of [...providerIds].sort((a, b) => compareStrings(a.providerId, b.providerId))) {
+    const id = `${p.cluster}\u0000${p.node}`;
+    const previous = byNode.get(id);
+    if (previous !== undefined && previous !== p.providerId)
+      warnings.add(
+        `node ${p.cluster ? `${p.cluster}/` : ''}${p.node} names two cloud instances (${previous}, ${p.providerId}) in one day; invoice lines are matched to ${p.providerId}`,
+      );
+    byNode.set(id, p.providerId);
+  }
+  return rows.map((row) => {
+    const providerId = byNode.get(`${row.cluster}\u0000${row.node}`);
+    return providerId === undefined ? row : { ...row, providerId };
+  });
 }

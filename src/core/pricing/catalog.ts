@@ -1,7 +1,7 @@
 import { MissingPriceError } from '../../errors.ts';
 import { lookupGpuModel } from '../gpuModels.ts';
 import { exactDecimal, formatTrimmed, type Ratio } from '../money.ts';
-import type { CapacityType, PricingCategory, TimeRange } from '../types.ts';
+import type { CapacityType, NodeUsage, PricingCategory, TimeRange } from '../types.ts';
 
 /** Which price of an instance type an override replaces. */
 export type OverrideKind = 'on-demand' | 'spot' | 'committed';
@@ -105,7 +105,22 @@ export interface NodePrice {
   listPerGpuSecond: Ratio;
   /** The effective price per GPU-hour for display (x_UnitPrice): 10 decimals, half-even, trailing zeros dropped. */
   unitPriceText: string;
+  /**
+   * Where the effective price came from when a billing export is configured (x_CostSource): the invoice,
+   * or the catalog because the export does not cover the day yet or does not know the node's instance.
+   * Absent without a billing export.
+   */
+  costSource?: CostSource;
 }
+
+/**
+ * Where a node's effective cost comes from when a billing export is configured: `invoice` (the
+ * instance's amortized cost on the export, spread over its GPU-seconds of the day), `catalog-export-pending`
+ * (the export does not cover the whole day yet: catalog prices until it does, then the month is restated),
+ * `catalog-not-on-invoice` (the export covers the day but has no line of the node's instance: an
+ * unmatched provider id, another account, or a node without one).
+ */
+export type CostSource = 'invoice' | 'catalog-export-pending' | 'catalog-not-on-invoice';
 
 interface ParsedOverride {
   /** The instance type (per instance-hour), or undefined for a GPU-model price (per GPU-hour). */
@@ -195,6 +210,14 @@ export class PriceResolver {
       this.#cache.set(key, price);
     }
     return price;
+  }
+
+  /**
+   * The prices of a metered node in its charge period: from the catalog here ({@link resolve}); a
+   * resolver that knows the invoice (pricing/invoicePrices.ts) prices matched nodes from it.
+   */
+  priceNode(node: NodeUsage): NodePrice {
+    return this.resolve(node.cluster, node.instanceType, node.capacityType, node.chargePeriod.startMs, node.gpuModel);
   }
 
   /**
