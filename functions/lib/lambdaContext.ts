@@ -4,6 +4,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { createCloudWatchSink } from '../../src/adapters/cloudwatch/cloudWatchSink.ts';
+import { createBillingExportSource } from '../../src/adapters/billing/exportSource.ts';
 import { openOutputStore } from '../../src/adapters/s3/openOutputStore.ts';
 import { formatConfigIssues, parseConfig, parseConfigText } from '../../src/config/loadConfig.ts';
 import type { Config, ConfigInput } from '../../src/config/schema.ts';
@@ -184,5 +185,6 @@ export function createLambdaContext(
     metrics,
     logger,
     clock: deps.clock ?? { nowMs: () => Date.now() },
+    ...(config.billing ? { billing: createBillingExportSource(config.billing) } : {}),
   };
 }

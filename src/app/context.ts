@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.ts';
-import type { BlobStore, Clock, Logger, MetricsSink, ObservationSource } from '../ports.ts';
+import type { BillingExportSource, BlobStore, Clock, Logger, MetricsSink, ObservationSource } from '../ports.ts';
 
 /** Everything a use case needs, wired by the CLI, a Lambda handler or a test. */
 export interface AppContext {
@@ -9,6 +9,8 @@ export interface AppContext {
   metrics: MetricsSink;
   logger: Logger;
   clock: Clock;
+  /** The cloud's cost export (config `billing`); absent without one. */
+  billing?: BillingExportSource;
 }
 
 /** Output key layout shared by local directories and S3 (relative to the store's prefix). */
@@ -18,6 +20,8 @@ export const keys = {
   teamCsv: (month: string, teamFile: string) => `${month}/teams/${teamFile}.csv`,
   usageCsv: (month: string) => `${month}/usage.csv`,
   nodesCsv: (month: string) => `${month}/nodes.csv`,
+  /** Only with a billing export: the month against the invoice. */
+  reconciliationCsv: (month: string) => `${month}/reconciliation.csv`,
   summaryJson: (month: string) => `${month}/summary.json`,
   pdf: (month: string) => `${month}/executive-report.pdf`,
   manifest: (month: string) => `${month}/manifest.json`,

@@ -48,6 +48,9 @@ import {
   versionIdOfFiles,
 } from './publishMonth.ts';
 import { priceMonthOptionsFor } from './priceOptions.ts';
+import { readInvoice } from './readInvoice.ts';
+import type { InvoiceReconciliationLine } from '../core/aggregate/invoiceReconciliation.ts';
+import { renderReconciliationCsv } from '../render/reconciliationCsv.ts';
 import { contentSha256 } from './publishFiles.ts';
 
 export interface MonthlyReportOptions extends GuardOverride {
@@ -283,16 +286,26 @@ async function buildVersion(
   }
   const metered = await meterMonth(ctx, period, options, published !== undefined);
   const dayViolations = emptierDaysViolation(metered.pending.flatMap((p) => p.violations), config.guard);
-  const { summary: priced, rows } = priceMonth(
+  const invoice = await readInvoice(ctx, period, metered.days);
+  const {
+    summary: priced,
+    rows,
+    reconciliation,
+  } = priceMonth(
     metered.days,
-    priceMonthOptionsFor(config, period, { kind: ctx.source.kind, description: ctx.source.description }),
+    priceMonthOptionsFor(
+      config,
+      period,
+      { kind: ctx.source.kind, description: ctx.source.description },
+      invoice ? { invoice } : {},
+    ),
   );
   for (const warning of priced.warnings) logger.warn(warning, { month });
   const baseMeta: ManifestMeta = {
     ...manifestMetaFromSummary(priced, run),
     lockStaleSeconds: config.output.lockStaleSeconds,
   };
-  const render = createRenderer(ctx, period, rows, metered.days, spoolDir);
+  const render = createRenderer(ctx, period, rows, metered.days, spoolDir, reconciliation);
 
   // The same figures as the published version: render it as that version was rendered (its charge
   // class and restatement block); identical bytes mean nothing to publish.
@@ -498,6 +511,7 @@ function createRenderer(
   rows: Parameters<typeof teamChargebackCsvs>[0],
   days: MeteredDay[],
   spoolDir: string,
+  reconciliation: readonly InvoiceReconciliationLine[] | undefined,
 ): (summary: Summary, chargeClass: '' | 'Correction') => Promise<PublishFile[]> {
   const { config } = ctx;
   const month = period.month;
@@ -513,7 +527,12 @@ function createRenderer(
   return async (summary, chargeClass) => {
     let charges = chargeCsvs.get(chargeClass);
     if (!charges) {
-      const csvMeta: CsvMeta = { ...csvMetaFromSummary(summary, period), chargeClass, clusters: config.clusters };
+      const csvMeta: CsvMeta = {
+        ...csvMetaFromSummary(summary, period),
+        chargeClass,
+        clusters: config.clusters,
+        ...(reconciliation ? { billing: true } : {}),
+      };
       charges = [await spool(keys.chargebackCsv(month), chargebackCsvChunks(rows, csvMeta))];
       for (const file of teamChargebackCsvs(rows, csvMeta)) {
         charges.push(await spool(keys.teamCsv(month, safeFileName(file.team)), file.chunks));
@@ -530,9 +549,19 @@ function createRenderer(
       title: config.report.title,
       baselinePercentile: config.report.baselinePercentile,
     });
+    const invoiceFiles: PublishFile[] = reconciliation
+      ? [
+          {
+            key: keys.reconciliationCsv(month),
+            body: renderReconciliationCsv(reconciliation, summary.currency.code),
+            contentType: csvType,
+          },
+        ]
+      : [];
     return [
       ...charges,
       ...tables,
+      ...invoiceFiles,
       { key: keys.summaryJson(month), body: renderSummaryJson(summary), contentType: 'application/json' },
       { key: keys.pdf(month), body: pdf, contentType: 'application/pdf' },
     ];

@@ -140,7 +140,8 @@ const backfillCommand: CommandSpec = {
 const demo: CommandSpec = {
   name: 'demo',
   summary: 'Run the whole pipeline on the built-in, seeded synthetic demo cluster (no server, no AWS).',
-  usage: 'demo [--month YYYY-MM] [--out DIR] [--seed N] [--language en|ko] [--config FILE] [--force --reason TEXT]',
+  usage:
+    'demo [--month YYYY-MM] [--out DIR] [--seed N] [--language en|ko] [--no-billing] [--config FILE] [--force --reason TEXT]',
   options: {
     month: {
       type: 'string',
@@ -149,6 +150,10 @@ const demo: CommandSpec = {
     },
     seed: { type: 'string', placeholder: 'N', description: 'seed of the synthetic cluster (default 42)' },
     language: { type: 'string', placeholder: 'en|ko', description: 'language of the executive PDF' },
+    'no-billing': {
+      type: 'boolean',
+      description: 'without the synthetic invoice export: prices from the catalog alone, no reconciliation.csv',
+    },
     ...commonOptions,
     ...guardOptions,
   },
@@ -169,6 +174,9 @@ const demo: CommandSpec = {
     }
     const merged = applyCommonOverrides(raw as ConfigInput, values);
     merged.source = { ...(merged.source ?? {}), kind: 'demo' };
+    // The demo ships a synthetic FOCUS export of its cluster (src/app/demoExport.ts) unless --no-billing.
+    const demoBilling = !values['no-billing'] && merged.billing === undefined;
+    if (demoBilling) merged.billing = { format: 'focus', location: 'demo-synthetic-export' };
     const config = parseConfig(merged, 'demo config');
     const nowMs = io.nowMs();
     const month =
@@ -178,7 +186,10 @@ const demo: CommandSpec = {
     const seed = values.seed === undefined ? 42 : Number(values.seed);
     if (!Number.isSafeInteger(seed) || seed < 0)
       throw new InputError(`--seed "${values.seed}" must be a non-negative integer`);
-    const ctx = await buildContext(config, io, { quiet: Boolean(values.quiet), demo: { month, seed } });
+    const ctx = await buildContext(config, io, {
+      quiet: Boolean(values.quiet),
+      demo: { month, seed, billing: demoBilling },
+    });
     const result = await runMonthlyReport(ctx, month, { remeter: true, ...override });
     io.stderr(
       `demo: wrote ${result.keys.length} files for ${month} (${config.timezone}) to ${ctx.store.location}/${month}/ — total ${result.summary.totals.cost} ${result.summary.currency.code} (DEMO DATA)\n`,

@@ -377,6 +377,38 @@ export const configSchema = z
           .strict(),
       )
       .default({}),
+    /**
+     * The cloud's own cost export (issue #17): with it, each node's GPU-hours are priced at what its
+     * instance actually cost on the invoice, the month is reconciled against the invoice
+     * (reconciliation.csv, summary.json `invoice`), and GPU instances outside every cluster are charged
+     * to the team of their cost-allocation tag. Absent: prices come from `pricing` alone and nothing of
+     * this is written. See docs/billing.md.
+     */
+    billing: z
+      .object({
+        /** FOCUS (AWS Data Exports FOCUS 1.x, Azure Cost Management FOCUS, Google Cloud FOCUS) or AWS CUR 2.0. */
+        format: z.enum(['focus', 'cur2']),
+        /** A directory or an s3://bucket/prefix holding the export's files (*.csv, *.csv.gz). */
+        location: z.string().min(1),
+        /** S3-compatible endpoint (a local test server); path-style addressing is used with it. */
+        endpoint: z.url().optional(),
+        /** AWS region of the export's bucket (default: the SDK's region resolution). */
+        region: z.string().optional(),
+        /** Cost-allocation tag keys naming the team and project of an instance outside every cluster. */
+        tags: z
+          .object({ team: z.string().min(1).default('team'), project: z.string().min(1).default('project') })
+          .strict()
+          .default({ team: 'team', project: 'project' }),
+        /**
+         * GPU instance types outside the price catalog (their GPUs and model): an instance of such a type on
+         * the invoice that no cluster reports is a GPU server outside Kubernetes. Catalog types count already.
+         */
+        gpuInstanceTypes: z
+          .record(z.string(), z.object({ gpus: z.number().int().positive(), gpuModel: z.string().min(1) }).strict())
+          .default({}),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
