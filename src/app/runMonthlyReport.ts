@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spoolChunks } from '../adapters/fs/spool.ts';
 import { billingPeriod, isoInZone, previousMonth } from '../core/period.ts';
-import { priceMonth } from '../core/month/index.ts';
+import { type MonthInvoice, priceMonth } from '../core/month/index.ts';
 import {
   emptierDaysViolation,
   identityViolations,
@@ -333,12 +333,26 @@ async function buildVersion(
 
   const figures = monthFiguresOf(priced);
   const previousFigures = published?.summary ? monthFiguresOf(withoutRestatement(published.summary)) : undefined;
+  let moneyViolations = monthViolations(figures, previousFigures, config.guard);
+  // The export caught up since the published version: judge everything but the invoice's own effect.
+  const invoiceArrival =
+    moneyViolations.length > 0 && previousFigures && invoice && published?.summary
+      ? judgeInvoiceArrival(config, period, metered.days, invoice, published.summary, previousFigures, ctx)
+      : undefined;
+  if (invoiceArrival?.violations.length === 0) {
+    logger.info('restatement from a newer invoice export passes the guard', { month, reason: invoiceArrival.reason });
+    moneyViolations = [];
+  } else if (invoiceArrival) moneyViolations = invoiceArrival.violations;
   const violations = [
     ...(published?.problem ? [published.problem] : []),
-    ...monthViolations(figures, previousFigures, config.guard),
+    ...moneyViolations,
     ...dayViolations,
   ];
-  const record = refuseUnlessForced(what, violations, options, logger);
+  const decided = refuseUnlessForced(what, violations, options, logger);
+  const record: OverrideRecord =
+    decided.reason === null && invoiceArrival?.violations.length === 0
+      ? { ...decided, reason: invoiceArrival.reason }
+      : decided;
   const chargeClass = published ? 'Correction' : '';
   const summary: Summary = published ? { ...priced, restatement: restatementBlock(published, priced, record) } : priced;
   const files = await render(summary, chargeClass);
@@ -349,6 +363,50 @@ async function buildVersion(
     ...(record.forced ? { forced: { overridden: record.overridden } } : {}),
   };
   return { summary, files, meta, record, toStore: pendingToStore(metered.pending, record) };
+}
+
+/**
+ * An invoice-driven restatement. When the export now covers days the published version priced from the
+ * catalog, its total moves by the difference between catalog and invoice — money the guard must not
+ * mistake for a metering accident, nor wave through blindly. So the month is priced a second time with
+ * the export cut back to the published version's coverage (days it covered stay invoice-priced, the others
+ * catalog-priced, as published) and the guard judges that against the published figures: if it passes,
+ * everything but the invoice's arrival is within the thresholds, and the restatement is published with the
+ * recorded reason "invoice export now covers …"; if not, those violations refuse it (unless forced). The
+ * thresholds are never widened. Undefined when the export covers no more than the published version did.
+ */
+function judgeInvoiceArrival(
+  config: AppContext['config'],
+  period: BillingPeriod,
+  days: MeteredDay[],
+  invoice: MonthInvoice,
+  published: Summary,
+  previousFigures: ReturnType<typeof monthFiguresOf>,
+  ctx: AppContext,
+): { violations: string[]; reason: string } | undefined {
+  const before = published.invoice ? published.invoice.coveredUntil : null;
+  const beforeMs = before === null ? null : Date.parse(before);
+  const now = invoice.costs.coveredUntilMs;
+  if (now === null || (beforeMs !== null && now <= beforeMs)) return undefined;
+  const asPublished = priceMonth(
+    days,
+    priceMonthOptionsFor(
+      config,
+      period,
+      { kind: ctx.source.kind, description: ctx.source.description },
+      { invoice: { ...invoice, costs: { ...invoice.costs, coveredUntilMs: beforeMs } } },
+    ),
+  );
+  const nowCovered = period.days.filter((d) => d.endMs <= now).length;
+  const beforeCovered = beforeMs === null ? 0 : period.days.filter((d) => d.endMs <= beforeMs).length;
+  const reason =
+    `invoice export now covers ${nowCovered - beforeCovered} more day(s) of ${period.month} ` +
+    `(through ${new Date(now).toISOString()}, before ${before ?? 'none'}): those days repriced from the invoice; ` +
+    'everything else checked by the guard against the published version';
+  return {
+    violations: monthViolations(monthFiguresOf(asPublished.summary), previousFigures, config.guard),
+    reason,
+  };
 }
 
 /** The partials to store once the guard passed; those it would have refused say that they were forced. */
