@@ -31,6 +31,11 @@ export interface DayPartial {
   meteredAt: string;
   /** Set when the guard was overridden to store this partial over a fuller one. */
   forced?: { reason: string | null; overridden: string[] };
+  /**
+   * True when metered by a version that reads each node's cloud instance (kube_node_info provider_id):
+   * with a billing export, a partial without it is re-metered (its nodes could match no invoice line).
+   */
+  nodeProviderIds?: true;
   day: MeteredDay;
 }
 
@@ -115,6 +120,7 @@ export function partialOf(ctx: AppContext, metered: { day: MeteredDay; key: stri
     source: ctx.source.description,
     zone: ctx.config.timezone,
     meteredAt: new Date(ctx.clock.nowMs()).toISOString(),
+    nodeProviderIds: true,
     day: metered.day,
   };
 }
@@ -202,6 +208,8 @@ export async function readDayPartial(ctx: AppContext, date: string): Promise<Sto
     staleReason = 'metered under other settings (zone, source or metering options)';
   } else if (day.day.startMs !== expectedDay.startMs || day.day.endMs !== expectedDay.endMs) {
     staleReason = 'metered over other instants';
+  } else if (ctx.config.billing && partial.nodeProviderIds !== true) {
+    staleReason = 'metered before node provider ids were read (kube_node_info provider_id), which billing needs';
   } else if (!(meteredAtMs >= completeMs)) {
     staleReason = `metered at ${partial.meteredAt ?? '(unknown)'}, before its data was complete (day end + guard.ingestionDelaySeconds)`;
   }

@@ -35,6 +35,7 @@ export const QUERY_NAMES = [
   'pod_labels',
   'namespace_labels',
   'node_labels',
+  'node_info',
   'scrape_ksm',
   'scrape_dcgm',
 ] as const;
@@ -151,6 +152,8 @@ export interface WindowAnswers {
   podLabels: PromSeries[];
   namespaceLabels: PromSeries[];
   nodeLabels: PromSeries[];
+  /** kube_node_info's provider_id per node (its cloud instance), over the window. */
+  nodeInfo: PromSeries[];
 }
 
 /** The range of a grid's points (k = 1..n), and of those inside the billed day (utilization). */
@@ -203,6 +206,7 @@ export async function askWindow(
         whole,
       ),
     nodeLabels: () => queries.overWindow('node_labels', {}, whole),
+    nodeInfo: () => queries.overWindow('node_info', {}, whole),
   };
   const names = Object.keys(plan) as (keyof WindowAnswers)[];
   const answers = await mapLimit(names, 2, (name) => plan[name]());
