@@ -69,6 +69,9 @@ const focusRow = z.object({
   x_UsageType: z.string().default(''),
 });
 
+/** The FOCUS columns the month reads (a Parquet reader reads only these). */
+export const FOCUS_COLUMNS_USED = [...Object.keys(focusRow.shape), 'ChargeCategory'] as const;
+
 /** A FOCUS row (CSV record keyed by header) as the month uses it. */
 export function focusVerdict(record: Record<string, string>, request: BillingExportRequest): RowVerdict {
   // FOCUS chargecategory.md: "Usage" rows are consumption; purchases, taxes, credits and adjustments are not an
@@ -129,6 +132,17 @@ const CUR_COST_COLUMN: Readonly<Record<string, string>> = {
   DiscountedUsage: 'reservation_effective_cost',
   SavingsPlanCoveredUsage: 'savings_plan_savings_plan_effective_cost',
 };
+
+/** The CUR 2.0 columns the month reads (a Parquet reader reads only these). */
+export const CUR_COLUMNS_USED = [
+  ...Object.keys(curRow.shape),
+  'line_item_line_item_type',
+  'line_item_unblended_cost',
+  'reservation_effective_cost',
+  'savings_plan_savings_plan_effective_cost',
+  'product_instance_type',
+  'product',
+] as const;
 
 /** A CUR 2.0 row as the month uses it. */
 export function curVerdict(record: Record<string, string>, request: BillingExportRequest): RowVerdict {

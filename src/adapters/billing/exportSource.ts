@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse';
+import { asyncBufferFromFile, type AsyncBuffer } from 'hyparquet';
 import { ZodError } from 'zod';
 import type { Config } from '../../config/schema.ts';
 import { compareStrings } from '../../core/compare.ts';
@@ -12,16 +13,21 @@ import { BillingExportError } from '../../errors.ts';
 import type { BillingExportRequest, BillingExportSource, BillingReadStats, InvoiceSink } from '../../ports.ts';
 import { s3ClientConfig } from '../s3/openOutputStore.ts';
 import { parseOutputLocation } from '../s3/outputLocation.ts';
-import { curVerdict, focusVerdict, type RowVerdict } from './exportRows.ts';
+import { CUR_COLUMNS_USED, curVerdict, FOCUS_COLUMNS_USED, focusVerdict, type RowVerdict } from './exportRows.ts';
+import { parquetRecords } from './parquetRecords.ts';
 
-/** One file of an export: its name (relative to the location) and how to stream its bytes. */
+/**
+ * One file of an export: its name (relative to the location), how to stream its bytes (CSV), and how to
+ * read ranges of it (Parquet, whose footer comes first).
+ */
 export interface ExportFile {
   name: string;
   open(): Promise<Readable>;
+  randomAccess?(): Promise<AsyncBuffer>;
 }
 
-/** Files of an export are CSV, optionally gzip-compressed (AWS Data Exports' "CSV (gzip)"). */
-const EXPORT_FILE = /\.csv(\.gz)?$/i;
+/** Files of an export: CSV, optionally gzip-compressed (AWS Data Exports' "CSV (gzip)"), or Parquet. */
+const EXPORT_FILE = /\.(csv(\.gz)?|parquet)$/i;
 
 export interface BillingSourceOptions {
   /** Client for s3:// locations; by default one built from `billing` (region, endpoint) and the environment. */
@@ -54,6 +60,7 @@ export function createBillingExportSource(
             location.prefix,
           );
   const verdict = billing.format === 'focus' ? focusVerdict : curVerdict;
+  const used = billing.format === 'focus' ? FOCUS_COLUMNS_USED : CUR_COLUMNS_USED;
   const description =
     options.description ?? (location.kind === 'fs' ? location.dir : `s3://${location.bucket}/${location.prefix}`);
   return {
@@ -64,29 +71,48 @@ export function createBillingExportSource(
       if (files.length === 0)
         throw new BillingExportError(`no export files (*.csv, *.csv.gz) under ${description}`);
       const stats: BillingReadStats = { files: files.length, rows: 0, lines: 0 };
-      for (const file of files) await readFile(file, verdict, request, sink, stats, `${description.replace(/\/$/, '')}/${file.name}`);
+      for (const file of files) {
+        const where = `${description.replace(/\/$/, '')}/${file.name}`;
+        const records = /\.parquet$/i.test(file.name) ? parquetRecordsOf(file, used, where) : csvRecordsOf(file);
+        await readRecords(records, verdict, request, sink, stats, where);
+      }
       return stats;
     },
   };
 }
 
-/** Streams one file's rows into the sink; an error names the file and the row (1 = the first data row). */
-async function readFile(
+/** A CSV file's records (gunzipped when its name ends in .gz), keyed by the header. */
+async function* csvRecordsOf(file: ExportFile): AsyncIterable<Record<string, string>> {
+  const raw = await file.open();
+  const input = /\.gz$/i.test(file.name) ? raw.pipe(createGunzip()) : raw;
+  const parser = input.pipe(parse({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: false }));
+  raw.on('error', (error) => parser.destroy(error));
+  if (input !== raw) input.on('error', (error) => parser.destroy(error));
+  yield* parser as AsyncIterable<Record<string, string>>;
+}
+
+/** A Parquet file's records, one row group at a time, only the columns the format uses. */
+async function* parquetRecordsOf(
   file: ExportFile,
+  used: readonly string[],
+  where: string,
+): AsyncIterable<Record<string, string>> {
+  if (!file.randomAccess) throw new BillingExportError(`${where}: cannot read a Parquet file from this source`);
+  yield* parquetRecords(await file.randomAccess(), used);
+}
+
+/** Streams one file's records into the sink; an error names the file and the row (1 = the first data row). */
+async function readRecords(
+  records: AsyncIterable<Record<string, string>>,
   verdict: (record: Record<string, string>, request: BillingExportRequest) => RowVerdict,
   request: BillingExportRequest,
   sink: InvoiceSink,
   stats: BillingReadStats,
   where: string,
 ): Promise<void> {
-  const raw = await file.open();
-  const input = /\.gz$/i.test(file.name) ? raw.pipe(createGunzip()) : raw;
-  const parser = input.pipe(parse({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: false }));
-  raw.on('error', (error) => parser.destroy(error));
-  if (input !== raw) input.on('error', (error) => parser.destroy(error));
   let row = 0;
   try {
-    for await (const record of parser as AsyncIterable<Record<string, string>>) {
+    for await (const record of records) {
       row++;
       let result: RowVerdict;
       try {
@@ -125,18 +151,38 @@ async function localFiles(dir: string): Promise<ExportFile[]> {
   return names
     .filter((n) => EXPORT_FILE.test(n))
     .sort(compareStrings)
-    .map((name) => ({ name: relative(dir, join(dir, name)), open: async () => createReadStream(join(dir, name)) }));
+    .map((name) => ({
+      name: relative(dir, join(dir, name)),
+      open: async () => createReadStream(join(dir, name)),
+      randomAccess: () => asyncBufferFromFile(join(dir, name)),
+    }));
 }
 
 async function s3Files(client: S3Client, bucket: string, prefix: string): Promise<ExportFile[]> {
   const keys: string[] = [];
+  const sizes = new Map<string, number>();
   let token: string | undefined;
   do {
     const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix ? `${prefix}/` : '', ContinuationToken: token }));
-    for (const o of page.Contents ?? []) if (o.Key && EXPORT_FILE.test(o.Key)) keys.push(o.Key);
+    for (const o of page.Contents ?? []) {
+      if (!o.Key || !EXPORT_FILE.test(o.Key)) continue;
+      keys.push(o.Key);
+      sizes.set(o.Key, o.Size ?? 0);
+    }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return keys.sort(compareStrings).map((key) => ({
+    randomAccess: async (): Promise<AsyncBuffer> => ({
+      byteLength: sizes.get(key)!,
+      // Ranged GETs: a Parquet reader asks for the footer, then for the column chunks it needs.
+      async slice(start: number, end?: number): Promise<ArrayBuffer> {
+        const last = (end ?? sizes.get(key)!) - 1;
+        if (last < start) return new ArrayBuffer(0);
+        const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${last}` }));
+        const bytes = await object.Body!.transformToByteArray();
+        return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      },
+    }),
     name: key.slice(prefix.length).replace(/^\//, ''),
     open: async () => {
       const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

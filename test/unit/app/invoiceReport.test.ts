@@ -31,6 +31,7 @@ import type { Logger } from '../../../src/ports.ts';
 import { providerIdOf } from '../../../src/sim/cloud.ts';
 import { simulate } from '../../../src/sim/index.ts';
 import { syntheticExportCsv, type SyntheticExportOptions } from '../../../src/sim/invoiceExport.ts';
+import { CHARGEBACK_COLUMNS } from '../../../src/render/csv.ts';
 import { readCsvObjects } from '../../support/csv.ts';
 
 const MONTH = '2026-02';
@@ -199,6 +200,31 @@ describe('a month priced from the invoice', () => {
     expect(cur.invoice!.invoicePricedCost).toBe((await clusterInvoiceCost(exportDir, 'focus')).toFixed(2));
   }, 60_000);
 
+  it('reads the same invoice from a Parquet export (AWS writes costs as doubles, timestamps as timestamps)', async () => {
+    const parquetDir = join(root, 'parquet');
+    const parquetOut = join(root, 'parquet-out');
+    await mkdir(parquetDir, { recursive: true });
+    const text = [...syntheticExportCsv([sim], { format: 'focus', period, prices, currency: 'USD', billingAccountId: '111122223333', subAccountId: '444455556666', outside: demoOutsideInstances(period.startMs, period.endMs) })].join('');
+    const rows = readCsvObjects(text.replace(/\r?\n/g, '\r\n'));
+    const columns = Object.keys(rows[0]!);
+    const money = new Set(['BilledCost', 'ContractedCost', 'EffectiveCost', 'ListCost', 'ConsumedQuantity', 'PricingQuantity']);
+    const times = new Set(['ChargePeriodStart', 'ChargePeriodEnd', 'BillingPeriodStart', 'BillingPeriodEnd']);
+    const { parquetWriteFile } = await import('hyparquet-writer');
+    parquetWriteFile({
+      filename: join(parquetDir, 'part-00001.parquet'),
+      rowGroupSize: 5000,
+      columnData: columns.map((name) => ({
+        name,
+        data: rows.map((r) => (money.has(name) ? (r[name] === '' ? null : Number(r[name])) : times.has(name) ? new Date(r[name]!) : r[name] === '' ? null : r[name])),
+        type: money.has(name) ? 'DOUBLE' : times.has(name) ? 'TIMESTAMP' : 'STRING',
+      })),
+    });
+    await runMonthlyReport(context(parquetOut, parquetDir), MONTH, { remeter: true });
+    const fromParquet = await readSummary(parquetOut);
+    expect(fromParquet.totals.cost).toBe(complete.totals.cost);
+    expect(fromParquet.invoice!.invoicePricedCost).toBe(complete.invoice!.invoicePricedCost);
+  }, 120_000);
+
   it('still refuses an invoice restatement when something besides the invoice moved beyond the guard', async () => {
     const guarded = join(root, 'guarded');
     await writeExport(exportDir, { coveredUntilMs: period.days[19]!.endMs });
@@ -248,4 +274,25 @@ describe('a malformed export', () => {
       ),
     ).rejects.toThrow(/a\.csv, row 1: .*billed in KRW, the chargeback in USD/);
   });
+});
+
+describe('a month without a billing source', () => {
+  it('writes no reconciliation, no invoice block and exactly the chargeback columns of before', async () => {
+    const out = join(root, 'plain');
+    const config = parseConfig(baseInput, 'test');
+    const ctx: AppContext = {
+      config,
+      source: createDemoSource(sim),
+      store: createFsStore(out),
+      metrics: { publish: async () => {} },
+      logger: silent,
+      clock: { nowMs: () => AFTER_MONTH },
+    };
+    const result = await runMonthlyReport(ctx, MONTH, { remeter: true });
+    expect(result.keys).not.toContain(`${MONTH}/reconciliation.csv`);
+    const summary = await readSummary(out);
+    expect('invoice' in summary).toBe(false);
+    const csv = await readFile(join(out, MONTH, 'chargeback.csv'), 'utf8');
+    expect(csv.slice(0, csv.indexOf('\r\n'))).toBe(CHARGEBACK_COLUMNS.join(','));
+  }, 60_000);
 });
