@@ -22,6 +22,8 @@ export const keys = {
   nodesCsv: (month: string) => `${month}/nodes.csv`,
   /** Only with a billing export: the month against the invoice. */
   reconciliationCsv: (month: string) => `${month}/reconciliation.csv`,
+  /** Only with a billing export: the chargeback as a FOCUS 1.2 dataset. */
+  focusCsv: (month: string) => `${month}/focus.csv`,
   summaryJson: (month: string) => `${month}/summary.json`,
   pdf: (month: string) => `${month}/executive-report.pdf`,
   manifest: (month: string) => `${month}/manifest.json`,

@@ -51,6 +51,7 @@ import { priceMonthOptionsFor } from './priceOptions.ts';
 import { readInvoice } from './readInvoice.ts';
 import type { InvoiceReconciliationLine } from '../core/aggregate/invoiceReconciliation.ts';
 import { renderReconciliationCsv } from '../render/reconciliationCsv.ts';
+import { focusCsvChunks } from '../render/focusCsv.ts';
 import { contentSha256 } from './publishFiles.ts';
 
 export interface MonthlyReportOptions extends GuardOverride {
@@ -594,6 +595,10 @@ function createRenderer(
       charges = [await spool(keys.chargebackCsv(month), chargebackCsvChunks(rows, csvMeta))];
       for (const file of teamChargebackCsvs(rows, csvMeta)) {
         charges.push(await spool(keys.teamCsv(month, safeFileName(file.team)), file.chunks));
+      }
+      if (reconciliation) {
+        const issuer = config.allocation.idle.platformTeam;
+        charges.push(await spool(keys.focusCsv(month), focusCsvChunks(rows, { ...csvMeta, issuer })));
       }
       chargeCsvs.set(chargeClass, charges);
     }
