@@ -394,7 +394,7 @@ export const configSchema = z
           path: ['pricing', 'overrides', i],
           message: 'needs exactly one of instanceType (per instance-hour) or gpuModel (per GPU-hour)',
         });
-      } else if (o.instanceType !== undefined && !cfg.pricing.instanceTypes[o.instanceType]) {
+      } else if (o.instanceType !== undefined && !Object.hasOwn(cfg.pricing.instanceTypes, o.instanceType)) {
         ctx.addIssue({
           code: 'custom',
           path: ['pricing', 'overrides', i, 'instanceType'],

@@ -1,3 +1,4 @@
+import { ownValue } from '../records.ts';
 import type { PodRef, PodUsage, WindowObservations } from '../types.ts';
 import type { AttributionOptions, MeterOptions } from './options.ts';
 import { key } from './refs.ts';
@@ -9,7 +10,7 @@ export function firstLabel(
 ): string | undefined {
   if (!labels) return undefined;
   for (const name of names) {
-    const value = labels[name];
+    const value = ownValue(labels, name);
     if (value) return value;
   }
   return undefined;

@@ -1,3 +1,4 @@
+import { partsOf } from '../records.ts';
 import type { MeteredDay, WindowObservations } from '../types.ts';
 import { attributorOf } from './attribution.ts';
 import { coverageOf } from './coverage.ts';
@@ -45,7 +46,7 @@ export function meterWindow(obs: WindowObservations, options: MeterOptions): Met
   const podNodes = new Set([...pods.values()].map((p) => key(p.pod.cluster, p.node)));
   const nodes = new Map<string, NodeIdentity & { weights: NodeWeights; gpus: NodeGpus }>();
   for (const id of index.ids) {
-    const [cluster = '', node = ''] = id.split('\u0000');
+    const [cluster = '', node = ''] = partsOf(id);
     const labels = index.labels.get(id);
     const series = index.capacity.get(id) ?? [];
     // Catalog warnings matter only when neither GFD nor configuration knows the node's GPUs.

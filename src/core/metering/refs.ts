@@ -1,8 +1,9 @@
 import { compareStrings } from '../compare.ts';
+import { compositeKey } from '../records.ts';
 import type { PodRef } from '../types.ts';
 
-/** A map key made of identity parts (cluster, uid, node...), which never contain NUL. */
-export const key = (...parts: string[]): string => parts.join('\u0000');
+/** A map key made of identity parts (cluster, uid, node...): injective whatever they hold ({@link compositeKey}). */
+export const key = compositeKey;
 
 /** A pod as warnings name it: [cluster/]namespace/pod (uid ...). */
 export function describePod(pod: PodRef): string {
