@@ -49,6 +49,24 @@ function describeError(error: unknown, debug: boolean): string {
   return error instanceof InputError ? message : `${error.name}: ${message}`;
 }
 
+/**
+ * Every option is single-valued: given twice (`--month 2026-01 --month 2026-02`), node's parseArgs keeps
+ * the last one silently, which could bill the wrong month. Refuse instead, naming both values.
+ */
+function refuseRepeatedOptions(tokens: readonly { kind: string; name?: string; value?: string | undefined }[]): void {
+  const seen = new Map<string, string | undefined>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined) continue;
+    if (seen.has(token.name)) {
+      const values = [seen.get(token.name), token.value].filter((v) => v !== undefined);
+      throw new InputError(
+        `--${token.name} is given more than once${values.length === 2 ? ` (${values.map((v) => JSON.stringify(v)).join(' and ')})` : ''}; give it once`,
+      );
+    }
+    seen.set(token.name, token.value);
+  }
+}
+
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
@@ -74,13 +92,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           ([k, v]) => [k, { type: v.type }],
         ),
       );
-      parsed = parseArgs({
+      const { values, positionals, tokens } = parseArgs({
         args: rest,
         options,
         allowPositionals: Boolean(spec.positionals),
         strict: true,
-      }) as ParsedArgs;
+        tokens: true,
+      });
+      parsed = { values, positionals } as ParsedArgs;
+      refuseRepeatedOptions(tokens);
     } catch (error) {
+      if (error instanceof InputError) throw error;
       throw new InputError(
         `${(error as Error).message.replace(/\. To specify a positional.*$/, '')}; see gpu-chargeback ${name} --help`,
       );
