@@ -22,6 +22,7 @@ import { compositeKey, ownValue, partsOf, recordOf } from '../records.ts';
 import type { AllocationPolicies } from '../allocation/allocate.ts';
 import type { PriceCatalog, PriceResolver } from '../pricing/catalog.ts';
 import { machineWarnings, reconcileMachines } from './reconcile.ts';
+import { podWarnings } from './podWarnings.ts';
 import { dayWarnings } from './warnings.ts';
 import type {
   BillingPeriod,
@@ -413,6 +414,7 @@ export function buildSummary(input: BuildSummaryInput): Summary {
     warnings.push(`no metered data for ${missingDates.length} day(s): ${missingDates.join(', ')}`);
   warnings.push(...dayWarnings(days));
   warnings.push(...machineWarnings(days, input.resolver, digits, pricing.currency.code));
+  warnings.push(...podWarnings(rows, store, digits, pricing.currency.code));
   warnings.push(...input.warnings, ...input.resolver.warnings);
 
   let sumOfRows = 0;
