@@ -26,8 +26,8 @@ export interface FakePod {
   uid: string;
   node: string;
   team: string;
-  /** GPUs requested (kube_pod_container_resource_requests, nvidia_com_gpu). */
-  gpus: number;
+  /** GPUs requested (kube_pod_container_resource_requests, nvidia_com_gpu): one container, or one per entry. */
+  gpus: number | number[];
   /** The day of the month it runs (1-based). */
   day: number;
   fromHour: number;
@@ -55,7 +55,14 @@ export function fakeClusterSource(nodes: FakeNode[], pods: FakePod[], stepSecond
         grid,
         running: active.map((p) => ({ pod: ref(p), tsMs: runningPoints(p) })),
         pendingOnNode: [],
-        requests: active.map((p) => ({ pod: ref(p), container: 'main', resource: 'nvidia_com_gpu', value: p.gpus })),
+        requests: active.flatMap((p) =>
+          (Array.isArray(p.gpus) ? p.gpus : [p.gpus]).map((value, i) => ({
+            pod: ref(p),
+            container: `c${i}`,
+            resource: 'nvidia_com_gpu',
+            value,
+          })),
+        ),
         podNodes: active.map((p) => ({ pod: ref(p), node: p.node })),
         podLabels: active.map((p) => ({ pod: ref(p), labels: { label_team: p.team } })),
         namespaceLabels: [],

@@ -10,7 +10,10 @@ import type { PodRef } from '../types.ts';
  * - a uid carried by several pods (a copied or restored object: another namespace, another name, or a
  *   snapshot of another cluster without a cluster label). Metering keeps them apart — each is billed to
  *   its own team for its own time — and this names every pod of the uid with its team and what it was
- *   billed (its Direct and IdleShare rows), so a duplicate billed twice is found and corrected.
+ *   billed (its Direct and IdleShare rows), so a duplicate billed twice is found and corrected;
+ * - a pod whose GPU time its node's capacity bounded (metering, boundToCapacity: a request above the
+ *   node's GPUs, pods together above its capacity, or the node absent): what it requested, on how many
+ *   days, the GPU-hours it was billed and their money.
  */
 export function podWarnings(rows: readonly ChargeRow[], store: RowStore, digits: number, currency: string): string[] {
   interface PodBill {
@@ -37,7 +40,7 @@ export function podWarnings(rows: readonly ChargeRow[], store: RowStore, digits:
     if (row.code === DIRECT || row.code === IDLE_SHARE) bill.units += store.effUnits[row.slot]!;
   }
   const money = (units: number) => `${currency} ${formatMinorUnits(units, digits)}`;
-  const out: string[] = [];
+  const out: string[] = [...boundedPodWarnings(rows, store, money)];
   for (const pods of byUid.values()) {
     if (pods.size < 2) continue;
     const bills = [...pods.values()].sort(
@@ -52,4 +55,43 @@ export function podWarnings(rows: readonly ChargeRow[], store: RowStore, digits:
     );
   }
   return out.sort(compareStrings);
+}
+
+/** One warning per pod and node whose GPU time was bounded by the node's capacity, with its money. */
+function boundedPodWarnings(rows: readonly ChargeRow[], store: RowStore, money: (units: number) => string): string[] {
+  interface Bounded {
+    pod: PodRef;
+    node: string;
+    requested: Map<string, number>;
+    dates: Set<string>;
+    gpuHours: number;
+    units: number;
+  }
+  const byPod = new Map<string, Bounded>();
+  for (const row of rows) {
+    const usage = row.usage;
+    if (!usage?.bounded) continue;
+    const id = compositeKey(podKey(usage.pod), usage.node);
+    let entry = byPod.get(id);
+    if (!entry) {
+      entry = { pod: usage.pod, node: usage.node, requested: new Map(), dates: new Set(), gpuHours: 0, units: 0 };
+      byPod.set(id, entry);
+    }
+    if (row.code === DIRECT) {
+      const asked = Math.max(entry.requested.get(usage.gpuResource) ?? 0, usage.bounded.requestedAsObserved);
+      entry.requested.set(usage.gpuResource, asked);
+      entry.dates.add(usage.chargePeriod.date);
+      entry.gpuHours += usage.bounded.gpuUnitMs / usage.bounded.denominator / 3_600_000;
+    }
+    if (row.code === DIRECT || row.code === IDLE_SHARE) entry.units += store.effUnits[row.slot]!;
+  }
+  return [...byPod.values()].map((b) => {
+    const asked = [...b.requested].map(([resource, n]) => `${n} ${resource}`).join(', ');
+    const days = [...b.dates].sort(compareStrings);
+    const when = days.length === 1 ? days[0]! : `${days[0]}..${days.at(-1)} (${days.length} days)`;
+    return (
+      `pod ${describePod(b.pod)} on node ${b.node || '(none)'} held more than the node could give (requested ${asked}; ${when}): ` +
+      `bounded to the node's capacity at each grid interval, billed ${Math.round(b.gpuHours * 1e6) / 1e6} GPU-hours, ${money(b.units)}`
+    );
+  });
 }

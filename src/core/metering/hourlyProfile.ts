@@ -14,7 +14,7 @@ const HOUR_MS = 3_600_000;
 export function hourlyAllocatedGpus(
   nodes: ReadonlyMap<string, NodeIdentity>,
   capacity: ReadonlyMap<string, NodeCapacity>,
-  allocations: readonly Allocation[],
+  allocations: readonly (Pick<Allocation, 'nodeId' | 'gpuEquivalents' | 'held'> & Partial<Allocation>)[],
   window: WindowGrid,
 ): Record<string, number[]> {
   const { day } = window;
@@ -39,7 +39,8 @@ export function hourlyAllocatedGpus(
       if (a.held[k] === NONE) continue;
       const series = seriesOf(instanceType);
       const h = Math.floor((window.startMs + k * window.stepMs - day.startMs) / HOUR_MS);
-      series[h]! += a.gpuEquivalents * window.stepMs;
+      const gpus = a.unitsAt && a.denominator ? a.unitsAt[k]! / a.denominator : a.gpuEquivalents;
+      series[h]! += gpus * window.stepMs;
     }
   }
   for (const series of hourly.values()) {
