@@ -476,3 +476,12 @@ function crossFieldRules(cfg: Config, ctx: z.RefinementCtx<Config>): void {
     issue(['source', 'auth'], 'bearer auth needs tokenEnv or tokenFile');
   }
 }
+
+/**
+ * The config as `validate-config` prints it: every value of `source.headers` replaced by "[REDACTED]"
+ * (custom headers carry API keys and tokens as often as not); everything else as validated.
+ */
+export function printableConfig(config: Config): Config {
+  const headers = Object.fromEntries(Object.keys(config.source.headers).map((name) => [name, '[REDACTED]']));
+  return { ...config, source: { ...config.source, headers } };
+}

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFsStore } from '../../src/adapters/fs/fsStore.ts';
-import { createMemoryLogger } from '../../src/cli/logger.ts';
+import { createMemoryLogger } from '../../src/adapters/log/logger.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { parseConfig } from '../../src/config/loadConfig.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assertRelativeKey } from '../../../src/adapters/fs/relativeKey.ts';
-import { scrubSecrets } from '../../../src/adapters/prometheus/client.ts';
+import { scrubSecrets } from '../../../src/redact.ts';
 import { keys } from '../../../src/app/context.ts';
 import { mergeConfig } from '../../../src/cli/commands.ts';
 import { loadConfig, parseConfig, parseConfigText } from '../../../src/config/loadConfig.ts';
