@@ -12,7 +12,7 @@ import {
   monthViolations,
   restatementOf,
 } from '../core/restatement.ts';
-import { safeFileName } from '../core/safeName.ts';
+import { teamFileNames } from '../core/safeName.ts';
 import type { BillingPeriod, MeteredDay, Restatement, Summary } from '../core/types.ts';
 import { mapLimit } from '../concurrency.ts';
 import { InputError, PublishError, RefusedError } from '../errors.ts';
@@ -593,8 +593,10 @@ function createRenderer(
         ...(reconciliation ? { billing: true } : {}),
       };
       charges = [await spool(keys.chargebackCsv(month), chargebackCsvChunks(rows, csvMeta))];
-      for (const file of teamChargebackCsvs(rows, csvMeta)) {
-        charges.push(await spool(keys.teamCsv(month, safeFileName(file.team)), file.chunks));
+      const teamFiles = teamChargebackCsvs(rows, csvMeta);
+      const names = teamFileNames(teamFiles.map((f) => f.team));
+      for (const file of teamFiles) {
+        charges.push({ ...(await spool(keys.teamCsv(month, names.get(file.team)!), file.chunks)), team: file.team });
       }
       if (reconciliation) {
         const issuer = config.allocation.idle.platformTeam;

@@ -2,7 +2,9 @@ import type { AppContext } from '../app/context.ts';
 import type { Config } from '../config/schema.ts';
 import { InputError } from '../errors.ts';
 import type { BillingExportSource, BlobStore, MetricsSink, ObservationSource } from '../ports.ts';
-import { createStderrLogger } from './logger.ts';
+import { createLogger } from '../adapters/log/logger.ts';
+import { configSecrets } from '../adapters/log/secrets.ts';
+import { Redactor } from '../redact.ts';
 import type { CliIo } from './options.ts';
 
 /** Opens the configured output location: a local directory or s3://bucket/prefix. */
@@ -49,7 +51,13 @@ export async function buildContext(
   io: CliIo,
   options: { quiet?: boolean; demo?: DemoOptions } = {},
 ): Promise<AppContext> {
-  const logger = createStderrLogger({ tty: io.stderrIsTty, write: io.stderr, quiet: options.quiet });
+  const redactor = (io.redactor ?? new Redactor()).add(...configSecrets(config, io.env));
+  const logger = createLogger({
+    format: io.stderrIsTty ? 'tty' : 'json',
+    write: io.stderr,
+    redactor,
+    ...(options.quiet ? { quiet: true } : {}),
+  });
   let source: ObservationSource;
   if (options.demo || config.source.kind === 'demo') {
     const demo = options.demo;
@@ -73,5 +81,6 @@ export async function buildContext(
     logger,
     clock: { nowMs: io.nowMs },
     ...(config.billing ? { billing: await buildBilling(config, config.billing, options.demo) } : {}),
+    redactor,
   };
 }

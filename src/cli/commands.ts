@@ -10,9 +10,10 @@ import { runMonthlyReport } from '../app/runMonthlyReport.ts';
 import { runSimulate } from '../app/simulate.ts';
 import { SIMULATION_PRESETS, type SimulationPreset } from '../sim/index.ts';
 import { loadConfig, parseConfig, parseConfigText } from '../config/loadConfig.ts';
-import type { ConfigInput } from '../config/schema.ts';
+import { type ConfigInput, printableConfig } from '../config/schema.ts';
 import { billingPeriod, isMonth, isoInZone } from '../core/period.ts';
 import { InputError } from '../errors.ts';
+import { Redactor } from '../redact.ts';
 import { buildContext, buildStore } from './buildContext.ts';
 import { assertPlausibleMonth } from '../app/guard.ts';
 import {
@@ -210,7 +211,9 @@ const validateConfig: CommandSpec = {
   async run({ positionals }, io) {
     if (positionals.length !== 1) throw new InputError('expected exactly one FILE');
     const config = await loadConfig(positionals[0]);
-    io.stdout(`${JSON.stringify({ valid: true, config }, null, 2)}\n`);
+    const printable = { valid: true, config: printableConfig(config) };
+    // The values of source.headers are credentials as often as not; the file's owner knows them.
+    io.stdout(`${(io.redactor ?? new Redactor()).text(JSON.stringify(printable, null, 2))}\n`);
     return EXIT_OK;
   },
 };

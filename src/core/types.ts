@@ -229,8 +229,19 @@ export interface PodUsage {
   heldSeconds: number;
   /** Of heldSeconds, seconds filled in by bridging a data gap. */
   bridgedSeconds: number;
-  /** heldSeconds x gpuEquivalents (float, display only; money is computed exactly from the parts). */
+  /**
+   * heldSeconds x gpuEquivalents, or the bounded GPU time when `bounded` is set (float, display only; money
+   * is computed exactly from the parts).
+   */
   gpuSeconds: number;
+  /**
+   * Set when the pod's node could not give it what it requested at some grid interval: a request above
+   * the node's physical GPUs (then `requested` is the most units that fit the node), its pods together
+   * above its capacity, or the node absent. `gpuUnitMs` is the GPU time charged, exactly, in units of
+   * 1/`denominator` GPU-millisecond (money uses it instead of heldSeconds × requested × weight);
+   * `requestedAsObserved` is what kube-state-metrics reported (at most Number.MAX_VALUE).
+   */
+  bounded?: { gpuUnitMs: number; denominator: number; requestedAsObserved: number };
   /** Mean GPU utilization 0..1 over the held time, or null when no DCGM sample matched the pod. */
   utilization: number | null;
   utilizationSource: UtilizationSource;

@@ -2,6 +2,7 @@ import { type Options, stringify } from 'csv-stringify/sync';
 import { compareStrings } from '../core/compare.ts';
 import { trimTrailingZeros } from '../core/money.ts';
 import { isoInZone } from '../core/period.ts';
+import { ownValue } from '../core/records.ts';
 import type { BillingPeriod, PricedRows, Summary } from '../core/types.ts';
 
 /**
@@ -443,7 +444,8 @@ function chargebackRecord(
     const chargePeriod = row.chargePeriod(i);
     const utilizationPct = row.utilizationPct(i);
     const cluster = row.cluster(i);
-    const account = meta.clusters?.[cluster];
+    // Own entries only: a cluster label value may be "constructor".
+    const account = ownValue(meta.clusters, cluster);
     out.push(
       periodStart,
       periodEnd,

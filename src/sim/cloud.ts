@@ -20,7 +20,8 @@ export function providerIdOf(node: SimNode, cluster = ''): string | null {
         '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/mc_sim/providers/' +
         `Microsoft.Compute/virtualMachineScaleSets/aks-gpu/virtualMachines/${Number(hash % 1000n)}`
       ).replace(/^/, 'azure://');
-    default:
+    case 'eks':
+    case 'karpenter':
       return `aws:///us-east-1a/i-${hash.toString(16).padStart(16, '0').slice(0, 16)}${(hash % 16n).toString(16)}`;
   }
 }

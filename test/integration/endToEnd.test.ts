@@ -11,7 +11,7 @@ import { createPrometheusSource } from '../../src/adapters/prometheus/index.ts';
 import { createS3Store } from '../../src/adapters/s3/s3Store.ts';
 import { demoConfig } from '../../src/app/demoConfig.ts';
 import { createLambdaContext } from '../../functions/lib/lambdaContext.ts';
-import { createMemoryLogger } from '../../src/cli/logger.ts';
+import { createMemoryLogger } from '../../src/adapters/log/logger.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { DEMO_BILLING_ACCOUNT, demoOutsideInstances } from '../../src/app/demoExport.ts';
 import { billingPeriod, localDateOf } from '../../src/core/period.ts';

@@ -12,7 +12,7 @@ import { compareStrings } from '../../core/compare.ts';
 import { BillingExportError } from '../../errors.ts';
 import type { BillingExportRequest, BillingExportSource, BillingReadStats, InvoiceSink } from '../../ports.ts';
 import { s3ClientConfig } from '../s3/openOutputStore.ts';
-import { parseOutputLocation } from '../s3/outputLocation.ts';
+import { parseOutputLocation } from '../../config/outputLocation.ts';
 import { CUR_COLUMNS_USED, curVerdict, FOCUS_COLUMNS_USED, focusVerdict, type RowVerdict } from './exportRows.ts';
 import { parquetRecords } from './parquetRecords.ts';
 

@@ -561,8 +561,13 @@ function paidFractionPolicy(
   };
 }
 
-/** GPU-equivalent seconds held: heldSeconds × requested × weight, exactly. */
+/** GPU-equivalent seconds held: heldSeconds × requested × weight, or the bounded GPU time, exactly. */
 export function heldGpuSecondsOf(usage: PodUsage): Ratio {
+  // Bounded by its node's capacity (metering, boundToCapacity): the GPU time charged, exactly.
+  if (usage.bounded) {
+    const units = exactNumber(usage.bounded.gpuUnitMs);
+    return { numerator: units.numerator, denominator: units.denominator * BigInt(usage.bounded.denominator) * 1000n };
+  }
   const { heldSeconds, requested } = usage;
   const { numerator, denominator } = usage.weight;
   if (
@@ -588,6 +593,7 @@ export function heldGpuSecondsOf(usage: PodUsage): Ratio {
 
 /** GPU-equivalent hours held, as a float for display (money uses {@link heldGpuSecondsOf}). */
 function heldGpuHoursOf(usage: PodUsage): number {
+  if (usage.bounded) return usage.bounded.gpuUnitMs / usage.bounded.denominator / 1000 / SECONDS_PER_HOUR;
   return (
     (usage.heldSeconds * usage.requested * usage.weight.numerator) /
     usage.weight.denominator /

@@ -1,4 +1,5 @@
 import { compareStrings } from '../compare.ts';
+import { partsOf } from '../records.ts';
 import type { MeteredDay, NodeProviderId, NodeUsage, WindowObservations } from '../types.ts';
 import { attributorOf } from './attribution.ts';
 import { coverageOf } from './coverage.ts';
@@ -8,6 +9,7 @@ import { type NodeCapacity, meterNodeCapacity } from './nodeCapacity.ts';
 import { knownGpusOf } from './nodeGpus.ts';
 import { identifyNode, type NodeIdentity } from './nodeIdentity.ts';
 import { allocateToNodes, meterNodeUsage } from './nodeUsage.ts';
+import { boundToCapacity } from './boundToCapacity.ts';
 import { type NodeGpus, physicalGpusOf, weighNode } from './nodeWeights.ts';
 import type { MeterOptions } from './options.ts';
 import { indexUtilization } from './podUtilization.ts';
@@ -32,8 +34,9 @@ import { windowGridOf } from './window.ts';
  *
  * The steps, in order: lay out the window's grid → index pods and nodes → identify each node, find its
  * physical GPUs and weigh its resources (nodes with no GPU, no GPU resource and no pod are dropped) →
- * node capacity per interval → pod usage (attribution, utilization, allocations) → node usage
- * (capacity, allocation, idle) → hourly profile → coverage. Warnings are collected in that order.
+ * node capacity per interval → pod usage (attribution, utilization, allocations; a request at most what
+ * fits the node) → bound to capacity (at each grid interval, pods hold at most what the node has) → node
+ * usage (capacity, allocation, idle) → hourly profile → coverage. Warnings are collected in that order.
  *
  * Pure: everything needed is in `obs` and `options`.
  */
@@ -46,7 +49,7 @@ export function meterWindow(obs: WindowObservations, options: MeterOptions): Met
   const podNodes = new Set([...pods.values()].map((p) => key(p.pod.cluster, p.node)));
   const nodes = new Map<string, NodeIdentity & { weights: NodeWeights; gpus: NodeGpus }>();
   for (const id of index.ids) {
-    const [cluster = '', node = ''] = id.split('\u0000');
+    const [cluster = '', node = ''] = partsOf(id);
     const labels = index.labels.get(id);
     const series = index.capacity.get(id) ?? [];
     // Catalog warnings matter only when neither GFD nor configuration knows the node's GPUs.
@@ -87,6 +90,7 @@ export function meterWindow(obs: WindowObservations, options: MeterOptions): Met
     },
     warnings,
   );
+  boundToCapacity(allocations, capacity, window, nodes, warnings);
   const nodeRows = withProviderIds(
     meterNodeUsage(nodes, capacity, allocateToNodes(allocations, window), window, warnings),
     obs.nodeProviderIds,

@@ -134,10 +134,8 @@ function gpusOfTypes(
   return (instanceType) => {
     if (!instanceType) return null;
     const entry =
-      (Object.hasOwn(pricing.instanceTypes, instanceType) ? pricing.instanceTypes[instanceType] : undefined) ??
-      Object.values(pricing.byCluster)
-        .map((c) => (Object.hasOwn(c.instanceTypes, instanceType) ? c.instanceTypes[instanceType] : undefined))
-        .find((e) => e !== undefined) ??
+      pricing.instanceTypes.get(instanceType) ??
+      [...pricing.byCluster.values()].map((c) => c.get(instanceType)).find((e) => e !== undefined) ??
       (Object.hasOwn(extra, instanceType) ? extra[instanceType] : undefined);
     return entry && entry.gpus > 0 ? { gpus: entry.gpus, gpuModel: entry.gpuModel } : null;
   };
