@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
-import { gridForDay, meterWindow } from '../core/metering/index.ts';
+import { gridForDay, METERING_RULES_VERSION, meterWindow } from '../core/metering/index.ts';
 import { dayOf, isoInZone } from '../core/period.ts';
 import { priceCutInstants } from '../core/pricing/index.ts';
 import { compareStrings } from '../core/compare.ts';
@@ -29,6 +29,11 @@ export interface DayPartial {
   zone: string;
   /** ISO 8601 instant the day was metered: before its end plus guard.ingestionDelaySeconds it is re-metered. */
   meteredAt: string;
+  /**
+   * The metering rules the day was metered under (src/core/metering/rules.ts); a partial without it, or
+   * under other rules, is re-metered.
+   */
+  meteringRules?: number;
   /** Set when the guard was overridden to store this partial over a fuller one. */
   forced?: { reason: string | null; overridden: string[] };
   /**
@@ -120,6 +125,7 @@ export function partialOf(ctx: AppContext, metered: { day: MeteredDay; key: stri
     source: ctx.source.description,
     zone: ctx.config.timezone,
     meteredAt: new Date(ctx.clock.nowMs()).toISOString(),
+    meteringRules: METERING_RULES_VERSION,
     nodeProviderIds: true,
     day: metered.day,
   };
@@ -206,6 +212,8 @@ export async function readDayPartial(ctx: AppContext, date: string): Promise<Sto
   if (partial.schemaVersion !== PARTIAL_SCHEMA_VERSION) staleReason = `an older partial format (${partial.schemaVersion})`;
   else if (partial.meteringKey !== expected || partial.source !== ctx.source.description) {
     staleReason = 'metered under other settings (zone, source or metering options)';
+  } else if (partial.meteringRules !== METERING_RULES_VERSION) {
+    staleReason = `metered under other metering rules (${partial.meteringRules ?? 'before they were versioned'}, now ${METERING_RULES_VERSION})`;
   } else if (day.day.startMs !== expectedDay.startMs || day.day.endMs !== expectedDay.endMs) {
     staleReason = 'metered over other instants';
   } else if (ctx.config.billing && partial.nodeProviderIds !== true) {
