@@ -7,35 +7,85 @@ import type { WindowGrid } from './window.ts';
 const HOUR_MS = 3_600_000;
 
 /**
+ * Allocated GPU time per instance type and local hour, exactly: per node denominator (the node's GPUs are
+ * counted in 1/denominator units, see nodeWeights.ts), the sum of the allocations' units × ms in each
+ * hour. Integers as long as they stay below 2^53 (a 1/840 unit of a GPU held for a whole hour is 3·10^9),
+ * so sums of any subsets of the day's pods (the shards of a day) add up to the day's exactly.
+ */
+export type HourlyUnits = Record<string, Record<string, number[]>>;
+
+/**
  * Mean allocated GPUs per local hour of the day, per instance type (for capacity advice): every
  * instance type present in the day has a series (zeros when nothing was allocated).
  */
 export function hourlyAllocatedGpus(
-  nodes: ReadonlyMap<string, NodeIdentity>,
+  nodes: ReadonlyMap<string, NodeIdentity & { weights?: { denominator: number } }>,
   capacity: ReadonlyMap<string, NodeCapacity>,
   allocations: readonly Allocation[],
   window: WindowGrid,
 ): Record<string, number[]> {
+  return hourlyFromUnits(hourlyAllocatedUnits(nodes, capacity, allocations, window));
+}
+
+/** The exact allocated units of each instance type and hour (see {@link HourlyUnits}). */
+export function hourlyAllocatedUnits(
+  nodes: ReadonlyMap<string, NodeIdentity & { weights?: { denominator: number } }>,
+  capacity: ReadonlyMap<string, NodeCapacity>,
+  allocations: readonly Allocation[],
+  window: WindowGrid,
+): HourlyUnits {
   const { day } = window;
   const hours = Math.round((day.endMs - day.startMs) / HOUR_MS);
-  const hourly: Record<string, number[]> = {};
+  const units: HourlyUnits = {};
   for (const [id, node] of nodes) {
-    if (heldInDay(capacity.get(id)!.present, window)) {
-      hourly[node.instanceType] ??= new Array<number>(hours).fill(0);
-    }
+    if (heldInDay(capacity.get(id)!.present, window)) units[node.instanceType] ??= {};
   }
-  // Accumulated as GPU-equivalent ms (exact for whole GPUs), then turned into the mean GPUs of each hour.
   for (const a of allocations) {
-    const instanceType = nodes.get(a.nodeId)!.instanceType;
+    const node = nodes.get(a.nodeId)!;
+    const denominator = String(node.weights?.denominator ?? 1);
+    const byDenominator = (units[node.instanceType] ??= {});
     for (let k = window.dayFirst; k < window.dayLast; k++) {
       if (a.held[k] === NONE) continue;
-      const series = (hourly[instanceType] ??= new Array<number>(hours).fill(0));
+      const series = (byDenominator[denominator] ??= new Array<number>(hours).fill(0));
       const h = Math.floor((window.startMs + k * window.stepMs - day.startMs) / HOUR_MS);
-      series[h]! += a.gpuEquivalents * window.stepMs;
+      series[h]! += a.unitsPerStep * window.stepMs;
     }
   }
-  for (const series of Object.values(hourly)) {
-    for (let h = 0; h < series.length; h++) series[h] = series[h]! / HOUR_MS;
+  // Every type's series has the day's length, also for types with nothing allocated.
+  for (const byDenominator of Object.values(units)) {
+    if (Object.keys(byDenominator).length === 0) byDenominator['1'] = new Array<number>(hours).fill(0);
+  }
+  return units;
+}
+
+/** Mean GPUs per hour from exact units: Σ over denominators (ascending) of units / denominator, per hour. */
+export function hourlyFromUnits(units: HourlyUnits): Record<string, number[]> {
+  const hourly: Record<string, number[]> = {};
+  for (const [instanceType, byDenominator] of Object.entries(units)) {
+    const denominators = Object.keys(byDenominator)
+      .map(Number)
+      .sort((a, b) => a - b);
+    const hours = byDenominator[String(denominators[0])]!.length;
+    const series = new Array<number>(hours).fill(0);
+    for (let h = 0; h < hours; h++) {
+      let gpuMs = 0;
+      for (const d of denominators) gpuMs += byDenominator[String(d)]![h]! / d;
+      series[h] = gpuMs / HOUR_MS;
+    }
+    hourly[instanceType] = series;
   }
   return hourly;
+}
+
+/** Adds `more` into `into` (the exact units of two disjoint sets of nodes of one day). */
+export function addHourlyUnits(into: HourlyUnits, more: HourlyUnits): HourlyUnits {
+  for (const [instanceType, byDenominator] of Object.entries(more)) {
+    const target = (into[instanceType] ??= {});
+    for (const [denominator, series] of Object.entries(byDenominator)) {
+      const sum = target[denominator];
+      if (!sum) target[denominator] = [...series];
+      else for (let h = 0; h < series.length; h++) sum[h]! += series[h]!;
+    }
+  }
+  return into;
 }

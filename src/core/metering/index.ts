@@ -3,7 +3,13 @@ export { type Attributed, type Attributor, attribute, attributorOf, firstLabel }
 export { coverageOf } from './coverage.ts';
 export { detectScrapeIntervalSeconds, gridForDay, stepSecondsFor } from './grid.ts';
 export { BRIDGED, bridge, heldAt, heldInDay, NONE, OBSERVED } from './held.ts';
-export { hourlyAllocatedGpus } from './hourlyProfile.ts';
+export {
+  addHourlyUnits,
+  hourlyAllocatedGpus,
+  hourlyAllocatedUnits,
+  hourlyFromUnits,
+  type HourlyUnits,
+} from './hourlyProfile.ts';
 export { indexNodes, indexPods, type NodeIndex, type PodState } from './indexObservations.ts';
 export { meterWindow } from './meterWindow.ts';
 export { meterNodeCapacity, type NodeCapacity, weighResource } from './nodeCapacity.ts';
@@ -43,4 +49,18 @@ export {
   parseMigResource,
   resourceWeight,
 } from './weights.ts';
+export {
+  assertShard,
+  compareNodeRows,
+  comparePodRows,
+  describeShard,
+  MAX_SHARDS,
+  mergeShardDays,
+  meteredNodeOfPods,
+  restrictDay,
+  restrictObservations,
+  shardOfNode,
+  shardSetProblem,
+  WHOLE_DAY,
+} from './shards.ts';
 export { periodsOfDay, type WindowGrid, windowGridOf } from './window.ts';
