@@ -225,3 +225,37 @@ function dcgmCoverageOf(facts: readonly ShardFacts[]): number | null {
   if (total <= 0) return 0;
   return every.filter((k) => k >= dayFirst && k < dayLast).length / total;
 }
+
+/** How big a day's fleet is, as a source measures it cheaply before metering: the shard plan's input. */
+export interface FleetSize {
+  /** Most GPU units (whole GPUs, MIG devices, time-slicing replicas) the nodes advertised in the day. */
+  gpuUnits: number;
+}
+
+/** The sharding settings (config `sharding`). */
+export interface ShardingOptions {
+  /** Memory (MB) one metering invocation may use (a Lambda's memory size). */
+  memoryBudgetMb: number;
+  /** "auto": from the fleet's size and the budget; a number: always that many shards. */
+  shards: 'auto' | number;
+}
+
+/**
+ * Peak memory of metering one day, per GPU unit of the fleet and for the process itself, measured by
+ * `npm run bench` (docs/performance.md, "Shards"): the plan keeps each shard's estimate within half the
+ * budget, so V8's collection timing and days busier than the bench's fit too.
+ */
+export const METERING_MB_PER_GPU_UNIT = 1.8;
+export const METERING_BASE_MB = 250;
+
+/**
+ * The number of shards for a day: the configured count, else the fewest whose estimated peak memory
+ * (METERING_BASE_MB + units × METERING_MB_PER_GPU_UNIT / count) fits half of `memoryBudgetMb`; 1 when the
+ * fleet is unknown (the source cannot measure it) or empty.
+ */
+export function planShardCount(fleet: FleetSize | undefined, options: ShardingOptions): number {
+  if (options.shards !== 'auto') return options.shards;
+  if (!fleet || !(fleet.gpuUnits > 0)) return 1;
+  const perShardMb = Math.max(1, options.memoryBudgetMb / 2 - METERING_BASE_MB);
+  return Math.min(MAX_SHARDS, Math.max(1, Math.ceil((fleet.gpuUnits * METERING_MB_PER_GPU_UNIT) / perShardMb)));
+}
