@@ -35,6 +35,11 @@ export interface ObservationInput {
   utilization: ExactUtilization;
   identity: SeriesIdentity;
   labels: Pick<Config['metering'], 'team' | 'project' | 'nodeLabels' | 'physicalGpus'>;
+  /**
+   * When dcgm-exporter was scraped (dcgm_presence.promql), for a shard of a day whose replica choice
+   * needs it whole; absent = learned from the utilization answers (a whole day reads every series).
+   */
+  dcgmPresence?: PromSeries[];
 }
 
 /** The WindowObservations of one window. */
@@ -58,7 +63,7 @@ export function observationsOf(input: ObservationInput): WindowObservations {
   const prof = splitPresence(answers.utilizationProf);
   const util = splitPresence(answers.utilizationUtil);
   const dcgm = dcgmPresenceSeries(
-    [...prof.means, ...prof.presence, ...util.means, ...util.presence],
+    input.dcgmPresence ?? [...prof.means, ...prof.presence, ...util.means, ...util.presence],
     identity.clusterLabel,
     identity.dedupeLabels,
   );
@@ -106,6 +111,7 @@ export function observationsOf(input: ObservationInput): WindowObservations {
     ],
     ksmPresentTsMs: presentInEveryCluster(answers.ksmPresence, clusterOf),
     dcgmPresentTsMs: presentInEveryCluster(dcgm, clusterOf),
+    dcgmPresentByCluster: presenceByCluster(dcgm, clusterOf),
     scrape,
   };
 }
@@ -376,6 +382,22 @@ export function presentInEveryCluster(
   const sets = [...byCluster.values()];
   if (sets.length === 0) return [];
   return [...sets[0]!].filter((t) => sets.every((set) => set.has(t))).sort((a, b) => a - b);
+}
+
+/** Grid points with any presence, per cluster (the union of its replicas), clusters in code-unit order. */
+export function presenceByCluster(
+  series: PromSeries[],
+  clusterOf: (metric: Record<string, string>) => string,
+): { cluster: string; tsMs: number[] }[] {
+  const byCluster = new Map<string, Set<number>>();
+  for (const s of series) {
+    const set = byCluster.get(clusterOf(s.metric)) ?? new Set<number>();
+    for (const [t] of s.points) set.add(t);
+    byCluster.set(clusterOf(s.metric), set);
+  }
+  return [...byCluster]
+    .sort(([a], [b]) => compareStrings(a, b))
+    .map(([cluster, set]) => ({ cluster, tsMs: [...set].sort((a, b) => a - b) }));
 }
 
 function pickLabels(metric: Record<string, string>, names: string[]): Record<string, string> {
