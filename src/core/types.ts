@@ -133,7 +133,8 @@ export interface NodeCapacityPoints {
   cluster: string;
   node: string;
   resource: string;
-  points: [number, number][];
+  /** [t ms, units advertised] at grid points (an array, or a source's compact samples). */
+  points: Iterable<readonly [number, number]>;
 }
 
 export type UtilizationSource = 'DCGM_FI_PROF_GR_ENGINE_ACTIVE' | 'DCGM_FI_DEV_GPU_UTIL' | 'none';
@@ -147,7 +148,8 @@ export interface PodUtilizationPoints {
   namespace: string;
   pod: string;
   source: Exclude<UtilizationSource, 'none'>;
-  points: [number, number, number][];
+  /** [t ms, sum of means, number of means] at grid points (an array, or a source's compact samples). */
+  points: Iterable<readonly [number, number, number]>;
 }
 
 /** Scrape intervals used for the window, and where they came from. */

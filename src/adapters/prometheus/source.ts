@@ -27,6 +27,18 @@ export interface PrometheusSourceOptions extends Omit<ConnectOptions, 'source'> 
   queriesDir?: string;
 }
 
+/** Bytes of compact answers: their sample arrays, and one byte per character of their label names and values. */
+function compactBytesOf(answers: readonly (readonly PromSeries[])[]): number {
+  let bytes = 0;
+  for (const list of answers) {
+    for (const s of list) {
+      bytes += s.points.bytes;
+      for (const [k, v] of Object.entries(s.metric)) bytes += k.length + v.length;
+    }
+  }
+  return bytes;
+}
+
 /** Whether DCGM series of one cluster come from more than one replica (an HA Prometheus pair). */
 function severalDcgmReplicas(series: readonly PromSeries[], replicaOf: (m: Record<string, string>) => string[]): boolean {
   const seen = new Set<string>();
@@ -78,6 +90,7 @@ export function createPrometheusSource(
         ? await askShard(queries, grid, metering, shard, identity)
         : { answers: await askWindow(queries, grid, metering), warnings: [] };
       for (const warning of warnings) options.logger.warn(warning);
+      client.stats.peakCompactBytes = Math.max(client.stats.peakCompactBytes, compactBytesOf(Object.values(answers)));
       const day = rangesOf(grid).day;
       const utilization = await askExactUtilization(queries, answers, day, identity, options.logger);
       // A shard sees only its pods' DCGM series: when several replicas of one GPU need the replica
@@ -99,7 +112,8 @@ export function createPrometheusSource(
 
     async measureFleet(range: TimeRange): Promise<FleetSize> {
       const series = await queries.overWindow('fleet_gpus', {}, range);
-      return { gpuUnits: series[0]?.points[0]?.[1] ?? 0 };
+      const points = series[0]?.points;
+      return { gpuUnits: points && points.length > 0 ? points.vAt(0) : 0 };
     },
   };
 }
