@@ -18,6 +18,18 @@ export default tseslint.config(
     },
   },
   {
+    // Typed rules: a promise nobody awaits loses its error (a billing run that "succeeds" while a write
+    // failed), a promise where a boolean is expected is always truthy, and a switch over a union must
+    // name every member so that a new cost component or capacity type cannot fall through silently.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+    },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -56,6 +56,8 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: '' },
     'live-heap': { type: 'boolean', default: false },
     'heap-mb': { type: 'string', default: '' },
+    /** Price the month from a synthetic invoice (one hourly line per node-hour; issue #17). */
+    billing: { type: 'boolean', default: false },
   },
 });
 
@@ -110,6 +112,7 @@ function runAll(): void {
         `--seed=${args.seed}`,
         `--src=${srcRoot}`,
         ...(args['live-heap'] ? ['--live-heap'] : []),
+        ...(args.billing ? ['--billing'] : []),
         ...(args.out ? [`--out=${path.join(path.resolve(args.out), policy.replace('/', '_'))}`] : []),
       ];
       const child = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
@@ -216,9 +219,48 @@ async function runOnce(): Promise<RunResult> {
       idle: { mode: idleMode, platformTeam: 'platform' },
     },
   } as ConfigInput);
-  const days = generateMonth(period.days.slice(0, dayCount), pods, gpus, Number(args.seed));
+  let days = generateMonth(period.days.slice(0, dayCount), pods, gpus, Number(args.seed));
   const podDays = days.reduce((s, d) => s + d.pods.length, 0);
   mark('generate');
+  // --billing: every node's instance has an hourly line on a synthetic FOCUS-like invoice (prices of the
+  // catalog, Spot ones moving every six hours), streamed through the product's InvoiceLedger.
+  let invoice: Record<string, unknown> | undefined;
+  if (args.billing) {
+    type Ledger = typeof import('../src/core/billing/ledger.ts');
+    type Money = typeof import('../src/core/money.ts');
+    const { InvoiceLedger } = await load<Ledger>('core/billing/ledger.ts');
+    const { exactDecimal } = await load<Money>('core/money.ts');
+    const { chargePeriods } = await load<Period>('core/period.ts');
+    const ids = new Map<string, string>();
+    const idOf = (node: string) => {
+      let id = ids.get(node);
+      if (!id) ids.set(node, (id = `i-${(0x10000000000000 + ids.size).toString(16).padStart(17, '0')}`));
+      return id;
+    };
+    days = days.map((d) => ({ ...d, nodes: d.nodes.map((n) => ({ ...n, providerId: `aws:///us-east-1a/${idOf(n.node)}` })) }));
+    const typeOf = new Map<string, { type: string; spot: boolean }>();
+    for (const d of days) for (const n of d.nodes) typeOf.set(n.node, { type: n.instanceType, spot: n.capacityType === 'spot' });
+    const ledger = new InvoiceLedger(chargePeriods(period.days.slice(0, dayCount), []));
+    const moves = ['1', '0.94', '1.06', '1.12'].map((m) => exactDecimal(m));
+    const start = period.days[0]!.startMs;
+    const end = period.days[dayCount - 1]!.endMs;
+    for (const [node, id] of ids) {
+      const { type, spot } = typeOf.get(node)!;
+      const entry = (CATALOG as Record<string, { onDemand: number; spot?: number }>)[type]!;
+      const base = exactDecimal(spot ? (entry.spot ?? entry.onDemand) : entry.onDemand);
+      for (let t = start; t < end; t += 3_600_000) {
+        const move = spot ? moves[Math.floor(new Date(t).getUTCHours() / 6)]! : moves[0]!;
+        ledger.add({
+          billingAccountId: '111122223333', subAccountId: '', resourceId: id, instanceType: type, region: 'us-east-1',
+          startMs: t, endMs: t + 3_600_000, usageSeconds: 3600,
+          effectiveCost: { numerator: base.numerator * move.numerator, denominator: base.denominator * move.denominator },
+          pricingCategory: spot ? 'Dynamic' : 'Standard', team: null, project: null,
+        });
+      }
+    }
+    invoice = { costs: ledger.result(), source: { format: 'focus', description: 'bench' }, gpuInstanceTypes: {}, defaultProject: 'unallocated' };
+    mark('invoice');
+  }
 
   // Sub-stage hook (newer src only; older code ignores unknown options).
   let subLast = performance.now();
@@ -231,7 +273,7 @@ async function runOnce(): Promise<RunResult> {
   const source = { kind: 'demo', description: 'bench/core.ts synthetic month' } as const;
   const metering = { pendingOnNode: 'not-charged', maxBridgeSeconds: 0 } as const;
   const options = priceOptions
-    ? priceOptions.priceMonthOptionsFor(config, period, source, { metering, onStage })
+    ? priceOptions.priceMonthOptionsFor(config, period, source, { metering, onStage, ...(invoice ? { invoice } : {}) } as never)
     : ({ period, pricing: config.pricing, allocation: config.allocation, metering, budgets: {}, source, onStage } as unknown as Parameters<
         MonthStage['priceMonth']
       >[1]);
@@ -257,7 +299,7 @@ async function runOnce(): Promise<RunResult> {
       closeSync(fd);
     }
   };
-  const meta = csvMetaFromSummary(priced.summary, period);
+  const meta = { ...csvMetaFromSummary(priced.summary, period), ...(invoice ? { billing: true } : {}) };
   await writeChunks('chargeback.csv', chargebackCsvChunks(priced.rows, meta));
   mark('chargeback.csv');
   // Per-team CSVs as the monthly report writes them (older trees without teamChargebackCsvs skip this).

@@ -134,3 +134,11 @@ export class IntegrityError extends Error {
     super(message, options);
   }
 }
+
+/** A cost export (billing source) is missing, malformed or partial: names the file and row when it can. */
+export class BillingExportError extends Error {
+  override name = 'BillingExportError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -2,6 +2,7 @@
  * The small interfaces behind which all I/O sits. Use cases in src/app receive these; the core never
  * sees them. Adapters live in src/adapters/<kind>/.
  */
+import type { InvoiceLine } from './core/billing/ledger.ts';
 import type { FleetSize } from './core/metering/index.ts';
 import type { ScrapeIntervals, Shard, StepGrid, TimeRange, WindowObservations } from './core/types.ts';
 
@@ -101,4 +102,45 @@ export interface Logger {
 /** The clock, injected so that use cases are testable. */
 export interface Clock {
   nowMs(): number;
+}
+
+/** What a month needs from a cost export (see {@link BillingExportSource}). */
+export interface BillingExportRequest {
+  /** The month: lines whose charge period does not overlap it are skipped. */
+  range: TimeRange;
+  /** The billing currency: a used line in another currency is an error (no amount is converted). */
+  currency: string;
+  /** Keys (instanceKeyOf) of the nodes' cloud instances: their lines are kept whatever their type. */
+  instanceKeys: ReadonlySet<string>;
+  /** Whether an instance type has GPUs: lines of other instances outside `instanceKeys` are skipped. */
+  isGpuInstanceType(instanceType: string): boolean;
+  /** Cost-allocation tag keys naming an instance's team and project. */
+  tags: { team: string; project: string };
+}
+
+/** Where a month's lines go while the export is streamed (InvoiceLedger in src/core/billing). */
+export interface InvoiceSink {
+  add(line: InvoiceLine): void;
+  /** The end of any usage line of a billing account (GPU or not): how far the export covers the month. */
+  noteCoverage(billingAccountId: string, endMs: number): void;
+}
+
+/** What reading an export did, for logs and the summary. */
+export interface BillingReadStats {
+  files: number;
+  rows: number;
+  /** Rows kept (lines of the wanted instances within the month). */
+  lines: number;
+}
+
+/**
+ * The cloud's cost export (FOCUS or AWS CUR 2.0 files in a folder or under an s3:// prefix), streamed:
+ * a month of a large account is gigabytes, so rows are read one at a time and only the wanted instances'
+ * lines reach the sink. A malformed used row is a {@link BillingExportError} naming its file and row.
+ */
+export interface BillingExportSource {
+  readonly format: 'focus' | 'cur2';
+  /** Where the export is read from (no credentials), e.g. "s3://bucket/exports/focus/". */
+  readonly description: string;
+  read(request: BillingExportRequest, sink: InvoiceSink): Promise<BillingReadStats>;
 }

@@ -4,6 +4,7 @@
  * few hours, each chunk is handed to `promtool tsdb create-blocks-from openmetrics` as soon as it is
  * written and deleted right after, so at most a few chunks of text are ever on disk.
  */
+import { OPENMETRICS_VERSION } from '../../src/sim/openMetrics.ts';
 import { execFile } from 'node:child_process';
 import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -56,7 +57,8 @@ export async function ensureDataset(
   chunkHours = 6,
 ): Promise<BackfillResult> {
   const cacheKey = datasetKey(d);
-  const target = join(cacheRoot, cacheKey);
+  // The folder test/support/prometheus.ts serves for this key (it appends what the simulator writes' version).
+  const target = join(cacheRoot, `${cacheKey}-${OPENMETRICS_VERSION}`);
   const sim = simulate(
     buildScaleScenario({
       gpus: d.gpus,

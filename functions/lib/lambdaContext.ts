@@ -4,10 +4,14 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { createCloudWatchSink } from '../../src/adapters/cloudwatch/cloudWatchSink.ts';
+import { createBillingExportSource } from '../../src/adapters/billing/exportSource.ts';
+import { createLogger } from '../../src/adapters/log/logger.ts';
+import { configSecrets, environmentSecrets } from '../../src/adapters/log/secrets.ts';
 import { openOutputStore } from '../../src/adapters/s3/openOutputStore.ts';
 import { formatConfigIssues, parseConfig, parseConfigText } from '../../src/config/loadConfig.ts';
 import type { Config, ConfigInput } from '../../src/config/schema.ts';
 import { ConfigError } from '../../src/errors.ts';
+import { Redactor } from '../../src/redact.ts';
 import type { Clock, Logger, MetricsSink, ObservationSource } from '../../src/ports.ts';
 import type { AppContext } from '../../src/app/context.ts';
 
@@ -145,30 +149,34 @@ export interface LambdaContextDeps {
   s3Client?: S3Client;
   cloudWatchClient?: Pick<CloudWatchClient, 'send'>;
   logger?: Logger;
+  /** Where the logger writes its JSON lines (default: stderr), when no `logger` is given. */
+  write?: (line: string) => void;
   clock?: Clock;
   readText?: (path: string) => string;
 }
 
-/** A logger writing one JSON object per line to stderr (CloudWatch Logs parses it). */
-export function createJsonLogger(write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
-  const emit = (level: string, msg: string, fields?: Record<string, unknown>) =>
-    write(`${JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields })}\n`);
-  return {
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-    progress: (done, total, label) => emit('info', 'progress', { done, total, label }),
-  };
-}
-
-/** The AppContext of a Lambda container: config from the environment, SDK clients built once. */
+/**
+ * The AppContext of a Lambda container: config from the environment, SDK clients built once, and the one
+ * logger of the product (src/adapters/log/logger.ts: JSON lines on stderr, which CloudWatch Logs parses)
+ * with a Redactor that knows the environment's and the config's secrets (the bearer token, header values).
+ * Handlers rethrow errors through {@link lambdaHandler}, so the error the runtime prints is redacted too.
+ */
 export function createLambdaContext(
   env: Record<string, string | undefined>,
   deps: LambdaContextDeps,
-): AppContext {
-  const parsedEnv = parseLambdaEnv(env);
-  const config = configFromEnv(parsedEnv, deps.readText);
-  const logger = deps.logger ?? createJsonLogger();
+): AppContext & { redactor: Redactor } {
+  const redactor = new Redactor(environmentSecrets(env));
+  let parsedEnv: LambdaEnv;
+  let config: Config;
+  try {
+    parsedEnv = parseLambdaEnv(env);
+    config = configFromEnv(parsedEnv, deps.readText);
+  } catch (error) {
+    // A cold-start failure is printed by the runtime too.
+    throw redactor.redactError(error);
+  }
+  redactor.add(...configSecrets(config, env, deps.readText));
+  const logger = deps.logger ?? createLogger({ format: 'json', redactor, ...(deps.write ? { write: deps.write } : {}) });
   const store = openOutputStore(config.output, deps.s3Client ? { s3Client: deps.s3Client } : {});
   const metrics: MetricsSink = config.cloudwatch.enabled
     ? createCloudWatchSink({
@@ -189,5 +197,7 @@ export function createLambdaContext(
     metrics,
     logger,
     clock: deps.clock ?? { nowMs: () => Date.now() },
+    ...(config.billing ? { billing: createBillingExportSource(config.billing) } : {}),
+    redactor,
   };
 }

@@ -1,41 +1,44 @@
 import type { AppContext } from '../../src/app/context.ts';
+import { lambdaHandler } from './lambdaHandler.ts';
 import { runJob } from '../../src/app/runJob.ts';
 import { runMetrics } from '../../src/app/runMetrics.ts';
 import { type MonthlyReportResult, runMonthlyReport } from '../../src/app/runMonthlyReport.ts';
 import { backfillMonthEvent, monthlyReportEvent, overrideOf, parseEvent, previousMonthIn } from './events.ts';
 
 /** Scheduled monthly run: publishes one month (default: the previous month in the billing time zone). */
-export const monthlyReportHandler = (ctx: AppContext) => async (event: unknown) => {
-  const input = parseEvent(monthlyReportEvent, event, 'monthlyReport');
-  const month = input.month ?? previousMonthIn(ctx.config.timezone, ctx.clock.nowMs());
-  const options = {
-    ...(input.remeter === undefined ? {} : { remeter: input.remeter }),
-    ...overrideOf(input.force, input.reason),
-  };
-  const result = await runJob(
-    ctx,
-    'monthly-report',
-    () => runMonthlyReport(ctx, month, options),
-    (r, run) => runMetrics(r?.summary, run),
-  );
-  return monthResult(result);
-};
+export const monthlyReportHandler = (ctx: AppContext) =>
+  lambdaHandler(ctx, async (event: unknown) => {
+    const input = parseEvent(monthlyReportEvent, event, 'monthlyReport');
+    const month = input.month ?? previousMonthIn(ctx.config.timezone, ctx.clock.nowMs());
+    const options = {
+      ...(input.remeter === undefined ? {} : { remeter: input.remeter }),
+      ...overrideOf(input.force, input.reason),
+    };
+    const result = await runJob(
+      ctx,
+      'monthly-report',
+      () => runMonthlyReport(ctx, month, options),
+      (r, run) => runMetrics(r?.summary, run),
+    );
+    return monthResult(result);
+  });
 
 /**
  * Step Functions, Map over months: re-runs one month from the stored partials (the day steps re-metered the
  * range; every other day must have a fresh partial, else it refuses naming them). A published month is
  * restated under the guard (ChargeClass=Correction), or left as it is when nothing changed.
  */
-export const backfillMonthHandler = (ctx: AppContext) => async (event: unknown) => {
-  const { month, force, reason } = parseEvent(backfillMonthEvent, event, 'backfillMonth');
-  const result = await runJob(
-    ctx,
-    'backfill-month',
-    () => runMonthlyReport(ctx, month, { onlyStoredPartials: true, ...overrideOf(force, reason) }),
-    (r, run) => runMetrics(r?.summary, run),
-  );
-  return monthResult(result);
-};
+export const backfillMonthHandler = (ctx: AppContext) =>
+  lambdaHandler(ctx, async (event: unknown) => {
+    const { month, force, reason } = parseEvent(backfillMonthEvent, event, 'backfillMonth');
+    const result = await runJob(
+      ctx,
+      'backfill-month',
+      () => runMonthlyReport(ctx, month, { onlyStoredPartials: true, ...overrideOf(force, reason) }),
+      (r, run) => runMetrics(r?.summary, run),
+    );
+    return monthResult(result);
+  });
 
 function monthResult(result: MonthlyReportResult) {
   return {

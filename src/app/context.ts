@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.ts';
-import type { BlobStore, Clock, Logger, MetricsSink, ObservationSource } from '../ports.ts';
+import type { BillingExportSource, BlobStore, Clock, Logger, MetricsSink, ObservationSource } from '../ports.ts';
+import type { Redactor } from '../redact.ts';
 
 /** Everything a use case needs, wired by the CLI, a Lambda handler or a test. */
 export interface AppContext {
@@ -7,8 +8,16 @@ export interface AppContext {
   source: ObservationSource;
   store: BlobStore;
   metrics: MetricsSink;
+  /** Redacts everything it writes with `redactor` (src/adapters/log/logger.ts). */
   logger: Logger;
   clock: Clock;
+  /** The cloud's cost export (config `billing`); absent without one. */
+  billing?: BillingExportSource;
+  /**
+   * What the run must never print (its known secrets, and whatever looks like one): the logger's, and
+   * the one error path's (the CLI's last line, the error a Lambda handler rethrows). Absent: shapes only.
+   */
+  redactor?: Redactor;
 }
 
 /** Output key layout shared by local directories and S3 (relative to the store's prefix). */
@@ -18,6 +27,10 @@ export const keys = {
   teamCsv: (month: string, teamFile: string) => `${month}/teams/${teamFile}.csv`,
   usageCsv: (month: string) => `${month}/usage.csv`,
   nodesCsv: (month: string) => `${month}/nodes.csv`,
+  /** Only with a billing export: the month against the invoice. */
+  reconciliationCsv: (month: string) => `${month}/reconciliation.csv`,
+  /** Only with a billing export: the chargeback as a FOCUS 1.2 dataset. */
+  focusCsv: (month: string) => `${month}/focus.csv`,
   summaryJson: (month: string) => `${month}/summary.json`,
   pdf: (month: string) => `${month}/executive-report.pdf`,
   manifest: (month: string) => `${month}/manifest.json`,

@@ -28,7 +28,11 @@ export interface PublishedFile {
   manifest: Manifest;
 }
 
-/** Logical key of a query (pure). */
+/**
+ * Logical key of a query (pure). A team's CSV is found through the manifest, which records each file's
+ * team ({@link resolvePublished}); this key — the team's {@link safeFileName} — is where a manifest
+ * written before teams were recorded keeps it.
+ */
 export function publishedKey(query: PublishedQuery): string {
   if (!isMonth(query.month)) throw new InputError(`invalid month "${query.month}": expected YYYY-MM`);
   if (query.team !== undefined && query.what !== 'csv') {
@@ -60,19 +64,25 @@ export async function resolvePublished(
       `${query.month} is not published in ${store.location} (no ${keys.manifest(query.month)}); run the monthly report first`,
     );
   }
-  const file = manifest.files.find((f) => f.key === key);
+  const teamPrefix = `${query.month}/teams/`;
+  const teamFiles = manifest.files.filter((f) => f.key.startsWith(teamPrefix));
+  const recordsTeams = teamFiles.some((f) => f.team !== undefined);
+  // By the team's name when the manifest records teams (file names are made unique per month), else by key.
+  const file =
+    query.team !== undefined && recordsTeams
+      ? teamFiles.find((f) => f.team === query.team)
+      : manifest.files.find((f) => f.key === key);
   if (!file) {
-    const teamPrefix = `${query.month}/teams/`;
-    const teams = manifest.files
-      .filter((f) => f.key.startsWith(teamPrefix))
-      .map((f) => f.key.slice(teamPrefix.length, -4));
+    // Team names are label values: one with control characters is shown quoted, so the line stays one line.
+    const shown = (t: string) => (/[\u0000-\u001f\u007f-\u009f]/.test(t) ? JSON.stringify(t) : t);
+    const teams = teamFiles.map((f) => shown(f.team ?? f.key.slice(teamPrefix.length, -4)));
     throw new NotPublishedError(
       query.team !== undefined
-        ? `${query.month} has no CSV for team "${query.team}"; teams: ${teams.join(', ') || 'none'}`
+        ? `${query.month} has no CSV for team ${JSON.stringify(query.team)}; teams: ${teams.join(', ') || 'none'}`
         : `${query.month} version ${manifest.versionId} has no ${key}`,
     );
   }
-  const base = key.slice(query.month.length + 1).replaceAll('/', '-');
+  const base = file.key.slice(query.month.length + 1).replaceAll('/', '-');
   return { file, manifest, fileName: `gpu-chargeback-${query.month}-${base}` };
 }
 

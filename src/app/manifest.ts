@@ -50,6 +50,8 @@ const manifestFileSchema = z.object({
   sha256: z.string().regex(sha256Hex),
   bytes: z.number().int().nonnegative(),
   contentType: z.string().min(1),
+  /** The team of a team CSV (absent in manifests written before it was recorded, and for other files). */
+  team: z.string().optional(),
 });
 
 /** The S3/directory manifest, validated whenever it is read. */
@@ -86,6 +88,8 @@ export interface VersionFile {
   sha256: string;
   bytes: number;
   contentType: string;
+  /** The team of a team CSV (not part of the version id: the key already names the file). */
+  team?: string | undefined;
 }
 
 /** Builds the manifest meta of a monthly run from its summary. */
@@ -183,12 +187,13 @@ export function buildManifest(
     ...(meta.chargeClass !== undefined ? { chargeClass: meta.chargeClass } : {}),
     ...(meta.reason !== undefined ? { reason: meta.reason } : {}),
     ...(meta.forced !== undefined ? { forced: meta.forced } : {}),
-    files: files.map(({ key, sha256, bytes, contentType }) => ({
+    files: files.map(({ key, sha256, bytes, contentType, team }) => ({
       key,
       object: versionObjectKey(month, versionId, key),
       sha256,
       bytes,
       contentType,
+      ...(team !== undefined ? { team } : {}),
     })),
   };
 }

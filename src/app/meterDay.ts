@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.ts';
 import {
   describeShard,
   gridForDay,
+  METERING_RULES_VERSION,
   mergeShardDays,
   meterWindow,
   planShardCount,
@@ -37,6 +38,11 @@ export interface DayPartial {
   zone: string;
   /** ISO 8601 instant the day was metered: before its end plus guard.ingestionDelaySeconds it is re-metered. */
   meteredAt: string;
+  /**
+   * The metering rules the day was metered under (src/core/metering/rules.ts); a partial without it, or
+   * under other rules, is re-metered.
+   */
+  meteringRules?: number;
   /** Set when the guard was overridden to store this partial over a fuller one. */
   forced?: { reason: string | null; overridden: string[] };
   /**
@@ -44,6 +50,11 @@ export interface DayPartial {
    * day's partial is then the set of all its shards (see readDayPartial).
    */
   shard?: Shard;
+  /**
+   * True when metered by a version that reads each node's cloud instance (kube_node_info provider_id):
+   * with a billing export, a partial without it is re-metered (its nodes could match no invoice line).
+   */
+  nodeProviderIds?: true;
   day: MeteredDay;
 }
 
@@ -179,6 +190,8 @@ export function partialOf(ctx: AppContext, metered: MeteredPart): DayPartial {
     source: ctx.source.description,
     zone: ctx.config.timezone,
     meteredAt: new Date(ctx.clock.nowMs()).toISOString(),
+    meteringRules: METERING_RULES_VERSION,
+    nodeProviderIds: true,
     ...(metered.shard.count > 1 ? { shard: { index: metered.shard.index, count: metered.shard.count } } : {}),
     day: metered.day,
   };
@@ -362,8 +375,12 @@ async function readPartialFile(ctx: AppContext, date: string, shard: Shard): Pro
   if (partial.schemaVersion !== PARTIAL_SCHEMA_VERSION) staleReason = `an older partial format (${partial.schemaVersion})`;
   else if (partial.meteringKey !== expected || partial.source !== ctx.source.description) {
     staleReason = 'metered under other settings (zone, source or metering options)';
+  } else if (partial.meteringRules !== METERING_RULES_VERSION) {
+    staleReason = `metered under other metering rules (${partial.meteringRules ?? 'before they were versioned'}, now ${METERING_RULES_VERSION})`;
   } else if (day.day.startMs !== expectedDay.startMs || day.day.endMs !== expectedDay.endMs) {
     staleReason = 'metered over other instants';
+  } else if (ctx.config.billing && partial.nodeProviderIds !== true) {
+    staleReason = 'metered before node provider ids were read (kube_node_info provider_id), which billing needs';
   } else if (!(meteredAtMs >= completeMs)) {
     staleReason = `metered at ${partial.meteredAt ?? '(unknown)'}, before its data was complete (day end + guard.ingestionDelaySeconds)`;
   }

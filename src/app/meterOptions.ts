@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.ts';
 import { compareStrings } from '../core/compare.ts';
 import type { GpuCatalogEntry, MeterOptions } from '../core/metering/index.ts';
 import { chargePeriods } from '../core/period.ts';
+import { mapOf } from '../core/records.ts';
 import type { Day, ScrapeIntervals, TimeRange } from '../core/types.ts';
 import { ConfigError } from '../errors.ts';
 import type { Exporter, ObservationSource } from '../ports.ts';
@@ -42,6 +43,8 @@ export async function scrapeIntervalsFor(
  * The metering options of `day` under `config` (plain core data: the core never sees the zod
  * Config); `cutsMs` are the price-change instants that split it. The catalog carries every cluster's
  * own instance types, so a node's MIG and time-slicing weights come from the same entry as its price.
+ * Every table keyed by a label value (instance type, cluster, GPU model, capacity-type label value)
+ * becomes a Map, so a value such as "constructor" is looked up as a name, never as an inherited member.
  */
 export function meterOptionsFor(config: Config, day: Day, cutsMs: readonly number[] = []): MeterOptions {
   return {
@@ -51,11 +54,17 @@ export function meterOptionsFor(config: Config, day: Day, cutsMs: readonly numbe
     maxBridgeSeconds: config.metering.maxBridgeSeconds,
     team: config.metering.team,
     project: config.metering.project,
-    nodeLabels: config.metering.nodeLabels,
+    nodeLabels: {
+      instanceType: config.metering.nodeLabels.instanceType,
+      capacityType: config.metering.nodeLabels.capacityType,
+      capacityTypeValues: new Map(
+        Object.entries(config.metering.nodeLabels.capacityTypeValues).map(([label, values]) => [label, mapOf(values)]),
+      ),
+    },
     physicalGpus: config.metering.physicalGpus,
-    migSlicesPerGpu: config.metering.migSlicesPerGpu,
+    migSlicesPerGpu: mapOf(config.metering.migSlicesPerGpu),
     instanceTypes: gpusOf(config.pricing.instanceTypes),
-    instanceTypesByCluster: Object.fromEntries(
+    instanceTypesByCluster: new Map(
       Object.entries(config.pricing.byCluster).map(([cluster, c]) => [cluster, gpusOf(c.instanceTypes)]),
     ),
   };
@@ -84,8 +93,6 @@ export function clusterGpusKey(config: Config): {
   };
 }
 
-function gpusOf(instanceTypes: Record<string, GpuCatalogEntry>): Record<string, GpuCatalogEntry> {
-  return Object.fromEntries(
-    Object.entries(instanceTypes).map(([name, { gpus, gpuModel }]) => [name, { gpus, gpuModel }]),
-  );
+function gpusOf(instanceTypes: Record<string, GpuCatalogEntry>): Map<string, GpuCatalogEntry> {
+  return new Map(Object.entries(instanceTypes).map(([name, { gpus, gpuModel }]) => [name, { gpus, gpuModel }]));
 }

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.ts';
 import { minorDigits } from '../core/money.ts';
 import type { PriceMonthOptions } from '../core/month/index.ts';
 import type { PriceCatalog } from '../core/pricing/index.ts';
+import { mapOf } from '../core/records.ts';
 import type { BillingPeriod } from '../core/types.ts';
 
 /**
@@ -20,9 +21,9 @@ export function priceCatalogFor(pricing: Config['pricing']): PriceCatalog {
     currency: { code: pricing.currency, minorDigits: digits },
     // The schema requires conversionRate whenever the currencies differ.
     conversion: converts ? { from: pricing.priceCurrency, rate: pricing.conversionRate! } : null,
-    instanceTypes: pricing.instanceTypes,
-    byCluster: pricing.byCluster,
-    gpuModels: pricing.gpuModels,
+    instanceTypes: mapOf(pricing.instanceTypes),
+    byCluster: new Map(Object.entries(pricing.byCluster).map(([cluster, c]) => [cluster, mapOf(c.instanceTypes)])),
+    gpuModels: mapOf(pricing.gpuModels),
     overrides: pricing.overrides,
     fallback: pricing.fallback ?? null,
   };
@@ -43,7 +44,7 @@ export function priceMonthOptionsFor(
       pendingOnNode: config.metering.pendingOnNode,
       maxBridgeSeconds: config.metering.maxBridgeSeconds,
     },
-    budgets: config.report.budgets,
+    budgets: mapOf(config.report.budgets),
     source,
     ...extra,
   };

@@ -12,6 +12,8 @@ export interface PublishFile {
   key: string;
   body: PublishBody;
   contentType: string;
+  /** The team a team CSV belongs to: recorded in the manifest, so `get --team` finds its file by name. */
+  team?: string;
 }
 
 /** What a PublishFile holds: bytes or text in memory, or a spooled local file. */

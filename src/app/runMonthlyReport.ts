@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { spoolChunks } from '../adapters/fs/spool.ts';
 import { compareStrings } from '../core/compare.ts';
 import { billingPeriod, isoInZone, previousMonth } from '../core/period.ts';
-import { priceMonth } from '../core/month/index.ts';
+import { type MonthInvoice, priceMonth } from '../core/month/index.ts';
 import {
   emptierDaysViolation,
   identityViolations,
@@ -13,7 +13,7 @@ import {
   monthViolations,
   restatementOf,
 } from '../core/restatement.ts';
-import { safeFileName } from '../core/safeName.ts';
+import { teamFileNames } from '../core/safeName.ts';
 import type { BillingPeriod, MeteredDay, Restatement, Summary } from '../core/types.ts';
 import { mapLimit } from '../concurrency.ts';
 import { InputError, PublishError, RefusedError } from '../errors.ts';
@@ -49,6 +49,10 @@ import {
   versionIdOfFiles,
 } from './publishMonth.ts';
 import { priceMonthOptionsFor } from './priceOptions.ts';
+import { readInvoice } from './readInvoice.ts';
+import type { InvoiceReconciliationLine } from '../core/aggregate/invoiceReconciliation.ts';
+import { renderReconciliationCsv } from '../render/reconciliationCsv.ts';
+import { focusCsvChunks } from '../render/focusCsv.ts';
 import { contentSha256 } from './publishFiles.ts';
 
 export interface MonthlyReportOptions extends GuardOverride {
@@ -285,16 +289,26 @@ async function buildVersion(
   }
   const metered = await meterMonth(ctx, period, options, published !== undefined);
   const dayViolations = emptierDaysViolation(metered.pending.flatMap((p) => p.violations), config.guard);
-  const { summary: priced, rows } = priceMonth(
+  const invoice = await readInvoice(ctx, period, metered.days);
+  const {
+    summary: priced,
+    rows,
+    reconciliation,
+  } = priceMonth(
     metered.days,
-    priceMonthOptionsFor(config, period, { kind: ctx.source.kind, description: ctx.source.description }),
+    priceMonthOptionsFor(
+      config,
+      period,
+      { kind: ctx.source.kind, description: ctx.source.description },
+      invoice ? { invoice } : {},
+    ),
   );
   for (const warning of priced.warnings) logger.warn(warning, { month });
   const baseMeta: ManifestMeta = {
     ...manifestMetaFromSummary(priced, run),
     lockStaleSeconds: config.output.lockStaleSeconds,
   };
-  const render = createRenderer(ctx, period, rows, metered.days, spoolDir);
+  const render = createRenderer(ctx, period, rows, metered.days, spoolDir, reconciliation);
 
   // The same figures as the published version: render it as that version was rendered (its charge
   // class and restatement block); identical bytes mean nothing to publish.
@@ -322,12 +336,26 @@ async function buildVersion(
 
   const figures = monthFiguresOf(priced);
   const previousFigures = published?.summary ? monthFiguresOf(withoutRestatement(published.summary)) : undefined;
+  let moneyViolations = monthViolations(figures, previousFigures, config.guard);
+  // The export caught up since the published version: judge everything but the invoice's own effect.
+  const invoiceArrival =
+    moneyViolations.length > 0 && previousFigures && invoice && published?.summary
+      ? judgeInvoiceArrival(config, period, metered.days, invoice, published.summary, previousFigures, ctx)
+      : undefined;
+  if (invoiceArrival?.violations.length === 0) {
+    logger.info('restatement from a newer invoice export passes the guard', { month, reason: invoiceArrival.reason });
+    moneyViolations = [];
+  } else if (invoiceArrival) moneyViolations = invoiceArrival.violations;
   const violations = [
     ...(published?.problem ? [published.problem] : []),
-    ...monthViolations(figures, previousFigures, config.guard),
+    ...moneyViolations,
     ...dayViolations,
   ];
-  const record = refuseUnlessForced(what, violations, options, logger);
+  const decided = refuseUnlessForced(what, violations, options, logger);
+  const record: OverrideRecord =
+    decided.reason === null && invoiceArrival?.violations.length === 0
+      ? { ...decided, reason: invoiceArrival.reason }
+      : decided;
   const chargeClass = published ? 'Correction' : '';
   const summary: Summary = published ? { ...priced, restatement: restatementBlock(published, priced, record) } : priced;
   const files = await render(summary, chargeClass);
@@ -338,6 +366,50 @@ async function buildVersion(
     ...(record.forced ? { forced: { overridden: record.overridden } } : {}),
   };
   return { summary, files, meta, record, toStore: pendingToStore(metered.pending, record) };
+}
+
+/**
+ * An invoice-driven restatement. When the export now covers days the published version priced from the
+ * catalog, its total moves by the difference between catalog and invoice — money the guard must not
+ * mistake for a metering accident, nor wave through blindly. So the month is priced a second time with
+ * the export cut back to the published version's coverage (days it covered stay invoice-priced, the others
+ * catalog-priced, as published) and the guard judges that against the published figures: if it passes,
+ * everything but the invoice's arrival is within the thresholds, and the restatement is published with the
+ * recorded reason "invoice export now covers …"; if not, those violations refuse it (unless forced). The
+ * thresholds are never widened. Undefined when the export covers no more than the published version did.
+ */
+function judgeInvoiceArrival(
+  config: AppContext['config'],
+  period: BillingPeriod,
+  days: MeteredDay[],
+  invoice: MonthInvoice,
+  published: Summary,
+  previousFigures: ReturnType<typeof monthFiguresOf>,
+  ctx: AppContext,
+): { violations: string[]; reason: string } | undefined {
+  const before = published.invoice ? published.invoice.coveredUntil : null;
+  const beforeMs = before === null ? null : Date.parse(before);
+  const now = invoice.costs.coveredUntilMs;
+  if (now === null || (beforeMs !== null && now <= beforeMs)) return undefined;
+  const asPublished = priceMonth(
+    days,
+    priceMonthOptionsFor(
+      config,
+      period,
+      { kind: ctx.source.kind, description: ctx.source.description },
+      { invoice: { ...invoice, costs: { ...invoice.costs, coveredUntilMs: beforeMs } } },
+    ),
+  );
+  const nowCovered = period.days.filter((d) => d.endMs <= now).length;
+  const beforeCovered = beforeMs === null ? 0 : period.days.filter((d) => d.endMs <= beforeMs).length;
+  const reason =
+    `invoice export now covers ${nowCovered - beforeCovered} more day(s) of ${period.month} ` +
+    `(through ${new Date(now).toISOString()}, before ${before ?? 'none'}): those days repriced from the invoice; ` +
+    'everything else checked by the guard against the published version';
+  return {
+    violations: monthViolations(monthFiguresOf(asPublished.summary), previousFigures, config.guard),
+    reason,
+  };
 }
 
 /** The partials to store once the guard passed; those it would have refused say that they were forced. */
@@ -508,6 +580,7 @@ function createRenderer(
   rows: Parameters<typeof teamChargebackCsvs>[0],
   days: MeteredDay[],
   spoolDir: string,
+  reconciliation: readonly InvoiceReconciliationLine[] | undefined,
 ): (summary: Summary, chargeClass: '' | 'Correction') => Promise<PublishFile[]> {
   const { config } = ctx;
   const month = period.month;
@@ -523,10 +596,21 @@ function createRenderer(
   return async (summary, chargeClass) => {
     let charges = chargeCsvs.get(chargeClass);
     if (!charges) {
-      const csvMeta: CsvMeta = { ...csvMetaFromSummary(summary, period), chargeClass, clusters: config.clusters };
+      const csvMeta: CsvMeta = {
+        ...csvMetaFromSummary(summary, period),
+        chargeClass,
+        clusters: config.clusters,
+        ...(reconciliation ? { billing: true } : {}),
+      };
       charges = [await spool(keys.chargebackCsv(month), chargebackCsvChunks(rows, csvMeta))];
-      for (const file of teamChargebackCsvs(rows, csvMeta)) {
-        charges.push(await spool(keys.teamCsv(month, safeFileName(file.team)), file.chunks));
+      const teamFiles = teamChargebackCsvs(rows, csvMeta);
+      const names = teamFileNames(teamFiles.map((f) => f.team));
+      for (const file of teamFiles) {
+        charges.push({ ...(await spool(keys.teamCsv(month, names.get(file.team)!), file.chunks)), team: file.team });
+      }
+      if (reconciliation) {
+        const issuer = config.allocation.idle.platformTeam;
+        charges.push(await spool(keys.focusCsv(month), focusCsvChunks(rows, { ...csvMeta, issuer })));
       }
       chargeCsvs.set(chargeClass, charges);
     }
@@ -540,9 +624,19 @@ function createRenderer(
       title: config.report.title,
       baselinePercentile: config.report.baselinePercentile,
     });
+    const invoiceFiles: PublishFile[] = reconciliation
+      ? [
+          {
+            key: keys.reconciliationCsv(month),
+            body: renderReconciliationCsv(reconciliation, summary.currency.code),
+            contentType: csvType,
+          },
+        ]
+      : [];
     return [
       ...charges,
       ...tables,
+      ...invoiceFiles,
       { key: keys.summaryJson(month), body: renderSummaryJson(summary), contentType: 'application/json' },
       { key: keys.pdf(month), body: pdf, contentType: 'application/pdf' },
     ];

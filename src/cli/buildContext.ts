@@ -1,8 +1,10 @@
 import type { AppContext } from '../app/context.ts';
 import type { Config } from '../config/schema.ts';
 import { InputError } from '../errors.ts';
-import type { BlobStore, MetricsSink, ObservationSource } from '../ports.ts';
-import { createStderrLogger } from './logger.ts';
+import type { BillingExportSource, BlobStore, MetricsSink, ObservationSource } from '../ports.ts';
+import { createLogger } from '../adapters/log/logger.ts';
+import { configSecrets } from '../adapters/log/secrets.ts';
+import { Redactor } from '../redact.ts';
 import type { CliIo } from './options.ts';
 
 /** Opens the configured output location: a local directory or s3://bucket/prefix. */
@@ -18,13 +20,44 @@ async function buildMetrics(config: Config): Promise<MetricsSink> {
   return createCloudWatchSink({ namespace: config.cloudwatch.namespace, client: new CloudWatchClient({}) });
 }
 
+/**
+ * The cost export of config `billing`. The demo's synthetic export (`location: "demo"`) is written by
+ * the simulator for the demo cluster into a temporary folder and read back like any export.
+ */
+async function buildBilling(
+  config: Config,
+  billing: NonNullable<Config['billing']>,
+  demo: DemoOptions | undefined,
+): Promise<BillingExportSource> {
+  const { createBillingExportSource } = await import('../adapters/billing/exportSource.ts');
+  if (!demo?.billing) return createBillingExportSource(billing);
+  const { demoExportFiles } = await import('../app/demoExport.ts');
+  return createBillingExportSource(billing, {
+    files: demoExportFiles(config, demo.month, demo.seed),
+    description: 'demo: synthetic FOCUS 1.2 export of the demo cluster, not a real invoice',
+  });
+}
+
+/** The demo's month and seed, and whether it ships its synthetic invoice export. */
+export interface DemoOptions {
+  month: string;
+  seed: number;
+  billing?: boolean;
+}
+
 /** Wires adapters for the CLI. `demo` selects the embedded synthetic cluster instead of Prometheus. */
 export async function buildContext(
   config: Config,
   io: CliIo,
-  options: { quiet?: boolean; demo?: { month: string; seed: number } } = {},
+  options: { quiet?: boolean; demo?: DemoOptions } = {},
 ): Promise<AppContext> {
-  const logger = createStderrLogger({ tty: io.stderrIsTty, write: io.stderr, quiet: options.quiet });
+  const redactor = (io.redactor ?? new Redactor()).add(...configSecrets(config, io.env));
+  const logger = createLogger({
+    format: io.stderrIsTty ? 'tty' : 'json',
+    write: io.stderr,
+    redactor,
+    ...(options.quiet ? { quiet: true } : {}),
+  });
   let source: ObservationSource;
   if (options.demo || config.source.kind === 'demo') {
     const demo = options.demo;
@@ -47,5 +80,7 @@ export async function buildContext(
     metrics: await buildMetrics(config),
     logger,
     clock: { nowMs: io.nowMs },
+    ...(config.billing ? { billing: await buildBilling(config, config.billing, options.demo) } : {}),
+    redactor,
   };
 }

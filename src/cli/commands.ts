@@ -10,9 +10,10 @@ import { runMonthlyReport } from '../app/runMonthlyReport.ts';
 import { runSimulate } from '../app/simulate.ts';
 import { SIMULATION_PRESETS, type SimulationPreset } from '../sim/index.ts';
 import { loadConfig, parseConfig, parseConfigText } from '../config/loadConfig.ts';
-import type { ConfigInput } from '../config/schema.ts';
+import { type ConfigInput, printableConfig } from '../config/schema.ts';
 import { billingPeriod, isMonth, isoInZone } from '../core/period.ts';
 import { InputError } from '../errors.ts';
+import { Redactor } from '../redact.ts';
 import { buildContext, buildStore } from './buildContext.ts';
 import { assertPlausibleMonth } from '../app/guard.ts';
 import {
@@ -140,7 +141,8 @@ const backfillCommand: CommandSpec = {
 const demo: CommandSpec = {
   name: 'demo',
   summary: 'Run the whole pipeline on the built-in, seeded synthetic demo cluster (no server, no AWS).',
-  usage: 'demo [--month YYYY-MM] [--out DIR] [--seed N] [--language en|ko] [--config FILE] [--force --reason TEXT]',
+  usage:
+    'demo [--month YYYY-MM] [--out DIR] [--seed N] [--language en|ko] [--no-billing] [--config FILE] [--force --reason TEXT]',
   options: {
     month: {
       type: 'string',
@@ -149,6 +151,10 @@ const demo: CommandSpec = {
     },
     seed: { type: 'string', placeholder: 'N', description: 'seed of the synthetic cluster (default 42)' },
     language: { type: 'string', placeholder: 'en|ko', description: 'language of the executive PDF' },
+    'no-billing': {
+      type: 'boolean',
+      description: 'without the synthetic invoice export: prices from the catalog alone, no reconciliation.csv',
+    },
     ...commonOptions,
     ...guardOptions,
   },
@@ -169,6 +175,9 @@ const demo: CommandSpec = {
     }
     const merged = applyCommonOverrides(raw as ConfigInput, values);
     merged.source = { ...(merged.source ?? {}), kind: 'demo' };
+    // The demo ships a synthetic FOCUS export of its cluster (src/app/demoExport.ts) unless --no-billing.
+    const demoBilling = !values['no-billing'] && merged.billing === undefined;
+    if (demoBilling) merged.billing = { format: 'focus', location: 'demo-synthetic-export' };
     const config = parseConfig(merged, 'demo config');
     const nowMs = io.nowMs();
     const month =
@@ -178,7 +187,10 @@ const demo: CommandSpec = {
     const seed = values.seed === undefined ? 42 : Number(values.seed);
     if (!Number.isSafeInteger(seed) || seed < 0)
       throw new InputError(`--seed "${values.seed}" must be a non-negative integer`);
-    const ctx = await buildContext(config, io, { quiet: Boolean(values.quiet), demo: { month, seed } });
+    const ctx = await buildContext(config, io, {
+      quiet: Boolean(values.quiet),
+      demo: { month, seed, billing: demoBilling },
+    });
     const result = await runMonthlyReport(ctx, month, { remeter: true, ...override });
     io.stderr(
       `demo: wrote ${result.keys.length} files for ${month} (${config.timezone}) to ${ctx.store.location}/${month}/ — total ${result.summary.totals.cost} ${result.summary.currency.code} (DEMO DATA)\n`,
@@ -199,7 +211,9 @@ const validateConfig: CommandSpec = {
   async run({ positionals }, io) {
     if (positionals.length !== 1) throw new InputError('expected exactly one FILE');
     const config = await loadConfig(positionals[0]);
-    io.stdout(`${JSON.stringify({ valid: true, config }, null, 2)}\n`);
+    const printable = { valid: true, config: printableConfig(config) };
+    // The values of source.headers are credentials as often as not; the file's owner knows them.
+    io.stdout(`${(io.redactor ?? new Redactor()).text(JSON.stringify(printable, null, 2))}\n`);
     return EXIT_OK;
   },
 };

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, InputError } from '../errors.ts';
 import { commands } from './commands.ts';
-import { redact } from './logger.ts';
+import { environmentSecrets } from '../adapters/log/secrets.ts';
+import { Redactor } from '../redact.ts';
 import {
   type CliIo,
   type CommandSpec,
@@ -41,16 +42,28 @@ function mainHelp(): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** One line for an error, without a stack trace unless --debug. */
-function describeError(error: unknown, debug: boolean): string {
-  if (!(error instanceof Error)) return String(error);
-  if (debug) return error.stack ?? error.message;
-  const message = error.message.replace(/\s*\n\s*/g, ' ');
-  return error instanceof InputError ? message : `${error.name}: ${message}`;
+/**
+ * Every option is single-valued: given twice (`--month 2026-01 --month 2026-02`), node's parseArgs keeps
+ * the last one silently, which could bill the wrong month. Refuse instead, naming both values.
+ */
+function refuseRepeatedOptions(tokens: readonly { kind: string; name?: string; value?: string | undefined }[]): void {
+  const seen = new Map<string, string | undefined>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined) continue;
+    if (seen.has(token.name)) {
+      const values = [seen.get(token.name), token.value].filter((v) => v !== undefined);
+      throw new InputError(
+        `--${token.name} is given more than once${values.length === 2 ? ` (${values.map((v) => JSON.stringify(v)).join(' and ')})` : ''}; give it once`,
+      );
+    }
+    seen.set(token.name, token.value);
+  }
 }
 
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argv: string[], callerIo: CliIo): Promise<number> {
+  const redactor = callerIo.redactor ?? new Redactor(environmentSecrets(callerIo.env));
+  const io: CliIo = { ...callerIo, redactor };
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(mainHelp());
@@ -74,13 +87,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           ([k, v]) => [k, { type: v.type }],
         ),
       );
-      parsed = parseArgs({
+      const { values, positionals, tokens } = parseArgs({
         args: rest,
         options,
         allowPositionals: Boolean(spec.positionals),
         strict: true,
-      }) as ParsedArgs;
+        tokens: true,
+      });
+      parsed = { values, positionals } as ParsedArgs;
+      refuseRepeatedOptions(tokens);
     } catch (error) {
+      if (error instanceof InputError) throw error;
       throw new InputError(
         `${(error as Error).message.replace(/\. To specify a positional.*$/, '')}; see gpu-chargeback ${name} --help`,
       );
@@ -92,8 +109,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return await spec.run(parsed, io);
   } catch (error) {
     const bad = error instanceof InputError;
-    // The last line a user (or a log pipeline) sees goes through the same redaction as the logs.
-    io.stderr(`gpu-chargeback ${name}: ${redact(describeError(error, debug)) as string}\n`);
+    // The last line a user (or a log pipeline) sees: the one error path, with the same redaction as the logs.
+    io.stderr(`gpu-chargeback ${name}: ${redactor.errorLine(error, { debug })}\n`);
     if (error instanceof ConfigError && name === 'validate-config') {
       io.stdout(`${JSON.stringify({ valid: false, issues: error.issues }, null, 2)}\n`);
     }

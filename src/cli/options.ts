@@ -2,6 +2,7 @@ import { DateTime, IANAZone } from 'luxon';
 import type { ConfigInput } from '../config/schema.ts';
 import { isMonth } from '../core/period.ts';
 import { InputError } from '../errors.ts';
+import type { Redactor } from '../redact.ts';
 
 /** Exit codes: a contract other tools rely on. */
 export const EXIT_OK = 0;
@@ -15,6 +16,12 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   nowMs: () => number;
   stderrIsTty: boolean;
+  /**
+   * What this run must never print: runCli starts it with the environment's secrets, the context adds
+   * the config's, and the logger and the last error line both use it. Absent when a caller builds its
+   * own io: runCli creates it.
+   */
+  redactor?: Redactor;
 }
 
 /** An option every command may declare. */

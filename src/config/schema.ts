@@ -3,11 +3,14 @@ import { z } from 'zod';
 import { MAX_SHARDS } from '../core/metering/shards.ts';
 import { DEFAULT_MIG_SLICES_PER_GPU } from '../core/metering/weights.ts';
 import { KNOWN_CURRENCIES, minorDigits } from '../core/money.ts';
+import { outputLocationProblem } from './outputLocation.ts';
 
 /**
  * The one configuration schema. Every field has a default that is safe for billing, so a config file
- * only states what differs. Validation errors are reported all at once, each with its path
- * (see loadConfig / formatConfigIssues).
+ * only states what differs. Every object is strict: a key the schema does not know (a typo such as
+ * `platfromTeam`, `spotPrice`, `timeoutSecs`, or a secret such as `auth.token`) is an error with its path,
+ * never silently ignored. Validation errors are reported all at once, each with its path, including the
+ * rules across fields, which run whatever else is wrong (see loadConfig / formatConfigIssues).
  */
 
 const timeZone = z
@@ -15,6 +18,9 @@ const timeZone = z
   .refine((zone) => IANAZone.isValidZone(zone), { message: 'must be an IANA time zone such as Asia/Seoul' });
 
 const positiveMoney = z.number().nonnegative().finite();
+
+/** Upper bound of source.timeoutSeconds: a request allowed to run longer could not finish within one Lambda run. */
+export const MAX_TIMEOUT_SECONDS = 600;
 
 const labelList = z.array(z.string().min(1)).min(1);
 
@@ -42,14 +48,13 @@ const nodeLabelsDefault = () => ({
 
 /** A per-node-label rule for the physical GPUs of nodes without a catalog entry or GFD count (on-prem). */
 const physicalGpuRuleSchema = z
-  .object({
+  .strictObject({
     /** A kube_node_labels label in KSM spelling, e.g. label_node_role or label_nvidia_com_gpu_machine. */
     nodeLabel: z.string().min(1),
     value: z.string(),
     gpus: z.number().int().positive(),
     gpuModel: z.string().min(1).optional(),
-  })
-  .strict();
+  });
 
 /**
  * Labels that identify what is billed (besides source.clusterLabel): the Prometheus queries group by
@@ -70,7 +75,7 @@ export const IDENTITY_LABELS: readonly string[] = [
 ];
 
 /** An hourly instance price catalog entry. */
-const instanceTypeSchema = z.object({
+const instanceTypeSchema = z.strictObject({
   gpus: z.number().int().positive(),
   gpuModel: z.string().min(1),
   /** On-Demand price per instance-hour, in pricing.priceCurrency. */
@@ -87,7 +92,7 @@ const isoInstant = z
     message: 'must be an ISO 8601 instant with an offset, e.g. 2026-03-14T12:00:00Z',
   });
 
-const priceOverrideSchema = z.object({
+const priceOverrideSchema = z.strictObject({
   /** The instance type whose price changes (per instance-hour); or `gpuModel` (per GPU-hour, on-prem). */
   instanceType: z.string().min(1).optional(),
   gpuModel: z.string().min(1).optional(),
@@ -99,23 +104,23 @@ const priceOverrideSchema = z.object({
 });
 
 export const configSchema = z
-  .object({
+  .strictObject({
     /** IANA time zone of billing months and days. */
     timezone: timeZone.default('UTC'),
     source: z
-      .object({
+      .strictObject({
         kind: z.enum(['prometheus', 'demo']).default('prometheus'),
         url: z.url().optional(),
         auth: z
           .discriminatedUnion('kind', [
-            z.object({ kind: z.literal('none') }),
-            z.object({
+            z.strictObject({ kind: z.literal('none') }),
+            z.strictObject({
               kind: z.literal('bearer'),
               /** Name of the environment variable holding the token (never put the token in the file). */
               tokenEnv: z.string().min(1).optional(),
               tokenFile: z.string().min(1).optional(),
             }),
-            z.object({
+            z.strictObject({
               kind: z.literal('sigv4'),
               region: z.string().min(1),
               service: z.string().default('aps'),
@@ -123,11 +128,12 @@ export const configSchema = z
           ])
           .default({ kind: 'none' }),
         /** Tenant header for Mimir (X-Scope-OrgID) or Thanos (THANOS-TENANT). */
-        tenant: z.object({ header: z.string().min(1), value: z.string().min(1) }).optional(),
+        tenant: z.strictObject({ header: z.string().min(1), value: z.string().min(1) }).optional(),
         headers: z.record(z.string(), z.string()).default({}),
         /** PEM file of an extra CA to trust for TLS to Prometheus. */
         caFile: z.string().optional(),
-        timeoutSeconds: z.number().positive().default(120),
+        /** Per request; at most 600 s (a request that takes longer cannot finish within a Lambda run). */
+        timeoutSeconds: z.number().positive().max(MAX_TIMEOUT_SECONDS).default(120),
         maxRetries: z.number().int().min(0).max(10).default(4),
         /** External label that names the cluster of a series; absent = single cluster. */
         clusterLabel: z.string().min(1).optional(),
@@ -145,10 +151,10 @@ export const configSchema = z
         dedupeLabels: ['replica', 'prometheus_replica'],
       }),
     metering: z
-      .object({
+      .strictObject({
         /** Override the scrape intervals detected from the data. */
         scrapeIntervalSeconds: z
-          .object({
+          .strictObject({
             kubeStateMetrics: z.number().positive().optional(),
             dcgm: z.number().positive().optional(),
           })
@@ -162,7 +168,7 @@ export const configSchema = z
           .record(z.string(), z.number().int().positive())
           .default({ ...DEFAULT_MIG_SLICES_PER_GPU }),
         nodeLabels: z
-          .object({
+          .strictObject({
             instanceType: labelList.default([...INSTANCE_TYPE_LABELS]),
             capacityType: labelList.default([...CAPACITY_TYPE_LABELS]),
             /**
@@ -177,14 +183,14 @@ export const configSchema = z
         /** Physical GPUs of nodes with neither a catalog instance type nor GFD labels; first match wins. */
         physicalGpus: z.array(physicalGpuRuleSchema).default([]),
         team: z
-          .object({
+          .strictObject({
             podLabels: z.array(z.string()).default(['label_team']),
             namespaceLabels: z.array(z.string()).default(['label_team']),
             default: z.string().min(1).default('unallocated'),
           })
           .default({ podLabels: ['label_team'], namespaceLabels: ['label_team'], default: 'unallocated' }),
         project: z
-          .object({
+          .strictObject({
             podLabels: z.array(z.string()).default(['label_project']),
             namespaceLabels: z.array(z.string()).default(['label_project']),
             default: z.string().min(1).default('unallocated'),
@@ -206,7 +212,7 @@ export const configSchema = z
         project: { podLabels: ['label_project'], namespaceLabels: ['label_project'], default: 'unallocated' },
       }),
     pricing: z
-      .object({
+      .strictObject({
         /** Version label of the catalog, recorded on every output. */
         catalogVersion: z.string().min(1).default('unversioned'),
         /** Currency the catalog prices are in. */
@@ -239,13 +245,13 @@ export const configSchema = z
         gpuModels: z
           .record(
             z.string(),
-            z.object({ perGpuHour: positiveMoney, spotPerGpuHour: positiveMoney.optional() }).strict(),
+            z.strictObject({ perGpuHour: positiveMoney, spotPerGpuHour: positiveMoney.optional() }),
           )
           .default({}),
         overrides: z.array(priceOverrideSchema).default([]),
         /** Used for instance types missing from the catalog; every affected row is flagged. Absent = error. */
         fallback: z
-          .object({
+          .strictObject({
             onDemandPerGpuHour: positiveMoney,
             spotPerGpuHour: positiveMoney.optional(),
             gpuModel: z.string().default('unknown'),
@@ -253,7 +259,7 @@ export const configSchema = z
           .optional(),
         /** Per-cluster catalog overrides (e.g. a region with other prices). */
         byCluster: z
-          .record(z.string(), z.object({ instanceTypes: z.record(z.string(), instanceTypeSchema) }))
+          .record(z.string(), z.strictObject({ instanceTypes: z.record(z.string(), instanceTypeSchema) }))
           .default({}),
       })
       .default({
@@ -266,16 +272,16 @@ export const configSchema = z
         byCluster: {},
       }),
     allocation: z
-      .object({
+      .strictObject({
         utilization: z
-          .object({
+          .strictObject({
             mode: z.enum(['allocation', 'utilization', 'floor']).default('allocation'),
             /** For mode "floor": the minimum utilization paid, 0..1. */
             floor: z.number().min(0).max(1).default(0.25),
           })
           .default({ mode: 'allocation', floor: 0.25 }),
         idle: z
-          .object({
+          .strictObject({
             mode: z.enum(['separate', 'share-by-node', 'share-by-cluster']).default('separate'),
             /** Team charged for idle capacity (and unused allocation) under mode "separate". */
             platformTeam: z.string().min(1).default('platform'),
@@ -287,7 +293,7 @@ export const configSchema = z
         idle: { mode: 'separate', platformTeam: 'platform' },
       }),
     report: z
-      .object({
+      .strictObject({
         language: z.enum(['en', 'ko']).default('en'),
         title: z.string().optional(),
         /** Monthly budgets per team, in the billing currency. */
@@ -297,9 +303,16 @@ export const configSchema = z
       })
       .default({ language: 'en', budgets: {}, baselinePercentile: 50 }),
     output: z
-      .object({
-        /** Directory or s3://bucket/prefix. */
-        location: z.string().min(1).default('./reports'),
+      .strictObject({
+        /** Directory or s3://bucket/prefix (`s3:/bucket`, `s3:bucket` and other URL schemes are errors). */
+        location: z
+          .string()
+          .min(1)
+          .superRefine((location, ctx) => {
+            const problem = outputLocationProblem(location);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          })
+          .default('./reports'),
         kmsKeyId: z.string().optional(),
         /** S3-compatible endpoint (MinIO, a local test server); path-style addressing is used with it. */
         endpoint: z.url().optional(),
@@ -310,7 +323,7 @@ export const configSchema = z
       })
       .default({ location: './reports', lockStaleSeconds: 1800 }),
     cloudwatch: z
-      .object({
+      .strictObject({
         enabled: z.boolean().default(false),
         namespace: z.string().min(1).default('GpuChargeback'),
         coverageAlarmThreshold: z.number().min(0).max(1).default(0.95),
@@ -323,7 +336,7 @@ export const configSchema = z
      * The defaults are billing-safe: a restatement that moves money materially needs a human's reason.
      */
     guard: z
-      .object({
+      .strictObject({
         /** No month is published (first time or restated) with kube-state-metrics coverage below this, 0..100. */
         minCoveragePct: z.number().min(0).max(100).default(90),
         /** A restatement (or a re-metered day) may lose at most this many percentage points of coverage. */
@@ -379,7 +392,7 @@ export const configSchema = z
       .record(
         z.string(),
         z
-          .object({
+          .strictObject({
             accountId: z
               .string()
               .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
@@ -388,87 +401,134 @@ export const configSchema = z
               .string()
               .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as us-east-1')
               .optional(),
-          })
-          .strict(),
+          }),
       )
       .default({}),
+    /**
+     * The cloud's own cost export (issue #17): with it, each node's GPU-hours are priced at what its
+     * instance actually cost on the invoice, the month is reconciled against the invoice
+     * (reconciliation.csv, summary.json `invoice`), and GPU instances outside every cluster are charged
+     * to the team of their cost-allocation tag. Absent: prices come from `pricing` alone and nothing of
+     * this is written. See docs/billing.md.
+     */
+    billing: z
+      .object({
+        /** FOCUS (AWS Data Exports FOCUS 1.x, Azure Cost Management FOCUS, Google Cloud FOCUS) or AWS CUR 2.0. */
+        format: z.enum(['focus', 'cur2']),
+        /** A directory or an s3://bucket/prefix holding the export's files (*.csv, *.csv.gz). */
+        location: z.string().min(1),
+        /** S3-compatible endpoint (a local test server); path-style addressing is used with it. */
+        endpoint: z.url().optional(),
+        /** AWS region of the export's bucket (default: the SDK's region resolution). */
+        region: z.string().optional(),
+        /** Cost-allocation tag keys naming the team and project of an instance outside every cluster. */
+        tags: z
+          .object({ team: z.string().min(1).default('team'), project: z.string().min(1).default('project') })
+          .strict()
+          .default({ team: 'team', project: 'project' }),
+        /**
+         * GPU instance types outside the price catalog (their GPUs and model): an instance of such a type on
+         * the invoice that no cluster reports is a GPU server outside Kubernetes. Catalog types count already.
+         */
+        gpuInstanceTypes: z
+          .record(z.string(), z.object({ gpus: z.number().int().positive(), gpuModel: z.string().min(1) }).strict())
+          .default({}),
+      })
+      .strict()
+      .optional(),
   })
-  .strict()
-  .superRefine((cfg, ctx) => {
-    if (cfg.pricing.currency !== cfg.pricing.priceCurrency && !cfg.pricing.conversionRate) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['pricing', 'conversionRate'],
-        message: `required when pricing.currency (${cfg.pricing.currency}) differs from pricing.priceCurrency (${cfg.pricing.priceCurrency})`,
-      });
-    }
-    cfg.pricing.overrides.forEach((o, i) => {
-      if ((o.instanceType === undefined) === (o.gpuModel === undefined)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['pricing', 'overrides', i],
-          message: 'needs exactly one of instanceType (per instance-hour) or gpuModel (per GPU-hour)',
-        });
-      } else if (o.instanceType !== undefined && !cfg.pricing.instanceTypes[o.instanceType]) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['pricing', 'overrides', i, 'instanceType'],
-          message: `"${o.instanceType}" is not in pricing.instanceTypes`,
-        });
-      } else if (o.gpuModel !== undefined && !Object.hasOwn(cfg.pricing.gpuModels, o.gpuModel)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['pricing', 'overrides', i, 'gpuModel'],
-          message: `"${o.gpuModel}" is not in pricing.gpuModels`,
-        });
-      } else if (o.gpuModel !== undefined && o.capacityType === 'committed') {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['pricing', 'overrides', i, 'capacityType'],
-          message: 'a gpuModel price is on-demand or spot',
-        });
-      }
-    });
-    if (cfg.source.kind === 'prometheus' && !cfg.source.clusterLabel) {
-      for (const name of Object.keys(cfg.clusters)) {
-        if (name !== '') {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['clusters', name],
-            message: 'needs source.clusterLabel: without it every series belongs to cluster ""',
-          });
-        }
-      }
-    }
-    if (cfg.source.clusterLabel && cfg.source.dedupeLabels.includes(cfg.source.clusterLabel)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['source', 'dedupeLabels'],
-        message: `contains source.clusterLabel "${cfg.source.clusterLabel}"; clusters would be merged`,
-      });
-    }
-    const identity = cfg.source.dedupeLabels.filter((l) => IDENTITY_LABELS.includes(l));
-    if (identity.length > 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['source', 'dedupeLabels'],
-        message:
-          `must not contain ${identity.join(', ')}: it identifies what is billed (${IDENTITY_LABELS.join(', ')}); ` +
-          'a dedupe label must only tell HA replicas apart',
-      });
-    }
-    if (cfg.source.kind === 'prometheus' && cfg.source.auth.kind === 'bearer') {
-      if (!cfg.source.auth.tokenEnv && !cfg.source.auth.tokenFile) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['source', 'auth'],
-          message: 'bearer auth needs tokenEnv or tokenFile',
-        });
-      }
-    }
-  });
+  // Cross-field rules run whatever else is wrong, so every problem is reported at once.
+  .superRefine((cfg, ctx) => crossFieldRules(cfg, ctx), { when: () => true });
 
 /** Validated configuration with all defaults applied. */
 export type Config = z.infer<typeof configSchema>;
 /** Configuration as written in a file (defaults optional). */
 export type ConfigInput = z.input<typeof configSchema>;
+
+/** A path of the config, as zod reports it. */
+type IssuePath = readonly PropertyKey[];
+
+const isPrefix = (a: IssuePath, b: IssuePath) => a.length <= b.length && a.every((k, i) => String(k) === String(b[i]));
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The rules across settings. They run even when other settings are invalid, so that every problem is
+ * reported at once; a rule is skipped only when a setting it reads is itself invalid (that setting's own
+ * error says what to fix), never because of an unrelated error or an unknown key elsewhere.
+ */
+function crossFieldRules(cfg: Config, ctx: z.RefinementCtx<Config>): void {
+  const broken = (ctx as unknown as { issues: { code: string; path: IssuePath }[] }).issues
+    .filter((i) => i.code !== 'unrecognized_keys')
+    .map((i) => i.path);
+  /** True when no setting at, above or below these paths is invalid. */
+  const ok = (...paths: IssuePath[]) =>
+    paths.every((p) => !broken.some((b) => isPrefix(b, p) || isPrefix(p, b)));
+  const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  if (!isRecord(cfg) || !isRecord(cfg.pricing) || !isRecord(cfg.source)) return;
+
+  const { pricing, source } = cfg;
+  if (
+    ok(['pricing', 'currency'], ['pricing', 'priceCurrency'], ['pricing', 'conversionRate']) &&
+    pricing.currency !== pricing.priceCurrency &&
+    !pricing.conversionRate
+  ) {
+    issue(
+      ['pricing', 'conversionRate'],
+      `required when pricing.currency (${pricing.currency}) differs from pricing.priceCurrency (${pricing.priceCurrency})`,
+    );
+  }
+  if (Array.isArray(pricing.overrides)) {
+    pricing.overrides.forEach((o, i) => {
+      if (!ok(['pricing', 'overrides', i]) || !isRecord(o)) return;
+      if ((o.instanceType === undefined) === (o.gpuModel === undefined)) {
+        issue(['pricing', 'overrides', i], 'needs exactly one of instanceType (per instance-hour) or gpuModel (per GPU-hour)');
+      } else if (o.instanceType !== undefined) {
+        if (isRecord(pricing.instanceTypes) && !Object.hasOwn(pricing.instanceTypes, o.instanceType))
+          issue(['pricing', 'overrides', i, 'instanceType'], `"${o.instanceType}" is not in pricing.instanceTypes`);
+      } else if (isRecord(pricing.gpuModels) && !Object.hasOwn(pricing.gpuModels, o.gpuModel!)) {
+        issue(['pricing', 'overrides', i, 'gpuModel'], `"${o.gpuModel}" is not in pricing.gpuModels`);
+      } else if (o.capacityType === 'committed') {
+        issue(['pricing', 'overrides', i, 'capacityType'], 'a gpuModel price is on-demand or spot');
+      }
+    });
+  }
+  if (ok(['source', 'kind'], ['source', 'clusterLabel']) && source.kind === 'prometheus' && !source.clusterLabel) {
+    for (const name of isRecord(cfg.clusters) ? Object.keys(cfg.clusters) : []) {
+      if (name !== '') issue(['clusters', name], 'needs source.clusterLabel: without it every series belongs to cluster ""');
+    }
+  }
+  if (ok(['source', 'dedupeLabels']) && Array.isArray(source.dedupeLabels)) {
+    if (ok(['source', 'clusterLabel']) && source.clusterLabel && source.dedupeLabels.includes(source.clusterLabel)) {
+      issue(['source', 'dedupeLabels'], `contains source.clusterLabel "${source.clusterLabel}"; clusters would be merged`);
+    }
+    const identity = source.dedupeLabels.filter((l) => IDENTITY_LABELS.includes(l));
+    if (identity.length > 0) {
+      issue(
+        ['source', 'dedupeLabels'],
+        `must not contain ${identity.join(', ')}: it identifies what is billed (${IDENTITY_LABELS.join(', ')}); ` +
+          'a dedupe label must only tell HA replicas apart',
+      );
+    }
+  }
+  if (
+    ok(['source', 'kind'], ['source', 'auth']) &&
+    source.kind === 'prometheus' &&
+    isRecord(source.auth) &&
+    source.auth.kind === 'bearer' &&
+    !source.auth.tokenEnv &&
+    !source.auth.tokenFile
+  ) {
+    issue(['source', 'auth'], 'bearer auth needs tokenEnv or tokenFile');
+  }
+}
+
+/**
+ * The config as `validate-config` prints it: every value of `source.headers` replaced by "[REDACTED]"
+ * (custom headers carry API keys and tokens as often as not); everything else as validated.
+ */
+export function printableConfig(config: Config): Config {
+  const headers = Object.fromEntries(Object.keys(config.source.headers).map((name) => [name, '[REDACTED]']));
+  return { ...config, source: { ...config.source, headers } };
+}

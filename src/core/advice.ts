@@ -14,6 +14,7 @@ import {
   subtractRatio,
   sumDecimals,
 } from './money.ts';
+import { ownValue } from './records.ts';
 import type { InstanceTypeSummary, Summary } from './types.ts';
 
 /**
@@ -118,7 +119,7 @@ export function capacityAdvice(summary: Summary, baselinePercentile: number): Ca
 
   const byInstanceType = types.map((instanceType): InstanceTypeAdvice => {
     const entries = entriesByType.get(instanceType) ?? [];
-    const series = summary.hourlyAllocatedGpus[instanceType] ?? [];
+    const series = ownValue(summary.hourlyAllocatedGpus, instanceType) ?? [];
     const demand = Array.from({ length: hours }, (_, h) => wholeGpus(series[h] ?? 0));
     const peakGpus = demand.reduce((max, d) => Math.max(max, d), 0);
     const baselineGpus = nearestRankPercentile(demand, baselinePercentile);

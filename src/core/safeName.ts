@@ -1,15 +1,66 @@
 import { createHash } from 'node:crypto';
 
+/** What a name this module made by hashing ends with: "-" and 8 (or, to break a collision, 16) hex digits. */
+const HASHED_SUFFIX = /-[0-9a-f]{8}(?:[0-9a-f]{8})?$/;
+
+/** Longest kept part of a label value in a file name (before the hash suffix). */
+const MAX_KEPT = 80;
+
+function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/** The value reduced to [A-Za-z0-9._-], not starting with ".", "-" or "_", at most {@link MAX_KEPT} characters. */
+function cleaned(value: string): string {
+  return value
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[.\-_]+/, '')
+    .slice(0, MAX_KEPT);
+}
+
 /**
- * A file-name-safe, collision-free key for a label value (team names come from cluster labels and are
- * attacker-controlled). Keeps [A-Za-z0-9._-], replaces anything else with "_", never starts with a dot,
- * caps the length, and appends a short hash of the original whenever the value had to change, so that
- * "a/b" and "a_b" never share a file.
+ * A file-name-safe key for a label value (team names come from cluster labels and are attacker-
+ * controlled). Keeps [A-Za-z0-9._-], replaces anything else with "_", never starts with a dot, caps the
+ * length, and appends "-" + the first 8 hex digits of the value's SHA-256 whenever the value had to
+ * change — or already ends like such a suffix — so "ml/research" (→ ml_research-<sha8>) and a team
+ * literally named "ml_research-<sha8>" (→ ml_research-<sha8>-<its own sha8>) never share a file.
+ * Names that need no change stay as they are (readable). Pure: the same value always gives the same name.
  */
-export function safeFileName(value: string, maxLength = 80): string {
-  let cleaned = value.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[.\-_]+/, '');
-  if (cleaned.length > maxLength) cleaned = cleaned.slice(0, maxLength);
-  if (cleaned === value && cleaned.length > 0) return cleaned;
-  const hash = createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 8);
-  return `${cleaned || 'x'}-${hash}`;
+export function safeFileName(value: string): string {
+  const kept = cleaned(value);
+  if (kept === value && kept.length > 0 && !HASHED_SUFFIX.test(kept)) return kept;
+  return `${kept || 'x'}-${sha256Hex(value).slice(0, 8)}`;
+}
+
+/**
+ * The file name (without extension) of each team's CSV in one month: {@link safeFileName}, except that
+ * names equal ignoring case ("ML" and "ml", which one file on a case-insensitive file system such as a
+ * laptop's would hold) or equal by an 8-digit hash collision get "-" + 16 hex digits of their own hash
+ * instead. The result is checked to be injective (ignoring case); a collision left after that (which
+ * would need a 64-bit hash collision) throws rather than let one team's file replace another's. The
+ * manifest records each file's team, so `get --team` finds it whatever its name.
+ */
+export function teamFileNames(teams: Iterable<string>): Map<string, string> {
+  const unique = [...new Set(teams)];
+  const byFolded = new Map<string, string[]>();
+  for (const team of unique) {
+    const folded = safeFileName(team).toLowerCase();
+    byFolded.set(folded, [...(byFolded.get(folded) ?? []), team]);
+  }
+  const names = new Map<string, string>();
+  for (const team of unique) {
+    const group = byFolded.get(safeFileName(team).toLowerCase())!;
+    names.set(team, group.length === 1 ? safeFileName(team) : `${cleaned(team) || 'x'}-${sha256Hex(team).slice(0, 16)}`);
+  }
+  const taken = new Map<string, string>();
+  for (const [team, name] of names) {
+    const other = taken.get(name.toLowerCase());
+    if (other !== undefined) {
+      throw new RangeError(
+        `teams ${JSON.stringify(other)} and ${JSON.stringify(team)} map to the same file name "${name}"; nothing was published`,
+      );
+    }
+    taken.set(name.toLowerCase(), team);
+  }
+  return names;
 }

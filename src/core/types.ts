@@ -128,6 +128,16 @@ export interface DraDevice {
   migProfile?: string;
 }
 
+/**
+ * The cloud instance behind a node: kube_node_info's `provider_id` (the kubelet's --provider-id, e.g.
+ * `aws:///us-east-1a/i-0abc…`, `gce://project/zone/name`, `azure:///subscriptions/…/virtualMachines/N`).
+ */
+export interface NodeProviderId {
+  cluster: string;
+  node: string;
+  providerId: string;
+}
+
 /** GPU capacity of a node for one resource at grid points: [tMs, units]. */
 export interface NodeCapacityPoints {
   cluster: string;
@@ -180,6 +190,11 @@ export interface WindowObservations {
   /** GPUs allocated to pods through DRA claims, as dcgm-exporter attributes them. */
   draDevices: DraDevice[];
   utilization: PodUtilizationPoints[];
+  /**
+   * The cloud instance of each node seen in the window (kube_node_info{provider_id}); absent from
+   * sources that do not read it (such nodes are matched to no invoice line).
+   */
+  nodeProviderIds?: NodeProviderId[];
   /** Grid points at which kube-state-metrics was scraped at all (any GPU node capacity sample), for coverage. */
   ksmPresentTsMs: number[];
   /** Grid points at which dcgm-exporter was scraped at all, for coverage. */
@@ -232,8 +247,19 @@ export interface PodUsage {
   heldSeconds: number;
   /** Of heldSeconds, seconds filled in by bridging a data gap. */
   bridgedSeconds: number;
-  /** heldSeconds x gpuEquivalents (float, display only; money is computed exactly from the parts). */
+  /**
+   * heldSeconds x gpuEquivalents, or the bounded GPU time when `bounded` is set (float, display only; money
+   * is computed exactly from the parts).
+   */
   gpuSeconds: number;
+  /**
+   * Set when the pod's node could not give it what it requested at some grid interval: a request above
+   * the node's physical GPUs (then `requested` is the most units that fit the node), its pods together
+   * above its capacity, or the node absent. `gpuUnitMs` is the GPU time charged, exactly, in units of
+   * 1/`denominator` GPU-millisecond (money uses it instead of heldSeconds × requested × weight);
+   * `requestedAsObserved` is what kube-state-metrics reported (at most Number.MAX_VALUE).
+   */
+  bounded?: { gpuUnitMs: number; denominator: number; requestedAsObserved: number };
   /** Mean GPU utilization 0..1 over the held time, or null when no DCGM sample matched the pod. */
   utilization: number | null;
   utilizationSource: UtilizationSource;
@@ -262,6 +288,8 @@ export interface NodeUsage {
   gpus: number;
   /** GPU model (catalog, config rule or GFD product); on-prem nodes are priced by it. */
   gpuModel?: string;
+  /** The cloud instance (kube_node_info{provider_id}), when the source read it: what invoice lines match. */
+  providerId?: string;
   /** Where `gpus` came from; "advertised" is a guess (warned with the money at stake). */
   gpuSource?: 'catalog' | 'gfd' | 'config' | 'advertised';
   /** Of idleGpuSeconds, how much was idle for each reason (they add up to idleGpuSeconds). */
@@ -365,6 +393,13 @@ export interface PricedRow {
   coverage: number;
   /** True when the price came from pricing.fallback. */
   priceFallback: boolean;
+  /**
+   * With a billing export: `invoice`, `catalog-export-pending` or `catalog-not-on-invoice` (see
+   * CostSource in src/core/pricing/catalog.ts); '' without one.
+   */
+  costSource: '' | 'invoice' | 'catalog-export-pending' | 'catalog-not-on-invoice';
+  /** The cloud instance of the row's node (kube_node_info{provider_id}), '' when unknown. */
+  providerId: string;
   /** Capacity type of the node the cost comes from. */
   capacityType: CapacityType;
   /** EffectiveCost rounded to the minor unit, fixed-point (e.g. "12.30", or "12300" for KRW). */
@@ -510,6 +545,8 @@ export interface Summary {
     idle?: { cost: string; byReason: ByIdleReason<{ gpuHours: number; cost: string }> };
   };
   warnings: string[];
+  /** Present only with a billing export: the month against the invoice (see src/core/aggregate/invoiceReconciliation.ts). */
+  invoice?: InvoiceSummary;
   /** Present only on a restated month: the version it replaces and how each team's amount moved. */
   restatement?: Restatement;
 }
@@ -537,4 +574,34 @@ export interface Restatement {
   difference: string | null;
   /** Every team of either version, largest absolute difference first (then by name); [] when unknown. */
   byTeam: TeamDifference[];
+}
+
+/**
+ * The month against the cloud's cost export (summary.json `invoice`, present only with a billing source).
+ * Money is fixed-point text in the billing currency, each figure its exact value rounded half-even.
+ */
+export interface InvoiceSummary {
+  /** The export read: its format and location (credentials never appear here). */
+  source: { format: 'focus' | 'cur2'; description: string };
+  /** Until when the export covers the month (ISO 8601 UTC), per billing account and overall (the earliest). */
+  coveredUntil: string | null;
+  coveredUntilByAccount: Record<string, string>;
+  /** Days priced from the invoice (the export covers them entirely) and days still priced from the catalog. */
+  daysCovered: number;
+  daysPending: number;
+  /** GPU-instance cost on the invoice in the month, and what the chargeback allocated. */
+  invoiceCost: string;
+  chargebackCost: string;
+  /** invoiceCost − chargebackCost = unchargedOutsideCost + pendingInvoiceCost − catalogPricedCost (± rounding). */
+  difference: string;
+  /** The part of the invoice the chargeback carries, exactly: matched nodes and tagged instances outside clusters. */
+  invoicePricedCost: string;
+  outsideChargedCost: string;
+  unchargedOutsideCost: string;
+  pendingInvoiceCost: string;
+  catalogPricedCost: string;
+  /** GPU instances outside every cluster: charged to the team of their tag, or not charged (untagged). */
+  outsideClusters: { resourceId: string; instanceType: string; billingAccountId: string; team: string | null }[];
+  /** Nodes the invoice does not know (cluster/node), priced from the catalog on days the export covers. */
+  nodesNotOnInvoice: string[];
 }

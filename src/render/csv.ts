@@ -2,6 +2,7 @@ import { type Options, stringify } from 'csv-stringify/sync';
 import { compareStrings } from '../core/compare.ts';
 import { trimTrailingZeros } from '../core/money.ts';
 import { isoInZone } from '../core/period.ts';
+import { ownValue } from '../core/records.ts';
 import type { BillingPeriod, PricedRows, Summary } from '../core/types.ts';
 
 /**
@@ -91,6 +92,14 @@ export const CHARGEBACK_COLUMNS = [
   'RegionId',
 ] as const;
 
+/**
+ * Columns appended to the chargeback CSV (after RegionId) only when a billing export is configured, so a
+ * run without one writes exactly the columns above: where the row's price came from (`invoice`,
+ * `catalog-export-pending`, `catalog-not-on-invoice`; see CostSource in src/core/pricing/catalog.ts) and the
+ * node's cloud instance (kube_node_info provider_id; the instance id for GPU instances outside clusters).
+ */
+export const BILLING_COLUMNS = ['x_CostSource', 'x_ProviderResourceId'] as const;
+
 /** The chargeback columns that hold numbers this program printed (written as printed, never neutralized). */
 const CHARGEBACK_NUMBER_COLUMNS: ReadonlySet<string> = new Set([
   'EffectiveCost',
@@ -120,6 +129,8 @@ export interface CsvMeta {
   chargeClass?: '' | 'Correction';
   /** Cluster -> AWS account and region (config `clusters`), for FOCUS SubAccountId and RegionId. */
   clusters?: Record<string, { accountId?: string; region?: string }>;
+  /** A billing export is configured: {@link BILLING_COLUMNS} are appended. */
+  billing?: boolean;
 }
 
 /** The CSV metadata that goes with a priced month's summary. */
@@ -380,6 +391,16 @@ const CHARGEBACK_KINDS: readonly CellKind[] = CHARGEBACK_COLUMNS.map((name) =>
   CHARGEBACK_NUMBER_COLUMNS.has(name) ? 'number' : name === 'x_Pod' || name === 'x_PodUid' ? 'unique' : 'text',
 );
 
+/** The chargeback header of `meta`: with a billing export, {@link BILLING_COLUMNS} appended. */
+function chargebackHeader(meta: CsvMeta): readonly string[] {
+  return meta.billing ? [...CHARGEBACK_COLUMNS, ...BILLING_COLUMNS] : CHARGEBACK_COLUMNS;
+}
+
+/** A new encoder for the chargeback columns of `meta`. */
+function chargebackEncoder(meta: CsvMeta): CsvEncoder {
+  return new CsvEncoder(meta.billing ? [...CHARGEBACK_KINDS, 'text', 'text'] : CHARGEBACK_KINDS);
+}
+
 /** Appends the raw cells of row `i` of `rows`, a chargeback record, to `out`. */
 function chargebackRecord(
   rows: PricedRows,
@@ -415,12 +436,16 @@ function chargebackRecord(
     component: rows.column('component'),
     coverage: rows.column('coverage'),
     priceFallback: rows.column('priceFallback'),
+    costSource: rows.column('costSource'),
+    providerId: rows.column('providerId'),
   };
+  const billing = meta.billing === true;
   return (i, out) => {
     const chargePeriod = row.chargePeriod(i);
     const utilizationPct = row.utilizationPct(i);
     const cluster = row.cluster(i);
-    const account = meta.clusters?.[cluster];
+    // Own entries only: a cluster label value may be "constructor".
+    const account = ownValue(meta.clusters, cluster);
     out.push(
       periodStart,
       periodEnd,
@@ -458,6 +483,7 @@ function chargebackRecord(
       account?.accountId ?? '',
       account?.region ?? '',
     );
+    if (billing) out.push(row.costSource(i), row.providerId(i));
   };
 }
 
@@ -471,12 +497,12 @@ export function chargebackCsvChunks(
   rows: PricedRows,
   meta: CsvMeta,
   indices?: ArrayLike<number>,
-  encoder = new CsvEncoder(CHARGEBACK_KINDS),
+  encoder = chargebackEncoder(meta),
 ): Iterable<string> {
   const record = chargebackRecord(rows, meta, isoFormatter(meta.period.zone));
   const count = indices ? indices.length : rows.length;
   return csvChunks(
-    CHARGEBACK_COLUMNS,
+    chargebackHeader(meta),
     positions(count),
     (k, out) => record(indices ? indices[k]! : k, out),
     encoder,
@@ -506,7 +532,7 @@ export function teamChargebackCsvs(
     entry.indices[entry.filled++] = i;
   }
   // One encoder for every team's file: they share most values (timestamps, prices, nodes).
-  const encoder = new CsvEncoder(CHARGEBACK_KINDS);
+  const encoder = chargebackEncoder(meta);
   return [...byTeam.keys()]
     .sort(compareStrings)
     .map((team) => ({ team, chunks: chargebackCsvChunks(rows, meta, byTeam.get(team)!.indices, encoder) }));

@@ -17,6 +17,13 @@ import { forEachSampleTime } from './timeline.ts';
 
 const DAY_MS = 86_400_000;
 
+/**
+ * Version of what the simulator writes for a scenario. Test and benchmark caches of backfilled TSDBs
+ * include it in their keys (test/support/prometheus.ts, bench/lib/backfill.ts), so a change of the written
+ * series never runs against stale data: om2 adds kube_node_info (with provider_id, issue #17).
+ */
+export const OPENMETRICS_VERSION = 'om2';
+
 /** Escapes a label value for the text formats: backslash, double quote and line feed. */
 export function escapeLabelValue(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');

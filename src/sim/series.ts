@@ -13,6 +13,7 @@ import {
   hasGpuUtil,
   hasGrEngineActive,
 } from './dcgm.ts';
+import { fnv1a64, providerIdOf } from './cloud.ts';
 import { nodeCapacity, sharingOf } from './gpu.ts';
 import type { SimContainer, SimDevice, SimNode, SimPod, SimSharing, Simulation } from './model.ts';
 import { applySeriesShape, dcgmExporterPodName, KSM_INSTANCE } from './seriesShape.ts';
@@ -38,6 +39,7 @@ export interface SeriesDef {
 /** Metric families in the order they are written. */
 export const FAMILIES = [
   'kube_namespace_labels',
+  'kube_node_info',
   'kube_node_labels',
   'kube_node_status_capacity',
   'kube_pod_info',
@@ -64,6 +66,27 @@ const VCPUS: Record<string, number> = {
   'g4dn.12xlarge': 48,
   'p4d.24xlarge': 96,
 };
+
+/**
+ * kube_node_info's label pairs, in the order kube-state-metrics writes them (internal/store/node.go,
+ * createNodeInfoFamilyGenerator): kernel_version, os_image, container_runtime_version, kubelet_version,
+ * kubeproxy_version (always "deprecated"), provider_id (the node's spec.providerID: its cloud instance, see
+ * src/sim/cloud.ts; empty on bare metal), pod_cidr, system_uuid, internal_ip.
+ */
+export function nodeInfoPairs(node: SimNode, cluster: string): [string, string][] {
+  return [
+    ['node', node.name],
+    ['kernel_version', '6.1.115-126.197.amzn2023.x86_64'],
+    ['os_image', 'Amazon Linux 2023.6.20241212'],
+    ['container_runtime_version', 'containerd://1.7.23'],
+    ['kubelet_version', 'v1.31.3-eks-59bf375'],
+    ['kubeproxy_version', 'deprecated'],
+    ['provider_id', providerIdOf(node, cluster) ?? ''],
+    ['pod_cidr', ''],
+    ['system_uuid', `ec2${fnv1a64(`uuid/${cluster}/${node.name}`).toString(16).padStart(16, '0').slice(0, 5)}-0000-0000-0000-000000000000`],
+    ['internal_ip', node.ip],
+  ];
+}
 
 /** KSM's spelling of a Kubernetes label name: label_ + the name with every non-[A-Za-z0-9_] as "_". */
 export function ksmLabelName(kubernetesLabel: string): string {
@@ -221,6 +244,7 @@ export function buildSeries(sim: Simulation): SeriesDef[] {
   }
   for (const node of sim.nodes) {
     const lives = node.lifetimes;
+    ksmSeries('kube_node_info', nodeInfoPairs(node, sim.cluster ?? ''), lives.map((l) => ({ ...l, value: 1 })));
     ksmSeries(
       'kube_node_labels',
       [['node', node.name], ...nodeLabelPairs(node)],

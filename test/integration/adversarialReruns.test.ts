@@ -19,7 +19,7 @@ import { monthlyReportHandler } from '../../functions/lib/reportHandlers.ts';
 import { createPrometheusSource } from '../../src/adapters/prometheus/index.ts';
 import { createS3Store } from '../../src/adapters/s3/s3Store.ts';
 import { createLambdaContext } from '../../functions/lib/lambdaContext.ts';
-import { createMemoryLogger } from '../../src/cli/logger.ts';
+import { createMemoryLogger } from '../../src/adapters/log/logger.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { dayOf } from '../../src/core/period.ts';
 import type { Summary } from '../../src/core/types.ts';

@@ -1,6 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { backfillDayHandler, dailyMeterHandler } from '../../functions/lib/meterHandlers.ts';
 import { backfillPlanHandler } from '../../functions/lib/planHandler.ts';
@@ -9,9 +11,12 @@ import { createPrometheusSource } from '../../src/adapters/prometheus/index.ts';
 import { createS3Store } from '../../src/adapters/s3/s3Store.ts';
 import { demoConfig } from '../../src/app/demoConfig.ts';
 import { createLambdaContext } from '../../functions/lib/lambdaContext.ts';
-import { createMemoryLogger } from '../../src/cli/logger.ts';
+import { createMemoryLogger } from '../../src/adapters/log/logger.ts';
 import { runCli } from '../../src/cli/main.ts';
-import { billingPeriod } from '../../src/core/period.ts';
+import { DEMO_BILLING_ACCOUNT, demoOutsideInstances } from '../../src/app/demoExport.ts';
+import { billingPeriod, localDateOf } from '../../src/core/period.ts';
+import { providerIdOf } from '../../src/sim/cloud.ts';
+import { syntheticExportCsv } from '../../src/sim/invoiceExport.ts';
 import type { Summary } from '../../src/core/types.ts';
 import { type GroundTruth, type GroundTruthNode, groundTruth, simulate, writeOpenMetrics } from '../../src/sim/index.ts';
 import {
@@ -374,6 +379,67 @@ describe('Lambda handlers in-process (real Prometheus and S3; CloudWatch mocked)
         expect(summary.restatement?.replaces.versionId).toBe(manifest.restates.versionId);
         expect(Number(summary.restatement?.difference)).toBeGreaterThan(0);
       });
+    });
+    it('restates the month from the cloud export in S3 through the guard, nodes matched by kube_node_info provider_id', {
+      timeout: 300_000,
+    }, async () => {
+      // The demo cluster's synthetic FOCUS export, gzip CSV, under an s3:// prefix of the real local S3 server.
+      const period = billingPeriod(MONTH, ZONE);
+      const sim = simulate({ preset: 'demo', month: MONTH, zone: ZONE, seed: SEED, scrape: { ksmSeconds: KSM_SECONDS, dcgmSeconds: 120 } });
+      const exportText = [
+        ...syntheticExportCsv([sim], {
+          format: 'focus',
+          period,
+          prices: demoConfig.pricing!.instanceTypes as never,
+          currency: 'USD',
+          billingAccountId: DEMO_BILLING_ACCOUNT,
+          subAccountId: '444455556666',
+          outside: demoOutsideInstances(period.startMs, period.endMs),
+        }),
+      ].join('');
+      await s3.client.send(
+        new PutObjectCommand({
+          Bucket: s3.bucket,
+          Key: `exports/focus/data/BILLING_PERIOD=${MONTH}/part-00001.csv.gz`,
+          Body: gzipSync(exportText),
+        }),
+      );
+      const base = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+      await writeFile(
+        join(dir, 'config.json'),
+        JSON.stringify({ ...base, billing: { format: 'focus', location: `s3://${s3.bucket}/exports/focus`, endpoint: s3.endpoint, region: 'us-east-1' } }),
+      );
+      try {
+        const result = await report();
+        expect(result.code, result.stderr).toBe(0);
+        const manifest = JSON.parse(await read(`${MONTH}/manifest.json`));
+        expect(manifest.chargeClass).toBe('Correction');
+        expect(manifest.reason).toMatch(/^invoice export now covers 31 more day\(s\)/);
+        const summary = JSON.parse(await read(`${MONTH}/summary.json`)) as Summary;
+        expect(summary.invoice!.daysCovered).toBe(31);
+        // Independently: Σ EffectiveCost of the export's lines of the cluster's instances (decimal text, exact).
+        const reconciliation = parseCsv(await read(`${MONTH}/reconciliation.csv`));
+        const uncharged = new Set(reconciliation.flatMap((r) => (r.UnchargedInstanceIds ? r.UnchargedInstanceIds.split(' ').map((id) => `${id}@${r.Date}`) : [])));
+        const cluster = new Set(sim.nodes.map((n) => providerIdOf(n)).filter((p): p is string => p !== null).map((p) => p.split('/').pop()!));
+        let exact = 0n;
+        for (const line of parseCsv(exportText.replace(/\r?\n/g, '\r\n'))) {
+          if (!cluster.has(line.ResourceId!)) continue;
+          const date = localDateOf(Date.parse(line.ChargePeriodStart!), ZONE);
+          if (Date.parse(line.ChargePeriodStart!) < period.startMs || Date.parse(line.ChargePeriodEnd!) > period.endMs) continue;
+          if (uncharged.has(`${line.ResourceId}@${date}`)) continue;
+          const [whole, fraction = ''] = line.EffectiveCost!.split('.');
+          exact += BigInt(whole! + fraction.padEnd(10, '0'));
+        }
+        // Half-even to the cent, as the month's rounding rule.
+        const q = exact / 100_000_000n;
+        const r = exact % 100_000_000n;
+        const cents = r > 50_000_000n || (r === 50_000_000n && q % 2n === 1n) ? q + 1n : q;
+        expect(summary.invoice!.invoicePricedCost).toBe(`${cents / 100n}.${String(cents % 100n).padStart(2, '0')}`);
+        // Every cluster node with a provider id was matched: only the on-prem DGX is not on the invoice.
+        expect(summary.invoice!.nodesNotOnInvoice).toEqual(['dgx-a100-01']);
+      } finally {
+        await writeFile(join(dir, 'config.json'), JSON.stringify(base));
+      }
     });
   },
 );

@@ -141,7 +141,7 @@ function meterFromModel(config: Config, sims: Simulation[]): MeteredDay[] {
 function price(config: Config, metered: MeteredDay[]): PricedMonth {
   return priceMonth(
     metered,
-    priceMonthOptionsFor(config, period, { kind: 'prometheus', description: 'multi-cluster test' }, { budgets: {} }),
+    priceMonthOptionsFor(config, period, { kind: 'prometheus', description: 'multi-cluster test' }, { budgets: new Map() }),
   );
 }
 

@@ -58,7 +58,7 @@ async function meterAndPrice(config: Config, period: BillingPeriod): Promise<{ d
   const day = meterWindow(obs, meterOptionsFor(config, dayRange));
   const priced = priceMonth(
     [day],
-    priceMonthOptionsFor(config, period, { kind: 'prometheus', description: 'test' }, { budgets: {} }),
+    priceMonthOptionsFor(config, period, { kind: 'prometheus', description: 'test' }, { budgets: new Map() }),
   );
   return { day, priced };
 }

@@ -81,7 +81,7 @@ async function meterBoth(config: Config, day: Day, counts: readonly number[]) {
 
 /** The rows of a priced month as comparable text (every column, every cent). */
 function pricedRows(config: Config, period: BillingPeriod, days: MeteredDay[]) {
-  const priced = priceMonth(days, priceMonthOptionsFor(config, period, { kind: 'prometheus', description: 'shards' }, { budgets: {} }));
+  const priced = priceMonth(days, priceMonthOptionsFor(config, period, { kind: 'prometheus', description: 'shards' }, { budgets: new Map() }));
   return { total: priced.summary.totals.cost, rows: [...priced.rows].map((r) => JSON.stringify(r)) };
 }
 

@@ -146,6 +146,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         res.writeHead(307, { location: fault.location, 'content-type': 'text/plain' });
         res.end('moved');
         return;
+      // These are forwarded upstream first and applied to the answer below.
+      case 'delay':
+      case 'warnings':
+      case 'rewrite':
+      case 'truncate':
+      case undefined:
+        break;
     }
     let upstream: { status: number; headers: IncomingHttpHeaders; body: Buffer };
     try {

@@ -2,6 +2,7 @@
  * A real Prometheus for integration tests: backfills OpenMetrics files with promtool into a cached TSDB
  * (<repo>/.cache/tsdb/<key>), copies it to a temp dir and serves it on 127.0.0.1:<free port>.
  */
+import { OPENMETRICS_VERSION } from '../../src/sim/openMetrics.ts';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, createReadStream } from 'node:fs';
@@ -121,7 +122,7 @@ export async function startPrometheusWithData(
 ): Promise<PrometheusHandle> {
   const hint = prometheusInstallHint();
   if (hint) throw new Error(`prometheus/promtool not found on PATH; install with: ${hint}`);
-  const key = options.cacheKey ?? (await hashFiles(openMetricsFiles));
+  const key = options.cacheKey === undefined ? await hashFiles(openMetricsFiles) : versioned(options.cacheKey);
   const cached = join(CACHE, key.replace(/[^A-Za-z0-9._-]/g, '_'));
   const started = performance.now();
   const hit = await stat(join(cached, '.complete')).then(
@@ -198,12 +199,20 @@ export async function startPrometheusWithData(
 
 /** Lists the block directories of a cached TSDB (for diagnostics). */
 export async function cachedBlocks(cacheKey: string): Promise<string[]> {
-  return (await readdir(join(CACHE, cacheKey)).catch(() => [])).filter((d) => /^[0-9A-Z]{26}$/.test(d));
+  return (await readdir(join(CACHE, versioned(cacheKey))).catch(() => [])).filter((d) => /^[0-9A-Z]{26}$/.test(d));
+}
+
+/**
+ * A cache key with the version of what the simulator writes (OPENMETRICS_VERSION): when the simulator's
+ * series change, every cached TSDB is rebuilt instead of silently serving stale data.
+ */
+function versioned(cacheKey: string): string {
+  return `${cacheKey}-${OPENMETRICS_VERSION}`;
 }
 
 /** True when a backfilled TSDB for `cacheKey` is already cached (so its OpenMetrics need not be written). */
 export async function hasCachedTsdb(cacheKey: string): Promise<boolean> {
-  return stat(join(CACHE, cacheKey.replace(/[^A-Za-z0-9._-]/g, '_'), '.complete')).then(
+  return stat(join(CACHE, versioned(cacheKey).replace(/[^A-Za-z0-9._-]/g, '_'), '.complete')).then(
     () => true,
     () => false,
   );

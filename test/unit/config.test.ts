@@ -78,3 +78,94 @@ describe('configuration', () => {
     expect(() => parseConfig({ pricng: {} })).toThrow(/pricng/);
   });
 });
+
+/** The issues of an invalid config (fails the test when the config is valid). */
+function issuesOf(input: unknown): { path: string; message: string }[] {
+  try {
+    parseConfig(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).issues;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('strict configuration (issue #13, item 14)', () => {
+  it('names a typo at any depth with its path and the keys allowed there', () => {
+    const issues = issuesOf({
+      allocation: { idle: { platfromTeam: 'finops' } },
+      pricing: { instanceTypes: { 'g5.xlarge': { gpus: 1, gpuModel: 'A10G', onDemand: 1.006, spotPrice: 0.4 } } },
+      source: { timeoutSecs: 30 },
+    });
+    expect(issues).toEqual([
+      { path: 'source.timeoutSecs', message: expect.stringMatching(/^unknown setting \(allowed: .*timeoutSeconds/) },
+      {
+        path: 'pricing.instanceTypes.g5.xlarge.spotPrice',
+        message: 'unknown setting (allowed: gpus, gpuModel, onDemand, spot, committed)',
+      },
+      { path: 'allocation.idle.platfromTeam', message: 'unknown setting (allowed: mode, platformTeam)' },
+    ]);
+  });
+
+  it('refuses a token written into the config file, saying where secrets go', () => {
+    const issues = issuesOf({ source: { auth: { kind: 'bearer', tokenEnv: 'PROM_TOKEN', token: 's3cr3t' } } });
+    expect(issues).toEqual([
+      { path: 'source.auth.token', message: expect.stringMatching(/secrets are never read from the config file.*tokenEnv/) },
+    ]);
+    expect(JSON.stringify(issues)).not.toContain('s3cr3t');
+  });
+
+  it('reports the rules across settings together with every other error', () => {
+    const issues = issuesOf({
+      timezone: 5,
+      pricing: {
+        currency: 'KRW',
+        instanceTypes: { 'g5.xlarge': { gpus: 'one', gpuModel: 'A10G', onDemand: 1 } },
+        overrides: [{ instanceType: 'x1.large', capacityType: 'spot', from: '2026-01-01T00:00:00Z', price: 1 }],
+      },
+      source: { dedupeLabels: ['pod'], timeoutSecs: 1 },
+    }).map((i) => i.path);
+    expect(issues.sort()).toEqual(
+      [
+        'timezone',
+        'pricing.instanceTypes.g5.xlarge.gpus',
+        'source.timeoutSecs',
+        'pricing.conversionRate',
+        'pricing.overrides.0.instanceType',
+        'source.dedupeLabels',
+      ].sort(),
+    );
+  });
+
+  it('skips a rule only when a setting it reads is itself invalid', () => {
+    const issues = issuesOf({ pricing: { currency: 'XYZ' } });
+    expect(issues.map((i) => i.path)).toEqual(['pricing.currency']);
+  });
+
+  it('bounds source.timeoutSeconds to 600 s', () => {
+    expect(parseConfig({ source: { timeoutSeconds: 600 } }).source.timeoutSeconds).toBe(600);
+    expect(issuesOf({ source: { timeoutSeconds: 601 } })).toEqual([
+      { path: 'source.timeoutSeconds', message: expect.stringMatching(/600/) },
+    ]);
+    expect(issuesOf({ source: { timeoutSeconds: 1e308 } }).map((i) => i.path)).toEqual(['source.timeoutSeconds']);
+  });
+
+  it('refuses s3:/bucket (one slash) and s3:bucket instead of writing to a local folder named s3:', () => {
+    for (const location of ['s3:/bucket', 's3:bucket/prefix', 'S3:/bucket', 'gs://bucket/x']) {
+      expect(issuesOf({ output: { location } })).toEqual([
+        { path: 'output.location', message: expect.stringContaining(location) },
+      ]);
+    }
+    expect(parseConfig({ output: { location: 's3://bucket/prefix' } }).output.location).toBe('s3://bucket/prefix');
+    expect(parseConfig({ output: { location: 'C:\\reports' } }).output.location).toBe('C:\\reports');
+    expect(parseConfig({ output: { location: './s3:/bucket' } }).output.location).toBe('./s3:/bucket');
+  });
+
+  it('refuses "__proto__" as a key anywhere, once, with its path', () => {
+    const input = JSON.parse('{"__proto__": {"x": 1}, "report": {"budgets": {"__proto__": 5, "ml": 1}}}');
+    expect(issuesOf(input)).toEqual([
+      { path: '__proto__', message: expect.stringMatching(/not accepted as a key/) },
+      { path: 'report.budgets.__proto__', message: expect.stringMatching(/not accepted as a key/) },
+    ]);
+  });
+});

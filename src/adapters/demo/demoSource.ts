@@ -9,6 +9,7 @@ import type {
   NodeCapacityPoints,
   NodeLabels,
   NodePresencePoints,
+  NodeProviderId,
   PodNode,
   PodPhasePoints,
   PodRef,
@@ -22,6 +23,7 @@ import type {
 } from '../../core/types.ts';
 import type { Exporter, ObservationSource } from '../../ports.ts';
 import { dcgmPlan, grEngineActive, hasGpuUtil, hasGrEngineActive } from '../../sim/dcgm.ts';
+import { providerIdOf } from '../../sim/cloud.ts';
 import { isGpuResource, nodeCapacity } from '../../sim/gpu.ts';
 import type { Simulation } from '../../sim/model.ts';
 import { draClaimName, ksmLabelName, nodeLabelPairs, podLabelPairs } from '../../sim/series.ts';
@@ -101,6 +103,7 @@ export function observeSimulations(
     sidecars: parts.flatMap((p) => p.sidecars),
     draDevices: parts.flatMap((p) => p.draDevices),
     utilization: parts.flatMap((p) => p.utilization),
+    nodeProviderIds: parts.flatMap((p) => p.nodeProviderIds ?? []),
     ksmPresentTsMs: common(parts.map((p) => p.ksmPresentTsMs)),
     dcgmPresentTsMs: common(parts.map((p) => p.dcgmPresentTsMs)),
     scrape,
@@ -207,12 +210,15 @@ export function observeSimulation(
   const nodeLabels: NodeLabels[] = [];
   const nodeCapacityPoints: NodeCapacityPoints[] = [];
   const nodePresence: NodePresencePoints[] = [];
+  const nodeProviderIds: NodeProviderId[] = [];
   const ksmPresent = new Set<number>();
   const dcgmPresent = new Set<number>();
   for (const node of sim.nodes) {
     const points = node.lifetimes.flatMap((l) => ksmPoints(l));
     if (points.length > 0) {
       nodePresence.push({ cluster, node: node.name, tsMs: points });
+      const providerId = providerIdOf(node, cluster);
+      if (providerId !== null) nodeProviderIds.push({ cluster, node: node.name, providerId });
       nodeLabels.push({ cluster, node: node.name, labels: Object.fromEntries(nodeLabelPairs(node)) });
       for (const [resource, units] of nodeCapacity(node)) {
         if (!isGpuResource(resource)) continue;
@@ -309,6 +315,7 @@ export function observeSimulation(
       ...rest,
       points: points.sort((a, b) => a[0] - b[0]),
     })),
+    nodeProviderIds,
     ksmPresentTsMs: [...ksmPresent].sort((a, b) => a - b),
     dcgmPresentTsMs: [...dcgmPresent].sort((a, b) => a - b),
     scrape,

@@ -1,5 +1,5 @@
 import { compareStrings } from '../../core/compare.ts';
-import { redactUrl } from '../../redact.ts';
+import { redactUrl, scrubSecrets } from '../../redact.ts';
 import { ConfigError, PrometheusQueryError } from '../../errors.ts';
 import type { Logger } from '../../ports.ts';
 import type { Authorizer } from './auth.ts';
@@ -421,14 +421,6 @@ function secretValues(headers: Record<string, string>): string[] {
   return out;
 }
 
-/** Replaces every occurrence of a secret (longest first) with [REDACTED]. */
-export function scrubSecrets(text: string, secrets: Iterable<string>): string {
-  let out = text;
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    out = out.split(secret).join('[REDACTED]');
-  }
-  return out;
-}
 
 /** A network error with its cause (undici wraps ECONNRESET, certificate errors, ... in "fetch failed"). */
 function describeNetworkError(error: unknown): string {

@@ -110,6 +110,9 @@ export function observationsOf(input: ObservationInput): WindowObservations {
       ...utilizationPoints(utilization.prof, 'DCGM_FI_PROF_GR_ENGINE_ACTIVE', clusterOf, dcgmReplicas),
       ...utilizationPoints(utilization.util, 'DCGM_FI_DEV_GPU_UTIL', clusterOf, dcgmReplicas),
     ],
+    nodeProviderIds: answers.nodeInfo
+      .filter((s) => s.metric.node && s.metric.provider_id)
+      .map((s) => ({ cluster: clusterOf(s.metric), node: s.metric.node!, providerId: s.metric.provider_id! })),
     ksmPresentTsMs: presentInEveryCluster(answers.ksmPresence, clusterOf),
     dcgmPresentTsMs: presentInEveryCluster(dcgm, clusterOf),
     dcgmPresentByCluster: presenceByCluster(dcgm, clusterOf),

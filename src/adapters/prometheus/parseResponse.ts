@@ -276,7 +276,8 @@ export class PrometheusResponseParser {
       this.samples = undefined;
     } else if (slot === 'metric' && object) {
       kind = 'metric';
-      this.metric = {};
+      // No prototype: a label named __proto__ stays a label (as JSON.parse keeps it).
+      this.metric = Object.create(null) as Record<string, string>;
     } else if (slot === 'values' && !object) {
       kind = 'values';
       this.samples ??= new SampleBuilder();
@@ -358,7 +359,14 @@ export class PrometheusResponseParser {
         // A scalar or string result is [t, "v"] directly in "result".
         this.scalarParts.push(text);
         break;
-      default:
+      case 'root':
+      case 'data':
+      case 'strings':
+      case 'result':
+      case 'metric':
+      case 'values':
+      case 'pair':
+      case 'invalid':
         throw new RangeError(`not a Prometheus API response: unexpected string (${slot})`);
     }
     this.valueDone();

@@ -35,6 +35,7 @@ export const QUERY_NAMES = [
   'pod_labels',
   'namespace_labels',
   'node_labels',
+  'node_info',
   'scrape_ksm',
   'scrape_dcgm',
   'pod_claims',
@@ -195,6 +196,8 @@ export interface WindowAnswers {
   podLabels: PromSeries[];
   namespaceLabels: PromSeries[];
   nodeLabels: PromSeries[];
+  /** kube_node_info's provider_id per node (its cloud instance), over the window. */
+  nodeInfo: PromSeries[];
 }
 
 /** The range of a grid's points (k = 1..n), and of those inside the billed day (utilization). */
@@ -267,6 +270,7 @@ export async function askWindow(
         m,
       ),
     nodeLabels: () => queries.overWindow('node_labels', {}, whole, m),
+    nodeInfo: () => queries.overWindow('node_info', {}, whole, m),
   };
   const names = (Object.keys(plan) as (keyof WindowAnswers)[]).filter((name) => !scope.known?.[name]);
   const answers = await mapLimit(names, 2, (name) => plan[name]());

@@ -2,7 +2,7 @@ import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Config } from '../../config/schema.ts';
 import type { BlobStore } from '../../ports.ts';
 import { createFsStore } from '../fs/fsStore.ts';
-import { parseOutputLocation } from './outputLocation.ts';
+import { parseOutputLocation } from '../../config/outputLocation.ts';
 import { createS3Store } from './s3Store.ts';
 
 export interface OpenOutputStoreOptions {

@@ -184,5 +184,3 @@ function isNotFound(error: unknown): boolean {
   const name = (error as { name?: string })?.name;
   return name === 'NoSuchKey' || name === 'NotFound' || httpStatus(error) === 404;
 }
-
-export { type OutputLocation, parseOutputLocation } from './outputLocation.ts';

@@ -12,6 +12,7 @@ import {
   toMinorUnitsHalfEven,
 } from '../money.ts';
 import type { PriceResolver } from '../pricing/catalog.ts';
+import { compositeKey } from '../records.ts';
 import { apportionParts } from '../rounding/largestRemainder.ts';
 import type { MeteredDay, NodeUsage, Summary } from '../types.ts';
 
@@ -107,7 +108,7 @@ export function machineWarnings(
   // On a node whose pods hold GPUs through DRA claims, unclaimed GPUs are its ordinary idle.
   const draNodes = new Set<string>();
   for (const day of days)
-    for (const p of day.pods) if (isDraResource(p.gpuResource)) draNodes.add(`${p.pod.cluster}\u0000${p.node}`);
+    for (const p of day.pods) if (isDraResource(p.gpuResource)) draNodes.add(compositeKey(p.pod.cluster, p.node));
   const add = (acc: { seconds: number; cost: Ratio } | undefined, seconds: Ratio, rate: Ratio) => ({
     seconds: (acc?.seconds ?? 0) + ratioToNumber(seconds),
     cost: addRatio(acc?.cost ?? ZERO, {
@@ -119,12 +120,12 @@ export function machineWarnings(
     for (const node of day.nodes) {
       const guessed = node.gpuSource === 'advertised';
       const reasons = idleGpuSecondsOf(node);
-      const dra = draNodes.has(`${node.cluster}\u0000${node.node}`);
+      const dra = draNodes.has(compositeKey(node.cluster, node.node));
       const idle = (['not-advertised', 'unknown-resource'] as const).filter(
         (r) => reasons[r].numerator > 0n && !(dra && r === 'not-advertised'),
       );
       if (!guessed && idle.length === 0) continue;
-      const id = `${node.cluster}\u0000${node.node}`;
+      const id = compositeKey(node.cluster, node.node);
       const facts = byNode.get(id) ?? {
         label: `${node.cluster ? `${node.cluster}/` : ''}${node.node}`,
         gpus: node.gpus,
@@ -181,8 +182,7 @@ export function machineWarnings(
 
 /** A node-period's effective price per GPU-second. */
 function rateOf(node: NodeUsage, resolver: PriceResolver): Ratio {
-  return resolver.resolve(node.cluster, node.instanceType, node.capacityType, node.chargePeriod.startMs, node.gpuModel)
-    .effectivePerGpuSecond;
+  return resolver.priceNode(node).effectivePerGpuSecond;
 }
 
 /**

@@ -18,9 +18,11 @@ import {
   toMinorUnitsHalfEven,
 } from '../money.ts';
 import { isoInZone } from '../period.ts';
+import { compositeKey, ownValue, partsOf, recordOf } from '../records.ts';
 import type { AllocationPolicies } from '../allocation/allocate.ts';
 import type { PriceCatalog, PriceResolver } from '../pricing/catalog.ts';
 import { machineWarnings, reconcileMachines } from './reconcile.ts';
+import { podWarnings } from './podWarnings.ts';
 import { dayWarnings } from './warnings.ts';
 import type {
   BillingPeriod,
@@ -40,8 +42,11 @@ export interface SummaryOptions {
   allocation: AllocationPolicies;
   /** The metering policies the days were metered under (recorded in policies). */
   metering: Pick<Summary['policies'], 'pendingOnNode' | 'maxBridgeSeconds'>;
-  /** Monthly budgets per team, in the billing currency. */
-  budgets: Readonly<Record<string, number>>;
+  /**
+   * Monthly budgets per team, in the billing currency (report.budgets). A Map: team names are label values,
+   * and a team called "constructor" or "__proto__" has a budget only when one is configured for it.
+   */
+  budgets: ReadonlyMap<string, number>;
   source: Summary['source'];
 }
 
@@ -125,7 +130,7 @@ class Accumulators2 {
     return inner.of(b);
   }
 
-  /** Entries keyed `${a}\u0000${b}`, in insertion order of a then b. */
+  /** Entries keyed by the composite key of (a, b), in insertion order of a then b. */
   entries2(): [string, Accumulator][] {
     const out: [string, Accumulator][] = [];
     for (const [a, inner] of this.outer) for (const [b, acc] of inner) out.push([key2(a, b), acc]);
@@ -245,7 +250,7 @@ export function buildSummary(input: BuildSummaryInput): Summary {
     for (const [namespace, marker] of namespaces) {
       for (const [project, teams] of workloadsByProjectTeam.get(marker)!.outer) {
         for (const [team, acc] of teams)
-          workloads.set([cluster, namespace, project, team].join('\u0000'), acc);
+          workloads.set(compositeKey(cluster, namespace, project, team), acc);
       }
     }
   }
@@ -305,10 +310,10 @@ export function buildSummary(input: BuildSummaryInput): Summary {
       .map(([k, a]) => make(k, a));
 
   const budgetUnits = (team: string): number | null => {
-    const budget = options.budgets[team];
+    const budget = options.budgets.get(team);
     return budget === undefined ? null : toMinorUnitsHalfEven(exactDecimal(budget), digits);
   };
-  for (const team of Object.keys(options.budgets)) if (!byTeam.has(team)) byTeam.set(team, new Accumulator());
+  for (const team of options.budgets.keys()) if (!byTeam.has(team)) byTeam.set(team, new Accumulator());
   const teams: TeamSummary[] = byCost([...byTeam], (team, acc) => {
     const components = teamComponents.get(team) ?? { direct: 0, idle: 0, unused: 0 };
     const budget = budgetUnits(team);
@@ -337,7 +342,7 @@ export function buildSummary(input: BuildSummaryInput): Summary {
       const gpuModel = gpuModels.get(key2(e.cluster, e.instanceType));
       const prices = input.resolver.catalogPrices(e.cluster, e.instanceType, period.endMs - 1, gpuModel);
       const catalogEntry =
-        pricing.byCluster[e.cluster]?.instanceTypes[e.instanceType] ?? pricing.instanceTypes[e.instanceType];
+        pricing.byCluster.get(e.cluster)?.get(e.instanceType) ?? pricing.instanceTypes.get(e.instanceType);
       return {
         // The unnamed cluster of a single-cluster setup is left out (as before clusters were told apart).
         ...(e.cluster === '' ? {} : { cluster: e.cluster }),
@@ -356,10 +361,10 @@ export function buildSummary(input: BuildSummaryInput): Summary {
   const coverageByDate = new Map(days.map((d) => [d.day.date, d.coverage]));
   const daySummaries: DaySummary[] = period.days.map((d) => {
     const day = byDay.get(d.date);
-    const teamsOfDay: Record<string, string> = {};
-    for (const [team, units] of [...(day?.teams ?? [])].sort(([a], [b]) => compareStrings(a, b))) {
-      teamsOfDay[team] = money(units);
-    }
+    // Own properties for every team ("__proto__" too): assignment would set the prototype instead.
+    const teamsOfDay = recordOf(
+      [...(day?.teams ?? [])].sort(([a], [b]) => compareStrings(a, b)).map(([team, units]) => [team, money(units)]),
+    );
     const coverage = coverageByDate.get(d.date);
     return {
       date: d.date,
@@ -382,7 +387,7 @@ export function buildSummary(input: BuildSummaryInput): Summary {
     .slice(0, LOW_UTILIZATION_COUNT)
     .sort(([ka, a], [kb, b]) => b.units - a.units || compareStrings(ka, kb))
     .map(([key, acc]) => {
-      const [cluster, namespace, project, team] = key.split('\u0000') as [string, string, string, string];
+      const [cluster, namespace, project, team] = partsOf(key) as [string, string, string, string];
       return {
         cluster,
         namespace,
@@ -409,6 +414,7 @@ export function buildSummary(input: BuildSummaryInput): Summary {
     warnings.push(`no metered data for ${missingDates.length} day(s): ${missingDates.join(', ')}`);
   warnings.push(...dayWarnings(days));
   warnings.push(...machineWarnings(days, input.resolver, digits, pricing.currency.code));
+  warnings.push(...podWarnings(rows, store, digits, pricing.currency.code));
   warnings.push(...input.warnings, ...input.resolver.warnings);
 
   let sumOfRows = 0;
@@ -507,31 +513,30 @@ function hourlyAllocatedGpus(
 ) {
   const byDate = new Map(days.map((d) => [d.day.date, d]));
   const types = [...new Set(days.flatMap((d) => Object.keys(d.hourlyAllocatedGpus)))].sort(compareStrings);
-  const out: Record<string, number[]> = {};
-  for (const type of types) {
-    const series: number[] = [];
-    for (const day of periodDays) {
-      const hours = Math.round((day.endMs - day.startMs) / 3_600_000);
-      const values = byDate.get(day.date)?.hourlyAllocatedGpus[type] ?? [];
-      for (let h = 0; h < hours; h++) series.push(round6(values[h] ?? 0));
-    }
-    out[type] = series;
-  }
-  return out;
+  return recordOf(
+    types.map((type) => {
+      const series: number[] = [];
+      for (const day of periodDays) {
+        const hours = Math.round((day.endMs - day.startMs) / 3_600_000);
+        const values = ownValue(byDate.get(day.date)?.hourlyAllocatedGpus, type) ?? [];
+        for (let h = 0; h < hours; h++) series.push(round6(values[h] ?? 0));
+      }
+      return [type, series];
+    }),
+  );
 }
 
 function key2(a: string, b: string): string {
-  return `${a}\u0000${b}`;
+  return compositeKey(a, b);
 }
 
 /** The key of a byInstanceType entry: cluster, instance type and capacity type. */
 function instanceTypeKey(cluster: string, instanceType: string, capacityType: CapacityType): string {
-  return `${cluster}\u0000${instanceType}\u0000${capacityType}`;
+  return compositeKey(cluster, instanceType, capacityType);
 }
 
 function split2(key: string): [string, string] {
-  const i = key.indexOf('\u0000');
-  return [key.slice(0, i), key.slice(i + 1)];
+  return partsOf(key) as [string, string];
 }
 
 function round2(value: number): number {

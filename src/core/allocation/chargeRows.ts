@@ -1,4 +1,5 @@
 import { FINE_PER_MINOR, trimTrailingZeros } from '../money.ts';
+import type { CostSource } from '../pricing/catalog.ts';
 import type {
   CapacityType,
   ChargePeriod,
@@ -33,9 +34,13 @@ export interface NodeInfo {
   capacityType: CapacityType;
   gpuModel: string;
   pricingCategory: PricingCategory;
+  /** The node's cloud instance (kube_node_info{provider_id}), '' when unknown. */
+  providerId: string;
   /** x_UnitPrice of the node's rows. */
   unitPrice: string;
   fallback: boolean;
+  /** Where the node's effective price came from ('' without a billing export). */
+  costSource: CostSource | '';
   /** kube-state-metrics coverage of the day, 0..1. */
   coverage: number;
   /** GPU equivalents shown on the node's Idle row (idle GPU-seconds / period seconds). */

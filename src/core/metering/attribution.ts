@@ -1,6 +1,7 @@
+import { ownValue } from '../records.ts';
 import type { PodRef, PodUsage, WindowObservations } from '../types.ts';
 import type { AttributionOptions, MeterOptions } from './options.ts';
-import { key } from './refs.ts';
+import { key, podKey } from './refs.ts';
 
 /** The value of the first of `names` that `labels` has non-empty. */
 export function firstLabel(
@@ -9,7 +10,7 @@ export function firstLabel(
 ): string | undefined {
   if (!labels) return undefined;
   for (const name of names) {
-    const value = labels[name];
+    const value = ownValue(labels, name);
     if (value) return value;
   }
   return undefined;
@@ -37,15 +38,15 @@ export function attribute(
 /** Who pays for a pod: its team and project under the metering options. */
 export type Attributor = (pod: PodRef) => { team: Attributed; project: Attributed };
 
-/** The attributor of a window: pod labels by (cluster, uid), namespace labels by (cluster, namespace). */
+/** The attributor of a window: pod labels by pod identity ({@link podKey}), namespace labels by (cluster, namespace). */
 export function attributorOf(
   obs: Pick<WindowObservations, 'podLabels' | 'namespaceLabels'>,
   options: Pick<MeterOptions, 'team' | 'project'>,
 ): Attributor {
-  const podLabels = new Map(obs.podLabels.map((l) => [key(l.pod.cluster, l.pod.uid), l.labels]));
+  const podLabels = new Map(obs.podLabels.map((l) => [podKey(l.pod), l.labels]));
   const nsLabels = new Map(obs.namespaceLabels.map((l) => [key(l.cluster, l.namespace), l.labels]));
   return (pod) => {
-    const ofPod = podLabels.get(key(pod.cluster, pod.uid));
+    const ofPod = podLabels.get(podKey(pod));
     const ofNamespace = nsLabels.get(key(pod.cluster, pod.namespace));
     return {
       team: attribute(options.team, ofPod, ofNamespace),

@@ -12,6 +12,7 @@ export {
 } from './hourlyProfile.ts';
 export { indexNodes, indexPods, type NodeIndex, type PodState } from './indexObservations.ts';
 export { meterWindow } from './meterWindow.ts';
+export { METERING_RULES_VERSION } from './rules.ts';
 export { meterNodeCapacity, type NodeCapacity, weighResource } from './nodeCapacity.ts';
 export {
   GFD_LABELS,

@@ -1,9 +1,9 @@
 import { compareStrings } from '../compare.ts';
 import type { NodeCapacityPoints, PodRef, WindowObservations } from '../types.ts';
-import { describePod, key } from './refs.ts';
+import { describePod, key, podKey } from './refs.ts';
 import { DRA_GPU } from './weights.ts';
 
-/** What the window says about one pod (by cluster and uid). */
+/** What the window says about one pod (by cluster, namespace, name and uid: see {@link podKey}). */
 export interface PodState {
   pod: PodRef;
   /** resource -> container -> units (each container's largest request in the window) */
@@ -20,14 +20,16 @@ export interface PodState {
 }
 
 /**
- * Gathers the pod series of the window by (cluster, uid), in order of first appearance. A pod bound
- * to several nodes (it never moves; the data is inconsistent) is metered on the first by name, warned.
+ * Gathers the pod series of the window by pod identity (cluster, namespace, name, uid: {@link podKey}),
+ * in order of first appearance, so two objects that share a uid (a copy restored in another namespace)
+ * stay two pods. A pod bound to several nodes (it never moves; the data is inconsistent) is metered on
+ * the first by name, warned.
  */
 export function indexPods(obs: WindowObservations, warnings: Set<string>): Map<string, PodState> {
   const pods = new Map<string, PodState>();
   const nodes = new Map<string, Set<string>>();
   const podState = (pod: PodRef): PodState => {
-    const id = key(pod.cluster, pod.uid);
+    const id = podKey(pod);
     let state = pods.get(id);
     if (!state) {
       state = {
@@ -58,11 +60,11 @@ export function indexPods(obs: WindowObservations, warnings: Set<string>): Map<s
       requests.set(req.resource, byContainer);
     }
   }
-  for (const s of obs.sidecars) pods.get(key(s.pod.cluster, s.pod.uid))?.sidecars.add(s.container);
+  for (const s of obs.sidecars) pods.get(podKey(s.pod))?.sidecars.add(s.container);
   for (const pn of obs.podNodes) {
     if (!pn.node) continue;
     podState(pn.pod);
-    nodes.get(key(pn.pod.cluster, pn.pod.uid))!.add(pn.node);
+    nodes.get(podKey(pn.pod))!.add(pn.node);
   }
   attachDraDevices(obs.draDevices, pods, warnings);
   for (const [id, state] of pods) {

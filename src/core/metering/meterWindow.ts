@@ -1,4 +1,6 @@
-import type { MeteredDay, ShardFacts, WindowObservations } from '../types.ts';
+import { compareStrings } from '../compare.ts';
+import { partsOf } from '../records.ts';
+import type { MeteredDay, NodeProviderId, NodeUsage, ShardFacts, WindowObservations } from '../types.ts';
 import { attributorOf } from './attribution.ts';
 import { coverageOf } from './coverage.ts';
 import { hourlyAllocatedUnits, hourlyFromUnits } from './hourlyProfile.ts';
@@ -7,6 +9,7 @@ import { type NodeCapacity, meterNodeCapacity } from './nodeCapacity.ts';
 import { knownGpusOf } from './nodeGpus.ts';
 import { identifyNode, type NodeIdentity } from './nodeIdentity.ts';
 import { allocateToNodes, meterNodeUsage } from './nodeUsage.ts';
+import { boundToCapacity } from './boundToCapacity.ts';
 import { type NodeGpus, physicalGpusOf, weighNode } from './nodeWeights.ts';
 import type { MeterOptions } from './options.ts';
 import { indexUtilization } from './podUtilization.ts';
@@ -32,8 +35,9 @@ import { type WindowGrid, windowGridOf } from './window.ts';
  *
  * The steps, in order: lay out the window's grid → index pods and nodes → identify each node, find its
  * physical GPUs and weigh its resources (nodes with no GPU, no GPU resource and no pod are dropped) →
- * node capacity per interval → pod usage (attribution, utilization, allocations) → node usage
- * (capacity, allocation, idle) → hourly profile → coverage. Warnings are collected in that order.
+ * node capacity per interval → pod usage (attribution, utilization, allocations; a request at most what
+ * fits the node) → bound to capacity (at each grid interval, pods hold at most what the node has) → node
+ * usage (capacity, allocation, idle) → hourly profile → coverage. Warnings are collected in that order.
  *
  * With `options.shard` (count > 1) only that shard of the day is metered (its nodes and the pods on them,
  * see shards.ts; `obs` may hold more) and the result carries what mergeShardDays needs.
@@ -51,7 +55,7 @@ export function meterWindow(all: WindowObservations, options: MeterOptions): Met
   const podNodes = new Set([...pods.values()].map((p) => key(p.pod.cluster, p.node)));
   const nodes = new Map<string, NodeIdentity & { weights: NodeWeights; gpus: NodeGpus }>();
   for (const id of index.ids) {
-    const [cluster = '', node = ''] = id.split('\u0000');
+    const [cluster = '', node = ''] = partsOf(id);
     const labels = index.labels.get(id);
     const series = index.capacity.get(id) ?? [];
     // Catalog warnings matter only when neither GFD nor configuration knows the node's GPUs.
@@ -92,7 +96,12 @@ export function meterWindow(all: WindowObservations, options: MeterOptions): Met
     },
     warnings,
   );
-  const nodeRows = meterNodeUsage(nodes, capacity, allocateToNodes(allocations, window), window, warnings);
+  boundToCapacity(allocations, capacity, window, nodes, warnings);
+  const nodeRows = withProviderIds(
+    meterNodeUsage(nodes, capacity, allocateToNodes(allocations, window), window, warnings),
+    obs.nodeProviderIds,
+    warnings,
+  );
   const hourlyUnits = hourlyAllocatedUnits(nodes, capacity, allocations, window);
   if (window.misaligned > 0)
     warnings.add(
@@ -136,4 +145,31 @@ function shardFactsOf(
     dcgmPresence: byCluster.map(({ cluster, tsMs }) => ({ cluster, intervals: intervalsOf(tsMs) })),
     hourlyUnits,
   };
+}
+
+/**
+ * Each node's cloud instance (kube_node_info{provider_id}), when the source read it. A node name that
+ * names two instances in one window (a node replaced under the same name) keeps the last one in code-unit
+ * order, warned: its invoice lines are then matched to one of them only.
+ */
+function withProviderIds(
+  rows: NodeUsage[],
+  providerIds: readonly NodeProviderId[] | undefined,
+  warnings: Set<string>,
+): NodeUsage[] {
+  if (!providerIds || providerIds.length === 0) return rows;
+  const byNode = new Map<string, string>();
+  for (const p of [...providerIds].sort((a, b) => compareStrings(a.providerId, b.providerId))) {
+    const id = `${p.cluster}\u0000${p.node}`;
+    const previous = byNode.get(id);
+    if (previous !== undefined && previous !== p.providerId)
+      warnings.add(
+        `node ${p.cluster ? `${p.cluster}/` : ''}${p.node} names two cloud instances (${previous}, ${p.providerId}) in one day; invoice lines are matched to ${p.providerId}`,
+      );
+    byNode.set(id, p.providerId);
+  }
+  return rows.map((row) => {
+    const providerId = byNode.get(`${row.cluster}\u0000${row.node}`);
+    return providerId === undefined ? row : { ...row, providerId };
+  });
 }

@@ -42,7 +42,7 @@ export interface GfdFacts {
   /** nvidia.com/mig.strategy: single or mixed. */
   migStrategy?: string;
   /** nvidia.com/mig-<profile>.replicas by MIG resource base name (nvidia_com_mig_1g_5gb). */
-  migReplicas: Record<string, number>;
+  migReplicas: Map<string, number>;
 }
 
 /** A node's physical GPUs as far as catalog, GFD and configuration know them. */
@@ -61,7 +61,7 @@ const nonNegativeInt = (value: string | undefined): number | undefined => {
 
 /** The GFD facts of a node's labels. */
 export function gfdFactsOf(labels: Record<string, string> | undefined): GfdFacts {
-  const facts: GfdFacts = { migReplicas: {} };
+  const facts: GfdFacts = { migReplicas: new Map() };
   if (!labels) return facts;
   const count = nonNegativeInt(labels[GFD_LABELS.count]);
   if (count !== undefined) facts.count = count;
@@ -79,7 +79,7 @@ export function gfdFactsOf(labels: Record<string, string> | undefined): GfdFacts
   for (const [name, value] of Object.entries(labels)) {
     const m = MIG_REPLICAS_LABEL.exec(name);
     const r = nonNegativeInt(value);
-    if (m && r !== undefined && r >= 1) facts.migReplicas[m[1]!] = r;
+    if (m && r !== undefined && r >= 1) facts.migReplicas.set(m[1]!, r);
   }
   return facts;
 }

@@ -1,3 +1,4 @@
+import { ownValue } from '../records.ts';
 import type { CapacityType } from '../types.ts';
 import { firstLabel } from './attribution.ts';
 import type { GpuCatalogEntry, MeterOptions } from './options.ts';
@@ -50,13 +51,7 @@ export function catalogEntryOf(
   cluster: string,
   instanceType: string,
 ): GpuCatalogEntry | undefined {
-  return ownEntry(ownEntry(options.instanceTypesByCluster, cluster), instanceType) ??
-    ownEntry(options.instanceTypes, instanceType);
-}
-
-/** `record[name]` when it is the record's own entry (a label value such as "constructor" is no entry). */
-function ownEntry<T>(record: Record<string, T> | undefined, name: string): T | undefined {
-  return record && Object.hasOwn(record, name) ? record[name] : undefined;
+  return options.instanceTypesByCluster.get(cluster)?.get(instanceType) ?? options.instanceTypes.get(instanceType);
 }
 
 /**
@@ -64,11 +59,17 @@ function ownEntry<T>(record: Record<string, T> | undefined, name: string): T | u
  * and preemptible VMs with `cloud.google.com/gke-spot="true"` / `cloud.google.com/gke-preemptible="true"`,
  * AKS marks scale-set priority with `kubernetes.azure.com/scalesetpriority=spot|regular`.
  */
-const BUILT_IN_VALUES: Readonly<Record<string, Readonly<Record<string, Exclude<CapacityType, 'unknown'>>>>> = {
-  label_cloud_google_com_gke_spot: { true: 'spot' },
-  label_cloud_google_com_gke_preemptible: { true: 'spot' },
-  label_kubernetes_azure_com_scalesetpriority: { spot: 'spot', regular: 'on-demand' },
-};
+const BUILT_IN_VALUES: ReadonlyMap<string, ReadonlyMap<string, Exclude<CapacityType, 'unknown'>>> = new Map([
+  ['label_cloud_google_com_gke_spot', new Map([['true', 'spot']])],
+  ['label_cloud_google_com_gke_preemptible', new Map([['true', 'spot']])],
+  [
+    'label_kubernetes_azure_com_scalesetpriority',
+    new Map([
+      ['spot', 'spot'],
+      ['regular', 'on-demand'],
+    ]),
+  ],
+]);
 
 /**
  * The capacity type of a node: the first of the configured labels whose value means one — through the
@@ -81,10 +82,10 @@ export function capacityTypeOf(
 ): CapacityType {
   if (!labels) return 'unknown';
   for (const name of nodeLabels.capacityType) {
-    const value = labels[name];
+    const value = ownValue(labels, name);
     if (!value) continue;
-    const configured = ownEntry(ownEntry(nodeLabels.capacityTypeValues, name), value);
-    const type = configured ?? ownEntry(ownEntry(BUILT_IN_VALUES, name), value) ?? toCapacityType(value);
+    const configured = nodeLabels.capacityTypeValues?.get(name)?.get(value);
+    const type = configured ?? BUILT_IN_VALUES.get(name)?.get(value) ?? toCapacityType(value);
     if (type !== 'unknown') return type;
   }
   return 'unknown';

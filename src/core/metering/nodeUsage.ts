@@ -18,9 +18,9 @@ export interface NodeAllocation {
   allocatedByPeriod: number[];
 }
 
-/** Adds every allocation to its node, at each held interval of the day and per charge period. */
+/** Adds every allocation to its node, at each held interval of the day and per charge period (as bounded). */
 export function allocateToNodes(
-  allocations: readonly Allocation[],
+  allocations: readonly (Pick<Allocation, 'nodeId' | 'unitsPerStep' | 'held'> & Partial<Allocation>)[],
   window: WindowGrid,
 ): Map<string, NodeAllocation> {
   const out = new Map<string, NodeAllocation>();
@@ -35,9 +35,10 @@ export function allocateToNodes(
     }
     for (let k = window.dayFirst; k < window.dayLast; k++) {
       if (a.held[k] === NONE) continue;
-      node.allocatedUnits[k]! += a.unitsPerStep;
+      const units = a.unitsAt ? a.unitsAt[k]! : a.unitsPerStep;
+      node.allocatedUnits[k]! += units;
       for (const [p, ms] of window.slices[k - window.dayFirst]!) {
-        node.allocatedByPeriod[p]! += a.unitsPerStep * ms;
+        node.allocatedByPeriod[p]! += units * ms;
       }
     }
   }

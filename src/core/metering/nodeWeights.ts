@@ -41,7 +41,7 @@ export function weighNode(
   node: NodeIdentity,
   capacity: readonly NodeCapacityPoints[],
   resources: Iterable<string>,
-  migSlicesPerGpu: Record<string, number>,
+  migSlicesPerGpu: ReadonlyMap<string, number>,
   warnings: Set<string>,
   known: KnownGpus = catalogOnly(node),
 ): NodeWeights {
@@ -69,7 +69,7 @@ export function weighNode(
   const migReplicas = migReplicasOf(node, capacity, migResources, migSlices, known, warn);
   const base: Pick<NodeWeights, 'migSlices' | 'migReplicas'> = {
     migSlices,
-    ...(Object.keys(migReplicas).length > 0 ? { migReplicas } : {}),
+    ...(migReplicas.size > 0 ? { migReplicas } : {}),
   };
   const { advertisedWhole, migGpus } = advertisedPeaks(capacity, base);
   const sharing =
@@ -146,7 +146,7 @@ function catalogOnly(node: NodeIdentity): KnownGpus {
     gpus: node.catalog?.gpus,
     gpuModel: node.catalog?.gpuModel,
     source: node.catalog ? 'catalog' : undefined,
-    gfd: { migReplicas: {} },
+    gfd: { migReplicas: new Map() },
   };
 }
 
@@ -167,14 +167,14 @@ function migReplicasOf(
   migSlices: number | undefined,
   known: KnownGpus,
   warn: (text: string) => void,
-): Record<string, number> {
-  const replicas: Record<string, number> = {};
+): Map<string, number> {
+  const replicas = new Map<string, number>();
   const unknown = new Set<string>();
   for (const r of migResources) {
     const mig = parseMigResource(r)!;
-    const labelled = known.gfd.migReplicas[mig.base];
+    const labelled = known.gfd.migReplicas.get(mig.base);
     if (labelled !== undefined && labelled >= 1) {
-      if (labelled > 1 || mig.shared) replicas[mig.base] = labelled;
+      if (labelled > 1 || mig.shared) replicas.set(mig.base, labelled);
     } else if (mig.shared) unknown.add(mig.base);
   }
   if (unknown.size === 0 || !migSlices) return replicas;
@@ -186,7 +186,7 @@ function migReplicasOf(
       if (!Number.isFinite(v) || v < 0) continue;
       const entry = byTime.get(t) ?? { shared: 0, other: 0 };
       if (mig && unknown.has(mig.base)) entry.shared += (v * mig.slices) / migSlices;
-      else if (mig) entry.other += (v * mig.slices) / migSlices / (replicas[mig.base] ?? 1);
+      else if (mig) entry.other += (v * mig.slices) / migSlices / (replicas.get(mig.base) ?? 1);
       else if (isWholeGpuResource(c.resource)) entry.other += v;
       byTime.set(t, entry);
     }
@@ -197,7 +197,7 @@ function migReplicasOf(
     if (room > 1e-9) inferred = Math.max(inferred, Math.ceil(shared / room - 1e-9));
   }
   for (const base of [...unknown].sort()) {
-    replicas[base] = inferred;
+    replicas.set(base, inferred);
     warn(
       `node ${describeNode(node)}: replicas of ${base}_shared unknown (GFD label nvidia.com/mig-<profile>.replicas not exported); ${inferred} assumed so its MIG devices fit ${known.gpus ?? 'its'} GPUs`,
     );
@@ -221,7 +221,7 @@ function advertisedPeaks(
       const entry = byTime.get(t) ?? { whole: 0, migEq: 0 };
       if (isWholeGpuResource(c.resource)) entry.whole += v;
       else if (mig && weights.migSlices)
-        entry.migEq += (v * mig.slices) / weights.migSlices / (weights.migReplicas?.[mig.base] ?? 1);
+        entry.migEq += (v * mig.slices) / weights.migSlices / (weights.migReplicas?.get(mig.base) ?? 1);
       byTime.set(t, entry);
     }
   }

@@ -41,18 +41,19 @@ export interface MeterOptions {
      * Per capacity-type label (KSM spelling), what its values mean; wins over the built-in meanings
      * (see capacityTypeOf in nodeIdentity.ts). Absent = built-in only.
      */
-    capacityTypeValues?: Record<string, Record<string, Exclude<CapacityType, 'unknown'>>>;
+    capacityTypeValues?: ReadonlyMap<string, ReadonlyMap<string, Exclude<CapacityType, 'unknown'>>>;
   };
   /** Physical GPUs of nodes outside the catalog without GFD labels (metering.physicalGpus); first match wins. */
   physicalGpus?: PhysicalGpuRule[];
-  migSlicesPerGpu: Record<string, number>;
+  /** Compute slices per GPU model (metering.migSlicesPerGpu). */
+  migSlicesPerGpu: ReadonlyMap<string, number>;
   /** GPUs and GPU model per instance type (the global catalog). */
-  instanceTypes: Record<string, GpuCatalogEntry>;
+  instanceTypes: ReadonlyMap<string, GpuCatalogEntry>;
   /**
    * Per cluster, the instance types its own catalog lists; an entry here wins over `instanceTypes`
    * for that cluster's nodes, as it does for their prices.
    */
-  instanceTypesByCluster: Record<string, Record<string, GpuCatalogEntry>>;
+  instanceTypesByCluster: ReadonlyMap<string, ReadonlyMap<string, GpuCatalogEntry>>;
   /** Meter only this shard of the day (src/core/metering/shards.ts); absent or count 1 = the whole day. */
   shard?: Shard;
 }

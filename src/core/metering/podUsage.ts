@@ -5,10 +5,11 @@ import { bridge, BRIDGED, heldAt, heldInDay, NONE, OBSERVED } from './held.ts';
 import type { PodState } from './indexObservations.ts';
 import { weighResource } from './nodeCapacity.ts';
 import type { NodeIdentity } from './nodeIdentity.ts';
+import type { NodeGpus } from './nodeWeights.ts';
 import type { MeterOptions } from './options.ts';
 import { effectiveRequests } from './podRequests.ts';
 import { chooseUtilizationSource, type PodUtilization } from './podUtilization.ts';
-import { comparePods, describePod, key } from './refs.ts';
+import { comparePods, describeNode, describePod, key } from './refs.ts';
 import { isNvidiaResource, type NodeWeights } from './weights.ts';
 import type { WindowGrid } from './window.ts';
 
@@ -16,19 +17,35 @@ import type { WindowGrid } from './window.ts';
 export interface Allocation {
   /** Key (cluster, node) of the node it is allocated on. */
   nodeId: string;
-  /** requested × weight. */
+  /** requested × weight (the request at most what fits the node). */
   gpuEquivalents: number;
   /** The same in 1/denominator units of the node (exact), added at every held interval. */
   unitsPerStep: number;
+  /** The node's denominator (units per GPU). */
+  denominator: number;
   /** Held intervals of the window (NONE / OBSERVED / BRIDGED). */
   held: Uint8Array;
+  /**
+   * Per interval, the units the node could give it where that is less than `unitsPerStep` (set by
+   * boundToCapacity, see boundToCapacity.ts); absent: `unitsPerStep` at every held interval.
+   */
+  unitsAt?: Float64Array;
+  /** The request as kube-state-metrics reported it, when it was more than fits the node (at most Number.MAX_VALUE). */
+  requestedAsObserved?: number;
+  /** Its rows, by charge period of the day (undefined where it was not held). */
+  rows: (PodUsage | undefined)[];
+}
+
+/** The units a node holds at interval k for an allocation held there. */
+export function unitsAt(a: Allocation, k: number): number {
+  return a.unitsAt ? a.unitsAt[k]! : a.unitsPerStep;
 }
 
 /** What pod metering needs besides the pods: the window, the policy, the nodes and the label sources. */
 export interface PodMeteringContext {
   window: WindowGrid;
   pendingOnNode: MeterOptions['pendingOnNode'];
-  nodes: ReadonlyMap<string, NodeIdentity & { weights: NodeWeights }>;
+  nodes: ReadonlyMap<string, NodeIdentity & { weights: NodeWeights; gpus?: Pick<NodeGpus, 'physicalGpus'> }>;
   attribute: Attributor;
   utilization: ReadonlyMap<string, PodUtilization>;
 }
@@ -127,7 +144,9 @@ function meterPod(
     if (!inDay) continue;
     const samples = utilSource === 'none' ? undefined : util?.[utilSource];
     const totals = heldByPeriod(held, samples, window, phase === 'Running');
-    for (const { resource, requested } of requests) {
+    for (const { resource, requested: summed } of requests) {
+      // Two containers of 1e308 GPUs add up to Infinity: what was asked stays a finite number.
+      const asObserved = Math.min(summed, Number.MAX_VALUE);
       const weight = weighResource(resource, node, warnings);
       if (!weight) {
         warnings.add(
@@ -137,14 +156,25 @@ function meterPod(
         );
         continue;
       }
+      const requested = Math.min(asObserved, unitsThatFit(weight, node.gpus?.physicalGpus ?? 0));
+      if (requested < asObserved && node.node !== '') {
+        warnings.add(
+          `pod ${describePod(state.pod)} requests ${asObserved} ${resource}, more than node ${describeNode(node)} has ` +
+            `(${node.gpus?.physicalGpus} GPUs); bounded to ${requested}`,
+        );
+      }
+      const usage = { ...base, phase, resource, requested, weight, utilSource };
+      const byPeriod = podRows(usage, totals, window);
       allocations.push({
         nodeId,
         gpuEquivalents: (requested * weight.numerator) / weight.denominator,
         unitsPerStep: (requested * weight.numerator * node.weights.denominator) / weight.denominator,
+        denominator: node.weights.denominator,
         held,
+        ...(requested < asObserved ? { requestedAsObserved: asObserved } : {}),
+        rows: byPeriod,
       });
-      const usage = { ...base, phase, resource, requested, weight, utilSource };
-      rows.push(...podRows(usage, totals, window));
+      for (const row of byPeriod) if (row) rows.push(row);
     }
   }
 }
@@ -206,14 +236,24 @@ type PodRowFacts = Pick<
   utilSource: UtilizationSource;
 };
 
-/** The rows of one pod, phase and resource: one per charge period in which it was held. */
-function podRows(usage: PodRowFacts, totals: HeldTotals, window: WindowGrid): PodUsage[] {
+/**
+ * The most units of a resource of `weight` a node of `physicalGpus` GPUs can hold: no pod holds more than
+ * its node has, whatever it requests (1e308 GPUs, or 10,000 for two hours). Without a known GPU count
+ * (no node, a node metering cannot count) the largest safe integer, so GPU-seconds stay finite; the
+ * bound per grid interval (boundToCapacity) then gives such a pod what the node has: nothing.
+ */
+export function unitsThatFit(weight: Fraction, physicalGpus: number): number {
+  if (!(physicalGpus > 0)) return Number.MAX_SAFE_INTEGER;
+  return Math.floor((physicalGpus * weight.denominator) / weight.numerator + 1e-9);
+}
+
+/** The rows of one pod, phase and resource, by charge period of the day (undefined where it was not held). */
+function podRows(usage: PodRowFacts, totals: HeldTotals, window: WindowGrid): (PodUsage | undefined)[] {
   const { requested, weight } = usage;
-  const rows: PodUsage[] = [];
-  window.periods.forEach((period, p) => {
-    if (totals.heldMs[p] === 0) return;
+  return window.periods.map((period, p): PodUsage | undefined => {
+    if (totals.heldMs[p] === 0) return undefined;
     const utilization = totals.utilization[p] ?? null;
-    rows.push({
+    return {
       pod: usage.pod,
       node: usage.node,
       chargePeriod: period,
@@ -230,7 +270,6 @@ function podRows(usage: PodRowFacts, totals: HeldTotals, window: WindowGrid): Po
       project: usage.project,
       teamSource: usage.teamSource,
       phase: usage.phase,
-    });
+    };
   });
-  return rows;
 }

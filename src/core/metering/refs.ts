@@ -1,8 +1,19 @@
 import { compareStrings } from '../compare.ts';
+import { compositeKey } from '../records.ts';
 import type { PodRef } from '../types.ts';
 
-/** A map key made of identity parts (cluster, uid, node...), which never contain NUL. */
-export const key = (...parts: string[]): string => parts.join('\u0000');
+/** A map key made of identity parts (cluster, uid, node...): injective whatever they hold ({@link compositeKey}). */
+export const key = compositeKey;
+
+/**
+ * The identity of a pod: cluster, namespace, name and uid. A uid names one Kubernetes object, but a copy
+ * of an object restored elsewhere (another namespace, a Velero restore, an etcd snapshot in another
+ * cluster without a cluster label) can carry the same uid; keyed by all four, the two are metered apart
+ * (each with its own labels, node and time) and the month warns with the money of each.
+ */
+export function podKey(pod: PodRef): string {
+  return key(pod.cluster, pod.namespace, pod.pod, pod.uid);
+}
 
 /** A pod as warnings name it: [cluster/]namespace/pod (uid ...). */
 export function describePod(pod: PodRef): string {

@@ -1,6 +1,6 @@
 import { compareStrings } from '../compare.ts';
 import type { DayCoverage, MeteredDay, NodeUsage, PodUsage, Shard, ShardFacts, WindowObservations } from '../types.ts';
-import { addHourlyUnits, type HourlyUnits, hourlyFromUnits } from './hourlyProfile.ts';
+import { addHourlyUnits, emptyHourlyUnits, hourlyFromUnits } from './hourlyProfile.ts';
 import { comparePods, key } from './refs.ts';
 
 /**
@@ -174,7 +174,7 @@ export function mergeShardDays(parts: readonly MeteredDay[]): MeteredDay {
   const sorted = [...parts].sort((a, b) => a.shard!.index - b.shard!.index);
   const first = sorted[0]!;
   const facts = sorted.map((p) => p.shard!);
-  const hourlyUnits: HourlyUnits = {};
+  const hourlyUnits = emptyHourlyUnits();
   for (const f of facts) addHourlyUnits(hourlyUnits, f.hourlyUnits);
   const warnings = new Set<string>();
   for (const part of sorted) for (const w of part.warnings) warnings.add(w);

@@ -93,7 +93,7 @@ export const DEFAULT_MIG_SLICES_PER_GPU: Readonly<Record<string, number>> = Obje
  */
 export function migSlicesFor(
   gpuModel: string | undefined,
-  migSlicesPerGpu: Record<string, number>,
+  migSlicesPerGpu: ReadonlyMap<string, number>,
 ): number | undefined {
   return lookupGpuModel(gpuModel, migSlicesPerGpu)?.value;
 }
@@ -121,7 +121,7 @@ export interface NodeWeights {
   /** Every weight used on the node has a denominator dividing this (exact idle = capacity − allocation). */
   denominator: number;
   /** Replicas per MIG profile (base resource name) shared by time-slicing or MPS; absent = 1. */
-  migReplicas?: Readonly<Record<string, number>>;
+  migReplicas?: ReadonlyMap<string, number>;
   /** True under the MIG single strategy: whole-GPU units are MIG devices (their gaps are unpartitioned slices). */
   wholeIsMig?: boolean;
 }
@@ -144,7 +144,7 @@ export function resourceWeight(
     resource.startsWith(DRA_MIG_PREFIX) ? `nvidia_com_mig_${resource.slice(DRA_MIG_PREFIX.length)}` : resource,
   );
   if (!mig) return null;
-  const replicas = weights.migReplicas?.[mig.base] ?? 1;
+  const replicas = weights.migReplicas?.get(mig.base) ?? 1;
   return weights.migSlices && mig.slices > 0 && mig.slices <= weights.migSlices
     ? fraction(mig.slices, weights.migSlices * replicas)
     : null;

@@ -1,7 +1,8 @@
 import { MissingPriceError } from '../../errors.ts';
 import { lookupGpuModel } from '../gpuModels.ts';
 import { exactDecimal, formatTrimmed, type Ratio } from '../money.ts';
-import type { CapacityType, PricingCategory, TimeRange } from '../types.ts';
+import { compositeKey } from '../records.ts';
+import type { CapacityType, NodeUsage, PricingCategory, TimeRange } from '../types.ts';
 
 /** Which price of an instance type an override replaces. */
 export type OverrideKind = 'on-demand' | 'spot' | 'committed';
@@ -60,14 +61,15 @@ export interface PriceCatalog {
   currency: { code: string; minorDigits: number };
   /** How catalog prices convert into the billing currency: `rate` units per unit of `from`; null = none. */
   conversion: { from: string; rate: string } | null;
-  instanceTypes: Readonly<Record<string, InstanceTypePrices>>;
-  /** Per-cluster catalogs: an instance type listed here is priced from here for that cluster. */
-  byCluster: Readonly<Record<string, { instanceTypes: Readonly<Record<string, InstanceTypePrices>> }>>;
+  /** Prices by instance type (a Map: instance types are label values, "constructor" included). */
+  instanceTypes: ReadonlyMap<string, InstanceTypePrices>;
+  /** Per-cluster catalogs (cluster → instance type → prices): a type listed here is priced from here for that cluster. */
+  byCluster: ReadonlyMap<string, ReadonlyMap<string, InstanceTypePrices>>;
   /**
    * On-prem prices per GPU-hour by GPU model, for nodes whose instance type is in no catalog: the node's
    * model matches a key exactly, else the longest key it starts with ({@link lookupGpuModel}).
    */
-  gpuModels: Readonly<Record<string, GpuModelPrices>>;
+  gpuModels: ReadonlyMap<string, GpuModelPrices>;
   overrides: readonly PriceOverride[];
   /** Absent (null): a missing instance type is a {@link MissingPriceError}. */
   fallback: FallbackPrices | null;
@@ -105,7 +107,22 @@ export interface NodePrice {
   listPerGpuSecond: Ratio;
   /** The effective price per GPU-hour for display (x_UnitPrice): 10 decimals, half-even, trailing zeros dropped. */
   unitPriceText: string;
+  /**
+   * Where the effective price came from when a billing export is configured (x_CostSource): the invoice,
+   * or the catalog because the export does not cover the day yet or does not know the node's instance.
+   * Absent without a billing export.
+   */
+  costSource?: CostSource;
 }
+
+/**
+ * Where a node's effective cost comes from when a billing export is configured: `invoice` (the
+ * instance's amortized cost on the export, spread over its GPU-seconds of the day), `catalog-export-pending`
+ * (the export does not cover the whole day yet: catalog prices until it does, then the month is restated),
+ * `catalog-not-on-invoice` (the export covers the day but has no line of the node's instance: an
+ * unmatched provider id, another account, or a node without one).
+ */
+export type CostSource = 'invoice' | 'catalog-export-pending' | 'catalog-not-on-invoice';
 
 interface ParsedOverride {
   /** The instance type (per instance-hour), or undefined for a GPU-model price (per GPU-hour). */
@@ -128,7 +145,7 @@ export function pricingCategoryOf(capacityType: CapacityType): PricingCategory {
 
 /**
  * Resolves prices from the catalog, with these rules:
- * - the entry comes from `pricing.byCluster[cluster]` when that cluster lists the instance type, else
+ * - the entry comes from `pricing.byCluster.get(cluster)` when that cluster lists the instance type, else
  *   from `pricing.instanceTypes`; neither → `pricing.fallback` (flagged) or {@link MissingPriceError};
  * - an override applies from its `from` instant (inclusive) until the next override of the same
  *   instance type and kind; the latest applicable one wins, a cluster-specific override beating a
@@ -188,13 +205,21 @@ export class PriceResolver {
     atMs: number,
     gpuModel?: string,
   ): NodePrice {
-    const key = `${cluster}\u0000${instanceType}\u0000${capacityType}\u0000${atMs}\u0000${gpuModel ?? ''}`;
+    const key = compositeKey(cluster, instanceType, capacityType, String(atMs), gpuModel ?? '');
     let price = this.#cache.get(key);
     if (!price) {
       price = this.#resolveUncached(cluster, instanceType, capacityType, atMs, gpuModel);
       this.#cache.set(key, price);
     }
     return price;
+  }
+
+  /**
+   * The prices of a metered node in its charge period: from the catalog here ({@link resolve}); a
+   * resolver that knows the invoice (pricing/invoicePrices.ts) prices matched nodes from it.
+   */
+  priceNode(node: NodeUsage): NodePrice {
+    return this.resolve(node.cluster, node.instanceType, node.capacityType, node.chargePeriod.startMs, node.gpuModel);
   }
 
   /**
@@ -207,8 +232,8 @@ export class PriceResolver {
     atMs: number,
     gpuModel?: string,
   ): { onDemand: Ratio; spot: Ratio | null } | null {
-    const clusterEntry = this.#pricing.byCluster[cluster]?.instanceTypes[instanceType];
-    const entry = clusterEntry ?? this.#pricing.instanceTypes[instanceType];
+    const clusterEntry = this.#pricing.byCluster.get(cluster)?.get(instanceType);
+    const entry = clusterEntry ?? this.#pricing.instanceTypes.get(instanceType);
     const model = entry ? undefined : lookupGpuModel(gpuModel, this.#pricing.gpuModels);
     if (model) {
       const onDemand = this.#modelOverridePrice(model.key, 'on-demand', atMs) ?? model.value.perGpuHour;
@@ -257,8 +282,8 @@ export class PriceResolver {
     gpuModel: string | undefined,
   ): NodePrice {
     const pricing = this.#pricing;
-    const clusterEntry = pricing.byCluster[cluster]?.instanceTypes[instanceType];
-    const entry = clusterEntry ?? pricing.instanceTypes[instanceType];
+    const clusterEntry = pricing.byCluster.get(cluster)?.get(instanceType);
+    const entry = clusterEntry ?? pricing.instanceTypes.get(instanceType);
     const category = pricingCategoryOf(capacityType);
     const model = entry ? undefined : lookupGpuModel(gpuModel, pricing.gpuModels);
     if (model) return this.#byGpuModel(instanceType, gpuModel!, model, capacityType, atMs);
@@ -330,8 +355,8 @@ export class PriceResolver {
     const fallback = this.#pricing.fallback;
     if (!fallback) {
       const known = new Set([
-        ...Object.keys(this.#pricing.instanceTypes),
-        ...Object.values(this.#pricing.byCluster).flatMap((c) => Object.keys(c.instanceTypes)),
+        ...this.#pricing.instanceTypes.keys(),
+        ...[...this.#pricing.byCluster.values()].flatMap((c) => [...c.keys()]),
       ]);
       throw new MissingPriceError(instanceType, [...known].sort());
     }

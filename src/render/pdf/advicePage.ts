@@ -1,6 +1,7 @@
 import { absRatio, compareRatio, exactDecimal, signOf, sumDecimals } from '../../core/money.ts';
 import type { AdviceScenario } from '../../core/advice.ts';
 import { wholeGpus } from '../../core/advice.ts';
+import { ownValue } from '../../core/records.ts';
 import { drawHorizontalBars, drawLegend, drawLineWithReferences } from './charts.ts';
 import { displayLabel, type PageContext } from './context.ts';
 import { fill } from './templates.ts';
@@ -116,7 +117,7 @@ export function drawAdvicePage(ctx: PageContext): void {
   const biggest = [...advice.byInstanceType].sort((a, b) =>
     compareRatio(exactDecimal(b.asRunCost), exactDecimal(a.asRunCost)),
   )[0];
-  const series = biggest ? summary.hourlyAllocatedGpus[biggest.instanceType] : undefined;
+  const series = biggest ? ownValue(summary.hourlyAllocatedGpus, biggest.instanceType) : undefined;
   if (biggest && series && series.length > 0) {
     canvas.heading(
       fill(w.profile, { instanceType: displayLabel(biggest.instanceType, wording) }),

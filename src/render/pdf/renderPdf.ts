@@ -10,6 +10,7 @@ import { drawHeadlinePage } from './headlinePage.ts';
 import { drawMethodPage } from './methodPage.ts';
 import { drawPageFrames } from './pageFrame.ts';
 import { buildReportModel } from './reportModel.ts';
+import { drawInvoicePage } from './invoicePage.ts';
 import { drawRestatementPage } from './restatementPage.ts';
 import { drawTeamsPage } from './teamsPage.ts';
 import { reportLayout, resolveFontPaths, wordingFor } from './templates.ts';
@@ -93,6 +94,7 @@ export async function renderPdf(
   canvas.newPage();
   drawHeadlinePage(ctx);
   drawRestatementPage(ctx);
+  drawInvoicePage(ctx);
   drawTrendPage(ctx);
   drawTeamsPage(ctx);
   drawCapacityPage(ctx);

@@ -1,4 +1,5 @@
 import { compareRatio, divideRatio, exactDecimal, exactNumber, sumDecimals } from '../../core/money.ts';
+import { ownValue } from '../../core/records.ts';
 import { drawStackedColumns, type Series } from './charts.ts';
 import { displayLabel, type PageContext } from './context.ts';
 import { topWithOther } from './reportModel.ts';
@@ -28,7 +29,7 @@ export function drawTrendPage(ctx: PageContext): void {
             (sum, [team, cost]) => (topKeys.has(team) ? sum : sum + Number(cost)),
             0,
           )
-        : Number(d.byTeam[g.key] ?? 0),
+        : Number(ownValue(d.byTeam, g.key) ?? 0),
     ),
   }));
   const tick = (v: number) => fmt.moneyCompact(v);

@@ -63,8 +63,8 @@ describe('meterOptionsFor', () => {
     });
     const options = meterOptionsFor(config, day);
     expect([options.instanceTypes, options.instanceTypesByCluster]).toEqual([
-      { 'g5.12xlarge': { gpus: 4, gpuModel: 'A10G' } },
-      { onprem: { dgx: { gpus: 8, gpuModel: 'A100' } } },
+      new Map([['g5.12xlarge', { gpus: 4, gpuModel: 'A10G' }]]),
+      new Map([['onprem', new Map([['dgx', { gpus: 8, gpuModel: 'A100' }]])]]),
     ]);
   });
 });

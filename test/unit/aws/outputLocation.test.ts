@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFsStore } from '../../../src/adapters/fs/fsStore.ts';
-import { parseOutputLocation } from '../../../src/adapters/s3/outputLocation.ts';
+import { parseOutputLocation } from '../../../src/config/outputLocation.ts';
 
 describe('parseOutputLocation', () => {
   it('splits s3://bucket/prefix', () => {

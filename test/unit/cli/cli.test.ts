@@ -60,7 +60,7 @@ describe('gpu-chargeback CLI', () => {
         'pricing.currency',
         'pricing.instanceTypes.g5.xlarge.gpus',
         'pricing.instanceTypes.g5.xlarge.onDemand',
-        '(root)',
+        'surprise',
       ]),
     );
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

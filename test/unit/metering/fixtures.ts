@@ -15,12 +15,12 @@ export const SCRAPE: ScrapeIntervals = { kubeStateMetricsSeconds: 60, dcgmSecond
 export const HOUR = 3_600_000;
 export const MIN = 60_000;
 
-export const CATALOG = {
-  'g5.12xlarge': { gpus: 4, gpuModel: 'A10G' },
-  'p4d.24xlarge': { gpus: 8, gpuModel: 'A100' },
-  'a30.box': { gpus: 1, gpuModel: 'A30' },
-  'g4dn.xlarge': { gpus: 1, gpuModel: 'T4' },
-};
+export const CATALOG = new Map([
+  ['g5.12xlarge', { gpus: 4, gpuModel: 'A10G' }],
+  ['p4d.24xlarge', { gpus: 8, gpuModel: 'A100' }],
+  ['a30.box', { gpus: 1, gpuModel: 'A30' }],
+  ['g4dn.xlarge', { gpus: 1, gpuModel: 'T4' }],
+]);
 
 export function optionsFor(day: Day, overrides: Partial<MeterOptions> = {}): MeterOptions {
   return {
@@ -34,9 +34,13 @@ export function optionsFor(day: Day, overrides: Partial<MeterOptions> = {}): Met
       instanceType: ['label_node_kubernetes_io_instance_type'],
       capacityType: ['label_karpenter_sh_capacity_type', 'label_eks_amazonaws_com_capacity_type'],
     },
-    migSlicesPerGpu: { A100: 7, H100: 7, A30: 4 },
+    migSlicesPerGpu: new Map([
+      ['A100', 7],
+      ['H100', 7],
+      ['A30', 4],
+    ]),
     instanceTypes: CATALOG,
-    instanceTypesByCluster: {},
+    instanceTypesByCluster: new Map(),
     ...overrides,
   };
 }

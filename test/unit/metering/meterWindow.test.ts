@@ -447,7 +447,7 @@ describe('meterWindow', () => {
       expect(m.warnings.some((w) => w.includes('bare') && w.includes('no kube_node_labels'))).toBe(true);
     });
 
-    it('warns when allocation exceeds the capacity a node reports', () => {
+    it('bounds a request above the node’s GPUs to the node, and warns (issue #13, item 12)', () => {
       const obs = windowFor(
         day,
         [
@@ -461,10 +461,11 @@ describe('meterWindow', () => {
         [gpuNode],
       );
       const m = meterWindow(obs, optionsFor(day));
-      expect(m.warnings.some((w) => w.includes('n1') && w.includes('exceed') && w.includes('3600 s'))).toBe(
-        true,
-      );
-      expect(m.nodes[0]!.idleGpuSeconds).toBe(4 * 24 * 3600 - 5 * 3600);
+      // Before #13 item 12 the pod held 5 GPUs of a 4-GPU node (idle 4 × 24 h − 5 h, scaled by the month).
+      expect(m.warnings).toContain('pod ml/a (uid uid-a) requests 5 nvidia_com_gpu, more than node n1 has (4 GPUs); bounded to 4');
+      expect(m.nodes[0]!.idleGpuSeconds).toBe(4 * 24 * 3600 - 4 * 3600);
+      expect(m.pods[0]).toMatchObject({ requested: 4, gpuSeconds: 4 * 3600 });
+      expect(m.pods[0]!.bounded).toEqual({ gpuUnitMs: 4 * 3600 * 1000, denominator: 1, requestedAsObserved: 5 });
     });
 
     it('warns about, and does not charge, a Running pod without GPU request data', () => {

@@ -91,7 +91,7 @@ describe('weighResource', () => {
 });
 
 describe('physicalGpusOf', () => {
-  const unknown = { gpus: undefined, gpuModel: undefined, source: undefined, gfd: { migReplicas: {} } };
+  const unknown = { gpus: undefined, gpuModel: undefined, source: undefined, gfd: { migReplicas: new Map<string, number>() } };
 
   it('takes the most GPU equivalents advertised at one grid point, rounded up, when nothing else knows', () => {
     const sliced = { migSlices: 7, wholeWeight: fraction(1, 4), denominator: 28 };

@@ -33,13 +33,13 @@ describe('gfdFactsOf', () => {
       replicas: 0,
       sharingStrategy: 'none',
       migStrategy: 'mixed',
-      migReplicas: { nvidia_com_mig_1g_5gb: 2 },
+      migReplicas: new Map([['nvidia_com_mig_1g_5gb', 2]]),
     });
   });
 
   describe('edge cases', () => {
     it('ignores counts that are not whole numbers', () => {
-      expect(gfdFactsOf({ label_nvidia_com_gpu_count: '1.5' })).toEqual({ migReplicas: {} });
+      expect(gfdFactsOf({ label_nvidia_com_gpu_count: '1.5' })).toEqual({ migReplicas: new Map() });
     });
   });
 });

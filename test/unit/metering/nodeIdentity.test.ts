@@ -30,7 +30,7 @@ describe('identifyNode', () => {
     const warnings = new Set<string>();
     const byCluster = {
       ...options,
-      instanceTypesByCluster: { onprem: { 'dgx-a100': { gpus: 8, gpuModel: 'A100' } } },
+      instanceTypesByCluster: new Map([['onprem', new Map([['dgx-a100', { gpus: 8, gpuModel: 'A100' }]])]]),
     };
     expect(identifyNode('onprem', 'n1', labels('dgx-a100'), byCluster, warnings).catalog).toEqual({
       gpus: 8,
@@ -65,9 +65,15 @@ describe('identifyNode', () => {
 describe('catalogEntryOf', () => {
   const catalogs = {
     instanceTypes: CATALOG,
-    instanceTypesByCluster: {
-      onprem: { 'dgx-a100': { gpus: 8, gpuModel: 'A100' }, 'g5.12xlarge': { gpus: 2, gpuModel: 'A10G' } },
-    },
+    instanceTypesByCluster: new Map([
+      [
+        'onprem',
+        new Map([
+          ['dgx-a100', { gpus: 8, gpuModel: 'A100' }],
+          ['g5.12xlarge', { gpus: 2, gpuModel: 'A10G' }],
+        ]),
+      ],
+    ]),
   };
 
   it('finds an instance type of the global catalog', () => {
@@ -132,7 +138,10 @@ describe('capacityTypeOf', () => {
   it('applies the configured value map of a label before the built-in meanings', () => {
     const configured = {
       ...nodeLabels,
-      capacityTypeValues: { label_pool: { cheap: 'spot' as const }, label_cloud_google_com_gke_spot: { true: 'reserved' as const } },
+      capacityTypeValues: new Map<string, Map<string, 'spot' | 'reserved'>>([
+        ['label_pool', new Map([['cheap', 'spot' as const]])],
+        ['label_cloud_google_com_gke_spot', new Map([['true', 'reserved' as const]])],
+      ]),
     };
     expect(capacityTypeOf({ label_pool: 'cheap' }, configured)).toBe('spot');
     expect(capacityTypeOf({ label_cloud_google_com_gke_spot: 'true' }, configured)).toBe('reserved');

@@ -3,7 +3,11 @@ import { knownGpusOf, weighNode } from '../../../src/core/metering/index.ts';
 import type { GpuCatalogEntry } from '../../../src/core/metering/index.ts';
 import type { NodeCapacityPoints } from '../../../src/core/types.ts';
 
-const SLICES = { A100: 7, H100: 7, A30: 4 };
+const SLICES = new Map([
+  ['A100', 7],
+  ['H100', 7],
+  ['A30', 4],
+]);
 
 function nodeOf(catalog: GpuCatalogEntry | undefined, name = 'n1') {
   return { cluster: '', node: name, instanceType: 'x', capacityType: 'on-demand' as const, catalog };
@@ -51,7 +55,7 @@ describe('weighNode with GPU feature discovery', () => {
     const warnings = new Set<string>();
     const capacity = advertised({ nvidia_com_mig_1g_5gb_shared: 28 });
     const weights = weighNode(nodeOf(undefined), capacity, ['nvidia_com_mig_1g_5gb_shared'], SLICES, warnings, known(2, 'A100', {}));
-    expect(weights.migReplicas).toEqual({ nvidia_com_mig_1g_5gb: 2 });
+    expect(weights.migReplicas).toEqual(new Map([['nvidia_com_mig_1g_5gb', 2]]));
     expect(weights.denominator).toBe(14);
     expect([...warnings]).toEqual([
       'node n1: replicas of nvidia_com_mig_1g_5gb_shared unknown (GFD label nvidia.com/mig-<profile>.replicas not exported); 2 assumed so its MIG devices fit 2 GPUs',

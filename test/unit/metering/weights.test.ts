@@ -8,7 +8,7 @@ import {
   resourceWeight,
 } from '../../../src/core/metering/index.ts';
 
-const table = { A100: 7, H100: 7, H200: 7, H20: 7, A30: 4 };
+const table = new Map(Object.entries({ A100: 7, H100: 7, H200: 7, H20: 7, A30: 4 }));
 /** The weights of a node of `model` that is not time-sliced. */
 const node = (model: string | undefined) => ({
   migSlices: migSlicesFor(model, table),
@@ -79,7 +79,7 @@ describe('parseMigResource', () => {
 
 describe('resourceWeight with replicas', () => {
   it('divides a shared MIG device by its replicas', () => {
-    const weights = { migSlices: 7, wholeWeight: fraction(1, 1), migReplicas: { nvidia_com_mig_1g_5gb: 2 } };
+    const weights = { migSlices: 7, wholeWeight: fraction(1, 1), migReplicas: new Map([['nvidia_com_mig_1g_5gb', 2]]) };
     expect(resourceWeight('nvidia_com_mig_1g_5gb_shared', weights)).toEqual({ numerator: 1, denominator: 14 });
     expect(resourceWeight('nvidia_com_mig_3g_20gb', weights)).toEqual({ numerator: 3, denominator: 7 });
   });

@@ -41,6 +41,8 @@ const FIELDS: (keyof PricedRow)[] = [
   'listCostExact',
   'coverage',
   'priceFallback',
+  'costSource',
+  'providerId',
   'capacityType',
   'effectiveCost',
   'listCost',

@@ -35,6 +35,7 @@ function answers(partial: Partial<WindowAnswers>): WindowAnswers {
     podLabels: empty,
     namespaceLabels: empty,
     nodeLabels: empty,
+    nodeInfo: empty,
     ...partial,
   };
 }
@@ -214,5 +215,28 @@ describe('seriesIdentityOf', () => {
     it('puts every series in cluster "" without a cluster label', () => {
       expect(seriesIdentityOf({ dedupeLabels: [] }).clusterOf({ cluster: 'east' })).toBe('');
     });
+  });
+});
+
+describe('observationsOf: the cloud instance of each node', () => {
+  it("reads each node's provider_id from kube_node_info, per cluster", () => {
+    const identity = seriesIdentityOf({ clusterLabel: 'k8s', dedupeLabels: ['replica'] });
+    const obs = observationsOf({
+      grid,
+      scrape,
+      identity,
+      labels: metering,
+      utilization: { prof: [], util: [] },
+      answers: answers({
+        nodeInfo: [
+          { metric: { k8s: 'east', node: 'n1', provider_id: 'aws:///us-east-1a/i-0123456789abcdef0' }, points: at(3) },
+          { metric: { k8s: 'west', node: 'n1', provider_id: 'aws:///us-west-2b/i-0fedcba9876543210' }, points: at(3) },
+        ],
+      }),
+    });
+    expect(obs.nodeProviderIds).toEqual([
+      { cluster: 'east', node: 'n1', providerId: 'aws:///us-east-1a/i-0123456789abcdef0' },
+      { cluster: 'west', node: 'n1', providerId: 'aws:///us-west-2b/i-0fedcba9876543210' },
+    ]);
   });
 });

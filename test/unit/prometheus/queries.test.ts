@@ -76,9 +76,11 @@ describe('askWindow', () => {
       'podLabels',
       'namespaceLabels',
       'nodeLabels',
+      'nodeInfo',
     ]);
     expect(answers.nodeLabels.map((s) => s.metric.node)).toEqual(['n1']);
-    expect(calls).toHaveLength(14);
+    expect(calls).toHaveLength(15);
+    expect(calls.some((c) => c.params.query?.includes('kube_node_info{node!="", provider_id!=""'))).toBe(true);
     expect(calls.some((c) => c.params.query?.includes('phase="Pending"'))).toBe(false);
   });
 

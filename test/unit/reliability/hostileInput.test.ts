@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assertRelativeKey } from '../../../src/adapters/fs/relativeKey.ts';
-import { scrubSecrets } from '../../../src/adapters/prometheus/client.ts';
+import { scrubSecrets } from '../../../src/redact.ts';
 import { keys } from '../../../src/app/context.ts';
 import { mergeConfig } from '../../../src/cli/commands.ts';
 import { loadConfig, parseConfig, parseConfigText } from '../../../src/config/loadConfig.ts';
@@ -210,6 +210,14 @@ describe('bad command-line arguments: one line on stderr and exit code 2', () =>
     ['a month of 1969', ['report', '--month', '1969-12'], /month 1969-12 is before guard.earliestMonth/],
     ['a backfill of 1969', ['backfill', '--from', '1969-12', '--to', '1970-01'], /before guard.earliestMonth/],
     ['--force without a reason', ['report', '--month', '2026-01', '--force'], /--force needs --reason/],
+    ['a repeated --month', ['report', '--month', '2026-01', '--month', '2026-02'], /--month is given more than once \("2026-01" and "2026-02"\)/],
+    ['a repeated --out', ['backfill', '--from', '2026-01', '--to', '2026-01', '--out', 'a', '--out', 'b'], /--out is given more than once/],
+    ['a repeated boolean', ['report', '--month', '2026-01', '--remeter', '--remeter'], /--remeter is given more than once/],
+    [
+      'an s3 location with one slash',
+      ['report', '--month', '2026-01', '--out', 's3:/bucket'],
+      /output\.location: output location "s3:\/bucket" is not s3:\/\/bucket\/prefix/,
+    ],
     [
       'a backfill forced without a reason',
       ['backfill', '--from', '2026-01', '--to', '2026-01', '--force', '--reason', ' '],
@@ -267,6 +275,8 @@ describe('label values as file names, CSV cells and PDF text', () => {
         const other = seen.get(name);
         if (other !== undefined) expect(other).toBe(label);
         seen.set(name, label);
+        // A team named after another team's file name never gets that file (issue #13, item 10).
+        if (name !== label) expect(safeFileName(name)).not.toBe(name);
       }),
       { numRuns: RUNS.labels, seed: 4 },
     );

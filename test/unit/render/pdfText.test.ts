@@ -195,4 +195,8 @@ describe('report templates', () => {
   it('fills placeholders and leaves unknown ones visible', () => {
     expect(fill('{a} of {b} ({c})', { a: 1, b: 'two' })).toBe('1 of two ({c})');
   });
+
+  it('fills only own placeholders, and never fills an inserted value again', () => {
+    expect(fill('{constructor} {toString} {a}', { a: '{constructor}' })).toBe('{constructor} {toString} {constructor}');
+  });
 });

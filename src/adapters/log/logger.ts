@@ -1,37 +1,33 @@
-import type { Logger } from '../ports.ts';
-
-/** Redacts values that look like secrets (bearer tokens, AWS signatures, credentials) from log fields. */
-export function redact(value: unknown): unknown {
-  if (typeof value === 'string') {
-    return value
-      .replace(/(Bearer\s+)[^\s"']+/gi, '$1[REDACTED]')
-      .replace(/(Signature=)[0-9a-f]+/gi, '$1[REDACTED]')
-      .replace(/(X-Amz-Security-Token=)[^&\s]+/gi, '$1[REDACTED]')
-      .replace(/(Credential=)[^,\s&]+/gi, '$1[REDACTED]');
-  }
-  if (Array.isArray(value)) return value.map(redact);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = /authorization|token|secret|password|signature|credential/i.test(k) ? '[REDACTED]' : redact(v);
-    }
-    return out;
-  }
-  return value;
-}
+import type { Logger } from '../../ports.ts';
+import { Redactor } from '../../redact.ts';
 
 type Write = (text: string) => void;
 
+/** How the one logger writes (see {@link createLogger}). */
+export interface LoggerOptions {
+  /** Human lines and a redrawn progress line (a terminal), or one JSON object per line (pipes, CloudWatch). */
+  format: 'tty' | 'json';
+  /** Where lines go (default: stderr). */
+  write?: Write;
+  /** What it must never print (default: a Redactor that knows no secret values, only their shapes). */
+  redactor?: Redactor;
+  nowIso?: () => string;
+  /** Only warnings and errors. */
+  quiet?: boolean;
+}
+
 /**
- * Logs to stderr: on a TTY, human lines and a redrawn progress line; otherwise one JSON object per line
- * (level, msg, time and fields), so log pipelines can parse it. stdout stays free for machine output.
+ * The one logger of the CLI and the Lambdas. Every message and every field goes through the run's
+ * {@link Redactor} (known secret values, anything shaped like a secret, fields named like one, errors
+ * as one redacted line) before it is written. On a terminal: human lines and a redrawn progress line;
+ * otherwise one JSON object per line (level, time, msg and the fields), which log pipelines and
+ * CloudWatch Logs parse. stdout stays free for machine output.
  */
-export function createStderrLogger(
-  options: { tty?: boolean; write?: Write; nowIso?: () => string; quiet?: boolean } = {},
-): Logger {
-  const tty = options.tty ?? Boolean(process.stderr.isTTY);
+export function createLogger(options: LoggerOptions): Logger {
+  const tty = options.format === 'tty';
   const write: Write = options.write ?? ((t) => process.stderr.write(t));
   const nowIso = options.nowIso ?? (() => new Date().toISOString());
+  const redactor = options.redactor ?? new Redactor();
   let progressShown = false;
   const clearProgress = () => {
     if (tty && progressShown) {
@@ -41,8 +37,8 @@ export function createStderrLogger(
   };
   const emit = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => {
     if (options.quiet && level === 'info') return;
-    const safeFields = fields ? (redact(fields) as Record<string, unknown>) : undefined;
-    const safeMessage = redact(message) as string;
+    const safeFields = fields ? (redactor.value(fields) as Record<string, unknown>) : undefined;
+    const safeMessage = redactor.text(message);
     if (tty) {
       clearProgress();
       const prefix = level === 'info' ? '' : `${level.toUpperCase()}: `;
@@ -61,11 +57,13 @@ export function createStderrLogger(
       if (tty) {
         const width = 24;
         const filled = total > 0 ? Math.round((done / total) * width) : width;
-        write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label}`);
+        write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${redactor.text(label)}`);
         progressShown = true;
         if (done >= total) clearProgress();
       } else {
-        write(`${JSON.stringify({ level: 'info', time: nowIso(), msg: 'progress', done, total, label })}\n`);
+        write(
+          `${JSON.stringify({ level: 'info', time: nowIso(), msg: 'progress', done, total, label: redactor.text(label) })}\n`,
+        );
       }
     },
   };

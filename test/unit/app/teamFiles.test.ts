@@ -1,0 +1,83 @@
+/**
+ * Team file names are injective (issue #13, item 10): "ml/research" and a team literally named
+ * "ml_research-<sha8("ml/research")>" never share a file, nor do "ML" and "ml" (one file on a
+ * case-insensitive file system), and `get --team` finds each team's own CSV.
+ */
+import { createHash } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { getPublished } from '../../../src/app/getPublished.ts';
+import { runMonthlyReport } from '../../../src/app/runMonthlyReport.ts';
+import { safeFileName, teamFileNames } from '../../../src/core/safeName.ts';
+import { readCsvObjects } from '../../support/csv.ts';
+import { type FakePod, fakeClusterContext, fakeClusterSource } from '../../support/fakeCluster.ts';
+
+const sha8 = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 8);
+const IMPOSTOR = `ml_research-${sha8('ml/research')}`;
+
+describe('safeFileName', () => {
+  it('keeps a name that needs no change', () => {
+    expect(safeFileName('ml-research')).toBe('ml-research');
+    expect(safeFileName('Search.Ranking_2')).toBe('Search.Ranking_2');
+  });
+
+  it('hashes a changed name, and a name that looks like a hashed one, so neither can take the other', () => {
+    expect(safeFileName('ml/research')).toBe(IMPOSTOR);
+    expect(safeFileName(IMPOSTOR)).toBe(`${IMPOSTOR}-${sha8(IMPOSTOR)}`);
+    expect(safeFileName(IMPOSTOR)).not.toBe(safeFileName('ml/research'));
+    expect(safeFileName('team-0123456789abcdef')).toMatch(/^team-0123456789abcdef-[0-9a-f]{8}$/);
+  });
+});
+
+describe('teamFileNames', () => {
+  it('gives teams equal ignoring case their own names, and leaves the others readable', () => {
+    const names = teamFileNames(['ML', 'ml', 'search']);
+    expect(names.get('search')).toBe('search');
+    expect(names.get('ML')).toMatch(/^ML-[0-9a-f]{16}$/);
+    expect(names.get('ml')).toMatch(/^ml-[0-9a-f]{16}$/);
+    expect(names.get('ML')!.toLowerCase()).not.toBe(names.get('ml')!.toLowerCase());
+  });
+
+  it('is injective, ignoring case, over teams that imitate each other', () => {
+    const teams = ['ml/research', IMPOSTOR, `${IMPOSTOR}-${sha8(IMPOSTOR)}`, 'ML/Research', 'ml_research', '', 'x'];
+    const names = [...teamFileNames(teams).values()].map((n) => n.toLowerCase());
+    expect(new Set(names).size).toBe(teams.length);
+  });
+});
+
+describe('a month with imitating team names', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanups) await c();
+  });
+
+  it('publishes one file per team and get --team returns each team its own rows', async () => {
+    const teams = ['ml/research', IMPOSTOR, 'ML', 'ml'];
+    const pods: FakePod[] = teams.map((team, i) => ({
+      namespace: `ns-${i}`,
+      pod: `train-${i}`,
+      uid: `uid-${i}`,
+      node: 'gpu-1',
+      team,
+      gpus: 1,
+      day: 2,
+      fromHour: i,
+      hours: 2,
+    }));
+    const source = fakeClusterSource([{ node: 'gpu-1', instanceType: 'p4d.24xlarge', gpus: 8 }], pods);
+    const { ctx, cleanup } = await fakeClusterContext(source);
+    cleanups.push(cleanup);
+
+    const result = await runMonthlyReport(ctx, '2026-10');
+
+    const teamKeys = result.keys.filter((k) => k.startsWith('2026-10/teams/'));
+    expect(teamKeys).toHaveLength(teams.length + 1); // and the platform team's idle
+    expect(new Set(teamKeys.map((k) => k.toLowerCase())).size).toBe(teamKeys.length);
+    for (const team of teams) {
+      const file = await getPublished(ctx.store, { month: '2026-10', team, what: 'csv' });
+      const rows = readCsvObjects(Buffer.from(file.body).toString('utf8'));
+      expect(rows.length).toBeGreaterThan(0);
+      expect(new Set(rows.map((r) => r.x_Team))).toEqual(new Set([team]));
+      expect(file.fileName).toBe(`gpu-chargeback-2026-10-teams-${file.key.slice('2026-10/teams/'.length)}`);
+    }
+  });
+});
