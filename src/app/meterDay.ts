@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Config } from '../config/schema.ts';
+import { type Config, IDLE_HELD_DEFAULTS } from '../config/schema.ts';
 import {
   describeShard,
   gridForDay,
@@ -97,7 +97,7 @@ export function meteringKey(
     zone: config.timezone,
     day: [day.date, day.startMs, day.endMs],
     source: sourceIdentity(config, sourceDescription),
-    metering: config.metering,
+    metering: meteringOfKey(config.metering),
     gpus: Object.fromEntries(
       Object.entries(config.pricing.instanceTypes)
         .sort(([a], [b]) => compareStrings(a, b))
@@ -109,6 +109,19 @@ export function meteringKey(
     ...(shard.count > 1 ? { shard: [shard.index, shard.count] } : {}),
   };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
+}
+
+/**
+ * The metering settings in the key: `idleHeld` only when it is not the default, so the keys of days
+ * metered under the default rule stay what they were (stale partials of older metering rules are still
+ * re-metered: the partial records METERING_RULES_VERSION).
+ */
+function meteringOfKey(metering: Config['metering']): Partial<Config['metering']> {
+  const { idleHeld, ...rest } = metering;
+  const isDefault =
+    idleHeld.utilizationBelowPct === IDLE_HELD_DEFAULTS.utilizationBelowPct &&
+    idleHeld.forMinutes === IDLE_HELD_DEFAULTS.forMinutes;
+  return isDefault ? rest : metering;
 }
 
 export { meterOptionsFor, scrapeIntervalsFor } from './meterOptions.ts';

@@ -52,6 +52,10 @@ export function meterOptionsFor(config: Config, day: Day, cutsMs: readonly numbe
     chargePeriods: chargePeriods([day], cutsMs),
     pendingOnNode: config.metering.pendingOnNode,
     maxBridgeSeconds: config.metering.maxBridgeSeconds,
+    idleHeld: {
+      utilizationBelow: config.metering.idleHeld.utilizationBelowPct / 100,
+      forMs: config.metering.idleHeld.forMinutes * 60_000,
+    },
     team: config.metering.team,
     project: config.metering.project,
     nodeLabels: {

@@ -45,6 +45,7 @@ export function priceMonthOptionsFor(
       maxBridgeSeconds: config.metering.maxBridgeSeconds,
     },
     budgets: mapOf(config.report.budgets),
+    idleHeld: { ...config.metering.idleHeld },
     source,
     ...extra,
   };

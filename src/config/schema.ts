@@ -22,6 +22,9 @@ const positiveMoney = z.number().nonnegative().finite();
 /** Upper bound of source.timeoutSeconds: a request allowed to run longer could not finish within one Lambda run. */
 export const MAX_TIMEOUT_SECONDS = 600;
 
+/** Defaults of metering.idleHeld: below 5 % utilization for longer than 15 minutes (the standard: 10–15). */
+export const IDLE_HELD_DEFAULTS = { utilizationBelowPct: 5, forMinutes: 15 } as const;
+
 const labelList = z.array(z.string().min(1)).min(1);
 
 /** Default node labels (KSM spelling) for the instance type. */
@@ -163,6 +166,17 @@ export const configSchema = z
         pendingOnNode: z.enum(['not-charged', 'charged']).default('not-charged'),
         /** A gap in a pod's Running samples up to this long, with Running on both sides, is bridged. */
         maxBridgeSeconds: z.number().int().min(0).max(86_400).default(3600),
+        /**
+         * GPUs held while idle (summary.json `idleHeld`): a pod's held GPU time counts when its GPU
+         * utilization stayed below `utilizationBelowPct` for longer than `forMinutes` without a break
+         * (the operating standard: scale in after 10–15 idle minutes). Unknown utilization is never idle.
+         */
+        idleHeld: z
+          .strictObject({
+            utilizationBelowPct: z.number().gt(0).max(100).default(IDLE_HELD_DEFAULTS.utilizationBelowPct),
+            forMinutes: z.number().min(0).max(1440).default(IDLE_HELD_DEFAULTS.forMinutes),
+          })
+          .default({ ...IDLE_HELD_DEFAULTS }),
         /** Compute slices of a whole GPU, per GPU model, for MIG weights (g / slices). */
         migSlicesPerGpu: z
           .record(z.string(), z.number().int().positive())
@@ -205,6 +219,7 @@ export const configSchema = z
         scrapeIntervalSeconds: {},
         pendingOnNode: 'not-charged',
         maxBridgeSeconds: 3600,
+        idleHeld: { ...IDLE_HELD_DEFAULTS },
         migSlicesPerGpu: { ...DEFAULT_MIG_SLICES_PER_GPU },
         nodeLabels: nodeLabelsDefault(),
         physicalGpus: [],

@@ -267,6 +267,12 @@ export interface PodUsage {
   project: string;
   teamSource: 'pod-label' | 'namespace-label' | 'default';
   phase: 'Running' | 'PendingOnNode';
+  /**
+   * Of heldSeconds, seconds held while idle: in runs where the pod's GPU utilization stayed below
+   * metering.idleHeld's threshold for longer than its window (src/core/metering/idleHeld.ts); absent when
+   * none. Unknown utilization is never idle.
+   */
+  idleHeldSeconds?: number;
 }
 
 /** GPU capacity, allocation and idle time of one node within one charge period, in GPU-equivalent seconds. */
@@ -545,10 +551,34 @@ export interface Summary {
     idle?: { cost: string; byReason: ByIdleReason<{ gpuHours: number; cost: string }> };
   };
   warnings: string[];
+  /** GPUs held while idle (metering.idleHeld), per team, namespace and worst pods (src/core/aggregate/idleHeld.ts). */
+  idleHeld?: IdleHeldSummary;
   /** Present only with a billing export: the month against the invoice (see src/core/aggregate/invoiceReconciliation.ts). */
   invoice?: InvoiceSummary;
   /** Present only on a restated month: the version it replaces and how each team's amount moved. */
   restatement?: Restatement;
+}
+
+/** Idle-held GPU time and the money it cost (decimal text in the billing currency) of one group. */
+export interface IdleHeldFigures {
+  gpuHours: number;
+  cost: string;
+}
+
+/**
+ * summary.json `idleHeld`: GPU time pods held in runs where their GPU utilization stayed below
+ * `rule.utilizationBelowPct` for longer than `rule.forMinutes`, and its cost at each row's effective rate.
+ */
+export interface IdleHeldSummary extends IdleHeldFigures {
+  /** The rule the days were metered under (metering.idleHeld); null when the caller did not say. */
+  rule: { utilizationBelowPct: number; forMinutes: number } | null;
+  /** Pods (cluster, namespace, name, uid) that held GPUs while idle. */
+  pods: number;
+  /** Most money first. */
+  byTeam: (IdleHeldFigures & { team: string; pods: number })[];
+  byNamespace: (IdleHeldFigures & { cluster: string; namespace: string; pods: number })[];
+  /** The worst offenders, most money first (at most 10). */
+  worstPods: (IdleHeldFigures & { cluster: string; namespace: string; pod: string; podUid: string; team: string })[];
 }
 
 /** One team's amount in the replaced version and in this one (money as decimal strings). */

@@ -22,6 +22,7 @@ const TOP_LEVEL_ORDER: readonly (keyof Summary)[] = [
   'byDay',
   'hourlyAllocatedGpus',
   'lowUtilization',
+  'idleHeld',
   'coverage',
   'warnings',
 ];

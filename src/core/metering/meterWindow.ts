@@ -93,6 +93,7 @@ export function meterWindow(all: WindowObservations, options: MeterOptions): Met
       nodes,
       attribute: attributorOf(obs, options),
       utilization: indexUtilization(obs, window),
+      ...(options.idleHeld ? { idleHeld: options.idleHeld } : {}),
     },
     warnings,
   );

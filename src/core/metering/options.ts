@@ -25,6 +25,18 @@ export interface PhysicalGpuRule {
   gpuModel?: string | undefined;
 }
 
+/**
+ * When a pod holds its GPUs "while idle" (the GPU platform's operating standard: idle GPUs must not be
+ * held; scale in after 10–15 idle minutes): its utilization stayed below `utilizationBelow` for longer
+ * than `forMs` without a break (see idleHeld.ts).
+ */
+export interface IdleHeldRule {
+  /** Utilization (0..1) a step must stay strictly below to count as idle. */
+  utilizationBelow: number;
+  /** A run of idle steps counts only when it lasts strictly longer than this (ms). */
+  forMs: number;
+}
+
 /** Policies and catalog facts metering needs besides the observations (plain data, built at the edge). */
 export interface MeterOptions {
   day: Day;
@@ -54,6 +66,8 @@ export interface MeterOptions {
    * for that cluster's nodes, as it does for their prices.
    */
   instanceTypesByCluster: ReadonlyMap<string, ReadonlyMap<string, GpuCatalogEntry>>;
+  /** When a held GPU counts as held while idle (metering.idleHeld); absent = DEFAULT_IDLE_HELD (idleHeld.ts). */
+  idleHeld?: IdleHeldRule;
   /** Meter only this shard of the day (src/core/metering/shards.ts); absent or count 1 = the whole day. */
   shard?: Shard;
 }

@@ -8,6 +8,7 @@ import type { NodeIdentity } from './nodeIdentity.ts';
 import type { NodeGpus } from './nodeWeights.ts';
 import type { MeterOptions } from './options.ts';
 import { effectiveRequests } from './podRequests.ts';
+import { DEFAULT_IDLE_HELD, idleHeldMsByPeriod, type IdleHeldRule } from './idleHeld.ts';
 import { chooseUtilizationSource, type PodUtilization } from './podUtilization.ts';
 import { comparePods, describeNode, describePod, key } from './refs.ts';
 import { isNvidiaResource, type NodeWeights } from './weights.ts';
@@ -48,6 +49,8 @@ export interface PodMeteringContext {
   nodes: ReadonlyMap<string, NodeIdentity & { weights: NodeWeights; gpus?: Pick<NodeGpus, 'physicalGpus'> }>;
   attribute: Attributor;
   utilization: ReadonlyMap<string, PodUtilization>;
+  /** When a held GPU counts as held while idle (metering.idleHeld); absent = {@link DEFAULT_IDLE_HELD}. */
+  idleHeld?: IdleHeldRule;
 }
 
 /**
@@ -144,6 +147,7 @@ function meterPod(
     if (!inDay) continue;
     const samples = utilSource === 'none' ? undefined : util?.[utilSource];
     const totals = heldByPeriod(held, samples, window, phase === 'Running');
+    const idleMs = idleHeldMsByPeriod(held, samples, window, context.idleHeld ?? DEFAULT_IDLE_HELD);
     for (const { resource, requested: summed } of requests) {
       // Two containers of 1e308 GPUs add up to Infinity: what was asked stays a finite number.
       const asObserved = Math.min(summed, Number.MAX_VALUE);
@@ -164,7 +168,7 @@ function meterPod(
         );
       }
       const usage = { ...base, phase, resource, requested, weight, utilSource };
-      const byPeriod = podRows(usage, totals, window);
+      const byPeriod = podRows(usage, { ...totals, idleMs }, window);
       allocations.push({
         nodeId,
         gpuEquivalents: (requested * weight.numerator) / weight.denominator,
@@ -248,7 +252,11 @@ export function unitsThatFit(weight: Fraction, physicalGpus: number): number {
 }
 
 /** The rows of one pod, phase and resource, by charge period of the day (undefined where it was not held). */
-function podRows(usage: PodRowFacts, totals: HeldTotals, window: WindowGrid): (PodUsage | undefined)[] {
+function podRows(
+  usage: PodRowFacts,
+  totals: HeldTotals & { idleMs: number[] },
+  window: WindowGrid,
+): (PodUsage | undefined)[] {
   const { requested, weight } = usage;
   return window.periods.map((period, p): PodUsage | undefined => {
     if (totals.heldMs[p] === 0) return undefined;
@@ -270,6 +278,7 @@ function podRows(usage: PodRowFacts, totals: HeldTotals, window: WindowGrid): (P
       project: usage.project,
       teamSource: usage.teamSource,
       phase: usage.phase,
+      ...(totals.idleMs[p]! > 0 ? { idleHeldSeconds: totals.idleMs[p]! / 1000 } : {}),
     };
   });
 }

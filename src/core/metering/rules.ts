@@ -6,5 +6,6 @@
  * Bump it with every change that can change a metered day for the same observations and options:
  *   1 — before #13 items 11–12 (pods keyed by uid alone; over-allocation scaled per charge period).
  *   2 — a uid in two namespaces is two pods; a pod is bounded by its node's capacity at each grid interval.
+ *   3 — a pod row records the seconds it held its GPUs while idle (`idleHeldSeconds`, idleHeld.ts).
  */
-export const METERING_RULES_VERSION = 2;
+export const METERING_RULES_VERSION = 3;

@@ -1,4 +1,5 @@
 import { type InvoiceReconciliationLine, reconcileInvoice } from '../aggregate/invoiceReconciliation.ts';
+import { summarizeIdleHeld } from '../aggregate/idleHeld.ts';
 import { buildSummary, type SummaryOptions } from '../aggregate/summarize.ts';
 import { allocateMonth } from '../allocation/allocate.ts';
 import type { InvoiceCosts } from '../billing/ledger.ts';
@@ -7,7 +8,7 @@ import { type PriceCatalog, PriceResolver } from '../pricing/catalog.ts';
 import { coveredDates, InvoicePricedResolver } from '../pricing/invoicePrices.ts';
 import { type GpusOfType, withInstancesOutsideClusters } from '../pricing/outsideClusters.ts';
 import { roundMonth } from '../rounding/roundMonth.ts';
-import type { BillingPeriod, InvoiceSummary, MeteredDay, PricedRows, Summary } from '../types.ts';
+import type { BillingPeriod, IdleHeldSummary, InvoiceSummary, MeteredDay, PricedRows, Summary } from '../types.ts';
 import { RowSet } from './rowSet.ts';
 
 /**
@@ -24,6 +25,8 @@ export interface PriceMonthOptions extends SummaryOptions {
   onStage?: (stage: 'allocated' | 'rounded' | 'summarized') => void;
   /** The cloud's cost export of the month, when a billing source is configured (see {@link MonthInvoice}). */
   invoice?: MonthInvoice;
+  /** The metering.idleHeld rule the days were metered under, recorded in summary.json `idleHeld.rule`. */
+  idleHeld?: IdleHeldSummary['rule'];
 }
 
 /** The invoice of a month and what pricing from it needs besides the catalog. */
@@ -92,6 +95,7 @@ export function priceMonth(days: readonly MeteredDay[], options: PriceMonthOptio
     resolver: catalog,
     warnings: allocation.warnings,
   });
+  summary.idleHeld = summarizeIdleHeld(rows, store, options.idleHeld ?? null);
   if (!invoiced || !options.invoice) {
     options.onStage?.('summarized');
     return { rows: new RowSet(rows, store), summary };

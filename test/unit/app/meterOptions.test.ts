@@ -28,6 +28,16 @@ function configWith(pricing: ConfigInput['pricing']) {
 describe('meterOptionsFor', () => {
   const day = seoulDay();
 
+  it('gives metering the idle-held rule as a fraction and milliseconds (metering.idleHeld)', () => {
+    expect(meterOptionsFor(parseConfig({}), day).idleHeld).toEqual({ utilizationBelow: 0.05, forMs: 900_000 });
+    const config = parseConfig({ metering: { idleHeld: { utilizationBelowPct: 10, forMinutes: 12 } } });
+    expect(meterOptionsFor(config, day).idleHeld).toEqual({ utilizationBelow: 0.1, forMs: 720_000 });
+  });
+
+  it('refuses an idle-held threshold of 0 % (nothing could ever be idle)', () => {
+    expect(() => parseConfig({ metering: { idleHeld: { utilizationBelowPct: 0 } } })).toThrow(/idleHeld/);
+  });
+
   it("weighs a node whose instance type is only in its cluster's catalog by that entry (pricing.byCluster)", () => {
     // An on-prem DGX (8 A100s) time-sliced ×4: 32 advertised units of 1/4 GPU each.
     const config = configWith({
@@ -88,6 +98,13 @@ describe('meteringKey', () => {
       expect(meteringKey(parseConfig({ pricing: { instanceTypes: { 'g5.xlarge': g5x } } }), day, [], 'demo')).toBe(
         '00c63b63dfef0bc7',
       );
+    });
+
+    it('changes the key when metering.idleHeld is not the default (a day metered under another rule is re-metered)', () => {
+      const key = (idleHeld: object) => meteringKey(parseConfig({ metering: { idleHeld } }), day, [], 'demo');
+      expect(key({ utilizationBelowPct: 5, forMinutes: 15 })).toBe(key({}));
+      expect(key({ utilizationBelowPct: 5, forMinutes: 10 })).not.toBe(key({}));
+      expect(key({ utilizationBelowPct: 10 })).not.toBe(key({}));
     });
   });
 });
