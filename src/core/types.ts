@@ -162,6 +162,33 @@ export interface PodUtilizationPoints {
   points: Iterable<readonly [number, number, number]>;
 }
 
+/** One GPU ResourceQuota entry of a namespace, as kube_resourcequota reports it. */
+export interface GpuQuotaRef {
+  cluster: string;
+  namespace: string;
+  /** The ResourceQuota object's name. */
+  quota: string;
+  /** The quota resource as Kubernetes spells it: requests.nvidia.com/gpu, requests.nvidia.com/mig-1g.5gb, ... */
+  resource: string;
+}
+
+/** Hard and used values of one GPU quota entry at grid points: [t ms, value] (the last sample in (t − step, t]). */
+export interface GpuQuotaPoints extends GpuQuotaRef {
+  hard: [number, number][];
+  used: [number, number][];
+}
+
+/**
+ * One GPU quota entry over one metered day: its last hard value, the peak and the time integral of
+ * used (units × seconds over the intervals with a used sample), and the seconds observed.
+ */
+export interface GpuQuotaDay extends GpuQuotaRef {
+  hard: number | null;
+  peakUsed: number;
+  usedUnitSeconds: number;
+  observedSeconds: number;
+}
+
 /** Scrape intervals used for the window, and where they came from. */
 export interface ScrapeIntervals {
   kubeStateMetricsSeconds: number;
@@ -195,6 +222,11 @@ export interface WindowObservations {
    * sources that do not read it (such nodes are matched to no invoice line).
    */
   nodeProviderIds?: NodeProviderId[];
+  /**
+   * GPU ResourceQuotas (kube_resourcequota for requests.nvidia.com/*): hard and used per quota and
+   * resource at grid points of the day; absent from sources that do not read them.
+   */
+  gpuQuotas?: GpuQuotaPoints[];
   /** Grid points at which kube-state-metrics was scraped at all (any GPU node capacity sample), for coverage. */
   ksmPresentTsMs: number[];
   /** Grid points at which dcgm-exporter was scraped at all, for coverage. */
@@ -337,6 +369,8 @@ export interface MeteredDay {
   /** Per instance type, mean allocated GPU equivalents for each local hour of the day (length 23, 24 or 25). */
   hourlyAllocatedGpus: Record<string, number[]>;
   warnings: string[];
+  /** GPU ResourceQuota use of the day (absent when the source reads none; on shard 0 of a sharded day). */
+  gpuQuotas?: GpuQuotaDay[];
   /** Only on one shard of a day metered in several (see ShardFacts); the merged day has none. */
   shard?: ShardFacts;
 }
@@ -553,10 +587,32 @@ export interface Summary {
   warnings: string[];
   /** GPUs held while idle (metering.idleHeld), per team, namespace and worst pods (src/core/aggregate/idleHeld.ts). */
   idleHeld?: IdleHeldSummary;
+  /** GPU ResourceQuota use per namespace quota entry (src/core/aggregate/gpuQuotas.ts). */
+  gpuQuotas?: GpuQuotaSummary[];
   /** Present only with a billing export: the month against the invoice (see src/core/aggregate/invoiceReconciliation.ts). */
   invoice?: InvoiceSummary;
   /** Present only on a restated month: the version it replaces and how each team's amount moved. */
   restatement?: Restatement;
+}
+
+/**
+ * One namespace GPU ResourceQuota entry over the month (summary.json `gpuQuotas`), in units of its
+ * resource (GPUs, or MIG devices of the profile).
+ */
+export interface GpuQuotaSummary {
+  cluster: string;
+  namespace: string;
+  quota: string;
+  /** As Kubernetes spells it: requests.nvidia.com/gpu, requests.nvidia.com/mig-1g.5gb, ... */
+  resource: string;
+  /** The hard limit on the last day it was seen; null when only used was seen. */
+  hard: number | null;
+  peakUsed: number;
+  /** Mean used over the time it was observed; null when used was never observed. */
+  averageUsed: number | null;
+  /** peakUsed ÷ hard in percent (2 decimals); null without a positive hard limit. */
+  peakUsedPct: number | null;
+  observedHours: number;
 }
 
 /** Idle-held GPU time and the money it cost (decimal text in the billing currency) of one group. */

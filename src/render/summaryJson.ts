@@ -23,6 +23,7 @@ const TOP_LEVEL_ORDER: readonly (keyof Summary)[] = [
   'hourlyAllocatedGpus',
   'lowUtilization',
   'idleHeld',
+  'gpuQuotas',
   'coverage',
   'warnings',
 ];

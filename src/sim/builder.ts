@@ -31,8 +31,8 @@ export class ScenarioBuilder {
     return Array.from({ length: n }, () => this.rng.pick([...ALNUM])).join('');
   }
 
-  addNamespace(name: string, labels: Record<string, string> = {}): void {
-    this.namespaces.push({ name, labels });
+  addNamespace(name: string, labels: Record<string, string> = {}, gpuQuota?: SimNamespace['gpuQuota']): void {
+    this.namespaces.push(gpuQuota ? { name, labels, gpuQuota } : { name, labels });
   }
 
   addNode(spec: SimNodeSpec): SimNodeSpec {

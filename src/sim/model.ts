@@ -157,6 +157,11 @@ export interface SimNamespace {
   name: string;
   /** Kubernetes labels of the namespace (KSM exports all of them as label_<name>). */
   labels: Record<string, string>;
+  /**
+   * A GPU ResourceQuota of the namespace: its object name and hard limits by quota resource name as
+   * Kubernetes spells it (`requests.nvidia.com/gpu`, `requests.nvidia.com/mig-1g.5gb`); see src/sim/quota.ts.
+   */
+  gpuQuota?: { name: string; hard: Record<string, number> };
 }
 
 /** Scrape schedule of the exporters. Sample times are offset + k·interval (epoch-aligned). */

@@ -129,6 +129,12 @@ const DEMO_NAMESPACES: [string, Record<string, string>][] = [
   ['sandbox', {}],
 ];
 
+/** GPU ResourceQuotas of two demo namespaces (the platform's standard: namespaces have GPU quotas). */
+const DEMO_GPU_QUOTAS = new Map<string, { name: string; hard: Record<string, number> }>([
+  ['ml-research', { name: 'gpu-quota', hard: { 'requests.nvidia.com/gpu': 12, 'requests.nvidia.com/mig-3g.20gb': 16 } }],
+  ['vision', { name: 'gpu-quota', hard: { 'requests.nvidia.com/gpu': 8, 'requests.nvidia.com/mig-1g.5gb': 8 } }],
+]);
+
 const TENANTS: Record<string, Tenant> = {
   'ml-research': { namespace: 'ml-research', podLabels: () => ({}), projects: ['foundation-models'] },
   search: {
@@ -300,7 +306,7 @@ export function buildDemoScenario(options: PresetOptions): ExplicitSimulateOptio
   const range = presetRange(options);
   const rng = createRng(options.seed);
   const b = new ScenarioBuilder(rng);
-  for (const [name, labels] of DEMO_NAMESPACES) b.addNamespace(name, labels);
+  for (const [name, labels] of DEMO_NAMESPACES) b.addNamespace(name, labels, DEMO_GPU_QUOTAS.get(name));
   const window = { startMs: range.startMs - 3 * D, endMs: range.endMs + 2 * D };
   const whole = [window];
   const lanes: Lane[] = [];
@@ -512,6 +518,7 @@ function finish(
     namespaces: b.namespaces.map((ns) => ({
       name: ns.name,
       labels: { 'kubernetes.io/metadata.name': ns.name, ...ns.labels },
+      ...(ns.gpuQuota ? { gpuQuota: ns.gpuQuota } : {}),
     })),
     pods: b.pods.filter(inRange),
     cases: b.cases,

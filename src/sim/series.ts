@@ -15,6 +15,7 @@ import {
 } from './dcgm.ts';
 import { fnv1a64, providerIdOf } from './cloud.ts';
 import { nodeCapacity, sharingOf } from './gpu.ts';
+import { quotaSeries } from './quota.ts';
 import type { SimContainer, SimDevice, SimNode, SimPod, SimSharing, Simulation } from './model.ts';
 import { applySeriesShape, dcgmExporterPodName, KSM_INSTANCE } from './seriesShape.ts';
 import { dcgmSchedule, ksmSchedule, POD_PHASES, podSegments, type Schedule } from './timeline.ts';
@@ -49,6 +50,7 @@ export const FAMILIES = [
   'kube_pod_init_container_info',
   'kube_pod_init_container_resource_requests',
   'kube_pod_resourceclaim_info',
+  'kube_resourcequota',
   'DCGM_FI_DEV_GPU_UTIL',
   'DCGM_FI_PROF_GR_ENGINE_ACTIVE',
   'DCGM_FI_DEV_FB_USED',
@@ -345,6 +347,19 @@ export function buildSeries(sim: Simulation): SeriesDef[] {
         merge(segs.map((s) => ({ startMs: s.startMs, endMs: s.endMs, value: s.phase === phase ? 1 : 0 }))),
       );
     }
+  }
+  // kube-state-metrics internal/store/resourcequota.go: labels namespace, resourcequota, resource, type.
+  for (const q of quotaSeries(sim)) {
+    ksmSeries(
+      'kube_resourcequota',
+      [
+        ['namespace', q.namespace],
+        ['resourcequota', q.quota],
+        ['resource', q.resource],
+        ['type', q.type],
+      ],
+      [{ ...always, value: q.value }],
+    );
   }
   for (const plan of dcgmPlan(sim)) addDcgmSeries(sim, plan, cluster, add);
   const out = applySeriesShape(

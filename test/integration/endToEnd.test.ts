@@ -18,7 +18,17 @@ import { billingPeriod, localDateOf } from '../../src/core/period.ts';
 import { providerIdOf } from '../../src/sim/cloud.ts';
 import { syntheticExportCsv } from '../../src/sim/invoiceExport.ts';
 import type { Summary } from '../../src/core/types.ts';
-import { type GroundTruth, type GroundTruthNode, groundTruth, simulate, writeOpenMetrics } from '../../src/sim/index.ts';
+import {
+  type GroundTruth,
+  type GroundTruthNode,
+  groundTruth,
+  ksmSchedule,
+  sampleTimes,
+  simulate,
+  writeOpenMetrics,
+} from '../../src/sim/index.ts';
+import type { Simulation } from '../../src/sim/model.ts';
+import { quotaSeries } from '../../src/sim/quota.ts';
 import {
   hasCachedTsdb,
   type PrometheusHandle,
@@ -54,6 +64,7 @@ describe.skipIf(prometheusInstallHint() !== null)(
     let s3: S3TestServer;
     let dir: string;
     let truth: GroundTruth;
+    let demoSim: Simulation;
     const read = async (key: string) => {
       const store = createS3Store({ bucket: s3.bucket, prefix: 'chargeback', client: s3.client });
       const bytes = await store.get(key);
@@ -92,8 +103,10 @@ describe.skipIf(prometheusInstallHint() !== null)(
         scrape: { ksmSeconds: KSM_SECONDS, dcgmSeconds: 120 },
       });
       truth = groundTruth(sim, billingPeriod(MONTH, ZONE));
-      // v2: the demo gained the real GPU shapes of #14 (on-prem DGX, DRA, GPU sidecars).
-      const cacheKey = `e2e-demo-${MONTH}-${ZONE}-${SEED}-ksm${KSM_SECONDS}-dcgm120-v2`;
+      demoSim = sim;
+      // v2: the demo gained the real GPU shapes of #14 (on-prem DGX, DRA, GPU sidecars); v3: GPU
+      // ResourceQuotas on two namespaces (kube_resourcequota, #16).
+      const cacheKey = `e2e-demo-${MONTH}-${ZONE}-${SEED}-ksm${KSM_SECONDS}-dcgm120-v3`;
       // The month's OpenMetrics text is ~4.8 GB: write it only when the TSDB is not cached, and delete it
       // as soon as it is backfilled.
       const files = (await hasCachedTsdb(cacheKey)) ? [] : await writeOpenMetrics(sim, join(dir, 'om'));
@@ -160,6 +173,25 @@ describe.skipIf(prometheusInstallHint() !== null)(
           truth.pods.some((p) => p.uid === uid),
           uid,
         ).toBe(true);
+    });
+
+    it('reports the GPU ResourceQuotas kube-state-metrics exported, read through the real Prometheus (#16)', async () => {
+      const summary = JSON.parse(await read(`${MONTH}/summary.json`)) as Summary;
+      const period = billingPeriod(MONTH, ZONE);
+      // One kube-state-metrics sample per grid step: the month's used values are the samples in the month.
+      const times = sampleTimes(demoSim, ksmSchedule(demoSim), period.startMs + 1, period.endMs + 1);
+      const series = quotaSeries(demoSim);
+      const expected = series
+        .filter((q) => q.type === 'used')
+        .map((q) => {
+          const used = times.map((t) => (typeof q.value === 'number' ? q.value : q.value(t)));
+          const hard = series.find((h) => h.type === 'hard' && h.namespace === q.namespace && h.resource === q.resource)!;
+          return [q.namespace, q.resource, hard.value, Math.max(...used), used.reduce((a, b) => a + b, 0) / used.length];
+        });
+      expect(expected.length).toBeGreaterThan(2);
+      expect(
+        summary.gpuQuotas!.map((q) => [q.namespace, q.resource, q.hard, q.peakUsed, q.averageUsed]),
+      ).toEqual(expected.map(([ns, resource, hard, peak, average]) => [ns, resource, hard, peak, expect.closeTo(average as number, 5)]));
     });
 
     it('matches the month total of allocated GPU-hours within 0.01 % and capacity per node exactly', async () => {

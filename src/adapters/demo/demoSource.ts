@@ -5,6 +5,7 @@
  */
 import type {
   DraDevice,
+  GpuQuotaPoints,
   NamespaceLabels,
   NodeCapacityPoints,
   NodeLabels,
@@ -26,6 +27,7 @@ import { dcgmPlan, grEngineActive, hasGpuUtil, hasGrEngineActive } from '../../s
 import { providerIdOf } from '../../sim/cloud.ts';
 import { isGpuResource, nodeCapacity } from '../../sim/gpu.ts';
 import type { Simulation } from '../../sim/model.ts';
+import { quotaSeries } from '../../sim/quota.ts';
 import { draClaimName, ksmLabelName, nodeLabelPairs, podLabelPairs } from '../../sim/series.ts';
 import {
   dcgmSchedule,
@@ -104,6 +106,7 @@ export function observeSimulations(
     draDevices: parts.flatMap((p) => p.draDevices),
     utilization: parts.flatMap((p) => p.utilization),
     nodeProviderIds: parts.flatMap((p) => p.nodeProviderIds ?? []),
+    gpuQuotas: parts.flatMap((p) => p.gpuQuotas ?? []),
     ksmPresentTsMs: common(parts.map((p) => p.ksmPresentTsMs)),
     dcgmPresentTsMs: common(parts.map((p) => p.dcgmPresentTsMs)),
     scrape,
@@ -241,6 +244,25 @@ export function observeSimulation(
     }
   }
 
+  // GPU quotas over the day only (the Prometheus source asks for them on the day's steps): at each grid
+  // point, the value of the last kube-state-metrics sample in (t − step, t].
+  const focus = grid.focus ?? grid;
+  const gpuQuotas = new Map<string, GpuQuotaPoints>();
+  if (n > 0) {
+    for (const q of quotaSeries(sim)) {
+      const id = `${q.namespace}\u0000${q.quota}\u0000${q.resource}`;
+      const entry = gpuQuotas.get(id) ?? { cluster, namespace: q.namespace, quota: q.quota, resource: q.resource, hard: [], used: [] };
+      gpuQuotas.set(id, entry);
+      const points = q.type === 'hard' ? entry.hard : entry.used;
+      forEachSampleTime(sim, ksm, Math.max(from, focus.startMs + 1), Math.min(to, focus.endMs + 1), (t) => {
+        const p = pointOf(t);
+        const value = typeof q.value === 'number' ? q.value : q.value(t);
+        if (points[points.length - 1]?.[0] === p) points[points.length - 1]![1] = value;
+        else points.push([p, value]);
+      });
+    }
+  }
+
   type UtilAccumulator = Omit<PodUtilizationPoints, 'points'> & {
     points: [number, number, number][];
     byPoint: Map<number, [number, number, number]>;
@@ -316,6 +338,7 @@ export function observeSimulation(
       points: points.sort((a, b) => a[0] - b[0]),
     })),
     nodeProviderIds,
+    gpuQuotas: [...gpuQuotas.values()],
     ksmPresentTsMs: [...ksmPresent].sort((a, b) => a - b),
     dcgmPresentTsMs: [...dcgmPresent].sort((a, b) => a - b),
     scrape,

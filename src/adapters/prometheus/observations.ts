@@ -3,6 +3,7 @@ import { compareStrings } from '../../core/compare.ts';
 import { GFD_LABELS } from '../../core/metering/index.ts';
 import type {
   DraDevice,
+  GpuQuotaPoints,
   NodeCapacityPoints,
   NodeLabels,
   NodePresencePoints,
@@ -113,6 +114,7 @@ export function observationsOf(input: ObservationInput): WindowObservations {
     nodeProviderIds: answers.nodeInfo
       .filter((s) => s.metric.node && s.metric.provider_id)
       .map((s) => ({ cluster: clusterOf(s.metric), node: s.metric.node!, providerId: s.metric.provider_id! })),
+    gpuQuotas: gpuQuotasOf(answers.gpuQuotas, clusterOf),
     ksmPresentTsMs: presentInEveryCluster(answers.ksmPresence, clusterOf),
     dcgmPresentTsMs: presentInEveryCluster(dcgm, clusterOf),
     dcgmPresentByCluster: presenceByCluster(dcgm, clusterOf),
@@ -515,3 +517,33 @@ function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
   });
 }
 
+
+/**
+ * GPU quota entries (gpu_quota.promql) per cluster, namespace, quota object and resource, with their
+ * hard and used points (the query already took one value per step over replicas).
+ */
+export function gpuQuotasOf(
+  series: readonly PromSeries[],
+  clusterOf: (metric: Record<string, string>) => string,
+): GpuQuotaPoints[] {
+  const out = new Map<string, GpuQuotaPoints>();
+  for (const s of series) {
+    const type = s.metric.type;
+    if (type !== 'hard' && type !== 'used') continue;
+    const ref = {
+      cluster: clusterOf(s.metric),
+      namespace: s.metric.namespace ?? '',
+      quota: s.metric.resourcequota ?? '',
+      resource: s.metric.resource ?? '',
+    };
+    const id = [ref.cluster, ref.namespace, ref.quota, ref.resource].join('\u0000');
+    const entry = out.get(id) ?? { ...ref, hard: [], used: [] };
+    out.set(id, entry);
+    entry[type].push(...s.points.map(([t, v]): [number, number] => [t, v]));
+  }
+  for (const entry of out.values()) {
+    entry.hard.sort((a, b) => a[0] - b[0]);
+    entry.used.sort((a, b) => a[0] - b[0]);
+  }
+  return [...out.values()];
+}

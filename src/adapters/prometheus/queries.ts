@@ -41,6 +41,7 @@ export const QUERY_NAMES = [
   'pod_claims',
   'dcgm_presence',
   'fleet_gpus',
+  'gpu_quota',
 ] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
 
@@ -198,6 +199,8 @@ export interface WindowAnswers {
   nodeLabels: PromSeries[];
   /** kube_node_info's provider_id per node (its cloud instance), over the window. */
   nodeInfo: PromSeries[];
+  /** kube_resourcequota hard/used of NVIDIA resources per namespace quota, on the day's steps (gpu_quota). */
+  gpuQuotas: PromSeries[];
 }
 
 /** The range of a grid's points (k = 1..n), and of those inside the billed day (utilization). */
@@ -221,6 +224,8 @@ export interface WindowScope {
   hasPods?: boolean;
   /** The shard reads no DCGM series (no pods, and idle GPUs are another shard's). */
   noDcgm?: boolean;
+  /** False: GPU quotas are another shard's (they belong to no node: shard 0 asks for them). */
+  quotas?: boolean;
 }
 
 /**
@@ -271,6 +276,7 @@ export async function askWindow(
       ),
     nodeLabels: () => queries.overWindow('node_labels', {}, whole, m),
     nodeInfo: () => queries.overWindow('node_info', {}, whole, m),
+    gpuQuotas: () => (hasDay && scope.quotas !== false ? onGrid('gpu_quota', ranges.day) : none()),
   };
   const names = (Object.keys(plan) as (keyof WindowAnswers)[]).filter((name) => !scope.known?.[name]);
   const answers = await mapLimit(names, 2, (name) => plan[name]());

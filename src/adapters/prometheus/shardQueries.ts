@@ -125,6 +125,7 @@ export async function askShard(
     matchers,
     hasPods: kept.size > 0,
     noDcgm: kept.size === 0 && index !== 0,
+    quotas: index === 0,
     known: {
       nodePresence,
       podRequests: keep(podRequests),

@@ -10,6 +10,7 @@ export {
   hourlyFromUnits,
   type HourlyUnits,
 } from './hourlyProfile.ts';
+export { meterGpuQuotas } from './gpuQuotas.ts';
 export { DEFAULT_IDLE_HELD, idleHeldMsByPeriod, type IdleHeldRule } from './idleHeld.ts';
 export { indexNodes, indexPods, type NodeIndex, type PodState } from './indexObservations.ts';
 export { meterWindow } from './meterWindow.ts';

@@ -12,6 +12,7 @@ import { allocateToNodes, meterNodeUsage } from './nodeUsage.ts';
 import { boundToCapacity } from './boundToCapacity.ts';
 import { type NodeGpus, physicalGpusOf, weighNode } from './nodeWeights.ts';
 import type { MeterOptions } from './options.ts';
+import { meterGpuQuotas } from './gpuQuotas.ts';
 import { indexUtilization } from './podUtilization.ts';
 import { meterPods } from './podUsage.ts';
 import { describeNode, key } from './refs.ts';
@@ -117,6 +118,10 @@ export function meterWindow(all: WindowObservations, options: MeterOptions): Met
     scrape: obs.scrape,
     hourlyAllocatedGpus: hourlyFromUnits(hourlyUnits),
     warnings: [...warnings],
+    // GPU quotas belong to no node: a sharded day meters them in shard 0 only.
+    ...(obs.gpuQuotas
+      ? { gpuQuotas: shard && shard.count > 1 && shard.index !== 0 ? [] : meterGpuQuotas(obs.gpuQuotas, window) }
+      : {}),
     ...(shard && shard.count > 1
       ? { shard: shardFactsOf(obs, window, { index: shard.index, count: shard.count }, hourlyUnits) }
       : {}),

@@ -200,6 +200,8 @@ export function mergeShardDays(parts: readonly MeteredDay[]): MeteredDay {
     scrape: first.scrape,
     hourlyAllocatedGpus: hourlyFromUnits(hourlyUnits),
     warnings: [...warnings],
+    // Quotas belong to no node: shard 0 meters them (meterWindow), the others carry none.
+    ...(sorted.some((p) => p.gpuQuotas) ? { gpuQuotas: sorted.flatMap((p) => p.gpuQuotas ?? []) } : {}),
   };
 }
 

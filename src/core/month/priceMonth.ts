@@ -1,4 +1,5 @@
 import { type InvoiceReconciliationLine, reconcileInvoice } from '../aggregate/invoiceReconciliation.ts';
+import { summarizeGpuQuotas } from '../aggregate/gpuQuotas.ts';
 import { summarizeIdleHeld } from '../aggregate/idleHeld.ts';
 import { buildSummary, type SummaryOptions } from '../aggregate/summarize.ts';
 import { allocateMonth } from '../allocation/allocate.ts';
@@ -96,6 +97,7 @@ export function priceMonth(days: readonly MeteredDay[], options: PriceMonthOptio
     warnings: allocation.warnings,
   });
   summary.idleHeld = summarizeIdleHeld(rows, store, options.idleHeld ?? null);
+  summary.gpuQuotas = summarizeGpuQuotas(month);
   if (!invoiced || !options.invoice) {
     options.onStage?.('summarized');
     return { rows: new RowSet(rows, store), summary };

@@ -36,12 +36,59 @@ function answers(partial: Partial<WindowAnswers>): WindowAnswers {
     namespaceLabels: empty,
     nodeLabels: empty,
     nodeInfo: empty,
+    gpuQuotas: empty,
     ...partial,
   };
 }
 
 describe('observationsOf', () => {
   const identity = seriesIdentityOf({ clusterLabel: 'k8s', dedupeLabels: ['replica'] });
+
+  it('reads GPU quotas per cluster, namespace, quota object and resource, hard and used apart', () => {
+    const quota = (resource: string, type: string, points: [number, number][]) => ({
+      metric: { k8s: 'east', namespace: 'ml', resourcequota: 'gpu-quota', resource, type },
+      points: P(points),
+    });
+    const obs = observationsOf({
+      grid,
+      scrape,
+      answers: answers({
+        gpuQuotas: [
+          quota('requests.nvidia.com/gpu', 'used', [
+            [T0 + 120_000, 3],
+            [T0 + 60_000, 2],
+          ]),
+          quota('requests.nvidia.com/gpu', 'hard', [[T0 + 60_000, 8]]),
+          quota('requests.nvidia.com/mig-1g.5gb', 'hard', [[T0 + 60_000, 4]]),
+          quota('requests.nvidia.com/gpu', 'other', [[T0 + 60_000, 1]]),
+        ],
+      }),
+      utilization: { prof: [], util: [] },
+      identity,
+      labels: metering,
+    });
+    expect(obs.gpuQuotas).toEqual([
+      {
+        cluster: 'east',
+        namespace: 'ml',
+        quota: 'gpu-quota',
+        resource: 'requests.nvidia.com/gpu',
+        hard: [[T0 + 60_000, 8]],
+        used: [
+          [T0 + 60_000, 2],
+          [T0 + 120_000, 3],
+        ],
+      },
+      {
+        cluster: 'east',
+        namespace: 'ml',
+        quota: 'gpu-quota',
+        resource: 'requests.nvidia.com/mig-1g.5gb',
+        hard: [[T0 + 60_000, 4]],
+        used: [],
+      },
+    ]);
+  });
   const pod = (name: string, uid: string) => ({ k8s: 'east', namespace: 'ml', pod: name, uid });
   const request = (name: string, uid: string) => ({
     metric: { ...pod(name, uid), container: 'c', resource: 'nvidia_com_gpu' },

@@ -9,6 +9,7 @@ import {
 } from '../../../src/adapters/prometheus/index.ts';
 import { parseConfig } from '../../../src/config/loadConfig.ts';
 import { type Call, fakeFetch, ok, recordingLogger } from './fakes.ts';
+import { WHOLE_DAY_MATCHERS } from '../../../src/adapters/prometheus/queries.ts';
 
 const T0 = 1_772_982_000_000;
 const templates = loadQueryTemplates(new URL('../../../queries/', import.meta.url).pathname);
@@ -77,9 +78,13 @@ describe('askWindow', () => {
       'namespaceLabels',
       'nodeLabels',
       'nodeInfo',
+      'gpuQuotas',
     ]);
     expect(answers.nodeLabels.map((s) => s.metric.node)).toEqual(['n1']);
-    expect(calls).toHaveLength(15);
+    expect(calls).toHaveLength(16);
+    const quota = calls.find((c) => c.params.query?.includes('kube_resourcequota'));
+    expect(quota?.params.query).toContain('resource=~"requests\\\\.nvidia\\\\.com/.+", type=~"hard|used"');
+    expect(quota?.params.step).toBeDefined();
     expect(calls.some((c) => c.params.query?.includes('kube_node_info{node!="", provider_id!=""'))).toBe(true);
     expect(calls.some((c) => c.params.query?.includes('phase="Pending"'))).toBe(false);
   });
@@ -89,6 +94,12 @@ describe('askWindow', () => {
       const { queries, calls } = queriesWith((call) => ok([], call.params.step ? 'matrix' : 'vector'));
       await askWindow(queries, { ...grid, focus: { startMs: T0, endMs: T0 } }, metering);
       expect(calls.filter((c) => c.params.query?.includes('DCGM'))).toEqual([]);
+    });
+
+    it('asks no GPU quotas for a shard that does not carry them', async () => {
+      const { queries, calls } = queriesWith((call) => ok([], call.params.step ? 'matrix' : 'vector'));
+      await askWindow(queries, grid, metering, { matchers: WHOLE_DAY_MATCHERS, quotas: false });
+      expect(calls.filter((c) => c.params.query?.includes('kube_resourcequota'))).toEqual([]);
     });
   });
 });
