@@ -87,6 +87,8 @@ export interface MonthlyReportResult {
   restated: boolean;
   /** The run reproduced the published version exactly; nothing was committed. */
   unchanged: boolean;
+  /** Daily partials (`usage/<date>.json`) this run metered and stored. */
+  partialsStored: number;
   versionId: string;
   runId: string;
 }
@@ -228,6 +230,7 @@ export async function runMonthlyReport(
       keys: files.map((f) => f.key),
       restated,
       unchanged,
+      partialsStored: version.storedWhileMetering + version.toStore.length,
       versionId: manifest.versionId,
       runId,
     };
@@ -246,6 +249,8 @@ interface BuiltVersion {
   meta: ManifestMeta;
   record: OverrideRecord;
   toStore: PendingPartial[];
+  /** Daily partials already stored while metering (new days of a month not yet published). */
+  storedWhileMetering: number;
 }
 
 /** A freshly metered day whose partial is stored only once the version it belongs to is final. */
@@ -328,7 +333,7 @@ async function buildVersion(
         options,
         logger,
       );
-      return { summary, files, meta, record, toStore: pendingToStore(metered.pending, record) };
+      return { summary, files, meta, record, toStore: pendingToStore(metered.pending, record), storedWhileMetering: metered.storedNow };
     }
   }
 
@@ -363,7 +368,7 @@ async function buildVersion(
     ...(record.reason !== null ? { reason: record.reason } : {}),
     ...(record.forced ? { forced: { overridden: record.overridden } } : {}),
   };
-  return { summary, files, meta, record, toStore: pendingToStore(metered.pending, record) };
+  return { summary, files, meta, record, toStore: pendingToStore(metered.pending, record), storedWhileMetering: metered.storedNow };
 }
 
 /**
@@ -471,8 +476,9 @@ async function meterMonth(
   period: BillingPeriod,
   options: MonthlyReportOptions,
   monthPublished: boolean,
-): Promise<{ days: MeteredDay[]; pending: PendingPartial[] }> {
+): Promise<{ days: MeteredDay[]; pending: PendingPartial[]; storedNow: number }> {
   const { logger } = ctx;
+  let storedNow = 0;
   const named = new Set(options.remeterDays ?? []);
   const reused = new Map<string, MeteredDay>();
   const stale = new Map<string, StoredPartial | undefined>();
@@ -500,8 +506,10 @@ async function meterMonth(
     const fresh = await meterDay(ctx, day.date);
     const stored = stale.get(day.date);
     const partial = partialOf(ctx, fresh);
-    if (!monthPublished && stored === undefined) await storeDayPartial(ctx, partial);
-    else pending.push({ partial, violations: replacementViolations(ctx, fresh.day, stored) });
+    if (!monthPublished && stored === undefined) {
+      await storeDayPartial(ctx, partial);
+      storedNow += 1;
+    } else pending.push({ partial, violations: replacementViolations(ctx, fresh.day, stored) });
     // Only the figures of the replaced partial are needed from here on.
     stale.delete(day.date);
     metered.set(day.date, fresh.day);
@@ -511,7 +519,7 @@ async function meterMonth(
   if (reused.size > 0) logger.progress(done, period.days.length, `loaded ${reused.size} stored days`);
   const days = period.days.map((d) => (reused.get(d.date) ?? metered.get(d.date))!);
   pending.sort((a, b) => (a.partial.day.day.date < b.partial.day.day.date ? -1 : 1));
-  return { days, pending };
+  return { days, pending, storedNow };
 }
 
 /**
