@@ -200,6 +200,7 @@ export async function runMonthlyReport(
       for (const { partial } of version.toStore) await storeDayPartial(ctx, partial);
     };
     let manifest: Manifest;
+    logger.stage?.('publishing');
     try {
       manifest = await publishMonth(ctx.store, month, version.files, version.meta, {
         startedFrom,
@@ -235,6 +236,7 @@ export async function runMonthlyReport(
       runId,
     };
   } finally {
+    logger.stage?.(null);
     await rm(spoolDir, { recursive: true, force: true }).catch((error: unknown) => {
       // Never hide the run's own outcome behind this; the next run's directory has another name.
       logger.warn('could not remove the temporary directory', { dir: spoolDir, error: String(error) });
@@ -291,6 +293,7 @@ async function buildVersion(
     refuseUnlessForced(what, identityViolations(next, monthFiguresOf(published.summary)), options, logger);
   }
   const metered = await meterMonth(ctx, period, options, published !== undefined);
+  logger.stage?.('pricing');
   const dayViolations = emptierDaysViolation(metered.pending.flatMap((p) => p.violations), config.guard);
   const invoice = await readInvoice(ctx, period, metered.days);
   const {
@@ -311,6 +314,7 @@ async function buildVersion(
     ...manifestMetaFromSummary(priced, run),
     lockStaleSeconds: config.output.lockStaleSeconds,
   };
+  logger.stage?.('rendering');
   const render = createRenderer(ctx, period, rows, metered.days, spoolDir, reconciliation);
 
   // The same figures as the published version: render it as that version was rendered (its charge
@@ -478,6 +482,7 @@ async function meterMonth(
   monthPublished: boolean,
 ): Promise<{ days: MeteredDay[]; pending: PendingPartial[]; storedNow: number }> {
   const { logger } = ctx;
+  logger.stage?.('metering days');
   let storedNow = 0;
   const named = new Set(options.remeterDays ?? []);
   const reused = new Map<string, MeteredDay>();

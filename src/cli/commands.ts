@@ -100,7 +100,7 @@ const report: CommandSpec = {
         `month ${month} has not ended yet in ${config.timezone} (it ends ${isoInZone(period.endMs, config.timezone)}); report closed months only`,
       );
     }
-    const ctx = await buildContext(config, io, { quiet: Boolean(values.quiet) });
+    const ctx = await buildContext(config, io, { quiet: Boolean(values.quiet), verbose: Boolean(values.verbose) });
     const result = await namingSource(config, () =>
       runJob(
         ctx,
@@ -158,7 +158,7 @@ const backfillCommand: CommandSpec = {
     // Reject a reversed, future, oversized or implausible range before anything is wired or contacted.
     const plan = planBackfill(values.from, values.to, config.timezone, io.nowMs());
     for (const month of [...plan.months, ...plan.openMonths]) assertPlausibleMonth(month, config);
-    const ctx = await buildContext(config, io, { quiet: Boolean(values.quiet) });
+    const ctx = await buildContext(config, io, { quiet: Boolean(values.quiet), verbose: Boolean(values.verbose) });
     const result = await namingSource(config, () => backfill(ctx, values.from as string, values.to as string, override));
     io.stdout(`${JSON.stringify({ location: ctx.store.location, ...result })}\n`);
     return EXIT_OK;
@@ -197,6 +197,7 @@ const demo: CommandSpec = {
     timezone: { ...commonOptions.timezone!, default: 'timezone of --config, else Asia/Seoul' },
     debug: commonOptions.debug!,
     quiet: commonOptions.quiet!,
+    verbose: commonOptions.verbose!,
     ...guardOptions,
   },
   async run({ values }, io) {
@@ -225,6 +226,7 @@ const demo: CommandSpec = {
       throw new InputError(`--seed "${values.seed}" must be a non-negative integer`);
     const ctx = await buildContext(config, io, {
       quiet: Boolean(values.quiet),
+      verbose: Boolean(values.verbose),
       demo: { month, seed, billing: demoBilling },
     });
     const result = await runMonthlyReport(ctx, month, { remeter: true, ...override });

@@ -16,6 +16,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   nowMs: () => number;
   stderrIsTty: boolean;
+  /** Width of the terminal on stderr, when it is one. */
+  stderrColumns?: number | undefined;
   /**
    * What this run must never print: runCli starts it with the environment's secrets, the context adds
    * the config's, and the logger and the last error line both use it. Absent when a caller builds its
@@ -80,6 +82,10 @@ export const commonOptions: Record<string, OptionSpec> = {
   },
   debug: { type: 'boolean', description: 'print stack traces of errors' },
   quiet: { type: 'boolean', description: 'only warnings and errors on stderr' },
+  verbose: {
+    type: 'boolean',
+    description: 'log JSON lines on stderr also on a terminal (there: one updating line per stage otherwise)',
+  },
 };
 
 /** Options of the commands that publish: overriding the publish guard (config `guard`). */
