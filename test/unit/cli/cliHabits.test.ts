@@ -5,6 +5,8 @@ import { DEMO_OUTPUT_LOCATION, demoConfig } from '../../../src/app/demoConfig.ts
 import { commands, describeWrites, getTargetsOf } from '../../../src/cli/commands.ts';
 import { applyCommonOverrides } from '../../../src/cli/options.ts';
 import { parseConfig } from '../../../src/config/loadConfig.ts';
+import { namingSource } from '../../../src/cli/sourceErrors.ts';
+import { PrometheusQueryError } from '../../../src/errors.ts';
 import { runCliCaptured } from '../../support/cli.ts';
 import { makeTempDir } from '../../support/tmp.ts';
 
@@ -109,5 +111,21 @@ describe('connection errors', () => {
     } finally {
       await tmp.cleanup();
     }
+  });
+});
+
+describe('namingSource', () => {
+  const config = parseConfig({ source: { url: 'https://user@prom.example:9090/api/?token=t' } }, 'test config');
+  const failWith = (error: Error) => namingSource(config, () => Promise.reject(error));
+
+  it('adds the redacted URL to a query error without an HTTP status (could not connect)', async () => {
+    await expect(failWith(new PrometheusQueryError('query q failed: fetch failed (ECONNREFUSED)', { query: 'q' }))).rejects.toThrow(
+      'query q failed: fetch failed (ECONNREFUSED) (source https://prom.example:9090/api)',
+    );
+  });
+
+  it('leaves an error the server answered with (an HTTP status) as it is', async () => {
+    const answered = new PrometheusQueryError('query q failed: HTTP 503', { query: 'q', status: 503 });
+    await expect(failWith(answered)).rejects.toBe(answered);
   });
 });
