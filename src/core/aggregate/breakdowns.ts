@@ -1,5 +1,5 @@
 import { compareStrings } from '../compare.ts';
-import { exactDecimal, formatMinorUnits, formatTrimmed, toMinorUnitsHalfEven } from '../money.ts';
+import { formatMinorUnits, formatTrimmed } from '../money.ts';
 import type { PriceCatalog, PriceResolver } from '../pricing/catalog.ts';
 import { recordOf } from '../records.ts';
 import type {
@@ -41,19 +41,15 @@ export function byCost<T>(entries: [string, Accumulator][], make: (key: string, 
 /** Per team: its money by component, idle share, and budget and variance when a budget is configured. */
 export function teamSummaries(
   totals: RowTotals,
-  budgets: ReadonlyMap<string, number>,
+  budgetUnits: ReadonlyMap<string, number>,
   digits: number,
 ): TeamSummary[] {
   const money = moneyFormat(digits);
-  const budgetUnits = (team: string): number | null => {
-    const budget = budgets.get(team);
-    return budget === undefined ? null : toMinorUnitsHalfEven(exactDecimal(budget), digits);
-  };
   const { byTeam } = totals;
-  for (const team of budgets.keys()) if (!byTeam.has(team)) byTeam.set(team, new Accumulator());
+  for (const team of budgetUnits.keys()) if (!byTeam.has(team)) byTeam.set(team, new Accumulator());
   return byCost([...byTeam], (team, acc) => {
     const components = totals.teamComponents.get(team) ?? { direct: 0, idle: 0, unused: 0 };
-    const budget = budgetUnits(team);
+    const budget = budgetUnits.get(team) ?? null;
     return {
       ...costBreakdown(money, team, acc),
       directCost: money(components.direct),

@@ -9,13 +9,14 @@ import type { BillingPeriod, MeteredDay, Summary } from '../types.ts';
 import { round2, round6, split2 } from './accumulators.ts';
 import { byCost, costBreakdown, daySummaries, instanceTypeSummaries, moneyFormat, teamSummaries } from './breakdowns.ts';
 import { capacityOf, type MonthCapacity } from './capacity.ts';
-import { lowUtilizationOf } from './lowUtilization.ts';
+import { budgetTotalsOf, budgetUnitsOf, budgetWarnings } from './budgets.ts';
+import { LOW_UTILIZATION_BELOW_PCT, lowUtilizationOf } from './lowUtilization.ts';
 import { podWarnings } from './podWarnings.ts';
 import { machineWarnings, reconcileMachines } from './reconcile.ts';
 import { accumulateRows, type RowTotals } from './rowTotals.ts';
 import { dayWarnings } from './warnings.ts';
 
-export { LOW_UTILIZATION_COUNT, LOW_UTILIZATION_MIN_COST_SHARE } from './lowUtilization.ts';
+export { LOW_UTILIZATION_BELOW_PCT, LOW_UTILIZATION_COUNT, LOW_UTILIZATION_MIN_COST_SHARE } from './lowUtilization.ts';
 
 /** The month's settings the summary reports (built from the config at the edge, see src/app/priceOptions.ts). */
 export interface SummaryOptions {
@@ -29,6 +30,10 @@ export interface SummaryOptions {
    * and a team called "constructor" or "__proto__" has a budget only when one is configured for it.
    */
   budgets: ReadonlyMap<string, number>;
+  /** The currency the budgets are in (report.budgetCurrency); absent = the billing currency. */
+  budgetCurrency?: string;
+  /** lowUtilization lists workloads below this GPU utilization, in percent; absent = {@link LOW_UTILIZATION_BELOW_PCT}. */
+  lowUtilizationBelowPct?: number;
   source: Summary['source'];
 }
 
@@ -54,7 +59,9 @@ export interface BuildSummaryInput {
  * - totals.spotSavings = Σ (ListCost − EffectiveCost) over Dynamic (Spot) rows;
  * - capacity/allocated/idle GPU-hours come from the nodes and pods metered (idle per node-period, ≥ 0);
  * - utilizationPct = mean of known pod utilization weighted by GPU-hours held;
- * - spotSharePct = Spot share of capacity GPU-hours; coveragePct = time-weighted kube-state-metrics coverage;
+ * - spotSharePct = Spot share of capacity GPU-hours; spotSpendSharePct = Spot (Dynamic) rows' share of the cost;
+ * - budgets: variance over budgeted teams only, the rest of the spend as unbudgetedCost (budgets.ts);
+ * - coveragePct = time-weighted kube-state-metrics coverage;
  * - blendedCostPerGpuHour = total cost / capacity GPU-hours; onDemandCostPerGpuHour = list cost / capacity GPU-hours;
  * - lowUtilization: see {@link lowUtilizationOf}.
  * Breakdowns are sorted by cost (descending) then key; maps are keyed in code-unit order by the renderer.
@@ -66,11 +73,15 @@ export function buildSummary(input: BuildSummaryInput): Summary {
   const money = moneyFormat(digits);
   const totals = accumulateRows(rows, store);
   const capacity = capacityOf(days, input.allocatedGpuSecondsByDay);
-  const byTeam = teamSummaries(totals, options.budgets, digits);
+  const budgetUnits = budgetUnitsOf(options, pricing);
+  const teamCost = new Map([...totals.byTeam].map(([team, acc]) => [team, acc.units]));
+  const byTeam = teamSummaries(totals, budgetUnits, digits);
   const sumOfRows = sumOfRowUnits(rows, store);
+  const budgetContext = { totalUnits: input.totalUnits, options, pricing, money };
   return {
     ...headerOf(input),
     totals: monthTotals(input, totals, capacity),
+    budgets: budgetTotalsOf(byTeam, budgetUnits, teamCost, budgetContext),
     byTeam,
     byProject: byCost(totals.byProject.entries2(), (key, acc) => {
       const [team, project] = split2(key);
@@ -86,7 +97,7 @@ export function buildSummary(input: BuildSummaryInput): Summary {
     byInstanceType: instanceTypeSummaries(totals, capacity, { period, pricing, resolver: input.resolver, digits }),
     byDay: daySummaries(totals, period, days, digits),
     hourlyAllocatedGpus: hourlyAllocatedGpus(days, period.days),
-    lowUtilization: lowUtilizationOf(totals.workloads, input.totalUnits, money),
+    lowUtilization: lowUtilizationOf(totals.workloads, input.totalUnits, belowPctOf(options), money),
     coverage: {
       byDay: days.map((d) => d.coverage),
       gaps: days.flatMap((d) => d.coverage.gaps),
@@ -97,7 +108,7 @@ export function buildSummary(input: BuildSummaryInput): Summary {
       difference: money(input.totalUnits - sumOfRows),
       ...reconcileMachines(days, input.resolver, digits, sumOfRows),
     },
-    warnings: monthWarnings(input),
+    warnings: monthWarnings(input, budgetWarnings(options.budgets, teamCost, period.month)),
   };
 }
 
@@ -130,6 +141,7 @@ function headerOf(input: BuildSummaryInput) {
       },
       idle: { mode: allocation.idle.mode, platformTeam: allocation.idle.platformTeam },
       rounding: ROUNDING_RULE,
+      lowUtilizationBelowPct: belowPctOf(options),
     },
     priceCatalog: { version: pricing.catalogVersion },
     scrape: days[0]?.scrape ?? { kubeStateMetricsSeconds: 0, dcgmSeconds: null, source: 'config' as const },
@@ -167,6 +179,8 @@ function monthTotals(input: BuildSummaryInput, totals: RowTotals, capacity: Mont
     utilizationPct: totals.total.utilizationPct(),
     spotSharePct:
       capacityGpuSeconds > 0 ? round2((capacity.spotCapacityGpuSeconds / capacityGpuSeconds) * 100) : 0,
+    spotSpendSharePct:
+      input.totalUnits > 0 ? round2(((totals.byCategory.get('Dynamic')?.units ?? 0) / input.totalUnits) * 100) : 0,
     coveragePct: totalSeconds > 0 ? round2((coveredSeconds / totalSeconds) * 100) : 0,
     blendedCostPerGpuHour: perGpuHour(input.totalUnits),
     onDemandCostPerGpuHour: perGpuHour(input.listTotalUnits),
@@ -175,7 +189,7 @@ function monthTotals(input: BuildSummaryInput, totals: RowTotals, capacity: Mont
 }
 
 /** The month's warnings, each once: days without data, the days' own, machines', pods', pricing's. */
-function monthWarnings(input: BuildSummaryInput): string[] {
+function monthWarnings(input: BuildSummaryInput, budgetWarnings: readonly string[]): string[] {
   const { days, digits, options, resolver } = input;
   const metered = new Set(days.map((d) => d.day.date));
   const warnings: string[] = [];
@@ -185,8 +199,12 @@ function monthWarnings(input: BuildSummaryInput): string[] {
   warnings.push(...dayWarnings(days));
   warnings.push(...machineWarnings(days, resolver, digits, options.pricing.currency.code));
   warnings.push(...podWarnings(input.rows, input.store, digits, options.pricing.currency.code));
-  warnings.push(...input.warnings, ...resolver.warnings);
+  warnings.push(...input.warnings, ...resolver.warnings, ...budgetWarnings);
   return [...new Set(warnings)];
+}
+
+function belowPctOf(options: SummaryOptions): number {
+  return options.lowUtilizationBelowPct ?? LOW_UTILIZATION_BELOW_PCT;
 }
 
 function sumOfRowUnits(rows: readonly ChargeRow[], store: RowStore): number {
