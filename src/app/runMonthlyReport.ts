@@ -16,7 +16,10 @@ import { teamFileNames } from '../core/safeName.ts';
 import type { BillingPeriod, MeteredDay, Restatement, Summary } from '../core/types.ts';
 import { mapLimit } from '../concurrency.ts';
 import { InputError, PublishError, RefusedError } from '../errors.ts';
-import { type CsvMeta, chargebackCsvChunks, csvMetaFromSummary, teamChargebackCsvs } from '../render/csv.ts';
+import { type CsvMeta, chargebackCsvChunks, csvMetaFromSummary, rowsByTeam, teamChargebackCsvs } from '../render/csv.ts';
+import { columnsMarkdown } from '../render/columnsDoc.ts';
+import { renderTeamPdf, TEAM_PDF_TOP } from '../render/pdf/teamPdf.ts';
+import { teamCostsCsvChunks, teamFacts } from '../render/teamCsv.ts';
 import { renderPdf } from '../render/pdf/renderPdf.ts';
 import { renderSummaryJson } from '../render/summaryJson.ts';
 import { nodesCsvChunks, usageCsvChunks } from '../render/tables.ts';
@@ -581,6 +584,10 @@ function createRenderer(
     contentType: csvType,
   });
   const chargeCsvs = new Map<string, PublishFile[]>();
+  // The team pack: per team its rows, its biggest consumers, and one folder name (injective, as the CSVs').
+  const teamRows = rowsByTeam(rows);
+  const names = teamFileNames([...teamRows.keys()]);
+  const teamFactsOf = new Map([...teamRows].map(([team, indices]) => [team, teamFacts(rows, indices, TEAM_PDF_TOP.pods)]));
   let tables: PublishFile[] | undefined;
   let previousMonth: Summary | null | undefined;
   return async (summary, chargeClass) => {
@@ -594,9 +601,13 @@ function createRenderer(
       };
       charges = [await spool(keys.chargebackCsv(month), chargebackCsvChunks(rows, csvMeta))];
       const teamFiles = teamChargebackCsvs(rows, csvMeta);
-      const names = teamFileNames(teamFiles.map((f) => f.team));
       for (const file of teamFiles) {
         charges.push({ ...(await spool(keys.teamCsv(month, names.get(file.team)!), file.chunks)), team: file.team });
+      }
+      const costs = { currency: summary.currency.code, minorDigits: summary.currency.minorDigits, zone: period.zone };
+      for (const [team, indices] of teamRows) {
+        const chunks = teamCostsCsvChunks(rows, indices, { ...costs, correction: chargeClass === 'Correction' });
+        charges.push(await spool(keys.teamCostsCsv(month, names.get(team)!), chunks));
       }
       if (reconciliation) {
         const issuer = config.allocation.idle.platformTeam;
@@ -609,11 +620,20 @@ function createRenderer(
       await spool(keys.nodesCsv(month), nodesCsvChunks(days, config.timezone)),
     ];
     if (previousMonth === undefined) previousMonth = await loadPreviousSummary(ctx, month);
-    const pdf = await renderPdf(summary, previousMonth, {
+    const pdfOptions = {
       language: config.report.language,
       title: config.report.title,
       baselinePercentile: config.report.baselinePercentile,
-    });
+    };
+    const pdf = await renderPdf(summary, previousMonth, pdfOptions);
+    const teamPdfs: PublishFile[] = [];
+    for (const [team, facts] of teamFactsOf) {
+      teamPdfs.push({
+        key: keys.teamReportPdf(month, names.get(team)!),
+        body: await renderTeamPdf(summary, previousMonth, team, facts, pdfOptions),
+        contentType: 'application/pdf',
+      });
+    }
     const invoiceFiles: PublishFile[] = reconciliation
       ? [
           {
@@ -629,6 +649,8 @@ function createRenderer(
       ...invoiceFiles,
       { key: keys.summaryJson(month), body: renderSummaryJson(summary), contentType: 'application/json' },
       { key: keys.pdf(month), body: pdf, contentType: 'application/pdf' },
+      ...teamPdfs,
+      { key: keys.columnsMd(month), body: columnsMarkdown(month), contentType: 'text/markdown; charset=utf-8' },
     ];
   };
 }

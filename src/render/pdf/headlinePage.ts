@@ -5,7 +5,8 @@ import { ratio } from './format.ts';
 import { topWithOther } from './reportModel.ts';
 import { fill } from './templates.ts';
 
-interface Tile {
+/** A key figure: label, value and up to two lines of detail. */
+export interface Tile {
   label: string;
   value: string;
   details: string[];
@@ -264,7 +265,8 @@ function tiles(ctx: PageContext, month: string): Tile[] {
   ].map((tile) => ({ ...tile, label: tile.label.replace('{month}', month) }));
 }
 
-function drawTiles(canvas: PageContext['canvas'], list: Tile[], ctx: PageContext): void {
+/** Key figures in a grid of layout.kpi.columns columns. */
+export function drawTiles(canvas: PageContext['canvas'], list: Tile[], ctx: Pick<PageContext, 'layout'>): void {
   const { layout } = ctx;
   const { columns, height, gap } = layout.kpi;
   const width = (canvas.width - gap * (columns - 1)) / columns;
