@@ -38,6 +38,8 @@ export const keys = {
   focusCsv: (month: string) => `${month}/focus.csv`,
   summaryJson: (month: string) => `${month}/summary.json`,
   pdf: (month: string) => `${month}/executive-report.pdf`,
+  /** The browsable view: one static, self-contained HTML page. */
+  htmlReport: (month: string) => `${month}/report.html`,
   manifest: (month: string) => `${month}/manifest.json`,
   lock: (month: string) => `${month}/.lock`,
   /** Daily metering partial (a MeteredDay as JSON). */

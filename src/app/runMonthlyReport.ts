@@ -18,6 +18,7 @@ import { mapLimit } from '../concurrency.ts';
 import { InputError, PublishError, RefusedError } from '../errors.ts';
 import { type CsvMeta, chargebackCsvChunks, csvMetaFromSummary, rowsByTeam, teamChargebackCsvs } from '../render/csv.ts';
 import { columnsMarkdown } from '../render/columnsDoc.ts';
+import { renderHtmlReport } from '../render/html/htmlReport.ts';
 import { renderTeamPdf, TEAM_PDF_TOP } from '../render/pdf/teamPdf.ts';
 import { teamCostsCsvChunks, teamFacts } from '../render/teamCsv.ts';
 import { renderPdf } from '../render/pdf/renderPdf.ts';
@@ -649,6 +650,11 @@ function createRenderer(
       ...invoiceFiles,
       { key: keys.summaryJson(month), body: renderSummaryJson(summary), contentType: 'application/json' },
       { key: keys.pdf(month), body: pdf, contentType: 'application/pdf' },
+      {
+        key: keys.htmlReport(month),
+        body: renderHtmlReport(summary, rows, { language: pdfOptions.language, title: pdfOptions.title }),
+        contentType: 'text/html; charset=utf-8',
+      },
       ...teamPdfs,
       { key: keys.columnsMd(month), body: columnsMarkdown(month), contentType: 'text/markdown; charset=utf-8' },
     ];
