@@ -44,4 +44,7 @@ export const keys = {
   lock: (month: string) => `${month}/.lock`,
   /** Daily metering partial (a MeteredDay as JSON). */
   dayPartial: (date: string) => `usage/${date}.json`,
+  /** The partials of a day metered in shards: one per shard, `shard-<i>-of-<n>.json` (1-based). */
+  dayShardsDir: (date: string) => `usage/${date}/`,
+  shardPartial: (date: string, index: number, count: number) => `usage/${date}/shard-${index + 1}-of-${count}.json`,
 } as const;

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spoolChunks } from '../adapters/fs/spool.ts';
+import { compareStrings } from '../core/compare.ts';
 import { billingPeriod, isoInZone, previousMonth } from '../core/period.ts';
 import { type MonthInvoice, priceMonth } from '../core/month/index.ts';
 import {
@@ -37,7 +38,7 @@ import {
 import { canonicalJson, describeVersion, type Manifest, type ManifestMeta, type PublishedHead } from './manifest.ts';
 import {
   type DayPartial,
-  meterDay,
+  meterDayInShards,
   partialOf,
   readDayPartial,
   replacementViolations,
@@ -97,10 +98,11 @@ export interface MonthlyReportResult {
 
 /**
  * A stable hash of the effective configuration, recorded in the manifest. The `guard` thresholds are left
- * out: they decide whether a version may be published, not what it contains.
+ * out: they decide whether a version may be published, not what it contains; so is `sharding`: how a day
+ * is split for metering never changes what is billed.
  */
 export function configHash(config: unknown): string {
-  const { guard: _guard, ...rest } = config as Record<string, unknown>;
+  const { guard: _guard, sharding: _sharding, ...rest } = config as Record<string, unknown>;
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
 }
 
@@ -480,8 +482,10 @@ async function meterMonth(
   const named = new Set(options.remeterDays ?? []);
   const reused = new Map<string, MeteredDay>();
   const stale = new Map<string, StoredPartial | undefined>();
+  // One listing for the month's shard partials (usage/<date>/shard-<i>-of-<n>.json) instead of one per day.
+  const listing = await ctx.store.list(`usage/${period.month}-`);
   await mapLimit(period.days, 8, async (day) => {
-    const stored = await readDayPartial(ctx, day.date);
+    const stored = await readDayPartial(ctx, day.date, listing);
     if (!options.remeter && !named.has(day.date) && stored?.day && stored.staleReason === undefined) {
       reused.set(day.date, stored.day);
     } else {
@@ -501,20 +505,26 @@ async function meterMonth(
     }
   }
   await mapLimit(toMeter, options.concurrency ?? 4, async (day) => {
-    const fresh = await meterDay(ctx, day.date);
     const stored = stale.get(day.date);
-    const partial = partialOf(ctx, fresh);
-    if (!monthPublished && stored === undefined) await storeDayPartial(ctx, partial);
-    else pending.push({ partial, violations: replacementViolations(ctx, fresh.day, stored) });
+    // A day too big for one invocation is metered shard by shard (each shard's partial guarded on its own).
+    const fresh = await meterDayInShards(ctx, day.date, async (part) => {
+      const partial = partialOf(ctx, part);
+      if (!monthPublished && stored === undefined) await storeDayPartial(ctx, partial);
+      else pending.push({ partial, violations: replacementViolations(ctx, part.day, stored) });
+    });
     // Only the figures of the replaced partial are needed from here on.
     stale.delete(day.date);
-    metered.set(day.date, fresh.day);
+    metered.set(day.date, fresh);
     done += 1;
     logger.progress(done, period.days.length, `metered ${day.date}`);
   });
   if (reused.size > 0) logger.progress(done, period.days.length, `loaded ${reused.size} stored days`);
   const days = period.days.map((d) => (reused.get(d.date) ?? metered.get(d.date))!);
-  pending.sort((a, b) => (a.partial.day.day.date < b.partial.day.day.date ? -1 : 1));
+  pending.sort(
+    (a, b) =>
+      compareStrings(a.partial.day.day.date, b.partial.day.day.date) ||
+      (a.partial.shard?.index ?? 0) - (b.partial.shard?.index ?? 0),
+  );
   return { days, pending };
 }
 

@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { MAX_SHARDS } from '../core/metering/shards.ts';
 import { DEFAULT_MIG_SLICES_PER_GPU } from '../core/metering/weights.ts';
 import { KNOWN_CURRENCIES, minorDigits } from '../core/money.ts';
 import { outputLocationProblem } from './outputLocation.ts';
@@ -379,6 +380,20 @@ export const configSchema = z
         ingestionDelaySeconds: 1800,
         earliestMonth: '2015-01',
       }),
+    /**
+     * How a day too big for one invocation's memory is metered in shards (nodes by a hash of their name,
+     * with their pods); the result is exactly the day metered whole. Not part of any metering key: the
+     * plan a day was metered under is recorded with its partials.
+     */
+    sharding: z
+      .object({
+        /** Memory (MB) one metering invocation may use; the plan keeps each shard's estimate within half of it. */
+        memoryBudgetMb: z.number().int().min(512).max(10_240).default(3008),
+        /** "auto" (from the fleet's size and memoryBudgetMb) or a fixed number of shards per day (1 = never split). */
+        shards: z.union([z.literal('auto'), z.number().int().min(1).max(MAX_SHARDS)]).default('auto'),
+      })
+      .strict()
+      .default({ memoryBudgetMb: 3008, shards: 'auto' }),
     /**
      * Per cluster (a value of source.clusterLabel): the AWS account and region it runs in, for the
      * FOCUS SubAccountId and RegionId columns. Prices per cluster live in pricing.byCluster.

@@ -82,10 +82,21 @@ export function reconcileInvoice(
   gpusOf: GpusOfType,
   digits: number,
 ): { lines: InvoiceReconciliationLine[]; totals: InvoiceReconciliationTotals } {
-  const groups = new Map<string, Group>();
-  const groupOf = (billingAccountId: string, instanceType: string, date: string): Group => {
+  const groups = new Groups();
+  const nodeTypeOfKey = addNodeSide(groups, days, costs, resolver);
+  addInvoiceSide(groups, costs, resolver, covered, gpusOf, nodeTypeOfKey);
+  const money = (r: Ratio) => formatFixed(r, digits);
+  const sorted = groups.sorted();
+  return { lines: sorted.map((g) => lineOf(g, money)), totals: totalsOf(sorted, money) };
+}
+
+/** The groups of a reconciliation, by billing account, instance type and date. */
+class Groups {
+  readonly #byId = new Map<string, Group>();
+
+  of(billingAccountId: string, instanceType: string, date: string): Group {
     const id = [billingAccountId, instanceType, date].join('\u0000');
-    let group = groups.get(id);
+    let group = this.#byId.get(id);
     if (!group) {
       group = {
         billingAccountId,
@@ -100,10 +111,32 @@ export function reconcileInvoice(
         unchargedIds: new Set(),
         notOnInvoice: new Set(),
       };
-      groups.set(id, group);
+      this.#byId.set(id, group);
     }
     return group;
-  };
+  }
+
+  /** By date, billing account, instance type. */
+  sorted(): Group[] {
+    return [...this.#byId.values()].sort(
+      (a, b) =>
+        compareStrings(a.date, b.date) ||
+        compareStrings(a.billingAccountId, b.billingAccountId) ||
+        compareStrings(a.instanceType, b.instanceType),
+    );
+  }
+}
+
+/**
+ * The chargeback side: every node-period's exact capacity cost, by where its price came from. Returns the
+ * node instance type of each instance key the nodes carry.
+ */
+function addNodeSide(
+  groups: Groups,
+  days: readonly MeteredDay[],
+  costs: InvoiceCosts,
+  resolver: InvoicePricedResolver,
+): Map<string, string> {
   const nodeTypeOfKey = new Map<string, string>();
   for (const day of days) {
     for (const node of day.nodes) {
@@ -117,7 +150,7 @@ export function reconcileInvoice(
       const key = node.providerId === undefined ? undefined : instanceKeyOf(node.providerId);
       const instance = key === undefined ? undefined : costs.instances.get(key);
       if (key !== undefined && !nodeTypeOfKey.has(key)) nodeTypeOfKey.set(key, node.instanceType);
-      const group = groupOf(
+      const group = groups.of(
         instance?.billingAccountId ?? '',
         instance?.instanceType || node.instanceType,
         node.chargePeriod.date,
@@ -132,12 +165,24 @@ export function reconcileInvoice(
       }
     }
   }
+  return nodeTypeOfKey;
+}
+
+/** The invoice side: every GPU instance's cost, by whether a node carried it on a covered day. */
+function addInvoiceSide(
+  groups: Groups,
+  costs: InvoiceCosts,
+  resolver: InvoicePricedResolver,
+  covered: ReadonlySet<string>,
+  gpusOf: GpusOfType,
+  nodeTypeOfKey: ReadonlyMap<string, string>,
+): void {
   for (const instance of costs.instances.values()) {
     const nodeType = nodeTypeOfKey.get(instance.key);
     if (nodeType === undefined && gpusOf(instance.instanceType) === null) continue;
     for (const p of instance.periods) {
       const date = costs.chargePeriods[p.period]!.date;
-      const group = groupOf(instance.billingAccountId, instance.instanceType || nodeType || '', date);
+      const group = groups.of(instance.billingAccountId, instance.instanceType || nodeType || '', date);
       group.invoice = addRatio(group.invoice, p.cost);
       if (!covered.has(date)) group.pending = addRatio(group.pending, p.cost);
       else if (!resolver.isMatched(instance.key, date)) {
@@ -146,56 +191,49 @@ export function reconcileInvoice(
       }
     }
   }
-  const money = (r: Ratio) => formatFixed(r, digits);
-  const sorted = [...groups.values()].sort(
-    (a, b) =>
-      compareStrings(a.date, b.date) ||
-      compareStrings(a.billingAccountId, b.billingAccountId) ||
-      compareStrings(a.instanceType, b.instanceType),
-  );
-  const lines = sorted.map((g) => {
-    const chargeback = addRatio(addRatio(g.invoicePriced, g.outsideCharged), g.catalogPriced);
-    const invoiceUnits = money(g.invoice);
-    const chargebackUnits = money(chargeback);
-    const difference = subtractRatio(exactDecimal(invoiceUnits), exactDecimal(chargebackUnits));
-    const explained = subtractRatio(
-      addRatio(exactDecimal(money(g.uncharged)), exactDecimal(money(g.pending))),
-      exactDecimal(money(g.catalogPriced)),
-    );
-    return {
-      billingAccountId: g.billingAccountId,
-      instanceType: g.instanceType,
-      date: g.date,
-      invoiceCost: invoiceUnits,
-      chargebackCost: chargebackUnits,
-      difference: money(difference),
-      invoicePricedCost: money(g.invoicePriced),
-      outsideChargedCost: money(g.outsideCharged),
-      unchargedOutsideCost: money(g.uncharged),
-      pendingInvoiceCost: money(g.pending),
-      catalogPricedCost: money(g.catalogPriced),
-      roundingDifference: money(subtractRatio(difference, explained)),
-      unchargedInstanceIds: [...g.unchargedIds].sort(compareStrings),
-      nodesNotOnInvoice: [...g.notOnInvoice].sort(compareStrings),
-    };
-  });
-  const total = (pick: (g: Group) => Ratio) => money(sorted.reduce((sum, g) => addRatio(sum, pick(g)), ZERO));
-  const invoice = sorted.reduce((sum, g) => addRatio(sum, g.invoice), ZERO);
-  const chargeback = sorted.reduce(
-    (sum, g) => addRatio(addRatio(addRatio(sum, g.invoicePriced), g.outsideCharged), g.catalogPriced),
-    ZERO,
+}
+
+/** One line of reconciliation.csv, each amount rounded once; RoundingDifference what rounding left. */
+function lineOf(g: Group, money: (r: Ratio) => string): InvoiceReconciliationLine {
+  const chargeback = addRatio(addRatio(g.invoicePriced, g.outsideCharged), g.catalogPriced);
+  const invoiceUnits = money(g.invoice);
+  const chargebackUnits = money(chargeback);
+  const difference = subtractRatio(exactDecimal(invoiceUnits), exactDecimal(chargebackUnits));
+  const explained = subtractRatio(
+    addRatio(exactDecimal(money(g.uncharged)), exactDecimal(money(g.pending))),
+    exactDecimal(money(g.catalogPriced)),
   );
   return {
-    lines,
-    totals: {
-      invoiceCost: money(invoice),
-      chargebackCost: money(chargeback),
-      difference: money(subtractRatio(exactDecimal(money(invoice)), exactDecimal(money(chargeback)))),
-      invoicePricedCost: total((g) => g.invoicePriced),
-      outsideChargedCost: total((g) => g.outsideCharged),
-      unchargedOutsideCost: total((g) => g.uncharged),
-      pendingInvoiceCost: total((g) => g.pending),
-      catalogPricedCost: total((g) => g.catalogPriced),
-    },
+    billingAccountId: g.billingAccountId,
+    instanceType: g.instanceType,
+    date: g.date,
+    invoiceCost: invoiceUnits,
+    chargebackCost: chargebackUnits,
+    difference: money(difference),
+    invoicePricedCost: money(g.invoicePriced),
+    outsideChargedCost: money(g.outsideCharged),
+    unchargedOutsideCost: money(g.uncharged),
+    pendingInvoiceCost: money(g.pending),
+    catalogPricedCost: money(g.catalogPriced),
+    roundingDifference: money(subtractRatio(difference, explained)),
+    unchargedInstanceIds: [...g.unchargedIds].sort(compareStrings),
+    nodesNotOnInvoice: [...g.notOnInvoice].sort(compareStrings),
+  };
+}
+
+/** The month's totals: each the exact sum over groups, rounded once. */
+function totalsOf(groups: readonly Group[], money: (r: Ratio) => string): InvoiceReconciliationTotals {
+  const total = (pick: (g: Group) => Ratio) => groups.reduce((sum, g) => addRatio(sum, pick(g)), ZERO);
+  const invoice = total((g) => g.invoice);
+  const chargeback = total((g) => addRatio(addRatio(g.invoicePriced, g.outsideCharged), g.catalogPriced));
+  return {
+    invoiceCost: money(invoice),
+    chargebackCost: money(chargeback),
+    difference: money(subtractRatio(exactDecimal(money(invoice)), exactDecimal(money(chargeback)))),
+    invoicePricedCost: money(total((g) => g.invoicePriced)),
+    outsideChargedCost: money(total((g) => g.outsideCharged)),
+    unchargedOutsideCost: money(total((g) => g.uncharged)),
+    pendingInvoiceCost: money(total((g) => g.pending)),
+    catalogPricedCost: money(total((g) => g.catalogPriced)),
   };
 }

@@ -150,156 +150,75 @@ export function allocateMonth(
   resolver: PriceResolver,
   options: AllocateOptions,
 ): AllocationResult {
-  const podCount = days.reduce((s, d) => s + d.pods.length, 0);
-  const nodeCount = days.reduce((s, d) => s + d.nodes.length, 0);
-  const twoRowsPerPod = options.utilization.mode !== 'allocation' || options.idle.mode !== 'separate';
-  const store = new RowStore(
-    podCount * (twoRowsPerPod ? 2 : 1) + nodeCount,
-    options.digits,
-    options.chargeClass,
-    options.idle.platformTeam,
-  );
-  const fineScale = pow10(options.digits + FINE_DIGITS);
-  const fineRates = new Map<NodePrice, FineRates>();
-  const ratesOf = (price: NodePrice): FineRates => {
-    let rates = fineRates.get(price);
-    if (!rates) {
-      const eff = price.effectivePerGpuSecond;
-      const list = price.listPerGpuSecond;
-      rates = {
-        effNumerator: eff.numerator * fineScale,
-        effDenominator: eff.denominator,
-        listNumerator: list.numerator * fineScale,
-        listDenominator: list.denominator,
-        sameList: eff === list,
-      };
-      fineRates.set(price, rates);
-    }
-    return rates;
+  const month = new MonthAllocation(days, resolver, options);
+  for (const day of days) month.settleDay(day);
+  return month.result();
+}
+
+/** What a month's allocation noticed, for its warnings. */
+interface Anomalies {
+  overAllocated: Map<string, { periods: number; excessGpuSeconds: number }>;
+  unknownNodes: Map<string, number>;
+  gpuMismatch: Set<string>;
+  unknownUtilizationRows: number;
+}
+
+/** A month being allocated: its rows so far, its exact capacity totals and what it noticed. */
+class MonthAllocation {
+  readonly #resolver: PriceResolver;
+  readonly #options: AllocateOptions;
+  readonly #store: RowStore;
+  readonly #fineScale: bigint;
+  readonly #fineRates = new Map<NodePrice, FineRates>();
+  readonly #paid: PaidFraction;
+  /** Exact capacity GPU-seconds per rate, for the exact grand totals. */
+  readonly #capacityByEffectiveRate = new Map<Ratio, Ratio>();
+  readonly #capacityByListRate = new Map<Ratio, Ratio>();
+  readonly #rows: ChargeRow[] = [];
+  readonly #allocatedGpuSecondsByDay: Float64Array[] = [];
+  readonly #anomalies: Anomalies = {
+    overAllocated: new Map(),
+    unknownNodes: new Map(),
+    gpuMismatch: new Set(),
+    unknownUtilizationRows: 0,
   };
-  // Exact capacity GPU-seconds per rate, for the exact grand totals.
-  const capacityByEffectiveRate = new Map<Ratio, Ratio>();
-  const capacityByListRate = new Map<Ratio, Ratio>();
-  const addCapacity = (map: Map<Ratio, Ratio>, rate: Ratio, capacity: Ratio) =>
-    map.set(rate, addRatio(map.get(rate) ?? ZERO_RATIO, capacity));
 
-  const rows: ChargeRow[] = [];
-  const warnings: string[] = [];
-  const overAllocated = new Map<string, { periods: number; excessGpuSeconds: number }>();
-  const unknownNodes = new Map<string, number>();
-  const gpuMismatch = new Set<string>();
-  const allocatedGpuSecondsByDay: Float64Array[] = [];
-  const paid = paidFractionPolicy(options.utilization);
-  const { mode: idleMode } = options.idle;
-  let unknownUtilizationRows = 0;
+  constructor(days: readonly MeteredDay[], resolver: PriceResolver, options: AllocateOptions) {
+    this.#resolver = resolver;
+    this.#options = options;
+    const podCount = days.reduce((s, d) => s + d.pods.length, 0);
+    const nodeCount = days.reduce((s, d) => s + d.nodes.length, 0);
+    const twoRowsPerPod = options.utilization.mode !== 'allocation' || options.idle.mode !== 'separate';
+    this.#store = new RowStore(
+      podCount * (twoRowsPerPod ? 2 : 1) + nodeCount,
+      options.digits,
+      options.chargeClass,
+      options.idle.platformTeam,
+    );
+    this.#fineScale = pow10(options.digits + FINE_DIGITS);
+    this.#paid = paidFractionPolicy(options.utilization);
+  }
 
-  for (const day of days) {
+  /**
+   * Prices a day's nodes and pods and settles each node's idle with its day (charge periods never cross
+   * midnight); share-by-cluster pools are settled once the day's nodes are priced. Everything here lives
+   * for one day only: the day's rows and, per row, its sort entry (a pod usage, or a node for Idle rows).
+   */
+  settleDay(day: MeteredDay): void {
     const coverage = day.coverage.kubeStateMetrics;
-    // The day's rows and, per row, its sort entry (a pod usage, or a node for Idle rows). Everything
-    // here lives for one day only; nodes are settled as they are priced (except share-by-cluster pools).
     const out = new DayRows();
-
-    const groups = new NestedMap<PodGroup>();
-    for (const usage of day.pods) {
-      let group = groups.get(usage.pod.cluster, usage.node, usage.chargePeriod.startMs);
-      if (!group) {
-        group = { pods: [], gpuSeconds: 0, claimed: false };
-        groups.set(usage.pod.cluster, usage.node, usage.chargePeriod.startMs, group);
-      }
-      group.pods.push(usage);
-      group.gpuSeconds += usage.gpuSeconds;
-    }
-
+    const groups = podsByNodePeriod(day.pods);
     const allocatedByNode = new Float64Array(day.nodes.length);
     const clusterPools = new NestedMap<NodeContext[]>();
     day.nodes.forEach((node, nodeIndex) => {
       const group = groups.get(node.cluster, node.node, node.chargePeriod.startMs);
       allocatedByNode[nodeIndex] = group?.gpuSeconds ?? 0;
-      resolver.assertConstantPrices(node.chargePeriod);
-      const price = resolver.priceNode(node);
-      if (price.catalogGpus !== null && node.gpus > 0 && Math.abs(node.gpus - price.catalogGpus) > 1e-6) {
-        gpuMismatch.add(
-          `${node.instanceType}: catalog says ${price.catalogGpus} GPUs, node ${node.node} reports ${node.gpus}`,
-        );
-      }
-      const podUsages = group && !group.claimed ? group.pods : [];
-      if (group) group.claimed = true;
-      const info = nodeInfo(store, node, price, coverage);
-      const rates = ratesOf(price);
-      const capacity = exactNumber(node.capacityGpuSeconds);
-      addCapacity(capacityByEffectiveRate, price.effectivePerGpuSecond, capacity);
-      addCapacity(capacityByListRate, price.listPerGpuSecond, capacity);
-
-      const held = podUsages.map(heldGpuSecondsOf);
-      let allocated = ZERO_RATIO;
-      for (const h of held) allocated = addRatio(allocated, h);
-      const over = compareRatio(allocated, capacity) > 0;
-      if (over) {
-        const label = `${node.cluster ? `${node.cluster}/` : ''}${node.node}`;
-        const entry = overAllocated.get(label) ?? { periods: 0, excessGpuSeconds: 0 };
-        entry.periods++;
-        entry.excessGpuSeconds += ratioToNumber(addRatio(allocated, negate(capacity)));
-        overAllocated.set(label, entry);
-      }
-      // Over-allocated pods pay held × capacity/allocated (their costs sum to the node's exactly).
-      const scale: Ratio = over
-        ? {
-            numerator: capacity.numerator * allocated.denominator,
-            denominator: capacity.denominator * allocated.numerator,
-          }
-        : ONE_RATIO;
-
-      const idleGpuSeconds = over ? ZERO_RATIO : addRatio(capacity, negate(allocated));
-      const idle = costRatio(idleGpuSeconds, ONE_RATIO, rates.effNumerator, rates.effDenominator);
-      const context: NodeContext = {
-        info,
-        idle,
-        idleList: rates.sameList
-          ? idle
-          : costRatio(idleGpuSeconds, ONE_RATIO, rates.listNumerator, rates.listDenominator),
-        idleGpuSeconds: Math.max(0, ratioToNumber(idleGpuSeconds)),
-        pods: [],
-      };
-      const periodSeconds = (node.chargePeriod.endMs - node.chargePeriod.startMs) / 1000;
-      info.idleGpuEquivalents = periodSeconds > 0 ? round6(context.idleGpuSeconds / periodSeconds) : 0;
-
-      podUsages.forEach((usage, i) => {
-        const heldHours = heldGpuHoursOf(usage);
-        const fraction = paid(usage.utilization);
-        if (usage.utilization === null && options.utilization.mode !== 'allocation') unknownUtilizationRows++;
-        const full = costRatio(held[i]!, scale, rates.effNumerator, rates.effDenominator);
-        const fullList = rates.sameList
-          ? full
-          : costRatio(held[i]!, scale, rates.listNumerator, rates.listDenominator);
-        let direct = full;
-        let directList = fullList;
-        let unused = ZERO_RATIO;
-        let unusedList = ZERO_RATIO;
-        let billableHours = heldHours;
-        let unusedGpuSeconds = 0;
-        if (fraction !== null) {
-          [direct, unused] = splitRatio(full, fraction.ratio);
-          [directList, unusedList] = rates.sameList ? [direct, unused] : splitRatio(fullList, fraction.ratio);
-          billableHours = heldHours * fraction.value;
-          unusedGpuSeconds = ratioToNumber(held[i]!) * (1 - fraction.value);
-        }
-        const directFine = floorRatio(direct);
-        const slot = store.push(
-          directFine,
-          directList === direct ? directFine : floorRatio(directList),
-          heldHours,
-          billableHours,
-        );
-        const entry = out.entry(usage);
-        out.emit(new ChargeRow(usage, info, slot, DIRECT), entry);
-        context.pods.push({ usage, info, entry, direct, directFine, unused, unusedList, unusedGpuSeconds });
-      });
-
-      // Charge periods never cross midnight, so a node's idle is settled with its day.
-      if (idleMode === 'separate') emitSeparate(context, store, out);
-      else if (idleMode === 'share-by-node') {
-        if (!emitShares([context], context.pods, options.digits, store, out))
-          emitSeparate(context, store, out);
+      const context = this.#priceNode(node, group, coverage, out);
+      const { mode } = this.#options.idle;
+      if (mode === 'separate') emitSeparate(context, this.#store, out);
+      else if (mode === 'share-by-node') {
+        if (!emitShares([context], context.pods, this.#options.digits, this.#store, out))
+          emitSeparate(context, this.#store, out);
       } else {
         const pool = clusterPools.get(node.cluster, '', node.chargePeriod.startMs);
         if (pool) pool.push(context);
@@ -308,26 +227,172 @@ export function allocateMonth(
     });
     clusterPools.forEach((_cluster, _node, _startMs, contexts) => {
       const pods = contexts.flatMap((c) => c.pods);
-      if (!emitShares(contexts, pods, options.digits, store, out))
-        for (const context of contexts) emitSeparate(context, store, out);
+      if (!emitShares(contexts, pods, this.#options.digits, this.#store, out))
+        for (const context of contexts) emitSeparate(context, this.#store, out);
     });
+    this.#chargeUnpriced(groups, coverage, out);
+    out.appendSorted(this.#rows);
+    this.#allocatedGpuSecondsByDay.push(allocatedByNode);
+  }
 
+  result(): AllocationResult {
+    return {
+      rows: this.#rows,
+      store: this.#store,
+      capacityCost: totalCost(this.#capacityByEffectiveRate),
+      capacityListCost: totalCost(this.#capacityByListRate),
+      allocatedGpuSecondsByDay: this.#allocatedGpuSecondsByDay,
+      warnings: anomalyWarnings(this.#anomalies),
+    };
+  }
+
+  /**
+   * Prices one node-charge-period: its capacity into the exact totals, a Direct row per pod on it (the
+   * pods of `group`, unless another node record already claimed them), and its idle, not yet emitted.
+   */
+  #priceNode(node: NodeUsage, group: PodGroup | undefined, coverage: number, out: DayRows): NodeContext {
+    this.#resolver.assertConstantPrices(node.chargePeriod);
+    const price = this.#resolver.priceNode(node);
+    if (price.catalogGpus !== null && node.gpus > 0 && Math.abs(node.gpus - price.catalogGpus) > 1e-6) {
+      this.#anomalies.gpuMismatch.add(
+        `${node.instanceType}: catalog says ${price.catalogGpus} GPUs, node ${node.node} reports ${node.gpus}`,
+      );
+    }
+    const podUsages = group && !group.claimed ? group.pods : [];
+    if (group) group.claimed = true;
+    const info = nodeInfo(this.#store, node, price, coverage);
+    const rates = this.#ratesOf(price);
+    const capacity = exactNumber(node.capacityGpuSeconds);
+    addCapacity(this.#capacityByEffectiveRate, price.effectivePerGpuSecond, capacity);
+    addCapacity(this.#capacityByListRate, price.listPerGpuSecond, capacity);
+
+    const held = podUsages.map(heldGpuSecondsOf);
+    let allocated = ZERO_RATIO;
+    for (const h of held) allocated = addRatio(allocated, h);
+    const over = compareRatio(allocated, capacity) > 0;
+    if (over) this.#noteOverAllocation(node, addRatio(allocated, negate(capacity)));
+    // Over-allocated pods pay held × capacity/allocated (their costs sum to the node's exactly).
+    const scale: Ratio = over
+      ? {
+          numerator: capacity.numerator * allocated.denominator,
+          denominator: capacity.denominator * allocated.numerator,
+        }
+      : ONE_RATIO;
+
+    const idleGpuSeconds = over ? ZERO_RATIO : addRatio(capacity, negate(allocated));
+    const idle = costRatio(idleGpuSeconds, ONE_RATIO, rates.effNumerator, rates.effDenominator);
+    const context: NodeContext = {
+      info,
+      idle,
+      idleList: rates.sameList
+        ? idle
+        : costRatio(idleGpuSeconds, ONE_RATIO, rates.listNumerator, rates.listDenominator),
+      idleGpuSeconds: Math.max(0, ratioToNumber(idleGpuSeconds)),
+      pods: [],
+    };
+    const periodSeconds = (node.chargePeriod.endMs - node.chargePeriod.startMs) / 1000;
+    info.idleGpuEquivalents = periodSeconds > 0 ? round6(context.idleGpuSeconds / periodSeconds) : 0;
+    podUsages.forEach((usage, i) => context.pods.push(this.#chargePod(usage, held[i]!, scale, rates, info, out)));
+    return context;
+  }
+
+  /** A pod's Direct row on a priced node; its unused allocation is kept for the idle step. */
+  #chargePod(usage: PodUsage, held: Ratio, scale: Ratio, rates: FineRates, info: NodeInfo, out: DayRows): PodEntry {
+    const heldHours = heldGpuHoursOf(usage);
+    const fraction = this.#paid(usage.utilization);
+    if (usage.utilization === null && this.#options.utilization.mode !== 'allocation')
+      this.#anomalies.unknownUtilizationRows++;
+    const full = costRatio(held, scale, rates.effNumerator, rates.effDenominator);
+    const fullList = rates.sameList ? full : costRatio(held, scale, rates.listNumerator, rates.listDenominator);
+    let direct = full;
+    let directList = fullList;
+    let unused = ZERO_RATIO;
+    let unusedList = ZERO_RATIO;
+    let billableHours = heldHours;
+    let unusedGpuSeconds = 0;
+    if (fraction !== null) {
+      [direct, unused] = splitRatio(full, fraction.ratio);
+      [directList, unusedList] = rates.sameList ? [direct, unused] : splitRatio(fullList, fraction.ratio);
+      billableHours = heldHours * fraction.value;
+      unusedGpuSeconds = ratioToNumber(held) * (1 - fraction.value);
+    }
+    const directFine = floorRatio(direct);
+    const slot = this.#store.push(
+      directFine,
+      directList === direct ? directFine : floorRatio(directList),
+      heldHours,
+      billableHours,
+    );
+    const entry = out.entry(usage);
+    out.emit(new ChargeRow(usage, info, slot, DIRECT), entry);
+    return { usage, info, entry, direct, directFine, unused, unusedList, unusedGpuSeconds };
+  }
+
+  /** Pods on a node key no node record claimed: zero-cost Direct rows, and a warning naming the node. */
+  #chargeUnpriced(groups: NestedMap<PodGroup>, coverage: number, out: DayRows): void {
     groups.forEach((cluster, nodeName, _startMs, group) => {
       if (group.claimed) return;
       const label = `${cluster ? `${cluster}/` : ''}${nodeName}`;
+      const { unknownNodes } = this.#anomalies;
       unknownNodes.set(label, (unknownNodes.get(label) ?? 0) + group.pods.length);
       for (const usage of group.pods) {
-        const info = unpricedInfo(store, usage, coverage);
-        const slot = store.push(0n, 0n, heldGpuHoursOf(usage), 0);
+        const info = unpricedInfo(this.#store, usage, coverage);
+        const slot = this.#store.push(0n, 0n, heldGpuHoursOf(usage), 0);
         out.emit(new ChargeRow(usage, info, slot, DIRECT), out.entry(usage));
       }
     });
-
-    out.appendSorted(rows);
-    allocatedGpuSecondsByDay.push(allocatedByNode);
   }
 
-  for (const [label, { periods, excessGpuSeconds }] of [...overAllocated].sort(([a], [b]) =>
+  #noteOverAllocation(node: NodeUsage, excess: Ratio): void {
+    const label = `${node.cluster ? `${node.cluster}/` : ''}${node.node}`;
+    const entry = this.#anomalies.overAllocated.get(label) ?? { periods: 0, excessGpuSeconds: 0 };
+    entry.periods++;
+    entry.excessGpuSeconds += ratioToNumber(excess);
+    this.#anomalies.overAllocated.set(label, entry);
+  }
+
+  /** A price's rates in fine units, computed once per price. */
+  #ratesOf(price: NodePrice): FineRates {
+    let rates = this.#fineRates.get(price);
+    if (!rates) {
+      const eff = price.effectivePerGpuSecond;
+      const list = price.listPerGpuSecond;
+      rates = {
+        effNumerator: eff.numerator * this.#fineScale,
+        effDenominator: eff.denominator,
+        listNumerator: list.numerator * this.#fineScale,
+        listDenominator: list.denominator,
+        sameList: eff === list,
+      };
+      this.#fineRates.set(price, rates);
+    }
+    return rates;
+  }
+}
+
+/** A day's pods grouped by node key (cluster, node, charge period start), with their held GPU-seconds. */
+function podsByNodePeriod(pods: readonly PodUsage[]): NestedMap<PodGroup> {
+  const groups = new NestedMap<PodGroup>();
+  for (const usage of pods) {
+    let group = groups.get(usage.pod.cluster, usage.node, usage.chargePeriod.startMs);
+    if (!group) {
+      group = { pods: [], gpuSeconds: 0, claimed: false };
+      groups.set(usage.pod.cluster, usage.node, usage.chargePeriod.startMs, group);
+    }
+    group.pods.push(usage);
+    group.gpuSeconds += usage.gpuSeconds;
+  }
+  return groups;
+}
+
+function addCapacity(map: Map<Ratio, Ratio>, rate: Ratio, capacity: Ratio): void {
+  map.set(rate, addRatio(map.get(rate) ?? ZERO_RATIO, capacity));
+}
+
+/** The month's warnings, each kind in a stable order. */
+function anomalyWarnings(anomalies: Anomalies): string[] {
+  const warnings: string[] = [];
+  for (const [label, { periods, excessGpuSeconds }] of [...anomalies.overAllocated].sort(([a], [b]) =>
     compareStrings(a, b),
   )) {
     warnings.push(
@@ -335,27 +400,20 @@ export function allocateMonth(
         `${periods} charge period(s); their costs were scaled down to the node's capacity cost`,
     );
   }
-  for (const [label, count] of [...unknownNodes].sort(([a], [b]) => compareStrings(a, b))) {
+  for (const [label, count] of [...anomalies.unknownNodes].sort(([a], [b]) => compareStrings(a, b))) {
     warnings.push(
       `node ${label} has no capacity record; ${count} pod usage row(s) on it are not charged (cost 0)`,
     );
   }
-  for (const text of [...gpuMismatch].sort(compareStrings)) {
+  for (const text of [...anomalies.gpuMismatch].sort(compareStrings)) {
     warnings.push(`GPU count mismatch for ${text}; the per-GPU rate uses the catalog count`);
   }
-  if (unknownUtilizationRows > 0) {
+  if (anomalies.unknownUtilizationRows > 0) {
     warnings.push(
-      `${unknownUtilizationRows} pod usage row(s) have no utilization data; their full held time was charged as Direct`,
+      `${anomalies.unknownUtilizationRows} pod usage row(s) have no utilization data; their full held time was charged as Direct`,
     );
   }
-  return {
-    rows,
-    store,
-    capacityCost: totalCost(capacityByEffectiveRate),
-    capacityListCost: totalCost(capacityByListRate),
-    allocatedGpuSecondsByDay,
-    warnings,
-  };
+  return warnings;
 }
 
 /** Idle row for the node and UnusedAllocation rows for its pods, all for the platform team. */
@@ -549,9 +607,10 @@ class DayRows {
 }
 
 /** The policy's paid share of held time for a utilization, or null when the pod pays all of it. */
-function paidFractionPolicy(
-  policy: UtilizationPolicy,
-): (utilization: number | null) => { ratio: Ratio; value: number } | null {
+/** The share of a pod's held cost it pays directly, exactly and as a float; null pays it all. */
+type PaidFraction = (utilization: number | null) => { ratio: Ratio; value: number } | null;
+
+function paidFractionPolicy(policy: UtilizationPolicy): PaidFraction {
   if (policy.mode === 'allocation') return () => null;
   return (utilization) => {
     if (utilization === null || !Number.isFinite(utilization)) return null;

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoSource } from '../../../src/adapters/demo/demoSource.ts';
 import { createFsStore } from '../../../src/adapters/fs/fsStore.ts';
+import { METERING_RULES_VERSION } from '../../../src/core/metering/index.ts';
 import { backfill } from '../../../src/app/backfill.ts';
 import { type AppContext, keys } from '../../../src/app/context.ts';
 import { readManifest } from '../../../src/app/manifest.ts';
@@ -322,6 +323,31 @@ describe('a partial is defined by everything it depends on (zone, instants, sour
     const token = (value: string) =>
       key(parseConfig(smallClusterConfig({ source: { kind: 'prometheus', url: 'http://prom-a:9090', headers: { Authorization: value } } })));
     expect(token('Bearer a')).toBe(token('Bearer b'));
+  });
+});
+
+describe('a partial metered under other metering rules', () => {
+  it('is re-metered, not reused, when the code that meters a day changed (or predates the rules version)', async () => {
+    const store = await freshStore();
+    await meterAndStoreDay(context(store), '2026-02-10');
+    await meterAndStoreDay(context(store), '2026-02-11');
+    await meterAndStoreDay(context(store), '2026-02-12');
+    const rewrite = async (date: string, edit: (partial: Record<string, unknown>) => void) => {
+      const partial = JSON.parse(await text(store, keys.dayPartial(date))) as Record<string, unknown>;
+      edit(partial);
+      await store.put(keys.dayPartial(date), Buffer.from(JSON.stringify(partial)), 'application/json');
+    };
+    expect(JSON.parse(await text(store, keys.dayPartial('2026-02-10'))).meteringRules).toBe(METERING_RULES_VERSION);
+    await rewrite('2026-02-10', (p) => (p.meteringRules = METERING_RULES_VERSION - 1));
+    await rewrite('2026-02-11', (p) => delete p.meteringRules);
+
+    const logged: string[] = [];
+    const ctx = { ...context(store), logger: { ...silent, info: (msg: string, fields?: unknown) => void logged.push(`${msg} ${JSON.stringify(fields)}`) } };
+    expect(await loadDayPartial(ctx, '2026-02-10')).toBeUndefined();
+    expect(await loadDayPartial(ctx, '2026-02-11')).toBeUndefined();
+    expect(await loadDayPartial(ctx, '2026-02-12')).toBeDefined();
+    expect(logged.join('\n')).toContain(`metered under other metering rules (${METERING_RULES_VERSION - 1}, now ${METERING_RULES_VERSION})`);
+    expect(logged.join('\n')).toContain('metered under other metering rules (before they were versioned');
   });
 });
 
