@@ -3,7 +3,8 @@
  * sees them. Adapters live in src/adapters/<kind>/.
  */
 import type { InvoiceLine } from './core/billing/ledger.ts';
-import type { ScrapeIntervals, StepGrid, TimeRange, WindowObservations } from './core/types.ts';
+import type { FleetSize } from './core/metering/index.ts';
+import type { ScrapeIntervals, Shard, StepGrid, TimeRange, WindowObservations } from './core/types.ts';
 
 /** An exporter whose scrape interval metering needs (the keys of metering.scrapeIntervalSeconds). */
 export type Exporter = 'kubeStateMetrics' | 'dcgm';
@@ -19,8 +20,17 @@ export interface ObservationSource {
    * (src/app/meterOptions.ts), the one place that decides.
    */
   detectScrapeInterval(exporter: Exporter, range: TimeRange): Promise<number | null>;
-  /** All observations metering needs on `grid` (points at grid.startMs + k*stepMs, k >= 1, up to grid.endMs). */
-  observe(grid: StepGrid, scrape: ScrapeIntervals): Promise<WindowObservations>;
+  /**
+   * All observations metering needs on `grid` (points at grid.startMs + k*stepMs, k >= 1, up to grid.endMs);
+   * with `shard` (count > 1) at least those of that shard's nodes and pods and the shared ones (see
+   * src/core/metering/shards.ts: metering keeps exactly the shard's part), so a source can read less.
+   */
+  observe(grid: StepGrid, scrape: ScrapeIntervals, shard?: Shard): Promise<WindowObservations>;
+  /**
+   * The fleet's size over `range` (a day), cheaply, for the shard plan; absent when the source cannot
+   * tell (the day is then metered whole unless config `sharding.shards` says otherwise).
+   */
+  measureFleet?(range: TimeRange): Promise<FleetSize>;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { MAX_SHARDS } from '../../src/core/metering/index.ts';
 import { isDate, isMonth, localDateOf, previousDate } from '../../src/core/period.ts';
 import { InputError } from '../../src/errors.ts';
 
@@ -32,8 +33,21 @@ export const backfillPlanEvent = z
   .object({ from: dayOrMonth, to: dayOrMonth, ...override })
   .strict()
   .refine(needsReason, reasonMessage);
-/** One Map iteration over days / months (built by the state machine's ItemSelector). */
-export const backfillDayEvent = z.object({ date, ...override }).strict().refine(needsReason, reasonMessage);
+/** One shard of a day (src/core/metering/shards.ts): index 0..count-1 of count. */
+const shard = z
+  .object({ index: z.number().int().min(0), count: z.number().int().min(1).max(MAX_SHARDS) })
+  .strict()
+  .refine((s) => s.index < s.count, { message: 'index must be below count', path: ['index'] });
+/** One Map iteration over days: plan the day's shards (backfillShards). */
+export const backfillShardsEvent = z.object({ date, ...override }).strict().refine(needsReason, reasonMessage);
+/**
+ * One Map iteration over a day's shards (or, without `shard`, the whole day in its planned shards, one
+ * after the other), built by the state machine's Parameters.
+ */
+export const backfillDayEvent = z
+  .object({ date, shard: shard.optional(), ...override })
+  .strict()
+  .refine(needsReason, reasonMessage);
 export const backfillMonthEvent = z.object({ month, ...override }).strict().refine(needsReason, reasonMessage);
 
 /** The guard override of an event, without the nulls the state machine passes through. */

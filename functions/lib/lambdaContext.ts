@@ -41,6 +41,8 @@ export const lambdaEnvSchema = z.object({
   CLOUDWATCH_NAMESPACE: optional,
   /** "true" or "false"; overrides cloudwatch.enabled. */
   CLOUDWATCH_ENABLED: optional.pipe(z.enum(['true', 'false']).optional()),
+  /** Memory (MB) of the metering Lambdas; overrides sharding.memoryBudgetMb (the shard plan fits it). */
+  METERING_MEMORY_MB: optional.pipe(z.string().regex(/^\d+$/, 'must be a whole number of MB').optional()),
   AWS_REGION: optional,
   LAMBDA_TASK_ROOT: optional,
 });
@@ -108,6 +110,9 @@ export function configFromEnv(
       ...(env.OUTPUT_LOCATION ? { location: env.OUTPUT_LOCATION } : {}),
       ...(env.OUTPUT_KMS_KEY_ID ? { kmsKeyId: env.OUTPUT_KMS_KEY_ID } : {}),
     },
+    ...(env.METERING_MEMORY_MB
+      ? { sharding: { ...(raw.sharding ?? {}), memoryBudgetMb: Number(env.METERING_MEMORY_MB) } }
+      : {}),
     cloudwatch: {
       ...(raw.cloudwatch ?? {}),
       ...(env.CLOUDWATCH_NAMESPACE ? { namespace: env.CLOUDWATCH_NAMESPACE } : {}),

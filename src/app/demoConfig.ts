@@ -36,7 +36,6 @@ export const demoConfig: ConfigInput = {
   },
   report: {
     language: 'en',
-    title: 'GPU Chargeback — Demo Cluster',
     budgets: {
       'ml-research': 30000,
       recsys: 7500,

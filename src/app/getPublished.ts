@@ -117,7 +117,10 @@ export async function resolvePublished(
   const key = publishedKey(query);
   const manifest = await manifestOf(store, query);
   const teamPrefix = `${query.month}/teams/`;
-  const teamFiles = manifest.files.filter((f) => f.key.startsWith(teamPrefix));
+  // The team CSVs themselves: teams/<file>.csv (the team pack's folders, teams/<file>/…, are other files).
+  const teamFiles = manifest.files.filter(
+    (f) => f.key.startsWith(teamPrefix) && !f.key.slice(teamPrefix.length).includes('/'),
+  );
   const recordsTeams = teamFiles.some((f) => f.team !== undefined);
   // By the team's name when the manifest records teams (file names are made unique per month), else by key.
   const file =

@@ -45,6 +45,8 @@ export function priceMonthOptionsFor(
       maxBridgeSeconds: config.metering.maxBridgeSeconds,
     },
     budgets: mapOf(config.report.budgets),
+    ...(config.report.budgetCurrency === undefined ? {} : { budgetCurrency: config.report.budgetCurrency }),
+    lowUtilizationBelowPct: config.report.lowUtilizationBelowPct,
     source,
     ...extra,
   };

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spoolChunks } from '../adapters/fs/spool.ts';
+import { compareStrings } from '../core/compare.ts';
 import { billingPeriod, isoInZone, previousMonth } from '../core/period.ts';
 import { type MonthInvoice, priceMonth } from '../core/month/index.ts';
 import {
@@ -16,7 +17,11 @@ import { teamFileNames } from '../core/safeName.ts';
 import type { BillingPeriod, MeteredDay, Restatement, Summary } from '../core/types.ts';
 import { mapLimit } from '../concurrency.ts';
 import { InputError, PublishError, RefusedError } from '../errors.ts';
-import { type CsvMeta, chargebackCsvChunks, csvMetaFromSummary, teamChargebackCsvs } from '../render/csv.ts';
+import { type CsvMeta, chargebackCsvChunks, csvMetaFromSummary, rowsByTeam, teamChargebackCsvs } from '../render/csv.ts';
+import { columnsMarkdown } from '../render/columnsDoc.ts';
+import { renderHtmlReport } from '../render/html/htmlReport.ts';
+import { renderTeamPdf, TEAM_PDF_TOP } from '../render/pdf/teamPdf.ts';
+import { teamCostsCsvChunks, teamFacts } from '../render/teamCsv.ts';
 import { renderPdf } from '../render/pdf/renderPdf.ts';
 import { renderSummaryJson } from '../render/summaryJson.ts';
 import { nodesCsvChunks, usageCsvChunks } from '../render/tables.ts';
@@ -33,7 +38,7 @@ import {
 import { canonicalJson, describeVersion, type Manifest, type ManifestMeta, type PublishedHead } from './manifest.ts';
 import {
   type DayPartial,
-  meterDay,
+  meterDayInShards,
   partialOf,
   readDayPartial,
   replacementViolations,
@@ -95,10 +100,11 @@ export interface MonthlyReportResult {
 
 /**
  * A stable hash of the effective configuration, recorded in the manifest. The `guard` thresholds are left
- * out: they decide whether a version may be published, not what it contains.
+ * out: they decide whether a version may be published, not what it contains; so is `sharding`: how a day
+ * is split for metering never changes what is billed.
  */
 export function configHash(config: unknown): string {
-  const { guard: _guard, ...rest } = config as Record<string, unknown>;
+  const { guard: _guard, sharding: _sharding, ...rest } = config as Record<string, unknown>;
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
 }
 
@@ -487,8 +493,10 @@ async function meterMonth(
   const named = new Set(options.remeterDays ?? []);
   const reused = new Map<string, MeteredDay>();
   const stale = new Map<string, StoredPartial | undefined>();
+  // One listing for the month's shard partials (usage/<date>/shard-<i>-of-<n>.json) instead of one per day.
+  const listing = await ctx.store.list(`usage/${period.month}-`);
   await mapLimit(period.days, 8, async (day) => {
-    const stored = await readDayPartial(ctx, day.date);
+    const stored = await readDayPartial(ctx, day.date, listing);
     if (!options.remeter && !named.has(day.date) && stored?.day && stored.staleReason === undefined) {
       reused.set(day.date, stored.day);
     } else {
@@ -508,22 +516,29 @@ async function meterMonth(
     }
   }
   await mapLimit(toMeter, options.concurrency ?? 4, async (day) => {
-    const fresh = await meterDay(ctx, day.date);
     const stored = stale.get(day.date);
-    const partial = partialOf(ctx, fresh);
-    if (!monthPublished && stored === undefined) {
-      await storeDayPartial(ctx, partial);
-      storedNow += 1;
-    } else pending.push({ partial, violations: replacementViolations(ctx, fresh.day, stored) });
+    // A day too big for one invocation is metered shard by shard (each shard's partial guarded on its own).
+    const fresh = await meterDayInShards(ctx, day.date, async (part) => {
+      const partial = partialOf(ctx, part);
+      if (!monthPublished && stored === undefined) {
+        await storeDayPartial(ctx, partial);
+        storedNow += 1;
+      }
+      else pending.push({ partial, violations: replacementViolations(ctx, part.day, stored) });
+    });
     // Only the figures of the replaced partial are needed from here on.
     stale.delete(day.date);
-    metered.set(day.date, fresh.day);
+    metered.set(day.date, fresh);
     done += 1;
     logger.progress(done, period.days.length, `metered ${day.date}`);
   });
   if (reused.size > 0) logger.progress(done, period.days.length, `loaded ${reused.size} stored days`);
   const days = period.days.map((d) => (reused.get(d.date) ?? metered.get(d.date))!);
-  pending.sort((a, b) => (a.partial.day.day.date < b.partial.day.day.date ? -1 : 1));
+  pending.sort(
+    (a, b) =>
+      compareStrings(a.partial.day.day.date, b.partial.day.day.date) ||
+      (a.partial.shard?.index ?? 0) - (b.partial.shard?.index ?? 0),
+  );
   return { days, pending, storedNow };
 }
 
@@ -594,6 +609,10 @@ function createRenderer(
     contentType: csvType,
   });
   const chargeCsvs = new Map<string, PublishFile[]>();
+  // The team pack: per team its rows, its biggest consumers, and one folder name (injective, as the CSVs').
+  const teamRows = rowsByTeam(rows);
+  const names = teamFileNames([...teamRows.keys()]);
+  const teamFactsOf = new Map([...teamRows].map(([team, indices]) => [team, teamFacts(rows, indices, TEAM_PDF_TOP.pods)]));
   let tables: PublishFile[] | undefined;
   let previousMonth: Summary | null | undefined;
   return async (summary, chargeClass) => {
@@ -607,9 +626,13 @@ function createRenderer(
       };
       charges = [await spool(keys.chargebackCsv(month), chargebackCsvChunks(rows, csvMeta))];
       const teamFiles = teamChargebackCsvs(rows, csvMeta);
-      const names = teamFileNames(teamFiles.map((f) => f.team));
       for (const file of teamFiles) {
         charges.push({ ...(await spool(keys.teamCsv(month, names.get(file.team)!), file.chunks)), team: file.team });
+      }
+      const costs = { currency: summary.currency.code, minorDigits: summary.currency.minorDigits, zone: period.zone };
+      for (const [team, indices] of teamRows) {
+        const chunks = teamCostsCsvChunks(rows, indices, { ...costs, correction: chargeClass === 'Correction' });
+        charges.push(await spool(keys.teamCostsCsv(month, names.get(team)!), chunks));
       }
       if (reconciliation) {
         const issuer = config.allocation.idle.platformTeam;
@@ -622,11 +645,20 @@ function createRenderer(
       await spool(keys.nodesCsv(month), nodesCsvChunks(days, config.timezone)),
     ];
     if (previousMonth === undefined) previousMonth = await loadPreviousSummary(ctx, month);
-    const pdf = await renderPdf(summary, previousMonth, {
+    const pdfOptions = {
       language: config.report.language,
       title: config.report.title,
       baselinePercentile: config.report.baselinePercentile,
-    });
+    };
+    const pdf = await renderPdf(summary, previousMonth, pdfOptions);
+    const teamPdfs: PublishFile[] = [];
+    for (const [team, facts] of teamFactsOf) {
+      teamPdfs.push({
+        key: keys.teamReportPdf(month, names.get(team)!),
+        body: await renderTeamPdf(summary, previousMonth, team, facts, pdfOptions),
+        contentType: 'application/pdf',
+      });
+    }
     const invoiceFiles: PublishFile[] = reconciliation
       ? [
           {
@@ -642,6 +674,13 @@ function createRenderer(
       ...invoiceFiles,
       { key: keys.summaryJson(month), body: renderSummaryJson(summary), contentType: 'application/json' },
       { key: keys.pdf(month), body: pdf, contentType: 'application/pdf' },
+      {
+        key: keys.htmlReport(month),
+        body: renderHtmlReport(summary, rows, { language: pdfOptions.language, title: pdfOptions.title }),
+        contentType: 'text/html; charset=utf-8',
+      },
+      ...teamPdfs,
+      { key: keys.columnsMd(month), body: columnsMarkdown(month), contentType: 'text/markdown; charset=utf-8' },
     ];
   };
 }

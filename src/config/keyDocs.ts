@@ -125,7 +125,12 @@ export const CONFIG_KEY_DOCS: Record<string, string> = {
   report: 'The executive PDF.',
   'report.language': 'Language of the executive PDF: `en` or `ko`. `--language` overrides it.',
   'report.title': 'Title printed on the PDF; absent, the language\'s default title.',
-  'report.budgets': 'Monthly budget per team (team name → amount in the billing currency), compared with the team\'s spend in the PDF.',
+  'report.budgets':
+    'Monthly budget per team (team name → amount in `report.budgetCurrency`), compared with the team\'s spend in the PDF and the team pack. Variance covers budgeted teams only; a budget naming no team of the month is a warning.',
+  'report.budgetCurrency':
+    'The currency the budgets are written in: the billing currency (`pricing.currency`) or the catalog\'s `pricing.priceCurrency` (converted exactly at `pricing.conversionRate`). Absent: the billing currency; required with budgets when the two currencies differ.',
+  'report.lowUtilizationBelowPct':
+    'The PDF\'s right-sizing list shows only workloads whose GPU utilization is below this percentage.',
   'report.baselinePercentile': 'Percentile of hourly demand covered by an On-Demand baseline in the PDF\'s capacity advice.',
 
   output: 'Where the reports and daily partials are written.',
@@ -156,6 +161,13 @@ export const CONFIG_KEY_DOCS: Record<string, string> = {
     'How long after a day ends the source holds all its samples (remote-write backlog, Thanos/AMP ingestion); a day metered sooner is re-metered before a month is billed from it.',
   'guard.earliestMonth': 'The first billing month (YYYY-MM) that can hold data: earlier months are refused as bad input.',
 
+  sharding:
+    'How a day is split for metering, so that no metering invocation needs more memory than its budget (see docs/performance.md, "Shards").',
+  'sharding.memoryBudgetMb':
+    'Memory (MB) one metering invocation may use (the metering Lambda\'s memory size); the plan keeps each shard\'s estimated peak within half of it.',
+  'sharding.shards':
+    '`auto`: the fewest shards whose estimate fits the budget, from the GPU fleet Prometheus reports that day; a number: always that many shards per day (1 = never split).',
+  'sharding.shards.kind': '`auto` or a fixed number of shards per day, from 1 to the maximum the schema allows.',
   clusters:
     'Per cluster (a value of `source.clusterLabel`, which is then required): its AWS account and region, for the `SubAccountId` and `RegionId` columns.',
   'clusters.*': 'One cluster.',

@@ -143,7 +143,8 @@ export interface NodeCapacityPoints {
   cluster: string;
   node: string;
   resource: string;
-  points: [number, number][];
+  /** [t ms, units advertised] at grid points (an array, or a source's compact samples). */
+  points: Iterable<readonly [number, number]>;
 }
 
 export type UtilizationSource = 'DCGM_FI_PROF_GR_ENGINE_ACTIVE' | 'DCGM_FI_DEV_GPU_UTIL' | 'none';
@@ -157,7 +158,8 @@ export interface PodUtilizationPoints {
   namespace: string;
   pod: string;
   source: Exclude<UtilizationSource, 'none'>;
-  points: [number, number, number][];
+  /** [t ms, sum of means, number of means] at grid points (an array, or a source's compact samples). */
+  points: Iterable<readonly [number, number, number]>;
 }
 
 /** Scrape intervals used for the window, and where they came from. */
@@ -197,7 +199,23 @@ export interface WindowObservations {
   ksmPresentTsMs: number[];
   /** Grid points at which dcgm-exporter was scraped at all, for coverage. */
   dcgmPresentTsMs: number[];
+  /**
+   * The same per cluster, before the clusters are intersected (dcgmPresentTsMs are the points at which
+   * every cluster was scraped): what the shards of a day add up (src/core/metering/shards.ts). Absent =
+   * dcgmPresentTsMs stands for every cluster.
+   */
+  dcgmPresentByCluster?: { cluster: string; tsMs: number[] }[];
   scrape: ScrapeIntervals;
+}
+
+/**
+ * One shard of a day: the nodes whose name hashes to `index` of `count` (src/core/metering/shards.ts
+ * shardOfNode), with the pods metered on them; pods bound to no node belong to shard 0. `count` 1 is
+ * the whole day.
+ */
+export interface Shard {
+  index: number;
+  count: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,6 +331,23 @@ export interface MeteredDay {
   /** Per instance type, mean allocated GPU equivalents for each local hour of the day (length 23, 24 or 25). */
   hourlyAllocatedGpus: Record<string, number[]>;
   warnings: string[];
+  /** Only on one shard of a day metered in several (see ShardFacts); the merged day has none. */
+  shard?: ShardFacts;
+}
+
+/**
+ * What a day metered in shards needs besides its rows to be merged exactly (mergeShardDays): which
+ * shard it is, the day's dcgm-exporter presence this shard saw (coverage is the union over shards), and
+ * the exact allocated units behind `hourlyAllocatedGpus` (floating means of parts do not add up exactly).
+ */
+export interface ShardFacts extends Shard {
+  /** The window's intervals: the day is [dayFirst, dayLast) of them (coverage is recomputed from these). */
+  dayFirst: number;
+  dayLast: number;
+  /** Per cluster, the window intervals at which dcgm-exporter was scraped (any replica). */
+  dcgmPresence: { cluster: string; intervals: number[] }[];
+  /** Per instance type and node denominator, allocated units × ms per local hour (see hourlyProfile.ts). */
+  hourlyUnits: Record<string, Record<string, number[]>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -415,6 +450,24 @@ export interface TeamSummary extends CostBreakdown {
   variance: string | null;
 }
 
+/** The month's budgets: variance over budgeted teams only, everything else as unbudgeted spend. */
+export interface BudgetTotals {
+  /** The currency the budgets are configured in (report.budgetCurrency, else the billing currency). */
+  currency: string;
+  /** Units of the billing currency per unit of `currency` when they differ, else null. */
+  conversionRate: string | null;
+  budgetedTeams: number;
+  teamsOver: number;
+  /** Σ budgets, in the billing currency. */
+  budget: string;
+  /** Σ cost of the teams that have a budget. */
+  budgetedCost: string;
+  /** budgetedCost − budget: positive is over budget. */
+  variance: string;
+  /** The month's cost outside every budget: teams without one, idle capacity, unallocated. */
+  unbudgetedCost: string;
+}
+
 /** Capacity and cost of one instance type and capacity type in one cluster. */
 export interface InstanceTypeSummary {
   /** The cluster; absent for the one unnamed cluster of a single-cluster setup. */
@@ -452,6 +505,8 @@ export interface Summary {
     utilization: { mode: 'allocation' | 'utilization' | 'floor'; floorPct: number | null };
     idle: { mode: 'separate' | 'share-by-node' | 'share-by-cluster'; platformTeam: string };
     rounding: string;
+    /** lowUtilization lists workloads below this GPU utilization (report.lowUtilizationBelowPct). */
+    lowUtilizationBelowPct: number;
   };
   priceCatalog: { version: string };
   scrape: ScrapeIntervals;
@@ -468,12 +523,17 @@ export interface Summary {
     idleGpuHours: number;
     allocationRatePct: number;
     utilizationPct: number | null;
+    /** Spot share of capacity GPU-hours (not of money). */
     spotSharePct: number;
+    /** Spot share of the month's cost: Dynamic rows' cost / total cost x 100. */
+    spotSpendSharePct: number;
     coveragePct: number;
     blendedCostPerGpuHour: string;
     onDemandCostPerGpuHour: string;
     rowCount: number;
   };
+  /** Budgets against spend (null when no budget is configured); see src/core/aggregate/budgets.ts. */
+  budgets: BudgetTotals | null;
   byTeam: TeamSummary[];
   byProject: (CostBreakdown & { team: string })[];
   byNamespace: (CostBreakdown & { cluster: string })[];
@@ -484,7 +544,7 @@ export interface Summary {
   byDay: DaySummary[];
   /** Per instance type, mean allocated GPUs for each hour of the month (length = period.hours). */
   hourlyAllocatedGpus: Record<string, number[]>;
-  /** Workloads (namespace/project) with the lowest utilization, most expensive first among them. */
+  /** Workloads (namespace/project) below policies.lowUtilizationBelowPct utilization, most expensive first. */
   lowUtilization: {
     cluster: string;
     namespace: string;

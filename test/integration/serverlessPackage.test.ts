@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
 const outDir = join(root, '.serverless');
-const FUNCTIONS = ['dailyMeter', 'monthlyReport', 'backfillPlan', 'backfillDay', 'backfillMonth'];
+const FUNCTIONS = ['dailyMeter', 'monthlyReport', 'backfillPlan', 'backfillShards', 'backfillDay', 'backfillMonth'];
 const TEN_MB = 10 * 1024 * 1024;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the generated CloudFormation template is untyped JSON
@@ -62,6 +62,7 @@ describe('serverless package --stage ci', () => {
       'BackfillDayLambdaFunction',
       'BackfillMonthLambdaFunction',
       'BackfillPlanLambdaFunction',
+      'BackfillShardsLambdaFunction',
       'DailyMeterLambdaFunction',
       'MonthlyReportLambdaFunction',
     ]);
@@ -132,6 +133,7 @@ describe('serverless package --stage ci', () => {
       BackfillDayLambdaFunction: 512,
       BackfillMonthLambdaFunction: 4096,
       BackfillPlanLambdaFunction: 512,
+      BackfillShardsLambdaFunction: 512,
       DailyMeterLambdaFunction: 512,
       MonthlyReportLambdaFunction: 4096,
     });
@@ -178,7 +180,7 @@ describe('serverless package --stage ci', () => {
     expect(dashboard.widgets.length).toBeGreaterThanOrEqual(5);
   });
 
-  it('runs backfills as plan, a Map over days with the configured concurrency, then a Map over months', () => {
+  it('runs backfills as plan, a Map over days and their shards, then a Map over months', () => {
     const machine = resources.BackfillStateMachine!.Properties;
     const definition = JSON.parse(
       JSON.stringify(machine.DefinitionString['Fn::Sub'][0]).replace(/\$\{[\w.]+\}/g, 'arn:x'),
@@ -186,6 +188,17 @@ describe('serverless package --stage ci', () => {
     const states = JSON.parse(definition).States;
     expect(Object.keys(states)).toEqual(['Plan', 'MeterDays', 'ReportMonths']);
     expect(states.MeterDays).toMatchObject({ Type: 'Map', ItemsPath: '$.days', MaxConcurrency: 4 });
+    // Each day: its shard plan, then a Map over the shards (each shard one metering Lambda).
+    const day = states.MeterDays.Iterator;
+    expect(day.StartAt).toBe('PlanShards');
+    expect(day.States.PlanShards.Next).toBe('MeterShards');
+    expect(day.States.MeterShards).toMatchObject({ Type: 'Map', ItemsPath: '$.shards', MaxConcurrency: 2 });
+    expect(day.States.MeterShards.Parameters).toEqual({
+      'date.$': '$.date',
+      'shard.$': '$$.Map.Item.Value',
+      'force.$': '$.force',
+      'reason.$': '$.reason',
+    });
     expect(states.ReportMonths.Iterator.States.ReportMonth.Retry[0].ErrorEquals).toEqual(['LockedError']);
     // The guard override of the execution input reaches every day and month step.
     for (const [state, item] of [
@@ -198,12 +211,22 @@ describe('serverless package --stage ci', () => {
         'reason.$': '$.reason',
       });
     }
-    // A refusal or a lost race must not be retried into a restatement.
+    // A refusal or a lost race must not be retried into a restatement, at any depth.
+    const tasks = (s: Json): Json[] =>
+      Object.values((s.Iterator?.States ?? {}) as Record<string, Json>).flatMap((t) => [t, ...tasks(t)]);
     const retried = Object.values(states as Record<string, Json>)
-      .flatMap((s) => Object.values((s.Iterator?.States ?? {}) as Record<string, Json>))
+      .flatMap((s) => tasks(s))
       .flatMap((s) => (s.Retry ?? []).flatMap((r: Json) => r.ErrorEquals));
+    expect(retried).toContain('PrometheusQueryError');
     expect(retried).not.toContain('RefusedError');
     expect(retried).not.toContain('ConflictError');
+  });
+
+  it('sizes the metering Lambdas to the memory the shard plan is given', () => {
+    const fn = (id: string) => resources[id]!.Properties;
+    expect(fn('DailyMeterLambdaFunction').MemorySize).toBe(3008);
+    expect(fn('BackfillDayLambdaFunction').MemorySize).toBe(3008);
+    expect(fn('BackfillShardsLambdaFunction').Environment.Variables.METERING_MEMORY_MB).toBe('3008');
   });
 });
 

@@ -157,7 +157,7 @@ describe.skipIf(hint !== null)('utilization read once per raw sample, exact at s
       const util = obs.utilization.find((u) => u.pod === pod && u.source === 'DCGM_FI_DEV_GPU_UTIL');
       expect(util, pod).toBeDefined();
       expect(util!.namespace).toBe('ml');
-      expect(util!.points.map(([t]) => t)).toEqual(steps);
+      expect([...util!.points].map(([t]) => t)).toEqual(steps);
       for (const [t, sum, count] of util!.points) {
         expect(count).toBe(1);
         expect(sum).toBeCloseTo(exactMean(all, uuid, t)!, 12);
@@ -165,7 +165,7 @@ describe.skipIf(hint !== null)('utilization read once per raw sample, exact at s
     }
     // The split steps really are uneven: equal weights would be off there.
     const a = obs.utilization.find((u) => u.pod === 'train-a')!;
-    const split = a.points.find(([t]) => t === T0 + 11 * STEP)!;
+    const split = [...a.points].find(([t]) => t === T0 + 11 * STEP)!;
     const aSamples = all.filter((s) => s.labels.UUID === 'GPU-A' && s.tMs > T0 + 10 * STEP && s.tMs <= T0 + 11 * STEP);
     const seriesMeans = ['550.54.15', '560.35.03'].map((v) => {
       const part = aSamples.filter((s) => s.labels.DCGM_FI_DRIVER_VERSION === v);

@@ -241,7 +241,10 @@ export function observeSimulation(
     }
   }
 
-  type UtilAccumulator = PodUtilizationPoints & { byPoint: Map<number, [number, number, number]> };
+  type UtilAccumulator = Omit<PodUtilizationPoints, 'points'> & {
+    points: [number, number, number][];
+    byPoint: Map<number, [number, number, number]>;
+  };
   const utilization = new Map<string, UtilAccumulator>();
   const accumulator = (
     namespace: string,

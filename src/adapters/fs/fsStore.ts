@@ -65,7 +65,9 @@ export function createFsStore(dir: string): BlobStore {
     },
     async list(prefix) {
       const found: string[] = [];
-      await walk(root, found);
+      // Only the directory the prefix names can hold its keys (usage/2026-10- lists usage/, not the reports).
+      const dir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+      await walk(dir ? pathOf(dir) : root, found);
       const keys = found
         .map((path) => relative(root, path).split(sep).join('/'))
         .filter((key) => key.startsWith(prefix) && !key.includes(TEMP_MARKER));

@@ -4,7 +4,15 @@ import { ConfigError, PrometheusQueryError } from '../../errors.ts';
 import type { Logger } from '../../ports.ts';
 import type { Authorizer } from './auth.ts';
 import type { HttpFetch } from './httpFetch.ts';
-import { isTooLargeError, type PromSeries, parsePrometheusResponse } from './parseResponse.ts';
+import {
+  Interner,
+  isTooLargeError,
+  type PromFailure,
+  PrometheusResponseParser,
+  type PromSeries,
+  type PromSuccess,
+} from './parseResponse.ts';
+import { SampleBuilder } from './samplePoints.ts';
 
 /** How the client reaches Prometheus and how hard it tries. */
 export interface PrometheusClientOptions {
@@ -65,6 +73,11 @@ export interface ClientStats {
   requests: number;
   retries: number;
   splits: number;
+  /**
+   * Most bytes of compact answers one window held (sample arrays and label characters; see
+   * compactBytesOf), as the source reports them: what a metering invocation's memory is measured against.
+   */
+  peakCompactBytes: number;
 }
 
 /**
@@ -74,7 +87,9 @@ export interface ClientStats {
  * one request (11,000 points) or that Prometheus refuses as too large.
  */
 export class PrometheusClient {
-  readonly stats: ClientStats = { requests: 0, retries: 0, splits: 0 };
+  readonly stats: ClientStats = { requests: 0, retries: 0, splits: 0, peakCompactBytes: 0 };
+  /** Label names and values shared by every answer of this client. */
+  private readonly interner = new Interner();
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly maxPoints: number;
@@ -207,9 +222,9 @@ export class PrometheusClient {
       if (attempt > 0) this.stats.retries++;
       this.stats.requests++;
       let status = 0;
-      let text: string;
       let retryAfterMs: number | undefined;
       let location: string | null = null;
+      let response: Awaited<ReturnType<HttpFetch>>;
       try {
         const headers = await this.options.authorize({
           url,
@@ -221,7 +236,7 @@ export class PrometheusClient {
           body,
         });
         for (const secret of secretValues(headers)) secrets.add(secret);
-        const response = await this.options.fetch(url, {
+        response = await this.options.fetch(url, {
           method: 'POST',
           headers,
           body,
@@ -232,23 +247,10 @@ export class PrometheusClient {
         status = response.status;
         retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
         location = response.headers.get('location');
-        text = await response.text();
       } catch (error) {
-        if (error instanceof PrometheusQueryError || (error as Error).name === 'ConfigError') throw error;
-        if (isTlsVerificationError(error)) {
-          // Not transient: the server's certificate is not trusted. Retrying cannot help, and there is
-          // no fallback to plain http.
-          throw fail(
-            `TLS verification failed: ${describeNetworkError(error)}; set source.caFile to trust a private CA`,
-            undefined,
-            error,
-          );
-        }
-        lastError = fail(
-          `${(error as Error).name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : describeNetworkError(error)}`,
-          undefined,
-          error,
-        );
+        const failure = this.networkFailure(error, fail);
+        if (failure.fatal) throw failure.error;
+        lastError = failure.error;
         await this.backoff(name, attempt, undefined);
         continue;
       }
@@ -259,12 +261,33 @@ export class PrometheusClient {
           status,
         );
       }
-      let parsed: ReturnType<typeof parsePrometheusResponse> | undefined;
+      // The answer is parsed as it streams in, straight into compact series (parseResponse.ts).
+      const parser = new PrometheusResponseParser(this.interner);
+      let head = '';
+      let parsed: PromSuccess | PromFailure | undefined;
       try {
-        parsed = parsePrometheusResponse(JSON.parse(text));
+        if (response.body) {
+          for await (const chunk of response.body) {
+            if (head.length < 200) head += Buffer.from(chunk.subarray(0, 200)).toString('utf8');
+            parser.write(chunk);
+          }
+        } else {
+          const text = await response.text();
+          head = text.slice(0, 200);
+          parser.write(Buffer.from(text, 'utf8'));
+        }
+        parsed = parser.end();
       } catch (error) {
+        if (!(error instanceof RangeError)) {
+          // The connection broke while the body was arriving: as transient as a failed request.
+          const failure = this.networkFailure(error, fail);
+          if (failure.fatal) throw failure.error;
+          lastError = failure.error;
+          await this.backoff(name, attempt, retryAfterMs);
+          continue;
+        }
         lastError = fail(
-          `HTTP ${status} with a body that is not a Prometheus response (${scrubSecrets(text, secrets).slice(0, 120).replace(/\s+/g, ' ')})`,
+          `HTTP ${status} with a body that is not a Prometheus response (${scrubSecrets(head, secrets).slice(0, 120).replace(/\s+/g, ' ')})`,
           status,
           error,
         );
@@ -294,6 +317,36 @@ export class PrometheusClient {
     throw lastError ?? fail('no attempt made');
   }
 
+  /** A request that failed before an answer: fatal (TLS verification, config) or worth retrying. */
+  private networkFailure(
+    error: unknown,
+    fail: (message: string, status?: number, cause?: unknown) => PrometheusQueryError,
+  ): { fatal: true; error: Error } | { fatal: false; error: PrometheusQueryError } {
+    if (error instanceof PrometheusQueryError || (error as Error).name === 'ConfigError') {
+      return { fatal: true, error: error as Error };
+    }
+    if (isTlsVerificationError(error)) {
+      // Not transient: the server's certificate is not trusted. Retrying cannot help, and there is
+      // no fallback to plain http.
+      return {
+        fatal: true,
+        error: fail(
+          `TLS verification failed: ${describeNetworkError(error)}; set source.caFile to trust a private CA`,
+          undefined,
+          error,
+        ),
+      };
+    }
+    return {
+      fatal: false,
+      error: fail(
+        `${(error as Error).name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : describeNetworkError(error)}`,
+        undefined,
+        error,
+      ),
+    };
+  }
+
   private async backoff(name: string, attempt: number, retryAfterMs: number | undefined): Promise<void> {
     if (attempt >= this.options.maxRetries) return;
     const exponential = Math.min(
@@ -312,20 +365,27 @@ export class PrometheusClient {
 
 /** Merges series with the same label set: their points are concatenated (range chunks) or max'ed per timestamp. */
 export function mergeSeries(series: PromSeries[], mode: 'concat' | 'max'): PromSeries[] {
-  const byKey = new Map<string, { metric: Record<string, string>; points: Map<number, number> }>();
+  const byKey = new Map<string, { metric: Record<string, string>; parts: PromSeries[] }>();
   for (const s of series) {
     const id = JSON.stringify(Object.entries(s.metric).sort(([a], [b]) => compareStrings(a, b)));
-    const entry = byKey.get(id) ?? { metric: s.metric, points: new Map<number, number>() };
-    for (const [t, v] of s.points) {
-      const prev = entry.points.get(t);
-      entry.points.set(t, mode === 'max' && prev !== undefined ? Math.max(prev, v) : v);
-    }
+    const entry = byKey.get(id) ?? { metric: s.metric, parts: [] };
+    entry.parts.push(s);
     byKey.set(id, entry);
   }
-  return [...byKey.values()].map((e) => ({
-    metric: e.metric,
-    points: [...e.points].sort((a, b) => a[0] - b[0]),
-  }));
+  return [...byKey.values()].map(({ metric, parts }) => {
+    if (parts.length === 1) return parts[0]!;
+    const points = new Map<number, number>();
+    for (const { points: p } of parts) {
+      for (let i = 0; i < p.length; i++) {
+        const t = p.tAt(i);
+        const prev = points.get(t);
+        points.set(t, mode === 'max' && prev !== undefined ? Math.max(prev, p.vAt(i)) : p.vAt(i));
+      }
+    }
+    const merged = new SampleBuilder(points.size);
+    for (const [t, v] of [...points].sort((a, b) => a[0] - b[0])) merged.push(t, v);
+    return { metric, points: merged.build() };
+  });
 }
 
 /** Retry-After as ms: delay-seconds or an HTTP date; capped at a minute. */

@@ -7,6 +7,8 @@ export interface HttpResponse {
   status: number;
   headers: { get(name: string): string | null };
   text(): Promise<string>;
+  /** The body as it arrives (fetch's ReadableStream, node's IncomingMessage); absent: read `text()`. */
+  body?: AsyncIterable<Uint8Array> | null;
 }
 
 /** The part of `fetch` the Prometheus client uses; injectable for tests. */
@@ -60,21 +62,29 @@ export function createCaFetch(caPem?: string): HttpFetch {
           agent,
         },
         (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('error', reject);
-          response.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            resolve({
-              status: response.statusCode ?? 0,
-              headers: {
-                get: (name) => {
-                  const value = response.headers[name.toLowerCase()];
-                  return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
-                },
+          // Handed over as soon as the headers are in: the body is parsed while it streams.
+          let consumed = false;
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: {
+              get: (name) => {
+                const value = response.headers[name.toLowerCase()];
+                return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
               },
-              text: async () => text,
-            });
+            },
+            body: {
+              [Symbol.asyncIterator]: () => {
+                consumed = true;
+                return response[Symbol.asyncIterator]();
+              },
+            },
+            text: async () => {
+              if (consumed) throw new Error('the body was already read');
+              consumed = true;
+              const chunks: Buffer[] = [];
+              for await (const chunk of response) chunks.push(chunk as Buffer);
+              return Buffer.concat(chunks).toString('utf8');
+            },
           });
         },
       );

@@ -18,7 +18,8 @@ import { ExporterVersionError } from '../../errors.ts';
 import type { SeriesIdentity } from './identity.ts';
 import type { PromSeries } from './parseResponse.ts';
 import type { ExactUtilization, WindowAnswers } from './queries.ts';
-import { chooseReplicaPoints, type ReplicaPresence, type ReplicaSeries } from './replicas.ts';
+import { chooseReplicaPoints, compareReplicas, type ReplicaPresence, type ReplicaSeries } from './replicas.ts';
+import { SampleBuilder, SamplePoints } from './samplePoints.ts';
 import { dcgmPresenceSeries, splitPresence } from './utilization.ts';
 
 /**
@@ -35,6 +36,11 @@ export interface ObservationInput {
   utilization: ExactUtilization;
   identity: SeriesIdentity;
   labels: Pick<Config['metering'], 'team' | 'project' | 'nodeLabels' | 'physicalGpus'>;
+  /**
+   * When dcgm-exporter was scraped (dcgm_presence.promql), for a shard of a day whose replica choice
+   * needs it whole; absent = learned from the utilization answers (a whole day reads every series).
+   */
+  dcgmPresence?: PromSeries[];
 }
 
 /** The WindowObservations of one window. */
@@ -58,7 +64,7 @@ export function observationsOf(input: ObservationInput): WindowObservations {
   const prof = splitPresence(answers.utilizationProf);
   const util = splitPresence(answers.utilizationUtil);
   const dcgm = dcgmPresenceSeries(
-    [...prof.means, ...prof.presence, ...util.means, ...util.presence],
+    input.dcgmPresence ?? [...prof.means, ...prof.presence, ...util.means, ...util.presence],
     identity.clusterLabel,
     identity.dedupeLabels,
   );
@@ -109,6 +115,7 @@ export function observationsOf(input: ObservationInput): WindowObservations {
       .map((s) => ({ cluster: clusterOf(s.metric), node: s.metric.node!, providerId: s.metric.provider_id! })),
     ksmPresentTsMs: presentInEveryCluster(answers.ksmPresence, clusterOf),
     dcgmPresentTsMs: presentInEveryCluster(dcgm, clusterOf),
+    dcgmPresentByCluster: presenceByCluster(dcgm, clusterOf),
     scrape,
   };
 }
@@ -122,12 +129,12 @@ function phasePointsOf(
   podNodes: PromSeries[],
   ksmPresence: ReplicaPresence[],
 ): (series: PromSeries[]) => PodPhasePoints[] {
-  const podView = (s: PromSeries, points: [number, number][]): ReplicaSeries<number> => {
+  const podView = (s: PromSeries, points: SamplePoints): SampleView => {
     const pod = identity.podOf(s.metric);
     const object = [pod.cluster, pod.namespace, pod.pod, pod.uid].join('\u0000');
     return { object, scope: pod.cluster, replica: identity.ksmReplicaOf(s.metric), points };
   };
-  const podKnown = podNodes.map((s) => podView(s, []));
+  const podKnown = podNodes.map((s) => podView(s, SamplePoints.EMPTY));
   return (series) => {
     const refs = new Map<string, PodRef>();
     const views = series.map((s) => {
@@ -135,11 +142,57 @@ function phasePointsOf(
       if (!refs.has(view.object)) refs.set(view.object, identity.podOf(s.metric));
       return view;
     });
-    return [...chooseReplicaPoints([...podKnown, ...views], ksmPresence)]
+    return [...chooseSamples([...podKnown, ...views], ksmPresence)]
       .filter(([object]) => refs.has(object))
       .filter(([, points]) => points.length > 0)
-      .map(([object, points]) => ({ pod: refs.get(object)!, tsMs: points.map(([t]) => t) }));
+      .map(([object, points]) => ({ pod: refs.get(object)!, tsMs: Array.from(points.tsMs) }));
   };
+}
+
+/** One replica's view of one object, its samples compact (see {@link chooseSamples}). */
+interface SampleView {
+  object: string;
+  scope: string;
+  replica: readonly string[];
+  points: SamplePoints;
+}
+
+/**
+ * The replica rule of replicas.ts (chooseReplicaPoints) on compact samples: an object seen by one
+ * replica through one series keeps that series' samples as they are (the common case, no copy); any
+ * other object is decided by chooseReplicaPoints itself. `merge` combines points of one object,
+ * replica and step given twice (series split by other labels).
+ */
+export function chooseSamples(
+  views: readonly SampleView[],
+  presence: readonly ReplicaPresence[],
+  merge?: (a: number, b: number) => number,
+): Map<string, SamplePoints> {
+  const byObject = new Map<string, SampleView[]>();
+  for (const v of views) {
+    const list = byObject.get(v.object);
+    if (list) list.push(v);
+    else byObject.set(v.object, [v]);
+  }
+  const out = new Map<string, SamplePoints>();
+  for (const [object, list] of byObject) {
+    const withPoints = list.filter((v) => v.points.length > 0);
+    const single =
+      withPoints.length === 1 && list.every((v) => compareReplicas(v.replica, withPoints[0]!.replica) === 0);
+    if (single || withPoints.length === 0) {
+      out.set(object, withPoints[0]?.points ?? SamplePoints.EMPTY);
+      continue;
+    }
+    const chosen = chooseReplicaPoints(
+      list.map((v): ReplicaSeries<number> => ({ ...v, points: v.points.map((p) => p) })),
+      presence,
+      merge,
+    ).get(object)!;
+    const points = new SampleBuilder(chosen.length);
+    for (const [t, v] of chosen) points.push(t, v);
+    out.set(object, points.build());
+  }
+  return out;
 }
 
 /**
@@ -236,7 +289,7 @@ function draDevicesOf(
 /** One request per container, resource and value seen in the window. */
 function requestsOf(series: PromSeries[], identity: SeriesIdentity): PodRequest[] {
   return series.flatMap((s) =>
-    s.points.map(([, value]) => ({
+    Array.from(s.points.values, (value) => ({
       pod: identity.podOf(s.metric),
       container: s.metric.container ?? '',
       resource: s.metric.resource ?? '',
@@ -260,7 +313,7 @@ export function replicaPresence(
   return series.map((s) => ({
     scope: clusterOf(s.metric),
     replica: replicaOf(s.metric),
-    tsMs: s.points.map(([t]) => t),
+    tsMs: Array.from(s.points.tsMs),
   }));
 }
 
@@ -272,15 +325,15 @@ export function nodePresencePoints(
   presence: ReplicaPresence[],
 ): NodePresencePoints[] {
   const refs = new Map<string, { cluster: string; node: string }>();
-  const views = series.map((s): ReplicaSeries<number> => {
+  const views = series.map((s): SampleView => {
     const ref = { cluster: clusterOf(s.metric), node: s.metric.node ?? '' };
     const object = `${ref.cluster}\u0000${ref.node}`;
     if (!refs.has(object)) refs.set(object, ref);
     return { object, scope: ref.cluster, replica: replicaOf(s.metric), points: s.points };
   });
-  return [...chooseReplicaPoints(views, presence, Math.max)]
+  return [...chooseSamples(views, presence, Math.max)]
     .filter(([, points]) => points.length > 0)
-    .map(([object, points]) => ({ ...refs.get(object)!, tsMs: points.map(([t]) => t) }));
+    .map(([object, points]) => ({ ...refs.get(object)!, tsMs: Array.from(points.tsMs) }));
 }
 
 /** Node capacity series (one per cluster, replica, node and resource), one replica per step. */
@@ -291,7 +344,7 @@ export function nodeCapacityPoints(
   presence: ReplicaPresence[],
 ): NodeCapacityPoints[] {
   const refs = new Map<string, Omit<NodeCapacityPoints, 'points'>>();
-  const views = series.map((s): ReplicaSeries<number> => {
+  const views = series.map((s): SampleView => {
     const ref = {
       cluster: clusterOf(s.metric),
       node: s.metric.node ?? '',
@@ -301,7 +354,7 @@ export function nodeCapacityPoints(
     if (!refs.has(object)) refs.set(object, ref);
     return { object, scope: ref.cluster, replica: replicaOf(s.metric), points: s.points };
   });
-  return [...chooseReplicaPoints(views, presence, Math.max)]
+  return [...chooseSamples(views, presence, Math.max)]
     .filter(([, points]) => points.length > 0)
     .map(([object, points]) => ({ ...refs.get(object)!, points }));
 }
@@ -318,10 +371,7 @@ export function utilizationPoints(
   clusterOf: (metric: Record<string, string>) => string,
   replicas?: ReplicaChoice,
 ): PodUtilizationPoints[] {
-  const byPod = new Map<
-    string,
-    { cluster: string; namespace: string; pod: string; views: ReplicaSeries<[number, number]>[] }
-  >();
+  const byPod = new Map<string, { cluster: string; namespace: string; pod: string; views: SampleView[] }>();
   for (const s of series) {
     const exported = !!s.metric.exported_pod;
     const namespace = (exported ? s.metric.exported_namespace : s.metric.namespace) ?? '';
@@ -332,33 +382,87 @@ export function utilizationPoints(
     const entry = byPod.get(id) ?? { cluster, namespace, pod, views: [] };
     // One object per GPU (or MIG instance) of the pod; the same GPU under exported_* and plain pod
     // labels (honor_labels changed) adds up, as two series of one step always did.
-    const gpu = [s.metric.UUID ?? '', s.metric.GPU_I_ID ?? '', exported ? 'exported' : 'direct'].join(
-      '\u0000',
-    );
-    entry.views.push({
-      object: gpu,
-      scope: cluster,
-      replica: replicas ? replicas.replicaOf(s.metric) : [],
-      points: s.points.map(([t, v]): [number, [number, number]] => [t, [v, 1]]),
-    });
+    const gpu = [s.metric.UUID ?? '', s.metric.GPU_I_ID ?? '', exported ? 'exported' : 'direct'].join('\u0000');
+    entry.views.push({ object: gpu, scope: cluster, replica: replicas ? replicas.replicaOf(s.metric) : [], points: s.points });
     byPod.set(id, entry);
   }
-  const add = (a: [number, number], b: [number, number]): [number, number] => [a[0] + b[0], a[1] + b[1]];
   return [...byPod.values()].map((e) => {
-    const points = new Map<number, [number, number]>();
-    for (const chosen of chooseReplicaPoints(e.views, replicas?.presence ?? [], add).values()) {
-      for (const [t, v] of chosen) points.set(t, add(points.get(t) ?? [0, 0], v));
-    }
-    return {
-      cluster: e.cluster,
-      namespace: e.namespace,
-      pod: e.pod,
-      source,
-      points: [...points]
-        .sort((a, b) => a[0] - b[0])
-        .map(([t, [sum, count]]) => [t, sum, count] as [number, number, number]),
-    };
+    const presence = replicas?.presence ?? [];
+    // Per step: the sum of the chosen replica's means over the pod's GPUs, and how many means they are.
+    const sums = chooseSamples(e.views, presence, (a, b) => a + b);
+    const counts = chooseSamples(
+      e.views.map((v) => ({ ...v, points: new SamplePoints(v.points.tsMs, ones(v.points.length)) })),
+      presence,
+      (a, b) => a + b,
+    );
+    return { cluster: e.cluster, namespace: e.namespace, pod: e.pod, source, points: UtilizationSamples.add(sums, counts) };
   });
+}
+
+const ONES = new Float64Array(4096).fill(1);
+function ones(n: number): Float64Array {
+  return n <= ONES.length ? ONES.subarray(0, n) : new Float64Array(n).fill(1);
+}
+
+/**
+ * A pod's utilization per grid step, compactly: [t, sum of means, number of means] (see
+ * PodUtilizationPoints), in three typed arrays, iterated as triples.
+ */
+export class UtilizationSamples implements Iterable<[number, number, number]> {
+  constructor(
+    readonly tsMs: Float64Array,
+    readonly sums: Float64Array,
+    readonly counts: Float64Array,
+  ) {}
+
+  get length(): number {
+    return this.tsMs.length;
+  }
+
+  *[Symbol.iterator](): Iterator<[number, number, number]> {
+    for (let i = 0; i < this.tsMs.length; i++) yield [this.tsMs[i]!, this.sums[i]!, this.counts[i]!];
+  }
+
+  toJSON(): [number, number, number][] {
+    return [...this];
+  }
+
+  /** The pod's steps from its GPUs' chosen sums and counts (one entry per GPU, equal keys). */
+  static add(sums: Map<string, SamplePoints>, counts: Map<string, SamplePoints>): UtilizationSamples {
+    const gpus = [...sums.keys()];
+    if (gpus.length === 1) {
+      const s = sums.get(gpus[0]!)!;
+      const c = counts.get(gpus[0]!)!;
+      return new UtilizationSamples(s.tsMs, s.values, c.values);
+    }
+    const at = new Map<number, number>();
+    const ts: number[] = [];
+    const sum: number[] = [];
+    const count: number[] = [];
+    for (const gpu of gpus) {
+      const s = sums.get(gpu)!;
+      const c = counts.get(gpu)!;
+      for (let i = 0; i < s.length; i++) {
+        const t = s.tAt(i);
+        const slot = at.get(t);
+        if (slot === undefined) {
+          at.set(t, ts.length);
+          ts.push(t);
+          sum.push(s.vAt(i));
+          count.push(c.vAt(i));
+        } else {
+          sum[slot]! += s.vAt(i);
+          count[slot]! += c.vAt(i);
+        }
+      }
+    }
+    const order = ts.map((_, i) => i).sort((a, b) => ts[a]! - ts[b]!);
+    return new UtilizationSamples(
+      Float64Array.from(order, (i) => ts[i]!),
+      Float64Array.from(order, (i) => sum[i]!),
+      Float64Array.from(order, (i) => count[i]!),
+    );
+  }
 }
 
 /**
@@ -373,12 +477,28 @@ export function presentInEveryCluster(
   const byCluster = new Map<string, Set<number>>();
   for (const s of series) {
     const set = byCluster.get(clusterOf(s.metric)) ?? new Set<number>();
-    for (const [t] of s.points) set.add(t);
+    for (let i = 0; i < s.points.length; i++) set.add(s.points.tAt(i));
     byCluster.set(clusterOf(s.metric), set);
   }
   const sets = [...byCluster.values()];
   if (sets.length === 0) return [];
   return [...sets[0]!].filter((t) => sets.every((set) => set.has(t))).sort((a, b) => a - b);
+}
+
+/** Grid points with any presence, per cluster (the union of its replicas), clusters in code-unit order. */
+export function presenceByCluster(
+  series: PromSeries[],
+  clusterOf: (metric: Record<string, string>) => string,
+): { cluster: string; tsMs: number[] }[] {
+  const byCluster = new Map<string, Set<number>>();
+  for (const s of series) {
+    const set = byCluster.get(clusterOf(s.metric)) ?? new Set<number>();
+    for (let i = 0; i < s.points.length; i++) set.add(s.points.tAt(i));
+    byCluster.set(clusterOf(s.metric), set);
+  }
+  return [...byCluster]
+    .sort(([a], [b]) => compareStrings(a, b))
+    .map(([cluster, set]) => ({ cluster, tsMs: [...set].sort((a, b) => a - b) }));
 }
 
 function pickLabels(metric: Record<string, string>, names: string[]): Record<string, string> {

@@ -1,9 +1,9 @@
-import { z } from 'zod';
+import { SampleBuilder, SamplePoints } from './samplePoints.ts';
 
-/** One series of a Prometheus result: its labels and [epoch ms, value] samples (finite, >= 0 only). */
+/** One series of a Prometheus result: its labels and its samples (epoch ms, finite values >= 0 only). */
 export interface PromSeries {
   metric: Record<string, string>;
-  points: [number, number][];
+  points: SamplePoints;
 }
 
 /** A successful response, after dropping unusable samples. */
@@ -43,88 +43,421 @@ export function parseSampleValue(text: string): number {
   return Number(text);
 }
 
-const sampleSchema = z.tuple([z.number(), z.string()]);
-const metricSchema = z.record(z.string(), z.string());
-const dataSchema = z.discriminatedUnion('resultType', [
-  z.object({
-    resultType: z.literal('matrix'),
-    result: z.array(z.object({ metric: metricSchema, values: z.array(sampleSchema).default([]) })),
-  }),
-  z.object({
-    resultType: z.literal('vector'),
-    result: z.array(z.object({ metric: metricSchema, value: sampleSchema })),
-  }),
-  z.object({ resultType: z.literal('scalar'), result: sampleSchema }),
-  z.object({ resultType: z.literal('string'), result: sampleSchema }),
-]);
-const bodySchema = z.discriminatedUnion('status', [
-  z.object({
-    status: z.literal('success'),
-    data: dataSchema,
-    warnings: z.array(z.string()).optional(),
-    infos: z.array(z.string()).optional(),
-  }),
-  z.object({
-    status: z.literal('error'),
-    errorType: z.string().default('unknown'),
-    error: z.string().default(''),
-    warnings: z.array(z.string()).optional(),
-  }),
-]);
+/** Strings seen once are shared (label names and values repeat across series and answers). */
+export class Interner {
+  private readonly strings = new Map<string, string>();
+  constructor(private readonly limit = 500_000) {}
+  intern(value: string): string {
+    const known = this.strings.get(value);
+    if (known !== undefined) return known;
+    // Bounded: a long-running process drops the table instead of growing with every pod ever seen.
+    if (this.strings.size >= this.limit) this.strings.clear();
+    this.strings.set(value, value);
+    return value;
+  }
+}
 
 /**
- * Validates a decoded Prometheus API body and converts samples to [ms, value]. NaN, infinite and
- * negative samples are dropped (a GPU count or a utilization cannot be any of these) and each kind
- * dropped is reported as a warning with its count. Throws a RangeError when the body is not a
- * Prometheus API response at all.
+ * Parses a Prometheus API answer (query or query_range) as it streams in: `write` each chunk of the
+ * body, then `end`. Samples go straight into typed arrays (SamplePoints) and label strings are
+ * interned, so neither the body's text nor a tree of JSON arrays is ever held. Sample times become
+ * epoch ms; NaN, infinite and negative samples are dropped (a GPU count or a utilization cannot be any of
+ * these) and each kind dropped is reported as a warning with its count; series left without a sample
+ * are left out. `end` throws a RangeError when the body is not a Prometheus API response (bad JSON,
+ * another shape, a sample value Prometheus would not write), as a truncated transfer is.
  */
-export function parsePrometheusResponse(body: unknown): PromSuccess | PromFailure {
-  const parsed = bodySchema.safeParse(body);
-  if (!parsed.success) {
-    throw new RangeError(
-      `not a Prometheus API response: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-    );
-  }
-  const value = parsed.data;
-  const warnings = [...(value.warnings ?? [])];
-  if (value.status === 'error')
-    return { ok: false, errorType: value.errorType, error: value.error, warnings };
+export class PrometheusResponseParser {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  // Tokenizer state across chunks: inside a string (and whether it has escapes), or a bare token.
+  private mode: 'between' | 'string' | 'bare' = 'between';
+  private pending: Uint8Array[] = [];
+  private escaped = false;
+  private hasEscape = false;
+  // What has been read.
+  private status: string | undefined;
+  private resultType: string | undefined;
+  private errorType = 'unknown';
+  private error = '';
+  private readonly warnings: string[] = [];
+  private readonly series: PromSeries[] = [];
+  private scalar: [number, string] | undefined;
+  private scalarParts: (number | string)[] = [];
+  private readonly dropped = { NaN: 0, infinite: 0, negative: 0 };
+  // The path of containers: each frame is what the container is and, for objects, the current key.
+  private readonly stack: FrameState[] = [];
+  private metric: Record<string, string> | undefined;
+  private samples: SampleBuilder | undefined;
+  private pair: (number | string)[] = [];
+  private sawRoot = false;
 
-  const dropped = { NaN: 0, infinite: 0, negative: 0 };
-  const convert = ([ts, text]: [number, string]): [number, number] | undefined => {
-    const v = parseSampleValue(text);
-    if (Number.isNaN(v)) dropped.NaN++;
-    else if (!Number.isFinite(v)) dropped.infinite++;
-    else if (v < 0) dropped.negative++;
-    else return [Math.round(ts * 1000), v];
-    return undefined;
-  };
-  const { data } = value;
-  let series: PromSeries[];
-  if (data.resultType === 'matrix') {
-    series = data.result.map((r) => ({
-      metric: r.metric,
-      points: r.values.map(convert).filter((p) => p !== undefined),
-    }));
-  } else if (data.resultType === 'vector') {
-    series = data.result.map((r) => ({
-      metric: r.metric,
-      points: [convert(r.value)].filter((p) => p !== undefined),
-    }));
-  } else if (data.resultType === 'scalar') {
-    series = [{ metric: {}, points: [convert(data.result)].filter((p) => p !== undefined) }];
-  } else {
-    series = [];
+  constructor(private readonly interner: Interner = new Interner()) {}
+
+  write(chunk: Uint8Array): void {
+    let i = 0;
+    const n = chunk.length;
+    if (this.mode === 'string') {
+      i = this.continueString(chunk, 0);
+      if (i < 0) return;
+    } else if (this.mode === 'bare') {
+      i = this.continueBare(chunk, 0);
+      if (i < 0) return;
+    }
+    while (i < n) {
+      const c = chunk[i]!;
+      if (c === 0x22) {
+        this.mode = 'string';
+        this.escaped = false;
+        this.hasEscape = false;
+        this.pending = [];
+        i = this.continueString(chunk, i + 1);
+        if (i < 0) return;
+      } else if (c === 0x7b) {
+        this.open('object');
+        i++;
+      } else if (c === 0x5b) {
+        this.open('array');
+        i++;
+      } else if (c === 0x7d || c === 0x5d) {
+        this.close(c === 0x7d ? 'object' : 'array');
+        i++;
+      } else if (c === 0x2c || c === 0x3a || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+        i++;
+      } else {
+        this.mode = 'bare';
+        this.pending = [];
+        i = this.continueBare(chunk, i);
+        if (i < 0) return;
+      }
+    }
   }
-  for (const [kind, count] of Object.entries(dropped)) {
-    if (count > 0) warnings.push(`dropped ${count} ${kind} sample${count === 1 ? '' : 's'}`);
+
+  /** The response: success or failure; throws a RangeError when it is not a Prometheus API response. */
+  end(): PromSuccess | PromFailure {
+    if (this.mode !== 'between' || this.stack.length > 0 || !this.sawRoot) {
+      throw new RangeError('not a Prometheus API response: the body ends inside a value');
+    }
+    if (this.status === 'error') {
+      return { ok: false, errorType: this.errorType, error: this.error, warnings: this.warnings };
+    }
+    if (this.status !== 'success') {
+      throw new RangeError(`not a Prometheus API response: status ${JSON.stringify(this.status ?? null)}`);
+    }
+    const type = this.resultType;
+    if (type !== 'matrix' && type !== 'vector' && type !== 'scalar' && type !== 'string') {
+      throw new RangeError(`not a Prometheus API response: resultType ${JSON.stringify(type ?? null)}`);
+    }
+    if (type === 'scalar') {
+      if (!this.scalar) throw new RangeError('not a Prometheus API response: a scalar without its value');
+      const [t, v] = this.scalar;
+      const b = new SampleBuilder(1);
+      this.addSample(b, t, v);
+      if (b.length > 0) this.series.push({ metric: {}, points: b.build() });
+    }
+    const warnings = [...this.warnings];
+    for (const [kind, count] of Object.entries(this.dropped)) {
+      if (count > 0) warnings.push(`dropped ${count} ${kind} sample${count === 1 ? '' : 's'}`);
+    }
+    return { ok: true, resultType: type, series: type === 'string' ? [] : this.series, warnings };
   }
-  return {
-    ok: true,
-    resultType: data.resultType,
-    series: series.filter((s) => s.points.length > 0),
-    warnings,
-  };
+
+  /** Reads string bytes from `start`; the index after the closing quote, or -1 when the chunk ends first. */
+  private continueString(chunk: Uint8Array, start: number): number {
+    let escaped = this.escaped;
+    for (let j = start; j < chunk.length; j++) {
+      const c = chunk[j]!;
+      if (escaped) {
+        escaped = false;
+      } else if (c === 0x5c) {
+        escaped = true;
+        this.hasEscape = true;
+      } else if (c === 0x22) {
+        const bytes = this.joined(chunk.subarray(start, j));
+        this.mode = 'between';
+        this.onString(this.decodeString(bytes));
+        return j + 1;
+      }
+    }
+    this.escaped = escaped;
+    this.pending.push(chunk.slice(start));
+    return -1;
+  }
+
+  /** Reads a number or a literal from `start`; the index after it, or -1 when the chunk ends first. */
+  private continueBare(chunk: Uint8Array, start: number): number {
+    let j = start;
+    while (j < chunk.length) {
+      const c = chunk[j]!;
+      if (c === 0x2c || c === 0x7d || c === 0x5d || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x3a) break;
+      j++;
+    }
+    if (j === chunk.length) {
+      this.pending.push(chunk.slice(start));
+      return -1;
+    }
+    const text = latin1(this.joined(chunk.subarray(start, j)));
+    this.mode = 'between';
+    this.onBare(text);
+    return j;
+  }
+
+  private joined(last: Uint8Array): Uint8Array {
+    if (this.pending.length === 0) return last;
+    const parts = [...this.pending, last];
+    this.pending = [];
+    const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  private decodeString(bytes: Uint8Array): string {
+    let text: string;
+    try {
+      text = this.decoder.decode(bytes);
+    } catch {
+      throw new RangeError('not a Prometheus API response: a string that is not UTF-8');
+    }
+    if (!this.hasEscape) return text;
+    try {
+      return JSON.parse(`"${text}"`) as string;
+    } catch {
+      throw new RangeError('not a Prometheus API response: a string with a bad escape');
+    }
+  }
+
+  // ------------------------------------------------------------------ structure
+
+  private get top(): FrameState | undefined {
+    return this.stack[this.stack.length - 1];
+  }
+
+  /** What the value that starts now is, from the container it is in. */
+  private slotOf(): Slot {
+    const top = this.top;
+    if (!top) return this.sawRoot ? 'invalid' : 'root';
+    if (top.kind === 'skipped') return 'skip';
+    if (top.object && top.expectKey) return 'invalid';
+    switch (top.kind) {
+      case 'root':
+        return ROOT_SLOTS[top.key ?? ''] ?? 'skip';
+      case 'data':
+        return top.key === 'resultType' ? 'resultType' : top.key === 'result' ? 'result' : 'skip';
+      case 'result':
+        return 'item';
+      case 'item':
+        return top.key === 'metric' ? 'metric' : top.key === 'values' ? 'values' : top.key === 'value' ? 'pair' : 'skip';
+      case 'metric':
+        return 'labelValue';
+      case 'values':
+        return 'pair';
+      case 'pair':
+        return 'pairElement';
+      case 'strings':
+        return 'stringElement';
+    }
+  }
+
+  private open(container: 'object' | 'array'): void {
+    const slot = this.slotOf();
+    const object = container === 'object';
+    let kind: Frame;
+    if (slot === 'skip') kind = 'skipped';
+    else if (slot === 'root' && object) {
+      kind = 'root';
+      this.sawRoot = true;
+    } else if (slot === 'data' && object) kind = 'data';
+    else if (slot === 'result' && !object) kind = 'result';
+    else if (slot === 'item' && object) {
+      kind = 'item';
+      this.metric = undefined;
+      this.samples = undefined;
+    } else if (slot === 'metric' && object) {
+      kind = 'metric';
+      // No prototype: a label named __proto__ stays a label (as JSON.parse keeps it).
+      this.metric = Object.create(null) as Record<string, string>;
+    } else if (slot === 'values' && !object) {
+      kind = 'values';
+      this.samples ??= new SampleBuilder();
+    } else if (slot === 'pair' && !object) {
+      kind = 'pair';
+      this.pair = [];
+    } else if (slot === 'strings' && !object) kind = 'strings';
+    else throw new RangeError(`not a Prometheus API response: unexpected ${container} (${slot})`);
+    this.stack.push({ kind, object, key: undefined, expectKey: object });
+  }
+
+  private close(container: 'object' | 'array'): void {
+    const frame = this.stack.pop();
+    if (!frame || frame.object !== (container === 'object') || (frame.object && !frame.expectKey)) {
+      throw new RangeError('not a Prometheus API response: mismatched brackets');
+    }
+    if (frame.kind === 'item') {
+      if (!this.metric) throw new RangeError('not a Prometheus API response: a result without its metric');
+      const points = this.samples?.build() ?? SamplePoints.EMPTY;
+      if (points.length > 0) this.series.push({ metric: this.metric, points });
+      this.metric = undefined;
+      this.samples = undefined;
+    } else if (frame.kind === 'pair') {
+      const [t, v] = this.pair;
+      if (this.pair.length !== 2 || typeof t !== 'number' || typeof v !== 'string') {
+        throw new RangeError('not a Prometheus API response: a sample that is not [time, "value"]');
+      }
+      this.samples ??= new SampleBuilder(1);
+      this.addSample(this.samples, t, v);
+    } else if (frame.kind === 'result' && this.scalarParts.length > 0) {
+      const [t, v] = this.scalarParts;
+      if (this.scalarParts.length !== 2 || typeof t !== 'number' || typeof v !== 'string') {
+        throw new RangeError('not a Prometheus API response: a scalar that is not [time, "value"]');
+      }
+      this.scalar = [t, v];
+    }
+    this.valueDone();
+  }
+
+  /** A value completed in the current container: an object expects its next key. */
+  private valueDone(): void {
+    const top = this.top;
+    if (top?.object) top.expectKey = true;
+  }
+
+  private onString(text: string): void {
+    const top = this.top;
+    if (top?.object && top.expectKey) {
+      top.key = top.kind === 'metric' ? this.interner.intern(text) : text;
+      top.expectKey = false;
+      return;
+    }
+    const slot = this.slotOf();
+    switch (slot) {
+      case 'skip':
+        break;
+      case 'status':
+        this.status = text;
+        break;
+      case 'errorType':
+        this.errorType = text;
+        break;
+      case 'error':
+        this.error = text;
+        break;
+      case 'resultType':
+        this.resultType = text;
+        break;
+      case 'labelValue':
+        this.metric![top!.key!] = this.interner.intern(text);
+        break;
+      case 'pairElement':
+        this.pair.push(text);
+        break;
+      case 'stringElement':
+        this.warnings.push(text);
+        break;
+      case 'item':
+        // A scalar or string result is [t, "v"] directly in "result".
+        this.scalarParts.push(text);
+        break;
+      case 'root':
+      case 'data':
+      case 'strings':
+      case 'result':
+      case 'metric':
+      case 'values':
+      case 'pair':
+      case 'invalid':
+        throw new RangeError(`not a Prometheus API response: unexpected string (${slot})`);
+    }
+    this.valueDone();
+  }
+
+  private onBare(text: string): void {
+    const slot = this.slotOf();
+    if (slot === 'pairElement' || slot === 'item') {
+      const t = Number(text);
+      if (!NUMBER_RE.test(text) || !Number.isFinite(t)) {
+        throw new RangeError(`not a Prometheus API response: a sample time ${JSON.stringify(text)}`);
+      }
+      if (slot === 'pairElement') this.pair.push(t);
+      else this.scalarParts.push(t);
+    } else if (slot !== 'skip' && !(text === 'null' && (slot === 'strings' || slot === 'result'))) {
+      throw new RangeError(`not a Prometheus API response: unexpected ${text} (${slot})`);
+    }
+    this.valueDone();
+  }
+
+  private addSample(into: SampleBuilder, t: number, text: string): void {
+    // Prometheus writes plain decimals for almost every sample: those need no pattern check.
+    const v = simpleDecimal(text) ? Number(text) : parseSampleValue(text);
+    if (Number.isNaN(v)) this.dropped.NaN++;
+    else if (!Number.isFinite(v)) this.dropped.infinite++;
+    else if (v < 0) this.dropped.negative++;
+    else into.push(Math.round(t * 1000), v);
+  }
+}
+
+interface FrameState {
+  kind: Frame;
+  object: boolean;
+  key: string | undefined;
+  expectKey: boolean;
+}
+
+type Frame = 'root' | 'data' | 'result' | 'item' | 'metric' | 'values' | 'pair' | 'strings' | 'skipped';
+type Slot =
+  | 'root'
+  | 'status'
+  | 'data'
+  | 'errorType'
+  | 'error'
+  | 'strings'
+  | 'resultType'
+  | 'result'
+  | 'item'
+  | 'metric'
+  | 'labelValue'
+  | 'values'
+  | 'pair'
+  | 'pairElement'
+  | 'stringElement'
+  | 'skip'
+  | 'invalid';
+
+const ROOT_SLOTS: Record<string, Slot> = {
+  status: 'status',
+  data: 'data',
+  errorType: 'errorType',
+  error: 'error',
+  warnings: 'strings',
+  infos: 'strings',
+};
+
+/** Digits with at most one point and no sign or exponent: Number() reads them exactly as the pattern allows. */
+function simpleDecimal(text: string): boolean {
+  if (text.length === 0) return false;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (++dots > 1) return false;
+    } else if (c < 0x30 || c > 0x39) return false;
+  }
+  return text.length > dots;
+}
+
+function latin1(bytes: Uint8Array): string {
+  return bytes.length < 64 ? String.fromCharCode(...bytes) : Buffer.from(bytes).toString('latin1');
+}
+
+/**
+ * Parses a whole Prometheus API answer (text or bytes): see PrometheusResponseParser. Throws a RangeError
+ * when it is not a Prometheus API response.
+ */
+export function parsePrometheusResponse(body: string | Uint8Array, interner?: Interner): PromSuccess | PromFailure {
+  const parser = new PrometheusResponseParser(interner);
+  parser.write(typeof body === 'string' ? new TextEncoder().encode(body) : body);
+  return parser.end();
 }
 
 const TOO_LARGE_RE =

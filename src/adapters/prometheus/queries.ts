@@ -38,6 +38,9 @@ export const QUERY_NAMES = [
   'node_info',
   'scrape_ksm',
   'scrape_dcgm',
+  'pod_claims',
+  'dcgm_presence',
+  'fleet_gpus',
 ] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
 
@@ -73,16 +76,52 @@ function findQueriesDir(from: string): string {
 /** GPUs per utilization_counts request (each UUID is ~45 characters of regex). */
 const COUNT_UUIDS_PER_REQUEST = 200;
 
+/**
+ * What narrows the queries to one shard of a day (shardQueries.ts), each a matcher list appended inside
+ * the selectors whose template names it, or "" (the whole day): `uids` for pod series, `nodes` for node
+ * series and the requests that name candidate pods, `exportedPods` / `pods` for DCGM series by pod name,
+ * `idle` for the idle-GPU branch of the utilization queries.
+ */
+export interface ShardMatchers {
+  uids: string;
+  nodes: string;
+  exportedPods: string;
+  pods: string;
+  idle: string;
+}
+
+/** Matchers of a whole day: nothing narrowed. */
+export const WHOLE_DAY_MATCHERS: ShardMatchers = Object.freeze({
+  uids: '',
+  nodes: '',
+  exportedPods: '',
+  pods: '',
+  idle: '',
+});
+
 /** The queries of one source, bound to its client. */
 export interface PrometheusQueries {
-  /** The query text of `name`: shared parameters where the template uses them, then `params` (all used). */
-  fill(name: QueryName, params: Record<string, string>): string;
+  /**
+   * The query text of `name`: shared parameters (and the shard's matchers) where the template uses them,
+   * then `params` (all used).
+   */
+  fill(name: QueryName, params: Record<string, string>, shard?: Partial<ShardMatchers>): string;
   /** A range query on a grid. */
-  range(name: QueryName, params: Record<string, string>, over: RangeWindow): Promise<PromSeries[]>;
+  range(
+    name: QueryName,
+    params: Record<string, string>,
+    over: RangeWindow,
+    shard?: Partial<ShardMatchers>,
+  ): Promise<PromSeries[]>;
   /** An instant query at `atMs`. */
   instant(name: QueryName, params: Record<string, string>, atMs: number): Promise<PromSeries[]>;
   /** An instant query over (start, end]; on "too large" the window is halved and the halves max'ed. */
-  overWindow(name: QueryName, params: Record<string, string>, window: TimeRange): Promise<PromSeries[]>;
+  overWindow(
+    name: QueryName,
+    params: Record<string, string>,
+    window: TimeRange,
+    shard?: Partial<ShardMatchers>,
+  ): Promise<PromSeries[]>;
 }
 
 /** Binds the templates to a client and to the source's cluster label, selector and replica labels. */
@@ -99,35 +138,40 @@ export function createQueries(
     dedupe: labelPrefix(identity.dedupeLabels),
   };
   // Shared parameters go only to the templates that use them; explicit ones must all be used.
-  const fill = (name: QueryName, params: Record<string, string>) =>
+  const fill = (name: QueryName, params: Record<string, string>, shard: Partial<ShardMatchers> = {}) =>
     fillQuery(templates[name], {
-      ...Object.fromEntries(Object.entries(common).filter(([k]) => templates[name].includes(`{{${k}}}`))),
+      ...Object.fromEntries(
+        Object.entries({ ...common, ...WHOLE_DAY_MATCHERS, ...shard }).filter(([k]) =>
+          templates[name].includes(`{{${k}}}`),
+        ),
+      ),
       ...params,
     });
   const overWindow = async (
     name: QueryName,
     params: Record<string, string>,
     window: TimeRange,
+    shard: Partial<ShardMatchers> = {},
     depth = 0,
   ): Promise<PromSeries[]> => {
     try {
       const range = durationMs(window.endMs - window.startMs);
-      return await client.queryInstant(name, fill(name, { ...params, range }), window.endMs, window);
+      return await client.queryInstant(name, fill(name, { ...params, range }, shard), window.endMs, window);
     } catch (error) {
       const span = window.endMs - window.startMs;
       if (!(error instanceof PrometheusQueryError) || !error.details.tooLarge || depth >= 6 || span < 2000)
         throw error;
       const mid = window.startMs + Math.floor(span / 2000) * 1000;
-      const left = await overWindow(name, params, { startMs: window.startMs, endMs: mid }, depth + 1);
-      const right = await overWindow(name, params, { startMs: mid, endMs: window.endMs }, depth + 1);
+      const left = await overWindow(name, params, { startMs: window.startMs, endMs: mid }, shard, depth + 1);
+      const right = await overWindow(name, params, { startMs: mid, endMs: window.endMs }, shard, depth + 1);
       return mergeSeries([...left, ...right], 'max');
     }
   };
   return {
     fill,
-    range: (name, params, over) => client.queryRange(name, fill(name, params), over),
+    range: (name, params, over, shard) => client.queryRange(name, fill(name, params, shard), over),
     instant: (name, params, atMs) => client.queryInstant(name, fill(name, params), atMs),
-    overWindow: (name, params, window) => overWindow(name, params, window),
+    overWindow: (name, params, window, shard) => overWindow(name, params, window, shard),
   };
 }
 
@@ -167,50 +211,73 @@ export function rangesOf(grid: StepGrid): { window: RangeWindow; day: RangeWindo
 }
 
 /**
+ * What one window's questions are narrowed to: the whole day (the default), or one shard of it
+ * (shardQueries.ts): the shard's matchers, answers already asked while finding its pods, and whether it
+ * has pods at all (without, no pod question is asked).
+ */
+export interface WindowScope {
+  matchers: ShardMatchers;
+  known?: Partial<WindowAnswers>;
+  hasPods?: boolean;
+  /** The shard reads no DCGM series (no pods, and idle GPUs are another shard's). */
+  noDcgm?: boolean;
+}
+
+/**
  * Asks every query of one window, two requests in flight at a time (enough to overlap latency without
  * crowding Prometheus): step queries on the grid with a window of one step − 1 ms, so each raw sample
- * is read once; label and request queries once over the whole window.
+ * is read once; label and request queries once over the whole window. With a shard's `scope`, each
+ * question is narrowed to the shard's pods or nodes where its template says how.
  */
 export async function askWindow(
   queries: PrometheusQueries,
   grid: StepGrid,
   metering: Pick<Config['metering'], 'pendingOnNode' | 'team' | 'project'>,
+  scope: WindowScope = { matchers: WHOLE_DAY_MATCHERS },
 ): Promise<WindowAnswers> {
   const ranges = rangesOf(grid);
   const focus = grid.focus ?? grid;
   const hasDay = focus.endMs > focus.startMs;
   const window = durationMs(grid.stepMs - 1);
-  const onGrid = (name: QueryName, over = ranges.window) => queries.range(name, { window }, over);
+  const m = scope.matchers;
+  const pods = scope.hasPods ?? true;
+  const onGrid = (name: QueryName, over = ranges.window) => queries.range(name, { window }, over, m);
   const whole = { startMs: grid.startMs, endMs: grid.endMs };
   const labels = (...lists: string[][]) => ({ labels: labelPrefix([...new Set(lists.flat())]) });
   const none = () => Promise.resolve([]);
   const plan: { [K in keyof WindowAnswers]: () => Promise<PromSeries[]> } = {
-    running: () => onGrid('running'),
-    pendingOnNode: () => (metering.pendingOnNode === 'charged' ? onGrid('pending_on_node') : none()),
+    running: () => (pods ? onGrid('running') : none()),
+    pendingOnNode: () => (pods && metering.pendingOnNode === 'charged' ? onGrid('pending_on_node') : none()),
     nodeCapacity: () => onGrid('node_capacity'),
     nodePresence: () => onGrid('node_presence'),
     ksmPresence: () => onGrid('ksm_presence'),
-    utilizationProf: () => (hasDay ? onGrid('utilization_prof', ranges.day) : none()),
-    utilizationUtil: () => (hasDay ? onGrid('utilization_util', ranges.day) : none()),
-    podRequests: () => queries.overWindow('pod_requests', {}, whole),
-    podInitRequests: () => queries.overWindow('pod_init_requests', {}, whole),
-    podSidecars: () => queries.overWindow('pod_sidecars', {}, whole),
-    draDevices: () => (hasDay ? queries.overWindow('dra_devices', {}, whole) : none()),
-    podNodes: () => queries.overWindow('pod_nodes', {}, whole),
+    utilizationProf: () => (hasDay && !scope.noDcgm ? onGrid('utilization_prof', ranges.day) : none()),
+    utilizationUtil: () => (hasDay && !scope.noDcgm ? onGrid('utilization_util', ranges.day) : none()),
+    podRequests: () => queries.overWindow('pod_requests', {}, whole, m),
+    podInitRequests: () => queries.overWindow('pod_init_requests', {}, whole, m),
+    podSidecars: () => (pods ? queries.overWindow('pod_sidecars', {}, whole, m) : none()),
+    draDevices: () => (hasDay ? queries.overWindow('dra_devices', {}, whole, m) : none()),
+    podNodes: () => (pods ? queries.overWindow('pod_nodes', {}, whole, m) : none()),
     podLabels: () =>
-      queries.overWindow('pod_labels', labels(metering.team.podLabels, metering.project.podLabels), whole),
+      pods
+        ? queries.overWindow('pod_labels', labels(metering.team.podLabels, metering.project.podLabels), whole, m)
+        : none(),
     namespaceLabels: () =>
       queries.overWindow(
         'namespace_labels',
         labels(metering.team.namespaceLabels, metering.project.namespaceLabels),
         whole,
+        m,
       ),
-    nodeLabels: () => queries.overWindow('node_labels', {}, whole),
-    nodeInfo: () => queries.overWindow('node_info', {}, whole),
+    nodeLabels: () => queries.overWindow('node_labels', {}, whole, m),
+    nodeInfo: () => queries.overWindow('node_info', {}, whole, m),
   };
-  const names = Object.keys(plan) as (keyof WindowAnswers)[];
+  const names = (Object.keys(plan) as (keyof WindowAnswers)[]).filter((name) => !scope.known?.[name]);
   const answers = await mapLimit(names, 2, (name) => plan[name]());
-  return Object.fromEntries(names.map((name, i) => [name, answers[i]!])) as unknown as WindowAnswers;
+  return {
+    ...scope.known,
+    ...Object.fromEntries(names.map((name, i) => [name, answers[i]!])),
+  } as unknown as WindowAnswers;
 }
 
 /** Per DCGM family: one series per utilization identity, with the exact mean of its raw samples per step. */

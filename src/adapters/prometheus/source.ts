@@ -1,11 +1,15 @@
 import type { Config } from '../../config/schema.ts';
-import type { ScrapeIntervals, StepGrid, TimeRange, WindowObservations } from '../../core/types.ts';
+import type { FleetSize } from '../../core/metering/index.ts';
+import type { ScrapeIntervals, Shard, StepGrid, TimeRange, WindowObservations } from '../../core/types.ts';
 import { redactUrl } from '../../redact.ts';
 import type { Exporter, ObservationSource } from '../../ports.ts';
 import type { PrometheusClient } from './client.ts';
 import { type ConnectOptions, connectPrometheus } from './connect.ts';
 import { seriesIdentityOf } from './identity.ts';
 import { observationsOf } from './observations.ts';
+import type { PromSeries } from './parseResponse.ts';
+import { durationMs } from './promql.ts';
+import { askShard } from './shardQueries.ts';
 import {
   askExactUtilization,
   askScrapeInterval,
@@ -21,6 +25,28 @@ export interface PrometheusSourceOptions extends Omit<ConnectOptions, 'source'> 
   config: { source: Config['source']; metering: Config['metering'] };
   /** Directory of the *.promql templates (default: the repository's queries/). */
   queriesDir?: string;
+}
+
+/** Bytes of compact answers: their sample arrays, and one byte per character of their label names and values. */
+function compactBytesOf(answers: readonly (readonly PromSeries[])[]): number {
+  let bytes = 0;
+  for (const list of answers) {
+    for (const s of list) {
+      bytes += s.points.bytes;
+      for (const [k, v] of Object.entries(s.metric)) bytes += k.length + v.length;
+    }
+  }
+  return bytes;
+}
+
+/** Whether DCGM series of one cluster come from more than one replica (an HA Prometheus pair). */
+function severalDcgmReplicas(series: readonly PromSeries[], replicaOf: (m: Record<string, string>) => string[]): boolean {
+  const seen = new Set<string>();
+  for (const s of series) {
+    seen.add(JSON.stringify(replicaOf(s.metric)));
+    if (seen.size > 1) return true;
+  }
+  return false;
 }
 
 /**
@@ -58,11 +84,36 @@ export function createPrometheusSource(
       return askScrapeInterval(queries, exporter, range);
     },
 
-    async observe(grid: StepGrid, scrape: ScrapeIntervals): Promise<WindowObservations> {
-      const answers = await askWindow(queries, grid, metering);
+    async observe(grid: StepGrid, scrape: ScrapeIntervals, shard?: Shard): Promise<WindowObservations> {
+      const sharded = shard !== undefined && shard.count > 1;
+      const { answers, warnings } = sharded
+        ? await askShard(queries, grid, metering, shard, identity)
+        : { answers: await askWindow(queries, grid, metering), warnings: [] };
+      for (const warning of warnings) options.logger.warn(warning);
+      client.stats.peakCompactBytes = Math.max(client.stats.peakCompactBytes, compactBytesOf(Object.values(answers)));
       const day = rangesOf(grid).day;
       const utilization = await askExactUtilization(queries, answers, day, identity, options.logger);
-      return observationsOf({ grid, scrape, answers, utilization, identity, labels: metering });
+      // A shard sees only its pods' DCGM series: when several replicas of one GPU need the replica
+      // choice, it asks when each replica was scraped at all (a whole day learns it from its answers).
+      const dcgmPresence =
+        sharded && severalDcgmReplicas([...answers.utilizationProf, ...answers.utilizationUtil], identity.dcgmReplicaOf)
+          ? await queries.range('dcgm_presence', { window: durationMs(grid.stepMs - 1) }, day)
+          : undefined;
+      return observationsOf({
+        grid,
+        scrape,
+        answers,
+        utilization,
+        identity,
+        labels: metering,
+        ...(dcgmPresence ? { dcgmPresence } : {}),
+      });
+    },
+
+    async measureFleet(range: TimeRange): Promise<FleetSize> {
+      const series = await queries.overWindow('fleet_gpus', {}, range);
+      const points = series[0]?.points;
+      return { gpuUnits: points && points.length > 0 ? points.vAt(0) : 0 };
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { PromSeries } from './parseResponse.ts';
+import { SampleBuilder } from './samplePoints.ts';
 
 /**
  * DCGM utilization read once per raw sample (queries/utilization_prof.promql, utilization_util.promql).
@@ -108,11 +109,11 @@ export function collapseUtilization(
         else atStep.set(t, [{ mean, key }]);
       }
     }
-    const points: [number, number][] = [];
+    const points = new SampleBuilder(atStep.size);
     for (const t of [...atStep.keys()].sort((a, b) => a - b)) {
       const parts = atStep.get(t)!;
       if (parts.length === 1) {
-        points.push([t, parts[0]!.mean]);
+        points.push(t, parts[0]!.mean);
         continue;
       }
       const weights = parts.map((p) => counts?.get(p.key)?.get(t));
@@ -123,13 +124,13 @@ export function collapseUtilization(
           sum += p.mean * weights[i]!;
           n += weights[i]!;
         });
-        points.push([t, sum / n]);
+        points.push(t, sum / n);
       } else {
         splits.push({ uuid: labels.UUID ?? '', tMs: t });
-        points.push([t, parts.reduce((acc, p) => acc + p.mean, 0) / parts.length]);
+        points.push(t, parts.reduce((acc, p) => acc + p.mean, 0) / parts.length);
       }
     }
-    series.push({ metric: labels, points });
+    series.push({ metric: labels, points: points.build() });
   }
   return { series, splits };
 }
@@ -162,11 +163,12 @@ export function dcgmPresenceSeries(
     for (const name of dedupeLabels) if (s.metric[name]) metric[name] = s.metric[name];
     const key = labelSetKey(metric);
     const group = groups.get(key) ?? { metric, ts: new Set<number>() };
-    for (const [t] of s.points) group.ts.add(t);
+    for (let i = 0; i < s.points.length; i++) group.ts.add(s.points.tAt(i));
     groups.set(key, group);
   }
-  return [...groups.values()].map(({ metric, ts }) => ({
-    metric,
-    points: [...ts].sort((a, b) => a - b).map((t): [number, number] => [t, 1]),
-  }));
+  return [...groups.values()].map(({ metric, ts }) => {
+    const points = new SampleBuilder(ts.size);
+    for (const t of [...ts].sort((a, b) => a - b)) points.push(t, 1);
+    return { metric, points: points.build() };
+  });
 }

@@ -3,7 +3,13 @@ export { type Attributed, type Attributor, attribute, attributorOf, firstLabel }
 export { coverageOf } from './coverage.ts';
 export { detectScrapeIntervalSeconds, gridForDay, stepSecondsFor } from './grid.ts';
 export { BRIDGED, bridge, heldAt, heldInDay, NONE, OBSERVED } from './held.ts';
-export { hourlyAllocatedGpus } from './hourlyProfile.ts';
+export {
+  addHourlyUnits,
+  hourlyAllocatedGpus,
+  hourlyAllocatedUnits,
+  hourlyFromUnits,
+  type HourlyUnits,
+} from './hourlyProfile.ts';
 export { indexNodes, indexPods, type NodeIndex, type PodState } from './indexObservations.ts';
 export { meterWindow } from './meterWindow.ts';
 export { METERING_RULES_VERSION } from './rules.ts';
@@ -44,4 +50,23 @@ export {
   parseMigResource,
   resourceWeight,
 } from './weights.ts';
+export {
+  assertShard,
+  compareNodeRows,
+  comparePodRows,
+  describeShard,
+  type FleetSize,
+  MAX_SHARDS,
+  METERING_BASE_MB,
+  METERING_MB_PER_GPU_UNIT,
+  planShardCount,
+  type ShardingOptions,
+  mergeShardDays,
+  meteredNodeOfPods,
+  restrictDay,
+  restrictObservations,
+  shardOfNode,
+  shardSetProblem,
+  WHOLE_DAY,
+} from './shards.ts';
 export { periodsOfDay, type WindowGrid, windowGridOf } from './window.ts';

@@ -1,9 +1,9 @@
 import { compareStrings } from '../compare.ts';
 import { partsOf } from '../records.ts';
-import type { MeteredDay, NodeProviderId, NodeUsage, WindowObservations } from '../types.ts';
+import type { MeteredDay, NodeProviderId, NodeUsage, ShardFacts, WindowObservations } from '../types.ts';
 import { attributorOf } from './attribution.ts';
 import { coverageOf } from './coverage.ts';
-import { hourlyAllocatedGpus } from './hourlyProfile.ts';
+import { hourlyAllocatedUnits, hourlyFromUnits } from './hourlyProfile.ts';
 import { indexNodes, indexPods } from './indexObservations.ts';
 import { type NodeCapacity, meterNodeCapacity } from './nodeCapacity.ts';
 import { knownGpusOf } from './nodeGpus.ts';
@@ -15,8 +15,9 @@ import type { MeterOptions } from './options.ts';
 import { indexUtilization } from './podUtilization.ts';
 import { meterPods } from './podUsage.ts';
 import { describeNode, key } from './refs.ts';
+import { restrictObservations } from './shards.ts';
 import { isNvidiaResource, type NodeWeights } from './weights.ts';
-import { windowGridOf } from './window.ts';
+import { type WindowGrid, windowGridOf } from './window.ts';
 
 /**
  * Meters one day from the observations of its window (the day plus a bridging margin on both sides).
@@ -38,9 +39,14 @@ import { windowGridOf } from './window.ts';
  * fits the node) → bound to capacity (at each grid interval, pods hold at most what the node has) → node
  * usage (capacity, allocation, idle) → hourly profile → coverage. Warnings are collected in that order.
  *
+ * With `options.shard` (count > 1) only that shard of the day is metered (its nodes and the pods on them,
+ * see shards.ts; `obs` may hold more) and the result carries what mergeShardDays needs.
+ *
  * Pure: everything needed is in `obs` and `options`.
  */
-export function meterWindow(obs: WindowObservations, options: MeterOptions): MeteredDay {
+export function meterWindow(all: WindowObservations, options: MeterOptions): MeteredDay {
+  const shard = options.shard;
+  const obs = shard && shard.count > 1 ? restrictObservations(all, shard) : all;
   const window = windowGridOf(obs.grid, options);
   const warnings = new Set<string>();
   const pods = indexPods(obs, warnings);
@@ -96,7 +102,7 @@ export function meterWindow(obs: WindowObservations, options: MeterOptions): Met
     obs.nodeProviderIds,
     warnings,
   );
-  const hourly = hourlyAllocatedGpus(nodes, capacity, allocations, window);
+  const hourlyUnits = hourlyAllocatedUnits(nodes, capacity, allocations, window);
   if (window.misaligned > 0)
     warnings.add(
       `${window.misaligned} observation point(s) were not on the ${window.stepMs} ms grid of the window and were ignored`,
@@ -108,8 +114,36 @@ export function meterWindow(obs: WindowObservations, options: MeterOptions): Met
     nodes: nodeRows,
     coverage: coverageOf(obs, window),
     scrape: obs.scrape,
-    hourlyAllocatedGpus: hourly,
+    hourlyAllocatedGpus: hourlyFromUnits(hourlyUnits),
     warnings: [...warnings],
+    ...(shard && shard.count > 1
+      ? { shard: shardFactsOf(obs, window, { index: shard.index, count: shard.count }, hourlyUnits) }
+      : {}),
+  };
+}
+
+/** What mergeShardDays needs of one shard besides its rows (see ShardFacts). */
+function shardFactsOf(
+  obs: WindowObservations,
+  window: WindowGrid,
+  shard: { index: number; count: number },
+  hourlyUnits: ShardFacts['hourlyUnits'],
+): ShardFacts {
+  const intervalsOf = (tsMs: readonly number[]) => {
+    const out = new Set<number>();
+    for (const t of tsMs) {
+      const k = (t - window.startMs) / window.stepMs - 1;
+      if (Number.isInteger(k) && k >= 0 && k < window.intervals) out.add(k);
+    }
+    return [...out].sort((a, b) => a - b);
+  };
+  const byCluster = obs.dcgmPresentByCluster ?? [{ cluster: '', tsMs: obs.dcgmPresentTsMs }];
+  return {
+    ...shard,
+    dayFirst: window.dayFirst,
+    dayLast: window.dayLast,
+    dcgmPresence: byCluster.map(({ cluster, tsMs }) => ({ cluster, intervals: intervalsOf(tsMs) })),
+    hourlyUnits,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { CapacityType, ChargePeriod, Day } from '../types.ts';
+import type { CapacityType, ChargePeriod, Day, Shard } from '../types.ts';
 
 /** Where a pod's team or project comes from: pod labels, then namespace labels, then a default. */
 export interface AttributionOptions {
@@ -54,4 +54,6 @@ export interface MeterOptions {
    * for that cluster's nodes, as it does for their prices.
    */
   instanceTypesByCluster: ReadonlyMap<string, ReadonlyMap<string, GpuCatalogEntry>>;
+  /** Meter only this shard of the day (src/core/metering/shards.ts); absent or count 1 = the whole day. */
+  shard?: Shard;
 }

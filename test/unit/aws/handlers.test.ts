@@ -8,7 +8,11 @@ import {
   previousMonthIn,
   yesterdayIn,
 } from '../../../functions/lib/events.ts';
-import { backfillDayHandler, dailyMeterHandler } from '../../../functions/lib/meterHandlers.ts';
+import {
+  backfillDayHandler,
+  backfillShardsHandler,
+  dailyMeterHandler,
+} from '../../../functions/lib/meterHandlers.ts';
 import { backfillPlanHandler } from '../../../functions/lib/planHandler.ts';
 import { monthlyReportHandler } from '../../../functions/lib/reportHandlers.ts';
 import { createFsStore } from '../../../src/adapters/fs/fsStore.ts';
@@ -42,12 +46,12 @@ function fakeSource(fail?: Error): ObservationSource {
   };
 }
 
-async function fakeContext(nowIso: string, fail?: Error) {
+async function fakeContext(nowIso: string, fail?: Error, shards: number | 'auto' = 'auto') {
   const dir = await mkdtemp(join(tmpdir(), 'handlers-'));
   dirs.push(dir);
   const published: MetricDatum[][] = [];
   const ctx: AppContext = {
-    config: parseConfig({ timezone: 'Asia/Seoul', output: { location: dir } }),
+    config: parseConfig({ timezone: 'Asia/Seoul', output: { location: dir }, sharding: { shards } }),
     source: fakeSource(fail),
     store: createFsStore(dir),
     metrics: { publish: async (data) => void published.push(data) },
@@ -184,6 +188,43 @@ describe('backfill handlers', () => {
       months: ['2026-03'],
       openMonths: ['2026-04'],
     });
+  });
+
+  it('plans the shards of a day as the items of the Map over shards, passing the override on', async () => {
+    const { ctx } = await fakeContext('2026-04-10T00:00:00Z', undefined, 3);
+    expect(await backfillShardsHandler(ctx)({ date: '2026-03-30', force: true, reason: 'why' })).toEqual({
+      date: '2026-03-30',
+      force: true,
+      reason: 'why',
+      shards: [
+        { index: 0, count: 3 },
+        { index: 1, count: 3 },
+        { index: 2, count: 3 },
+      ],
+    });
+    await expect(backfillShardsHandler(ctx)({ date: '2026-04-10' })).rejects.toThrow(InputError);
+  });
+
+  it('re-meters one shard of a day, storing only that shard', async () => {
+    const { ctx } = await fakeContext('2026-04-10T00:00:00Z', undefined, 3);
+    expect(await backfillDayHandler(ctx)({ date: '2026-03-30', shard: { index: 1, count: 3 }, force: null, reason: null })).toEqual({
+      date: '2026-03-30',
+      shard: { index: 1, count: 3 },
+      coveragePct: 0,
+    });
+    expect(await ctx.store.list('usage/')).toEqual(['usage/2026-03-30/shard-2-of-3.json']);
+    await expect(backfillDayHandler(ctx)({ date: '2026-03-30', shard: { index: 3, count: 3 } })).rejects.toThrow(
+      /shard.index: index must be below count/,
+    );
+  });
+
+  it('meters every shard of the planned day when no shard is named (the daily run)', async () => {
+    const { ctx } = await fakeContext('2026-03-15T16:30:00Z', undefined, 2);
+    await dailyMeterHandler(ctx)({});
+    expect(await ctx.store.list('usage/')).toEqual([
+      'usage/2026-03-15/shard-1-of-2.json',
+      'usage/2026-03-15/shard-2-of-2.json',
+    ]);
   });
 
   it('re-meters one day of a Map iteration', async () => {

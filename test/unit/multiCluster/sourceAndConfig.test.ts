@@ -1,3 +1,4 @@
+import { SamplePoints } from '../../../src/adapters/prometheus/samplePoints.ts';
 import { utilizationIdentity } from '../../../src/adapters/prometheus/utilization.ts';
 import { describe, expect, it } from 'vitest';
 import { observeSimulation, observeSimulations } from '../../../src/adapters/demo/demoSource.ts';
@@ -10,6 +11,7 @@ import { parseConfig } from '../../../src/config/loadConfig.ts';
 import type { ScrapeIntervals } from '../../../src/core/types.ts';
 import { simulatePlatform } from '../../../src/sim/index.ts';
 
+const P = SamplePoints.of;
 const clusterOf = (m: Record<string, string>) => m.cluster ?? '';
 
 describe('presentInEveryCluster', () => {
@@ -17,25 +19,25 @@ describe('presentInEveryCluster', () => {
     const series: PromSeries[] = [
       {
         metric: { cluster: 'a' },
-        points: [
+        points: P([
           [1, 3],
           [2, 3],
           [3, 3],
-        ],
+        ]),
       },
       {
         metric: { cluster: 'b' },
-        points: [
+        points: P([
           [1, 2],
           [3, 2],
-        ],
+        ]),
       },
     ];
     expect(presentInEveryCluster(series, clusterOf)).toEqual([1, 3]);
   });
 
   it('returns the points of the only series without a cluster label, and nothing for no series', () => {
-    expect(presentInEveryCluster([{ metric: {}, points: [[5, 1]] }], clusterOf)).toEqual([5]);
+    expect(presentInEveryCluster([{ metric: {}, points: P([[5, 1]]) }], clusterOf)).toEqual([5]);
     expect(presentInEveryCluster([], clusterOf)).toEqual([]);
   });
 });

@@ -190,3 +190,53 @@ describe('parseRetryAfter', () => {
     });
   });
 });
+
+describe('answers that stream in', () => {
+  /** A client whose fetch answers with `bodies[i]` split into chunks of `size` bytes, as a stream. */
+  function streamingClient(bodies: string[], size: number) {
+    let i = 0;
+    const sleeps: number[] = [];
+    const client = new PrometheusClient({
+      url: 'http://prom.local',
+      fetch: async () => {
+        const bytes = new TextEncoder().encode(bodies[Math.min(i++, bodies.length - 1)]!);
+        return {
+          status: 200,
+          headers: { get: () => null },
+          text: async () => {
+            throw new Error('the client must read the stream, not the text');
+          },
+          body: (async function* () {
+            for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+          })(),
+        };
+      },
+      authorize: async ({ headers }) => headers,
+      headers: {},
+      timeoutMs: 1000,
+      maxRetries: 2,
+      logger: recordingLogger(),
+      sleep: async (ms) => void sleeps.push(ms),
+      random: () => 0.5,
+    });
+    return { client, sleeps, calls: () => i };
+  }
+  const answer = JSON.stringify({
+    status: 'success',
+    data: { resultType: 'vector', result: [{ metric: { node: 'n1' }, value: [1700000000, '4'] }] },
+  });
+
+  it('parses the body chunk by chunk into compact samples', async () => {
+    const { client } = streamingClient([answer], 5);
+    const series = await client.queryInstant('node_capacity', 'up', T0);
+    expect(series.map((s) => [s.metric, [...s.points]])).toEqual([[{ node: 'n1' }, [[1700000000000, 4]]]]);
+  });
+
+  it('retries a 200 whose body breaks off, and takes the complete answer', async () => {
+    const { client, sleeps, calls } = streamingClient([answer.slice(0, 40), answer], 7);
+    const series = await client.queryInstant('node_capacity', 'up', T0);
+    expect(calls()).toBe(2);
+    expect(sleeps).toHaveLength(1);
+    expect(series).toHaveLength(1);
+  });
+});

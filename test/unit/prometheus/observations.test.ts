@@ -7,11 +7,14 @@ import {
 } from '../../../src/adapters/prometheus/index.ts';
 import { parseConfig } from '../../../src/config/loadConfig.ts';
 import { ExporterVersionError } from '../../../src/errors.ts';
+import { SamplePoints } from '../../../src/adapters/prometheus/samplePoints.ts';
+
+const P = SamplePoints.of;
 
 const T0 = 1_772_982_000_000;
 const grid = { startMs: T0, endMs: T0 + 3 * 60_000, stepMs: 60_000 };
 const scrape = { kubeStateMetricsSeconds: 60, dcgmSeconds: 30, source: 'config' as const };
-const at = (...ks: number[]): [number, number][] => ks.map((k) => [T0 + k * 60_000, 1]);
+const at = (...ks: number[]) => P(ks.map((k): [number, number] => [T0 + k * 60_000, 1]));
 const { metering } = parseConfig({});
 
 function answers(partial: Partial<WindowAnswers>): WindowAnswers {

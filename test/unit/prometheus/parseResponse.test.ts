@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   isTooLargeError,
-  parsePrometheusResponse,
+  parsePrometheusResponse as parseText,
   parseSampleValue,
 } from '../../../src/adapters/prometheus/index.ts';
+import { PrometheusResponseParser } from '../../../src/adapters/prometheus/parseResponse.ts';
+import { SamplePoints } from '../../../src/adapters/prometheus/samplePoints.ts';
+
+/** Parses a body given as an object (serialized the way Prometheus writes it). */
+const parsePrometheusResponse = (body: unknown) => parseText(JSON.stringify(body));
 
 describe('parseSampleValue', () => {
   it.each([
@@ -77,7 +82,7 @@ describe('parsePrometheusResponse', () => {
     ],
   ])('%s', (_name, body, points, warnings) => {
     const parsed = parsePrometheusResponse(body);
-    expect(parsed.ok && parsed.series[0]?.points).toEqual(points);
+    expect(parsed.ok && [...parsed.series[0]!.points]).toEqual(points);
     expect(parsed.warnings).toEqual(warnings);
   });
 
@@ -90,7 +95,7 @@ describe('parsePrometheusResponse', () => {
     expect(parsed).toEqual({
       ok: true,
       resultType: 'vector',
-      series: [{ metric: { uid: 'u' }, points: [[1700000000000, 2]] }],
+      series: [{ metric: { uid: 'u' }, points: SamplePoints.of([[1700000000000, 2]]) }],
       warnings: ['PromQL info: metric might not be a counter'],
     });
   });
@@ -145,6 +150,84 @@ describe('isTooLargeError', () => {
   describe('edge cases', () => {
     it('treats a Mimir series limit on a 422 as too large', () => {
       expect(isTooLargeError(422, 'execution', 'the query hit the max number of series limit')).toBe(true);
+    });
+  });
+});
+
+describe('PrometheusResponseParser (answers as they stream in)', () => {
+  const body = JSON.stringify({
+    status: 'success',
+    data: {
+      resultType: 'matrix',
+      result: [
+        {
+          metric: { __name__: 'x', namespace: 'ml', pod: 'tr\u00e4in-\u4f8b', note: 'say "hi"\\ok\n' },
+          values: [
+            [1700000000, '0.5'],
+            [1700000060.25, '1e3'],
+            [1700000120, 'NaN'],
+          ],
+        },
+        { metric: { namespace: 'ml', pod: 'b' }, values: [[1700000000, '2']], histograms: [[1, { count: '1' }]] },
+      ],
+    },
+    stats: { timings: { evalTotalTime: 0.1 }, samples: { totalQueryableSamples: 4 } },
+    warnings: ['w1'],
+  });
+
+  it('reads a body split anywhere, even byte by byte, as it reads the whole', () => {
+    const bytes = new TextEncoder().encode(body);
+    const whole = parseText(bytes);
+    for (const size of [1, 2, 3, 7, 64]) {
+      const parser = new PrometheusResponseParser();
+      for (let i = 0; i < bytes.length; i += size) parser.write(bytes.subarray(i, i + size));
+      expect(parser.end(), `chunks of ${size}`).toEqual(whole);
+    }
+    expect(whole).toEqual({
+      ok: true,
+      resultType: 'matrix',
+      series: [
+        {
+          metric: { __name__: 'x', namespace: 'ml', pod: 'tr\u00e4in-\u4f8b', note: 'say "hi"\\ok\n' },
+          points: SamplePoints.of([
+            [1700000000000, 0.5],
+            [1700000060250, 1000],
+          ]),
+        },
+        { metric: { namespace: 'ml', pod: 'b' }, points: SamplePoints.of([[1700000000000, 2]]) },
+      ],
+      warnings: ['w1', 'dropped 1 NaN sample'],
+    });
+  });
+
+  it('shares the strings of labels between series and answers', () => {
+    const parser = new PrometheusResponseParser();
+    parser.write(new TextEncoder().encode(body));
+    const parsed = parser.end();
+    expect(parsed.ok && Object.keys(parsed.series[0]!.metric)[1]).toBe('namespace');
+  });
+
+  it('reads a scalar answer', () => {
+    expect(parseText('{"status":"success","data":{"resultType":"scalar","result":[1700000000,"3"]}}')).toEqual({
+      ok: true,
+      resultType: 'scalar',
+      series: [{ metric: {}, points: SamplePoints.of([[1700000000000, 3]]) }],
+      warnings: [],
+    });
+  });
+
+  describe('edge cases', () => {
+    it.each([
+      ['a body cut short', body.slice(0, body.length - 10)],
+      ['a body cut inside a string', body.slice(0, body.indexOf('tr\u00e4in') + 2)],
+      ['no status', '{"data":{"resultType":"matrix","result":[]}}'],
+      ['a sample that is not [time, "value"]', '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,2]]}]}}'],
+      ['a sample time that is not a number', '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":["1","2"]}]}}'],
+      ['a value Prometheus would not write', '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0x10"]}]}}'],
+      ['a result without its metric', '{"status":"success","data":{"resultType":"vector","result":[{"value":[1,"2"]}]}}'],
+      ['not JSON at all', '<html>bad gateway</html>'],
+    ])('refuses %s as not a Prometheus response', (_name, text) => {
+      expect(() => parseText(text)).toThrow(/not a Prometheus (API response|sample value)/);
     });
   });
 });

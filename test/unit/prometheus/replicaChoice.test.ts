@@ -1,9 +1,11 @@
+import { SamplePoints } from '../../../src/adapters/prometheus/samplePoints.ts';
 import { describe, expect, it } from 'vitest';
 import { createPrometheusSource, utilizationPoints } from '../../../src/adapters/prometheus/index.ts';
 import { parseConfig } from '../../../src/config/loadConfig.ts';
 import type { ConfigInput } from '../../../src/config/schema.ts';
 import { type Call, fakeFetch, ok, recordingLogger } from './fakes.ts';
 
+const P = SamplePoints.of;
 const T0 = 1_772_982_000_000;
 const grid = { startMs: T0, endMs: T0 + 6 * 60_000, stepMs: 60_000 };
 const scrape = { kubeStateMetricsSeconds: 60, dcgmSeconds: 30, source: 'config' as const };
@@ -114,7 +116,7 @@ describe('the Prometheus source with replicas', () => {
     const obs = await src.observe(grid, scrape);
     // prometheus-0 at steps 1, 2, 4; prometheus-1 fills the outage at step 3; its late step 5 is not taken.
     expect(obs.running).toEqual([{ pod: { cluster: '', ...POD }, tsMs: ms(1, 2, 3, 4) }]);
-    expect(obs.nodeCapacity).toEqual([
+    expect(obs.nodeCapacity.map((c) => ({ ...c, points: [...c.points] }))).toEqual([
       {
         cluster: '',
         node: 'n1',
@@ -123,7 +125,7 @@ describe('the Prometheus source with replicas', () => {
       },
     ]);
     const util = obs.utilization.find((u) => u.source === 'DCGM_FI_DEV_GPU_UTIL')!;
-    expect(util.points).toEqual([
+    expect([...util.points]).toEqual([
       [ms(1)[0], 0.5, 1],
       [ms(2)[0], 0.5, 1],
       [ms(3)[0], 0.9, 1],
@@ -191,10 +193,10 @@ describe('utilizationPoints with replicas', () => {
     const r1 = { prometheus_replica: 'prometheus-1' };
     const out = utilizationPoints(
       [
-        { metric: { ...r0, UUID: 'g1', namespace: 'ml', pod: 'p' }, points: [[1, 0.5]] },
-        { metric: { ...r1, UUID: 'g1', namespace: 'ml', pod: 'p' }, points: [[1, 0.7]] },
+        { metric: { ...r0, UUID: 'g1', namespace: 'ml', pod: 'p' }, points: P([[1, 0.5]]) },
+        { metric: { ...r1, UUID: 'g1', namespace: 'ml', pod: 'p' }, points: P([[1, 0.7]]) },
         // g2 was seen by prometheus-1 only (prometheus-0 never had it): it still counts.
-        { metric: { ...r1, UUID: 'g2', namespace: 'ml', pod: 'p' }, points: [[1, 0.25]] },
+        { metric: { ...r1, UUID: 'g2', namespace: 'ml', pod: 'p' }, points: P([[1, 0.25]]) },
       ],
       'DCGM_FI_DEV_GPU_UTIL',
       () => '',
@@ -207,6 +209,6 @@ describe('utilizationPoints with replicas', () => {
       },
     );
     expect(out).toHaveLength(1);
-    expect(out[0]!.points).toEqual([[1, 0.75, 2]]);
+    expect([...out[0]!.points]).toEqual([[1, 0.75, 2]]);
   });
 });

@@ -1,3 +1,4 @@
+import { SamplePoints } from '../../../src/adapters/prometheus/samplePoints.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { parseConfig } from '../../../src/config/loadConfig.ts';
 import type { ConfigInput } from '../../../src/config/schema.ts';
 import { type Call, fakeFetch, ok, recordingLogger } from './fakes.ts';
 
+const P = SamplePoints.of;
 const T0 = 1_772_982_000_000;
 const grid = { startMs: T0, endMs: T0 + 3 * 60_000, stepMs: 60_000 };
 
@@ -137,7 +139,7 @@ describe('createPrometheusSource', () => {
     const util = obs.utilization.filter((u) => u.source === 'DCGM_FI_DEV_GPU_UTIL');
     expect(util).toHaveLength(1);
     expect(util[0]).toMatchObject({ cluster: 'east', namespace: 'ml', pod: 'p' });
-    expect(util[0]!.points[0]).toEqual([T0 + 60_000, 0.75, 2]);
+    expect([...util[0]!.points][0]).toEqual([T0 + 60_000, 0.75, 2]);
   });
 
   it('detects the scrape intervals from the median spacing of raw samples', async () => {
@@ -228,7 +230,7 @@ describe('createAuthorizer', () => {
 describe('utilizationPoints', () => {
   it('skips GPUs that carry no pod label', () => {
     expect(
-      utilizationPoints([{ metric: { UUID: 'g' }, points: [[1, 0.5]] }], 'DCGM_FI_DEV_GPU_UTIL', () => ''),
+      utilizationPoints([{ metric: { UUID: 'g' }, points: P([[1, 0.5]]) }], 'DCGM_FI_DEV_GPU_UTIL', () => ''),
     ).toEqual([]);
   });
 
@@ -238,7 +240,7 @@ describe('utilizationPoints', () => {
         [
           {
             metric: { exported_pod: 'w', exported_namespace: 'ml', pod: 'dcgm', namespace: 'ops' },
-            points: [[1, 0.5]],
+            points: P([[1, 0.5]]),
           },
         ],
         'DCGM_FI_PROF_GR_ENGINE_ACTIVE',
@@ -246,5 +248,22 @@ describe('utilizationPoints', () => {
       );
       expect(out.map((u) => [u.namespace, u.pod])).toEqual([['ml', 'w']]);
     });
+  });
+});
+
+describe('the fleet a day is planned for', () => {
+  it('sums the GPU units every node advertised at most over the day, in one instant query', async () => {
+    const { src, calls } = sourceWith(() => ok([{ metric: {}, value: [T0 / 1000 + 86_400, '1280'] }], 'vector'), {
+      clusterLabel: 'k8s',
+    });
+    expect(await src.measureFleet!({ startMs: T0, endMs: T0 + 86_400_000 })).toEqual({ gpuUnits: 1280 });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.params.query).toMatch(/^sum\(\s*max by \(k8s, node, resource\) \(\s*max_over_time\(kube_node_status_capacity\{resource=~"nvidia_com_\.\+"\}\[86400000ms\]\)/);
+    expect(calls[0]!.params.time).toBe(String(T0 / 1000 + 86_400));
+  });
+
+  it('is no fleet when Prometheus has no GPU capacity that day', async () => {
+    const { src } = sourceWith(() => ok([], 'vector'));
+    expect(await src.measureFleet!({ startMs: T0, endMs: T0 + 86_400_000 })).toEqual({ gpuUnits: 0 });
   });
 });

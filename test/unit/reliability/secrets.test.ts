@@ -4,6 +4,7 @@
  * secret (the bearer token, header values, secret environment variables) and whatever looks secret
  * (issue #13, item 13).
  */
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,6 +142,14 @@ describe('the one logger and the one error path, on the CLI', () => {
 });
 
 describe('the one logger and the one error path, in the Lambdas', () => {
+  // The run reads the day's stored partials before it meters (S3 cannot run here: an empty bucket).
+  const emptyBucket = {
+    send: async (command: unknown) => {
+      if (command instanceof ListObjectsV2Command) return { Contents: [] };
+      throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+    },
+  } as unknown as S3Client;
+
   const failingSource = (): ObservationSource => ({
     kind: 'prometheus',
     description: 'fails with secrets',
@@ -162,7 +171,12 @@ describe('the one logger and the one error path, in the Lambdas', () => {
         AWS_REGION: 'us-east-1',
         AWS_SECRET_ACCESS_KEY: 'aws-secret-key-1234567890',
       },
-      { createSource: failingSource, write: (l) => void lines.push(l), clock: { nowMs: () => Date.parse('2026-03-16T00:00:00Z') } },
+      {
+        createSource: failingSource,
+        s3Client: emptyBucket,
+        write: (l) => void lines.push(l),
+        clock: { nowMs: () => Date.parse('2026-03-16T00:00:00Z') },
+      },
     );
 
     const error = await dailyMeterHandler(ctx)({ date: '2026-03-15' }).catch((e: unknown) => e);

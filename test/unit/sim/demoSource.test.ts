@@ -111,7 +111,7 @@ describe('createDemoSource', () => {
 
   it('drops the capacity of the reclaimed spot node while it is gone', () => {
     const day = edgeObs.get('2026-03-01')!;
-    const points = day.nodeCapacity.find((c) => c.node === 'edge-g5-spot-returning')!.points;
+    const points = [...day.nodeCapacity.find((c) => c.node === 'edge-g5-spot-returning')!.points];
     const start = edgeDays[0]!.startMs;
     expect(points).toHaveLength(1440 - 180);
     expect(points.some(([t]) => t > start + 10 * H && t <= start + 13 * H)).toBe(false);
@@ -120,7 +120,7 @@ describe('createDemoSource', () => {
   it('advertises MIG slices and zero whole GPUs on the MIG node', () => {
     const day = edgeObs.get('2026-03-01')!;
     const capacity = Object.fromEntries(
-      day.nodeCapacity.filter((c) => c.node === 'edge-p4d-mig').map((c) => [c.resource, c.points[0]![1]]),
+      day.nodeCapacity.filter((c) => c.node === 'edge-p4d-mig').map((c) => [c.resource, [...c.points][0]![1]]),
     );
     expect(capacity).toEqual({
       nvidia_com_gpu: 0,

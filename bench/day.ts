@@ -1,0 +1,429 @@
+/**
+ * One day of a large fleet through the sharded path (issue #18): the scale scenario (src/sim/scalePreset.ts)
+ * for one day, backfilled once into a cached TSDB, served by a real Prometheus behind the counting proxy;
+ * the day's shard plan (config `sharding`, from the fleet Prometheus reports), then every shard metered
+ * and stored in its own fresh child process, as one `backfillDay` Lambda does (wall, CPU, peak RSS, peak
+ * heap against the bytes of the compact answers it held), with Prometheus' requests, bytes, samples and
+ * CPU per shard; the day metered whole for comparison (--whole); the month step from the stored shard
+ * partials; and the raw-read floor: Prometheus' CPU and samples to `count_over_time` every needed selector
+ * over the day, measured in the same run.
+ *
+ *   node --import tsx bench/day.ts --sizes 1024,4096            # auto plan for a 3,008 MB budget
+ *   node --import tsx bench/day.ts --sizes 256 --shards 3 --whole
+ *   node --import tsx bench/day.ts --sizes 1024 --budget 10240 --json out.json
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startPrometheusWithData } from '../test/support/prometheus.ts';
+import { NEEDED_SELECTORS } from './e2e.ts';
+import { ensureDataset, type ScaleDataset } from './lib/backfill.ts';
+import { type ProxiedRequest, startCountingProxy } from './lib/proxy.ts';
+import { lastJson, machineLine, mb, millions, runNode, sec, table } from './lib/util.ts';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** What one child measured of itself. */
+interface ChildResult {
+  code: number;
+  error?: string;
+  wallSeconds: number;
+  cpuSeconds: number;
+  maxRssMiB: number;
+  /**
+   * Largest heapUsed + arrayBuffers seen: sampled every 20 ms while the event loop is free (so a peak
+   * inside one long synchronous step can be missed; maxRssMiB cannot) and once at the end.
+   */
+  peakHeapMiB: number;
+  /** Bytes of the compact answers the Prometheus source held at most (typed arrays + interned labels). */
+  compactMiB: number;
+  pods: number;
+}
+
+export interface ShardRow extends ChildResult {
+  index: number;
+  count: number;
+  requests: number;
+  bytes: number;
+  samples: number;
+  promCpuSeconds: number;
+}
+
+export interface DayRow {
+  gpus: number;
+  date: string;
+  backfill: { cached: boolean; seconds: number; textBytes: number; samples: number; tsdbBytes: number };
+  gpuUnits: number;
+  budgetMb: number;
+  shards: ShardRow[];
+  whole?: ShardRow;
+  month?: { wallSeconds: number; maxRssMiB: number; code: number };
+  floor: { promCpuSeconds: number; samples: number; byFamily: Record<string, number>; runs: number[] };
+  loadBefore: string;
+  loadAfter: string;
+}
+
+function procCpuSeconds(pid: number): Promise<number> {
+  return readFile(`/proc/${pid}/stat`, 'utf8').then((text) => {
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  });
+}
+
+async function loadAverage(): Promise<string> {
+  return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+}
+
+async function instant(url: string, query: string, timeS: number): Promise<number> {
+  const res = await fetch(`${url}/api/v1/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ query, time: String(timeS) }),
+  });
+  const json = (await res.json()) as { status: string; error?: string; data?: { result: { value: [number, string] }[] } };
+  if (json.status !== 'success') throw new Error(`${query}: ${json.error}`);
+  return json.data!.result.reduce((sum, r) => sum + Number(r.value[1]), 0);
+}
+
+async function measureSize(
+  d: ScaleDataset,
+  options: { shards: number | 'auto'; budgetMb: number; whole: boolean },
+  log: (line: string) => void,
+): Promise<DayRow> {
+  log(`== ${d.gpus} GPUs × 1 day: simulate + backfill (cached in .cache/tsdb)`);
+  const scratch = await mkdtemp(join(tmpdir(), 'gcb-day-om-'));
+  let backfill: Awaited<ReturnType<typeof ensureDataset>>;
+  try {
+    backfill = await ensureDataset(d, join(REPO, '.cache', 'tsdb'), scratch, log);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  log(
+    backfill.cached
+      ? `  cached TSDB ${backfill.cacheKey} (${mb(backfill.tsdbBytes)} MiB)`
+      : `  backfilled ${millions(backfill.samples)} samples (${mb(backfill.textBytes)} MiB of text) in ${sec(backfill.seconds)} s`,
+  );
+  const prometheus = await startPrometheusWithData([], { cacheKey: backfill.cacheKey });
+  const proxy = await startCountingProxy(prometheus.url);
+  const work = await mkdtemp(join(tmpdir(), 'gcb-day-'));
+  const date = `${d.month}-01`;
+  try {
+    const { demoConfig } = await import('../src/app/demoConfig.ts');
+    const config = {
+      ...demoConfig,
+      timezone: d.zone,
+      metering: { scrapeIntervalSeconds: { kubeStateMetrics: d.ksmSeconds, dcgm: d.dcgmSeconds } },
+      source: { kind: 'prometheus', url: proxy.url },
+      output: { location: join(work, 'out') },
+      sharding: { memoryBudgetMb: options.budgetMb, shards: options.shards },
+      guard: { minCoveragePct: 0 },
+    };
+    await mkdir(join(work, 'out'), { recursive: true });
+    const configPath = join(work, 'config.json');
+    await writeFile(configPath, JSON.stringify(config));
+    const loadBefore = await loadAverage();
+
+    const plan = lastJson<{ count: number; gpuUnits: number }>(
+      (await runNode([join(REPO, 'bench/day.ts'), '--child-plan', configPath, date], { cwd: REPO })).stdout,
+    );
+    log(`  plan: ${plan.count} shard(s) for ${plan.gpuUnits} GPU units (budget ${options.budgetMb} MB)`);
+    const meter = async (index: number, count: number, out: string): Promise<ShardRow> => {
+      proxy.reset();
+      const cpu0 = await procCpuSeconds(prometheus.pid);
+      const child = lastJson<ChildResult>(
+        (
+          await runNode(
+            [
+              '--expose-gc',
+              join(REPO, 'bench/day.ts'),
+              '--child-shard',
+              configPath,
+              date,
+              String(index),
+              String(count),
+              out,
+            ],
+            { cwd: REPO },
+          )
+        ).stdout,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      const cpu1 = await procCpuSeconds(prometheus.pid);
+      const requests: ProxiedRequest[] = [...proxy.requests];
+      if (child.code !== 0) throw new Error(`shard ${index + 1}/${count} failed: ${child.error}`);
+      const row: ShardRow = {
+        ...child,
+        index,
+        count,
+        requests: requests.length,
+        bytes: requests.reduce((s, r) => s + r.bytes, 0),
+        samples: requests.reduce((s, r) => s + r.samples, 0),
+        promCpuSeconds: cpu1 - cpu0,
+      };
+      log(
+        `  shard ${index + 1}/${count}: ${sec(row.wallSeconds)} s, ${Math.round(row.maxRssMiB)} MiB RSS, ` +
+          `heap ${Math.round(row.peakHeapMiB)} MiB, compact ${row.compactMiB.toFixed(1)} MiB, ${row.pods} pod rows, ` +
+          `${row.requests} requests, ${millions(row.samples)} samples, Prom CPU ${sec(row.promCpuSeconds)} s`,
+      );
+      return row;
+    };
+    const shards: ShardRow[] = [];
+    for (let index = 0; index < plan.count; index++) shards.push(await meter(index, plan.count, join(work, 'out')));
+    let whole: ShardRow | undefined;
+    if (options.whole && plan.count > 1) {
+      await mkdir(join(work, 'whole'), { recursive: true });
+      whole = await meter(0, 1, join(work, 'whole'));
+    }
+
+    // The month step, from the stored shard partials (every other day of the month is empty: stored too).
+    log('  month step from the stored partials');
+    proxy.reset();
+    const monthRun = lastJson<{ code: number; wallSeconds: number; maxRssMiB: number }>(
+      (await runNode([join(REPO, 'bench/day.ts'), '--child-month', configPath, d.month], { cwd: REPO })).stdout,
+    );
+
+    // The floor: Prometheus' CPU to read every needed raw sample of the day once.
+    log('  raw-read floor: count_over_time of every needed selector over the day (3 runs)');
+    const { dayOf } = await import('../src/core/period.ts');
+    const day = dayOf(date, d.zone);
+    const runs: number[] = [];
+    const byFamily: Record<string, number> = {};
+    for (let run = 0; run < 3; run++) {
+      const cpu0 = await procCpuSeconds(prometheus.pid);
+      for (const [family, selector] of Object.entries(NEEDED_SELECTORS)) {
+        byFamily[family] = await instant(
+          prometheus.url,
+          `sum(count_over_time(${selector}[${day.endMs - day.startMs}ms]))`,
+          day.endMs / 1000,
+        );
+      }
+      runs.push((await procCpuSeconds(prometheus.pid)) - cpu0);
+    }
+    const sorted = [...runs].sort((a, b) => a - b);
+    return {
+      gpus: d.gpus,
+      date,
+      backfill: {
+        cached: backfill.cached,
+        seconds: backfill.seconds,
+        textBytes: backfill.textBytes,
+        samples: backfill.samples,
+        tsdbBytes: backfill.tsdbBytes,
+      },
+      gpuUnits: plan.gpuUnits,
+      budgetMb: options.budgetMb,
+      shards,
+      ...(whole ? { whole } : {}),
+      month: monthRun,
+      floor: {
+        promCpuSeconds: sorted[1]!,
+        samples: Object.values(byFamily).reduce((a, b) => a + b, 0),
+        byFamily,
+        runs,
+      },
+      loadBefore,
+      loadAfter: await loadAverage(),
+    };
+  } finally {
+    await proxy.close();
+    await prometheus.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function childContext(configPath: string) {
+  const { parseConfig } = await import('../src/config/loadConfig.ts');
+  const { createPrometheusSource } = await import('../src/adapters/prometheus/index.ts');
+  const { createFsStore } = await import('../src/adapters/fs/fsStore.ts');
+  const config = parseConfig(JSON.parse(await readFile(configPath, 'utf8')));
+  const logger = { info() {}, warn() {}, error() {}, progress() {} };
+  const source = createPrometheusSource({ config, logger });
+  return {
+    source,
+    ctx: {
+      config,
+      source,
+      store: createFsStore(config.output.location),
+      metrics: { publish: async () => {} },
+      logger,
+      clock: { nowMs: () => Date.now() },
+    },
+  };
+}
+
+/** The child of one shard: meters and stores it as backfillDay does, measuring itself. */
+async function childShard(args: string[]): Promise<void> {
+  const [configPath, date, index, count, out] = args as [string, string, string, string, string];
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  let peakHeap = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    peakHeap = Math.max(peakHeap, m.heapUsed + m.arrayBuffers);
+  };
+  const timer = setInterval(sample, 20);
+  const result: ChildResult = { code: 0, wallSeconds: 0, cpuSeconds: 0, maxRssMiB: 0, peakHeapMiB: 0, compactMiB: 0, pods: 0 };
+  try {
+    const { ctx, source } = await childContext(configPath);
+    ctx.config = { ...ctx.config, output: { ...ctx.config.output, location: out } };
+    const { createFsStore } = await import('../src/adapters/fs/fsStore.ts');
+    ctx.store = createFsStore(out);
+    const { meterAndStoreDay } = await import('../src/app/meterDay.ts');
+    const day = await meterAndStoreDay(ctx, date, {}, { index: Number(index), count: Number(count) });
+    result.pods = day.pods.length;
+    sample();
+    result.compactMiB = ((source.stats as { peakCompactBytes?: number }).peakCompactBytes ?? 0) / 1024 / 1024;
+  } catch (error) {
+    result.code = 1;
+    result.error = String((error as Error).stack ?? error);
+  } finally {
+    clearInterval(timer);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  result.wallSeconds = (performance.now() - t0) / 1000;
+  result.cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  result.maxRssMiB = process.resourceUsage().maxRSS / 1024;
+  result.peakHeapMiB = peakHeap / 1024 / 1024;
+  console.log(JSON.stringify(result));
+}
+
+async function childPlan(args: string[]): Promise<void> {
+  const [configPath, date] = args as [string, string];
+  const { ctx, source } = await childContext(configPath);
+  const { planDayShards } = await import('../src/app/meterDay.ts');
+  const { dayOf } = await import('../src/core/period.ts');
+  const count = await planDayShards(ctx, date);
+  const fleet = await source.measureFleet!(dayOf(date, ctx.config.timezone));
+  console.log(JSON.stringify({ count, gpuUnits: fleet.gpuUnits }));
+}
+
+/** The month step: the whole month from stored partials (days without a partial are metered: empty). */
+async function childMonth(args: string[]): Promise<void> {
+  const [configPath, month] = args as [string, string];
+  const t0 = performance.now();
+  const { ctx } = await childContext(configPath);
+  const { runMonthlyReport } = await import('../src/app/runMonthlyReport.ts');
+  let code = 0;
+  try {
+    await runMonthlyReport(ctx, month, { concurrency: 8 });
+  } catch (error) {
+    code = 1;
+    process.stderr.write(`${String(error)}\n`);
+  }
+  console.log(
+    JSON.stringify({ code, wallSeconds: (performance.now() - t0) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024 }),
+  );
+}
+
+export function printDay(rows: DayRow[], out: (line: string) => void): void {
+  for (const r of rows) {
+    const total = (f: (s: ShardRow) => number) => r.shards.reduce((sum, s) => sum + f(s), 0);
+    out(
+      `\n${r.gpus} GPUs, ${r.date} (${r.gpuUnits} GPU units): ${r.shards.length} shard(s) for a ${r.budgetMb} MB budget; ` +
+        `load average ${r.loadBefore} before, ${r.loadAfter} after` +
+        (r.backfill.cached
+          ? ''
+          : `; generated ${millions(r.backfill.samples)} samples (${mb(r.backfill.textBytes)} MiB of text) in ${sec(r.backfill.seconds)} s`),
+    );
+    const line = (name: string, s: ShardRow) => [
+      name,
+      sec(s.wallSeconds),
+      sec(s.cpuSeconds),
+      Math.round(s.maxRssMiB),
+      Math.round(s.peakHeapMiB),
+      s.compactMiB.toFixed(1),
+      s.compactMiB > 0 ? (s.peakHeapMiB / s.compactMiB).toFixed(2) : '-',
+      s.pods,
+      s.requests,
+      mb(s.bytes),
+      millions(s.samples),
+      sec(s.promCpuSeconds),
+    ];
+    out(
+      table(
+        ['invocation', 'wall s', 'CPU s', 'peak RSS MiB', 'peak heap MiB', 'compact MiB', 'heap/compact', 'pod rows', 'requests', 'MiB recv', 'samples', 'Prom CPU s'],
+        [
+          ...r.shards.map((s) => line(`shard ${s.index + 1}/${s.count}`, s)),
+          [
+            'all shards',
+            sec(total((s) => s.wallSeconds)),
+            sec(total((s) => s.cpuSeconds)),
+            Math.round(Math.max(...r.shards.map((s) => s.maxRssMiB))),
+            Math.round(Math.max(...r.shards.map((s) => s.peakHeapMiB))),
+            '',
+            '',
+            total((s) => s.pods),
+            total((s) => s.requests),
+            mb(total((s) => s.bytes)),
+            millions(total((s) => s.samples)),
+            sec(total((s) => s.promCpuSeconds)),
+          ],
+          ...(r.whole ? [line('whole day (1 shard)', r.whole)] : []),
+        ],
+      ),
+    );
+    out(
+      `raw-read floor (count_over_time of the needed selectors over the day): ${millions(r.floor.samples)} samples, ` +
+        `Prometheus CPU ${r.floor.promCpuSeconds.toFixed(2)} s (median of ${r.floor.runs.map((x) => x.toFixed(2)).join(', ')})`,
+    );
+    out(
+      `all shards vs floor: Prometheus CPU ${(total((s) => s.promCpuSeconds) / r.floor.promCpuSeconds).toFixed(2)}x, ` +
+        `samples ${(total((s) => s.samples) / r.floor.samples).toFixed(2)}x` +
+        (r.month ? `; month step from partials ${sec(r.month.wallSeconds)} s, ${Math.round(r.month.maxRssMiB)} MiB RSS` : ''),
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      sizes: { type: 'string', default: '1024,4096' },
+      month: { type: 'string', default: '2026-10' },
+      zone: { type: 'string', default: 'UTC' },
+      seed: { type: 'string', default: '42' },
+      shards: { type: 'string', default: 'auto' },
+      budget: { type: 'string', default: '3008' },
+      whole: { type: 'boolean', default: false },
+      json: { type: 'string' },
+      'child-shard': { type: 'boolean', default: false },
+      'child-plan': { type: 'boolean', default: false },
+      'child-month': { type: 'boolean', default: false },
+    },
+  });
+  if (values['child-shard']) return childShard(positionals);
+  if (values['child-plan']) return childPlan(positionals);
+  if (values['child-month']) return childMonth(positionals);
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  out(machineLine());
+  const rows: DayRow[] = [];
+  for (const gpus of values.sizes.split(',').map(Number)) {
+    rows.push(
+      await measureSize(
+        { gpus, days: 1, month: values.month, zone: values.zone, seed: Number(values.seed), ksmSeconds: 60, dcgmSeconds: 30 },
+        {
+          shards: values.shards === 'auto' ? 'auto' : Number(values.shards),
+          budgetMb: Number(values.budget),
+          whole: values.whole,
+        },
+        log,
+      ),
+    );
+  }
+  out(`\none day (UTC) through the sharded path against Prometheus 2.42 on loopback; KSM 60 s, DCGM 30 s`);
+  printDay(rows, out);
+  if (values.json) await writeFile(values.json, JSON.stringify(rows, null, 2));
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then(
+    () => process.exit(0),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
