@@ -17,5 +17,6 @@ const code = await cli.runCli(process.argv.slice(2), {
   env: process.env,
   nowMs: () => Date.now(),
   stderrIsTty: Boolean(process.stderr.isTTY),
+  stderrColumns: process.stderr.columns,
 });
 process.exitCode = code;

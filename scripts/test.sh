@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+# A real headless browser for the HTML view's tests (driven by playwright-core at /usr/bin/chromium).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   cmd="apt-get update && apt-get install -y --no-install-recommends ${need[*]}"
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

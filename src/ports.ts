@@ -97,6 +97,11 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
   /** A progress step (e.g. a day metered); TTY loggers draw a progress line. */
   progress(done: number, total: number, label: string): void;
+  /**
+   * A run enters a stage ("metering days", "pricing", "rendering", "publishing"), or leaves the last one
+   * (null). A terminal logger shows one updating line per stage; JSON loggers write nothing for it.
+   */
+  stage?(name: string | null): void;
 }
 
 /** The clock, injected so that use cases are testable. */

@@ -45,11 +45,13 @@ export async function backfill(
   const override = { ...(options.force ? { force: true } : {}), ...(options.reason ? { reason: options.reason } : {}) };
   const openDays = plan.days.filter((d) => plan.openMonths.includes(d.slice(0, 7)));
   let done = 0;
+  if (openDays.length > 0) ctx.logger.stage?.('metering open days');
   await mapLimit(openDays, options.concurrency ?? 4, async (date) => {
     await meterAndStoreDay(ctx, date, override);
     done += 1;
     ctx.logger.progress(done, openDays.length, `metered ${date}`);
   });
+  ctx.logger.stage?.(null);
 
   const result: BackfillResult = { ...plan, restated: [], unchanged: [], published: [] };
   for (const month of plan.months) {

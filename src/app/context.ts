@@ -25,6 +25,11 @@ export const keys = {
   monthDir: (month: string) => `${month}/`,
   chargebackCsv: (month: string) => `${month}/chargeback.csv`,
   teamCsv: (month: string, teamFile: string) => `${month}/teams/${teamFile}.csv`,
+  /** The team lead's pack: one folder per team file name (covered by the team's IAM prefix). */
+  teamReportPdf: (month: string, teamFile: string) => `${month}/teams/${teamFile}/report.pdf`,
+  teamCostsCsv: (month: string, teamFile: string) => `${month}/teams/${teamFile}/costs.csv`,
+  /** Every column of the month's CSVs explained. */
+  columnsMd: (month: string) => `${month}/COLUMNS.md`,
   usageCsv: (month: string) => `${month}/usage.csv`,
   nodesCsv: (month: string) => `${month}/nodes.csv`,
   /** Only with a billing export: the month against the invoice. */
@@ -33,6 +38,8 @@ export const keys = {
   focusCsv: (month: string) => `${month}/focus.csv`,
   summaryJson: (month: string) => `${month}/summary.json`,
   pdf: (month: string) => `${month}/executive-report.pdf`,
+  /** The browsable view: one static, self-contained HTML page. */
+  htmlReport: (month: string) => `${month}/report.html`,
   manifest: (month: string) => `${month}/manifest.json`,
   lock: (month: string) => `${month}/.lock`,
   /** Daily metering partial (a MeteredDay as JSON). */

@@ -6,6 +6,12 @@ import type { ConfigInput } from '../config/schema.ts';
  * below On-Demand) and an on-prem rate per A100 GPU-hour, team budgets, and the demo source. Used by `gpu-chargeback demo`; a --config file
  * given to `demo` is merged over it.
  */
+/**
+ * Where the demo writes unless told otherwise: apart from `./reports` (the default of output.location), so
+ * a real report never finds the demo's months or daily partials, and the demo never restates a real month.
+ */
+export const DEMO_OUTPUT_LOCATION = './reports-demo';
+
 export const demoConfig: ConfigInput = {
   timezone: 'Asia/Seoul',
   source: { kind: 'demo' },
@@ -30,7 +36,6 @@ export const demoConfig: ConfigInput = {
   },
   report: {
     language: 'en',
-    title: 'GPU Chargeback — Demo Cluster',
     budgets: {
       'ml-research': 30000,
       recsys: 7500,
@@ -40,5 +45,5 @@ export const demoConfig: ConfigInput = {
       speech: 2000,
     },
   },
-  output: { location: './reports' },
+  output: { location: DEMO_OUTPUT_LOCATION },
 };

@@ -3,7 +3,15 @@ import { safeFileName } from '../core/safeName.ts';
 import { InputError, IntegrityError, NotPublishedError } from '../errors.ts';
 import type { BlobStore } from '../ports.ts';
 import { keys } from './context.ts';
-import { type Manifest, type ManifestFile, readManifest, sha256Of } from './manifest.ts';
+import { compareStrings } from '../core/compare.ts';
+import {
+  type Manifest,
+  type ManifestFile,
+  parseManifest,
+  readManifest,
+  sha256Of,
+  versionManifestKey,
+} from './manifest.ts';
 
 /** Which published file: the executive PDF, a CSV (all teams, or one team's), or the JSON summary. */
 export type PublishedWhat = 'pdf' | 'csv' | 'summary';
@@ -13,6 +21,55 @@ export interface PublishedQuery {
   /** Only with what = 'csv': that team's CSV instead of the whole month's. */
   team?: string | undefined;
   what: PublishedWhat;
+  /**
+   * An earlier (or the current) version of the month, by the `versionId` its manifest records: read from
+   * the archived manifest `<month>/versions/<versionId>/manifest.json`. Absent: the current version.
+   */
+  versionId?: string | undefined;
+}
+
+/** What a version id looks like (the manifest's content-addressed `versionId`). */
+const VERSION_ID = /^[0-9a-f]{16}$/;
+
+/** The ids of the versions of `month` archived in `store` (sorted), for messages. */
+async function archivedVersions(store: BlobStore, month: string): Promise<string[]> {
+  const prefix = `${month}/versions/`;
+  const ids = new Set(
+    (await store.list(prefix)).map((key) => key.slice(prefix.length).split('/')[0]!).filter((id) => VERSION_ID.test(id)),
+  );
+  return [...ids].sort(compareStrings);
+}
+
+/** The manifest a query reads: the current one, or the archived one of `query.versionId`. */
+async function manifestOf(store: BlobStore, query: PublishedQuery): Promise<Manifest> {
+  if (query.versionId === undefined) {
+    const manifest = await readManifest(store, query.month);
+    if (!manifest) {
+      throw new NotPublishedError(
+        `${query.month} is not published in ${store.location} (no ${keys.manifest(query.month)}); run the monthly report first`,
+      );
+    }
+    return manifest;
+  }
+  if (!VERSION_ID.test(query.versionId)) {
+    throw new InputError(`--version "${query.versionId}" is not a version id: 16 hex digits, as in a manifest's versionId`);
+  }
+  const key = versionManifestKey(query.month, query.versionId);
+  const bytes = await store.get(key);
+  if (bytes === undefined) {
+    // A team lead's policy may allow reading manifests but not listing: the message then cannot list.
+    const known = await archivedVersions(store, query.month).catch(() => undefined);
+    const listed = known === undefined ? 'cannot be listed here' : known.join(', ') || 'none';
+    throw new NotPublishedError(`${query.month} has no version ${query.versionId} in ${store.location}; versions: ${listed}`);
+  }
+  const manifest = parseManifest(bytes, store.location, key);
+  if (manifest.month !== query.month || manifest.versionId !== query.versionId) {
+    throw new IntegrityError(
+      `${store.location}/${key} records ${manifest.month} version ${manifest.versionId}, not ${query.month} version ${query.versionId}`,
+      { key, expectedSha256: '' },
+    );
+  }
+  return manifest;
 }
 
 export interface PublishedFile {
@@ -58,14 +115,12 @@ export async function resolvePublished(
   query: PublishedQuery,
 ): Promise<{ file: ManifestFile; manifest: Manifest; fileName: string }> {
   const key = publishedKey(query);
-  const manifest = await readManifest(store, query.month);
-  if (!manifest) {
-    throw new NotPublishedError(
-      `${query.month} is not published in ${store.location} (no ${keys.manifest(query.month)}); run the monthly report first`,
-    );
-  }
+  const manifest = await manifestOf(store, query);
   const teamPrefix = `${query.month}/teams/`;
-  const teamFiles = manifest.files.filter((f) => f.key.startsWith(teamPrefix));
+  // The team CSVs themselves: teams/<file>.csv (the team pack's folders, teams/<file>/…, are other files).
+  const teamFiles = manifest.files.filter(
+    (f) => f.key.startsWith(teamPrefix) && !f.key.slice(teamPrefix.length).includes('/'),
+  );
   const recordsTeams = teamFiles.some((f) => f.team !== undefined);
   // By the team's name when the manifest records teams (file names are made unique per month), else by key.
   const file =

@@ -46,6 +46,8 @@ export function priceMonthOptionsFor(
     },
     budgets: mapOf(config.report.budgets),
     idleHeld: { ...config.metering.idleHeld },
+    ...(config.report.budgetCurrency === undefined ? {} : { budgetCurrency: config.report.budgetCurrency }),
+    lowUtilizationBelowPct: config.report.lowUtilizationBelowPct,
     source,
     ...extra,
   };

@@ -17,7 +17,11 @@ import { teamFileNames } from '../core/safeName.ts';
 import type { BillingPeriod, MeteredDay, Restatement, Summary } from '../core/types.ts';
 import { mapLimit } from '../concurrency.ts';
 import { InputError, PublishError, RefusedError } from '../errors.ts';
-import { type CsvMeta, chargebackCsvChunks, csvMetaFromSummary, teamChargebackCsvs } from '../render/csv.ts';
+import { type CsvMeta, chargebackCsvChunks, csvMetaFromSummary, rowsByTeam, teamChargebackCsvs } from '../render/csv.ts';
+import { columnsMarkdown } from '../render/columnsDoc.ts';
+import { renderHtmlReport } from '../render/html/htmlReport.ts';
+import { renderTeamPdf, TEAM_PDF_TOP } from '../render/pdf/teamPdf.ts';
+import { teamCostsCsvChunks, teamFacts } from '../render/teamCsv.ts';
 import { renderPdf } from '../render/pdf/renderPdf.ts';
 import { renderSummaryJson } from '../render/summaryJson.ts';
 import { nodesCsvChunks, usageCsvChunks } from '../render/tables.ts';
@@ -88,6 +92,8 @@ export interface MonthlyReportResult {
   restated: boolean;
   /** The run reproduced the published version exactly; nothing was committed. */
   unchanged: boolean;
+  /** Daily partials (`usage/<date>.json`) this run metered and stored. */
+  partialsStored: number;
   versionId: string;
   runId: string;
 }
@@ -200,6 +206,7 @@ export async function runMonthlyReport(
       for (const { partial } of version.toStore) await storeDayPartial(ctx, partial);
     };
     let manifest: Manifest;
+    logger.stage?.('publishing');
     try {
       manifest = await publishMonth(ctx.store, month, version.files, version.meta, {
         startedFrom,
@@ -230,10 +237,12 @@ export async function runMonthlyReport(
       keys: files.map((f) => f.key),
       restated,
       unchanged,
+      partialsStored: version.storedWhileMetering + version.toStore.length,
       versionId: manifest.versionId,
       runId,
     };
   } finally {
+    logger.stage?.(null);
     await rm(spoolDir, { recursive: true, force: true }).catch((error: unknown) => {
       // Never hide the run's own outcome behind this; the next run's directory has another name.
       logger.warn('could not remove the temporary directory', { dir: spoolDir, error: String(error) });
@@ -248,6 +257,8 @@ interface BuiltVersion {
   meta: ManifestMeta;
   record: OverrideRecord;
   toStore: PendingPartial[];
+  /** Daily partials already stored while metering (new days of a month not yet published). */
+  storedWhileMetering: number;
 }
 
 /** A freshly metered day whose partial is stored only once the version it belongs to is final. */
@@ -288,6 +299,7 @@ async function buildVersion(
     refuseUnlessForced(what, identityViolations(next, monthFiguresOf(published.summary)), options, logger);
   }
   const metered = await meterMonth(ctx, period, options, published !== undefined);
+  logger.stage?.('pricing');
   const dayViolations = emptierDaysViolation(metered.pending.flatMap((p) => p.violations), config.guard);
   const invoice = await readInvoice(ctx, period, metered.days);
   const {
@@ -308,6 +320,7 @@ async function buildVersion(
     ...manifestMetaFromSummary(priced, run),
     lockStaleSeconds: config.output.lockStaleSeconds,
   };
+  logger.stage?.('rendering');
   const render = createRenderer(ctx, period, rows, metered.days, spoolDir, reconciliation);
 
   // The same figures as the published version: render it as that version was rendered (its charge
@@ -330,7 +343,7 @@ async function buildVersion(
         options,
         logger,
       );
-      return { summary, files, meta, record, toStore: pendingToStore(metered.pending, record) };
+      return { summary, files, meta, record, toStore: pendingToStore(metered.pending, record), storedWhileMetering: metered.storedNow };
     }
   }
 
@@ -365,7 +378,7 @@ async function buildVersion(
     ...(record.reason !== null ? { reason: record.reason } : {}),
     ...(record.forced ? { forced: { overridden: record.overridden } } : {}),
   };
-  return { summary, files, meta, record, toStore: pendingToStore(metered.pending, record) };
+  return { summary, files, meta, record, toStore: pendingToStore(metered.pending, record), storedWhileMetering: metered.storedNow };
 }
 
 /**
@@ -473,8 +486,10 @@ async function meterMonth(
   period: BillingPeriod,
   options: MonthlyReportOptions,
   monthPublished: boolean,
-): Promise<{ days: MeteredDay[]; pending: PendingPartial[] }> {
+): Promise<{ days: MeteredDay[]; pending: PendingPartial[]; storedNow: number }> {
   const { logger } = ctx;
+  logger.stage?.('metering days');
+  let storedNow = 0;
   const named = new Set(options.remeterDays ?? []);
   const reused = new Map<string, MeteredDay>();
   const stale = new Map<string, StoredPartial | undefined>();
@@ -505,7 +520,10 @@ async function meterMonth(
     // A day too big for one invocation is metered shard by shard (each shard's partial guarded on its own).
     const fresh = await meterDayInShards(ctx, day.date, async (part) => {
       const partial = partialOf(ctx, part);
-      if (!monthPublished && stored === undefined) await storeDayPartial(ctx, partial);
+      if (!monthPublished && stored === undefined) {
+        await storeDayPartial(ctx, partial);
+        storedNow += 1;
+      }
       else pending.push({ partial, violations: replacementViolations(ctx, part.day, stored) });
     });
     // Only the figures of the replaced partial are needed from here on.
@@ -521,7 +539,7 @@ async function meterMonth(
       compareStrings(a.partial.day.day.date, b.partial.day.day.date) ||
       (a.partial.shard?.index ?? 0) - (b.partial.shard?.index ?? 0),
   );
-  return { days, pending };
+  return { days, pending, storedNow };
 }
 
 /**
@@ -591,6 +609,10 @@ function createRenderer(
     contentType: csvType,
   });
   const chargeCsvs = new Map<string, PublishFile[]>();
+  // The team pack: per team its rows, its biggest consumers, and one folder name (injective, as the CSVs').
+  const teamRows = rowsByTeam(rows);
+  const names = teamFileNames([...teamRows.keys()]);
+  const teamFactsOf = new Map([...teamRows].map(([team, indices]) => [team, teamFacts(rows, indices, TEAM_PDF_TOP.pods)]));
   let tables: PublishFile[] | undefined;
   let previousMonth: Summary | null | undefined;
   return async (summary, chargeClass) => {
@@ -604,9 +626,13 @@ function createRenderer(
       };
       charges = [await spool(keys.chargebackCsv(month), chargebackCsvChunks(rows, csvMeta))];
       const teamFiles = teamChargebackCsvs(rows, csvMeta);
-      const names = teamFileNames(teamFiles.map((f) => f.team));
       for (const file of teamFiles) {
         charges.push({ ...(await spool(keys.teamCsv(month, names.get(file.team)!), file.chunks)), team: file.team });
+      }
+      const costs = { currency: summary.currency.code, minorDigits: summary.currency.minorDigits, zone: period.zone };
+      for (const [team, indices] of teamRows) {
+        const chunks = teamCostsCsvChunks(rows, indices, { ...costs, correction: chargeClass === 'Correction' });
+        charges.push(await spool(keys.teamCostsCsv(month, names.get(team)!), chunks));
       }
       if (reconciliation) {
         const issuer = config.allocation.idle.platformTeam;
@@ -619,11 +645,20 @@ function createRenderer(
       await spool(keys.nodesCsv(month), nodesCsvChunks(days, config.timezone)),
     ];
     if (previousMonth === undefined) previousMonth = await loadPreviousSummary(ctx, month);
-    const pdf = await renderPdf(summary, previousMonth, {
+    const pdfOptions = {
       language: config.report.language,
       title: config.report.title,
       baselinePercentile: config.report.baselinePercentile,
-    });
+    };
+    const pdf = await renderPdf(summary, previousMonth, pdfOptions);
+    const teamPdfs: PublishFile[] = [];
+    for (const [team, facts] of teamFactsOf) {
+      teamPdfs.push({
+        key: keys.teamReportPdf(month, names.get(team)!),
+        body: await renderTeamPdf(summary, previousMonth, team, facts, pdfOptions),
+        contentType: 'application/pdf',
+      });
+    }
     const invoiceFiles: PublishFile[] = reconciliation
       ? [
           {
@@ -639,6 +674,13 @@ function createRenderer(
       ...invoiceFiles,
       { key: keys.summaryJson(month), body: renderSummaryJson(summary), contentType: 'application/json' },
       { key: keys.pdf(month), body: pdf, contentType: 'application/pdf' },
+      {
+        key: keys.htmlReport(month),
+        body: renderHtmlReport(summary, rows, { language: pdfOptions.language, title: pdfOptions.title }),
+        contentType: 'text/html; charset=utf-8',
+      },
+      ...teamPdfs,
+      { key: keys.columnsMd(month), body: columnsMarkdown(month), contentType: 'text/markdown; charset=utf-8' },
     ];
   };
 }

@@ -49,11 +49,13 @@ export interface DemoOptions {
 export async function buildContext(
   config: Config,
   io: CliIo,
-  options: { quiet?: boolean; demo?: DemoOptions } = {},
+  options: { quiet?: boolean; verbose?: boolean; demo?: DemoOptions } = {},
 ): Promise<AppContext> {
   const redactor = (io.redactor ?? new Redactor()).add(...configSecrets(config, io.env));
   const logger = createLogger({
-    format: io.stderrIsTty ? 'tty' : 'json',
+    // --verbose: the JSON lines a pipe gets, also on a terminal.
+    format: io.stderrIsTty && !options.verbose ? 'tty' : 'json',
+    ...(io.stderrColumns ? { columns: io.stderrColumns } : {}),
     write: io.stderr,
     redactor,
     ...(options.quiet ? { quiet: true } : {}),

@@ -1,20 +1,22 @@
-import { writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { DateTime } from 'luxon';
 import { backfill, planBackfill } from '../app/backfill.ts';
-import { demoConfig } from '../app/demoConfig.ts';
+import { DEMO_OUTPUT_LOCATION, demoConfig } from '../app/demoConfig.ts';
 import { getPublished, presignedLink } from '../app/getPublished.ts';
 import { runJob } from '../app/runJob.ts';
 import { runMetrics } from '../app/runMetrics.ts';
-import { runMonthlyReport } from '../app/runMonthlyReport.ts';
+import { type MonthlyReportResult, runMonthlyReport } from '../app/runMonthlyReport.ts';
 import { runSimulate } from '../app/simulate.ts';
 import { SIMULATION_PRESETS, type SimulationPreset } from '../sim/index.ts';
 import { loadConfig, parseConfig, parseConfigText } from '../config/loadConfig.ts';
 import { type ConfigInput, printableConfig } from '../config/schema.ts';
 import { billingPeriod, isMonth, isoInZone } from '../core/period.ts';
-import { InputError } from '../errors.ts';
+import { InputError, NotPublishedError } from '../errors.ts';
 import { Redactor } from '../redact.ts';
 import { buildContext, buildStore } from './buildContext.ts';
+import { namingSource } from './sourceErrors.ts';
 import { assertPlausibleMonth } from '../app/guard.ts';
 import {
   applyCommonOverrides,
@@ -23,6 +25,8 @@ import {
   EXIT_OK,
   guardOptions,
   guardOverrideOf,
+  languageOption,
+  type ParsedArgs,
   requireMonth,
 } from './options.ts';
 
@@ -48,18 +52,37 @@ export function mergeConfig(base: unknown, over: unknown): unknown {
   return over;
 }
 
+/**
+ * What a monthly run wrote, in one line: the published files (none when the result reproduced the
+ * published version) and the daily partials it stored.
+ */
+export function describeWrites(
+  result: Pick<MonthlyReportResult, 'month' | 'keys' | 'unchanged' | 'restated' | 'versionId' | 'partialsStored'>,
+  location: string,
+): string {
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const partials =
+    result.partialsStored > 0 ? `; stored ${plural(result.partialsStored, 'daily partial')} in ${location}/usage/` : '';
+  if (result.unchanged) {
+    return `${result.month} unchanged: version ${result.versionId} in ${location}/${result.month}/ already holds these ${plural(result.keys.length, 'file')}, none published${partials}`;
+  }
+  return `${result.restated ? 'restated' : 'published'} ${result.month} as version ${result.versionId}: wrote ${plural(result.keys.length, 'file')} to ${location}/${result.month}/${partials}`;
+}
+
 const report: CommandSpec = {
   name: 'report',
   summary: 'Meter, price and publish one closed billing month (reuses stored daily partials).',
   usage:
-    'report --month YYYY-MM [--config FILE] [--prometheus-url URL] [--out DIR|s3://bucket/prefix] [--timezone Area/City] [--force --reason TEXT]',
+    'report --month YYYY-MM [--config FILE] [--prometheus-url URL] [--out DIR|s3://bucket/prefix] [--timezone Area/City] [--language en|ko] [--force --reason TEXT]',
   options: {
     month: {
       type: 'string',
       placeholder: 'YYYY-MM',
-      description: 'billing month in the configured time zone (required)',
+      description: 'billing month in the configured time zone',
+      required: true,
     },
     ...commonOptions,
+    language: languageOption,
     remeter: { type: 'boolean', description: 're-meter every day even when a daily partial is stored' },
     ...guardOptions,
   },
@@ -77,12 +100,14 @@ const report: CommandSpec = {
         `month ${month} has not ended yet in ${config.timezone} (it ends ${isoInZone(period.endMs, config.timezone)}); report closed months only`,
       );
     }
-    const ctx = await buildContext(config, io, { quiet: Boolean(values.quiet) });
-    const result = await runJob(
-      ctx,
-      'monthly-report',
-      () => runMonthlyReport(ctx, month, { remeter: Boolean(values.remeter), ...override }),
-      (r, run) => runMetrics(r?.summary, run),
+    const ctx = await buildContext(config, io, { quiet: Boolean(values.quiet), verbose: Boolean(values.verbose) });
+    const result = await namingSource(config, () =>
+      runJob(
+        ctx,
+        'monthly-report',
+        () => runMonthlyReport(ctx, month, { remeter: Boolean(values.remeter), ...override }),
+        (r, run) => runMetrics(r?.summary, run),
+      ),
     );
     io.stdout(
       `${JSON.stringify({
@@ -111,12 +136,14 @@ const backfillCommand: CommandSpec = {
     from: {
       type: 'string',
       placeholder: 'YYYY-MM[-DD]',
-      description: 'first day or month, inclusive (required)',
+      description: 'first day or month, inclusive',
+      required: true,
     },
     to: {
       type: 'string',
       placeholder: 'YYYY-MM[-DD]',
-      description: 'last day or month, inclusive (required)',
+      description: 'last day or month, inclusive',
+      required: true,
     },
     ...commonOptions,
     ...guardOptions,
@@ -131,8 +158,8 @@ const backfillCommand: CommandSpec = {
     // Reject a reversed, future, oversized or implausible range before anything is wired or contacted.
     const plan = planBackfill(values.from, values.to, config.timezone, io.nowMs());
     for (const month of [...plan.months, ...plan.openMonths]) assertPlausibleMonth(month, config);
-    const ctx = await buildContext(config, io, { quiet: Boolean(values.quiet) });
-    const result = await backfill(ctx, values.from, values.to, override);
+    const ctx = await buildContext(config, io, { quiet: Boolean(values.quiet), verbose: Boolean(values.verbose) });
+    const result = await namingSource(config, () => backfill(ctx, values.from as string, values.to as string, override));
     io.stdout(`${JSON.stringify({ location: ctx.store.location, ...result })}\n`);
     return EXIT_OK;
   },
@@ -142,20 +169,35 @@ const demo: CommandSpec = {
   name: 'demo',
   summary: 'Run the whole pipeline on the built-in, seeded synthetic demo cluster (no server, no AWS).',
   usage:
-    'demo [--month YYYY-MM] [--out DIR] [--seed N] [--language en|ko] [--no-billing] [--config FILE] [--force --reason TEXT]',
+    'demo [--month YYYY-MM] [--out DIR] [--seed N] [--language en|ko] [--no-billing] [--config FILE] [--timezone Area/City] [--force --reason TEXT]',
+  // Only what the demo reads: it has no Prometheus (no --prometheus-url).
   options: {
     month: {
       type: 'string',
       placeholder: 'YYYY-MM',
-      description: 'month to simulate (default: the previous month)',
+      description: 'month to simulate',
+      default: 'the previous month in the time zone',
     },
-    seed: { type: 'string', placeholder: 'N', description: 'seed of the synthetic cluster (default 42)' },
-    language: { type: 'string', placeholder: 'en|ko', description: 'language of the executive PDF' },
+    seed: { type: 'string', placeholder: 'N', description: 'seed of the synthetic cluster', default: '42' },
+    language: { ...languageOption, default: 'report.language of --config, else en' },
     'no-billing': {
       type: 'boolean',
       description: 'without the synthetic invoice export: prices from the catalog alone, no reconciliation.csv',
     },
-    ...commonOptions,
+    config: {
+      ...commonOptions.config!,
+      description: 'configuration file (JSON or YAML) merged over the demo configuration',
+      default: 'none: the demo configuration (src/app/demoConfig.ts)',
+    },
+    out: {
+      ...commonOptions.out!,
+      // Never ./reports: a real report there must not find (or be mistaken for) the demo's months.
+      default: `output.location of --config, else ${DEMO_OUTPUT_LOCATION}`,
+    },
+    timezone: { ...commonOptions.timezone!, default: 'timezone of --config, else Asia/Seoul' },
+    debug: commonOptions.debug!,
+    quiet: commonOptions.quiet!,
+    verbose: commonOptions.verbose!,
     ...guardOptions,
   },
   async run({ values }, io) {
@@ -167,11 +209,6 @@ const demo: CommandSpec = {
         throw new InputError(`cannot read config file ${values.config}: ${error.code ?? error.message}`);
       });
       raw = mergeConfig(raw, parseConfigText(text, values.config));
-    }
-    if (typeof values.language === 'string') {
-      if (values.language !== 'en' && values.language !== 'ko')
-        throw new InputError('--language must be en or ko');
-      raw = mergeConfig(raw, { report: { language: values.language } });
     }
     const merged = applyCommonOverrides(raw as ConfigInput, values);
     merged.source = { ...(merged.source ?? {}), kind: 'demo' };
@@ -189,12 +226,11 @@ const demo: CommandSpec = {
       throw new InputError(`--seed "${values.seed}" must be a non-negative integer`);
     const ctx = await buildContext(config, io, {
       quiet: Boolean(values.quiet),
+      verbose: Boolean(values.verbose),
       demo: { month, seed, billing: demoBilling },
     });
     const result = await runMonthlyReport(ctx, month, { remeter: true, ...override });
-    io.stderr(
-      `demo: wrote ${result.keys.length} files for ${month} (${config.timezone}) to ${ctx.store.location}/${month}/ — total ${result.summary.totals.cost} ${result.summary.currency.code} (DEMO DATA)\n`,
-    );
+    io.stderr(`demo: ${describeWrites(result, ctx.store.location)} (${config.timezone}) — total ${result.summary.totals.cost} ${result.summary.currency.code} (DEMO DATA)\n`);
     io.stdout(
       `${JSON.stringify({ month, location: ctx.store.location, total: result.summary.totals.cost, keys: result.keys })}\n`,
     );
@@ -225,24 +261,27 @@ const simulate: CommandSpec = {
   usage:
     'simulate --month YYYY-MM --out DIR [--preset demo|edge-cases|real-shapes] [--seed N] [--timezone Area/City] [--ksm-interval S] [--dcgm-interval S]',
   options: {
-    month: { type: 'string', placeholder: 'YYYY-MM', description: 'month to simulate (required)' },
-    out: { type: 'string', placeholder: 'DIR', description: 'output directory (required)' },
+    month: { type: 'string', placeholder: 'YYYY-MM', description: 'month to simulate', required: true },
+    out: { type: 'string', placeholder: 'DIR', description: 'output directory', required: true },
     preset: {
       type: 'string',
       placeholder: 'NAME',
-      description: 'scenario: demo (default), edge-cases or real-shapes (the GPU shapes of issue #14)',
+      description: 'scenario: demo, edge-cases or real-shapes (the GPU shapes of issue #14)',
+      default: 'demo',
     },
-    seed: { type: 'string', placeholder: 'N', description: 'seed (default 42)' },
-    timezone: commonOptions.timezone!,
+    seed: { type: 'string', placeholder: 'N', description: 'seed', default: '42' },
+    timezone: { ...commonOptions.timezone!, description: 'IANA time zone of the month', default: 'UTC' },
     'ksm-interval': {
       type: 'string',
       placeholder: 'SECONDS',
-      description: 'kube-state-metrics scrape interval (default 60)',
+      description: 'kube-state-metrics scrape interval',
+      default: '60',
     },
     'dcgm-interval': {
       type: 'string',
       placeholder: 'SECONDS',
-      description: 'dcgm-exporter scrape interval (default 30)',
+      description: 'dcgm-exporter scrape interval',
+      default: '30',
     },
     debug: commonOptions.debug!,
   },
@@ -270,43 +309,118 @@ const simulate: CommandSpec = {
       ksmSeconds: num(values['ksm-interval'], '--ksm-interval'),
       dcgmSeconds: num(values['dcgm-interval'], '--dcgm-interval'),
     });
-    io.stdout(`${JSON.stringify(written)}\n`);
+    // Each path once: `paths` repeats the other two fields.
+    io.stdout(`${JSON.stringify({ openMetricsFiles: written.openMetricsFiles, groundTruthFile: written.groundTruthFile })}\n`);
     return EXIT_OK;
   },
 };
 
+/** A value of the old `get --out FILE`: the name of a downloaded file. */
+const DOWNLOAD_FILE_NAME = /\.(pdf|csv|json)$/i;
+
+/** Where `get` reads (the output location) and writes (the download), from its flags. */
+export interface GetTargets {
+  /** Overrides output.location; undefined: the config's. */
+  location?: string | undefined;
+  /** `-` for stdout, a directory, or a file; undefined: the file's name in the current directory. */
+  saveTo?: string | undefined;
+  /** Deprecation warnings for the spellings before #16. */
+  warnings: string[];
+}
+
+/**
+ * `--out` is where reports live, as in every other command; `--save-to` is where the download goes. The
+ * spellings before #16 keep working, each with a deprecation warning: `--from LOCATION` is `--out`, and
+ * `--out` is the download target when it is `-`, when `--from` is also given, or when (without
+ * `--save-to`) it names a .pdf, .csv or .json that is not a directory. `isDirectory` is asked about local
+ * paths only.
+ */
+export function getTargetsOf(
+  values: ParsedArgs['values'],
+  isDirectory: (path: string) => boolean,
+): GetTargets {
+  const out = values.out as string | undefined;
+  const from = values.from as string | undefined;
+  const saveTo = values['save-to'] as string | undefined;
+  const warnings: string[] = [];
+  const oldOut = `--out as the download target is deprecated: --out now names where reports live, as in every other command; write --save-to ${out ?? 'FILE'}`;
+  if (from !== undefined) {
+    warnings.push(`--from is deprecated: write --out ${from}`);
+    if (out !== undefined && saveTo !== undefined)
+      throw new InputError('--from is the old spelling of --out: give the location once, as --out, and the download as --save-to');
+    if (out !== undefined) warnings.push(oldOut);
+    return { location: from, saveTo: out ?? saveTo, warnings };
+  }
+  if (saveTo !== undefined || out === undefined) return { location: out, saveTo, warnings };
+  if (out === '-' || (DOWNLOAD_FILE_NAME.test(out) && !/^s3:\/\//i.test(out) && !isDirectory(out))) {
+    return { location: undefined, saveTo: out, warnings: [oldOut] };
+  }
+  return { location: out, saveTo: undefined, warnings };
+}
+
+/**
+ * The local path a download is written to: inside `saveTo` when it is a directory (existing, or spelled
+ * with a trailing slash, then created), else `saveTo` itself; without it, `fileName` in the current directory.
+ */
+async function downloadPath(saveTo: string | undefined, fileName: string): Promise<string> {
+  if (saveTo === undefined) return resolve(fileName);
+  const isDirectory = await stat(saveTo).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (isDirectory) return resolve(saveTo, fileName);
+  if (/[\\/]$/.test(saveTo)) {
+    await mkdir(saveTo, { recursive: true });
+    return resolve(saveTo, fileName);
+  }
+  return resolve(saveTo);
+}
+
 const get: CommandSpec = {
   name: 'get',
   summary: 'Download a published file (verified against the month manifest) or print a time-limited link.',
-  usage: 'get --month YYYY-MM [--team T] [--what pdf|csv|summary] [--link] [--out FILE|-] [--config FILE]',
+  usage:
+    'get --month YYYY-MM [--team T] [--what pdf|csv|summary] [--version ID] [--link] [--out DIR|s3://bucket/prefix] [--save-to FILE|DIR|-] [--config FILE]',
   options: {
-    month: { type: 'string', placeholder: 'YYYY-MM', description: 'billing month (required)' },
+    month: { type: 'string', placeholder: 'YYYY-MM', description: 'billing month', required: true },
     team: {
       type: 'string',
       placeholder: 'TEAM',
       description: "a team's CSV instead of the whole chargeback.csv",
+      default: 'none: the whole month',
     },
     what: {
       type: 'string',
       placeholder: 'pdf|csv|summary',
-      description: 'which file (default pdf, or csv with --team)',
+      description: 'which file',
+      default: 'pdf, or csv with --team',
+    },
+    version: {
+      type: 'string',
+      placeholder: 'ID',
+      description: "an earlier version of the month, by its manifest's versionId (16 hex digits)",
+      default: 'the current version',
     },
     link: { type: 'boolean', description: 'print a presigned URL (S3 only) instead of downloading' },
     'expires-in': {
       type: 'string',
       placeholder: 'SECONDS',
-      description: 'lifetime of --link (default 3600)',
+      description: 'lifetime of --link',
+      default: '3600',
     },
     config: commonOptions.config!,
-    out: {
+    out: { ...commonOptions.out!, description: 'where reports are published (overrides output.location)' },
+    'save-to': {
       type: 'string',
-      placeholder: 'FILE|-',
-      description: 'where to write (default: the file name in the current directory; - for stdout)',
+      placeholder: 'FILE|DIR|-',
+      description: 'where the download is written: a file, a directory (existing, or ending in /), or - for stdout',
+      default: "the file's name in the current directory",
     },
     from: {
       type: 'string',
       placeholder: 'DIR|s3://bucket/prefix',
-      description: 'where outputs were published (overrides output.location)',
+      description: 'deprecated spelling of --out',
+      default: 'none',
     },
     debug: commonOptions.debug!,
   },
@@ -315,13 +429,18 @@ const get: CommandSpec = {
     const what = (values.what as string | undefined) ?? (values.team ? 'csv' : 'pdf');
     if (what !== 'pdf' && what !== 'csv' && what !== 'summary')
       throw new InputError('--what must be pdf, csv or summary');
+    const targets = getTargetsOf(values, (path) => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false);
+    for (const warning of targets.warnings) io.stderr(`gpu-chargeback get: warning: ${warning}\n`);
     const config = await loadConfig(values.config as string | undefined, (raw) =>
-      typeof values.from === 'string'
-        ? { ...raw, output: { ...(raw.output ?? {}), location: values.from } }
-        : raw,
+      applyCommonOverrides(raw, { out: targets.location }),
     );
     const store = await buildStore(config);
-    const request = { month, what, team: values.team as string | undefined } as const;
+    const request = {
+      month,
+      what,
+      team: values.team as string | undefined,
+      versionId: values.version as string | undefined,
+    } as const;
     if (values.link) {
       const expires = values['expires-in'] === undefined ? 3600 : Number(values['expires-in']);
       if (!Number.isInteger(expires) || expires <= 0 || expires > 604_800)
@@ -329,13 +448,26 @@ const get: CommandSpec = {
       io.stdout(`${await presignedLink(store, request, expires)}\n`);
       return EXIT_OK;
     }
-    const file = await getPublished(store, request);
-    if (values.out === '-') {
+    let file: Awaited<ReturnType<typeof getPublished>>;
+    try {
+      file = await getPublished(store, request);
+    } catch (error) {
+      // `get --out FILE` downloaded to FILE before #16; say so where that old habit now lands.
+      if (error instanceof NotPublishedError && targets.location !== undefined && values.out !== undefined)
+        throw new NotPublishedError(
+          `${error.message} (--out names where reports are published, as in every other command; the download target is --save-to)`,
+          { cause: error },
+        );
+      throw error;
+    }
+    if (targets.saveTo === '-') {
       io.stdout(file.body);
     } else {
-      const target = resolve((values.out as string | undefined) ?? basename(file.key));
+      const target = await downloadPath(targets.saveTo, basename(file.key));
       await writeFile(target, file.body);
-      io.stderr(`wrote ${target} (${file.body.length} bytes, sha256 verified against the manifest)\n`);
+      io.stderr(
+        `wrote ${target} (${file.body.length} bytes, ${month} version ${file.manifest.versionId}, sha256 verified against the manifest)\n`,
+      );
     }
     return EXIT_OK;
   },

@@ -20,7 +20,8 @@ function helpFor(spec: CommandSpec): string {
   const all = { ...spec.options, help: { type: 'boolean', description: 'show this help' } as OptionSpec };
   for (const [name, opt] of Object.entries(all)) {
     const flag = `--${name}${opt.type === 'string' ? ` ${opt.placeholder ?? 'VALUE'}` : ''}`;
-    lines.push(`  ${flag.padEnd(38)} ${opt.description}`);
+    const when = opt.required ? ' (required)' : opt.default !== undefined ? ` (default: ${opt.default})` : '';
+    lines.push(`  ${flag.padEnd(38)} ${opt.description}${when}`);
   }
   return `${lines.join('\n')}\n`;
 }

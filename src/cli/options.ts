@@ -16,6 +16,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   nowMs: () => number;
   stderrIsTty: boolean;
+  /** Width of the terminal on stderr, when it is one. */
+  stderrColumns?: number | undefined;
   /**
    * What this run must never print: runCli starts it with the environment's secrets, the context adds
    * the config's, and the logger and the last error line both use it. Absent when a caller builds its
@@ -24,11 +26,18 @@ export interface CliIo {
   redactor?: Redactor;
 }
 
-/** An option every command may declare. */
+/**
+ * An option every command may declare. Every option with a value says in its help what happens without
+ * it: `required`, or its `default` (a value, or where the value comes from, such as a config key).
+ */
 export interface OptionSpec {
   type: 'string' | 'boolean';
   description: string;
   placeholder?: string;
+  /** What applies when the option is not given, as the help shows it after "default:". */
+  default?: string;
+  /** The command refuses to run without it. */
+  required?: boolean;
 }
 
 export interface CommandSpec {
@@ -47,24 +56,36 @@ export interface ParsedArgs {
 
 /** Options shared by the commands that read metrics and write outputs. */
 export const commonOptions: Record<string, OptionSpec> = {
-  config: { type: 'string', placeholder: 'FILE', description: 'configuration file (JSON or YAML)' },
+  config: {
+    type: 'string',
+    placeholder: 'FILE',
+    description: 'configuration file (JSON or YAML)',
+    default: 'none: every key at its default (docs/configuration.md)',
+  },
   'prometheus-url': {
     type: 'string',
     placeholder: 'URL',
     description: 'Prometheus/Thanos/Mimir/AMP query URL (overrides source.url)',
+    default: 'source.url of the config',
   },
   out: {
     type: 'string',
     placeholder: 'DIR|s3://bucket/prefix',
-    description: 'where outputs go (overrides output.location)',
+    description: 'where reports and daily partials live (overrides output.location)',
+    default: 'output.location of the config, else ./reports',
   },
   timezone: {
     type: 'string',
     placeholder: 'Area/City',
     description: 'IANA time zone of billing months (overrides timezone)',
+    default: 'timezone of the config, else UTC',
   },
   debug: { type: 'boolean', description: 'print stack traces of errors' },
   quiet: { type: 'boolean', description: 'only warnings and errors on stderr' },
+  verbose: {
+    type: 'boolean',
+    description: 'log JSON lines on stderr also on a terminal (there: one updating line per stage otherwise)',
+  },
 };
 
 /** Options of the commands that publish: overriding the publish guard (config `guard`). */
@@ -77,8 +98,24 @@ export const guardOptions: Record<string, OptionSpec> = {
     type: 'string',
     placeholder: 'TEXT',
     description: 'why the month is (re)published: recorded in the manifest, and in the PDF of a restatement',
+    default: 'none',
   },
 };
+
+/** `--language`: the language of the executive PDF (overrides report.language). */
+export const languageOption: OptionSpec = {
+  type: 'string',
+  placeholder: 'en|ko',
+  description: 'language of the executive PDF (overrides report.language)',
+  default: 'report.language of the config, else en',
+};
+
+/** The value of `--language`, checked; undefined when not given. */
+export function languageOf(values: ParsedArgs['values']): 'en' | 'ko' | undefined {
+  if (values.language === undefined) return undefined;
+  if (values.language !== 'en' && values.language !== 'ko') throw new InputError('--language must be en or ko');
+  return values.language;
+}
 
 /** The guard override given on the command line (checked: --force needs --reason). */
 export function guardOverrideOf(values: ParsedArgs['values']): { force?: boolean; reason?: string } {
@@ -106,6 +143,8 @@ export function applyCommonOverrides(raw: ConfigInput, values: ParsedArgs['value
     out.source = { ...(raw.source ?? {}), kind: 'prometheus', url: values['prometheus-url'] };
   }
   if (typeof values.out === 'string') out.output = { ...(raw.output ?? {}), location: values.out };
+  const language = languageOf(values);
+  if (language !== undefined) out.report = { ...(raw.report ?? {}), language };
   return out;
 }
 

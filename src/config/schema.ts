@@ -311,12 +311,22 @@ export const configSchema = z
       .strictObject({
         language: z.enum(['en', 'ko']).default('en'),
         title: z.string().optional(),
-        /** Monthly budgets per team, in the billing currency. */
+        /** Monthly budgets per team, in report.budgetCurrency. */
         budgets: z.record(z.string(), positiveMoney).default({}),
+        /**
+         * The currency the budgets are written in: the billing currency (pricing.currency) or the catalog's
+         * pricing.priceCurrency (converted at pricing.conversionRate). Required with budgets when the two differ.
+         */
+        budgetCurrency: z
+          .string()
+          .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD or KRW')
+          .optional(),
+        /** The PDF's right-sizing list shows workloads below this GPU utilization, in percent. */
+        lowUtilizationBelowPct: z.number().min(0).max(100).default(50),
         /** Percentile of hourly demand covered by an On-Demand baseline in the capacity advice. */
         baselinePercentile: z.number().min(0).max(100).default(50),
       })
-      .default({ language: 'en', budgets: {}, baselinePercentile: 50 }),
+      .default({ language: 'en', budgets: {}, baselinePercentile: 50, lowUtilizationBelowPct: 50 }),
     output: z
       .strictObject({
         /** Directory or s3://bucket/prefix (`s3:/bucket`, `s3:bucket` and other URL schemes are errors). */
@@ -494,6 +504,7 @@ function crossFieldRules(cfg: Config, ctx: z.RefinementCtx<Config>): void {
       `required when pricing.currency (${pricing.currency}) differs from pricing.priceCurrency (${pricing.priceCurrency})`,
     );
   }
+  budgetCurrencyRule(cfg, ok, issue);
   if (Array.isArray(pricing.overrides)) {
     pricing.overrides.forEach((o, i) => {
       if (!ok(['pricing', 'overrides', i]) || !isRecord(o)) return;
@@ -536,6 +547,36 @@ function crossFieldRules(cfg: Config, ctx: z.RefinementCtx<Config>): void {
     !source.auth.tokenFile
   ) {
     issue(['source', 'auth'], 'bearer auth needs tokenEnv or tokenFile');
+  }
+}
+
+/**
+ * Budgets carry a currency: a budget written in dollars is never read as won. With budgets and a bill in
+ * another currency than the catalog's, report.budgetCurrency must say which of the two they are in.
+ */
+function budgetCurrencyRule(
+  cfg: Config,
+  ok: (...paths: IssuePath[]) => boolean,
+  issue: (path: PropertyKey[], message: string) => void,
+): void {
+  const { pricing, report } = cfg;
+  if (!isRecord(report) || !ok(['report'], ['pricing', 'currency'], ['pricing', 'priceCurrency'])) return;
+  const bill = pricing.currency;
+  const catalog = pricing.priceCurrency;
+  const currency = report.budgetCurrency;
+  if (currency === undefined) {
+    if (bill !== catalog && isRecord(report.budgets) && Object.keys(report.budgets).length > 0)
+      issue(
+        ['report', 'budgetCurrency'],
+        `required with budgets when pricing.currency (${bill}) differs from pricing.priceCurrency (${catalog}): ` +
+          `say whether the budgets are in ${bill} or ${catalog}`,
+      );
+  } else if (currency !== bill && currency !== catalog) {
+    issue(
+      ['report', 'budgetCurrency'],
+      `"${currency}" cannot be compared with the bill: use pricing.currency (${bill})` +
+        (bill === catalog ? '' : ` or pricing.priceCurrency (${catalog}, converted at pricing.conversionRate)`),
+    );
   }
 }
 

@@ -3,6 +3,12 @@ import { createHash } from 'node:crypto';
 /** What a name this module made by hashing ends with: "-" and 8 (or, to break a collision, 16) hex digits. */
 const HASHED_SUFFIX = /-[0-9a-f]{8}(?:[0-9a-f]{8})?$/;
 
+/**
+ * A name ending like a team's CSV: kept as it is, team "x.csv" would own the pack folder teams/x.csv/
+ * where team "x" has its file teams/x.csv (a publish to a directory then fails), so it is hashed.
+ */
+const CSV_SUFFIX = /\.csv$/i;
+
 /** Longest kept part of a label value in a file name (before the hash suffix). */
 const MAX_KEPT = 80;
 
@@ -22,13 +28,13 @@ function cleaned(value: string): string {
  * A file-name-safe key for a label value (team names come from cluster labels and are attacker-
  * controlled). Keeps [A-Za-z0-9._-], replaces anything else with "_", never starts with a dot, caps the
  * length, and appends "-" + the first 8 hex digits of the value's SHA-256 whenever the value had to
- * change — or already ends like such a suffix — so "ml/research" (→ ml_research-<sha8>) and a team
+ * change — or already ends like such a suffix, or like ".csv" — so "ml/research" (→ ml_research-<sha8>) and a team
  * literally named "ml_research-<sha8>" (→ ml_research-<sha8>-<its own sha8>) never share a file.
  * Names that need no change stay as they are (readable). Pure: the same value always gives the same name.
  */
 export function safeFileName(value: string): string {
   const kept = cleaned(value);
-  if (kept === value && kept.length > 0 && !HASHED_SUFFIX.test(kept)) return kept;
+  if (kept === value && kept.length > 0 && !HASHED_SUFFIX.test(kept) && !CSV_SUFFIX.test(kept)) return kept;
   return `${kept || 'x'}-${sha256Hex(value).slice(0, 8)}`;
 }
 

@@ -490,6 +490,24 @@ export interface TeamSummary extends CostBreakdown {
   variance: string | null;
 }
 
+/** The month's budgets: variance over budgeted teams only, everything else as unbudgeted spend. */
+export interface BudgetTotals {
+  /** The currency the budgets are configured in (report.budgetCurrency, else the billing currency). */
+  currency: string;
+  /** Units of the billing currency per unit of `currency` when they differ, else null. */
+  conversionRate: string | null;
+  budgetedTeams: number;
+  teamsOver: number;
+  /** Σ budgets, in the billing currency. */
+  budget: string;
+  /** Σ cost of the teams that have a budget. */
+  budgetedCost: string;
+  /** budgetedCost − budget: positive is over budget. */
+  variance: string;
+  /** The month's cost outside every budget: teams without one, idle capacity, unallocated. */
+  unbudgetedCost: string;
+}
+
 /** Capacity and cost of one instance type and capacity type in one cluster. */
 export interface InstanceTypeSummary {
   /** The cluster; absent for the one unnamed cluster of a single-cluster setup. */
@@ -527,6 +545,8 @@ export interface Summary {
     utilization: { mode: 'allocation' | 'utilization' | 'floor'; floorPct: number | null };
     idle: { mode: 'separate' | 'share-by-node' | 'share-by-cluster'; platformTeam: string };
     rounding: string;
+    /** lowUtilization lists workloads below this GPU utilization (report.lowUtilizationBelowPct). */
+    lowUtilizationBelowPct: number;
   };
   priceCatalog: { version: string };
   scrape: ScrapeIntervals;
@@ -543,12 +563,17 @@ export interface Summary {
     idleGpuHours: number;
     allocationRatePct: number;
     utilizationPct: number | null;
+    /** Spot share of capacity GPU-hours (not of money). */
     spotSharePct: number;
+    /** Spot share of the month's cost: Dynamic rows' cost / total cost x 100. */
+    spotSpendSharePct: number;
     coveragePct: number;
     blendedCostPerGpuHour: string;
     onDemandCostPerGpuHour: string;
     rowCount: number;
   };
+  /** Budgets against spend (null when no budget is configured); see src/core/aggregate/budgets.ts. */
+  budgets: BudgetTotals | null;
   byTeam: TeamSummary[];
   byProject: (CostBreakdown & { team: string })[];
   byNamespace: (CostBreakdown & { cluster: string })[];
@@ -559,7 +584,7 @@ export interface Summary {
   byDay: DaySummary[];
   /** Per instance type, mean allocated GPUs for each hour of the month (length = period.hours). */
   hourlyAllocatedGpus: Record<string, number[]>;
-  /** Workloads (namespace/project) with the lowest utilization, most expensive first among them. */
+  /** Workloads (namespace/project) below policies.lowUtilizationBelowPct utilization, most expensive first. */
   lowUtilization: {
     cluster: string;
     namespace: string;

@@ -511,14 +511,24 @@ export function chargebackCsvChunks(
 
 /**
  * Per-team chargeback files: each team (in code-unit order) with chunks of only its rows, in their
- * original order. Rows are grouped in one pass into one index array per team (4 bytes a row), not
- * filtered once per team. Where a team's file goes is the output layout's business (`keys.teamCsv` in
+ * original order ({@link rowsByTeam}). Where a team's file goes is the output layout's business (`keys.teamCsv` in
  * src/app/context.ts).
  */
 export function teamChargebackCsvs(
   rows: PricedRows,
   meta: CsvMeta,
 ): { team: string; chunks: Iterable<string> }[] {
+  const byTeam = rowsByTeam(rows);
+  // One encoder for every team's file: they share most values (timestamps, prices, nodes).
+  const encoder = chargebackEncoder(meta);
+  return [...byTeam].map(([team, indices]) => ({ team, chunks: chargebackCsvChunks(rows, meta, indices, encoder) }));
+}
+
+/**
+ * The indices of each team's rows, in their original order, teams in code-unit order. Rows are grouped in
+ * one pass into one index array per team (4 bytes a row), not filtered once per team.
+ */
+export function rowsByTeam(rows: PricedRows): Map<string, Int32Array> {
   const teamOf = rows.column('team');
   const counts = new Map<string, number>();
   for (let i = 0; i < rows.length; i++) {
@@ -531,9 +541,5 @@ export function teamChargebackCsvs(
     const entry = byTeam.get(teamOf(i))!;
     entry.indices[entry.filled++] = i;
   }
-  // One encoder for every team's file: they share most values (timestamps, prices, nodes).
-  const encoder = chargebackEncoder(meta);
-  return [...byTeam.keys()]
-    .sort(compareStrings)
-    .map((team) => ({ team, chunks: chargebackCsvChunks(rows, meta, byTeam.get(team)!.indices, encoder) }));
+  return new Map([...byTeam.keys()].sort(compareStrings).map((team) => [team, byTeam.get(team)!.indices]));
 }

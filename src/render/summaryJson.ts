@@ -12,6 +12,7 @@ const TOP_LEVEL_ORDER: readonly (keyof Summary)[] = [
   'scrape',
   'totals',
   'reconciliation',
+  'budgets',
   'byTeam',
   'byProject',
   'byNamespace',

@@ -11,6 +11,7 @@ import {
   type Ratio,
   signOf,
   subtractRatio,
+  sumDecimals,
 } from '../../src/core/money.ts';
 import { percentOf } from '../../src/render/pdf/format.ts';
 import { DateTime } from 'luxon';
@@ -423,6 +424,7 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
       utilization: { mode: 'allocation', floorPct: null },
       idle: { mode: 'share-by-cluster', platformTeam: 'platform' },
       rounding: 'half-even per row',
+      lowUtilizationBelowPct: 50,
     },
     priceCatalog: { version: 'aws-us-east-1-2026-03-01' },
     scrape: { kubeStateMetricsSeconds: 30, dcgmSeconds: 30, source: 'detected' },
@@ -443,12 +445,14 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
           ? knownUtil.reduce((s, t) => s + t.gpuHours * t.utilizationPct!, 0) / utilGpuHours
           : null,
       spotSharePct: signOf(totalCost) === 0 ? 0 : percentOf(spotCostTotal, totalCost),
+      spotSpendSharePct: signOf(totalCost) === 0 ? 0 : percentOf(spotCostTotal, totalCost),
       coveragePct:
         (coverageByDay.reduce((s, d) => s + d.kubeStateMetrics, 0) / Math.max(1, coverageByDay.length)) * 100,
       blendedCostPerGpuHour: allocatedGpuHours > 0 ? perGpuHour(totalCost) : '0',
       onDemandCostPerGpuHour: allocatedGpuHours > 0 ? perGpuHour(totalList) : '0',
       rowCount: byNamespace.length * dates.length * 2,
     },
+    budgets: budgetTotalsOfFixture(byTeam, totalCost, currency, digits),
     byTeam,
     byProject,
     byNamespace,
@@ -536,6 +540,7 @@ export function zeroUsageSummary(options: SummaryFixtureOptions = {}): Summary {
       allocationRatePct: 0,
       utilizationPct: null,
       spotSharePct: 0,
+      spotSpendSharePct: 0,
       coveragePct: 100,
       blendedCostPerGpuHour: '0',
       onDemandCostPerGpuHour: '0',
@@ -565,5 +570,28 @@ export function zeroUsageSummary(options: SummaryFixtureOptions = {}): Summary {
     },
     reconciliation: { capacityCost: zero, sumOfRows: zero, difference: zero },
     warnings: [],
+  };
+}
+
+/** summary.json `budgets` of a fixture's teams: variance over budgeted teams only (as src/core/aggregate/budgets.ts). */
+function budgetTotalsOfFixture(
+  byTeam: readonly TeamSummary[],
+  totalCost: Ratio,
+  currency: string,
+  digits: number,
+): Summary['budgets'] {
+  const budgeted = byTeam.filter((t) => t.budget !== null);
+  if (budgeted.length === 0) return null;
+  const budget = sumDecimals(budgeted.map((t) => t.budget!));
+  const cost = sumDecimals(budgeted.map((t) => t.cost));
+  return {
+    currency,
+    conversionRate: null,
+    budgetedTeams: budgeted.length,
+    teamsOver: budgeted.filter((t) => compareRatio(exactDecimal(t.cost), exactDecimal(t.budget!)) > 0).length,
+    budget: formatFixed(budget, digits),
+    budgetedCost: formatFixed(cost, digits),
+    variance: formatFixed(subtractRatio(cost, budget), digits),
+    unbudgetedCost: formatFixed(subtractRatio(totalCost, cost), digits),
   };
 }

@@ -28,6 +28,24 @@ describe('configuration', () => {
     expect(() => parseConfig({ pricing: { currency: 'KRW' } })).toThrow(/pricing\.conversionRate: required/);
   });
 
+  it('requires report.budgetCurrency with budgets when the bill and the catalog are in different currencies', () => {
+    // Issue #16: a budget written in dollars must never be read as won.
+    const krw = { currency: 'KRW', priceCurrency: 'USD', conversionRate: '1400' } as const;
+    expect(() => parseConfig({ pricing: krw, report: { budgets: { ml: 100 } } })).toThrow(
+      /report\.budgetCurrency: required with budgets when pricing\.currency \(KRW\) differs from pricing\.priceCurrency \(USD\)/,
+    );
+    expect(parseConfig({ pricing: krw, report: { budgets: { ml: 100 }, budgetCurrency: 'USD' } }).report.budgetCurrency).toBe(
+      'USD',
+    );
+    expect(parseConfig({ pricing: krw }).report.budgets).toEqual({});
+    expect(() => parseConfig({ pricing: krw, report: { budgets: { ml: 1 }, budgetCurrency: 'EUR' } })).toThrow(
+      /report\.budgetCurrency: "EUR" cannot be compared with the bill/,
+    );
+    expect(() => parseConfig({ report: { budgets: { ml: 1 }, budgetCurrency: 'KRW' } })).toThrow(
+      /report\.budgetCurrency: "KRW" cannot be compared with the bill: use pricing\.currency \(USD\)$/m,
+    );
+  });
+
   it('names an override whose instance type is not in the catalog', () => {
     const attempt = () =>
       parseConfig({

@@ -2,6 +2,8 @@ import { compareStrings } from '../../core/compare.ts';
 import { drawLegend } from './charts.ts';
 import { displayLabel, type PageContext } from './context.ts';
 import { ratio } from './format.ts';
+import { fill } from './templates.ts';
+import { LOW_UTILIZATION_MIN_COST_SHARE } from '../../core/aggregate/lowUtilization.ts';
 
 /** Capacity and efficiency: capacity, allocated and idle GPU-hours by instance type and GPU model; lowest-utilization workloads. */
 export function drawCapacityPage(ctx: PageContext): void {
@@ -65,7 +67,21 @@ export function drawCapacityPage(ctx: PageContext): void {
   );
 
   const l = w.lowUtilizationColumns;
-  canvas.heading(w.lowUtilization, w.lowUtilizationNote, 60);
+  const below = { pct: fmt.percent(summary.policies.lowUtilizationBelowPct, 0) };
+  const lowTitle = fill(w.lowUtilization, below);
+  canvas.heading(
+    lowTitle,
+    fill(w.lowUtilizationNote, {
+      ...below,
+      minShare: fmt.percent(LOW_UTILIZATION_MIN_COST_SHARE * 100, 1),
+      count: fmt.number(layout.limits.lowUtilization),
+    }),
+    60,
+  );
+  if (summary.lowUtilization.length === 0) {
+    canvas.paragraph(fill(w.lowUtilizationNone, below), { size: layout.fontSize.body, gapAfter: 6 });
+    return;
+  }
   canvas.table(
     null,
     [
@@ -87,7 +103,7 @@ export function drawCapacityPage(ctx: PageContext): void {
         fmt.money(u.cost),
       ],
     })),
-    { continuedTitle: w.lowUtilization },
+    { continuedTitle: lowTitle },
   );
 }
 
@@ -99,8 +115,10 @@ function drawAllocationBars(ctx: PageContext, types: PageContext['summary']['byI
   const gap = 5;
   const height = types.length * (barHeight + gap) + 30;
   canvas.heading(w.chart, undefined, Math.min(height, 200));
-  const labelWidth = 110;
+  const labelWidth = 190;
   const valueWidth = 120;
+  // Both capacity types of one instance type have a bar: the label says which is which.
+  const capacityTypeName = (type: string) => (w.capacityTypes as Record<string, string>)[type] ?? type;
   const barX = canvas.left + labelWidth;
   const barArea = canvas.width - labelWidth - valueWidth - 6;
   const max = Math.max(0, ...types.map((t) => t.capacityGpuHours));
@@ -108,7 +126,11 @@ function drawAllocationBars(ctx: PageContext, types: PageContext['summary']['byI
     canvas.ensureSpace(barHeight + gap);
     const top = canvas.y;
     const textY = canvas.textTopForCenter(top + barHeight / 2, layout.fontSize.small);
-    canvas.text(displayLabel(instanceTypeLabel(t), wording), canvas.left, textY, {
+    const label = fill(w.chartLabel, {
+      instanceType: displayLabel(instanceTypeLabel(t), wording),
+      capacityType: capacityTypeName(t.capacityType),
+    });
+    canvas.text(label, canvas.left, textY, {
       size: layout.fontSize.small,
       width: labelWidth - 6,
     });

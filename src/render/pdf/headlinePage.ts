@@ -5,7 +5,8 @@ import { ratio } from './format.ts';
 import { topWithOther } from './reportModel.ts';
 import { fill } from './templates.ts';
 
-interface Tile {
+/** A key figure: label, value and up to two lines of detail. */
+export interface Tile {
   label: string;
   value: string;
   details: string[];
@@ -112,8 +113,11 @@ function headlineSentence(ctx: PageContext, month: string): string {
       previousMonth: fmt.month(prev.month),
       pct: fmt.percent(prev.changePct === null ? null : Math.abs(prev.changePct)),
       amount: fmt.money(absRatio(change)),
+      days: fmt.number(summary.period.days),
+      previousDays: fmt.number(prev.days),
     };
-    const sign = signOf(change);
+    // The direction is the per-day change's: a flat month with one more day is "unchanged", not "up".
+    const sign = prev.changePct === null ? signOf(change) : perDaySign(prev.changePct);
     parts.push(fill(sign === 0 ? w.sentenceFlat : sign > 0 ? w.sentenceUp : w.sentenceDown, values));
   }
   const budget = model.budget;
@@ -125,6 +129,7 @@ function headlineSentence(ctx: PageContext, month: string): string {
         amount: fmt.money(absRatio(variance)),
         pct: fmt.percent(ratio(ratioToDisplayNumber(absRatio(variance)) * 100, Number(budget.budget))),
         budget: fmt.money(budget.budget),
+        unbudgeted: fmt.money(budget.unbudgetedCost ?? '0'),
       }),
     );
   }
@@ -137,6 +142,11 @@ function headlineSentence(ctx: PageContext, month: string): string {
     );
   }
   return parts.join(' ');
+}
+
+/** The sign of a per-day change as printed (one decimal): a change that prints as 0.0 % is flat. */
+function perDaySign(changePct: number): number {
+  return Math.sign(Math.round(changePct * 10)) + 0;
 }
 
 function tiles(ctx: PageContext, month: string): Tile[] {
@@ -173,7 +183,7 @@ function tiles(ctx: PageContext, month: string): Tile[] {
               previousTotal: fmt.moneyWhole(prev.total),
             }),
           ],
-          color: changeColor(prev.change),
+          color: changeColor(String(perDaySign(prev.changePct ?? 0))),
         }
       : { label: k.vsPrevious, value: k.noPrevious, details: [k.noPreviousDetail] },
     budget.budget !== null && budget.variance !== null
@@ -188,6 +198,7 @@ function tiles(ctx: PageContext, month: string): Tile[] {
             fill(k.vsBudgetTeamsOver, {
               count: fmt.number(budget.teamsOver),
               teams: fmt.number(budget.budgetedTeams),
+              unbudgeted: fmt.moneyWhole(budget.unbudgetedCost ?? '0'),
             }),
           ],
           color: changeColor(budget.variance),
@@ -214,8 +225,12 @@ function tiles(ctx: PageContext, month: string): Tile[] {
     },
     {
       label: k.spotShare,
-      value: fmt.percent(t.spotSharePct),
-      details: [fill(k.spotShareDetail, { savings: fmt.money(t.spotSavings) })],
+      // Spot's share of the money; its share of the GPU capacity is a different figure, labelled as such.
+      value: fmt.percent(t.spotSpendSharePct),
+      details: [
+        fill(k.spotShareDetail, { savings: fmt.money(t.spotSavings) }),
+        fill(k.spotCapacityDetail, { pct: fmt.percent(t.spotSharePct) }),
+      ],
     },
     {
       label: k.allocationRate,
@@ -250,7 +265,8 @@ function tiles(ctx: PageContext, month: string): Tile[] {
   ].map((tile) => ({ ...tile, label: tile.label.replace('{month}', month) }));
 }
 
-function drawTiles(canvas: PageContext['canvas'], list: Tile[], ctx: PageContext): void {
+/** Key figures in a grid of layout.kpi.columns columns. */
+export function drawTiles(canvas: PageContext['canvas'], list: Tile[], ctx: Pick<PageContext, 'layout'>): void {
   const { layout } = ctx;
   const { columns, height, gap } = layout.kpi;
   const width = (canvas.width - gap * (columns - 1)) / columns;

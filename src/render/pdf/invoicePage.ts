@@ -18,7 +18,7 @@ export function drawInvoicePage(ctx: PageContext): void {
     w.title,
     fill(w.subtitle, {
       format: invoice.source.format === 'focus' ? 'FOCUS' : 'CUR 2.0',
-      source: sanitizeLabel(invoice.source.description),
+      source: ctx.summary.source.kind === 'demo' ? w.demoSource : sanitizeLabel(invoice.source.description),
       coveredUntil: invoice.coveredUntil ?? wording.common.none,
     }),
   );

@@ -48,7 +48,11 @@ export function drawMethodPage(ctx: PageContext): void {
         },
       ],
     },
-    { label: w.rounding, lines: [{ text: sanitizeLabel(p.rounding) || wording.common.none }] },
+    // The rule in words (summary.json keeps the precise rule for auditors: policies.rounding).
+    {
+      label: w.rounding,
+      lines: [{ text: fill(w.roundingText, { smallest: fmt.money(smallestUnit(summary.currency.minorDigits)) }) }],
+    },
     {
       label: w.catalog,
       lines: [{ text: fill(w.catalogText, { version: sanitizeLabel(summary.priceCatalog.version) }) }],
@@ -68,13 +72,17 @@ export function drawMethodPage(ctx: PageContext): void {
                 digits: fmt.number(summary.currency.minorDigits),
               }),
         },
+        ...budgetCurrencyLines(ctx),
       ],
     },
     {
       label: w.source,
       lines: [
         {
-          text: `${(w.sourceKinds as Record<string, string>)[summary.source.kind] ?? summary.source.kind} · ${sanitizeLabel(summary.source.description)}`,
+          // The demo's own description is English prose; the PDF says it in the report's language.
+          text: `${(w.sourceKinds as Record<string, string>)[summary.source.kind] ?? summary.source.kind} · ${
+            summary.source.kind === 'demo' ? w.sourceDemoText : sanitizeLabel(summary.source.description)
+          }`,
         },
       ],
     },
@@ -221,4 +229,27 @@ function isZeroAmount(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** One minor unit of a currency with `digits` minor digits, as a decimal string ("0.01", "1"). */
+function smallestUnit(digits: number): string {
+  return digits === 0 ? '1' : `0.${'0'.repeat(digits - 1)}1`;
+}
+
+/** The currency the budgets are written in, when budgets exist (and the rate, when it is not the bill's). */
+function budgetCurrencyLines(ctx: PageContext): { text: string }[] {
+  const { summary, wording, fmt } = ctx;
+  const w = wording.method;
+  const b = summary.budgets;
+  if (!b) return [];
+  if (b.conversionRate === null) return [{ text: fill(w.budgetCurrencyText, { code: sanitizeLabel(b.currency) }) }];
+  return [
+    {
+      text: fill(w.budgetConversionText, {
+        code: summary.currency.code,
+        from: sanitizeLabel(b.currency),
+        rate: fmt.number(Number(b.conversionRate), decimalsOf(b.conversionRate)),
+      }),
+    },
+  ];
 }

@@ -44,7 +44,8 @@ export async function renderPdf(
     summary.currency.minorDigits,
     wording.common.none,
   );
-  const title = sanitizeLabel(options.title ?? '') || wording.defaultTitle;
+  const title =
+    sanitizeLabel(options.title ?? '') || (summary.source.kind === 'demo' ? wording.demoTitle : wording.defaultTitle);
   const documentDate = periodDate(summary);
 
   const doc = new PDFDocument({

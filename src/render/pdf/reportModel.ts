@@ -1,15 +1,15 @@
 import { compareStrings } from '../../core/compare.ts';
 import type { CapacityAdvice } from '../../core/advice.ts';
 import {
-  compareRatio,
+  absRatio,
   exactDecimal,
   formatFixed,
+  multiplyRatio,
   signOf,
   subtractRatio,
-  sumDecimals,
 } from '../../core/money.ts';
 import type { Summary, TeamSummary } from '../../core/types.ts';
-import { percentChange, percentOf } from './format.ts';
+import { percentOf } from './format.ts';
 
 /**
  * The figures the PDF shows that are not stored in the Summary as such: comparisons with the previous
@@ -39,18 +39,27 @@ export function topWithOther(entries: { key: string; value: number }[], n: numbe
 export interface BudgetStatus {
   /** Sum of the budgets of teams that have one, or null when no team has a budget. */
   budget: string | null;
-  /** Total cost minus total budget (whole month, all teams), or null without budgets. */
+  /** Cost of the budgeted teams minus their budgets (never idle, unallocated or unbudgeted teams), or null. */
   variance: string | null;
-  /** Cost / budget x 100, or null. */
+  /** Budgeted teams' cost / budget x 100, or null. */
   usedPct: number | null;
+  /** The month's cost outside every budget (idle capacity, unallocated, teams without a budget), or null. */
+  unbudgetedCost: string | null;
   budgetedTeams: number;
   teamsOver: number;
+  /** The currency the budgets are written in, and the rate they were converted at when not the bill's. */
+  currency: string | null;
+  conversionRate: string | null;
 }
 
 export interface PreviousComparison {
   month: string;
   total: string;
+  /** Days of the previous month (month over month is compared per day: months have 28 to 31 days). */
+  days: number;
+  /** This month's total minus the previous month's (not normalized). */
   change: string;
+  /** Change of the cost per day, in percent: a flat 31-day month after a 30-day one is 0 %, not +3.3 %. */
   changePct: number | null;
   /** Cost of each team in the previous month. */
   byTeam: Map<string, string>;
@@ -69,10 +78,25 @@ export interface ReportModel {
   advice: CapacityAdvice;
 }
 
-/** Team cost change vs the previous month in percent, null when the team is new or had no cost. */
-export function teamChangePct(team: TeamSummary, previous: PreviousComparison | null): number | null {
+/** Team cost change per day vs the previous month in percent, null when the team is new or had no cost. */
+export function teamChangePct(
+  team: TeamSummary,
+  previous: PreviousComparison | null,
+  days: number,
+): number | null {
   const before = previous?.byTeam.get(team.key);
-  return before === undefined ? null : percentChange(team.cost, before);
+  return before === undefined || previous === null ? null : perDayChangePct(team.cost, days, before, previous.days);
+}
+
+/**
+ * (current / days − previous / previousDays) ÷ (previous / previousDays) × 100, exactly until display; null
+ * when the previous month cost nothing.
+ */
+export function perDayChangePct(current: string, days: number, previous: string, previousDays: number): number | null {
+  const prev = multiplyRatio(exactDecimal(previous), { numerator: 1n, denominator: BigInt(Math.max(1, previousDays)) });
+  if (signOf(prev) === 0) return null;
+  const cur = multiplyRatio(exactDecimal(current), { numerator: 1n, denominator: BigInt(Math.max(1, days)) });
+  return percentOf(subtractRatio(cur, prev), absRatio(prev));
 }
 
 /** Builds the comparison figures of the report. */
@@ -83,25 +107,37 @@ export function buildReportModel(
 ): ReportModel {
   const digits = summary.currency.minorDigits;
   const total = exactDecimal(summary.totals.cost);
-  const budgeted = summary.byTeam.filter((t) => t.budget !== null);
-  const budgetSum = sumDecimals(budgeted.map((t) => t.budget!));
+  const b = summary.budgets;
   const budget: BudgetStatus =
-    budgeted.length === 0
-      ? { budget: null, variance: null, usedPct: null, budgetedTeams: 0, teamsOver: 0 }
+    b === null
+      ? {
+          budget: null,
+          variance: null,
+          usedPct: null,
+          unbudgetedCost: null,
+          budgetedTeams: 0,
+          teamsOver: 0,
+          currency: null,
+          conversionRate: null,
+        }
       : {
-          budget: formatFixed(budgetSum, digits),
-          variance: formatFixed(subtractRatio(total, budgetSum), digits),
-          usedPct: signOf(budgetSum) === 0 ? null : percentOf(total, budgetSum),
-          budgetedTeams: budgeted.length,
-          teamsOver: budgeted.filter((t) => compareRatio(exactDecimal(t.cost), exactDecimal(t.budget!)) > 0).length,
+          budget: b.budget,
+          variance: b.variance,
+          usedPct: signOf(exactDecimal(b.budget)) === 0 ? null : percentOf(exactDecimal(b.budgetedCost), exactDecimal(b.budget)),
+          unbudgetedCost: b.unbudgetedCost,
+          budgetedTeams: b.budgetedTeams,
+          teamsOver: b.teamsOver,
+          currency: b.currency,
+          conversionRate: b.conversionRate,
         };
 
   const comparison: PreviousComparison | null = previous
     ? {
         month: previous.period.month,
         total: previous.totals.cost,
+        days: previous.period.days,
         change: formatFixed(subtractRatio(total, exactDecimal(previous.totals.cost)), digits),
-        changePct: percentChange(summary.totals.cost, previous.totals.cost),
+        changePct: perDayChangePct(summary.totals.cost, summary.period.days, previous.totals.cost, previous.period.days),
         byTeam: new Map(previous.byTeam.map((t) => [t.key, t.cost])),
       }
     : null;

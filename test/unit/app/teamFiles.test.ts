@@ -37,6 +37,15 @@ describe('teamFileNames', () => {
     expect(names.get('ML')!.toLowerCase()).not.toBe(names.get('ml')!.toLowerCase());
   });
 
+  it("never names a team like another team's CSV file: each team's pack folder is teams/<name>/", () => {
+    const teams = ['vision', 'vision.csv', 'Vision.CSV', 'x.csv.csv'];
+    const names = teamFileNames(teams);
+    const files = new Set([...names.values()].map((n) => `${n}.csv`.toLowerCase()));
+    for (const name of names.values()) expect(files.has(name.toLowerCase())).toBe(false);
+    expect(names.get('vision')).toBe('vision');
+    expect(names.get('vision.csv')).toMatch(/^vision\.csv-[0-9a-f]{8}$/);
+  });
+
   it('is injective, ignoring case, over teams that imitate each other', () => {
     const teams = ['ml/research', IMPOSTOR, `${IMPOSTOR}-${sha8(IMPOSTOR)}`, 'ML/Research', 'ml_research', '', 'x'];
     const names = [...teamFileNames(teams).values()].map((n) => n.toLowerCase());
@@ -51,7 +60,8 @@ describe('a month with imitating team names', () => {
   });
 
   it('publishes one file per team and get --team returns each team its own rows', async () => {
-    const teams = ['ml/research', IMPOSTOR, 'ML', 'ml'];
+    // "vision.csv" would otherwise own a folder teams/vision.csv/ where team "vision" has its file.
+    const teams = ['ml/research', IMPOSTOR, 'ML', 'ml', 'vision', 'vision.csv'];
     const pods: FakePod[] = teams.map((team, i) => ({
       namespace: `ns-${i}`,
       pod: `train-${i}`,
@@ -69,7 +79,8 @@ describe('a month with imitating team names', () => {
 
     const result = await runMonthlyReport(ctx, '2026-10');
 
-    const teamKeys = result.keys.filter((k) => k.startsWith('2026-10/teams/'));
+    // The team CSVs themselves (the team pack's folders, teams/<file>/…, are tested in teamPack.test.ts).
+    const teamKeys = result.keys.filter((k) => /^2026-10\/teams\/[^/]+\.csv$/.test(k));
     expect(teamKeys).toHaveLength(teams.length + 1); // and the platform team's idle
     expect(new Set(teamKeys.map((k) => k.toLowerCase())).size).toBe(teamKeys.length);
     for (const team of teams) {

@@ -18,7 +18,7 @@ const [day1, day2] = period.days as [(typeof period.days)[0], (typeof period.day
  * Two days. Day 1: a Spot g5.12xlarge (spot 2.2688/4 = 0.5672, list 1.418 per GPU-hour) with ml's pod on
  * 2 GPUs (util 20 %) and search's pod on 1 GPU (util 90 %). Day 2: an On-Demand g4dn.xlarge with ml's pod.
  */
-function month() {
+function month(overrides: { pricing?: object; report?: object } = {}) {
   const c1 = wholeDay(day1);
   const c2 = wholeDay(day2);
   const ml1 = podUsage(c1, { node: 'spot', requested: 2, utilization: 0.2, team: 'ml', project: 'vision' });
@@ -44,8 +44,8 @@ function month() {
     meteredDay(day2, [ml2], [nodeUsage(c2, { node: 'od' }, [ml2])]),
   ];
   const config = parseConfig({
-    pricing: { instanceTypes: CATALOG, catalogVersion: '2026-03-a' },
-    report: { budgets: { ml: 50, finance: 10 } },
+    pricing: { instanceTypes: CATALOG, catalogVersion: '2026-03-a', ...overrides.pricing },
+    report: { budgets: { ml: 50, finance: 10 }, ...overrides.report },
   });
   return priceMonth(days, priceOptions(period, config)).summary;
 }
@@ -101,11 +101,63 @@ describe('priceMonth summary', () => {
     expect(summary.hourlyAllocatedGpus['g4dn.xlarge']!.slice(22, 26)).toEqual([0, 0, 1, 1]);
   });
 
-  it('lists low-utilization workloads most expensive first', () => {
-    expect(summary.lowUtilization.map((w) => [w.namespace, w.team, w.utilizationPct])).toEqual([
-      ['ml', 'ml', 26.67],
-      ['search', 'search', 90],
+  it('lists low-utilization workloads below the threshold (50 % by default), most expensive first', () => {
+    // Issue #16: search at 90 % was listed as a right-sizing candidate because nothing bounded the list.
+    expect(summary.policies.lowUtilizationBelowPct).toBe(50);
+    expect(summary.lowUtilization.map((w) => [w.namespace, w.team, w.utilizationPct])).toEqual([['ml', 'ml', 26.67]]);
+  });
+
+  it('takes the right-sizing threshold from report.lowUtilizationBelowPct', () => {
+    const wide = month({ report: { lowUtilizationBelowPct: 95 } });
+    expect(wide.lowUtilization.map((w) => [w.namespace, w.utilizationPct])).toEqual([
+      ['ml', 26.67],
+      ['search', 90],
     ]);
+    expect(month({ report: { lowUtilizationBelowPct: 20 } }).lowUtilization).toEqual([]);
+  });
+
+  it('compares budgets with the budgeted teams only and reports the rest of the spend as unbudgeted', () => {
+    // Issue #16: the headline compared all spend (idle, unallocated included) with the budgets.
+    // Budgeted: ml 39.85 (budget 50) and finance 0.00 (budget 10) → 39.85 − 60 = −20.15; the other
+    // 27.23 (platform's idle 13.62, search 13.61) has no budget; both add up to the total 67.08.
+    expect(summary.budgets).toEqual({
+      currency: 'USD',
+      conversionRate: null,
+      budgetedTeams: 2,
+      teamsOver: 0,
+      budget: '60.00',
+      budgetedCost: '39.85',
+      variance: '-20.15',
+      unbudgetedCost: '27.23',
+    });
+  });
+
+  it('warns about a budget whose team has no spend this month, without failing the month', () => {
+    expect(summary.warnings.filter((w) => w.startsWith('report.budgets'))).toEqual([
+      'report.budgets has a budget for team "finance", which has no GPU spend in 2026-03: its whole budget ' +
+        'counts as unused; if the team did not run this month that is right, otherwise check the name',
+    ]);
+  });
+
+  it('reports Spot\'s share of spend apart from its share of GPU capacity', () => {
+    // Issue #16: "Spot share of spend" was the share of capacity GPU-hours. Spot: 54.46 of 67.08 = 81.19 %
+    // of the money; 96 of 120 GPU-hours = 80 % of capacity.
+    expect(summary.totals.spotSpendSharePct).toBe(81.19);
+    expect(summary.totals.spotSharePct).toBe(80);
+  });
+
+  it('converts budgets written in the catalog currency to the billing currency at the fixed rate', () => {
+    const krw = month({
+      pricing: { currency: 'KRW', priceCurrency: 'USD', conversionRate: '1400' },
+      report: { budgets: { ml: 50.5 }, budgetCurrency: 'USD' },
+    });
+    expect(krw.byTeam.find((t) => t.key === 'ml')!.budget).toBe('70700');
+    expect(krw.budgets).toMatchObject({ currency: 'USD', conversionRate: '1400', budget: '70700' });
+    const inKrw = month({
+      pricing: { currency: 'KRW', priceCurrency: 'USD', conversionRate: '1400' },
+      report: { budgets: { ml: 50000 }, budgetCurrency: 'KRW' },
+    });
+    expect(inKrw.budgets).toMatchObject({ currency: 'KRW', conversionRate: null, budget: '50000' });
   });
 
   it('records the catalog version, policies, rounding rule and reconciliation', () => {

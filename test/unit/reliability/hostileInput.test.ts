@@ -55,7 +55,8 @@ const VALID = {
     ],
   },
   allocation: { idle: { mode: 'share-by-node' } },
-  report: { budgets: { ml: 100 } },
+  // Bill in KRW, catalog in USD: the budgets say their currency (issue #16).
+  report: { budgets: { ml: 100 }, budgetCurrency: 'KRW' },
   output: { location: 's3://bucket/prefix', lockStaleSeconds: 60 },
 };
 

@@ -116,7 +116,10 @@ describe('the real-shapes preset', () => {
     try {
       const run = await runCliCaptured(0, 'simulate', '--preset', 'real-shapes', '--month', '2026-03', '--out', tmp.dir);
       expect(run.code).toBe(0);
-      const { groundTruthFile } = JSON.parse(run.stdout) as { groundTruthFile: string };
+      const { groundTruthFile, openMetricsFiles } = JSON.parse(run.stdout) as { groundTruthFile: string; openMetricsFiles: string[] };
+      // Each written path is printed once (it was printed twice, also under "paths").
+      for (const path of [groundTruthFile, ...openMetricsFiles])
+        expect(run.stdout.split(JSON.stringify(path)).length - 1, path).toBe(1);
       const truth = JSON.parse(await readFile(groundTruthFile, 'utf8')) as { simulation: { name: string } };
       expect(truth.simulation.name).toBe('real-shapes');
     } finally {

@@ -1,0 +1,140 @@
+import type { PricedRows, Summary } from '../../core/types.ts';
+import { minorUnitsOf } from '../teamCsv.ts';
+import { wordingFor } from '../pdf/templates.ts';
+import { CLIENT_CSS, CLIENT_JS } from './client.ts';
+
+/** The dimensions the view filters and groups by, in the order of a record's first six cells. */
+export const HTML_DIMENSIONS = ['team', 'project', 'namespace', 'cluster', 'gpuModel', 'pricing'] as const;
+
+/** Options of the HTML view (from config `report`). */
+export interface HtmlOptions {
+  language: 'en' | 'ko';
+  /** The report title; the language's default (or demo) title when absent. */
+  title?: string;
+}
+
+/**
+ * The data the page embeds: value tables per dimension and one record per pod and pricing (the rows of
+ * chargeback.csv summed per pod), money in integer minor units so the page adds exactly.
+ */
+export interface HtmlData {
+  values: Record<(typeof HTML_DIMENSIONS)[number], string[]>;
+  /** [team, project, namespace, cluster, gpuModel, pricing (indices into values), pod, cost units, GPU-hours, utilization GPU-hours, utilization-weighted GPU-hours] */
+  records: (number | string)[][];
+}
+
+/**
+ * report.html: a static, self-contained page (inline CSS and JavaScript, no network, no server) with the
+ * month's allocation table — filters by team, project, namespace, cluster, GPU model and pricing, sorting,
+ * grouping, drill-down to pods — and the daily trend, from the summary and the priced rows (the data of
+ * summary.json and the CSVs). Label values are data, never markup: the page writes them as text nodes, and
+ * the embedded JSON cannot close its script element.
+ */
+export function renderHtmlReport(summary: Summary, rows: PricedRows, options: HtmlOptions): string {
+  const wording = wordingFor(options.language);
+  const title =
+    options.title?.trim() || (summary.source.kind === 'demo' ? wording.demoTitle : wording.defaultTitle);
+  const page = {
+    lang: options.language,
+    locale: wording.locale,
+    title,
+    demo: summary.source.kind === 'demo' ? wording.header.demo : null,
+    month: summary.period.month,
+    zone: summary.period.zone,
+    currency: summary.currency.code,
+    digits: summary.currency.minorDigits,
+    words: wording.html,
+    totals: {
+      cost: summary.totals.cost,
+      idleCost: summary.totals.idleCost,
+      spotSpendSharePct: summary.totals.spotSpendSharePct,
+      budgetVariance: summary.budgets?.variance ?? null,
+      unbudgetedCost: summary.budgets?.unbudgetedCost ?? null,
+    },
+    days: summary.byDay.map((d) => ({ date: d.date, cost: d.cost, byTeam: d.byTeam })),
+    ...htmlData(rows),
+  };
+  return [
+    '<!DOCTYPE html>',
+    `<html lang="${options.language}">`,
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    // No network: nothing but inline styles, scripts and data: images.
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`,
+    `<title>${escapeHtml(`${title} · ${summary.period.month}`)}</title>`,
+    `<style>${CLIENT_CSS}</style>`,
+    '</head>',
+    '<body>',
+    '<main id="app"></main>',
+    `<script type="application/json" id="data">${scriptSafeJson(page)}</script>`,
+    `<script>${CLIENT_JS}</script>`,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+/** The rows summed per pod and pricing, with the value table of each dimension. */
+export function htmlData(rows: PricedRows): HtmlData {
+  const tables = HTML_DIMENSIONS.map(() => new Map<string, number>());
+  const indexOf = (d: number, value: string) => {
+    const table = tables[d]!;
+    let index = table.get(value);
+    if (index === undefined) {
+      index = table.size;
+      table.set(value, index);
+    }
+    return index;
+  };
+  const records = new Map<string, (number | string)[]>();
+  const columns = {
+    team: rows.column('team'),
+    project: rows.column('project'),
+    namespace: rows.column('namespace'),
+    cluster: rows.column('cluster'),
+    gpuModel: rows.column('gpuModel'),
+    pricing: rows.column('pricingCategory'),
+    pod: rows.column('pod'),
+    uid: rows.column('podUid'),
+    cost: rows.column('effectiveCost'),
+    held: rows.column('consumedGpuHours'),
+    utilization: rows.column('utilizationPct'),
+    component: rows.column('component'),
+  };
+  for (let i = 0; i < rows.length; i++) {
+    const dims = HTML_DIMENSIONS.map((d, k) => indexOf(k, columns[d](i)));
+    const key = JSON.stringify([...dims, columns.pod(i), columns.uid(i)]);
+    let record = records.get(key);
+    if (!record) {
+      record = [...dims, columns.pod(i), 0, 0, 0, 0];
+      records.set(key, record);
+    }
+    const hours = Number(columns.held(i));
+    const utilization = columns.utilization(i);
+    record[7] = (record[7] as number) + minorUnitsOf(columns.cost(i));
+    record[8] = (record[8] as number) + hours;
+    if (utilization !== null && columns.component(i) === 'Direct') {
+      record[9] = (record[9] as number) + hours;
+      record[10] = (record[10] as number) + hours * utilization;
+    }
+  }
+  const values = Object.fromEntries(
+    HTML_DIMENSIONS.map((d, k) => [d, [...tables[k]!.keys()]]),
+  ) as HtmlData['values'];
+  return { values, records: [...records.values()] };
+}
+
+/** JSON that is safe inside a <script> element: no "</script", no "<!--", no line separators. */
+export function scriptSafeJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
