@@ -237,9 +237,13 @@ async function runOnce(): Promise<RunResult> {
       if (!id) ids.set(node, (id = `i-${(0x10000000000000 + ids.size).toString(16).padStart(17, '0')}`));
       return id;
     };
-    days = days.map((d) => ({ ...d, nodes: d.nodes.map((n) => ({ ...n, providerId: `aws:///us-east-1a/${idOf(n.node)}` })) }));
+    days = days.map((d) => ({
+      ...d,
+      nodes: d.nodes.map((n) => ({ ...n, providerId: `aws:///us-east-1a/${idOf(n.node)}` })),
+    }));
     const typeOf = new Map<string, { type: string; spot: boolean }>();
-    for (const d of days) for (const n of d.nodes) typeOf.set(n.node, { type: n.instanceType, spot: n.capacityType === 'spot' });
+    for (const d of days)
+      for (const n of d.nodes) typeOf.set(n.node, { type: n.instanceType, spot: n.capacityType === 'spot' });
     const ledger = new InvoiceLedger(chargePeriods(period.days.slice(0, dayCount), []));
     const moves = ['1', '0.94', '1.06', '1.12'].map((m) => exactDecimal(m));
     const start = period.days[0]!.startMs;
@@ -251,14 +255,30 @@ async function runOnce(): Promise<RunResult> {
       for (let t = start; t < end; t += 3_600_000) {
         const move = spot ? moves[Math.floor(new Date(t).getUTCHours() / 6)]! : moves[0]!;
         ledger.add({
-          billingAccountId: '111122223333', subAccountId: '', resourceId: id, instanceType: type, region: 'us-east-1',
-          startMs: t, endMs: t + 3_600_000, usageSeconds: 3600,
-          effectiveCost: { numerator: base.numerator * move.numerator, denominator: base.denominator * move.denominator },
-          pricingCategory: spot ? 'Dynamic' : 'Standard', team: null, project: null,
+          billingAccountId: '111122223333',
+          subAccountId: '',
+          resourceId: id,
+          instanceType: type,
+          region: 'us-east-1',
+          startMs: t,
+          endMs: t + 3_600_000,
+          usageSeconds: 3600,
+          effectiveCost: {
+            numerator: base.numerator * move.numerator,
+            denominator: base.denominator * move.denominator,
+          },
+          pricingCategory: spot ? 'Dynamic' : 'Standard',
+          team: null,
+          project: null,
         });
       }
     }
-    invoice = { costs: ledger.result(), source: { format: 'focus', description: 'bench' }, gpuInstanceTypes: {}, defaultProject: 'unallocated' };
+    invoice = {
+      costs: ledger.result(),
+      source: { format: 'focus', description: 'bench' },
+      gpuInstanceTypes: {},
+      defaultProject: 'unallocated',
+    };
     mark('invoice');
   }
 
@@ -273,10 +293,20 @@ async function runOnce(): Promise<RunResult> {
   const source = { kind: 'demo', description: 'bench/core.ts synthetic month' } as const;
   const metering = { pendingOnNode: 'not-charged', maxBridgeSeconds: 0 } as const;
   const options = priceOptions
-    ? priceOptions.priceMonthOptionsFor(config, period, source, { metering, onStage, ...(invoice ? { invoice } : {}) } as never)
-    : ({ period, pricing: config.pricing, allocation: config.allocation, metering, budgets: {}, source, onStage } as unknown as Parameters<
-        MonthStage['priceMonth']
-      >[1]);
+    ? priceOptions.priceMonthOptionsFor(config, period, source, {
+        metering,
+        onStage,
+        ...(invoice ? { invoice } : {}),
+      } as never)
+    : ({
+        period,
+        pricing: config.pricing,
+        allocation: config.allocation,
+        metering,
+        budgets: {},
+        source,
+        onStage,
+      } as unknown as Parameters<MonthStage['priceMonth']>[1]);
   const priced = priceMonth(days, options);
   mark('price');
 
@@ -304,7 +334,8 @@ async function runOnce(): Promise<RunResult> {
   mark('chargeback.csv');
   // Per-team CSVs as the monthly report writes them (older trees without teamChargebackCsvs skip this).
   if (typeof csv.teamChargebackCsvs === 'function') {
-    for (const file of csv.teamChargebackCsvs(priced.rows, meta)) await writeChunks(`team-${file.team}.csv`, file.chunks);
+    for (const file of csv.teamChargebackCsvs(priced.rows, meta))
+      await writeChunks(`team-${file.team}.csv`, file.chunks);
   }
   mark('team CSVs');
   await writeChunks('usage.csv', usageCsvChunks(days, period.zone));

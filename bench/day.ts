@@ -82,7 +82,11 @@ async function instant(url: string, query: string, timeS: number): Promise<numbe
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ query, time: String(timeS) }),
   });
-  const json = (await res.json()) as { status: string; error?: string; data?: { result: { value: [number, string] }[] } };
+  const json = (await res.json()) as {
+    status: string;
+    error?: string;
+    data?: { result: { value: [number, string] }[] };
+  };
   if (json.status !== 'success') throw new Error(`${query}: ${json.error}`);
   return json.data!.result.reduce((sum, r) => sum + Number(r.value[1]), 0);
 }
@@ -170,7 +174,8 @@ async function measureSize(
       return row;
     };
     const shards: ShardRow[] = [];
-    for (let index = 0; index < plan.count; index++) shards.push(await meter(index, plan.count, join(work, 'out')));
+    for (let index = 0; index < plan.count; index++)
+      shards.push(await meter(index, plan.count, join(work, 'out')));
     let whole: ShardRow | undefined;
     if (options.whole && plan.count > 1) {
       await mkdir(join(work, 'whole'), { recursive: true });
@@ -181,7 +186,8 @@ async function measureSize(
     log('  month step from the stored partials');
     proxy.reset();
     const monthRun = lastJson<{ code: number; wallSeconds: number; maxRssMiB: number }>(
-      (await runNode([join(REPO, 'bench/day.ts'), '--child-month', configPath, d.month], { cwd: REPO })).stdout,
+      (await runNode([join(REPO, 'bench/day.ts'), '--child-month', configPath, d.month], { cwd: REPO }))
+        .stdout,
     );
 
     // The floor: Prometheus' CPU to read every needed raw sample of the day once.
@@ -264,7 +270,15 @@ async function childShard(args: string[]): Promise<void> {
     peakHeap = Math.max(peakHeap, m.heapUsed + m.arrayBuffers);
   };
   const timer = setInterval(sample, 20);
-  const result: ChildResult = { code: 0, wallSeconds: 0, cpuSeconds: 0, maxRssMiB: 0, peakHeapMiB: 0, compactMiB: 0, pods: 0 };
+  const result: ChildResult = {
+    code: 0,
+    wallSeconds: 0,
+    cpuSeconds: 0,
+    maxRssMiB: 0,
+    peakHeapMiB: 0,
+    compactMiB: 0,
+    pods: 0,
+  };
   try {
     const { ctx, source } = await childContext(configPath);
     ctx.config = { ...ctx.config, output: { ...ctx.config.output, location: out } };
@@ -313,7 +327,11 @@ async function childMonth(args: string[]): Promise<void> {
     process.stderr.write(`${String(error)}\n`);
   }
   console.log(
-    JSON.stringify({ code, wallSeconds: (performance.now() - t0) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024 }),
+    JSON.stringify({
+      code,
+      wallSeconds: (performance.now() - t0) / 1000,
+      maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    }),
   );
 }
 
@@ -343,7 +361,20 @@ export function printDay(rows: DayRow[], out: (line: string) => void): void {
     ];
     out(
       table(
-        ['invocation', 'wall s', 'CPU s', 'peak RSS MiB', 'peak heap MiB', 'compact MiB', 'heap/compact', 'pod rows', 'requests', 'MiB recv', 'samples', 'Prom CPU s'],
+        [
+          'invocation',
+          'wall s',
+          'CPU s',
+          'peak RSS MiB',
+          'peak heap MiB',
+          'compact MiB',
+          'heap/compact',
+          'pod rows',
+          'requests',
+          'MiB recv',
+          'samples',
+          'Prom CPU s',
+        ],
         [
           ...r.shards.map((s) => line(`shard ${s.index + 1}/${s.count}`, s)),
           [
@@ -371,7 +402,9 @@ export function printDay(rows: DayRow[], out: (line: string) => void): void {
     out(
       `all shards vs floor: Prometheus CPU ${(total((s) => s.promCpuSeconds) / r.floor.promCpuSeconds).toFixed(2)}x, ` +
         `samples ${(total((s) => s.samples) / r.floor.samples).toFixed(2)}x` +
-        (r.month ? `; month step from partials ${sec(r.month.wallSeconds)} s, ${Math.round(r.month.maxRssMiB)} MiB RSS` : ''),
+        (r.month
+          ? `; month step from partials ${sec(r.month.wallSeconds)} s, ${Math.round(r.month.maxRssMiB)} MiB RSS`
+          : ''),
     );
   }
 }
@@ -403,7 +436,15 @@ async function main(): Promise<void> {
   for (const gpus of values.sizes.split(',').map(Number)) {
     rows.push(
       await measureSize(
-        { gpus, days: 1, month: values.month, zone: values.zone, seed: Number(values.seed), ksmSeconds: 60, dcgmSeconds: 30 },
+        {
+          gpus,
+          days: 1,
+          month: values.month,
+          zone: values.zone,
+          seed: Number(values.seed),
+          ksmSeconds: 60,
+          dcgmSeconds: 30,
+        },
         {
           shards: values.shards === 'auto' ? 'auto' : Number(values.shards),
           budgetMb: Number(values.budget),

@@ -217,7 +217,9 @@ async function measureSize(
     );
     const againRequests = proxy.requests.length;
     if (againRequests > 0)
-      log(`  WARNING: the second report made ${againRequests} Prometheus requests: stored partials were not reused`);
+      log(
+        `  WARNING: the second report made ${againRequests} Prometheus requests: stored partials were not reused`,
+      );
     // One day alone: the middle simulated day (a full day of data) loses its partial and is metered again.
     const { keys } = await import('../src/app/context.ts');
     const oneDate = `${d.month}-${String(Math.max(1, Math.ceil(d.days / 2))).padStart(2, '0')}`;

@@ -74,7 +74,9 @@ async function main(): Promise<number> {
       else failed.push('e2e');
     }
     if (parts.has('day')) {
-      out(`\n[2/4] one day through the sharded path: ${daySizes} GPUs, shards ${dayShards} (progress on stderr)`);
+      out(
+        `\n[2/4] one day through the sharded path: ${daySizes} GPUs, shards ${dayShards} (progress on stderr)`,
+      );
       const json = join(work, 'day.json');
       const r = await runNode(
         [
@@ -120,7 +122,9 @@ async function main(): Promise<number> {
       printE2e(e2e, out);
     }
     if (day) {
-      out(`\none day through the sharded path (${values.month}-01, UTC) against Prometheus on loopback; KSM 60 s, DCGM 30 s`);
+      out(
+        `\none day through the sharded path (${values.month}-01, UTC) against Prometheus on loopback; KSM 60 s, DCGM 30 s`,
+      );
       printDay(day, out);
     }
     if (bundles) {

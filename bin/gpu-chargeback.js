@@ -8,7 +8,9 @@ try {
   cli = await import('../dist/cli.mjs');
 } catch (error) {
   if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/cli.mjs')) throw error;
-  process.stderr.write('gpu-chargeback: dist/cli.mjs is missing; run `npm run build` (npm ci runs it) first\n');
+  process.stderr.write(
+    'gpu-chargeback: dist/cli.mjs is missing; run `npm run build` (npm ci runs it) first\n',
+  );
   process.exit(1);
 }
 const code = await cli.runCli(process.argv.slice(2), {

@@ -28,7 +28,7 @@ echo "test: build (dist/cli.mjs)" >&2
 node scripts/build.mjs
 echo "test: typecheck" >&2
 npx tsc -p tsconfig.json --noEmit
-echo "test: lint (eslint) and format (prettier --check; `npm run format` fixes it)" >&2
+echo 'test: lint (eslint) and format (prettier --check; npm run format fixes it)' >&2
 npx eslint .
 npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "test: files not formatted: run npm run format" >&2; exit 1; }
 echo "test: vitest" >&2

@@ -65,7 +65,8 @@ export class Redactor {
       if (!value || value.length < 6) continue;
       this.#secrets.add(value);
       // A header value such as "Bearer abc…" or "key=…;sig=…": its long parts may be echoed alone.
-      for (const part of value.split(/[\s,;=:]+/)) if (part.length >= 12 && part !== value) this.#secrets.add(part);
+      for (const part of value.split(/[\s,;=:]+/))
+        if (part.length >= 12 && part !== value) this.#secrets.add(part);
     }
     return this;
   }
@@ -99,7 +100,9 @@ export class Redactor {
       const parts: string[] = [];
       let current: unknown = error;
       for (let depth = 0; current instanceof Error && depth < 5; depth++) {
-        parts.push(`${depth > 0 ? 'Caused by: ' : ''}${current.stack ?? `${current.name}: ${current.message}`}`);
+        parts.push(
+          `${depth > 0 ? 'Caused by: ' : ''}${current.stack ?? `${current.name}: ${current.message}`}`,
+        );
         current = current.cause;
       }
       return this.text(parts.join('\n'));

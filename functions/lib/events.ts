@@ -18,11 +18,15 @@ const override = {
   force: z.boolean().nullable().optional(),
   reason: z.string().min(1).max(500).nullable().optional(),
 };
-const needsReason = (e: { force?: boolean | null; reason?: string | null }) => !e.force || Boolean(e.reason?.trim());
+const needsReason = (e: { force?: boolean | null; reason?: string | null }) =>
+  !e.force || Boolean(e.reason?.trim());
 const reasonMessage = { message: 'force needs a reason (recorded in the manifest)', path: ['reason'] };
 
 /** Scheduled daily run; `date` only for a manual re-run of one day. */
-export const dailyMeterEvent = z.object({ date: date.optional(), ...override }).strict().refine(needsReason, reasonMessage);
+export const dailyMeterEvent = z
+  .object({ date: date.optional(), ...override })
+  .strict()
+  .refine(needsReason, reasonMessage);
 /** Scheduled monthly run; `month` only for a manual re-run. */
 export const monthlyReportEvent = z
   .object({ month: month.optional(), remeter: z.boolean().optional(), ...override })
@@ -39,7 +43,10 @@ const shard = z
   .strict()
   .refine((s) => s.index < s.count, { message: 'index must be below count', path: ['index'] });
 /** One Map iteration over days: plan the day's shards (backfillShards). */
-export const backfillShardsEvent = z.object({ date, ...override }).strict().refine(needsReason, reasonMessage);
+export const backfillShardsEvent = z
+  .object({ date, ...override })
+  .strict()
+  .refine(needsReason, reasonMessage);
 /**
  * One Map iteration over a day's shards (or, without `shard`, the whole day in its planned shards, one
  * after the other), built by the state machine's Parameters.
@@ -48,7 +55,10 @@ export const backfillDayEvent = z
   .object({ date, shard: shard.optional(), ...override })
   .strict()
   .refine(needsReason, reasonMessage);
-export const backfillMonthEvent = z.object({ month, ...override }).strict().refine(needsReason, reasonMessage);
+export const backfillMonthEvent = z
+  .object({ month, ...override })
+  .strict()
+  .refine(needsReason, reasonMessage);
 
 /** The guard override of an event, without the nulls the state machine passes through. */
 export function overrideOf(

@@ -176,7 +176,8 @@ export function createLambdaContext(
     throw redactor.redactError(error);
   }
   redactor.add(...configSecrets(config, env, deps.readText));
-  const logger = deps.logger ?? createLogger({ format: 'json', redactor, ...(deps.write ? { write: deps.write } : {}) });
+  const logger =
+    deps.logger ?? createLogger({ format: 'json', redactor, ...(deps.write ? { write: deps.write } : {}) });
   const store = openOutputStore(config.output, deps.s3Client ? { s3Client: deps.s3Client } : {});
   const metrics: MetricsSink = config.cloudwatch.enabled
     ? createCloudWatchSink({

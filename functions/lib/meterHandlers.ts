@@ -56,6 +56,11 @@ export const backfillDayHandler = (ctx: AppContext) =>
   lambdaHandler(ctx, async (event: unknown) => {
     const { date, shard, force, reason } = parseEvent(backfillDayEvent, event, 'backfillDay');
     const override = overrideOf(force, reason);
-    const day = await runJob(ctx, 'backfill-day', () => meterAndStoreDay(ctx, date, override, shard), dayRunMetrics);
+    const day = await runJob(
+      ctx,
+      'backfill-day',
+      () => meterAndStoreDay(ctx, date, override, shard),
+      dayRunMetrics,
+    );
     return { date, ...(shard ? { shard } : {}), coveragePct: day.coverage.kubeStateMetrics * 100 };
   });

@@ -11,5 +11,11 @@ export const backfillPlanHandler = (ctx: AppContext) =>
     const plan = planBackfill(input.from, input.to, ctx.config.timezone, ctx.clock.nowMs());
     for (const month of [...plan.months, ...plan.openMonths]) assertPlausibleMonth(month, ctx.config);
     // force and reason always present (null when unset): the state machine passes them to every step.
-    return { from: input.from, to: input.to, force: input.force ?? false, reason: input.reason ?? null, ...plan };
+    return {
+      from: input.from,
+      to: input.to,
+      force: input.force ?? false,
+      reason: input.reason ?? null,
+      ...plan,
+    };
   });

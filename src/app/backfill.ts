@@ -40,9 +40,13 @@ export async function backfill(
     openMonths: plan.openMonths,
   });
   const startedFrom = new Map<string, PublishedHead | null>();
-  for (const month of plan.months) startedFrom.set(month, (await readPublishedHead(ctx.store, month)) ?? null);
+  for (const month of plan.months)
+    startedFrom.set(month, (await readPublishedHead(ctx.store, month)) ?? null);
 
-  const override = { ...(options.force ? { force: true } : {}), ...(options.reason ? { reason: options.reason } : {}) };
+  const override = {
+    ...(options.force ? { force: true } : {}),
+    ...(options.reason ? { reason: options.reason } : {}),
+  };
   const openDays = plan.days.filter((d) => plan.openMonths.includes(d.slice(0, 7)));
   let done = 0;
   if (openDays.length > 0) ctx.logger.stage?.('metering open days');

@@ -1,5 +1,12 @@
 import type { Config } from '../config/schema.ts';
-import type { BillingExportSource, BlobStore, Clock, Logger, MetricsSink, ObservationSource } from '../ports.ts';
+import type {
+  BillingExportSource,
+  BlobStore,
+  Clock,
+  Logger,
+  MetricsSink,
+  ObservationSource,
+} from '../ports.ts';
 import type { Redactor } from '../redact.ts';
 
 /** Everything a use case needs, wired by the CLI, a Lambda handler or a test. */
@@ -46,5 +53,6 @@ export const keys = {
   dayPartial: (date: string) => `usage/${date}.json`,
   /** The partials of a day metered in shards: one per shard, `shard-<i>-of-<n>.json` (1-based). */
   dayShardsDir: (date: string) => `usage/${date}/`,
-  shardPartial: (date: string, index: number, count: number) => `usage/${date}/shard-${index + 1}-of-${count}.json`,
+  shardPartial: (date: string, index: number, count: number) =>
+    `usage/${date}/shard-${index + 1}-of-${count}.json`,
 } as const;

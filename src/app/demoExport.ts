@@ -15,7 +15,12 @@ export const DEMO_BILLING_ACCOUNT = '111122223333';
  */
 export function demoOutsideInstances(startMs: number, endMs: number): OutsideInstance[] {
   return [
-    { resourceId: 'i-0d3e0a1b2c3d4e5f6', instanceType: 'p4d.24xlarge', team: 'ml-research', range: { startMs, endMs } },
+    {
+      resourceId: 'i-0d3e0a1b2c3d4e5f6',
+      instanceType: 'p4d.24xlarge',
+      team: 'ml-research',
+      range: { startMs, endMs },
+    },
     {
       resourceId: 'i-0f0e0d0c0b0a09087',
       instanceType: 'g5.12xlarge',

@@ -35,7 +35,9 @@ const VERSION_ID = /^[0-9a-f]{16}$/;
 async function archivedVersions(store: BlobStore, month: string): Promise<string[]> {
   const prefix = `${month}/versions/`;
   const ids = new Set(
-    (await store.list(prefix)).map((key) => key.slice(prefix.length).split('/')[0]!).filter((id) => VERSION_ID.test(id)),
+    (await store.list(prefix))
+      .map((key) => key.slice(prefix.length).split('/')[0]!)
+      .filter((id) => VERSION_ID.test(id)),
   );
   return [...ids].sort(compareStrings);
 }
@@ -52,7 +54,9 @@ async function manifestOf(store: BlobStore, query: PublishedQuery): Promise<Mani
     return manifest;
   }
   if (!VERSION_ID.test(query.versionId)) {
-    throw new InputError(`--version "${query.versionId}" is not a version id: 16 hex digits, as in a manifest's versionId`);
+    throw new InputError(
+      `--version "${query.versionId}" is not a version id: 16 hex digits, as in a manifest's versionId`,
+    );
   }
   const key = versionManifestKey(query.month, query.versionId);
   const bytes = await store.get(key);
@@ -60,7 +64,9 @@ async function manifestOf(store: BlobStore, query: PublishedQuery): Promise<Mani
     // A team lead's policy may allow reading manifests but not listing: the message then cannot list.
     const known = await archivedVersions(store, query.month).catch(() => undefined);
     const listed = known === undefined ? 'cannot be listed here' : known.join(', ') || 'none';
-    throw new NotPublishedError(`${query.month} has no version ${query.versionId} in ${store.location}; versions: ${listed}`);
+    throw new NotPublishedError(
+      `${query.month} has no version ${query.versionId} in ${store.location}; versions: ${listed}`,
+    );
   }
   const manifest = parseManifest(bytes, store.location, key);
   if (manifest.month !== query.month || manifest.versionId !== query.versionId) {

@@ -56,9 +56,10 @@ export function refuseUnlessForced(
   };
   if (violations.length === 0) return { ...record, overridden: [] };
   if (!override.force) {
-    throw new RefusedError(`refusing to ${what}: ${violations.join('; ')}. Nothing was written; ${FORCE_HINT}`, [
-      ...violations,
-    ]);
+    throw new RefusedError(
+      `refusing to ${what}: ${violations.join('; ')}. Nothing was written; ${FORCE_HINT}`,
+      [...violations],
+    );
   }
   logger.warn(`forced: ${what} despite the guard`, { reason: record.reason, overridden: violations });
   return record;
@@ -88,7 +89,11 @@ export async function readPublishedSummary(
   if (sha256Of(bytes) !== entry.sha256) return { problem: `${entry.object} does not match its manifest` };
   try {
     const summary = JSON.parse(Buffer.from(bytes).toString('utf8')) as Summary;
-    if (summary.schemaVersion !== 1 || !Array.isArray(summary.byTeam) || typeof summary.totals?.cost !== 'string') {
+    if (
+      summary.schemaVersion !== 1 ||
+      !Array.isArray(summary.byTeam) ||
+      typeof summary.totals?.cost !== 'string'
+    ) {
       return { problem: `${entry.object} is not a summary this version can read` };
     }
     return { summary };

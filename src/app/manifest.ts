@@ -209,7 +209,11 @@ export function parseManifest(bytes: Uint8Array, location: string, key: string):
   try {
     parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch (error) {
-    throw new IntegrityError(`${location}/${key} is not valid JSON`, { key, expectedSha256: '' }, { cause: error });
+    throw new IntegrityError(
+      `${location}/${key} is not valid JSON`,
+      { key, expectedSha256: '' },
+      { cause: error },
+    );
   }
   const result = manifestSchema.safeParse(parsed);
   if (!result.success) {

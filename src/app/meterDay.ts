@@ -147,7 +147,8 @@ function endedDay(ctx: AppContext, date: string): Day {
 export async function planDayShards(ctx: AppContext, date: string): Promise<number> {
   const day = endedDay(ctx, date);
   const { sharding } = ctx.config;
-  const fleet = sharding.shards === 'auto' && ctx.source.measureFleet ? await ctx.source.measureFleet(day) : undefined;
+  const fleet =
+    sharding.shards === 'auto' && ctx.source.measureFleet ? await ctx.source.measureFleet(day) : undefined;
   const count = planShardCount(fleet, sharding);
   if (count > 1) ctx.logger.info('day metered in shards', { date, shards: count, gpuUnits: fleet?.gpuUnits });
   return count;
@@ -164,14 +165,21 @@ export interface MeteredPart {
  * Meters one local day, or one shard of it, from the source (no storage). Refuses (InputError) a day
  * that has not ended: its samples are not all there yet, and a month must never trust it.
  */
-export async function meterDay(ctx: AppContext, date: string, shard: Shard = WHOLE_DAY): Promise<MeteredPart> {
+export async function meterDay(
+  ctx: AppContext,
+  date: string,
+  shard: Shard = WHOLE_DAY,
+): Promise<MeteredPart> {
   const { config } = ctx;
   const day = endedDay(ctx, date);
   const cuts = priceCutInstants(config.pricing, day);
   const scrape = await scrapeIntervalsFor(ctx, day);
   const grid = gridForDay(day, scrape, config.metering.maxBridgeSeconds);
   const observations = await ctx.source.observe(grid, scrape, shard.count > 1 ? shard : undefined);
-  const metered = meterWindow(observations, { ...meterOptionsFor(config, day, cuts), ...(shard.count > 1 ? { shard } : {}) });
+  const metered = meterWindow(observations, {
+    ...meterOptionsFor(config, day, cuts),
+    ...(shard.count > 1 ? { shard } : {}),
+  });
   return { day: metered, key: meteringKey(config, day, cuts, ctx.source.description, shard), shard };
 }
 
@@ -213,7 +221,9 @@ export function partialOf(ctx: AppContext, metered: MeteredPart): DayPartial {
 /** Writes a partial to `usage/<date>.json` (a shard's to `usage/<date>/shard-<i>-of-<n>.json`) and logs it. */
 export async function storeDayPartial(ctx: AppContext, partial: DayPartial): Promise<void> {
   const { day, shard } = partial;
-  const key = shard ? keys.shardPartial(day.day.date, shard.index, shard.count) : keys.dayPartial(day.day.date);
+  const key = shard
+    ? keys.shardPartial(day.day.date, shard.index, shard.count)
+    : keys.dayPartial(day.day.date);
   await ctx.store.put(key, JSON.stringify(partial), 'application/json');
   ctx.logger.info('metered day', {
     date: day.day.date,
@@ -230,7 +240,11 @@ export async function storeDayPartial(ctx: AppContext, partial: DayPartial): Pro
  * the same part of the stored day ([] = allowed): a shard is compared with the stored day's pods and
  * nodes that belong to it, whatever plan the stored day was metered under.
  */
-export function replacementViolations(ctx: AppContext, next: MeteredDay, stored: StoredPartial | undefined): string[] {
+export function replacementViolations(
+  ctx: AppContext,
+  next: MeteredDay,
+  stored: StoredPartial | undefined,
+): string[] {
   if (!stored?.day) return [];
   const shard = next.shard;
   const date = shard ? `${next.day.date} (${describeShard(shard)})` : next.day.date;
@@ -255,7 +269,8 @@ export async function meterAndStoreDay(
   checkOverride(override);
   const stored = await readDayPartial(ctx, date);
   const store = async (metered: MeteredPart) => {
-    const what = metered.shard.count > 1 ? `store ${date} (${describeShard(metered.shard)})` : `store ${date}`;
+    const what =
+      metered.shard.count > 1 ? `store ${date} (${describeShard(metered.shard)})` : `store ${date}`;
     const record = refuseUnlessForced(
       what,
       emptierDaysViolation(replacementViolations(ctx, metered.day, stored), ctx.config.guard),
@@ -319,15 +334,20 @@ export async function readDayPartial(
   }
   type Candidate = { day: MeteredDay; meteredAtMs: number; staleReason: string | undefined };
   const candidates: Candidate[] = [];
-  if (whole?.day) candidates.push({ day: whole.day, meteredAtMs: whole.meteredAtMs, staleReason: whole.staleReason });
+  if (whole?.day)
+    candidates.push({ day: whole.day, meteredAtMs: whole.meteredAtMs, staleReason: whole.staleReason });
   const incomplete: string[] = [];
   for (const [count, indices] of [...byCount].sort(([a], [b]) => a - b)) {
     if (indices.size < count) {
-      const missing = [...Array(count).keys()].filter((i) => !indices.has(i)).map((index) => describeShard({ index, count }));
+      const missing = [...Array(count).keys()]
+        .filter((i) => !indices.has(i))
+        .map((index) => describeShard({ index, count }));
       incomplete.push(`metered in ${count} shards, ${missing.join(', ')} missing`);
       continue;
     }
-    const files = await Promise.all([...Array(count).keys()].map((index) => readPartialFile(ctx, date, { index, count })));
+    const files = await Promise.all(
+      [...Array(count).keys()].map((index) => readPartialFile(ctx, date, { index, count })),
+    );
     const problem = files.find((f) => !f?.day) ?? files.find((f) => f!.staleReason !== undefined);
     let day: MeteredDay | undefined;
     try {
@@ -346,7 +366,9 @@ export async function readDayPartial(
       staleReason: problem ? `a shard of ${count} ${problem.staleReason}` : undefined,
     });
   }
-  const fresh = candidates.filter((c) => c.staleReason === undefined).sort((a, b) => b.meteredAtMs - a.meteredAtMs);
+  const fresh = candidates
+    .filter((c) => c.staleReason === undefined)
+    .sort((a, b) => b.meteredAtMs - a.meteredAtMs);
   if (fresh[0]) return { day: fresh[0].day, staleReason: undefined };
   const reasons = [
     ...(whole && !whole.day ? [whole.staleReason!] : []),
@@ -357,7 +379,11 @@ export async function readDayPartial(
 }
 
 /** Reads one partial file (the whole day, or one shard): undefined when absent. */
-async function readPartialFile(ctx: AppContext, date: string, shard: Shard): Promise<PartialFile | undefined> {
+async function readPartialFile(
+  ctx: AppContext,
+  date: string,
+  shard: Shard,
+): Promise<PartialFile | undefined> {
   const key = shard.count > 1 ? keys.shardPartial(date, shard.index, shard.count) : keys.dayPartial(date);
   const bytes = await ctx.store.get(key);
   if (!bytes) return undefined;
@@ -365,14 +391,26 @@ async function readPartialFile(ctx: AppContext, date: string, shard: Shard): Pro
   try {
     partial = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<DayPartial>;
   } catch (error) {
-    return { day: undefined, staleReason: `unreadable (${(error as Error).message})`, meteredAtMs: Number.NaN };
+    return {
+      day: undefined,
+      staleReason: `unreadable (${(error as Error).message})`,
+      meteredAtMs: Number.NaN,
+    };
   }
   const day = partial.day;
   const shaped =
-    day?.day?.date === date && Array.isArray(day.pods) && Array.isArray(day.nodes) && day.coverage !== undefined;
-  if (!shaped) return { day: undefined, staleReason: 'not a metered day of this date', meteredAtMs: Number.NaN };
+    day?.day?.date === date &&
+    Array.isArray(day.pods) &&
+    Array.isArray(day.nodes) &&
+    day.coverage !== undefined;
+  if (!shaped)
+    return { day: undefined, staleReason: 'not a metered day of this date', meteredAtMs: Number.NaN };
   if (shard.count > 1 && (day.shard?.index !== shard.index || day.shard.count !== shard.count)) {
-    return { day: undefined, staleReason: `not ${describeShard(shard)} of this date`, meteredAtMs: Number.NaN };
+    return {
+      day: undefined,
+      staleReason: `not ${describeShard(shard)} of this date`,
+      meteredAtMs: Number.NaN,
+    };
   }
   const expectedDay = dayOf(date, ctx.config.timezone);
   const expected = meteringKey(
@@ -385,7 +423,8 @@ async function readPartialFile(ctx: AppContext, date: string, shard: Shard): Pro
   const meteredAtMs = typeof partial.meteredAt === 'string' ? Date.parse(partial.meteredAt) : Number.NaN;
   const completeMs = expectedDay.endMs + ctx.config.guard.ingestionDelaySeconds * 1000;
   let staleReason: string | undefined;
-  if (partial.schemaVersion !== PARTIAL_SCHEMA_VERSION) staleReason = `an older partial format (${partial.schemaVersion})`;
+  if (partial.schemaVersion !== PARTIAL_SCHEMA_VERSION)
+    staleReason = `an older partial format (${partial.schemaVersion})`;
   else if (partial.meteringKey !== expected || partial.source !== ctx.source.description) {
     staleReason = 'metered under other settings (zone, source or metering options)';
   } else if (partial.meteringRules !== METERING_RULES_VERSION) {
@@ -393,7 +432,8 @@ async function readPartialFile(ctx: AppContext, date: string, shard: Shard): Pro
   } else if (day.day.startMs !== expectedDay.startMs || day.day.endMs !== expectedDay.endMs) {
     staleReason = 'metered over other instants';
   } else if (ctx.config.billing && partial.nodeProviderIds !== true) {
-    staleReason = 'metered before node provider ids were read (kube_node_info provider_id), which billing needs';
+    staleReason =
+      'metered before node provider ids were read (kube_node_info provider_id), which billing needs';
   } else if (!(meteredAtMs >= completeMs)) {
     staleReason = `metered at ${partial.meteredAt ?? '(unknown)'}, before its data was complete (day end + guard.ingestionDelaySeconds)`;
   }

@@ -62,7 +62,10 @@ export function meterOptionsFor(config: Config, day: Day, cutsMs: readonly numbe
       instanceType: config.metering.nodeLabels.instanceType,
       capacityType: config.metering.nodeLabels.capacityType,
       capacityTypeValues: new Map(
-        Object.entries(config.metering.nodeLabels.capacityTypeValues).map(([label, values]) => [label, mapOf(values)]),
+        Object.entries(config.metering.nodeLabels.capacityTypeValues).map(([label, values]) => [
+          label,
+          mapOf(values),
+        ]),
       ),
     },
     physicalGpus: config.metering.physicalGpus,
@@ -98,5 +101,7 @@ export function clusterGpusKey(config: Config): {
 }
 
 function gpusOf(instanceTypes: Record<string, GpuCatalogEntry>): Map<string, GpuCatalogEntry> {
-  return new Map(Object.entries(instanceTypes).map(([name, { gpus, gpuModel }]) => [name, { gpus, gpuModel }]));
+  return new Map(
+    Object.entries(instanceTypes).map(([name, { gpus, gpuModel }]) => [name, { gpus, gpuModel }]),
+  );
 }

@@ -22,7 +22,9 @@ export function priceCatalogFor(pricing: Config['pricing']): PriceCatalog {
     // The schema requires conversionRate whenever the currencies differ.
     conversion: converts ? { from: pricing.priceCurrency, rate: pricing.conversionRate! } : null,
     instanceTypes: mapOf(pricing.instanceTypes),
-    byCluster: new Map(Object.entries(pricing.byCluster).map(([cluster, c]) => [cluster, mapOf(c.instanceTypes)])),
+    byCluster: new Map(
+      Object.entries(pricing.byCluster).map(([cluster, c]) => [cluster, mapOf(c.instanceTypes)]),
+    ),
     gpuModels: mapOf(pricing.gpuModels),
     overrides: pricing.overrides,
     fallback: pricing.fallback ?? null,

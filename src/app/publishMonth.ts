@@ -102,7 +102,10 @@ export async function publishMonth(
     const head = await readPublishedHead(store, month);
     const previous = head?.manifest;
     if (head?.problem) {
-      logger?.warn('the current manifest is unreadable; publishing replaces it', { month, error: head.problem });
+      logger?.warn('the current manifest is unreadable; publishing replaces it', {
+        month,
+        error: head.problem,
+      });
     }
 
     if (previous?.versionId === versionId) {
@@ -156,7 +159,11 @@ export async function publishMonth(
 }
 
 /** The error of a run whose month changed after it read `from`: it publishes nothing. */
-function conflict(month: string, from: PublishedHead | undefined, now: PublishedHead | undefined): ConflictError {
+function conflict(
+  month: string,
+  from: PublishedHead | undefined,
+  now: PublishedHead | undefined,
+): ConflictError {
   return new ConflictError(
     `${month} changed while this run was working: it started from ${describeVersion(from)}, but ` +
       `${describeVersion(now)} is published now; this run published nothing (the newer version stays). ` +

@@ -21,7 +21,8 @@ export async function readInvoice(
   if (!billing || !ctx.billing) return undefined;
   const ledger = new InvoiceLedger(chargePeriods(period.days, priceCutInstants(config.pricing, period)));
   const instanceKeys = new Set<string>();
-  for (const day of days) for (const node of day.nodes) if (node.providerId) instanceKeys.add(instanceKeyOf(node.providerId));
+  for (const day of days)
+    for (const node of day.nodes) if (node.providerId) instanceKeys.add(instanceKeyOf(node.providerId));
   const gpuTypes = new Set<string>([
     ...Object.keys(config.pricing.instanceTypes),
     ...Object.values(config.pricing.byCluster).flatMap((c) => Object.keys(c.instanceTypes)),

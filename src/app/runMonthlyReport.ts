@@ -17,7 +17,13 @@ import { teamFileNames } from '../core/safeName.ts';
 import type { BillingPeriod, MeteredDay, Restatement, Summary } from '../core/types.ts';
 import { mapLimit } from '../concurrency.ts';
 import { InputError, PublishError, RefusedError } from '../errors.ts';
-import { type CsvMeta, chargebackCsvChunks, csvMetaFromSummary, rowsByTeam, teamChargebackCsvs } from '../render/csv.ts';
+import {
+  type CsvMeta,
+  chargebackCsvChunks,
+  csvMetaFromSummary,
+  rowsByTeam,
+  teamChargebackCsvs,
+} from '../render/csv.ts';
 import { columnsMarkdown } from '../render/columnsDoc.ts';
 import { renderHtmlReport } from '../render/html/htmlReport.ts';
 import { renderTeamPdf, TEAM_PDF_TOP } from '../render/pdf/teamPdf.ts';
@@ -35,7 +41,13 @@ import {
   refuseUnlessForced,
   withoutRestatement,
 } from './guard.ts';
-import { canonicalJson, describeVersion, type Manifest, type ManifestMeta, type PublishedHead } from './manifest.ts';
+import {
+  canonicalJson,
+  describeVersion,
+  type Manifest,
+  type ManifestMeta,
+  type PublishedHead,
+} from './manifest.ts';
 import {
   type DayPartial,
   meterDayInShards,
@@ -132,10 +144,18 @@ interface PublishedVersion {
   problem: string | undefined;
 }
 
-async function readPublishedVersion(ctx: AppContext, head: PublishedHead | null): Promise<PublishedVersion | undefined> {
+async function readPublishedVersion(
+  ctx: AppContext,
+  head: PublishedHead | null,
+): Promise<PublishedVersion | undefined> {
   if (head === null) return undefined;
   if (head.manifest === undefined) {
-    return { head, manifest: undefined, summary: undefined, problem: `the published manifest is unreadable (${head.problem})` };
+    return {
+      head,
+      manifest: undefined,
+      summary: undefined,
+      problem: `the published manifest is unreadable (${head.problem})`,
+    };
   }
   const read = await readPublishedSummary(ctx.store, head.manifest);
   return 'summary' in read
@@ -181,7 +201,9 @@ export async function runMonthlyReport(
   const runId = randomUUID();
   // The version this run builds on, read before anything is metered: the commit must still find it.
   const startedFrom =
-    options.startedFrom !== undefined ? options.startedFrom : ((await readPublishedHead(ctx.store, month)) ?? null);
+    options.startedFrom !== undefined
+      ? options.startedFrom
+      : ((await readPublishedHead(ctx.store, month)) ?? null);
   const published = await readPublishedVersion(ctx, startedFrom);
   logger.info('monthly report started', {
     month,
@@ -221,16 +243,23 @@ export async function runMonthlyReport(
     const { summary, files } = version;
     const unchanged = manifest.versionId === published?.manifest?.versionId;
     const restated = !unchanged && startedFrom !== null;
-    logger.info(unchanged ? 'monthly report unchanged' : restated ? 'monthly report restated' : 'monthly report published', {
-      month,
-      location: ctx.store.location,
-      versionId: manifest.versionId,
-      objects: files.length,
-      total: `${summary.totals.cost} ${summary.currency.code}`,
-      coveragePct: summary.totals.coveragePct,
-      durationSeconds: (ctx.clock.nowMs() - startedMs) / 1000,
-      ...(restated ? { restates: manifest.restates?.versionId, forced: version.record.forced } : {}),
-    });
+    logger.info(
+      unchanged
+        ? 'monthly report unchanged'
+        : restated
+          ? 'monthly report restated'
+          : 'monthly report published',
+      {
+        month,
+        location: ctx.store.location,
+        versionId: manifest.versionId,
+        objects: files.length,
+        total: `${summary.totals.cost} ${summary.currency.code}`,
+        coveragePct: summary.totals.coveragePct,
+        durationSeconds: (ctx.clock.nowMs() - startedMs) / 1000,
+        ...(restated ? { restates: manifest.restates?.versionId, forced: version.record.forced } : {}),
+      },
+    );
     return {
       month,
       summary,
@@ -300,7 +329,10 @@ async function buildVersion(
   }
   const metered = await meterMonth(ctx, period, options, published !== undefined);
   logger.stage?.('pricing');
-  const dayViolations = emptierDaysViolation(metered.pending.flatMap((p) => p.violations), config.guard);
+  const dayViolations = emptierDaysViolation(
+    metered.pending.flatMap((p) => p.violations),
+    config.guard,
+  );
   const invoice = await readInvoice(ctx, period, metered.days);
   const {
     summary: priced,
@@ -335,7 +367,11 @@ async function buildVersion(
     // release adds a default, a setting that changes no output): keep the published hash, so such a
     // rerun publishes nothing instead of a zero-difference Correction of every row.
     const sameFiles = sameFileContents(files, published.manifest);
-    const meta = { ...baseMeta, chargeClass, ...(sameFiles ? { configHash: published.manifest.configHash } : {}) };
+    const meta = {
+      ...baseMeta,
+      chargeClass,
+      ...(sameFiles ? { configHash: published.manifest.configHash } : {}),
+    };
     if (versionIdOfFiles(month, files, meta) === published.manifest.versionId) {
       const record = refuseUnlessForced(
         `replace stored daily partials of ${month} with emptier ones`,
@@ -343,12 +379,21 @@ async function buildVersion(
         options,
         logger,
       );
-      return { summary, files, meta, record, toStore: pendingToStore(metered.pending, record), storedWhileMetering: metered.storedNow };
+      return {
+        summary,
+        files,
+        meta,
+        record,
+        toStore: pendingToStore(metered.pending, record),
+        storedWhileMetering: metered.storedNow,
+      };
     }
   }
 
   const figures = monthFiguresOf(priced);
-  const previousFigures = published?.summary ? monthFiguresOf(withoutRestatement(published.summary)) : undefined;
+  const previousFigures = published?.summary
+    ? monthFiguresOf(withoutRestatement(published.summary))
+    : undefined;
   let moneyViolations = monthViolations(figures, previousFigures, config.guard);
   // The export caught up since the published version: judge everything but the invoice's own effect.
   const invoiceArrival =
@@ -356,7 +401,10 @@ async function buildVersion(
       ? judgeInvoiceArrival(config, period, metered.days, invoice, published.summary, previousFigures, ctx)
       : undefined;
   if (invoiceArrival?.violations.length === 0) {
-    logger.info('restatement from a newer invoice export passes the guard', { month, reason: invoiceArrival.reason });
+    logger.info('restatement from a newer invoice export passes the guard', {
+      month,
+      reason: invoiceArrival.reason,
+    });
     moneyViolations = [];
   } else if (invoiceArrival) moneyViolations = invoiceArrival.violations;
   const violations = [
@@ -370,7 +418,9 @@ async function buildVersion(
       ? { ...decided, reason: invoiceArrival.reason }
       : decided;
   const chargeClass = published ? 'Correction' : '';
-  const summary: Summary = published ? { ...priced, restatement: restatementBlock(published, priced, record) } : priced;
+  const summary: Summary = published
+    ? { ...priced, restatement: restatementBlock(published, priced, record) }
+    : priced;
   const files = await render(summary, chargeClass);
   const meta: ManifestMeta = {
     ...baseMeta,
@@ -378,7 +428,14 @@ async function buildVersion(
     ...(record.reason !== null ? { reason: record.reason } : {}),
     ...(record.forced ? { forced: { overridden: record.overridden } } : {}),
   };
-  return { summary, files, meta, record, toStore: pendingToStore(metered.pending, record), storedWhileMetering: metered.storedNow };
+  return {
+    summary,
+    files,
+    meta,
+    record,
+    toStore: pendingToStore(metered.pending, record),
+    storedWhileMetering: metered.storedNow,
+  };
 }
 
 /**
@@ -461,7 +518,12 @@ function restatementBlock(published: PublishedVersion, priced: Summary, record: 
       }
     : { versionId: 'unreadable', runId: 'unknown', generatedAt: 'unknown' };
   if (published.summary) {
-    return restatementOf(monthFiguresOf(withoutRestatement(published.summary)), monthFiguresOf(priced), replaces, record);
+    return restatementOf(
+      monthFiguresOf(withoutRestatement(published.summary)),
+      monthFiguresOf(priced),
+      replaces,
+      record,
+    );
   }
   return {
     replaces,
@@ -523,8 +585,7 @@ async function meterMonth(
       if (!monthPublished && stored === undefined) {
         await storeDayPartial(ctx, partial);
         storedNow += 1;
-      }
-      else pending.push({ partial, violations: replacementViolations(ctx, part.day, stored) });
+      } else pending.push({ partial, violations: replacementViolations(ctx, part.day, stored) });
     });
     // Only the figures of the replaced partial are needed from here on.
     stale.delete(day.date);
@@ -612,7 +673,9 @@ function createRenderer(
   // The team pack: per team its rows, its biggest consumers, and one folder name (injective, as the CSVs').
   const teamRows = rowsByTeam(rows);
   const names = teamFileNames([...teamRows.keys()]);
-  const teamFactsOf = new Map([...teamRows].map(([team, indices]) => [team, teamFacts(rows, indices, TEAM_PDF_TOP.pods)]));
+  const teamFactsOf = new Map(
+    [...teamRows].map(([team, indices]) => [team, teamFacts(rows, indices, TEAM_PDF_TOP.pods)]),
+  );
   let tables: PublishFile[] | undefined;
   let previousMonth: Summary | null | undefined;
   return async (summary, chargeClass) => {
@@ -627,11 +690,21 @@ function createRenderer(
       charges = [await spool(keys.chargebackCsv(month), chargebackCsvChunks(rows, csvMeta))];
       const teamFiles = teamChargebackCsvs(rows, csvMeta);
       for (const file of teamFiles) {
-        charges.push({ ...(await spool(keys.teamCsv(month, names.get(file.team)!), file.chunks)), team: file.team });
+        charges.push({
+          ...(await spool(keys.teamCsv(month, names.get(file.team)!), file.chunks)),
+          team: file.team,
+        });
       }
-      const costs = { currency: summary.currency.code, minorDigits: summary.currency.minorDigits, zone: period.zone };
+      const costs = {
+        currency: summary.currency.code,
+        minorDigits: summary.currency.minorDigits,
+        zone: period.zone,
+      };
       for (const [team, indices] of teamRows) {
-        const chunks = teamCostsCsvChunks(rows, indices, { ...costs, correction: chargeClass === 'Correction' });
+        const chunks = teamCostsCsvChunks(rows, indices, {
+          ...costs,
+          correction: chargeClass === 'Correction',
+        });
         charges.push(await spool(keys.teamCostsCsv(month, names.get(team)!), chunks));
       }
       if (reconciliation) {
@@ -680,7 +753,11 @@ function createRenderer(
         contentType: 'text/html; charset=utf-8',
       },
       ...teamPdfs,
-      { key: keys.columnsMd(month), body: columnsMarkdown(month), contentType: 'text/markdown; charset=utf-8' },
+      {
+        key: keys.columnsMd(month),
+        body: columnsMarkdown(month),
+        contentType: 'text/markdown; charset=utf-8',
+      },
     ];
   };
 }

@@ -57,12 +57,17 @@ export function mergeConfig(base: unknown, over: unknown): unknown {
  * published version) and the daily partials it stored.
  */
 export function describeWrites(
-  result: Pick<MonthlyReportResult, 'month' | 'keys' | 'unchanged' | 'restated' | 'versionId' | 'partialsStored'>,
+  result: Pick<
+    MonthlyReportResult,
+    'month' | 'keys' | 'unchanged' | 'restated' | 'versionId' | 'partialsStored'
+  >,
   location: string,
 ): string {
   const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   const partials =
-    result.partialsStored > 0 ? `; stored ${plural(result.partialsStored, 'daily partial')} in ${location}/usage/` : '';
+    result.partialsStored > 0
+      ? `; stored ${plural(result.partialsStored, 'daily partial')} in ${location}/usage/`
+      : '';
   if (result.unchanged) {
     return `${result.month} unchanged: version ${result.versionId} in ${location}/${result.month}/ already holds these ${plural(result.keys.length, 'file')}, none published${partials}`;
   }
@@ -100,7 +105,10 @@ const report: CommandSpec = {
         `month ${month} has not ended yet in ${config.timezone} (it ends ${isoInZone(period.endMs, config.timezone)}); report closed months only`,
       );
     }
-    const ctx = await buildContext(config, io, { quiet: Boolean(values.quiet), verbose: Boolean(values.verbose) });
+    const ctx = await buildContext(config, io, {
+      quiet: Boolean(values.quiet),
+      verbose: Boolean(values.verbose),
+    });
     const result = await namingSource(config, () =>
       runJob(
         ctx,
@@ -158,8 +166,13 @@ const backfillCommand: CommandSpec = {
     // Reject a reversed, future, oversized or implausible range before anything is wired or contacted.
     const plan = planBackfill(values.from, values.to, config.timezone, io.nowMs());
     for (const month of [...plan.months, ...plan.openMonths]) assertPlausibleMonth(month, config);
-    const ctx = await buildContext(config, io, { quiet: Boolean(values.quiet), verbose: Boolean(values.verbose) });
-    const result = await namingSource(config, () => backfill(ctx, values.from as string, values.to as string, override));
+    const ctx = await buildContext(config, io, {
+      quiet: Boolean(values.quiet),
+      verbose: Boolean(values.verbose),
+    });
+    const result = await namingSource(config, () =>
+      backfill(ctx, values.from as string, values.to as string, override),
+    );
     io.stdout(`${JSON.stringify({ location: ctx.store.location, ...result })}\n`);
     return EXIT_OK;
   },
@@ -182,7 +195,8 @@ const demo: CommandSpec = {
     language: { ...languageOption, default: 'report.language of --config, else en' },
     'no-billing': {
       type: 'boolean',
-      description: 'without the synthetic invoice export: prices from the catalog alone, no reconciliation.csv',
+      description:
+        'without the synthetic invoice export: prices from the catalog alone, no reconciliation.csv',
     },
     config: {
       ...commonOptions.config!,
@@ -230,7 +244,9 @@ const demo: CommandSpec = {
       demo: { month, seed, billing: demoBilling },
     });
     const result = await runMonthlyReport(ctx, month, { remeter: true, ...override });
-    io.stderr(`demo: ${describeWrites(result, ctx.store.location)} (${config.timezone}) — total ${result.summary.totals.cost} ${result.summary.currency.code} (DEMO DATA)\n`);
+    io.stderr(
+      `demo: ${describeWrites(result, ctx.store.location)} (${config.timezone}) — total ${result.summary.totals.cost} ${result.summary.currency.code} (DEMO DATA)\n`,
+    );
     io.stdout(
       `${JSON.stringify({ month, location: ctx.store.location, total: result.summary.totals.cost, keys: result.keys })}\n`,
     );
@@ -310,7 +326,9 @@ const simulate: CommandSpec = {
       dcgmSeconds: num(values['dcgm-interval'], '--dcgm-interval'),
     });
     // Each path once: `paths` repeats the other two fields.
-    io.stdout(`${JSON.stringify({ openMetricsFiles: written.openMetricsFiles, groundTruthFile: written.groundTruthFile })}\n`);
+    io.stdout(
+      `${JSON.stringify({ openMetricsFiles: written.openMetricsFiles, groundTruthFile: written.groundTruthFile })}\n`,
+    );
     return EXIT_OK;
   },
 };
@@ -347,7 +365,9 @@ export function getTargetsOf(
   if (from !== undefined) {
     warnings.push(`--from is deprecated: write --out ${from}`);
     if (out !== undefined && saveTo !== undefined)
-      throw new InputError('--from is the old spelling of --out: give the location once, as --out, and the download as --save-to');
+      throw new InputError(
+        '--from is the old spelling of --out: give the location once, as --out, and the download as --save-to',
+      );
     if (out !== undefined) warnings.push(oldOut);
     return { location: from, saveTo: out ?? saveTo, warnings };
   }
@@ -413,7 +433,8 @@ const get: CommandSpec = {
     'save-to': {
       type: 'string',
       placeholder: 'FILE|DIR|-',
-      description: 'where the download is written: a file, a directory (existing, or ending in /), or - for stdout',
+      description:
+        'where the download is written: a file, a directory (existing, or ending in /), or - for stdout',
       default: "the file's name in the current directory",
     },
     from: {
@@ -429,7 +450,10 @@ const get: CommandSpec = {
     const what = (values.what as string | undefined) ?? (values.team ? 'csv' : 'pdf');
     if (what !== 'pdf' && what !== 'csv' && what !== 'summary')
       throw new InputError('--what must be pdf, csv or summary');
-    const targets = getTargetsOf(values, (path) => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false);
+    const targets = getTargetsOf(
+      values,
+      (path) => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false,
+    );
     for (const warning of targets.warnings) io.stderr(`gpu-chargeback get: warning: ${warning}\n`);
     const config = await loadConfig(values.config as string | undefined, (raw) =>
       applyCommonOverrides(raw, { out: targets.location }),

@@ -47,7 +47,9 @@ function mainHelp(): string {
  * Every option is single-valued: given twice (`--month 2026-01 --month 2026-02`), node's parseArgs keeps
  * the last one silently, which could bill the wrong month. Refuse instead, naming both values.
  */
-function refuseRepeatedOptions(tokens: readonly { kind: string; name?: string; value?: string | undefined }[]): void {
+function refuseRepeatedOptions(
+  tokens: readonly { kind: string; name?: string; value?: string | undefined }[],
+): void {
   const seen = new Map<string, string | undefined>();
   for (const token of tokens) {
     if (token.kind !== 'option' || token.name === undefined) continue;

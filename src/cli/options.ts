@@ -92,7 +92,8 @@ export const commonOptions: Record<string, OptionSpec> = {
 export const guardOptions: Record<string, OptionSpec> = {
   force: {
     type: 'boolean',
-    description: 'publish even when the guard refuses (low coverage, a restatement that moves money); needs --reason',
+    description:
+      'publish even when the guard refuses (low coverage, a restatement that moves money); needs --reason',
   },
   reason: {
     type: 'string',
@@ -113,7 +114,8 @@ export const languageOption: OptionSpec = {
 /** The value of `--language`, checked; undefined when not given. */
 export function languageOf(values: ParsedArgs['values']): 'en' | 'ko' | undefined {
   if (values.language === undefined) return undefined;
-  if (values.language !== 'en' && values.language !== 'ko') throw new InputError('--language must be en or ko');
+  if (values.language !== 'en' && values.language !== 'ko')
+    throw new InputError('--language must be en or ko');
   return values.language;
 }
 
@@ -124,7 +126,8 @@ export function guardOverrideOf(values: ParsedArgs['values']): { force?: boolean
   if (force && !reason?.trim()) {
     throw new InputError('--force needs --reason "<why>": the reason is recorded in the manifest');
   }
-  if (reason !== undefined && reason.length > 500) throw new InputError('--reason must be at most 500 characters');
+  if (reason !== undefined && reason.length > 500)
+    throw new InputError('--reason must be at most 500 characters');
   return { ...(force ? { force } : {}), ...(reason?.trim() ? { reason: reason.trim() } : {}) };
 }
 

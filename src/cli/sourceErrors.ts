@@ -12,11 +12,14 @@ export async function namingSource<T>(config: Config, work: () => Promise<T>): P
   try {
     return await work();
   } catch (error) {
-    const url = config.source.kind === 'prometheus' && config.source.url ? redactUrl(config.source.url) : undefined;
+    const url =
+      config.source.kind === 'prometheus' && config.source.url ? redactUrl(config.source.url) : undefined;
     const connection = error instanceof PrometheusQueryError && error.details.status === undefined;
     if (connection && url !== undefined && !(error as Error).message.includes(url)) {
       const queryError = error as PrometheusQueryError;
-      throw new PrometheusQueryError(`${queryError.message} (source ${url})`, queryError.details, { cause: error });
+      throw new PrometheusQueryError(`${queryError.message} (source ${url})`, queryError.details, {
+        cause: error,
+      });
     }
     throw error;
   }

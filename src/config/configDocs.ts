@@ -38,7 +38,8 @@ const isObjectNode = (node: JsonSchemaNode) =>
 function typeOf(node: JsonSchemaNode): string {
   const variants = node.oneOf ?? node.anyOf;
   if (variants) {
-    if (variants.every((v) => v.const !== undefined)) return variants.map((v) => JSON.stringify(v.const)).join(' | ');
+    if (variants.every((v) => v.const !== undefined))
+      return variants.map((v) => JSON.stringify(v.const)).join(' | ');
     return 'one of the kinds below';
   }
   if (node.const !== undefined) return JSON.stringify(node.const);
@@ -46,14 +47,16 @@ function typeOf(node: JsonSchemaNode): string {
   if (node.type === 'array') return `list of ${node.items ? typeOf(node.items) : 'values'}`;
   if (node.type === 'object') {
     if (node.properties) return 'object';
-    if (typeof node.additionalProperties === 'object') return `map of name → ${typeOf(node.additionalProperties)}`;
+    if (typeof node.additionalProperties === 'object')
+      return `map of name → ${typeOf(node.additionalProperties)}`;
     return 'object';
   }
   const bounds: string[] = [];
   if (node.exclusiveMinimum !== undefined) bounds.push(`> ${node.exclusiveMinimum}`);
   if (node.minimum !== undefined) bounds.push(`≥ ${node.minimum}`);
   // Number.MAX_SAFE_INTEGER is zod's bound of every integer, not a limit of the setting.
-  if (node.maximum !== undefined && node.maximum !== Number.MAX_SAFE_INTEGER) bounds.push(`≤ ${node.maximum}`);
+  if (node.maximum !== undefined && node.maximum !== Number.MAX_SAFE_INTEGER)
+    bounds.push(`≤ ${node.maximum}`);
   const base = node.format === 'uri' ? 'URL' : (node.type ?? 'any');
   return bounds.length > 0 ? `${base} (${bounds.join(', ')})` : base;
 }
@@ -68,13 +71,23 @@ function defaultOf(node: JsonSchemaNode, required: boolean): string {
 }
 
 /** Lists every key of a JSON Schema, depth first, in the schema's own order. */
-function collectKeys(node: JsonSchemaNode, path: string, required: boolean, into: Map<string, ConfigKey>): void {
-  if (path !== '' && !into.has(path)) into.set(path, { path, type: typeOf(node), defaultText: defaultOf(node, required) });
+function collectKeys(
+  node: JsonSchemaNode,
+  path: string,
+  required: boolean,
+  into: Map<string, ConfigKey>,
+): void {
+  if (path !== '' && !into.has(path))
+    into.set(path, { path, type: typeOf(node), defaultText: defaultOf(node, required) });
   const variants = node.oneOf ?? node.anyOf;
   if (variants && !variants.every((v) => v.const !== undefined)) {
     // A discriminated union (source.auth): the keys of every kind; `kind` lists all kinds.
     const kinds = variants.map((v) => v.properties?.kind?.const).filter((k) => k !== undefined);
-    into.set(`${path}.kind`, { path: `${path}.kind`, type: kinds.map((k) => JSON.stringify(k)).join(' | '), defaultText: 'required' });
+    into.set(`${path}.kind`, {
+      path: `${path}.kind`,
+      type: kinds.map((k) => JSON.stringify(k)).join(' | '),
+      defaultText: 'required',
+    });
     for (const variant of variants) {
       const kind = String(variant.properties?.kind?.const);
       for (const [name, child] of Object.entries(variant.properties ?? {})) {
@@ -120,7 +133,8 @@ const escapeCell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, '
 export function renderConfigDocs(): string {
   const keys = configKeys();
   const missing = keys.filter((k) => !Object.hasOwn(CONFIG_KEY_DOCS, k.path)).map((k) => k.path);
-  if (missing.length > 0) throw new Error(`config keys without a meaning in src/config/keyDocs.ts: ${missing.join(', ')}`);
+  if (missing.length > 0)
+    throw new Error(`config keys without a meaning in src/config/keyDocs.ts: ${missing.join(', ')}`);
   const lines = [
     '# Configuration reference',
     '',

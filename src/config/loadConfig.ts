@@ -46,11 +46,17 @@ function dotted(path: readonly PropertyKey[]): string {
 }
 
 /** What to say about an unknown key: secrets are never read from the file; otherwise the keys allowed there. */
-function unknownKeyMessage(key: string, parent: readonly PropertyKey[], allowed: string[] | undefined): string {
+function unknownKeyMessage(
+  key: string,
+  parent: readonly PropertyKey[],
+  allowed: string[] | undefined,
+): string {
   if (/token|secret|password|credential|apikey|api_key/i.test(key) && parent.includes('auth')) {
     return 'unknown setting: secrets are never read from the config file; name the environment variable (tokenEnv) or file (tokenFile) that holds it';
   }
-  return allowed && allowed.length > 0 ? `unknown setting (allowed: ${allowed.join(', ')})` : 'unknown setting';
+  return allowed && allowed.length > 0
+    ? `unknown setting (allowed: ${allowed.join(', ')})`
+    : 'unknown setting';
 }
 
 /** The keys the object schema at `path` accepts (union variants chosen by the input's discriminator). */
@@ -74,7 +80,8 @@ function keysAt(schema: z.ZodType, input: unknown, path: readonly PropertyKey[])
       else if (def.type === 'pipe' && def.in) current = def.in;
       else if (def.type === 'union' && def.options) {
         const disc = def.discriminator;
-        const kind = disc && value && typeof value === 'object' ? (value as Record<string, unknown>)[disc] : undefined;
+        const kind =
+          disc && value && typeof value === 'object' ? (value as Record<string, unknown>)[disc] : undefined;
         current = def.options.find((o) => {
           const option = defOf(o).shape?.[disc ?? ''];
           return option !== undefined && option.safeParse(kind).success;
@@ -105,7 +112,12 @@ function prototypeKeyIssues(value: unknown, path: PropertyKey[] = []): ConfigIss
   if (value === null || typeof value !== 'object') return [];
   return Object.keys(value).flatMap((key) =>
     key === '__proto__'
-      ? [{ path: dotted([...path, key]), message: 'not accepted as a key (it names the prototype of an object)' }]
+      ? [
+          {
+            path: dotted([...path, key]),
+            message: 'not accepted as a key (it names the prototype of an object)',
+          },
+        ]
       : prototypeKeyIssues((value as Record<string, unknown>)[key], [...path, key]),
   );
 }
@@ -118,9 +130,10 @@ export function parseConfig(input: unknown, origin = 'config'): Config {
   const named = new Set(prototypeKeys.map((i) => i.path));
   const issues = [
     ...prototypeKeys,
-    ...(result.success ? [] : formatConfigIssues(result.error.issues, { schema: configSchema, input: raw })).filter(
-      (i) => !named.has(i.path),
-    ),
+    ...(result.success
+      ? []
+      : formatConfigIssues(result.error.issues, { schema: configSchema, input: raw })
+    ).filter((i) => !named.has(i.path)),
   ];
   if (issues.length > 0 || !result.success) {
     const lines = issues.map((i) => `${i.path}: ${i.message}`);

@@ -31,7 +31,9 @@ export function parseOutputLocation(location: string): OutputLocation {
     );
   }
   if (prefix !== '' && prefix.split('/').some((s) => s === '' || s === '.' || s === '..')) {
-    throw new RangeError(`output location "${location}": the prefix must not contain empty, "." or ".." segments`);
+    throw new RangeError(
+      `output location "${location}": the prefix must not contain empty, "." or ".." segments`,
+    );
   }
   return { kind: 's3', bucket, prefix };
 }

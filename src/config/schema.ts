@@ -28,7 +28,10 @@ export const IDLE_HELD_DEFAULTS = { utilizationBelowPct: 5, forMinutes: 15 } as 
 const labelList = z.array(z.string().min(1)).min(1);
 
 /** Default node labels (KSM spelling) for the instance type. */
-const INSTANCE_TYPE_LABELS = ['label_node_kubernetes_io_instance_type', 'label_beta_kubernetes_io_instance_type'];
+const INSTANCE_TYPE_LABELS = [
+  'label_node_kubernetes_io_instance_type',
+  'label_beta_kubernetes_io_instance_type',
+];
 
 /**
  * Default node labels (KSM spelling) for the capacity type: Karpenter `karpenter.sh/capacity-type`,
@@ -50,14 +53,13 @@ const nodeLabelsDefault = () => ({
 });
 
 /** A per-node-label rule for the physical GPUs of nodes without a catalog entry or GFD count (on-prem). */
-const physicalGpuRuleSchema = z
-  .strictObject({
-    /** A kube_node_labels label in KSM spelling, e.g. label_node_role or label_nvidia_com_gpu_machine. */
-    nodeLabel: z.string().min(1),
-    value: z.string(),
-    gpus: z.number().int().positive(),
-    gpuModel: z.string().min(1).optional(),
-  });
+const physicalGpuRuleSchema = z.strictObject({
+  /** A kube_node_labels label in KSM spelling, e.g. label_node_role or label_nvidia_com_gpu_machine. */
+  nodeLabel: z.string().min(1),
+  value: z.string(),
+  gpus: z.number().int().positive(),
+  gpuModel: z.string().min(1).optional(),
+});
 
 /**
  * Labels that identify what is billed (besides source.clusterLabel): the Prometheus queries group by
@@ -416,17 +418,16 @@ export const configSchema = z
     clusters: z
       .record(
         z.string(),
-        z
-          .strictObject({
-            accountId: z
-              .string()
-              .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
-              .optional(),
-            region: z
-              .string()
-              .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as us-east-1')
-              .optional(),
-          }),
+        z.strictObject({
+          accountId: z
+            .string()
+            .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+            .optional(),
+          region: z
+            .string()
+            .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as us-east-1')
+            .optional(),
+        }),
       )
       .default({}),
     /**
@@ -456,7 +457,10 @@ export const configSchema = z
          * the invoice that no cluster reports is a GPU server outside Kubernetes. Catalog types count already.
          */
         gpuInstanceTypes: z
-          .record(z.string(), z.object({ gpus: z.number().int().positive(), gpuModel: z.string().min(1) }).strict())
+          .record(
+            z.string(),
+            z.object({ gpus: z.number().int().positive(), gpuModel: z.string().min(1) }).strict(),
+          )
           .default({}),
       })
       .strict()
@@ -473,7 +477,8 @@ export type ConfigInput = z.input<typeof configSchema>;
 /** A path of the config, as zod reports it. */
 type IssuePath = readonly PropertyKey[];
 
-const isPrefix = (a: IssuePath, b: IssuePath) => a.length <= b.length && a.every((k, i) => String(k) === String(b[i]));
+const isPrefix = (a: IssuePath, b: IssuePath) =>
+  a.length <= b.length && a.every((k, i) => String(k) === String(b[i]));
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -509,10 +514,16 @@ function crossFieldRules(cfg: Config, ctx: z.RefinementCtx<Config>): void {
     pricing.overrides.forEach((o, i) => {
       if (!ok(['pricing', 'overrides', i]) || !isRecord(o)) return;
       if ((o.instanceType === undefined) === (o.gpuModel === undefined)) {
-        issue(['pricing', 'overrides', i], 'needs exactly one of instanceType (per instance-hour) or gpuModel (per GPU-hour)');
+        issue(
+          ['pricing', 'overrides', i],
+          'needs exactly one of instanceType (per instance-hour) or gpuModel (per GPU-hour)',
+        );
       } else if (o.instanceType !== undefined) {
         if (isRecord(pricing.instanceTypes) && !Object.hasOwn(pricing.instanceTypes, o.instanceType))
-          issue(['pricing', 'overrides', i, 'instanceType'], `"${o.instanceType}" is not in pricing.instanceTypes`);
+          issue(
+            ['pricing', 'overrides', i, 'instanceType'],
+            `"${o.instanceType}" is not in pricing.instanceTypes`,
+          );
       } else if (isRecord(pricing.gpuModels) && !Object.hasOwn(pricing.gpuModels, o.gpuModel!)) {
         issue(['pricing', 'overrides', i, 'gpuModel'], `"${o.gpuModel}" is not in pricing.gpuModels`);
       } else if (o.capacityType === 'committed') {
@@ -520,14 +531,26 @@ function crossFieldRules(cfg: Config, ctx: z.RefinementCtx<Config>): void {
       }
     });
   }
-  if (ok(['source', 'kind'], ['source', 'clusterLabel']) && source.kind === 'prometheus' && !source.clusterLabel) {
+  if (
+    ok(['source', 'kind'], ['source', 'clusterLabel']) &&
+    source.kind === 'prometheus' &&
+    !source.clusterLabel
+  ) {
     for (const name of isRecord(cfg.clusters) ? Object.keys(cfg.clusters) : []) {
-      if (name !== '') issue(['clusters', name], 'needs source.clusterLabel: without it every series belongs to cluster ""');
+      if (name !== '')
+        issue(['clusters', name], 'needs source.clusterLabel: without it every series belongs to cluster ""');
     }
   }
   if (ok(['source', 'dedupeLabels']) && Array.isArray(source.dedupeLabels)) {
-    if (ok(['source', 'clusterLabel']) && source.clusterLabel && source.dedupeLabels.includes(source.clusterLabel)) {
-      issue(['source', 'dedupeLabels'], `contains source.clusterLabel "${source.clusterLabel}"; clusters would be merged`);
+    if (
+      ok(['source', 'clusterLabel']) &&
+      source.clusterLabel &&
+      source.dedupeLabels.includes(source.clusterLabel)
+    ) {
+      issue(
+        ['source', 'dedupeLabels'],
+        `contains source.clusterLabel "${source.clusterLabel}"; clusters would be merged`,
+      );
     }
     const identity = source.dedupeLabels.filter((l) => IDENTITY_LABELS.includes(l));
     if (identity.length > 0) {
@@ -575,7 +598,9 @@ function budgetCurrencyRule(
     issue(
       ['report', 'budgetCurrency'],
       `"${currency}" cannot be compared with the bill: use pricing.currency (${bill})` +
-        (bill === catalog ? '' : ` or pricing.priceCurrency (${catalog}, converted at pricing.conversionRate)`),
+        (bill === catalog
+          ? ''
+          : ` or pricing.priceCurrency (${catalog}, converted at pricing.conversionRate)`),
     );
   }
 }

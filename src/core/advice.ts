@@ -174,7 +174,9 @@ export function capacityAdvice(summary: Summary, baselinePercentile: number): Ca
       baselineBurstCost: money(baselineBurst),
       savingsVsAsRun: money(savings),
       savingsVsAsRunPct:
-        signOf(asRun) === 0 ? null : ratioToDisplayNumber(multiplyRatio(divideRatio(savings, asRun), exactNumber(100))),
+        signOf(asRun) === 0
+          ? null
+          : ratioToDisplayNumber(multiplyRatio(divideRatio(savings, asRun), exactNumber(100))),
     },
   };
 }

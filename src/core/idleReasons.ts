@@ -7,7 +7,12 @@
  *   managed by a DRA driver and not claimed);
  * - `unknown-resource`: advertised as a GPU-like resource metering cannot interpret.
  */
-export const IDLE_REASONS = ['unallocated', 'mig-unpartitioned', 'not-advertised', 'unknown-resource'] as const;
+export const IDLE_REASONS = [
+  'unallocated',
+  'mig-unpartitioned',
+  'not-advertised',
+  'unknown-resource',
+] as const;
 export type IdleReason = (typeof IDLE_REASONS)[number];
 
 /** Idle GPU-seconds (or any amount) per reason. */

@@ -308,7 +308,7 @@ export function formatExact(r: Ratio): string {
  */
 export function ratioToDisplayNumber(r: Ratio, significantDigits = 20): number {
   if (r.numerator === 0n) return 0;
-  const negative = (r.numerator < 0n) !== (r.denominator < 0n);
+  const negative = r.numerator < 0n !== r.denominator < 0n;
   const n = r.numerator < 0n ? -r.numerator : r.numerator;
   const d = r.denominator < 0n ? -r.denominator : r.denominator;
   // exponent e with 10^e <= n/d < 10^(e+1)

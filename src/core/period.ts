@@ -55,7 +55,8 @@ function startOfEpochDay(
   const first = wall - hint * MINUTE_MS;
   // The offset of the previous day still holds at this midnight: it is the day's first instant (any
   // repeated midnight comes later, after the clocks went back).
-  if (offsetHintMinutes !== undefined && zone.offset(first) === hint) return { startMs: first, offsetMinutes: hint };
+  if (offsetHintMinutes !== undefined && zone.offset(first) === hint)
+    return { startMs: first, offsetMinutes: hint };
   let offset = offsetHintMinutes === undefined ? hint : zone.offset(first);
   let candidate = wall - offset * MINUTE_MS;
   for (let i = 0; i < 3; i++) {

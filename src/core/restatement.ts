@@ -117,7 +117,10 @@ export function monthViolations(
   if (moved.length > 0) {
     const shown = moved
       .slice(0, 3)
-      .map((d) => `${d.team} ${d.previous} -> ${d.current} (${formatChange(toUnits(d.difference), toUnits(d.previous))})`);
+      .map(
+        (d) =>
+          `${d.team} ${d.previous} -> ${d.current} (${formatChange(toUnits(d.difference), toUnits(d.previous))})`,
+      );
     out.push(
       `${moved.length} team${moved.length === 1 ? '' : 's'} move by more than guard.maxTeamChangePct ` +
         `${policy.maxTeamChangePct} %: ${shown.join(', ')}${moved.length > 3 ? `, and ${moved.length - 3} more` : ''}`,

@@ -56,7 +56,10 @@ export function teamFileNames(teams: Iterable<string>): Map<string, string> {
   const names = new Map<string, string>();
   for (const team of unique) {
     const group = byFolded.get(safeFileName(team).toLowerCase())!;
-    names.set(team, group.length === 1 ? safeFileName(team) : `${cleaned(team) || 'x'}-${sha256Hex(team).slice(0, 16)}`);
+    names.set(
+      team,
+      group.length === 1 ? safeFileName(team) : `${cleaned(team) || 'x'}-${sha256Hex(team).slice(0, 16)}`,
+    );
   }
   const taken = new Map<string, string>();
   for (const [team, name] of names) {

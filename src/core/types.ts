@@ -659,7 +659,13 @@ export interface IdleHeldSummary extends IdleHeldFigures {
   byTeam: (IdleHeldFigures & { team: string; pods: number })[];
   byNamespace: (IdleHeldFigures & { cluster: string; namespace: string; pods: number })[];
   /** The worst offenders, most money first (at most 10). */
-  worstPods: (IdleHeldFigures & { cluster: string; namespace: string; pod: string; podUid: string; team: string })[];
+  worstPods: (IdleHeldFigures & {
+    cluster: string;
+    namespace: string;
+    pod: string;
+    podUid: string;
+    team: string;
+  })[];
 }
 
 /** One team's amount in the replaced version and in this one (money as decimal strings). */
@@ -712,7 +718,12 @@ export interface InvoiceSummary {
   pendingInvoiceCost: string;
   catalogPricedCost: string;
   /** GPU instances outside every cluster: charged to the team of their tag, or not charged (untagged). */
-  outsideClusters: { resourceId: string; instanceType: string; billingAccountId: string; team: string | null }[];
+  outsideClusters: {
+    resourceId: string;
+    instanceType: string;
+    billingAccountId: string;
+    team: string | null;
+  }[];
   /** Nodes the invoice does not know (cluster/node), priced from the catalog on days the export covers. */
   nodesNotOnInvoice: string[];
 }

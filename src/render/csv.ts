@@ -238,7 +238,8 @@ export class CsvEncoder {
           lastValue[column] = value;
           lastField[column] = field;
         } else {
-          let slot = value === lastMissed[column] ? lastSlot[column] : memory ? pending?.get(value) : undefined;
+          let slot =
+            value === lastMissed[column] ? lastSlot[column] : memory ? pending?.get(value) : undefined;
           if (slot === undefined) {
             slot = values.push(value) - 1;
             if (memory) (pending ??= new Map()).set(value, slot);
@@ -388,7 +389,11 @@ function memo<K, V>(format: (key: K) => V, limit = 100_000): (key: K) => V {
 
 /** What each chargeback column holds (see {@link CellKind}), in CHARGEBACK_COLUMNS order. */
 const CHARGEBACK_KINDS: readonly CellKind[] = CHARGEBACK_COLUMNS.map((name) =>
-  CHARGEBACK_NUMBER_COLUMNS.has(name) ? 'number' : name === 'x_Pod' || name === 'x_PodUid' ? 'unique' : 'text',
+  CHARGEBACK_NUMBER_COLUMNS.has(name)
+    ? 'number'
+    : name === 'x_Pod' || name === 'x_PodUid'
+      ? 'unique'
+      : 'text',
 );
 
 /** The chargeback header of `meta`: with a billing export, {@link BILLING_COLUMNS} appended. */
@@ -521,7 +526,10 @@ export function teamChargebackCsvs(
   const byTeam = rowsByTeam(rows);
   // One encoder for every team's file: they share most values (timestamps, prices, nodes).
   const encoder = chargebackEncoder(meta);
-  return [...byTeam].map(([team, indices]) => ({ team, chunks: chargebackCsvChunks(rows, meta, indices, encoder) }));
+  return [...byTeam].map(([team, indices]) => ({
+    team,
+    chunks: chargebackCsvChunks(rows, meta, indices, encoder),
+  }));
 }
 
 /**

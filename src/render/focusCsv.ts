@@ -72,9 +72,19 @@ export const FOCUS_COLUMNS = [
   'x_IdlePolicy',
 ] as const;
 
-const NUMBERS = new Set(['BilledCost', 'ConsumedQuantity', 'ContractedCost', 'EffectiveCost', 'ListCost', 'PricingQuantity', 'x_GpuUtilizationPct']);
+const NUMBERS = new Set([
+  'BilledCost',
+  'ConsumedQuantity',
+  'ContractedCost',
+  'EffectiveCost',
+  'ListCost',
+  'PricingQuantity',
+  'x_GpuUtilizationPct',
+]);
 const UNIQUE = new Set(['ChargeDescription', 'Tags', 'x_Pod', 'x_PodUid']);
-const KINDS: readonly CellKind[] = FOCUS_COLUMNS.map((c) => (NUMBERS.has(c) ? 'number' : UNIQUE.has(c) ? 'unique' : 'text'));
+const KINDS: readonly CellKind[] = FOCUS_COLUMNS.map((c) =>
+  NUMBERS.has(c) ? 'number' : UNIQUE.has(c) ? 'unique' : 'text',
+);
 
 /** What focus.csv needs besides the chargeback CSV's metadata. */
 export interface FocusMeta extends CsvMeta {

@@ -26,7 +26,10 @@ export const RECONCILIATION_COLUMNS = [
 ] as const;
 
 /** reconciliation.csv as text (one line per account, type and day: small enough to render whole). */
-export function renderReconciliationCsv(lines: readonly InvoiceReconciliationLine[], currency: string): string {
+export function renderReconciliationCsv(
+  lines: readonly InvoiceReconciliationLine[],
+  currency: string,
+): string {
   const text = (value: string) => neutralizeFormula(value);
   return csvRecords([
     [...RECONCILIATION_COLUMNS],

@@ -29,7 +29,6 @@ const TOP_LEVEL_ORDER: readonly (keyof Summary)[] = [
   'warnings',
 ];
 
-
 /**
  * summary.json, deterministically: the top level in {@link TOP_LEVEL_ORDER}, every nested object's keys in
  * code-unit order (including integer-like keys such as a team named "2024", which JSON.stringify would move

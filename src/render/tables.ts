@@ -115,7 +115,9 @@ function sortedNodes(days: readonly MeteredDay[]): Iterable<NodeUsage> {
     for (const day of [...days].sort((a, b) => a.day.startMs - b.day.startMs)) {
       yield* [...day.nodes].sort(
         (a, b) =>
-          a.chargePeriod.startMs - b.chargePeriod.startMs || compareStrings(a.cluster, b.cluster) || compareStrings(a.node, b.node),
+          a.chargePeriod.startMs - b.chargePeriod.startMs ||
+          compareStrings(a.cluster, b.cluster) ||
+          compareStrings(a.node, b.node),
       );
     }
   })();
@@ -124,53 +126,65 @@ function sortedNodes(days: readonly MeteredDay[]): Iterable<NodeUsage> {
 /** usage.csv as chunks (one day's pods are sorted at a time). */
 export function usageCsvChunks(days: readonly MeteredDay[], zone: string): Iterable<string> {
   const iso = isoFormatter(zone);
-  return csvChunks(USAGE_COLUMNS, sortedPods(days), (p, out) => out.push(
-    iso(p.chargePeriod.startMs),
-    iso(p.chargePeriod.endMs),
-    p.pod.cluster,
-    p.team,
-    p.project,
-    p.teamSource,
-    p.pod.namespace,
-    p.pod.pod,
-    p.pod.uid,
-    p.node,
-    p.gpuResource,
-    numberCell(p.requested),
-    `${p.weight.numerator}/${p.weight.denominator}`,
-    numberCell(p.gpuEquivalents),
-    p.phase,
-    numberCell(p.heldSeconds, 3),
-    numberCell(p.bridgedSeconds, 3),
-    numberCell(p.gpuSeconds, 3),
-    numberCell(p.gpuSeconds / 3600),
-    p.utilization === null ? '' : numberCell(p.utilization * 100, 2),
-    p.utilizationSource,
-  ), new CsvEncoder(USAGE_KINDS));
+  return csvChunks(
+    USAGE_COLUMNS,
+    sortedPods(days),
+    (p, out) =>
+      out.push(
+        iso(p.chargePeriod.startMs),
+        iso(p.chargePeriod.endMs),
+        p.pod.cluster,
+        p.team,
+        p.project,
+        p.teamSource,
+        p.pod.namespace,
+        p.pod.pod,
+        p.pod.uid,
+        p.node,
+        p.gpuResource,
+        numberCell(p.requested),
+        `${p.weight.numerator}/${p.weight.denominator}`,
+        numberCell(p.gpuEquivalents),
+        p.phase,
+        numberCell(p.heldSeconds, 3),
+        numberCell(p.bridgedSeconds, 3),
+        numberCell(p.gpuSeconds, 3),
+        numberCell(p.gpuSeconds / 3600),
+        p.utilization === null ? '' : numberCell(p.utilization * 100, 2),
+        p.utilizationSource,
+      ),
+    new CsvEncoder(USAGE_KINDS),
+  );
 }
 
 /** nodes.csv as chunks. */
 export function nodesCsvChunks(days: readonly MeteredDay[], zone: string): Iterable<string> {
   const iso = isoFormatter(zone);
-  return csvChunks(NODES_COLUMNS, sortedNodes(days), (n, out) => out.push(
-    iso(n.chargePeriod.startMs),
-    iso(n.chargePeriod.endMs),
-    n.cluster,
-    n.node,
-    n.instanceType,
-    n.capacityType,
-    numberCell(n.gpus),
-    numberCell(n.presentSeconds, 3),
-    numberCell(n.capacityGpuSeconds / 3600),
-    numberCell(n.allocatedGpuSeconds / 3600),
-    // Idle as metered; an over-allocated node shows a negative value here (warned in summary.json).
-    numberCell(n.idleGpuSeconds / 3600),
-    n.gpuModel ?? '',
-    n.gpuSource ?? '',
-    // Idle by reason (src/core/idleReasons.ts); days metered without reasons count all idle unallocated
-    // (negative on an over-allocated node, like x_IdleGpuHours).
-    ...IDLE_REASONS.map((r) =>
-      numberCell((n.idleByReason?.[r] ?? (r === 'unallocated' ? n.idleGpuSeconds : 0)) / 3600),
-    ),
-  ), new CsvEncoder(NODES_KINDS));
+  return csvChunks(
+    NODES_COLUMNS,
+    sortedNodes(days),
+    (n, out) =>
+      out.push(
+        iso(n.chargePeriod.startMs),
+        iso(n.chargePeriod.endMs),
+        n.cluster,
+        n.node,
+        n.instanceType,
+        n.capacityType,
+        numberCell(n.gpus),
+        numberCell(n.presentSeconds, 3),
+        numberCell(n.capacityGpuSeconds / 3600),
+        numberCell(n.allocatedGpuSeconds / 3600),
+        // Idle as metered; an over-allocated node shows a negative value here (warned in summary.json).
+        numberCell(n.idleGpuSeconds / 3600),
+        n.gpuModel ?? '',
+        n.gpuSource ?? '',
+        // Idle by reason (src/core/idleReasons.ts); days metered without reasons count all idle unallocated
+        // (negative on an over-allocated node, like x_IdleGpuHours).
+        ...IDLE_REASONS.map((r) =>
+          numberCell((n.idleByReason?.[r] ?? (r === 'unallocated' ? n.idleGpuSeconds : 0)) / 3600),
+        ),
+      ),
+    new CsvEncoder(NODES_KINDS),
+  );
 }

@@ -102,7 +102,11 @@ export class ScenarioBuilder {
             `no ${c.gpuCount} free ${c.gpuResource} on ${node} for pod ${pod.namespace}/${pod.name}`,
           );
         }
-        this.reserve(node, more.filter((u) => !own.includes(u)), held);
+        this.reserve(
+          node,
+          more.filter((u) => !own.includes(u)),
+          held,
+        );
         c.units = [...more];
       };
       // App containers and sidecars hold their own units; an init container reuses the app containers'
@@ -110,14 +114,19 @@ export class ScenarioBuilder {
       for (const c of [...containers, ...initContainers.filter((c) => c.restartPolicy === 'Always')])
         allocate(c, []);
       for (const c of initContainers.filter((c) => c.restartPolicy !== 'Always')) {
-        allocate(c, containers.filter((a) => a.gpuResource === c.gpuResource).flatMap((a) => a.units));
+        allocate(
+          c,
+          containers.filter((a) => a.gpuResource === c.gpuResource).flatMap((a) => a.units),
+        );
       }
       // DRA: a claim for `draGpus` devices of the node, whatever the device plugin advertises.
       pod.containers.forEach((draft, i) => {
         if (!draft.draGpus) return;
         const units = this.findFreeUnits(node, null, draft.draGpus, held);
         if (!units)
-          throw new RangeError(`no ${draft.draGpus} free GPUs on ${node} for the DRA claim of ${pod.namespace}/${pod.name}`);
+          throw new RangeError(
+            `no ${draft.draGpus} free GPUs on ${node} for the DRA claim of ${pod.namespace}/${pod.name}`,
+          );
         this.reserve(node, units, held);
         containers[i]!.draUnits = units;
       });

@@ -63,7 +63,8 @@ export function dcgmPlan(sim: Simulation): DevicePlan[] {
       const devices = new Set(container.units.map((u) => node.units[u]!.device));
       for (const d of devices) list[d]!.holders.push({ pod, container, range: running, sharers: [] });
       const claimed = new Set((container.draUnits ?? []).map((u) => node.units[u]!.device));
-      for (const d of claimed) list[d]!.holders.push({ pod, container, range: running, sharers: [], dra: true });
+      for (const d of claimed)
+        list[d]!.holders.push({ pod, container, range: running, sharers: [], dra: true });
     }
   }
   for (const plan of out) {

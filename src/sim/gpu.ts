@@ -41,7 +41,9 @@ function uuidFor(node: string, gpu: number): string {
 }
 
 /** The sharing of a node spec: `sharing`, or the legacy `timeSlicingReplicas` (not renamed). */
-export function sharingOf(spec: Pick<SimNodeSpec, 'sharing' | 'timeSlicingReplicas'>): SimSharing | undefined {
+export function sharingOf(
+  spec: Pick<SimNodeSpec, 'sharing' | 'timeSlicingReplicas'>,
+): SimSharing | undefined {
   if (spec.sharing) return spec.sharing;
   if (spec.timeSlicingReplicas && spec.timeSlicingReplicas > 1)
     return { strategy: 'time-slicing', replicas: spec.timeSlicingReplicas, renameByDefault: false };
@@ -99,7 +101,8 @@ export function deriveNodeResources(spec: SimNodeSpec): { units: SimUnit[]; devi
     return { units, devices };
   }
   const replicas = sharing && !sharing.migProfiles ? sharing.replicas : 1;
-  const resource = sharing?.renameByDefault && !sharing.migProfiles ? 'nvidia_com_gpu_shared' : 'nvidia_com_gpu';
+  const resource =
+    sharing?.renameByDefault && !sharing.migProfiles ? 'nvidia_com_gpu_shared' : 'nvidia_com_gpu';
   for (let gpu = 0; gpu < spec.gpus; gpu++) {
     devices.push(physical(gpu));
     for (let r = 0; r < replicas; r++) {

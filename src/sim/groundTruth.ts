@@ -433,11 +433,16 @@ export function effectiveRequests(
 
 /** The resource metering bills a DRA-claimed unit as: dra_gpu for a whole GPU, dra_mig_<profile> for a MIG device. */
 export function draResourceOf(unit: Pick<SimUnit, 'resource'>): string {
-  return unit.resource.startsWith('nvidia_com_mig_') ? `dra_mig_${unit.resource.slice('nvidia_com_mig_'.length)}` : 'dra_gpu';
+  return unit.resource.startsWith('nvidia_com_mig_')
+    ? `dra_mig_${unit.resource.slice('nvidia_com_mig_'.length)}`
+    : 'dra_gpu';
 }
 
 /** Devices a pod claims through DRA, per billed resource. */
-function draRequests(pod: Pick<SimPod, 'containers'>, node: Pick<SimNode, 'units'> | undefined): Map<string, number> {
+function draRequests(
+  pod: Pick<SimPod, 'containers'>,
+  node: Pick<SimNode, 'units'> | undefined,
+): Map<string, number> {
   const out = new Map<string, number>();
   for (const c of pod.containers) {
     for (const u of c.draUnits ?? []) {
@@ -450,7 +455,9 @@ function draRequests(pod: Pick<SimPod, 'containers'>, node: Pick<SimNode, 'units
 
 /** GPU equivalents per unit of `resource` held by `pod` on `node` (all its units of a resource weigh the same). */
 function podWeight(node: SimNode, pod: SimPod, resource: string): Fraction {
-  const claimed = pod.containers.flatMap((c) => c.draUnits ?? []).find((u) => draResourceOf(node.units[u]!) === resource);
+  const claimed = pod.containers
+    .flatMap((c) => c.draUnits ?? [])
+    .find((u) => draResourceOf(node.units[u]!) === resource);
   if (claimed !== undefined) return node.units[claimed]!.weight;
   const c = [...pod.containers, ...(pod.initContainers ?? [])].find(
     (x) => x.gpuResource === resource && x.units.length > 0,

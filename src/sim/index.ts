@@ -37,7 +37,12 @@ export type {
   Simulation,
 } from './model.ts';
 export { DEFAULT_SCRAPE } from './model.ts';
-export { escapeLabelValue, OPENMETRICS_VERSION, openMetricsFileRanges, writeOpenMetrics } from './openMetrics.ts';
+export {
+  escapeLabelValue,
+  OPENMETRICS_VERSION,
+  openMetricsFileRanges,
+  writeOpenMetrics,
+} from './openMetrics.ts';
 export {
   buildPlatformCluster,
   type PlatformClusterOptions,

@@ -94,24 +94,40 @@ function instancesOf(sims: readonly Simulation[], options: SyntheticExportOption
     }
   }
   for (const o of options.outside ?? [])
-    out.push({ resourceId: o.resourceId, instanceType: o.instanceType, kind: 'on-demand', team: o.team, ranges: [o.range] });
+    out.push({
+      resourceId: o.resourceId,
+      instanceType: o.instanceType,
+      kind: 'on-demand',
+      team: o.team,
+      ranges: [o.range],
+    });
   return out;
 }
 
 /** The hourly price of an instance at hour `hourMs` (exact). */
-function hourlyPrice(spec: InstanceSpec, prices: ExportPrices, hourMs: number): { price: Ratio; list: Ratio } {
+function hourlyPrice(
+  spec: InstanceSpec,
+  prices: ExportPrices,
+  hourMs: number,
+): { price: Ratio; list: Ratio } {
   const entry = prices[spec.instanceType];
   if (!entry) throw new RangeError(`no export price for ${spec.instanceType}`);
   const list = exactDecimal(entry.onDemand);
   if (spec.kind === 'spot') {
     const base = exactDecimal(entry.spot ?? entry.onDemand);
     const move = exactDecimal(SPOT_MOVES[Math.floor(new Date(hourMs).getUTCHours() / 6)]!);
-    return { price: { numerator: base.numerator * move.numerator, denominator: base.denominator * move.denominator }, list };
+    return {
+      price: { numerator: base.numerator * move.numerator, denominator: base.denominator * move.denominator },
+      list,
+    };
   }
   if (spec.kind === 'savings-plan') {
     if (entry.committed !== undefined) return { price: exactDecimal(entry.committed), list };
     const rate = exactDecimal(SAVINGS_PLAN_RATE);
-    return { price: { numerator: list.numerator * rate.numerator, denominator: list.denominator * rate.denominator }, list };
+    return {
+      price: { numerator: list.numerator * rate.numerator, denominator: list.denominator * rate.denominator },
+      list,
+    };
   }
   return { price: list, list };
 }
@@ -128,7 +144,10 @@ interface HourLine {
 }
 
 /** Every hourly line of the export, in time then resource order, plus one EBS line per day (skipped by readers). */
-function* hourLines(sims: readonly Simulation[], options: SyntheticExportOptions): Iterable<HourLine | { ebs: number }> {
+function* hourLines(
+  sims: readonly Simulation[],
+  options: SyntheticExportOptions,
+): Iterable<HourLine | { ebs: number }> {
   const specs = instancesOf(sims, options).sort((a, b) => (a.resourceId < b.resourceId ? -1 : 1));
   const until = Math.min(options.coveredUntilMs ?? options.period.endMs, options.period.endMs);
   for (let h = Math.floor(options.period.startMs / HOUR_MS) * HOUR_MS; h < until; h += HOUR_MS) {
@@ -136,11 +155,18 @@ function* hourLines(sims: readonly Simulation[], options: SyntheticExportOptions
     const end = Math.min(h + HOUR_MS, until);
     for (const spec of specs) {
       let ms = 0;
-      for (const r of spec.ranges) ms += Math.max(0, Math.min(end, r.endMs, options.period.endMs) - Math.max(h, r.startMs, options.period.startMs));
+      for (const r of spec.ranges)
+        ms += Math.max(
+          0,
+          Math.min(end, r.endMs, options.period.endMs) - Math.max(h, r.startMs, options.period.startMs),
+        );
       if (ms <= 0) continue;
       const { price, list } = hourlyPrice(spec, options.prices, h);
       const hours: Ratio = { numerator: BigInt(ms), denominator: BigInt(HOUR_MS) };
-      const times = (p: Ratio): Ratio => ({ numerator: p.numerator * hours.numerator, denominator: p.denominator * hours.denominator });
+      const times = (p: Ratio): Ratio => ({
+        numerator: p.numerator * hours.numerator,
+        denominator: p.denominator * hours.denominator,
+      });
       yield {
         spec,
         startMs: h,
@@ -218,7 +244,10 @@ const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
  * The export as CSV text chunks (header first; RFC 4180, LF line ends as AWS writes them), about 500 lines
  * per chunk: stream it to a file (gzip it for the "CSV (gzip)" shape).
  */
-export function* syntheticExportCsv(sims: readonly Simulation[], options: SyntheticExportOptions): Iterable<string> {
+export function* syntheticExportCsv(
+  sims: readonly Simulation[],
+  options: SyntheticExportOptions,
+): Iterable<string> {
   const columns: readonly string[] = options.format === 'focus' ? FOCUS_COLUMNS : CUR_COLUMNS;
   yield stringify([columns as string[]]);
   let batch: string[][] = [];
@@ -289,7 +318,9 @@ function focusRows(line: HourLine | { ebs: number }, o: SyntheticExportOptions):
       ChargePeriodStart: iso(line.startMs),
       ChargePeriodEnd: iso(line.endMs),
       CommitmentDiscountCategory: covered ? 'Spend' : '',
-      CommitmentDiscountId: covered ? `arn:aws:savingsplans::${o.billingAccountId}:savingsplan/demo-compute-sp` : '',
+      CommitmentDiscountId: covered
+        ? `arn:aws:savingsplans::${o.billingAccountId}:savingsplan/demo-compute-sp`
+        : '',
       CommitmentDiscountStatus: covered ? 'Used' : '',
       CommitmentDiscountType: covered ? 'Compute Savings Plan' : '',
       ConsumedQuantity: hours,
@@ -354,6 +385,10 @@ function curRows(line: HourLine | { ebs: number }, o: SyntheticExportOptions): R
       savings_plan_savings_plan_effective_cost: line.cost,
     },
     // The plan's negation of the covered On-Demand cost: not an instance's cost (readers skip it).
-    { ...base, line_item_line_item_type: 'SavingsPlanNegation', line_item_unblended_cost: `-${line.listCost}` },
+    {
+      ...base,
+      line_item_line_item_type: 'SavingsPlanNegation',
+      line_item_unblended_cost: `-${line.listCost}`,
+    },
   ];
 }

@@ -283,5 +283,4 @@ export interface ExplicitSimulateOptions {
 
 /** Either a named preset, or an explicit cluster. */
 export type SimulateOptions =
-  | ({ preset: 'demo' | 'edge-cases' | 'real-shapes' } & PresetOptions)
-  | ExplicitSimulateOptions;
+  ({ preset: 'demo' | 'edge-cases' | 'real-shapes' } & PresetOptions) | ExplicitSimulateOptions;

@@ -36,7 +36,8 @@ export function quotaRangeOf(pod: SimPod): TimeRange {
 }
 
 function effectiveRequest(pod: SimPod, resource: string): number {
-  const units = (cs: readonly SimContainer[]) => cs.filter((c) => c.gpuResource === resource).map((c) => c.gpuCount);
+  const units = (cs: readonly SimContainer[]) =>
+    cs.filter((c) => c.gpuResource === resource).map((c) => c.gpuCount);
   const app = units(pod.containers).reduce((a, b) => a + b, 0);
   return Math.max(app, ...units(pod.initContainers ?? []));
 }

@@ -204,7 +204,9 @@ export function buildRealShapesScenario(options: PresetOptions): ExplicitSimulat
   pod('mig-gaps-2g', migGaps, 1.2, 4, gpu('nvidia_com_mig_2g_10gb', 2));
   pod('onprem-quarter', onPrem, 1.3, 4.8, gpu('nvidia_com_gpu'), { namespace: 'serving' });
   pod('sidecar-gpu', sidecar, 1.25, 4.75, gpu('nvidia_com_gpu'), {
-    initContainers: [{ name: 'gpu-sidecar', gpuResource: 'nvidia_com_gpu', gpuCount: 1, restartPolicy: 'Always' }],
+    initContainers: [
+      { name: 'gpu-sidecar', gpuResource: 'nvidia_com_gpu', gpuCount: 1, restartPolicy: 'Always' },
+    ],
   });
   pod('init-gpu', sidecar, 2, 4, gpu('nvidia_com_gpu'), {
     initContainers: [{ name: 'warmup', gpuResource: 'nvidia_com_gpu', gpuCount: 2 }],

@@ -131,8 +131,14 @@ const DEMO_NAMESPACES: [string, Record<string, string>][] = [
 
 /** GPU ResourceQuotas of two demo namespaces (the platform's standard: namespaces have GPU quotas). */
 const DEMO_GPU_QUOTAS = new Map<string, { name: string; hard: Record<string, number> }>([
-  ['ml-research', { name: 'gpu-quota', hard: { 'requests.nvidia.com/gpu': 12, 'requests.nvidia.com/mig-3g.20gb': 16 } }],
-  ['vision', { name: 'gpu-quota', hard: { 'requests.nvidia.com/gpu': 8, 'requests.nvidia.com/mig-1g.5gb': 8 } }],
+  [
+    'ml-research',
+    { name: 'gpu-quota', hard: { 'requests.nvidia.com/gpu': 12, 'requests.nvidia.com/mig-3g.20gb': 16 } },
+  ],
+  [
+    'vision',
+    { name: 'gpu-quota', hard: { 'requests.nvidia.com/gpu': 8, 'requests.nvidia.com/mig-1g.5gb': 8 } },
+  ],
 ]);
 
 const TENANTS: Record<string, Tenant> = {
@@ -267,7 +273,13 @@ function fillLane(b: ScenarioBuilder, lane: Lane, life: TimeRange, until: number
       ...(lane.sidecarGpu
         ? {
             initContainers: [
-              { name: 'gpu-sidecar', cpuCores: 1, gpuResource: lane.resource, gpuCount: 1, restartPolicy: 'Always' as const },
+              {
+                name: 'gpu-sidecar',
+                cpuCores: 1,
+                gpuResource: lane.resource,
+                gpuCount: 1,
+                restartPolicy: 'Always' as const,
+              },
             ],
           }
         : {}),
@@ -435,7 +447,15 @@ export function buildDemoScenario(options: PresetOptions): ExplicitSimulateOptio
     tenants: Tenant[],
     extra: Partial<Lane> = {},
   ) =>
-    shapes.push({ node, resource, units, kinds, tenants, user: `${tenants[0]!.namespace}-${b.suffix(4)}`, ...extra });
+    shapes.push({
+      node,
+      resource,
+      units,
+      kinds,
+      tenants,
+      user: `${tenants[0]!.namespace}-${b.suffix(4)}`,
+      ...extra,
+    });
   // On-prem DGX A100 (no instance type; GPU feature discovery labels): MIG with renamed time-slicing
   // on 1g.5gb, a `+me` profile, and one GPU whose three 2g.10gb leave a slice unpartitioned.
   const dgx = makeNode(b, {
@@ -459,7 +479,9 @@ export function buildDemoScenario(options: PresetOptions): ExplicitSimulateOptio
     sharing: { strategy: 'time-slicing', replicas: 2, renameByDefault: true, migProfiles: ['1g.5gb'] },
   });
   const dgxUnits = new Map<string, number[]>();
-  deriveNodeResources(dgx).units.forEach((u, i) => dgxUnits.set(u.resource, [...(dgxUnits.get(u.resource) ?? []), i]));
+  deriveNodeResources(dgx).units.forEach((u, i) =>
+    dgxUnits.set(u.resource, [...(dgxUnits.get(u.resource) ?? []), i]),
+  );
   for (const u of chunk(dgxUnits.get('nvidia_com_mig_1g_5gb_shared')!, 1).slice(0, 12))
     shapeLane(dgx, 'nvidia_com_mig_1g_5gb_shared', u, ['notebook'], [t.sandbox!, t.vision!, t.search!]);
   for (const u of chunk(dgxUnits.get('nvidia_com_mig_1g_5gb_me')!, 1))

@@ -85,7 +85,10 @@ export function nodeInfoPairs(node: SimNode, cluster: string): [string, string][
     ['kubeproxy_version', 'deprecated'],
     ['provider_id', providerIdOf(node, cluster) ?? ''],
     ['pod_cidr', ''],
-    ['system_uuid', `ec2${fnv1a64(`uuid/${cluster}/${node.name}`).toString(16).padStart(16, '0').slice(0, 5)}-0000-0000-0000-000000000000`],
+    [
+      'system_uuid',
+      `ec2${fnv1a64(`uuid/${cluster}/${node.name}`).toString(16).padStart(16, '0').slice(0, 5)}-0000-0000-0000-000000000000`,
+    ],
     ['internal_ip', node.ip],
   ];
 }
@@ -142,9 +145,18 @@ export function nodeLabelPairs(node: SimNode): [string, string][] {
 export function gfdLabelPairs(node: SimNode): [string, string][] {
   const name = (key: string) => `label_${key.replace(/[^A-Za-z0-9_]/g, '_')}`;
   const sharing = sharingOf(node);
-  const model = node.modelName.replace(/[^A-Za-z0-9-_. ]/g, '').split(/\s+/).join('-');
+  const model = node.modelName
+    .replace(/[^A-Za-z0-9-_. ]/g, '')
+    .split(/\s+/)
+    .join('-');
   const pairs: [string, string][] = [];
-  const base = (resource: string, count: number, product: string, shared: SimSharing | undefined, mig: boolean) => {
+  const base = (
+    resource: string,
+    count: number,
+    product: string,
+    shared: SimSharing | undefined,
+    mig: boolean,
+  ) => {
     const replicas = shared ? shared.replicas : mig ? 0 : 1;
     pairs.push(
       [name(`${resource}.count`), String(count)],
@@ -246,7 +258,11 @@ export function buildSeries(sim: Simulation): SeriesDef[] {
   }
   for (const node of sim.nodes) {
     const lives = node.lifetimes;
-    ksmSeries('kube_node_info', nodeInfoPairs(node, sim.cluster ?? ''), lives.map((l) => ({ ...l, value: 1 })));
+    ksmSeries(
+      'kube_node_info',
+      nodeInfoPairs(node, sim.cluster ?? ''),
+      lives.map((l) => ({ ...l, value: 1 })),
+    );
     ksmSeries(
       'kube_node_labels',
       [['node', node.name], ...nodeLabelPairs(node)],
@@ -375,16 +391,27 @@ export function buildSeries(sim: Simulation): SeriesDef[] {
  * internal/pkg/transformation/kubernetes.go and const.go: dra_claim_name, dra_claim_namespace,
  * dra_driver_name, dra_pool_name, dra_device_name, and dra_mig_profile / dra_mig_device_uuid for MIG).
  */
-function draLabels(pod: SimPod, container: SimContainer, node: SimNode, device: SimDevice): [string, string][] {
+function draLabels(
+  pod: SimPod,
+  container: SimContainer,
+  node: SimNode,
+  device: SimDevice,
+): [string, string][] {
   const labels: [string, string][] = [
     ['dra_claim_name', `${pod.name}-${draClaimName(container)}`],
     ['dra_claim_namespace', pod.namespace],
     ['dra_driver_name', 'gpu.nvidia.com'],
     ['dra_pool_name', node.name],
-    ['dra_device_name', device.migProfile ? `gpu-${device.gpu}-mig-${device.migInstanceId}` : `gpu-${device.gpu}`],
+    [
+      'dra_device_name',
+      device.migProfile ? `gpu-${device.gpu}-mig-${device.migInstanceId}` : `gpu-${device.gpu}`,
+    ],
   ];
   if (device.migProfile)
-    labels.push(['dra_mig_profile', device.migProfile], ['dra_mig_device_uuid', `MIG-${device.uuid.slice(4)}/${device.migInstanceId}`]);
+    labels.push(
+      ['dra_mig_profile', device.migProfile],
+      ['dra_mig_device_uuid', `MIG-${device.uuid.slice(4)}/${device.migInstanceId}`],
+    );
   return labels;
 }
 

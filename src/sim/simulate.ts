@@ -117,7 +117,8 @@ export function validateSimulation(sim: Simulation): void {
     const podUnits = new Set<number>();
     for (const c of pod.containers) {
       for (const u of c.draUnits ?? []) {
-        if (!node.units[u]) throw new RangeError(`${where}: container ${c.name} claims unit ${u} missing on ${node.name}`);
+        if (!node.units[u])
+          throw new RangeError(`${where}: container ${c.name} claims unit ${u} missing on ${node.name}`);
         podUnits.add(u);
       }
     }

@@ -54,7 +54,18 @@ describe('the built command line', () => {
     await writeFile(config, JSON.stringify({ source: { maxRetries: 0, timeoutSeconds: 5 } }));
     const failed = await run(
       process.execPath,
-      [BIN, 'report', '--month', '2026-10', '--config', config, '--prometheus-url', 'http://127.0.0.1:9', '--out', join(dir, 'r')],
+      [
+        BIN,
+        'report',
+        '--month',
+        '2026-10',
+        '--config',
+        config,
+        '--prometheus-url',
+        'http://127.0.0.1:9',
+        '--out',
+        join(dir, 'r'),
+      ],
       { cwd: dir },
     ).then(
       () => null,

@@ -31,7 +31,17 @@ describe('get and demo against a folder with two versions of a month', () => {
     const b = await run('demo', '--month', MONTH, '--no-billing', '--out', reports, '--quiet');
     expect(b.code, b.stderr).toBe(0);
     again = { stderr: b.stderr };
-    const c = await run('demo', '--month', MONTH, '--no-billing', '--language', 'ko', '--out', reports, '--quiet');
+    const c = await run(
+      'demo',
+      '--month',
+      MONTH,
+      '--no-billing',
+      '--language',
+      'ko',
+      '--out',
+      reports,
+      '--quiet',
+    );
     expect(c.code, c.stderr).toBe(0);
     second = { versionId: versionOf(c.stdout) ?? /version ([0-9a-f]{16})/.exec(c.stderr)![1]! };
   }, 300_000);
@@ -42,8 +52,16 @@ describe('get and demo against a folder with two versions of a month', () => {
 
   it('says what the demo wrote: the files it published, or that it published none', () => {
     expect(first.files).toBeGreaterThan(13);
-    expect(first.stderr).toMatch(new RegExp(`demo: published ${MONTH} as version ${first.versionId}: wrote ${first.files} files to .*; stored 31 daily partials`));
-    expect(again.stderr).toMatch(new RegExp(`demo: ${MONTH} unchanged: version ${first.versionId} .* already holds these ${first.files} files, none published`));
+    expect(first.stderr).toMatch(
+      new RegExp(
+        `demo: published ${MONTH} as version ${first.versionId}: wrote ${first.files} files to .*; stored 31 daily partials`,
+      ),
+    );
+    expect(again.stderr).toMatch(
+      new RegExp(
+        `demo: ${MONTH} unchanged: version ${first.versionId} .* already holds these ${first.files} files, none published`,
+      ),
+    );
     expect(again.stderr).not.toMatch(/wrote \d+ files/);
     expect(second.versionId).not.toBe(first.versionId);
   });
@@ -63,12 +81,24 @@ describe('get and demo against a folder with two versions of a month', () => {
     await mkdir(dir);
     const r = await run('get', '--month', MONTH, '--what', 'summary', '--out', reports, '--save-to', dir);
     expect(r.code, r.stderr).toBe(0);
-    expect(await readFile(join(dir, 'summary.json'))).toEqual(await readFile(join(reports, MONTH, 'summary.json')));
+    expect(await readFile(join(dir, 'summary.json'))).toEqual(
+      await readFile(join(reports, MONTH, 'summary.json')),
+    );
   });
 
   it('fetches an earlier version with --version', async () => {
     const target = join(tmp.dir, 'first.pdf');
-    const r = await run('get', '--month', MONTH, '--version', first.versionId, '--out', reports, '--save-to', target);
+    const r = await run(
+      'get',
+      '--month',
+      MONTH,
+      '--version',
+      first.versionId,
+      '--out',
+      reports,
+      '--save-to',
+      target,
+    );
     expect(r.code, r.stderr).toBe(0);
     const earlier = await readFile(join(reports, MONTH, 'versions', first.versionId, 'executive-report.pdf'));
     expect(await readFile(target)).toEqual(earlier);
@@ -76,7 +106,17 @@ describe('get and demo against a folder with two versions of a month', () => {
   });
 
   it('names the versions there are when --version names none', async () => {
-    const r = await run('get', '--month', MONTH, '--version', '0000000000000000', '--out', reports, '--save-to', '-');
+    const r = await run(
+      'get',
+      '--month',
+      MONTH,
+      '--version',
+      '0000000000000000',
+      '--out',
+      reports,
+      '--save-to',
+      '-',
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`has no version 0000000000000000`);
     expect(r.stderr).toContain(first.versionId);

@@ -54,7 +54,6 @@ const SEED = 7;
 const KSM_SECONDS = 60;
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 
-
 const cents = (s: string) => Math.round(Number(s) * 100);
 
 describe.skipIf(prometheusInstallHint() !== null)(
@@ -185,13 +184,29 @@ describe.skipIf(prometheusInstallHint() !== null)(
         .filter((q) => q.type === 'used')
         .map((q) => {
           const used = times.map((t) => (typeof q.value === 'number' ? q.value : q.value(t)));
-          const hard = series.find((h) => h.type === 'hard' && h.namespace === q.namespace && h.resource === q.resource)!;
-          return [q.namespace, q.resource, hard.value, Math.max(...used), used.reduce((a, b) => a + b, 0) / used.length];
+          const hard = series.find(
+            (h) => h.type === 'hard' && h.namespace === q.namespace && h.resource === q.resource,
+          )!;
+          return [
+            q.namespace,
+            q.resource,
+            hard.value,
+            Math.max(...used),
+            used.reduce((a, b) => a + b, 0) / used.length,
+          ];
         });
       expect(expected.length).toBeGreaterThan(2);
       expect(
         summary.gpuQuotas!.map((q) => [q.namespace, q.resource, q.hard, q.peakUsed, q.averageUsed]),
-      ).toEqual(expected.map(([ns, resource, hard, peak, average]) => [ns, resource, hard, peak, expect.closeTo(average as number, 5)]));
+      ).toEqual(
+        expected.map(([ns, resource, hard, peak, average]) => [
+          ns,
+          resource,
+          hard,
+          peak,
+          expect.closeTo(average as number, 5),
+        ]),
+      );
     });
 
     it('matches the month total of allocated GPU-hours within 0.01 % and capacity per node exactly', async () => {
@@ -262,16 +277,20 @@ describe.skipIf(prometheusInstallHint() !== null)(
       }
     });
 
-    it('writes byte-identical CSV and JSON when run again on the same data', {
-      timeout: 300_000,
-    }, async () => {
-      const before = await Promise.all([read(`${MONTH}/chargeback.csv`), read(`${MONTH}/summary.json`)]);
-      const again = await report();
-      expect(again.code).toBe(0);
-      const after = await Promise.all([read(`${MONTH}/chargeback.csv`), read(`${MONTH}/summary.json`)]);
-      expect(after[0]).toBe(before[0]);
-      expect(after[1]).toBe(before[1]);
-    });
+    it(
+      'writes byte-identical CSV and JSON when run again on the same data',
+      {
+        timeout: 300_000,
+      },
+      async () => {
+        const before = await Promise.all([read(`${MONTH}/chargeback.csv`), read(`${MONTH}/summary.json`)]);
+        const again = await report();
+        expect(again.code).toBe(0);
+        const after = await Promise.all([read(`${MONTH}/chargeback.csv`), read(`${MONTH}/summary.json`)]);
+        expect(after[0]).toBe(before[0]);
+        expect(after[1]).toBe(before[1]);
+      },
+    );
 
     it('prices every node at its ground-truth capacity cost within one scrape interval per appearance', async () => {
       const rows = parseCsv(await read(`${MONTH}/chargeback.csv`));
@@ -324,7 +343,7 @@ describe.skipIf(prometheusInstallHint() !== null)(
       expect(parseCsv(published).every((r) => r.x_Team === 'ml-research')).toBe(true);
     });
 
-describe('Lambda handlers in-process (real Prometheus and S3; CloudWatch mocked)', () => {
+    describe('Lambda handlers in-process (real Prometheus and S3; CloudWatch mocked)', () => {
       const sent: unknown[] = [];
       const lambdaCtx = (pricing = demoConfig.pricing) =>
         createLambdaContext(
@@ -366,112 +385,176 @@ describe('Lambda handlers in-process (real Prometheus and S3; CloudWatch mocked)
         expect(sent.length).toBeGreaterThan(0);
       });
 
-      it('publishes the month from partials with the same total as the CLI', {
+      it(
+        'publishes the month from partials with the same total as the CLI',
+        {
+          timeout: 300_000,
+        },
+        async () => {
+          const result = await monthlyReportHandler(lambdaCtx())({ month: MONTH });
+          const cli = JSON.parse(await read(`${MONTH}/summary.json`)) as Summary;
+          expect(result.totalCost).toBe(cli.totals.cost);
+          expect(result.restated).toBe(false);
+          expect(await lambdaStore().get(`${MONTH}/manifest.json`)).toBeDefined();
+        },
+      );
+
+      it(
+        'plans, meters and leaves a month alone when a backfill changes nothing',
+        { timeout: 300_000 },
+        async () => {
+          const ctx = lambdaCtx();
+          const before = await text(`${MONTH}/manifest.json`);
+          const plan = await backfillPlanHandler(ctx)({ from: `${MONTH}-30`, to: `${MONTH}-31` });
+          expect(plan).toMatchObject({ days: [`${MONTH}-30`, `${MONTH}-31`], months: [MONTH], force: false });
+          for (const date of plan.days)
+            await backfillDayHandler(ctx)({ date, force: plan.force, reason: plan.reason });
+          const result = await backfillMonthHandler(ctx)({
+            month: MONTH,
+            force: plan.force,
+            reason: plan.reason,
+          });
+          expect([result.restated, result.unchanged]).toEqual([false, true]);
+          expect(await text(`${MONTH}/manifest.json`)).toBe(before);
+        },
+      );
+
+      it(
+        'plans, meters and restates a backfill that corrects a price of a published month',
+        { timeout: 300_000 },
+        async () => {
+          // The Spot price of g4dn.xlarge was late from 30 October noon: a correction, within the guard.
+          const corrected = {
+            ...demoConfig.pricing,
+            overrides: [
+              {
+                instanceType: 'g4dn.xlarge',
+                capacityType: 'spot' as const,
+                from: `${MONTH}-30T12:00:00+09:00`,
+                price: 0.26,
+              },
+            ],
+          };
+          const ctx = lambdaCtx(corrected);
+          const plan = await backfillPlanHandler(ctx)({
+            from: `${MONTH}-30`,
+            to: `${MONTH}-31`,
+            reason: 'late Spot price',
+          });
+          expect(plan).toMatchObject({ days: [`${MONTH}-30`, `${MONTH}-31`], months: [MONTH] });
+          for (const date of plan.days)
+            await backfillDayHandler(ctx)({ date, force: plan.force, reason: plan.reason });
+          const restated = await backfillMonthHandler(ctx)({
+            month: MONTH,
+            force: plan.force,
+            reason: plan.reason,
+          });
+          expect(restated.restated).toBe(true);
+          const rows = parseCsv(await text(`${MONTH}/chargeback.csv`));
+          expect(rows.length).toBeGreaterThan(0);
+          expect(rows.every((r) => r.ChargeClass === 'Correction')).toBe(true);
+          const manifest = JSON.parse(await text(`${MONTH}/manifest.json`));
+          expect(manifest.restates).not.toBeNull();
+          expect(manifest).toMatchObject({ chargeClass: 'Correction', reason: 'late Spot price' });
+          const summary = JSON.parse(await text(`${MONTH}/summary.json`)) as Summary;
+          expect(summary.restatement?.replaces.versionId).toBe(manifest.restates.versionId);
+          expect(Number(summary.restatement?.difference)).toBeGreaterThan(0);
+        },
+      );
+    });
+    it(
+      'restates the month from the cloud export in S3 through the guard, nodes matched by kube_node_info provider_id',
+      {
         timeout: 300_000,
-      }, async () => {
-        const result = await monthlyReportHandler(lambdaCtx())({ month: MONTH });
-        const cli = JSON.parse(await read(`${MONTH}/summary.json`)) as Summary;
-        expect(result.totalCost).toBe(cli.totals.cost);
-        expect(result.restated).toBe(false);
-        expect(await lambdaStore().get(`${MONTH}/manifest.json`)).toBeDefined();
-      });
-
-      it('plans, meters and leaves a month alone when a backfill changes nothing', { timeout: 300_000 }, async () => {
-        const ctx = lambdaCtx();
-        const before = await text(`${MONTH}/manifest.json`);
-        const plan = await backfillPlanHandler(ctx)({ from: `${MONTH}-30`, to: `${MONTH}-31` });
-        expect(plan).toMatchObject({ days: [`${MONTH}-30`, `${MONTH}-31`], months: [MONTH], force: false });
-        for (const date of plan.days) await backfillDayHandler(ctx)({ date, force: plan.force, reason: plan.reason });
-        const result = await backfillMonthHandler(ctx)({ month: MONTH, force: plan.force, reason: plan.reason });
-        expect([result.restated, result.unchanged]).toEqual([false, true]);
-        expect(await text(`${MONTH}/manifest.json`)).toBe(before);
-      });
-
-      it('plans, meters and restates a backfill that corrects a price of a published month', { timeout: 300_000 }, async () => {
-        // The Spot price of g4dn.xlarge was late from 30 October noon: a correction, within the guard.
-        const corrected = {
-          ...demoConfig.pricing,
-          overrides: [
-            { instanceType: 'g4dn.xlarge', capacityType: 'spot' as const, from: `${MONTH}-30T12:00:00+09:00`, price: 0.26 },
-          ],
-        };
-        const ctx = lambdaCtx(corrected);
-        const plan = await backfillPlanHandler(ctx)({ from: `${MONTH}-30`, to: `${MONTH}-31`, reason: 'late Spot price' });
-        expect(plan).toMatchObject({ days: [`${MONTH}-30`, `${MONTH}-31`], months: [MONTH] });
-        for (const date of plan.days) await backfillDayHandler(ctx)({ date, force: plan.force, reason: plan.reason });
-        const restated = await backfillMonthHandler(ctx)({ month: MONTH, force: plan.force, reason: plan.reason });
-        expect(restated.restated).toBe(true);
-        const rows = parseCsv(await text(`${MONTH}/chargeback.csv`));
-        expect(rows.length).toBeGreaterThan(0);
-        expect(rows.every((r) => r.ChargeClass === 'Correction')).toBe(true);
-        const manifest = JSON.parse(await text(`${MONTH}/manifest.json`));
-        expect(manifest.restates).not.toBeNull();
-        expect(manifest).toMatchObject({ chargeClass: 'Correction', reason: 'late Spot price' });
-        const summary = JSON.parse(await text(`${MONTH}/summary.json`)) as Summary;
-        expect(summary.restatement?.replaces.versionId).toBe(manifest.restates.versionId);
-        expect(Number(summary.restatement?.difference)).toBeGreaterThan(0);
-      });
-    });
-    it('restates the month from the cloud export in S3 through the guard, nodes matched by kube_node_info provider_id', {
-      timeout: 300_000,
-    }, async () => {
-      // The demo cluster's synthetic FOCUS export, gzip CSV, under an s3:// prefix of the real local S3 server.
-      const period = billingPeriod(MONTH, ZONE);
-      const sim = simulate({ preset: 'demo', month: MONTH, zone: ZONE, seed: SEED, scrape: { ksmSeconds: KSM_SECONDS, dcgmSeconds: 120 } });
-      const exportText = [
-        ...syntheticExportCsv([sim], {
-          format: 'focus',
-          period,
-          prices: demoConfig.pricing!.instanceTypes as never,
-          currency: 'USD',
-          billingAccountId: DEMO_BILLING_ACCOUNT,
-          subAccountId: '444455556666',
-          outside: demoOutsideInstances(period.startMs, period.endMs),
-        }),
-      ].join('');
-      await s3.client.send(
-        new PutObjectCommand({
-          Bucket: s3.bucket,
-          Key: `exports/focus/data/BILLING_PERIOD=${MONTH}/part-00001.csv.gz`,
-          Body: gzipSync(exportText),
-        }),
-      );
-      const base = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
-      await writeFile(
-        join(dir, 'config.json'),
-        JSON.stringify({ ...base, billing: { format: 'focus', location: `s3://${s3.bucket}/exports/focus`, endpoint: s3.endpoint, region: 'us-east-1' } }),
-      );
-      try {
-        const result = await report();
-        expect(result.code, result.stderr).toBe(0);
-        const manifest = JSON.parse(await read(`${MONTH}/manifest.json`));
-        expect(manifest.chargeClass).toBe('Correction');
-        expect(manifest.reason).toMatch(/^invoice export now covers 31 more day\(s\)/);
-        const summary = JSON.parse(await read(`${MONTH}/summary.json`)) as Summary;
-        expect(summary.invoice!.daysCovered).toBe(31);
-        // Independently: Σ EffectiveCost of the export's lines of the cluster's instances (decimal text, exact).
-        const reconciliation = parseCsv(await read(`${MONTH}/reconciliation.csv`));
-        const uncharged = new Set(reconciliation.flatMap((r) => (r.UnchargedInstanceIds ? r.UnchargedInstanceIds.split(' ').map((id) => `${id}@${r.Date}`) : [])));
-        const cluster = new Set(sim.nodes.map((n) => providerIdOf(n)).filter((p): p is string => p !== null).map((p) => p.split('/').pop()!));
-        let exact = 0n;
-        for (const line of parseCsv(exportText.replace(/\r?\n/g, '\r\n'))) {
-          if (!cluster.has(line.ResourceId!)) continue;
-          const date = localDateOf(Date.parse(line.ChargePeriodStart!), ZONE);
-          if (Date.parse(line.ChargePeriodStart!) < period.startMs || Date.parse(line.ChargePeriodEnd!) > period.endMs) continue;
-          if (uncharged.has(`${line.ResourceId}@${date}`)) continue;
-          const [whole, fraction = ''] = line.EffectiveCost!.split('.');
-          exact += BigInt(whole! + fraction.padEnd(10, '0'));
+      },
+      async () => {
+        // The demo cluster's synthetic FOCUS export, gzip CSV, under an s3:// prefix of the real local S3 server.
+        const period = billingPeriod(MONTH, ZONE);
+        const sim = simulate({
+          preset: 'demo',
+          month: MONTH,
+          zone: ZONE,
+          seed: SEED,
+          scrape: { ksmSeconds: KSM_SECONDS, dcgmSeconds: 120 },
+        });
+        const exportText = [
+          ...syntheticExportCsv([sim], {
+            format: 'focus',
+            period,
+            prices: demoConfig.pricing!.instanceTypes as never,
+            currency: 'USD',
+            billingAccountId: DEMO_BILLING_ACCOUNT,
+            subAccountId: '444455556666',
+            outside: demoOutsideInstances(period.startMs, period.endMs),
+          }),
+        ].join('');
+        await s3.client.send(
+          new PutObjectCommand({
+            Bucket: s3.bucket,
+            Key: `exports/focus/data/BILLING_PERIOD=${MONTH}/part-00001.csv.gz`,
+            Body: gzipSync(exportText),
+          }),
+        );
+        const base = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+        await writeFile(
+          join(dir, 'config.json'),
+          JSON.stringify({
+            ...base,
+            billing: {
+              format: 'focus',
+              location: `s3://${s3.bucket}/exports/focus`,
+              endpoint: s3.endpoint,
+              region: 'us-east-1',
+            },
+          }),
+        );
+        try {
+          const result = await report();
+          expect(result.code, result.stderr).toBe(0);
+          const manifest = JSON.parse(await read(`${MONTH}/manifest.json`));
+          expect(manifest.chargeClass).toBe('Correction');
+          expect(manifest.reason).toMatch(/^invoice export now covers 31 more day\(s\)/);
+          const summary = JSON.parse(await read(`${MONTH}/summary.json`)) as Summary;
+          expect(summary.invoice!.daysCovered).toBe(31);
+          // Independently: Σ EffectiveCost of the export's lines of the cluster's instances (decimal text, exact).
+          const reconciliation = parseCsv(await read(`${MONTH}/reconciliation.csv`));
+          const uncharged = new Set(
+            reconciliation.flatMap((r) =>
+              r.UnchargedInstanceIds ? r.UnchargedInstanceIds.split(' ').map((id) => `${id}@${r.Date}`) : [],
+            ),
+          );
+          const cluster = new Set(
+            sim.nodes
+              .map((n) => providerIdOf(n))
+              .filter((p): p is string => p !== null)
+              .map((p) => p.split('/').pop()!),
+          );
+          let exact = 0n;
+          for (const line of parseCsv(exportText.replace(/\r?\n/g, '\r\n'))) {
+            if (!cluster.has(line.ResourceId!)) continue;
+            const date = localDateOf(Date.parse(line.ChargePeriodStart!), ZONE);
+            if (
+              Date.parse(line.ChargePeriodStart!) < period.startMs ||
+              Date.parse(line.ChargePeriodEnd!) > period.endMs
+            )
+              continue;
+            if (uncharged.has(`${line.ResourceId}@${date}`)) continue;
+            const [whole, fraction = ''] = line.EffectiveCost!.split('.');
+            exact += BigInt(whole! + fraction.padEnd(10, '0'));
+          }
+          // Half-even to the cent, as the month's rounding rule.
+          const q = exact / 100_000_000n;
+          const r = exact % 100_000_000n;
+          const cents = r > 50_000_000n || (r === 50_000_000n && q % 2n === 1n) ? q + 1n : q;
+          expect(summary.invoice!.invoicePricedCost).toBe(
+            `${cents / 100n}.${String(cents % 100n).padStart(2, '0')}`,
+          );
+          // Every cluster node with a provider id was matched: only the on-prem DGX is not on the invoice.
+          expect(summary.invoice!.nodesNotOnInvoice).toEqual(['dgx-a100-01']);
+        } finally {
+          await writeFile(join(dir, 'config.json'), JSON.stringify(base));
         }
-        // Half-even to the cent, as the month's rounding rule.
-        const q = exact / 100_000_000n;
-        const r = exact % 100_000_000n;
-        const cents = r > 50_000_000n || (r === 50_000_000n && q % 2n === 1n) ? q + 1n : q;
-        expect(summary.invoice!.invoicePricedCost).toBe(`${cents / 100n}.${String(cents % 100n).padStart(2, '0')}`);
-        // Every cluster node with a provider id was matched: only the on-prem DGX is not on the invoice.
-        expect(summary.invoice!.nodesNotOnInvoice).toEqual(['dgx-a100-01']);
-      } finally {
-        await writeFile(join(dir, 'config.json'), JSON.stringify(base));
-      }
-    });
+      },
+    );
   },
 );

@@ -13,7 +13,15 @@ import { priceMonth } from '../../src/core/month/priceMonth.ts';
 import type { PodUsage, Summary } from '../../src/core/types.ts';
 import { renderHtmlReport } from '../../src/render/html/htmlReport.ts';
 import { CHROMIUM, launchBrowser } from '../support/browser.ts';
-import { CATALOG, meteredDay, nodeUsage, parseConfig, podUsage, priceOptions, wholeDay } from '../support/meteredFixture.ts';
+import {
+  CATALOG,
+  meteredDay,
+  nodeUsage,
+  parseConfig,
+  podUsage,
+  priceOptions,
+  wholeDay,
+} from '../support/meteredFixture.ts';
 
 const period = billingPeriod('2026-03', 'Asia/Seoul');
 const HOSTILE = '<img src=x onerror="window.__pwned=1">';
@@ -32,15 +40,27 @@ function month(teams: readonly string[], language: 'en' | 'ko') {
           project: `proj-${i % 4}`,
           requested: k === 0 ? 1 + (i % 3) : 1,
           utilization: 0.2 + (i % 5) * 0.15,
-          pod: { namespace: `ns-${i % 7}`, pod: `${team === HOSTILE ? 'evil' : `pod-${i}`}-${k}`, uid: `u-${i}-${k}` },
+          pod: {
+            namespace: `ns-${i % 7}`,
+            pod: `${team === HOSTILE ? 'evil' : `pod-${i}`}-${k}`,
+            uid: `u-${i}-${k}`,
+          },
         }),
       );
       pods.push(...own);
-      return nodeUsage(cp, { node, instanceType: 'g5.12xlarge', capacityType: i % 2 === 0 ? 'spot' : 'on-demand', gpus: 4 }, own);
+      return nodeUsage(
+        cp,
+        { node, instanceType: 'g5.12xlarge', capacityType: i % 2 === 0 ? 'spot' : 'on-demand', gpus: 4 },
+        own,
+      );
     });
     return meteredDay(day, pods, nodes);
   });
-  const config = parseConfig({ timezone: 'Asia/Seoul', pricing: { instanceTypes: CATALOG }, report: { language } });
+  const config = parseConfig({
+    timezone: 'Asia/Seoul',
+    pricing: { instanceTypes: CATALOG },
+    report: { language },
+  });
   return priceMonth(days, priceOptions(period, config));
 }
 
@@ -84,8 +104,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the HTML view in headless Chromium', () 
       expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
     });
 
-    it('lists every team with the month\'s total, as summary.json has them', async () => {
-      expect(await page.textContent('#total-cost')).toBe(`$${Number(summary.totals.cost).toLocaleString('en-US', { minimumFractionDigits: 2 })}`);
+    it("lists every team with the month's total, as summary.json has them", async () => {
+      expect(await page.textContent('#total-cost')).toBe(
+        `$${Number(summary.totals.cost).toLocaleString('en-US', { minimumFractionDigits: 2 })}`,
+      );
       expect((await groupNames(page)).sort()).toEqual(summary.byTeam.map((t) => t.key).sort());
     });
 
@@ -99,9 +121,13 @@ describe.skipIf(!existsSync(CHROMIUM))('the HTML view in headless Chromium', () 
       const team = summary.byTeam.find((t) => t.key === '연구팀')!;
       await page.selectOption('select[data-dim="team"]', { label: '연구팀' });
       expect(await groupNames(page)).toEqual(['연구팀']);
-      expect(await page.textContent('#total-cost')).toBe(`$${Number(team.cost).toLocaleString('en-US', { minimumFractionDigits: 2 })}`);
+      expect(await page.textContent('#total-cost')).toBe(
+        `$${Number(team.cost).toLocaleString('en-US', { minimumFractionDigits: 2 })}`,
+      );
       expect(await page.textContent('#trend h2')).toBe('Daily cost of 연구팀');
-      const dayUnits = await page.locator('#trend rect').evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('data-units'))));
+      const dayUnits = await page
+        .locator('#trend rect')
+        .evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('data-units'))));
       expect(dayUnits.reduce((a, b) => a + b, 0)).toBe(Math.round(Number(team.cost) * 100));
       await page.click('#reset');
       expect(await groupNames(page)).toHaveLength(summary.byTeam.length);
@@ -111,7 +137,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the HTML view in headless Chromium', () 
       await page.selectOption('select[data-dim="pricing"]', { label: 'Spot' });
       await page.selectOption('#group-by', 'namespace');
       const spot = summary.byPricingCategory.find((p) => p.key === 'Dynamic')!;
-      expect(await page.textContent('#total-cost')).toBe(`$${Number(spot.cost).toLocaleString('en-US', { minimumFractionDigits: 2 })}`);
+      expect(await page.textContent('#total-cost')).toBe(
+        `$${Number(spot.cost).toLocaleString('en-US', { minimumFractionDigits: 2 })}`,
+      );
       expect((await groupNames(page)).every((n) => /^ns-\d$|^\(none\)$/.test(n))).toBe(true);
       await page.click('#reset');
       await page.selectOption('#group-by', 'team');
@@ -155,7 +183,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the HTML view in headless Chromium', () 
     const page = await open('fifty', summary, renderHtmlReport(summary, rows, { language: 'en' }));
     expect((await groupNames(page)).sort()).toEqual(['platform', ...teams]); // and the platform team's idle
     await page.selectOption('select[data-dim="project"]', { label: 'proj-1' });
-    const inProject = summary.byProject.filter((p) => p.key === 'proj-1').map((p) => p.team).sort();
+    const inProject = summary.byProject
+      .filter((p) => p.key === 'proj-1')
+      .map((p) => p.team)
+      .sort();
     expect((await groupNames(page)).sort()).toEqual(inProject);
     await page.fill('#search', 'pod-49-');
     expect(await groupNames(page)).toEqual(['team-49']);

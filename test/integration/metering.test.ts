@@ -52,9 +52,7 @@ async function meterDays(
     const scrape = await scrapeIntervalsFor({ config, source }, day);
     const grid = gridForDay(day, scrape, config.metering.maxBridgeSeconds);
     const obs = await source.observe(grid, scrape);
-    metered.push(
-      meterWindow(obs, meterOptionsFor(config, day)),
-    );
+    metered.push(meterWindow(obs, meterOptionsFor(config, day)));
   }
   return { metered, requests: source.stats.requests, msPerDay: (performance.now() - started) / days.length };
 }

@@ -115,7 +115,6 @@ function configFor(url: string, variant: Variant, pricing: Partial<ConfigInput['
   });
 }
 
-
 async function meterFromPrometheus(
   config: Config,
 ): Promise<{ metered: MeteredDay[]; queriesPerDay: number }> {
@@ -141,7 +140,12 @@ function meterFromModel(config: Config, sims: Simulation[]): MeteredDay[] {
 function price(config: Config, metered: MeteredDay[]): PricedMonth {
   return priceMonth(
     metered,
-    priceMonthOptionsFor(config, period, { kind: 'prometheus', description: 'multi-cluster test' }, { budgets: new Map() }),
+    priceMonthOptionsFor(
+      config,
+      period,
+      { kind: 'prometheus', description: 'multi-cluster test' },
+      { budgets: new Map() },
+    ),
   );
 }
 

@@ -21,7 +21,11 @@ import {
   simulate,
   writeOpenMetrics,
 } from '../../src/sim/index.ts';
-import { type PrometheusHandle, prometheusInstallHint, startPrometheusWithData } from '../support/prometheus.ts';
+import {
+  type PrometheusHandle,
+  prometheusInstallHint,
+  startPrometheusWithData,
+} from '../support/prometheus.ts';
 
 /**
  * The rows of issue #14, each against a real Prometheus filled with the `real-shapes` preset (series
@@ -40,7 +44,12 @@ const hint = prometheusInstallHint();
 function configFor(url: string, pricing: ConfigInput['pricing'] = REAL_SHAPES_PRICING): Config {
   // The preset's nodes exist for 4 hours only: no samples where the scrape interval is detected.
   const scrapeIntervalSeconds = { kubeStateMetrics: KSM_SECONDS, dcgm: 30 };
-  return parseConfig({ timezone: ZONE, source: { url, maxRetries: 1 }, metering: { scrapeIntervalSeconds }, pricing });
+  return parseConfig({
+    timezone: ZONE,
+    source: { url, maxRetries: 1 },
+    metering: { scrapeIntervalSeconds },
+    pricing,
+  });
 }
 
 /** The first local day of the month as its own billing period (the preset lives in it). */
@@ -50,7 +59,10 @@ function firstDay(): BillingPeriod {
   return { ...month, endMs: day.endMs, days: [day], hours: 24 };
 }
 
-async function meterAndPrice(config: Config, period: BillingPeriod): Promise<{ day: MeteredDay; priced: PricedMonth }> {
+async function meterAndPrice(
+  config: Config,
+  period: BillingPeriod,
+): Promise<{ day: MeteredDay; priced: PricedMonth }> {
   const source = createPrometheusSource({ config, logger: quiet });
   const dayRange = period.days[0]!;
   const scrape = await scrapeIntervalsFor({ config, source }, dayRange);
@@ -77,7 +89,9 @@ describe.skipIf(hint !== null)('the real GPU shapes of issue #14 against a real 
     truth = groundTruth(sim, period);
     dir = await mkdtemp(join(tmpdir(), 'gpu-chargeback-real-shapes-'));
     const files = await writeOpenMetrics(sim, dir);
-    prometheus = await startPrometheusWithData(files, { cacheKey: `real-shapes-${MONTH}-${ZONE.replace('/', '_')}-${SEED}-v2` });
+    prometheus = await startPrometheusWithData(files, {
+      cacheKey: `real-shapes-${MONTH}-${ZONE.replace('/', '_')}-${SEED}-v2`,
+    });
     ({ day, priced } = await meterAndPrice(configFor(prometheus.url), period));
   }, 300_000);
 
@@ -103,9 +117,10 @@ describe.skipIf(hint !== null)('the real GPU shapes of issue #14 against a real 
     for (const t of truth.nodes) {
       const metered = node(t.node);
       expect(metered.gpus, t.node).toBe(t.gpus);
-      expect(Math.abs(metered.capacityGpuSeconds - t.days[0]!.capacityGpuSeconds), t.node).toBeLessThanOrEqual(
-        boundaryGpuSeconds(t.gpus),
-      );
+      expect(
+        Math.abs(metered.capacityGpuSeconds - t.days[0]!.capacityGpuSeconds),
+        t.node,
+      ).toBeLessThanOrEqual(boundaryGpuSeconds(t.gpus));
     }
   });
 
@@ -125,8 +140,14 @@ describe.skipIf(hint !== null)('the real GPU shapes of issue #14 against a real 
     for (const t of truth.pods) {
       const rows = day.pods.filter((p) => p.pod.uid === t.uid && p.gpuResource === t.gpuResource);
       const gpuSeconds = rows.reduce((s, p) => s + p.gpuSeconds, 0);
-      if (rows[0]?.requested !== t.requested || rows[0]?.weight.numerator !== t.weight.numerator || rows[0]?.weight.denominator !== t.weight.denominator)
-        failures.push(`${t.role}: ${JSON.stringify(rows[0] && [rows[0].requested, rows[0].weight])} vs ${t.requested} × ${JSON.stringify(t.weight)}`);
+      if (
+        rows[0]?.requested !== t.requested ||
+        rows[0]?.weight.numerator !== t.weight.numerator ||
+        rows[0]?.weight.denominator !== t.weight.denominator
+      )
+        failures.push(
+          `${t.role}: ${JSON.stringify(rows[0] && [rows[0].requested, rows[0].weight])} vs ${t.requested} × ${JSON.stringify(t.weight)}`,
+        );
       if (Math.abs(gpuSeconds - t.gpuSeconds) > 2 * KSM_SECONDS * t.gpuEquivalents + 1e-9)
         failures.push(`${t.role}: ${gpuSeconds} GPU-s, truth ${t.gpuSeconds}`);
     }
@@ -138,8 +159,14 @@ describe.skipIf(hint !== null)('the real GPU shapes of issue #14 against a real 
     const { reconciliation, totals } = priced.summary;
     expect(reconciliation.machines!.cost).toBe(totals.cost);
     expect([reconciliation.difference, reconciliation.machines!.difference]).toEqual(['0.00', '0.00']);
-    const truthCost = truth.nodes.reduce((s, t) => s + (t.days[0]!.presentSeconds / 3600) * t.gpus * rateOf(t.node), 0);
-    const tolerance = truth.nodes.reduce((s, t) => s + (boundaryGpuSeconds(t.gpus) / 3600) * rateOf(t.node), 0);
+    const truthCost = truth.nodes.reduce(
+      (s, t) => s + (t.days[0]!.presentSeconds / 3600) * t.gpus * rateOf(t.node),
+      0,
+    );
+    const tolerance = truth.nodes.reduce(
+      (s, t) => s + (boundaryGpuSeconds(t.gpus) / 3600) * rateOf(t.node),
+      0,
+    );
     expect(Math.abs(Number(totals.cost) - truthCost)).toBeLessThanOrEqual(tolerance);
     console.info(`real-shapes: billed ${totals.cost} USD; machines (truth) ${truthCost.toFixed(2)} USD`);
   });
@@ -148,7 +175,9 @@ describe.skipIf(hint !== null)('the real GPU shapes of issue #14 against a real 
     it('MIG mixed + renamed time-slicing and new profile names: the p4d is whole capacity, its pods weigh 1/14 and 1/7', () => {
       const p4d = node('rs-p4d-mig-shared');
       expect([p4d.gpus, p4d.gpuSource, p4d.idleByReason!['unknown-resource']]).toEqual([8, 'catalog', 0]);
-      const weights = Object.fromEntries(day.pods.filter((p) => p.node === p4d.node).map((p) => [p.pod.pod, p.weight]));
+      const weights = Object.fromEntries(
+        day.pods.filter((p) => p.node === p4d.node).map((p) => [p.pod.pod, p.weight]),
+      );
       expect(weights).toEqual({
         'mig-shared-a': { numerator: 1, denominator: 14 },
         'mig-shared-b': { numerator: 1, denominator: 14 },
@@ -160,17 +189,22 @@ describe.skipIf(hint !== null)('the real GPU shapes of issue #14 against a real 
     it('MIG layout with unpartitioned slices: they are capacity, idle "mig-unpartitioned"', () => {
       const gaps = node('rs-p4d-mig-gaps');
       const t = truthNode('rs-p4d-mig-gaps');
-      expect(Math.abs(gaps.idleByReason!['mig-unpartitioned'] - t.idleByReason['mig-unpartitioned'])).toBeLessThanOrEqual(
-        boundaryGpuSeconds(8 / 7),
-      );
+      expect(
+        Math.abs(gaps.idleByReason!['mig-unpartitioned'] - t.idleByReason['mig-unpartitioned']),
+      ).toBeLessThanOrEqual(boundaryGpuSeconds(8 / 7));
       expect(gaps.idleByReason!['mig-unpartitioned']).toBeGreaterThan(0);
     });
 
     it('on-prem node without instance type, time-sliced ×4: 1 GPU from GFD, the pod ¼, priced by pricing.fallback', () => {
       const onPrem = node('rs-onprem-ts4');
       expect([onPrem.gpus, onPrem.gpuSource, onPrem.gpuModel]).toEqual([1, 'gfd', 'A100-SXM4-40GB']);
-      expect(day.pods.find((p) => p.pod.pod === 'onprem-quarter')!.weight).toEqual({ numerator: 1, denominator: 4 });
-      expect(new Set(rowsOf('rs-onprem-ts4').map((r) => [r.unitPrice, r.priceFallback].join()))).toEqual(new Set(['2,true']));
+      expect(day.pods.find((p) => p.pod.pod === 'onprem-quarter')!.weight).toEqual({
+        numerator: 1,
+        denominator: 4,
+      });
+      expect(new Set(rowsOf('rs-onprem-ts4').map((r) => [r.unitPrice, r.priceFallback].join()))).toEqual(
+        new Set(['2,true']),
+      );
     });
 
     it('GPUs managed by DRA: the pod pays for the GPUs dcgm-exporter attributes to it while Running', () => {
@@ -192,7 +226,9 @@ describe.skipIf(hint !== null)('the real GPU shapes of issue #14 against a real 
     });
 
     it('GPUs requested by a native sidecar and an init container: the effective request is billed', () => {
-      const requested = Object.fromEntries(day.pods.filter((p) => p.node === 'rs-sidecar').map((p) => [p.pod.pod, p.requested]));
+      const requested = Object.fromEntries(
+        day.pods.filter((p) => p.node === 'rs-sidecar').map((p) => [p.pod.pod, p.requested]),
+      );
       expect(requested).toEqual({ 'sidecar-gpu': 2, 'init-gpu': 2 });
     });
 
@@ -201,7 +237,11 @@ describe.skipIf(hint !== null)('the real GPU shapes of issue #14 against a real 
         ['rs-gke-spot', '1.1019'],
         ['rs-aks-spot', '1.4692'],
       ] as const) {
-        expect([node(name).capacityType, rateOf(name).toString(), rowsOf(name)[0]!.pricingCategory]).toEqual(['spot', spot, 'Dynamic']);
+        expect([node(name).capacityType, rateOf(name).toString(), rowsOf(name)[0]!.pricingCategory]).toEqual([
+          'spot',
+          spot,
+          'Dynamic',
+        ]);
       }
     });
 

@@ -80,7 +80,8 @@ async function meterFrom(
 const isRunning = (r: ProxiedRequest) =>
   (r.params.query ?? '').includes('kube_pod_status_phase{phase="Running"');
 const isNodeCapacity = (r: ProxiedRequest) =>
-  r.endpoint === 'query_range' && /^max by \([^)]*\bnode, resource\)/.test((r.params.query ?? '').trimStart());
+  r.endpoint === 'query_range' &&
+  /^max by \([^)]*\bnode, resource\)/.test((r.params.query ?? '').trimStart());
 
 /** Faults the first `n` requests that match `match`, then forwards everything. */
 function firstN(n: number, match: (r: ProxiedRequest) => boolean, fault: Fault): FaultPlan {

@@ -37,7 +37,6 @@ import { readCsvRecords as parseCsv } from '../support/csv.ts';
 const PREFIX = 'chargeback';
 const DAYS_IN_MONTH = 28;
 
-
 /** Label values an attacker who can create pods and namespaces controls. */
 const HOSTILE = [
   '../../../etc/passwd',
@@ -275,7 +274,9 @@ describe.skipIf(prometheusInstallHint() !== null)(
       const teamKeys = keys.filter((k) => k.startsWith(`${PREFIX}/${REL_MONTH}/teams/`));
       for (const k of teamKeys)
         // A team's CSV, or its team pack folder (issue #16): the same safe name either way.
-        expect(k).toMatch(/^chargeback\/2026-02\/teams\/[A-Za-z0-9][A-Za-z0-9._-]*(\.csv|\/costs\.csv|\/report\.pdf)$/);
+        expect(k).toMatch(
+          /^chargeback\/2026-02\/teams\/[A-Za-z0-9][A-Za-z0-9._-]*(\.csv|\/costs\.csv|\/report\.pdf)$/,
+        );
 
       const text = async (key: string) => Buffer.from((await store.get(key))!).toString('utf8');
       const checkCsv = (csv: string, name: string) => {
@@ -303,13 +304,15 @@ describe.skipIf(prometheusInstallHint() !== null)(
       const teamCsvKeys = teamKeys.filter((k) => /\/teams\/[^/]+\.csv$/.test(k));
       expect(teamCsvKeys.length).toBe(teams.size);
       let teamRows = 0;
-      for (const k of teamCsvKeys) teamRows += checkCsv(await text(k.slice(PREFIX.length + 1)), k).rows.length;
+      for (const k of teamCsvKeys)
+        teamRows += checkCsv(await text(k.slice(PREFIX.length + 1)), k).rows.length;
       expect(teamRows).toBe(all.rows.length);
       // The team pack's readable CSVs (BOM first, a total row last): one per team, no formula either.
       const costsKeys = teamKeys.filter((k) => k.endsWith('/costs.csv'));
       expect(costsKeys.length).toBe(teams.size);
       let costsRows = 0;
-      for (const k of costsKeys) costsRows += checkCsv((await text(k.slice(PREFIX.length + 1))).slice(1), k).rows.length - 1;
+      for (const k of costsKeys)
+        costsRows += checkCsv((await text(k.slice(PREFIX.length + 1))).slice(1), k).rows.length - 1;
       expect(costsRows).toBe(all.rows.length);
 
       const pdfPath = join(dir, 'report.pdf');

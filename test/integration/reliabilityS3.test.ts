@@ -187,7 +187,9 @@ describe('a crash at any write while restating a month', () => {
     const store = storeAt('fresh-lock');
     await publishMonth(store, MONTH, await V1(), meta('r1'), { clock: { nowMs: () => T0 } });
     await expect(
-      publishMonth(crashingStore(store, 3), MONTH, await V2(), meta('crashed'), { clock: { nowMs: () => T0 } }),
+      publishMonth(crashingStore(store, 3), MONTH, await V2(), meta('crashed'), {
+        clock: { nowMs: () => T0 },
+      }),
     ).rejects.toThrow(/failed before the manifest was written/);
     await expect(
       publishMonth(store, MONTH, await V2(), meta('r2'), {

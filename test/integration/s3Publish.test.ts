@@ -17,7 +17,13 @@ import {
   readPublishedHead,
   versionManifestKey,
 } from '../../src/app/publishMonth.ts';
-import { ConflictError, IntegrityError, LockedError, NotPublishedError, PublishError } from '../../src/errors.ts';
+import {
+  ConflictError,
+  IntegrityError,
+  LockedError,
+  NotPublishedError,
+  PublishError,
+} from '../../src/errors.ts';
 import type { BlobStore } from '../../src/ports.ts';
 import { type FaultPlan, type FaultProxy, startFaultProxy } from '../support/faultProxy.ts';
 import { localS3Client, type S3TestServer, startS3Server } from '../support/s3.ts';
@@ -204,10 +210,15 @@ describe.each(stores)('publishMonth and getPublished on %s', (_name, makeStore) 
       putIfAbsent: (key, body, type) => store.putIfAbsent(key, body, type),
     };
 
-    const failure = await publishMonth(mirrorsFail, MONTH, files('v2'), meta('run-b')).catch((e: unknown) => e);
+    const failure = await publishMonth(mirrorsFail, MONTH, files('v2'), meta('run-b')).catch(
+      (e: unknown) => e,
+    );
 
     expect(failure).toBeInstanceOf(PublishError);
-    expect(failure).toMatchObject({ committed: true, message: expect.stringMatching(/is committed \(final\)/) });
+    expect(failure).toMatchObject({
+      committed: true,
+      message: expect.stringMatching(/is committed \(final\)/),
+    });
     const ml = await getPublished(store, { month: MONTH, team: 'ml', what: 'csv' });
     expect(text(ml.body)).toBe('team,cost\nml,v2\n');
     expect(await store.get(keys.lock(MONTH))).toBeUndefined();
@@ -325,7 +336,12 @@ describe.each(stores)('publishMonth and getPublished on %s', (_name, makeStore) 
     const read = await getPublished(store, { month: MONTH, what: 'csv' });
     expect(text(read.body)).toBe(csv.join(''));
     // The same content as an in-memory body is the same version: spooling changes no byte and no id.
-    const again = await publishMonth(store, MONTH, [{ ...first!, body: csv.join('') }, ...rest], meta('run-b'));
+    const again = await publishMonth(
+      store,
+      MONTH,
+      [{ ...first!, body: csv.join('') }, ...rest],
+      meta('run-b'),
+    );
     expect(again.versionId).toBe(manifest.versionId);
   });
 
@@ -340,7 +356,9 @@ describe.each(stores)('publishMonth and getPublished on %s', (_name, makeStore) 
 
     await expect(slow).rejects.toThrow(ConflictError);
     await expect(slow).rejects.toThrow(
-      new RegExp(`started from version ${startedFrom!.manifest!.versionId} .* but version ${corrected.versionId} .* is published now`),
+      new RegExp(
+        `started from version ${startedFrom!.manifest!.versionId} .* but version ${corrected.versionId} .* is published now`,
+      ),
     );
     expect((await readManifest(store, MONTH))!.versionId).toBe(corrected.versionId);
     expect(text(await store.get(keys.teamCsv(MONTH, 'ml')))).toBe('team,cost\nml,v2-corrected\n');
@@ -518,7 +536,9 @@ describe('putFile on the S3 store against s3rver', () => {
     await storeAt('single').putFile('2026-03/teams/ml.csv', spooled.path, 'text/csv; charset=utf-8');
 
     const calls = since(from);
-    expect(calls.map((r) => [r.method, r.path])).toEqual([['PUT', `/${s3.bucket}/single/2026-03/teams/ml.csv`]]);
+    expect(calls.map((r) => [r.method, r.path])).toEqual([
+      ['PUT', `/${s3.bucket}/single/2026-03/teams/ml.csv`],
+    ]);
     expect(calls[0]!.headers['x-amz-server-side-encryption']).toBe('AES256');
     expect(calls[0]!.body.toString('utf8')).toBe('team,cost\r\nml,1\r\n');
     const head = await s3.client.send(

@@ -12,7 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
 const outDir = join(root, '.serverless');
-const FUNCTIONS = ['dailyMeter', 'monthlyReport', 'backfillPlan', 'backfillShards', 'backfillDay', 'backfillMonth'];
+const FUNCTIONS = [
+  'dailyMeter',
+  'monthlyReport',
+  'backfillPlan',
+  'backfillShards',
+  'backfillDay',
+  'backfillMonth',
+];
 const TEN_MB = 10 * 1024 * 1024;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the generated CloudFormation template is untyped JSON

@@ -38,7 +38,11 @@ import {
   simulatePlatform,
   writeOpenMetrics,
 } from '../../src/sim/index.ts';
-import { type PrometheusHandle, prometheusInstallHint, startPrometheusWithData } from '../support/prometheus.ts';
+import {
+  type PrometheusHandle,
+  prometheusInstallHint,
+  startPrometheusWithData,
+} from '../support/prometheus.ts';
 
 const quiet: Logger = { info() {}, warn() {}, error() {}, progress() {} };
 const hint = prometheusInstallHint();
@@ -81,7 +85,15 @@ async function meterBoth(config: Config, day: Day, counts: readonly number[]) {
 
 /** The rows of a priced month as comparable text (every column, every cent). */
 function pricedRows(config: Config, period: BillingPeriod, days: MeteredDay[]) {
-  const priced = priceMonth(days, priceMonthOptionsFor(config, period, { kind: 'prometheus', description: 'shards' }, { budgets: new Map() }));
+  const priced = priceMonth(
+    days,
+    priceMonthOptionsFor(
+      config,
+      period,
+      { kind: 'prometheus', description: 'shards' },
+      { budgets: new Map() },
+    ),
+  );
   return { total: priced.summary.totals.cost, rows: [...priced.rows].map((r) => JSON.stringify(r)) };
 }
 
@@ -98,7 +110,9 @@ describe.skipIf(hint !== null)('a day metered in shards against a real Prometheu
       dir = await mkdtemp(join(tmpdir(), 'gpu-chargeback-shards-'));
       const files = await writeOpenMetrics(sim, join(dir, 'om'));
       // The same data as test/integration/realShapes.test.ts (same cache key).
-      prometheus = await startPrometheusWithData(files, { cacheKey: `real-shapes-${MONTH}-${ZONE.replace('/', '_')}-42-v2` });
+      prometheus = await startPrometheusWithData(files, {
+        cacheKey: `real-shapes-${MONTH}-${ZONE.replace('/', '_')}-42-v2`,
+      });
       config = parseConfig({
         timezone: ZONE,
         source: { url: prometheus.url, maxRetries: 1 },
@@ -124,42 +138,51 @@ describe.skipIf(hint !== null)('a day metered in shards against a real Prometheu
       for (const [count, { merged, runningPods, narrowed }] of sharded) {
         expect(comparable(merged), `${count} shards`).toEqual(comparable(whole));
         expect(narrowed, `${count} shards`).toBe(true);
-        expect(runningPods.reduce((a, b) => a + b, 0), `${count} shards`).toBe(wholeRunning);
+        expect(
+          runningPods.reduce((a, b) => a + b, 0),
+          `${count} shards`,
+        ).toBe(wholeRunning);
         const onePeriod = { ...period, endMs: day.endMs, days: [day], hours: 24 };
         expect(pricedRows(config, onePeriod, [merged])).toEqual(pricedRows(config, onePeriod, [whole]));
       }
     });
 
-    it('publishes byte-identical files for a month reported with every day in 3 shards', { timeout: 300_000 }, async () => {
-      const outputs = async (store: BlobStore) => {
-        const out: Record<string, string> = {};
-        for (const key of await store.list(`${MONTH}/`)) {
-          if (key.endsWith('manifest.json') || key.includes('/versions/')) continue;
-          out[key] = createHash('sha256').update((await store.get(key))!).digest('hex');
-        }
-        return out;
-      };
-      const report = async (shards: number) => {
-        const out = await mkdtemp(join(dir!, 'out-'));
-        const store = createFsStore(out);
-        const ctx: AppContext = {
-          config: { ...config, sharding: { memoryBudgetMb: 3008, shards } },
-          source: createPrometheusSource({ config, logger: quiet }),
-          store,
-          metrics: { publish: async () => {} },
-          logger: quiet,
-          clock: { nowMs: () => Date.parse('2026-04-20T00:00:00Z') },
+    it(
+      'publishes byte-identical files for a month reported with every day in 3 shards',
+      { timeout: 300_000 },
+      async () => {
+        const outputs = async (store: BlobStore) => {
+          const out: Record<string, string> = {};
+          for (const key of await store.list(`${MONTH}/`)) {
+            if (key.endsWith('manifest.json') || key.includes('/versions/')) continue;
+            out[key] = createHash('sha256')
+              .update((await store.get(key))!)
+              .digest('hex');
+          }
+          return out;
         };
-        const result = await runMonthlyReport(ctx, MONTH, { concurrency: 8 });
-        return { result, files: await outputs(store), usage: await store.list('usage/') };
-      };
-      const whole = await report(1);
-      const inShards = await report(3);
-      expect(Number(whole.result.summary.totals.cost)).toBeGreaterThan(0);
-      expect(inShards.files).toEqual(whole.files);
-      expect(inShards.result.summary.totals.cost).toBe(whole.result.summary.totals.cost);
-      expect(inShards.usage).toContain(`usage/${MONTH}-01/shard-3-of-3.json`);
-    });
+        const report = async (shards: number) => {
+          const out = await mkdtemp(join(dir!, 'out-'));
+          const store = createFsStore(out);
+          const ctx: AppContext = {
+            config: { ...config, sharding: { memoryBudgetMb: 3008, shards } },
+            source: createPrometheusSource({ config, logger: quiet }),
+            store,
+            metrics: { publish: async () => {} },
+            logger: quiet,
+            clock: { nowMs: () => Date.parse('2026-04-20T00:00:00Z') },
+          };
+          const result = await runMonthlyReport(ctx, MONTH, { concurrency: 8 });
+          return { result, files: await outputs(store), usage: await store.list('usage/') };
+        };
+        const whole = await report(1);
+        const inShards = await report(3);
+        expect(Number(whole.result.summary.totals.cost)).toBeGreaterThan(0);
+        expect(inShards.files).toEqual(whole.files);
+        expect(inShards.result.summary.totals.cost).toBe(whole.result.summary.totals.cost);
+        expect(inShards.usage).toContain(`usage/${MONTH}-01/shard-3-of-3.json`);
+      },
+    );
   });
 
   describe('a platform of two clusters with replicas and label changes', () => {
@@ -232,26 +255,38 @@ describe.skipIf(hint !== null)('a day metered in shards against a real Prometheu
       });
 
     for (const variant of Object.keys(SHAPES)) {
-      it(`merges the shards of each day of the ${variant} platform to exactly the day metered whole`, { timeout: 300_000 }, async () => {
-        const config = configFor(variant);
-        const wholeDays: MeteredDay[] = [];
-        const mergedDays = new Map<number, MeteredDay[]>(COUNTS.map((c) => [c, []]));
-        for (const day of period.days.slice(0, DAYS)) {
-          const { whole, wholeRunning, sharded } = await meterBoth(config, day, COUNTS);
-          expect(whole.pods.length).toBeGreaterThan(10);
-          wholeDays.push(whole);
-          for (const [count, { merged, runningPods, narrowed }] of sharded) {
-            expect(comparable(merged), `${variant}, ${day.date}, ${count} shards`).toEqual(comparable(whole));
-            expect(narrowed, `${variant}, ${count} shards`).toBe(true);
-            expect(runningPods.reduce((a, b) => a + b, 0)).toBe(wholeRunning);
-            mergedDays.get(count)!.push(merged);
+      it(
+        `merges the shards of each day of the ${variant} platform to exactly the day metered whole`,
+        { timeout: 300_000 },
+        async () => {
+          const config = configFor(variant);
+          const wholeDays: MeteredDay[] = [];
+          const mergedDays = new Map<number, MeteredDay[]>(COUNTS.map((c) => [c, []]));
+          for (const day of period.days.slice(0, DAYS)) {
+            const { whole, wholeRunning, sharded } = await meterBoth(config, day, COUNTS);
+            expect(whole.pods.length).toBeGreaterThan(10);
+            wholeDays.push(whole);
+            for (const [count, { merged, runningPods, narrowed }] of sharded) {
+              expect(comparable(merged), `${variant}, ${day.date}, ${count} shards`).toEqual(
+                comparable(whole),
+              );
+              expect(narrowed, `${variant}, ${count} shards`).toBe(true);
+              expect(runningPods.reduce((a, b) => a + b, 0)).toBe(wholeRunning);
+              mergedDays.get(count)!.push(merged);
+            }
           }
-        }
-        const twoDays = { ...period, endMs: period.days[DAYS - 1]!.endMs, days: period.days.slice(0, DAYS), hours: 48 };
-        const expected = pricedRows(config, twoDays, wholeDays);
-        expect(Number(expected.total)).toBeGreaterThan(0);
-        for (const count of COUNTS) expect(pricedRows(config, twoDays, mergedDays.get(count)!)).toEqual(expected);
-      });
+          const twoDays = {
+            ...period,
+            endMs: period.days[DAYS - 1]!.endMs,
+            days: period.days.slice(0, DAYS),
+            hours: 48,
+          };
+          const expected = pricedRows(config, twoDays, wholeDays);
+          expect(Number(expected.total)).toBeGreaterThan(0);
+          for (const count of COUNTS)
+            expect(pricedRows(config, twoDays, mergedDays.get(count)!)).toEqual(expected);
+        },
+      );
     }
   });
 });

@@ -69,7 +69,10 @@ export function fakeClusterSource(nodes: FakeNode[], pods: FakePod[], stepSecond
         nodeLabels: nodes.map((n) => ({
           cluster: '',
           node: n.node,
-          labels: { label_node_kubernetes_io_instance_type: n.instanceType, label_karpenter_sh_capacity_type: 'on-demand' },
+          labels: {
+            label_node_kubernetes_io_instance_type: n.instanceType,
+            label_karpenter_sh_capacity_type: 'on-demand',
+          },
         })),
         nodeCapacity: nodes.map((n) => ({
           cluster: '',
@@ -94,7 +97,12 @@ export function fakeClusterSource(nodes: FakeNode[], pods: FakePod[], stepSecond
 export async function fakeClusterContext(
   source: ObservationSource,
   config: ConfigInput = {},
-): Promise<{ ctx: AppContext; logger: ReturnType<typeof createMemoryLogger>; dir: string; cleanup: () => Promise<void> }> {
+): Promise<{
+  ctx: AppContext;
+  logger: ReturnType<typeof createMemoryLogger>;
+  dir: string;
+  cleanup: () => Promise<void>;
+}> {
   const dir = await mkdtemp(join(tmpdir(), 'fake-cluster-'));
   const logger = createMemoryLogger();
   const ctx: AppContext = {

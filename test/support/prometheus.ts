@@ -122,7 +122,8 @@ export async function startPrometheusWithData(
 ): Promise<PrometheusHandle> {
   const hint = prometheusInstallHint();
   if (hint) throw new Error(`prometheus/promtool not found on PATH; install with: ${hint}`);
-  const key = options.cacheKey === undefined ? await hashFiles(openMetricsFiles) : versioned(options.cacheKey);
+  const key =
+    options.cacheKey === undefined ? await hashFiles(openMetricsFiles) : versioned(options.cacheKey);
   const cached = join(CACHE, key.replace(/[^A-Za-z0-9._-]/g, '_'));
   const started = performance.now();
   const hit = await stat(join(cached, '.complete')).then(
@@ -199,7 +200,9 @@ export async function startPrometheusWithData(
 
 /** Lists the block directories of a cached TSDB (for diagnostics). */
 export async function cachedBlocks(cacheKey: string): Promise<string[]> {
-  return (await readdir(join(CACHE, versioned(cacheKey))).catch(() => [])).filter((d) => /^[0-9A-Z]{26}$/.test(d));
+  return (await readdir(join(CACHE, versioned(cacheKey))).catch(() => [])).filter((d) =>
+    /^[0-9A-Z]{26}$/.test(d),
+  );
 }
 
 /**

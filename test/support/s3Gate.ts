@@ -50,7 +50,11 @@ export async function startS3Gate(
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const request = { method: req.method ?? 'GET', path: decodeURIComponent(new URL(req.url ?? '/', 'http://g').pathname), headers: req.headers };
+      const request = {
+        method: req.method ?? 'GET',
+        path: decodeURIComponent(new URL(req.url ?? '/', 'http://g').pathname),
+        headers: req.headers,
+      };
       if (!opened && hold(request)) {
         notify({ method: request.method, path: request.path });
         void gate.then(() => forward(req, res, Buffer.concat(chunks)));

@@ -33,7 +33,13 @@ export function smallClusterSimulation(month: string, zone = 'UTC'): Simulation 
   };
   const pods: SimPod[] = [];
   period.days.forEach((day, i) => {
-    const job = (team: string, nodeName: string, units: number[], fromHour: number, toHour: number): SimPod => {
+    const job = (
+      team: string,
+      nodeName: string,
+      units: number[],
+      fromHour: number,
+      toHour: number,
+    ): SimPod => {
       const runningMs = day.startMs + fromHour * H;
       return {
         uid: `00000000-0000-4000-8000-${String(i).padStart(4, '0')}${team.padEnd(8, '0').slice(0, 8)}`,
@@ -64,8 +70,14 @@ export function smallClusterSimulation(month: string, zone = 'UTC'): Simulation 
     seed: 5,
     zone,
     range: { startMs: period.startMs - 24 * H, endMs: period.endMs + 24 * H },
-    nodes: [node('p4d-a', 'p4d.24xlarge', 'on-demand', '10.0.1.1'), node('g5-b', 'g5.12xlarge', 'spot', '10.0.1.2')],
-    namespaces: ['ml', 'search', 'speech'].map((name) => ({ name, labels: { team: name, project: `${name}-main` } })),
+    nodes: [
+      node('p4d-a', 'p4d.24xlarge', 'on-demand', '10.0.1.1'),
+      node('g5-b', 'g5.12xlarge', 'spot', '10.0.1.2'),
+    ],
+    namespaces: ['ml', 'search', 'speech'].map((name) => ({
+      name,
+      labels: { team: name, project: `${name}-main` },
+    })),
     pods,
   });
 }

@@ -351,7 +351,8 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
     idleGpuHours: (typeCapacity.get(spec.instanceType) ?? 0) - (typeAllocated.get(spec.instanceType) ?? 0),
     cost: fixed(typeCost.get(spec.instanceType) ?? ZERO),
     onDemandPricePerGpuHour: formatExact(multiplyRatio(exactDecimal(spec.onDemand), rate)),
-    spotPricePerGpuHour: spec.spot === null ? null : formatExact(multiplyRatio(exactDecimal(spec.spot), rate)),
+    spotPricePerGpuHour:
+      spec.spot === null ? null : formatExact(multiplyRatio(exactDecimal(spec.spot), rate)),
   }));
   const byGpuModel: CostBreakdown[] = byInstanceType.map((t, i) => ({
     key: t.gpuModel,

@@ -27,7 +27,15 @@ function importsOf(file: string): { specifier: string; resolved: string | null }
  * (shared types, money, period, comparators) and earlier stages, never a later one; root files import no
  * stage. The month stage's orchestrator (month/) calls pricing -> allocation -> rounding -> aggregate.
  */
-const CORE_STAGES = ['metering', 'billing', 'pricing', 'allocation', 'rounding', 'aggregate', 'month'] as const;
+const CORE_STAGES = [
+  'metering',
+  'billing',
+  'pricing',
+  'allocation',
+  'rounding',
+  'aggregate',
+  'month',
+] as const;
 
 /**
  * The layers of the product, lowest first (paths relative to the repository). A file may import its own

@@ -34,13 +34,14 @@ describe('configuration', () => {
     expect(() => parseConfig({ pricing: krw, report: { budgets: { ml: 100 } } })).toThrow(
       /report\.budgetCurrency: required with budgets when pricing\.currency \(KRW\) differs from pricing\.priceCurrency \(USD\)/,
     );
-    expect(parseConfig({ pricing: krw, report: { budgets: { ml: 100 }, budgetCurrency: 'USD' } }).report.budgetCurrency).toBe(
-      'USD',
-    );
+    expect(
+      parseConfig({ pricing: krw, report: { budgets: { ml: 100 }, budgetCurrency: 'USD' } }).report
+        .budgetCurrency,
+    ).toBe('USD');
     expect(parseConfig({ pricing: krw }).report.budgets).toEqual({});
-    expect(() => parseConfig({ pricing: krw, report: { budgets: { ml: 1 }, budgetCurrency: 'EUR' } })).toThrow(
-      /report\.budgetCurrency: "EUR" cannot be compared with the bill/,
-    );
+    expect(() =>
+      parseConfig({ pricing: krw, report: { budgets: { ml: 1 }, budgetCurrency: 'EUR' } }),
+    ).toThrow(/report\.budgetCurrency: "EUR" cannot be compared with the bill/);
     expect(() => parseConfig({ report: { budgets: { ml: 1 }, budgetCurrency: 'KRW' } })).toThrow(
       /report\.budgetCurrency: "KRW" cannot be compared with the bill: use pricing\.currency \(USD\)$/m,
     );
@@ -70,8 +71,12 @@ describe('configuration', () => {
         },
       });
     expect(override({})).toThrow(/pricing\.overrides\.0: needs exactly one of instanceType .* or gpuModel/);
-    expect(override({ gpuModel: 'H100' })).toThrow(/pricing\.overrides\.0\.gpuModel: "H100" is not in pricing\.gpuModels/);
-    expect(override({ gpuModel: 'A100', capacityType: 'committed' })).toThrow(/a gpuModel price is on-demand or spot/);
+    expect(override({ gpuModel: 'H100' })).toThrow(
+      /pricing\.overrides\.0\.gpuModel: "H100" is not in pricing\.gpuModels/,
+    );
+    expect(override({ gpuModel: 'A100', capacityType: 'committed' })).toThrow(
+      /a gpuModel price is on-demand or spot/,
+    );
     expect(override({ gpuModel: 'A100' })().pricing.overrides[0]!.gpuModel).toBe('A100');
   });
 
@@ -87,9 +92,9 @@ describe('configuration', () => {
       'label_kubernetes_azure_com_scalesetpriority',
     ]);
     expect(config.metering.physicalGpus).toHaveLength(1);
-    expect(() => parseConfig({ metering: { physicalGpus: [{ nodeLabel: 'x', value: 'y', gpus: 0 }] } })).toThrow(
-      /metering\.physicalGpus\.0\.gpus/,
-    );
+    expect(() =>
+      parseConfig({ metering: { physicalGpus: [{ nodeLabel: 'x', value: 'y', gpus: 0 }] } }),
+    ).toThrow(/metering\.physicalGpus\.0\.gpus/);
   });
 
   it('rejects unknown top-level keys instead of ignoring them', () => {
@@ -112,11 +117,16 @@ describe('strict configuration (issue #13, item 14)', () => {
   it('names a typo at any depth with its path and the keys allowed there', () => {
     const issues = issuesOf({
       allocation: { idle: { platfromTeam: 'finops' } },
-      pricing: { instanceTypes: { 'g5.xlarge': { gpus: 1, gpuModel: 'A10G', onDemand: 1.006, spotPrice: 0.4 } } },
+      pricing: {
+        instanceTypes: { 'g5.xlarge': { gpus: 1, gpuModel: 'A10G', onDemand: 1.006, spotPrice: 0.4 } },
+      },
       source: { timeoutSecs: 30 },
     });
     expect(issues).toEqual([
-      { path: 'source.timeoutSecs', message: expect.stringMatching(/^unknown setting \(allowed: .*timeoutSeconds/) },
+      {
+        path: 'source.timeoutSecs',
+        message: expect.stringMatching(/^unknown setting \(allowed: .*timeoutSeconds/),
+      },
       {
         path: 'pricing.instanceTypes.g5.xlarge.spotPrice',
         message: 'unknown setting (allowed: gpus, gpuModel, onDemand, spot, committed)',
@@ -126,9 +136,14 @@ describe('strict configuration (issue #13, item 14)', () => {
   });
 
   it('refuses a token written into the config file, saying where secrets go', () => {
-    const issues = issuesOf({ source: { auth: { kind: 'bearer', tokenEnv: 'PROM_TOKEN', token: 's3cr3t' } } });
+    const issues = issuesOf({
+      source: { auth: { kind: 'bearer', tokenEnv: 'PROM_TOKEN', token: 's3cr3t' } },
+    });
     expect(issues).toEqual([
-      { path: 'source.auth.token', message: expect.stringMatching(/secrets are never read from the config file.*tokenEnv/) },
+      {
+        path: 'source.auth.token',
+        message: expect.stringMatching(/secrets are never read from the config file.*tokenEnv/),
+      },
     ]);
     expect(JSON.stringify(issues)).not.toContain('s3cr3t');
   });
@@ -139,7 +154,9 @@ describe('strict configuration (issue #13, item 14)', () => {
       pricing: {
         currency: 'KRW',
         instanceTypes: { 'g5.xlarge': { gpus: 'one', gpuModel: 'A10G', onDemand: 1 } },
-        overrides: [{ instanceType: 'x1.large', capacityType: 'spot', from: '2026-01-01T00:00:00Z', price: 1 }],
+        overrides: [
+          { instanceType: 'x1.large', capacityType: 'spot', from: '2026-01-01T00:00:00Z', price: 1 },
+        ],
       },
       source: { dedupeLabels: ['pod'], timeoutSecs: 1 },
     }).map((i) => i.path);
@@ -165,7 +182,9 @@ describe('strict configuration (issue #13, item 14)', () => {
     expect(issuesOf({ source: { timeoutSeconds: 601 } })).toEqual([
       { path: 'source.timeoutSeconds', message: expect.stringMatching(/600/) },
     ]);
-    expect(issuesOf({ source: { timeoutSeconds: 1e308 } }).map((i) => i.path)).toEqual(['source.timeoutSeconds']);
+    expect(issuesOf({ source: { timeoutSeconds: 1e308 } }).map((i) => i.path)).toEqual([
+      'source.timeoutSeconds',
+    ]);
   });
 
   it('refuses s3:/bucket (one slash) and s3:bucket instead of writing to a local folder named s3:', () => {
@@ -174,7 +193,9 @@ describe('strict configuration (issue #13, item 14)', () => {
         { path: 'output.location', message: expect.stringContaining(location) },
       ]);
     }
-    expect(parseConfig({ output: { location: 's3://bucket/prefix' } }).output.location).toBe('s3://bucket/prefix');
+    expect(parseConfig({ output: { location: 's3://bucket/prefix' } }).output.location).toBe(
+      's3://bucket/prefix',
+    );
     expect(parseConfig({ output: { location: 'C:\\reports' } }).output.location).toBe('C:\\reports');
     expect(parseConfig({ output: { location: './s3:/bucket' } }).output.location).toBe('./s3:/bucket');
   });

@@ -27,8 +27,21 @@ describe('docs/configuration.md', () => {
     expect(text).toMatch(/\| `source\.selector` \| string \| — \| Extra label matchers/);
     expect(text).toContain('| `output.location` | string | `"./reports"` |');
     expect(text).toContain('| `source.auth.region` | string (kind "sigv4") | required |');
-    expect(text).toContain('| `pricing.overrides[].capacityType` | "on-demand" \\| "spot" \\| "committed" | required |');
-    for (const section of ['source', 'metering', 'pricing', 'allocation', 'report', 'output', 'cloudwatch', 'guard', 'clusters', 'billing'])
+    expect(text).toContain(
+      '| `pricing.overrides[].capacityType` | "on-demand" \\| "spot" \\| "committed" | required |',
+    );
+    for (const section of [
+      'source',
+      'metering',
+      'pricing',
+      'allocation',
+      'report',
+      'output',
+      'cloudwatch',
+      'guard',
+      'clusters',
+      'billing',
+    ])
       expect(text).toContain(`## \`${section}\``);
   });
 

@@ -23,7 +23,9 @@ function localDateOracle(zone: string): (ms: number) => string {
   return (ms) => format.format(ms);
 }
 
-const months = YEARS.flatMap((y) => Array.from({ length: 12 }, (_, i) => `${y}-${String(i + 1).padStart(2, '0')}`));
+const months = YEARS.flatMap((y) =>
+  Array.from({ length: 12 }, (_, i) => `${y}-${String(i + 1).padStart(2, '0')}`),
+);
 
 describe('billingPeriod and dayOf in every IANA zone', () => {
   const zones = Intl.supportedValuesOf('timeZone');
@@ -38,7 +40,8 @@ describe('billingPeriod and dayOf in every IANA zone', () => {
       let previousEnd: number | undefined;
       for (const month of months) {
         const period = billingPeriod(month, zone);
-        if (previousEnd !== undefined && period.startMs !== previousEnd) problems.push(`${zone} ${month}: starts after a gap or overlap`);
+        if (previousEnd !== undefined && period.startMs !== previousEnd)
+          problems.push(`${zone} ${month}: starts after a gap or overlap`);
         previousEnd = period.endMs;
         if (period.days.length < 28) problems.push(`${zone} ${month}: ${period.days.length} days`);
         if (period.days[0]!.startMs !== period.startMs || period.days.at(-1)!.endMs !== period.endMs) {
@@ -51,7 +54,8 @@ describe('billingPeriod and dayOf in every IANA zone', () => {
           if (length !== 24 * H) nonDayLong++;
           if (day.date !== expectedDate) problems.push(`${zone} ${day.date}: expected ${expectedDate}`);
           expectedDate = nextDate(day.date);
-          if (i > 0 && period.days[i - 1]!.endMs !== day.startMs) problems.push(`${zone} ${day.date}: not adjacent`);
+          if (i > 0 && period.days[i - 1]!.endMs !== day.startMs)
+            problems.push(`${zone} ${day.date}: not adjacent`);
           if (length < 22 * H || length > 26 * H) problems.push(`${zone} ${day.date}: ${length / H} h`);
           // The exact characterisation of a day's start: the instant is in the day, the one before is not.
           if (localDate(day.startMs) !== day.date || localDate(day.startMs - 1) === day.date) {
@@ -68,7 +72,13 @@ describe('billingPeriod and dayOf in every IANA zone', () => {
   });
 
   it('gives the same day from dayOf as from the month it belongs to', () => {
-    for (const zone of ['America/Havana', 'Atlantic/Azores', 'Africa/Cairo', 'America/Santiago', 'Asia/Beirut']) {
+    for (const zone of [
+      'America/Havana',
+      'Atlantic/Azores',
+      'Africa/Cairo',
+      'America/Santiago',
+      'Asia/Beirut',
+    ]) {
       for (const month of ['2026-03', '2026-04', '2026-09', '2026-10']) {
         for (const day of billingPeriod(month, zone).days) expect(dayOf(day.date, zone)).toEqual(day);
       }

@@ -46,6 +46,9 @@ describe('compositeKey', () => {
 describe('lookupGpuModel', () => {
   it('finds a model named like an Object member only when the table has it', () => {
     expect(lookupGpuModel('constructor', new Map([['A100', 1]]))).toBeUndefined();
-    expect(lookupGpuModel('constructor', new Map([['constructor', 2]]))).toEqual({ key: 'constructor', value: 2 });
+    expect(lookupGpuModel('constructor', new Map([['constructor', 2]]))).toEqual({
+      key: 'constructor',
+      value: 2,
+    });
   });
 });

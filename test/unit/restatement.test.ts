@@ -29,21 +29,27 @@ const published = month('1000.00', { ml: '600.00', search: '396.00', tiny: '4.00
 
 describe('monthViolations', () => {
   it('allows a restatement within every share', () => {
-    expect(monthViolations(month('1040.00', { ml: '640.00', search: '396.00', tiny: '4.00' }), published, policy)).toEqual([]);
+    expect(
+      monthViolations(month('1040.00', { ml: '640.00', search: '396.00', tiny: '4.00' }), published, policy),
+    ).toEqual([]);
   });
 
   it('refuses a total that moves by more than its share, exactly at the boundary', () => {
     // 5 % of 1000.00 is 50.00: 50.00 passes, 50.01 does not.
-    expect(monthViolations(month('1050.00', { ml: '650.00', search: '396.00', tiny: '4.00' }), published, policy)).toEqual([]);
-    expect(monthViolations(month('1050.01', { ml: '650.01', search: '396.00', tiny: '4.00' }), published, policy)).toEqual([
-      'the total moves 1000.00 -> 1050.01 (+5.0 %, more than guard.maxTotalChangePct 5 %)',
-    ]);
+    expect(
+      monthViolations(month('1050.00', { ml: '650.00', search: '396.00', tiny: '4.00' }), published, policy),
+    ).toEqual([]);
+    expect(
+      monthViolations(month('1050.01', { ml: '650.01', search: '396.00', tiny: '4.00' }), published, policy),
+    ).toEqual(['the total moves 1000.00 -> 1050.01 (+5.0 %, more than guard.maxTotalChangePct 5 %)']);
   });
 
   it('refuses a team that moves by more than its share, unless the move is small against the month', () => {
     // tiny doubles (+100 %) but 4.00 is 0.4 % of the month: allowed. search loses 50 %: refused.
     const next = month('1000.00', { ml: '798.00', search: '198.00', tiny: '4.00' });
-    expect(monthViolations(month('1000.00', { ml: '596.00', search: '396.00', tiny: '8.00' }), published, policy)).toEqual([]);
+    expect(
+      monthViolations(month('1000.00', { ml: '596.00', search: '396.00', tiny: '8.00' }), published, policy),
+    ).toEqual([]);
     expect(monthViolations(next, published, policy)).toEqual([
       '2 teams move by more than guard.maxTeamChangePct 10 %: ml 600.00 -> 798.00 (+33.0 %), search 396.00 -> 198.00 (-50.0 %)',
     ]);
@@ -55,13 +61,19 @@ describe('monthViolations', () => {
   });
 
   it('refuses a coverage below the floor, also for a first publication, and a coverage drop', () => {
-    expect(monthViolations(month('1.00', {}, 0), undefined, policy)[0]).toMatch(/no kube-state-metrics sample in the whole month/);
+    expect(monthViolations(month('1.00', {}, 0), undefined, policy)[0]).toMatch(
+      /no kube-state-metrics sample in the whole month/,
+    );
     expect(monthViolations(month('1.00', {}, 89.99), undefined, policy)).toEqual([
       'coverage 89.99 % is below guard.minCoveragePct 90 %',
     ]);
-    expect(monthViolations(month('1000.00', { ml: '600.00', search: '396.00', tiny: '4.00' }, 98.5), published, policy)).toEqual([
-      'coverage drops from 100 % to 98.5 % (more than guard.maxCoverageDropPct 1 points)',
-    ]);
+    expect(
+      monthViolations(
+        month('1000.00', { ml: '600.00', search: '396.00', tiny: '4.00' }, 98.5),
+        published,
+        policy,
+      ),
+    ).toEqual(['coverage drops from 100 % to 98.5 % (more than guard.maxCoverageDropPct 1 points)']);
   });
 
   it('refuses another period or currency', () => {
@@ -97,11 +109,16 @@ describe('teamDifferences and restatementOf', () => {
       { team: 'ads', previous: '0.00', current: '10.00', difference: '10.00' },
       { team: 'tiny', previous: '4.00', current: '0.00', difference: '-4.00' },
     ]);
-    const r = restatementOf(published, next, { versionId: 'v', runId: 'r', generatedAt: 'g' }, {
-      reason: 'why',
-      forced: false,
-      overridden: [],
-    });
+    const r = restatementOf(
+      published,
+      next,
+      { versionId: 'v', runId: 'r', generatedAt: 'g' },
+      {
+        reason: 'why',
+        forced: false,
+        overridden: [],
+      },
+    );
     expect([r.previousTotal, r.total, r.difference]).toEqual(['1000.00', '1010.00', '10.00']);
   });
 });
@@ -110,10 +127,21 @@ describe('dayViolations', () => {
   const stored = { coveragePct: 100, allocatedGpuSeconds: 3600 * 100, capacityGpuSeconds: 3600 * 200 };
   const dayPolicy = { maxCoverageDropPct: 1, maxDayUsageDropPct: 5 };
   it('allows a fuller or slightly emptier day and refuses an emptier one, in one line for the day', () => {
-    expect(dayViolations('2026-10-05', { ...stored, allocatedGpuSeconds: 3600 * 95 }, stored, dayPolicy)).toEqual([]);
-    expect(dayViolations('2026-10-05', { ...stored, capacityGpuSeconds: 3600 * 300 }, stored, dayPolicy)).toEqual([]);
     expect(
-      dayViolations('2026-10-05', { coveragePct: 0, allocatedGpuSeconds: 0, capacityGpuSeconds: 0 }, stored, dayPolicy),
-    ).toEqual(['2026-10-05: coverage 100 % -> 0 %, allocated GPU-hours 100.00 -> 0.00, capacity GPU-hours 200.00 -> 0.00']);
+      dayViolations('2026-10-05', { ...stored, allocatedGpuSeconds: 3600 * 95 }, stored, dayPolicy),
+    ).toEqual([]);
+    expect(
+      dayViolations('2026-10-05', { ...stored, capacityGpuSeconds: 3600 * 300 }, stored, dayPolicy),
+    ).toEqual([]);
+    expect(
+      dayViolations(
+        '2026-10-05',
+        { coveragePct: 0, allocatedGpuSeconds: 0, capacityGpuSeconds: 0 },
+        stored,
+        dayPolicy,
+      ),
+    ).toEqual([
+      '2026-10-05: coverage 100 % -> 0 %, allocated GPU-hours 100.00 -> 0.00, capacity GPU-hours 200.00 -> 0.00',
+    ]);
   });
 });

@@ -10,7 +10,10 @@ import type { BillingExportRequest } from '../../ports.ts';
  * how far the export reaches, or the line. Rows that are used are validated with zod; a malformed one
  * throws (the reader adds the file and row).
  */
-export type RowVerdict = { kind: 'skip' } | { kind: 'coverage'; billingAccountId: string; endMs: number } | { kind: 'line'; line: InvoiceLine };
+export type RowVerdict =
+  | { kind: 'skip' }
+  | { kind: 'coverage'; billingAccountId: string; endMs: number }
+  | { kind: 'line'; line: InvoiceLine };
 
 const SKIP: RowVerdict = { kind: 'skip' };
 
@@ -83,7 +86,9 @@ export function focusVerdict(record: Record<string, string>, request: BillingExp
   const resourceId = record.ResourceId ?? '';
   const instanceType = instanceTypeOfUsageType(record.x_UsageType ?? '');
   if (!wanted(resourceId, instanceType, request)) {
-    return record.BillingAccountId ? { kind: 'coverage', billingAccountId: record.BillingAccountId, endMs } : SKIP;
+    return record.BillingAccountId
+      ? { kind: 'coverage', billingAccountId: record.BillingAccountId, endMs }
+      : SKIP;
   }
   const row = focusRow.parse(record);
   const tags = parseTags(row.Tags);
@@ -99,7 +104,10 @@ export function focusVerdict(record: Record<string, string>, request: BillingExp
       endMs: row.ChargePeriodEnd,
       usageSeconds: usageSecondsOf(row.ConsumedQuantity, row.ChargePeriodStart, row.ChargePeriodEnd),
       effectiveCost: row.EffectiveCost,
-      pricingCategory: row.PricingCategory === 'Dynamic' || row.PricingCategory === 'Committed' ? row.PricingCategory : 'Standard',
+      pricingCategory:
+        row.PricingCategory === 'Dynamic' || row.PricingCategory === 'Committed'
+          ? row.PricingCategory
+          : 'Standard',
       team: tagOf(tags, request.tags.team),
       project: tagOf(tags, request.tags.project),
       ...currencyChecked(row.BillingCurrency, request.currency),
@@ -173,7 +181,11 @@ export function curVerdict(record: Record<string, string>, request: BillingExpor
       region: row.product_region_code,
       startMs: row.line_item_usage_start_date,
       endMs: row.line_item_usage_end_date,
-      usageSeconds: usageSecondsOf(row.line_item_usage_amount, row.line_item_usage_start_date, row.line_item_usage_end_date),
+      usageSeconds: usageSecondsOf(
+        row.line_item_usage_amount,
+        row.line_item_usage_start_date,
+        row.line_item_usage_end_date,
+      ),
       effectiveCost: cost,
       pricingCategory: category,
       // CUR 2.0 resource_tags keys are user_<tag> for user-defined tags.
@@ -188,18 +200,28 @@ export function curVerdict(record: Record<string, string>, request: BillingExpor
 function curInstanceType(record: Record<string, string>): string {
   if (record.product_instance_type) return record.product_instance_type;
   const product = parseTags(record.product ?? '');
-  return product.instance_type ?? product.instanceType ?? instanceTypeOfUsageType(record.line_item_usage_type ?? '');
+  return (
+    product.instance_type ??
+    product.instanceType ??
+    instanceTypeOfUsageType(record.line_item_usage_type ?? '')
+  );
 }
 
 /** "BoxUsage:p4d.24xlarge", "USE1-SpotUsage:g5.xlarge" -> the instance type; '' for other usage types. */
 function instanceTypeOfUsageType(usageType: string): string {
-  const m = /(?:BoxUsage|SpotUsage|DedicatedUsage|HostBoxUsage|ReservedHostUsage):([a-z0-9-]+\.[a-z0-9-]+)$/.exec(usageType);
+  const m =
+    /(?:BoxUsage|SpotUsage|DedicatedUsage|HostBoxUsage|ReservedHostUsage):([a-z0-9-]+\.[a-z0-9-]+)$/.exec(
+      usageType,
+    );
   return m ? m[1]! : '';
 }
 
 function wanted(resourceId: string, instanceType: string, request: BillingExportRequest): boolean {
   if (!resourceId) return false;
-  return request.instanceKeys.has(instanceKeyOf(resourceId)) || (instanceType !== '' && request.isGpuInstanceType(instanceType));
+  return (
+    request.instanceKeys.has(instanceKeyOf(resourceId)) ||
+    (instanceType !== '' && request.isGpuInstanceType(instanceType))
+  );
 }
 
 /** Seconds of use in [start, end): the quantity in hours when given, else the whole period. */
@@ -216,7 +238,9 @@ function parseTags(text: string): Record<string, string> {
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new Error(`tags are not a JSON object (FOCUS attributes/key_value_format.md): ${text.slice(0, 60)}`);
+    throw new Error(
+      `tags are not a JSON object (FOCUS attributes/key_value_format.md): ${text.slice(0, 60)}`,
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new Error('tags are not a JSON object of key-value pairs');
@@ -231,6 +255,8 @@ function tagOf(tags: Record<string, string>, key: string): string | null {
 /** {} when the row's currency is the billing currency; else an error (no invoice amount is converted). */
 function currencyChecked(currency: string, expected: string): Record<string, never> {
   if (currency !== expected)
-    throw new Error(`the row is billed in ${currency}, the chargeback in ${expected} (pricing.currency); invoice amounts are never converted`);
+    throw new Error(
+      `the row is billed in ${currency}, the chargeback in ${expected} (pricing.currency); invoice amounts are never converted`,
+    );
   return {};
 }

@@ -10,10 +10,21 @@ import { ZodError } from 'zod';
 import type { Config } from '../../config/schema.ts';
 import { compareStrings } from '../../core/compare.ts';
 import { BillingExportError } from '../../errors.ts';
-import type { BillingExportRequest, BillingExportSource, BillingReadStats, InvoiceSink } from '../../ports.ts';
+import type {
+  BillingExportRequest,
+  BillingExportSource,
+  BillingReadStats,
+  InvoiceSink,
+} from '../../ports.ts';
 import { s3ClientConfig } from '../s3/openOutputStore.ts';
 import { parseOutputLocation } from '../../config/outputLocation.ts';
-import { CUR_COLUMNS_USED, curVerdict, FOCUS_COLUMNS_USED, focusVerdict, type RowVerdict } from './exportRows.ts';
+import {
+  CUR_COLUMNS_USED,
+  curVerdict,
+  FOCUS_COLUMNS_USED,
+  focusVerdict,
+  type RowVerdict,
+} from './exportRows.ts';
 import { parquetRecords } from './parquetRecords.ts';
 
 /**
@@ -62,7 +73,8 @@ export function createBillingExportSource(
   const verdict = billing.format === 'focus' ? focusVerdict : curVerdict;
   const used = billing.format === 'focus' ? FOCUS_COLUMNS_USED : CUR_COLUMNS_USED;
   const description =
-    options.description ?? (location.kind === 'fs' ? location.dir : `s3://${location.bucket}/${location.prefix}`);
+    options.description ??
+    (location.kind === 'fs' ? location.dir : `s3://${location.bucket}/${location.prefix}`);
   return {
     format: billing.format,
     description,
@@ -73,7 +85,9 @@ export function createBillingExportSource(
       const stats: BillingReadStats = { files: files.length, rows: 0, lines: 0 };
       for (const file of files) {
         const where = `${description.replace(/\/$/, '')}/${file.name}`;
-        const records = /\.parquet$/i.test(file.name) ? parquetRecordsOf(file, used, where) : csvRecordsOf(file);
+        const records = /\.parquet$/i.test(file.name)
+          ? parquetRecordsOf(file, used, where)
+          : csvRecordsOf(file);
         await readRecords(records, verdict, request, sink, stats, where);
       }
       return stats;
@@ -85,7 +99,9 @@ export function createBillingExportSource(
 async function* csvRecordsOf(file: ExportFile): AsyncIterable<Record<string, string>> {
   const raw = await file.open();
   const input = /\.gz$/i.test(file.name) ? raw.pipe(createGunzip()) : raw;
-  const parser = input.pipe(parse({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: false }));
+  const parser = input.pipe(
+    parse({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: false }),
+  );
   raw.on('error', (error) => parser.destroy(error));
   if (input !== raw) input.on('error', (error) => parser.destroy(error));
   yield* parser as AsyncIterable<Record<string, string>>;
@@ -97,7 +113,8 @@ async function* parquetRecordsOf(
   used: readonly string[],
   where: string,
 ): AsyncIterable<Record<string, string>> {
-  if (!file.randomAccess) throw new BillingExportError(`${where}: cannot read a Parquet file from this source`);
+  if (!file.randomAccess)
+    throw new BillingExportError(`${where}: cannot read a Parquet file from this source`);
   yield* parquetRecords(await file.randomAccess(), used);
 }
 
@@ -128,7 +145,9 @@ async function readRecords(
     }
   } catch (error) {
     if (error instanceof BillingExportError) throw error;
-    throw new BillingExportError(`${where}: cannot read the export after row ${row} (${describe(error)})`, { cause: error });
+    throw new BillingExportError(`${where}: cannot read the export after row ${row} (${describe(error)})`, {
+      cause: error,
+    });
   }
   stats.rows += row;
 }
@@ -144,9 +163,12 @@ async function localFiles(dir: string): Promise<ExportFile[]> {
   try {
     names = (await readdir(dir, { recursive: true })).map(String);
   } catch (error) {
-    throw new BillingExportError(`cannot list the export folder ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
-      cause: error,
-    });
+    throw new BillingExportError(
+      `cannot list the export folder ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   return names
     .filter((n) => EXPORT_FILE.test(n))
@@ -163,7 +185,13 @@ async function s3Files(client: S3Client, bucket: string, prefix: string): Promis
   const sizes = new Map<string, number>();
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix ? `${prefix}/` : '', ContinuationToken: token }));
+    const page = await client.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix ? `${prefix}/` : '',
+        ContinuationToken: token,
+      }),
+    );
     for (const o of page.Contents ?? []) {
       if (!o.Key || !EXPORT_FILE.test(o.Key)) continue;
       keys.push(o.Key);
@@ -178,7 +206,9 @@ async function s3Files(client: S3Client, bucket: string, prefix: string): Promis
       async slice(start: number, end?: number): Promise<ArrayBuffer> {
         const last = (end ?? sizes.get(key)!) - 1;
         if (last < start) return new ArrayBuffer(0);
-        const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${last}` }));
+        const object = await client.send(
+          new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${last}` }),
+        );
         const bytes = await object.Body!.transformToByteArray();
         return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
       },

@@ -12,7 +12,10 @@ import { compressors } from 'hyparquet-compressors';
  * (docs/performance.md "Reading a Parquet export"): DuckDB was twice as fast, but is a 68 MB native binary
  * per platform that the Lambda bundle cannot carry; hyparquet is 0.5 MB of JavaScript.
  */
-export async function* parquetRecords(buffer: AsyncBuffer, used: readonly string[]): AsyncIterable<Record<string, string>> {
+export async function* parquetRecords(
+  buffer: AsyncBuffer,
+  used: readonly string[],
+): AsyncIterable<Record<string, string>> {
   const metadata = await parquetMetadataAsync(buffer);
   const present = new Set(metadata.schema.slice(1).map((e) => e.name));
   const columns = used.filter((c) => present.has(c));

@@ -181,7 +181,8 @@ export function observeSimulation(
               namespace: pod.namespace,
               pod: pod.name,
               claim: `${pod.name}-${draClaimName(c)}`,
-              device: device.migInstanceId === undefined ? device.uuid : `${device.uuid}/${device.migInstanceId}`,
+              device:
+                device.migInstanceId === undefined ? device.uuid : `${device.uuid}/${device.migInstanceId}`,
               ...(device.migProfile ? { migProfile: device.migProfile } : {}),
             });
           }
@@ -251,7 +252,14 @@ export function observeSimulation(
   if (n > 0) {
     for (const q of quotaSeries(sim)) {
       const id = `${q.namespace}\u0000${q.quota}\u0000${q.resource}`;
-      const entry = gpuQuotas.get(id) ?? { cluster, namespace: q.namespace, quota: q.quota, resource: q.resource, hard: [], used: [] };
+      const entry = gpuQuotas.get(id) ?? {
+        cluster,
+        namespace: q.namespace,
+        quota: q.quota,
+        resource: q.resource,
+        hard: [],
+        used: [],
+      };
       gpuQuotas.set(id, entry);
       const points = q.type === 'hard' ? entry.hard : entry.used;
       forEachSampleTime(sim, ksm, Math.max(from, focus.startMs + 1), Math.min(to, focus.endMs + 1), (t) => {

@@ -69,7 +69,9 @@ export function createAuthorizer(
       };
       return async ({ url, headers, body }) => {
         const target = new URL(url);
-        const signed = await (await signer()).sign({
+        const signed = await (
+          await signer()
+        ).sign({
           method: 'POST',
           protocol: target.protocol,
           hostname: target.hostname,

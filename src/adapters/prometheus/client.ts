@@ -421,7 +421,6 @@ function secretValues(headers: Record<string, string>): string[] {
   return out;
 }
 
-
 /** A network error with its cause (undici wraps ECONNRESET, certificate errors, ... in "fetch failed"). */
 function describeNetworkError(error: unknown): string {
   // node:https puts the code on the error itself, fetch (undici) on its cause: name it either way.
@@ -438,4 +437,3 @@ function isTlsVerificationError(error: unknown): boolean {
   const e = error as { code?: string; cause?: { code?: string } };
   return TLS_VERIFY_CODES.test(e.cause?.code ?? e.code ?? '');
 }
-

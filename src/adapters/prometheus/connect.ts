@@ -56,8 +56,12 @@ function readCaFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read source.caFile ${path}`, [{ path: 'source.caFile', message: 'unreadable' }], {
-      cause: error,
-    });
+    throw new ConfigError(
+      `cannot read source.caFile ${path}`,
+      [{ path: 'source.caFile', message: 'unreadable' }],
+      {
+        cause: error,
+      },
+    );
   }
 }

@@ -19,7 +19,12 @@ import { ExporterVersionError } from '../../errors.ts';
 import type { SeriesIdentity } from './identity.ts';
 import type { PromSeries } from './parseResponse.ts';
 import type { ExactUtilization, WindowAnswers } from './queries.ts';
-import { chooseReplicaPoints, compareReplicas, type ReplicaPresence, type ReplicaSeries } from './replicas.ts';
+import {
+  chooseReplicaPoints,
+  compareReplicas,
+  type ReplicaPresence,
+  type ReplicaSeries,
+} from './replicas.ts';
 import { SampleBuilder, SamplePoints } from './samplePoints.ts';
 import { dcgmPresenceSeries, splitPresence } from './utilization.ts';
 
@@ -113,7 +118,11 @@ export function observationsOf(input: ObservationInput): WindowObservations {
     ],
     nodeProviderIds: answers.nodeInfo
       .filter((s) => s.metric.node && s.metric.provider_id)
-      .map((s) => ({ cluster: clusterOf(s.metric), node: s.metric.node!, providerId: s.metric.provider_id! })),
+      .map((s) => ({
+        cluster: clusterOf(s.metric),
+        node: s.metric.node!,
+        providerId: s.metric.provider_id!,
+      })),
     gpuQuotas: gpuQuotasOf(answers.gpuQuotas, clusterOf),
     ksmPresentTsMs: presentInEveryCluster(answers.ksmPresence, clusterOf),
     dcgmPresentTsMs: presentInEveryCluster(dcgm, clusterOf),
@@ -236,7 +245,10 @@ function nodeLabelsOf(
       ),
     }))
     .sort((a, b) =>
-      compareStrings(JSON.stringify([a.cluster, a.node, a.labels]), JSON.stringify([b.cluster, b.node, b.labels])),
+      compareStrings(
+        JSON.stringify([a.cluster, a.node, a.labels]),
+        JSON.stringify([b.cluster, b.node, b.labels]),
+      ),
     );
   const byNode = new Map<string, NodeLabels>();
   for (const p of picked) {
@@ -384,8 +396,15 @@ export function utilizationPoints(
     const entry = byPod.get(id) ?? { cluster, namespace, pod, views: [] };
     // One object per GPU (or MIG instance) of the pod; the same GPU under exported_* and plain pod
     // labels (honor_labels changed) adds up, as two series of one step always did.
-    const gpu = [s.metric.UUID ?? '', s.metric.GPU_I_ID ?? '', exported ? 'exported' : 'direct'].join('\u0000');
-    entry.views.push({ object: gpu, scope: cluster, replica: replicas ? replicas.replicaOf(s.metric) : [], points: s.points });
+    const gpu = [s.metric.UUID ?? '', s.metric.GPU_I_ID ?? '', exported ? 'exported' : 'direct'].join(
+      '\u0000',
+    );
+    entry.views.push({
+      object: gpu,
+      scope: cluster,
+      replica: replicas ? replicas.replicaOf(s.metric) : [],
+      points: s.points,
+    });
     byPod.set(id, entry);
   }
   return [...byPod.values()].map((e) => {
@@ -397,7 +416,13 @@ export function utilizationPoints(
       presence,
       (a, b) => a + b,
     );
-    return { cluster: e.cluster, namespace: e.namespace, pod: e.pod, source, points: UtilizationSamples.add(sums, counts) };
+    return {
+      cluster: e.cluster,
+      namespace: e.namespace,
+      pod: e.pod,
+      source,
+      points: UtilizationSamples.add(sums, counts),
+    };
   });
 }
 
@@ -516,7 +541,6 @@ function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
     return true;
   });
 }
-
 
 /**
  * GPU quota entries (gpu_quota.promql) per cluster, namespace, quota object and resource, with their

@@ -187,7 +187,17 @@ export class PrometheusResponseParser {
     let j = start;
     while (j < chunk.length) {
       const c = chunk[j]!;
-      if (c === 0x2c || c === 0x7d || c === 0x5d || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x3a) break;
+      if (
+        c === 0x2c ||
+        c === 0x7d ||
+        c === 0x5d ||
+        c === 0x20 ||
+        c === 0x0a ||
+        c === 0x0d ||
+        c === 0x09 ||
+        c === 0x3a
+      )
+        break;
       j++;
     }
     if (j === chunk.length) {
@@ -248,7 +258,13 @@ export class PrometheusResponseParser {
       case 'result':
         return 'item';
       case 'item':
-        return top.key === 'metric' ? 'metric' : top.key === 'values' ? 'values' : top.key === 'value' ? 'pair' : 'skip';
+        return top.key === 'metric'
+          ? 'metric'
+          : top.key === 'values'
+            ? 'values'
+            : top.key === 'value'
+              ? 'pair'
+              : 'skip';
       case 'metric':
         return 'labelValue';
       case 'values':
@@ -454,7 +470,10 @@ function latin1(bytes: Uint8Array): string {
  * Parses a whole Prometheus API answer (text or bytes): see PrometheusResponseParser. Throws a RangeError
  * when it is not a Prometheus API response.
  */
-export function parsePrometheusResponse(body: string | Uint8Array, interner?: Interner): PromSuccess | PromFailure {
+export function parsePrometheusResponse(
+  body: string | Uint8Array,
+  interner?: Interner,
+): PromSuccess | PromFailure {
   const parser = new PrometheusResponseParser(interner);
   parser.write(typeof body === 'string' ? new TextEncoder().encode(body) : body);
   return parser.end();

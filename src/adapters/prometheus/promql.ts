@@ -72,7 +72,6 @@ export function extraMatchers(selector: string | undefined): string {
   return `, ${trimmed}`;
 }
 
-
 /**
  * A regex that matches exactly the given literal values (for `label=~"..."`), escaped for RE2 and for a
  * PromQL double-quoted string. Prometheus looks such an alternation up in its index value by value.

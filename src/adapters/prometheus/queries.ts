@@ -265,7 +265,12 @@ export async function askWindow(
     podNodes: () => (pods ? queries.overWindow('pod_nodes', {}, whole, m) : none()),
     podLabels: () =>
       pods
-        ? queries.overWindow('pod_labels', labels(metering.team.podLabels, metering.project.podLabels), whole, m)
+        ? queries.overWindow(
+            'pod_labels',
+            labels(metering.team.podLabels, metering.project.podLabels),
+            whole,
+            m,
+          )
         : none(),
     namespaceLabels: () =>
       queries.overWindow(

@@ -61,7 +61,8 @@ export async function askShard(
   const byNode = async (name: 'pod_requests' | 'pod_init_requests') => {
     const found = nodes.length > 0 ? await queries.overWindow(name, {}, whole, { nodes: nodeMatcher }) : [];
     if (index !== 0) return found;
-    const unlisted = allNodes.length > 0 ? `, node!="", node!~"${literalAlternation(allNodes)}"` : ', node!=""';
+    const unlisted =
+      allNodes.length > 0 ? `, node!="", node!~"${literalAlternation(allNodes)}"` : ', node!=""';
     return [...found, ...(await queries.overWindow(name, {}, whole, { nodes: unlisted }))];
   };
   const podRequests = await byNode('pod_requests');
@@ -76,7 +77,9 @@ export async function askShard(
   // 3. Where each candidate is bound: the first node by name decides its shard ("" -> shard 0).
   const uids = [...new Set([...candidates.values()].map((m) => m.uid!))];
   const podNodes =
-    uids.length > 0 ? await queries.overWindow('pod_nodes', {}, whole, { uids: `, uid=~"${literalAlternation(uids)}"` }) : [];
+    uids.length > 0
+      ? await queries.overWindow('pod_nodes', {}, whole, { uids: `, uid=~"${literalAlternation(uids)}"` })
+      : [];
   const boundTo = new Map<string, string>();
   for (const s of podNodes) {
     const node = s.metric.node ?? '';

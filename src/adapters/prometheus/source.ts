@@ -40,7 +40,10 @@ function compactBytesOf(answers: readonly (readonly PromSeries[])[]): number {
 }
 
 /** Whether DCGM series of one cluster come from more than one replica (an HA Prometheus pair). */
-function severalDcgmReplicas(series: readonly PromSeries[], replicaOf: (m: Record<string, string>) => string[]): boolean {
+function severalDcgmReplicas(
+  series: readonly PromSeries[],
+  replicaOf: (m: Record<string, string>) => string[],
+): boolean {
   const seen = new Set<string>();
   for (const s of series) {
     seen.add(JSON.stringify(replicaOf(s.metric)));
@@ -90,13 +93,17 @@ export function createPrometheusSource(
         ? await askShard(queries, grid, metering, shard, identity)
         : { answers: await askWindow(queries, grid, metering), warnings: [] };
       for (const warning of warnings) options.logger.warn(warning);
-      client.stats.peakCompactBytes = Math.max(client.stats.peakCompactBytes, compactBytesOf(Object.values(answers)));
+      client.stats.peakCompactBytes = Math.max(
+        client.stats.peakCompactBytes,
+        compactBytesOf(Object.values(answers)),
+      );
       const day = rangesOf(grid).day;
       const utilization = await askExactUtilization(queries, answers, day, identity, options.logger);
       // A shard sees only its pods' DCGM series: when several replicas of one GPU need the replica
       // choice, it asks when each replica was scraped at all (a whole day learns it from its answers).
       const dcgmPresence =
-        sharded && severalDcgmReplicas([...answers.utilizationProf, ...answers.utilizationUtil], identity.dcgmReplicaOf)
+        sharded &&
+        severalDcgmReplicas([...answers.utilizationProf, ...answers.utilizationUtil], identity.dcgmReplicaOf)
           ? await queries.range('dcgm_presence', { window: durationMs(grid.stepMs - 1) }, day)
           : undefined;
       return observationsOf({

@@ -35,7 +35,9 @@ export function costBreakdown(money: MoneyFormat, key: string, acc: Accumulator)
 
 /** Entries sorted by cost (descending) then key, each made into an entry. */
 export function byCost<T>(entries: [string, Accumulator][], make: (key: string, acc: Accumulator) => T): T[] {
-  return entries.sort(([ka, a], [kb, b]) => b.units - a.units || compareStrings(ka, kb)).map(([k, a]) => make(k, a));
+  return entries
+    .sort(([ka, a], [kb, b]) => b.units - a.units || compareStrings(ka, kb))
+    .map(([k, a]) => make(k, a));
 }
 
 /** Per team: its money by component, idle share, and budget and variance when a budget is configured. */
@@ -81,7 +83,12 @@ export function instanceTypeSummaries(
     )
     .map(({ e, units }): InstanceTypeSummary => {
       const gpuModel = totals.gpuModels.get(key2(e.cluster, e.instanceType));
-      const prices = context.resolver.catalogPrices(e.cluster, e.instanceType, context.period.endMs - 1, gpuModel);
+      const prices = context.resolver.catalogPrices(
+        e.cluster,
+        e.instanceType,
+        context.period.endMs - 1,
+        gpuModel,
+      );
       const catalogEntry =
         pricing.byCluster.get(e.cluster)?.get(e.instanceType) ?? pricing.instanceTypes.get(e.instanceType);
       return {
@@ -113,7 +120,9 @@ export function daySummaries(
     const day = totals.byDay.get(d.date);
     // Own properties for every team ("__proto__" too): assignment would set the prototype instead.
     const teamsOfDay = recordOf(
-      [...(day?.teams ?? [])].sort(([a], [b]) => compareStrings(a, b)).map(([team, units]) => [team, money(units)]),
+      [...(day?.teams ?? [])]
+        .sort(([a], [b]) => compareStrings(a, b))
+        .map(([team, units]) => [team, money(units)]),
     );
     const coverage = coverageByDate.get(d.date);
     return {

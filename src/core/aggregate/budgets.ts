@@ -22,7 +22,9 @@ export function budgetUnitsOf(options: BudgetOptions, pricing: PriceCatalog): Ma
   let rate = exactDecimal(1);
   if (currency !== bill) {
     if (pricing.conversion?.from !== currency)
-      throw new RangeError(`budgets in ${currency} cannot be compared with a bill in ${bill}: no conversion rate`);
+      throw new RangeError(
+        `budgets in ${currency} cannot be compared with a bill in ${bill}: no conversion rate`,
+      );
     rate = exactDecimal(pricing.conversion.rate);
   }
   const digits = pricing.currency.minorDigits;

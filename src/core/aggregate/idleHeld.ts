@@ -64,7 +64,8 @@ export function summarizeIdleHeld(
     }
   }
   const digits = store.digits;
-  const money = (fine: bigint) => formatFixed({ numerator: fine, denominator: pow10(FINE_DIGITS + digits) }, digits);
+  const money = (fine: bigint) =>
+    formatFixed({ numerator: fine, denominator: pow10(FINE_DIGITS + digits) }, digits);
   const figures = (t: IdleHeldTotal) => ({ gpuHours: round6(t.gpuSeconds / 3600), cost: money(t.fine) });
   return {
     rule,
@@ -74,7 +75,10 @@ export function summarizeIdleHeld(
       .sort(([a, x], [b, y]) => byWaste(x, y) || compareStrings(a, b))
       .map(([team, t]) => ({ team, ...figures(t), pods: t.pods.size })),
     byNamespace: [...namespaces.values()]
-      .sort((x, y) => byWaste(x, y) || compareStrings(x.cluster, y.cluster) || compareStrings(x.namespace, y.namespace))
+      .sort(
+        (x, y) =>
+          byWaste(x, y) || compareStrings(x.cluster, y.cluster) || compareStrings(x.namespace, y.namespace),
+      )
       .map((t) => ({ cluster: t.cluster, namespace: t.namespace, ...figures(t), pods: t.pods.size })),
     worstPods: [...pods.values()]
       .sort(

@@ -15,7 +15,12 @@ import type { PodRef } from '../types.ts';
  *   node's GPUs, pods together above its capacity, or the node absent): what it requested, on how many
  *   days, the GPU-hours it was billed and their money.
  */
-export function podWarnings(rows: readonly ChargeRow[], store: RowStore, digits: number, currency: string): string[] {
+export function podWarnings(
+  rows: readonly ChargeRow[],
+  store: RowStore,
+  digits: number,
+  currency: string,
+): string[] {
   interface PodBill {
     pod: PodRef;
     team: string;
@@ -58,7 +63,11 @@ export function podWarnings(rows: readonly ChargeRow[], store: RowStore, digits:
 }
 
 /** One warning per pod and node whose GPU time was bounded by the node's capacity, with its money. */
-function boundedPodWarnings(rows: readonly ChargeRow[], store: RowStore, money: (units: number) => string): string[] {
+function boundedPodWarnings(
+  rows: readonly ChargeRow[],
+  store: RowStore,
+  money: (units: number) => string,
+): string[] {
   interface Bounded {
     pod: PodRef;
     node: string;
@@ -74,7 +83,14 @@ function boundedPodWarnings(rows: readonly ChargeRow[], store: RowStore, money: 
     const id = compositeKey(podKey(usage.pod), usage.node);
     let entry = byPod.get(id);
     if (!entry) {
-      entry = { pod: usage.pod, node: usage.node, requested: new Map(), dates: new Set(), gpuHours: 0, units: 0 };
+      entry = {
+        pod: usage.pod,
+        node: usage.node,
+        requested: new Map(),
+        dates: new Set(),
+        gpuHours: 0,
+        units: 0,
+      };
       byPod.set(id, entry);
     }
     if (row.code === DIRECT) {

@@ -108,7 +108,8 @@ export function machineWarnings(
   // On a node whose pods hold GPUs through DRA claims, unclaimed GPUs are its ordinary idle.
   const draNodes = new Set<string>();
   for (const day of days)
-    for (const p of day.pods) if (isDraResource(p.gpuResource)) draNodes.add(compositeKey(p.pod.cluster, p.node));
+    for (const p of day.pods)
+      if (isDraResource(p.gpuResource)) draNodes.add(compositeKey(p.pod.cluster, p.node));
   const add = (acc: { seconds: number; cost: Ratio } | undefined, seconds: Ratio, rate: Ratio) => ({
     seconds: (acc?.seconds ?? 0) + ratioToNumber(seconds),
     cost: addRatio(acc?.cost ?? ZERO, {
@@ -143,14 +144,18 @@ export function machineWarnings(
         const present = exactNumber(node.presentSeconds);
         facts.guessed = add(
           facts.guessed,
-          { numerator: gpus.numerator * present.numerator, denominator: gpus.denominator * present.denominator },
+          {
+            numerator: gpus.numerator * present.numerator,
+            denominator: gpus.denominator * present.denominator,
+          },
           rate,
         );
       }
       for (const reason of idle) facts.idle[reason] = add(facts.idle[reason], reasons[reason], rate);
     }
   }
-  const money = (cost: Ratio) => `${currency} ${formatMinorUnits(toMinorUnitsHalfEven(cost, digits), digits)}`;
+  const money = (cost: Ratio) =>
+    `${currency} ${formatMinorUnits(toMinorUnitsHalfEven(cost, digits), digits)}`;
   const hours = (seconds: number) => String(round6(seconds / 3600));
   const out: string[] = [];
   for (const id of [...byNode.keys()].sort(compareStrings)) {

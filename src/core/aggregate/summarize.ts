@@ -7,7 +7,14 @@ import type { AllocationPolicies } from '../allocation/allocate.ts';
 import type { PriceCatalog, PriceResolver } from '../pricing/catalog.ts';
 import type { BillingPeriod, MeteredDay, Summary } from '../types.ts';
 import { round2, round6, split2 } from './accumulators.ts';
-import { byCost, costBreakdown, daySummaries, instanceTypeSummaries, moneyFormat, teamSummaries } from './breakdowns.ts';
+import {
+  byCost,
+  costBreakdown,
+  daySummaries,
+  instanceTypeSummaries,
+  moneyFormat,
+  teamSummaries,
+} from './breakdowns.ts';
 import { capacityOf, type MonthCapacity } from './capacity.ts';
 import { budgetTotalsOf, budgetUnitsOf, budgetWarnings } from './budgets.ts';
 import { LOW_UTILIZATION_BELOW_PCT, lowUtilizationOf } from './lowUtilization.ts';
@@ -16,7 +23,11 @@ import { machineWarnings, reconcileMachines } from './reconcile.ts';
 import { accumulateRows, type RowTotals } from './rowTotals.ts';
 import { dayWarnings } from './warnings.ts';
 
-export { LOW_UTILIZATION_BELOW_PCT, LOW_UTILIZATION_COUNT, LOW_UTILIZATION_MIN_COST_SHARE } from './lowUtilization.ts';
+export {
+  LOW_UTILIZATION_BELOW_PCT,
+  LOW_UTILIZATION_COUNT,
+  LOW_UTILIZATION_MIN_COST_SHARE,
+} from './lowUtilization.ts';
 
 /** The month's settings the summary reports (built from the config at the edge, see src/app/priceOptions.ts). */
 export interface SummaryOptions {
@@ -94,7 +105,12 @@ export function buildSummary(input: BuildSummaryInput): Summary {
     byCluster: byCost([...totals.byCluster], (key, acc) => costBreakdown(money, key, acc)),
     byGpuModel: byCost([...totals.byGpuModel], (key, acc) => costBreakdown(money, key, acc)),
     byPricingCategory: byCost([...totals.byCategory], (key, acc) => costBreakdown(money, key, acc)),
-    byInstanceType: instanceTypeSummaries(totals, capacity, { period, pricing, resolver: input.resolver, digits }),
+    byInstanceType: instanceTypeSummaries(totals, capacity, {
+      period,
+      pricing,
+      resolver: input.resolver,
+      digits,
+    }),
     byDay: daySummaries(totals, period, days, digits),
     hourlyAllocatedGpus: hourlyAllocatedGpus(days, period.days),
     lowUtilization: lowUtilizationOf(totals.workloads, input.totalUnits, belowPctOf(options), money),
@@ -149,7 +165,11 @@ function headerOf(input: BuildSummaryInput) {
 }
 
 /** summary.json `totals`: the month's money by component, GPU-hours, rates and shares. */
-function monthTotals(input: BuildSummaryInput, totals: RowTotals, capacity: MonthCapacity): Summary['totals'] {
+function monthTotals(
+  input: BuildSummaryInput,
+  totals: RowTotals,
+  capacity: MonthCapacity,
+): Summary['totals'] {
   const { digits, days } = input;
   const money = moneyFormat(digits);
   const { capacityGpuSeconds, allocatedGpuSeconds } = capacity;
@@ -158,12 +178,18 @@ function monthTotals(input: BuildSummaryInput, totals: RowTotals, capacity: Mont
   const perGpuHour = (units: number) =>
     capacityGpuHours > 0
       ? formatFixed(
-          divideRatio({ numerator: BigInt(units), denominator: 10n ** BigInt(digits) }, exactNumber(capacityGpuHours)),
+          divideRatio(
+            { numerator: BigInt(units), denominator: 10n ** BigInt(digits) },
+            exactNumber(capacityGpuHours),
+          ),
           4,
         )
       : '0.0000';
   const totalSeconds = days.reduce((s, d) => s + (d.day.endMs - d.day.startMs), 0);
-  const coveredSeconds = days.reduce((s, d) => s + d.coverage.kubeStateMetrics * (d.day.endMs - d.day.startMs), 0);
+  const coveredSeconds = days.reduce(
+    (s, d) => s + d.coverage.kubeStateMetrics * (d.day.endMs - d.day.startMs),
+    0,
+  );
   return {
     cost: money(input.totalUnits),
     listCost: money(input.listTotalUnits),
@@ -180,7 +206,9 @@ function monthTotals(input: BuildSummaryInput, totals: RowTotals, capacity: Mont
     spotSharePct:
       capacityGpuSeconds > 0 ? round2((capacity.spotCapacityGpuSeconds / capacityGpuSeconds) * 100) : 0,
     spotSpendSharePct:
-      input.totalUnits > 0 ? round2(((totals.byCategory.get('Dynamic')?.units ?? 0) / input.totalUnits) * 100) : 0,
+      input.totalUnits > 0
+        ? round2(((totals.byCategory.get('Dynamic')?.units ?? 0) / input.totalUnits) * 100)
+        : 0,
     coveragePct: totalSeconds > 0 ? round2((coveredSeconds / totalSeconds) * 100) : 0,
     blendedCostPerGpuHour: perGpuHour(input.totalUnits),
     onDemandCostPerGpuHour: perGpuHour(input.listTotalUnits),

@@ -292,18 +292,29 @@ class MonthAllocation {
     };
     const periodSeconds = (node.chargePeriod.endMs - node.chargePeriod.startMs) / 1000;
     info.idleGpuEquivalents = periodSeconds > 0 ? round6(context.idleGpuSeconds / periodSeconds) : 0;
-    podUsages.forEach((usage, i) => context.pods.push(this.#chargePod(usage, held[i]!, scale, rates, info, out)));
+    podUsages.forEach((usage, i) =>
+      context.pods.push(this.#chargePod(usage, held[i]!, scale, rates, info, out)),
+    );
     return context;
   }
 
   /** A pod's Direct row on a priced node; its unused allocation is kept for the idle step. */
-  #chargePod(usage: PodUsage, held: Ratio, scale: Ratio, rates: FineRates, info: NodeInfo, out: DayRows): PodEntry {
+  #chargePod(
+    usage: PodUsage,
+    held: Ratio,
+    scale: Ratio,
+    rates: FineRates,
+    info: NodeInfo,
+    out: DayRows,
+  ): PodEntry {
     const heldHours = heldGpuHoursOf(usage);
     const fraction = this.#paid(usage.utilization);
     if (usage.utilization === null && this.#options.utilization.mode !== 'allocation')
       this.#anomalies.unknownUtilizationRows++;
     const full = costRatio(held, scale, rates.effNumerator, rates.effDenominator);
-    const fullList = rates.sameList ? full : costRatio(held, scale, rates.listNumerator, rates.listDenominator);
+    const fullList = rates.sameList
+      ? full
+      : costRatio(held, scale, rates.listNumerator, rates.listDenominator);
     let direct = full;
     let directList = fullList;
     let unused = ZERO_RATIO;
@@ -625,7 +636,10 @@ export function heldGpuSecondsOf(usage: PodUsage): Ratio {
   // Bounded by its node's capacity (metering, boundToCapacity): the GPU time charged, exactly.
   if (usage.bounded) {
     const units = exactNumber(usage.bounded.gpuUnitMs);
-    return { numerator: units.numerator, denominator: units.denominator * BigInt(usage.bounded.denominator) * 1000n };
+    return {
+      numerator: units.numerator,
+      denominator: units.denominator * BigInt(usage.bounded.denominator) * 1000n,
+    };
   }
   const { heldSeconds, requested } = usage;
   const { numerator, denominator } = usage.weight;

@@ -1,12 +1,6 @@
 import { FINE_PER_MINOR, trimTrailingZeros } from '../money.ts';
 import type { CostSource } from '../pricing/catalog.ts';
-import type {
-  CapacityType,
-  ChargePeriod,
-  CostComponent,
-  PodUsage,
-  PricingCategory,
-} from '../types.ts';
+import type { CapacityType, ChargePeriod, CostComponent, PodUsage, PricingCategory } from '../types.ts';
 
 /**
  * The compact form of the priced rows. A month has about one row per pod-day (two under the share and

@@ -95,10 +95,13 @@ const ZERO: Ratio = { numerator: 0n, denominator: 1n };
 export function instanceKeyOf(id: string): string {
   const text = id.trim();
   const aws = /(?:^|[/:])(i-[0-9a-f]{8,17})$/.exec(text);
-  if (aws && (text.startsWith('aws://') || text.startsWith('arn:aws') || text === aws[1])) return `aws:${aws[1]}`;
+  if (aws && (text.startsWith('aws://') || text.startsWith('arn:aws') || text === aws[1]))
+    return `aws:${aws[1]}`;
   const gce = /^gce:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(text);
   if (gce) return `gce:${gce[1]}/${gce[2]}/${gce[3]}`;
-  const gcp = /^\/\/compute\.googleapis\.com\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)$/.exec(text);
+  const gcp = /^\/\/compute\.googleapis\.com\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)$/.exec(
+    text,
+  );
   if (gcp) return `gce:${gcp[1]}/${gcp[2]}/${gcp[3]}`;
   const azure = /^(?:azure:\/\/)?(\/subscriptions\/.+)$/i.exec(text);
   if (azure) return `azure:${azure[1]!.toLowerCase()}`;
@@ -138,7 +141,8 @@ export class InvoiceLedger {
    * account or instance type keeps the first one seen (an instance belongs to one account).
    */
   add(line: InvoiceLine): void {
-    if (!(line.endMs > line.startMs)) throw new RangeError(`a line of ${line.resourceId} ends before it starts`);
+    if (!(line.endMs > line.startMs))
+      throw new RangeError(`a line of ${line.resourceId} ends before it starts`);
     this.noteCoverage(line.billingAccountId, line.endMs);
     const key = instanceKeyOf(line.resourceId);
     let instance = this.#instances.get(key);

@@ -28,10 +28,12 @@ export function boundToCapacity(
     // One pass for the node's total per interval; only the intervals over capacity are visited again.
     const total = new Float64Array(window.intervals);
     for (const a of list) {
-      for (let k = window.dayFirst; k < window.dayLast; k++) if (a.held[k] !== NONE) total[k]! += a.unitsPerStep;
+      for (let k = window.dayFirst; k < window.dayLast; k++)
+        if (a.held[k] !== NONE) total[k]! += a.unitsPerStep;
     }
     const over: number[] = [];
-    for (let k = window.dayFirst; k < window.dayLast; k++) if (total[k]! > (capacityUnits?.[k] ?? 0)) over.push(k);
+    for (let k = window.dayFirst; k < window.dayLast; k++)
+      if (total[k]! > (capacityUnits?.[k] ?? 0)) over.push(k);
     const boundedMs = over.length * window.stepMs;
     for (const k of over) {
       const held = list.filter((a) => a.held[k] !== NONE);
@@ -65,7 +67,9 @@ function shareOut(wants: readonly number[], capacity: number): number[] {
   const exact = wants.map((w) => (w * capacity) / total);
   const shares = exact.map((e) => Math.floor(e));
   let left = capacity - shares.reduce((s, v) => s + v, 0);
-  const order = exact.map((e, i) => [e - Math.floor(e), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  const order = exact
+    .map((e, i) => [e - Math.floor(e), i] as const)
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1]);
   for (const [, i] of order) {
     if (left <= 0) break;
     shares[i]!++;

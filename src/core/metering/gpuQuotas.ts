@@ -8,7 +8,10 @@ import type { WindowGrid } from './window.ts';
  * Σ usedUnitSeconds ÷ Σ observedSeconds: intervals without a sample are unknown, not zero). Points off
  * the day are ignored; entries without any point in the day are dropped.
  */
-export function meterGpuQuotas(quotas: readonly GpuQuotaPoints[] | undefined, window: WindowGrid): GpuQuotaDay[] {
+export function meterGpuQuotas(
+  quotas: readonly GpuQuotaPoints[] | undefined,
+  window: WindowGrid,
+): GpuQuotaDay[] {
   const out: GpuQuotaDay[] = [];
   const inDay = (t: number) => {
     const k = window.indexOf(t);

@@ -37,7 +37,10 @@ export function idleHeldMsByPeriod(
   for (let k = window.dayFirst; k < window.dayLast; k++) {
     const sample = samples.get(k);
     const idle =
-      held[k] !== NONE && sample !== undefined && sample[1] > 0 && sample[0] / sample[1] < rule.utilizationBelow;
+      held[k] !== NONE &&
+      sample !== undefined &&
+      sample[1] > 0 &&
+      sample[0] / sample[1] < rule.utilizationBelow;
     if (!idle) {
       close(k);
       continue;

@@ -97,7 +97,9 @@ function attachDraDevices(
     byName.set(name, [...(byName.get(name) ?? []), state]);
   }
   for (const d of devices) {
-    const candidates = (byName.get(key(d.cluster, d.namespace, d.pod)) ?? []).filter((s) => s.running.length > 0);
+    const candidates = (byName.get(key(d.cluster, d.namespace, d.pod)) ?? []).filter(
+      (s) => s.running.length > 0,
+    );
     const pod = `${d.cluster ? `${d.cluster}/` : ''}${d.namespace}/${d.pod}`;
     if (candidates.length === 0) {
       warnings.add(
@@ -108,7 +110,9 @@ function attachDraDevices(
     }
     const sorted = [...candidates].sort((a, b) => compareStrings(a.pod.uid, b.pod.uid));
     if (sorted.length > 1)
-      warnings.add(`several Running pods are named ${pod}; DRA claim ${d.claim} is billed to uid ${sorted[0]!.pod.uid}`);
+      warnings.add(
+        `several Running pods are named ${pod}; DRA claim ${d.claim} is billed to uid ${sorted[0]!.pod.uid}`,
+      );
     const resource = d.migProfile ? `dra_mig_${d.migProfile.replace(/[^A-Za-z0-9]/g, '_')}` : DRA_GPU;
     const byContainer = sorted[0]!.requests.get(resource) ?? new Map<string, number>();
     byContainer.set(`${d.claim}/${d.device}`, 1);

@@ -120,7 +120,10 @@ export function meterWindow(all: WindowObservations, options: MeterOptions): Met
     warnings: [...warnings],
     // GPU quotas belong to no node: a sharded day meters them in shard 0 only.
     ...(obs.gpuQuotas
-      ? { gpuQuotas: shard && shard.count > 1 && shard.index !== 0 ? [] : meterGpuQuotas(obs.gpuQuotas, window) }
+      ? {
+          gpuQuotas:
+            shard && shard.count > 1 && shard.index !== 0 ? [] : meterGpuQuotas(obs.gpuQuotas, window),
+        }
       : {}),
     ...(shard && shard.count > 1
       ? { shard: shardFactsOf(obs, window, { index: shard.index, count: shard.count }, hourlyUnits) }

@@ -4,12 +4,7 @@ import { bridge, NONE, OBSERVED } from './held.ts';
 import type { NodeIdentity } from './nodeIdentity.ts';
 import type { NodeGpus } from './nodeWeights.ts';
 import { describeNode } from './refs.ts';
-import {
-  isNvidiaResource,
-  type NodeWeights,
-  parseMigResource,
-  resourceWeight,
-} from './weights.ts';
+import { isNvidiaResource, type NodeWeights, parseMigResource, resourceWeight } from './weights.ts';
 import type { WindowGrid } from './window.ts';
 
 /** A node's GPU capacity over the window's intervals: its physical GPUs, and how it advertised them. */

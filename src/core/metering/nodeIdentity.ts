@@ -51,7 +51,9 @@ export function catalogEntryOf(
   cluster: string,
   instanceType: string,
 ): GpuCatalogEntry | undefined {
-  return options.instanceTypesByCluster.get(cluster)?.get(instanceType) ?? options.instanceTypes.get(instanceType);
+  return (
+    options.instanceTypesByCluster.get(cluster)?.get(instanceType) ?? options.instanceTypes.get(instanceType)
+  );
 }
 
 /**

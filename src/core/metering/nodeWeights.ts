@@ -58,7 +58,8 @@ export function weighNode(
   const migResources = all.filter((r) => parseMigResource(r));
   const draMig = all.find((r) => r.startsWith('dra_mig_'));
   const singleProfile = single && gfd.migProfile ? migProfileResource(gfd.migProfile) : undefined;
-  const inferFrom = migResources[0] ?? singleProfile ?? (draMig && `nvidia_com_mig_${draMig.slice('dra_mig_'.length)}`);
+  const inferFrom =
+    migResources[0] ?? singleProfile ?? (draMig && `nvidia_com_mig_${draMig.slice('dra_mig_'.length)}`);
   if (inferFrom && migSlices === undefined) {
     migSlices = inferMigSlicesPerGpu(inferFrom);
     warn(
@@ -104,7 +105,9 @@ export function weighNode(
   } else if (physical === undefined && advertisedWhole > 0) {
     if (sharing) wholeWeight = fraction(1, sharing);
     else
-      warn(`node ${describe}: physical GPU count unknown, time-slicing cannot be detected; whole GPUs weighted 1`);
+      warn(
+        `node ${describe}: physical GPU count unknown, time-slicing cannot be detected; whole GPUs weighted 1`,
+      );
   }
 
   let denominator = wholeWeight.denominator;
@@ -133,11 +136,16 @@ export function physicalGpusOf(
     const w = resourceWeight(c.resource, weights);
     if (!w) continue;
     for (const [t, v] of c.points) {
-      if (Number.isFinite(v) && v >= 0) byTime.set(t, (byTime.get(t) ?? 0) + (v * w.numerator) / w.denominator);
+      if (Number.isFinite(v) && v >= 0)
+        byTime.set(t, (byTime.get(t) ?? 0) + (v * w.numerator) / w.denominator);
     }
   }
   const peak = Math.max(0, ...byTime.values());
-  return { physicalGpus: Math.max(0, Math.ceil(peak - 1e-9)), gpuModel: known.gpuModel, source: 'advertised' };
+  return {
+    physicalGpus: Math.max(0, Math.ceil(peak - 1e-9)),
+    gpuModel: known.gpuModel,
+    source: 'advertised',
+  };
 }
 
 /** The catalog entry as the only knowledge of a node's GPUs. */

@@ -211,7 +211,9 @@ function heldByPeriod(
   const utilSum = new Array<number>(periods).fill(0);
   const utilCount = new Array<number>(periods).fill(0);
   const counts = (k: number) =>
-    held[k] !== NONE || (running && (held[k - 1] ?? NONE) !== NONE) || (running && (held[k + 1] ?? NONE) !== NONE);
+    held[k] !== NONE ||
+    (running && (held[k - 1] ?? NONE) !== NONE) ||
+    (running && (held[k + 1] ?? NONE) !== NONE);
   for (let k = window.dayFirst; k < window.dayLast; k++) {
     const parts = window.slices[k - window.dayFirst]!;
     if (held[k] !== NONE) {

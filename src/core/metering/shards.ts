@@ -1,5 +1,13 @@
 import { compareStrings } from '../compare.ts';
-import type { DayCoverage, MeteredDay, NodeUsage, PodUsage, Shard, ShardFacts, WindowObservations } from '../types.ts';
+import type {
+  DayCoverage,
+  MeteredDay,
+  NodeUsage,
+  PodUsage,
+  Shard,
+  ShardFacts,
+  WindowObservations,
+} from '../types.ts';
 import { addHourlyUnits, emptyHourlyUnits, hourlyFromUnits } from './hourlyProfile.ts';
 import { comparePods, key } from './refs.ts';
 
@@ -113,7 +121,11 @@ export function restrictObservations(obs: WindowObservations, shard: Shard): Win
 export function restrictDay(day: MeteredDay, shard: Shard): MeteredDay {
   if (shard.count <= 1) return day;
   const inShard = (node: string) => shardOfNode(node, shard.count) === shard.index;
-  return { ...day, pods: day.pods.filter((p) => inShard(p.node)), nodes: day.nodes.filter((n) => inShard(n.node)) };
+  return {
+    ...day,
+    pods: day.pods.filter((p) => inShard(p.node)),
+    nodes: day.nodes.filter((n) => inShard(n.node)),
+  };
 }
 
 /** Orders pod rows as meterPods does: charge period, pod, resource, phase. */
@@ -146,7 +158,11 @@ export function shardSetProblem(parts: readonly MeteredDay[]): string | undefine
   const seen = new Set<number>();
   for (const part of parts) {
     if (!part.shard) return `${part.day.date}: a whole day among shards`;
-    if (part.day.date !== first.day.date || part.day.startMs !== first.day.startMs || part.day.endMs !== first.day.endMs) {
+    if (
+      part.day.date !== first.day.date ||
+      part.day.startMs !== first.day.startMs ||
+      part.day.endMs !== first.day.endMs
+    ) {
       return `shards of different days (${first.day.date}, ${part.day.date})`;
     }
     if (part.shard.count !== count) return `shards of ${count} and of ${part.shard.count}`;
@@ -259,5 +275,8 @@ export function planShardCount(fleet: FleetSize | undefined, options: ShardingOp
   if (options.shards !== 'auto') return options.shards;
   if (!fleet || !(fleet.gpuUnits > 0)) return 1;
   const perShardMb = Math.max(1, options.memoryBudgetMb / 2 - METERING_BASE_MB);
-  return Math.min(MAX_SHARDS, Math.max(1, Math.ceil((fleet.gpuUnits * METERING_MB_PER_GPU_UNIT) / perShardMb)));
+  return Math.min(
+    MAX_SHARDS,
+    Math.max(1, Math.ceil((fleet.gpuUnits * METERING_MB_PER_GPU_UNIT) / perShardMb)),
+  );
 }

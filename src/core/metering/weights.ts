@@ -141,7 +141,9 @@ export function resourceWeight(
   if (isWholeGpuResource(resource)) return weights.wholeWeight;
   if (resource === DRA_GPU) return fraction(1, 1);
   const mig = parseMigResource(
-    resource.startsWith(DRA_MIG_PREFIX) ? `nvidia_com_mig_${resource.slice(DRA_MIG_PREFIX.length)}` : resource,
+    resource.startsWith(DRA_MIG_PREFIX)
+      ? `nvidia_com_mig_${resource.slice(DRA_MIG_PREFIX.length)}`
+      : resource,
   );
   if (!mig) return null;
   const replicas = weights.migReplicas?.get(mig.base) ?? 1;

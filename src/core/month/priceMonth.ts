@@ -9,7 +9,14 @@ import { type PriceCatalog, PriceResolver } from '../pricing/catalog.ts';
 import { coveredDates, InvoicePricedResolver } from '../pricing/invoicePrices.ts';
 import { type GpusOfType, withInstancesOutsideClusters } from '../pricing/outsideClusters.ts';
 import { roundMonth } from '../rounding/roundMonth.ts';
-import type { BillingPeriod, IdleHeldSummary, InvoiceSummary, MeteredDay, PricedRows, Summary } from '../types.ts';
+import type {
+  BillingPeriod,
+  IdleHeldSummary,
+  InvoiceSummary,
+  MeteredDay,
+  PricedRows,
+  Summary,
+} from '../types.ts';
 import { RowSet } from './rowSet.ts';
 
 /**

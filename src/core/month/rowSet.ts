@@ -65,7 +65,8 @@ export class RowSet implements PricedRows {
   get(index: number): PricedRow {
     const row = this.#rowAt(index);
     const plain: Record<string, unknown> = {};
-    for (const name of FIELD_NAMES) plain[name] = (FIELDS[name] as (r: ChargeRow, s: RowStore) => unknown)(row, this.#store);
+    for (const name of FIELD_NAMES)
+      plain[name] = (FIELDS[name] as (r: ChargeRow, s: RowStore) => unknown)(row, this.#store);
     return plain as unknown as PricedRow;
   }
 

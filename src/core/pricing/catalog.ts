@@ -219,7 +219,13 @@ export class PriceResolver {
    * resolver that knows the invoice (pricing/invoicePrices.ts) prices matched nodes from it.
    */
   priceNode(node: NodeUsage): NodePrice {
-    return this.resolve(node.cluster, node.instanceType, node.capacityType, node.chargePeriod.startMs, node.gpuModel);
+    return this.resolve(
+      node.cluster,
+      node.instanceType,
+      node.capacityType,
+      node.chargePeriod.startMs,
+      node.gpuModel,
+    );
   }
 
   /**

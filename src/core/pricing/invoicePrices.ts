@@ -77,7 +77,9 @@ export class InvoicePricedResolver extends PriceResolver {
   addCapacity(nodes: readonly NodeUsage[]): void {
     for (const node of nodes) {
       if (node.providerId === undefined) continue;
-      const entry = this.#byInstanceDay.get(instanceDayKey(instanceKeyOf(node.providerId), node.chargePeriod.date));
+      const entry = this.#byInstanceDay.get(
+        instanceDayKey(instanceKeyOf(node.providerId), node.chargePeriod.date),
+      );
       if (entry) entry.capacity = addRatio(entry.capacity, exactNumber(node.capacityGpuSeconds));
     }
   }
@@ -98,12 +100,19 @@ export class InvoicePricedResolver extends PriceResolver {
         ? undefined
         : this.#byInstanceDay.get(instanceDayKey(instanceKeyOf(node.providerId), date));
     if (!entry || entry.capacity.numerator === 0n) {
-      const source: CostSource = this.#covered.has(date) ? 'catalog-not-on-invoice' : 'catalog-export-pending';
+      const source: CostSource = this.#covered.has(date)
+        ? 'catalog-not-on-invoice'
+        : 'catalog-export-pending';
       return this.#sourced(super.priceNode(node), source);
     }
-    const key = [node.providerId, date, node.cluster, node.instanceType, node.capacityType, node.gpuModel ?? ''].join(
-      '\u0000',
-    );
+    const key = [
+      node.providerId,
+      date,
+      node.cluster,
+      node.instanceType,
+      node.capacityType,
+      node.gpuModel ?? '',
+    ].join('\u0000');
     let price = this.#cache.get(key);
     if (!price) {
       price = this.#invoicePrice(node, entry);
@@ -159,7 +168,8 @@ export class InvoicePricedResolver extends PriceResolver {
     if (!sourced) {
       sourced = { ...price, costSource: source };
       // Keep ListCost's identity with the effective rate when they were the same (allocation relies on it).
-      if (price.listPerGpuSecond === price.effectivePerGpuSecond) sourced.listPerGpuSecond = sourced.effectivePerGpuSecond;
+      if (price.listPerGpuSecond === price.effectivePerGpuSecond)
+        sourced.listPerGpuSecond = sourced.effectivePerGpuSecond;
       bySource.set(source, sourced);
     }
     return sourced;

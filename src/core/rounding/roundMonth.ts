@@ -70,7 +70,13 @@ export function roundMonth(
   }
   const groups = groupByTeam(rows);
   apportionToTeamsAndRows(groups, amounts.effFloor, amounts.effRem, amounts.effUnits, totals.totalUnits);
-  apportionToTeamsAndRows(groups, amounts.listFloor, amounts.listRem, amounts.listUnits, totals.listTotalUnits);
+  apportionToTeamsAndRows(
+    groups,
+    amounts.listFloor,
+    amounts.listRem,
+    amounts.listUnits,
+    totals.listTotalUnits,
+  );
   return totals;
 }
 

@@ -30,13 +30,7 @@ export function drawClustersTable(ctx: PageContext): void {
   );
   rows.push({
     total: true,
-    cells: [
-      wording.common.total,
-      fmt.money(cost),
-      fmt.percent(100),
-      fmt.number(gpuHours),
-      fmt.percent(util),
-    ],
+    cells: [wording.common.total, fmt.money(cost), fmt.percent(100), fmt.number(gpuHours), fmt.percent(util)],
   });
   canvas.table(
     w.title,

@@ -266,7 +266,11 @@ function tiles(ctx: PageContext, month: string): Tile[] {
 }
 
 /** Key figures in a grid of layout.kpi.columns columns. */
-export function drawTiles(canvas: PageContext['canvas'], list: Tile[], ctx: Pick<PageContext, 'layout'>): void {
+export function drawTiles(
+  canvas: PageContext['canvas'],
+  list: Tile[],
+  ctx: Pick<PageContext, 'layout'>,
+): void {
   const { layout } = ctx;
   const { columns, height, gap } = layout.kpi;
   const width = (canvas.width - gap * (columns - 1)) / columns;

@@ -22,8 +22,13 @@ export function drawInvoicePage(ctx: PageContext): void {
       coveredUntil: invoice.coveredUntil ?? wording.common.none,
     }),
   );
-  canvas.paragraph(fill(w.days, { covered: String(invoice.daysCovered), pending: String(invoice.daysPending) }));
-  canvas.paragraph(fill(w.exact, { invoicePriced: fmt.money(invoice.invoicePricedCost) }), { bold: true, gapAfter: 10 });
+  canvas.paragraph(
+    fill(w.days, { covered: String(invoice.daysCovered), pending: String(invoice.daysPending) }),
+  );
+  canvas.paragraph(fill(w.exact, { invoicePriced: fmt.money(invoice.invoicePricedCost) }), {
+    bold: true,
+    gapAfter: 10,
+  });
   const r = w.rows;
   const rows: TableRow[] = [
     { cells: [r.invoice, fmt.money(invoice.invoiceCost)] },
@@ -46,7 +51,10 @@ export function drawInvoicePage(ctx: PageContext): void {
   );
   if (invoice.outsideClusters.length > 0) {
     const list = invoice.outsideClusters
-      .map((o) => `${sanitizeLabel(o.resourceId)} (${sanitizeLabel(o.instanceType)}, ${o.team === null ? w.untagged : sanitizeLabel(o.team)})`)
+      .map(
+        (o) =>
+          `${sanitizeLabel(o.resourceId)} (${sanitizeLabel(o.instanceType)}, ${o.team === null ? w.untagged : sanitizeLabel(o.team)})`,
+      )
       .join(', ');
     canvas.paragraph(fill(w.outside, { list }), { color: layout.colors.muted });
   }

@@ -22,7 +22,8 @@ export function drawMethodPage(ctx: PageContext): void {
   const conversion = summary.currency.conversion;
   const recon = summary.reconciliation;
   const reconciles =
-    isZeroAmount(recon.difference) && (recon.machines === undefined || isZeroAmount(recon.machines.difference));
+    isZeroAmount(recon.difference) &&
+    (recon.machines === undefined || isZeroAmount(recon.machines.difference));
 
   const entries: { label: string; lines: { text: string; color?: string }[] }[] = [
     {
@@ -51,7 +52,9 @@ export function drawMethodPage(ctx: PageContext): void {
     // The rule in words (summary.json keeps the precise rule for auditors: policies.rounding).
     {
       label: w.rounding,
-      lines: [{ text: fill(w.roundingText, { smallest: fmt.money(smallestUnit(summary.currency.minorDigits)) }) }],
+      lines: [
+        { text: fill(w.roundingText, { smallest: fmt.money(smallestUnit(summary.currency.minorDigits)) }) },
+      ],
     },
     {
       label: w.catalog,
@@ -242,7 +245,8 @@ function budgetCurrencyLines(ctx: PageContext): { text: string }[] {
   const w = wording.method;
   const b = summary.budgets;
   if (!b) return [];
-  if (b.conversionRate === null) return [{ text: fill(w.budgetCurrencyText, { code: sanitizeLabel(b.currency) }) }];
+  if (b.conversionRate === null)
+    return [{ text: fill(w.budgetCurrencyText, { code: sanitizeLabel(b.currency) }) }];
   return [
     {
       text: fill(w.budgetConversionText, {

@@ -45,7 +45,8 @@ export async function renderPdf(
     wording.common.none,
   );
   const title =
-    sanitizeLabel(options.title ?? '') || (summary.source.kind === 'demo' ? wording.demoTitle : wording.defaultTitle);
+    sanitizeLabel(options.title ?? '') ||
+    (summary.source.kind === 'demo' ? wording.demoTitle : wording.defaultTitle);
   const documentDate = periodDate(summary);
 
   const doc = new PDFDocument({

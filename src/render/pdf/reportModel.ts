@@ -85,15 +85,25 @@ export function teamChangePct(
   days: number,
 ): number | null {
   const before = previous?.byTeam.get(team.key);
-  return before === undefined || previous === null ? null : perDayChangePct(team.cost, days, before, previous.days);
+  return before === undefined || previous === null
+    ? null
+    : perDayChangePct(team.cost, days, before, previous.days);
 }
 
 /**
  * (current / days − previous / previousDays) ÷ (previous / previousDays) × 100, exactly until display; null
  * when the previous month cost nothing.
  */
-export function perDayChangePct(current: string, days: number, previous: string, previousDays: number): number | null {
-  const prev = multiplyRatio(exactDecimal(previous), { numerator: 1n, denominator: BigInt(Math.max(1, previousDays)) });
+export function perDayChangePct(
+  current: string,
+  days: number,
+  previous: string,
+  previousDays: number,
+): number | null {
+  const prev = multiplyRatio(exactDecimal(previous), {
+    numerator: 1n,
+    denominator: BigInt(Math.max(1, previousDays)),
+  });
   if (signOf(prev) === 0) return null;
   const cur = multiplyRatio(exactDecimal(current), { numerator: 1n, denominator: BigInt(Math.max(1, days)) });
   return percentOf(subtractRatio(cur, prev), absRatio(prev));
@@ -123,7 +133,10 @@ export function buildReportModel(
       : {
           budget: b.budget,
           variance: b.variance,
-          usedPct: signOf(exactDecimal(b.budget)) === 0 ? null : percentOf(exactDecimal(b.budgetedCost), exactDecimal(b.budget)),
+          usedPct:
+            signOf(exactDecimal(b.budget)) === 0
+              ? null
+              : percentOf(exactDecimal(b.budgetedCost), exactDecimal(b.budget)),
           unbudgetedCost: b.unbudgetedCost,
           budgetedTeams: b.budgetedTeams,
           teamsOver: b.teamsOver,
@@ -137,7 +150,12 @@ export function buildReportModel(
         total: previous.totals.cost,
         days: previous.period.days,
         change: formatFixed(subtractRatio(total, exactDecimal(previous.totals.cost)), digits),
-        changePct: perDayChangePct(summary.totals.cost, summary.period.days, previous.totals.cost, previous.period.days),
+        changePct: perDayChangePct(
+          summary.totals.cost,
+          summary.period.days,
+          previous.totals.cost,
+          previous.period.days,
+        ),
         byTeam: new Map(previous.byTeam.map((t) => [t.key, t.cost])),
       }
     : null;

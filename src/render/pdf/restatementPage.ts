@@ -30,7 +30,13 @@ export function drawRestatementPage(ctx: PageContext): void {
     });
   }
   if (restatement.previousTotal === null || restatement.difference === null) {
-    canvas.paragraph(fill(w.total, { previous: wording.common.none, current: fmt.money(restatement.total), difference: wording.common.none }));
+    canvas.paragraph(
+      fill(w.total, {
+        previous: wording.common.none,
+        current: fmt.money(restatement.total),
+        difference: wording.common.none,
+      }),
+    );
     canvas.paragraph(w.unknownPrevious, { color: layout.colors.muted });
     return;
   }

@@ -32,10 +32,16 @@ export async function renderTeamPdf(
 ): Promise<Buffer> {
   const wording = wordingFor(options.language);
   const layout = reportLayout();
-  const fmt = createReportFormat(wording.locale, summary.currency.code, summary.currency.minorDigits, wording.common.none);
+  const fmt = createReportFormat(
+    wording.locale,
+    summary.currency.code,
+    summary.currency.minorDigits,
+    wording.common.none,
+  );
   const name = displayLabel(team, wording);
   const title =
-    sanitizeLabel(options.title ?? '') || (summary.source.kind === 'demo' ? wording.demoTitle : wording.defaultTitle);
+    sanitizeLabel(options.title ?? '') ||
+    (summary.source.kind === 'demo' ? wording.demoTitle : wording.defaultTitle);
   const date = new Date(Date.parse(summary.period.end) || 0);
   const doc = new PDFDocument({
     size: [layout.page.width, layout.page.height],
@@ -93,7 +99,8 @@ function drawTeamPage(ctx: PageContext, team: string, facts: TeamFacts, previous
     fill(w.subtitle, { zone: summary.period.zone, days: fmt.number(summary.period.days) }),
   );
   const before = previous?.byTeam.find((t) => t.key === team) ?? null;
-  const changePct = before && previous ? perDayChangePct(cost, summary.period.days, before.cost, previous.period.days) : null;
+  const changePct =
+    before && previous ? perDayChangePct(cost, summary.period.days, before.cost, previous.period.days) : null;
   canvas.paragraph(sentences(ctx, name, cost, entry, previous, before, changePct), { size: 10, gapAfter: 8 });
   drawTiles(canvas, tiles(ctx, cost, facts, entry, previous, changePct), ctx);
 
@@ -108,7 +115,14 @@ function drawTeamPage(ctx: PageContext, team: string, facts: TeamFacts, previous
         values: summary.byDay.map((d) => Number(ownValue(d.byTeam, team) ?? 0)),
       },
     ],
-    { x: canvas.left, y: canvas.y, width: canvas.width, height: 100, formatTick: (v) => fmt.moneyCompact(v), emptyText: wording.common.noData },
+    {
+      x: canvas.left,
+      y: canvas.y,
+      width: canvas.width,
+      height: 100,
+      formatTick: (v) => fmt.moneyCompact(v),
+      emptyText: wording.common.noData,
+    },
   );
   canvas.y += 6;
   topTable(ctx, w.topPods, facts.pods.slice(0, TEAM_PDF_TOP.pods), facts.totalUnits);
@@ -129,7 +143,14 @@ function sentences(
   const { summary, wording, fmt } = ctx;
   const w = wording.teamPack;
   const total = Number(summary.totals.cost);
-  const parts = [fill(w.sentence, { team: name, cost: fmt.money(cost), month: fmt.month(summary.period.month), share: fmt.percent(ratio(Number(cost) * 100, total)) })];
+  const parts = [
+    fill(w.sentence, {
+      team: name,
+      cost: fmt.money(cost),
+      month: fmt.month(summary.period.month),
+      share: fmt.percent(ratio(Number(cost) * 100, total)),
+    }),
+  ];
   if (previous) {
     const values = {
       previousMonth: fmt.month(previous.period.month),
@@ -138,13 +159,27 @@ function sentences(
     };
     const sign = changePct === null ? 0 : Math.sign(Math.round(changePct * 10));
     parts.push(
-      fill(before === null ? w.sentenceNew : sign === 0 ? w.sentenceFlat : sign > 0 ? w.sentenceUp : w.sentenceDown, values),
+      fill(
+        before === null
+          ? w.sentenceNew
+          : sign === 0
+            ? w.sentenceFlat
+            : sign > 0
+              ? w.sentenceUp
+              : w.sentenceDown,
+        values,
+      ),
     );
   }
   if (entry?.budget != null && entry.variance !== null) {
     const over = signOf(exactDecimal(entry.variance)) > 0;
     const amount = entry.variance.replace(/^-/, '');
-    parts.push(fill(over ? w.sentenceOver : w.sentenceUnder, { amount: fmt.money(amount), budget: fmt.money(entry.budget) }));
+    parts.push(
+      fill(over ? w.sentenceOver : w.sentenceUnder, {
+        amount: fmt.money(amount),
+        budget: fmt.money(entry.budget),
+      }),
+    );
   }
   return parts.join(' ');
 }
@@ -159,11 +194,18 @@ function tiles(
 ): Tile[] {
   const { wording, fmt, layout } = ctx;
   const k = wording.teamPack.kpi;
-  const colorOf = (sign: number) => (sign > 0 ? layout.colors.negative : sign < 0 ? layout.colors.positive : undefined);
+  const colorOf = (sign: number) =>
+    sign > 0 ? layout.colors.negative : sign < 0 ? layout.colors.positive : undefined;
   return [
-    { label: k.cost, value: fmt.money(cost), details: [fill(k.costDetail, { rows: fmt.number(facts.rowCount) })] },
     {
-      label: previous ? fill(k.change, { previousMonth: fmt.shortMonth(previous.period.month) }) : k.changeNone,
+      label: k.cost,
+      value: fmt.money(cost),
+      details: [fill(k.costDetail, { rows: fmt.number(facts.rowCount) })],
+    },
+    {
+      label: previous
+        ? fill(k.change, { previousMonth: fmt.shortMonth(previous.period.month) })
+        : k.changeNone,
       value: changePct === null ? wording.common.none : fmt.signedPercent(changePct),
       details: [],
       color: changePct === null ? undefined : colorOf(Math.sign(Math.round(changePct * 10))),
@@ -177,7 +219,11 @@ function tiles(
         }
       : { label: k.budget, value: k.noBudget, details: [] },
     { label: k.gpuHours, value: fmt.number(entry?.gpuHours ?? 0), details: [] },
-    { label: k.utilization, value: fmt.percent(entry?.utilizationPct ?? null), details: [k.utilizationDetail] },
+    {
+      label: k.utilization,
+      value: fmt.percent(entry?.utilizationPct ?? null),
+      details: [k.utilizationDetail],
+    },
     { label: k.idleShare, value: fmt.percent(entry?.idleSharePct ?? null), details: [k.idleShareDetail] },
   ];
 }

@@ -37,7 +37,9 @@ export function drawTeamsPage(ctx: PageContext): void {
       cells: [
         displayLabel(team.key, wording),
         fmt.money(team.cost),
-        model.previous ? changeCell(teamChangePct(team, model.previous, summary.period.days), isNew) : wording.common.none,
+        model.previous
+          ? changeCell(teamChangePct(team, model.previous, summary.period.days), isNew)
+          : wording.common.none,
         fmt.number(team.gpuHours),
         fmt.percent(team.utilizationPct),
         fmt.percent(team.idleSharePct),

@@ -47,9 +47,14 @@ describe('requests above what the node has', () => {
       expect(m?.[0] ?? '', key).toBe('');
     }
     const json = JSON.parse(await text('2026-10/summary.json')) as { totals: Record<string, unknown> };
-    for (const [field, value] of Object.entries(json.totals)) if (field !== 'utilizationPct') expect(value).not.toBeNull();
-    const direct = readCsvObjects(await text('2026-10/chargeback.csv')).filter((r) => r.x_CostComponent === 'Direct');
-    expect(direct.map((r) => [r.ConsumedQuantity, r.EffectiveCost, r.x_GpuEquivalents])).toEqual([['16', '64.00', '8']]);
+    for (const [field, value] of Object.entries(json.totals))
+      if (field !== 'utilizationPct') expect(value).not.toBeNull();
+    const direct = readCsvObjects(await text('2026-10/chargeback.csv')).filter(
+      (r) => r.x_CostComponent === 'Direct',
+    );
+    expect(direct.map((r) => [r.ConsumedQuantity, r.EffectiveCost, r.x_GpuEquivalents])).toEqual([
+      ['16', '64.00', '8'],
+    ]);
     expect(summary.totals.cost).toBe('23808.00'); // 31 days × 768
     expect(summary.warnings).toContain(
       'pod ml/train (uid uid-train) on node gpu-1 held more than the node could give (requested 1.7976931348623157e+308 nvidia_com_gpu; 2026-10-03): ' +
@@ -63,13 +68,23 @@ describe('requests above what the node has', () => {
     const ml = summary.byTeam.find((t) => t.key === 'ml')!;
     expect(ml.cost).toBe('64.00'); // 8 GPUs × 2 h × 4 USD; before: 768.00, the whole day's node
     expect(summary.byTeam.find((t) => t.key === 'platform')!.cost).toBe('23744.00');
-    expect(summary.warnings.some((w) => w.includes('requested 10000 nvidia_com_gpu') && w.includes('USD 64.00'))).toBe(true);
+    expect(
+      summary.warnings.some((w) => w.includes('requested 10000 nvidia_com_gpu') && w.includes('USD 64.00')),
+    ).toBe(true);
   });
 
   it('shares an over-committed node per grid interval, not over the day', async () => {
     // A 4-GPU pod all day, and one that asked for 10,000 GPUs (bounded to 8) from 10:00 to 12:00.
     const { summary } = await month([
-      pod({ namespace: 'search', pod: 'serve', uid: 'uid-serve', team: 'search', gpus: 4, fromHour: 0, hours: 24 }),
+      pod({
+        namespace: 'search',
+        pod: 'serve',
+        uid: 'uid-serve',
+        team: 'search',
+        gpus: 4,
+        fromHour: 0,
+        hours: 24,
+      }),
       pod({ gpus: 10_000, fromHour: 10, hours: 2 }),
     ]);
 

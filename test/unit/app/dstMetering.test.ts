@@ -49,7 +49,12 @@ describe('metering days around a clock change at midnight', () => {
   });
 
   it('bills the same pod 568 GPU-h across the Azores fall-back (01:00 -> 00:00)', async () => {
-    const hours = await meteredGpuHours('Atlantic/Azores', '2026-10-23T12:00:00Z', '2026-10-22', '2026-10-27');
+    const hours = await meteredGpuHours(
+      'Atlantic/Azores',
+      '2026-10-23T12:00:00Z',
+      '2026-10-22',
+      '2026-10-27',
+    );
     expect(hours).toBe(DST_POD_GPUS * 71);
   });
 });

@@ -54,7 +54,10 @@ const prices = Object.fromEntries(
 );
 
 /** Writes the synthetic export of the demo cluster to `dir` (gzip CSV) and returns its options. */
-async function writeExport(dir: string, overrides: Partial<SyntheticExportOptions> = {}): Promise<SyntheticExportOptions> {
+async function writeExport(
+  dir: string,
+  overrides: Partial<SyntheticExportOptions> = {},
+): Promise<SyntheticExportOptions> {
   const options: SyntheticExportOptions = {
     format: 'focus',
     period,
@@ -75,7 +78,12 @@ async function writeExport(dir: string, overrides: Partial<SyntheticExportOption
   return options;
 }
 
-function context(out: string, exportDir: string, extra: Partial<ConfigInput> = {}, format: 'focus' | 'cur2' = 'focus'): AppContext {
+function context(
+  out: string,
+  exportDir: string,
+  extra: Partial<ConfigInput> = {},
+  format: 'focus' | 'cur2' = 'focus',
+): AppContext {
   const config = parseConfig({ ...baseInput, ...extra, billing: { format, location: exportDir } }, 'test');
   return {
     config,
@@ -96,11 +104,17 @@ async function clusterInvoiceCost(dir: string, format: 'focus' | 'cur2'): Promis
   const { gunzipSync } = await import('node:zlib');
   const text = gunzipSync(await readFile(join(dir, 'data', `export-${format}.csv.gz`))).toString('utf8');
   const rows = readCsvObjects(text.replace(/\r?\n/g, '\r\n'));
-  const clusterIds = new Set(sim.nodes.map((n) => providerIdOf(n)).filter((p): p is string => p !== null).map(instanceKeyOf));
+  const clusterIds = new Set(
+    sim.nodes
+      .map((n) => providerIdOf(n))
+      .filter((p): p is string => p !== null)
+      .map(instanceKeyOf),
+  );
   let sum = new D(0);
   for (const r of rows) {
     if (!clusterIds.has(instanceKeyOf(r.ResourceId ?? ''))) continue;
-    if (Date.parse(r.ChargePeriodStart!) < period.startMs || Date.parse(r.ChargePeriodEnd!) > period.endMs) continue;
+    if (Date.parse(r.ChargePeriodStart!) < period.startMs || Date.parse(r.ChargePeriodEnd!) > period.endMs)
+      continue;
     sum = sum.plus(r.EffectiveCost!);
   }
   return sum;
@@ -132,7 +146,9 @@ describe('a month priced from the invoice', () => {
     for (const row of lateRows) {
       if (row.x_Cluster === 'dgx' || row.ResourceId === 'dgx-a100-01') continue;
       const pending = Date.parse(row.ChargePeriodStart!) >= pendingFrom;
-      expect(row.x_CostSource).toBe(pending ? 'catalog-export-pending' : row.x_ProviderResourceId ? 'invoice' : 'catalog-not-on-invoice');
+      expect(row.x_CostSource).toBe(
+        pending ? 'catalog-export-pending' : row.x_ProviderResourceId ? 'invoice' : 'catalog-not-on-invoice',
+      );
     }
   });
 
@@ -165,13 +181,17 @@ describe('a month priced from the invoice', () => {
     expect(new Set(outside.map((r) => r.x_ProviderResourceId))).toEqual(new Set(['i-0d3e0a1b2c3d4e5f6']));
     const outsideCost = outside.reduce((s, r) => s.plus(r.EffectiveCost!), new D(0));
     // Rows are rounded by the month's one rounding step: each less than a cent from its exact amount.
-    expect(outsideCost.minus(complete.invoice!.outsideChargedCost).abs().lt(new D('0.01').times(outside.length))).toBe(true);
+    expect(
+      outsideCost.minus(complete.invoice!.outsideChargedCost).abs().lt(new D('0.01').times(outside.length)),
+    ).toBe(true);
     const reconciliation = readCsvObjects(await readFile(join(out, MONTH, 'reconciliation.csv'), 'utf8'));
     const uncharged = reconciliation.filter((r) => r.UnchargedInstanceIds === 'i-0f0e0d0c0b0a09087');
     expect(uncharged).toHaveLength(10);
     // Every line's difference is explained.
     for (const r of reconciliation) {
-      const explained = new D(r.UnchargedOutsideClustersCost!).plus(r.PendingInvoiceCost!).minus(r.CatalogPricedCost!);
+      const explained = new D(r.UnchargedOutsideClustersCost!)
+        .plus(r.PendingInvoiceCost!)
+        .minus(r.CatalogPricedCost!);
       expect(new D(r.Difference!).minus(explained).toFixed(2)).toBe(new D(r.RoundingDifference!).toFixed(2));
       expect(new D(r.RoundingDifference!).abs().lte('0.02')).toBe(true);
     }
@@ -180,7 +200,9 @@ describe('a month priced from the invoice', () => {
   it('reads a Spot price that moves within a day: a Spot node-day costs its hours at their own prices', async () => {
     const rows = readCsvObjects(await readFile(join(out, MONTH, 'chargeback.csv'), 'utf8'));
     const spot = rows.find((r) => r.PricingCategory === 'Dynamic' && r.x_CostSource === 'invoice')!;
-    const catalogSpotPerGpu = new D(prices[spot.SkuId!]!.spot!).div(sim.nodes.find((n) => n.instanceType === spot.SkuId)!.gpus);
+    const catalogSpotPerGpu = new D(prices[spot.SkuId!]!.spot!).div(
+      sim.nodes.find((n) => n.instanceType === spot.SkuId)!.gpus,
+    );
     // The day's mean of four moving prices (×1, ×0.94, ×1.06, ×1.12) is 1.03 × the catalog Spot price.
     expect(new D(spot.x_UnitPrice!).div(catalogSpotPerGpu).toDecimalPlaces(4).toString()).toBe('1.03');
   });
@@ -204,10 +226,27 @@ describe('a month priced from the invoice', () => {
     const parquetDir = join(root, 'parquet');
     const parquetOut = join(root, 'parquet-out');
     await mkdir(parquetDir, { recursive: true });
-    const text = [...syntheticExportCsv([sim], { format: 'focus', period, prices, currency: 'USD', billingAccountId: '111122223333', subAccountId: '444455556666', outside: demoOutsideInstances(period.startMs, period.endMs) })].join('');
+    const text = [
+      ...syntheticExportCsv([sim], {
+        format: 'focus',
+        period,
+        prices,
+        currency: 'USD',
+        billingAccountId: '111122223333',
+        subAccountId: '444455556666',
+        outside: demoOutsideInstances(period.startMs, period.endMs),
+      }),
+    ].join('');
     const rows = readCsvObjects(text.replace(/\r?\n/g, '\r\n'));
     const columns = Object.keys(rows[0]!);
-    const money = new Set(['BilledCost', 'ContractedCost', 'EffectiveCost', 'ListCost', 'ConsumedQuantity', 'PricingQuantity']);
+    const money = new Set([
+      'BilledCost',
+      'ContractedCost',
+      'EffectiveCost',
+      'ListCost',
+      'ConsumedQuantity',
+      'PricingQuantity',
+    ]);
     const times = new Set(['ChargePeriodStart', 'ChargePeriodEnd', 'BillingPeriodStart', 'BillingPeriodEnd']);
     const { parquetWriteFile } = await import('hyparquet-writer');
     parquetWriteFile({
@@ -215,7 +254,17 @@ describe('a month priced from the invoice', () => {
       rowGroupSize: 5000,
       columnData: columns.map((name) => ({
         name,
-        data: rows.map((r) => (money.has(name) ? (r[name] === '' ? null : Number(r[name])) : times.has(name) ? new Date(r[name]!) : r[name] === '' ? null : r[name])),
+        data: rows.map((r) =>
+          money.has(name)
+            ? r[name] === ''
+              ? null
+              : Number(r[name])
+            : times.has(name)
+              ? new Date(r[name]!)
+              : r[name] === ''
+                ? null
+                : r[name],
+        ),
         type: money.has(name) ? 'DOUBLE' : times.has(name) ? 'TIMESTAMP' : 'STRING',
       })),
     });
@@ -231,7 +280,9 @@ describe('a month priced from the invoice', () => {
     await runMonthlyReport(context(guarded, exportDir), MONTH, { remeter: true });
     await writeExport(exportDir);
     // The on-prem DGX's rate (catalog-priced either way) moves tenfold: not the invoice's doing.
-    const moved = { pricing: { ...baseInput.pricing, gpuModels: { A100: { perGpuHour: 12 } } } } as Partial<ConfigInput>;
+    const moved = {
+      pricing: { ...baseInput.pricing, gpuModels: { A100: { perGpuHour: 12 } } },
+    } as Partial<ConfigInput>;
     await expect(runMonthlyReport(context(guarded, exportDir, moved), MONTH)).rejects.toThrow(RefusedError);
   }, 120_000);
 });
@@ -248,10 +299,21 @@ describe('a malformed export', () => {
         `111122223333,Usage,${id},2026-02-01T00:00:00Z,2026-02-01T01:00:00Z,1.5,USD\n` +
         `111122223333,Usage,${id},2026-02-01T01:00:00Z,2026-02-01T02:00:00Z,1.5e,USD\n`,
     );
-    const source = createBillingExportSource({ format: 'focus', location: dir, tags: { team: 'team', project: 'project' }, gpuInstanceTypes: {} });
+    const source = createBillingExportSource({
+      format: 'focus',
+      location: dir,
+      tags: { team: 'team', project: 'project' },
+      gpuInstanceTypes: {},
+    });
     const sink = { add() {}, noteCoverage() {} };
     const read = source.read(
-      { range: period, currency: 'USD', instanceKeys: new Set([instanceKeyOf(id)]), isGpuInstanceType: () => false, tags: { team: 'team', project: 'project' } },
+      {
+        range: period,
+        currency: 'USD',
+        instanceKeys: new Set([instanceKeyOf(id)]),
+        isGpuInstanceType: () => false,
+        tags: { team: 'team', project: 'project' },
+      },
       sink,
     );
     await expect(read).rejects.toThrow(BillingExportError);
@@ -266,10 +328,21 @@ describe('a malformed export', () => {
       'BillingAccountId,ChargeCategory,ResourceId,ChargePeriodStart,ChargePeriodEnd,EffectiveCost,BillingCurrency\n' +
         '111122223333,Usage,i-0123456789abcdef0,2026-02-01T00:00:00Z,2026-02-01T01:00:00Z,1500,KRW\n',
     );
-    const source = createBillingExportSource({ format: 'focus', location: dir, tags: { team: 'team', project: 'project' }, gpuInstanceTypes: {} });
+    const source = createBillingExportSource({
+      format: 'focus',
+      location: dir,
+      tags: { team: 'team', project: 'project' },
+      gpuInstanceTypes: {},
+    });
     await expect(
       source.read(
-        { range: period, currency: 'USD', instanceKeys: new Set(['aws:i-0123456789abcdef0']), isGpuInstanceType: () => false, tags: { team: 'team', project: 'project' } },
+        {
+          range: period,
+          currency: 'USD',
+          instanceKeys: new Set(['aws:i-0123456789abcdef0']),
+          isGpuInstanceType: () => false,
+          tags: { team: 'team', project: 'project' },
+        },
         { add() {}, noteCoverage() {} },
       ),
     ).rejects.toThrow(/a\.csv, row 1: .*billed in KRW, the chargeback in USD/);

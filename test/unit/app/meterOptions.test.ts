@@ -29,7 +29,10 @@ describe('meterOptionsFor', () => {
   const day = seoulDay();
 
   it('gives metering the idle-held rule as a fraction and milliseconds (metering.idleHeld)', () => {
-    expect(meterOptionsFor(parseConfig({}), day).idleHeld).toEqual({ utilizationBelow: 0.05, forMs: 900_000 });
+    expect(meterOptionsFor(parseConfig({}), day).idleHeld).toEqual({
+      utilizationBelow: 0.05,
+      forMs: 900_000,
+    });
     const config = parseConfig({ metering: { idleHeld: { utilizationBelowPct: 10, forMinutes: 12 } } });
     expect(meterOptionsFor(config, day).idleHeld).toEqual({ utilizationBelow: 0.1, forMs: 720_000 });
   });
@@ -95,9 +98,9 @@ describe('meteringKey', () => {
       expect(clusterGpusKey(parseConfig({ pricing: { instanceTypes: { 'g5.xlarge': g5x } } }))).toEqual({});
       expect(clusterGpusKey(parseConfig({}))).toEqual({});
       // Pinned (partial schema 3): a change of the key's spelling re-meters every stored partial; make it deliberately.
-      expect(meteringKey(parseConfig({ pricing: { instanceTypes: { 'g5.xlarge': g5x } } }), day, [], 'demo')).toBe(
-        '00c63b63dfef0bc7',
-      );
+      expect(
+        meteringKey(parseConfig({ pricing: { instanceTypes: { 'g5.xlarge': g5x } } }), day, [], 'demo'),
+      ).toBe('00c63b63dfef0bc7');
     });
 
     it('changes the key when metering.idleHeld is not the default (a day metered under another rule is re-metered)', () => {

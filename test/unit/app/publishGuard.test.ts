@@ -65,13 +65,16 @@ function context(
 async function snapshot(store: BlobStore): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const key of await store.list('')) {
-    out[key] = createHash('sha256').update((await store.get(key))!).digest('hex');
+    out[key] = createHash('sha256')
+      .update((await store.get(key))!)
+      .digest('hex');
   }
   return out;
 }
 
 const text = async (store: BlobStore, key: string) => Buffer.from((await store.get(key))!).toString('utf8');
-const summaryOf = async (store: BlobStore) => JSON.parse(await text(store, keys.summaryJson(MONTH))) as Summary;
+const summaryOf = async (store: BlobStore) =>
+  JSON.parse(await text(store, keys.summaryJson(MONTH))) as Summary;
 
 /** A store with the month published from the intact cluster. */
 async function publishedStore(): Promise<{ store: BlobStore; total: string }> {
@@ -89,7 +92,9 @@ describe('a backfill against a source that lost the data (retention ran out)', (
     const before = await snapshot(store);
     const source = losingSource(createDemoSource(sim), 'UTC', lostFeb5and6);
 
-    const failure = await backfill(context(store, { source }), '2026-02-05', '2026-02-06').catch((e: unknown) => e);
+    const failure = await backfill(context(store, { source }), '2026-02-05', '2026-02-06').catch(
+      (e: unknown) => e,
+    );
 
     expect(failure).toBeInstanceOf(RefusedError);
     expect((failure as Error).message).toMatch(
@@ -109,7 +114,12 @@ describe('a backfill against a source that lost the data (retention ran out)', (
     const before = await snapshot(store);
     const source = losingSource(createDemoSource(sim), 'UTC', lostFeb5and6);
     // A metering change makes every stored partial stale.
-    const ctx = context(store, { source, config: { metering: { scrapeIntervalSeconds: { kubeStateMetrics: 60, dcgm: 30 }, maxBridgeSeconds: 1800 } } });
+    const ctx = context(store, {
+      source,
+      config: {
+        metering: { scrapeIntervalSeconds: { kubeStateMetrics: 60, dcgm: 30 }, maxBridgeSeconds: 1800 },
+      },
+    });
 
     const failure = await backfill(ctx, '2026-02-05', '2026-02-06').catch((e: unknown) => e);
 
@@ -118,7 +128,9 @@ describe('a backfill against a source that lost the data (retention ran out)', (
       '26 other days of the month have no usable stored partial (2026-02-01..2026-02-04, 2026-02-07..2026-02-28: ' +
         'metered under other settings (zone, source or metering options))',
     );
-    expect((failure as Error).message).toContain('backfill those days too (--from 2026-02-01 --to 2026-02-28)');
+    expect((failure as Error).message).toContain(
+      'backfill those days too (--from 2026-02-01 --to 2026-02-28)',
+    );
     expect(source.observed).toEqual([]);
     expect(await snapshot(store)).toEqual(before);
   });
@@ -133,8 +145,12 @@ describe('a backfill against a source that lost the data (retention ran out)', (
     expect(failure).toBeInstanceOf(RefusedError);
     const message = (failure as Error).message;
     expect(message).toContain('no kube-state-metrics sample in the whole month');
-    expect(message).toContain(`the total moves ${total} -> 0.00 (-100.0 %, more than guard.maxTotalChangePct 5 %)`);
-    expect(message).toMatch(/4 teams move by more than guard.maxTeamChangePct 10 %: platform \d+\.\d\d -> 0\.00 \(-100\.0 %\), ml /);
+    expect(message).toContain(
+      `the total moves ${total} -> 0.00 (-100.0 %, more than guard.maxTotalChangePct 5 %)`,
+    );
+    expect(message).toMatch(
+      /4 teams move by more than guard.maxTeamChangePct 10 %: platform \d+\.\d\d -> 0\.00 \(-100\.0 %\), ml /,
+    );
     expect(message).toContain('28 stored days would be replaced by emptier ones');
     expect(message.split('\n')).toHaveLength(1);
     expect(await snapshot(store)).toEqual(before);
@@ -146,7 +162,10 @@ describe('a backfill against a source that lost the data (retention ran out)', (
     const source = losingSource(createDemoSource(sim), 'UTC', lostFeb5and6);
     const reason = 'INC-4711: nodes of 5-6 Feb were decommissioned; finance approved';
 
-    const result = await backfill(context(store, { source }), '2026-02-05', '2026-02-06', { force: true, reason });
+    const result = await backfill(context(store, { source }), '2026-02-05', '2026-02-06', {
+      force: true,
+      reason,
+    });
 
     expect(result.restated).toEqual([MONTH]);
     const v2 = (await readManifest(store, MONTH))!;
@@ -173,7 +192,11 @@ describe('a backfill re-meters only the days it names', () => {
     const before = await snapshot(store);
     const source = losingSource(createDemoSource(sim), 'UTC', () => false);
 
-    const result = await backfill(context(store, { source, nowMs: NOW + 3_600_000 }), '2026-02-05', '2026-02-06');
+    const result = await backfill(
+      context(store, { source, nowMs: NOW + 3_600_000 }),
+      '2026-02-05',
+      '2026-02-06',
+    );
 
     expect(source.observed.sort()).toEqual(['2026-02-05', '2026-02-06']);
     expect(result).toMatchObject({ unchanged: [MONTH], restated: [], published: [] });
@@ -204,13 +227,21 @@ describe('every restatement is marked and says what it replaces (report, not onl
     const summary = await summaryOf(store);
     const r = summary.restatement!;
     expect(r.replaces).toEqual({ versionId: v1.versionId, runId: v1.runId, generatedAt: v1.generatedAt });
-    expect([r.reason, r.forced, r.previousTotal, r.total]).toEqual(['Spot price feed was late', false, total, summary.totals.cost]);
+    expect([r.reason, r.forced, r.previousTotal, r.total]).toEqual([
+      'Spot price feed was late',
+      false,
+      total,
+      summary.totals.cost,
+    ]);
     const cents = (s: string) => Math.round(Number(s) * 100);
     expect(r.byTeam.reduce((sum, t) => sum + cents(t.difference), 0)).toBe(cents(r.difference!));
     // ml's amount does not change, up to the cent its rounding moves.
     expect(Math.abs(cents(r.byTeam.find((t) => t.team === 'ml')!.difference))).toBeLessThanOrEqual(1);
     expect(cents(r.byTeam.find((t) => t.team === 'search')!.difference)).toBeGreaterThan(0);
-    expect((await readManifest(store, MONTH))!).toMatchObject({ chargeClass: 'Correction', reason: 'Spot price feed was late' });
+    expect((await readManifest(store, MONTH))!).toMatchObject({
+      chargeClass: 'Correction',
+      reason: 'Spot price feed was late',
+    });
 
     // A rerun on the same inputs reproduces the restated version: nothing is published again.
     const before = await snapshot(store);
@@ -252,10 +283,15 @@ describe('implausible months and too little data', () => {
     const source = losingSource(createDemoSource(sim), 'UTC', () => true);
     const failure = await runMonthlyReport(context(store, { source }), MONTH).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(RefusedError);
-    expect((failure as Error).message).toMatch(/^refusing to publish 2026-02: the source has no kube-state-metrics sample/);
+    expect((failure as Error).message).toMatch(
+      /^refusing to publish 2026-02: the source has no kube-state-metrics sample/,
+    );
     expect(await store.get(keys.manifest(MONTH))).toBeUndefined();
 
-    const forced = await runMonthlyReport(context(store, { source }), MONTH, { force: true, reason: 'cluster was off' });
+    const forced = await runMonthlyReport(context(store, { source }), MONTH, {
+      force: true,
+      reason: 'cluster was off',
+    });
     expect(forced.summary.totals.coveragePct).toBe(0);
     expect((await readManifest(store, MONTH))!).toMatchObject({ reason: 'cluster was off', chargeClass: '' });
     expect((await readManifest(store, MONTH))!.forced?.overridden).toHaveLength(1);
@@ -268,21 +304,31 @@ describe('implausible months and too little data', () => {
     await expect(runMonthlyReport(context(store, { source }), MONTH)).rejects.toThrow(
       /coverage 85\.71 % is below guard\.minCoveragePct 90 %/,
     );
-    const result = await runMonthlyReport(context(store, { source, config: { guard: { minCoveragePct: 80 } } }), MONTH);
+    const result = await runMonthlyReport(
+      context(store, { source, config: { guard: { minCoveragePct: 80 } } }),
+      MONTH,
+    );
     expect(result.summary.totals.coveragePct).toBeCloseTo(85.71, 2);
   });
 
-  it.each(['0000-01', '1969-12', '2014-12'])('refuses month %s as bad input before reading anything', async (month) => {
-    const store = await freshStore();
-    const source = losingSource(createDemoSource(sim), 'UTC', () => false);
-    await expect(runMonthlyReport(context(store, { source }), month)).rejects.toThrow(InputError);
-    await expect(runMonthlyReport(context(store, { source }), month)).rejects.toThrow(/before guard.earliestMonth 2015-01/);
-    expect(source.observed).toEqual([]);
-  });
+  it.each(['0000-01', '1969-12', '2014-12'])(
+    'refuses month %s as bad input before reading anything',
+    async (month) => {
+      const store = await freshStore();
+      const source = losingSource(createDemoSource(sim), 'UTC', () => false);
+      await expect(runMonthlyReport(context(store, { source }), month)).rejects.toThrow(InputError);
+      await expect(runMonthlyReport(context(store, { source }), month)).rejects.toThrow(
+        /before guard.earliestMonth 2015-01/,
+      );
+      expect(source.observed).toEqual([]);
+    },
+  );
 
   it('refuses --force without a reason', async () => {
     const store = await freshStore();
-    await expect(runMonthlyReport(context(store), MONTH, { force: true })).rejects.toThrow(/--force needs --reason/);
+    await expect(runMonthlyReport(context(store), MONTH, { force: true })).rejects.toThrow(
+      /--force needs --reason/,
+    );
   });
 });
 
@@ -306,22 +352,53 @@ describe('a partial is defined by everything it depends on (zone, instants, sour
   });
 
   it('keys a partial by zone, instants, source URL, tenant and metering settings', () => {
-    const base = parseConfig(smallClusterConfig({ source: { kind: 'prometheus', url: 'http://prom-a:9090' } }));
+    const base = parseConfig(
+      smallClusterConfig({ source: { kind: 'prometheus', url: 'http://prom-a:9090' } }),
+    );
     const day = dayOf('2026-02-10', 'UTC');
     const key = (config = base, d = day, description = 'prometheus: http://prom-a:9090') =>
       meteringKey(config, d, [], description);
     const variants = [
       key(base, dayOf('2026-02-10', 'Asia/Seoul')),
-      key(parseConfig({ ...smallClusterConfig(), timezone: 'Asia/Seoul', source: { kind: 'prometheus', url: 'http://prom-a:9090' } })),
+      key(
+        parseConfig({
+          ...smallClusterConfig(),
+          timezone: 'Asia/Seoul',
+          source: { kind: 'prometheus', url: 'http://prom-a:9090' },
+        }),
+      ),
       key(parseConfig(smallClusterConfig({ source: { kind: 'prometheus', url: 'http://prom-b:9090' } }))),
       key(base, day, 'prometheus: http://prom-b:9090'),
-      key(parseConfig(smallClusterConfig({ source: { kind: 'prometheus', url: 'http://prom-a:9090', tenant: { header: 'X-Scope-OrgID', value: 'team-b' } } }))),
-      key(parseConfig(smallClusterConfig({ source: { kind: 'prometheus', url: 'http://prom-a:9090' }, metering: { maxBridgeSeconds: 600 } }))),
+      key(
+        parseConfig(
+          smallClusterConfig({
+            source: {
+              kind: 'prometheus',
+              url: 'http://prom-a:9090',
+              tenant: { header: 'X-Scope-OrgID', value: 'team-b' },
+            },
+          }),
+        ),
+      ),
+      key(
+        parseConfig(
+          smallClusterConfig({
+            source: { kind: 'prometheus', url: 'http://prom-a:9090' },
+            metering: { maxBridgeSeconds: 600 },
+          }),
+        ),
+      ),
     ];
     expect(new Set([key(), ...variants]).size).toBe(variants.length + 1);
     // A credential in a header never defines the source by its value.
     const token = (value: string) =>
-      key(parseConfig(smallClusterConfig({ source: { kind: 'prometheus', url: 'http://prom-a:9090', headers: { Authorization: value } } })));
+      key(
+        parseConfig(
+          smallClusterConfig({
+            source: { kind: 'prometheus', url: 'http://prom-a:9090', headers: { Authorization: value } },
+          }),
+        ),
+      );
     expect(token('Bearer a')).toBe(token('Bearer b'));
   });
 });
@@ -337,16 +414,26 @@ describe('a partial metered under other metering rules', () => {
       edit(partial);
       await store.put(keys.dayPartial(date), Buffer.from(JSON.stringify(partial)), 'application/json');
     };
-    expect(JSON.parse(await text(store, keys.dayPartial('2026-02-10'))).meteringRules).toBe(METERING_RULES_VERSION);
+    expect(JSON.parse(await text(store, keys.dayPartial('2026-02-10'))).meteringRules).toBe(
+      METERING_RULES_VERSION,
+    );
     await rewrite('2026-02-10', (p) => (p.meteringRules = METERING_RULES_VERSION - 1));
     await rewrite('2026-02-11', (p) => delete p.meteringRules);
 
     const logged: string[] = [];
-    const ctx = { ...context(store), logger: { ...silent, info: (msg: string, fields?: unknown) => void logged.push(`${msg} ${JSON.stringify(fields)}`) } };
+    const ctx = {
+      ...context(store),
+      logger: {
+        ...silent,
+        info: (msg: string, fields?: unknown) => void logged.push(`${msg} ${JSON.stringify(fields)}`),
+      },
+    };
     expect(await loadDayPartial(ctx, '2026-02-10')).toBeUndefined();
     expect(await loadDayPartial(ctx, '2026-02-11')).toBeUndefined();
     expect(await loadDayPartial(ctx, '2026-02-12')).toBeDefined();
-    expect(logged.join('\n')).toContain(`metered under other metering rules (${METERING_RULES_VERSION - 1}, now ${METERING_RULES_VERSION})`);
+    expect(logged.join('\n')).toContain(
+      `metered under other metering rules (${METERING_RULES_VERSION - 1}, now ${METERING_RULES_VERSION})`,
+    );
     expect(logged.join('\n')).toContain('metered under other metering rules (before they were versioned');
   });
 });
@@ -356,7 +443,9 @@ describe('unfinished days and partials metered too early', () => {
     const ctx = context(await freshStore(), { nowMs: Date.parse('2026-02-20T10:00:00Z') });
     await expect(meterDay(ctx, '2026-02-20')).rejects.toThrow(/2026-02-20 has not ended yet in UTC/);
     await expect(meterDay(ctx, '2026-02-21')).rejects.toThrow(InputError);
-    await expect(meterDay(ctx, '2026-02-19')).resolves.toMatchObject({ day: { day: { date: '2026-02-19' } } });
+    await expect(meterDay(ctx, '2026-02-19')).resolves.toMatchObject({
+      day: { day: { date: '2026-02-19' } },
+    });
   });
 
   it('records when each partial was metered and re-meters one metered before its data was complete', async () => {
@@ -384,10 +473,15 @@ describe('unfinished days and partials metered too early', () => {
     const stored = await text(store, keys.dayPartial('2026-02-10'));
     const empty = losingSource(createDemoSource(sim), 'UTC', () => true);
 
-    await expect(meterAndStoreDay(context(store, { source: empty }), '2026-02-10')).rejects.toThrow(RefusedError);
+    await expect(meterAndStoreDay(context(store, { source: empty }), '2026-02-10')).rejects.toThrow(
+      RefusedError,
+    );
     expect(await text(store, keys.dayPartial('2026-02-10'))).toBe(stored);
 
-    await meterAndStoreDay(context(store, { source: empty }), '2026-02-10', { force: true, reason: 'node retired' });
+    await meterAndStoreDay(context(store, { source: empty }), '2026-02-10', {
+      force: true,
+      reason: 'node retired',
+    });
     const replaced = JSON.parse(await text(store, keys.dayPartial('2026-02-10')));
     expect(replaced.forced.reason).toBe('node retired');
     expect(replaced.day.pods).toEqual([]);

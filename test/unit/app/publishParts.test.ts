@@ -49,14 +49,20 @@ const files = (version: string) =>
 
 describe('the manifest', () => {
   it('gives the same version id to the same content whatever the run and time', () => {
-    expect(versionIdOf(MONTH, files('v1'), meta('a'))).toBe(versionIdOf(MONTH, files('v1'), meta('b', T0 + 1)));
+    expect(versionIdOf(MONTH, files('v1'), meta('a'))).toBe(
+      versionIdOf(MONTH, files('v1'), meta('b', T0 + 1)),
+    );
     expect(versionIdOf(MONTH, files('v1'), meta('a'))).not.toBe(versionIdOf(MONTH, files('v2'), meta('a')));
   });
 
   it('builds a manifest that names the version it restates and round-trips through its bytes', () => {
     const first = buildManifest(MONTH, 'aaaaaaaaaaaaaaaa', files('v1'), meta('a'), undefined);
     const second = buildManifest(MONTH, 'bbbbbbbbbbbbbbbb', files('v2'), meta('b'), first);
-    expect(second.restates).toEqual({ runId: 'a', generatedAt: first.generatedAt, versionId: 'aaaaaaaaaaaaaaaa' });
+    expect(second.restates).toEqual({
+      runId: 'a',
+      generatedAt: first.generatedAt,
+      versionId: 'aaaaaaaaaaaaaaaa',
+    });
     expect(second.files[1]!.object).toBe(`${MONTH}/versions/bbbbbbbbbbbbbbbb/teams/ml.csv`);
     expect(parseManifest(Buffer.from(manifestBody(second)), 'loc', 'k')).toEqual(second);
   });
@@ -69,8 +75,16 @@ describe('the manifest', () => {
 
 describe('the files to publish', () => {
   it('refuses reserved and escaping keys', () => {
-    for (const key of [`${MONTH}/manifest.json`, `${MONTH}/.lock`, `${MONTH}/versions/x`, `${MONTH}/../x`, 'x.csv']) {
-      expect(() => planFiles(MONTH, [{ key, body: '', contentType: 'text/plain' }]), key).toThrow(PublishError);
+    for (const key of [
+      `${MONTH}/manifest.json`,
+      `${MONTH}/.lock`,
+      `${MONTH}/versions/x`,
+      `${MONTH}/../x`,
+      'x.csv',
+    ]) {
+      expect(() => planFiles(MONTH, [{ key, body: '', contentType: 'text/plain' }]), key).toThrow(
+        PublishError,
+      );
     }
   });
 });
@@ -80,7 +94,9 @@ describe('the month lock', () => {
     const s = await store();
     const clock = (ms: number) => ({ nowMs: () => ms });
     await acquireLock(s, MONTH, 'a', clock(T0), 60_000, undefined);
-    await expect(acquireLock(s, MONTH, 'b', clock(T0 + 59_000), 60_000, undefined)).rejects.toThrow(LockedError);
+    await expect(acquireLock(s, MONTH, 'b', clock(T0 + 59_000), 60_000, undefined)).rejects.toThrow(
+      LockedError,
+    );
     await acquireLock(s, MONTH, 'b', clock(T0 + 61_000), 60_000, undefined);
     await expect(assertLockHeld(s, MONTH, 'a')).rejects.toThrow(/taken over by b/);
     await releaseLock(s, MONTH, 'a', undefined);

@@ -74,14 +74,20 @@ describe('runMonthlyReport and its temporary files', () => {
     const parent = await tempDir('report-tmp');
     const { recording, putFiles, puts } = recordingStore(createFsStore(out));
 
-    const result = await runMonthlyReport(await demoContext(recording), MONTH, { remeter: true, tempDir: parent });
+    const result = await runMonthlyReport(await demoContext(recording), MONTH, {
+      remeter: true,
+      tempDir: parent,
+    });
 
     const csvKeys = result.keys.filter((k) => k.endsWith('.csv'));
     expect(csvKeys.length).toBeGreaterThan(4);
     // Each CSV twice (version object, then mirror), always from a file of this run's directory.
-    expect(putFiles.map((p) => p.key).filter((k) => !k.includes('/versions/')).sort()).toEqual(
-      [...csvKeys].sort(),
-    );
+    expect(
+      putFiles
+        .map((p) => p.key)
+        .filter((k) => !k.includes('/versions/'))
+        .sort(),
+    ).toEqual([...csvKeys].sort());
     expect(putFiles).toHaveLength(2 * csvKeys.length);
     expect(putFiles.every((p) => p.existed && p.path.startsWith(join(parent, 'gpu-chargeback-')))).toBe(true);
     expect(puts.filter((k) => k.endsWith('.csv'))).toEqual([]);

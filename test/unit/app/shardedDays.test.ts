@@ -11,12 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoSource } from '../../../src/adapters/demo/demoSource.ts';
 import { createFsStore } from '../../../src/adapters/fs/fsStore.ts';
 import { type AppContext, keys } from '../../../src/app/context.ts';
-import {
-  meterAndStoreDay,
-  meteringKey,
-  planDayShards,
-  readDayPartial,
-} from '../../../src/app/meterDay.ts';
+import { meterAndStoreDay, meteringKey, planDayShards, readDayPartial } from '../../../src/app/meterDay.ts';
 import { runMonthlyReport } from '../../../src/app/runMonthlyReport.ts';
 import { parseConfig } from '../../../src/config/loadConfig.ts';
 import type { ConfigInput } from '../../../src/config/schema.ts';
@@ -52,7 +47,10 @@ function context(
 ): AppContext {
   return {
     config: parseConfig(
-      smallClusterConfig({ sharding: { shards: options.shards ?? 1, memoryBudgetMb: 3008 }, ...options.config }),
+      smallClusterConfig({
+        sharding: { shards: options.shards ?? 1, memoryBudgetMb: 3008 },
+        ...options.config,
+      }),
     ),
     source: options.source ?? createDemoSource(sim),
     store,
@@ -67,7 +65,9 @@ async function outputs(store: BlobStore): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const key of await store.list(`${MONTH}/`)) {
     if (key.endsWith('manifest.json') || key.includes('/versions/')) continue;
-    out[key] = createHash('sha256').update((await store.get(key))!).digest('hex');
+    out[key] = createHash('sha256')
+      .update((await store.get(key))!)
+      .digest('hex');
   }
   return out;
 }
@@ -95,7 +95,9 @@ describe('a month billed from days metered in shards', () => {
     const store = await freshStore();
     const first = await runMonthlyReport(context(store, { shards: 2 }), MONTH);
     const source = losingSource(createDemoSource(sim), 'UTC', () => false);
-    const again = await runMonthlyReport(context(store, { shards: 2, source }), MONTH, { onlyStoredPartials: true });
+    const again = await runMonthlyReport(context(store, { shards: 2, source }), MONTH, {
+      onlyStoredPartials: true,
+    });
     expect(source.observed).toEqual([]);
     expect(again).toMatchObject({ unchanged: true, versionId: first.versionId });
   });
@@ -105,11 +107,13 @@ describe('a month billed from days metered in shards', () => {
     const first = await runMonthlyReport(context(store, { shards: 2 }), MONTH);
     await store.delete(keys.shardPartial(`${MONTH}-10`, 1, 2));
 
-    const refusal = await runMonthlyReport(context(store, { shards: 2 }), MONTH, { onlyStoredPartials: true }).catch(
-      (e: unknown) => e,
-    );
+    const refusal = await runMonthlyReport(context(store, { shards: 2 }), MONTH, {
+      onlyStoredPartials: true,
+    }).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(RefusedError);
-    expect((refusal as Error).message).toContain(`1 other day of the month has no usable stored partial (${MONTH}-10`);
+    expect((refusal as Error).message).toContain(
+      `1 other day of the month has no usable stored partial (${MONTH}-10`,
+    );
     expect((refusal as Error).message).toContain('metered in 2 shards, shard 2 of 2 missing');
 
     const source = losingSource(createDemoSource(sim), 'UTC', () => false);
@@ -127,10 +131,14 @@ describe('a month billed from days metered in shards', () => {
     // The source lost the day: shard 1 (g5-b) would lose its GPU-hours.
     const source = losingSource(createDemoSource(sim), 'UTC', (d) => d === date);
 
-    const failure = await meterAndStoreDay(context(store, { shards: 2, source }), date).catch((e: unknown) => e);
+    const failure = await meterAndStoreDay(context(store, { shards: 2, source }), date).catch(
+      (e: unknown) => e,
+    );
 
     expect(failure).toBeInstanceOf(RefusedError);
-    expect((failure as Error).message).toMatch(new RegExp(`${date} \\(shard 1 of 2\\): coverage 100 % -> 0 %`));
+    expect((failure as Error).message).toMatch(
+      new RegExp(`${date} \\(shard 1 of 2\\): coverage 100 % -> 0 %`),
+    );
     expect(await store.get(keys.shardPartial(date, 0, 2))).toEqual(before);
 
     const forced = await meterAndStoreDay(context(store, { shards: 2, source }), date, {
@@ -138,7 +146,9 @@ describe('a month billed from days metered in shards', () => {
       reason: 'retention test',
     });
     expect(forced.pods).toEqual([]);
-    const stored = JSON.parse(Buffer.from((await store.get(keys.shardPartial(date, 1, 2)))!).toString('utf8'));
+    const stored = JSON.parse(
+      Buffer.from((await store.get(keys.shardPartial(date, 1, 2)))!).toString('utf8'),
+    );
     expect(stored.forced).toMatchObject({ reason: 'retention test' });
   });
 });
@@ -186,7 +196,10 @@ describe('plans of a day', () => {
     });
     const auto = (gpuUnits: number, memoryBudgetMb = 3008) =>
       planDayShards(
-        { ...context(store, { source: measuring(gpuUnits) }), config: parseConfig(smallClusterConfig({ sharding: { shards: 'auto', memoryBudgetMb } })) },
+        {
+          ...context(store, { source: measuring(gpuUnits) }),
+          config: parseConfig(smallClusterConfig({ sharding: { shards: 'auto', memoryBudgetMb } })),
+        },
         `${MONTH}-03`,
       );
     expect(await auto(0)).toBe(1);
@@ -194,7 +207,9 @@ describe('plans of a day', () => {
     const big = await auto(4096);
     expect(big).toBeGreaterThan(1);
     expect(await auto(4096, 10_240)).toBeLessThan(big);
-    expect(await planDayShards(context(store, { shards: 5, source: measuring(4096) }), `${MONTH}-03`)).toBe(5);
+    expect(await planDayShards(context(store, { shards: 5, source: measuring(4096) }), `${MONTH}-03`)).toBe(
+      5,
+    );
     // A source that cannot measure its fleet meters whole days.
     expect(await planDayShards(context(store, { shards: 'auto' }), `${MONTH}-03`)).toBe(1);
   });

@@ -24,7 +24,14 @@ const original: FakePod = {
   fromHour: 0,
   hours: 3,
 };
-const copy: FakePod = { ...original, namespace: 'vision-restore', team: 'sre', gpus: 1, fromHour: 10, hours: 5 };
+const copy: FakePod = {
+  ...original,
+  namespace: 'vision-restore',
+  team: 'sre',
+  gpus: 1,
+  fromHour: 10,
+  hours: 5,
+};
 
 describe('a uid carried by two pods', () => {
   it('meters each pod on its own time and labels', async () => {
@@ -35,7 +42,10 @@ describe('a uid carried by two pods', () => {
     });
     const day = dayOf('2026-10-03', 'UTC');
     const scrape = { kubeStateMetricsSeconds: 300, dcgmSeconds: null, source: 'config' as const };
-    const metered = meterWindow(await source.observe(gridForDay(day, scrape, 3600), scrape), meterOptionsFor(config, day));
+    const metered = meterWindow(
+      await source.observe(gridForDay(day, scrape, 3600), scrape),
+      meterOptionsFor(config, day),
+    );
 
     expect(metered.pods.map((p) => [p.pod.namespace, p.team, p.heldSeconds, p.gpuSeconds])).toEqual([
       ['vision', 'vision', 3 * 3600, 2 * 3 * 3600],
@@ -65,7 +75,9 @@ describe('a uid carried by two pods', () => {
           'together USD 44.00. Check that the copy really ran',
       );
       const csv = await ctx.store.get('2026-10/chargeback.csv');
-      const rows = readCsvObjects(Buffer.from(csv!).toString('utf8')).filter((r) => r.x_PodUid === '6f1c-shared');
+      const rows = readCsvObjects(Buffer.from(csv!).toString('utf8')).filter(
+        (r) => r.x_PodUid === '6f1c-shared',
+      );
       expect(rows.map((r) => [r.x_Namespace, r.x_Team, r.ConsumedQuantity])).toEqual([
         ['vision-restore', 'sre', '5'],
         ['vision', 'vision', '6'],

@@ -47,7 +47,15 @@ describe('teamFileNames', () => {
   });
 
   it('is injective, ignoring case, over teams that imitate each other', () => {
-    const teams = ['ml/research', IMPOSTOR, `${IMPOSTOR}-${sha8(IMPOSTOR)}`, 'ML/Research', 'ml_research', '', 'x'];
+    const teams = [
+      'ml/research',
+      IMPOSTOR,
+      `${IMPOSTOR}-${sha8(IMPOSTOR)}`,
+      'ML/Research',
+      'ml_research',
+      '',
+      'x',
+    ];
     const names = [...teamFileNames(teams).values()].map((n) => n.toLowerCase());
     expect(new Set(names).size).toBe(teams.length);
   });

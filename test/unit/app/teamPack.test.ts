@@ -28,10 +28,50 @@ describe('the team pack', () => {
   beforeAll(async () => {
     // Three teams on one 8-GPU node: ml runs 2 pods (1 GPU for 10 h, 2 GPUs for 3 h), the others one each.
     const pods: FakePod[] = [
-      { namespace: 'train', pod: 'big', uid: 'u1', node: 'gpu-1', team: 'ml', gpus: 1, day: 2, fromHour: 0, hours: 10 },
-      { namespace: 'train', pod: 'small', uid: 'u2', node: 'gpu-1', team: 'ml', gpus: 2, day: 3, fromHour: 0, hours: 3 },
-      { namespace: 'nlp', pod: 'ko', uid: 'u3', node: 'gpu-1', team: TEAMS[1]!, gpus: 1, day: 2, fromHour: 0, hours: 4 },
-      { namespace: 'x', pod: 'f', uid: 'u4', node: 'gpu-1', team: TEAMS[2]!, gpus: 1, day: 4, fromHour: 0, hours: 1 },
+      {
+        namespace: 'train',
+        pod: 'big',
+        uid: 'u1',
+        node: 'gpu-1',
+        team: 'ml',
+        gpus: 1,
+        day: 2,
+        fromHour: 0,
+        hours: 10,
+      },
+      {
+        namespace: 'train',
+        pod: 'small',
+        uid: 'u2',
+        node: 'gpu-1',
+        team: 'ml',
+        gpus: 2,
+        day: 3,
+        fromHour: 0,
+        hours: 3,
+      },
+      {
+        namespace: 'nlp',
+        pod: 'ko',
+        uid: 'u3',
+        node: 'gpu-1',
+        team: TEAMS[1]!,
+        gpus: 1,
+        day: 2,
+        fromHour: 0,
+        hours: 4,
+      },
+      {
+        namespace: 'x',
+        pod: 'f',
+        uid: 'u4',
+        node: 'gpu-1',
+        team: TEAMS[2]!,
+        gpus: 1,
+        day: 4,
+        fromHour: 0,
+        hours: 1,
+      },
     ];
     const source = fakeClusterSource([{ node: 'gpu-1', instanceType: 'p4d.24xlarge', gpus: 8 }], pods);
     ({ ctx, dir, cleanup } = await fakeClusterContext(source, { report: { budgets: { ml: 100 } } }));
@@ -60,7 +100,8 @@ describe('the team pack', () => {
       expect(listed.has(`${folder}/costs.csv`), folder).toBe(true);
     }
     expect(listed.has(`${MONTH}/COLUMNS.md`)).toBe(true);
-    for (const f of manifest.files) expect(f.object).toBe(`${MONTH}/versions/${manifest.versionId}/${f.key.slice(MONTH.length + 1)}`);
+    for (const f of manifest.files)
+      expect(f.object).toBe(`${MONTH}/versions/${manifest.versionId}/${f.key.slice(MONTH.length + 1)}`);
   });
 
   it('writes the readable CSV with a BOM, cost and pod first, the largest line first and a total row', () => {
@@ -84,7 +125,10 @@ describe('the team pack', () => {
   it('keeps Korean names readable and neutralizes formulas in the readable CSV', () => {
     const korean = readCsvRecords(text(packOf(TEAMS[1]!)).slice(1));
     expect(korean[1]!.slice(2, 4)).toEqual(['ko', 'nlp']);
-    const formula = keys.filter((k) => k.endsWith('/costs.csv')).map((k) => text(k)).join('');
+    const formula = keys
+      .filter((k) => k.endsWith('/costs.csv'))
+      .map((k) => text(k))
+      .join('');
     expect(formula).not.toMatch(/(^|,)=HYPERLINK/m);
   });
 
@@ -97,7 +141,7 @@ describe('the team pack', () => {
     expect(doc).toContain('`PricingCategory=Dynamic` is Spot');
   });
 
-  it('covers each team\'s pack with its own IAM policy, and no other team\'s', () => {
+  it("covers each team's pack with its own IAM policy, and no other team's", () => {
     const policy = JSON.parse(readFileSync('docs/iam/team-lead-read-own-csv.json', 'utf8')) as {
       Statement: { Sid: string; Resource: string | string[] }[];
     };
@@ -105,15 +149,24 @@ describe('the team pack', () => {
     // S3 ARN wildcards: * matches any characters, "/" included.
     const allows = (tag: string, key: string) =>
       resources.some((r) => {
-        const pattern = r.replace('arn:aws:s3:::REPORT-BUCKET/gpu-chargeback/', '').replace('${aws:PrincipalTag/team}', tag);
-        const regex = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+        const pattern = r
+          .replace('arn:aws:s3:::REPORT-BUCKET/gpu-chargeback/', '')
+          .replace('${aws:PrincipalTag/team}', tag);
+        const regex = new RegExp(
+          `^${pattern
+            .split('*')
+            .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+            .join('.*')}$`,
+        );
         return regex.test(key);
       });
     const folders = keys
       .filter((k) => /^2026-10\/teams\/[^/]+\.csv$/.test(k))
       .map((k) => k.slice(`${MONTH}/teams/`.length, -'.csv'.length));
     for (const folder of folders) {
-      const own = keys.filter((k) => k === `${MONTH}/teams/${folder}.csv` || k.startsWith(`${MONTH}/teams/${folder}/`));
+      const own = keys.filter(
+        (k) => k === `${MONTH}/teams/${folder}.csv` || k.startsWith(`${MONTH}/teams/${folder}/`),
+      );
       expect(own).toHaveLength(3);
       for (const key of [...own, `${MONTH}/COLUMNS.md`]) expect(allows(folder, key), key).toBe(true);
       const others = keys.filter((k) => k.includes('/teams/') && !own.includes(k));
@@ -122,15 +175,21 @@ describe('the team pack', () => {
     }
   });
 
-  it.skipIf(spawnSync('pdftotext', ['-v']).error !== undefined)('renders each team\'s month on one page', () => {
-    const pdfKey = packOf('ml').replace('/costs.csv', '/report.pdf');
-    const file = join(dir, pdfKey);
-    const info = execFileSync('pdfinfo', [file], { encoding: 'utf8' });
-    expect(info).toMatch(/Pages:\s+1\n/);
-    const page = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
-    expect(page).toContain('ml · October 2026');
-    expect(page).toContain('ml spent $64.00 on GPUs in October 2026');
-    expect(page).toContain('That is $36.00 under its budget of $100.00.');
-    expect(page).toMatch(/Top pods by cost .*train\/big 10 \$40\.00 62\.5% train\/small 6 \$24\.00 37\.5%/);
-  });
+  it.skipIf(spawnSync('pdftotext', ['-v']).error !== undefined)(
+    "renders each team's month on one page",
+    () => {
+      const pdfKey = packOf('ml').replace('/costs.csv', '/report.pdf');
+      const file = join(dir, pdfKey);
+      const info = execFileSync('pdfinfo', [file], { encoding: 'utf8' });
+      expect(info).toMatch(/Pages:\s+1\n/);
+      const page = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' }).replace(
+        /\s+/g,
+        ' ',
+      );
+      expect(page).toContain('ml · October 2026');
+      expect(page).toContain('ml spent $64.00 on GPUs in October 2026');
+      expect(page).toContain('That is $36.00 under its budget of $100.00.');
+      expect(page).toMatch(/Top pods by cost .*train\/big 10 \$40\.00 62\.5% train\/small 6 \$24\.00 37\.5%/);
+    },
+  );
 });

@@ -207,15 +207,22 @@ describe('backfill handlers', () => {
 
   it('re-meters one shard of a day, storing only that shard', async () => {
     const { ctx } = await fakeContext('2026-04-10T00:00:00Z', undefined, 3);
-    expect(await backfillDayHandler(ctx)({ date: '2026-03-30', shard: { index: 1, count: 3 }, force: null, reason: null })).toEqual({
+    expect(
+      await backfillDayHandler(ctx)({
+        date: '2026-03-30',
+        shard: { index: 1, count: 3 },
+        force: null,
+        reason: null,
+      }),
+    ).toEqual({
       date: '2026-03-30',
       shard: { index: 1, count: 3 },
       coveragePct: 0,
     });
     expect(await ctx.store.list('usage/')).toEqual(['usage/2026-03-30/shard-2-of-3.json']);
-    await expect(backfillDayHandler(ctx)({ date: '2026-03-30', shard: { index: 3, count: 3 } })).rejects.toThrow(
-      /shard.index: index must be below count/,
-    );
+    await expect(
+      backfillDayHandler(ctx)({ date: '2026-03-30', shard: { index: 3, count: 3 } }),
+    ).rejects.toThrow(/shard.index: index must be below count/);
   });
 
   it('meters every shard of the planned day when no shard is named (the daily run)', async () => {

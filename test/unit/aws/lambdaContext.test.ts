@@ -46,11 +46,16 @@ describe('configFromEnv', () => {
     expect(config.source.auth).toEqual({ kind: 'sigv4', region: 'ap-northeast-2', service: 'aps' });
   });
 
-  it('plans shards for the metering Lambdas\' memory (METERING_MEMORY_MB) over the config file\'s budget', () => {
-    const files = { '/var/task/c.json': JSON.stringify({ sharding: { memoryBudgetMb: 1024, shards: 'auto' } }) };
+  it("plans shards for the metering Lambdas' memory (METERING_MEMORY_MB) over the config file's budget", () => {
+    const files = {
+      '/var/task/c.json': JSON.stringify({ sharding: { memoryBudgetMb: 1024, shards: 'auto' } }),
+    };
     const read = (path: string) => files[path as keyof typeof files] ?? '';
     const env = { ...baseEnv, GPU_CHARGEBACK_CONFIG_FILE: 'c.json' };
-    expect(configFromEnv(parseLambdaEnv(env), read).sharding).toEqual({ memoryBudgetMb: 1024, shards: 'auto' });
+    expect(configFromEnv(parseLambdaEnv(env), read).sharding).toEqual({
+      memoryBudgetMb: 1024,
+      shards: 'auto',
+    });
     expect(configFromEnv(parseLambdaEnv({ ...env, METERING_MEMORY_MB: '3008' }), read).sharding).toEqual({
       memoryBudgetMb: 3008,
       shards: 'auto',

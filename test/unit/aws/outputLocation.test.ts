@@ -75,7 +75,9 @@ describe('createFsStore', () => {
     const { store } = await tempStore();
     await expect(store.put('../evil.csv', 'x', 'text/csv')).rejects.toThrow('invalid store key');
     await expect(store.get('/etc/passwd')).rejects.toThrow('invalid store key');
-    await expect(store.putFile('../evil.csv', '/etc/hostname', 'text/csv')).rejects.toThrow('invalid store key');
+    await expect(store.putFile('../evil.csv', '/etc/hostname', 'text/csv')).rejects.toThrow(
+      'invalid store key',
+    );
   });
 
   it('copies a local file byte for byte with putFile, replacing the key and leaving no temp files', async () => {

@@ -91,18 +91,28 @@ describe('createS3Store putIfMatch', () => {
     expect(requests[0]?.headers['x-amz-server-side-encryption']).toBe('AES256');
   });
 
-  it.each([412, 404, 409])('returns false when S3 answers %d (changed, gone, or a write in flight)', async (status) => {
-    nextStatus = status;
-    expect(await store().putIfMatch('2026-03/manifest.json', '{}', 'application/json', '"abc"')).toBe(false);
-  });
+  it.each([412, 404, 409])(
+    'returns false when S3 answers %d (changed, gone, or a write in flight)',
+    async (status) => {
+      nextStatus = status;
+      expect(await store().putIfMatch('2026-03/manifest.json', '{}', 'application/json', '"abc"')).toBe(
+        false,
+      );
+    },
+  );
 
   it('throws on other errors instead of reporting a lost race', async () => {
     nextStatus = 500;
-    await expect(store().putIfMatch('2026-03/manifest.json', '{}', 'application/json', '"abc"')).rejects.toThrow();
+    await expect(
+      store().putIfMatch('2026-03/manifest.json', '{}', 'application/json', '"abc"'),
+    ).rejects.toThrow();
   });
 
   it('reads an object with its ETag', async () => {
-    expect(await store().getVersioned('2026-03/manifest.json')).toEqual({ body: new Uint8Array(), etag: '"abc"' });
+    expect(await store().getVersioned('2026-03/manifest.json')).toEqual({
+      body: new Uint8Array(),
+      etag: '"abc"',
+    });
   });
 });
 

@@ -29,14 +29,18 @@ function providerIdOf(cluster: string, node: string): string {
 const invoiceArbitrary = (month: RandomMonth) =>
   fc.array(
     fc.record({
-      cost: fc.bigInt({ min: 0n, max: 99_999_999_999n }).map((n) => `${n / 10_000_000_000n}.${String(n % 10_000_000_000n).padStart(10, '0')}`),
+      cost: fc
+        .bigInt({ min: 0n, max: 99_999_999_999n })
+        .map((n) => `${n / 10_000_000_000n}.${String(n % 10_000_000_000n).padStart(10, '0')}`),
       category: fc.constantFrom<PricingCategory>('Standard', 'Dynamic', 'Committed'),
     }),
     { minLength: 24 * month.days.length * 4, maxLength: 24 * month.days.length * 4 },
   );
 
 function linesOf(month: RandomMonth, draws: { cost: string; category: PricingCategory }[]): InvoiceLine[] {
-  const instances = [...new Set(month.days.flatMap((d) => d.nodes.map((n) => providerIdOf(n.cluster, n.node))))];
+  const instances = [
+    ...new Set(month.days.flatMap((d) => d.nodes.map((n) => providerIdOf(n.cluster, n.node)))),
+  ];
   const start = month.days[0]!.day.startMs;
   const end = month.days.at(-1)!.day.endMs;
   const lines: InvoiceLine[] = [];
@@ -93,13 +97,16 @@ describe('the chargeback equals the invoice (property)', () => {
           let expected = new D(0);
           for (const day of days) {
             const capacity = new Map<string, number>();
-            for (const n of day.nodes) capacity.set(n.providerId!, (capacity.get(n.providerId!) ?? 0) + n.capacityGpuSeconds);
+            for (const n of day.nodes)
+              capacity.set(n.providerId!, (capacity.get(n.providerId!) ?? 0) + n.capacityGpuSeconds);
             for (const line of lines) {
               if (line.startMs < day.day.startMs || line.endMs > day.day.endMs) continue;
               const id = [...capacity.keys()].find((p) => p.endsWith(`/${line.resourceId}`))!;
               if (capacity.get(id)! > 0)
                 expected = expected.plus(
-                  new D(line.effectiveCost.numerator.toString()).div(line.effectiveCost.denominator.toString()),
+                  new D(line.effectiveCost.numerator.toString()).div(
+                    line.effectiveCost.denominator.toString(),
+                  ),
                 );
             }
           }
@@ -111,7 +118,9 @@ describe('the chargeback equals the invoice (property)', () => {
           const rowSum = [...rows].reduce((s, r) => s.plus(r.effectiveCost), new D(0));
           expect(rowSum.toFixed(digits)).toBe(expectedText);
           // Every row of a node with capacity says the invoice priced it.
-          for (const row of rows) if (row.component !== 'Direct' || row.effectiveCost !== '0') expect(row.costSource).toMatch(/^(invoice|catalog-not-on-invoice)$/);
+          for (const row of rows)
+            if (row.component !== 'Direct' || row.effectiveCost !== '0')
+              expect(row.costSource).toMatch(/^(invoice|catalog-not-on-invoice)$/);
         },
       ),
       { numRuns: 60 },

@@ -29,12 +29,16 @@ describe('instanceKeyOf', () => {
       'aws:i-0123456789abcdef0',
     );
     expect(instanceKeyOf('gce://proj/us-central1-a/gke-node-1')).toBe('gce:proj/us-central1-a/gke-node-1');
-    expect(instanceKeyOf('//compute.googleapis.com/projects/proj/zones/us-central1-a/instances/gke-node-1')).toBe(
-      'gce:proj/us-central1-a/gke-node-1',
-    );
     expect(
-      instanceKeyOf('azure:///subscriptions/S/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/vm1'),
-    ).toBe(instanceKeyOf('/subscriptions/s/resourcegroups/rg/providers/microsoft.compute/virtualmachines/VM1'));
+      instanceKeyOf('//compute.googleapis.com/projects/proj/zones/us-central1-a/instances/gke-node-1'),
+    ).toBe('gce:proj/us-central1-a/gke-node-1');
+    expect(
+      instanceKeyOf(
+        'azure:///subscriptions/S/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/vm1',
+      ),
+    ).toBe(
+      instanceKeyOf('/subscriptions/s/resourcegroups/rg/providers/microsoft.compute/virtualmachines/VM1'),
+    );
   });
 });
 
@@ -43,10 +47,18 @@ describe('InvoiceLedger', () => {
     const period = billingPeriod('2026-03', 'Asia/Kolkata');
     const ledger = new InvoiceLedger(chargePeriods(period.days, []));
     // 2026-03-01T18:00Z..19:00Z is 23:30..00:30 in Kolkata: half on March 1st, half on March 2nd.
-    ledger.add(line({ startMs: Date.parse('2026-03-01T18:00:00Z'), endMs: Date.parse('2026-03-01T19:00:00Z'), effectiveCost: exactDecimal('0.0000000003') }));
+    ledger.add(
+      line({
+        startMs: Date.parse('2026-03-01T18:00:00Z'),
+        endMs: Date.parse('2026-03-01T19:00:00Z'),
+        effectiveCost: exactDecimal('0.0000000003'),
+      }),
+    );
     const costs = ledger.result();
     const instance = costs.instances.get('aws:i-0123456789abcdef0')!;
-    expect(instance.periods.map((p) => [costs.chargePeriods[p.period]!.date, formatExact(p.cost), p.usageSeconds])).toEqual([
+    expect(
+      instance.periods.map((p) => [costs.chargePeriods[p.period]!.date, formatExact(p.cost), p.usageSeconds]),
+    ).toEqual([
       ['2026-03-01', '0.00000000015', 1800],
       ['2026-03-02', '0.00000000015', 1800],
     ]);
@@ -55,7 +67,13 @@ describe('InvoiceLedger', () => {
   it('drops the part of a line outside the month and keeps the coverage of every account', () => {
     const period = billingPeriod('2026-03', 'UTC');
     const ledger = new InvoiceLedger(chargePeriods(period.days, []));
-    ledger.add(line({ startMs: Date.parse('2026-02-28T23:30:00Z'), endMs: Date.parse('2026-03-01T00:30:00Z'), effectiveCost: exactDecimal('2') }));
+    ledger.add(
+      line({
+        startMs: Date.parse('2026-02-28T23:30:00Z'),
+        endMs: Date.parse('2026-03-01T00:30:00Z'),
+        effectiveCost: exactDecimal('2'),
+      }),
+    );
     ledger.noteCoverage('999988887777', Date.parse('2026-03-15T00:00:00Z'));
     const costs = ledger.result();
     expect(formatExact(costs.instances.get('aws:i-0123456789abcdef0')!.periods[0]!.cost)).toBe('1');

@@ -8,7 +8,6 @@ import { runCliCaptured } from '../../support/cli.ts';
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 const run = (...argv: string[]) => runCliCaptured(NOW, ...argv);
 
-
 describe('gpu-chargeback CLI', () => {
   it('prints the commands on --help and exits 0', async () => {
     const r = await run('--help');

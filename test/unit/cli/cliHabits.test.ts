@@ -14,21 +14,28 @@ const NOW = Date.parse('2026-11-22T12:00:00Z');
 const run = (...argv: string[]) => runCliCaptured(NOW, ...argv);
 
 describe('every command help', () => {
-  it.each(Object.keys(commands))('%s: says the default of every option that takes a value, or that it is required', async (name) => {
-    const r = await run(name, '--help');
-    expect(r.code).toBe(0);
-    const valued = Object.entries(commands[name]!.options).filter(([, o]) => o.type === 'string');
-    for (const [flag] of valued) {
-      const line = r.stdout.split('\n').find((l) => l.trimStart().startsWith(`--${flag} `));
-      expect(line, `--${flag}`).toMatch(/\((default: .+|required)\)$/);
-    }
-  });
+  it.each(Object.keys(commands))(
+    '%s: says the default of every option that takes a value, or that it is required',
+    async (name) => {
+      const r = await run(name, '--help');
+      expect(r.code).toBe(0);
+      const valued = Object.entries(commands[name]!.options).filter(([, o]) => o.type === 'string');
+      for (const [flag] of valued) {
+        const line = r.stdout.split('\n').find((l) => l.trimStart().startsWith(`--${flag} `));
+        expect(line, `--${flag}`).toMatch(/\((default: .+|required)\)$/);
+      }
+    },
+  );
 
   it('lists for demo only the options the demo reads (no Prometheus URL), and its own output folder', async () => {
     const r = await run('demo', '--help');
     expect(r.stdout).not.toContain('--prometheus-url');
-    expect(r.stdout).toMatch(/--out DIR\|s3:\/\/bucket\/prefix .*default: output\.location of --config, else \.\/reports-demo\)/);
-    expect((await run('demo', '--prometheus-url', 'http://x:9090')).stderr).toMatch(/Unknown option '--prometheus-url'/);
+    expect(r.stdout).toMatch(
+      /--out DIR\|s3:\/\/bucket\/prefix .*default: output\.location of --config, else \.\/reports-demo\)/,
+    );
+    expect((await run('demo', '--prometheus-url', 'http://x:9090')).stderr).toMatch(
+      /Unknown option '--prometheus-url'/,
+    );
   });
 });
 
@@ -44,7 +51,10 @@ describe('demo and report outputs', () => {
 
 describe('report --language', () => {
   it('sets report.language like demo --language', () => {
-    expect(applyCommonOverrides({ report: { title: 'T' } }, { language: 'ko' }).report).toEqual({ title: 'T', language: 'ko' });
+    expect(applyCommonOverrides({ report: { title: 'T' } }, { language: 'ko' }).report).toEqual({
+      title: 'T',
+      language: 'ko',
+    });
   });
 
   it('is an option of report, and anything but en or ko is bad input', async () => {
@@ -59,9 +69,21 @@ describe('get: --out is where reports live, --save-to where the download goes', 
   const noDirs = () => false;
 
   it('reads --out as the location and --save-to as the download', () => {
-    expect(getTargetsOf({ out: 's3://b/p', 'save-to': 'x.pdf' }, noDirs)).toEqual({ location: 's3://b/p', saveTo: 'x.pdf', warnings: [] });
-    expect(getTargetsOf({ out: './reports' }, noDirs)).toEqual({ location: './reports', saveTo: undefined, warnings: [] });
-    expect(getTargetsOf({ out: './reports.pdf' }, () => true)).toEqual({ location: './reports.pdf', saveTo: undefined, warnings: [] });
+    expect(getTargetsOf({ out: 's3://b/p', 'save-to': 'x.pdf' }, noDirs)).toEqual({
+      location: 's3://b/p',
+      saveTo: 'x.pdf',
+      warnings: [],
+    });
+    expect(getTargetsOf({ out: './reports' }, noDirs)).toEqual({
+      location: './reports',
+      saveTo: undefined,
+      warnings: [],
+    });
+    expect(getTargetsOf({ out: './reports.pdf' }, () => true)).toEqual({
+      location: './reports.pdf',
+      saveTo: undefined,
+      warnings: [],
+    });
   });
 
   it.each([
@@ -77,12 +99,19 @@ describe('get: --out is where reports live, --save-to where the download goes', 
   });
 
   it('refuses two locations (--from with --out and --save-to)', () => {
-    expect(() => getTargetsOf({ from: 'a', out: 'b', 'save-to': 'c' }, noDirs)).toThrow(/old spelling of --out/);
+    expect(() => getTargetsOf({ from: 'a', out: 'b', 'save-to': 'c' }, noDirs)).toThrow(
+      /old spelling of --out/,
+    );
   });
 });
 
 describe('what a run says it wrote', () => {
-  const base = { month: '2026-10', keys: ['2026-10/a.csv', '2026-10/b.pdf'], versionId: 'ae4b419e81c7dd3c', restated: false };
+  const base = {
+    month: '2026-10',
+    keys: ['2026-10/a.csv', '2026-10/b.pdf'],
+    versionId: 'ae4b419e81c7dd3c',
+    restated: false,
+  };
 
   it('counts the published files and the stored daily partials', () => {
     expect(describeWrites({ ...base, unchanged: false, partialsStored: 31 }, '/r')).toBe(
@@ -92,7 +121,9 @@ describe('what a run says it wrote', () => {
 
   it('says nothing was published when the run reproduced the published version', () => {
     const line = describeWrites({ ...base, unchanged: true, partialsStored: 0 }, '/r');
-    expect(line).toBe('2026-10 unchanged: version ae4b419e81c7dd3c in /r/2026-10/ already holds these 2 files, none published');
+    expect(line).toBe(
+      '2026-10 unchanged: version ae4b419e81c7dd3c in /r/2026-10/ already holds these 2 files, none published',
+    );
     expect(line).not.toMatch(/wrote/);
   });
 });
@@ -103,10 +134,23 @@ describe('connection errors', () => {
     try {
       const config = join(tmp.dir, 'config.json');
       await writeFile(config, JSON.stringify({ source: { maxRetries: 0, timeoutSeconds: 5 } }));
-      const r = await run('report', '--month', '2026-10', '--config', config, '--prometheus-url', 'http://127.0.0.1:9/prom?token=hunter2', '--out', join(tmp.dir, 'r'), '--quiet');
+      const r = await run(
+        'report',
+        '--month',
+        '2026-10',
+        '--config',
+        config,
+        '--prometheus-url',
+        'http://127.0.0.1:9/prom?token=hunter2',
+        '--out',
+        join(tmp.dir, 'r'),
+        '--quiet',
+      );
       expect(r.code).toBe(1);
       const last = r.stderr.trim().split('\n').at(-1)!;
-      expect(last).toMatch(/^gpu-chargeback report: PrometheusQueryError: .*fetch failed.*\(source http:\/\/127\.0\.0\.1:9\/prom\)$/);
+      expect(last).toMatch(
+        /^gpu-chargeback report: PrometheusQueryError: .*fetch failed.*\(source http:\/\/127\.0\.0\.1:9\/prom\)$/,
+      );
       expect(r.stderr).not.toContain('hunter2');
     } finally {
       await tmp.cleanup();
@@ -115,13 +159,16 @@ describe('connection errors', () => {
 });
 
 describe('namingSource', () => {
-  const config = parseConfig({ source: { url: 'https://user@prom.example:9090/api/?token=t' } }, 'test config');
+  const config = parseConfig(
+    { source: { url: 'https://user@prom.example:9090/api/?token=t' } },
+    'test config',
+  );
   const failWith = (error: Error) => namingSource(config, () => Promise.reject(error));
 
   it('adds the redacted URL to a query error without an HTTP status (could not connect)', async () => {
-    await expect(failWith(new PrometheusQueryError('query q failed: fetch failed (ECONNREFUSED)', { query: 'q' }))).rejects.toThrow(
-      'query q failed: fetch failed (ECONNREFUSED) (source https://prom.example:9090/api)',
-    );
+    await expect(
+      failWith(new PrometheusQueryError('query q failed: fetch failed (ECONNREFUSED)', { query: 'q' })),
+    ).rejects.toThrow('query q failed: fetch failed (ECONNREFUSED) (source https://prom.example:9090/api)');
   });
 
   it('leaves an error the server answered with (an HTTP status) as it is', async () => {

@@ -68,7 +68,10 @@ describe('the terminal logger', () => {
   it('writes the same JSON lines as before when stderr is not a terminal: stages add nothing', () => {
     let out = '';
     logRun(createLogger({ format: 'json', write: (t) => (out += t), nowIso: () => 'T' }));
-    const lines = out.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.msg)).toEqual([
       'metered day',
       'progress',
@@ -79,7 +82,14 @@ describe('the terminal logger', () => {
       'billing export read',
       'monthly report published',
     ]);
-    expect(lines[1]).toEqual({ level: 'info', time: 'T', msg: 'progress', done: 1, total: 3, label: 'metered 2026-10-01' });
+    expect(lines[1]).toEqual({
+      level: 'info',
+      time: 'T',
+      msg: 'progress',
+      done: 1,
+      total: 3,
+      label: 'metered 2026-10-01',
+    });
   });
 });
 
@@ -91,7 +101,18 @@ describe('--verbose', () => {
       await writeFile(config, JSON.stringify({ source: { maxRetries: 0, timeoutSeconds: 5 } }));
       let stderr = '';
       const code = await runCli(
-        ['report', '--month', '2026-10', '--config', config, '--prometheus-url', 'http://127.0.0.1:9', '--out', join(tmp.dir, 'r'), ...extra],
+        [
+          'report',
+          '--month',
+          '2026-10',
+          '--config',
+          config,
+          '--prometheus-url',
+          'http://127.0.0.1:9',
+          '--out',
+          join(tmp.dir, 'r'),
+          ...extra,
+        ],
         {
           stdout: () => {},
           stderr: (t) => (stderr += t),
@@ -109,7 +130,11 @@ describe('--verbose', () => {
 
   it('logs JSON lines on a terminal too', async () => {
     const lines = await reportOnATerminal('--verbose');
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'info', msg: 'monthly report started', month: '2026-10' });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: 'info',
+      msg: 'monthly report started',
+      month: '2026-10',
+    });
   });
 
   it('is off by default: a terminal gets human lines, no JSON', async () => {

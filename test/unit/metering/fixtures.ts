@@ -155,7 +155,12 @@ export function windowFor(
     })),
     initRequests: pods.flatMap((p) =>
       (p.initContainers ?? []).flatMap((c, i) =>
-        Object.entries(c).map(([resource, value]) => ({ pod: podRef(p), container: `i${i}`, resource, value })),
+        Object.entries(c).map(([resource, value]) => ({
+          pod: podRef(p),
+          container: `i${i}`,
+          resource,
+          value,
+        })),
       ),
     ),
     sidecars: pods.flatMap((p) => (p.sidecars ?? []).map((container) => ({ pod: podRef(p), container }))),

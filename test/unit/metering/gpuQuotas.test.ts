@@ -32,13 +32,25 @@ describe('meterGpuQuotas', () => {
     it('ignores points of the margins around the day and drops entries never seen in it', () => {
       const before = pointOf(w, w.dayFirst - 1);
       const after = pointOf(w, w.dayLast);
-      const quota: GpuQuotaPoints = { ...ref, hard: [[before, 8], [after, 8]], used: [[before, 9], [after, 9]] };
+      const quota: GpuQuotaPoints = {
+        ...ref,
+        hard: [
+          [before, 8],
+          [after, 8],
+        ],
+        used: [
+          [before, 9],
+          [after, 9],
+        ],
+      };
       expect(meterGpuQuotas([quota], w)).toEqual([]);
     });
 
     it('reports a quota whose used was never seen with hard only (average unknown, not zero)', () => {
       const quota: GpuQuotaPoints = { ...ref, hard: [[pointOf(w, w.dayFirst), 4]], used: [] };
-      expect(meterGpuQuotas([quota], w)).toEqual([{ ...ref, hard: 4, peakUsed: 0, usedUnitSeconds: 0, observedSeconds: 0 }]);
+      expect(meterGpuQuotas([quota], w)).toEqual([
+        { ...ref, hard: 4, peakUsed: 0, usedUnitSeconds: 0, observedSeconds: 0 },
+      ]);
     });
   });
 });
@@ -47,7 +59,10 @@ describe('meterWindow: GPU quotas', () => {
   it('meters the quotas of the observations into the day, and only in shard 0 of a sharded day', () => {
     const base = windowFor(day, [], [{ name: 'n1', instanceType: 'g5.12xlarge', capacityType: 'spot' }]);
     const t = day.startMs + base.grid.stepMs;
-    const obs = { ...base, gpuQuotas: [{ ...ref, hard: [[t, 8]] as [number, number][], used: [[t, 3]] as [number, number][] }] };
+    const obs = {
+      ...base,
+      gpuQuotas: [{ ...ref, hard: [[t, 8]] as [number, number][], used: [[t, 3]] as [number, number][] }],
+    };
     expect(meterWindow(obs, optionsFor(day)).gpuQuotas).toEqual([
       { ...ref, hard: 8, peakUsed: 3, usedUnitSeconds: 180, observedSeconds: 60 },
     ]);
@@ -62,8 +77,12 @@ describe('summarizeGpuQuotas', () => {
 
   it('gives per quota entry the last hard limit, the month peak and the average over observed time', () => {
     const days = [
-      dayWith('2026-03-02', 2, [{ ...ref, hard: 6, peakUsed: 5, usedUnitSeconds: 3600 * 2, observedSeconds: 3600 }]),
-      dayWith('2026-03-01', 1, [{ ...ref, hard: 8, peakUsed: 7, usedUnitSeconds: 3600 * 4 * 3, observedSeconds: 3600 * 3 }]),
+      dayWith('2026-03-02', 2, [
+        { ...ref, hard: 6, peakUsed: 5, usedUnitSeconds: 3600 * 2, observedSeconds: 3600 },
+      ]),
+      dayWith('2026-03-01', 1, [
+        { ...ref, hard: 8, peakUsed: 7, usedUnitSeconds: 3600 * 4 * 3, observedSeconds: 3600 * 3 },
+      ]),
     ];
     expect(summarizeGpuQuotas(days)).toEqual([
       { ...ref, hard: 6, peakUsed: 7, averageUsed: 3.5, peakUsedPct: 116.67, observedHours: 4 },
@@ -73,7 +92,9 @@ describe('summarizeGpuQuotas', () => {
   it('is empty when no day carries quotas, and has no average for a quota never observed in use', () => {
     expect(summarizeGpuQuotas([dayWith('2026-03-01', 1, undefined)])).toEqual([]);
     expect(
-      summarizeGpuQuotas([dayWith('2026-03-01', 1, [{ ...ref, hard: 0, peakUsed: 0, usedUnitSeconds: 0, observedSeconds: 0 }])]),
+      summarizeGpuQuotas([
+        dayWith('2026-03-01', 1, [{ ...ref, hard: 0, peakUsed: 0, usedUnitSeconds: 0, observedSeconds: 0 }]),
+      ]),
     ).toEqual([{ ...ref, hard: 0, peakUsed: 0, averageUsed: null, peakUsedPct: null, observedHours: 0 }]);
   });
 });

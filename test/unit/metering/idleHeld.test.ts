@@ -14,7 +14,12 @@ const day = seoulDay();
 const rule = { utilizationBelow: 0.05, forMs: 15 * MIN };
 
 /** Held at intervals [from, to) of the window; utilization `u(k)` (undefined = no sample) at every held step. */
-function heldWith(w: ReturnType<typeof windowOf>, from: number, to: number, u: (k: number) => number | undefined) {
+function heldWith(
+  w: ReturnType<typeof windowOf>,
+  from: number,
+  to: number,
+  u: (k: number) => number | undefined,
+) {
   const held = new Uint8Array(w.intervals);
   const samples = new Map<number, [number, number]>();
   for (let k = from; k < to; k++) {
@@ -89,7 +94,11 @@ describe('meterWindow: idleHeldSeconds', () => {
   const rowOf = (m: MeteredDay) => m.pods.find((r) => r.pod.pod === 'a')!;
 
   it('records on the pod row the seconds held in idle runs, under the configured rule', () => {
-    const base = windowFor(day, [{ name: 'a', node: 'n1', running: [[day.startMs, day.startMs + HOUR]] }], [gpuNode]);
+    const base = windowFor(
+      day,
+      [{ name: 'a', node: 'n1', running: [[day.startMs, day.startMs + HOUR]] }],
+      [gpuNode],
+    );
     const pts = pointsBetween(base.grid, day.startMs, day.startMs + HOUR);
     // 20 idle minutes (1 %), then 40 busy minutes.
     const obs = {
@@ -110,7 +119,11 @@ describe('meterWindow: idleHeldSeconds', () => {
   });
 
   it('records nothing for a pod without utilization samples', () => {
-    const obs = windowFor(day, [{ name: 'a', node: 'n1', running: [[day.startMs, day.startMs + HOUR]] }], [gpuNode]);
+    const obs = windowFor(
+      day,
+      [{ name: 'a', node: 'n1', running: [[day.startMs, day.startMs + HOUR]] }],
+      [gpuNode],
+    );
     expect(rowOf(meterWindow(obs, optionsFor(day))).idleHeldSeconds).toBeUndefined();
   });
 });

@@ -42,7 +42,7 @@ describe('capacity from the machine', () => {
     expect(row.idleByReason!['not-advertised']).toBe(4 * 2 * 3600);
   });
 
-  it('takes an on-prem node\'s GPUs from GFD labels: time-sliced ×4 it is 1 GPU, and a pod on it ¼', () => {
+  it("takes an on-prem node's GPUs from GFD labels: time-sliced ×4 it is 1 GPU, and a pod on it ¼", () => {
     const onPrem = {
       name: 'onprem-1',
       capacity: { nvidia_com_gpu: 4 },
@@ -62,12 +62,18 @@ describe('capacity from the machine', () => {
       'A100-SXM4-40GB',
       DAY_S,
     ]);
-    expect(m.pods.map((p) => [p.weight, p.gpuSeconds])).toEqual([[{ numerator: 1, denominator: 4 }, 1.5 * 3600]]);
+    expect(m.pods.map((p) => [p.weight, p.gpuSeconds])).toEqual([
+      [{ numerator: 1, denominator: 4 }, 1.5 * 3600],
+    ]);
     expect(m.warnings).toEqual([]);
   });
 
   it('takes GPUs and model from a metering.physicalGpus rule when neither catalog nor GFD knows the node', () => {
-    const obs = windowFor(day, [], [{ name: 'bm', capacity: { nvidia_com_gpu: 2 }, labels: { label_rack: 'r7' } }]);
+    const obs = windowFor(
+      day,
+      [],
+      [{ name: 'bm', capacity: { nvidia_com_gpu: 2 }, labels: { label_rack: 'r7' } }],
+    );
     const options = optionsFor(day, {
       physicalGpus: [{ nodeLabel: 'label_rack', value: 'r7', gpus: 8, gpuModel: 'H100' }],
     });
@@ -77,7 +83,11 @@ describe('capacity from the machine', () => {
   });
 
   it('counts what a node advertises when nothing else knows, and says so', () => {
-    const obs = windowFor(day, [], [{ name: 'x', instanceType: 'x9.large', capacity: { nvidia_com_gpu: 2 } }]);
+    const obs = windowFor(
+      day,
+      [],
+      [{ name: 'x', instanceType: 'x9.large', capacity: { nvidia_com_gpu: 2 } }],
+    );
     const m = meterWindow(obs, optionsFor(day));
     expect([nodeRow(m, 'x').gpus, nodeRow(m, 'x').gpuSource]).toEqual([2, 'advertised']);
   });
@@ -116,7 +126,7 @@ describe('capacity from the machine', () => {
             nvidia_com_mig_3g_20gb: 8,
             nvidia_com_mig_4g_20gb: 2,
           },
-          labels: gfd({ 'mig_1g_5gb_replicas': '2', mig_strategy: 'mixed' }),
+          labels: gfd({ mig_1g_5gb_replicas: '2', mig_strategy: 'mixed' }),
         },
       ],
     );
@@ -138,7 +148,11 @@ describe('capacity from the machine', () => {
           name: 'p4d',
           instanceType: 'p4d.24xlarge',
           capacity: { nvidia_com_gpu: 16 },
-          labels: gfd({ mig_strategy: 'single', gpu_product: 'NVIDIA-A100-SXM4-40GB-MIG-3g.20gb', gpu_count: '16' }),
+          labels: gfd({
+            mig_strategy: 'single',
+            gpu_product: 'NVIDIA-A100-SXM4-40GB-MIG-3g.20gb',
+            gpu_count: '16',
+          }),
         },
       ],
     );
@@ -195,7 +209,11 @@ describe('capacity from the machine', () => {
           {
             name: 'n1',
             capacity: { nvidia_com_gpu: 14 },
-            labels: gfd({ mig_strategy: 'single', gpu_product: 'NVIDIA-A100-SXM4-40GB-MIG-1g.5gb', gpu_count: '14' }),
+            labels: gfd({
+              mig_strategy: 'single',
+              gpu_product: 'NVIDIA-A100-SXM4-40GB-MIG-1g.5gb',
+              gpu_count: '14',
+            }),
           },
         ],
       );
@@ -248,13 +266,25 @@ describe('GPUs allocated through DRA claims', () => {
   const draNode = { name: 'dra', instanceType: 'p4d.24xlarge', capacity: {} };
 
   it('bills a Running pod for the GPUs and MIG devices dcgm-exporter attributes to it', () => {
-    const obs = windowFor(day, [{ name: 'a', node: 'dra', containers: [], running: hours(0, 3) }], [draNode], {
-      draDevices: [
-        { cluster: '', namespace: 'ml', pod: 'a', claim: 'a-gpu', device: 'GPU-1' },
-        { cluster: '', namespace: 'ml', pod: 'a', claim: 'a-gpu', device: 'GPU-2' },
-        { cluster: '', namespace: 'ml', pod: 'a', claim: 'a-mig', device: 'GPU-3/1', migProfile: '3g.20gb' },
-      ],
-    });
+    const obs = windowFor(
+      day,
+      [{ name: 'a', node: 'dra', containers: [], running: hours(0, 3) }],
+      [draNode],
+      {
+        draDevices: [
+          { cluster: '', namespace: 'ml', pod: 'a', claim: 'a-gpu', device: 'GPU-1' },
+          { cluster: '', namespace: 'ml', pod: 'a', claim: 'a-gpu', device: 'GPU-2' },
+          {
+            cluster: '',
+            namespace: 'ml',
+            pod: 'a',
+            claim: 'a-mig',
+            device: 'GPU-3/1',
+            migProfile: '3g.20gb',
+          },
+        ],
+      },
+    );
     const m = meterWindow(obs, optionsFor(day));
     expect(m.pods.map((p) => [p.gpuResource, p.requested, p.weight, p.gpuSeconds])).toEqual([
       ['dra_gpu', 2, { numerator: 1, denominator: 1 }, 2 * 3 * 3600],

@@ -307,7 +307,11 @@ describe('meterWindow', () => {
     // A 2-minute pod seen Running at one kube-state-metrics grid point; dcgm-exporter (30 s) labelled
     // it in the interval before (1 sample), that one (2) and the one after (1): the step means 0, 0.8
     // and 0 (it was 0.8, the seen step alone).
-    const base = windowFor(day, [{ name: 'a', node: 'n1', running: [[day.startMs + HOUR, day.startMs + HOUR + MIN]] }], [gpuNode]);
+    const base = windowFor(
+      day,
+      [{ name: 'a', node: 'n1', running: [[day.startMs + HOUR, day.startMs + HOUR + MIN]] }],
+      [gpuNode],
+    );
     const [seen] = pointsBetween(base.grid, day.startMs + HOUR, day.startMs + HOUR + MIN);
     const obs = {
       ...base,
@@ -462,10 +466,16 @@ describe('meterWindow', () => {
       );
       const m = meterWindow(obs, optionsFor(day));
       // Before #13 item 12 the pod held 5 GPUs of a 4-GPU node (idle 4 × 24 h − 5 h, scaled by the month).
-      expect(m.warnings).toContain('pod ml/a (uid uid-a) requests 5 nvidia_com_gpu, more than node n1 has (4 GPUs); bounded to 4');
+      expect(m.warnings).toContain(
+        'pod ml/a (uid uid-a) requests 5 nvidia_com_gpu, more than node n1 has (4 GPUs); bounded to 4',
+      );
       expect(m.nodes[0]!.idleGpuSeconds).toBe(4 * 24 * 3600 - 4 * 3600);
       expect(m.pods[0]).toMatchObject({ requested: 4, gpuSeconds: 4 * 3600 });
-      expect(m.pods[0]!.bounded).toEqual({ gpuUnitMs: 4 * 3600 * 1000, denominator: 1, requestedAsObserved: 5 });
+      expect(m.pods[0]!.bounded).toEqual({
+        gpuUnitMs: 4 * 3600 * 1000,
+        denominator: 1,
+        requestedAsObserved: 5,
+      });
     });
 
     it('warns about, and does not charge, a Running pod without GPU request data', () => {

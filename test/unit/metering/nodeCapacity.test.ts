@@ -43,7 +43,12 @@ describe('meterNodeCapacity', () => {
     const w = window();
     const capacity = meterNodeCapacity(
       a100,
-      [series('nvidia_com_gpu', [[pointOf(w, 70), 8], [pointOf(w, 73), 4]])],
+      [
+        series('nvidia_com_gpu', [
+          [pointOf(w, 70), 8],
+          [pointOf(w, 73), 4],
+        ]),
+      ],
       w,
       new Set(),
     );
@@ -58,7 +63,12 @@ describe('meterNodeCapacity', () => {
       const w = window();
       const capacity = meterNodeCapacity(
         a100,
-        [series('nvidia_com_gpu', [[pointOf(w, 70), Number.NaN], [pointOf(w, 71), -1]])],
+        [
+          series('nvidia_com_gpu', [
+            [pointOf(w, 70), Number.NaN],
+            [pointOf(w, 71), -1],
+          ]),
+        ],
         w,
         new Set(),
       );
@@ -91,19 +101,24 @@ describe('weighResource', () => {
 });
 
 describe('physicalGpusOf', () => {
-  const unknown = { gpus: undefined, gpuModel: undefined, source: undefined, gfd: { migReplicas: new Map<string, number>() } };
+  const unknown = {
+    gpus: undefined,
+    gpuModel: undefined,
+    source: undefined,
+    gfd: { migReplicas: new Map<string, number>() },
+  };
 
   it('takes the most GPU equivalents advertised at one grid point, rounded up, when nothing else knows', () => {
     const sliced = { migSlices: 7, wholeWeight: fraction(1, 4), denominator: 28 };
     expect(
-      physicalGpusOf(
-        unknown,
-        sliced,
-        [
-          series('nvidia_com_gpu', [[1, 8], [2, 16], [3, Number.NaN]]),
-          series('nvidia_com_mig_3g_20gb', [[2, 1]]),
-        ],
-      ),
+      physicalGpusOf(unknown, sliced, [
+        series('nvidia_com_gpu', [
+          [1, 8],
+          [2, 16],
+          [3, Number.NaN],
+        ]),
+        series('nvidia_com_mig_3g_20gb', [[2, 1]]),
+      ]),
     ).toEqual({ physicalGpus: 5, gpuModel: undefined, source: 'advertised' });
   });
 

@@ -128,7 +128,10 @@ describe('capacityTypeOf', () => {
     [{ label_kubernetes_azure_com_scalesetpriority: 'spot' }, 'spot'],
     [{ label_kubernetes_azure_com_scalesetpriority: 'regular' }, 'on-demand'],
     [{ label_eks_amazonaws_com_capacity_type: 'CAPACITY_BLOCK' }, 'reserved'],
-    [{ label_karpenter_sh_capacity_type: 'spot', label_kubernetes_azure_com_scalesetpriority: 'regular' }, 'spot'],
+    [
+      { label_karpenter_sh_capacity_type: 'spot', label_kubernetes_azure_com_scalesetpriority: 'regular' },
+      'spot',
+    ],
     [{ label_cloud_google_com_gke_spot: 'false', label_pool: 'spot' }, 'spot'],
     [{}, 'unknown'],
   ])('reads %j as %s', (labels, expected) => {

@@ -40,21 +40,43 @@ function weigh(
 
 /** What catalog and GFD labels know about a node. */
 function known(gpus: number | undefined, gpuModel: string | undefined, labels: Record<string, string>) {
-  return { ...knownGpusOf({ catalog: undefined }, labels, {}), gpus, gpuModel, source: gpus ? ('gfd' as const) : undefined };
+  return {
+    ...knownGpusOf({ catalog: undefined }, labels, {}),
+    gpus,
+    gpuModel,
+    source: gpus ? ('gfd' as const) : undefined,
+  };
 }
 
 describe('weighNode with GPU feature discovery', () => {
   it('weighs a time-sliced unit 1/gpu.replicas, renamed or not', () => {
-    const labels = { label_nvidia_com_gpu_replicas: '4', label_nvidia_com_gpu_sharing_strategy: 'time-slicing' };
+    const labels = {
+      label_nvidia_com_gpu_replicas: '4',
+      label_nvidia_com_gpu_sharing_strategy: 'time-slicing',
+    };
     const capacity = advertised({ nvidia_com_gpu_shared: 8 });
-    const weights = weighNode(nodeOf(undefined), capacity, ['nvidia_com_gpu_shared'], SLICES, new Set(), known(4, 'A10G', labels));
+    const weights = weighNode(
+      nodeOf(undefined),
+      capacity,
+      ['nvidia_com_gpu_shared'],
+      SLICES,
+      new Set(),
+      known(4, 'A10G', labels),
+    );
     expect(weights.wholeWeight).toEqual({ numerator: 1, denominator: 4 });
   });
 
   it('infers the replicas of a .shared MIG profile so its devices fit the GPUs, and warns', () => {
     const warnings = new Set<string>();
     const capacity = advertised({ nvidia_com_mig_1g_5gb_shared: 28 });
-    const weights = weighNode(nodeOf(undefined), capacity, ['nvidia_com_mig_1g_5gb_shared'], SLICES, warnings, known(2, 'A100', {}));
+    const weights = weighNode(
+      nodeOf(undefined),
+      capacity,
+      ['nvidia_com_mig_1g_5gb_shared'],
+      SLICES,
+      warnings,
+      known(2, 'A100', {}),
+    );
     expect(weights.migReplicas).toEqual(new Map([['nvidia_com_mig_1g_5gb', 2]]));
     expect(weights.denominator).toBe(14);
     expect([...warnings]).toEqual([
@@ -63,9 +85,23 @@ describe('weighNode with GPU feature discovery', () => {
   });
 
   it('weighs MIG single-strategy units g/slices of the gpu.product profile', () => {
-    const labels = { label_nvidia_com_mig_strategy: 'single', label_nvidia_com_gpu_product: 'NVIDIA-A100-SXM4-40GB-MIG-2g.10gb' };
-    const weights = weighNode(nodeOf(undefined), advertised({ nvidia_com_gpu: 24 }), ['nvidia_com_gpu'], SLICES, new Set(), known(8, 'A100', labels));
-    expect([weights.wholeWeight, weights.wholeIsMig, weights.denominator]).toEqual([{ numerator: 2, denominator: 7 }, true, 7]);
+    const labels = {
+      label_nvidia_com_mig_strategy: 'single',
+      label_nvidia_com_gpu_product: 'NVIDIA-A100-SXM4-40GB-MIG-2g.10gb',
+    };
+    const weights = weighNode(
+      nodeOf(undefined),
+      advertised({ nvidia_com_gpu: 24 }),
+      ['nvidia_com_gpu'],
+      SLICES,
+      new Set(),
+      known(8, 'A100', labels),
+    );
+    expect([weights.wholeWeight, weights.wholeIsMig, weights.denominator]).toEqual([
+      { numerator: 2, denominator: 7 },
+      true,
+      7,
+    ]);
   });
 });
 

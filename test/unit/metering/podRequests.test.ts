@@ -36,7 +36,11 @@ describe('effectiveRequests', () => {
       { resource: 'nvidia_com_mig_1g_5gb', requested: 1 },
     ]);
     expect(
-      effectiveRequests({ requests, initRequests: new Map([['nvidia_com_gpu', new Map([['sidecar', 1]])]]), sidecars: new Set(['sidecar']) }),
+      effectiveRequests({
+        requests,
+        initRequests: new Map([['nvidia_com_gpu', new Map([['sidecar', 1]])]]),
+        sidecars: new Set(['sidecar']),
+      }),
     ).toEqual([{ resource: 'nvidia_com_gpu', requested: 2 }]);
   });
 

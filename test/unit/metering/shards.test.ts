@@ -20,7 +20,8 @@ import { HOUR, optionsFor, seoulDay, windowFor } from './fixtures.ts';
 /** The day metered in `count` shards, each from the whole window's observations, then merged. */
 function meterInShards(obs: WindowObservations, options: Parameters<typeof meterWindow>[1], count: number) {
   const parts: MeteredDay[] = [];
-  for (let index = 0; index < count; index++) parts.push(meterWindow(obs, { ...options, shard: { index, count } }));
+  for (let index = 0; index < count; index++)
+    parts.push(meterWindow(obs, { ...options, shard: { index, count } }));
   return { parts, merged: mergeShardDays(parts) };
 }
 
@@ -33,9 +34,12 @@ function comparable(day: MeteredDay) {
 describe('shardOfNode', () => {
   it('hashes a node name to a stable shard (FNV-1a modulo the count)', () => {
     // Pinned (FNV-1a of "a" is 0xe40c292c): partials stored under a shard plan must keep naming the same nodes.
-    expect([shardOfNode('a', 4), shardOfNode('b', 4), shardOfNode('node-1', 7), shardOfNode('node-2', 7)]).toEqual([
-      0, 1, 6, 4,
-    ]);
+    expect([
+      shardOfNode('a', 4),
+      shardOfNode('b', 4),
+      shardOfNode('node-1', 7),
+      shardOfNode('node-2', 7),
+    ]).toEqual([0, 1, 6, 4]);
   });
 
   it('puts pods bound to no node ("") in shard 0, and everything in shard 0 of one', () => {
@@ -55,7 +59,11 @@ describe('a day metered in shards and merged', () => {
   const sim = simulate({ preset: 'demo', month: '2026-10', zone: config.timezone, seed: 42 });
   const source = createDemoSource(sim);
   const day = dayOf('2026-10-14', config.timezone);
-  const scrape = { kubeStateMetricsSeconds: sim.scrape.ksmSeconds, dcgmSeconds: sim.scrape.dcgmSeconds, source: 'config' as const };
+  const scrape = {
+    kubeStateMetricsSeconds: sim.scrape.ksmSeconds,
+    dcgmSeconds: sim.scrape.dcgmSeconds,
+    source: 'config' as const,
+  };
 
   it('is the day metered whole, row for row, for 2, 3 and 7 shards of the demo cluster', async () => {
     const obs = await source.observe(gridForDay(day, scrape, config.metering.maxBridgeSeconds), scrape);
@@ -99,7 +107,11 @@ describe('a day metered in shards and merged', () => {
 
   it('adds up dcgm-exporter coverage per cluster over the shards', () => {
     const d = seoulDay();
-    const obs = windowFor(d, [{ name: 'a', node: 'node-1', running: [[d.startMs, d.endMs]] }], [{ name: 'node-1' }]);
+    const obs = windowFor(
+      d,
+      [{ name: 'a', node: 'node-1', running: [[d.startMs, d.endMs]] }],
+      [{ name: 'node-1' }],
+    );
     const dayPoints = (from: number, to: number) => {
       const out: number[] = [];
       for (let t = d.startMs + 60_000; t <= d.endMs; t += 60_000) if (t > from && t <= to) out.push(t);
@@ -108,21 +120,36 @@ describe('a day metered in shards and merged', () => {
     const half = d.startMs + 12 * HOUR;
     // Shard 0 saw cluster x in the first half, shard 1 (same observations here) is given the second.
     const first = meterWindow(
-      { ...obs, dcgmPresentTsMs: [], dcgmPresentByCluster: [{ cluster: 'x', tsMs: dayPoints(d.startMs, half) }] },
+      {
+        ...obs,
+        dcgmPresentTsMs: [],
+        dcgmPresentByCluster: [{ cluster: 'x', tsMs: dayPoints(d.startMs, half) }],
+      },
       { ...optionsFor(d), shard: { index: 0, count: 2 } },
     );
     const second = meterWindow(
-      { ...obs, dcgmPresentTsMs: [], dcgmPresentByCluster: [{ cluster: 'x', tsMs: dayPoints(half, d.endMs) }] },
+      {
+        ...obs,
+        dcgmPresentTsMs: [],
+        dcgmPresentByCluster: [{ cluster: 'x', tsMs: dayPoints(half, d.endMs) }],
+      },
       { ...optionsFor(d), shard: { index: 1, count: 2 } },
     );
     expect(mergeShardDays([first, second]).coverage.dcgm).toBe(1);
-    expect(mergeShardDays([first, { ...second, shard: { ...second.shard!, dcgmPresence: [] } }]).coverage.dcgm).toBe(0.5);
+    expect(
+      mergeShardDays([first, { ...second, shard: { ...second.shard!, dcgmPresence: [] } }]).coverage.dcgm,
+    ).toBe(0.5);
   });
 
   describe('edge cases', () => {
     const d = seoulDay();
-    const obs = windowFor(d, [{ name: 'a', node: 'node-1', running: [[d.startMs, d.endMs]] }], [{ name: 'node-1' }]);
-    const part = (index: number, count: number) => meterWindow(obs, { ...optionsFor(d), shard: { index, count } });
+    const obs = windowFor(
+      d,
+      [{ name: 'a', node: 'node-1', running: [[d.startMs, d.endMs]] }],
+      [{ name: 'node-1' }],
+    );
+    const part = (index: number, count: number) =>
+      meterWindow(obs, { ...optionsFor(d), shard: { index, count } });
 
     it('refuses to merge an incomplete set, a shard given twice, or shards of two plans', () => {
       expect(shardSetProblem([part(0, 3), part(2, 3)])).toBe('missing shard 2 of 3');

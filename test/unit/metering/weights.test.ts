@@ -63,9 +63,12 @@ describe('parseMigResource', () => {
     ['nvidia_com_mig_1g_5gb_shared', 1, 5, 'nvidia_com_mig_1g_5gb', true],
     ['nvidia_com_mig_1g_10gb_me_shared', 1, 10, 'nvidia_com_mig_1g_10gb_me', true],
     ['nvidia_com_mig_1c_2g_10gb', 1, 10, 'nvidia_com_mig_1c_2g_10gb', false],
-  ])('reads %s as %i compute slice(s), %i GB, base %s, shared %s', (resource, slices, memoryGb, base, shared) => {
-    expect(parseMigResource(resource)).toEqual({ slices, memoryGb, base, shared });
-  });
+  ])(
+    'reads %s as %i compute slice(s), %i GB, base %s, shared %s',
+    (resource, slices, memoryGb, base, shared) => {
+      expect(parseMigResource(resource)).toEqual({ slices, memoryGb, base, shared });
+    },
+  );
 
   describe('edge cases', () => {
     it('is null for whole GPUs and other resources', () => {
@@ -79,8 +82,15 @@ describe('parseMigResource', () => {
 
 describe('resourceWeight with replicas', () => {
   it('divides a shared MIG device by its replicas', () => {
-    const weights = { migSlices: 7, wholeWeight: fraction(1, 1), migReplicas: new Map([['nvidia_com_mig_1g_5gb', 2]]) };
-    expect(resourceWeight('nvidia_com_mig_1g_5gb_shared', weights)).toEqual({ numerator: 1, denominator: 14 });
+    const weights = {
+      migSlices: 7,
+      wholeWeight: fraction(1, 1),
+      migReplicas: new Map([['nvidia_com_mig_1g_5gb', 2]]),
+    };
+    expect(resourceWeight('nvidia_com_mig_1g_5gb_shared', weights)).toEqual({
+      numerator: 1,
+      denominator: 14,
+    });
     expect(resourceWeight('nvidia_com_mig_3g_20gb', weights)).toEqual({ numerator: 3, denominator: 7 });
   });
 });

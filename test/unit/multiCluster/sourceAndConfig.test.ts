@@ -52,7 +52,11 @@ describe('identity and dedupe settings', () => {
   it('reports a dedupe label that is the cluster label and identity dedupe labels in one error', () => {
     expect(() =>
       parseConfig({
-        source: { url: 'http://prom.local', clusterLabel: 'k8s', dedupeLabels: ['k8s', 'UUID', 'exported_pod'] },
+        source: {
+          url: 'http://prom.local',
+          clusterLabel: 'k8s',
+          dedupeLabels: ['k8s', 'UUID', 'exported_pod'],
+        },
       }),
     ).toThrow(/2 problems.*contains source\.clusterLabel "k8s".*must not contain UUID, exported_pod/);
   });

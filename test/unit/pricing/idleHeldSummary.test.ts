@@ -4,7 +4,15 @@ import { IDLE_HELD_WORST_PODS } from '../../../src/core/aggregate/idleHeld.ts';
 import { priceMonth } from '../../../src/core/month/priceMonth.ts';
 import { billingPeriod } from '../../../src/core/period.ts';
 import type { MeteredDay } from '../../../src/core/types.ts';
-import { CATALOG, meteredDay, nodeUsage, parseConfig, podUsage, priceOptions, wholeDay } from '../../support/meteredFixture.ts';
+import {
+  CATALOG,
+  meteredDay,
+  nodeUsage,
+  parseConfig,
+  podUsage,
+  priceOptions,
+  wholeDay,
+} from '../../support/meteredFixture.ts';
 
 const period = billingPeriod('2026-03', 'UTC');
 const day1 = period.days[0]!;
@@ -44,7 +52,13 @@ function example(): MeteredDay[] {
     heldSeconds: 12 * HOUR,
     team: 'search',
   });
-  return [meteredDay(day1, [a, b, c], [nodeUsage(cp, { node: 'big', instanceType: 'g5.12xlarge', gpus: 4 }, [a, b, c])])];
+  return [
+    meteredDay(
+      day1,
+      [a, b, c],
+      [nodeUsage(cp, { node: 'big', instanceType: 'g5.12xlarge', gpus: 4 }, [a, b, c])],
+    ),
+  ];
 }
 
 describe('summary.json idleHeld', () => {
@@ -65,7 +79,15 @@ describe('summary.json idleHeld', () => {
       ],
       worstPods: [
         { cluster: '', namespace: 'ml', pod: 'a', podUid: 'ua', team: 'ml', gpuHours: 12, cost: '17.02' },
-        { cluster: '', namespace: 'search', pod: 'b', podUid: 'ub', team: 'search', gpuHours: 1, cost: '1.42' },
+        {
+          cluster: '',
+          namespace: 'search',
+          pod: 'b',
+          podUid: 'ub',
+          team: 'search',
+          gpuHours: 1,
+          cost: '1.42',
+        },
       ],
     });
   });
@@ -79,14 +101,22 @@ describe('summary.json idleHeld', () => {
   });
 
   it('records the configured rule', () => {
-    const { idleHeld } = summaryOf(example(), { metering: { idleHeld: { utilizationBelowPct: 10, forMinutes: 10 } } });
+    const { idleHeld } = summaryOf(example(), {
+      metering: { idleHeld: { utilizationBelowPct: 10, forMinutes: 10 } },
+    });
     expect(idleHeld?.rule).toEqual({ utilizationBelowPct: 10, forMinutes: 10 });
   });
 
   it('does not change the bill: the total is the same without idle-held time', () => {
     const plain = example().map((d) => ({ ...d, pods: d.pods.map(({ idleHeldSeconds: _, ...p }) => p) }));
     expect(summaryOf(example()).totals.cost).toBe(summaryOf(plain).totals.cost);
-    expect(summaryOf(plain).idleHeld).toMatchObject({ gpuHours: 0, cost: '0.00', pods: 0, byTeam: [], worstPods: [] });
+    expect(summaryOf(plain).idleHeld).toMatchObject({
+      gpuHours: 0,
+      cost: '0.00',
+      pods: 0,
+      byTeam: [],
+      worstPods: [],
+    });
   });
 
   describe('edge cases', () => {
@@ -100,9 +130,22 @@ describe('summary.json idleHeld', () => {
           idleHeldSeconds: i === 5 ? 2 * HOUR : HOUR,
         }),
       );
-      const days = [meteredDay(day1, pods, [nodeUsage(cp, { node: 'big', instanceType: 'g5.12xlarge', gpus: 4 }, pods)])];
+      const days = [
+        meteredDay(day1, pods, [nodeUsage(cp, { node: 'big', instanceType: 'g5.12xlarge', gpus: 4 }, pods)]),
+      ];
       const { idleHeld } = summaryOf(days);
-      expect(idleHeld?.worstPods.map((p) => p.pod)).toEqual(['p05', 'p00', 'p01', 'p02', 'p03', 'p04', 'p06', 'p07', 'p08', 'p09']);
+      expect(idleHeld?.worstPods.map((p) => p.pod)).toEqual([
+        'p05',
+        'p00',
+        'p01',
+        'p02',
+        'p03',
+        'p04',
+        'p06',
+        'p07',
+        'p08',
+        'p09',
+      ]);
       expect(idleHeld?.pods).toBe(IDLE_HELD_WORST_PODS + 2);
     });
   });

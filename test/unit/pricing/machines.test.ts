@@ -3,7 +3,15 @@ import type { ConfigInput } from '../../../src/config/schema.ts';
 import { billingPeriod } from '../../../src/core/period.ts';
 import { priceMonth } from '../../../src/core/month/priceMonth.ts';
 import type { MeteredDay } from '../../../src/core/types.ts';
-import { CATALOG, meteredDay, nodeUsage, parseConfig, podUsage, priceOptions, wholeDay } from '../../support/meteredFixture.ts';
+import {
+  CATALOG,
+  meteredDay,
+  nodeUsage,
+  parseConfig,
+  podUsage,
+  priceOptions,
+  wholeDay,
+} from '../../support/meteredFixture.ts';
 
 /** The month against the machines the company pays for (#14): on-prem rates, reconciliation, idle by reason. */
 const period = billingPeriod('2026-03', 'UTC');
@@ -20,18 +28,26 @@ function price(days: MeteredDay[], config: ConfigInput) {
 /** An on-prem 8×A100 node (no instance type) with one pod holding 2 GPUs for 6 h. */
 function onPremDay() {
   const pod = podUsage(cp, { node: 'dgx-1', requested: 2, heldSeconds: 6 * 3600 });
-  const node = nodeUsage(cp, { node: 'dgx-1', instanceType: 'unknown', gpus: 8, gpuModel: 'A100-SXM4-80GB' }, [pod]);
+  const node = nodeUsage(
+    cp,
+    { node: 'dgx-1', instanceType: 'unknown', gpus: 8, gpuModel: 'A100-SXM4-80GB' },
+    [pod],
+  );
   return meteredDay(day1, [pod], [node]);
 }
 
 describe('on-prem pricing by GPU model (pricing.gpuModels)', () => {
   it('prices a node outside the catalog per GPU-hour by the longest model key it starts with', () => {
-    const { rows, summary } = price([onPremDay()], { pricing: { gpuModels: { A100: { perGpuHour: 1.25 }, A: { perGpuHour: 9 } } } });
+    const { rows, summary } = price([onPremDay()], {
+      pricing: { gpuModels: { A100: { perGpuHour: 1.25 }, A: { perGpuHour: 9 } } },
+    });
     // 8 GPUs × 24 h × 1.25 = 240; the pod held 2 × 6 = 12 GPU-hours = 15.
-    expect(rows.map((r) => [r.component, r.effectiveCost, r.unitPrice, r.priceFallback, r.gpuModel])).toEqual([
-      ['Direct', '15.00', '1.25', false, 'A100-SXM4-80GB'],
-      ['Idle', '225.00', '1.25', false, 'A100-SXM4-80GB'],
-    ]);
+    expect(rows.map((r) => [r.component, r.effectiveCost, r.unitPrice, r.priceFallback, r.gpuModel])).toEqual(
+      [
+        ['Direct', '15.00', '1.25', false, 'A100-SXM4-80GB'],
+        ['Idle', '225.00', '1.25', false, 'A100-SXM4-80GB'],
+      ],
+    );
     expect(summary.totals.cost).toBe('240.00');
     expect(summary.warnings.some((w) => w.includes('capacity type'))).toBe(false);
   });
@@ -40,14 +56,18 @@ describe('on-prem pricing by GPU model (pricing.gpuModels)', () => {
     const config = {
       pricing: {
         gpuModels: { A100: { perGpuHour: 1 } },
-        overrides: [{ gpuModel: 'A100', capacityType: 'on-demand' as const, from: '2026-03-01T12:00:00Z', price: 2 }],
+        overrides: [
+          { gpuModel: 'A100', capacityType: 'on-demand' as const, from: '2026-03-01T12:00:00Z', price: 2 },
+        ],
       },
     };
     const halves = [
       { date: day1.date, startMs: day1.startMs, endMs: day1.startMs + 12 * 3600_000 },
       { date: day1.date, startMs: day1.startMs + 12 * 3600_000, endMs: day1.endMs },
     ];
-    const nodes = halves.map((h) => nodeUsage(h, { node: 'dgx-1', instanceType: 'unknown', gpus: 8, gpuModel: 'A100' }));
+    const nodes = halves.map((h) =>
+      nodeUsage(h, { node: 'dgx-1', instanceType: 'unknown', gpus: 8, gpuModel: 'A100' }),
+    );
     const { summary } = price([meteredDay(day1, [], nodes)], config);
     // 8 × 12 × 1 + 8 × 12 × 2 = 288.
     expect(summary.totals.cost).toBe('288.00');
@@ -115,11 +135,21 @@ describe('month warnings', () => {
       const c = wholeDay(d);
       const guessed = nodeUsage(c, { node: 'x', instanceType: 'unknown', gpus: 2, gpuSource: 'advertised' });
       const dark = nodeUsage(c, { node: 'dark', instanceType: 'g5.12xlarge', gpus: 4, gpuSource: 'catalog' });
-      dark.idleByReason = { unallocated: 0, 'mig-unpartitioned': 0, 'not-advertised': 4 * DAY_S, 'unknown-resource': 0 };
+      dark.idleByReason = {
+        unallocated: 0,
+        'mig-unpartitioned': 0,
+        'not-advertised': 4 * DAY_S,
+        'unknown-resource': 0,
+      };
       return meteredDay(d, [], [guessed, dark]);
     });
-    for (const day of guessedNodes) day.warnings = ['node x: physical GPU count unknown, time-slicing cannot be detected; whole GPUs weighted 1'];
-    guessedNodes[2]!.warnings.push('pod ml/a (uid u) held a node in 2026-03-03 but has no GPU request data; not charged');
+    for (const day of guessedNodes)
+      day.warnings = [
+        'node x: physical GPU count unknown, time-slicing cannot be detected; whole GPUs weighted 1',
+      ];
+    guessedNodes[2]!.warnings.push(
+      'pod ml/a (uid u) held a node in 2026-03-03 but has no GPU request data; not charged',
+    );
     const { summary } = price(guessedNodes, { pricing: { fallback: { onDemandPerGpuHour: 2 } } });
     expect(summary.warnings.filter((w) => /node (x|dark)|pod ml/.test(w))).toEqual([
       '2026-03-01..2026-03-03 (3 days): node x: physical GPU count unknown, time-slicing cannot be detected; whole GPUs weighted 1',
@@ -130,13 +160,26 @@ describe('month warnings', () => {
   });
 
   it('names the resources of a node whose share is idle "unknown-resource"', () => {
-    const node = nodeUsage(cp, { node: 'n', instanceType: 'g5.12xlarge', gpus: 4, unknownResources: ['nvidia_com_a10g'] });
-    node.idleByReason = { unallocated: 0, 'mig-unpartitioned': 0, 'not-advertised': 0, 'unknown-resource': 4 * DAY_S };
+    const node = nodeUsage(cp, {
+      node: 'n',
+      instanceType: 'g5.12xlarge',
+      gpus: 4,
+      unknownResources: ['nvidia_com_a10g'],
+    });
+    node.idleByReason = {
+      unallocated: 0,
+      'mig-unpartitioned': 0,
+      'not-advertised': 0,
+      'unknown-resource': 4 * DAY_S,
+    };
     const { summary } = price([meteredDay(day1, [], [node])], {});
     expect(summary.warnings).toContain(
       'node n advertises nvidia_com_a10g that metering cannot interpret: 96 GPU-hours (USD 136.13) idle "unknown-resource"',
     );
-    expect(summary.reconciliation.idle!.byReason['unknown-resource']).toEqual({ gpuHours: 96, cost: '136.13' });
+    expect(summary.reconciliation.idle!.byReason['unknown-resource']).toEqual({
+      gpuHours: 96,
+      cost: '136.13',
+    });
   });
 });
 
@@ -144,7 +187,12 @@ describe('month warnings on DRA nodes', () => {
   it('does not warn about the unclaimed GPUs of a node whose pods claim GPUs through DRA', () => {
     const pod = podUsage(cp, { node: 'dra', gpuResource: 'dra_gpu', requested: 2 });
     const node = nodeUsage(cp, { node: 'dra', instanceType: 'g5.12xlarge', gpus: 4 }, [pod]);
-    node.idleByReason = { unallocated: 0, 'mig-unpartitioned': 0, 'not-advertised': 2 * DAY_S, 'unknown-resource': 0 };
+    node.idleByReason = {
+      unallocated: 0,
+      'mig-unpartitioned': 0,
+      'not-advertised': 2 * DAY_S,
+      'unknown-resource': 0,
+    };
     const { summary } = price([meteredDay(day1, [pod], [node])], {});
     expect(summary.warnings.filter((w) => w.startsWith('node dra'))).toEqual([]);
     expect(summary.reconciliation.idle!.byReason['not-advertised']).toEqual({ gpuHours: 48, cost: '68.06' });
@@ -154,8 +202,8 @@ describe('month warnings on DRA nodes', () => {
 describe('summary of on-prem nodes', () => {
   it('shows the GPU-model rate as the On-Demand price per GPU-hour of an instance type outside the catalog', () => {
     const { summary } = price([onPremDay()], { pricing: { gpuModels: { A100: { perGpuHour: 1.25 } } } });
-    expect(summary.byInstanceType.map((t) => [t.instanceType, t.gpuModel, t.onDemandPricePerGpuHour])).toEqual([
-      ['unknown', 'A100-SXM4-80GB', '1.25'],
-    ]);
+    expect(
+      summary.byInstanceType.map((t) => [t.instanceType, t.gpuModel, t.onDemandPricePerGpuHour]),
+    ).toEqual([['unknown', 'A100-SXM4-80GB', '1.25']]);
   });
 });

@@ -34,9 +34,9 @@ describe('money', () => {
   });
 
   it('rounds half to even', () => {
-    expect(['0.125', '0.135', '0.1251', '-0.125'].map((v) => toMinorUnitsHalfEven(exactDecimal(v), 2))).toEqual([
-      12, 14, 13, -12,
-    ]);
+    expect(
+      ['0.125', '0.135', '0.1251', '-0.125'].map((v) => toMinorUnitsHalfEven(exactDecimal(v), 2)),
+    ).toEqual([12, 14, 13, -12]);
   });
 
   it('formats minor units exactly', () => {
@@ -72,11 +72,11 @@ describe('money', () => {
         '2.50',
         '0.00',
       ]);
-      expect([formatFixed(d('2.5'), 0), formatFixed(d('3.5'), 0), formatFixed(d('2.5'), 0, 'half-up')]).toEqual([
-        '2',
-        '4',
-        '3',
-      ]);
+      expect([
+        formatFixed(d('2.5'), 0),
+        formatFixed(d('3.5'), 0),
+        formatFixed(d('2.5'), 0, 'half-up'),
+      ]).toEqual(['2', '4', '3']);
     });
 
     it('drops trailing zeros after rounding half to even at the given decimals', () => {
@@ -87,11 +87,11 @@ describe('money', () => {
     });
 
     it('writes a terminating ratio exactly and refuses one without a finite decimal expansion', () => {
-      expect([formatExact(divideRatio(d('1'), d('8'))), formatExact(d('1385.20')), formatExact(d('0'))]).toEqual([
-        '0.125',
-        '1385.2',
-        '0',
-      ]);
+      expect([
+        formatExact(divideRatio(d('1'), d('8'))),
+        formatExact(d('1385.20')),
+        formatExact(d('0')),
+      ]).toEqual(['0.125', '1385.2', '0']);
       expect(() => formatExact(divideRatio(d('1'), d('3')))).toThrow(RangeError);
     });
 

@@ -104,7 +104,9 @@ describe('priceMonth summary', () => {
   it('lists low-utilization workloads below the threshold (50 % by default), most expensive first', () => {
     // Issue #16: search at 90 % was listed as a right-sizing candidate because nothing bounded the list.
     expect(summary.policies.lowUtilizationBelowPct).toBe(50);
-    expect(summary.lowUtilization.map((w) => [w.namespace, w.team, w.utilizationPct])).toEqual([['ml', 'ml', 26.67]]);
+    expect(summary.lowUtilization.map((w) => [w.namespace, w.team, w.utilizationPct])).toEqual([
+      ['ml', 'ml', 26.67],
+    ]);
   });
 
   it('takes the right-sizing threshold from report.lowUtilizationBelowPct', () => {
@@ -139,7 +141,7 @@ describe('priceMonth summary', () => {
     ]);
   });
 
-  it('reports Spot\'s share of spend apart from its share of GPU capacity', () => {
+  it("reports Spot's share of spend apart from its share of GPU capacity", () => {
     // Issue #16: "Spot share of spend" was the share of capacity GPU-hours. Spot: 54.46 of 67.08 = 81.19 %
     // of the money; 96 of 120 GPU-hours = 80 % of capacity.
     expect(summary.totals.spotSpendSharePct).toBe(81.19);
@@ -210,10 +212,7 @@ describe('priceMonth summary with several clusters', () => {
    */
   function twoClusters() {
     const cp = wholeDay(day1);
-    const nodes = [
-      nodeUsage(cp, { cluster: 'us', node: 'a' }),
-      nodeUsage(cp, { cluster: 'kr', node: 'a' }),
-    ];
+    const nodes = [nodeUsage(cp, { cluster: 'us', node: 'a' }), nodeUsage(cp, { cluster: 'kr', node: 'a' })];
     const config = parseConfig({
       pricing: {
         instanceTypes: CATALOG,

@@ -213,23 +213,31 @@ describe('observationsOf', () => {
     });
     expect(obs.draDevices).toEqual([
       { cluster: 'east', namespace: 'ml', pod: 'p', claim: 'p-main-gpu', device: 'GPU-9' },
-      { cluster: 'east', namespace: 'ml', pod: 'p', claim: 'p-main-gpu', device: 'GPU-9/2', migProfile: '1g.5gb' },
+      {
+        cluster: 'east',
+        namespace: 'ml',
+        pod: 'p',
+        claim: 'p-main-gpu',
+        device: 'GPU-9/2',
+        migProfile: '1g.5gb',
+      },
     ]);
     expect(obs.running.map((r) => r.pod.pod)).toEqual(['p']);
   });
 
   describe('edge cases', () => {
     it('refuses pod series without uid (kube-state-metrics older than 2.1) with a clear error', () => {
-      const old = { metric: { k8s: 'east', namespace: 'ml', pod: 'p', container: 'c', resource: 'nvidia_com_gpu' }, points: at(3) };
+      const old = {
+        metric: { k8s: 'east', namespace: 'ml', pod: 'p', container: 'c', resource: 'nvidia_com_gpu' },
+        points: at(3),
+      };
       expect(() => observe({ podRequests: [old] })).toThrow(ExporterVersionError);
       expect(() => observe({ podRequests: [old] })).toThrow(/kube-state-metrics is older than 2\.1/);
     });
 
     it('counts dcgm-exporter as present where any utilization row (means or presence) has a point', () => {
       const obs = observe({
-        utilizationProf: [
-          { metric: { k8s: 'east', UUID: 'g1', pod: 'p', namespace: 'ml' }, points: at(1) },
-        ],
+        utilizationProf: [{ metric: { k8s: 'east', UUID: 'g1', pod: 'p', namespace: 'ml' }, points: at(1) }],
         utilizationUtil: [{ metric: { k8s: 'east', gpu_chargeback_presence: '1' }, points: at(3) }],
       });
       expect(obs.dcgmPresentTsMs).toEqual([T0 + 60_000, T0 + 180_000]);
@@ -276,8 +284,14 @@ describe('observationsOf: the cloud instance of each node', () => {
       utilization: { prof: [], util: [] },
       answers: answers({
         nodeInfo: [
-          { metric: { k8s: 'east', node: 'n1', provider_id: 'aws:///us-east-1a/i-0123456789abcdef0' }, points: at(3) },
-          { metric: { k8s: 'west', node: 'n1', provider_id: 'aws:///us-west-2b/i-0fedcba9876543210' }, points: at(3) },
+          {
+            metric: { k8s: 'east', node: 'n1', provider_id: 'aws:///us-east-1a/i-0123456789abcdef0' },
+            points: at(3),
+          },
+          {
+            metric: { k8s: 'west', node: 'n1', provider_id: 'aws:///us-west-2b/i-0fedcba9876543210' },
+            points: at(3),
+          },
         ],
       }),
     });

@@ -168,7 +168,11 @@ describe('PrometheusResponseParser (answers as they stream in)', () => {
             [1700000120, 'NaN'],
           ],
         },
-        { metric: { namespace: 'ml', pod: 'b' }, values: [[1700000000, '2']], histograms: [[1, { count: '1' }]] },
+        {
+          metric: { namespace: 'ml', pod: 'b' },
+          values: [[1700000000, '2']],
+          histograms: [[1, { count: '1' }]],
+        },
       ],
     },
     stats: { timings: { evalTotalTime: 0.1 }, samples: { totalQueryableSamples: 4 } },
@@ -208,7 +212,9 @@ describe('PrometheusResponseParser (answers as they stream in)', () => {
   });
 
   it('reads a scalar answer', () => {
-    expect(parseText('{"status":"success","data":{"resultType":"scalar","result":[1700000000,"3"]}}')).toEqual({
+    expect(
+      parseText('{"status":"success","data":{"resultType":"scalar","result":[1700000000,"3"]}}'),
+    ).toEqual({
       ok: true,
       resultType: 'scalar',
       series: [{ metric: {}, points: SamplePoints.of([[1700000000000, 3]]) }],
@@ -221,10 +227,22 @@ describe('PrometheusResponseParser (answers as they stream in)', () => {
       ['a body cut short', body.slice(0, body.length - 10)],
       ['a body cut inside a string', body.slice(0, body.indexOf('tr\u00e4in') + 2)],
       ['no status', '{"data":{"resultType":"matrix","result":[]}}'],
-      ['a sample that is not [time, "value"]', '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,2]]}]}}'],
-      ['a sample time that is not a number', '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":["1","2"]}]}}'],
-      ['a value Prometheus would not write', '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0x10"]}]}}'],
-      ['a result without its metric', '{"status":"success","data":{"resultType":"vector","result":[{"value":[1,"2"]}]}}'],
+      [
+        'a sample that is not [time, "value"]',
+        '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,2]]}]}}',
+      ],
+      [
+        'a sample time that is not a number',
+        '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":["1","2"]}]}}',
+      ],
+      [
+        'a value Prometheus would not write',
+        '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0x10"]}]}}',
+      ],
+      [
+        'a result without its metric',
+        '{"status":"success","data":{"resultType":"vector","result":[{"value":[1,"2"]}]}}',
+      ],
       ['not JSON at all', '<html>bad gateway</html>'],
     ])('refuses %s as not a Prometheus response', (_name, text) => {
       expect(() => parseText(text)).toThrow(/not a Prometheus (API response|sample value)/);

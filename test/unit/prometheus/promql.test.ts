@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { durationMs, extraMatchers, fillQuery, labelPrefix } from '../../../src/adapters/prometheus/promql.ts';
+import {
+  durationMs,
+  extraMatchers,
+  fillQuery,
+  labelPrefix,
+} from '../../../src/adapters/prometheus/promql.ts';
 
 describe('fillQuery', () => {
   it.each([

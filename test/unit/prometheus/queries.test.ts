@@ -85,7 +85,9 @@ describe('askWindow', () => {
     const quota = calls.find((c) => c.params.query?.includes('kube_resourcequota'));
     expect(quota?.params.query).toContain('resource=~"requests\\\\.nvidia\\\\.com/.+", type=~"hard|used"');
     expect(quota?.params.step).toBeDefined();
-    expect(calls.some((c) => c.params.query?.includes('kube_node_info{node!="", provider_id!=""'))).toBe(true);
+    expect(calls.some((c) => c.params.query?.includes('kube_node_info{node!="", provider_id!=""'))).toBe(
+      true,
+    );
     expect(calls.some((c) => c.params.query?.includes('phase="Pending"'))).toBe(false);
   });
 

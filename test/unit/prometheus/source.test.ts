@@ -253,12 +253,17 @@ describe('utilizationPoints', () => {
 
 describe('the fleet a day is planned for', () => {
   it('sums the GPU units every node advertised at most over the day, in one instant query', async () => {
-    const { src, calls } = sourceWith(() => ok([{ metric: {}, value: [T0 / 1000 + 86_400, '1280'] }], 'vector'), {
-      clusterLabel: 'k8s',
-    });
+    const { src, calls } = sourceWith(
+      () => ok([{ metric: {}, value: [T0 / 1000 + 86_400, '1280'] }], 'vector'),
+      {
+        clusterLabel: 'k8s',
+      },
+    );
     expect(await src.measureFleet!({ startMs: T0, endMs: T0 + 86_400_000 })).toEqual({ gpuUnits: 1280 });
     expect(calls).toHaveLength(1);
-    expect(calls[0]!.params.query).toMatch(/^sum\(\s*max by \(k8s, node, resource\) \(\s*max_over_time\(kube_node_status_capacity\{resource=~"nvidia_com_\.\+"\}\[86400000ms\]\)/);
+    expect(calls[0]!.params.query).toMatch(
+      /^sum\(\s*max by \(k8s, node, resource\) \(\s*max_over_time\(kube_node_status_capacity\{resource=~"nvidia_com_\.\+"\}\[86400000ms\]\)/,
+    );
     expect(calls[0]!.params.time).toBe(String(T0 / 1000 + 86_400));
   });
 

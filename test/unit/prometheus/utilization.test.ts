@@ -17,7 +17,10 @@ const NEW = { ...OLD, DCGM_FI_DRIVER_VERSION: '560' };
 
 describe('collapseUtilization', () => {
   it('passes one series per identity through with the identity labels only', () => {
-    const out = collapseUtilization([{ metric: { ...OLD, Hostname: 'n1' }, points: P([[1, 0.5]]) }], identity);
+    const out = collapseUtilization(
+      [{ metric: { ...OLD, Hostname: 'n1' }, points: P([[1, 0.5]]) }],
+      identity,
+    );
     expect(out).toEqual({
       series: [{ metric: { cluster: 'c1', UUID: 'g1', namespace: 'ml', pod: 'p' }, points: P([[1, 0.5]]) }],
       splits: [],
@@ -26,8 +29,20 @@ describe('collapseUtilization', () => {
 
   it('weighs the series of a split step by their sample counts', () => {
     const means = [
-      { metric: OLD, points: P([[1, 0.2], [2, 0.4]]) },
-      { metric: NEW, points: P([[2, 0.8], [3, 1]]) },
+      {
+        metric: OLD,
+        points: P([
+          [1, 0.2],
+          [2, 0.4],
+        ]),
+      },
+      {
+        metric: NEW,
+        points: P([
+          [2, 0.8],
+          [3, 1],
+        ]),
+      },
     ];
     const counts = sampleCountsOf([
       { metric: OLD, points: P([[2, 1]]) },
@@ -49,7 +64,11 @@ describe('collapseUtilization', () => {
         { metric: OLD, points: P([[2, 0.4]]) },
         { metric: NEW, points: P([[2, 0.8]]) },
       ];
-      const out = collapseUtilization(means, identity, sampleCountsOf([{ metric: OLD, points: P([[2, 1]]) }]));
+      const out = collapseUtilization(
+        means,
+        identity,
+        sampleCountsOf([{ metric: OLD, points: P([[2, 1]]) }]),
+      );
       expect(out.splits).toEqual([{ uuid: 'g1', tMs: 2 }]);
       expect(out.series[0]!.points.vAt(0)).toBeCloseTo(0.6, 12);
     });
@@ -61,7 +80,13 @@ describe('collapseUtilization', () => {
           { metric: { ...OLD, replica: 'b' }, points: P([[1, 0.2]]) },
           { metric: { ...OLD, GPU_I_ID: '1' }, points: P([[1, 0.3]]) },
           {
-            metric: { ...OLD, namespace: 'gpu-operator', pod: 'dcgm-1', exported_namespace: 'ml', exported_pod: 'p' },
+            metric: {
+              ...OLD,
+              namespace: 'gpu-operator',
+              pod: 'dcgm-1',
+              exported_namespace: 'ml',
+              exported_pod: 'p',
+            },
             points: P([[1, 0.4]]),
           },
         ],
@@ -83,13 +108,25 @@ describe('presence from utilization answers', () => {
   it('separates marked presence rows and unions every series per cluster and replica', () => {
     const { means, presence } = splitPresence([
       { metric: { cluster: 'c1', UUID: 'g1', pod: 'p' }, points: P([[2, 0.5]]) },
-      { metric: { cluster: 'c1', gpu_chargeback_presence: '1' }, points: P([[1, 3], [2, 3]]) },
+      {
+        metric: { cluster: 'c1', gpu_chargeback_presence: '1' },
+        points: P([
+          [1, 3],
+          [2, 3],
+        ]),
+      },
       { metric: { cluster: 'c2', UUID: 'g9', pod: 'q' }, points: P([[3, 0.5]]) },
     ]);
     expect(means).toHaveLength(2);
     expect(presence).toHaveLength(1);
     expect(dcgmPresenceSeries([...means, ...presence], 'cluster', [])).toEqual([
-      { metric: { cluster: 'c1' }, points: P([[1, 1], [2, 1]]) },
+      {
+        metric: { cluster: 'c1' },
+        points: P([
+          [1, 1],
+          [2, 1],
+        ]),
+      },
       { metric: { cluster: 'c2' }, points: P([[3, 1]]) },
     ]);
   });

@@ -24,7 +24,6 @@ const run = (...argv: string[]) => runCliCaptured(NOW, ...argv);
 /** Runs of each property; the totals in docs/reliability.md are these numbers. */
 const RUNS = { configObjects: 400, configMutations: 400, configTexts: 300, labels: 500 };
 
-
 /** parseConfig either returns a config or throws a ConfigError whose every issue has a path and a message. */
 function outcomeOf(input: unknown): 'valid' | 'invalid' {
   try {
@@ -209,11 +208,27 @@ describe('bad command-line arguments: one line on stderr and exit code 2', () =>
     ['a NUL in a month', ['report', '--month', '2026-01\u0000'], /is not a month/],
     ['year 0000', ['report', '--month', '0000-01'], /month 0000-01 is before guard.earliestMonth 2015-01/],
     ['a month of 1969', ['report', '--month', '1969-12'], /month 1969-12 is before guard.earliestMonth/],
-    ['a backfill of 1969', ['backfill', '--from', '1969-12', '--to', '1970-01'], /before guard.earliestMonth/],
+    [
+      'a backfill of 1969',
+      ['backfill', '--from', '1969-12', '--to', '1970-01'],
+      /before guard.earliestMonth/,
+    ],
     ['--force without a reason', ['report', '--month', '2026-01', '--force'], /--force needs --reason/],
-    ['a repeated --month', ['report', '--month', '2026-01', '--month', '2026-02'], /--month is given more than once \("2026-01" and "2026-02"\)/],
-    ['a repeated --out', ['backfill', '--from', '2026-01', '--to', '2026-01', '--out', 'a', '--out', 'b'], /--out is given more than once/],
-    ['a repeated boolean', ['report', '--month', '2026-01', '--remeter', '--remeter'], /--remeter is given more than once/],
+    [
+      'a repeated --month',
+      ['report', '--month', '2026-01', '--month', '2026-02'],
+      /--month is given more than once \("2026-01" and "2026-02"\)/,
+    ],
+    [
+      'a repeated --out',
+      ['backfill', '--from', '2026-01', '--to', '2026-01', '--out', 'a', '--out', 'b'],
+      /--out is given more than once/,
+    ],
+    [
+      'a repeated boolean',
+      ['report', '--month', '2026-01', '--remeter', '--remeter'],
+      /--remeter is given more than once/,
+    ],
     [
       'an s3 location with one slash',
       ['report', '--month', '2026-01', '--out', 's3:/bucket'],

@@ -55,7 +55,25 @@ const labelValue = fc.oneof(
     weight: 2,
     arbitrary: fc
       .array(
-        fc.constantFrom('\u0000', '\u0001', '/', '\\', '..', '=', '+', '-', '@', ',', '"', '\n', '\u202E', '팀', 'a', '_', '1'),
+        fc.constantFrom(
+          '\u0000',
+          '\u0001',
+          '/',
+          '\\',
+          '..',
+          '=',
+          '+',
+          '-',
+          '@',
+          ',',
+          '"',
+          '\n',
+          '\u202E',
+          '팀',
+          'a',
+          '_',
+          '1',
+        ),
         { minLength: 1, maxLength: 8 },
       )
       .map((parts) => parts.join('')),
@@ -130,7 +148,12 @@ const hostileMonth: fc.Arbitrary<HostileMonth> = fc
  * cluster accounts by hostile names. A config cannot key "__proto__" (those entries are left out).
  */
 function configOf(m: HostileMonth): Config {
-  const [n0, n1, n2, n3] = m.nodes as [HostileMonth['nodes'][number], HostileMonth['nodes'][number], HostileMonth['nodes'][number], HostileMonth['nodes'][number]];
+  const [n0, n1, n2, n3] = m.nodes as [
+    HostileMonth['nodes'][number],
+    HostileMonth['nodes'][number],
+    HostileMonth['nodes'][number],
+    HostileMonth['nodes'][number],
+  ];
   const table = <T>(entries: [string, T][]) => Object.fromEntries(entries.filter(([k]) => k !== '__proto__'));
   const input: ConfigInput = {
     timezone: 'UTC',
@@ -148,7 +171,11 @@ function configOf(m: HostileMonth): Config {
       byCluster: table([
         [
           m.clusters[n2.cluster]!,
-          { instanceTypes: table([[n2.instanceType, { gpus: 4, gpuModel: 'A10G', onDemand: 2.2, spot: 2.2 }]]) },
+          {
+            instanceTypes: table([
+              [n2.instanceType, { gpus: 4, gpuModel: 'A10G', onDemand: 2.2, spot: 2.2 }],
+            ]),
+          },
         ],
       ]),
       gpuModels: table([[n1.model, { perGpuHour: 0.75 }]]),
@@ -183,7 +210,12 @@ function observationsOf(m: HostileMonth): WindowObservations {
       tsMs: points(day.startMs + p.fromHour * HOUR, day.startMs + (p.fromHour + p.hours) * HOUR),
     })),
     pendingOnNode: [],
-    requests: m.pods.map((p, i) => ({ pod: refs[i]!, container: 'main', resource: 'nvidia_com_gpu', value: p.gpus })),
+    requests: m.pods.map((p, i) => ({
+      pod: refs[i]!,
+      container: 'main',
+      resource: 'nvidia_com_gpu',
+      value: p.gpus,
+    })),
     // Pods run on a node of their own cluster (the node index picks among that cluster's nodes).
     podNodes: m.pods.map((p, i) => {
       const inCluster = m.nodes.filter((n) => m.clusters[n.cluster] === refs[i]!.cluster);
@@ -224,7 +256,8 @@ function observationsOf(m: HostileMonth): WindowObservations {
 
 /** The oracle's per-GPU-hour price of a node-period, from the config alone (own entries only). */
 function oraclePerGpuHour(config: Config, node: NodeUsage): Decimal {
-  const own = <T>(record: Record<string, T>, key: string) => (Object.hasOwn(record, key) ? record[key] : undefined);
+  const own = <T>(record: Record<string, T>, key: string) =>
+    Object.hasOwn(record, key) ? record[key] : undefined;
   const clusterEntry = own(config.pricing.byCluster, node.cluster);
   const entry =
     (clusterEntry ? own(clusterEntry.instanceTypes, node.instanceType) : undefined) ??
@@ -293,7 +326,9 @@ describe('hostile label values through the whole month (property)', () => {
 
         // Budgets: a team has one exactly when the config gives it one.
         for (const t of out.summary.byTeam) {
-          const budget = Object.hasOwn(config.report.budgets, t.key) ? config.report.budgets[t.key] : undefined;
+          const budget = Object.hasOwn(config.report.budgets, t.key)
+            ? config.report.budgets[t.key]
+            : undefined;
           expect(t.budget === null ? null : Number(t.budget)).toBe(budget ?? null);
         }
 
@@ -303,10 +338,12 @@ describe('hostile label values through the whole month (property)', () => {
           byDay: { byTeam: Record<string, string> }[];
           hourlyAllocatedGpus: Record<string, number[]>;
         };
-        for (const [k, v] of Object.entries(parsed.totals)) if (k !== 'utilizationPct') expect(v).not.toBeNull();
+        for (const [k, v] of Object.entries(parsed.totals))
+          if (k !== 'utilizationPct') expect(v).not.toBeNull();
         const dayTeams = Object.keys(parsed.byDay[0]!.byTeam).sort();
         expect(dayTeams).toEqual([...byTeam.keys()].sort());
-        for (const n of metered.nodes) expect(Object.hasOwn(parsed.hourlyAllocatedGpus, n.instanceType)).toBe(true);
+        for (const n of metered.nodes)
+          expect(Object.hasOwn(parsed.hourlyAllocatedGpus, n.instanceType)).toBe(true);
         expect(Object.getPrototypeOf(parsed.byDay[0]!.byTeam)).toBe(Object.prototype);
 
         // CSVs: every file reads back, row for row, with each label in its own cell and no NaN/Infinity.

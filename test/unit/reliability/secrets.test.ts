@@ -81,7 +81,9 @@ describe('secrets', () => {
 
   it('redacts known secret values wherever they appear, and credentials and tokens in URLs', () => {
     const redactor = new Redactor([TOKEN, `Bearer ${HEADER_VALUE}`]);
-    expect(redactor.text(`echo ${TOKEN} and ${HEADER_VALUE} alone`)).toBe('echo [REDACTED] and [REDACTED] alone');
+    expect(redactor.text(`echo ${TOKEN} and ${HEADER_VALUE} alone`)).toBe(
+      'echo [REDACTED] and [REDACTED] alone',
+    );
     expect(redactor.text('https://u:p4ss-w0rd-url@h/x?access_token=abc123&a=1')).toBe(
       'https://[REDACTED]@h/x?access_token=[REDACTED]&a=1',
     );
@@ -91,11 +93,21 @@ describe('secrets', () => {
 describe('the one logger and the one error path, on the CLI', () => {
   it('never prints a secret in a log line: message, field, URL or error cause', async () => {
     let stderr = '';
-    const io = { stdout: () => {}, stderr: (t: string) => void (stderr += t), env, nowMs: () => 0, stderrIsTty: false };
+    const io = {
+      stdout: () => {},
+      stderr: (t: string) => void (stderr += t),
+      env,
+      nowMs: () => 0,
+      stderrIsTty: false,
+    };
     const ctx = await buildContext(parseConfig(config), io);
 
     const error = leakyError();
-    ctx.logger.warn(`retrying ${error.message}`, { error, url: `https://prom.example/?token=${TOKEN}`, header: HEADER_VALUE });
+    ctx.logger.warn(`retrying ${error.message}`, {
+      error,
+      url: `https://prom.example/?token=${TOKEN}`,
+      header: HEADER_VALUE,
+    });
     ctx.logger.error('failed', { cause: (error.cause as Error).message });
 
     expect(stderr.split('\n').filter(Boolean)).toHaveLength(2);
@@ -183,7 +195,12 @@ describe('the one logger and the one error path, in the Lambdas', () => {
 
     expect(error).toBeInstanceOf(PrometheusQueryError);
     const thrown = error as Error;
-    for (const text of [thrown.message, thrown.stack ?? '', (thrown.cause as Error).message, (thrown.cause as Error).stack ?? '']) {
+    for (const text of [
+      thrown.message,
+      thrown.stack ?? '',
+      (thrown.cause as Error).message,
+      (thrown.cause as Error).stack ?? '',
+    ]) {
       expectNoSecret(text);
     }
     expect(thrown.message).toContain('query running failed');
@@ -202,7 +219,10 @@ describe('the one logger and the one error path, in the Lambdas', () => {
 
     let coldStart: unknown;
     try {
-      createLambdaContext({ ...env, GPU_CHARGEBACK_CONFIG_FILE: `/nowhere/${TOKEN}.json` }, { createSource: failingSource });
+      createLambdaContext(
+        { ...env, GPU_CHARGEBACK_CONFIG_FILE: `/nowhere/${TOKEN}.json` },
+        { createSource: failingSource },
+      );
     } catch (e) {
       coldStart = e;
     }

@@ -25,7 +25,6 @@ import { safeFileName } from '../../../src/core/safeName.ts';
 const renderChargebackCsv = (...args: Parameters<typeof chargebackCsvChunks>) =>
   [...chargebackCsvChunks(...args)].join('');
 
-
 const period = billingPeriod('2026-03', 'Asia/Seoul');
 const day = period.days[0]!;
 const cp = wholeDay(day);
@@ -179,14 +178,18 @@ describe('FOCUS SubAccountId and RegionId', () => {
     const { rows, summary } = hostileMonth();
     const meta = csvMetaFromSummary(summary, period);
     const mapped = parseCsv(
-      renderChargebackCsv(rows, { ...meta, clusters: { '': { accountId: '123456789012', region: 'ap-northeast-2' } } }),
+      renderChargebackCsv(rows, {
+        ...meta,
+        clusters: { '': { accountId: '123456789012', region: 'ap-northeast-2' } },
+      }),
     );
     const [header, ...body] = mapped;
     const account = header!.indexOf('SubAccountId');
     const region = header!.indexOf('RegionId');
     expect([account, region]).toEqual([header!.length - 2, header!.length - 1]);
     expect(body.length).toBe(rows.length);
-    for (const record of body) expect([record[account], record[region]]).toEqual(['123456789012', 'ap-northeast-2']);
+    for (const record of body)
+      expect([record[account], record[region]]).toEqual(['123456789012', 'ap-northeast-2']);
     for (const record of parseCsv(renderChargebackCsv(rows, meta)).slice(1)) {
       expect([record[account], record[region]]).toEqual(['', '']);
     }

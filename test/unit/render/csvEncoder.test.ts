@@ -6,8 +6,25 @@ import { readCsvRecords } from '../../support/csv.ts';
 
 /** Text that CSV encoding and formula neutralization must handle: separators, quotes, formula starts. */
 const hostileText = fc.oneof(
-  fc.constantFrom('', 'ml', 'team-a', '=1+1', '-2', '+3', '@SUM(A1)', '\tTab', '\rCR', 'a,b', 'say "hi"', 'x\ny', 'x\r\ny'),
-  fc.string({ unit: fc.constantFrom('a', '"', ',', '\r', '\n', '=', '-', ' ', 'é', '\u0000'), maxLength: 12 }),
+  fc.constantFrom(
+    '',
+    'ml',
+    'team-a',
+    '=1+1',
+    '-2',
+    '+3',
+    '@SUM(A1)',
+    '\tTab',
+    '\rCR',
+    'a,b',
+    'say "hi"',
+    'x\ny',
+    'x\r\ny',
+  ),
+  fc.string({
+    unit: fc.constantFrom('a', '"', ',', '\r', '\n', '=', '-', ' ', 'é', '\u0000'),
+    maxLength: 12,
+  }),
   fc.string({ maxLength: 20 }),
 );
 /** Numbers as this program prints them. */
@@ -36,7 +53,9 @@ const table = fc
 
 /** What csv-stringify writes for whole records, text cells neutralized: the reference the encoder must equal. */
 function reference(kinds: readonly CellKind[], records: readonly (readonly string[])[]): string {
-  return csvRecords(records.map((r) => r.map((cell, i) => (kinds[i] === 'number' ? cell : neutralizeFormula(cell)))));
+  return csvRecords(
+    records.map((r) => r.map((cell, i) => (kinds[i] === 'number' ? cell : neutralizeFormula(cell)))),
+  );
 }
 
 describe('CsvEncoder', () => {
@@ -72,11 +91,14 @@ describe('CsvEncoder', () => {
 
   it('round-trips hostile text through csv-parse, neutralized (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(hostileText, hostileText, printedNumber), { minLength: 1, maxLength: 20 }), (records) => {
-        const encoder = new CsvEncoder(['text', 'text', 'number']);
-        const parsed = readCsvRecords(encoder.encode(records.flat()));
-        expect(parsed).toEqual(records.map(([a, b, n]) => [neutralizeFormula(a), neutralizeFormula(b), n]));
-      }),
+      fc.property(
+        fc.array(fc.tuple(hostileText, hostileText, printedNumber), { minLength: 1, maxLength: 20 }),
+        (records) => {
+          const encoder = new CsvEncoder(['text', 'text', 'number']);
+          const parsed = readCsvRecords(encoder.encode(records.flat()));
+          expect(parsed).toEqual(records.map(([a, b, n]) => [neutralizeFormula(a), neutralizeFormula(b), n]));
+        },
+      ),
       { numRuns: 300 },
     );
   });

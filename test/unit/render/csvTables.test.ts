@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { billingPeriod } from '../../../src/core/period.ts';
-import {
-  NODES_COLUMNS,
-  nodesCsvChunks,
-  USAGE_COLUMNS,
-  usageCsvChunks,
-} from '../../../src/render/tables.ts';
+import { NODES_COLUMNS, nodesCsvChunks, USAGE_COLUMNS, usageCsvChunks } from '../../../src/render/tables.ts';
 import { readCsvRecords } from '../../support/csv.ts';
 import { meteredDay, nodeUsage, podUsage, wholeDay } from '../../support/meteredFixture.ts';
 
@@ -52,8 +47,19 @@ describe('usage.csv and nodes.csv', () => {
   });
 
   it('writes the GPU model, the source of the GPU count and idle hours by reason of each node', () => {
-    const node = nodeUsage(cp, { node: 'dgx', instanceType: 'unknown', gpus: 8, gpuModel: 'A100-SXM4-40GB', gpuSource: 'gfd' });
-    node.idleByReason = { unallocated: 3600, 'mig-unpartitioned': 1800, 'not-advertised': 7200, 'unknown-resource': 0 };
+    const node = nodeUsage(cp, {
+      node: 'dgx',
+      instanceType: 'unknown',
+      gpus: 8,
+      gpuModel: 'A100-SXM4-40GB',
+      gpuSource: 'gfd',
+    });
+    node.idleByReason = {
+      unallocated: 3600,
+      'mig-unpartitioned': 1800,
+      'not-advertised': 7200,
+      'unknown-resource': 0,
+    };
     const lines = renderNodesCsv([meteredDay(day, [], [node])], 'UTC').split('\r\n');
     expect(lines[1]).toBe(
       '2026-03-01T00:00:00Z,2026-03-02T00:00:00Z,,dgx,unknown,on-demand,8,86400,192,0,192,A100-SXM4-40GB,gfd,1,0.5,2,0',
@@ -71,7 +77,12 @@ describe('usage.csv and nodes.csv', () => {
       gpuModel: '-A100',
       gpuSource: 'gfd',
     });
-    node.idleByReason = { unallocated: -3600, 'mig-unpartitioned': -1800, 'not-advertised': -7200, 'unknown-resource': -900 };
+    node.idleByReason = {
+      unallocated: -3600,
+      'mig-unpartitioned': -1800,
+      'not-advertised': -7200,
+      'unknown-resource': -900,
+    };
     const [header, record] = readCsvRecords(renderNodesCsv([meteredDay(day, [], [node])], 'UTC'));
     const cells = Object.fromEntries(header!.map((name, i) => [name, record![i]]));
     expect(cells).toMatchObject({

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { billingPeriod } from '../../../src/core/period.ts';
 import { priceMonth } from '../../../src/core/month/priceMonth.ts';
 import { htmlData, renderHtmlReport, scriptSafeJson } from '../../../src/render/html/htmlReport.ts';
-import { CATALOG, meteredDay, nodeUsage, parseConfig, podUsage, priceOptions, wholeDay } from '../../support/meteredFixture.ts';
+import {
+  CATALOG,
+  meteredDay,
+  nodeUsage,
+  parseConfig,
+  podUsage,
+  priceOptions,
+  wholeDay,
+} from '../../support/meteredFixture.ts';
 
 const period = billingPeriod('2026-03', 'UTC');
 const BREAKOUT = '</script><script>alert(1)</script><!--';
@@ -14,7 +22,14 @@ function month() {
     podUsage(cp, { node: 'n', team: 'ml', pod: { pod: 'b', uid: 'b' }, requested: 2 }),
   ];
   const config = parseConfig({ pricing: { instanceTypes: CATALOG } });
-  return priceMonth([meteredDay(period.days[0]!, pods, [nodeUsage(cp, { node: 'n', instanceType: 'g5.12xlarge', gpus: 4 }, pods)])], priceOptions(period, config));
+  return priceMonth(
+    [
+      meteredDay(period.days[0]!, pods, [
+        nodeUsage(cp, { node: 'n', instanceType: 'g5.12xlarge', gpus: 4 }, pods),
+      ]),
+    ],
+    priceOptions(period, config),
+  );
 }
 
 describe('renderHtmlReport', () => {
@@ -30,10 +45,12 @@ describe('renderHtmlReport', () => {
 
   it('is self-contained: no external script, style, image or link, and a policy that forbids them', () => {
     expect(html).not.toMatch(/\s(src|href)=/);
-    expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"`);
+    expect(html).toContain(
+      `content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"`,
+    );
   });
 
-  it('sums the rows per pod in minor units that add up to the month\'s total exactly', () => {
+  it("sums the rows per pod in minor units that add up to the month's total exactly", () => {
     const data = htmlData(rows);
     const total = data.records.reduce((s, r) => s + (r[7] as number), 0);
     expect(total).toBe(Math.round(Number(summary.totals.cost) * 100));

@@ -28,7 +28,10 @@ async function pagesOf(name: string, summary: Summary, options: PdfOptions): Pro
 function demoMonth(summary: Summary): Summary {
   return {
     ...summary,
-    source: { kind: 'demo', description: 'demo: seeded synthetic demo cluster "demo" (seed 42), not real usage' },
+    source: {
+      kind: 'demo',
+      description: 'demo: seeded synthetic demo cluster "demo" (seed 42), not real usage',
+    },
     policies: { ...summary.policies, rounding: ROUNDING_RULE },
     totals: { ...summary.totals, spotSpendSharePct: 1.4, spotSharePct: 11.1 },
   };
@@ -55,7 +58,8 @@ function dataValues(summary: Summary): string[] {
  */
 function latinPhrases(text: string, data: readonly string[]): string[] {
   let blanked = text;
-  for (const value of [...new Set(data)].sort((a, b) => b.length - a.length)) blanked = blanked.split(value).join('■');
+  for (const value of [...new Set(data)].sort((a, b) => b.length - a.length))
+    blanked = blanked.split(value).join('■');
   const word = "[A-Za-z]*[a-z]{2}[A-Za-z'-]*";
   const phrase = new RegExp(`${word}(?:[ \\t—–,;:()]+${word}){2,}`, 'g');
   return blanked.split('\n').flatMap((line) => line.match(phrase) ?? []);
@@ -99,7 +103,7 @@ describe.skipIf(!hasPoppler)('the PDF wording finance reads (issue #16)', () => 
     expect(method).not.toMatch(/largest remainder|10\^-15|half-even/);
   });
 
-  it('shows Spot\'s share of spend as such, and its share of capacity labelled apart', () => {
+  it("shows Spot's share of spend as such, and its share of capacity labelled apart", () => {
     const page1 = english[0]!.replace(/\s+/g, ' ');
     expect(page1).toMatch(/Spot share of spend .*1\.4%/);
     expect(page1).toContain('11.1% of GPU capacity on Spot');
@@ -115,6 +119,8 @@ describe.skipIf(!hasPoppler)('the PDF wording finance reads (issue #16)', () => 
   it('titles the right-sizing list with its utilization threshold', () => {
     const capacity = english.find((p) => p.includes('Capacity and efficiency'))!.replace(/\s+/g, ' ');
     expect(capacity).toContain('Workloads below 50% GPU utilization');
-    expect(capacity).toContain('Candidates for right-sizing: workloads (namespace / project) below 50% utilization');
+    expect(capacity).toContain(
+      'Candidates for right-sizing: workloads (namespace / project) below 50% utilization',
+    );
   });
 });

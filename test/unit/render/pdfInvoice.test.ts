@@ -32,8 +32,18 @@ const invoice: InvoiceSummary = {
   pendingInvoiceCost: '0.00',
   catalogPricedCost: '500.00',
   outsideClusters: [
-    { resourceId: 'i-0d3e0a1b2c3d4e5f6', instanceType: 'p4d.24xlarge', billingAccountId: '111122223333', team: 'ml' },
-    { resourceId: 'i-0f0e0d0c0b0a09087', instanceType: 'g5.12xlarge', billingAccountId: '111122223333', team: null },
+    {
+      resourceId: 'i-0d3e0a1b2c3d4e5f6',
+      instanceType: 'p4d.24xlarge',
+      billingAccountId: '111122223333',
+      team: 'ml',
+    },
+    {
+      resourceId: 'i-0f0e0d0c0b0a09087',
+      instanceType: 'g5.12xlarge',
+      billingAccountId: '111122223333',
+      team: null,
+    },
   ],
   nodesNotOnInvoice: ['dgx-a100-01'],
 };

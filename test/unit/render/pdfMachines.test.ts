@@ -14,7 +14,12 @@ function withMachines(): Summary {
   const summary = realisticSummary();
   summary.reconciliation = {
     ...summary.reconciliation,
-    machines: { nodeHours: 7440, gpuHours: 35712, cost: summary.reconciliation.capacityCost, difference: '0.00' },
+    machines: {
+      nodeHours: 7440,
+      gpuHours: 35712,
+      cost: summary.reconciliation.capacityCost,
+      difference: '0.00',
+    },
     allocatedCost: '150000.00',
     idle: {
       cost: '40662.84',

@@ -153,7 +153,7 @@ describe.skipIf(!hasPoppler)('renderPdf', () => {
   });
 
   describe('content', () => {
-    it('states on page 2 of a restatement which version it replaces, why, and each team\'s difference', () => {
+    it("states on page 2 of a restatement which version it replaces, why, and each team's difference", () => {
       const page2 = restated.pages[1]!.replace(/[ \t]+/g, ' ');
       const r = restatedSummary(realisticSummary()).restatement!;
       expect(restated.pages).toHaveLength(7);
@@ -421,10 +421,19 @@ function restatedSummary(summary: Summary): Summary {
   const shift = (amount: string, by: number) => (Number(amount) + by).toFixed(digits);
   const byTeam = summary.byTeam.map((team, i) => {
     const by = i === 0 ? 6000 : i === 1 ? 4000 : 0;
-    return { team: team.key, previous: shift(team.cost, by), current: team.cost, difference: (-by).toFixed(digits) };
+    return {
+      team: team.key,
+      previous: shift(team.cost, by),
+      current: team.cost,
+      difference: (-by).toFixed(digits),
+    };
   });
   const restatement: Restatement = {
-    replaces: { versionId: '0123456789abcdef', runId: 'run-2026-04-01', generatedAt: '2026-04-01T06:00:00.000Z' },
+    replaces: {
+      versionId: '0123456789abcdef',
+      runId: 'run-2026-04-01',
+      generatedAt: '2026-04-01T06:00:00.000Z',
+    },
     reason: 'INC-4711: Spot prices of 12-14 March were late',
     forced: true,
     overridden: ['the total moves 200662.84 -> 190662.84 (-5.0 %, more than guard.maxTotalChangePct 5 %)'],

@@ -197,6 +197,8 @@ describe('report templates', () => {
   });
 
   it('fills only own placeholders, and never fills an inserted value again', () => {
-    expect(fill('{constructor} {toString} {a}', { a: '{constructor}' })).toBe('{constructor} {toString} {constructor}');
+    expect(fill('{constructor} {toString} {a}', { a: '{constructor}' })).toBe(
+      '{constructor} {toString} {constructor}',
+    );
   });
 });

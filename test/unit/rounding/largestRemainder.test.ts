@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { apportionParts } from '../../../src/core/rounding/largestRemainder.ts';
 
 /** apportionParts over every slot in index order, into a new array. */
-function apportion(total: number, floors: number[], rems: number[], slots = floors.map((_, i) => i)): number[] {
+function apportion(
+  total: number,
+  floors: number[],
+  rems: number[],
+  slots = floors.map((_, i) => i),
+): number[] {
   const out = new Array<number>(floors.length).fill(0);
   apportionParts(total, floors, rems, slots, out);
   return out;

@@ -34,7 +34,9 @@ const usd = (text: string) => exactDecimal(text);
 
 describe('roundMonth (the one rounding step)', () => {
   it('rounds the grand total half to even', () => {
-    expect(['0.125', '0.135', '0.1251', '0.115'].map((v) => toMinorUnitsHalfEven(usd(v), 2))).toEqual([12, 14, 13, 12]);
+    expect(['0.125', '0.135', '0.1251', '0.115'].map((v) => toMinorUnitsHalfEven(usd(v), 2))).toEqual([
+      12, 14, 13, 12,
+    ]);
     expect(toMinorUnitsHalfEven(usd('17487.5'), 0)).toBe(17488);
     expect(toMinorUnitsHalfEven(usd('17486.5'), 0)).toBe(17486);
     // An exact ratio, not a decimal: 1/3 USD is 33 cents.
@@ -124,4 +126,3 @@ describe('roundMonth (the one rounding step)', () => {
     );
   });
 });
-

@@ -120,7 +120,9 @@ describe('createDemoSource', () => {
   it('advertises MIG slices and zero whole GPUs on the MIG node', () => {
     const day = edgeObs.get('2026-03-01')!;
     const capacity = Object.fromEntries(
-      day.nodeCapacity.filter((c) => c.node === 'edge-p4d-mig').map((c) => [c.resource, [...c.points][0]![1]]),
+      day.nodeCapacity
+        .filter((c) => c.node === 'edge-p4d-mig')
+        .map((c) => [c.resource, [...c.points][0]![1]]),
     );
     expect(capacity).toEqual({
       nvidia_com_gpu: 0,

@@ -35,7 +35,9 @@ describe('the real-shapes preset', () => {
   it('labels nodes as GPU feature discovery and each cloud would, with no instance type on bare metal', () => {
     const labels = (name: string) =>
       Object.fromEntries(
-        buildSeries(sim).find((s) => s.family === 'kube_node_labels' && s.labels.some(([k, v]) => k === 'node' && v === name))!.labels,
+        buildSeries(sim).find(
+          (s) => s.family === 'kube_node_labels' && s.labels.some(([k, v]) => k === 'node' && v === name),
+        )!.labels,
       );
     expect(labels('rs-onprem-ts4')).toMatchObject({
       label_nvidia_com_gpu_count: '1',
@@ -60,7 +62,11 @@ describe('the real-shapes preset', () => {
     const init = series.filter((s) => s.family === 'kube_pod_init_container_resource_requests');
     const info = series.filter((s) => s.family === 'kube_pod_init_container_info');
     const label = (s: (typeof series)[number], k: string) => s.labels.find(([n]) => n === k)?.[1];
-    expect(init.filter((s) => label(s, 'resource') === 'nvidia_com_gpu' && label(s, 'node') !== '').map((s) => [label(s, 'pod'), label(s, 'container')])).toEqual([
+    expect(
+      init
+        .filter((s) => label(s, 'resource') === 'nvidia_com_gpu' && label(s, 'node') !== '')
+        .map((s) => [label(s, 'pod'), label(s, 'container')]),
+    ).toEqual([
       ['sidecar-gpu', 'gpu-sidecar'],
       ['init-gpu', 'warmup'],
     ]);
@@ -89,11 +95,18 @@ describe('the real-shapes preset', () => {
   it('shows a DRA pod only in kube_pod_resourceclaim_info and in dcgm-exporter dra_* labels', () => {
     const series = buildSeries(sim);
     const label = (s: (typeof series)[number], k: string) => s.labels.find(([n]) => n === k)?.[1];
-    const ofPod = (family: string) => series.filter((s) => s.family === family && label(s, 'pod') === 'dra-2-gpus');
-    expect(ofPod('kube_pod_container_resource_requests').map((s) => label(s, 'resource'))).toEqual(['cpu', 'cpu']);
-    expect(ofPod('kube_pod_resourceclaim_info').map((s) => [label(s, 'claim_name'), label(s, 'resourceclaim_template_name')])).toEqual([
-      ['main-gpu', 'single-gpu'],
+    const ofPod = (family: string) =>
+      series.filter((s) => s.family === family && label(s, 'pod') === 'dra-2-gpus');
+    expect(ofPod('kube_pod_container_resource_requests').map((s) => label(s, 'resource'))).toEqual([
+      'cpu',
+      'cpu',
     ]);
+    expect(
+      ofPod('kube_pod_resourceclaim_info').map((s) => [
+        label(s, 'claim_name'),
+        label(s, 'resourceclaim_template_name'),
+      ]),
+    ).toEqual([['main-gpu', 'single-gpu']]);
     const dcgm = ofPod('DCGM_FI_DEV_FB_USED');
     expect(dcgm.map((s) => [label(s, 'dra_claim_name'), label(s, 'dra_driver_name')])).toEqual([
       ['dra-2-gpus-main-gpu', 'gpu.nvidia.com'],
@@ -104,7 +117,14 @@ describe('the real-shapes preset', () => {
   });
 
   it('drops uid from every pod series but kube_pod_info in the kube-state-metrics 2.0 shape', () => {
-    const old = simulate({ preset: 'real-shapes', month: '2026-03', zone: 'UTC', seed: 7, days: 1, shape: { ksmUidOnPodInfoOnly: true } });
+    const old = simulate({
+      preset: 'real-shapes',
+      month: '2026-03',
+      zone: 'UTC',
+      seed: 7,
+      days: 1,
+      shape: { ksmUidOnPodInfoOnly: true },
+    });
     const withUid = buildSeries(old)
       .filter((s) => s.family.startsWith('kube_pod_') && s.labels.some(([k]) => k === 'uid'))
       .map((s) => s.family);
@@ -114,9 +134,21 @@ describe('the real-shapes preset', () => {
   it('is written by `simulate --preset real-shapes`', async () => {
     const tmp = await makeTempDir();
     try {
-      const run = await runCliCaptured(0, 'simulate', '--preset', 'real-shapes', '--month', '2026-03', '--out', tmp.dir);
+      const run = await runCliCaptured(
+        0,
+        'simulate',
+        '--preset',
+        'real-shapes',
+        '--month',
+        '2026-03',
+        '--out',
+        tmp.dir,
+      );
       expect(run.code).toBe(0);
-      const { groundTruthFile, openMetricsFiles } = JSON.parse(run.stdout) as { groundTruthFile: string; openMetricsFiles: string[] };
+      const { groundTruthFile, openMetricsFiles } = JSON.parse(run.stdout) as {
+        groundTruthFile: string;
+        openMetricsFiles: string[];
+      };
       // Each written path is printed once (it was printed twice, also under "paths").
       for (const path of [groundTruthFile, ...openMetricsFiles])
         expect(run.stdout.split(JSON.stringify(path)).length - 1, path).toBe(1);
@@ -138,10 +170,18 @@ describe('effectiveRequests (simulator)', () => {
       units: [],
       ...(restartPolicy ? { restartPolicy } : {}),
     });
-    expect(Object.fromEntries(effectiveRequests({ containers: [c('a', 1)], initContainers: [c('s', 1, 'Always'), c('i', 3)] }))).toEqual({
+    expect(
+      Object.fromEntries(
+        effectiveRequests({ containers: [c('a', 1)], initContainers: [c('s', 1, 'Always'), c('i', 3)] }),
+      ),
+    ).toEqual({
       nvidia_com_gpu: 3,
     });
-    expect(Object.fromEntries(effectiveRequests({ containers: [c('a', 2)], initContainers: [c('s', 1, 'Always'), c('i', 2)] }))).toEqual({
+    expect(
+      Object.fromEntries(
+        effectiveRequests({ containers: [c('a', 2)], initContainers: [c('s', 1, 'Always'), c('i', 2)] }),
+      ),
+    ).toEqual({
       nvidia_com_gpu: 3,
     });
   });
@@ -166,7 +206,10 @@ describe('gfdLabelPairs', () => {
           profilingMetrics: true,
           dcgmLabels: 'direct',
           lifetimes: [{ startMs: 0, endMs: 3_600_000 }],
-          migProfiles: [['3g.20gb', '3g.20gb'], ['3g.20gb', '3g.20gb']],
+          migProfiles: [
+            ['3g.20gb', '3g.20gb'],
+            ['3g.20gb', '3g.20gb'],
+          ],
           migStrategy: 'single',
           gfd: true,
         },

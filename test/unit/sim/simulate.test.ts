@@ -34,10 +34,14 @@ describe('simulate', () => {
     expect(sim.nodes.some((n) => n.migProfiles)).toBe(true);
     expect(sim.nodes.some((n) => n.timeSlicingReplicas === 4)).toBe(true);
     // ... and the real shapes: GFD, renamed MIG time-slicing, DRA, GPU-holding sidecars.
-    expect(sim.nodes.filter((n) => n.gfd && n.instanceTypeLabel === false && n.sharing?.renameByDefault)).toHaveLength(1);
+    expect(
+      sim.nodes.filter((n) => n.gfd && n.instanceTypeLabel === false && n.sharing?.renameByDefault),
+    ).toHaveLength(1);
     expect(sim.nodes.filter((n) => n.devicePlugin === 'absent')).toHaveLength(1);
     expect(sim.pods.some((p) => p.containers.some((c) => (c.draUnits ?? []).length > 0))).toBe(true);
-    expect(sim.pods.some((p) => p.initContainers?.some((c) => c.restartPolicy === 'Always' && c.gpuCount > 0))).toBe(true);
+    expect(
+      sim.pods.some((p) => p.initContainers?.some((c) => c.restartPolicy === 'Always' && c.gpuCount > 0)),
+    ).toBe(true);
   });
 
   it('gives the demo month five or more teams and several projects', () => {
