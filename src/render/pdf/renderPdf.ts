@@ -7,6 +7,7 @@ import { drawCapacityPage } from './capacityPage.ts';
 import type { PageContext } from './context.ts';
 import { createReportFormat } from './format.ts';
 import { drawHeadlinePage } from './headlinePage.ts';
+import { drawIdleHeldSection } from './idleHeldSection.ts';
 import { drawMethodPage } from './methodPage.ts';
 import { drawPageFrames } from './pageFrame.ts';
 import { buildReportModel } from './reportModel.ts';
@@ -101,6 +102,7 @@ export async function renderPdf(
   drawTeamsPage(ctx);
   drawCapacityPage(ctx);
   drawAdvicePage(ctx);
+  drawIdleHeldSection(ctx);
   drawMethodPage(ctx);
   drawPageFrames(ctx);
 

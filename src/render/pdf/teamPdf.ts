@@ -9,6 +9,7 @@ import { drawStackedColumns } from './charts.ts';
 import { displayLabel, type PageContext } from './context.ts';
 import { createReportFormat, ratio } from './format.ts';
 import { drawTiles, type Tile } from './headlinePage.ts';
+import { quotaNamespace } from './idleHeldSection.ts';
 import { drawPageFrames } from './pageFrame.ts';
 import { buildReportModel, perDayChangePct } from './reportModel.ts';
 import { fill, reportLayout, resolveFontPaths, wordingFor } from './templates.ts';
@@ -128,7 +129,51 @@ function drawTeamPage(ctx: PageContext, team: string, facts: TeamFacts, previous
   topTable(ctx, w.topPods, facts.pods.slice(0, TEAM_PDF_TOP.pods), facts.totalUnits);
   topTable(ctx, w.topProjects, facts.projects.slice(0, TEAM_PDF_TOP.projects), facts.totalUnits);
   topTable(ctx, w.topNamespaces, facts.namespaces.slice(0, TEAM_PDF_TOP.namespaces), facts.totalUnits);
+  // Idle-held GPUs and quota use only when they fit above the footnote: the team's month stays one page.
+  const extra = idleAndQuotaLine(ctx, team, facts);
+  const small = layout.fontSize.small;
+  const linesOf = (text: string) => canvas.wrap(text, canvas.width, { size: small }).length;
+  if (
+    extra !== '' &&
+    (linesOf(extra) + linesOf(w.footnote)) * canvas.lineHeight(small) + 4 <= canvas.remaining
+  )
+    canvas.paragraph(extra, { size: small });
   canvas.paragraph(w.footnote, { size: layout.fontSize.small, gapAfter: 0 });
+}
+
+/**
+ * The team's GPU time held while idle (summary.json `idleHeld.byTeam`) and the GPU quota use of its
+ * namespaces (`gpuQuotas` of the namespaces it ran in), as one short paragraph; '' when there is neither.
+ */
+function idleAndQuotaLine(ctx: PageContext, team: string, facts: TeamFacts): string {
+  const { summary, wording, fmt } = ctx;
+  const w = wording.teamPack;
+  const parts: string[] = [];
+  const idle = summary.idleHeld?.byTeam.find((t) => t.team === team);
+  if (idle && idle.pods > 0)
+    parts.push(
+      fill(w.idleHeld, {
+        gpuHours: fmt.number(idle.gpuHours, 1),
+        cost: fmt.money(idle.cost),
+        pods: fmt.number(idle.pods),
+      }),
+    );
+  const namespaces = new Set(facts.namespaces.map((n) => n.key));
+  for (const q of summary.gpuQuotas ?? []) {
+    const key = q.cluster === '' ? q.namespace : `${q.cluster}/${q.namespace}`;
+    if (!namespaces.has(key) && !namespaces.has(q.namespace)) continue;
+    parts.push(
+      fill(q.hard === null ? w.quotaNoHard : w.quota, {
+        namespace: displayLabel(quotaNamespace(summary, q), wording),
+        resource: displayLabel(q.resource, wording),
+        peak: fmt.number(q.peakUsed),
+        hard: fmt.number(q.hard),
+        pct: fmt.percent(q.peakUsedPct),
+        average: fmt.number(q.averageUsed, 1),
+      }),
+    );
+  }
+  return parts.join(' ');
 }
 
 function sentences(

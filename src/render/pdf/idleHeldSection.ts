@@ -1,0 +1,99 @@
+import type { GpuQuotaSummary, Summary } from '../../core/types.ts';
+import { displayLabel, type PageContext } from './context.ts';
+import { fill } from './templates.ts';
+
+/** How many of summary.json's worst idle-held pods the executive PDF lists. */
+export const IDLE_HELD_PDF_WORST_PODS = 5;
+
+/** Whether the summary has idle-held GPU time or GPU quotas to show (the section is skipped otherwise). */
+export function hasIdleHeldSection(summary: Summary): boolean {
+  return (summary.idleHeld?.pods ?? 0) > 0 || (summary.gpuQuotas?.length ?? 0) > 0;
+}
+
+/** A namespace as the PDF names it: cluster/namespace when the month has more than one cluster. */
+export function quotaNamespace(summary: Summary, q: GpuQuotaSummary): string {
+  return summary.byCluster.length > 1 && q.cluster !== '' ? `${q.cluster}/${q.namespace}` : q.namespace;
+}
+
+/**
+ * GPUs held while idle (summary.json `idleHeld`: per team and the worst pods) and GPU ResourceQuota use
+ * (`gpuQuotas`), flowing on from the page before it; nothing when the month has neither.
+ */
+export function drawIdleHeldSection(ctx: PageContext): void {
+  const { canvas, summary, wording, fmt } = ctx;
+  if (!hasIdleHeldSection(summary)) return;
+  const w = wording.idleHeld;
+  const c = w.columns;
+  const idle = summary.idleHeld;
+  canvas.y += 6;
+  if (idle && idle.pods > 0) {
+    const values = {
+      pct: fmt.percent(idle.rule?.utilizationBelowPct ?? null, 0),
+      minutes: fmt.number(idle.rule?.forMinutes ?? null),
+      gpuHours: fmt.number(idle.gpuHours, 1),
+      cost: fmt.money(idle.cost),
+      pods: fmt.number(idle.pods),
+    };
+    canvas.heading(w.title, fill(idle.rule ? w.rule : w.ruleUnknown, values), 90);
+    canvas.table(
+      w.byTeam,
+      [
+        { header: c.team, width: 250 },
+        { header: c.gpuHours, width: 90, align: 'right' },
+        { header: c.cost, width: 110, align: 'right' },
+        { header: c.pods, width: 60, align: 'right' },
+      ],
+      idle.byTeam.map((t) => ({
+        cells: [
+          displayLabel(t.team, wording),
+          fmt.number(t.gpuHours, 1),
+          fmt.money(t.cost),
+          fmt.number(t.pods),
+        ],
+      })),
+    );
+    canvas.table(
+      w.worstPods,
+      [
+        { header: c.pod, width: 250 },
+        { header: c.team, width: 110 },
+        { header: c.gpuHours, width: 70, align: 'right' },
+        { header: c.cost, width: 80, align: 'right' },
+      ],
+      idle.worstPods.slice(0, IDLE_HELD_PDF_WORST_PODS).map((p) => ({
+        cells: [
+          `${displayLabel(p.namespace, wording)}/${displayLabel(p.pod, wording)}`,
+          displayLabel(p.team, wording),
+          fmt.number(p.gpuHours, 1),
+          fmt.money(p.cost),
+        ],
+      })),
+    );
+  }
+  const quotas = summary.gpuQuotas ?? [];
+  if (quotas.length > 0) {
+    canvas.heading(w.quotas, w.quotasNote, 70);
+    canvas.table(
+      null,
+      [
+        { header: c.namespace, width: 130 },
+        { header: c.resource, width: 150 },
+        { header: c.hard, width: 55, align: 'right' },
+        { header: c.peak, width: 55, align: 'right' },
+        { header: c.average, width: 60, align: 'right' },
+        { header: c.peakPct, width: 60, align: 'right' },
+      ],
+      quotas.map((q) => ({
+        cells: [
+          displayLabel(quotaNamespace(summary, q), wording),
+          displayLabel(q.resource, wording),
+          fmt.number(q.hard),
+          fmt.number(q.peakUsed),
+          fmt.number(q.averageUsed, 1),
+          fmt.percent(q.peakUsedPct),
+        ],
+      })),
+      { continuedTitle: w.quotas },
+    );
+  }
+}

@@ -1,0 +1,176 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Summary } from '../../../src/core/types.ts';
+import { renderPdf } from '../../../src/render/pdf/renderPdf.ts';
+import { renderTeamPdf } from '../../../src/render/pdf/teamPdf.ts';
+import { wordingFor } from '../../../src/render/pdf/templates.ts';
+import type { TeamFacts } from '../../../src/render/teamCsv.ts';
+import { krwSummary, realisticSummary } from '../../support/summaryFixture.ts';
+
+/**
+ * Issue #16: GPUs held while idle (summary.json `idleHeld`) and GPU ResourceQuota use (`gpuQuotas`) are
+ * shown in the executive PDF and in each team's one-page PDF.
+ */
+
+const hasPoppler = !spawnSync('pdftotext', ['-v']).error;
+let dir = '';
+let n = 0;
+
+function textOf(pdf: Buffer): { pages: number; text: string } {
+  const file = join(dir, `${n++}.pdf`);
+  writeFileSync(file, pdf);
+  const info = execFileSync('pdfinfo', [file], { encoding: 'utf8' });
+  const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+  return { pages: Number(/Pages:\s+(\d+)/.exec(info)![1]), text: text.replace(/\s+/g, ' ') };
+}
+
+const CLUSTER = 'prod-us-east-1';
+
+/** The month with 7 idle-held pods of two teams and two GPU quotas (one MIG, one without a hard limit). */
+function withIdleHeld(summary: Summary): Summary {
+  const pod = (i: number, team: string, cost: string) => ({
+    cluster: CLUSTER,
+    namespace: `${team}-training`,
+    pod: `idle-pod-${i}`,
+    podUid: `uid-${i}`,
+    team,
+    gpuHours: 10 - i,
+    cost,
+  });
+  return {
+    ...summary,
+    idleHeld: {
+      rule: { utilizationBelowPct: 5, forMinutes: 15 },
+      gpuHours: 42.5,
+      cost: '1234.56',
+      pods: 7,
+      byTeam: [
+        { team: 'speech', gpuHours: 30.25, cost: '900.00', pods: 5 },
+        { team: 'vision', gpuHours: 12.25, cost: '334.56', pods: 2 },
+      ],
+      byNamespace: [
+        { cluster: CLUSTER, namespace: 'speech-training', gpuHours: 30.25, cost: '900.00', pods: 5 },
+        { cluster: CLUSTER, namespace: 'vision-training', gpuHours: 12.25, cost: '334.56', pods: 2 },
+      ],
+      worstPods: [
+        pod(1, 'speech', '400.00'),
+        pod(2, 'speech', '300.00'),
+        pod(3, 'vision', '200.00'),
+        pod(4, 'speech', '100.00'),
+        pod(5, 'vision', '90.00'),
+        pod(6, 'speech', '80.00'),
+      ],
+    },
+    gpuQuotas: [
+      {
+        cluster: CLUSTER,
+        namespace: 'speech-training',
+        quota: 'gpu-quota',
+        resource: 'requests.nvidia.com/gpu',
+        hard: 16,
+        peakUsed: 12,
+        averageUsed: 7.25,
+        peakUsedPct: 75,
+        observedHours: 744,
+      },
+      {
+        cluster: CLUSTER,
+        namespace: 'vision-training',
+        quota: 'mig-quota',
+        resource: 'requests.nvidia.com/mig-1g.5gb',
+        hard: null,
+        peakUsed: 3,
+        averageUsed: 1.5,
+        peakUsedPct: null,
+        observedHours: 744,
+      },
+    ],
+  };
+}
+
+const options = { language: 'en' as const, baselinePercentile: 50 };
+
+/** A team with `pods` pods and `projects` projects in one namespace (its quota's). */
+function facts(team: string, pods: number, projects: number): TeamFacts {
+  const entries = (prefix: string, size: number) =>
+    Array.from({ length: size }, (_, i) => ({ key: `${prefix}-${i}`, units: 1000 - i, gpuHours: 5 }));
+  return {
+    rowCount: 40,
+    totalUnits: 100_000,
+    pods: entries(`${CLUSTER}/${team}-training/pod`, pods),
+    projects: entries('project', projects),
+    namespaces: [{ key: `${CLUSTER}/${team}-training`, units: 5000, gpuHours: 50 }],
+  };
+}
+
+describe.skipIf(!hasPoppler)('GPUs held while idle and GPU quotas in the PDFs (issue #16)', () => {
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pdf-idle-held-'));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows idle-held GPU-hours and money per team, the worst 5 pods and the quota table', async () => {
+    const { text } = textOf(await renderPdf(withIdleHeld(realisticSummary()), null, options));
+    expect(text).toContain('GPUs held while idle');
+    expect(text).toContain(
+      'Pods that held GPUs below 5% utilization for longer than 15 minutes in a row: 42.5 GPU-hours costing $1,234.56, 7 pods.',
+    );
+    expect(text).toMatch(/Idle-held GPUs by team .*speech 30\.3 \$900\.00 5 vision 12\.3 \$334\.56 2/);
+    expect(text).toMatch(/Worst pods .*speech-training\/idle-pod-1 speech 9\.0 \$400\.00/);
+    expect(text).toContain('vision-training/idle-pod-5');
+    expect(text).not.toContain('idle-pod-6');
+    expect(text).toContain('GPU quota use by namespace');
+    expect(text).toMatch(/speech-training requests\.nvidia\.com\/gpu 16 12 7\.3 75\.0%/);
+    expect(text).toMatch(/vision-training requests\.nvidia\.com\/mig-1g\.5gb — 3 1\.5 —/);
+  });
+
+  it('leaves the section out when the summary has neither block', async () => {
+    const { text } = textOf(await renderPdf(realisticSummary(), null, options));
+    expect(text).not.toContain('GPUs held while idle');
+    expect(text).not.toContain('GPU quota use by namespace');
+  });
+
+  it('prints the section in Korean from the templates', async () => {
+    const ko = wordingFor('ko').idleHeld;
+    const en = wordingFor('en').idleHeld;
+    const { text } = textOf(
+      await renderPdf(withIdleHeld(krwSummary()), null, { language: 'ko', baselinePercentile: 50 }),
+    );
+    for (const s of [ko.title, ko.byTeam, ko.worstPods, ko.quotas, ko.columns.hard])
+      expect(text).toContain(s);
+    for (const s of [en.title, en.byTeam, en.worstPods, en.quotas, en.columns.hard])
+      expect(text).not.toContain(s);
+    expect(text).toContain('GPU 사용률 5% 미만이 15분 넘게');
+  });
+
+  it("puts the team's idle-held GPUs and its namespaces' quota use on its one page", async () => {
+    const summary = withIdleHeld(realisticSummary());
+    const { pages, text } = textOf(
+      await renderTeamPdf(summary, null, 'speech', facts('speech', 3, 1), options),
+    );
+    expect(pages).toBe(1);
+    expect(text).toContain('Held while idle: 30.3 GPU-hours costing $900.00 (5 pods).');
+    expect(text).toContain(
+      'GPU quota of speech-training (requests.nvidia.com/gpu): peak 12 of 16 (75.0%), average 7.3.',
+    );
+    expect(text).not.toContain('vision-training (requests');
+    // The footnote still closes the page.
+    expect(text).toContain('COLUMNS.md');
+  });
+
+  it('leaves the line out rather than spill onto a second page', async () => {
+    // 8 pods and 3 projects fill the page down to the footnote (this fitted on one page before the line).
+    const summary = withIdleHeld(realisticSummary());
+    const { pages, text } = textOf(
+      await renderTeamPdf(summary, null, 'speech', facts('speech', 8, 3), options),
+    );
+    expect(pages).toBe(1);
+    expect(text).not.toContain('Held while idle');
+    expect(text).toContain('COLUMNS.md');
+  });
+});
