@@ -1,6 +1,7 @@
-import type { GpuQuotaSummary, Summary } from '../../core/types.ts';
+import type { GpuQuotaSummary, IdleHeldSummary, Summary } from '../../core/types.ts';
 import { displayLabel, type PageContext } from './context.ts';
 import { fill } from './templates.ts';
+import { sanitizeLabel } from './text.ts';
 
 /** How many of summary.json's worst idle-held pods the executive PDF lists. */
 export const IDLE_HELD_PDF_WORST_PODS = 5;
@@ -20,13 +21,22 @@ export function quotaNamespace(summary: Summary, q: GpuQuotaSummary): string {
  * (`gpuQuotas`), flowing on from the page before it; nothing when the month has neither.
  */
 export function drawIdleHeldSection(ctx: PageContext): void {
-  const { canvas, summary, wording, fmt } = ctx;
+  const { canvas, summary, wording, fmt, layout } = ctx;
   if (!hasIdleHeldSection(summary)) return;
   const w = wording.idleHeld;
   const c = w.columns;
   const idle = summary.idleHeld;
-  canvas.y += 6;
-  if (idle && idle.pods > 0) {
+  const quotas = summary.gpuQuotas ?? [];
+  const idleShown = idle !== undefined && idle.pods > 0;
+  const worst = idleShown ? idle.worstPods.slice(0, IDLE_HELD_PDF_WORST_PODS) : [];
+  // The whole section on one page: where the page before it ends when it fits there, else on a new page.
+  const table = (rows: number) => 40 + Math.max(1, rows) * layout.table.rowHeight;
+  const height =
+    (idleShown ? 40 + table(idle.byTeam.length) + table(worst.length) : 0) +
+    (quotas.length > 0 ? 40 + table(quotas.length) : 0);
+  if (height > canvas.remaining - 6) canvas.newPage();
+  else canvas.y += 6;
+  if (idleShown) {
     const values = {
       pct: fmt.percent(idle.rule?.utilizationBelowPct ?? null, 0),
       minutes: fmt.number(idle.rule?.forMinutes ?? null),
@@ -60,9 +70,9 @@ export function drawIdleHeldSection(ctx: PageContext): void {
         { header: c.gpuHours, width: 70, align: 'right' },
         { header: c.cost, width: 80, align: 'right' },
       ],
-      idle.worstPods.slice(0, IDLE_HELD_PDF_WORST_PODS).map((p) => ({
+      worst.map((p) => ({
         cells: [
-          `${displayLabel(p.namespace, wording)}/${displayLabel(p.pod, wording)}`,
+          podName(p, worst, summary.byCluster.length > 1) || wording.common.unnamed,
           displayLabel(p.team, wording),
           fmt.number(p.gpuHours, 1),
           fmt.money(p.cost),
@@ -70,7 +80,6 @@ export function drawIdleHeldSection(ctx: PageContext): void {
       })),
     );
   }
-  const quotas = summary.gpuQuotas ?? [];
   if (quotas.length > 0) {
     canvas.heading(w.quotas, w.quotasNote, 70);
     canvas.table(
@@ -96,4 +105,19 @@ export function drawIdleHeldSection(ctx: PageContext): void {
       { continuedTitle: w.quotas },
     );
   }
+}
+
+type IdleHeldPod = IdleHeldSummary['worstPods'][number];
+
+/**
+ * namespace/pod (cluster/namespace/pod with more than one cluster), with the start of its UID when
+ * another listed pod has the same name (a pod deleted and created again under its name).
+ */
+function podName(pod: IdleHeldPod, listed: readonly IdleHeldPod[], clusters: boolean): string {
+  const name = (p: IdleHeldPod) =>
+    [clusters ? p.cluster : '', p.namespace, p.pod].filter((part) => part !== '').join('/');
+  const own = sanitizeLabel(name(pod));
+  const repeated = listed.some((p) => p !== pod && name(p) === name(pod));
+  const uid = sanitizeLabel(pod.podUid).slice(0, 8);
+  return repeated && uid !== '' ? `${own} (${uid})` : own;
 }

@@ -27,6 +27,16 @@ function textOf(pdf: Buffer): { pages: number; text: string } {
   return { pages: Number(/Pages:\s+(\d+)/.exec(info)![1]), text: text.replace(/\s+/g, ' ') };
 }
 
+/** The text of each page, whitespace folded. */
+function textOfPages(pdf: Buffer): string[] {
+  const file = join(dir, `${n++}.pdf`);
+  writeFileSync(file, pdf);
+  return execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' })
+    .split('\f')
+    .slice(0, -1)
+    .map((page) => page.replace(/\s+/g, ' '));
+}
+
 const CLUSTER = 'prod-us-east-1';
 
 /** The month with 7 idle-held pods of two teams and two GPU quotas (one MIG, one without a hard limit). */
@@ -127,6 +137,19 @@ describe.skipIf(!hasPoppler)('GPUs held while idle and GPU quotas in the PDFs (i
     expect(text).toContain('GPU quota use by namespace');
     expect(text).toMatch(/speech-training requests\.nvidia\.com\/gpu 16 12 7\.3 75\.0%/);
     expect(text).toMatch(/vision-training requests\.nvidia\.com\/mig-1g\.5gb — 3 1\.5 —/);
+  });
+
+  it('keeps the section on one page and tells apart two listed pods of the same name by UID', async () => {
+    const summary = withIdleHeld(realisticSummary());
+    const worst = summary.idleHeld!.worstPods;
+    worst[1] = { ...worst[0]!, podUid: 'abcdef12-recreated', cost: '300.00' };
+    const pages = textOfPages(await renderPdf(summary, null, options));
+    const section = pages.filter((p) => p.includes('Worst pods') || p.includes('GPU quota use by namespace'));
+    expect(section).toHaveLength(1);
+    expect(section[0]).toContain('Idle-held GPUs by team');
+    expect(section[0]).toContain('speech-training/idle-pod-1 (uid-1)');
+    expect(section[0]).toContain('speech-training/idle-pod-1 (abcdef12)');
+    expect(section[0]).not.toContain('idle-pod-2');
   });
 
   it('leaves the section out when the summary has neither block', async () => {
