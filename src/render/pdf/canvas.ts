@@ -232,12 +232,18 @@ export class Canvas {
   }
 
   /**
-   * Draws a table at the cursor. Rows that do not fit go to the next page under a repeated
-   * "(continued)" title and header. Column widths are scaled to the content width.
+   * The height {@link table} takes on one page for `rows` rows (0: its "no data" row), with its title:
+   * for laying out a page before drawing it.
    */
-  table(title: string | null, columns: Column[], rows: TableRow[], options: TableOptions = {}): void {
-    const { fontSize, colors, table } = this.layout;
-    const size = fontSize.table;
+  tableHeight(title: string | null, columns: Column[], rows: number): number {
+    const { titleHeight, headerHeight, rowHeight } = this.tableLayout(columns);
+    const body = rows === 0 ? rowHeight + 6 : rows * rowHeight + 8;
+    return (title ? titleHeight : 0) + headerHeight + body;
+  }
+
+  /** Column positions and header and row metrics of a table (headers shrink until every word fits). */
+  private tableLayout(columns: Column[]) {
+    const { fontSize, table } = this.layout;
     const scale = this.width / columns.reduce((sum, c) => sum + c.width, 0);
     const widths = columns.map((c) => c.width * scale);
     const xs = widths.map((_, i) => this.left + widths.slice(0, i).reduce((a, b) => a + b, 0));
@@ -255,9 +261,39 @@ export class Canvas {
     );
     const headerLineHeight = this.lineHeight(headerSize);
     const headerRows = Math.max(1, ...headerLines.map((l) => l.length));
-    const headerHeight = headerRows * headerLineHeight + 6;
-    const rowHeight = table.rowHeight;
-    const titleHeight = this.lineHeight(fontSize.heading) + 4;
+    return {
+      widths,
+      xs,
+      pad,
+      headerSize,
+      headerLines,
+      headerLineHeight,
+      headerRows,
+      headerHeight: headerRows * headerLineHeight + 6,
+      rowHeight: table.rowHeight,
+      titleHeight: this.lineHeight(fontSize.heading) + 4,
+    };
+  }
+
+  /**
+   * Draws a table at the cursor. Rows that do not fit go to the next page under a repeated
+   * "(continued)" title and header. Column widths are scaled to the content width.
+   */
+  table(title: string | null, columns: Column[], rows: TableRow[], options: TableOptions = {}): void {
+    const { fontSize, colors } = this.layout;
+    const size = fontSize.table;
+    const {
+      widths,
+      xs,
+      pad,
+      headerSize,
+      headerLines,
+      headerLineHeight,
+      headerRows,
+      headerHeight,
+      rowHeight,
+      titleHeight,
+    } = this.tableLayout(columns);
     const continuedTitle = options.continuedTitle ?? title;
 
     const drawHeader = (continued: boolean) => {

@@ -4,7 +4,7 @@ import { exactDecimal, formatMinorUnits, signOf } from '../../core/money.ts';
 import { ownValue } from '../../core/records.ts';
 import type { Summary, TeamSummary } from '../../core/types.ts';
 import type { TeamFacts, TopEntry } from '../teamCsv.ts';
-import { Canvas } from './canvas.ts';
+import { Canvas, type Column } from './canvas.ts';
 import { drawStackedColumns } from './charts.ts';
 import { displayLabel, type PageContext } from './context.ts';
 import { createReportFormat, ratio } from './format.ts';
@@ -126,13 +126,14 @@ function drawTeamPage(ctx: PageContext, team: string, facts: TeamFacts, previous
     },
   );
   canvas.y += 6;
-  topTable(ctx, w.topPods, facts.pods.slice(0, TEAM_PDF_TOP.pods), facts.totalUnits);
-  topTable(ctx, w.topProjects, facts.projects.slice(0, TEAM_PDF_TOP.projects), facts.totalUnits);
-  topTable(ctx, w.topNamespaces, facts.namespaces.slice(0, TEAM_PDF_TOP.namespaces), facts.totalUnits);
-  // Idle-held GPUs and quota use only when they fit above the footnote: the team's month stays one page.
-  const extra = idleAndQuotaLine(ctx, team, facts);
   const small = layout.fontSize.small;
   const linesOf = (text: string) => canvas.wrap(text, canvas.width, { size: small }).length;
+  const rows = topRowsThatFit(ctx, facts, canvas.remaining - linesOf(w.footnote) * canvas.lineHeight(small));
+  topTable(ctx, w.topPods, facts.pods.slice(0, rows.pods), facts.totalUnits);
+  topTable(ctx, w.topProjects, facts.projects.slice(0, rows.projects), facts.totalUnits);
+  topTable(ctx, w.topNamespaces, facts.namespaces.slice(0, rows.namespaces), facts.totalUnits);
+  // Idle-held GPUs and quota use only when they fit above the footnote: the team's month stays one page.
+  const extra = idleAndQuotaLine(ctx, team, facts);
   if (
     extra !== '' &&
     (linesOf(extra) + linesOf(w.footnote)) * canvas.lineHeight(small) + 4 <= canvas.remaining
@@ -273,18 +274,53 @@ function tiles(
   ];
 }
 
+/**
+ * How many rows of each top table (at most TEAM_PDF_TOP's) fit in `room` points, so that the team's month
+ * stays on one page: while they do not fit, the table listing the most rows gives one up (pods first on
+ * a tie), down to one row each. Every table keeps its biggest entries; costs.csv has them all.
+ */
+function topRowsThatFit(
+  ctx: PageContext,
+  facts: TeamFacts,
+  room: number,
+): { pods: number; projects: number; namespaces: number } {
+  const { canvas, wording } = ctx;
+  const w = wording.teamPack;
+  const columns = topColumns(ctx);
+  const rows = {
+    pods: Math.min(facts.pods.length, TEAM_PDF_TOP.pods),
+    projects: Math.min(facts.projects.length, TEAM_PDF_TOP.projects),
+    namespaces: Math.min(facts.namespaces.length, TEAM_PDF_TOP.namespaces),
+  };
+  const height = () =>
+    canvas.tableHeight(w.topPods, columns, rows.pods) +
+    canvas.tableHeight(w.topProjects, columns, rows.projects) +
+    canvas.tableHeight(w.topNamespaces, columns, rows.namespaces);
+  while (height() > room) {
+    const most = (['pods', 'projects', 'namespaces'] as const).reduce((a, b) => (rows[b] > rows[a] ? b : a));
+    if (rows[most] <= 1) break;
+    rows[most] -= 1;
+  }
+  return rows;
+}
+
+/** The columns of a top table. */
+function topColumns(ctx: PageContext): Column[] {
+  const c = ctx.wording.teamPack.columns;
+  return [
+    { header: c.name, width: 300 },
+    { header: c.gpuHours, width: 70, align: 'right' },
+    { header: c.cost, width: 90, align: 'right' },
+    { header: c.share, width: 55, align: 'right' },
+  ];
+}
+
 function topTable(ctx: PageContext, title: string, entries: readonly TopEntry[], totalUnits: number): void {
   const { canvas, wording, fmt, summary } = ctx;
-  const c = wording.teamPack.columns;
   const digits = summary.currency.minorDigits;
   canvas.table(
     title,
-    [
-      { header: c.name, width: 300 },
-      { header: c.gpuHours, width: 70, align: 'right' },
-      { header: c.cost, width: 90, align: 'right' },
-      { header: c.share, width: 55, align: 'right' },
-    ],
+    topColumns(ctx),
     entries.map((e) => ({
       cells: [
         displayLabel(e.key, wording),

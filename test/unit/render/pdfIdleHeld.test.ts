@@ -104,7 +104,7 @@ function withIdleHeld(summary: Summary): Summary {
 const options = { language: 'en' as const, baselinePercentile: 50 };
 
 /** A team with `pods` pods and `projects` projects in one namespace (its quota's). */
-function facts(team: string, pods: number, projects: number): TeamFacts {
+function facts(team: string, pods: number, projects: number, namespaces = 1): TeamFacts {
   const entries = (prefix: string, size: number) =>
     Array.from({ length: size }, (_, i) => ({ key: `${prefix}-${i}`, units: 1000 - i, gpuHours: 5 }));
   return {
@@ -112,7 +112,10 @@ function facts(team: string, pods: number, projects: number): TeamFacts {
     totalUnits: 100_000,
     pods: entries(`${CLUSTER}/${team}-training/pod`, pods),
     projects: entries('project', projects),
-    namespaces: [{ key: `${CLUSTER}/${team}-training`, units: 5000, gpuHours: 50 }],
+    namespaces:
+      namespaces === 1
+        ? [{ key: `${CLUSTER}/${team}-training`, units: 5000, gpuHours: 50 }]
+        : entries(`${CLUSTER}/${team}-ns`, namespaces),
   };
 }
 
@@ -183,6 +186,23 @@ describe.skipIf(!hasPoppler)('GPUs held while idle and GPU quotas in the PDFs (i
     );
     expect(text).not.toContain('vision-training (requests');
     // The footnote still closes the page.
+    expect(text).toContain('COLUMNS.md');
+  });
+
+  it('keeps a busy team on one page: its tables list as many rows as fit, the biggest first', async () => {
+    // 12 pods, 9 projects and 9 namespaces: the full tables (8 + 5 + 5 rows) ran onto a second page.
+    const { pages, text } = textOf(
+      await renderTeamPdf(
+        withIdleHeld(realisticSummary()),
+        null,
+        'speech',
+        facts('speech', 12, 9, 9),
+        options,
+      ),
+    );
+    expect(pages).toBe(1);
+    for (const first of ['speech-training/pod-0', 'project-0', 'speech-ns-0']) expect(text).toContain(first);
+    expect(text).not.toContain('pod-8');
     expect(text).toContain('COLUMNS.md');
   });
 
