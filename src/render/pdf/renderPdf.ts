@@ -1,7 +1,7 @@
-import PDFDocument from 'pdfkit';
 import { capacityAdvice } from '../../core/advice.ts';
 import type { Summary } from '../../core/types.ts';
 import { drawAdvicePage } from './advicePage.ts';
+import { openReportDocument } from './document.ts';
 import { Canvas } from './canvas.ts';
 import { drawCapacityPage } from './capacityPage.ts';
 import type { PageContext } from './context.ts';
@@ -14,7 +14,7 @@ import { buildReportModel } from './reportModel.ts';
 import { drawInvoicePage } from './invoicePage.ts';
 import { drawRestatementPage } from './restatementPage.ts';
 import { drawTeamsPage } from './teamsPage.ts';
-import { reportLayout, resolveFontPaths, wordingFor } from './templates.ts';
+import { reportLayout, wordingFor } from './templates.ts';
 import { sanitizeLabel } from './text.ts';
 import { drawTrendPage } from './trendPage.ts';
 
@@ -50,34 +50,16 @@ export async function renderPdf(
     (summary.source.kind === 'demo' ? wording.demoTitle : wording.defaultTitle);
   const documentDate = periodDate(summary);
 
-  const doc = new PDFDocument({
-    size: [layout.page.width, layout.page.height],
-    margins: layout.page.margin,
-    autoFirstPage: false,
-    bufferPages: true,
-    lang: wording.locale,
-    displayTitle: true,
-    info: {
-      Title: `${title} · ${fmt.month(summary.period.month)}`,
-      Subject: wording.subject,
-      Author: 'gpu-chargeback',
-      Creator: 'gpu-chargeback',
-      Producer: 'gpu-chargeback (pdfkit)',
-      Keywords: `${summary.period.month} ${summary.currency.code}${summary.source.kind === 'demo' ? ' DEMO' : ''}`,
-      CreationDate: documentDate,
-      ModDate: documentDate,
-    },
+  const { doc, finished } = openReportDocument(layout, wording.locale, {
+    Title: `${title} · ${fmt.month(summary.period.month)}`,
+    Subject: wording.subject,
+    Author: 'gpu-chargeback',
+    Creator: 'gpu-chargeback',
+    Producer: 'gpu-chargeback (pdfkit)',
+    Keywords: `${summary.period.month} ${summary.currency.code}${summary.source.kind === 'demo' ? ' DEMO' : ''}`,
+    CreationDate: documentDate,
+    ModDate: documentDate,
   });
-  const chunks: Buffer[] = [];
-  doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const finished = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
-
-  const fonts = resolveFontPaths();
-  doc.registerFont('regular', fonts.regular);
-  doc.registerFont('bold', fonts.bold);
 
   const canvas = new Canvas(doc, layout, wording, fmt);
   const percentile = Number.isFinite(options.baselinePercentile)

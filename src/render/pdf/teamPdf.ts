@@ -1,9 +1,9 @@
-import PDFDocument from 'pdfkit';
 import { capacityAdvice } from '../../core/advice.ts';
 import { exactDecimal, formatMinorUnits, signOf } from '../../core/money.ts';
 import { ownValue } from '../../core/records.ts';
 import type { Summary, TeamSummary } from '../../core/types.ts';
 import type { TeamFacts, TopEntry } from '../teamCsv.ts';
+import { openReportDocument } from './document.ts';
 import { Canvas, type Column } from './canvas.ts';
 import { drawStackedColumns } from './charts.ts';
 import { displayLabel, type PageContext } from './context.ts';
@@ -12,7 +12,7 @@ import { drawTiles, type Tile } from './headlinePage.ts';
 import { quotaNamespace } from './idleHeldSection.ts';
 import { drawPageFrames } from './pageFrame.ts';
 import { buildReportModel, perDayChangePct } from './reportModel.ts';
-import { fill, reportLayout, resolveFontPaths, wordingFor } from './templates.ts';
+import { fill, reportLayout, wordingFor } from './templates.ts';
 import { sanitizeLabel } from './text.ts';
 import type { PdfOptions } from './renderPdf.ts';
 
@@ -44,32 +44,15 @@ export async function renderTeamPdf(
     sanitizeLabel(options.title ?? '') ||
     (summary.source.kind === 'demo' ? wording.demoTitle : wording.defaultTitle);
   const date = new Date(Date.parse(summary.period.end) || 0);
-  const doc = new PDFDocument({
-    size: [layout.page.width, layout.page.height],
-    margins: layout.page.margin,
-    autoFirstPage: false,
-    bufferPages: true,
-    lang: wording.locale,
-    displayTitle: true,
-    info: {
-      Title: `${name} · ${fmt.month(summary.period.month)}`,
-      Subject: wording.subject,
-      Author: 'gpu-chargeback',
-      Creator: 'gpu-chargeback',
-      Producer: 'gpu-chargeback (pdfkit)',
-      CreationDate: date,
-      ModDate: date,
-    },
+  const { doc, finished } = openReportDocument(layout, wording.locale, {
+    Title: `${name} · ${fmt.month(summary.period.month)}`,
+    Subject: wording.subject,
+    Author: 'gpu-chargeback',
+    Creator: 'gpu-chargeback',
+    Producer: 'gpu-chargeback (pdfkit)',
+    CreationDate: date,
+    ModDate: date,
   });
-  const chunks: Buffer[] = [];
-  doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const finished = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
-  const fonts = resolveFontPaths();
-  doc.registerFont('regular', fonts.regular);
-  doc.registerFont('bold', fonts.bold);
   const canvas = new Canvas(doc, layout, wording, fmt);
   const ctx: PageContext = {
     canvas,
