@@ -21,7 +21,17 @@ import { startPrometheusWithData } from '../test/support/prometheus.ts';
 import { NEEDED_SELECTORS } from './e2e.ts';
 import { ensureDataset, type ScaleDataset } from './lib/backfill.ts';
 import { type ProxiedRequest, startCountingProxy } from './lib/proxy.ts';
-import { lastJson, machineLine, mb, millions, runNode, sec, table } from './lib/util.ts';
+import {
+  instantSum,
+  lastJson,
+  machineLine,
+  mb,
+  millions,
+  procCpuSeconds,
+  runNode,
+  sec,
+  table,
+} from './lib/util.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -65,30 +75,8 @@ export interface DayRow {
   loadAfter: string;
 }
 
-function procCpuSeconds(pid: number): Promise<number> {
-  return readFile(`/proc/${pid}/stat`, 'utf8').then((text) => {
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  });
-}
-
 async function loadAverage(): Promise<string> {
   return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
-}
-
-async function instant(url: string, query: string, timeS: number): Promise<number> {
-  const res = await fetch(`${url}/api/v1/query`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ query, time: String(timeS) }),
-  });
-  const json = (await res.json()) as {
-    status: string;
-    error?: string;
-    data?: { result: { value: [number, string] }[] };
-  };
-  if (json.status !== 'success') throw new Error(`${query}: ${json.error}`);
-  return json.data!.result.reduce((sum, r) => sum + Number(r.value[1]), 0);
 }
 
 async function measureSize(
@@ -199,7 +187,7 @@ async function measureSize(
     for (let run = 0; run < 3; run++) {
       const cpu0 = await procCpuSeconds(prometheus.pid);
       for (const [family, selector] of Object.entries(NEEDED_SELECTORS)) {
-        byFamily[family] = await instant(
+        byFamily[family] = await instantSum(
           prometheus.url,
           `sum(count_over_time(${selector}[${day.endMs - day.startMs}ms]))`,
           day.endMs / 1000,

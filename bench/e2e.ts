@@ -20,7 +20,18 @@ import { parseArgs } from 'node:util';
 import { startPrometheusWithData } from '../test/support/prometheus.ts';
 import { ensureDataset, type ScaleDataset } from './lib/backfill.ts';
 import { busyMs, type ProxiedRequest, startCountingProxy } from './lib/proxy.ts';
-import { exponent, lastJson, machineLine, mb, millions, runNode, sec, table } from './lib/util.ts';
+import {
+  exponent,
+  instantSum,
+  lastJson,
+  machineLine,
+  mb,
+  millions,
+  procCpuSeconds,
+  runNode,
+  sec,
+  table,
+} from './lib/util.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GPU_RESOURCES = 'resource=~"nvidia_com_gpu(_shared)?|nvidia_com_mig_.+"';
@@ -94,13 +105,6 @@ export interface E2eRow {
   >;
 }
 
-function procCpuSeconds(pid: number): Promise<number> {
-  return readFile(`/proc/${pid}/stat`, 'utf8').then((text) => {
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ = 100 on Linux
-  });
-}
-
 /** Names a request after the queries/*.promql template it was filled from. */
 async function queryClassifier(): Promise<(query: string) => string> {
   const { loadQueryTemplates } = await import('../src/adapters/prometheus/queries.ts');
@@ -115,22 +119,6 @@ async function queryClassifier(): Promise<(query: string) => string> {
   return (query) => patterns.find(([, re]) => re.test(query))?.[0] ?? 'other';
 }
 
-async function instantValue(url: string, query: string, timeS: number): Promise<number> {
-  const body = new URLSearchParams({ query, time: String(timeS) });
-  const res = await fetch(`${url}/api/v1/query`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body,
-  });
-  const json = (await res.json()) as {
-    status: string;
-    error?: string;
-    data?: { result: { value: [number, string] }[] };
-  };
-  if (json.status !== 'success') throw new Error(`${query}: ${json.error}`);
-  return json.data!.result.reduce((sum, r) => sum + Number(r.value[1]), 0);
-}
-
 /** Raw samples per selector over [startMs, startMs + days) (count_over_time per UTC day, summed). */
 async function countRawSamples(
   url: string,
@@ -141,7 +129,7 @@ async function countRawSamples(
   let total = 0;
   for (let k = 1; k <= days; k++) {
     const at = (startMs + k * 86_400_000 - 1) / 1000;
-    total += await instantValue(url, `sum(count_over_time(${selector}[1d]))`, at);
+    total += await instantSum(url, `sum(count_over_time(${selector}[1d]))`, at);
   }
   return total;
 }

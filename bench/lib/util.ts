@@ -1,5 +1,6 @@
-/** Small helpers shared by the benchmarks: the machine, child processes, tables and units. */
+/** Small helpers shared by the benchmarks: the machine, child processes, Prometheus, tables and units. */
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 
 export function machine(): { cpu: string; cores: number; memoryGiB: number; node: string; platform: string } {
@@ -69,4 +70,28 @@ export function millions(n: number): string {
 export function exponent(f1: number, f2: number, s1: number, s2: number): string {
   if (!(f1 > 0 && f2 > 0)) return '-';
   return (Math.log(f2 / f1) / Math.log(s2 / s1)).toFixed(2);
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (USER_HZ = 100 on Linux). */
+export function procCpuSeconds(pid: number): Promise<number> {
+  return readFile(`/proc/${pid}/stat`, 'utf8').then((text) => {
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  });
+}
+
+/** The sum of an instant query's values at `timeS` (seconds) from the Prometheus at `url`. */
+export async function instantSum(url: string, query: string, timeS: number): Promise<number> {
+  const res = await fetch(`${url}/api/v1/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ query, time: String(timeS) }),
+  });
+  const json = (await res.json()) as {
+    status: string;
+    error?: string;
+    data?: { result: { value: [number, string] }[] };
+  };
+  if (json.status !== 'success') throw new Error(`${query}: ${json.error}`);
+  return json.data!.result.reduce((sum, r) => sum + Number(r.value[1]), 0);
 }
