@@ -3,7 +3,7 @@ import { compareStrings } from '../compare.ts';
 import { addRatio, exactDecimal, exactNumber, formatFixed, type Ratio, subtractRatio } from '../money.ts';
 import type { InvoicePricedResolver } from '../pricing/invoicePrices.ts';
 import { type GpusOfType, OUTSIDE_CLUSTERS } from '../pricing/outsideClusters.ts';
-import type { MeteredDay } from '../types.ts';
+import type { InvoiceSummary, MeteredDay } from '../types.ts';
 
 const ZERO: Ratio = { numerator: 0n, denominator: 1n };
 
@@ -43,16 +43,17 @@ export interface InvoiceReconciliationLine {
 }
 
 /** The month's reconciliation against the invoice, as summary.json's `invoice` block holds it. */
-export interface InvoiceReconciliationTotals {
-  invoiceCost: string;
-  chargebackCost: string;
-  difference: string;
-  invoicePricedCost: string;
-  outsideChargedCost: string;
-  unchargedOutsideCost: string;
-  pendingInvoiceCost: string;
-  catalogPricedCost: string;
-}
+export type InvoiceReconciliationTotals = Pick<
+  InvoiceSummary,
+  | 'invoiceCost'
+  | 'chargebackCost'
+  | 'difference'
+  | 'invoicePricedCost'
+  | 'outsideChargedCost'
+  | 'unchargedOutsideCost'
+  | 'pendingInvoiceCost'
+  | 'catalogPricedCost'
+>;
 
 interface Group {
   billingAccountId: string;
