@@ -88,6 +88,8 @@ export class PrometheusResponseParser {
   private metric: Record<string, string> | undefined;
   private samples: SampleBuilder | undefined;
   private pair: (number | string)[] = [];
+  // The pair's value (its second element) was a quoted decimal read straight from the bytes (fastDecimal).
+  private pairValueRead = false;
   private sawRoot = false;
 
   constructor(private readonly interner: Interner = new Interner()) {}
@@ -171,8 +173,9 @@ export class PrometheusResponseParser {
         escaped = true;
         this.hasEscape = true;
       } else if (c === 0x22) {
-        const bytes = this.joined(chunk.subarray(start, j));
         this.mode = 'between';
+        if (this.readQuotedSampleValue(chunk, start, j)) return j + 1;
+        const bytes = this.joined(chunk.subarray(start, j));
         this.onString(this.decodeString(bytes));
         return j + 1;
       }
@@ -204,10 +207,35 @@ export class PrometheusResponseParser {
       this.pending.push(chunk.slice(start));
       return -1;
     }
-    const text = latin1(this.joined(chunk.subarray(start, j)));
     this.mode = 'between';
+    if (this.readSampleTime(chunk, start, j)) return j;
+    const text = latin1(this.joined(chunk.subarray(start, j)));
     this.onBare(text);
     return j;
+  }
+
+  /**
+   * A sample's time (`[t, "v"]`'s first element) read from its bytes without making a string: most of
+   * an answer is sample times and values, so this and readQuotedSampleValue are the parser's hot path.
+   * False (nothing consumed) for anything fastDecimal does not read exactly: onBare then handles it.
+   */
+  private readSampleTime(chunk: Uint8Array, start: number, end: number): boolean {
+    if (this.pending.length > 0 || this.pair.length !== 0 || this.slotOf() !== 'pairElement') return false;
+    const t = fastDecimal(chunk, start, end);
+    if (t === undefined) return false;
+    this.pair.push(t);
+    return true;
+  }
+
+  /** A sample's quoted value (`[t, "v"]`'s second element) read from its bytes; as readSampleTime. */
+  private readQuotedSampleValue(chunk: Uint8Array, start: number, end: number): boolean {
+    if (this.pending.length > 0 || this.hasEscape || this.pair.length !== 1) return false;
+    if (this.slotOf() !== 'pairElement') return false;
+    const v = fastDecimal(chunk, start, end);
+    if (v === undefined) return false;
+    this.pair.push(v);
+    this.pairValueRead = true;
+    return true;
   }
 
   private joined(last: Uint8Array): Uint8Array {
@@ -300,6 +328,7 @@ export class PrometheusResponseParser {
     } else if (slot === 'pair' && !object) {
       kind = 'pair';
       this.pair = [];
+      this.pairValueRead = false;
     } else if (slot === 'strings' && !object) kind = 'strings';
     else throw new RangeError(`not a Prometheus API response: unexpected ${container} (${slot})`);
     this.stack.push({ kind, object, key: undefined, expectKey: object });
@@ -318,7 +347,8 @@ export class PrometheusResponseParser {
       this.samples = undefined;
     } else if (frame.kind === 'pair') {
       const [t, v] = this.pair;
-      if (this.pair.length !== 2 || typeof t !== 'number' || typeof v !== 'string') {
+      const quoted = typeof v === 'string' || (typeof v === 'number' && this.pairValueRead);
+      if (this.pair.length !== 2 || typeof t !== 'number' || v === undefined || !quoted) {
         throw new RangeError('not a Prometheus API response: a sample that is not [time, "value"]');
       }
       this.samples ??= new SampleBuilder(1);
@@ -403,9 +433,10 @@ export class PrometheusResponseParser {
     this.valueDone();
   }
 
-  private addSample(into: SampleBuilder, t: number, text: string): void {
-    // Prometheus writes plain decimals for almost every sample: those need no pattern check.
-    const v = simpleDecimal(text) ? Number(text) : parseSampleValue(text);
+  private addSample(into: SampleBuilder, t: number, text: string | number): void {
+    // Prometheus writes plain decimals for almost every sample: those need no pattern check (and most
+    // arrive already read by fastDecimal).
+    const v = typeof text === 'number' ? text : simpleDecimal(text) ? Number(text) : parseSampleValue(text);
     if (Number.isNaN(v)) this.dropped.NaN++;
     else if (!Number.isFinite(v)) this.dropped.infinite++;
     else if (v < 0) this.dropped.negative++;
@@ -460,6 +491,38 @@ function simpleDecimal(text: string): boolean {
     } else if (c < 0x30 || c > 0x39) return false;
   }
   return text.length > dots;
+}
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+/** 10^0 … 10^22: every one is a double exactly. */
+const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+
+/**
+ * The number `bytes[start, end)` spells when it is plain digits with at most one point (what Prometheus
+ * writes: Go's strconv.FormatFloat(f, 'f', -1, 64), no sign or exponent), its digits form an integer of at
+ * most 2^53 − 1 and it has at most 22 digits after the point; else undefined. Then the integer and
+ * 10^fraction-digits are both doubles exactly and IEEE division rounds once, so the result is the
+ * correctly rounded value: exactly what Number(text) returns (Clinger's fast path).
+ */
+export function fastDecimal(bytes: Uint8Array, start: number, end: number): number | undefined {
+  let mantissa = 0;
+  let digits = 0;
+  let fraction = -1;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if (c === 0x2e) {
+      if (fraction >= 0) return undefined;
+      fraction = 0;
+      continue;
+    }
+    if (c < 0x30 || c > 0x39) return undefined;
+    mantissa = mantissa * 10 + (c - 0x30);
+    if (mantissa > SAFE) return undefined;
+    digits++;
+    if (fraction >= 0) fraction++;
+  }
+  if (digits === 0 || fraction > 22) return undefined;
+  return fraction <= 0 ? mantissa : mantissa / POW10[fraction]!;
 }
 
 function latin1(bytes: Uint8Array): string {

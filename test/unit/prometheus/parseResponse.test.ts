@@ -4,7 +4,8 @@ import {
   parsePrometheusResponse as parseText,
   parseSampleValue,
 } from '../../../src/adapters/prometheus/index.ts';
-import { PrometheusResponseParser } from '../../../src/adapters/prometheus/parseResponse.ts';
+import fc from 'fast-check';
+import { fastDecimal, PrometheusResponseParser } from '../../../src/adapters/prometheus/parseResponse.ts';
 import { SamplePoints } from '../../../src/adapters/prometheus/samplePoints.ts';
 
 /** Parses a body given as an object (serialized the way Prometheus writes it). */
@@ -247,5 +248,84 @@ describe('PrometheusResponseParser (answers as they stream in)', () => {
     ])('refuses %s as not a Prometheus response', (_name, text) => {
       expect(() => parseText(text)).toThrow(/not a Prometheus (API response|sample value)/);
     });
+  });
+});
+
+describe('fastDecimal (sample times and values read from their bytes)', () => {
+  const bytesOf = (text: string) => new TextEncoder().encode(text);
+  const read = (text: string) => fastDecimal(bytesOf(`[${text}]`), 1, text.length + 1);
+
+  it('reads every plain decimal exactly as Number() does, or declines it', () => {
+    // Shortest round-trip decimals of arbitrary doubles (what Go's FormatFloat 'f', -1 writes), and
+    // decimals of up to 25 digits on either side of the point.
+    const plain = fc.double({ min: 0, max: 1e12, noNaN: true }).map((d) => {
+      const t = d.toString();
+      return t.includes('e') ? d.toFixed(20).replace(/0+$/, '') : t;
+    });
+    const digits = fc
+      .tuple(fc.stringMatching(/^[0-9]{1,25}$/), fc.option(fc.stringMatching(/^[0-9]{0,25}$/)))
+      .map(([a, b]) => (b === null ? a : `${a}.${b}`));
+    fc.assert(
+      fc.property(fc.oneof(plain, digits), (text) => {
+        const v = read(text);
+        if (v !== undefined) expect(Object.is(v, Number(text)), text).toBe(true);
+      }),
+      { numRuns: 20_000 },
+    );
+    // Many leading zeros after the point: a small integer over more than 10^22 is declined or exact.
+    for (const zeros of [20, 21, 22, 23, 30]) {
+      const text = `0.${'0'.repeat(zeros)}7`;
+      const v = read(text);
+      if (v !== undefined) expect(Object.is(v, Number(text)), text).toBe(true);
+    }
+    // The common shapes are read, not declined.
+    for (const text of ['0', '1', '8', '0.5', '0.53', '1700000060.25', '0.5333333333333333', '0.00001'])
+      expect(read(text), text).toBe(Number(text));
+  });
+
+  describe('edge cases', () => {
+    it.each(['', '.', '1.2.3', '-1', '+1', '1e3', 'NaN', '+Inf', '0x10', '9007199254740993', '1 '])(
+      'declines %j (the string path decides)',
+      (text) => {
+        expect(read(text)).toBeUndefined();
+      },
+    );
+  });
+});
+
+describe('PrometheusResponseParser reads what JSON.parse reads', () => {
+  it('gives the same samples as JSON.parse + Number for random answers, whole or in chunks', () => {
+    const sample = fc.tuple(
+      fc.integer({ min: 1_600_000_000_000, max: 1_800_000_000_000 }).map((ms) => ms / 1000),
+      fc.oneof(
+        fc.double({ min: 0, max: 1e9, noNaN: true }).map(String),
+        fc.constantFrom('NaN', '+Inf', '-Inf', '-1', '1e-7', '12345678901234567890', '0.1234567890123456789'),
+      ),
+    );
+    const answer = fc.array(fc.array(sample, { minLength: 1, maxLength: 20 }), { maxLength: 5 });
+    fc.assert(
+      fc.property(answer, fc.integer({ min: 1, max: 50 }), (seriesList, size) => {
+        const result = seriesList.map((values, i) => ({ metric: { pod: `p${i}` }, values }));
+        const text = JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } });
+        const bytes = new TextEncoder().encode(text);
+        const parser = new PrometheusResponseParser();
+        for (let i = 0; i < bytes.length; i += size) parser.write(bytes.subarray(i, i + size));
+        const parsed = parser.end();
+        const expected = result
+          .map(({ metric, values }) => ({
+            metric,
+            points: values
+              .map(([t, v]) => [Math.round(t * 1000), parseSampleValue(v)] as [number, number])
+              .filter(([, v]) => Number.isFinite(v) && v >= 0),
+          }))
+          .filter((s) => s.points.length > 0);
+        expect(parsed.ok).toBe(true);
+        if (!parsed.ok) return;
+        expect(parsed.series.map((s) => ({ metric: { ...s.metric }, points: [...s.points] }))).toEqual(
+          expected,
+        );
+      }),
+      { numRuns: 500 },
+    );
   });
 });
