@@ -43,3 +43,34 @@ export function heldAt(tsMs: readonly number[], window: WindowGrid): Uint8Array 
 export function heldInDay(held: Uint8Array, window: WindowGrid): boolean {
   return held.subarray(window.dayFirst, window.dayLast).some((h) => h !== NONE);
 }
+
+/**
+ * The day's intervals that a held interval can touch, [from, to): from one before the first held interval
+ * of the day (or of its neighbour just outside it) to one after the last, clipped to the day; empty
+ * (from === to) when nothing in or next to the day is held. Steps outside it are not held and have no held
+ * neighbour, so loops over the day may skip them (a pod holds a few hours of a 1,440-step day).
+ */
+export function heldSpan(
+  held: Uint8Array,
+  window: Pick<WindowGrid, 'dayFirst' | 'dayLast'>,
+): { from: number; to: number } {
+  const lo = Math.max(0, window.dayFirst - 1);
+  const hi = Math.min(held.length, window.dayLast + 1);
+  let first = -1;
+  for (let k = lo; k < hi; k++)
+    if (held[k] !== NONE) {
+      first = k;
+      break;
+    }
+  if (first < 0) return { from: window.dayFirst, to: window.dayFirst };
+  let last = first;
+  for (let k = hi - 1; k > first; k--)
+    if (held[k] !== NONE) {
+      last = k;
+      break;
+    }
+  return {
+    from: Math.max(window.dayFirst, first - 1),
+    to: Math.max(window.dayFirst, Math.min(window.dayLast, last + 2)),
+  };
+}

@@ -1,4 +1,4 @@
-import { NONE } from './held.ts';
+import { heldSpan, NONE } from './held.ts';
 import type { IdleHeldRule } from './options.ts';
 import type { WindowGrid } from './window.ts';
 
@@ -34,7 +34,9 @@ export function idleHeldMsByPeriod(
     runStart = -1;
     runMs = 0;
   };
-  for (let k = window.dayFirst; k < window.dayLast; k++) {
+  // Only held steps can be idle: the steps around the pod's held span are skipped (heldSpan).
+  const span = heldSpan(held, window);
+  for (let k = span.from; k < span.to; k++) {
     const sample = samples.get(k);
     const idle =
       held[k] !== NONE &&
@@ -48,6 +50,6 @@ export function idleHeldMsByPeriod(
     if (runStart < 0) runStart = k;
     for (const [, ms] of window.slices[k - window.dayFirst]!) runMs += ms;
   }
-  close(window.dayLast);
+  close(span.to);
   return idleMs;
 }

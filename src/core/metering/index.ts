@@ -2,7 +2,7 @@
 export { type Attributed, type Attributor, attribute, attributorOf, firstLabel } from './attribution.ts';
 export { coverageOf } from './coverage.ts';
 export { detectScrapeIntervalSeconds, gridForDay, stepSecondsFor } from './grid.ts';
-export { BRIDGED, bridge, heldAt, heldInDay, NONE, OBSERVED } from './held.ts';
+export { BRIDGED, bridge, heldAt, heldInDay, heldSpan, NONE, OBSERVED } from './held.ts';
 export {
   addHourlyUnits,
   hourlyAllocatedGpus,

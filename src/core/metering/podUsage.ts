@@ -1,7 +1,7 @@
 import { compareStrings } from '../compare.ts';
 import type { Fraction, PodUsage, UtilizationSource } from '../types.ts';
 import type { Attributor } from './attribution.ts';
-import { bridge, BRIDGED, heldAt, heldInDay, NONE, OBSERVED } from './held.ts';
+import { bridge, BRIDGED, heldAt, heldInDay, heldSpan, NONE, OBSERVED } from './held.ts';
 import type { PodState } from './indexObservations.ts';
 import { weighResource } from './nodeCapacity.ts';
 import type { NodeIdentity } from './nodeIdentity.ts';
@@ -214,7 +214,8 @@ function heldByPeriod(
     held[k] !== NONE ||
     (running && (held[k - 1] ?? NONE) !== NONE) ||
     (running && (held[k + 1] ?? NONE) !== NONE);
-  for (let k = window.dayFirst; k < window.dayLast; k++) {
+  const span = heldSpan(held, window);
+  for (let k = span.from; k < span.to; k++) {
     const parts = window.slices[k - window.dayFirst]!;
     if (held[k] !== NONE) {
       for (const [p, ms] of parts) {

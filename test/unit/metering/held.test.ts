@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { BRIDGED, bridge, heldAt, heldInDay, NONE, OBSERVED } from '../../../src/core/metering/index.ts';
+import fc from 'fast-check';
+import {
+  BRIDGED,
+  bridge,
+  heldAt,
+  heldInDay,
+  heldSpan,
+  NONE,
+  OBSERVED,
+} from '../../../src/core/metering/index.ts';
 import { MIN, pointOf, seoulDay, windowOf } from './fixtures.ts';
 
 describe('bridge', () => {
@@ -53,5 +62,36 @@ describe('heldAt', () => {
       expect(heldAt([day.startMs + 1], window).every((h) => h === NONE)).toBe(true);
       expect(window.misaligned).toBe(1);
     });
+  });
+});
+
+describe('heldSpan', () => {
+  it('leaves out only day steps that are not held and have no held neighbour', () => {
+    const cells = fc.array(fc.constantFrom(NONE, NONE, NONE, OBSERVED, BRIDGED), {
+      minLength: 3,
+      maxLength: 40,
+    });
+    fc.assert(
+      fc.property(cells, fc.nat(), fc.nat(), (values, a, b) => {
+        const held = Uint8Array.from(values);
+        const dayFirst = 1 + (a % (held.length - 2));
+        const dayLast = dayFirst + 1 + (b % (held.length - 1 - dayFirst));
+        const { from, to } = heldSpan(held, { dayFirst, dayLast });
+        expect(dayFirst <= from && from <= to && to <= dayLast).toBe(true);
+        for (let k = dayFirst; k < dayLast; k++) {
+          const touched = held[k] !== NONE || held[k - 1] !== NONE || (held[k + 1] ?? NONE) !== NONE;
+          if (touched) expect(k >= from && k < to, `step ${k} of [${from}, ${to})`).toBe(true);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('is as narrow as the held steps and their neighbours', () => {
+    const held = new Uint8Array(100);
+    held[40] = OBSERVED;
+    held[41] = BRIDGED;
+    expect(heldSpan(held, { dayFirst: 10, dayLast: 90 })).toEqual({ from: 39, to: 43 });
+    expect(heldSpan(new Uint8Array(100), { dayFirst: 10, dayLast: 90 })).toEqual({ from: 10, to: 10 });
   });
 });
