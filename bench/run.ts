@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the four benchmarks of docs/performance.md, each in its own child process.
+ * `npm run bench`: the five benchmarks of docs/performance.md, each in its own child process.
  *
  *   npm run bench                                  # e2e 64, 256, 1024 GPUs × 7 days; one sharded day of
  *                                                  # 1024 and 4096 GPUs; core; bundles
@@ -7,7 +7,8 @@
  *                                                  # small core run; bundles
  *   npm run bench -- --sizes 64,256,1024 --days 7  # choose the e2e sizes and simulated days
  *   npm run bench -- --day-sizes 1024 --shards 2   # the sharded day: sizes, shards (default auto), --whole
- *   npm run bench -- --only e2e,bundle             # any of e2e, day, core, bundle
+ *   npm run bench -- --only e2e,bundle             # any of e2e, day, core, bundle, small
+ *   npm run bench -- --only small                  # the demo's month from scratch through the shipped CLI
  *
  * Needs `prometheus` and `promtool` on PATH for e2e (the first run simulates and backfills each size
  * into .cache/tsdb; later runs reuse it). Prints the machine and the tables; exits 0 when every part ran.
@@ -22,6 +23,7 @@ import { type BundleRow, printBundles } from './bundle.ts';
 import { type DayRow, printDay } from './day.ts';
 import { type E2eRow, printE2e } from './e2e.ts';
 import { machineLine, runNode } from './lib/util.ts';
+import { printSmall, type SmallResult } from './small.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -31,7 +33,7 @@ const { values } = parseArgs({
     sizes: { type: 'string' },
     days: { type: 'string' },
     month: { type: 'string', default: '2026-10' },
-    only: { type: 'string', default: 'e2e,day,core,bundle' },
+    only: { type: 'string', default: 'e2e,day,core,bundle,small' },
     'day-sizes': { type: 'string' },
     shards: { type: 'string' },
     budget: { type: 'string', default: '3008' },
@@ -53,8 +55,9 @@ async function main(): Promise<number> {
     let e2e: E2eRow[] | undefined;
     let day: DayRow[] | undefined;
     let bundles: { rows: BundleRow[]; packageSeconds: number } | undefined;
+    let small: SmallResult | undefined;
     if (parts.has('e2e')) {
-      out(`\n[1/4] end to end: ${sizes} GPUs × ${days} days (progress on stderr)`);
+      out(`\n[1/5] end to end: ${sizes} GPUs × ${days} days (progress on stderr)`);
       const json = join(work, 'e2e.json');
       const r = await runNode(
         [
@@ -75,7 +78,7 @@ async function main(): Promise<number> {
     }
     if (parts.has('day')) {
       out(
-        `\n[2/4] one day through the sharded path: ${daySizes} GPUs, shards ${dayShards} (progress on stderr)`,
+        `\n[2/5] one day through the sharded path: ${daySizes} GPUs, shards ${dayShards} (progress on stderr)`,
       );
       const json = join(work, 'day.json');
       const r = await runNode(
@@ -99,7 +102,7 @@ async function main(): Promise<number> {
       else failed.push('day');
     }
     if (parts.has('core')) {
-      out('\n[3/4] core only (bench/core.ts): pricing, allocation, CSV in process');
+      out('\n[3/5] core only (bench/core.ts): pricing, allocation, CSV in process');
       const coreArgs = values.quick
         ? ['--pods', '50000', '--gpus', '1000', '--sizes', '1', '--policy', 'allocation/separate']
         : [];
@@ -107,11 +110,23 @@ async function main(): Promise<number> {
       if (r.code !== 0) failed.push('core');
     }
     if (parts.has('bundle')) {
-      out('\n[4/4] bundles: serverless package --stage ci, zip sizes, cold handler import');
+      out('\n[4/5] bundles: serverless package --stage ci, zip sizes, cold handler import');
       const json = join(work, 'bundle.json');
       const r = await runNode([join(REPO, 'bench/bundle.ts'), '--json', json], { cwd: REPO });
       if (r.code === 0) bundles = JSON.parse(await readFile(json, 'utf8'));
       else failed.push('bundle');
+    }
+    if (parts.has('small')) {
+      out('\n[5/5] a small fleet: the demo month from scratch through the shipped CLI (progress on stderr)');
+      const json = join(work, 'small.json');
+      const r = await runNode(
+        [join(REPO, 'bench/small.ts'), '--runs', values.quick ? '1' : '3', '--json', json],
+        {
+          cwd: REPO,
+        },
+      );
+      if (r.code === 0) small = JSON.parse(await readFile(json, 'utf8')) as SmallResult;
+      else failed.push('small');
     }
 
     out(`\n${'='.repeat(100)}\n${machineLine()}`);
@@ -132,6 +147,10 @@ async function main(): Promise<number> {
         `\nbundles (serverless package took ${bundles.packageSeconds.toFixed(0)} s; cold import, median of 5 fresh processes):`,
       );
       printBundles(bundles.rows, out);
+    }
+    if (small) {
+      out('\na small fleet: the demo month from scratch (bench/small.ts)');
+      printSmall(small, out);
     }
     if (failed.length) out(`\nFAILED: ${failed.join(', ')}`);
     return failed.length ? 1 : 0;

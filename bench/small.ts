@@ -1,0 +1,182 @@
+/**
+ * A small fleet's month from scratch (issue #18, "small fleets are instant"): the demo's simulated
+ * platform (src/sim preset "demo": 42 nodes over the month, 78 GPUs in all, ~3,500 pods; on-prem, MIG,
+ * Spot, DRA and sidecar shapes) for a whole month in Asia/Seoul, backfilled once into a cached TSDB (the
+ * same cache key as test/integration/endToEnd.test.ts, so a machine that ran the suite has it), served by
+ * a real Prometheus on loopback. Each run is the shipped CLI (`bin/gpu-chargeback.js`, i.e. the bundled
+ * dist/cli.mjs: run `npm run build` first) in a fresh process with a fresh output directory, so every one
+ * of the month's days is metered from Prometheus (no stored partial): wall time, the process's CPU and
+ * peak RSS, and Prometheus' CPU (/proc) during the run. Median of `--runs`.
+ *
+ *   node --import tsx bench/small.ts                     # 3 runs, DCGM scraped every 120 s (as the e2e test)
+ *   node --import tsx bench/small.ts --runs 5 --json out.json
+ *   node --import tsx bench/small.ts --args=--no-billing # extra arguments for `report`
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { demoConfig } from '../src/app/demoConfig.ts';
+import { simulate, writeOpenMetrics } from '../src/sim/index.ts';
+import { hasCachedTsdb, startPrometheusWithData } from '../test/support/prometheus.ts';
+import { machineLine, procCpuSeconds, sec, table } from './lib/util.ts';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const MONTH = '2026-10';
+const ZONE = 'Asia/Seoul';
+const SEED = 7;
+const KSM_SECONDS = 60;
+
+export interface SmallRun {
+  code: number;
+  wallSeconds: number;
+  cpuSeconds: number;
+  maxRssMiB: number;
+  promCpuSeconds: number;
+}
+
+export interface SmallResult {
+  dcgmSeconds: number;
+  runs: SmallRun[];
+  median: SmallRun;
+  load: string;
+}
+
+/** Runs the shipped CLI once; its CPU and peak RSS come from the process itself (rusage preload). */
+async function runReport(configPath: string, extra: string[]): Promise<Omit<SmallRun, 'promCpuSeconds'>> {
+  const usageFile = join(dirname(configPath), 'rusage.json');
+  const preload = join(REPO, 'bench/lib/rusage.mjs');
+  const t0 = performance.now();
+  const code = await new Promise<number>((ok, fail) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        preload,
+        join(REPO, 'bin/gpu-chargeback.js'),
+        'report',
+        '--month',
+        MONTH,
+        '--config',
+        configPath,
+        '--quiet',
+        ...extra,
+      ],
+      {
+        cwd: REPO,
+        env: { ...process.env, GCB_BENCH_RUSAGE: usageFile },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    child.on('error', fail);
+    child.on('exit', (c, signal) => ok(c ?? (signal ? 128 : 1)));
+  });
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const usage = JSON.parse(await readFile(usageFile, 'utf8')) as { cpuSeconds: number; maxRssMiB: number };
+  return { code, wallSeconds, ...usage };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '3' },
+      dcgm: { type: 'string', default: '120' },
+      args: { type: 'string', default: '' },
+      json: { type: 'string' },
+    },
+  });
+  const dcgmSeconds = Number(values.dcgm);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const work = await mkdtemp(join(tmpdir(), 'gcb-small-'));
+  // The e2e test's key (test/integration/endToEnd.test.ts): the same simulated month, cached once.
+  const cacheKey = `e2e-demo-${MONTH}-${ZONE}-${SEED}-ksm${KSM_SECONDS}-dcgm${dcgmSeconds}-v3`;
+  try {
+    let files: string[] = [];
+    if (!(await hasCachedTsdb(cacheKey))) {
+      log(`simulating the demo month (DCGM every ${dcgmSeconds} s) and backfilling it (once)…`);
+      const sim = simulate({
+        preset: 'demo',
+        month: MONTH,
+        zone: ZONE,
+        seed: SEED,
+        scrape: { ksmSeconds: KSM_SECONDS, dcgmSeconds },
+      });
+      files = await writeOpenMetrics(sim, join(work, 'om'));
+    }
+    const prometheus = await startPrometheusWithData(files, { cacheKey });
+    await rm(join(work, 'om'), { recursive: true, force: true });
+    const runs: SmallRun[] = [];
+    let load = '';
+    try {
+      for (let i = 0; i < Number(values.runs); i++) {
+        const dir = await mkdtemp(join(work, 'run-'));
+        const config = {
+          ...demoConfig,
+          timezone: ZONE,
+          source: { kind: 'prometheus', url: prometheus.url },
+          output: { location: join(dir, 'reports') },
+        };
+        await writeFile(join(dir, 'config.json'), JSON.stringify(config));
+        load += `${(await readFile('/proc/loadavg', 'utf8')).split(' ')[0]} `;
+        const cpu0 = await procCpuSeconds(prometheus.pid);
+        const run = await runReport(join(dir, 'config.json'), values.args ? values.args.split(' ') : []);
+        const promCpuSeconds = (await procCpuSeconds(prometheus.pid)) - cpu0;
+        runs.push({ ...run, promCpuSeconds });
+        log(`run ${i + 1}: exit ${run.code}, ${sec(run.wallSeconds)} s wall, ${sec(run.cpuSeconds)} s CPU`);
+      }
+    } finally {
+      await prometheus.stop();
+    }
+    const median = (pick: (r: SmallRun) => number) => {
+      const sorted = runs.map(pick).sort((a, b) => a - b);
+      return sorted[Math.floor(sorted.length / 2)] ?? 0;
+    };
+    const result: SmallResult = {
+      dcgmSeconds,
+      runs,
+      load: load.trim(),
+      median: {
+        code: Math.max(...runs.map((r) => r.code)),
+        wallSeconds: median((r) => r.wallSeconds),
+        cpuSeconds: median((r) => r.cpuSeconds),
+        maxRssMiB: median((r) => r.maxRssMiB),
+        promCpuSeconds: median((r) => r.promCpuSeconds),
+      },
+    };
+    if (values.json) await writeFile(values.json, JSON.stringify(result));
+    printSmall(result, (line) => process.stdout.write(`${line}\n`));
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The small-fleet table: every run and the median. */
+export function printSmall(result: SmallResult, out: (line: string) => void): void {
+  out(machineLine());
+  out(
+    `demo month ${MONTH} (${ZONE}, 31 days, KSM ${KSM_SECONDS} s, DCGM ${result.dcgmSeconds} s) from scratch, shipped CLI; load at each start: ${result.load}`,
+  );
+  const row = (name: string, r: SmallRun) => [
+    name,
+    r.code,
+    sec(r.wallSeconds),
+    sec(r.cpuSeconds),
+    r.maxRssMiB.toFixed(0),
+    sec(r.promCpuSeconds),
+  ];
+  out(
+    table(
+      ['run', 'exit', 'wall s', 'CPU s', 'peak RSS MiB', 'Prom CPU s'],
+      [...result.runs.map((r, i) => row(String(i + 1), r)), row('median', result.median)],
+    ),
+  );
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
