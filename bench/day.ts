@@ -47,6 +47,11 @@ interface ChildResult {
    * inside one long synchronous step can be missed; maxRssMiB cannot) and once at the end.
    */
   peakHeapMiB: number;
+  /**
+   * heapUsed + arrayBuffers after a full collection once the code is loaded, before metering: the
+   * process and its modules (tsx's loader included), which a shard's data adds to.
+   */
+  baseHeapMiB: number;
   /** Bytes of the compact answers the Prometheus source held at most (typed arrays + interned labels). */
   compactMiB: number;
   pods: number;
@@ -264,6 +269,7 @@ async function childShard(args: string[]): Promise<void> {
     cpuSeconds: 0,
     maxRssMiB: 0,
     peakHeapMiB: 0,
+    baseHeapMiB: 0,
     compactMiB: 0,
     pods: 0,
   };
@@ -273,6 +279,10 @@ async function childShard(args: string[]): Promise<void> {
     const { createFsStore } = await import('../src/adapters/fs/fsStore.ts');
     ctx.store = createFsStore(out);
     const { meterAndStoreDay } = await import('../src/app/meterDay.ts');
+    (globalThis as { gc?: () => void }).gc?.();
+    const before = process.memoryUsage();
+    result.baseHeapMiB = (before.heapUsed + before.arrayBuffers) / 1024 / 1024;
+    peakHeap = 0;
     const day = await meterAndStoreDay(ctx, date, {}, { index: Number(index), count: Number(count) });
     result.pods = day.pods.length;
     sample();
@@ -341,6 +351,8 @@ export function printDay(rows: DayRow[], out: (line: string) => void): void {
       Math.round(s.peakHeapMiB),
       s.compactMiB.toFixed(1),
       s.compactMiB > 0 ? (s.peakHeapMiB / s.compactMiB).toFixed(2) : '-',
+      Math.round(s.baseHeapMiB ?? 0),
+      s.compactMiB > 0 ? ((s.peakHeapMiB - (s.baseHeapMiB ?? 0)) / s.compactMiB).toFixed(2) : '-',
       s.pods,
       s.requests,
       mb(s.bytes),
@@ -357,6 +369,8 @@ export function printDay(rows: DayRow[], out: (line: string) => void): void {
           'peak heap MiB',
           'compact MiB',
           'heap/compact',
+          'heap before MiB',
+          '(peak-before)/compact',
           'pod rows',
           'requests',
           'MiB recv',
@@ -371,6 +385,8 @@ export function printDay(rows: DayRow[], out: (line: string) => void): void {
             sec(total((s) => s.cpuSeconds)),
             Math.round(Math.max(...r.shards.map((s) => s.maxRssMiB))),
             Math.round(Math.max(...r.shards.map((s) => s.peakHeapMiB))),
+            '',
+            '',
             '',
             '',
             total((s) => s.pods),

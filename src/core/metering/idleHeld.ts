@@ -1,5 +1,6 @@
 import { heldSpan, NONE } from './held.ts';
 import type { IdleHeldRule } from './options.ts';
+import type { StepSamples } from './podUtilization.ts';
 import type { WindowGrid } from './window.ts';
 
 export type { IdleHeldRule };
@@ -19,7 +20,7 @@ export const DEFAULT_IDLE_HELD: IdleHeldRule = { utilizationBelow: 0.05, forMs: 
  */
 export function idleHeldMsByPeriod(
   held: Uint8Array,
-  samples: ReadonlyMap<number, readonly [number, number]> | undefined,
+  samples: StepSamples | undefined,
   window: Pick<WindowGrid, 'dayFirst' | 'dayLast' | 'slices' | 'periods'>,
   rule: IdleHeldRule,
 ): number[] {

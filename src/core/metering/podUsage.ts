@@ -9,7 +9,7 @@ import type { NodeGpus } from './nodeWeights.ts';
 import type { MeterOptions } from './options.ts';
 import { effectiveRequests } from './podRequests.ts';
 import { DEFAULT_IDLE_HELD, idleHeldMsByPeriod, type IdleHeldRule } from './idleHeld.ts';
-import { chooseUtilizationSource, type PodUtilization } from './podUtilization.ts';
+import { chooseUtilizationSource, type PodUtilization, type StepSamples } from './podUtilization.ts';
 import { comparePods, describeNode, describePod, key } from './refs.ts';
 import { isNvidiaResource, type NodeWeights } from './weights.ts';
 import type { WindowGrid } from './window.ts';
@@ -201,7 +201,7 @@ interface HeldTotals {
  */
 function heldByPeriod(
   held: Uint8Array,
-  samples: Map<number, [number, number]> | undefined,
+  samples: StepSamples | undefined,
   window: WindowGrid,
   running = false,
 ): HeldTotals {

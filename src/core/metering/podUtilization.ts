@@ -3,29 +3,125 @@ import { OBSERVED } from './held.ts';
 import { key } from './refs.ts';
 import type { WindowGrid } from './window.ts';
 
-/** A pod's utilization per source: interval -> [sum of samples, count of samples]. */
-export type PodUtilization = Partial<
-  Record<Exclude<UtilizationSource, 'none'>, Map<number, [number, number]>>
->;
+/** A pod's samples of one source per grid interval: interval -> [sum of samples, count of samples]. */
+export interface StepSamples {
+  get(k: number): readonly [number, number] | undefined;
+  readonly size: number;
+  keys(): Iterable<number>;
+}
+
+/**
+ * StepSamples in three typed arrays sorted by interval (20 bytes an interval where a Map of [sum, count]
+ * tuples took ~100): the utilization of a day is most of what metering holds besides the source's
+ * compact answers (issue #18, peak heap per shard).
+ */
+export class StepSums implements StepSamples {
+  constructor(
+    private readonly steps: Int32Array,
+    private readonly sums: Float64Array,
+    private readonly counts: Float64Array,
+  ) {}
+
+  get size(): number {
+    return this.steps.length;
+  }
+
+  get(k: number): readonly [number, number] | undefined {
+    let lo = 0;
+    let hi = this.steps.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const step = this.steps[mid]!;
+      if (step === k) return [this.sums[mid]!, this.counts[mid]!];
+      if (step < k) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  keys(): Iterable<number> {
+    return this.steps.values();
+  }
+}
+
+/** Collects (interval, sum, count) in arrival order; build() adds those of one interval in that order. */
+class StepSumsBuilder {
+  private steps = new Int32Array(64);
+  private sums = new Float64Array(64);
+  private counts = new Float64Array(64);
+  private n = 0;
+  private sorted = true;
+
+  push(k: number, sum: number, count: number): void {
+    if (this.n === this.steps.length) {
+      const grow = <T extends Int32Array | Float64Array>(a: T, b: T): T => {
+        b.set(a);
+        return b;
+      };
+      this.steps = grow(this.steps, new Int32Array(this.n * 2));
+      this.sums = grow(this.sums, new Float64Array(this.n * 2));
+      this.counts = grow(this.counts, new Float64Array(this.n * 2));
+    }
+    if (this.n > 0 && k <= this.steps[this.n - 1]!) this.sorted = false;
+    this.steps[this.n] = k;
+    this.sums[this.n] = sum;
+    this.counts[this.n] = count;
+    this.n++;
+  }
+
+  build(): StepSums {
+    const n = this.n;
+    // Each interval's sum starts from 0 and adds its samples in arrival order (as a Map of running
+    // [sum, count] did): a stable order by interval keeps the floating-point result the same.
+    const order = Array.from({ length: n }, (_, i) => i);
+    if (!this.sorted) order.sort((a, b) => this.steps[a]! - this.steps[b]! || a - b);
+    const steps = new Int32Array(n);
+    const sums = new Float64Array(n);
+    const counts = new Float64Array(n);
+    let m = -1;
+    for (const i of order) {
+      const k = this.steps[i]!;
+      if (m < 0 || steps[m] !== k) {
+        m++;
+        steps[m] = k;
+        sums[m] = 0;
+        counts[m] = 0;
+      }
+      sums[m]! += this.sums[i]!;
+      counts[m]! += this.counts[i]!;
+    }
+    return new StepSums(steps.slice(0, m + 1), sums.slice(0, m + 1), counts.slice(0, m + 1));
+  }
+}
+
+/** A pod's utilization per source. */
+export type PodUtilization = Partial<Record<Exclude<UtilizationSource, 'none'>, StepSamples>>;
 
 /** Utilization points by (cluster, namespace, pod) and source, summed per grid interval. */
 export function indexUtilization(
   obs: Pick<WindowObservations, 'utilization'>,
   window: WindowGrid,
 ): Map<string, PodUtilization> {
-  const out = new Map<string, PodUtilization>();
+  const builders = new Map<string, Partial<Record<Exclude<UtilizationSource, 'none'>, StepSumsBuilder>>>();
   for (const u of obs.utilization) {
     const id = key(u.cluster, u.namespace, u.pod);
-    const entry = out.get(id) ?? {};
-    const points = entry[u.source] ?? new Map<number, [number, number]>();
+    let entry = builders.get(id);
+    if (!entry) builders.set(id, (entry = {}));
+    const points = (entry[u.source] ??= new StepSumsBuilder());
     for (const [t, sum, count] of u.points) {
       const k = window.indexOf(t);
       if (k === undefined || !Number.isFinite(sum) || !(count > 0)) continue;
-      const prev = points.get(k) ?? [0, 0];
-      points.set(k, [prev[0] + sum, prev[1] + count]);
+      points.push(k, sum, count);
     }
-    entry[u.source] = points;
-    out.set(id, entry);
+  }
+  const out = new Map<string, PodUtilization>();
+  for (const [id, entry] of builders) {
+    const built: PodUtilization = {};
+    for (const source of ['DCGM_FI_PROF_GR_ENGINE_ACTIVE', 'DCGM_FI_DEV_GPU_UTIL'] as const) {
+      const builder = entry[source];
+      if (builder) built[source] = builder.build();
+    }
+    out.set(id, built);
   }
   return out;
 }
@@ -41,7 +137,7 @@ export function chooseUtilizationSource(
   pending: Uint8Array,
   window: Pick<WindowGrid, 'dayFirst' | 'dayLast'>,
 ): UtilizationSource {
-  const has = (points: Map<number, [number, number]> | undefined) => {
+  const has = (points: StepSamples | undefined) => {
     if (!points) return false;
     for (const k of points.keys())
       if (

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   BRIDGED,
@@ -75,5 +76,44 @@ describe('chooseUtilizationSource', () => {
       expect(chooseUtilizationSource(prof, held(70, BRIDGED), none, w)).toBe('none');
       expect(chooseUtilizationSource(prof, held(10, OBSERVED), none, w)).toBe('none');
     });
+  });
+});
+
+describe('indexUtilization keeps what a Map of running sums kept', () => {
+  it('gives every interval the same sum and count, bit for bit, for samples of several series in any order', () => {
+    const w = windowOf(day);
+    const sample = fc.tuple(
+      fc.integer({ min: w.dayFirst - 2, max: w.dayFirst + 40 }),
+      fc.double({ min: 0, max: 8, noNaN: true }),
+      fc.integer({ min: 1, max: 4 }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.array(sample, { maxLength: 30 }), { minLength: 1, maxLength: 4 }), (series) => {
+        const utilization = series.map((points) => ({
+          cluster: '',
+          namespace: 'ml',
+          pod: 'a',
+          source: 'DCGM_FI_DEV_GPU_UTIL' as const,
+          points: points.map(([k, sum, count]) => [pointOf(w, k), sum, count] as const),
+        }));
+        // The reference: a Map of [sum, count] per interval, added in arrival order.
+        const expected = new Map<number, [number, number]>();
+        for (const points of series)
+          for (const [k, sum, count] of points) {
+            const prev = expected.get(k) ?? [0, 0];
+            expected.set(k, [prev[0] + sum, prev[1] + count]);
+          }
+        const got = indexUtilization({ utilization }, w).get('\u0000ml\u0000a')!;
+        const steps = got.DCGM_FI_DEV_GPU_UTIL!;
+        expect(steps.size).toBe(expected.size);
+        expect([...steps.keys()]).toEqual([...expected.keys()].sort((a, b) => a - b));
+        for (const [k, [sum, count]] of expected) {
+          const [gotSum, gotCount] = steps.get(k)!;
+          expect(Object.is(gotSum, sum) && gotCount === count, `interval ${k}`).toBe(true);
+        }
+        expect(steps.get(w.dayFirst - 3)).toBeUndefined();
+      }),
+      { numRuns: 500 },
+    );
   });
 });
