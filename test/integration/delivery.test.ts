@@ -20,6 +20,13 @@ import { createS3Store } from '../../src/adapters/s3/s3Store.ts';
 import { readManifest } from '../../src/app/manifest.ts';
 import { runCli } from '../../src/cli/main.ts';
 import type { ObservationSource } from '../../src/ports.ts';
+import { writeOpenMetrics } from '../../src/sim/index.ts';
+import {
+  hasCachedTsdb,
+  type PrometheusHandle,
+  prometheusInstallHint,
+  startPrometheusWithData,
+} from '../support/prometheus.ts';
 import { losingSource, smallClusterConfig, smallClusterSimulation } from '../support/smallCluster.ts';
 import { type S3TestServer, startS3Server } from '../support/s3.ts';
 
@@ -344,4 +351,88 @@ describe('delivery to team leads over HTTP', () => {
       expect(r.stderr).toMatch(/2026-09 is not published/);
     });
   });
+});
+
+/**
+ * The `report` command with delivery on, against a real Prometheus holding the small cluster's month (the
+ * TSDB of test/integration/adversarialReruns.test.ts: same simulation, same cache key): whatever the
+ * webhooks do, the month is published and the exit code is the publication's.
+ */
+describe.skipIf(prometheusInstallHint() !== null)('gpu-chargeback report with delivery', () => {
+  const ZONE = 'Asia/Seoul';
+  let prometheus: PrometheusHandle;
+  let hooks: Hooks;
+  let dir: string;
+  let refused: number;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gcb-delivery-report-'));
+    const key = `adversarial-small-${MONTH}-${ZONE.replace('/', '_')}-v1`;
+    const files = (await hasCachedTsdb(key))
+      ? []
+      : await writeOpenMetrics(smallClusterSimulation(MONTH, ZONE), join(dir, 'om'));
+    [prometheus, hooks, refused] = await Promise.all([
+      startPrometheusWithData(files, { cacheKey: key }),
+      startHooks({ '/slack/ml': 'fail', '/teams/search': 'hang' }),
+      refusedPort(),
+    ]);
+    await rm(join(dir, 'om'), { recursive: true, force: true });
+  }, 600_000);
+
+  afterAll(async () => {
+    await Promise.all([prometheus?.stop(), hooks?.stop()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it(
+    'publishes, exits 0 and reports the failed messages when every webhook fails',
+    { timeout: 180_000 },
+    async () => {
+      const reports = join(dir, 'reports');
+      const config = join(dir, 'config.json');
+      await writeFile(
+        config,
+        JSON.stringify({
+          ...smallClusterConfig({ timezone: ZONE }),
+          source: { kind: 'prometheus', url: prometheus.url },
+          output: { location: reports },
+          delivery: {
+            enabled: true,
+            timeoutSeconds: 1,
+            teams: {
+              ml: { slackWebhookEnv: 'ML_SLACK' },
+              search: { teamsWebhookEnv: 'SEARCH_TEAMS' },
+              speech: { slackWebhookEnv: 'SPEECH_SLACK' },
+            },
+          },
+        }),
+      );
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(['report', '--month', MONTH, '--config', config, '--quiet'], {
+        stdout: (d) => (stdout += typeof d === 'string' ? d : Buffer.from(d).toString('utf8')),
+        stderr: (t) => (stderr += t),
+        env: {
+          ML_SLACK: hooks.url('/slack/ml'),
+          SEARCH_TEAMS: hooks.url('/teams/search'),
+          SPEECH_SLACK: `http://127.0.0.1:${refused}/slack/speech`,
+        },
+        nowMs: () => NOW,
+        stderrIsTty: false,
+      });
+      expect(code, stderr).toBe(0);
+      const out = JSON.parse(stdout) as { versionId: string; delivery: unknown };
+      expect(out.delivery).toEqual({ sent: 0, failed: 3, skipped: 0 });
+      const { createFsStore } = await import('../../src/adapters/fs/fsStore.ts');
+      expect((await readManifest(createFsStore(reports), MONTH))!.versionId).toBe(out.versionId);
+      expect(hooks.countOf('/slack/ml')).toBe(2);
+      expect(hooks.countOf('/teams/search')).toBe(1);
+      // A local directory: the message names the version's files by path.
+      const slack = JSON.stringify(hooks.requests.find((r) => r.path === '/slack/ml')!.body);
+      expect(slack).toContain(join(reports, MONTH, 'versions', out.versionId));
+      expect(stderr).toContain(
+        `gpu-chargeback report: warning: 3 of 3 messages to team leads failed (see the log; resend with \`gpu-chargeback deliver --month ${MONTH}\`); ${MONTH} is published`,
+      );
+    },
+  );
 });
