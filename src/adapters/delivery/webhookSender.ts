@@ -61,7 +61,11 @@ export function createWebhookSender(options: WebhookSenderOptions = {}): Message
             reason: `no answer within ${timeoutMs / 1000} s (timed out)`,
           };
         }
-        return { ok: false, retryable: true, reason: `connection failed: ${networkReason(error)}` };
+        const reason = networkReason(error);
+        // A redirect got an answer: the webhook moved, and asking again would get the same one.
+        if (/redirect/i.test(reason))
+          return { ok: false, retryable: false, reason: `refused to follow a redirect` };
+        return { ok: false, retryable: true, reason: `connection failed: ${reason}` };
       }
     },
   };
