@@ -149,3 +149,33 @@ export interface BillingExportSource {
   readonly description: string;
   read(request: BillingExportRequest, sink: InvoiceSink): Promise<BillingReadStats>;
 }
+
+/** Where one message to a team lead goes: a chat webhook (its URL is a secret) or an email address. */
+export type DeliveryTarget = { kind: 'slack' | 'teams'; url: string } | { kind: 'email'; address: string };
+
+/** One message to a team lead in the shape each channel takes (built by src/render/message/leadMessage.ts). */
+export interface LeadMessage {
+  /** Email subject. */
+  subject: string;
+  /** Plain text: the email body, and what a chat shows in a notification. */
+  text: string;
+  /** Slack incoming-webhook payload (`text` and `blocks`). */
+  slack: unknown;
+  /** Microsoft Teams incoming-webhook / Workflows payload (a message with one Adaptive Card). */
+  teams: unknown;
+}
+
+/** What one attempt to send gave; `retryable` for a 5xx answer or a connection that failed before any answer. */
+export type SendResult =
+  { ok: true; status: number } | { ok: false; retryable: boolean; reason: string; status?: number };
+
+/**
+ * Sends one message to a team lead, one attempt, within `timeoutMs` (src/adapters/delivery). It never
+ * throws: every failure is a result, so a delivery can never fail the publication before it. The caller
+ * (src/app/deliverMonth.ts) decides about the one retry. A sender that cannot reach a kind of target
+ * (email without SES) leaves it out of `kinds`; such recipients are reported as skipped.
+ */
+export interface MessageSender {
+  readonly kinds: ReadonlySet<DeliveryTarget['kind']>;
+  send(target: DeliveryTarget, message: LeadMessage, timeoutMs: number): Promise<SendResult>;
+}

@@ -5,6 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { createCloudWatchSink } from '../../src/adapters/cloudwatch/cloudWatchSink.ts';
 import { createBillingExportSource } from '../../src/adapters/billing/exportSource.ts';
+import { createWebhookSender } from '../../src/adapters/delivery/webhookSender.ts';
 import { createLogger } from '../../src/adapters/log/logger.ts';
 import { configSecrets, environmentSecrets } from '../../src/adapters/log/secrets.ts';
 import { openOutputStore } from '../../src/adapters/s3/openOutputStore.ts';
@@ -12,7 +13,7 @@ import { formatConfigIssues, parseConfig, parseConfigText } from '../../src/conf
 import type { Config, ConfigInput } from '../../src/config/schema.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { Redactor } from '../../src/redact.ts';
-import type { Clock, Logger, MetricsSink, ObservationSource } from '../../src/ports.ts';
+import type { Clock, Logger, MessageSender, MetricsSink, ObservationSource } from '../../src/ports.ts';
 import type { AppContext } from '../../src/app/context.ts';
 
 /**
@@ -153,6 +154,8 @@ export interface LambdaContextDeps {
   write?: (line: string) => void;
   clock?: Clock;
   readText?: (path: string) => string;
+  /** Sends team-lead messages (default: the Slack/Teams webhook sender, global fetch). */
+  sender?: MessageSender;
 }
 
 /**
@@ -200,5 +203,7 @@ export function createLambdaContext(
     clock: deps.clock ?? { nowMs: () => Date.now() },
     ...(config.billing ? { billing: createBillingExportSource(config.billing) } : {}),
     redactor,
+    // Webhook URLs come from the function's environment (set from Secrets Manager or SSM at deploy time).
+    ...(config.delivery ? { delivery: { sender: deps.sender ?? createWebhookSender(), env } } : {}),
   };
 }

@@ -1,7 +1,8 @@
 import type { AppContext } from '../../src/app/context.ts';
 import { lambdaHandler } from './lambdaHandler.ts';
 import { runJob } from '../../src/app/runJob.ts';
-import { runMetrics } from '../../src/app/runMetrics.ts';
+import { deliveryMetrics, runMetrics } from '../../src/app/runMetrics.ts';
+import { deliverAfterPublish } from '../../src/app/deliverMonth.ts';
 import { type MonthlyReportResult, runMonthlyReport } from '../../src/app/runMonthlyReport.ts';
 import { backfillMonthEvent, monthlyReportEvent, overrideOf, parseEvent, previousMonthIn } from './events.ts';
 
@@ -17,10 +18,20 @@ export const monthlyReportHandler = (ctx: AppContext) =>
     const result = await runJob(
       ctx,
       'monthly-report',
-      () => runMonthlyReport(ctx, month, options),
-      (r, run) => runMetrics(r?.summary, run),
+      async () => {
+        const published = await runMonthlyReport(ctx, month, options);
+        // After the commit only, and never failing it: a failed message is logged and counted.
+        return { ...published, delivery: await deliverAfterPublish(ctx, published) };
+      },
+      (r, run) => [...runMetrics(r?.summary, run), ...deliveryMetrics(r?.delivery, run.job)],
     );
-    return monthResult(result);
+    const { delivery } = result;
+    return {
+      ...monthResult(result),
+      ...(delivery
+        ? { delivery: { sent: delivery.sent, failed: delivery.failed, skipped: delivery.skipped } }
+        : {}),
+    };
   });
 
 /**

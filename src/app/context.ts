@@ -4,6 +4,7 @@ import type {
   BlobStore,
   Clock,
   Logger,
+  MessageSender,
   MetricsSink,
   ObservationSource,
 } from '../ports.ts';
@@ -25,6 +26,15 @@ export interface AppContext {
    * the one error path's (the CLI's last line, the error a Lambda handler rethrows). Absent: shapes only.
    */
   redactor?: Redactor;
+  /** How team leads are reached (config `delivery`); absent: nothing is ever sent. */
+  delivery?: DeliveryWiring;
+}
+
+/** How delivery reaches team leads: the sender (src/adapters/delivery) and where webhook URLs are read. */
+export interface DeliveryWiring {
+  sender: MessageSender;
+  /** The environment the configured variables are read from (process.env; a Lambda's secrets arrive there). */
+  env: Record<string, string | undefined>;
 }
 
 /** Output key layout shared by local directories and S3 (relative to the store's prefix). */

@@ -8,7 +8,7 @@ import type { AppContext } from './context.ts';
  * the alarm all see it. A failure to publish metrics is logged, never allowed to fail a billing run.
  */
 export async function runJob<T>(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'clock' | 'metrics' | 'logger'>,
   job: JobName,
   work: () => Promise<T>,
   metricsOf: (result: T | undefined, run: RunOutcome) => MetricDatum[],

@@ -15,9 +15,12 @@ export const metricNames = {
   utilization: 'UtilizationPct',
   allocationRate: 'AllocationRatePct',
   coverage: 'DataCoveragePct',
+  /** Messages to team leads sent, and those that failed after their retry (config `delivery`). */
+  deliveriesSent: 'DeliveriesSent',
+  deliveryFailures: 'DeliveryFailures',
 } as const;
 
-export type JobName = 'daily-meter' | 'monthly-report' | 'backfill-day' | 'backfill-month';
+export type JobName = 'daily-meter' | 'monthly-report' | 'backfill-day' | 'backfill-month' | 'deliver';
 
 export interface RunOutcome {
   job: JobName;
@@ -74,4 +77,20 @@ export function dayRunMetrics(day: MeteredDay | null | undefined, run: RunOutcom
     });
   }
   return out;
+}
+
+/**
+ * The datums of a delivery to team leads (src/app/deliverMonth.ts): messages sent and failed, with the
+ * run's `Job` dimension; none when nothing was delivered (delivery off, or nothing published). Pure.
+ */
+export function deliveryMetrics(
+  delivery: { sent: number; failed: number } | undefined,
+  job: JobName,
+): MetricDatum[] {
+  if (!delivery) return [];
+  const dimensions = { Job: job };
+  return [
+    { name: metricNames.deliveriesSent, value: delivery.sent, unit: 'Count', dimensions },
+    { name: metricNames.deliveryFailures, value: delivery.failed, unit: 'Count', dimensions },
+  ];
 }

@@ -113,10 +113,15 @@ export interface MonthlyReportResult {
 /**
  * A stable hash of the effective configuration, recorded in the manifest. The `guard` thresholds are left
  * out: they decide whether a version may be published, not what it contains; so is `sharding`: how a day
- * is split for metering never changes what is billed.
+ * is split for metering never changes what is billed; and so is `delivery`: whom the links are sent to.
  */
 export function configHash(config: unknown): string {
-  const { guard: _guard, sharding: _sharding, ...rest } = config as Record<string, unknown>;
+  const {
+    guard: _guard,
+    sharding: _sharding,
+    delivery: _delivery,
+    ...rest
+  } = config as Record<string, unknown>;
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
 }
 

@@ -1,4 +1,4 @@
-import type { AppContext } from '../app/context.ts';
+import type { AppContext, DeliveryWiring } from '../app/context.ts';
 import type { Config } from '../config/schema.ts';
 import { InputError } from '../errors.ts';
 import type { BillingExportSource, BlobStore, MetricsSink, ObservationSource } from '../ports.ts';
@@ -45,12 +45,21 @@ export interface DemoOptions {
   billing?: boolean;
 }
 
-/** Wires adapters for the CLI. `demo` selects the embedded synthetic cluster instead of Prometheus. */
-export async function buildContext(
+/** How a command logs: `--quiet`, `--verbose`. */
+export interface LogOptions {
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+/**
+ * The context of a command that reads only published months (`deliver`): config, store, metrics, the one
+ * logger with the run's redactor, the clock and the delivery wiring; no metrics source.
+ */
+export async function buildPublishedContext(
   config: Config,
   io: CliIo,
-  options: { quiet?: boolean; verbose?: boolean; demo?: DemoOptions } = {},
-): Promise<AppContext> {
+  options: LogOptions & { demo?: DemoOptions } = {},
+): Promise<Omit<AppContext, 'source'>> {
   const redactor = (io.redactor ?? new Redactor()).add(...configSecrets(config, io.env));
   const logger = createLogger({
     // --verbose: the JSON lines a pipe gets, also on a terminal.
@@ -60,6 +69,25 @@ export async function buildContext(
     redactor,
     ...(options.quiet ? { quiet: true } : {}),
   });
+  return {
+    config,
+    store: await buildStore(config),
+    metrics: await buildMetrics(config),
+    logger,
+    clock: { nowMs: io.nowMs },
+    redactor,
+    // The demo never sends anything: its months are synthetic.
+    ...(config.delivery && !options.demo ? { delivery: await buildDelivery(io) } : {}),
+  };
+}
+
+/** Wires adapters for the CLI. `demo` selects the embedded synthetic cluster instead of Prometheus. */
+export async function buildContext(
+  config: Config,
+  io: CliIo,
+  options: LogOptions & { demo?: DemoOptions } = {},
+): Promise<AppContext> {
+  const base = await buildPublishedContext(config, io, options);
   let source: ObservationSource;
   if (options.demo || config.source.kind === 'demo') {
     const demo = options.demo;
@@ -73,16 +101,17 @@ export async function buildContext(
       throw new InputError('no Prometheus URL: set source.url in the config or pass --prometheus-url');
     }
     const { createPrometheusSource } = await import('../adapters/prometheus/index.ts');
-    source = createPrometheusSource({ config, logger, env: io.env });
+    source = createPrometheusSource({ config, logger: base.logger, env: io.env });
   }
   return {
-    config,
+    ...base,
     source,
-    store: await buildStore(config),
-    metrics: await buildMetrics(config),
-    logger,
-    clock: { nowMs: io.nowMs },
     ...(config.billing ? { billing: await buildBilling(config, config.billing, options.demo) } : {}),
-    redactor,
   };
+}
+
+/** The sender of team-lead messages (Slack and Teams webhooks) and the environment naming their URLs. */
+async function buildDelivery(io: CliIo): Promise<DeliveryWiring> {
+  const { createWebhookSender } = await import('../adapters/delivery/webhookSender.ts');
+  return { sender: createWebhookSender(), env: io.env };
 }

@@ -6,7 +6,8 @@ import { backfill, planBackfill } from '../app/backfill.ts';
 import { DEMO_OUTPUT_LOCATION, demoConfig } from '../app/demoConfig.ts';
 import { getPublished, presignedLink } from '../app/getPublished.ts';
 import { runJob } from '../app/runJob.ts';
-import { runMetrics } from '../app/runMetrics.ts';
+import { deliveryMetrics, runMetrics } from '../app/runMetrics.ts';
+import { deliverAfterPublish, deliverMonth } from '../app/deliverMonth.ts';
 import { type MonthlyReportResult, runMonthlyReport } from '../app/runMonthlyReport.ts';
 import { runSimulate } from '../app/simulate.ts';
 import { SIMULATION_PRESETS, type SimulationPreset } from '../sim/index.ts';
@@ -15,7 +16,7 @@ import { type ConfigInput, printableConfig } from '../config/schema.ts';
 import { billingPeriod, isMonth, isoInZone } from '../core/period.ts';
 import { InputError, NotPublishedError } from '../errors.ts';
 import { Redactor } from '../redact.ts';
-import { buildContext, buildStore } from './buildContext.ts';
+import { buildContext, buildPublishedContext, buildStore } from './buildContext.ts';
 import { namingSource } from './sourceErrors.ts';
 import { assertPlausibleMonth } from '../app/guard.ts';
 import {
@@ -23,6 +24,7 @@ import {
   type CommandSpec,
   commonOptions,
   EXIT_OK,
+  EXIT_RUNTIME,
   guardOptions,
   guardOverrideOf,
   languageOption,
@@ -113,10 +115,23 @@ const report: CommandSpec = {
       runJob(
         ctx,
         'monthly-report',
-        () => runMonthlyReport(ctx, month, { remeter: Boolean(values.remeter), ...override }),
-        (r, run) => runMetrics(r?.summary, run),
+        async () => {
+          const published = await runMonthlyReport(ctx, month, {
+            remeter: Boolean(values.remeter),
+            ...override,
+          });
+          // Only after the commit; it never throws, so the exit code stays the publication's.
+          return { ...published, delivery: await deliverAfterPublish(ctx, published) };
+        },
+        (r, run) => [...runMetrics(r?.summary, run), ...deliveryMetrics(r?.delivery, run.job)],
       ),
     );
+    const { delivery } = result;
+    if (delivery && delivery.failed > 0) {
+      io.stderr(
+        `gpu-chargeback report: warning: ${delivery.failed} of ${delivery.sent + delivery.failed} messages to team leads failed (see the log; resend with \`gpu-chargeback deliver --month ${month}\`); ${month} is published\n`,
+      );
+    }
     io.stdout(
       `${JSON.stringify({
         month,
@@ -129,6 +144,9 @@ const report: CommandSpec = {
         restated: result.restated,
         unchanged: result.unchanged,
         keys: result.keys,
+        ...(delivery
+          ? { delivery: { sent: delivery.sent, failed: delivery.failed, skipped: delivery.skipped } }
+          : {}),
       })}\n`,
     );
     return EXIT_OK;
@@ -497,6 +515,86 @@ const get: CommandSpec = {
   },
 };
 
+const deliver: CommandSpec = {
+  name: 'deliver',
+  summary:
+    "Send each team lead of config delivery.teams links to the team's files of a published month (Slack, Teams).",
+  usage:
+    'deliver --month YYYY-MM [--version ID] [--dry-run] [--config FILE] [--out DIR|s3://bucket/prefix] [--language en|ko]',
+  options: {
+    month: { type: 'string', placeholder: 'YYYY-MM', description: 'billing month', required: true },
+    version: {
+      type: 'string',
+      placeholder: 'ID',
+      description: "a version of the month, by its manifest's versionId (16 hex digits)",
+      default: 'the current version',
+    },
+    'dry-run': {
+      type: 'boolean',
+      description: 'print the messages that would be sent (links redacted) and send nothing',
+    },
+    config: commonOptions.config!,
+    out: { ...commonOptions.out!, description: 'where reports are published (overrides output.location)' },
+    language: { ...languageOption, description: 'language of the messages' },
+    debug: commonOptions.debug!,
+    quiet: commonOptions.quiet!,
+    verbose: commonOptions.verbose!,
+  },
+  async run({ values }, io) {
+    const month = requireMonth(values.month, '--month', io.nowMs());
+    const config = await loadConfig(values.config as string | undefined, (raw) =>
+      applyCommonOverrides(raw, { out: values.out, language: values.language }),
+    );
+    if (!config.delivery) {
+      throw new InputError(
+        'no delivery section in the config: configure delivery.teams (README, "Delivery")',
+      );
+    }
+    const ctx = await buildPublishedContext(config, io, {
+      quiet: Boolean(values.quiet),
+      verbose: Boolean(values.verbose),
+    });
+    const dryRun = Boolean(values['dry-run']);
+    const redactor = ctx.redactor ?? new Redactor();
+    const work = () =>
+      deliverMonth(ctx, ctx.delivery!, month, {
+        versionId: values.version as string | undefined,
+        dryRun,
+      });
+    const report = dryRun
+      ? await work()
+      : await runJob(ctx, 'deliver', work, (r, run) => [
+          ...runMetrics(undefined, run),
+          ...deliveryMetrics(r, run.job),
+        ]);
+    if (dryRun) {
+      for (const r of report.results) {
+        const head = `--- ${r.team} · ${r.channel} · ${r.target}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`;
+        // Presigned links carry a signature and, from temporary credentials, a session token: redacted.
+        io.stderr(`${redactor.text(r.message ? `${head}\n${r.message.text}` : head)}\n`);
+      }
+    }
+    io.stdout(
+      `${JSON.stringify({
+        month,
+        versionId: report.versionId,
+        dryRun,
+        sent: report.sent,
+        failed: report.failed,
+        skipped: report.skipped,
+        results: report.results.map(({ message: _m, ...r }) => r),
+      })}\n`,
+    );
+    if (report.failed > 0) {
+      io.stderr(
+        `gpu-chargeback deliver: ${report.failed} of ${report.sent + report.failed} messages failed (see the log)\n`,
+      );
+      return EXIT_RUNTIME;
+    }
+    return EXIT_OK;
+  },
+};
+
 /** All commands by name. */
 export const commands: Record<string, CommandSpec> = {
   report,
@@ -505,4 +603,5 @@ export const commands: Record<string, CommandSpec> = {
   'validate-config': validateConfig,
   simulate,
   get,
+  deliver,
 };

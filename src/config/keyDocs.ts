@@ -232,4 +232,22 @@ export const CONFIG_KEY_DOCS: Record<string, string> = {
   'billing.gpuInstanceTypes.*': 'One instance type.',
   'billing.gpuInstanceTypes.*.gpus': 'Its physical GPUs.',
   'billing.gpuInstanceTypes.*.gpuModel': 'Its GPU model.',
+
+  delivery:
+    "After a month is published, each listed team's lead gets a message (month, team, cost, budget, version) with time-limited links to the team's `report.pdf`, `costs.csv` and the month's `report.html` (README, \"Delivery\"). A failed send is logged and counted, never fails the publish. Absent: nothing is sent.",
+  'delivery.enabled':
+    '`report` (and the monthly Lambda) deliver after each publication; `deliver` sends on demand whatever this says.',
+  'delivery.linkExpiresInSeconds':
+    'Lifetime of each presigned S3 link, 60 to 604800 seconds (7 days, the longest SigV4 allows). Links signed with temporary credentials (a Lambda role) stop working when those credentials expire, whichever comes first.',
+  'delivery.timeoutSeconds':
+    'Timeout of one send, in seconds; a 5xx answer or a connection error is retried once, a timeout is not (the message may have arrived).',
+  'delivery.teams':
+    "Where each team's lead is reached, by team name (the team label's value); a team not listed gets nothing.",
+  'delivery.teams.*': 'One team lead: at least one of the keys below.',
+  'delivery.teams.*.slackWebhookEnv':
+    'Name of the environment variable holding the Slack incoming-webhook URL (never the URL: it is a secret, redacted from every log).',
+  'delivery.teams.*.teamsWebhookEnv':
+    'Name of the environment variable holding the Microsoft Teams incoming-webhook or Workflows URL (a secret, like the Slack one).',
+  'delivery.teams.*.email':
+    'The lead\'s email address, for Amazon SES. This build has no SES client: an email recipient is reported as skipped (README, "Delivery").',
 };

@@ -52,6 +52,28 @@ const nodeLabelsDefault = () => ({
   capacityTypeValues: {},
 });
 
+/** Longest lifetime of a SigV4 presigned URL (S3 refuses longer): 7 days. */
+export const MAX_LINK_SECONDS = 604_800;
+
+/** Name of an environment variable (POSIX portable: letters, digits, underscore, not starting with a digit). */
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the NAME of an environment variable (the URL is a secret)');
+
+/** Where one team lead is reached: at least one of a Slack webhook, a Teams webhook, an email address. */
+const deliveryRecipientSchema = z
+  .strictObject({
+    /** Environment variable holding the Slack incoming-webhook URL (never the URL itself). */
+    slackWebhookEnv: envName.optional(),
+    /** Environment variable holding the Microsoft Teams incoming-webhook (or Workflows) URL. */
+    teamsWebhookEnv: envName.optional(),
+    /** The lead's email address (sent with Amazon SES; see the README for what this build does). */
+    email: z.email().optional(),
+  })
+  .refine((r) => r.slackWebhookEnv ?? r.teamsWebhookEnv ?? r.email, {
+    message: 'needs at least one of slackWebhookEnv, teamsWebhookEnv or email',
+  });
+
 /** A per-node-label rule for the physical GPUs of nodes without a catalog entry or GFD count (on-prem). */
 const physicalGpuRuleSchema = z.strictObject({
   /** A kube_node_labels label in KSM spelling, e.g. label_node_role or label_nvidia_com_gpu_machine. */
@@ -464,6 +486,22 @@ export const configSchema = z
           .default({}),
       })
       .strict()
+      .optional(),
+    /**
+     * After a month is published, each team lead gets a message with time-limited links to the team's
+     * pack and the month's report.html (src/app/deliverMonth.ts). Webhook URLs are secrets: the config
+     * names the environment variables that hold them, never the URLs. Delivery never fails a publish.
+     */
+    delivery: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** Lifetime of a presigned link; 604,800 s (7 days) is the longest SigV4 allows. */
+        linkExpiresInSeconds: z.number().int().min(60).max(MAX_LINK_SECONDS).default(MAX_LINK_SECONDS),
+        /** Timeout of one send (one HTTP request); a 5xx or a connection error is retried once. */
+        timeoutSeconds: z.number().int().min(1).max(60).default(10),
+        /** Where each team's lead is reached, by team name (the team label's value). */
+        teams: z.record(z.string().min(1), deliveryRecipientSchema).default({}),
+      })
       .optional(),
   })
   // Cross-field rules run whatever else is wrong, so every problem is reported at once.

@@ -174,6 +174,16 @@ describe('serverless package --stage ci', () => {
     expect(resources.BackfillFailedAlarm!.Properties.MetricName).toBe('ExecutionsFailed');
   });
 
+  it('alarms when a message to a team lead failed (the metric deliverMonth counts)', () => {
+    expect(resources.DeliveryFailedAlarm!.Properties).toMatchObject({
+      MetricName: 'DeliveryFailures',
+      Dimensions: [{ Name: 'Job', Value: 'monthly-report' }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it('builds a dashboard whose body is valid JSON', () => {
     const [body, vars] = resources.Dashboard!.Properties.DashboardBody['Fn::Sub'];
     const filled = (body as string).replace(/\$\{([\w:]+)\}/g, (_, name: string) =>

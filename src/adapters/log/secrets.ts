@@ -17,11 +17,12 @@ export function environmentSecrets(env: Record<string, string | undefined>): str
 
 /**
  * The secret values a config points at: the bearer token (from `source.auth.tokenEnv`, or the contents
- * of `source.auth.tokenFile` when readable) and every `source.headers` value. The Prometheus client
+ * of `source.auth.tokenFile` when readable), every `source.headers` value, and the webhook URLs of
+ * `delivery.teams` (from their environment variables). The Prometheus client
  * scrubs what it sends from its own errors; these let the logger and the error path scrub them anywhere.
  */
 export function configSecrets(
-  config: Pick<Config, 'source'>,
+  config: Pick<Config, 'source'> & Partial<Pick<Config, 'delivery'>>,
   env: Record<string, string | undefined>,
   readText: (path: string) => string = (path) => readFileSync(path, 'utf8'),
 ): string[] {
@@ -35,6 +36,12 @@ export function configSecrets(
       } catch {
         // Unreadable now: the authorizer says so when it needs the token.
       }
+    }
+  }
+  // Webhook URLs carry their secret in the path (Slack) or the query (Teams): each is a secret whole.
+  for (const recipient of Object.values(config.delivery?.teams ?? {})) {
+    for (const variable of [recipient.slackWebhookEnv, recipient.teamsWebhookEnv]) {
+      if (variable !== undefined) secrets.push(env[variable] ?? '');
     }
   }
   return secrets.filter((s) => s.trim() !== '');
