@@ -159,7 +159,18 @@ export interface PodUtilizationPoints {
   pod: string;
   source: Exclude<UtilizationSource, 'none'>;
   /** [t ms, sum of means, number of means] at grid points (an array, or a source's compact samples). */
-  points: Iterable<readonly [number, number, number]>;
+  points: Iterable<readonly [number, number, number]> | CompactUtilizationPoints;
+}
+
+/**
+ * PodUtilizationPoints.points as a source's typed arrays (the Prometheus source's UtilizationSamples): the
+ * same triples, column by column, in time order. Metering keeps such arrays as they are when every point
+ * is on the grid (no copy of the day's utilization; issue #18, peak heap per shard).
+ */
+export interface CompactUtilizationPoints extends Iterable<readonly [number, number, number]> {
+  readonly tsMs: Float64Array;
+  readonly sums: Float64Array;
+  readonly counts: Float64Array;
 }
 
 /** One GPU ResourceQuota entry of a namespace, as kube_resourcequota reports it. */

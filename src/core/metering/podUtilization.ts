@@ -1,4 +1,4 @@
-import type { UtilizationSource, WindowObservations } from '../types.ts';
+import type { CompactUtilizationPoints, UtilizationSource, WindowObservations } from '../types.ts';
 import { OBSERVED } from './held.ts';
 import { key } from './refs.ts';
 import type { WindowGrid } from './window.ts';
@@ -94,36 +94,112 @@ class StepSumsBuilder {
   }
 }
 
+/**
+ * StepSamples over a source's compact arrays, as they are (no copy): interval k is the grid point
+ * startMs + (k + 1) × stepMs (WindowGrid.indexOf), found by binary search of the sorted times.
+ */
+class GridSums implements StepSamples {
+  constructor(
+    private readonly points: CompactUtilizationPoints,
+    private readonly startMs: number,
+    private readonly stepMs: number,
+  ) {}
+
+  get size(): number {
+    return this.points.tsMs.length;
+  }
+
+  get(k: number): readonly [number, number] | undefined {
+    const t = this.startMs + (k + 1) * this.stepMs;
+    const ts = this.points.tsMs;
+    let lo = 0;
+    let hi = ts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = ts[mid]!;
+      if (at === t) return [this.points.sums[mid]!, this.points.counts[mid]!];
+      if (at < t) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  *keys(): Iterable<number> {
+    for (const t of this.points.tsMs) yield (t - this.startMs) / this.stepMs - 1;
+  }
+}
+
+function isCompact(points: PodUtilizationPointsOf): points is CompactUtilizationPoints {
+  const p = points as Partial<CompactUtilizationPoints>;
+  return p.tsMs instanceof Float64Array && p.sums instanceof Float64Array && p.counts instanceof Float64Array;
+}
+
+type PodUtilizationPointsOf = WindowObservations['utilization'][number]['points'];
+
+/**
+ * True when compact points can be kept as they are: every time is a grid point of the window, strictly
+ * after the one before, with a finite sum that is not −0 and a positive count — exactly the points
+ * indexUtilization's general path would keep, each alone at its interval, and none it would count as off
+ * the grid (so the window's misaligned count is the same without asking it).
+ */
+function keepsAsIs(points: CompactUtilizationPoints, window: WindowGrid): boolean {
+  const { tsMs, sums, counts } = points;
+  let previous = -1;
+  for (let i = 0; i < tsMs.length; i++) {
+    const k = (tsMs[i]! - window.startMs) / window.stepMs - 1;
+    if (!Number.isInteger(k) || k < 0 || k >= window.intervals || k <= previous) return false;
+    const sum = sums[i]!;
+    if (!Number.isFinite(sum) || Object.is(sum, -0) || !(counts[i]! > 0)) return false;
+    previous = k;
+  }
+  return true;
+}
+
 /** A pod's utilization per source. */
 export type PodUtilization = Partial<Record<Exclude<UtilizationSource, 'none'>, StepSamples>>;
 
-/** Utilization points by (cluster, namespace, pod) and source, summed per grid interval. */
+type Source = Exclude<UtilizationSource, 'none'>;
+
+/**
+ * Utilization points by (cluster, namespace, pod) and source, summed per grid interval. A pod and
+ * source with one compact series on the grid (what the Prometheus source gives) keeps its arrays
+ * (GridSums); anything else is summed into StepSums.
+ */
 export function indexUtilization(
   obs: Pick<WindowObservations, 'utilization'>,
   window: WindowGrid,
 ): Map<string, PodUtilization> {
-  const builders = new Map<string, Partial<Record<Exclude<UtilizationSource, 'none'>, StepSumsBuilder>>>();
+  const groups = new Map<string, Partial<Record<Source, PodUtilizationPointsOf[]>>>();
   for (const u of obs.utilization) {
     const id = key(u.cluster, u.namespace, u.pod);
-    let entry = builders.get(id);
-    if (!entry) builders.set(id, (entry = {}));
-    const points = (entry[u.source] ??= new StepSumsBuilder());
-    for (const [t, sum, count] of u.points) {
-      const k = window.indexOf(t);
-      if (k === undefined || !Number.isFinite(sum) || !(count > 0)) continue;
-      points.push(k, sum, count);
-    }
+    let entry = groups.get(id);
+    if (!entry) groups.set(id, (entry = {}));
+    (entry[u.source] ??= []).push(u.points);
   }
   const out = new Map<string, PodUtilization>();
-  for (const [id, entry] of builders) {
+  for (const [id, entry] of groups) {
     const built: PodUtilization = {};
     for (const source of ['DCGM_FI_PROF_GR_ENGINE_ACTIVE', 'DCGM_FI_DEV_GPU_UTIL'] as const) {
-      const builder = entry[source];
-      if (builder) built[source] = builder.build();
+      const series = entry[source];
+      if (series) built[source] = stepSamplesOf(series, window);
     }
     out.set(id, built);
   }
   return out;
+}
+
+function stepSamplesOf(series: PodUtilizationPointsOf[], window: WindowGrid): StepSamples {
+  const only = series.length === 1 ? series[0]! : undefined;
+  if (only && isCompact(only) && keepsAsIs(only, window))
+    return new GridSums(only, window.startMs, window.stepMs);
+  const builder = new StepSumsBuilder();
+  for (const points of series)
+    for (const [t, sum, count] of points) {
+      const k = window.indexOf(t);
+      if (k === undefined || !Number.isFinite(sum) || !(count > 0)) continue;
+      builder.push(k, sum, count);
+    }
+  return builder.build();
 }
 
 /**

@@ -117,3 +117,70 @@ describe('indexUtilization keeps what a Map of running sums kept', () => {
     );
   });
 });
+
+describe('indexUtilization on a source compact arrays', () => {
+  /** Points as the Prometheus source hands them: three typed arrays, iterable as triples. */
+  const compact = (triples: [number, number, number][]) => ({
+    tsMs: Float64Array.from(triples, (p) => p[0]),
+    sums: Float64Array.from(triples, (p) => p[1]),
+    counts: Float64Array.from(triples, (p) => p[2]),
+    *[Symbol.iterator]() {
+      yield* triples;
+    },
+  });
+  const entry = (points: Iterable<readonly [number, number, number]>) => ({
+    cluster: '',
+    namespace: 'ml',
+    pod: 'a',
+    source: 'DCGM_FI_DEV_GPU_UTIL' as const,
+    points,
+  });
+
+  it('reads the same intervals from compact arrays as from the same points as triples', () => {
+    const triple = fc.tuple(
+      fc.integer({ min: -3, max: 1600 }),
+      fc.oneof(fc.double({ min: 0, max: 8 }), fc.constantFrom(-0, Number.NaN)),
+      fc.integer({ min: 0, max: 3 }),
+      fc.boolean(),
+    );
+    fc.assert(
+      fc.property(fc.array(triple, { maxLength: 40 }), (raw) => {
+        const wCompact = windowOf(day);
+        const wPlain = windowOf(day);
+        // Mostly sorted grid points, sometimes off the grid (half a step) or out of order.
+        const triples = raw.map(
+          ([k, sum, count, off]) =>
+            [pointOf(wCompact, k) + (off && k % 7 === 0 ? 30_000 : 0), sum, count] as [
+              number,
+              number,
+              number,
+            ],
+        );
+        const a = indexUtilization({ utilization: [entry(compact(triples))] }, wCompact);
+        const b = indexUtilization({ utilization: [entry(triples)] }, wPlain);
+        const got = a.get('\u0000ml\u0000a')!.DCGM_FI_DEV_GPU_UTIL!;
+        const want = b.get('\u0000ml\u0000a')!.DCGM_FI_DEV_GPU_UTIL!;
+        expect([...got.keys()]).toEqual([...want.keys()]);
+        for (const k of want.keys()) expect(got.get(k)).toEqual(want.get(k));
+        expect(got.get(-1)).toBeUndefined();
+        expect(wCompact.misaligned).toBe(wPlain.misaligned);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps sorted grid points without copying them', () => {
+    const w = windowOf(day);
+    const points = compact([
+      [pointOf(w, 70), 0.5, 1],
+      [pointOf(w, 71), 1.5, 2],
+    ]);
+    const steps = indexUtilization({ utilization: [entry(points)] }, w).get(
+      '\u0000ml\u0000a',
+    )!.DCGM_FI_DEV_GPU_UTIL!;
+    expect([...steps.keys()]).toEqual([70, 71]);
+    expect(steps.get(71)).toEqual([1.5, 2]);
+    points.sums[1] = 0.25; // the same arrays: metering holds no copy
+    expect(steps.get(71)).toEqual([0.25, 2]);
+  });
+});
