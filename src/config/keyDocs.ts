@@ -31,6 +31,8 @@ export const CONFIG_KEY_DOCS: Record<string, string> = {
     'Extra HTTP headers sent with every request (API keys, proxies). Their values are redacted from logs and printed as `[REDACTED]` by `validate-config`.',
   'source.caFile':
     'PEM file of an extra CA trusted for TLS to the source; `source.url` must then be `https://`.',
+  'source.compression':
+    'Whether Prometheus may gzip its answers (fetch asks for gzip by default). `"none"` sends `Accept-Encoding: identity`: compressing costs the Prometheus server about 30 % of its CPU for a metered day (docs/performance.md, "Where Prometheus\' CPU goes"), worth paying only when the network, not Prometheus\' CPU, is the limit; on the same host or a fast network use `"none"`. Requests through `source.caFile` or to an `https://` URL never ask for gzip.',
   'source.timeoutSeconds':
     'Timeout of one request, in seconds; at most 600 so a request can finish within one Lambda run.',
   'source.maxRetries': 'Retries of a failed request (with backoff) before the run fails.',

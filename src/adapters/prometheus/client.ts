@@ -60,6 +60,7 @@ export const PARTIAL_DATA_WARNING_RE =
 const PUBLIC_HEADERS = new Set([
   'content-type',
   'accept',
+  'accept-encoding',
   'host',
   'content-length',
   'x-amz-date',
