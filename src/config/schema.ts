@@ -144,6 +144,12 @@ export const configSchema = z
          * or network where bytes are cheap and its CPU is not.
          */
         compression: z.enum(['gzip', 'none']).default('gzip'),
+        /**
+         * Who evaluates the per-step `running` query: "prometheus" (query_range), or "adapter": raw samples
+         * read once (instant queries of plain range selectors) and evaluated step by step here, with the
+         * same result (test/integration/rawSteps.test.ts) at a fraction of Prometheus' CPU.
+         */
+        stepEvaluation: z.enum(['prometheus', 'adapter']).default('prometheus'),
         /** Per request; at most 600 s (a request that takes longer cannot finish within a Lambda run). */
         timeoutSeconds: z.number().positive().max(MAX_TIMEOUT_SECONDS).default(120),
         maxRetries: z.number().int().min(0).max(10).default(4),
@@ -159,6 +165,7 @@ export const configSchema = z
         auth: { kind: 'none' },
         headers: {},
         compression: 'gzip',
+        stepEvaluation: 'prometheus',
         timeoutSeconds: 120,
         maxRetries: 4,
         dedupeLabels: ['replica', 'prometheus_replica'],
