@@ -11,6 +11,7 @@
  *   node --import tsx bench/day.ts --sizes 1024,4096            # auto plan for a 3,008 MB budget
  *   node --import tsx bench/day.ts --sizes 256 --shards 3 --whole
  *   node --import tsx bench/day.ts --sizes 1024 --budget 10240 --json out.json
+ *   node --import tsx bench/day.ts --sizes 256 --whole --compression none --step-evaluation adapter
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -86,7 +87,13 @@ async function loadAverage(): Promise<string> {
 
 async function measureSize(
   d: ScaleDataset,
-  options: { shards: number | 'auto'; budgetMb: number; whole: boolean },
+  options: {
+    shards: number | 'auto';
+    budgetMb: number;
+    whole: boolean;
+    compression: 'gzip' | 'none';
+    stepEvaluation: 'prometheus' | 'adapter';
+  },
   log: (line: string) => void,
 ): Promise<DayRow> {
   log(`== ${d.gpus} GPUs × 1 day: simulate + backfill (cached in .cache/tsdb)`);
@@ -112,7 +119,12 @@ async function measureSize(
       ...demoConfig,
       timezone: d.zone,
       metering: { scrapeIntervalSeconds: { kubeStateMetrics: d.ksmSeconds, dcgm: d.dcgmSeconds } },
-      source: { kind: 'prometheus', url: proxy.url },
+      source: {
+        kind: 'prometheus',
+        url: proxy.url,
+        compression: options.compression,
+        stepEvaluation: options.stepEvaluation,
+      },
       output: { location: join(work, 'out') },
       sharding: { memoryBudgetMb: options.budgetMb, shards: options.shards },
       guard: { minCoveragePct: 0 },
@@ -424,6 +436,8 @@ async function main(): Promise<void> {
       shards: { type: 'string', default: 'auto' },
       budget: { type: 'string', default: '3008' },
       whole: { type: 'boolean', default: false },
+      compression: { type: 'string', default: 'gzip' },
+      'step-evaluation': { type: 'string', default: 'prometheus' },
       json: { type: 'string' },
       'child-shard': { type: 'boolean', default: false },
       'child-plan': { type: 'boolean', default: false },
@@ -453,12 +467,17 @@ async function main(): Promise<void> {
           shards: values.shards === 'auto' ? 'auto' : Number(values.shards),
           budgetMb: Number(values.budget),
           whole: values.whole,
+          compression: values.compression === 'none' ? 'none' : 'gzip',
+          stepEvaluation: values['step-evaluation'] === 'adapter' ? 'adapter' : 'prometheus',
         },
         log,
       ),
     );
   }
-  out(`\none day (UTC) through the sharded path against Prometheus 2.42 on loopback; KSM 60 s, DCGM 30 s`);
+  out(
+    `\none day (UTC) through the sharded path against Prometheus 2.42 on loopback; KSM 60 s, DCGM 30 s; ` +
+      `source.compression ${values.compression}, source.stepEvaluation ${values['step-evaluation']}`,
+  );
   printDay(rows, out);
   if (values.json) await writeFile(values.json, JSON.stringify(rows, null, 2));
 }

@@ -31,6 +31,10 @@ export const CONFIG_KEY_DOCS: Record<string, string> = {
     'Extra HTTP headers sent with every request (API keys, proxies). Their values are redacted from logs and printed as `[REDACTED]` by `validate-config`.',
   'source.caFile':
     'PEM file of an extra CA trusted for TLS to the source; `source.url` must then be `https://`.',
+  'source.compression':
+    'Whether Prometheus may gzip its answers (fetch asks for gzip by default). `"none"` sends `Accept-Encoding: identity`: compressing costs the Prometheus server about 30 % of its CPU for a metered day (docs/performance.md, "Where Prometheus\' CPU goes"), worth paying only when the network, not Prometheus\' CPU, is the limit; on the same host or a fast network use `"none"`. Requests through `source.caFile` or to an `https://` URL never ask for gzip.',
+  'source.stepEvaluation':
+    'Who evaluates the per-step `running` query (pods Running with a GPU request, per step): `"prometheus"` (a range query with a join, every series at every step) or `"adapter"` (its raw samples read once by instant queries of plain range selectors, in 6-hour spans, and evaluated step by step by gpu-chargeback with Prometheus\' own semantics: the same pods and steps, checked against a real Prometheus in test/integration/rawSteps.test.ts). `"adapter"` costs Prometheus a tenth of the CPU for that query (docs/performance.md).',
   'source.timeoutSeconds':
     'Timeout of one request, in seconds; at most 600 so a request can finish within one Lambda run.',
   'source.maxRetries': 'Retries of a failed request (with backoff) before the run fails.',

@@ -60,6 +60,7 @@ export const PARTIAL_DATA_WARNING_RE =
 const PUBLIC_HEADERS = new Set([
   'content-type',
   'accept',
+  'accept-encoding',
   'host',
   'content-length',
   'x-amz-date',
@@ -137,6 +138,7 @@ export class PrometheusClient {
     query: string,
     timeMs: number,
     window?: { startMs: number; endMs: number },
+    keepEveryValue = false,
   ): Promise<PromSeries[]> {
     try {
       return await this.request(
@@ -144,6 +146,7 @@ export class PrometheusClient {
         'query',
         { query, time: seconds(timeMs) },
         window ?? { startMs: timeMs, endMs: timeMs },
+        keepEveryValue,
       );
     } catch (error) {
       if (error instanceof TooLarge) {
@@ -207,6 +210,7 @@ export class PrometheusClient {
     endpoint: 'query' | 'query_range',
     params: Record<string, string>,
     window: { startMs: number; endMs: number },
+    keepEveryValue = false,
   ): Promise<PromSeries[]> {
     const url = `${this.options.url.replace(/\/+$/, '')}/api/v1/${endpoint}`;
     const body = new URLSearchParams(params).toString();
@@ -262,7 +266,7 @@ export class PrometheusClient {
         );
       }
       // The answer is parsed as it streams in, straight into compact series (parseResponse.ts).
-      const parser = new PrometheusResponseParser(this.interner);
+      const parser = new PrometheusResponseParser(this.interner, keepEveryValue);
       let head = '';
       let parsed: PromSuccess | PromFailure | undefined;
       try {

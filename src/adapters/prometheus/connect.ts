@@ -38,6 +38,8 @@ export function connectPrometheus(options: ConnectOptions): PrometheusClient {
   if (!fetchImpl && source.url.startsWith('https:')) fetchImpl = createCaFetch();
   const headers: Record<string, string> = { ...source.headers };
   if (source.tenant) headers[source.tenant.header] = source.tenant.value;
+  // fetch asks for gzip unless told otherwise; node:https (caFile, https) asks for nothing, i.e. identity.
+  if (source.compression === 'none') headers['accept-encoding'] = 'identity';
   return new PrometheusClient({
     url: source.url,
     fetch: fetchImpl ?? (globalThis.fetch as unknown as HttpFetch),

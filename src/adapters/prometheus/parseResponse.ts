@@ -92,7 +92,14 @@ export class PrometheusResponseParser {
   private pairValueRead = false;
   private sawRoot = false;
 
-  constructor(private readonly interner: Interner = new Interner()) {}
+  /**
+   * @param keepEveryValue keep NaN, infinite and negative samples (raw answers from which the adapter
+   *   evaluates PromQL itself, rawSteps.ts: a NaN last sample must stay the last sample).
+   */
+  constructor(
+    private readonly interner: Interner = new Interner(),
+    private readonly keepEveryValue = false,
+  ) {}
 
   write(chunk: Uint8Array): void {
     let i = 0;
@@ -437,7 +444,8 @@ export class PrometheusResponseParser {
     // Prometheus writes plain decimals for almost every sample: those need no pattern check (and most
     // arrive already read by fastDecimal).
     const v = typeof text === 'number' ? text : simpleDecimal(text) ? Number(text) : parseSampleValue(text);
-    if (Number.isNaN(v)) this.dropped.NaN++;
+    if (this.keepEveryValue) into.push(Math.round(t * 1000), v);
+    else if (Number.isNaN(v)) this.dropped.NaN++;
     else if (!Number.isFinite(v)) this.dropped.infinite++;
     else if (v < 0) this.dropped.negative++;
     else into.push(Math.round(t * 1000), v);

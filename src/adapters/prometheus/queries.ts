@@ -11,6 +11,7 @@ import { mergeSeries, type PrometheusClient, type RangeWindow } from './client.t
 import type { SeriesIdentity } from './identity.ts';
 import type { PromSeries } from './parseResponse.ts';
 import { durationMs, extraMatchers, fillQuery, labelPrefix, literalAlternation } from './promql.ts';
+import { runningFromRaw, stepCount } from './rawSteps.ts';
 import { collapseUtilization, type SampleCounts, sampleCountsOf, splitPresence } from './utilization.ts';
 
 /**
@@ -42,6 +43,9 @@ export const QUERY_NAMES = [
   'dcgm_presence',
   'fleet_gpus',
   'gpu_quota',
+  'running_phase_raw',
+  'running_requests_raw',
+  'running_claims_raw',
 ] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
 
@@ -74,6 +78,12 @@ function findQueriesDir(from: string): string {
   }
 }
 
+/**
+ * Steps per raw read of running_*_raw (6 h at a 60 s step): bounds the raw samples one answer holds
+ * (memory, Prometheus' query.max-samples) while each raw sample is still read once.
+ */
+const RAW_SPAN_STEPS = 360;
+
 /** GPUs per utilization_counts request (each UUID is ~45 characters of regex). */
 const COUNT_UUIDS_PER_REQUEST = 200;
 
@@ -102,6 +112,8 @@ export const WHOLE_DAY_MATCHERS: ShardMatchers = Object.freeze({
 
 /** The queries of one source, bound to its client. */
 export interface PrometheusQueries {
+  /** Who evaluates running.promql per step (source.stepEvaluation): Prometheus, or the adapter from raw samples. */
+  readonly stepEvaluation: 'prometheus' | 'adapter';
   /**
    * The query text of `name`: shared parameters (and the shard's matchers) where the template uses them,
    * then `params` (all used).
@@ -114,6 +126,12 @@ export interface PrometheusQueries {
     over: RangeWindow,
     shard?: Partial<ShardMatchers>,
   ): Promise<PromSeries[]>;
+  /**
+   * running.promql on the grid `over` (window `windowMs`), evaluated in the adapter from raw samples
+   * (rawSteps.ts) read in spans of at most RAW_SPAN_STEPS steps; a span Prometheus finds too large is
+   * halved. The same series and points as `range('running', …)`.
+   */
+  runningFromRaw(over: RangeWindow, windowMs: number, shard?: Partial<ShardMatchers>): Promise<PromSeries[]>;
   /** An instant query at `atMs`. */
   instant(name: QueryName, params: Record<string, string>, atMs: number): Promise<PromSeries[]>;
   /** An instant query over (start, end]; on "too large" the window is halved and the halves max'ed. */
@@ -131,6 +149,7 @@ export function createQueries(
   templates: Record<QueryName, string>,
   identity: SeriesIdentity,
   selector: string | undefined,
+  stepEvaluation: 'prometheus' | 'adapter' = 'prometheus',
 ): PrometheusQueries {
   const common = {
     cluster: identity.clusterLabel ? labelPrefix([identity.clusterLabel]) : '',
@@ -168,9 +187,64 @@ export function createQueries(
       return mergeSeries([...left, ...right], 'max');
     }
   };
+  // The raw samples of [t_first − windowMs, t_last]: an instant query of `selector[range]` at t_last.
+  const raw = (name: QueryName, span: RangeWindow, windowMs: number, shard: Partial<ShardMatchers>) =>
+    client.queryInstant(
+      name,
+      fill(name, { range: durationMs(span.endMs - span.startMs + windowMs) }, shard),
+      span.endMs,
+      { startMs: span.startMs - windowMs, endMs: span.endMs },
+      true,
+    );
+  const runningSpan = async (
+    span: RangeWindow,
+    windowMs: number,
+    shard: Partial<ShardMatchers>,
+  ): Promise<PromSeries[]> => {
+    try {
+      const [phase, requests, claims] = await mapLimit(
+        ['running_phase_raw', 'running_requests_raw', 'running_claims_raw'] as const,
+        1,
+        (name) => raw(name, span, windowMs, shard),
+      );
+      return runningFromRaw(
+        {
+          phase: phase!,
+          requests: requests!,
+          claims: claims!,
+          cluster: identity.clusterLabel ? [identity.clusterLabel] : [],
+          replica: identity.ksmReplicaLabels,
+        },
+        span,
+        windowMs,
+      );
+    } catch (error) {
+      const n = stepCount(span);
+      if (!(error instanceof PrometheusQueryError) || !error.details.tooLarge || n < 2) throw error;
+      const midEnd = span.startMs + (Math.floor(n / 2) - 1) * span.stepMs;
+      return [
+        ...(await runningSpan({ ...span, endMs: midEnd }, windowMs, shard)),
+        ...(await runningSpan({ ...span, startMs: midEnd + span.stepMs }, windowMs, shard)),
+      ];
+    }
+  };
   return {
+    stepEvaluation,
     fill,
     range: (name, params, over, shard) => client.queryRange(name, fill(name, params, shard), over),
+    runningFromRaw: async (over, windowMs, shard = {}) => {
+      const spans: RangeWindow[] = [];
+      const n = stepCount(over);
+      for (let k = 0; k < n; k += RAW_SPAN_STEPS)
+        spans.push({
+          startMs: over.startMs + k * over.stepMs,
+          endMs: over.startMs + (Math.min(n, k + RAW_SPAN_STEPS) - 1) * over.stepMs,
+          stepMs: over.stepMs,
+        });
+      const parts: PromSeries[] = [];
+      for (const span of spans) parts.push(...(await runningSpan(span, windowMs, shard)));
+      return mergeSeries(parts, 'concat');
+    },
     instant: (name, params, atMs) => client.queryInstant(name, fill(name, params), atMs),
     overWindow: (name, params, window, shard) => overWindow(name, params, window, shard),
   };
@@ -251,7 +325,13 @@ export async function askWindow(
   const labels = (...lists: string[][]) => ({ labels: labelPrefix([...new Set(lists.flat())]) });
   const none = () => Promise.resolve([]);
   const plan: { [K in keyof WindowAnswers]: () => Promise<PromSeries[]> } = {
-    running: () => (pods ? onGrid('running') : none()),
+    // running.promql, evaluated from raw samples: a fraction of Prometheus' CPU (rawSteps.ts).
+    running: () =>
+      !pods
+        ? none()
+        : queries.stepEvaluation === 'adapter'
+          ? queries.runningFromRaw(ranges.window, grid.stepMs - 1, m)
+          : onGrid('running'),
     pendingOnNode: () => (pods && metering.pendingOnNode === 'charged' ? onGrid('pending_on_node') : none()),
     nodeCapacity: () => onGrid('node_capacity'),
     nodePresence: () => onGrid('node_presence'),

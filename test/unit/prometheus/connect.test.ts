@@ -20,6 +20,24 @@ describe('connectPrometheus', () => {
     expect(calls[0]!.headers).toMatchObject({ 'X-Custom': 'yes', 'THANOS-TENANT': 'team-a' });
   });
 
+  it('asks for uncompressed answers with source.compression "none", and leaves the default to fetch', async () => {
+    const asked = async (compression?: 'gzip' | 'none') => {
+      const { source } = parseConfig({
+        source: { url: 'http://prom.local', ...(compression ? { compression } : {}) },
+      });
+      const { fetch, calls } = fakeFetch(() => ok([], 'vector'));
+      await connectPrometheus({ source, logger: recordingLogger(), fetch }).queryInstant(
+        'up',
+        'up',
+        1_000_000,
+      );
+      return calls[0]!.headers['accept-encoding'];
+    };
+    expect(await asked('none')).toBe('identity');
+    expect(await asked('gzip')).toBeUndefined();
+    expect(await asked()).toBeUndefined();
+  });
+
   describe('edge cases', () => {
     it('refuses a source without a url, naming the setting', () => {
       const { source } = parseConfig({});
