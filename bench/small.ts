@@ -11,6 +11,7 @@
  *   node --import tsx bench/small.ts                     # 3 runs, DCGM scraped every 120 s (as the e2e test)
  *   node --import tsx bench/small.ts --runs 5 --json out.json
  *   node --import tsx bench/small.ts --args=--no-billing # extra arguments for `report`
+ *   node --import tsx bench/small.ts --compression none --step-evaluation adapter   # source options
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -39,6 +40,8 @@ export interface SmallRun {
 
 export interface SmallResult {
   dcgmSeconds: number;
+  /** source.compression and source.stepEvaluation of the runs. */
+  sourceOptions: string;
   runs: SmallRun[];
   median: SmallRun;
   load: string;
@@ -84,6 +87,8 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '3' },
       dcgm: { type: 'string', default: '120' },
       args: { type: 'string', default: '' },
+      compression: { type: 'string', default: 'gzip' },
+      'step-evaluation': { type: 'string', default: 'prometheus' },
       json: { type: 'string' },
     },
   });
@@ -115,7 +120,12 @@ async function main(): Promise<void> {
         const config = {
           ...demoConfig,
           timezone: ZONE,
-          source: { kind: 'prometheus', url: prometheus.url },
+          source: {
+            kind: 'prometheus',
+            url: prometheus.url,
+            compression: values.compression,
+            stepEvaluation: values['step-evaluation'],
+          },
           output: { location: join(dir, 'reports') },
         };
         await writeFile(join(dir, 'config.json'), JSON.stringify(config));
@@ -135,6 +145,7 @@ async function main(): Promise<void> {
     };
     const result: SmallResult = {
       dcgmSeconds,
+      sourceOptions: `source.compression ${values.compression}, source.stepEvaluation ${values['step-evaluation']}`,
       runs,
       load: load.trim(),
       median: {
@@ -156,7 +167,7 @@ async function main(): Promise<void> {
 export function printSmall(result: SmallResult, out: (line: string) => void): void {
   out(machineLine());
   out(
-    `demo month ${MONTH} (${ZONE}, 31 days, KSM ${KSM_SECONDS} s, DCGM ${result.dcgmSeconds} s) from scratch, shipped CLI; load at each start: ${result.load}`,
+    `demo month ${MONTH} (${ZONE}, 31 days, KSM ${KSM_SECONDS} s, DCGM ${result.dcgmSeconds} s) from scratch, shipped CLI, ${result.sourceOptions}; load at each start: ${result.load}`,
   );
   const row = (name: string, r: SmallRun) => [
     name,
