@@ -100,7 +100,11 @@ const readSummary = async (out: string): Promise<Summary> =>
   JSON.parse(await readFile(join(out, MONTH, 'summary.json'), 'utf8')) as Summary;
 
 /** Σ EffectiveCost of the export's lines of cluster nodes, independently (decimal.js over the CSV text). */
-async function clusterInvoiceCost(dir: string, format: 'focus' | 'cur2'): Promise<Decimal> {
+async function clusterInvoiceCost(
+  dir: string,
+  format: 'focus' | 'cur2',
+  endMs = period.endMs,
+): Promise<Decimal> {
   const { gunzipSync } = await import('node:zlib');
   const text = gunzipSync(await readFile(join(dir, 'data', `export-${format}.csv.gz`))).toString('utf8');
   const rows = readCsvObjects(text.replace(/\r?\n/g, '\r\n'));
@@ -113,12 +117,31 @@ async function clusterInvoiceCost(dir: string, format: 'focus' | 'cur2'): Promis
   let sum = new D(0);
   for (const r of rows) {
     if (!clusterIds.has(instanceKeyOf(r.ResourceId ?? ''))) continue;
-    if (Date.parse(r.ChargePeriodStart!) < period.startMs || Date.parse(r.ChargePeriodEnd!) > period.endMs)
-      continue;
+    if (Date.parse(r.ChargePeriodStart!) < period.startMs || Date.parse(r.ChargePeriodEnd!) > endMs) continue;
     sum = sum.plus(r.EffectiveCost!);
   }
   return sum;
 }
+
+describe('a month to date priced from the invoice (issue #16)', () => {
+  it('reconciles the invoice for the ended days only: the lines of later days are not in it', async () => {
+    const out = join(root, 'out-mtd');
+    const exportDir = join(root, 'export-mtd');
+    // An export that already has lines for the whole month (an hourly CUR runs ahead of the metering).
+    await writeExport(exportDir);
+    const tenthEnded = period.days[9]!.endMs;
+    const ctx = { ...context(out, exportDir), clock: { nowMs: () => tenthEnded + 3_600_000 } };
+    const result = await runMonthlyReport(ctx, MONTH);
+    expect(result.provisional).toMatchObject({ throughDay: '2026-02-10', daysMetered: 10, daysInMonth: 28 });
+    const summary = await readSummary(out);
+    expect(summary.invoice!.daysCovered + summary.invoice!.daysPending).toBe(10);
+    expect(summary.invoice!.daysCovered).toBe(10);
+    // Exactly the invoice's cluster-node lines of 1–10 February, to the cent.
+    expect(summary.invoice!.invoicePricedCost).toBe(
+      (await clusterInvoiceCost(exportDir, 'focus', tenthEnded)).toFixed(2),
+    );
+  }, 120_000);
+});
 
 describe('a month priced from the invoice', () => {
   const out = join(root, 'out');
