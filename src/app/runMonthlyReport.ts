@@ -103,7 +103,10 @@ export interface MonthlyReportResult {
   summary: Summary;
   /** Keys written, relative to the store. */
   keys: string[];
-  /** This run replaced a published version (its rows are ChargeClass=Correction). */
+  /**
+   * This run replaced a published final version (its rows are ChargeClass=Correction). Replacing a
+   * provisional version is not a restatement: see `replacedProvisional`.
+   */
   restated: boolean;
   /** Present when the month has not ended: a provisional version through the last ended day. */
   provisional?: Provisional;
@@ -473,6 +476,9 @@ async function buildVersion(
   if (published && replacesProvisional) {
     return replaceProvisional(ctx, {
       what,
+      period,
+      provisional,
+      invoice,
       published,
       priced,
       baseMeta,
@@ -491,7 +497,9 @@ async function buildVersion(
   // The export caught up since the published version: judge everything but the invoice's own effect.
   const invoiceArrival =
     moneyViolations.length > 0 && previousFigures && invoice && published?.summary
-      ? judgeInvoiceArrival(config, period, metered.days, invoice, published.summary, previousFigures, ctx)
+      ? judgeInvoiceArrival(config, period, metered.days, invoice, published.summary, ctx, (asPublished) =>
+          monthViolations(monthFiguresOf(asPublished), previousFigures, config.guard),
+        )
       : undefined;
   if (invoiceArrival?.violations.length === 0) {
     logger.info('restatement from a newer invoice export passes the guard', {
@@ -534,11 +542,14 @@ async function buildVersion(
 /** What buildVersion hands on when a version replaces a published provisional one. */
 interface ProvisionalReplacement {
   what: string;
+  period: BillingPeriod;
+  provisional: Provisional | undefined;
+  invoice: MonthInvoice | undefined;
   published: PublishedVersion;
   priced: Summary;
   baseMeta: ManifestMeta;
   render: (summary: Summary, chargeClass: '' | 'Correction') => Promise<PublishFile[]>;
-  metered: { pending: PendingPartial[]; storedNow: number };
+  metered: { days: MeteredDay[]; pending: PendingPartial[]; storedNow: number };
   dayViolations: string[];
   options: MonthlyReportOptions;
 }
@@ -551,19 +562,43 @@ interface ProvisionalReplacement {
  */
 async function replaceProvisional(ctx: AppContext, v: ProvisionalReplacement): Promise<BuiltVersion> {
   const { published, priced } = v;
+  const { config, logger } = ctx;
   const publishedProvisional = provisionalOf(published)!;
+  const publishedFigures = published.summary
+    ? { ...versionFiguresOf(withoutRestatement(published.summary)), provisional: publishedProvisional }
+    : undefined;
+  const judge = (summary: Summary) =>
+    publishedFigures
+      ? provisionalReplacementViolations(
+          versionFiguresOf(v.provisional ? { ...summary, provisional: v.provisional } : summary),
+          publishedFigures,
+          config.guard,
+        )
+      : [];
+  let moneyViolations = judge(priced);
+  // The export caught up since the published version (days it priced from the catalog now have invoice
+  // prices): judge everything but the invoice's own effect, as for a restatement.
+  const invoiceArrival =
+    moneyViolations.length > 0 && v.invoice && published.summary
+      ? judgeInvoiceArrival(config, v.period, v.metered.days, v.invoice, published.summary, ctx, judge)
+      : undefined;
+  if (invoiceArrival?.violations.length === 0) {
+    logger.info('replacing a provisional version with a newer invoice export passes the guard', {
+      month: v.period.month,
+      reason: invoiceArrival.reason,
+    });
+    moneyViolations = [];
+  } else if (invoiceArrival) moneyViolations = invoiceArrival.violations;
   const violations = [
     ...(published.problem ? [published.problem] : []),
-    ...(published.summary
-      ? provisionalReplacementViolations(
-          versionFiguresOf(priced),
-          { ...versionFiguresOf(withoutRestatement(published.summary)), provisional: publishedProvisional },
-          ctx.config.guard,
-        )
-      : []),
+    ...moneyViolations,
     ...v.dayViolations,
   ];
-  const record = refuseUnlessForced(v.what, violations, v.options, ctx.logger);
+  const decided = refuseUnlessForced(v.what, violations, v.options, logger);
+  const record: OverrideRecord =
+    decided.reason === null && invoiceArrival?.violations.length === 0
+      ? { ...decided, reason: invoiceArrival.reason }
+      : decided;
   const files = await v.render(priced, '');
   const meta: ManifestMeta = {
     ...v.baseMeta,
@@ -601,8 +636,8 @@ function judgeInvoiceArrival(
   days: MeteredDay[],
   invoice: MonthInvoice,
   published: Summary,
-  previousFigures: ReturnType<typeof monthFiguresOf>,
   ctx: AppContext,
+  judge: (asPublished: Summary) => string[],
 ): { violations: string[]; reason: string } | undefined {
   const before = published.invoice ? published.invoice.coveredUntil : null;
   const beforeMs = before === null ? null : Date.parse(before);
@@ -624,7 +659,7 @@ function judgeInvoiceArrival(
     `(through ${new Date(now).toISOString()}, before ${before ?? 'none'}): those days repriced from the invoice; ` +
     'everything else checked by the guard against the published version';
   return {
-    violations: monthViolations(monthFiguresOf(asPublished.summary), previousFigures, config.guard),
+    violations: judge(asPublished.summary),
     reason,
   };
 }
