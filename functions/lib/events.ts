@@ -27,11 +27,23 @@ export const dailyMeterEvent = z
   .object({ date: date.optional(), ...override })
   .strict()
   .refine(needsReason, reasonMessage);
-/** Scheduled monthly run; `month` only for a manual re-run. */
+/**
+ * Scheduled monthly run; `month` only for a manual re-run; `monthToDate: true` (without `month`) publishes
+ * the current month as a provisional version through its last ended day.
+ */
 export const monthlyReportEvent = z
-  .object({ month: month.optional(), remeter: z.boolean().optional(), ...override })
+  .object({
+    month: month.optional(),
+    monthToDate: z.boolean().optional(),
+    remeter: z.boolean().optional(),
+    ...override,
+  })
   .strict()
-  .refine(needsReason, reasonMessage);
+  .refine(needsReason, reasonMessage)
+  .refine((e) => !(e.monthToDate && e.month !== undefined), {
+    message: 'give either month or monthToDate: true (the current month), not both',
+    path: ['monthToDate'],
+  });
 /** Start of a backfill execution (Step Functions input). */
 export const backfillPlanEvent = z
   .object({ from: dayOrMonth, to: dayOrMonth, ...override })
@@ -81,6 +93,11 @@ export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, handl
 /** The local day before `nowMs` in `zone` (the last day that has fully ended), YYYY-MM-DD. */
 export function yesterdayIn(zone: string, nowMs: number): string {
   return previousDate(localDateOf(nowMs, zone));
+}
+
+/** The month containing `nowMs` in `zone` (the running month), YYYY-MM. */
+export function currentMonthIn(zone: string, nowMs: number): string {
+  return DateTime.fromMillis(nowMs, { zone }).toFormat('yyyy-MM');
 }
 
 /** The month before the one containing `nowMs` in `zone` (the last closed month), YYYY-MM. */

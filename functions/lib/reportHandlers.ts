@@ -4,13 +4,29 @@ import { runJob } from '../../src/app/runJob.ts';
 import { deliveryMetrics, runMetrics } from '../../src/app/runMetrics.ts';
 import { deliverAfterPublish } from '../../src/app/deliverMonth.ts';
 import { type MonthlyReportResult, runMonthlyReport } from '../../src/app/runMonthlyReport.ts';
-import { backfillMonthEvent, monthlyReportEvent, overrideOf, parseEvent, previousMonthIn } from './events.ts';
+import {
+  backfillMonthEvent,
+  currentMonthIn,
+  monthlyReportEvent,
+  overrideOf,
+  parseEvent,
+  previousMonthIn,
+} from './events.ts';
 
-/** Scheduled monthly run: publishes one month (default: the previous month in the billing time zone). */
+/**
+ * Scheduled monthly run: publishes one month (default: the previous month in the billing time zone, which
+ * replaces its provisional version if one was published); `monthToDate: true`: the current month as a
+ * provisional version through its last ended day.
+ */
 export const monthlyReportHandler = (ctx: AppContext) =>
   lambdaHandler(ctx, async (event: unknown) => {
     const input = parseEvent(monthlyReportEvent, event, 'monthlyReport');
-    const month = input.month ?? previousMonthIn(ctx.config.timezone, ctx.clock.nowMs());
+    const nowMs = ctx.clock.nowMs();
+    const month =
+      input.month ??
+      (input.monthToDate
+        ? currentMonthIn(ctx.config.timezone, nowMs)
+        : previousMonthIn(ctx.config.timezone, nowMs));
     const options = {
       ...(input.remeter === undefined ? {} : { remeter: input.remeter }),
       ...overrideOf(input.force, input.reason),
@@ -56,6 +72,8 @@ function monthResult(result: MonthlyReportResult) {
     month: result.month,
     restated: result.restated,
     unchanged: result.unchanged,
+    ...(result.provisional ? { provisional: result.provisional } : {}),
+    ...(result.replacedProvisional ? { replacedProvisional: result.replacedProvisional } : {}),
     versionId: result.versionId,
     totalCost: result.summary.totals.cost,
     currency: result.summary.currency.code,

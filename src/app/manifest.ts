@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { compareStrings } from '../core/compare.ts';
-import type { Summary } from '../core/types.ts';
+import type { Provisional, Summary } from '../core/types.ts';
 import { IntegrityError } from '../errors.ts';
 import type { BlobStore } from '../ports.ts';
 import { keys } from './context.ts';
@@ -36,6 +36,13 @@ export interface ManifestMeta {
   reason?: string;
   /** Set when the publish guard was overridden (`--force`): the checks it would have refused on. Not part of the version id. */
   forced?: { overridden: string[] };
+  /** Set on a provisional (month-to-date) version: the days it covers (summary.json `provisional`). */
+  provisional?: Provisional;
+  /**
+   * Set on a version that replaced a published provisional one (a longer provisional, or the final month):
+   * which one, and through which day it ran. Not a restatement; not part of the version id.
+   */
+  replacesProvisional?: { versionId: string; throughDay: string };
   /** Not recorded: the stale-lock timeout (config `output.lockStaleSeconds`); PublishOptions wins when both are set. */
   lockStaleSeconds?: number;
 }
@@ -76,6 +83,17 @@ export const manifestSchema = z.object({
   reason: z.string().optional(),
   /** The publish guard's checks this version was forced past (`--force`). */
   forced: z.object({ overridden: z.array(z.string()) }).optional(),
+  /** A provisional (month-to-date) version: the days it covers; absent on a final version. */
+  provisional: z
+    .object({
+      throughDay: z.string(),
+      daysMetered: z.number().int(),
+      daysInMonth: z.number().int(),
+      monthEnd: z.string(),
+    })
+    .optional(),
+  /** The provisional version this one replaced (not a restatement: its rows are not Correction). */
+  replacesProvisional: z.object({ versionId: z.string(), throughDay: z.string() }).optional(),
   files: z.array(manifestFileSchema),
 });
 
@@ -110,6 +128,7 @@ export function manifestMetaFromSummary(
     source: summary.source,
     priceCatalogVersion: summary.priceCatalog.version,
     currency: summary.currency.code,
+    ...(summary.provisional ? { provisional: summary.provisional } : {}),
   };
 }
 
@@ -151,6 +170,7 @@ export function versionIdOf(month: string, files: readonly VersionFile[], meta: 
     lockStaleSeconds: _lockStaleSeconds,
     reason: _reason,
     forced: _forced,
+    replacesProvisional: _replacesProvisional,
     // The rows carry it: it changes the files, so the id needs no second copy (and keeps the ids of
     // versions published before it was recorded).
     chargeClass: _chargeClass,
@@ -187,6 +207,8 @@ export function buildManifest(
     ...(meta.chargeClass !== undefined ? { chargeClass: meta.chargeClass } : {}),
     ...(meta.reason !== undefined ? { reason: meta.reason } : {}),
     ...(meta.forced !== undefined ? { forced: meta.forced } : {}),
+    ...(meta.provisional !== undefined ? { provisional: meta.provisional } : {}),
+    ...(meta.replacesProvisional !== undefined ? { replacesProvisional: meta.replacesProvisional } : {}),
     files: files.map(({ key, sha256, bytes, contentType, team }) => ({
       key,
       object: versionObjectKey(month, versionId, key),

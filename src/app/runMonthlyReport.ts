@@ -4,17 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spoolChunks } from '../adapters/fs/spool.ts';
 import { compareStrings } from '../core/compare.ts';
-import { billingPeriod, isoInZone, previousMonth } from '../core/period.ts';
+import { billingPeriod, isoInZone, monthToDate, previousMonth } from '../core/period.ts';
 import { type MonthInvoice, priceMonth } from '../core/month/index.ts';
 import {
   emptierDaysViolation,
   identityViolations,
   monthFiguresOf,
   monthViolations,
+  provisionalOverFinalViolations,
+  provisionalReplacementViolations,
   restatementOf,
+  versionFiguresOf,
 } from '../core/restatement.ts';
 import { teamFileNames } from '../core/safeName.ts';
-import type { BillingPeriod, MeteredDay, Restatement, Summary } from '../core/types.ts';
+import type { BillingPeriod, MeteredDay, Provisional, Restatement, Summary } from '../core/types.ts';
 import { mapLimit } from '../concurrency.ts';
 import { InputError, PublishError, RefusedError } from '../errors.ts';
 import {
@@ -100,8 +103,15 @@ export interface MonthlyReportResult {
   summary: Summary;
   /** Keys written, relative to the store. */
   keys: string[];
-  /** This run replaced a published version (its rows are ChargeClass=Correction). */
+  /**
+   * This run replaced a published final version (its rows are ChargeClass=Correction). Replacing a
+   * provisional version is not a restatement: see `replacedProvisional`.
+   */
   restated: boolean;
+  /** Present when the month has not ended: a provisional version through the last ended day. */
+  provisional?: Provisional;
+  /** The published provisional version this run replaced (not a restatement: no Correction). */
+  replacedProvisional?: string;
   /** The run reproduced the published version exactly; nothing was committed. */
   unchanged: boolean;
   /** Daily partials (`usage/<date>.json`) this run metered and stored. */
@@ -123,6 +133,50 @@ export function configHash(config: unknown): string {
     ...rest
   } = config as Record<string, unknown>;
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
+}
+
+/**
+ * The days a report of `month` covers at `nowMs`: the whole month once it has ended; while it runs, the
+ * month to date through its last day whose data is complete (ended, plus guard.ingestionDelaySeconds, as
+ * for a stored partial), with the `provisional` block that marks the version. A day that has not ended
+ * is never metered. InputError (exit 2) for a month that has not started, or one with no such day yet
+ * (its first day).
+ */
+export function reportPeriod(
+  month: string,
+  zone: string,
+  nowMs: number,
+  ingestionDelaySeconds: number,
+): { period: BillingPeriod; provisional?: Provisional } {
+  const full = billingPeriod(month, zone);
+  if (full.endMs <= nowMs) return { period: full };
+  if (full.startMs > nowMs) {
+    throw new InputError(
+      `month ${month} has not started yet in ${zone} (it starts ${isoInZone(full.startMs, zone)}); nothing to report`,
+    );
+  }
+  const period = monthToDate(full, nowMs - ingestionDelaySeconds * 1000);
+  if (!period) {
+    const first = full.days[0]!;
+    throw new InputError(
+      `month ${month} has not ended yet in ${zone}, and none of its days has ended either: its first day ends ` +
+        `${isoInZone(first.endMs, zone)} (its data is complete guard.ingestionDelaySeconds ${ingestionDelaySeconds} s later). ` +
+        'A month-to-date (provisional) report covers ended days only; run it again after that',
+    );
+  }
+  const provisional: Provisional = {
+    throughDay: period.days.at(-1)!.date,
+    daysMetered: period.days.length,
+    daysInMonth: full.days.length,
+    monthEnd: isoInZone(full.endMs, zone),
+  };
+  return { period, provisional };
+}
+
+/** What the published version says about being provisional: its manifest's block, else its summary's; null when final. */
+function provisionalOf(published: PublishedVersion): { throughDay: string; daysMetered: number } | null {
+  const block = published.manifest?.provisional ?? published.summary?.provisional;
+  return block ? { throughDay: block.throughDay, daysMetered: block.daysMetered } : null;
 }
 
 /** Reads the previous month's published summary (only when its manifest exists), for month-over-month figures. */
@@ -197,12 +251,12 @@ export async function runMonthlyReport(
   checkOverride(options);
   assertPlausibleMonth(month, config);
   const startedMs = ctx.clock.nowMs();
-  const period = billingPeriod(month, config.timezone);
-  if (period.endMs > startedMs) {
-    throw new InputError(
-      `month ${month} has not ended yet in ${config.timezone} (it ends ${isoInZone(period.endMs, config.timezone)}); report closed months only`,
-    );
-  }
+  const { period, provisional } = reportPeriod(
+    month,
+    config.timezone,
+    startedMs,
+    config.guard.ingestionDelaySeconds,
+  );
   const runId = randomUUID();
   // The version this run builds on, read before anything is metered: the commit must still find it.
   const startedFrom =
@@ -210,10 +264,20 @@ export async function runMonthlyReport(
       ? options.startedFrom
       : ((await readPublishedHead(ctx.store, month)) ?? null);
   const published = await readPublishedVersion(ctx, startedFrom);
+  if (provisional && published) {
+    const over = provisionalOverFinalViolations({ provisional }, { provisional: provisionalOf(published) });
+    if (over.length > 0) {
+      throw new RefusedError(
+        `refusing to publish a provisional version of ${month} over ${describeVersion(published.head)}: ${over.join('; ')}. Nothing was written`,
+        over,
+      );
+    }
+  }
   logger.info('monthly report started', {
     month,
     zone: config.timezone,
     days: period.days.length,
+    ...(provisional ? { provisionalThrough: provisional.throughDay } : {}),
     runId,
     buildsOn: describeVersion(startedFrom ?? undefined),
   });
@@ -222,7 +286,7 @@ export async function runMonthlyReport(
   const spoolDir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'gpu-chargeback-'));
   try {
     // The metered days and priced rows stay inside buildVersion: they can be collected before the upload.
-    const version = await buildVersion(ctx, period, options, published, spoolDir, {
+    const version = await buildVersion(ctx, period, provisional, options, published, spoolDir, {
       runId,
       configHash: configHash(config),
       generatedAt: new Date(ctx.clock.nowMs()).toISOString(),
@@ -247,13 +311,16 @@ export async function runMonthlyReport(
     await storePartials();
     const { summary, files } = version;
     const unchanged = manifest.versionId === published?.manifest?.versionId;
-    const restated = !unchanged && startedFrom !== null;
+    const replacedProvisional = unchanged ? undefined : manifest.replacesProvisional?.versionId;
+    const restated = !unchanged && startedFrom !== null && replacedProvisional === undefined;
     logger.info(
       unchanged
         ? 'monthly report unchanged'
         : restated
           ? 'monthly report restated'
-          : 'monthly report published',
+          : provisional
+            ? 'monthly report published (provisional, month to date)'
+            : 'monthly report published',
       {
         month,
         location: ctx.store.location,
@@ -263,6 +330,8 @@ export async function runMonthlyReport(
         coveragePct: summary.totals.coveragePct,
         durationSeconds: (ctx.clock.nowMs() - startedMs) / 1000,
         ...(restated ? { restates: manifest.restates?.versionId, forced: version.record.forced } : {}),
+        ...(provisional ? { provisionalThrough: provisional.throughDay } : {}),
+        ...(replacedProvisional ? { replacesProvisional: replacedProvisional } : {}),
       },
     );
     return {
@@ -270,6 +339,8 @@ export async function runMonthlyReport(
       summary,
       keys: files.map((f) => f.key),
       restated,
+      ...(provisional ? { provisional } : {}),
+      ...(replacedProvisional ? { replacedProvisional } : {}),
       unchanged,
       partialsStored: version.storedWhileMetering + version.toStore.length,
       versionId: manifest.versionId,
@@ -309,6 +380,7 @@ interface PendingPartial {
 async function buildVersion(
   ctx: AppContext,
   period: BillingPeriod,
+  provisional: Provisional | undefined,
   options: MonthlyReportOptions,
   published: PublishedVersion | undefined,
   spoolDir: string,
@@ -316,21 +388,31 @@ async function buildVersion(
 ): Promise<BuiltVersion> {
   const { config, logger } = ctx;
   const month = period.month;
+  // A provisional version, and the final one that replaces it, are not restatements: the month ran on.
+  const replacesProvisional = published ? provisionalOf(published) !== null : false;
+  const kind = provisional ? `the provisional version of ${month} through ${provisional.throughDay}` : month;
   const what = published
-    ? `restate ${month} (replacing ${describeVersion(published.head)})`
-    : `publish ${month}`;
+    ? replacesProvisional
+      ? `publish ${kind} (replacing the provisional ${describeVersion(published.head)})`
+      : `restate ${month} (replacing ${describeVersion(published.head)})`
+    : `publish ${kind}`;
   // Another zone or currency is another bill: refuse before querying anything (a forced run goes on,
   // and records every reason below).
   if (published?.summary && !options.force) {
+    const publishedFigures = monthFiguresOf(published.summary);
     const next = {
       period: {
         zone: period.zone,
         start: isoInZone(period.startMs, period.zone),
-        end: isoInZone(period.endMs, period.zone),
+        // A month to date ends earlier than the month: only the zone and the start must match.
+        end:
+          provisional || replacesProvisional
+            ? publishedFigures.period.end
+            : isoInZone(period.endMs, period.zone),
       },
       currency: config.pricing.currency,
     };
-    refuseUnlessForced(what, identityViolations(next, monthFiguresOf(published.summary)), options, logger);
+    refuseUnlessForced(what, identityViolations(next, publishedFigures), options, logger);
   }
   const metered = await meterMonth(ctx, period, options, published !== undefined);
   logger.stage?.('pricing');
@@ -340,7 +422,7 @@ async function buildVersion(
   );
   const invoice = await readInvoice(ctx, period, metered.days);
   const {
-    summary: priced,
+    summary: pricedMonth,
     rows,
     reconciliation,
   } = priceMonth(
@@ -352,6 +434,7 @@ async function buildVersion(
       invoice ? { invoice } : {},
     ),
   );
+  const priced: Summary = provisional ? { ...pricedMonth, provisional } : pricedMonth;
   for (const warning of priced.warnings) logger.warn(warning, { month });
   const baseMeta: ManifestMeta = {
     ...manifestMetaFromSummary(priced, run),
@@ -395,6 +478,22 @@ async function buildVersion(
     }
   }
 
+  if (published && replacesProvisional) {
+    return replaceProvisional(ctx, {
+      what,
+      period,
+      provisional,
+      invoice,
+      published,
+      priced,
+      baseMeta,
+      render,
+      metered,
+      dayViolations,
+      options,
+    });
+  }
+
   const figures = monthFiguresOf(priced);
   const previousFigures = published?.summary
     ? monthFiguresOf(withoutRestatement(published.summary))
@@ -403,7 +502,9 @@ async function buildVersion(
   // The export caught up since the published version: judge everything but the invoice's own effect.
   const invoiceArrival =
     moneyViolations.length > 0 && previousFigures && invoice && published?.summary
-      ? judgeInvoiceArrival(config, period, metered.days, invoice, published.summary, previousFigures, ctx)
+      ? judgeInvoiceArrival(config, period, metered.days, invoice, published.summary, ctx, (asPublished) =>
+          monthViolations(monthFiguresOf(asPublished), previousFigures, config.guard),
+        )
       : undefined;
   if (invoiceArrival?.violations.length === 0) {
     logger.info('restatement from a newer invoice export passes the guard', {
@@ -443,6 +544,87 @@ async function buildVersion(
   };
 }
 
+/** What buildVersion hands on when a version replaces a published provisional one. */
+interface ProvisionalReplacement {
+  what: string;
+  period: BillingPeriod;
+  provisional: Provisional | undefined;
+  invoice: MonthInvoice | undefined;
+  published: PublishedVersion;
+  priced: Summary;
+  baseMeta: ManifestMeta;
+  render: (summary: Summary, chargeClass: '' | 'Correction') => Promise<PublishFile[]>;
+  metered: { days: MeteredDay[]; pending: PendingPartial[]; storedNow: number };
+  dayViolations: string[];
+  options: MonthlyReportOptions;
+}
+
+/**
+ * A version (provisional, or the final month) that replaces a published provisional version: not a
+ * restatement (no Correction rows, no restatement block or page), but judged by the guard's rules for
+ * provisional versions (provisionalReplacementViolations: coverage, no fewer ended days, no day both cover
+ * dropping) and recorded in the manifest as `replacesProvisional`.
+ */
+async function replaceProvisional(ctx: AppContext, v: ProvisionalReplacement): Promise<BuiltVersion> {
+  const { published, priced } = v;
+  const { config, logger } = ctx;
+  const publishedProvisional = provisionalOf(published)!;
+  const publishedFigures = published.summary
+    ? { ...versionFiguresOf(withoutRestatement(published.summary)), provisional: publishedProvisional }
+    : undefined;
+  const judge = (summary: Summary) =>
+    publishedFigures
+      ? provisionalReplacementViolations(
+          versionFiguresOf(v.provisional ? { ...summary, provisional: v.provisional } : summary),
+          publishedFigures,
+          config.guard,
+        )
+      : [];
+  let moneyViolations = judge(priced);
+  // The export caught up since the published version (days it priced from the catalog now have invoice
+  // prices): judge everything but the invoice's own effect, as for a restatement.
+  const invoiceArrival =
+    moneyViolations.length > 0 && v.invoice && published.summary
+      ? judgeInvoiceArrival(config, v.period, v.metered.days, v.invoice, published.summary, ctx, judge)
+      : undefined;
+  if (invoiceArrival?.violations.length === 0) {
+    logger.info('replacing a provisional version with a newer invoice export passes the guard', {
+      month: v.period.month,
+      reason: invoiceArrival.reason,
+    });
+    moneyViolations = [];
+  } else if (invoiceArrival) moneyViolations = invoiceArrival.violations;
+  const violations = [
+    ...(published.problem ? [published.problem] : []),
+    ...moneyViolations,
+    ...v.dayViolations,
+  ];
+  const decided = refuseUnlessForced(v.what, violations, v.options, logger);
+  const record: OverrideRecord =
+    decided.reason === null && invoiceArrival?.violations.length === 0
+      ? { ...decided, reason: invoiceArrival.reason }
+      : decided;
+  const files = await v.render(priced, '');
+  const meta: ManifestMeta = {
+    ...v.baseMeta,
+    chargeClass: '',
+    replacesProvisional: {
+      versionId: published.manifest?.versionId ?? 'unreadable',
+      throughDay: publishedProvisional.throughDay,
+    },
+    ...(record.reason !== null ? { reason: record.reason } : {}),
+    ...(record.forced ? { forced: { overridden: record.overridden } } : {}),
+  };
+  return {
+    summary: priced,
+    files,
+    meta,
+    record,
+    toStore: pendingToStore(v.metered.pending, record),
+    storedWhileMetering: v.metered.storedNow,
+  };
+}
+
 /**
  * An invoice-driven restatement. When the export now covers days the published version priced from the
  * catalog, its total moves by the difference between catalog and invoice — money the guard must not
@@ -459,8 +641,8 @@ function judgeInvoiceArrival(
   days: MeteredDay[],
   invoice: MonthInvoice,
   published: Summary,
-  previousFigures: ReturnType<typeof monthFiguresOf>,
   ctx: AppContext,
+  judge: (asPublished: Summary) => string[],
 ): { violations: string[]; reason: string } | undefined {
   const before = published.invoice ? published.invoice.coveredUntil : null;
   const beforeMs = before === null ? null : Date.parse(before);
@@ -482,7 +664,7 @@ function judgeInvoiceArrival(
     `(through ${new Date(now).toISOString()}, before ${before ?? 'none'}): those days repriced from the invoice; ` +
     'everything else checked by the guard against the published version';
   return {
-    violations: monthViolations(monthFiguresOf(asPublished.summary), previousFigures, config.guard),
+    violations: judge(asPublished.summary),
     reason,
   };
 }
@@ -687,7 +869,8 @@ function createRenderer(
     let charges = chargeCsvs.get(chargeClass);
     if (!charges) {
       const csvMeta: CsvMeta = {
-        ...csvMetaFromSummary(summary, period),
+        // The CSVs' billing period is the month, also for a month to date (whose rows end earlier).
+        ...csvMetaFromSummary(summary, billingPeriod(month, period.zone)),
         chargeClass,
         clusters: config.clusters,
         ...(reconciliation ? { billing: true } : {}),

@@ -8,12 +8,12 @@ import { getPublished, presignedLink } from '../app/getPublished.ts';
 import { runJob } from '../app/runJob.ts';
 import { deliveryMetrics, runMetrics } from '../app/runMetrics.ts';
 import { deliverAfterPublish, deliverMonth } from '../app/deliverMonth.ts';
-import { type MonthlyReportResult, runMonthlyReport } from '../app/runMonthlyReport.ts';
+import { type MonthlyReportResult, reportPeriod, runMonthlyReport } from '../app/runMonthlyReport.ts';
 import { runSimulate } from '../app/simulate.ts';
 import { SIMULATION_PRESETS, type SimulationPreset } from '../sim/index.ts';
 import { loadConfig, parseConfig, parseConfigText } from '../config/loadConfig.ts';
 import { type ConfigInput, printableConfig } from '../config/schema.ts';
-import { billingPeriod, isMonth, isoInZone } from '../core/period.ts';
+import { isMonth } from '../core/period.ts';
 import { InputError, NotPublishedError } from '../errors.ts';
 import { Redactor } from '../redact.ts';
 import { buildContext, buildPublishedContext, buildStore } from './buildContext.ts';
@@ -78,14 +78,16 @@ export function describeWrites(
 
 const report: CommandSpec = {
   name: 'report',
-  summary: 'Meter, price and publish one closed billing month (reuses stored daily partials).',
+  summary:
+    'Meter, price and publish one billing month (reuses stored daily partials); the current month as a provisional month to date.',
   usage:
     'report --month YYYY-MM [--config FILE] [--prometheus-url URL] [--out DIR|s3://bucket/prefix] [--timezone Area/City] [--language en|ko] [--force --reason TEXT]',
   options: {
     month: {
       type: 'string',
       placeholder: 'YYYY-MM',
-      description: 'billing month in the configured time zone',
+      description:
+        'billing month in the configured time zone (the current month: a provisional version through the last ended day)',
       required: true,
     },
     ...commonOptions,
@@ -100,13 +102,9 @@ const report: CommandSpec = {
       applyCommonOverrides(raw, values),
     );
     assertPlausibleMonth(month, config);
-    // An open month is bad input: say so before anything is wired or contacted.
-    const period = billingPeriod(month, config.timezone);
-    if (period.endMs > io.nowMs()) {
-      throw new InputError(
-        `month ${month} has not ended yet in ${config.timezone} (it ends ${isoInZone(period.endMs, config.timezone)}); report closed months only`,
-      );
-    }
+    // A month without an ended day is bad input: say so before anything is wired or contacted. A running
+    // month with ended days is published as a provisional month to date.
+    reportPeriod(month, config.timezone, io.nowMs(), config.guard.ingestionDelaySeconds);
     const ctx = await buildContext(config, io, {
       quiet: Boolean(values.quiet),
       verbose: Boolean(values.verbose),
@@ -143,6 +141,8 @@ const report: CommandSpec = {
         versionId: result.versionId,
         restated: result.restated,
         unchanged: result.unchanged,
+        ...(result.provisional ? { provisional: result.provisional } : {}),
+        ...(result.replacedProvisional ? { replacedProvisional: result.replacedProvisional } : {}),
         keys: result.keys,
         ...(delivery
           ? { delivery: { sent: delivery.sent, failed: delivery.failed, skipped: delivery.skipped } }

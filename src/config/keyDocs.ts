@@ -199,9 +199,9 @@ export const CONFIG_KEY_DOCS: Record<string, string> = {
   'guard.minTeamChangePctOfTotal':
     "A team's move of at most this percentage of the published month total always passes (small teams).",
   'guard.maxDayUsageDropPct':
-    'A re-metered day may hold at most this percentage fewer GPU-seconds (allocated or capacity) than the stored one.',
+    'A re-metered day may hold at most this percentage fewer GPU-seconds (allocated or capacity) than the stored one; between a provisional (month-to-date) version and the next, each day both cover may lose at most this percentage of its cost.',
   'guard.ingestionDelaySeconds':
-    'How long after a day ends the source holds all its samples (remote-write backlog, Thanos/AMP ingestion); a day metered sooner is re-metered before a month is billed from it.',
+    'How long after a day ends the source holds all its samples (remote-write backlog, Thanos/AMP ingestion); a day metered sooner is re-metered before a month is billed from it, and a month to date runs through the last day ended at least this long ago.',
   'guard.earliestMonth':
     'The first billing month (YYYY-MM) that can hold data: earlier months are refused as bad input.',
 

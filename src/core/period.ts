@@ -177,3 +177,19 @@ export function chargePeriods(days: readonly Day[], cutsMs: readonly number[]): 
   }
   return out;
 }
+
+/**
+ * The month to date of `period` as of `asOfMs`: the same month cut after its last local day that has
+ * ended by `asOfMs` (a day ends where the next one starts, so 23- and 25-hour days and days that start at
+ * a clock change at midnight count exactly when they are over). A day that has not ended is never part of
+ * it. `undefined` when no day of the month has ended yet (the first day of the month, or a later month);
+ * the whole period when every day has ended. Pure: the caller passes the instant (its clock, less any
+ * ingestion delay).
+ */
+export function monthToDate(period: BillingPeriod, asOfMs: number): BillingPeriod | undefined {
+  const days = period.days.filter((d) => d.endMs <= asOfMs);
+  if (days.length === 0) return undefined;
+  if (days.length === period.days.length) return period;
+  const endMs = days.at(-1)!.endMs;
+  return { ...period, endMs, hours: Math.round((endMs - period.startMs) / 3_600_000), days };
+}

@@ -285,3 +285,120 @@ function formatPct(value: number): string {
 function formatHours(gpuSeconds: number): string {
   return (gpuSeconds / 3600).toFixed(2);
 }
+
+// --- provisional (month-to-date) versions ----------------------------------------------------------
+
+/** What a version that replaces, or is, a provisional one is judged by (from its summary). */
+export interface VersionFigures extends MonthFigures {
+  /** null for a final version. */
+  provisional: { throughDay: string; daysMetered: number } | null;
+  byDay: { date: string; cost: string; coveragePct: number }[];
+}
+
+/** The figures of a summary, with what it says about being provisional and its days. */
+export function versionFiguresOf(summary: Summary): VersionFigures {
+  return {
+    ...monthFiguresOf(summary),
+    provisional: summary.provisional
+      ? { throughDay: summary.provisional.throughDay, daysMetered: summary.provisional.daysMetered }
+      : null,
+    byDay: summary.byDay.map((d) => ({ date: d.date, cost: d.cost, coveragePct: d.coveragePct })),
+  };
+}
+
+/**
+ * Why a provisional version may not replace the published FINAL version of its month: never, whatever is
+ * forced (a closed month is restated by a final run, not by a month to date). [] when `published` is
+ * itself provisional or `next` is final.
+ */
+export function provisionalOverFinalViolations(
+  next: Pick<VersionFigures, 'provisional'>,
+  published: Pick<VersionFigures, 'provisional'>,
+): string[] {
+  return next.provisional !== null && published.provisional === null
+    ? [
+        'the published version is final: a month-to-date (provisional) version never replaces it ' +
+          '(restate a closed month with report or backfill)',
+      ]
+    : [];
+}
+
+/**
+ * Why `next` (a provisional or the final version) may not replace the published PROVISIONAL version of the
+ * same month. It is not a restatement: the month runs on, so its total grows with every day, and the
+ * total and team floors (guard.maxTotalChangePct, guard.maxTeamChangePct) apply only between two
+ * versions through the same day. What always applies: the coverage floor, the same zone, start and
+ * currency, no more coverage lost than guard.maxCoverageDropPct, a provisional never covers fewer ended
+ * days than the published one (that is a worse version, not a newer one), and every day both versions
+ * cover keeps its money and coverage within the daily floors (guard.maxDayUsageDropPct of the day's cost,
+ * guard.maxCoverageDropPct points): a day never silently drops. [] when it may be published.
+ */
+export function provisionalReplacementViolations(
+  next: VersionFigures,
+  published: VersionFigures,
+  policy: MonthGuardPolicy & DayGuardPolicy,
+): string[] {
+  if (published.provisional === null) throw new RangeError('the published version is not provisional');
+  const sameDays = next.period.end === published.period.end;
+  const out = sameDays
+    ? monthViolations(next, published, policy)
+    : [
+        ...monthViolations(next, undefined, policy),
+        ...identityViolations({ ...next, period: { ...next.period, end: published.period.end } }, published),
+      ];
+  if (!sameDays && next.coveragePct < published.coveragePct - policy.maxCoverageDropPct) {
+    out.push(
+      `coverage drops from ${formatPct(published.coveragePct)} to ${formatPct(next.coveragePct)} ` +
+        `(more than guard.maxCoverageDropPct ${policy.maxCoverageDropPct} points)`,
+    );
+  }
+  if (next.provisional !== null && next.provisional.daysMetered < published.provisional.daysMetered) {
+    out.push(
+      `it covers fewer ended days (through ${next.provisional.throughDay}, ${next.provisional.daysMetered}) ` +
+        `than the published provisional version (through ${published.provisional.throughDay}, ` +
+        `${published.provisional.daysMetered})`,
+    );
+  }
+  out.push(...commonDaysViolation(next, published, policy));
+  return out;
+}
+
+/**
+ * One reason for the days both versions cover whose cost dropped by more than guard.maxDayUsageDropPct %
+ * or whose coverage dropped by more than guard.maxCoverageDropPct points ([] when none did).
+ */
+function commonDaysViolation(
+  next: Pick<VersionFigures, 'byDay'>,
+  published: Pick<VersionFigures, 'byDay'>,
+  policy: DayGuardPolicy,
+): string[] {
+  const after = new Map(next.byDay.map((d) => [d.date, d]));
+  const dropped: string[] = [];
+  for (const before of published.byDay) {
+    const now = after.get(before.date);
+    if (!now) continue;
+    const parts: string[] = [];
+    if (now.coveragePct < before.coveragePct - policy.maxCoverageDropPct) {
+      parts.push(`coverage ${formatPct(before.coveragePct)} -> ${formatPct(now.coveragePct)}`);
+    }
+    const change = sub(toUnits(now.cost), toUnits(before.cost));
+    if (signOf(change.value) < 0 && exceedsShare(change, toUnits(before.cost), policy.maxDayUsageDropPct)) {
+      parts.push(`cost ${before.cost} -> ${now.cost}`);
+    }
+    if (parts.length > 0) dropped.push(`${before.date}: ${parts.join(', ')}`);
+  }
+  const missing = published.byDay.filter((d) => !after.has(d.date)).map((d) => d.date);
+  const out: string[] = [];
+  if (dropped.length > 0) {
+    out.push(
+      `${dropped.length} day${dropped.length === 1 ? '' : 's'} both versions cover would drop ` +
+        `(more than guard.maxDayUsageDropPct ${policy.maxDayUsageDropPct} % of the day's cost or ` +
+        `guard.maxCoverageDropPct ${policy.maxCoverageDropPct} points of coverage): ${dropped.slice(0, 2).join('; ')}` +
+        `${dropped.length > 2 ? `; and ${dropped.length - 2} more` : ''}`,
+    );
+  }
+  if (missing.length > 0 && next.byDay.length >= published.byDay.length) {
+    out.push(`${missing.length} published day(s) are missing from it: ${missing.slice(0, 3).join(', ')}`);
+  }
+  return out;
+}

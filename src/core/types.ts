@@ -629,6 +629,23 @@ export interface Summary {
   invoice?: InvoiceSummary;
   /** Present only on a restated month: the version it replaces and how each team's amount moved. */
   restatement?: Restatement;
+  /**
+   * Present only on a provisional (month-to-date) version of a month that has not ended: every figure
+   * covers the days through `throughDay` only (`period` ends there), and the final version replaces it.
+   */
+  provisional?: Provisional;
+}
+
+/** What a provisional (month-to-date) version of a running month covers (summary.json `provisional`). */
+export interface Provisional {
+  /** The last local day metered (YYYY-MM-DD): the month to date runs through its end. */
+  throughDay: string;
+  /** Local days metered (1..daysInMonth - 1): every day of the month through `throughDay`. */
+  daysMetered: number;
+  /** Local days of the whole month. */
+  daysInMonth: number;
+  /** ISO 8601 end of the whole month in its zone: the final version can be published after it. */
+  monthEnd: string;
 }
 
 /**

@@ -6,6 +6,7 @@ const TOP_LEVEL_ORDER: readonly (keyof Summary)[] = [
   'schemaVersion',
   'source',
   'period',
+  'provisional',
   'currency',
   'policies',
   'priceCatalog',

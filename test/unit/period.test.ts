@@ -6,7 +6,7 @@
  * hole (Atlantic/Azores 2026-10-24/25: one hour billed to nobody).
  */
 import { describe, expect, it } from 'vitest';
-import { billingPeriod, dayOf, localDateOf, nextDate } from '../../src/core/period.ts';
+import { billingPeriod, dayOf, localDateOf, monthToDate, nextDate } from '../../src/core/period.ts';
 
 const H = 3_600_000;
 const YEARS = [2025, 2026, 2027];
@@ -131,5 +131,65 @@ describe('zones whose clocks change at midnight (2026)', () => {
       expect(() => dayOf('2026-02-30', 'UTC')).toThrow(RangeError);
       expect(() => dayOf('2026-02-03', 'Mars/Olympus_Mons')).toThrow(RangeError);
     });
+  });
+});
+
+describe('monthToDate: the days of a running month that have ended', () => {
+  const at = (iso: string) => Date.parse(iso);
+
+  it('cuts the month after the last day that has ended in the zone, not in UTC', () => {
+    // 2026-11-15 00:30 in Seoul is still 2026-11-14 in UTC: the 14th has ended in Seoul.
+    const period = billingPeriod('2026-11', 'Asia/Seoul');
+    const mtd = monthToDate(period, at('2026-11-14T15:30:00Z'))!;
+    expect(mtd.days.map((d) => d.date).at(-1)).toBe('2026-11-14');
+    expect(mtd.days).toHaveLength(14);
+    expect(mtd.startMs).toBe(period.startMs);
+    expect(mtd.endMs).toBe(at('2026-11-14T15:00:00Z'));
+    expect(mtd.hours).toBe(14 * 24);
+  });
+
+  it('never includes a day that has not ended, even one millisecond before its end', () => {
+    const period = billingPeriod('2026-11', 'Asia/Seoul');
+    const end14 = dayOf('2026-11-14', 'Asia/Seoul').endMs;
+    expect(monthToDate(period, end14 - 1)!.days.at(-1)!.date).toBe('2026-11-13');
+    expect(monthToDate(period, end14)!.days.at(-1)!.date).toBe('2026-11-14');
+  });
+
+  it('counts the 25-hour day of a DST change only once it is over (America/New_York, November)', () => {
+    const period = billingPeriod('2026-11', 'America/New_York');
+    const fallBack = dayOf('2026-11-01', 'America/New_York');
+    expect((fallBack.endMs - fallBack.startMs) / H).toBe(25);
+    // 24 hours after the month began the day still has an hour to run.
+    expect(monthToDate(period, fallBack.startMs + 24 * H)).toBeUndefined();
+    const mtd = monthToDate(period, fallBack.endMs)!;
+    expect(mtd.days.map((d) => d.date)).toEqual(['2026-11-01']);
+    expect(mtd.hours).toBe(25);
+  });
+
+  it('ends the day before a jump at midnight where the jumped day starts (America/Havana, March 2026)', () => {
+    const period = billingPeriod('2026-03', 'America/Havana');
+    const jump = dayOf('2026-03-08', 'America/Havana');
+    // The 7th ends at 2026-03-08T05:00Z (00:00 does not exist; the 8th starts at 01:00 new time).
+    const mtd = monthToDate(period, jump.startMs)!;
+    expect(mtd.days.at(-1)!.date).toBe('2026-03-07');
+    expect(mtd.endMs).toBe(at('2026-03-08T05:00:00Z'));
+    expect(mtd.hours).toBe(7 * 24);
+    // The 23-hour 8th is in only once all of its 23 hours are over.
+    expect(monthToDate(period, jump.endMs - 1)!.days).toHaveLength(7);
+    const through8 = monthToDate(period, jump.endMs)!;
+    expect(through8.days).toHaveLength(8);
+    expect(through8.hours).toBe(8 * 24 - 1);
+    expect(through8.days.at(-1)!.endMs).toBe(dayOf('2026-03-09', 'America/Havana').startMs);
+  });
+
+  it('has no month to date on the first day of the month or before it', () => {
+    const period = billingPeriod('2026-11', 'Europe/Berlin');
+    expect(monthToDate(period, period.startMs - 1)).toBeUndefined();
+    expect(monthToDate(period, period.days[0]!.endMs - 1)).toBeUndefined();
+  });
+
+  it('is the whole month once every day has ended', () => {
+    const period = billingPeriod('2026-11', 'Europe/Berlin');
+    expect(monthToDate(period, period.endMs)).toBe(period);
   });
 });

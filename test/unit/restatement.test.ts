@@ -7,8 +7,11 @@ import {
   dayViolations,
   type MonthFigures,
   monthViolations,
+  provisionalOverFinalViolations,
+  provisionalReplacementViolations,
   restatementOf,
   teamDifferences,
+  type VersionFigures,
 } from '../../src/core/restatement.ts';
 
 const policy = {
@@ -143,5 +146,114 @@ describe('dayViolations', () => {
     ).toEqual([
       '2026-10-05: coverage 100 % -> 0 %, allocated GPU-hours 100.00 -> 0.00, capacity GPU-hours 200.00 -> 0.00',
     ]);
+  });
+});
+
+describe('provisional (month-to-date) versions', () => {
+  const dayPolicy = { ...policy, maxDayUsageDropPct: 5 };
+  /** A version of November 2026 (UTC) through `days` days, each day costing `perDay`. */
+  const version = (
+    days: number,
+    perDay: string[] | string,
+    kind: 'provisional' | 'final' = 'provisional',
+    coveragePct = 100,
+  ): VersionFigures => {
+    const costs = Array.from({ length: days }, (_, i) => (Array.isArray(perDay) ? perDay[i]! : perDay));
+    const cents = costs.reduce((s, c) => s + Math.round(Number(c) * 100), 0);
+    const total = (cents / 100).toFixed(2);
+    const end = `2026-11-${String(days + 1).padStart(2, '0')}T00:00:00Z`;
+    return {
+      period: { zone: 'UTC', start: '2026-11-01T00:00:00Z', end: days === 30 ? '2026-12-01T00:00:00Z' : end },
+      currency: 'USD',
+      total,
+      coveragePct,
+      byTeam: [{ team: 'ml', cost: total }],
+      provisional:
+        kind === 'provisional'
+          ? { throughDay: `2026-11-${String(days).padStart(2, '0')}`, daysMetered: days }
+          : null,
+      byDay: costs.map((cost, i) => ({
+        date: `2026-11-${String(i + 1).padStart(2, '0')}`,
+        cost,
+        coveragePct,
+      })),
+    };
+  };
+
+  it('lets a longer provisional replace a shorter one although its total grows by far more than maxTotalChangePct', () => {
+    // 10 days -> 20 days: the total doubles (+100 %), which would refuse a restatement.
+    expect(monthViolations(version(20, '100.00'), version(10, '100.00'), policy)).not.toEqual([]);
+    expect(provisionalReplacementViolations(version(20, '100.00'), version(10, '100.00'), dayPolicy)).toEqual(
+      [],
+    );
+  });
+
+  it('lets the final month replace a provisional one', () => {
+    expect(
+      provisionalReplacementViolations(version(30, '100.00', 'final'), version(29, '100.00'), dayPolicy),
+    ).toEqual([]);
+  });
+
+  it('refuses a provisional that covers fewer ended days than the published one', () => {
+    expect(provisionalReplacementViolations(version(9, '100.00'), version(10, '100.00'), dayPolicy)).toEqual([
+      'it covers fewer ended days (through 2026-11-09, 9) than the published provisional version (through 2026-11-10, 10)',
+    ]);
+  });
+
+  it('refuses a longer version in which a day both cover lost more than maxDayUsageDropPct of its cost', () => {
+    const published = version(10, '100.00');
+    // Day 3 drops 5 % exactly (allowed), day 4 drops 5.01 % (refused).
+    const costs = Array.from({ length: 20 }, (_, i) => (i === 2 ? '95.00' : i === 3 ? '94.99' : '100.00'));
+    expect(provisionalReplacementViolations(version(20, costs), published, dayPolicy)).toEqual([
+      "1 day both versions cover would drop (more than guard.maxDayUsageDropPct 5 % of the day's cost or " +
+        'guard.maxCoverageDropPct 1 points of coverage): 2026-11-04: cost 100.00 -> 94.99',
+    ]);
+    // The final month is held to the same floor.
+    expect(provisionalReplacementViolations(version(30, costs, 'final'), published, dayPolicy)).toHaveLength(
+      1,
+    );
+  });
+
+  it('refuses a longer version whose coverage drops, and any version below the coverage floor', () => {
+    expect(
+      provisionalReplacementViolations(
+        version(20, '100.00', 'provisional', 95),
+        version(10, '100.00'),
+        dayPolicy,
+      ),
+    ).toEqual([
+      'coverage drops from 100 % to 95 % (more than guard.maxCoverageDropPct 1 points)',
+      "10 days both versions cover would drop (more than guard.maxDayUsageDropPct 5 % of the day's cost or " +
+        'guard.maxCoverageDropPct 1 points of coverage): 2026-11-01: coverage 100 % -> 95 %; 2026-11-02: coverage 100 % -> 95 %; and 8 more',
+    ]);
+    expect(
+      provisionalReplacementViolations(
+        version(20, '100.00', 'provisional', 80),
+        version(20, '100.00', 'provisional', 80),
+        dayPolicy,
+      ),
+    ).toEqual(['coverage 80 % is below guard.minCoveragePct 90 %']);
+  });
+
+  it('holds two provisionals through the same day to the total and team floors of a restatement', () => {
+    // ml moves exactly 10 %: within maxTeamChangePct; the total's 10 % is not within maxTotalChangePct.
+    expect(provisionalReplacementViolations(version(10, '110.00'), version(10, '100.00'), dayPolicy)).toEqual(
+      ['the total moves 1000.00 -> 1100.00 (+10.0 %, more than guard.maxTotalChangePct 5 %)'],
+    );
+  });
+
+  it('refuses another zone or currency between provisional versions', () => {
+    const other = { ...version(20, '100.00'), currency: 'KRW' };
+    expect(provisionalReplacementViolations(other, version(10, '100.00'), dayPolicy)).toEqual([
+      'the currency changes from USD to KRW',
+    ]);
+  });
+
+  it('never lets a provisional replace a final month, and lets a final or a provisional replace a provisional', () => {
+    expect(provisionalOverFinalViolations(version(29, '1.00'), version(30, '1.00', 'final'))).toEqual([
+      'the published version is final: a month-to-date (provisional) version never replaces it (restate a closed month with report or backfill)',
+    ]);
+    expect(provisionalOverFinalViolations(version(30, '1.00', 'final'), version(29, '1.00'))).toEqual([]);
+    expect(provisionalOverFinalViolations(version(29, '1.00'), version(28, '1.00'))).toEqual([]);
   });
 });

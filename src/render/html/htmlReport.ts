@@ -1,6 +1,6 @@
 import type { PricedRows, Summary } from '../../core/types.ts';
 import { minorUnitsOf } from '../teamCsv.ts';
-import { wordingFor } from '../pdf/templates.ts';
+import { fill, wordingFor } from '../pdf/templates.ts';
 import { CLIENT_CSS, CLIENT_JS } from './client.ts';
 
 /** The dimensions the view filters and groups by, in the order of a record's first six cells. */
@@ -34,6 +34,21 @@ export function renderHtmlReport(summary: Summary, rows: PricedRows, options: Ht
   const wording = wordingFor(options.language);
   const title =
     options.title?.trim() || (summary.source.kind === 'demo' ? wording.demoTitle : wording.defaultTitle);
+  const provisional = summary.provisional
+    ? {
+        title: fill(wording.provisional.htmlTitle, { throughDay: summary.provisional.throughDay }),
+        notice: [
+          fill(wording.provisional.notice, {
+            throughDay: summary.provisional.throughDay,
+            days: String(summary.provisional.daysMetered),
+            daysInMonth: String(summary.provisional.daysInMonth),
+            month: summary.period.month,
+          }),
+          ...(summary.budgets ? [wording.provisional.budget] : []),
+          ...(summary.invoice ? [wording.provisional.invoice] : []),
+        ].join(' '),
+      }
+    : undefined;
   const page = {
     lang: options.language,
     locale: wording.locale,
@@ -62,10 +77,16 @@ export function renderHtmlReport(summary: Summary, rows: PricedRows, options: Ht
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     // No network: nothing but inline styles, scripts and data: images.
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`,
-    `<title>${escapeHtml(`${title} · ${summary.period.month}`)}</title>`,
+    `<title>${escapeHtml(`${title} · ${summary.period.month}${provisional ? ` (${provisional.title})` : ''}`)}</title>`,
     `<style>${CLIENT_CSS}</style>`,
     '</head>',
     '<body>',
+    // A month to date says so above everything else (static markup: only a provisional page has it).
+    ...(provisional
+      ? [
+          `<p id="provisional" role="note" style="margin:0;padding:10px 16px;background:#b45309;color:#fff;font:600 14px/1.4 system-ui,sans-serif">${escapeHtml(provisional.notice)}</p>`,
+        ]
+      : []),
     '<main id="app"></main>',
     `<script type="application/json" id="data">${scriptSafeJson(page)}</script>`,
     `<script>${CLIENT_JS}</script>`,

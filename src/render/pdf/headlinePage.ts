@@ -2,6 +2,7 @@ import { absRatio, exactDecimal, ratioToDisplayNumber, signOf } from '../../core
 import { drawHorizontalBars } from './charts.ts';
 import { displayLabel, type PageContext } from './context.ts';
 import { ratio } from './format.ts';
+import { drawProvisionalNotice } from './pageFrame.ts';
 import { topWithOther } from './reportModel.ts';
 import { fill } from './templates.ts';
 
@@ -30,6 +31,7 @@ export function drawHeadlinePage(ctx: PageContext): void {
     }),
   );
 
+  drawProvisionalNotice(ctx);
   canvas.paragraph(headlineSentence(ctx, month), { size: 10, gapAfter: 10 });
   drawTiles(canvas, tiles(ctx, month), ctx);
 

@@ -14,6 +14,9 @@ export function drawPageFrames(ctx: PageContext): void {
   const pages = range.count;
   const month = fmt.month(summary.period.month);
   const demo = summary.source.kind === 'demo';
+  const provisional = summary.provisional
+    ? fill(wording.header.provisional, { throughDay: summary.provisional.throughDay })
+    : null;
   const headerY = layout.page.headerBaseline;
   const footerY = layout.page.height - layout.page.footerOffset;
   const size = layout.fontSize.header;
@@ -24,7 +27,10 @@ export function drawPageFrames(ctx: PageContext): void {
     canvas.useFont(false, size);
     const monthWidth = doc.widthOfString(month);
     const badgeWidth = demo ? canvas.measure(wording.header.demo, true, size) + 12 : 0;
-    const titleWidth = canvas.width - monthWidth - badgeWidth - 24;
+    // A month to date says so on every page, next to the month.
+    const provisionalWidth = provisional ? canvas.measure(provisional, true, size) + 12 : 0;
+    const titleWidth =
+      canvas.width - monthWidth - badgeWidth - (provisional ? provisionalWidth + 12 : 0) - 24;
     const drawnTitle = canvas.text(ctx.title, canvas.left, headerY, {
       size,
       bold: true,
@@ -38,6 +44,10 @@ export function drawPageFrames(ctx: PageContext): void {
       align: 'right',
     });
     if (demo) drawDemoBadge(canvas, ctx, canvas.left + drawnTitle + 12, headerY, badgeWidth);
+    if (provisional) {
+      const x = canvas.right - monthWidth - provisionalWidth - 12;
+      drawBadge(canvas, ctx, provisional, layout.colors.provisional, x, headerY, provisionalWidth);
+    }
     canvas.rule(headerY + size * 1.45 + 4);
 
     // Footer: source and catalog (or the DEMO notice) on the left, page number on the right.
@@ -69,14 +79,50 @@ export function drawPageFrames(ctx: PageContext): void {
 }
 
 function drawDemoBadge(canvas: Canvas, ctx: PageContext, x: number, y: number, width: number): void {
-  const { layout, wording } = ctx;
+  drawBadge(canvas, ctx, ctx.wording.header.demo, ctx.layout.colors.demo, x, y, width);
+}
+
+/** White bold text on a rounded box of `color`, in the header's size. */
+function drawBadge(
+  canvas: Canvas,
+  ctx: PageContext,
+  text: string,
+  color: string,
+  x: number,
+  y: number,
+  width: number,
+): void {
+  const { layout } = ctx;
   const size = layout.fontSize.header;
   const height = size * 1.45 + 2;
   canvas.doc
     .save()
     .roundedRect(x, y - 1, width, height, 2)
-    .fillColor(layout.colors.demo)
+    .fillColor(color)
     .fill()
     .restore();
-  canvas.text(wording.header.demo, x, y, { size, bold: true, color: '#ffffff', width, align: 'center' });
+  canvas.text(text, x, y, { size, bold: true, color: '#ffffff', width, align: 'center' });
+}
+
+/**
+ * The provisional notice of a month to date (summary.json `provisional`), drawn under a page's title:
+ * which days it covers, that the final version replaces it, how budgets and the invoice are read. Nothing
+ * for a final month.
+ */
+export function drawProvisionalNotice(ctx: PageContext): void {
+  const { canvas, summary, wording, fmt, layout } = ctx;
+  const provisional = summary.provisional;
+  if (!provisional) return;
+  const w = wording.provisional;
+  const parts = [
+    fill(w.notice, {
+      throughDay: provisional.throughDay,
+      days: fmt.number(provisional.daysMetered),
+      daysInMonth: fmt.number(provisional.daysInMonth),
+      month: fmt.month(summary.period.month),
+    }),
+  ];
+  if (summary.budgets) parts.push(w.budget);
+  if (summary.invoice) parts.push(w.invoice);
+  canvas.paragraph(parts.join(' '), { size: 10, bold: true, color: layout.colors.provisional, gapAfter: 8 });
 }

@@ -10,7 +10,7 @@ import { displayLabel, type PageContext } from './context.ts';
 import { createReportFormat, ratio } from './format.ts';
 import { drawTiles, type Tile } from './headlinePage.ts';
 import { quotaNamespace } from './idleHeldSection.ts';
-import { drawPageFrames } from './pageFrame.ts';
+import { drawPageFrames, drawProvisionalNotice } from './pageFrame.ts';
 import { buildReportModel, perDayChangePct } from './reportModel.ts';
 import { fill, reportLayout, wordingFor } from './templates.ts';
 import { sanitizeLabel } from './text.ts';
@@ -85,6 +85,7 @@ function drawTeamPage(ctx: PageContext, team: string, facts: TeamFacts, previous
   const before = previous?.byTeam.find((t) => t.key === team) ?? null;
   const changePct =
     before && previous ? perDayChangePct(cost, summary.period.days, before.cost, previous.period.days) : null;
+  drawProvisionalNotice(ctx);
   canvas.paragraph(sentences(ctx, name, cost, entry, previous, before, changePct), { size: 10, gapAfter: 8 });
   drawTiles(canvas, tiles(ctx, cost, facts, entry, previous, changePct), ctx);
 

@@ -100,7 +100,11 @@ const readSummary = async (out: string): Promise<Summary> =>
   JSON.parse(await readFile(join(out, MONTH, 'summary.json'), 'utf8')) as Summary;
 
 /** Σ EffectiveCost of the export's lines of cluster nodes, independently (decimal.js over the CSV text). */
-async function clusterInvoiceCost(dir: string, format: 'focus' | 'cur2'): Promise<Decimal> {
+async function clusterInvoiceCost(
+  dir: string,
+  format: 'focus' | 'cur2',
+  endMs = period.endMs,
+): Promise<Decimal> {
   const { gunzipSync } = await import('node:zlib');
   const text = gunzipSync(await readFile(join(dir, 'data', `export-${format}.csv.gz`))).toString('utf8');
   const rows = readCsvObjects(text.replace(/\r?\n/g, '\r\n'));
@@ -113,12 +117,67 @@ async function clusterInvoiceCost(dir: string, format: 'focus' | 'cur2'): Promis
   let sum = new D(0);
   for (const r of rows) {
     if (!clusterIds.has(instanceKeyOf(r.ResourceId ?? ''))) continue;
-    if (Date.parse(r.ChargePeriodStart!) < period.startMs || Date.parse(r.ChargePeriodEnd!) > period.endMs)
-      continue;
+    if (Date.parse(r.ChargePeriodStart!) < period.startMs || Date.parse(r.ChargePeriodEnd!) > endMs) continue;
     sum = sum.plus(r.EffectiveCost!);
   }
   return sum;
 }
+
+describe('a month to date priced from the invoice (issue #16)', () => {
+  it('reconciles the invoice for the ended days only: the lines of later days are not in it', async () => {
+    const out = join(root, 'out-mtd');
+    const exportDir = join(root, 'export-mtd');
+    // An export that already has lines for the whole month (an hourly CUR runs ahead of the metering).
+    await writeExport(exportDir);
+    const tenthEnded = period.days[9]!.endMs;
+    const ctx = { ...context(out, exportDir), clock: { nowMs: () => tenthEnded + 3_600_000 } };
+    const result = await runMonthlyReport(ctx, MONTH);
+    expect(result.provisional).toMatchObject({ throughDay: '2026-02-10', daysMetered: 10, daysInMonth: 28 });
+    const summary = await readSummary(out);
+    expect(summary.invoice!.daysCovered + summary.invoice!.daysPending).toBe(10);
+    expect(summary.invoice!.daysCovered).toBe(10);
+    // Exactly the invoice's cluster-node lines of 1–10 February, to the cent.
+    expect(summary.invoice!.invoicePricedCost).toBe(
+      (await clusterInvoiceCost(exportDir, 'focus', tenthEnded)).toFixed(2),
+    );
+  }, 120_000);
+});
+
+describe('a month to date whose invoice export catches up (issue #16)', () => {
+  it('replaces the provisional version when the export now covers days it priced from the catalog', async () => {
+    const out = join(root, 'out-mtd-catchup');
+    const exportDir = join(root, 'export-mtd-catchup');
+    // The invoice is half the catalog (a discount the catalog does not know), so a day the export reaches
+    // loses half its cost. Through 10 February with an export that covers 5 days; then through 20
+    // February, covered entirely: 6–10 February drop by far more than guard.maxDayUsageDropPct.
+    const discounted = Object.fromEntries(
+      Object.entries(prices).map(([type, p]) => [
+        type,
+        {
+          onDemand: p.onDemand / 2,
+          spot: p.spot === undefined ? undefined : p.spot / 2,
+          committed: p.committed === undefined ? undefined : p.committed / 2,
+        },
+      ]),
+    ) as typeof prices;
+    await writeExport(exportDir, { prices: discounted, coveredUntilMs: period.days[4]!.endMs + 3_600_000 });
+    const at = (day: number) => ({ clock: { nowMs: () => period.days[day - 1]!.endMs + 3_600_000 } });
+    const first = await runMonthlyReport({ ...context(out, exportDir), ...at(10) }, MONTH);
+    const before = await readSummary(out);
+    expect(before.invoice).toMatchObject({ daysCovered: 5, daysPending: 5 });
+    await writeExport(exportDir, { prices: discounted, coveredUntilMs: period.days[19]!.endMs + 3_600_000 });
+    const second = await runMonthlyReport({ ...context(out, exportDir), ...at(20) }, MONTH);
+    expect(second).toMatchObject({ restated: false, replacedProvisional: first.versionId });
+    const after = await readSummary(out);
+    expect(after.invoice).toMatchObject({ daysCovered: 20, daysPending: 0 });
+    const manifest = await readManifest(createFsStore(out), MONTH);
+    expect(manifest?.chargeClass).toBe('');
+    expect(manifest?.reason).toMatch(/^invoice export now covers 15 more day\(s\) of 2026-02/);
+    // Days 6–10 moved from catalog to invoice prices: more than guard.maxDayUsageDropPct less.
+    const day6 = (s: Summary) => Number(s.byDay.find((d) => d.date === '2026-02-06')!.cost);
+    expect(day6(after)).toBeLessThan(day6(before) * 0.9);
+  }, 120_000);
+});
 
 describe('a month priced from the invoice', () => {
   const out = join(root, 'out');

@@ -487,3 +487,57 @@ describe('unfinished days and partials metered too early', () => {
     expect(replaced.day.pods).toEqual([]);
   });
 });
+
+describe('provisional (month-to-date) versions under the guard (issue #16)', () => {
+  const through10 = Date.parse('2026-02-11T01:00:00Z');
+  const through20 = Date.parse('2026-02-21T01:00:00Z');
+
+  it('refuses a longer provisional version in which the days both cover lose money, unless forced', async () => {
+    const store = await freshStore();
+    const first = await runMonthlyReport(context(store, { nowMs: through10 }), MONTH);
+    expect(first.provisional).toMatchObject({ throughDay: '2026-02-10', daysMetered: 10 });
+    const before = await snapshot(store);
+    // The same usage priced at half the p4d rate: the total still grows (10 -> 20 days), so only the
+    // daily floor of the days both versions cover sees that 1–10 February lost money.
+    const cheaper = {
+      pricing: {
+        ...smallClusterConfig().pricing!,
+        instanceTypes: {
+          ...smallClusterConfig().pricing!.instanceTypes,
+          'p4d.24xlarge': { gpus: 8, gpuModel: 'A100', onDemand: 16.3863 },
+        },
+      },
+    };
+    const error = await runMonthlyReport(context(store, { nowMs: through20, config: cheaper }), MONTH).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RefusedError);
+    expect((error as Error).message).toMatch(
+      /^refusing to publish the provisional version of 2026-02 through 2026-02-20 \(replacing the provisional version [0-9a-f]{16}/,
+    );
+    expect((error as Error).message).toContain('10 days both versions cover would drop');
+    expect((error as Error).message).toMatch(/2026-02-01: cost \d+\.\d\d -> \d+\.\d\d/);
+    expect(await snapshot(store)).toEqual(before);
+
+    const forced = await runMonthlyReport(context(store, { nowMs: through20, config: cheaper }), MONTH, {
+      force: true,
+      reason: 'p4d price corrected',
+    });
+    expect(forced).toMatchObject({ restated: false, replacedProvisional: first.versionId });
+    const manifest = (await readManifest(store, MONTH))!;
+    expect(manifest.chargeClass).toBe('');
+    expect(manifest.reason).toBe('p4d price corrected');
+    expect(manifest.forced?.overridden[0]).toContain('10 days both versions cover would drop');
+  });
+
+  it('reruns an unchanged provisional version without publishing anything', async () => {
+    const store = await freshStore();
+    const first = await runMonthlyReport(context(store, { nowMs: through10 }), MONTH);
+    const before = await snapshot(store);
+    // An hour later the same days have ended: the same version.
+    const again = await runMonthlyReport(context(store, { nowMs: through10 + 3_600_000 }), MONTH);
+    expect(again).toMatchObject({ unchanged: true, restated: false, versionId: first.versionId });
+    expect(again.replacedProvisional).toBeUndefined();
+    expect(await snapshot(store)).toEqual(before);
+  });
+});

@@ -165,6 +165,18 @@ describe('monthlyReportHandler', () => {
     });
   });
 
+  it('publishes the current month to date on an explicit monthToDate request, through the last ended day', async () => {
+    // 2026-04-10 09:00 in Seoul: 1–9 April have ended (and are past guard.ingestionDelaySeconds).
+    const { ctx } = await fakeContext('2026-04-10T00:00:00Z');
+    // The empty cluster has no sample: the coverage floor refuses it, naming what it would have published.
+    await expect(monthlyReportHandler(ctx)({ monthToDate: true })).rejects.toThrow(
+      /refusing to publish the provisional version of 2026-04 through 2026-04-09: .*coverage 0 %/,
+    );
+    await expect(monthlyReportHandler(ctx)({ monthToDate: true, month: '2026-04' })).rejects.toThrow(
+      /monthToDate: give either month or monthToDate: true/,
+    );
+  });
+
   it('rejects a month that is not YYYY-MM', async () => {
     const { ctx } = await fakeContext('2026-04-01T00:00:00Z');
     await expect(monthlyReportHandler(ctx)({ month: '2026-3' })).rejects.toThrow(

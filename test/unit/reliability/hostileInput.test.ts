@@ -167,11 +167,6 @@ describe('bad command-line arguments: one line on stderr and exit code 2', () =>
     ['a short year', ['report', '--month', '26-01'], /is not a month/],
     ['a future month', ['report', '--month', '2099-01'], /--month 2099-01 is in the future/],
     [
-      'the current, unfinished month',
-      ['report', '--month', '2026-11'],
-      /month 2026-11 has not ended yet in UTC/,
-    ],
-    [
       'from after to',
       ['backfill', '--from', '2026-05', '--to', '2026-03'],
       /--from 2026-05 is after --to 2026-03/,
@@ -240,6 +235,17 @@ describe('bad command-line arguments: one line on stderr and exit code 2', () =>
       /--force needs --reason/,
     ],
   ];
+  it('rejects the current month on its first day, when none of its days has ended (month to date needs one)', async () => {
+    const firstDay = Date.parse('2026-11-01T18:00:00Z');
+    const r = await runCliCaptured(firstDay, 'report', '--month', '2026-11');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /month 2026-11 has not ended yet in UTC, and none of its days has ended either: its first day ends 2026-11-02T00:00:00Z/,
+    );
+    expect(r.stdout).toBe('');
+  });
+
   for (const [name, argv, message] of cases) {
     it(`rejects ${name}`, async () => {
       const r = await run(...argv);
