@@ -241,9 +241,9 @@ describe('serverless package --stage ci', () => {
 
   it('sizes the metering Lambdas to the memory the shard plan is given', () => {
     const fn = (id: string) => resources[id]!.Properties;
-    expect(fn('DailyMeterLambdaFunction').MemorySize).toBe(3008);
-    expect(fn('BackfillDayLambdaFunction').MemorySize).toBe(3008);
-    expect(fn('BackfillShardsLambdaFunction').Environment.Variables.METERING_MEMORY_MB).toBe('3008');
+    expect(fn('DailyMeterLambdaFunction').MemorySize).toBe(1769);
+    expect(fn('BackfillDayLambdaFunction').MemorySize).toBe(1769);
+    expect(fn('BackfillShardsLambdaFunction').Environment.Variables.METERING_MEMORY_MB).toBe('1769');
   });
 });
 

@@ -259,11 +259,16 @@ export interface ShardingOptions {
 }
 
 /**
- * Peak memory of metering one day, per GPU unit of the fleet and for the process itself, measured by
- * `npm run bench` (docs/performance.md, "Shards"): the plan keeps each shard's estimate within half the
- * budget, so V8's collection timing and days busier than the bench's fit too.
+ * Peak memory of metering one day, per GPU unit of the fleet and for the process itself. Measured by
+ * `npm run bench` (bench/day.ts, docs/performance.md "Shards"), peak RSS of a day metered whole: 214 MiB
+ * at 325 GPU units, 349 MiB at 1,292, 816 MiB at 5,170 — about 190 MiB plus 0.12 MiB a unit. The
+ * estimate doubles that slope (a day busier than the bench's: more, shorter pods per GPU) and keeps the
+ * process base of 250 MB; the plan then keeps each shard's estimate within half the budget, so V8's
+ * collection timing fits too. (Before the compact parse and compact utilization it was 1.8 MB a unit,
+ * which split a 4,096-GPU day into 8 shards that re-read the fleet's shared series 8 times: 2.35 x the
+ * raw samples against 1.27 x whole.)
  */
-export const METERING_MB_PER_GPU_UNIT = 1.8;
+export const METERING_MB_PER_GPU_UNIT = 0.25;
 export const METERING_BASE_MB = 250;
 
 /**

@@ -204,9 +204,9 @@ describe('plans of a day', () => {
       );
     expect(await auto(0)).toBe(1);
     expect(await auto(64)).toBe(1);
-    const big = await auto(4096);
+    const big = await auto(20_000);
     expect(big).toBeGreaterThan(1);
-    expect(await auto(4096, 10_240)).toBeLessThan(big);
+    expect(await auto(20_000, 10_240)).toBeLessThan(big);
     expect(await planDayShards(context(store, { shards: 5, source: measuring(4096) }), `${MONTH}-03`)).toBe(
       5,
     );

@@ -6,7 +6,10 @@ import { parseConfig } from '../../../src/config/loadConfig.ts';
 import {
   gridForDay,
   mergeShardDays,
+  METERING_BASE_MB,
+  METERING_MB_PER_GPU_UNIT,
   meterWindow,
+  planShardCount,
   restrictDay,
   shardOfNode,
   shardSetProblem,
@@ -168,5 +171,27 @@ describe('a day metered in shards and merged', () => {
         expect(allocated).toBe(dayFiguresOf(whole).allocatedGpuSeconds);
       }
     });
+  });
+});
+
+describe('planShardCount (the estimate measured by bench/day.ts)', () => {
+  it('meters the benched fleets in the fewest shards the measured memory needs', () => {
+    const auto = (gpuUnits: number, memoryBudgetMb: number) =>
+      planShardCount({ gpuUnits }, { shards: 'auto', memoryBudgetMb });
+    // 1,024 GPUs (1,292 units: 349 MiB whole) and 4,096 GPUs (5,170 units: 816 MiB whole), measured.
+    expect(auto(1_292, 3008)).toBe(1);
+    expect(auto(5_170, 3008)).toBe(2);
+    expect(auto(1_292, 1769)).toBe(1);
+    expect(auto(5_170, 1769)).toBe(3);
+    // Each shard's estimate stays within half the budget.
+    for (const [units, budget] of [
+      [5_170, 1769],
+      [12_600, 3008],
+      [12_600, 1769],
+    ] as const) {
+      const count = auto(units, budget);
+      expect(METERING_BASE_MB + (units * METERING_MB_PER_GPU_UNIT) / count).toBeLessThanOrEqual(budget / 2);
+    }
+    expect(planShardCount({ gpuUnits: 5_170 }, { shards: 8, memoryBudgetMb: 3008 })).toBe(8);
   });
 });
