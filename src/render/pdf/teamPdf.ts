@@ -58,6 +58,7 @@ export async function renderTeamPdf(
     canvas,
     summary,
     model: buildReportModel(summary, previous, capacityAdvice(summary, options.baselinePercentile)),
+    language: options.language,
     wording,
     fmt,
     layout,
