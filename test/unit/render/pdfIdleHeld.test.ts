@@ -257,14 +257,17 @@ describe.skipIf(!hasPoppler)('GPUs held while idle and GPU quotas in the PDFs (i
     expect(text).toContain('COLUMNS.md');
   });
 
-  it('leaves the line out rather than spill onto a second page', async () => {
-    // 8 pods and 3 projects fill the page down to the footnote (this fitted on one page before the line).
+  it('keeps the idle-held line on a full page and lists one pod fewer instead', async () => {
+    // 8 pods and 3 projects fill the page down to the footnote (this fitted on one page before the line);
+    // before, the line was left out. The quota sentence is left out when it does not fit.
     const summary = withIdleHeld(realisticSummary());
     const { pages, text } = textOf(
       await renderTeamPdf(summary, null, 'speech', facts('speech', 8, 3), options),
     );
     expect(pages).toBe(1);
-    expect(text).not.toContain('Held while idle');
+    expect(text).toContain('Held while idle: 30.3 GPU-hours costing $900.00 (5 pods).');
+    expect(text).toContain('speech-training/pod-6');
+    expect(text).not.toContain('speech-training/pod-7');
     expect(text).toContain('COLUMNS.md');
   });
 });
