@@ -22,6 +22,11 @@ export interface PublishedQuery {
   team?: string | undefined;
   what: PublishedWhat;
   /**
+   * Any file of the month by its name in the month's folder (`report.html`, `COLUMNS.md`,
+   * `teams/ml/costs.csv`, …), instead of `what` and `team`: found in the manifest like every file.
+   */
+  file?: string | undefined;
+  /**
    * An earlier (or the current) version of the month, by the `versionId` its manifest records: read from
    * the archived manifest `<month>/versions/<versionId>/manifest.json`. Absent: the current version.
    */
@@ -98,6 +103,16 @@ export interface PublishedFile {
  */
 export function publishedKey(query: PublishedQuery): string {
   if (!isMonth(query.month)) throw new InputError(`invalid month "${query.month}": expected YYYY-MM`);
+  if (query.file !== undefined) {
+    if (query.team !== undefined)
+      throw new InputError('--file names the file itself: give --file or --team, not both');
+    const name = query.file.replace(/^\.?\/+/, '');
+    if (name === '' || name.split('/').some((part) => part === '' || part === '.' || part === '..'))
+      throw new InputError(
+        `--file "${query.file}" is not a file name of the month's folder (e.g. report.html)`,
+      );
+    return `${query.month}/${name}`;
+  }
   if (query.team !== undefined && query.what !== 'csv') {
     throw new InputError(`--team applies to --what csv only (got --what ${query.what})`);
   }
@@ -133,6 +148,12 @@ export async function resolvePublished(
     query.team !== undefined && recordsTeams
       ? teamFiles.find((f) => f.team === query.team)
       : manifest.files.find((f) => f.key === key);
+  if (!file && query.file !== undefined) {
+    const names = manifest.files.map((f) => f.key.slice(query.month.length + 1)).sort(compareStrings);
+    throw new NotPublishedError(
+      `${query.month} version ${manifest.versionId} has no file ${JSON.stringify(query.file)}; files: ${names.join(', ')}`,
+    );
+  }
   if (!file) {
     // Team names are label values: one with control characters is shown quoted, so the line stays one line.
     const shown = (t: string) => (/[\u0000-\u001f\u007f-\u009f]/.test(t) ? JSON.stringify(t) : t);
@@ -150,6 +171,52 @@ export async function resolvePublished(
 /** Downloads a published file and verifies its SHA-256 and size against the month's manifest. */
 export async function getPublished(store: BlobStore, query: PublishedQuery): Promise<PublishedFile> {
   const { file, manifest, fileName } = await resolvePublished(store, query);
+  return fetchVerified(store, file, manifest, fileName);
+}
+
+/** The files of a team lead's pack, in the team's folder: its one-page PDF and its readable CSV. */
+const TEAM_PACK_FILES = ['report.pdf', 'costs.csv'] as const;
+
+/**
+ * A team lead's pack of one version of a month, each file verified against its manifest: the team's
+ * `teams/<team>/report.pdf` and `costs.csv` (the folder of the team's CSV, found by the team's name as
+ * `get --team` finds it) and the month's `COLUMNS.md`, which explains the CSV's columns.
+ */
+export async function getTeamPack(
+  store: BlobStore,
+  query: { month: string; team: string; versionId?: string | undefined },
+): Promise<PublishedFile[]> {
+  const { file: csv, manifest } = await resolvePublished(store, { ...query, what: 'csv' });
+  const folder = csv.key.slice(0, -'.csv'.length);
+  const wanted = [...TEAM_PACK_FILES.map((name) => `${folder}/${name}`), keys.columnsMd(query.month)];
+  const files = wanted.map((key) => {
+    const entry = manifest.files.find((f) => f.key === key);
+    if (!entry)
+      throw new NotPublishedError(
+        `${query.month} version ${manifest.versionId} has no ${key} (a version published before the team pack existed)`,
+      );
+    return entry;
+  });
+  const prefix = `gpu-chargeback-${query.month}-`;
+  return Promise.all(
+    files.map((f) =>
+      fetchVerified(
+        store,
+        f,
+        manifest,
+        `${prefix}${f.key.slice(query.month.length + 1).replaceAll('/', '-')}`,
+      ),
+    ),
+  );
+}
+
+/** Reads a manifest entry's immutable object and checks it against the entry's SHA-256 and size. */
+async function fetchVerified(
+  store: BlobStore,
+  file: ManifestFile,
+  manifest: Manifest,
+  fileName: string,
+): Promise<PublishedFile> {
   const body = await store.get(file.object);
   if (body === undefined) {
     throw new IntegrityError(`${store.location}/${file.object} is listed in the manifest but missing`, {

@@ -4,7 +4,7 @@ import { basename, resolve } from 'node:path';
 import { DateTime } from 'luxon';
 import { backfill, planBackfill } from '../app/backfill.ts';
 import { DEMO_OUTPUT_LOCATION, demoConfig } from '../app/demoConfig.ts';
-import { getPublished, presignedLink } from '../app/getPublished.ts';
+import { getPublished, getTeamPack, presignedLink } from '../app/getPublished.ts';
 import { runJob } from '../app/runJob.ts';
 import { deliveryMetrics, runMetrics } from '../app/runMetrics.ts';
 import { deliverAfterPublish, deliverMonth } from '../app/deliverMonth.ts';
@@ -15,12 +15,14 @@ import { loadConfig, parseConfig, parseConfigText } from '../config/loadConfig.t
 import { type ConfigInput, printableConfig } from '../config/schema.ts';
 import { isMonth } from '../core/period.ts';
 import { InputError, NotPublishedError } from '../errors.ts';
+import type { BlobStore } from '../ports.ts';
 import { Redactor } from '../redact.ts';
 import { buildContext, buildPublishedContext, buildStore } from './buildContext.ts';
 import { namingSource } from './sourceErrors.ts';
 import { assertPlausibleMonth } from '../app/guard.ts';
 import {
   applyCommonOverrides,
+  type CliIo,
   type CommandSpec,
   commonOptions,
   EXIT_OK,
@@ -414,11 +416,42 @@ async function downloadPath(saveTo: string | undefined, fileName: string): Promi
   return resolve(saveTo);
 }
 
+/**
+ * `get --team T --pack`: the team lead's pack, each file verified, written under its own name (report.pdf,
+ * costs.csv, COLUMNS.md) into `saveTo`, a directory (existing, or spelled with a trailing slash, then
+ * created); the current directory without it.
+ */
+async function getPack(
+  store: BlobStore,
+  query: { month: string; team: string; versionId?: string | undefined },
+  saveTo: string | undefined,
+  io: CliIo,
+): Promise<number> {
+  const isDirectory =
+    saveTo === undefined ||
+    /[\\/]$/.test(saveTo) ||
+    (statSync(saveTo, { throwIfNoEntry: false })?.isDirectory() ?? false);
+  if (!isDirectory)
+    throw new InputError(
+      `--pack writes several files: --save-to must be a directory (an existing one, or ending in /), not ${JSON.stringify(saveTo)}`,
+    );
+  const files = await getTeamPack(store, query);
+  for (const file of files) {
+    const target = await downloadPath(saveTo, basename(file.key));
+    await writeFile(target, file.body);
+    io.stderr(`wrote ${target} (${file.body.length} bytes, sha256 verified against the manifest)\n`);
+  }
+  io.stderr(
+    `${query.month} version ${files[0]!.manifest.versionId}: the pack of team ${JSON.stringify(query.team)}, ${files.length} files\n`,
+  );
+  return EXIT_OK;
+}
+
 const get: CommandSpec = {
   name: 'get',
   summary: 'Download a published file (verified against the month manifest) or print a time-limited link.',
   usage:
-    'get --month YYYY-MM [--team T] [--what pdf|csv|summary] [--version ID] [--link] [--out DIR|s3://bucket/prefix] [--save-to FILE|DIR|-] [--config FILE]',
+    'get --month YYYY-MM [--team T [--pack]] [--what pdf|csv|summary | --file NAME] [--version ID] [--link] [--out DIR|s3://bucket/prefix] [--save-to FILE|DIR|-] [--config FILE]',
   options: {
     month: { type: 'string', placeholder: 'YYYY-MM', description: 'billing month', required: true },
     team: {
@@ -432,6 +465,18 @@ const get: CommandSpec = {
       placeholder: 'pdf|csv|summary',
       description: 'which file',
       default: 'pdf, or csv with --team',
+    },
+    file: {
+      type: 'string',
+      placeholder: 'NAME',
+      description:
+        "any file of the month by its name in the month's folder, e.g. report.html, COLUMNS.md, teams/ml/costs.csv (instead of --what)",
+      default: 'none',
+    },
+    pack: {
+      type: 'boolean',
+      description:
+        "with --team: the team lead's pack — the team's report.pdf and costs.csv and the month's COLUMNS.md — into --save-to (a directory)",
     },
     version: {
       type: 'string',
@@ -468,6 +513,15 @@ const get: CommandSpec = {
     const what = (values.what as string | undefined) ?? (values.team ? 'csv' : 'pdf');
     if (what !== 'pdf' && what !== 'csv' && what !== 'summary')
       throw new InputError('--what must be pdf, csv or summary');
+    const fileName = values.file as string | undefined;
+    if (fileName !== undefined && values.what !== undefined)
+      throw new InputError('--file names the file itself: give --file or --what, not both');
+    if (values.pack && (values.team === undefined || fileName !== undefined || values.what !== undefined))
+      throw new InputError("--pack fetches a team's pack: give it with --team, without --what or --file");
+    if (values.pack && values.link)
+      throw new InputError(
+        '--link prints the link of one file: give --file teams/<team>/report.pdf, not --pack',
+      );
     const targets = getTargetsOf(
       values,
       (path) => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false,
@@ -480,9 +534,11 @@ const get: CommandSpec = {
     const request = {
       month,
       what,
+      file: fileName,
       team: values.team as string | undefined,
       versionId: values.version as string | undefined,
     } as const;
+    if (values.pack) return getPack(store, { ...request, team: request.team! }, targets.saveTo, io);
     if (values.link) {
       const expires = values['expires-in'] === undefined ? 3600 : Number(values['expires-in']);
       if (!Number.isInteger(expires) || expires <= 0 || expires > 604_800)

@@ -674,6 +674,9 @@ export interface IdleHeldFigures {
   cost: string;
 }
 
+/** One namespace's idle-held GPU time (of one team's pods, under `idleHeld.byTeam[].namespaces`). */
+export type IdleHeldNamespace = IdleHeldFigures & { cluster: string; namespace: string; pods: number };
+
 /**
  * summary.json `idleHeld`: GPU time pods held in runs where their GPU utilization stayed below
  * `rule.utilizationBelowPct` for longer than `rule.forMinutes`, and its cost at each row's effective rate.
@@ -683,9 +686,13 @@ export interface IdleHeldSummary extends IdleHeldFigures {
   rule: { utilizationBelowPct: number; forMinutes: number } | null;
   /** Pods (cluster, namespace, name, uid) that held GPUs while idle. */
   pods: number;
-  /** Most money first. */
-  byTeam: (IdleHeldFigures & { team: string; pods: number })[];
-  byNamespace: (IdleHeldFigures & { cluster: string; namespace: string; pods: number })[];
+  /**
+   * Most money first; `namespaces`: the team's pods by namespace, most money first (absent in
+   * summaries published before it existed).
+   */
+  byTeam: (IdleHeldFigures & { team: string; pods: number; namespaces?: IdleHeldNamespace[] })[];
+  /** Per namespace, whichever teams its pods belong to; most money first. */
+  byNamespace: IdleHeldNamespace[];
   /** The worst offenders, most money first (at most 10). */
   worstPods: (IdleHeldFigures & {
     cluster: string;

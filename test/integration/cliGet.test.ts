@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliCaptured } from '../support/cli.ts';
@@ -130,6 +130,110 @@ describe('get and demo against a folder with two versions of a month', () => {
     expect(r.stderr).toMatch(/warning: --from is deprecated/);
     expect(r.stderr).toMatch(/warning: --out as the download target is deprecated.*--save-to/);
     expect(await readFile(target)).toEqual(await readFile(join(reports, MONTH, 'teams', 'vision.csv')));
+  });
+
+  it('fetches any file of the month by name with --file: the browsable report.html', async () => {
+    const into = join(tmp.dir, 'html') + '/';
+    const r = await run(
+      'get',
+      '--month',
+      MONTH,
+      '--file',
+      'report.html',
+      '--out',
+      reports,
+      '--save-to',
+      into,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readFile(join(into, 'report.html'))).toEqual(
+      await readFile(join(reports, MONTH, 'report.html')),
+    );
+    expect(r.stderr).toContain('sha256 verified');
+  });
+
+  it('names the files there are when --file names none, and refuses a path outside the month', async () => {
+    const missing = await run(
+      'get',
+      '--month',
+      MONTH,
+      '--file',
+      'report.htm',
+      '--out',
+      reports,
+      '--save-to',
+      '-',
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/has no file "report\.htm"; files: .*COLUMNS\.md.*report\.html/);
+    const outside = await run('get', '--month', MONTH, '--file', '../2026-09/summary.json', '--out', reports);
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toContain("is not a file name of the month's folder");
+    const both = await run(
+      'get',
+      '--month',
+      MONTH,
+      '--file',
+      'report.html',
+      '--what',
+      'pdf',
+      '--out',
+      reports,
+    );
+    expect(both.code).toBe(2);
+  });
+
+  it("fetches a team lead's pack with --team --pack: its report.pdf and costs.csv and the month's COLUMNS.md", async () => {
+    const into = join(tmp.dir, 'pack') + '/';
+    const r = await run(
+      'get',
+      '--month',
+      MONTH,
+      '--team',
+      'vision',
+      '--pack',
+      '--out',
+      reports,
+      '--save-to',
+      into,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/deprecated/);
+    expect((await readdir(into)).sort()).toEqual(['COLUMNS.md', 'costs.csv', 'report.pdf']);
+    const pack: [string, string][] = [
+      ['report.pdf', 'teams/vision/report.pdf'],
+      ['costs.csv', 'teams/vision/costs.csv'],
+      ['COLUMNS.md', 'COLUMNS.md'],
+    ];
+    for (const [name, key] of pack)
+      expect(await readFile(join(into, name))).toEqual(await readFile(join(reports, MONTH, key)));
+    expect(r.stderr).toContain(`${MONTH} version ${second.versionId}: the pack of team "vision", 3 files`);
+  });
+
+  it('refuses --pack without --team, into a file, with --link, or for an unknown team', async () => {
+    const noTeam = await run('get', '--month', MONTH, '--pack', '--out', reports);
+    expect([noTeam.code, noTeam.stderr]).toEqual([2, expect.stringContaining('give it with --team')]);
+    const file = join(tmp.dir, 'pack.pdf');
+    const intoFile = await run(
+      'get',
+      '--month',
+      MONTH,
+      '--team',
+      'vision',
+      '--pack',
+      '--out',
+      reports,
+      '--save-to',
+      file,
+    );
+    expect([intoFile.code, intoFile.stderr]).toEqual([
+      2,
+      expect.stringContaining('--save-to must be a directory'),
+    ]);
+    const link = await run('get', '--month', MONTH, '--team', 'vision', '--pack', '--link', '--out', reports);
+    expect(link.code).toBe(2);
+    const unknown = await run('get', '--month', MONTH, '--team', 'nobody', '--pack', '--out', reports);
+    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('no CSV for team "nobody"')]);
   });
 
   it('says where --out now points when nothing is published there', async () => {

@@ -64,6 +64,12 @@ describe.skipIf(prometheusInstallHint() !== null)(
     let dir: string;
     let truth: GroundTruth;
     let demoSim: Simulation;
+    const readBytes = async (key: string) => {
+      const store = createS3Store({ bucket: s3.bucket, prefix: 'chargeback', client: s3.client });
+      const bytes = await store.get(key);
+      if (!bytes) throw new Error(`missing ${key}`);
+      return bytes;
+    };
     const read = async (key: string) => {
       const store = createS3Store({ bucket: s3.bucket, prefix: 'chargeback', client: s3.client });
       const bytes = await store.get(key);
@@ -341,6 +347,35 @@ describe.skipIf(prometheusInstallHint() !== null)(
       const published = await read(`${MONTH}/teams/ml-research.csv`);
       expect(await readFile(out, 'utf8')).toBe(published);
       expect(parseCsv(published).every((r) => r.x_Team === 'ml-research')).toBe(true);
+    });
+
+    it("downloads report.html with `get --file` and a team lead's pack with `get --team --pack` from S3", async () => {
+      const into = join(dir, 'pack') + '/';
+      const get = async (...args: string[]) => {
+        let stderr = '';
+        const code = await runCli(['get', '--month', MONTH, '--config', join(dir, 'config.json'), ...args], {
+          stdout: () => {},
+          stderr: (t) => {
+            stderr += t;
+          },
+          env: {},
+          nowMs: () => NOW,
+          stderrIsTty: false,
+        });
+        return { code, stderr };
+      };
+      const html = await get('--file', 'report.html', '--save-to', into);
+      expect(html.code, html.stderr).toBe(0);
+      expect(await readFile(join(into, 'report.html'), 'utf8')).toBe(await read(`${MONTH}/report.html`));
+      const pack = await get('--team', 'ml-research', '--pack', '--save-to', into);
+      expect(pack.code, pack.stderr).toBe(0);
+      expect(await readFile(join(into, 'costs.csv'), 'utf8')).toBe(
+        await read(`${MONTH}/teams/ml-research/costs.csv`),
+      );
+      expect(await readFile(join(into, 'COLUMNS.md'), 'utf8')).toBe(await read(`${MONTH}/COLUMNS.md`));
+      expect(await readFile(join(into, 'report.pdf'), 'latin1')).toBe(
+        Buffer.from(await readBytes(`${MONTH}/teams/ml-research/report.pdf`)).toString('latin1'),
+      );
     });
 
     describe('Lambda handlers in-process (real Prometheus and S3; CloudWatch mocked)', () => {

@@ -14,6 +14,7 @@ import {
   sumDecimals,
 } from '../../src/core/money.ts';
 import { percentOf } from '../../src/render/pdf/format.ts';
+import { warningText } from '../../src/core/warningText.ts';
 import { DateTime } from 'luxon';
 import type {
   CostBreakdown,
@@ -478,9 +479,7 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
       sumOfRows: fixed(totalCost),
       difference: fixed(ZERO),
     },
-    warnings: [
-      'g4dn.xlarge has no Spot price in catalog aws-us-east-1-2026-03-01; On-Demand used for Spot comparisons',
-    ],
+    warnings: [warningText('noSpotPrice', { instanceType: 'g4dn.xlarge' })],
   };
 }
 

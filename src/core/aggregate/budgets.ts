@@ -3,6 +3,7 @@ import { exactDecimal, multiplyRatio, toMinorUnitsHalfEven } from '../money.ts';
 import type { PriceCatalog } from '../pricing/catalog.ts';
 import type { BudgetTotals, TeamSummary } from '../types.ts';
 import type { MoneyFormat } from './breakdowns.ts';
+import { warningText } from '../warningText.ts';
 
 /** The configured budgets: per team, in `currency` (absent: the billing currency). */
 export interface BudgetOptions {
@@ -85,9 +86,5 @@ export function budgetWarnings(
   return [...budgets.keys()]
     .filter((team) => !costUnits.has(team))
     .sort(compareStrings)
-    .map(
-      (team) =>
-        `report.budgets has a budget for team "${team}", which has no GPU spend in ${month}: ` +
-        'its whole budget counts as unused; if the team did not run this month that is right, otherwise check the name',
-    );
+    .map((team) => warningText('budgetWithoutSpend', { team, month }));
 }

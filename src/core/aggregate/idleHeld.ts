@@ -3,7 +3,7 @@ import { heldGpuSecondsOf } from '../allocation/allocate.ts';
 import { compareStrings } from '../compare.ts';
 import { FINE_DIGITS, formatFixed, pow10, ratioToNumber } from '../money.ts';
 import { compositeKey } from '../records.ts';
-import type { IdleHeldSummary, PodUsage } from '../types.ts';
+import type { IdleHeldFigures, IdleHeldNamespace, IdleHeldSummary, PodUsage } from '../types.ts';
 
 /** How many pods summary.json `idleHeld.worstPods` lists. */
 export const IDLE_HELD_WORST_PODS = 10;
@@ -33,8 +33,8 @@ export function summarizeIdleHeld(
   rule: IdleHeldSummary['rule'],
 ): IdleHeldSummary {
   const total = new IdleHeldTotal();
-  const teams = new Map<string, IdleHeldTotal>();
-  const namespaces = new Map<string, IdleHeldTotal & { cluster: string; namespace: string }>();
+  const teams = new Map<string, IdleHeldTotal & { namespaces: Map<string, NamespaceTotal> }>();
+  const namespaces = new Map<string, NamespaceTotal>();
   const pods = new Map<string, IdleHeldTotal & { usage: PodUsage }>();
   for (const row of rows) {
     const usage = row.usage;
@@ -51,13 +51,15 @@ export function summarizeIdleHeld(
     const { cluster, namespace, pod, uid } = usage.pod;
     const podKey = compositeKey(cluster, namespace, pod, uid);
     const nsKey = compositeKey(cluster, namespace);
-    const team = teams.get(usage.team) ?? new IdleHeldTotal();
+    const team = teams.get(usage.team) ?? Object.assign(new IdleHeldTotal(), { namespaces: new Map() });
     teams.set(usage.team, team);
     const ns = namespaces.get(nsKey) ?? Object.assign(new IdleHeldTotal(), { cluster, namespace });
     namespaces.set(nsKey, ns);
+    const teamNs = team.namespaces.get(nsKey) ?? Object.assign(new IdleHeldTotal(), { cluster, namespace });
+    team.namespaces.set(nsKey, teamNs);
     const byPod = pods.get(podKey) ?? Object.assign(new IdleHeldTotal(), { usage });
     pods.set(podKey, byPod);
-    for (const t of [total, team, ns, byPod]) {
+    for (const t of [total, team, ns, teamNs, byPod]) {
       t.fine += fine;
       t.gpuSeconds += gpuSeconds;
       t.pods.add(podKey);
@@ -73,13 +75,13 @@ export function summarizeIdleHeld(
     pods: total.pods.size,
     byTeam: [...teams]
       .sort(([a, x], [b, y]) => byWaste(x, y) || compareStrings(a, b))
-      .map(([team, t]) => ({ team, ...figures(t), pods: t.pods.size })),
-    byNamespace: [...namespaces.values()]
-      .sort(
-        (x, y) =>
-          byWaste(x, y) || compareStrings(x.cluster, y.cluster) || compareStrings(x.namespace, y.namespace),
-      )
-      .map((t) => ({ cluster: t.cluster, namespace: t.namespace, ...figures(t), pods: t.pods.size })),
+      .map(([team, t]) => ({
+        team,
+        ...figures(t),
+        pods: t.pods.size,
+        namespaces: namespaceFigures(t.namespaces.values(), figures),
+      })),
+    byNamespace: namespaceFigures(namespaces.values(), figures),
     worstPods: [...pods.values()]
       .sort(
         (x, y) =>
@@ -99,6 +101,21 @@ export function summarizeIdleHeld(
         ...figures(t),
       })),
   };
+}
+
+type NamespaceTotal = IdleHeldTotal & { cluster: string; namespace: string };
+
+/** Namespaces' figures, most money first, then by cluster and name. */
+function namespaceFigures(
+  totals: Iterable<NamespaceTotal>,
+  figures: (t: IdleHeldTotal) => IdleHeldFigures,
+): IdleHeldNamespace[] {
+  return [...totals]
+    .sort(
+      (x, y) =>
+        byWaste(x, y) || compareStrings(x.cluster, y.cluster) || compareStrings(x.namespace, y.namespace),
+    )
+    .map((t) => ({ cluster: t.cluster, namespace: t.namespace, ...figures(t), pods: t.pods.size }));
 }
 
 /** Most money first, then most GPU time. */

@@ -4,6 +4,7 @@ import { describePod, podKey } from '../metering/refs.ts';
 import { formatMinorUnits } from '../money.ts';
 import { compositeKey } from '../records.ts';
 import type { PodRef } from '../types.ts';
+import { warningText } from '../warningText.ts';
 
 /**
  * Warnings about pods, once per month, each with the money involved (rounded rows):
@@ -53,10 +54,17 @@ export function podWarnings(
     );
     const first = bills[0]!.pod;
     out.push(
-      `uid ${first.uid}${first.cluster ? ` (cluster ${first.cluster})` : ''} is carried by ${bills.length} pods — a copied or restored object? ` +
-        'They are metered and billed apart: ' +
-        bills.map((b) => `${describePod(b.pod)} team ${b.team}: ${money(b.units)}`).join('; ') +
-        `; together ${money(bills.reduce((s, b) => s + b.units, 0))}. Check that the copy really ran`,
+      warningText(first.cluster ? 'uidSeveralPodsInCluster' : 'uidSeveralPods', {
+        uid: first.uid,
+        cluster: first.cluster,
+        count: bills.length,
+        bills: bills
+          .map((b) =>
+            warningText('uidPodBill', { pod: describePod(b.pod), team: b.team, amount: money(b.units) }),
+          )
+          .join('; '),
+        amount: money(bills.reduce((s, b) => s + b.units, 0)),
+      }),
     );
   }
   return out.sort(compareStrings);
@@ -104,10 +112,20 @@ function boundedPodWarnings(
   return [...byPod.values()].map((b) => {
     const asked = [...b.requested].map(([resource, n]) => `${n} ${resource}`).join(', ');
     const days = [...b.dates].sort(compareStrings);
-    const when = days.length === 1 ? days[0]! : `${days[0]}..${days.at(-1)} (${days.length} days)`;
-    return (
-      `pod ${describePod(b.pod)} on node ${b.node || '(none)'} held more than the node could give (requested ${asked}; ${when}): ` +
-      `bounded to the node's capacity at each grid interval, billed ${Math.round(b.gpuHours * 1e6) / 1e6} GPU-hours, ${money(b.units)}`
-    );
+    const common = {
+      pod: describePod(b.pod),
+      node: b.node || '(none)',
+      requests: asked,
+      gpuHours: Math.round(b.gpuHours * 1e6) / 1e6,
+      amount: money(b.units),
+    };
+    return days.length === 1
+      ? warningText('podBoundedOnDay', { ...common, date: days[0]! })
+      : warningText('podBoundedOnDays', {
+          ...common,
+          first: days[0]!,
+          last: days.at(-1)!,
+          count: days.length,
+        });
   });
 }

@@ -15,6 +15,7 @@ import type { PriceResolver } from '../pricing/catalog.ts';
 import { compositeKey } from '../records.ts';
 import { apportionParts } from '../rounding/largestRemainder.ts';
 import type { MeteredDay, NodeUsage, Summary } from '../types.ts';
+import { warningText } from '../warningText.ts';
 
 const ZERO: Ratio = { numerator: 0n, denominator: 1n };
 
@@ -96,15 +97,7 @@ export function machineWarnings(
   digits: number,
   currency: string,
 ): string[] {
-  interface Facts {
-    label: string;
-    gpus: number;
-    instanceType: string;
-    unknownResources: Set<string>;
-    guessed: { seconds: number; cost: Ratio };
-    idle: Partial<Record<'not-advertised' | 'unknown-resource', { seconds: number; cost: Ratio }>>;
-  }
-  const byNode = new Map<string, Facts>();
+  const byNode = new Map<string, MachineFacts>();
   // On a node whose pods hold GPUs through DRA claims, unclaimed GPUs are its ordinary idle.
   const draNodes = new Set<string>();
   for (const day of days)
@@ -157,30 +150,60 @@ export function machineWarnings(
   const money = (cost: Ratio) =>
     `${currency} ${formatMinorUnits(toMinorUnitsHalfEven(cost, digits), digits)}`;
   const hours = (seconds: number) => String(round6(seconds / 3600));
+  return [...byNode.keys()]
+    .sort(compareStrings)
+    .flatMap((id) => nodeFactWarnings(byNode.get(id)!, money, hours));
+}
+
+/** A node's facts of the month that machineWarnings warns about. */
+interface MachineFacts {
+  label: string;
+  gpus: number;
+  instanceType: string;
+  unknownResources: Set<string>;
+  guessed: { seconds: number; cost: Ratio };
+  idle: Partial<Record<'not-advertised' | 'unknown-resource', { seconds: number; cost: Ratio }>>;
+}
+
+/** The warnings of one node's facts, each with the money at stake. */
+function nodeFactWarnings(
+  f: MachineFacts,
+  money: (cost: Ratio) => string,
+  hours: (seconds: number) => string,
+): string[] {
   const out: string[] = [];
-  for (const id of [...byNode.keys()].sort(compareStrings)) {
-    const f = byNode.get(id)!;
-    if (f.guessed.seconds > 0) {
-      out.push(
-        `node ${f.label}: physical GPU count unknown (instance type "${f.instanceType}" not in the price catalog, no GPU feature discovery ` +
-          `nvidia.com/gpu.count label, no metering.physicalGpus rule); billed as the ${f.gpus} GPU(s) it advertised: ` +
-          `${hours(f.guessed.seconds)} GPU-hours, ${money(f.guessed.cost)} this month at stake`,
-      );
-    }
-    const notAdvertised = f.idle['not-advertised'];
-    if (notAdvertised) {
-      out.push(
-        `node ${f.label}: ${hours(notAdvertised.seconds)} GPU-hours (${money(notAdvertised.cost)}) of its ${f.gpus} physical GPU(s) were not ` +
-          'advertised (device plugin down, or GPUs managed by a DRA driver and not attributed to a pod); idle "not-advertised"',
-      );
-    }
-    const unknown = f.idle['unknown-resource'];
-    if (unknown) {
-      out.push(
-        `node ${f.label} advertises ${[...f.unknownResources].sort(compareStrings).join(', ') || 'a resource'} that metering cannot interpret: ` +
-          `${hours(unknown.seconds)} GPU-hours (${money(unknown.cost)}) idle "unknown-resource"`,
-      );
-    }
+  if (f.guessed.seconds > 0) {
+    out.push(
+      warningText('nodeGpuCountGuessed', {
+        node: f.label,
+        instanceType: f.instanceType,
+        gpus: f.gpus,
+        gpuHours: hours(f.guessed.seconds),
+        amount: money(f.guessed.cost),
+      }),
+    );
+  }
+  const notAdvertised = f.idle['not-advertised'];
+  if (notAdvertised) {
+    out.push(
+      warningText('nodeGpusNotAdvertised', {
+        node: f.label,
+        gpuHours: hours(notAdvertised.seconds),
+        amount: money(notAdvertised.cost),
+        gpus: f.gpus,
+      }),
+    );
+  }
+  const unknown = f.idle['unknown-resource'];
+  if (unknown) {
+    out.push(
+      warningText(f.unknownResources.size > 0 ? 'nodeUnknownResource' : 'nodeUnknownResourceUnnamed', {
+        node: f.label,
+        resources: [...f.unknownResources].sort(compareStrings).join(', '),
+        gpuHours: hours(unknown.seconds),
+        amount: money(unknown.cost),
+      }),
+    );
   }
   return out;
 }

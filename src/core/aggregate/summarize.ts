@@ -22,6 +22,7 @@ import { podWarnings } from './podWarnings.ts';
 import { machineWarnings, reconcileMachines } from './reconcile.ts';
 import { accumulateRows, type RowTotals } from './rowTotals.ts';
 import { dayWarnings } from './warnings.ts';
+import { warningText } from '../warningText.ts';
 
 export {
   LOW_UTILIZATION_BELOW_PCT,
@@ -223,7 +224,9 @@ function monthWarnings(input: BuildSummaryInput, budgetWarnings: readonly string
   const warnings: string[] = [];
   const missingDates = options.period.days.filter((d) => !metered.has(d.date)).map((d) => d.date);
   if (missingDates.length > 0)
-    warnings.push(`no metered data for ${missingDates.length} day(s): ${missingDates.join(', ')}`);
+    warnings.push(
+      warningText('noMeteredDays', { count: missingDates.length, dates: missingDates.join(', ') }),
+    );
   warnings.push(...dayWarnings(days));
   warnings.push(...machineWarnings(days, resolver, digits, options.pricing.currency.code));
   warnings.push(...podWarnings(input.rows, input.store, digits, options.pricing.currency.code));

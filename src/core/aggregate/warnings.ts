@@ -1,4 +1,5 @@
 import type { MeteredDay } from '../types.ts';
+import { warningText } from '../warningText.ts';
 
 /**
  * The metering warnings of a month, each once: a warning raised on one day is prefixed with that date,
@@ -16,6 +17,8 @@ export function dayWarnings(days: readonly MeteredDay[]): string[] {
     }
   }
   return [...dates].map(([w, list]) =>
-    list.length === 1 ? `${list[0]}: ${w}` : `${list[0]}..${list.at(-1)} (${list.length} days): ${w}`,
+    list.length === 1
+      ? warningText('onDay', { date: list[0]!, warning: w })
+      : warningText('onDays', { first: list[0]!, last: list.at(-1)!, count: list.length, warning: w }),
   );
 }

@@ -22,6 +22,7 @@ import {
   ShareRow,
   UNUSED_ALLOCATION,
 } from './chargeRows.ts';
+import { warningText } from '../warningText.ts';
 
 /** Who pays for held-but-unused GPU time (see {@link allocateMonth}). */
 export interface UtilizationPolicy {
@@ -255,7 +256,12 @@ class MonthAllocation {
     const price = this.#resolver.priceNode(node);
     if (price.catalogGpus !== null && node.gpus > 0 && Math.abs(node.gpus - price.catalogGpus) > 1e-6) {
       this.#anomalies.gpuMismatch.add(
-        `${node.instanceType}: catalog says ${price.catalogGpus} GPUs, node ${node.node} reports ${node.gpus}`,
+        warningText('gpuCountMismatch', {
+          instanceType: node.instanceType,
+          catalogGpus: price.catalogGpus,
+          node: node.node,
+          gpus: node.gpus,
+        }),
       );
     }
     const podUsages = group && !group.claimed ? group.pods : [];
@@ -407,22 +413,19 @@ function anomalyWarnings(anomalies: Anomalies): string[] {
     compareStrings(a, b),
   )) {
     warnings.push(
-      `node ${label}: pods held ${round2(excessGpuSeconds / SECONDS_PER_HOUR)} GPU-hours more than its capacity in ` +
-        `${periods} charge period(s); their costs were scaled down to the node's capacity cost`,
+      warningText('nodeOverCapacityScaled', {
+        node: label,
+        gpuHours: round2(excessGpuSeconds / SECONDS_PER_HOUR),
+        periods,
+      }),
     );
   }
   for (const [label, count] of [...anomalies.unknownNodes].sort(([a], [b]) => compareStrings(a, b))) {
-    warnings.push(
-      `node ${label} has no capacity record; ${count} pod usage row(s) on it are not charged (cost 0)`,
-    );
+    warnings.push(warningText('nodeNoCapacityRecord', { node: label, count }));
   }
-  for (const text of [...anomalies.gpuMismatch].sort(compareStrings)) {
-    warnings.push(`GPU count mismatch for ${text}; the per-GPU rate uses the catalog count`);
-  }
+  warnings.push(...[...anomalies.gpuMismatch].sort(compareStrings));
   if (anomalies.unknownUtilizationRows > 0) {
-    warnings.push(
-      `${anomalies.unknownUtilizationRows} pod usage row(s) have no utilization data; their full held time was charged as Direct`,
-    );
+    warnings.push(warningText('rowsWithoutUtilization', { count: anomalies.unknownUtilizationRows }));
   }
   return warnings;
 }

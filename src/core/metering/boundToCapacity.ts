@@ -3,6 +3,7 @@ import type { NodeCapacity } from './nodeCapacity.ts';
 import { type Allocation, unitsAt } from './podUsage.ts';
 import { describeNode } from './refs.ts';
 import type { WindowGrid } from './window.ts';
+import { warningText } from '../warningText.ts';
 
 /**
  * Bounds what pods hold to what their node has, at each grid interval of the day (not over a charge
@@ -49,8 +50,11 @@ export function boundToCapacity(
     if (boundedMs > 0) {
       const node = nodeRefs.get(nodeId);
       warnings.add(
-        `node ${node ? describeNode(node) : nodeId}: its pods held more GPUs than it had (or it did not exist) for ` +
-          `${boundedMs / 1000} s on ${window.day.date}; each was bounded to its share of the node's capacity at each grid interval`,
+        warningText('nodePodsBounded', {
+          node: node ? describeNode(node) : nodeId,
+          seconds: boundedMs / 1000,
+          date: window.day.date,
+        }),
       );
     }
     for (const a of list) if (a.unitsAt || a.requestedAsObserved !== undefined) boundRows(a, window);

@@ -2,6 +2,7 @@ import { compareStrings } from '../compare.ts';
 import type { NodeCapacityPoints, PodRef, WindowObservations } from '../types.ts';
 import { describePod, key, podKey } from './refs.ts';
 import { DRA_GPU } from './weights.ts';
+import { warningText } from '../warningText.ts';
 
 /** What the window says about one pod (by cluster, namespace, name and uid: see {@link podKey}). */
 export interface PodState {
@@ -71,7 +72,11 @@ export function indexPods(obs: WindowObservations, warnings: Set<string>): Map<s
     const names = [...nodes.get(id)!].sort(compareStrings);
     if (names.length > 1) {
       warnings.add(
-        `pod ${describePod(state.pod)} is bound to several nodes (${names.join(', ')}); metered on ${names[0]}`,
+        warningText('podSeveralNodes', {
+          pod: describePod(state.pod),
+          nodes: names.join(', '),
+          node: String(names[0]),
+        }),
       );
     }
     state.node = names[0] ?? '';
@@ -102,17 +107,12 @@ function attachDraDevices(
     );
     const pod = `${d.cluster ? `${d.cluster}/` : ''}${d.namespace}/${d.pod}`;
     if (candidates.length === 0) {
-      warnings.add(
-        `dcgm-exporter attributes GPU ${d.device} to pod ${pod} through DRA claim ${d.claim}, but no Running pod of that name ` +
-          'has kube_pod_resourceclaim_info (kube-state-metrics); not billed to a pod',
-      );
+      warnings.add(warningText('draClaimWithoutPod', { device: d.device, pod, claim: d.claim }));
       continue;
     }
     const sorted = [...candidates].sort((a, b) => compareStrings(a.pod.uid, b.pod.uid));
     if (sorted.length > 1)
-      warnings.add(
-        `several Running pods are named ${pod}; DRA claim ${d.claim} is billed to uid ${sorted[0]!.pod.uid}`,
-      );
+      warnings.add(warningText('draClaimSeveralPods', { pod, claim: d.claim, uid: sorted[0]!.pod.uid }));
     const resource = d.migProfile ? `dra_mig_${d.migProfile.replace(/[^A-Za-z0-9]/g, '_')}` : DRA_GPU;
     const byContainer = sorted[0]!.requests.get(resource) ?? new Map<string, number>();
     byContainer.set(`${d.claim}/${d.device}`, 1);

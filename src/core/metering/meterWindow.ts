@@ -19,6 +19,7 @@ import { describeNode, key } from './refs.ts';
 import { restrictObservations } from './shards.ts';
 import { isNvidiaResource, type NodeWeights } from './weights.ts';
 import { type WindowGrid, windowGridOf } from './window.ts';
+import { warningText } from '../warningText.ts';
 
 /**
  * Meters one day from the observations of its window (the day plus a bridging margin on both sides).
@@ -73,8 +74,10 @@ export function meterWindow(all: WindowObservations, options: MeterOptions): Met
     if (gpus.physicalGpus === 0 && !podNodes.has(id)) {
       if (advertises)
         warnings.add(
-          `node ${describeNode(identity)} advertises ${[...resources].filter(isNvidiaResource).join(', ')} but no GPU metering can count ` +
-            '(no catalog entry, GFD nvidia.com/gpu.count label or metering.physicalGpus rule); not billed',
+          warningText('nodeNotCountable', {
+            node: describeNode(identity),
+            resources: [...resources].filter(isNvidiaResource).join(', '),
+          }),
         );
       continue;
     }
@@ -106,9 +109,7 @@ export function meterWindow(all: WindowObservations, options: MeterOptions): Met
   );
   const hourlyUnits = hourlyAllocatedUnits(nodes, capacity, allocations, window);
   if (window.misaligned > 0)
-    warnings.add(
-      `${window.misaligned} observation point(s) were not on the ${window.stepMs} ms grid of the window and were ignored`,
-    );
+    warnings.add(warningText('pointsOffGrid', { count: window.misaligned, stepMs: window.stepMs }));
 
   return {
     day: options.day,
@@ -173,7 +174,11 @@ function withProviderIds(
     const previous = byNode.get(id);
     if (previous !== undefined && previous !== p.providerId)
       warnings.add(
-        `node ${p.cluster ? `${p.cluster}/` : ''}${p.node} names two cloud instances (${previous}, ${p.providerId}) in one day; invoice lines are matched to ${p.providerId}`,
+        warningText('nodeTwoInstances', {
+          node: `${p.cluster ? `${p.cluster}/` : ''}${p.node}`,
+          previous,
+          providerId: p.providerId,
+        }),
       );
     byNode.set(id, p.providerId);
   }

@@ -6,6 +6,7 @@ import type { NodeGpus } from './nodeWeights.ts';
 import { describeNode } from './refs.ts';
 import { isNvidiaResource, type NodeWeights, parseMigResource, resourceWeight } from './weights.ts';
 import type { WindowGrid } from './window.ts';
+import { warningText } from '../warningText.ts';
 
 /** A node's GPU capacity over the window's intervals: its physical GPUs, and how it advertised them. */
 export interface NodeCapacity {
@@ -130,7 +131,11 @@ export function weighResource(
   const w = resourceWeight(resource, node.weights);
   if (!w && parseMigResource(resource)) {
     warnings.add(
-      `node ${describeNode(node)}: MIG profile ${resource} does not fit a GPU of ${node.weights.migSlices ?? '?'} slices; not metered`,
+      warningText('migProfileDoesNotFit', {
+        node: describeNode(node),
+        resource,
+        slices: node.weights.migSlices ?? '?',
+      }),
     );
   }
   return w;

@@ -3,6 +3,7 @@ import type { CapacityType } from '../types.ts';
 import { firstLabel } from './attribution.ts';
 import type { GpuCatalogEntry, MeterOptions } from './options.ts';
 import { describeNode } from './refs.ts';
+import { warningText } from '../warningText.ts';
 
 /** What a node is: its instance type and capacity type from its labels, and its catalog entry. */
 export interface NodeIdentity {
@@ -30,14 +31,11 @@ export function identifyNode(
   const instanceType = firstLabel(labels, options.nodeLabels.instanceType) ?? 'unknown';
   const capacityType = capacityTypeOf(labels, options.nodeLabels);
   const catalog = catalogEntryOf(options, cluster, instanceType);
-  if (node !== '' && !labels)
-    warnings.add(`node ${describe} has no kube_node_labels; instance type "unknown"`);
+  if (node !== '' && !labels) warnings.add(warningText('nodeNoLabels', { node: describe }));
   else if (node !== '' && instanceType === 'unknown')
-    warnings.add(`node ${describe} has no instance-type label; instance type "unknown"`);
+    warnings.add(warningText('nodeNoInstanceType', { node: describe }));
   else if (node !== '' && !catalog) {
-    warnings.add(
-      `instance type "${instanceType}" of node ${describe} is not in the price catalog; no GPU model for MIG or time-slicing weights`,
-    );
+    warnings.add(warningText('nodeInstanceTypeNotInCatalog', { instanceType, node: describe }));
   }
   return { cluster, node, instanceType, capacityType, catalog };
 }

@@ -9,6 +9,7 @@ import type { Allocation } from './podUsage.ts';
 import { describeNode } from './refs.ts';
 import type { NodeWeights } from './weights.ts';
 import type { WindowGrid } from './window.ts';
+import { warningText } from '../warningText.ts';
 
 /** What a node's pods hold of it, in 1/denominator GPU-equivalent units. */
 export interface NodeAllocation {
@@ -70,8 +71,11 @@ export function meterNodeUsage(
     if (totals.overSeconds > 0) {
       const inDay = nodeCapacity.present.subarray(window.dayFirst, window.dayLast);
       warnings.add(
-        `node ${describeNode(node)}: allocated GPUs exceed reported capacity for ${totals.overSeconds} s on ${window.day.date}` +
-          (inDay.every((p) => p === NONE) ? ' (node reports no GPU capacity)' : ''),
+        warningText(inDay.every((p) => p === NONE) ? 'nodeOverAllocatedNoCapacity' : 'nodeOverAllocated', {
+          node: describeNode(node),
+          seconds: totals.overSeconds,
+          date: window.day.date,
+        }),
       );
     }
     const scale = node.weights.denominator * 1000;

@@ -12,6 +12,7 @@ import {
   parseMigResource,
   resourceWeight,
 } from './weights.ts';
+import { warningText } from '../warningText.ts';
 
 /** A node's physical GPUs as metering uses them: the count, the model and where the count came from. */
 export interface NodeGpus {
@@ -63,7 +64,11 @@ export function weighNode(
   if (inferFrom && migSlices === undefined) {
     migSlices = inferMigSlicesPerGpu(inferFrom);
     warn(
-      `node ${describe}: GPU model ${known.gpuModel ?? 'unknown'} not in metering.migSlicesPerGpu; MIG weights assume ${migSlices} slices per GPU`,
+      warningText('migSlicesAssumed', {
+        node: describe,
+        model: known.gpuModel ?? 'unknown',
+        slices: String(migSlices),
+      }),
     );
   }
 
@@ -88,15 +93,18 @@ export function weighNode(
     } else if (physical && advertisedWhole > physical && Number.isInteger(advertisedWhole)) {
       wholeWeight = fraction(physical, advertisedWhole);
       warn(
-        `node ${describe}: MIG single strategy with an unknown profile (GFD gpu.product ${gfd.product ?? 'absent'}); each unit weighted ${physical}/${advertisedWhole}`,
+        warningText('migSingleUnknownProfile', {
+          node: describe,
+          product: gfd.product ?? 'absent',
+          physical,
+          advertised: advertisedWhole,
+        }),
       );
     }
   } else if (physical !== undefined && advertisedWhole > 0) {
     const physicalWhole = physical - migGpus;
     if (physicalWhole <= 0) {
-      warn(
-        `node ${describe} advertises whole GPUs although MIG uses all ${physical} of its GPUs; whole GPUs weighted 1`,
-      );
+      warn(warningText('wholeGpusBesideFullMig', { node: describe, physical }));
     } else if (sharing && advertisedWhole / sharing <= physicalWhole) {
       wholeWeight = fraction(1, sharing);
     } else if (advertisedWhole > physicalWhole && Number.isInteger(advertisedWhole)) {
@@ -104,10 +112,7 @@ export function weighNode(
     }
   } else if (physical === undefined && advertisedWhole > 0) {
     if (sharing) wholeWeight = fraction(1, sharing);
-    else
-      warn(
-        `node ${describe}: physical GPU count unknown, time-slicing cannot be detected; whole GPUs weighted 1`,
-      );
+    else warn(warningText('timeSlicingUndetectable', { node: describe }));
   }
 
   let denominator = wholeWeight.denominator;
@@ -207,7 +212,18 @@ function migReplicasOf(
   for (const base of [...unknown].sort()) {
     replicas.set(base, inferred);
     warn(
-      `node ${describeNode(node)}: replicas of ${base}_shared unknown (GFD label nvidia.com/mig-<profile>.replicas not exported); ${inferred} assumed so its MIG devices fit ${known.gpus ?? 'its'} GPUs`,
+      known.gpus === undefined
+        ? warningText('migSharedReplicasAssumedNoGpuCount', {
+            node: describeNode(node),
+            resource: base,
+            replicas: inferred,
+          })
+        : warningText('migSharedReplicasAssumed', {
+            node: describeNode(node),
+            resource: base,
+            replicas: inferred,
+            gpus: known.gpus,
+          }),
     );
   }
   return replicas;

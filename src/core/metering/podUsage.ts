@@ -13,6 +13,7 @@ import { chooseUtilizationSource, type PodUtilization, type StepSamples } from '
 import { comparePods, describeNode, describePod, key } from './refs.ts';
 import { isNvidiaResource, type NodeWeights } from './weights.ts';
 import type { WindowGrid } from './window.ts';
+import { warningText } from '../warningText.ts';
 
 /** GPU equivalents one pod holds of one resource on one node, in one phase, over the window. */
 export interface Allocation {
@@ -98,7 +99,7 @@ export function chargedIntervals(
     bridge(pending, window.stepMs, window.maxBridgeMs);
     for (let k = 0; k < window.intervals; k++) if (running[k] !== NONE) pending[k] = NONE;
   } else if (pendingOnNode === 'charged' && state.pending.length > 0) {
-    warnings.add(`pod ${describePod(state.pod)} was Pending with no known node; not charged`);
+    warnings.add(warningText('podPendingNoNode', { pod: describePod(state.pod) }));
   }
   return { running, pending };
 }
@@ -117,16 +118,10 @@ function meterPod(
   if (!runsInDay && !pendsInDay) return;
   const requests = effectiveRequests(state);
   if (requests.length === 0) {
-    warnings.add(
-      `pod ${describePod(state.pod)} held a node in ${window.day.date} but has no GPU request data; not charged ` +
-        '(a DRA claim: run dcgm-exporter with --kubernetes-enable-dra so its GPUs are attributed)',
-    );
+    warnings.add(warningText('podNoRequestData', { pod: describePod(state.pod), date: window.day.date }));
     return;
   }
-  if (state.node === '')
-    warnings.add(
-      `pod ${describePod(state.pod)} has no node in kube_pod_info; metered on node "" (unknown instance type)`,
-    );
+  if (state.node === '') warnings.add(warningText('podNoNode', { pod: describePod(state.pod) }));
   const nodeId = key(state.pod.cluster, state.node);
   const node = context.nodes.get(nodeId)!;
   const { team, project } = context.attribute(state.pod);
@@ -154,17 +149,24 @@ function meterPod(
       const weight = weighResource(resource, node, warnings);
       if (!weight) {
         warnings.add(
-          isNvidiaResource(resource)
-            ? `pod ${describePod(state.pod)} requests ${resource}, which metering cannot interpret as GPUs; not charged (its share of the node is idle "unknown-resource")`
-            : `pod ${describePod(state.pod)} requests ${resource}, which is not a GPU resource; not charged`,
+          warningText(isNvidiaResource(resource) ? 'podUninterpretableGpuResource' : 'podNonGpuResource', {
+            pod: describePod(state.pod),
+            resource,
+          }),
         );
         continue;
       }
       const requested = Math.min(asObserved, unitsThatFit(weight, node.gpus?.physicalGpus ?? 0));
       if (requested < asObserved && node.node !== '') {
         warnings.add(
-          `pod ${describePod(state.pod)} requests ${asObserved} ${resource}, more than node ${describeNode(node)} has ` +
-            `(${node.gpus?.physicalGpus} GPUs); bounded to ${requested}`,
+          warningText('podRequestAboveNode', {
+            pod: describePod(state.pod),
+            requested: asObserved,
+            resource,
+            node: describeNode(node),
+            gpus: String(node.gpus?.physicalGpus),
+            bounded: requested,
+          }),
         );
       }
       const usage = { ...base, phase, resource, requested, weight, utilSource };

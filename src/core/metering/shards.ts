@@ -10,6 +10,7 @@ import type {
 } from '../types.ts';
 import { addHourlyUnits, emptyHourlyUnits, hourlyFromUnits } from './hourlyProfile.ts';
 import { comparePods, key } from './refs.ts';
+import { warningText } from '../warningText.ts';
 
 /**
  * Shards of a day. A day whose observations would not fit one invocation's memory is metered in
@@ -200,8 +201,10 @@ export function mergeShardDays(parts: readonly MeteredDay[]): MeteredDay {
   const ksmValues = new Set(sorted.map((p) => p.coverage.kubeStateMetrics));
   if (ksmValues.size > 1) {
     warnings.add(
-      `the shards of ${first.day.date} were metered from different kube-state-metrics coverage ` +
-        `(${[...ksmValues].map((v) => `${Math.round(v * 10_000) / 100} %`).join(', ')}); the lowest is reported`,
+      warningText('shardCoverageDiffers', {
+        date: first.day.date,
+        coverages: [...ksmValues].map((v) => `${Math.round(v * 10_000) / 100} %`).join(', '),
+      }),
     );
   }
   const coverage: DayCoverage = {

@@ -3,6 +3,7 @@ import { lookupGpuModel } from '../gpuModels.ts';
 import { exactDecimal, formatTrimmed, type Ratio } from '../money.ts';
 import { compositeKey } from '../records.ts';
 import type { CapacityType, NodeUsage, PricingCategory, TimeRange } from '../types.ts';
+import { warningText } from '../warningText.ts';
 
 /** Which price of an instance type an override replaces. */
 export type OverrideKind = 'on-demand' | 'spot' | 'committed';
@@ -294,7 +295,7 @@ export class PriceResolver {
     const model = entry ? undefined : lookupGpuModel(gpuModel, pricing.gpuModels);
     if (model) return this.#byGpuModel(instanceType, gpuModel!, model, capacityType, atMs);
     if (capacityType === 'unknown') {
-      this.#warnings.add(`capacity type of ${instanceType} nodes is unknown; On-Demand price used`);
+      this.#warnings.add(warningText('capacityTypeUnknown', { instanceType }));
     }
     if (!entry) return this.#fallback(instanceType, capacityType, category);
 
@@ -306,12 +307,12 @@ export class PriceResolver {
     if (capacityType === 'spot') {
       const spot = at('spot', entry.spot);
       if (spot === undefined) {
-        this.#warnings.add(`no Spot price for ${instanceType}; Spot capacity charged at On-Demand`);
+        this.#warnings.add(warningText('noSpotPrice', { instanceType }));
       } else effective = spot;
     } else if (capacityType === 'reserved') {
       const committed = at('committed', entry.committed);
       if (committed === undefined) {
-        this.#warnings.add(`no committed price for ${instanceType}; reserved capacity charged at On-Demand`);
+        this.#warnings.add(warningText('noCommittedPrice', { instanceType }));
       } else effective = committed;
     }
     return this.#withExactRates(
@@ -367,15 +368,11 @@ export class PriceResolver {
       throw new MissingPriceError(instanceType, [...known].sort());
     }
     this.#fallbackTypes.add(instanceType);
-    this.#warnings.add(
-      `instance type "${instanceType}" is not in the price catalog; pricing.fallback used (rows flagged x_PriceFallback=true)`,
-    );
+    this.#warnings.add(warningText('priceFallbackUsed', { instanceType }));
     let effective = fallback.onDemandPerGpuHour;
     if (capacityType === 'spot') {
       if (fallback.spotPerGpuHour === undefined) {
-        this.#warnings.add(
-          `no Spot price in pricing.fallback; Spot ${instanceType} capacity charged at On-Demand`,
-        );
+        this.#warnings.add(warningText('noFallbackSpotPrice', { instanceType }));
       } else effective = fallback.spotPerGpuHour;
     }
     return this.#withExactRates(

@@ -2,7 +2,7 @@ import type { Summary } from '../../core/types.ts';
 import type { Canvas } from './canvas.ts';
 import type { ReportFormat } from './format.ts';
 import type { ReportModel } from './reportModel.ts';
-import type { Layout, Wording } from './templates.ts';
+import type { Layout, ReportLanguage, Wording } from './templates.ts';
 import { sanitizeLabel } from './text.ts';
 
 /** Everything a page renderer needs. */
@@ -10,6 +10,8 @@ export interface PageContext {
   canvas: Canvas;
   summary: Summary;
   model: ReportModel;
+  /** The report's language (its wording is `wording`). */
+  language: ReportLanguage;
   wording: Wording;
   fmt: ReportFormat;
   layout: Layout;

@@ -1,4 +1,5 @@
-import type { GpuQuotaSummary, IdleHeldSummary, Summary } from '../../core/types.ts';
+import type { IdleHeldSummary, Summary } from '../../core/types.ts';
+import type { TableRow } from './canvas.ts';
 import { displayLabel, type PageContext } from './context.ts';
 import { fill } from './templates.ts';
 import { sanitizeLabel } from './text.ts';
@@ -11,8 +12,8 @@ export function hasIdleHeldSection(summary: Summary): boolean {
   return (summary.idleHeld?.pods ?? 0) > 0 || (summary.gpuQuotas?.length ?? 0) > 0;
 }
 
-/** A namespace as the PDF names it: cluster/namespace when the month has more than one cluster. */
-export function quotaNamespace(summary: Summary, q: GpuQuotaSummary): string {
+/** A namespace (of a quota or of idle-held GPUs) as the PDF names it: cluster/namespace when the month has more than one cluster. */
+export function quotaNamespace(summary: Summary, q: { cluster: string; namespace: string }): string {
   return summary.byCluster.length > 1 && q.cluster !== '' ? `${q.cluster}/${q.namespace}` : q.namespace;
 }
 
@@ -29,11 +30,16 @@ export function drawIdleHeldSection(ctx: PageContext): void {
   const quotas = summary.gpuQuotas ?? [];
   const idleShown = idle !== undefined && idle.pods > 0;
   const worst = idleShown ? idle.worstPods.slice(0, IDLE_HELD_PDF_WORST_PODS) : [];
+  const namespaceRows = idleShown ? idleHeldNamespaceRows(ctx, idle) : [];
   // The whole section on one page: where the page before it ends when it fits there, else on a new page.
   const table = (rows: number) => 40 + Math.max(1, rows) * layout.table.rowHeight;
   const height =
-    (idleShown ? 40 + table(idle.byTeam.length) + table(worst.length) : 0) +
-    (quotas.length > 0 ? 40 + table(quotas.length) : 0);
+    (idleShown
+      ? 40 +
+        table(idle.byTeam.length) +
+        (namespaceRows.length > 0 ? table(namespaceRows.length) : 0) +
+        table(worst.length)
+      : 0) + (quotas.length > 0 ? 40 + table(quotas.length) : 0);
   if (height > canvas.remaining - 6) canvas.newPage();
   else canvas.y += 6;
   if (idleShown) {
@@ -62,6 +68,18 @@ export function drawIdleHeldSection(ctx: PageContext): void {
         ],
       })),
     );
+    if (namespaceRows.length > 0)
+      canvas.table(
+        w.byNamespace,
+        [
+          { header: c.team, width: 130 },
+          { header: c.namespace, width: 170 },
+          { header: c.gpuHours, width: 80, align: 'right' },
+          { header: c.cost, width: 110, align: 'right' },
+          { header: c.pods, width: 60, align: 'right' },
+        ],
+        namespaceRows,
+      );
     canvas.table(
       w.worstPods,
       [
@@ -105,6 +123,40 @@ export function drawIdleHeldSection(ctx: PageContext): void {
       { continuedTitle: w.quotas },
     );
   }
+}
+
+/**
+ * The idle-held GPUs of each team's namespaces (summary.json `idleHeld.byTeam[].namespaces`): teams
+ * most money first, each team's namespaces most money first under its name, at most
+ * `layout.limits.idleHeldNamespaces` rows and an "… and N more" line for the namespace rows left out.
+ * None for a summary published before the split existed.
+ */
+function idleHeldNamespaceRows(ctx: PageContext, idle: IdleHeldSummary): TableRow[] {
+  const { summary, wording, fmt, layout } = ctx;
+  const pairs = idle.byTeam.flatMap((t) =>
+    (t.namespaces ?? []).map((ns, i) => ({ team: t.team, ns, first: i === 0 })),
+  );
+  if (pairs.length === 0) return [];
+  const cap = layout.limits.idleHeldNamespaces;
+  // With an "and more" line, it takes the place of the last row the cap allows.
+  const shown = pairs.length > cap ? pairs.slice(0, Math.max(0, cap - 1)) : pairs;
+  const rows: TableRow[] = shown.map(({ team, ns, first }) => ({
+    cells: [
+      first ? displayLabel(team, wording) : '',
+      displayLabel(quotaNamespace(summary, ns), wording),
+      fmt.number(ns.gpuHours, 1),
+      fmt.money(ns.cost),
+      fmt.number(ns.pods),
+    ],
+  }));
+  const more = pairs.length - shown.length;
+  if (more > 0)
+    rows.push({
+      cells: [
+        { text: fill(wording.common.andMore, { count: fmt.number(more) }), color: layout.colors.muted },
+      ],
+    });
+  return rows;
 }
 
 type IdleHeldPod = IdleHeldSummary['worstPods'][number];

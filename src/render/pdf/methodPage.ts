@@ -1,6 +1,7 @@
 import { exactDecimal, signOf } from '../../core/money.ts';
 import type { PageContext } from './context.ts';
 import { fill } from './templates.ts';
+import { localizeWarning } from './warnings.ts';
 import { sanitizeLabel } from './text.ts';
 
 /** Method and data quality: metering and allocation policies, prices, currency, coverage gaps, reconciliation, warnings. */
@@ -200,8 +201,10 @@ function gapLines(ctx: PageContext): { text: string; color?: string }[] {
 }
 
 function warningLines(ctx: PageContext): { text: string; color?: string }[] {
-  const { summary, wording, fmt, layout } = ctx;
-  const warnings = summary.warnings.map(sanitizeLabel).filter((s) => s.length > 0);
+  const { summary, wording, fmt, layout, language } = ctx;
+  const warnings = summary.warnings
+    .map((text) => sanitizeLabel(localizeWarning(text, language)))
+    .filter((s) => s.length > 0);
   if (warnings.length === 0) return [{ text: wording.method.warningsNone }];
   const shown = warnings.slice(0, layout.limits.warningsListed).map((text) => ({ text: `• ${text}` }));
   const more = warnings.length - shown.length;

@@ -69,6 +69,7 @@ export async function renderPdf(
     canvas,
     summary,
     model: buildReportModel(summary, previous, capacityAdvice(summary, percentile)),
+    language: options.language,
     wording,
     fmt,
     layout,

@@ -58,6 +58,7 @@ export async function renderTeamPdf(
     canvas,
     summary,
     model: buildReportModel(summary, previous, capacityAdvice(summary, options.baselinePercentile)),
+    language: options.language,
     wording,
     fmt,
     layout,
@@ -112,37 +113,39 @@ function drawTeamPage(ctx: PageContext, team: string, facts: TeamFacts, previous
   canvas.y += 6;
   const small = layout.fontSize.small;
   const linesOf = (text: string) => canvas.wrap(text, canvas.width, { size: small }).length;
-  const rows = topRowsThatFit(ctx, facts, canvas.remaining - linesOf(w.footnote) * canvas.lineHeight(small));
+  // The idle-held line always stays (the operating standard asks for it): its room is kept before the
+  // top tables take theirs, so a busy team's tables give up a row rather than the line.
+  const idle = idleHeldSentence(ctx, team);
+  const paragraphHeight = (text: string) => (text === '' ? 0 : linesOf(text) * canvas.lineHeight(small) + 4);
+  const footnoteHeight = linesOf(w.footnote) * canvas.lineHeight(small);
+  const rows = topRowsThatFit(ctx, facts, canvas.remaining - footnoteHeight - paragraphHeight(idle));
   topTable(ctx, w.topPods, facts.pods.slice(0, rows.pods), facts.totalUnits);
   topTable(ctx, w.topProjects, facts.projects.slice(0, rows.projects), facts.totalUnits);
   topTable(ctx, w.topNamespaces, facts.namespaces.slice(0, rows.namespaces), facts.totalUnits);
-  // Idle-held GPUs and quota use only when they fit above the footnote: the team's month stays one page.
-  const extra = idleAndQuotaLine(ctx, team, facts);
-  if (
-    extra !== '' &&
-    (linesOf(extra) + linesOf(w.footnote)) * canvas.lineHeight(small) + 4 <= canvas.remaining
-  )
-    canvas.paragraph(extra, { size: small });
+  // Quota use joins it only when it fits above the footnote: the team's month stays one page.
+  const withQuotas = [idle, ...quotaSentences(ctx, facts)].filter((p) => p !== '').join(' ');
+  const extra = paragraphHeight(withQuotas) + footnoteHeight <= canvas.remaining ? withQuotas : idle;
+  if (extra !== '') canvas.paragraph(extra, { size: small });
   canvas.paragraph(w.footnote, { size: layout.fontSize.small, gapAfter: 0 });
 }
 
-/**
- * The team's GPU time held while idle (summary.json `idleHeld.byTeam`) and the GPU quota use of its
- * namespaces (`gpuQuotas` of the namespaces it ran in), as one short paragraph; '' when there is neither.
- */
-function idleAndQuotaLine(ctx: PageContext, team: string, facts: TeamFacts): string {
+/** The team's GPU time held while idle (summary.json `idleHeld.byTeam`); '' when it held none. */
+function idleHeldSentence(ctx: PageContext, team: string): string {
+  const { summary, wording, fmt } = ctx;
+  const idle = summary.idleHeld?.byTeam.find((t) => t.team === team);
+  if (!idle || idle.pods === 0) return '';
+  return fill(wording.teamPack.idleHeld, {
+    gpuHours: fmt.number(idle.gpuHours, 1),
+    cost: fmt.money(idle.cost),
+    pods: fmt.number(idle.pods),
+  });
+}
+
+/** The GPU quota use of the team's namespaces (`gpuQuotas` of the namespaces it ran in), one sentence each. */
+function quotaSentences(ctx: PageContext, facts: TeamFacts): string[] {
   const { summary, wording, fmt } = ctx;
   const w = wording.teamPack;
   const parts: string[] = [];
-  const idle = summary.idleHeld?.byTeam.find((t) => t.team === team);
-  if (idle && idle.pods > 0)
-    parts.push(
-      fill(w.idleHeld, {
-        gpuHours: fmt.number(idle.gpuHours, 1),
-        cost: fmt.money(idle.cost),
-        pods: fmt.number(idle.pods),
-      }),
-    );
   const namespaces = new Set(facts.namespaces.map((n) => n.key));
   for (const q of summary.gpuQuotas ?? []) {
     const key = q.cluster === '' ? q.namespace : `${q.cluster}/${q.namespace}`;
@@ -158,7 +161,7 @@ function idleAndQuotaLine(ctx: PageContext, team: string, facts: TeamFacts): str
       }),
     );
   }
-  return parts.join(' ');
+  return parts;
 }
 
 function sentences(

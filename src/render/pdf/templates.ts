@@ -2,7 +2,6 @@ import { createRequire } from 'node:module';
 import en from '../../../templates/en.json' with { type: 'json' };
 import ko from '../../../templates/ko.json' with { type: 'json' };
 import layout from '../../../templates/layout.json' with { type: 'json' };
-import { ownValue } from '../../core/records.ts';
 
 /** All report wording of one language; ko.json must have exactly the shape of en.json. */
 export type Wording = typeof en;
@@ -31,14 +30,5 @@ export function resolveFontPaths(): { regular: string; bold: string } {
   return { regular: require.resolve(layout.fonts.regular), bold: require.resolve(layout.fonts.bold) };
 }
 
-/**
- * Replaces `{name}` placeholders in `template` with `values[name]` (own entries only: a `{constructor}`
- * placeholder is not filled with a function); unknown placeholders are left as they are. Each value is
- * inserted once, never filled again, so a label value such as "{count}" stays as it is.
- */
-export function fill(template: string, values: Record<string, string | number> = {}): string {
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
-    const value = ownValue(values, name);
-    return value === undefined ? whole : String(value);
-  });
-}
+/** The one `{name}` placeholder filler (src/core/fill.ts), shared with the core's warnings. */
+export { fill } from '../../core/fill.ts';

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runMonthlyReport } from '../../../src/app/runMonthlyReport.ts';
 import { readCsvObjects } from '../../support/csv.ts';
 import { type FakePod, fakeClusterContext, fakeClusterSource } from '../../support/fakeCluster.ts';
+import { decodeWarning } from '../../../src/render/pdf/warnings.ts';
 
 const NODE = { node: 'gpu-1', instanceType: 'p4d.24xlarge', gpus: 8 };
 /** 32 USD per instance-hour of 8 GPUs: 4 USD per GPU-hour; a day of the node costs 768 USD. */
@@ -59,7 +60,8 @@ describe('requests above what the node has', () => {
     expect(summary.warnings).toContain(
       'pod ml/train (uid uid-train) on node gpu-1 held more than the node could give (requested 1.7976931348623157e+308 nvidia_com_gpu; 2026-10-03): ' +
         "bounded to the node's capacity at each grid interval, billed 16 GPU-hours, USD 64.00",
-    );
+    ); // Each warning is a sentence of src/core/warningText.ts, so the PDF prints it in the report's language.
+    expect(summary.warnings.filter((w) => decodeWarning(w) === undefined)).toEqual([]);
   });
 
   it('bills a pod that asked for 10,000 GPUs for two hours the node’s GPUs for two hours, not the day’s idle', async () => {

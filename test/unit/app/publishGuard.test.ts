@@ -5,13 +5,8 @@
  * every restatement is marked ChargeClass=Correction and names what it replaces, implausible months and
  * unfinished days are refused. A refused run writes nothing: every byte under the store is unchanged.
  */
-import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createDemoSource } from '../../../src/adapters/demo/demoSource.ts';
-import { createFsStore } from '../../../src/adapters/fs/fsStore.ts';
 import { METERING_RULES_VERSION } from '../../../src/core/metering/index.ts';
 import { backfill } from '../../../src/app/backfill.ts';
 import { type AppContext, keys } from '../../../src/app/context.ts';
@@ -23,24 +18,22 @@ import type { ConfigInput } from '../../../src/config/schema.ts';
 import { dayOf } from '../../../src/core/period.ts';
 import type { Summary } from '../../../src/core/types.ts';
 import { InputError, RefusedError } from '../../../src/errors.ts';
-import type { BlobStore, Logger, ObservationSource } from '../../../src/ports.ts';
+import type { BlobStore, ObservationSource } from '../../../src/ports.ts';
 import type { Simulation } from '../../../src/sim/index.ts';
 import { readCsvObjects } from '../../support/csv.ts';
 import { losingSource, smallClusterConfig, smallClusterSimulation } from '../../support/smallCluster.ts';
+import {
+  keyHashes,
+  silentLogger,
+  SMALL_CLUSTER_MONTH,
+  SMALL_CLUSTER_NOW,
+  smallClusterContext,
+  tempStores,
+} from '../../support/smallClusterContext.ts';
 
-const MONTH = '2026-02';
-const NOW = Date.parse('2026-03-10T00:00:00Z');
-const silent: Logger = { info() {}, warn() {}, error() {}, progress() {} };
-
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
-async function freshStore(): Promise<BlobStore> {
-  const dir = await mkdtemp(join(tmpdir(), 'guard-'));
-  dirs.push(dir);
-  return createFsStore(dir);
-}
+const MONTH = SMALL_CLUSTER_MONTH;
+const NOW = SMALL_CLUSTER_NOW;
+const freshStore = tempStores('guard-');
 
 let sim: Simulation;
 beforeAll(() => {
@@ -51,25 +44,12 @@ function context(
   store: BlobStore,
   options: { source?: ObservationSource; config?: Partial<ConfigInput>; nowMs?: number } = {},
 ): AppContext {
-  return {
-    config: parseConfig(smallClusterConfig(options.config)),
-    source: options.source ?? createDemoSource(sim),
-    store,
-    metrics: { publish: async () => {} },
-    logger: silent,
-    clock: { nowMs: () => options.nowMs ?? NOW },
-  };
+  return smallClusterContext(store, sim, options);
 }
 
 /** Every key under the store with the SHA-256 of its bytes. */
 async function snapshot(store: BlobStore): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const key of await store.list('')) {
-    out[key] = createHash('sha256')
-      .update((await store.get(key))!)
-      .digest('hex');
-  }
-  return out;
+  return keyHashes(store, '');
 }
 
 const text = async (store: BlobStore, key: string) => Buffer.from((await store.get(key))!).toString('utf8');
@@ -424,7 +404,7 @@ describe('a partial metered under other metering rules', () => {
     const ctx = {
       ...context(store),
       logger: {
-        ...silent,
+        ...silentLogger,
         info: (msg: string, fields?: unknown) => void logged.push(`${msg} ${JSON.stringify(fields)}`),
       },
     };

@@ -3,13 +3,8 @@
  * whole days, byte for byte; each shard is its own partial, guarded on its own; a day with a shard missing
  * or stale is never taken for the day; the plan follows the fleet's size or the configured count.
  */
-import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createDemoSource } from '../../../src/adapters/demo/demoSource.ts';
-import { createFsStore } from '../../../src/adapters/fs/fsStore.ts';
 import { type AppContext, keys } from '../../../src/app/context.ts';
 import { meterAndStoreDay, meteringKey, planDayShards, readDayPartial } from '../../../src/app/meterDay.ts';
 import { runMonthlyReport } from '../../../src/app/runMonthlyReport.ts';
@@ -17,23 +12,20 @@ import { parseConfig } from '../../../src/config/loadConfig.ts';
 import type { ConfigInput } from '../../../src/config/schema.ts';
 import { dayOf } from '../../../src/core/period.ts';
 import { RefusedError } from '../../../src/errors.ts';
-import type { BlobStore, Logger, ObservationSource } from '../../../src/ports.ts';
+import type { BlobStore, ObservationSource } from '../../../src/ports.ts';
 import type { Simulation } from '../../../src/sim/index.ts';
 import { losingSource, smallClusterConfig, smallClusterSimulation } from '../../support/smallCluster.ts';
+import {
+  keyHashes,
+  SMALL_CLUSTER_MONTH,
+  SMALL_CLUSTER_NOW,
+  smallClusterContext,
+  tempStores,
+} from '../../support/smallClusterContext.ts';
 
-const MONTH = '2026-02';
-const NOW = Date.parse('2026-03-10T00:00:00Z');
-const silent: Logger = { info() {}, warn() {}, error() {}, progress() {} };
-
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
-async function freshStore(): Promise<BlobStore> {
-  const dir = await mkdtemp(join(tmpdir(), 'shards-'));
-  dirs.push(dir);
-  return createFsStore(dir);
-}
+const MONTH = SMALL_CLUSTER_MONTH;
+const NOW = SMALL_CLUSTER_NOW;
+const freshStore = tempStores('shards-');
 
 let sim: Simulation;
 beforeAll(() => {
@@ -45,31 +37,19 @@ function context(
   store: BlobStore,
   options: { shards?: number | 'auto'; source?: ObservationSource; config?: Partial<ConfigInput> } = {},
 ): AppContext {
-  return {
-    config: parseConfig(
-      smallClusterConfig({
-        sharding: { shards: options.shards ?? 1, memoryBudgetMb: 3008 },
-        ...options.config,
-      }),
-    ),
-    source: options.source ?? createDemoSource(sim),
-    store,
-    metrics: { publish: async () => {} },
-    logger: silent,
-    clock: { nowMs: () => NOW },
-  };
+  return smallClusterContext(store, sim, {
+    source: options.source,
+    config: { sharding: { shards: options.shards ?? 1, memoryBudgetMb: 3008 }, ...options.config },
+  });
 }
 
 /** The month's published files (not the manifest, which names the run) with the SHA-256 of each. */
 async function outputs(store: BlobStore): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const key of await store.list(`${MONTH}/`)) {
-    if (key.endsWith('manifest.json') || key.includes('/versions/')) continue;
-    out[key] = createHash('sha256')
-      .update((await store.get(key))!)
-      .digest('hex');
-  }
-  return out;
+  return keyHashes(
+    store,
+    `${MONTH}/`,
+    (key) => !key.endsWith('manifest.json') && !key.includes('/versions/'),
+  );
 }
 
 describe('a month billed from days metered in shards', () => {

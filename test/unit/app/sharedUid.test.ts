@@ -11,6 +11,7 @@ import { dayOf } from '../../../src/core/period.ts';
 import { gridForDay } from '../../../src/core/metering/index.ts';
 import { readCsvObjects } from '../../support/csv.ts';
 import { type FakePod, fakeClusterContext, fakeClusterSource } from '../../support/fakeCluster.ts';
+import { decodeWarning } from '../../../src/render/pdf/warnings.ts';
 
 const NODE = { node: 'gpu-1', instanceType: 'p4d.24xlarge', gpus: 8 };
 const original: FakePod = {
@@ -74,6 +75,7 @@ describe('a uid carried by two pods', () => {
           'vision/train-0 (uid 6f1c-shared) team vision: USD 24.00; vision-restore/train-0 (uid 6f1c-shared) team sre: USD 20.00; ' +
           'together USD 44.00. Check that the copy really ran',
       );
+      expect(summary.warnings.filter((w) => decodeWarning(w) === undefined)).toEqual([]);
       const csv = await ctx.store.get('2026-10/chargeback.csv');
       const rows = readCsvObjects(Buffer.from(csv!).toString('utf8')).filter(
         (r) => r.x_PodUid === '6f1c-shared',

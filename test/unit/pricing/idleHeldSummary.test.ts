@@ -70,8 +70,20 @@ describe('summary.json idleHeld', () => {
       cost: '18.43',
       pods: 2,
       byTeam: [
-        { team: 'ml', gpuHours: 12, cost: '17.02', pods: 1 },
-        { team: 'search', gpuHours: 1, cost: '1.42', pods: 1 },
+        {
+          team: 'ml',
+          gpuHours: 12,
+          cost: '17.02',
+          pods: 1,
+          namespaces: [{ cluster: '', namespace: 'ml', gpuHours: 12, cost: '17.02', pods: 1 }],
+        },
+        {
+          team: 'search',
+          gpuHours: 1,
+          cost: '1.42',
+          pods: 1,
+          namespaces: [{ cluster: '', namespace: 'search', gpuHours: 1, cost: '1.42', pods: 1 }],
+        },
       ],
       byNamespace: [
         { cluster: '', namespace: 'ml', gpuHours: 12, cost: '17.02', pods: 1 },
@@ -94,9 +106,43 @@ describe('summary.json idleHeld', () => {
 
   it('counts the part of idle time the utilization policy moves to the platform team as the pod’s waste', () => {
     const { idleHeld } = summaryOf(example(), { allocation: { utilization: { mode: 'utilization' } } });
-    expect(idleHeld?.byTeam).toEqual([
+    expect(idleHeld?.byTeam).toMatchObject([
       { team: 'ml', gpuHours: 12, cost: '17.02', pods: 1 },
       { team: 'search', gpuHours: 1, cost: '1.42', pods: 1 },
+    ]);
+    expect(idleHeld?.byTeam.map((t) => t.namespaces?.map((n) => [n.namespace, n.cost]))).toEqual([
+      [['ml', '17.02']],
+      [['search', '1.42']],
+    ]);
+  });
+
+  it("splits each team's idle-held GPUs by namespace, most money first, a namespace shared by two teams in each", () => {
+    // Pod d of team ml idles 3 of its 12 hours on 1 GPU in namespace search (3 GPU-hours = 4.254).
+    const d = podUsage(cp, {
+      pod: { namespace: 'search', pod: 'd', uid: 'ud' },
+      node: 'big',
+      heldSeconds: 12 * HOUR,
+      team: 'ml',
+      idleHeldSeconds: 3 * HOUR,
+    });
+    const [day] = example();
+    const pods = [...day!.pods, d];
+    const node = nodeUsage(cp, { node: 'big', instanceType: 'g5.12xlarge', gpus: 4 }, pods);
+    const { idleHeld } = summaryOf([meteredDay(day1, pods, [node])]);
+    expect(idleHeld?.byTeam.map((t) => [t.team, t.cost, t.namespaces])).toEqual([
+      [
+        'ml',
+        '21.27',
+        [
+          { cluster: '', namespace: 'ml', gpuHours: 12, cost: '17.02', pods: 1 },
+          { cluster: '', namespace: 'search', gpuHours: 3, cost: '4.25', pods: 1 },
+        ],
+      ],
+      ['search', '1.42', [{ cluster: '', namespace: 'search', gpuHours: 1, cost: '1.42', pods: 1 }]],
+    ]);
+    expect(idleHeld?.byNamespace.map((n) => [n.namespace, n.cost, n.pods])).toEqual([
+      ['ml', '17.02', 1],
+      ['search', '5.67', 2],
     ]);
   });
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoConfig } from '../../../src/app/demoConfig.ts';
 import { ROUNDING_RULE } from '../../../src/core/money.ts';
 import type { Summary } from '../../../src/core/types.ts';
+import { warningText } from '../../../src/core/warningText.ts';
 import { type PdfOptions, renderPdf } from '../../../src/render/pdf/renderPdf.ts';
 import { wordingFor } from '../../../src/render/pdf/templates.ts';
 import { krwSummary, realisticSummary } from '../../support/summaryFixture.ts';
@@ -34,6 +35,48 @@ function demoMonth(summary: Summary): Summary {
     },
     policies: { ...summary.policies, rounding: ROUNDING_RULE },
     totals: { ...summary.totals, spotSpendSharePct: 1.4, spotSharePct: 11.1 },
+  };
+}
+
+/**
+ * The month with warnings of the kinds the core writes (a day range, money, a list of pods), as
+ * summary.json carries them: English sentences, each from a code and its parameters.
+ */
+function withCoreWarnings(summary: Summary): Summary {
+  const pod = 'ml/train-7 (uid 3f2a)';
+  return {
+    ...summary,
+    warnings: [
+      warningText('onDays', {
+        first: '2026-03-01',
+        last: '2026-03-31',
+        count: 31,
+        warning: warningText('nodeNoLabels', { node: 'ml-east/gpu-7' }),
+      }),
+      warningText('onDay', {
+        date: '2026-03-14',
+        warning: warningText('podPendingNoNode', { pod }),
+      }),
+      warningText('noMeteredDays', { count: 2, dates: '2026-03-30, 2026-03-31' }),
+      warningText('uidSeveralPods', {
+        uid: '3f2a',
+        count: 2,
+        bills: [
+          warningText('uidPodBill', { pod, team: 'vision', amount: 'KRW 12,000' }),
+          warningText('uidPodBill', { pod: 'ml/train-7b (uid 3f2a)', team: 'vision', amount: 'KRW 3,000' }),
+        ].join('; '),
+        amount: 'KRW 15,000',
+      }),
+      warningText('budgetWithoutSpend', { team: 'research', month: '2026-03' }),
+      warningText('nodeGpuCountGuessed', {
+        node: 'ml-east/gpu-9',
+        instanceType: 'x9.metal',
+        gpus: 8,
+        gpuHours: '5952',
+        amount: 'KRW 1,234,000',
+      }),
+      ...summary.warnings,
+    ],
   };
 }
 
@@ -68,7 +111,7 @@ function latinPhrases(text: string, data: readonly string[]): string[] {
 describe.skipIf(!hasPoppler)('the PDF wording finance reads (issue #16)', () => {
   let english: string[];
   let korean: string[];
-  const koreanSummary = demoMonth(krwSummary());
+  const koreanSummary = withCoreWarnings(demoMonth(krwSummary()));
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pdf-finance-'));
@@ -80,14 +123,14 @@ describe.skipIf(!hasPoppler)('the PDF wording finance reads (issue #16)', () => 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('prints no English phrase in the Korean report: title, rounding rule and data source come from templates', () => {
-    // The warnings close the method page: the core's messages, quoted as in summary.json and the logs (not
-    // translated yet); everything before them is the report's own wording.
-    const all = korean.join('\n');
-    const text = all.slice(0, all.lastIndexOf(wordingFor('ko').method.warnings));
-    expect(text.length).toBeGreaterThan(all.length / 2);
+  it('prints no English phrase in the Korean report: title, rounding rule, data source and warnings come from templates', () => {
+    const text = korean.join('\n');
     expect(text).toContain('GPU 비용 정산 — 데모 클러스터');
     expect(text).toContain('시드 기반 합성 클러스터이며 실제 사용량이 아닙니다');
+    // The month's warnings, printed from their codes and parameters (the method page lists the first 8).
+    expect(text).toContain(wordingFor('ko').method.warnings);
+    expect(text).toContain('g4dn.xlarge의 스팟 가격이 없어 스팟 용량을 온디맨드 가격으로 청구했습니다');
+    expect(text.replace(/\s+/g, ' ')).toContain('(31일): 노드 ml-east/gpu-7에 kube_node_labels가 없습니다');
     expect(latinPhrases(text, dataValues(koreanSummary))).toEqual([]);
   });
 

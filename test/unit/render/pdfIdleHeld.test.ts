@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Summary } from '../../../src/core/types.ts';
 import { renderPdf } from '../../../src/render/pdf/renderPdf.ts';
 import { renderTeamPdf } from '../../../src/render/pdf/teamPdf.ts';
-import { wordingFor } from '../../../src/render/pdf/templates.ts';
+import { fill, wordingFor } from '../../../src/render/pdf/templates.ts';
 import type { TeamFacts } from '../../../src/render/teamCsv.ts';
 import { krwSummary, realisticSummary } from '../../support/summaryFixture.ts';
 
@@ -58,8 +58,25 @@ function withIdleHeld(summary: Summary): Summary {
       cost: '1234.56',
       pods: 7,
       byTeam: [
-        { team: 'speech', gpuHours: 30.25, cost: '900.00', pods: 5 },
-        { team: 'vision', gpuHours: 12.25, cost: '334.56', pods: 2 },
+        {
+          team: 'speech',
+          gpuHours: 30.25,
+          cost: '900.00',
+          pods: 5,
+          namespaces: [
+            { cluster: CLUSTER, namespace: 'speech-training', gpuHours: 20.25, cost: '700.00', pods: 4 },
+            { cluster: CLUSTER, namespace: 'speech-eval', gpuHours: 10, cost: '200.00', pods: 1 },
+          ],
+        },
+        {
+          team: 'vision',
+          gpuHours: 12.25,
+          cost: '334.56',
+          pods: 2,
+          namespaces: [
+            { cluster: CLUSTER, namespace: 'vision-training', gpuHours: 12.25, cost: '334.56', pods: 2 },
+          ],
+        },
       ],
       byNamespace: [
         { cluster: CLUSTER, namespace: 'speech-training', gpuHours: 30.25, cost: '900.00', pods: 5 },
@@ -142,6 +159,40 @@ describe.skipIf(!hasPoppler)('GPUs held while idle and GPU quotas in the PDFs (i
     expect(text).toMatch(/vision-training requests\.nvidia\.com\/mig-1g\.5gb — 3 1\.5 —/);
   });
 
+  it("lists each team's namespaces under it, most money first", async () => {
+    const { text } = textOf(await renderPdf(withIdleHeld(realisticSummary()), null, options));
+    expect(text).toMatch(
+      /Idle-held GPUs by team and namespace .*speech speech-training 20\.3 \$700\.00 4 speech-eval 10\.0 \$200\.00 1 vision vision-training 12\.3 \$334\.56 2 Worst pods/,
+    );
+  });
+
+  it('caps the namespace rows and says how many more there are, in English and Korean', async () => {
+    const summary = withIdleHeld(realisticSummary());
+    const speech = summary.idleHeld!.byTeam[0]!;
+    speech.namespaces = Array.from({ length: 12 }, (_, i) => ({
+      cluster: CLUSTER,
+      namespace: `speech-ns-${i}`,
+      gpuHours: 12 - i,
+      cost: `${100 - i}.00`,
+      pods: 1,
+    }));
+    // 13 team namespaces, 8 rows: 7 namespaces and the line for the other 6.
+    const pages = textOfPages(await renderPdf(summary, null, options));
+    const section = pages.filter((p) => p.includes('Idle-held GPUs by team and namespace'));
+    expect(section).toHaveLength(1);
+    expect(section[0]).toContain('speech-ns-6');
+    expect(section[0]).not.toContain('speech-ns-7');
+    expect(section[0]).toMatch(/speech-ns-6 6\.0 \$94\.00 1 … and 6 more Worst pods/);
+    const ko = textOfPages(
+      await renderPdf({ ...summary, currency: krwSummary().currency }, null, {
+        language: 'ko',
+        baselinePercentile: 50,
+      }),
+    ).join(' ');
+    expect(ko).toContain(wordingFor('ko').idleHeld.byNamespace);
+    expect(ko).toContain(fill(wordingFor('ko').common.andMore, { count: 6 }));
+  });
+
   it('keeps the section on one page and tells apart two listed pods of the same name by UID', async () => {
     const summary = withIdleHeld(realisticSummary());
     const worst = summary.idleHeld!.worstPods;
@@ -167,9 +218,9 @@ describe.skipIf(!hasPoppler)('GPUs held while idle and GPU quotas in the PDFs (i
     const { text } = textOf(
       await renderPdf(withIdleHeld(krwSummary()), null, { language: 'ko', baselinePercentile: 50 }),
     );
-    for (const s of [ko.title, ko.byTeam, ko.worstPods, ko.quotas, ko.columns.hard])
+    for (const s of [ko.title, ko.byTeam, ko.byNamespace, ko.worstPods, ko.quotas, ko.columns.hard])
       expect(text).toContain(s);
-    for (const s of [en.title, en.byTeam, en.worstPods, en.quotas, en.columns.hard])
+    for (const s of [en.title, en.byTeam, en.byNamespace, en.worstPods, en.quotas, en.columns.hard])
       expect(text).not.toContain(s);
     expect(text).toContain('GPU 사용률 5% 미만이 15분 넘게');
   });
@@ -206,14 +257,17 @@ describe.skipIf(!hasPoppler)('GPUs held while idle and GPU quotas in the PDFs (i
     expect(text).toContain('COLUMNS.md');
   });
 
-  it('leaves the line out rather than spill onto a second page', async () => {
-    // 8 pods and 3 projects fill the page down to the footnote (this fitted on one page before the line).
+  it('keeps the idle-held line on a full page and lists one pod fewer instead', async () => {
+    // 8 pods and 3 projects fill the page down to the footnote (this fitted on one page before the line);
+    // before, the line was left out. The quota sentence is left out when it does not fit.
     const summary = withIdleHeld(realisticSummary());
     const { pages, text } = textOf(
       await renderTeamPdf(summary, null, 'speech', facts('speech', 8, 3), options),
     );
     expect(pages).toBe(1);
-    expect(text).not.toContain('Held while idle');
+    expect(text).toContain('Held while idle: 30.3 GPU-hours costing $900.00 (5 pods).');
+    expect(text).toContain('speech-training/pod-6');
+    expect(text).not.toContain('speech-training/pod-7');
     expect(text).toContain('COLUMNS.md');
   });
 });
