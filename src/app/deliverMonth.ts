@@ -203,7 +203,10 @@ export async function deliverMonth(
         budget: byTeam.budget,
         variance: byTeam.variance,
         versionId: manifest.versionId,
-        restated: manifest.restates !== null,
+        // A version that replaced a provisional month to date is not a restatement (its rows are not
+        // Correction), though its manifest names the version it replaced.
+        restated: manifest.restates !== null && !manifest.replacesProvisional,
+        provisional: summary.provisional,
         links,
         linksAreUrls: presign,
         expiresAtMs,

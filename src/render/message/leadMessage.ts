@@ -18,6 +18,8 @@ export interface LeadMessageFacts {
   versionId: string;
   /** The version replaced an earlier one (its rows are ChargeClass=Correction). */
   restated: boolean;
+  /** A provisional month to date (summary.json `provisional`): the cost covers only these days. */
+  provisional?: { throughDay: string; daysMetered: number; daysInMonth: number } | undefined;
   /** Presigned URLs (an S3 store), or absolute file paths (a local directory store). */
   links: { teamPdf: string; teamCsv: string; html: string };
   /** True when `links` are URLs; false for file paths. */
@@ -90,7 +92,16 @@ export function buildLeadMessage(facts: LeadMessageFacts): LeadMessage {
       : `${fmt.money(exactDecimal(facts.budget))} · ${fill(w.variance, {
           variance: fmt.signedMoney(facts.variance === null ? null : exactDecimal(facts.variance)),
         })}`;
-  const version = facts.restated ? fill(w.restated, { version: facts.versionId }) : facts.versionId;
+  const version = facts.provisional
+    ? fill(w.provisional, {
+        version: facts.versionId,
+        throughDay: facts.provisional.throughDay,
+        days: facts.provisional.daysMetered,
+        daysInMonth: facts.provisional.daysInMonth,
+      })
+    : facts.restated
+      ? fill(w.restated, { version: facts.versionId })
+      : facts.versionId;
   const links: [string, string][] = [
     [w.teamPdf, facts.links.teamPdf],
     [w.teamCsv, facts.links.teamCsv],

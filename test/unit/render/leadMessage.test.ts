@@ -159,6 +159,19 @@ describe('buildLeadMessage', () => {
     expect(JSON.stringify(m.slack)).toContain('`/r/a.pdf`');
   });
 
+  it('says that a provisional month covers only its month to date, in every channel and in Korean', () => {
+    const provisional = { throughDay: '2026-10-19', daysMetered: 19, daysInMonth: 31 };
+    const m = buildLeadMessage(facts({ provisional }));
+    expect(m.text).toContain(
+      'Version: 0123456789abcdef (provisional: month to date through 2026-10-19, 19 of 31 days;',
+    );
+    expect(JSON.stringify(m.slack)).toContain('month to date through 2026-10-19');
+    expect(JSON.stringify(m.teams)).toContain('19 of 31 days'); // the card escapes its Markdown (2026\\-10)
+    expect(buildLeadMessage(facts({ provisional, language: 'ko' })).text).toContain(
+      '2026-10-19까지의 월 누계, 31일 중 19일',
+    );
+  });
+
   it('says that a version restates an earlier one', () => {
     expect(buildLeadMessage(facts({ restated: true })).text).toContain(
       'Version: 0123456789abcdef (restates an earlier version)',
