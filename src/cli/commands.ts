@@ -63,10 +63,13 @@ export function mergeConfig(base: unknown, over: unknown): unknown {
 export function describeWrites(
   result: Pick<
     MonthlyReportResult,
-    'month' | 'keys' | 'unchanged' | 'restated' | 'versionId' | 'partialsStored'
+    'month' | 'keys' | 'unchanged' | 'restated' | 'versionId' | 'partialsStored' | 'provisional'
   >,
   location: string,
 ): string {
+  const month = result.provisional
+    ? `${result.month} (provisional, month to date through ${result.provisional.throughDay})`
+    : result.month;
   const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   const partials =
     result.partialsStored > 0
@@ -75,7 +78,7 @@ export function describeWrites(
   if (result.unchanged) {
     return `${result.month} unchanged: version ${result.versionId} in ${location}/${result.month}/ already holds these ${plural(result.keys.length, 'file')}, none published${partials}`;
   }
-  return `${result.restated ? 'restated' : 'published'} ${result.month} as version ${result.versionId}: wrote ${plural(result.keys.length, 'file')} to ${location}/${result.month}/${partials}`;
+  return `${result.restated ? 'restated' : 'published'} ${month} as version ${result.versionId}: wrote ${plural(result.keys.length, 'file')} to ${location}/${result.month}/${partials}`;
 }
 
 const report: CommandSpec = {

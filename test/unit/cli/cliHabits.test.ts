@@ -119,6 +119,18 @@ describe('what a run says it wrote', () => {
     );
   });
 
+  it('says a month to date is provisional and through which day', () => {
+    const provisional = {
+      throughDay: '2026-10-19',
+      daysMetered: 19,
+      daysInMonth: 31,
+      monthEnd: '2026-11-01T00:00:00+09:00',
+    };
+    expect(describeWrites({ ...base, unchanged: false, partialsStored: 19, provisional }, '/r')).toBe(
+      'published 2026-10 (provisional, month to date through 2026-10-19) as version ae4b419e81c7dd3c: wrote 2 files to /r/2026-10/; stored 19 daily partials in /r/usage/',
+    );
+  });
+
   it('says nothing was published when the run reproduced the published version', () => {
     const line = describeWrites({ ...base, unchanged: true, partialsStored: 0 }, '/r');
     expect(line).toBe(
