@@ -9,28 +9,52 @@ const HASHED_SUFFIX = /-[0-9a-f]{8}(?:[0-9a-f]{8})?$/;
  */
 const CSV_SUFFIX = /\.csv$/i;
 
-/** Longest kept part of a label value in a file name (before the hash suffix). */
+/** Longest kept part of a label value in a file name (before the hash suffix): characters, and UTF-8 bytes. */
 const MAX_KEPT = 80;
+const MAX_KEPT_BYTES = 200;
 
 function sha256Hex(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex');
 }
 
-/** The value reduced to [A-Za-z0-9._-], not starting with ".", "-" or "_", at most {@link MAX_KEPT} characters. */
+/** UTF-8 bytes of one code point. */
+function utf8Bytes(char: string): number {
+  const cp = char.codePointAt(0)!;
+  return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+/**
+ * The value reduced to letters and digits of any script (Unicode L and N: a Korean or Japanese team
+ * keeps its name) and "._-", NFC-normalized (combining marks are left out: an IAM principal tag value,
+ * which the per-team read policy compares with the file name, allows letters and digits but not marks), starting with a letter or digit, at most
+ * {@link MAX_KEPT} characters and {@link MAX_KEPT_BYTES} UTF-8 bytes (the name, its hash suffix and
+ * ".csv" stay under the 255-byte file-name limit). Anything else — spaces, slashes, control, format and
+ * bidi characters, symbols — becomes "_".
+ */
 function cleaned(value: string): string {
-  return value
-    .replace(/[^A-Za-z0-9._-]+/g, '_')
-    .replace(/^[.\-_]+/, '')
-    .slice(0, MAX_KEPT);
+  const reduced = value
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{N}._-]+/gu, '_')
+    .replace(/^[^\p{L}\p{N}]+/u, '');
+  let out = '';
+  let bytes = 0;
+  for (const char of Array.from(reduced).slice(0, MAX_KEPT)) {
+    bytes += utf8Bytes(char);
+    if (bytes > MAX_KEPT_BYTES) break;
+    out += char;
+  }
+  return out;
 }
 
 /**
  * A file-name-safe key for a label value (team names come from cluster labels and are attacker-
- * controlled). Keeps [A-Za-z0-9._-], replaces anything else with "_", never starts with a dot, caps the
- * length, and appends "-" + the first 8 hex digits of the value's SHA-256 whenever the value had to
+ * controlled). Keeps letters and digits of any script and "._-" (see cleaned), replaces anything
+ * else with "_", never starts with a dot, caps the length, and appends "-" + the first 8 hex digits of the value's SHA-256 whenever the value had to
  * change — or already ends like such a suffix, or like ".csv" — so "ml/research" (→ ml_research-<sha8>) and a team
  * literally named "ml_research-<sha8>" (→ ml_research-<sha8>-<its own sha8>) never share a file.
- * Names that need no change stay as they are (readable). Pure: the same value always gives the same name.
+ * Names that need no change stay as they are (readable, in the team's own script); a name that is not in
+ * Unicode NFC counts as changed, so two spellings of one name never share a file, even on a file system
+ * that normalizes names. Pure: the same value always gives the same name.
  */
 export function safeFileName(value: string): string {
   const kept = cleaned(value);

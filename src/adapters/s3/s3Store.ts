@@ -169,11 +169,25 @@ export function createS3Store(options: S3StoreOptions): S3BlobStore {
       const command = new GetObjectCommand({
         Bucket: bucket,
         Key: fullKey(key),
-        ...(downloadName ? { ResponseContentDisposition: `attachment; filename="${downloadName}"` } : {}),
+        ...(downloadName ? { ResponseContentDisposition: contentDisposition(downloadName) } : {}),
       });
       return getSignedUrl(client, command, { expiresIn: expiresInSeconds });
     },
   };
+}
+
+/**
+ * An attachment header for a download name (RFC 6266): a name outside printable ASCII (a team named in
+ * its own script) also goes as RFC 8187 `filename*=UTF-8''…`, with an ASCII `filename` for old clients.
+ */
+export function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  if (ascii === name) return `attachment; filename="${name}"`;
+  const encoded = encodeURIComponent(name).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
 function httpStatus(error: unknown): number | undefined {

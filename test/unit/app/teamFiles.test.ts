@@ -20,6 +20,25 @@ describe('safeFileName', () => {
     expect(safeFileName('Search.Ranking_2')).toBe('Search.Ranking_2');
   });
 
+  it("keeps a name in the team's own script readable", () => {
+    expect(safeFileName('추천')).toBe('추천');
+    expect(safeFileName('検索ランキング')).toBe('検索ランキング');
+    expect(safeFileName('café')).toBe('café');
+    // Anything else in it still makes it a changed (hashed) name.
+    expect(safeFileName('추천 팀')).toMatch(/^추천_팀-[0-9a-f]{8}$/);
+    expect(safeFileName('\u202E추천')).toMatch(/^추천-[0-9a-f]{8}$/);
+  });
+
+  it('never gives two spellings of one name (NFC and NFD) the same file, nor a too long one', () => {
+    const nfd = 'cafe\u0301';
+    expect(safeFileName(nfd)).toMatch(/^café-[0-9a-f]{8}$/);
+    expect(safeFileName(nfd)).not.toBe(safeFileName('café'));
+    const names = teamFileNames(['café', nfd]);
+    expect(new Set([...names.values()].map((n) => n.normalize('NFC').toLowerCase())).size).toBe(2);
+    const long = safeFileName('팀'.repeat(300));
+    expect(new TextEncoder().encode(`${long}.csv`).length).toBeLessThanOrEqual(255);
+  });
+
   it('hashes a changed name, and a name that looks like a hashed one, so neither can take the other', () => {
     expect(safeFileName('ml/research')).toBe(IMPOSTOR);
     expect(safeFileName(IMPOSTOR)).toBe(`${IMPOSTOR}-${sha8(IMPOSTOR)}`);
@@ -69,7 +88,8 @@ describe('a month with imitating team names', () => {
 
   it('publishes one file per team and get --team returns each team its own rows', async () => {
     // "vision.csv" would otherwise own a folder teams/vision.csv/ where team "vision" has its file.
-    const teams = ['ml/research', IMPOSTOR, 'ML', 'ml', 'vision', 'vision.csv'];
+    // "추천" and "café" keep their names; "cafe\u0301" (the same name in NFD) gets its own file.
+    const teams = ['ml/research', IMPOSTOR, 'ML', 'ml', 'vision', 'vision.csv', '추천', 'café', 'cafe\u0301'];
     const pods: FakePod[] = teams.map((team, i) => ({
       namespace: `ns-${i}`,
       pod: `train-${i}`,
@@ -98,5 +118,7 @@ describe('a month with imitating team names', () => {
       expect(new Set(rows.map((r) => r.x_Team))).toEqual(new Set([team]));
       expect(file.fileName).toBe(`gpu-chargeback-2026-10-teams-${file.key.slice('2026-10/teams/'.length)}`);
     }
+    expect(teamKeys).toContain('2026-10/teams/추천.csv');
+    expect(teamKeys).toContain('2026-10/teams/café.csv');
   });
 });

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createS3Store } from '../../../src/adapters/s3/s3Store.ts';
+import { contentDisposition, createS3Store } from '../../../src/adapters/s3/s3Store.ts';
 import { localS3Client } from '../../support/s3.ts';
 
 /**
@@ -144,5 +144,19 @@ describe('createS3Store put', () => {
 describe('createS3Store location', () => {
   it('normalizes slashes around the prefix', () => {
     expect(store().location).toBe('s3://reports/finops/gpu');
+  });
+});
+
+describe('contentDisposition (presigned download names)', () => {
+  it('names an ASCII file plainly and a file in another script by RFC 8187, with an ASCII fallback', () => {
+    expect(contentDisposition('gpu-chargeback-2026-10-teams-ml.csv')).toBe(
+      'attachment; filename="gpu-chargeback-2026-10-teams-ml.csv"',
+    );
+    expect(contentDisposition("gpu-chargeback-2026-10-추천(팀)'s.csv")).toBe(
+      "attachment; filename=\"gpu-chargeback-2026-10-__(_)'s.csv\"; filename*=UTF-8''gpu-chargeback-2026-10-%EC%B6%94%EC%B2%9C%28%ED%8C%80%29%27s.csv",
+    );
+    // Never a raw non-ASCII byte, quote or backslash in the header.
+    expect(contentDisposition('a"\\b\u00e9')).toMatch(/^[\x20-\x7e]+$/);
+    expect(contentDisposition('a"\\b\u00e9')).toContain('filename="a__b_"');
   });
 });

@@ -292,7 +292,11 @@ describe('label values as file names, CSV cells and PDF text', () => {
     fc.assert(
       fc.property(hostileLabel, (label) => {
         const name = safeFileName(label);
-        expect(name).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]{0,88}$/);
+        // Letters and digits of any script and "._-" (a valid IAM tag value), starting with one; the name,
+        // a 16-digit hash suffix and ".csv" within the 255-byte file-name limit.
+        expect(name).toMatch(/^[\p{L}\p{N}][\p{L}\p{N}._-]*$/u);
+        expect(new TextEncoder().encode(`${name}0123456789abcdef.csv`).length).toBeLessThanOrEqual(255);
+        expect(name.normalize('NFC')).toBe(name);
         expect(assertRelativeKey(keys.teamCsv('2026-03', name))).toBe(`2026-03/teams/${name}.csv`);
         const other = seen.get(name);
         if (other !== undefined) expect(other).toBe(label);
