@@ -142,8 +142,8 @@ function shardFactsOf(
   const intervalsOf = (tsMs: readonly number[]) => {
     const out = new Set<number>();
     for (const t of tsMs) {
-      const k = (t - window.startMs) / window.stepMs - 1;
-      if (Number.isInteger(k) && k >= 0 && k < window.intervals) out.add(k);
+      const k = window.stepOf(t);
+      if (k !== undefined) out.add(k);
     }
     return [...out].sort((a, b) => a - b);
   };

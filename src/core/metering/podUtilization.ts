@@ -10,6 +10,20 @@ export interface StepSamples {
   keys(): Iterable<number>;
 }
 
+/** The index of `x` in ascending `sorted`, or -1. */
+function indexOfSorted(sorted: Int32Array | Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = sorted[mid]!;
+    if (at === x) return mid;
+    if (at < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
 /**
  * StepSamples in three typed arrays sorted by interval (20 bytes an interval where a Map of [sum, count]
  * tuples took ~100): the utilization of a day is most of what metering holds besides the source's
@@ -27,16 +41,8 @@ export class StepSums implements StepSamples {
   }
 
   get(k: number): readonly [number, number] | undefined {
-    let lo = 0;
-    let hi = this.steps.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const step = this.steps[mid]!;
-      if (step === k) return [this.sums[mid]!, this.counts[mid]!];
-      if (step < k) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
+    const i = indexOfSorted(this.steps, k);
+    return i < 0 ? undefined : [this.sums[i]!, this.counts[i]!];
   }
 
   keys(): Iterable<number> {
@@ -110,18 +116,8 @@ class GridSums implements StepSamples {
   }
 
   get(k: number): readonly [number, number] | undefined {
-    const t = this.startMs + (k + 1) * this.stepMs;
-    const ts = this.points.tsMs;
-    let lo = 0;
-    let hi = ts.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const at = ts[mid]!;
-      if (at === t) return [this.points.sums[mid]!, this.points.counts[mid]!];
-      if (at < t) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
+    const i = indexOfSorted(this.points.tsMs, this.startMs + (k + 1) * this.stepMs);
+    return i < 0 ? undefined : [this.points.sums[i]!, this.points.counts[i]!];
   }
 
   *keys(): Iterable<number> {
@@ -146,8 +142,8 @@ function keepsAsIs(points: CompactUtilizationPoints, window: WindowGrid): boolea
   const { tsMs, sums, counts } = points;
   let previous = -1;
   for (let i = 0; i < tsMs.length; i++) {
-    const k = (tsMs[i]! - window.startMs) / window.stepMs - 1;
-    if (!Number.isInteger(k) || k < 0 || k >= window.intervals || k <= previous) return false;
+    const k = window.stepOf(tsMs[i]!);
+    if (k === undefined || k <= previous) return false;
     const sum = sums[i]!;
     if (!Number.isFinite(sum) || Object.is(sum, -0) || !(counts[i]! > 0)) return false;
     previous = k;

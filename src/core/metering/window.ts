@@ -21,6 +21,8 @@ export interface WindowGrid {
   readonly slices: [number, number][][];
   /** The interval credited by the grid point at `tMs`; undefined (and counted) when off the grid. */
   indexOf(tMs: number): number | undefined;
+  /** The same interval without counting anything: undefined when `tMs` is not a grid point of the window. */
+  stepOf(tMs: number): number | undefined;
   /** How many points given to indexOf were off the grid. */
   readonly misaligned: number;
 }
@@ -56,6 +58,10 @@ export function windowGridOf(
     slices.push(parts);
   }
   let misaligned = 0;
+  const stepOf = (tMs: number): number | undefined => {
+    const k = (tMs - grid.startMs) / stepMs - 1;
+    return Number.isInteger(k) && k >= 0 && k < intervals ? k : undefined;
+  };
   return {
     day,
     startMs: grid.startMs,
@@ -67,13 +73,11 @@ export function windowGridOf(
     periods,
     slices,
     indexOf(tMs: number): number | undefined {
-      const k = (tMs - grid.startMs) / stepMs - 1;
-      if (!Number.isInteger(k) || k < 0 || k >= intervals) {
-        misaligned++;
-        return undefined;
-      }
+      const k = stepOf(tMs);
+      if (k === undefined) misaligned++;
       return k;
     },
+    stepOf,
     get misaligned() {
       return misaligned;
     },
