@@ -2,7 +2,9 @@
  * source.stepEvaluation "adapter" against "prometheus", on real Prometheus fixtures: running.promql
  * evaluated by Prometheus (query_range) and by the adapter from raw samples (rawSteps.ts) must give the
  * same series with the same points at every step, and the same metered day, on the reliability days
- * (one Prometheus; an HA pair with corrupt samples) and the real GPU shapes of issue #14.
+ * (one Prometheus; an HA pair with corrupt samples) and the real GPU shapes of issue #14. So must the
+ * two DCGM utilization queries (avg_over_time per step, evaluated from raw samples by the adapter): the
+ * same series in the same order, every mean bit for bit.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -118,8 +120,107 @@ function edgeCases(): string {
   family('kube_pod_resourceclaim_info', [
     [`namespace="ml",pod="c",uid="uid-c",resourceclaim="gpu",instance="ksm-1"`, steps(20, 25)],
   ]);
+  // Node capacity and presence: replicas, window ends, NaN (max by keeps a value beside it; alone it is
+  // dropped), a negative sample, a capacity change mid-day, a node known by kube_node_labels only.
+  const node = (n: string, extra = 'instance="ksm-1"') => `node="${n}",${extra}`;
+  const gpus = (n: string, extra?: string) => `${node(n, extra)},resource="nvidia_com_gpu",unit="integer"`;
+  family('kube_node_status_capacity', [
+    [gpus('n1'), [...steps(1, 10, 0, 8), ...steps(11, 20, 0, 4)]],
+    [gpus('n1', 'instance="ksm-2"'), steps(1, 20, 17.5, 8)],
+    [gpus('n2'), [...steps(2, 6, -59.999, 2), ...steps(10, 14, -60, 2)]],
+    [gpus('n3', 'instance="ksm-1",job="a"'), steps(1, 8, 0, 'NaN')],
+    [gpus('n3', 'instance="ksm-1",job="b"'), steps(4, 12, 0, 4)],
+    [gpus('n4'), [...steps(1, 3, 0, 1), ...steps(4, 4, 0, -1), ...steps(5, 9, 0, 'NaN')]],
+    [`${node('n1')},resource="cpu",unit="core"`, steps(1, 20, 0, 96)],
+  ]);
+  family('kube_node_info', [
+    [`${node('n1')},kernel_version="6.1"`, steps(1, 20)],
+    [`${node('n1', 'instance="ksm-2"')},kernel_version="6.1"`, steps(1, 20, 17.5)],
+    [`${node('n2')},kernel_version="6.1"`, steps(2, 14, -30)],
+  ]);
+  family('kube_node_labels', [
+    [node('n2'), steps(1, 16)],
+    [node('n5'), steps(5, 25)],
+  ]);
+  dcgmEdgeCases(family, steps);
   lines.push('# EOF');
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Hand-written dcgm-exporter samples where avg_over_time per step could part from the adapter's: label
+ * shapes as dcgm-exporter writes them (NVIDIA/dcgm-exporter pkg/dcgmexporter: gpu, UUID, device,
+ * modelName, Hostname, DCGM_FI_DRIVER_VERSION, container/namespace/pod of the workload, GPU_I_PROFILE and
+ * GPU_I_ID for MIG instances; `exported_*` when Prometheus renamed them), means whose float rounding
+ * depends on the order of operations (0.1, 0.2, 0.3; 20 six-digit ratios a window at a 3 s scrape), NaN,
+ * +Inf and negative samples, samples on both ends of a window, a Hostname change inside a step (two series
+ * of one GPU at that step), HA replicas scraped at other instants, idle whole GPUs and idle MIG instances.
+ */
+function dcgmEdgeCases(
+  family: (name: string, rows: [string, [number, number | string][]][]) => void,
+  steps: (from: number, to: number, offset?: number, value?: number | string) => [number, number | string][],
+): void {
+  const gpu = (uuid: string, host: string, extra: string) =>
+    `cluster="c1",gpu="0",UUID="${uuid}",device="nvidia0",modelName="NVIDIA A100-SXM4-80GB",Hostname="${host}",DCGM_FI_DRIVER_VERSION="535.129.03",${extra}`;
+  const exported = (p: string) =>
+    `container="main",exported_namespace="ml",exported_pod="${p}",namespace="gpu-operator",pod="nvidia-dcgm-exporter-x"`;
+  const direct = (p: string) => `container="main",namespace="ml",pod="${p}"`;
+  // Pseudo-random six-digit ratios, as DCGM_FI_PROF_GR_ENGINE_ACTIVE reports them.
+  let seed = 7;
+  const ratio = () => {
+    seed = (seed * 48271) % 2147483647;
+    return (seed % 1000000) / 1000000;
+  };
+  const every = (seconds: number, from: number, to: number, value: () => number | string) =>
+    Array.from({ length: Math.floor(((to - from) * STEP) / seconds) }, (_, i): [number, number | string] => [
+      T0 + from * STEP + (i + 1) * seconds,
+      value(),
+    ]);
+  family('DCGM_FI_PROF_GR_ENGINE_ACTIVE', [
+    // 0.1, 0.2, 0.3 in step 2's window; then 20 ratios a window (3 s scrape) for steps 3–12.
+    [
+      gpu('GPU-a', 'n1', direct('a')),
+      [[T0 + STEP + 10, 0.1], [T0 + STEP + 30, 0.2], [T0 + STEP + 50, 0.3], ...every(3, 2, 12, ratio)],
+    ],
+    // The exported_pod shape, with NaN and +Inf samples in their own windows.
+    [
+      gpu('GPU-b', 'n1', exported('b')),
+      [
+        ...every(20, 0, 4, ratio),
+        [T0 + 5 * STEP - 5, 'NaN'],
+        [T0 + 6 * STEP - 5, '+Inf'],
+        ...every(15, 6, 10, ratio),
+      ],
+    ],
+    // Samples on the ends of the window [t − 59.999 s, t].
+    [gpu('GPU-c', 'n2', direct('c')), [...steps(2, 6, -59.999, 0.25), ...steps(10, 14, -60, 0.75)]],
+    // A Hostname change inside step 8: two series of one GPU at that step.
+    [gpu('GPU-d', 'n3', direct('d')), every(10, 1, 8, ratio).slice(0, -3)],
+    [gpu('GPU-d', 'n3-renamed', direct('d')), every(10, 7, 14, ratio).slice(3)],
+    // An HA pair: the same GPU from two Prometheus replicas, scraped 17.5 s apart.
+    [`${gpu('GPU-e', 'n4', direct('e'))},replica="A"`, every(30, 0, 10, ratio)],
+    [
+      `${gpu('GPU-e', 'n4', direct('e'))},replica="B"`,
+      every(30, 0, 10, ratio).map(([t, v]): [number, number | string] => [t + 17.5, v]),
+    ],
+    // MIG instances: one busy, one idle (presence), and an idle whole GPU the PROF presence skips.
+    [`${gpu('GPU-f', 'n5', direct('f'))},GPU_I_PROFILE="3g.40gb",GPU_I_ID="1"`, every(30, 0, 12, ratio)],
+    [
+      `${gpu('GPU-f', 'n5', 'container="",namespace="",pod=""')},GPU_I_PROFILE="3g.40gb",GPU_I_ID="2"`,
+      every(30, 0, 20, ratio),
+    ],
+    [gpu('GPU-g', 'n6', 'container="",namespace="",pod=""'), every(30, 3, 20, () => 0)],
+  ]);
+  family('DCGM_FI_DEV_GPU_UTIL', [
+    [gpu('GPU-a', 'n1', direct('a')), every(7, 0, 20, () => Math.round(ratio() * 100))],
+    // A negative (corrupt) sample makes its step's mean negative: the client drops it either way.
+    [
+      gpu('GPU-b', 'n1', exported('b')),
+      [...every(30, 0, 5, () => 40), [T0 + 7 * STEP - 1, -30], ...every(30, 8, 12, () => 33)],
+    ],
+    [gpu('GPU-g', 'n6', 'container="",namespace="",pod=""'), every(30, 3, 20, () => 0)],
+    [`${gpu('GPU-h', 'n7', 'container="",namespace="",pod=""')},replica="B"`, every(60, 5, 9, () => 0)],
+  ]);
 }
 
 const quiet = { info() {}, warn() {}, error() {}, progress() {} };
@@ -131,6 +232,13 @@ function canonical(series: PromSeries[]): string[] {
       JSON.stringify([Object.entries(s.metric).sort(([a], [b]) => compareStrings(a, b)), s.points.toJSON()]),
     )
     .sort(compareStrings);
+}
+
+/** Series as text in their order: labels in Prometheus' order and every point's value exactly. */
+function exact(series: PromSeries[]): string[] {
+  return series.map((s) =>
+    JSON.stringify([Object.entries(s.metric).sort(([x], [y]) => compareStrings(x, y)), s.points.toJSON()]),
+  );
 }
 
 /** running.promql on the day's grid, by Prometheus and by the adapter; and the day metered each way. */
@@ -145,20 +253,53 @@ async function bothWays(config: Config, day: Day) {
     seriesIdentityOf(config.source),
     config.source.selector,
   );
-  const over = rangesOf(grid).window;
+  const { window: over, day: focus } = rangesOf(grid);
   const byPrometheus = await queries.range('running', { window: durationMs(grid.stepMs - 1) }, over);
   const byAdapter = await queries.runningFromRaw(over, grid.stepMs - 1);
-  const meter = async (stepEvaluation: 'prometheus' | 'adapter') => {
+  const window = durationMs(grid.stepMs - 1);
+  const utilization = async (evaluate: 'prometheus' | 'adapter') =>
+    Promise.all([
+      ...(['utilization_prof', 'utilization_util'] as const).map((name) =>
+        evaluate === 'prometheus'
+          ? queries.range(name, { window }, focus)
+          : queries.utilizationFromRaw(name, focus, grid.stepMs - 1),
+      ),
+      ...(['node_capacity', 'node_presence', 'ksm_presence'] as const).map(async (name) =>
+        evaluate === 'prometheus'
+          ? queries.range(name, { window }, over)
+          : name === 'node_capacity'
+            ? queries.nodeCapacityFromRaw(over, grid.stepMs - 1)
+            : (await queries.presenceFromRaw(over, grid.stepMs - 1))[
+                name === 'node_presence' ? 'nodePresence' : 'ksmPresence'
+              ],
+      ),
+    ]);
+  const meter = async (
+    stepEvaluation: 'prometheus' | 'adapter',
+    shard?: { index: number; count: number },
+  ) => {
     const c = { ...config, source: { ...config.source, stepEvaluation } };
-    const obs = await createPrometheusSource({ config: c, logger: quiet }).observe(grid, scrape);
-    return meterWindow(obs, meterOptionsFor(c, day));
+    const obs = await createPrometheusSource({ config: c, logger: quiet }).observe(grid, scrape, shard);
+    return meterWindow(obs, { ...meterOptionsFor(c, day), ...(shard ? { shard } : {}) });
   };
   return {
     byPrometheus,
     byAdapter,
+    utilizationByPrometheus: await utilization('prometheus'),
+    utilizationByAdapter: await utilization('adapter'),
     meteredByPrometheus: await meter('prometheus'),
     meteredByAdapter: await meter('adapter'),
+    meter,
   };
+}
+
+/** The comparisons every fixture must pass: running, utilization and node answers, and the metered day. */
+function expectSame(r: Awaited<ReturnType<typeof bothWays>>) {
+  expect(r.byPrometheus.length).toBeGreaterThan(0);
+  expect(canonical(r.byAdapter)).toEqual(canonical(r.byPrometheus));
+  expect(r.utilizationByPrometheus.flat().length).toBeGreaterThan(0);
+  expect(r.utilizationByAdapter.map(exact)).toEqual(r.utilizationByPrometheus.map(exact));
+  expect(r.meteredByAdapter).toEqual(r.meteredByPrometheus);
 }
 
 describe.skipIf(prometheusInstallHint() !== null)(
@@ -232,6 +373,60 @@ describe.skipIf(prometheusInstallHint() !== null)(
       expect(steps('j')).toEqual([]);
     }, 120_000);
 
+    it('evaluates the utilization and node queries to the same answers, bit for bit and in order', async () => {
+      const warned: string[] = [];
+      const logger = {
+        ...quiet,
+        warn: (message: string, fields?: unknown) => warned.push(`${message} ${JSON.stringify(fields)}`),
+      };
+      const config = parseConfig({ source: { kind: 'prometheus', url: edges.url, clusterLabel: 'cluster' } });
+      const queries = createQueries(
+        connectPrometheus({ source: config.source, logger }),
+        loadQueryTemplates(DEFAULT_QUERIES_DIR),
+        seriesIdentityOf(config.source),
+        undefined,
+        'adapter',
+        logger,
+      );
+      const over = { startMs: (T0 + STEP) * 1000, endMs: (T0 + 32 * STEP) * 1000, stepMs: STEP * 1000 };
+      for (const name of ['utilization_prof', 'utilization_util'] as const) {
+        warned.length = 0;
+        const byPrometheus = await queries.range(name, { window: '59999ms' }, over);
+        const prometheusWarned = [...warned];
+        warned.length = 0;
+        const byAdapter = await queries.utilizationFromRaw(name, over, STEP * 1000 - 1);
+        expect(byPrometheus.length).toBeGreaterThanOrEqual(4);
+        // In order (a pod's GPUs are summed in this order downstream), every value bit for bit.
+        expect(exact(byAdapter)).toEqual(exact(byPrometheus));
+        // What the client's parser drops (NaN, +Inf, negative means) is warned of the same way.
+        expect(warned).toEqual(prometheusWarned);
+        if (name === 'utilization_util') expect(warned.join('\n')).toMatch(/dropped 1 negative sample/);
+        else expect(warned.join('\n')).toMatch(/dropped 1 NaN sample[^]*dropped 1 infinite sample/);
+      }
+      for (const name of ['node_capacity', 'node_presence', 'ksm_presence'] as const) {
+        warned.length = 0;
+        const byPrometheus = await queries.range(name, { window: '59999ms' }, over);
+        const prometheusWarned = [...warned];
+        warned.length = 0;
+        const byAdapter =
+          name === 'node_capacity'
+            ? await queries.nodeCapacityFromRaw(over, STEP * 1000 - 1)
+            : (await queries.presenceFromRaw(over, STEP * 1000 - 1))[
+                name === 'node_presence' ? 'nodePresence' : 'ksmPresence'
+              ];
+        expect(byPrometheus.length).toBeGreaterThanOrEqual(name === 'ksm_presence' ? 2 : 3);
+        expect(exact(byAdapter)).toEqual(exact(byPrometheus));
+        expect(warned).toEqual(prometheusWarned);
+        if (name === 'node_capacity')
+          expect(warned.join('\n')).toMatch(/dropped 8 NaN samples[^]*dropped 1 negative sample/);
+      }
+      // Prometheus 2.42's avg_over_time of 0.1, 0.2, 0.3 (a compensated incremental mean) is not the
+      // naive (0.1 + 0.2 + 0.3) / 3 = 0.20000000000000004.
+      const prof = await queries.range('utilization_prof', { window: '59999ms' }, over);
+      const a = prof.find((s) => s.metric.pod === 'a')!;
+      expect(a.points.toJSON()[0]).toEqual([(T0 + 2 * STEP) * 1000, 0.19999999999999998]);
+    }, 120_000);
+
     const cases = () => {
       const period = billingPeriod(REL_MONTH, REL_ZONE);
       return [
@@ -245,10 +440,7 @@ describe.skipIf(prometheusInstallHint() !== null)(
     for (const [name, url, day] of cases()) {
       it(`gives the same series and steps and the same metered day: ${name}`, async () => {
         const config = parseConfig(reliabilityConfig(url()));
-        const r = await bothWays(config, day);
-        expect(r.byPrometheus.length).toBeGreaterThan(0);
-        expect(canonical(r.byAdapter)).toEqual(canonical(r.byPrometheus));
-        expect(r.meteredByAdapter).toEqual(r.meteredByPrometheus);
+        expectSame(await bothWays(config, day));
       }, 120_000);
     }
 
@@ -261,9 +453,12 @@ describe.skipIf(prometheusInstallHint() !== null)(
         guard: { minCoveragePct: 0 },
       });
       const r = await bothWays(config, billingPeriod(shapesMonth, shapesZone).days[0]!);
-      expect(r.byPrometheus.length).toBeGreaterThan(0);
-      expect(canonical(r.byAdapter)).toEqual(canonical(r.byPrometheus));
-      expect(r.meteredByAdapter).toEqual(r.meteredByPrometheus);
+      expectSame(r);
+      // Each of 3 shards, asking only for its own pods and nodes, meters the same either way.
+      for (let index = 0; index < 3; index++) {
+        const shard = { index, count: 3 };
+        expect(await r.meter('adapter', shard)).toEqual(await r.meter('prometheus', shard));
+      }
     }, 120_000);
   },
 );

@@ -11,8 +11,23 @@ import { mergeSeries, type PrometheusClient, type RangeWindow } from './client.t
 import type { SeriesIdentity } from './identity.ts';
 import type { PromSeries } from './parseResponse.ts';
 import { durationMs, extraMatchers, fillQuery, labelPrefix, literalAlternation } from './promql.ts';
-import { runningFromRaw, stepCount } from './rawSteps.ts';
-import { collapseUtilization, type SampleCounts, sampleCountsOf, splitPresence } from './utilization.ts';
+import {
+  concatSpans,
+  type DroppedValues,
+  countByFromRaw,
+  maxByFromRaw,
+  runningFromRaw,
+  sortLikePrometheus,
+  stepCount,
+  utilizationFromRaw,
+} from './rawSteps.ts';
+import {
+  collapseUtilization,
+  PRESENCE_LABEL,
+  type SampleCounts,
+  sampleCountsOf,
+  splitPresence,
+} from './utilization.ts';
 
 /**
  * What the Prometheus source asks: the queries of queries/*.promql, filled with the source's cluster
@@ -46,6 +61,11 @@ export const QUERY_NAMES = [
   'running_phase_raw',
   'running_requests_raw',
   'running_claims_raw',
+  'utilization_raw_exported',
+  'utilization_raw_pod',
+  'utilization_raw_idle',
+  'node_capacity_raw',
+  'node_presence_raw',
 ] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
 
@@ -78,11 +98,21 @@ function findQueriesDir(from: string): string {
   }
 }
 
+/** The two DCGM utilization queries, and what their raw reads (utilization_raw_*) need. */
+export type UtilizationQuery = 'utilization_prof' | 'utilization_util';
+const UTILIZATION_RAW = {
+  utilization_prof: { metric: 'DCGM_FI_PROF_GR_ENGINE_ACTIVE', divisor: 1, mig: ', GPU_I_ID!=""' },
+  utilization_util: { metric: 'DCGM_FI_DEV_GPU_UTIL', divisor: 100, mig: '' },
+} as const;
+
 /**
- * Steps per raw read of running_*_raw (6 h at a 60 s step): bounds the raw samples one answer holds
- * (memory, Prometheus' query.max-samples) while each raw sample is still read once.
+ * Steps of the first raw read of a query evaluated in the adapter (6 h at a 60 s step); the next spans
+ * are sized by what it held (nextSpanSteps). Each raw sample is read once whatever the spans.
  */
 const RAW_SPAN_STEPS = 360;
+/** Raw samples one raw read aims at (≈ 16 MB compact): bounds memory and Prometheus' query.max-samples. */
+const RAW_SPAN_SAMPLES = 500_000;
+const RAW_SPAN_MIN_STEPS = 30;
 
 /** GPUs per utilization_counts request (each UUID is ~45 characters of regex). */
 const COUNT_UUIDS_PER_REQUEST = 200;
@@ -132,6 +162,34 @@ export interface PrometheusQueries {
    * halved. The same series and points as `range('running', …)`.
    */
   runningFromRaw(over: RangeWindow, windowMs: number, shard?: Partial<ShardMatchers>): Promise<PromSeries[]>;
+  /**
+   * utilization_prof or utilization_util on the grid `over` (window `windowMs`), evaluated in the adapter
+   * from raw samples (rawSteps.ts utilizationFromRaw) read in spans as runningFromRaw reads them. The same
+   * series, points (bit for bit) and order as `range(name, …)` against Prometheus 2.42.
+   */
+  utilizationFromRaw(
+    name: UtilizationQuery,
+    over: RangeWindow,
+    windowMs: number,
+    shard?: Partial<ShardMatchers>,
+  ): Promise<PromSeries[]>;
+  /**
+   * node_capacity (a `max by` of last_over_time) on the grid `over`, evaluated in the adapter from raw
+   * samples (rawSteps.ts maxByFromRaw): the same series, points and order as `range('node_capacity', …)`.
+   */
+  nodeCapacityFromRaw(
+    over: RangeWindow,
+    windowMs: number,
+    shard?: Partial<ShardMatchers>,
+  ): Promise<PromSeries[]>;
+  /**
+   * node_presence and ksm_presence on the grid `over`, both evaluated in the adapter from one raw read of
+   * the node series (node_presence_raw): the same answers as `range('node_presence' | 'ksm_presence', …)`.
+   */
+  presenceFromRaw(
+    over: RangeWindow,
+    windowMs: number,
+  ): Promise<{ nodePresence: PromSeries[]; ksmPresence: PromSeries[] }>;
   /** An instant query at `atMs`. */
   instant(name: QueryName, params: Record<string, string>, atMs: number): Promise<PromSeries[]>;
   /** An instant query over (start, end]; on "too large" the window is halved and the halves max'ed. */
@@ -150,6 +208,7 @@ export function createQueries(
   identity: SeriesIdentity,
   selector: string | undefined,
   stepEvaluation: 'prometheus' | 'adapter' = 'prometheus',
+  logger?: Pick<Logger, 'warn'>,
 ): PrometheusQueries {
   const common = {
     cluster: identity.clusterLabel ? labelPrefix([identity.clusterLabel]) : '',
@@ -188,66 +247,198 @@ export function createQueries(
     }
   };
   // The raw samples of [t_first − windowMs, t_last]: an instant query of `selector[range]` at t_last.
-  const raw = (name: QueryName, span: RangeWindow, windowMs: number, shard: Partial<ShardMatchers>) =>
+  const raw = (
+    name: QueryName,
+    span: RangeWindow,
+    windowMs: number,
+    shard: Partial<ShardMatchers>,
+    params: Record<string, string> = {},
+  ) =>
     client.queryInstant(
       name,
-      fill(name, { range: durationMs(span.endMs - span.startMs + windowMs) }, shard),
+      fill(name, { ...params, range: durationMs(span.endMs - span.startMs + windowMs) }, shard),
       span.endMs,
       { startMs: span.startMs - windowMs, endMs: span.endMs },
       true,
     );
-  const runningSpan = async (
+  type Reads = readonly (readonly [QueryName, Record<string, string>])[];
+  // Raw samples per step each set of reads last held: sizes the first span of the next window.
+  const samplesPerStep = new Map<string, number>();
+  /**
+   * One span of queries evaluated from raw answers: `reads` asked one at a time, then `evaluate`d into
+   * one answer per query; a span Prometheus finds too large is halved. Also how many raw samples the span
+   * held (the next span's size).
+   */
+  const rawSpan = async (
     span: RangeWindow,
     windowMs: number,
     shard: Partial<ShardMatchers>,
-  ): Promise<PromSeries[]> => {
+    reads: Reads,
+    evaluate: (answers: PromSeries[][], span: RangeWindow) => PromSeries[][],
+  ): Promise<{ outputs: PromSeries[][]; samples: number }> => {
     try {
-      const [phase, requests, claims] = await mapLimit(
-        ['running_phase_raw', 'running_requests_raw', 'running_claims_raw'] as const,
-        1,
-        (name) => raw(name, span, windowMs, shard),
-      );
-      return runningFromRaw(
-        {
-          phase: phase!,
-          requests: requests!,
-          claims: claims!,
-          cluster: identity.clusterLabel ? [identity.clusterLabel] : [],
-          replica: identity.ksmReplicaLabels,
-        },
-        span,
-        windowMs,
-      );
+      const answers = await mapLimit(reads, 1, ([name, params]) => raw(name, span, windowMs, shard, params));
+      let samples = 0;
+      for (const answer of answers) for (const s of answer) samples += s.points.length;
+      return { outputs: evaluate(answers, span), samples };
     } catch (error) {
       const n = stepCount(span);
       if (!(error instanceof PrometheusQueryError) || !error.details.tooLarge || n < 2) throw error;
       const midEnd = span.startMs + (Math.floor(n / 2) - 1) * span.stepMs;
-      return [
-        ...(await runningSpan({ ...span, endMs: midEnd }, windowMs, shard)),
-        ...(await runningSpan({ ...span, startMs: midEnd + span.stepMs }, windowMs, shard)),
-      ];
+      const left = await rawSpan({ ...span, endMs: midEnd }, windowMs, shard, reads, evaluate);
+      const right = await rawSpan(
+        { ...span, startMs: midEnd + span.stepMs },
+        windowMs,
+        shard,
+        reads,
+        evaluate,
+      );
+      return {
+        outputs: left.outputs.map((l, i) => concatSpans([l, right.outputs[i]!])),
+        samples: left.samples + right.samples,
+      };
     }
+  };
+  /**
+   * Queries evaluated from raw answers over `over`, span after span (nextSpanSteps): per query, its
+   * answer joined across spans and sorted as Prometheus sorts a range query's.
+   */
+  const fromRaw = async (
+    over: RangeWindow,
+    windowMs: number,
+    shard: Partial<ShardMatchers>,
+    reads: Reads,
+    evaluate: (answers: PromSeries[][], span: RangeWindow) => PromSeries[][],
+  ): Promise<PromSeries[][]> => {
+    const parts: PromSeries[][][] = [];
+    const n = stepCount(over);
+    // The first span is sized by what the same reads held last time (the previous day of a month run).
+    const key = JSON.stringify(reads);
+    const density = samplesPerStep.get(key);
+    let steps = density === undefined ? RAW_SPAN_STEPS : nextSpanSteps(1, density);
+    for (let k = 0; k < n;) {
+      const count = Math.min(steps, n - k);
+      const span = {
+        startMs: over.startMs + k * over.stepMs,
+        endMs: over.startMs + (k + count - 1) * over.stepMs,
+        stepMs: over.stepMs,
+      };
+      const { outputs, samples } = await rawSpan(span, windowMs, shard, reads, evaluate);
+      parts.push(outputs);
+      k += count;
+      steps = nextSpanSteps(count, samples);
+      samplesPerStep.set(key, samples / count);
+    }
+    const outputs = parts[0]?.length ?? 0;
+    return Array.from({ length: outputs }, (_, i) =>
+      sortLikePrometheus(concatSpans(parts.map((p) => p[i]!))),
+    );
+  };
+  const cluster = identity.clusterLabel ? [identity.clusterLabel] : [];
+  // The groups of kube-state-metrics step queries: cluster and KSM replica (`{{cluster}}{{replica}}`).
+  const replicaBy = [...cluster, ...identity.ksmReplicaLabels];
+  // As the client warns of what its parser drops from an answer (client.ts, parseResponse.ts).
+  const warnDropped = (name: QueryName, dropped: DroppedValues) => {
+    for (const [kind, count] of Object.entries(dropped))
+      if (count > 0)
+        logger?.warn(`Prometheus: dropped ${count} ${kind} sample${count === 1 ? '' : 's'}`, { query: name });
   };
   return {
     stepEvaluation,
     fill,
     range: (name, params, over, shard) => client.queryRange(name, fill(name, params, shard), over),
     runningFromRaw: async (over, windowMs, shard = {}) => {
-      const spans: RangeWindow[] = [];
-      const n = stepCount(over);
-      for (let k = 0; k < n; k += RAW_SPAN_STEPS)
-        spans.push({
-          startMs: over.startMs + k * over.stepMs,
-          endMs: over.startMs + (Math.min(n, k + RAW_SPAN_STEPS) - 1) * over.stepMs,
-          stepMs: over.stepMs,
-        });
-      const parts: PromSeries[] = [];
-      for (const span of spans) parts.push(...(await runningSpan(span, windowMs, shard)));
-      return mergeSeries(parts, 'concat');
+      const [running] = await fromRaw(
+        over,
+        windowMs,
+        shard,
+        [
+          ['running_phase_raw', {}],
+          ['running_requests_raw', {}],
+          ['running_claims_raw', {}],
+        ],
+        ([phase, requests, claims], span) => [
+          runningFromRaw(
+            {
+              phase: phase!,
+              requests: requests!,
+              claims: claims!,
+              cluster,
+              replica: identity.ksmReplicaLabels,
+            },
+            span,
+            windowMs,
+          ),
+        ],
+      );
+      return running!;
+    },
+    utilizationFromRaw: async (name, over, windowMs, shard = {}) => {
+      const { metric, divisor, mig } = UTILIZATION_RAW[name];
+      const dropped: DroppedValues = { NaN: 0, infinite: 0, negative: 0 };
+      const [series] = await fromRaw(
+        over,
+        windowMs,
+        shard,
+        [
+          ['utilization_raw_exported', { metric }],
+          ['utilization_raw_pod', { metric }],
+          ['utilization_raw_idle', { metric, mig }],
+        ],
+        ([exported, pod, idle], span) => [
+          utilizationFromRaw(
+            {
+              pods: [...exported!, ...pod!],
+              idle: idle!,
+              divisor,
+              presenceBy: [...cluster, ...identity.dedupeLabels],
+              presenceLabel: PRESENCE_LABEL,
+            },
+            span,
+            windowMs,
+            dropped,
+          ),
+        ],
+      );
+      warnDropped(name, dropped);
+      return series!;
+    },
+    nodeCapacityFromRaw: async (over, windowMs, shard = {}) => {
+      const dropped: DroppedValues = { NaN: 0, infinite: 0, negative: 0 };
+      const [series] = await fromRaw(over, windowMs, shard, [['node_capacity_raw', {}]], ([answer], span) => [
+        maxByFromRaw(answer!, [...replicaBy, 'node', 'resource'], span, windowMs, dropped),
+      ]);
+      warnDropped('node_capacity', dropped);
+      return series!;
+    },
+    presenceFromRaw: async (over, windowMs) => {
+      const dropped: DroppedValues = { NaN: 0, infinite: 0, negative: 0 };
+      const [nodePresence, ksmPresence] = await fromRaw(
+        over,
+        windowMs,
+        {},
+        [['node_presence_raw', {}]],
+        ([answer], span) => [
+          maxByFromRaw(answer!, [...replicaBy, 'node'], span, windowMs, dropped),
+          countByFromRaw(answer!, replicaBy, span, windowMs),
+        ],
+      );
+      warnDropped('node_presence', dropped);
+      return { nodePresence: nodePresence!, ksmPresence: ksmPresence! };
     },
     instant: (name, params, atMs) => client.queryInstant(name, fill(name, params), atMs),
     overWindow: (name, params, window, shard) => overWindow(name, params, window, shard),
   };
+}
+
+/**
+ * The steps of the next raw span: as many as keep its raw samples near RAW_SPAN_SAMPLES, judging by the
+ * span just read (`steps` steps, `samples` raw samples); at least RAW_SPAN_MIN_STEPS. A small fleet's
+ * day is read in one request per query (two on the first day a process reads), a large one in spans of
+ * bounded memory.
+ */
+export function nextSpanSteps(steps: number, samples: number): number {
+  return Math.max(RAW_SPAN_MIN_STEPS, Math.floor((steps * RAW_SPAN_SAMPLES) / Math.max(1, samples)));
 }
 
 /** The answers one metered window needs, by name (see queries/<name>.promql). */
@@ -324,6 +515,16 @@ export async function askWindow(
   const whole = { startMs: grid.startMs, endMs: grid.endMs };
   const labels = (...lists: string[][]) => ({ labels: labelPrefix([...new Set(lists.flat())]) });
   const none = () => Promise.resolve([]);
+  const adapter = queries.stepEvaluation === 'adapter';
+  // With "adapter", node_presence and ksm_presence come from one raw read of the node series.
+  let presence: ReturnType<PrometheusQueries['presenceFromRaw']> | undefined;
+  const presenceFromRaw = () => (presence ??= queries.presenceFromRaw(ranges.window, grid.stepMs - 1));
+  const utilization = (name: UtilizationQuery) =>
+    !hasDay || scope.noDcgm
+      ? none()
+      : queries.stepEvaluation === 'adapter'
+        ? queries.utilizationFromRaw(name, ranges.day, grid.stepMs - 1, m)
+        : onGrid(name, ranges.day);
   const plan: { [K in keyof WindowAnswers]: () => Promise<PromSeries[]> } = {
     // running.promql, evaluated from raw samples: a fraction of Prometheus' CPU (rawSteps.ts).
     running: () =>
@@ -333,11 +534,13 @@ export async function askWindow(
           ? queries.runningFromRaw(ranges.window, grid.stepMs - 1, m)
           : onGrid('running'),
     pendingOnNode: () => (pods && metering.pendingOnNode === 'charged' ? onGrid('pending_on_node') : none()),
-    nodeCapacity: () => onGrid('node_capacity'),
-    nodePresence: () => onGrid('node_presence'),
-    ksmPresence: () => onGrid('ksm_presence'),
-    utilizationProf: () => (hasDay && !scope.noDcgm ? onGrid('utilization_prof', ranges.day) : none()),
-    utilizationUtil: () => (hasDay && !scope.noDcgm ? onGrid('utilization_util', ranges.day) : none()),
+    nodeCapacity: () =>
+      adapter ? queries.nodeCapacityFromRaw(ranges.window, grid.stepMs - 1, m) : onGrid('node_capacity'),
+    nodePresence: () => (adapter ? presenceFromRaw().then((p) => p.nodePresence) : onGrid('node_presence')),
+    ksmPresence: () => (adapter ? presenceFromRaw().then((p) => p.ksmPresence) : onGrid('ksm_presence')),
+    // Evaluated from raw samples with source.stepEvaluation "adapter", as running is.
+    utilizationProf: () => utilization('utilization_prof'),
+    utilizationUtil: () => utilization('utilization_util'),
     podRequests: () => queries.overWindow('pod_requests', {}, whole, m),
     podInitRequests: () => queries.overWindow('pod_init_requests', {}, whole, m),
     podSidecars: () => (pods ? queries.overWindow('pod_sidecars', {}, whole, m) : none()),

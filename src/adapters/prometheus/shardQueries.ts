@@ -50,7 +50,12 @@ export async function askShard(
   const { index, count } = shard;
 
   // 1. The day's nodes, from the node series every shard reads whole anyway.
-  const nodePresence = await queries.range('node_presence', { window }, rangesOf(grid).window);
+  // With "adapter", ksm_presence comes from the same raw read.
+  const presence =
+    queries.stepEvaluation === 'adapter'
+      ? await queries.presenceFromRaw(rangesOf(grid).window, grid.stepMs - 1)
+      : { nodePresence: await queries.range('node_presence', { window }, rangesOf(grid).window) };
+  const { nodePresence } = presence;
   const allNodes = [...new Set(nodePresence.map((s) => s.metric.node ?? '').filter((n) => n !== ''))].sort(
     compareStrings,
   );
@@ -130,7 +135,7 @@ export async function askShard(
     noDcgm: kept.size === 0 && index !== 0,
     quotas: index === 0,
     known: {
-      nodePresence,
+      ...presence,
       podRequests: keep(podRequests),
       podInitRequests: keep(podInitRequests),
       podNodes: keep(podNodes),

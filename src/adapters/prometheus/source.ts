@@ -74,7 +74,14 @@ export function createPrometheusSource(
   const templates = loadQueryTemplates(queriesDir ?? DEFAULT_QUERIES_DIR);
   const client = connectPrometheus({ ...connect, source });
   const identity = seriesIdentityOf(source);
-  const queries = createQueries(client, templates, identity, source.selector, source.stepEvaluation);
+  const queries = createQueries(
+    client,
+    templates,
+    identity,
+    source.selector,
+    source.stepEvaluation,
+    options.logger,
+  );
   const cluster = identity.clusterLabel ? ` (cluster label ${identity.clusterLabel})` : '';
 
   return {

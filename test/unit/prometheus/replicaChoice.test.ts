@@ -19,7 +19,11 @@ const P1 = { prometheus_replica: 'prometheus-1', instance: KSM };
 const POD = { namespace: 'ml', pod: 'p', uid: 'u1' };
 
 function sourceWith(respond: (q: string) => unknown[], source: ConfigInput['source'] = {}) {
-  const config = parseConfig({ source: { url: 'http://prom.local', ...source } });
+  // The fake answers range queries: Prometheus evaluates the steps here (the adapter's evaluation is
+  // checked against a real Prometheus in test/integration/rawSteps.test.ts).
+  const config = parseConfig({
+    source: { url: 'http://prom.local', stepEvaluation: 'prometheus', ...source },
+  });
   const { fetch, calls } = fakeFetch((call: Call) => {
     const q = call.params.query ?? '';
     const result = respond(q);
@@ -38,7 +42,7 @@ function haPair(q: string): unknown[] {
     // The pod's GPU request (the Running answer only holds pods with one).
     return [{ metric: { ...POD, container: 'c', resource: 'nvidia_com_gpu' }, value: [at(6), '1'] }];
   }
-  if (q.startsWith('count by') && q.includes('kube_node_status_capacity')) {
+  if (q.startsWith('count by') && q.includes('kube_node_info|kube_node_labels')) {
     return [
       { metric: P0, values: values([1, 2, 4, 5, 6], '3') },
       { metric: P1, values: values([1, 2, 3, 4, 5, 6], '3') },
@@ -91,8 +95,8 @@ describe('the Prometheus source with replicas', () => {
     expect(query('kube_node_status_capacity{resource=~')).toContain(
       'max by (replica, prometheus_replica, instance, node, resource)',
     );
-    expect(query('kube_node_status_capacity{resource!=""')).toContain(
-      'count by (replica, prometheus_replica, instance, )',
+    expect(query('count by (replica, prometheus_replica, instance, )')).toContain(
+      'kube_node_info|kube_node_labels',
     );
     // Utilization comes back per raw series (grouped in the adapter); idle GPUs as presence rows per replica.
     const util = query('avg_over_time({__name__="DCGM_FI_DEV_GPU_UTIL"');
@@ -144,7 +148,7 @@ describe('a kube-state-metrics rescheduled just as a pod starts', () => {
   const NEW = '10.0.9.99:8080';
   const r = (replica: string, instance: string) => ({ prometheus_replica: replica, instance });
   const respond = (withBinding: boolean) => (q: string) => {
-    if (q.startsWith('count by') && q.includes('kube_node_status_capacity')) {
+    if (q.startsWith('count by') && q.includes('kube_node_info|kube_node_labels')) {
       return [
         { metric: r('prometheus-0', OLD), values: values([1, 2, 3]) },
         { metric: r('prometheus-0', NEW), values: values([4, 5, 6]) },
