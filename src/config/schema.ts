@@ -160,18 +160,19 @@ export const configSchema = z
         /** PEM file of an extra CA to trust for TLS to Prometheus. */
         caFile: z.string().optional(),
         /**
-         * Whether answers may come gzip-compressed (the HTTP client's default). Compressing costs the
-         * Prometheus server about a quarter to a half of its CPU for the metering queries (measured,
-         * docs/performance.md): "none" asks for uncompressed answers, for a Prometheus on the same host
-         * or network where bytes are cheap and its CPU is not.
+         * Whether answers may come gzip-compressed. Compressing the raw answers costs the Prometheus
+         * server two thirds of its CPU for a metered day (measured, docs/performance.md): "none" (the
+         * default) asks for uncompressed answers; "gzip" only when the network, not Prometheus' CPU, is
+         * the limit (an http:// Prometheus far away; https:// requests never ask for gzip).
          */
-        compression: z.enum(['gzip', 'none']).default('gzip'),
+        compression: z.enum(['gzip', 'none']).default('none'),
         /**
-         * Who evaluates the per-step `running` query: "prometheus" (query_range), or "adapter": raw samples
-         * read once (instant queries of plain range selectors) and evaluated step by step here, with the
-         * same result (test/integration/rawSteps.test.ts) at a fraction of Prometheus' CPU.
+         * Who evaluates the per-step queries (running, utilization, node capacity and presence):
+         * "adapter" (the default): raw samples read once (instant queries of plain range selectors) and
+         * evaluated step by step here, with the same answers bit for bit (test/integration/rawSteps.test.ts)
+         * at a fraction of Prometheus' CPU; or "prometheus" (query_range).
          */
-        stepEvaluation: z.enum(['prometheus', 'adapter']).default('prometheus'),
+        stepEvaluation: z.enum(['prometheus', 'adapter']).default('adapter'),
         /** Per request; at most 600 s (a request that takes longer cannot finish within a Lambda run). */
         timeoutSeconds: z.number().positive().max(MAX_TIMEOUT_SECONDS).default(120),
         maxRetries: z.number().int().min(0).max(10).default(4),
@@ -186,8 +187,8 @@ export const configSchema = z
         kind: 'prometheus',
         auth: { kind: 'none' },
         headers: {},
-        compression: 'gzip',
-        stepEvaluation: 'prometheus',
+        compression: 'none',
+        stepEvaluation: 'adapter',
         timeoutSeconds: 120,
         maxRetries: 4,
         dedupeLabels: ['replica', 'prometheus_replica'],

@@ -349,7 +349,12 @@ describe('one bill for a platform of clusters, whatever the series look like', (
   });
 
   it('asks Prometheus a bounded number of queries per day', () => {
+    // Per day, whatever the number of clusters, nodes and pods: 12 questions asked once over the window,
+    // and the per-step ones read raw (source.stepEvaluation "adapter"): running 3 reads, utilization
+    // 2 × 3, node capacity 1, node and KSM presence 1 — 23 — each in one span but two on the process'
+    // first day (34), and the sample counts of GPUs whose series split a step (the label-change shapes):
+    // over these 2 days 28.5–30.5.
     for (const variant of Object.keys(SHAPES) as Variant[])
-      expect(runs[variant].queriesPerDay).toBeLessThanOrEqual(20);
+      expect(runs[variant].queriesPerDay).toBeLessThanOrEqual(32);
   });
 });

@@ -52,13 +52,19 @@ function memoryLogger(): Logger & { lines: string[] } {
   return { lines, info: log('info'), warn: log('warn'), error: log('error'), progress: () => {} };
 }
 
-/** Meters one day from `url` like the report does; records the retry delays the client asked for. */
+/**
+ * Meters one day from `url` like the report does; records the retry delays the client asked for. The
+ * faults below target the range queries Prometheus evaluates (source.stepEvaluation "prometheus"); the
+ * raw reads the adapter evaluates (the default) have their own block at the end.
+ */
 async function meterFrom(
   url: string,
   day: Day,
   options: { source?: ConfigInput['source']; env?: Record<string, string> } = {},
 ) {
-  const config = parseConfig(reliabilityConfig(url, { source: options.source ?? {} }));
+  const config = parseConfig(
+    reliabilityConfig(url, { source: { stepEvaluation: 'prometheus', ...options.source } }),
+  );
   const logger = memoryLogger();
   const sleeps: number[] = [];
   const source = createPrometheusSource({
@@ -82,6 +88,11 @@ const isRunning = (r: ProxiedRequest) =>
 const isNodeCapacity = (r: ProxiedRequest) =>
   r.endpoint === 'query_range' &&
   /^max by \([^)]*\bnode, resource\)/.test((r.params.query ?? '').trimStart());
+const isNodeCapacityRaw = (r: ProxiedRequest) =>
+  r.endpoint === 'query' && (r.params.query ?? '').startsWith('kube_node_status_capacity{resource=~"nvidia');
+const isRunningRaw = (r: ProxiedRequest) =>
+  r.endpoint === 'query' && (r.params.query ?? '').startsWith('kube_pod_status_phase{phase="Running"');
+const ADAPTER = { stepEvaluation: 'adapter' } as const;
 
 /** Faults the first `n` requests that match `match`, then forwards everything. */
 function firstN(n: number, match: (r: ProxiedRequest) => boolean, fault: Fault): FaultPlan {
@@ -320,6 +331,93 @@ describe.skipIf(prometheusInstallHint() !== null)(
         expect(dropped.some((l) => /dropped \d+ infinite samples/.test(l))).toBe(true);
         expect(dropped.some((l) => /dropped \d+ negative samples/.test(l))).toBe(true);
       }
+    });
+
+    describe('raw reads evaluated by the adapter (source.stepEvaluation "adapter", the default)', () => {
+      it('meters the day exactly as Prometheus evaluates it', async () => {
+        expect((await throughProxy(() => undefined, ADAPTER)).metered).toEqual(clean);
+      });
+
+      it('retries a malformed and a truncated raw answer and meters the day exactly', async () => {
+        let n = 0;
+        const run = await throughProxy((r) => {
+          if (!isNodeCapacityRaw(r) || n >= 2) return undefined;
+          n++;
+          return n === 1 ? { kind: 'malformed' } : { kind: 'truncate' };
+        }, ADAPTER);
+        expect([run.faults, run.stats.retries]).toEqual([2, 2]);
+        expect(run.metered).toEqual(clean);
+      });
+
+      it('halves raw reads Prometheus refuses as too large and meters the day exactly', async () => {
+        const maxRangeSeconds = 3 * 3600;
+        const run = await throughProxy(
+          (r) =>
+            r.endpoint === 'query' &&
+            /\}\[\d+ms\]$/.test(r.params.query ?? '') &&
+            (requestSize(r).rangeSeconds ?? 0) > maxRangeSeconds
+              ? TOO_MANY_SAMPLES
+              : undefined,
+          ADAPTER,
+        );
+        expect(run.faults).toBeGreaterThan(5);
+        expect(run.metered).toEqual(clean);
+      });
+
+      it('names the raw read and its span when it fails, and never bills a partial raw answer', async () => {
+        const failed = await throughProxy(
+          (r) => (isRunningRaw(r) ? { kind: 'status', status: 503 } : undefined),
+          ADAPTER,
+        ).catch((e: unknown) => e);
+        expect(failed).toBeInstanceOf(PrometheusQueryError);
+        const e = failed as PrometheusQueryError;
+        // The first span of the window: from its first step's window (23:01 − 59.999 s) on.
+        expect(e.details.query).toBe('running_phase_raw');
+        expect(e.details.window?.startMs).toBe(Date.parse('2026-01-31T23:00:00.001Z'));
+        const partial = await throughProxy(
+          (r) =>
+            isRunningRaw(r)
+              ? { kind: 'warnings', warnings: ['partial response: store 10.0.0.7:10901 unavailable'] }
+              : undefined,
+          ADAPTER,
+        ).catch((e: unknown) => e);
+        expect((partial as Error).message).toMatch(
+          /query running_phase_raw failed over .*: the answer is incomplete \(Prometheus warned: partial response/,
+        );
+      });
+
+      it('drops NaN, infinite and negative values of a raw answer as the range answer would, with a warning per kind', async () => {
+        const run = await throughProxy(
+          firstN(1, isNodeCapacityRaw, {
+            kind: 'rewrite',
+            transform: (body) => {
+              const t = body.data!.result[0]!.values![0]![0];
+              body.data!.result.push({
+                metric: {
+                  __name__: 'kube_node_status_capacity',
+                  node: CORRUPT_NODE,
+                  resource: 'nvidia_com_gpu',
+                },
+                values: [
+                  [t, 'NaN'],
+                  [t + 60, '+Inf'],
+                  [t + 120, '-Inf'],
+                  [t + 180, '-8'],
+                ],
+              });
+              return body;
+            },
+          }),
+          ADAPTER,
+        );
+        expect(run.faults).toBe(1);
+        expect(run.logger.lines.filter((l) => l.startsWith('warn Prometheus: dropped'))).toEqual([
+          'warn Prometheus: dropped 1 NaN sample {"query":"node_capacity"}',
+          'warn Prometheus: dropped 2 infinite samples {"query":"node_capacity"}',
+          'warn Prometheus: dropped 1 negative sample {"query":"node_capacity"}',
+        ]);
+        expect(run.metered).toEqual(clean);
+      });
     });
 
     describe('TLS to Prometheus', () => {

@@ -136,9 +136,19 @@ describe.skipIf(prometheusInstallHint() !== null)(
       }
     };
 
-    const isRunningOnDay2 = (r: { params: Record<string, string> }) =>
-      (r.params.query ?? '').includes('kube_pod_status_phase{phase="Running"') &&
-      Number(r.params.start) * 1000 === Date.parse('2026-02-01T23:01:00Z');
+    // Day 2's raw reads of Running pods (source.stepEvaluation "adapter"): instant queries at the end of
+    // each span of its window, 2026-02-01T23:01Z..2026-02-03T01:00Z (day 1's window ends at 02-02T01:00Z).
+    const isRunningOnDay2 = (r: { params: Record<string, string> }) => {
+      const t = Number(r.params.time) * 1000;
+      return (
+        (r.params.query ?? '').includes('kube_pod_status_phase{phase="Running"') &&
+        t > Date.parse('2026-02-02T01:00:00Z') &&
+        t <= Date.parse('2026-02-03T01:00:00Z')
+      );
+    };
+    // The error names the raw read and the span it asked for (how many steps a span holds depends on
+    // what the process read before: the first day in flight reads 6 hours).
+    const DAY2_RUNNING = String.raw`query running_phase_raw failed over 2026-02-0[12]T\d\d:\d\d:00\.001Z\.\.2026-02-0[23]T\d\d:\d\d:00\.000Z`;
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'gcb-rel-publish-'));
@@ -167,7 +177,7 @@ describe.skipIf(prometheusInstallHint() !== null)(
     it('exits 1 with one line naming the query and window when retries run out, and publishes nothing', async () => {
       const config = await writeConfig('config.json', { source: { maxRetries: 1 } });
       // Every other request is slow, so that without care the other days would still be metered after
-      // the run has failed and returned; and slow enough (a day is 10 requests, 2 at a time: 750 ms) that
+      // the run has failed and returned; and slow enough (a day is 20 or more requests, 2 at a time: ≥ 1.5 s) that
       // the days in flight cannot finish, and free a slot for a new day, within day 2's one retry
       // backoff (at most 500 ms).
       const result = await withPlan(
@@ -175,10 +185,11 @@ describe.skipIf(prometheusInstallHint() !== null)(
         () => report(config),
       );
       expect(result.code).toBe(1);
-      expect(result.lastLine).toBe(
-        'gpu-chargeback report: PrometheusQueryError: query running failed over ' +
-          '2026-02-01T23:01:00.000Z..2026-02-03T01:00:00.000Z: HTTP 503 with a body that is not a Prometheus ' +
-          'response (injected HTTP 503)',
+      expect(result.lastLine).toMatch(
+        new RegExp(
+          `^gpu-chargeback report: PrometheusQueryError: ${DAY2_RUNNING}: HTTP 503 with a body that is not a Prometheus ` +
+            String.raw`response \(injected HTTP 503\)$`,
+        ),
       );
       expect(result.stdout).toBe('');
       expect(await store.get(`${REL_MONTH}/manifest.json`)).toBeUndefined();
@@ -202,9 +213,17 @@ describe.skipIf(prometheusInstallHint() !== null)(
         0,
         [],
       ]);
-      const runningQueries = promProxy.requests
-        .slice(from)
-        .filter((r) => (r.params.query ?? '').includes('kube_pod_status_phase{phase="Running"'));
+      // One day is one window: its first raw read of Running pods starts the window's first span.
+      const runningQueries = promProxy.requests.slice(from).filter((r) => {
+        const query = r.params.query ?? '';
+        const range = /\[(\d+)ms\]$/.exec(query);
+        const spanStart = Number(r.params.time) * 1000 - Number(range?.[1]);
+        return (
+          query.includes('kube_pod_status_phase{phase="Running"') &&
+          new Date(spanStart).getUTCHours() === 23 &&
+          new Date(spanStart).getUTCMinutes() === 0
+        );
+      });
       expect(runningQueries.length).toBe(DAYS_IN_MONTH - storedBefore);
       const manifest = JSON.parse(Buffer.from((await store.get(`${REL_MONTH}/manifest.json`))!).toString());
       expect(manifest.files.length).toBeGreaterThan(5);
@@ -236,7 +255,7 @@ describe.skipIf(prometheusInstallHint() !== null)(
       );
       expect(result.code).toBe(1);
       expect(result.lastLine).toMatch(
-        /^gpu-chargeback report: PrometheusQueryError: query running failed over 2026-02-01T23:01:00\.000Z\.\.2026-02-03T01:00:00\.000Z: /,
+        new RegExp(`^gpu-chargeback report: PrometheusQueryError: ${DAY2_RUNNING}: `),
       );
       const after = await snapshot();
       expect(after[`${PREFIX}/${REL_MONTH}/manifest.json`]).toBe(manifestBefore);

@@ -125,8 +125,8 @@ describe.skipIf(hint !== null)(
       await cleanup?.();
     });
 
-    async function observe() {
-      const config = parseConfig({ source: { url: prom.url } });
+    async function observe(stepEvaluation: 'adapter' | 'prometheus') {
+      const config = parseConfig({ source: { url: prom.url, stepEvaluation } });
       const requests: string[] = [];
       const spans: string[] = [];
       const answers: string[] = [];
@@ -157,59 +157,63 @@ describe.skipIf(hint !== null)(
       return { obs, requests, spans, answers };
     }
 
-    it('gives every step of every pod the exact mean of its raw samples, split steps included', async () => {
-      const { obs } = await observe();
-      const steps = Array.from({ length: SPAN_STEPS }, (_, k) => T0 + (k + 1) * STEP);
-      for (const [pod, uuid] of [
-        ['train-a', 'GPU-A'],
-        ['train-b', 'GPU-B'],
-      ] as const) {
-        const util = obs.utilization.find((u) => u.pod === pod && u.source === 'DCGM_FI_DEV_GPU_UTIL');
-        expect(util, pod).toBeDefined();
-        expect(util!.namespace).toBe('ml');
-        expect([...util!.points].map(([t]) => t)).toEqual(steps);
-        for (const [t, sum, count] of util!.points) {
-          expect(count).toBe(1);
-          expect(sum).toBeCloseTo(exactMean(all, uuid, t)!, 12);
+    for (const stepEvaluation of ['adapter', 'prometheus'] as const) {
+      it(`gives every step of every pod the exact mean of its raw samples, split steps included (${stepEvaluation})`, async () => {
+        const { obs } = await observe(stepEvaluation);
+        const steps = Array.from({ length: SPAN_STEPS }, (_, k) => T0 + (k + 1) * STEP);
+        for (const [pod, uuid] of [
+          ['train-a', 'GPU-A'],
+          ['train-b', 'GPU-B'],
+        ] as const) {
+          const util = obs.utilization.find((u) => u.pod === pod && u.source === 'DCGM_FI_DEV_GPU_UTIL');
+          expect(util, pod).toBeDefined();
+          expect(util!.namespace).toBe('ml');
+          expect([...util!.points].map(([t]) => t)).toEqual(steps);
+          for (const [t, sum, count] of util!.points) {
+            expect(count).toBe(1);
+            expect(sum).toBeCloseTo(exactMean(all, uuid, t)!, 12);
+          }
         }
-      }
-      // The split steps really are uneven: equal weights would be off there.
-      const a = obs.utilization.find((u) => u.pod === 'train-a')!;
-      const split = [...a.points].find(([t]) => t === T0 + 11 * STEP)!;
-      const aSamples = all.filter(
-        (s) => s.labels.UUID === 'GPU-A' && s.tMs > T0 + 10 * STEP && s.tMs <= T0 + 11 * STEP,
-      );
-      const seriesMeans = ['550.54.15', '560.35.03'].map((v) => {
-        const part = aSamples.filter((s) => s.labels.DCGM_FI_DRIVER_VERSION === v);
-        return part.reduce((acc, s) => acc + s.value, 0) / part.length / 100;
+        // The split steps really are uneven: equal weights would be off there.
+        const a = obs.utilization.find((u) => u.pod === 'train-a')!;
+        const split = [...a.points].find(([t]) => t === T0 + 11 * STEP)!;
+        const aSamples = all.filter(
+          (s) => s.labels.UUID === 'GPU-A' && s.tMs > T0 + 10 * STEP && s.tMs <= T0 + 11 * STEP,
+        );
+        const seriesMeans = ['550.54.15', '560.35.03'].map((v) => {
+          const part = aSamples.filter((s) => s.labels.DCGM_FI_DRIVER_VERSION === v);
+          return part.reduce((acc, s) => acc + s.value, 0) / part.length / 100;
+        });
+        expect(aSamples.map((s) => s.labels.DCGM_FI_DRIVER_VERSION)).toEqual([
+          '550.54.15',
+          '560.35.03',
+          '560.35.03',
+          '560.35.03',
+        ]);
+        expect(Math.abs(split[1] - (seriesMeans[0]! + seriesMeans[1]!) / 2)).toBeGreaterThan(0.01);
+        expect(quiet.warnings).toEqual([]);
       });
-      expect(aSamples.map((s) => s.labels.DCGM_FI_DRIVER_VERSION)).toEqual([
-        '550.54.15',
-        '560.35.03',
-        '560.35.03',
-        '560.35.03',
-      ]);
-      expect(Math.abs(split[1] - (seriesMeans[0]! + seriesMeans[1]!) / 2)).toBeGreaterThan(0.01);
-      expect(quiet.warnings).toEqual([]);
-    });
 
-    it('asks for sample counts only for the split GPUs and only over the split span', async () => {
-      const { requests, spans } = await observe();
-      const index = requests.flatMap((q, i) =>
-        q.includes('count_over_time({__name__="DCGM_FI_DEV_GPU_UTIL"') ? [i] : [],
-      );
-      expect(index).toHaveLength(1);
-      expect(requests[index[0]!]).toContain('UUID=~"GPU-A|GPU-B"');
-      // From the first split step (GPU-A, 00:11) to the last (GPU-B, 00:21).
-      const sec = (ms: number) => String(ms / 1000);
-      expect(spans[index[0]!]).toBe(`${sec(T0 + 11 * STEP)}..${sec(T0 + 21 * STEP)}`);
-      expect(
-        requests.filter((q) => q.includes('DCGM_FI_PROF_GR_ENGINE_ACTIVE') && q.includes('count_over_time')),
-      ).toEqual([]);
-    });
+      it(`asks for sample counts only for the split GPUs and only over the split span (${stepEvaluation})`, async () => {
+        const { requests, spans } = await observe(stepEvaluation);
+        const index = requests.flatMap((q, i) =>
+          q.includes('count_over_time({__name__="DCGM_FI_DEV_GPU_UTIL"') ? [i] : [],
+        );
+        expect(index).toHaveLength(1);
+        expect(requests[index[0]!]).toContain('UUID=~"GPU-A|GPU-B"');
+        // From the first split step (GPU-A, 00:11) to the last (GPU-B, 00:21).
+        const sec = (ms: number) => String(ms / 1000);
+        expect(spans[index[0]!]).toBe(`${sec(T0 + 11 * STEP)}..${sec(T0 + 21 * STEP)}`);
+        expect(
+          requests.filter(
+            (q) => q.includes('DCGM_FI_PROF_GR_ENGINE_ACTIVE') && q.includes('count_over_time'),
+          ),
+        ).toEqual([]);
+      });
+    }
 
     it('sees dcgm-exporter present at every step of the focus, idle GPUs included, and nowhere else', async () => {
-      const { obs, requests, answers } = await observe();
+      const { obs, requests, answers } = await observe('prometheus');
       // The idle GPU comes back as one marked presence row (label_replace), not as a series of its own.
       const util = requests.findIndex((q) => q.includes('avg_over_time({__name__="DCGM_FI_DEV_GPU_UTIL"'));
       const result = (
@@ -220,6 +224,14 @@ describe.skipIf(hint !== null)(
       ]);
       expect(result.some((r) => r.metric.UUID === 'GPU-C')).toBe(false);
       expect(obs.dcgmPresentTsMs).toEqual(Array.from({ length: SPAN_STEPS }, (_, k) => T0 + (k + 1) * STEP));
+      // Evaluated by the adapter from the idle GPU's raw samples: the same presence.
+      const byAdapter = await observe('adapter');
+      expect(
+        byAdapter.requests.some((q) =>
+          q.includes('{__name__="DCGM_FI_DEV_GPU_UTIL", exported_pod="", pod=""'),
+        ),
+      ).toBe(true);
+      expect(byAdapter.obs.dcgmPresentTsMs).toEqual(obs.dcgmPresentTsMs);
     });
   },
 );

@@ -21,7 +21,12 @@ function sourceWith(
   source: ConfigInput['source'] = {},
   metering: ConfigInput['metering'] = {},
 ) {
-  const config = parseConfig({ source: { url: 'http://prom.local', ...source }, metering });
+  // The fake answers range queries: Prometheus evaluates the steps here (the adapter's evaluation is
+  // checked against a real Prometheus in test/integration/rawSteps.test.ts).
+  const config = parseConfig({
+    source: { url: 'http://prom.local', stepEvaluation: 'prometheus', ...source },
+    metering,
+  });
   const { fetch, calls } = fakeFetch((call) => respond(call));
   return {
     src: createPrometheusSource({ config, logger: recordingLogger(), fetch, env: { PROM_TOKEN: 'tok-123' } }),
