@@ -12,6 +12,7 @@
  *   node --import tsx bench/day.ts --sizes 256 --shards 3 --whole
  *   node --import tsx bench/day.ts --sizes 1024 --budget 10240 --json out.json
  *   node --import tsx bench/day.ts --sizes 256 --whole --compression none --step-evaluation adapter
+ *   node --import tsx bench/day.ts --sizes 256 --shards 2 --by-query   # each invocation's requests by query
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -85,6 +86,32 @@ async function loadAverage(): Promise<string> {
   return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
 }
 
+/**
+ * Requests grouped by what they ask (the query text with the shard's name alternations elided): count,
+ * samples, MiB and Prometheus' own execution seconds (execTotalTime: not the JSON encoding).
+ */
+function byQuery(requests: readonly ProxiedRequest[]): string[] {
+  const groups = new Map<string, { n: number; samples: number; bytes: number; exec: number }>();
+  for (const r of requests) {
+    const key = `${r.endpoint} ${r.query
+      .replace(/=~"[^"]{40,}"/g, '=~"…"')
+      .replace(/\s+/g, ' ')
+      .slice(0, 110)}`;
+    const g = groups.get(key) ?? { n: 0, samples: 0, bytes: 0, exec: 0 };
+    g.n++;
+    g.samples += r.samples;
+    g.bytes += r.bytes;
+    g.exec += r.execSeconds;
+    groups.set(key, g);
+  }
+  return [...groups]
+    .sort((a, b) => b[1].exec - a[1].exec)
+    .map(
+      ([key, g]) =>
+        `${String(g.n).padStart(3)} × exec ${g.exec.toFixed(2).padStart(6)} s  ${millions(g.samples).padStart(7)}  ${mb(g.bytes).padStart(7)} MiB  ${key}`,
+    );
+}
+
 async function measureSize(
   d: ScaleDataset,
   options: {
@@ -93,6 +120,7 @@ async function measureSize(
     whole: boolean;
     compression: 'gzip' | 'none';
     stepEvaluation: 'prometheus' | 'adapter';
+    byQuery?: boolean;
   },
   log: (line: string) => void,
 ): Promise<DayRow> {
@@ -171,6 +199,7 @@ async function measureSize(
         samples: requests.reduce((s, r) => s + r.samples, 0),
         promCpuSeconds: cpu1 - cpu0,
       };
+      if (options.byQuery) for (const line of byQuery(requests)) log(`    ${line}`);
       log(
         `  shard ${index + 1}/${count}: ${sec(row.wallSeconds)} s, ${Math.round(row.maxRssMiB)} MiB RSS, ` +
           `heap ${Math.round(row.peakHeapMiB)} MiB, compact ${row.compactMiB.toFixed(1)} MiB, ${row.pods} pod rows, ` +
@@ -436,9 +465,10 @@ async function main(): Promise<void> {
       shards: { type: 'string', default: 'auto' },
       budget: { type: 'string', default: '3008' },
       whole: { type: 'boolean', default: false },
-      compression: { type: 'string', default: 'gzip' },
-      'step-evaluation': { type: 'string', default: 'prometheus' },
+      compression: { type: 'string', default: 'none' },
+      'step-evaluation': { type: 'string', default: 'adapter' },
       json: { type: 'string' },
+      'by-query': { type: 'boolean', default: false },
       'child-shard': { type: 'boolean', default: false },
       'child-plan': { type: 'boolean', default: false },
       'child-month': { type: 'boolean', default: false },
@@ -469,6 +499,7 @@ async function main(): Promise<void> {
           whole: values.whole,
           compression: values.compression === 'none' ? 'none' : 'gzip',
           stepEvaluation: values['step-evaluation'] === 'adapter' ? 'adapter' : 'prometheus',
+          byQuery: values['by-query'],
         },
         log,
       ),
