@@ -12,6 +12,11 @@
  *   node --import tsx bench/small.ts --runs 5 --json out.json
  *   node --import tsx bench/small.ts --args=--no-billing # extra arguments for `report`
  *   node --import tsx bench/small.ts --compression none --step-evaluation adapter   # source options
+ *   node --import tsx bench/small.ts --gpus 24           # the scale scenario (bench/lib/backfill.ts) at 24 GPUs
+ *   node --import tsx bench/small.ts --requests          # also count requests (through bench/lib/proxy.ts)
+ *
+ * With `--gpus N` the month is the scale scenario of `npm run bench` (src/sim/scalePreset.ts: 31 days, UTC,
+ * KSM 60 s, DCGM 30 s, seed 42), backfilled once into its own cached TSDB, instead of the demo's platform.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -22,6 +27,8 @@ import { parseArgs } from 'node:util';
 import { demoConfig } from '../src/app/demoConfig.ts';
 import { simulate, writeOpenMetrics } from '../src/sim/index.ts';
 import { hasCachedTsdb, startPrometheusWithData } from '../test/support/prometheus.ts';
+import { ensureDataset, type ScaleDataset } from './lib/backfill.ts';
+import { type CountingProxy, startCountingProxy } from './lib/proxy.ts';
 import { machineLine, procCpuSeconds, sec, table } from './lib/util.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,9 +43,14 @@ export interface SmallRun {
   cpuSeconds: number;
   maxRssMiB: number;
   promCpuSeconds: number;
+  /** Requests to Prometheus (with --requests; else undefined). */
+  requests?: number;
 }
 
 export interface SmallResult {
+  /** What was billed: the demo's platform, or the scale scenario at N GPUs. */
+  fleet: string;
+  zone: string;
   dcgmSeconds: number;
   /** source.compression and source.stepEvaluation of the runs. */
   sourceOptions: string;
@@ -89,17 +101,35 @@ async function main(): Promise<void> {
       args: { type: 'string', default: '' },
       compression: { type: 'string', default: 'gzip' },
       'step-evaluation': { type: 'string', default: 'prometheus' },
+      gpus: { type: 'string' },
+      requests: { type: 'boolean', default: false },
       json: { type: 'string' },
     },
   });
-  const dcgmSeconds = Number(values.dcgm);
+  const scale: ScaleDataset | undefined = values.gpus
+    ? {
+        gpus: Number(values.gpus),
+        month: MONTH,
+        days: 31,
+        zone: 'UTC',
+        seed: 42,
+        ksmSeconds: KSM_SECONDS,
+        dcgmSeconds: values.dcgm === '120' ? 30 : Number(values.dcgm),
+      }
+    : undefined;
+  const dcgmSeconds = scale ? scale.dcgmSeconds : Number(values.dcgm);
+  const zone = scale ? scale.zone : ZONE;
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const work = await mkdtemp(join(tmpdir(), 'gcb-small-'));
   // The e2e test's key (test/integration/endToEnd.test.ts): the same simulated month, cached once.
-  const cacheKey = `e2e-demo-${MONTH}-${ZONE}-${SEED}-ksm${KSM_SECONDS}-dcgm${dcgmSeconds}-v3`;
+  let cacheKey = `e2e-demo-${MONTH}-${ZONE}-${SEED}-ksm${KSM_SECONDS}-dcgm${dcgmSeconds}-v3`;
   try {
     let files: string[] = [];
-    if (!(await hasCachedTsdb(cacheKey))) {
+    if (scale) {
+      const backfill = await ensureDataset(scale, join(REPO, '.cache', 'tsdb'), join(work, 'om'), log);
+      if (!backfill.cached) log(`backfilled the ${scale.gpus}-GPU month in ${sec(backfill.seconds)} s`);
+      cacheKey = backfill.cacheKey;
+    } else if (!(await hasCachedTsdb(cacheKey))) {
       log(`simulating the demo month (DCGM every ${dcgmSeconds} s) and backfilling it (once)…`);
       const sim = simulate({
         preset: 'demo',
@@ -112,6 +142,9 @@ async function main(): Promise<void> {
     }
     const prometheus = await startPrometheusWithData(files, { cacheKey });
     await rm(join(work, 'om'), { recursive: true, force: true });
+    const proxy: CountingProxy | undefined = values.requests
+      ? await startCountingProxy(prometheus.url)
+      : undefined;
     const runs: SmallRun[] = [];
     let load = '';
     try {
@@ -119,24 +152,32 @@ async function main(): Promise<void> {
         const dir = await mkdtemp(join(work, 'run-'));
         const config = {
           ...demoConfig,
-          timezone: ZONE,
+          timezone: zone,
+          ...(scale
+            ? {
+                metering: { scrapeIntervalSeconds: { kubeStateMetrics: KSM_SECONDS, dcgm: dcgmSeconds } },
+                report: { language: 'en', budgets: {} },
+              }
+            : {}),
           source: {
             kind: 'prometheus',
-            url: prometheus.url,
+            url: proxy?.url ?? prometheus.url,
             compression: values.compression,
             stepEvaluation: values['step-evaluation'],
           },
           output: { location: join(dir, 'reports') },
         };
+        proxy?.reset();
         await writeFile(join(dir, 'config.json'), JSON.stringify(config));
         load += `${(await readFile('/proc/loadavg', 'utf8')).split(' ')[0]} `;
         const cpu0 = await procCpuSeconds(prometheus.pid);
         const run = await runReport(join(dir, 'config.json'), values.args ? values.args.split(' ') : []);
         const promCpuSeconds = (await procCpuSeconds(prometheus.pid)) - cpu0;
-        runs.push({ ...run, promCpuSeconds });
+        runs.push({ ...run, promCpuSeconds, ...(proxy ? { requests: proxy.requests.length } : {}) });
         log(`run ${i + 1}: exit ${run.code}, ${sec(run.wallSeconds)} s wall, ${sec(run.cpuSeconds)} s CPU`);
       }
     } finally {
+      await proxy?.close();
       await prometheus.stop();
     }
     const median = (pick: (r: SmallRun) => number) => {
@@ -144,6 +185,8 @@ async function main(): Promise<void> {
       return sorted[Math.floor(sorted.length / 2)] ?? 0;
     };
     const result: SmallResult = {
+      fleet: scale ? `scale scenario, ${scale.gpus} GPUs` : 'the demo platform (78 GPUs)',
+      zone,
       dcgmSeconds,
       sourceOptions: `source.compression ${values.compression}, source.stepEvaluation ${values['step-evaluation']}`,
       runs,
@@ -154,6 +197,7 @@ async function main(): Promise<void> {
         cpuSeconds: median((r) => r.cpuSeconds),
         maxRssMiB: median((r) => r.maxRssMiB),
         promCpuSeconds: median((r) => r.promCpuSeconds),
+        ...(proxy ? { requests: median((r) => r.requests ?? 0) } : {}),
       },
     };
     if (values.json) await writeFile(values.json, JSON.stringify(result));
@@ -167,7 +211,7 @@ async function main(): Promise<void> {
 export function printSmall(result: SmallResult, out: (line: string) => void): void {
   out(machineLine());
   out(
-    `demo month ${MONTH} (${ZONE}, 31 days, KSM ${KSM_SECONDS} s, DCGM ${result.dcgmSeconds} s) from scratch, shipped CLI, ${result.sourceOptions}; load at each start: ${result.load}`,
+    `${result.fleet ?? 'demo'}: month ${MONTH} (${result.zone ?? ZONE}, 31 days, KSM ${KSM_SECONDS} s, DCGM ${result.dcgmSeconds} s) from scratch, shipped CLI, ${result.sourceOptions}; load at each start: ${result.load}`,
   );
   const row = (name: string, r: SmallRun) => [
     name,
@@ -176,10 +220,11 @@ export function printSmall(result: SmallResult, out: (line: string) => void): vo
     sec(r.cpuSeconds),
     r.maxRssMiB.toFixed(0),
     sec(r.promCpuSeconds),
+    r.requests ?? '-',
   ];
   out(
     table(
-      ['run', 'exit', 'wall s', 'CPU s', 'peak RSS MiB', 'Prom CPU s'],
+      ['run', 'exit', 'wall s', 'CPU s', 'peak RSS MiB', 'Prom CPU s', 'requests'],
       [...result.runs.map((r, i) => row(String(i + 1), r)), row('median', result.median)],
     ),
   );
