@@ -14,6 +14,7 @@
  *   node --import tsx bench/small.ts --compression none --step-evaluation adapter   # source options
  *   node --import tsx bench/small.ts --gpus 24           # the scale scenario (bench/lib/backfill.ts) at 24 GPUs
  *   node --import tsx bench/small.ts --requests          # also count requests (through bench/lib/proxy.ts)
+ *   node --import tsx bench/small.ts --cpu-prof /tmp/prof  # a V8 CPU profile of each CLI run into that folder
  *
  * With `--gpus N` the month is the scale scenario of `npm run bench` (src/sim/scalePreset.ts: 31 days, UTC,
  * KSM 60 s, DCGM 30 s, seed 42), backfilled once into its own cached TSDB, instead of the demo's platform.
@@ -60,7 +61,11 @@ export interface SmallResult {
 }
 
 /** Runs the shipped CLI once; its CPU and peak RSS come from the process itself (rusage preload). */
-async function runReport(configPath: string, extra: string[]): Promise<Omit<SmallRun, 'promCpuSeconds'>> {
+async function runReport(
+  configPath: string,
+  extra: string[],
+  profileDir: string | undefined,
+): Promise<Omit<SmallRun, 'promCpuSeconds'>> {
   const usageFile = join(dirname(configPath), 'rusage.json');
   const preload = join(REPO, 'bench/lib/rusage.mjs');
   const t0 = performance.now();
@@ -68,6 +73,7 @@ async function runReport(configPath: string, extra: string[]): Promise<Omit<Smal
     const child = spawn(
       process.execPath,
       [
+        ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
         '--import',
         preload,
         join(REPO, 'bin/gpu-chargeback.js'),
@@ -103,6 +109,7 @@ async function main(): Promise<void> {
       'step-evaluation': { type: 'string', default: 'prometheus' },
       gpus: { type: 'string' },
       requests: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
       json: { type: 'string' },
     },
   });
@@ -171,7 +178,11 @@ async function main(): Promise<void> {
         await writeFile(join(dir, 'config.json'), JSON.stringify(config));
         load += `${(await readFile('/proc/loadavg', 'utf8')).split(' ')[0]} `;
         const cpu0 = await procCpuSeconds(prometheus.pid);
-        const run = await runReport(join(dir, 'config.json'), values.args ? values.args.split(' ') : []);
+        const run = await runReport(
+          join(dir, 'config.json'),
+          values.args ? values.args.split(' ') : [],
+          values['cpu-prof'],
+        );
         const promCpuSeconds = (await procCpuSeconds(prometheus.pid)) - cpu0;
         runs.push({ ...run, promCpuSeconds, ...(proxy ? { requests: proxy.requests.length } : {}) });
         log(`run ${i + 1}: exit ${run.code}, ${sec(run.wallSeconds)} s wall, ${sec(run.cpuSeconds)} s CPU`);
