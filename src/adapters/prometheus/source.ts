@@ -62,7 +62,7 @@ function compactBytesOf(answers: readonly (readonly PromSeries[])[]): number {
   for (const list of answers) {
     for (const s of list) {
       bytes += s.points.bytes;
-      for (const [k, v] of Object.entries(s.metric)) bytes += k.length + v.length;
+      for (const k in s.metric) bytes += k.length + s.metric[k]!.length;
     }
   }
   return bytes;
