@@ -46,6 +46,9 @@ export interface SmallRun {
   promCpuSeconds: number;
   /** Requests to Prometheus (with --requests; else undefined). */
   requests?: number;
+  /** MiB of the answers, decoded and on the wire (with --requests). */
+  mibReceived?: number;
+  mibOnWire?: number;
 }
 
 export interface SmallResult {
@@ -184,7 +187,19 @@ async function main(): Promise<void> {
           values['cpu-prof'],
         );
         const promCpuSeconds = (await procCpuSeconds(prometheus.pid)) - cpu0;
-        runs.push({ ...run, promCpuSeconds, ...(proxy ? { requests: proxy.requests.length } : {}) });
+        const mib = (pick: (r: CountingProxy['requests'][number]) => number) =>
+          (proxy?.requests ?? []).reduce((sum, r) => sum + pick(r), 0) / 1024 / 1024;
+        runs.push({
+          ...run,
+          promCpuSeconds,
+          ...(proxy
+            ? {
+                requests: proxy.requests.length,
+                mibReceived: mib((r) => r.bytes),
+                mibOnWire: mib((r) => r.wireBytes),
+              }
+            : {}),
+        });
         log(`run ${i + 1}: exit ${run.code}, ${sec(run.wallSeconds)} s wall, ${sec(run.cpuSeconds)} s CPU`);
       }
     } finally {
@@ -208,7 +223,13 @@ async function main(): Promise<void> {
         cpuSeconds: median((r) => r.cpuSeconds),
         maxRssMiB: median((r) => r.maxRssMiB),
         promCpuSeconds: median((r) => r.promCpuSeconds),
-        ...(proxy ? { requests: median((r) => r.requests ?? 0) } : {}),
+        ...(proxy
+          ? {
+              requests: median((r) => r.requests ?? 0),
+              mibReceived: median((r) => r.mibReceived ?? 0),
+              mibOnWire: median((r) => r.mibOnWire ?? 0),
+            }
+          : {}),
       },
     };
     if (values.json) await writeFile(values.json, JSON.stringify(result));
@@ -232,10 +253,11 @@ export function printSmall(result: SmallResult, out: (line: string) => void): vo
     r.maxRssMiB.toFixed(0),
     sec(r.promCpuSeconds),
     r.requests ?? '-',
+    r.mibReceived === undefined ? '-' : `${r.mibReceived.toFixed(1)} (${(r.mibOnWire ?? 0).toFixed(1)})`,
   ];
   out(
     table(
-      ['run', 'exit', 'wall s', 'CPU s', 'peak RSS MiB', 'Prom CPU s', 'requests'],
+      ['run', 'exit', 'wall s', 'CPU s', 'peak RSS MiB', 'Prom CPU s', 'requests', 'MiB recv (wire)'],
       [...result.runs.map((r, i) => row(String(i + 1), r)), row('median', result.median)],
     ),
   );
