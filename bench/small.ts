@@ -13,6 +13,7 @@
  *   node --import tsx bench/small.ts --args=--no-billing # extra arguments for `report`
  *   node --import tsx bench/small.ts --compression none --step-evaluation adapter   # source options
  *   node --import tsx bench/small.ts --gpus 24           # the scale scenario (bench/lib/backfill.ts) at 24 GPUs
+ *   node --import tsx bench/small.ts --gpus 64 --days 2  # samples in the first 2 days only: 29 days without samples
  *   node --import tsx bench/small.ts --requests          # also count requests (through bench/lib/proxy.ts)
  *   node --import tsx bench/small.ts --cpu-prof /tmp/prof  # a V8 CPU profile of each CLI run into that folder
  *
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
       compression: { type: 'string', default: 'gzip' },
       'step-evaluation': { type: 'string', default: 'prometheus' },
       gpus: { type: 'string' },
+      days: { type: 'string', default: '31' },
       requests: { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
       json: { type: 'string' },
@@ -120,7 +122,7 @@ async function main(): Promise<void> {
     ? {
         gpus: Number(values.gpus),
         month: MONTH,
-        days: 31,
+        days: Number(values.days),
         zone: 'UTC',
         seed: 42,
         ksmSeconds: KSM_SECONDS,
@@ -167,6 +169,8 @@ async function main(): Promise<void> {
             ? {
                 metering: { scrapeIntervalSeconds: { kubeStateMetrics: KSM_SECONDS, dcgm: dcgmSeconds } },
                 report: { language: 'en', budgets: {} },
+                // With --days < 31 the rest of the month has no samples: publish anyway (as bench/e2e.ts).
+                ...(scale.days < 31 ? { guard: { minCoveragePct: 0 } } : {}),
               }
             : {}),
           source: {
@@ -211,7 +215,9 @@ async function main(): Promise<void> {
       return sorted[Math.floor(sorted.length / 2)] ?? 0;
     };
     const result: SmallResult = {
-      fleet: scale ? `scale scenario, ${scale.gpus} GPUs` : 'the demo platform (78 GPUs)',
+      fleet: scale
+        ? `scale scenario, ${scale.gpus} GPUs${scale.days < 31 ? `, samples in the first ${scale.days} days` : ''}`
+        : 'the demo platform (78 GPUs)',
       zone,
       dcgmSeconds,
       sourceOptions: `source.compression ${values.compression}, source.stepEvaluation ${values['step-evaluation']}`,
