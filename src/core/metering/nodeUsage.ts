@@ -146,7 +146,10 @@ export function capacityByPeriod(
   const idleByReason = byIdleReason(() => new Array<number>(periods).fill(0));
   // Indexed by the reason's place in IDLE_REASONS (plain loops: this runs for every node at every step).
   const sums = IDLE_REASONS.map((reason) => idleByReason[reason]);
-  const pools = POOLS.map(([reason, pool]) => ({ slot: IDLE_REASONS.indexOf(reason), units: capacity[pool] }));
+  const pools = POOLS.map(([reason, pool]) => ({
+    slot: IDLE_REASONS.indexOf(reason),
+    units: capacity[pool],
+  }));
   const unallocated = IDLE_REASONS.indexOf('unallocated');
   const idle = new Array<number>(IDLE_REASONS.length).fill(0);
   let overSeconds = 0;
