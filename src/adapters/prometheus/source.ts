@@ -45,7 +45,7 @@ const NO_ANSWERS: WindowAnswers = Object.freeze({
 
 /**
  * The longest span before a detection instant that askScrapeInterval reads (kube_node_status_capacity
- * over an hour); its instants lie within the range it is given.
+ * over an hour); its instants are the range's end, its middle and an hour after its start.
  */
 const DETECTION_SPAN_MS = 3_600_000;
 
@@ -118,8 +118,11 @@ export function createPrometheusSource(
     stats: client.stats,
 
     detectScrapeInterval(exporter: Exporter, range: TimeRange): Promise<number | null> {
-      if (knownEmpty({ startMs: range.startMs - DETECTION_SPAN_MS, endMs: range.endMs }))
-        return Promise.resolve(null);
+      const reads = {
+        startMs: range.startMs - DETECTION_SPAN_MS,
+        endMs: Math.max(range.endMs, range.startMs + DETECTION_SPAN_MS),
+      };
+      if (knownEmpty(reads)) return Promise.resolve(null);
       return askScrapeInterval(queries, exporter, range);
     },
 
