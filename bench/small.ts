@@ -12,6 +12,13 @@
  *   node --import tsx bench/small.ts --runs 5 --json out.json
  *   node --import tsx bench/small.ts --args=--no-billing # extra arguments for `report`
  *   node --import tsx bench/small.ts --compression none --step-evaluation adapter   # source options
+ *   node --import tsx bench/small.ts --gpus 24           # the scale scenario (bench/lib/backfill.ts) at 24 GPUs
+ *   node --import tsx bench/small.ts --gpus 64 --days 2  # samples in the first 2 days only: 29 days without samples
+ *   node --import tsx bench/small.ts --requests          # also count requests (through bench/lib/proxy.ts)
+ *   node --import tsx bench/small.ts --cpu-prof /tmp/prof  # a V8 CPU profile of each CLI run into that folder
+ *
+ * With `--gpus N` the month is the scale scenario of `npm run bench` (src/sim/scalePreset.ts: 31 days, UTC,
+ * KSM 60 s, DCGM 30 s, seed 42), backfilled once into its own cached TSDB, instead of the demo's platform.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -22,6 +29,8 @@ import { parseArgs } from 'node:util';
 import { demoConfig } from '../src/app/demoConfig.ts';
 import { simulate, writeOpenMetrics } from '../src/sim/index.ts';
 import { hasCachedTsdb, startPrometheusWithData } from '../test/support/prometheus.ts';
+import { ensureDataset, type ScaleDataset } from './lib/backfill.ts';
+import { type CountingProxy, startCountingProxy } from './lib/proxy.ts';
 import { machineLine, procCpuSeconds, sec, table } from './lib/util.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,9 +45,17 @@ export interface SmallRun {
   cpuSeconds: number;
   maxRssMiB: number;
   promCpuSeconds: number;
+  /** Requests to Prometheus (with --requests; else undefined). */
+  requests?: number;
+  /** MiB of the answers, decoded and on the wire (with --requests). */
+  mibReceived?: number;
+  mibOnWire?: number;
 }
 
 export interface SmallResult {
+  /** What was billed: the demo's platform, or the scale scenario at N GPUs. */
+  fleet: string;
+  zone: string;
   dcgmSeconds: number;
   /** source.compression and source.stepEvaluation of the runs. */
   sourceOptions: string;
@@ -48,7 +65,11 @@ export interface SmallResult {
 }
 
 /** Runs the shipped CLI once; its CPU and peak RSS come from the process itself (rusage preload). */
-async function runReport(configPath: string, extra: string[]): Promise<Omit<SmallRun, 'promCpuSeconds'>> {
+async function runReport(
+  configPath: string,
+  extra: string[],
+  profileDir: string | undefined,
+): Promise<Omit<SmallRun, 'promCpuSeconds'>> {
   const usageFile = join(dirname(configPath), 'rusage.json');
   const preload = join(REPO, 'bench/lib/rusage.mjs');
   const t0 = performance.now();
@@ -56,6 +77,7 @@ async function runReport(configPath: string, extra: string[]): Promise<Omit<Smal
     const child = spawn(
       process.execPath,
       [
+        ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
         '--import',
         preload,
         join(REPO, 'bin/gpu-chargeback.js'),
@@ -89,17 +111,37 @@ async function main(): Promise<void> {
       args: { type: 'string', default: '' },
       compression: { type: 'string', default: 'gzip' },
       'step-evaluation': { type: 'string', default: 'prometheus' },
+      gpus: { type: 'string' },
+      days: { type: 'string', default: '31' },
+      requests: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
       json: { type: 'string' },
     },
   });
-  const dcgmSeconds = Number(values.dcgm);
+  const scale: ScaleDataset | undefined = values.gpus
+    ? {
+        gpus: Number(values.gpus),
+        month: MONTH,
+        days: Number(values.days),
+        zone: 'UTC',
+        seed: 42,
+        ksmSeconds: KSM_SECONDS,
+        dcgmSeconds: values.dcgm === '120' ? 30 : Number(values.dcgm),
+      }
+    : undefined;
+  const dcgmSeconds = scale ? scale.dcgmSeconds : Number(values.dcgm);
+  const zone = scale ? scale.zone : ZONE;
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const work = await mkdtemp(join(tmpdir(), 'gcb-small-'));
   // The e2e test's key (test/integration/endToEnd.test.ts): the same simulated month, cached once.
-  const cacheKey = `e2e-demo-${MONTH}-${ZONE}-${SEED}-ksm${KSM_SECONDS}-dcgm${dcgmSeconds}-v3`;
+  let cacheKey = `e2e-demo-${MONTH}-${ZONE}-${SEED}-ksm${KSM_SECONDS}-dcgm${dcgmSeconds}-v3`;
   try {
     let files: string[] = [];
-    if (!(await hasCachedTsdb(cacheKey))) {
+    if (scale) {
+      const backfill = await ensureDataset(scale, join(REPO, '.cache', 'tsdb'), join(work, 'om'), log);
+      if (!backfill.cached) log(`backfilled the ${scale.gpus}-GPU month in ${sec(backfill.seconds)} s`);
+      cacheKey = backfill.cacheKey;
+    } else if (!(await hasCachedTsdb(cacheKey))) {
       log(`simulating the demo month (DCGM every ${dcgmSeconds} s) and backfilling it (once)…`);
       const sim = simulate({
         preset: 'demo',
@@ -112,6 +154,9 @@ async function main(): Promise<void> {
     }
     const prometheus = await startPrometheusWithData(files, { cacheKey });
     await rm(join(work, 'om'), { recursive: true, force: true });
+    const proxy: CountingProxy | undefined = values.requests
+      ? await startCountingProxy(prometheus.url)
+      : undefined;
     const runs: SmallRun[] = [];
     let load = '';
     try {
@@ -119,24 +164,50 @@ async function main(): Promise<void> {
         const dir = await mkdtemp(join(work, 'run-'));
         const config = {
           ...demoConfig,
-          timezone: ZONE,
+          timezone: zone,
+          ...(scale
+            ? {
+                metering: { scrapeIntervalSeconds: { kubeStateMetrics: KSM_SECONDS, dcgm: dcgmSeconds } },
+                report: { language: 'en', budgets: {} },
+                // With --days < 31 the rest of the month has no samples: publish anyway (as bench/e2e.ts).
+                ...(scale.days < 31 ? { guard: { minCoveragePct: 0 } } : {}),
+              }
+            : {}),
           source: {
             kind: 'prometheus',
-            url: prometheus.url,
+            url: proxy?.url ?? prometheus.url,
             compression: values.compression,
             stepEvaluation: values['step-evaluation'],
           },
           output: { location: join(dir, 'reports') },
         };
+        proxy?.reset();
         await writeFile(join(dir, 'config.json'), JSON.stringify(config));
         load += `${(await readFile('/proc/loadavg', 'utf8')).split(' ')[0]} `;
         const cpu0 = await procCpuSeconds(prometheus.pid);
-        const run = await runReport(join(dir, 'config.json'), values.args ? values.args.split(' ') : []);
+        const run = await runReport(
+          join(dir, 'config.json'),
+          values.args ? values.args.split(' ') : [],
+          values['cpu-prof'],
+        );
         const promCpuSeconds = (await procCpuSeconds(prometheus.pid)) - cpu0;
-        runs.push({ ...run, promCpuSeconds });
+        const mib = (pick: (r: CountingProxy['requests'][number]) => number) =>
+          (proxy?.requests ?? []).reduce((sum, r) => sum + pick(r), 0) / 1024 / 1024;
+        runs.push({
+          ...run,
+          promCpuSeconds,
+          ...(proxy
+            ? {
+                requests: proxy.requests.length,
+                mibReceived: mib((r) => r.bytes),
+                mibOnWire: mib((r) => r.wireBytes),
+              }
+            : {}),
+        });
         log(`run ${i + 1}: exit ${run.code}, ${sec(run.wallSeconds)} s wall, ${sec(run.cpuSeconds)} s CPU`);
       }
     } finally {
+      await proxy?.close();
       await prometheus.stop();
     }
     const median = (pick: (r: SmallRun) => number) => {
@@ -144,6 +215,10 @@ async function main(): Promise<void> {
       return sorted[Math.floor(sorted.length / 2)] ?? 0;
     };
     const result: SmallResult = {
+      fleet: scale
+        ? `scale scenario, ${scale.gpus} GPUs${scale.days < 31 ? `, samples in the first ${scale.days} days` : ''}`
+        : 'the demo platform (78 GPUs)',
+      zone,
       dcgmSeconds,
       sourceOptions: `source.compression ${values.compression}, source.stepEvaluation ${values['step-evaluation']}`,
       runs,
@@ -154,6 +229,13 @@ async function main(): Promise<void> {
         cpuSeconds: median((r) => r.cpuSeconds),
         maxRssMiB: median((r) => r.maxRssMiB),
         promCpuSeconds: median((r) => r.promCpuSeconds),
+        ...(proxy
+          ? {
+              requests: median((r) => r.requests ?? 0),
+              mibReceived: median((r) => r.mibReceived ?? 0),
+              mibOnWire: median((r) => r.mibOnWire ?? 0),
+            }
+          : {}),
       },
     };
     if (values.json) await writeFile(values.json, JSON.stringify(result));
@@ -167,7 +249,7 @@ async function main(): Promise<void> {
 export function printSmall(result: SmallResult, out: (line: string) => void): void {
   out(machineLine());
   out(
-    `demo month ${MONTH} (${ZONE}, 31 days, KSM ${KSM_SECONDS} s, DCGM ${result.dcgmSeconds} s) from scratch, shipped CLI, ${result.sourceOptions}; load at each start: ${result.load}`,
+    `${result.fleet ?? 'demo'}: month ${MONTH} (${result.zone ?? ZONE}, 31 days, KSM ${KSM_SECONDS} s, DCGM ${result.dcgmSeconds} s) from scratch, shipped CLI, ${result.sourceOptions}; load at each start: ${result.load}`,
   );
   const row = (name: string, r: SmallRun) => [
     name,
@@ -176,10 +258,12 @@ export function printSmall(result: SmallResult, out: (line: string) => void): vo
     sec(r.cpuSeconds),
     r.maxRssMiB.toFixed(0),
     sec(r.promCpuSeconds),
+    r.requests ?? '-',
+    r.mibReceived === undefined ? '-' : `${r.mibReceived.toFixed(1)} (${(r.mibOnWire ?? 0).toFixed(1)})`,
   ];
   out(
     table(
-      ['run', 'exit', 'wall s', 'CPU s', 'peak RSS MiB', 'Prom CPU s'],
+      ['run', 'exit', 'wall s', 'CPU s', 'peak RSS MiB', 'Prom CPU s', 'requests', 'MiB recv (wire)'],
       [...result.runs.map((r, i) => row(String(i + 1), r)), row('median', result.median)],
     ),
   );

@@ -31,6 +31,13 @@ export interface ObservationSource {
    * tell (the day is then metered whole unless config `sharding.shards` says otherwise).
    */
   measureFleet?(range: TimeRange): Promise<FleetSize>;
+  /**
+   * Whether each of `windows` holds any sample the source reads for metering, learned for all of them at
+   * once (one or two round trips); the source then answers every question inside a window without
+   * samples (detectScrapeInterval, observe of a whole day, measureFleet) without asking, exactly as
+   * asking would have. Absent when the source cannot tell cheaply.
+   */
+  surveyWindows?(windows: readonly TimeRange[]): Promise<boolean[]>;
 }
 
 /**

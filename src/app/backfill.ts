@@ -3,7 +3,8 @@ import { type BackfillPlan, planBackfill } from '../core/backfillPlan.ts';
 import type { AppContext } from './context.ts';
 import { assertPlausibleMonth, checkOverride, type GuardOverride } from './guard.ts';
 import type { PublishedHead } from './manifest.ts';
-import { meterAndStoreDay } from './meterDay.ts';
+import { dayOf } from '../core/period.ts';
+import { meterAndStoreDay, surveyDays } from './meterDay.ts';
 import { readPublishedHead } from './publishMonth.ts';
 import { runMonthlyReport } from './runMonthlyReport.ts';
 
@@ -50,6 +51,10 @@ export async function backfill(
   const openDays = plan.days.filter((d) => plan.openMonths.includes(d.slice(0, 7)));
   let done = 0;
   if (openDays.length > 0) ctx.logger.stage?.('metering open days');
+  await surveyDays(
+    ctx,
+    openDays.map((date) => dayOf(date, ctx.config.timezone)),
+  );
   await mapLimit(openDays, options.concurrency ?? 4, async (date) => {
     await meterAndStoreDay(ctx, date, override);
     done += 1;

@@ -14,7 +14,7 @@ import { dayOf, isoInZone } from '../core/period.ts';
 import { priceCutInstants } from '../core/pricing/index.ts';
 import { compareStrings } from '../core/compare.ts';
 import { dayFiguresOf, dayViolations, emptierDaysViolation } from '../core/restatement.ts';
-import type { Day, MeteredDay, Shard } from '../core/types.ts';
+import type { Day, MeteredDay, Shard, TimeRange } from '../core/types.ts';
 import { InputError } from '../errors.ts';
 import { type AppContext, keys } from './context.ts';
 import { assertPlausibleMonth, checkOverride, type GuardOverride, refuseUnlessForced } from './guard.ts';
@@ -152,6 +152,50 @@ export async function planDayShards(ctx: AppContext, date: string): Promise<numb
   const count = planShardCount(fleet, sharding);
   if (count > 1) ctx.logger.info('day metered in shards', { date, shards: count, gpuUnits: fleet?.gpuUnits });
   return count;
+}
+
+/** The widest grid step (stepSecondsFor): a kube-state-metrics interval over an hour meters on hours. */
+const MAX_STEP_MS = 3_600_000;
+
+/**
+ * Every instant metering `day` may read samples at: its grid (the day widened by
+ * metering.maxBridgeSeconds in whole steps) under the configured kube-state-metrics interval, else under
+ * the widest step the interval could give.
+ */
+export function sampleWindowOf(config: Config, day: Day): TimeRange {
+  const ksmSeconds = config.metering.scrapeIntervalSeconds.kubeStateMetrics;
+  if (ksmSeconds !== undefined) {
+    const grid = gridForDay(
+      day,
+      { kubeStateMetricsSeconds: ksmSeconds, dcgmSeconds: null, source: 'config' },
+      config.metering.maxBridgeSeconds,
+    );
+    return { startMs: grid.startMs, endMs: grid.endMs };
+  }
+  const marginMs = config.metering.maxBridgeSeconds * 1000 + MAX_STEP_MS;
+  return { startMs: day.startMs - marginMs, endMs: day.endMs + marginMs };
+}
+
+/**
+ * Before metering several days: asks the source, in one or two round trips for all of them, which days
+ * have any sample at all; the source then meters a day without samples without asking it any question
+ * (the same metered day, coverage and warnings as asking every query would give). A source that cannot
+ * tell, or a survey that fails, changes nothing: every day is asked in full.
+ */
+export async function surveyDays(ctx: AppContext, days: readonly Day[]): Promise<void> {
+  const { source, logger, config } = ctx;
+  if (!source.surveyWindows || days.length < 2) return;
+  try {
+    const found = await source.surveyWindows(days.map((day) => sampleWindowOf(config, day)));
+    const empty = days.filter((_, i) => !found[i]).map((d) => d.date);
+    if (empty.length > 0) {
+      logger.info('days without samples are metered without queries', { days: empty.length, dates: empty });
+    }
+  } catch (error) {
+    logger.info('could not tell which days have samples; every day is asked in full', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
 }
 
 /** A freshly metered day, or one shard of it, with its metering key. */

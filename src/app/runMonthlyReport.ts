@@ -54,6 +54,7 @@ import {
 import {
   type DayPartial,
   meterDayInShards,
+  surveyDays,
   partialOf,
   readDayPartial,
   replacementViolations,
@@ -764,6 +765,7 @@ async function meterMonth(
       logger.info('stored partial is stale; re-metering', { date: day.date, why });
     }
   }
+  await surveyDays(ctx, toMeter);
   await mapLimit(toMeter, options.concurrency ?? 4, async (day) => {
     const stored = stale.get(day.date);
     // A day too big for one invocation is metered shard by shard (each shard's partial guarded on its own).

@@ -8,7 +8,7 @@ import { type ConnectOptions, connectPrometheus } from './connect.ts';
 import { seriesIdentityOf } from './identity.ts';
 import { observationsOf } from './observations.ts';
 import type { PromSeries } from './parseResponse.ts';
-import { durationMs } from './promql.ts';
+import { durationMs, extraMatchers } from './promql.ts';
 import { askShard } from './shardQueries.ts';
 import {
   askExactUtilization,
@@ -18,7 +18,36 @@ import {
   DEFAULT_QUERIES_DIR,
   loadQueryTemplates,
   rangesOf,
+  type WindowAnswers,
 } from './queries.ts';
+import { loadSurveyTemplate, metricNamesRead, surveySamples } from './survey.ts';
+
+/** The answers of a window without samples: what every query answers there. */
+const NO_ANSWERS: WindowAnswers = Object.freeze({
+  running: [],
+  pendingOnNode: [],
+  nodeCapacity: [],
+  nodePresence: [],
+  ksmPresence: [],
+  utilizationProf: [],
+  utilizationUtil: [],
+  podRequests: [],
+  podInitRequests: [],
+  podSidecars: [],
+  draDevices: [],
+  podNodes: [],
+  podLabels: [],
+  namespaceLabels: [],
+  nodeLabels: [],
+  nodeInfo: [],
+  gpuQuotas: [],
+});
+
+/**
+ * The longest span before a detection instant that askScrapeInterval reads (kube_node_status_capacity
+ * over an hour); its instants are the range's end, its middle and an hour after its start.
+ */
+const DETECTION_SPAN_MS = 3_600_000;
 
 /** Everything the Prometheus source needs: the validated config sections, a logger and injectable I/O. */
 export interface PrometheusSourceOptions extends Omit<ConnectOptions, 'source'> {
@@ -33,7 +62,7 @@ function compactBytesOf(answers: readonly (readonly PromSeries[])[]): number {
   for (const list of answers) {
     for (const s of list) {
       bytes += s.points.bytes;
-      for (const [k, v] of Object.entries(s.metric)) bytes += k.length + v.length;
+      for (const k in s.metric) bytes += k.length + s.metric[k]!.length;
     }
   }
   return bytes;
@@ -72,6 +101,7 @@ export function createPrometheusSource(
   const { config, queriesDir, ...connect } = options;
   const { source, metering } = config;
   const templates = loadQueryTemplates(queriesDir ?? DEFAULT_QUERIES_DIR);
+  const surveyTemplate = loadSurveyTemplate(queriesDir ?? DEFAULT_QUERIES_DIR);
   const client = connectPrometheus({ ...connect, source });
   const identity = seriesIdentityOf(source);
   const queries = createQueries(
@@ -83,6 +113,10 @@ export function createPrometheusSource(
     options.logger,
   );
   const cluster = identity.clusterLabel ? ` (cluster label ${identity.clusterLabel})` : '';
+  // Windows the survey found without any sample the queries read: questions inside one are not asked.
+  const empty: TimeRange[] = [];
+  const knownEmpty = (range: TimeRange) =>
+    empty.some((w) => w.startMs <= range.startMs && range.endMs <= w.endMs);
 
   return {
     kind: 'prometheus',
@@ -91,11 +125,40 @@ export function createPrometheusSource(
     stats: client.stats,
 
     detectScrapeInterval(exporter: Exporter, range: TimeRange): Promise<number | null> {
+      const reads = {
+        startMs: range.startMs - DETECTION_SPAN_MS,
+        endMs: Math.max(range.endMs, range.startMs + DETECTION_SPAN_MS),
+      };
+      if (knownEmpty(reads)) return Promise.resolve(null);
       return askScrapeInterval(queries, exporter, range);
+    },
+
+    async surveyWindows(windows: readonly TimeRange[]): Promise<boolean[]> {
+      const found = await surveySamples(
+        client,
+        surveyTemplate,
+        metricNamesRead(templates),
+        extraMatchers(source.selector),
+        windows,
+      );
+      windows.forEach((w, i) => {
+        if (!found[i]) empty.push({ startMs: w.startMs, endMs: w.endMs });
+      });
+      return found;
     },
 
     async observe(grid: StepGrid, scrape: ScrapeIntervals, shard?: Shard): Promise<WindowObservations> {
       const sharded = shard !== undefined && shard.count > 1;
+      if (!sharded && knownEmpty(grid)) {
+        return observationsOf({
+          grid,
+          scrape,
+          answers: NO_ANSWERS,
+          utilization: { prof: [], util: [] },
+          identity,
+          labels: metering,
+        });
+      }
       const { answers, warnings } = sharded
         ? await askShard(queries, grid, metering, shard, identity)
         : { answers: await askWindow(queries, grid, metering), warnings: [] };
@@ -125,6 +188,7 @@ export function createPrometheusSource(
     },
 
     async measureFleet(range: TimeRange): Promise<FleetSize> {
+      if (knownEmpty(range)) return { gpuUnits: 0 };
       const series = await queries.overWindow('fleet_gpus', {}, range);
       const points = series[0]?.points;
       return { gpuUnits: points && points.length > 0 ? points.vAt(0) : 0 };

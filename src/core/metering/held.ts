@@ -41,7 +41,9 @@ export function heldAt(tsMs: readonly number[], window: WindowGrid): Uint8Array 
 
 /** True when any interval of the day is held. */
 export function heldInDay(held: Uint8Array, window: WindowGrid): boolean {
-  return held.subarray(window.dayFirst, window.dayLast).some((h) => h !== NONE);
+  const last = Math.min(window.dayLast, held.length);
+  for (let k = Math.max(0, window.dayFirst); k < last; k++) if (held[k] !== NONE) return true;
+  return false;
 }
 
 /**

@@ -144,25 +144,37 @@ export function capacityByPeriod(
   const units = new Array<number>(periods).fill(0);
   const presentMs = new Array<number>(periods).fill(0);
   const idleByReason = byIdleReason(() => new Array<number>(periods).fill(0));
-  const idle = byIdleReason(() => 0);
+  // Indexed by the reason's place in IDLE_REASONS (plain loops: this runs for every node at every step).
+  const sums = IDLE_REASONS.map((reason) => idleByReason[reason]);
+  const pools = POOLS.map(([reason, pool]) => ({
+    slot: IDLE_REASONS.indexOf(reason),
+    units: capacity[pool],
+  }));
+  const unallocated = IDLE_REASONS.indexOf('unallocated');
+  const idle = new Array<number>(IDLE_REASONS.length).fill(0);
   let overSeconds = 0;
   for (let k = window.dayFirst; k < window.dayLast; k++) {
     const allocated = allocation.allocatedUnits[k]!;
+    const slices = window.slices[k - window.dayFirst]!;
     if (capacity.present[k] !== NONE || allocated !== 0) {
       let left = allocated;
-      for (const [reason, pool] of POOLS) {
-        const size = capacity[pool][k]!;
+      for (const { slot, units: pool } of pools) {
+        const size = pool[k]!;
         const used = Math.min(size, left);
-        idle[reason] = size - used;
+        idle[slot] = size - used;
         left -= used;
       }
-      idle.unallocated -= left;
-      for (const [p, ms] of window.slices[k - window.dayFirst]!) {
-        for (const reason of IDLE_REASONS) idleByReason[reason][p]! += idle[reason] * ms;
+      idle[unallocated]! -= left;
+      for (let s = 0; s < slices.length; s++) {
+        const p = slices[s]![0];
+        const ms = slices[s]![1];
+        for (let r = 0; r < sums.length; r++) sums[r]![p]! += idle[r]! * ms;
       }
     }
     if (capacity.present[k] !== NONE) {
-      for (const [p, ms] of window.slices[k - window.dayFirst]!) {
+      for (let s = 0; s < slices.length; s++) {
+        const p = slices[s]![0];
+        const ms = slices[s]![1];
         units[p]! += capacity.capacityUnits[k]! * ms;
         presentMs[p]! += ms;
       }
