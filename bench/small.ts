@@ -11,7 +11,7 @@
  *   node --import tsx bench/small.ts                     # 3 runs, DCGM scraped every 120 s (as the e2e test)
  *   node --import tsx bench/small.ts --runs 5 --json out.json
  *   node --import tsx bench/small.ts --args=--no-billing # extra arguments for `report`
- *   node --import tsx bench/small.ts --compression none --step-evaluation adapter   # source options
+ *   node --import tsx bench/small.ts --compression gzip --step-evaluation prometheus   # the previous defaults
  *   node --import tsx bench/small.ts --gpus 24           # the scale scenario (bench/lib/backfill.ts) at 24 GPUs
  *   node --import tsx bench/small.ts --gpus 64 --days 2  # samples in the first 2 days only: 29 days without samples
  *   node --import tsx bench/small.ts --requests          # also count requests (through bench/lib/proxy.ts)
@@ -109,8 +109,8 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '3' },
       dcgm: { type: 'string', default: '120' },
       args: { type: 'string', default: '' },
-      compression: { type: 'string', default: 'gzip' },
-      'step-evaluation': { type: 'string', default: 'prometheus' },
+      compression: { type: 'string', default: 'none' },
+      'step-evaluation': { type: 'string', default: 'adapter' },
       gpus: { type: 'string' },
       days: { type: 'string', default: '31' },
       requests: { type: 'boolean', default: false },
