@@ -212,6 +212,8 @@ class MonthAllocation {
   readonly #capacityByEffectiveRate = new Map<Ratio, Ratio>();
   readonly #capacityByListRate = new Map<Ratio, Ratio>();
   readonly #rows: ChargeRow[] = [];
+  /** The current day's rows (one instance for the month, see {@link DayRows}). */
+  readonly #dayRows = new DayRows();
   readonly #allocatedGpuSecondsByDay: Float64Array[] = [];
   readonly #anomalies: Anomalies = {
     overAllocated: new Map(),
@@ -243,7 +245,8 @@ class MonthAllocation {
    */
   settleDay(day: MeteredDay): void {
     const coverage = day.coverage.kubeStateMetrics;
-    const out = new DayRows();
+    const out = this.#dayRows;
+    out.reset();
     const groups = podsByNodePeriod(day.pods);
     const allocatedByNode = new Float64Array(day.nodes.length);
     const clusterPools = new NestedMap<IdlePool>();
@@ -340,7 +343,7 @@ class MonthAllocation {
         : costRatio(idleGpuSeconds, ONE_RATIO, rates.listNumerator, rates.listDenominator),
       idleGpuSeconds: Math.max(0, ratioToNumber(idleGpuSeconds)),
       usages: podUsages,
-      firstEntry: out.entries.length,
+      firstEntry: out.entryCount,
       scale,
       rates,
     };
@@ -575,38 +578,68 @@ function podAmounts(held: Ratio, context: NodeContext, fraction: ReturnType<Paid
  * them: charge period, team, namespace, pod, uid, component, cluster, node, GPU resource. Entries are
  * sorted once by their strings; each row's key is then a few small integers packed into one exactly
  * representable double, and the keys are sorted natively.
+ *
+ * One instance serves the whole month ({@link reset} before each day): its arrays are a day's size
+ * (tens of thousands of elements at 10,000 GPUs, each above V8's large-object threshold), so new ones
+ * every day were ~3 MB a day the old generation kept until a major collection. Slots past the counts
+ * still point at earlier days' rows and usages, which the month's rows hold anyway.
  */
 class DayRows {
-  readonly rows: ChargeRow[] = [];
-  readonly rowEntries: number[] = [];
-  readonly entries: (PodUsage | NodeInfo)[] = [];
+  readonly #rows: ChargeRow[] = [];
+  readonly #rowEntries: number[] = [];
+  readonly #entries: (PodUsage | NodeInfo)[] = [];
+  #rowCount = 0;
+  #entryCount = 0;
+  // appendSorted's columns, per entry (and per row for teams).
+  readonly #ns: string[] = [];
+  readonly #pods: string[] = [];
+  readonly #uids: string[] = [];
+  readonly #clusters: string[] = [];
+  readonly #nodes: string[] = [];
+  readonly #resources: string[] = [];
+  readonly #teamOf: string[] = [];
+
+  /** Starts a new day. */
+  reset(): void {
+    this.#rowCount = 0;
+    this.#entryCount = 0;
+  }
+
+  /** Sort entries so far: the next {@link entry} gets this number. */
+  get entryCount(): number {
+    return this.#entryCount;
+  }
 
   /** A new sort entry for a pod usage (once per usage) or a node (for its Idle row). */
   entry(of: PodUsage | NodeInfo): number {
-    this.entries.push(of);
-    return this.entries.length - 1;
+    this.#entries[this.#entryCount] = of;
+    return this.#entryCount++;
   }
 
   emit(row: ChargeRow, entry: number): void {
-    this.rows.push(row);
-    this.rowEntries.push(entry);
+    this.#rows[this.#rowCount] = row;
+    this.#rowEntries[this.#rowCount++] = entry;
   }
 
   appendSorted(into: ChargeRow[]): void {
-    const { rows, rowEntries, entries } = this;
-    const n = entries.length;
-    if (rows.length <= 1) {
-      for (const row of rows) into.push(row);
+    const rows = this.#rows;
+    const rowEntries = this.#rowEntries;
+    const entries = this.#entries;
+    const n = this.#entryCount;
+    const rowCount = this.#rowCount;
+    if (rowCount <= 1) {
+      for (let i = 0; i < rowCount; i++) into.push(rows[i]!);
       return;
     }
     const starts = new Float64Array(n);
-    const ns: string[] = new Array(n);
-    const pods: string[] = new Array(n);
-    const uids: string[] = new Array(n);
-    const clusters: string[] = new Array(n);
-    const nodes: string[] = new Array(n);
-    const resources: string[] = new Array(n);
-    entries.forEach((entry, i) => {
+    const ns = this.#ns;
+    const pods = this.#pods;
+    const uids = this.#uids;
+    const clusters = this.#clusters;
+    const nodes = this.#nodes;
+    const resources = this.#resources;
+    for (let i = 0; i < n; i++) {
+      const entry = entries[i]!;
       if ('gpuResource' in entry) {
         starts[i] = entry.chargePeriod.startMs;
         ns[i] = entry.pod.namespace;
@@ -624,7 +657,7 @@ class DayRows {
         nodes[i] = entry.node;
         resources[i] = '';
       }
-    });
+    }
     const order = Array.from({ length: n }, (_, i) => i);
     order.sort(
       (a, b) =>
@@ -651,25 +684,27 @@ class DayRows {
       group[e] = g;
       periodRank[e] = c;
     });
-    const teamOf = rows.map((r) => r.rowTeam);
-    const teams = [...new Set(teamOf)].sort(compareStrings);
+    const teamOf = this.#teamOf;
+    const teamSet = new Set<string>();
+    for (let i = 0; i < rowCount; i++) teamSet.add((teamOf[i] = rows[i]!.rowTeam));
+    const teams = [...teamSet].sort(compareStrings);
     const teamRank = new Map(teams.map((t, i) => [t, i]));
     const T = teams.length;
     const G = g + 1;
     const P = n;
     if ((c + 1) * T * G * 4 * P >= 2 ** 53)
       throw new RangeError(`too many rows in one day to sort (${n} entries)`);
-    const keys = new Float64Array(rows.length);
+    const keys = new Float64Array(rowCount);
     const rowAt = new Int32Array(4 * P).fill(-1);
-    rows.forEach((row, i) => {
+    for (let i = 0; i < rowCount; i++) {
       const e = rowEntries[i]!;
-      const code = row.code;
+      const code = rows[i]!.code;
       keys[i] =
         (((periodRank[e]! * T + teamRank.get(teamOf[i]!)!) * G + group[e]!) * 4 + code) * P + position[e]!;
       const at = code * P + position[e]!;
       if (rowAt[at] !== -1) throw new RangeError('two rows with the same sort key');
       rowAt[at] = i;
-    });
+    }
     keys.sort();
     for (const key of keys) {
       const p = key % P;
