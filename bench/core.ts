@@ -9,6 +9,7 @@
  *   node --import tsx bench/core.ts --heap-mb 1024             # children run with --max-old-space-size
  *   node --import tsx bench/core.ts --live-heap                # GC before each stage's heap reading
  *   node --import tsx bench/core.ts --snapshot /tmp/snaps      # a heap snapshot after each stage (slow)
+ *   node --import tsx bench/core.ts --from-partials            # days as parsed from stored partials
  *
  * Every (policy, size) runs in a child process of its own so that maxRSS is that run's peak. The table
  * shows wall time per stage, the heap in use at the end of each stage (the largest is "heap"), and the
@@ -23,7 +24,10 @@
  * A node-day's pods hold ~70 % of its capacity between them (held seconds are multiples of 30 s); 5 %
  * of pod-days have no utilization sample, the rest a full-precision double in [0, 1). Teams 40,
  * namespaces 400, projects 200. Each day's PodUsage/PodRef objects are separate (as when days are
- * loaded from daily partials); name strings are flat and shared between a pod's days.
+ * loaded from daily partials); name strings are flat and shared between a pod's days. With
+ * --from-partials each day is round-tripped through JSON as it is generated, as `usage/<date>.json` is
+ * read back (JSON.parse shares no string), then given to what the monthly report does to a day it
+ * reads from a partial (src/app/partialStrings.ts: one copy of each string), when the tree has it.
  */
 import { mulberry32 } from '../src/sim/prng.ts';
 import { spawnSync } from 'node:child_process';
@@ -61,6 +65,8 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: '' },
     'live-heap': { type: 'boolean', default: false },
     'heap-mb': { type: 'string', default: '' },
+    /** Each generated day round-tripped through JSON, as the month step reads it from its partial. */
+    'from-partials': { type: 'boolean', default: false },
     /** Write a heap snapshot (v8.writeHeapSnapshot) into this folder after each stage. */
     snapshot: { type: 'string', default: '' },
     /** Price the month from a synthetic invoice (one hourly line per node-hour; issue #17). */
@@ -121,6 +127,7 @@ function runAll(): void {
         `--seed=${args.seed}`,
         `--src=${srcRoot}`,
         ...(args['live-heap'] ? ['--live-heap'] : []),
+        ...(args['from-partials'] ? ['--from-partials'] : []),
         ...(args.snapshot ? [`--snapshot=${path.resolve(args.snapshot)}`] : []),
         ...(args.billing ? ['--billing'] : []),
         ...(args.out ? [`--out=${path.join(path.resolve(args.out), policy.replace('/', '_'))}`] : []),
@@ -246,6 +253,14 @@ async function runOnce(): Promise<RunResult> {
     lastCpu = process.cpuUsage();
   };
 
+  // What the monthly report does to a day it read from a stored partial (older trees: nothing).
+  const afterParse = async () => {
+    type Strings = typeof import('../src/app/partialStrings.ts');
+    const loaded = await load<Strings>('app/partialStrings.ts').catch(() => undefined);
+    if (!loaded) return () => {};
+    const strings = new loaded.PartialStrings();
+    return (day: MeteredDay) => strings.shareDay(day);
+  };
   const period = billingPeriod('2026-03', 'UTC');
   const config = configSchema.parse({
     pricing: { catalogVersion: 'bench', instanceTypes: CATALOG },
@@ -254,7 +269,13 @@ async function runOnce(): Promise<RunResult> {
       idle: { mode: idleMode, platformTeam: 'platform' },
     },
   } as ConfigInput);
-  let days = generateMonth(period.days.slice(0, dayCount), pods, gpus, Number(args.seed));
+  let days = generateMonth(
+    period.days.slice(0, dayCount),
+    pods,
+    gpus,
+    Number(args.seed),
+    args['from-partials'] ? await afterParse() : false,
+  );
   const podDays = days.reduce((s, d) => s + d.pods.length, 0);
   mark('generate');
   // --billing: every node's instance has an hourly line on a synthetic FOCUS-like invoice (prices of the
@@ -450,7 +471,13 @@ interface PodSpec {
   lastDay: number;
 }
 
-function generateMonth(days: readonly Day[], podCount: number, gpuCount: number, seed: number): MeteredDay[] {
+function generateMonth(
+  days: readonly Day[],
+  podCount: number,
+  gpuCount: number,
+  seed: number,
+  asParsed: ((day: MeteredDay) => void) | false,
+): MeteredDay[] {
   const random = prng(seed);
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
   const nodeCount = Math.max(2, Math.round(gpuCount / 8));
@@ -514,7 +541,7 @@ function generateMonth(days: readonly Day[], podCount: number, gpuCount: number,
     });
   }
 
-  return days.map((day, d) => {
+  const month = days.map((day, d) => {
     const chargePeriod = { date: day.date, startMs: day.startMs, endMs: day.endMs };
     const daySeconds = (day.endMs - day.startMs) / 1000;
     const onNode: PodSpec[][] = nodes.map(() => []);
@@ -575,7 +602,7 @@ function generateMonth(days: readonly Day[], podCount: number, gpuCount: number,
       const series = hourly[node.instanceType]!;
       for (let h = 0; h < 24; h++) series[h]! += allocated / daySeconds;
     });
-    return {
+    const metered: MeteredDay = {
       day,
       pods: podUsages,
       nodes: nodeUsages,
@@ -584,7 +611,14 @@ function generateMonth(days: readonly Day[], podCount: number, gpuCount: number,
       hourlyAllocatedGpus: hourly,
       warnings: [],
     };
+    // --from-partials: the day as the month step gets it from its stored partial (JSON.parse of the
+    // file's text), every string a copy of its own.
+    if (!asParsed) return metered;
+    const parsed = JSON.parse(JSON.stringify(metered)) as MeteredDay;
+    asParsed(parsed);
+    return parsed;
   });
+  return month;
 }
 
 if (args.child) {
