@@ -8,10 +8,14 @@
  *   node --import tsx bench/core.ts --out /tmp/outputs         # keep the files (one folder per policy)
  *   node --import tsx bench/core.ts --heap-mb 1024             # children run with --max-old-space-size
  *   node --import tsx bench/core.ts --live-heap                # GC before each stage's heap reading
+ *   node --import tsx bench/core.ts --snapshot /tmp/snaps      # a heap snapshot after each stage (slow)
+ *   node --import tsx bench/core.ts --from-partials            # days as parsed from stored partials
  *
  * Every (policy, size) runs in a child process of its own so that maxRSS is that run's peak. The table
  * shows wall time per stage, the heap in use at the end of each stage (the largest is "heap"), and the
  * process's peak resident set (process.resourceUsage().maxRSS). No thresholds: this prints figures.
+ * After each run: the month's total and one SHA-256 over every file written (in order), so two trees
+ * (`--src`) or two commits can be checked to bill the same month byte for byte.
  *
  * Synthetic model (deterministic, seeded): `gpus`/8 nodes of four 8-GPU instance types (A100, H100,
  * A10G, L40S), 35 % Spot, in two clusters; 3 % of Spot node-days are interrupted (present only part of
@@ -20,15 +24,20 @@
  * A node-day's pods hold ~70 % of its capacity between them (held seconds are multiples of 30 s); 5 %
  * of pod-days have no utilization sample, the rest a full-precision double in [0, 1). Teams 40,
  * namespaces 400, projects 200. Each day's PodUsage/PodRef objects are separate (as when days are
- * loaded from daily partials); name strings are shared between a pod's days.
+ * loaded from daily partials); name strings are flat and shared between a pod's days. With
+ * --from-partials each day is round-tripped through JSON as it is generated, as `usage/<date>.json` is
+ * read back (JSON.parse shares no string), then given to what the monthly report does to a day it
+ * reads from a partial (src/app/partialStrings.ts: one copy of each string), when the tree has it.
  */
 import { mulberry32 } from '../src/sim/prng.ts';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeHeapSnapshot } from 'node:v8';
 import type { ConfigInput } from '../src/config/schema.ts';
 import type { CapacityType, Day, MeteredDay, NodeUsage, PodUsage } from '../src/core/types.ts';
 
@@ -56,6 +65,10 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: '' },
     'live-heap': { type: 'boolean', default: false },
     'heap-mb': { type: 'string', default: '' },
+    /** Each generated day round-tripped through JSON, as the month step reads it from its partial. */
+    'from-partials': { type: 'boolean', default: false },
+    /** Write a heap snapshot (v8.writeHeapSnapshot) into this folder after each stage. */
+    snapshot: { type: 'string', default: '' },
     /** Price the month from a synthetic invoice (one hourly line per node-hour; issue #17). */
     billing: { type: 'boolean', default: false },
   },
@@ -78,6 +91,8 @@ interface RunResult {
   rows: number;
   csvMB: number;
   total: string;
+  /** SHA-256 over the SHA-256 of every file written, in order (older trees without spoolChunks: '-'). */
+  filesSha256: string;
   stages: StageResult[];
   maxRssMB: number;
 }
@@ -112,6 +127,8 @@ function runAll(): void {
         `--seed=${args.seed}`,
         `--src=${srcRoot}`,
         ...(args['live-heap'] ? ['--live-heap'] : []),
+        ...(args['from-partials'] ? ['--from-partials'] : []),
+        ...(args.snapshot ? [`--snapshot=${path.resolve(args.snapshot)}`] : []),
         ...(args.billing ? ['--billing'] : []),
         ...(args.out ? [`--out=${path.join(path.resolve(args.out), policy.replace('/', '_'))}`] : []),
       ];
@@ -124,6 +141,9 @@ function runAll(): void {
       const result = JSON.parse(line.slice('@@RESULT '.length)) as RunResult;
       results.push(result);
       printTable([result], results.length === 1);
+      console.log(
+        `${''.padStart(26)}   total ${result.total}, ${result.rows} rows, files sha256 ${result.filesSha256}`,
+      );
     }
   }
 }
@@ -201,16 +221,46 @@ async function runOnce(): Promise<RunResult> {
   let last = performance.now();
   let lastCpu = process.cpuUsage();
   const gc = (globalThis as { gc?: () => void }).gc;
+  // Under --trace-gc (node option), each stage's end is printed among V8's lines, to place the collections.
+  const traceGc = process.execArgv.includes('--trace-gc');
+  // Time and CPU spent in --live-heap collections inside a stage (its sub-stages'), left out of its figures.
+  let excludedMs = 0;
+  let excludedCpuMs = 0;
   const mark = (stage: string) => {
     const now = performance.now();
+    if (traceGc)
+      console.log(
+        `@@STAGE ${stage} ${Math.round(now)} ms, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`,
+      );
     const cpu = process.cpuUsage(lastCpu);
     // --live-heap: collect garbage first, so heapMB is the live heap (not counted in the stage's time).
     if (args['live-heap'] && gc) gc();
-    stages.push({ stage, ms: now - last, cpuMs: (cpu.user + cpu.system) / 1000, heapMB: heapMB() });
+    stages.push({
+      stage,
+      ms: now - last - excludedMs,
+      cpuMs: (cpu.user + cpu.system) / 1000 - excludedCpuMs,
+      heapMB: heapMB(),
+    });
+    excludedMs = 0;
+    excludedCpuMs = 0;
+    if (args.snapshot) {
+      mkdirSync(args.snapshot, { recursive: true });
+      writeHeapSnapshot(
+        path.join(args.snapshot, `${args.policy.replace('/', '_')}-${stages.length}-${stage}.heapsnapshot`),
+      );
+    }
     last = performance.now();
     lastCpu = process.cpuUsage();
   };
 
+  // What the monthly report does to a day it read from a stored partial (older trees: nothing).
+  const afterParse = async () => {
+    type Strings = typeof import('../src/app/partialStrings.ts');
+    const loaded = await load<Strings>('app/partialStrings.ts').catch(() => undefined);
+    if (!loaded) return () => {};
+    const strings = new loaded.PartialStrings();
+    return (day: MeteredDay) => strings.shareDay(day);
+  };
   const period = billingPeriod('2026-03', 'UTC');
   const config = configSchema.parse({
     pricing: { catalogVersion: 'bench', instanceTypes: CATALOG },
@@ -219,7 +269,13 @@ async function runOnce(): Promise<RunResult> {
       idle: { mode: idleMode, platformTeam: 'platform' },
     },
   } as ConfigInput);
-  let days = generateMonth(period.days.slice(0, dayCount), pods, gpus, Number(args.seed));
+  let days = generateMonth(
+    period.days.slice(0, dayCount),
+    pods,
+    gpus,
+    Number(args.seed),
+    args['from-partials'] ? await afterParse() : false,
+  );
   const podDays = days.reduce((s, d) => s + d.pods.length, 0);
   mark('generate');
   // --billing: every node's instance has an hourly line on a synthetic FOCUS-like invoice (prices of the
@@ -286,8 +342,18 @@ async function runOnce(): Promise<RunResult> {
   let subLast = performance.now();
   const onStage = (stage: string) => {
     const now = performance.now();
+    if (traceGc)
+      console.log(
+        `@@STAGE price:${stage} ${Math.round(now)} ms, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`,
+      );
+    const gcStart = performance.now();
+    const gcCpu = process.cpuUsage();
+    if (args['live-heap'] && gc) gc();
     stages.push({ stage: `price:${stage}`, ms: now - subLast, heapMB: heapMB() });
-    subLast = now;
+    const gcCpuUsed = process.cpuUsage(gcCpu);
+    excludedCpuMs += (gcCpuUsed.user + gcCpuUsed.system) / 1000;
+    subLast = performance.now();
+    excludedMs += subLast - gcStart;
   };
   subLast = performance.now();
   const source = { kind: 'demo', description: 'bench/core.ts synthetic month' } as const;
@@ -313,9 +379,14 @@ async function runOnce(): Promise<RunResult> {
   const dir = args.out || mkdtempSync(path.join(os.tmpdir(), 'gpu-chargeback-bench-'));
   mkdirSync(dir, { recursive: true });
   let csvBytes = 0;
+  const fileHashes = createHash('sha256');
+  let hashed = false;
   const writeChunks = async (file: string, chunks: Iterable<string>) => {
     if (spool) {
-      csvBytes += (await spool.spoolChunks(chunks, dir)).bytes;
+      const spooled = await spool.spoolChunks(chunks, dir);
+      csvBytes += spooled.bytes;
+      fileHashes.update(`${file} ${spooled.sha256}\n`);
+      hashed = true;
       return;
     }
     const fd = openSync(path.join(dir, file), 'w');
@@ -355,6 +426,7 @@ async function runOnce(): Promise<RunResult> {
     rows: priced.rows.length,
     csvMB: csvBytes / 2 ** 20,
     total: priced.summary.totals.cost,
+    filesSha256: hashed ? fileHashes.digest('hex') : '-',
     stages,
     maxRssMB: process.resourceUsage().maxRSS / 1024,
   };
@@ -399,7 +471,13 @@ interface PodSpec {
   lastDay: number;
 }
 
-function generateMonth(days: readonly Day[], podCount: number, gpuCount: number, seed: number): MeteredDay[] {
+function generateMonth(
+  days: readonly Day[],
+  podCount: number,
+  gpuCount: number,
+  seed: number,
+  asParsed: ((day: MeteredDay) => void) | false,
+): MeteredDay[] {
   const random = prng(seed);
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
   const nodeCount = Math.max(2, Math.round(gpuCount / 8));
@@ -410,7 +488,7 @@ function generateMonth(days: readonly Day[], podCount: number, gpuCount: number,
     while (t < TYPES.length - 1 && r >= TYPE_SHARE[t]!) r -= TYPE_SHARE[t++]!;
     nodes.push({
       cluster: CLUSTERS[i % 2]!,
-      name: `ip-10-${(i >> 8) & 255}-${i & 255}-${100 + (i % 100)}.ec2.internal`,
+      name: ['ip-10-', (i >> 8) & 255, '-', i & 255, '-', 100 + (i % 100), '.ec2.internal'].join(''),
       instanceType: TYPES[t]!,
       capacityType: random() < 0.35 ? 'spot' : 'on-demand',
     });
@@ -447,8 +525,10 @@ function generateMonth(days: readonly Day[], podCount: number, gpuCount: number,
     podSpecs.push({
       cluster: node.cluster,
       namespace: ns.name,
-      name: `${ns.project}-job-${p.toString(36)}-${hex(5)}`,
-      uid: `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`,
+      // Flat strings (join), as a parsed partial's are: a template literal makes a rope that the first
+      // comparison flattens, which would make the month step's heap look like the generator's.
+      name: [ns.project, '-job-', p.toString(36), '-', hex(5)].join(''),
+      uid: [hex(8), '-', hex(4), '-4', hex(3), '-a', hex(3), '-', hex(12)].join(''),
       team: ns.team,
       project: ns.project,
       node: nodeIndex,
@@ -461,7 +541,7 @@ function generateMonth(days: readonly Day[], podCount: number, gpuCount: number,
     });
   }
 
-  return days.map((day, d) => {
+  const month = days.map((day, d) => {
     const chargePeriod = { date: day.date, startMs: day.startMs, endMs: day.endMs };
     const daySeconds = (day.endMs - day.startMs) / 1000;
     const onNode: PodSpec[][] = nodes.map(() => []);
@@ -522,7 +602,7 @@ function generateMonth(days: readonly Day[], podCount: number, gpuCount: number,
       const series = hourly[node.instanceType]!;
       for (let h = 0; h < 24; h++) series[h]! += allocated / daySeconds;
     });
-    return {
+    const metered: MeteredDay = {
       day,
       pods: podUsages,
       nodes: nodeUsages,
@@ -531,7 +611,14 @@ function generateMonth(days: readonly Day[], podCount: number, gpuCount: number,
       hourlyAllocatedGpus: hourly,
       warnings: [],
     };
+    // --from-partials: the day as the month step gets it from its stored partial (JSON.parse of the
+    // file's text), every string a copy of its own.
+    if (!asParsed) return metered;
+    const parsed = JSON.parse(JSON.stringify(metered)) as MeteredDay;
+    asParsed(parsed);
+    return parsed;
   });
+  return month;
 }
 
 if (args.child) {

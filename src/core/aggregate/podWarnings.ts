@@ -27,23 +27,28 @@ export function podWarnings(
     team: string;
     units: number;
   }
+  // A month has about a pod per uid: find the few uids several pods carry first, holding one pointer per
+  // uid (the first PodRef seen), and gather bills for those uids only.
+  const shared = sharedUids(rows);
   const byUid = new Map<string, Map<string, PodBill>>();
-  for (const row of rows) {
-    const usage = row.usage;
-    if (!usage) continue;
-    const uid = compositeKey(usage.pod.cluster, usage.pod.uid);
-    let pods = byUid.get(uid);
-    if (!pods) {
-      pods = new Map();
-      byUid.set(uid, pods);
+  if (shared.size > 0) {
+    for (const row of rows) {
+      const usage = row.usage;
+      if (!usage || !shared.get(usage.pod.cluster)?.has(usage.pod.uid)) continue;
+      const uid = compositeKey(usage.pod.cluster, usage.pod.uid);
+      let pods = byUid.get(uid);
+      if (!pods) {
+        pods = new Map();
+        byUid.set(uid, pods);
+      }
+      const id = podKey(usage.pod);
+      let bill = pods.get(id);
+      if (!bill) {
+        bill = { pod: usage.pod, team: usage.team, units: 0 };
+        pods.set(id, bill);
+      }
+      if (row.code === DIRECT || row.code === IDLE_SHARE) bill.units += store.effUnits[row.slot]!;
     }
-    const id = podKey(usage.pod);
-    let bill = pods.get(id);
-    if (!bill) {
-      bill = { pod: usage.pod, team: usage.team, units: 0 };
-      pods.set(id, bill);
-    }
-    if (row.code === DIRECT || row.code === IDLE_SHARE) bill.units += store.effUnits[row.slot]!;
   }
   const money = (units: number) => `${currency} ${formatMinorUnits(units, digits)}`;
   const out: string[] = [...boundedPodWarnings(rows, store, money)];
@@ -68,6 +73,32 @@ export function podWarnings(
     );
   }
   return out.sort(compareStrings);
+}
+
+/** Per cluster, the uids that more than one pod (another namespace or name) carries in `rows`. */
+function sharedUids(rows: readonly ChargeRow[]): Map<string, Set<string>> {
+  const firstPod = new Map<string, Map<string, PodRef>>();
+  const shared = new Map<string, Set<string>>();
+  for (const row of rows) {
+    const pod = row.usage?.pod;
+    if (!pod) continue;
+    let byUid = firstPod.get(pod.cluster);
+    if (!byUid) {
+      byUid = new Map();
+      firstPod.set(pod.cluster, byUid);
+    }
+    const first = byUid.get(pod.uid);
+    if (!first) byUid.set(pod.uid, pod);
+    else if (first !== pod && (first.namespace !== pod.namespace || first.pod !== pod.pod)) {
+      let uids = shared.get(pod.cluster);
+      if (!uids) {
+        uids = new Set();
+        shared.set(pod.cluster, uids);
+      }
+      uids.add(pod.uid);
+    }
+  }
+  return shared;
 }
 
 /** One warning per pod and node whose GPU time was bounded by the node's capacity, with its money. */

@@ -82,31 +82,67 @@ interface FineRates {
 }
 
 /**
- * A pod on a priced node, while its node's day is being settled. Amounts are exact ratios in fine units
- * (the rows get their floors); `direct` is the effective Direct amount that idle shares are weighted by.
+ * A pod's exact amounts on its node, in fine units (the rows get their floors): `direct` is the effective
+ * Direct amount that idle shares are weighted by, `unused` what the utilization policy leaves unpaid.
  */
-interface PodEntry {
-  usage: PodUsage;
-  info: NodeInfo;
-  /** The usage's sort entry in its day. */
-  entry: number;
+interface PodAmounts {
   direct: Ratio;
-  /** floor(direct), for display weights. */
-  directFine: bigint;
+  directList: Ratio;
   unused: Ratio;
   unusedList: Ratio;
   /** GPU-seconds of held time not paid directly (display). */
   unusedGpuSeconds: number;
+  /** The paid share of held time (null: all of it). */
+  fraction: ReturnType<PaidFraction>;
 }
 
-/** A node in a charge period, while its day is being settled (exact amounts in fine units). */
+/**
+ * A node in a charge period, while its day is being settled (exact amounts in fine units). It keeps no
+ * amounts per pod: a share-by-cluster pool holds a cluster's nodes for a whole day, and a month of such
+ * per-pod ratios was most of what allocation left for the old generation to collect. Whoever needs a
+ * pod's amounts again (the UnusedAllocation and IdleShare rows) recomputes them, exactly, from its usage
+ * and the node's `scale` and `rates` ({@link podAmounts}).
+ */
 interface NodeContext {
   info: NodeInfo;
   idle: Ratio;
   idleList: Ratio;
   /** Idle GPU-seconds (display). */
   idleGpuSeconds: number;
-  pods: PodEntry[];
+  /** The node's pods, in pricing order; pod i's sort entry in its day is `firstEntry + i`. */
+  usages: readonly PodUsage[];
+  firstEntry: number;
+  /** Over-allocation scale of the node's pods (capacity / held when above capacity, else 1). */
+  scale: Ratio;
+  rates: FineRates;
+}
+
+/**
+ * An idle pool while its nodes are priced (share-by-node: one node; share-by-cluster: a cluster's nodes
+ * in a charge period): its nodes and its sums, gathered in pricing order (node idle, then each pod's
+ * unused allocation; GPU-seconds are floats, so the order is the one the rows always had).
+ */
+interface IdlePool {
+  contexts: NodeContext[];
+  cost: Ratio;
+  list: Ratio;
+  gpuSeconds: number;
+  fallback: boolean;
+  /** Σ Direct amounts of the pool's pods, exactly, and Σ of their floors. */
+  directTotal: Ratio;
+  directTotalFine: bigint;
+}
+
+function emptyPool(): IdlePool {
+  return {
+    contexts: [],
+    cost: ZERO_RATIO,
+    list: ZERO_RATIO,
+    gpuSeconds: 0,
+    fallback: false,
+    directTotal: ZERO_RATIO,
+    directTotalFine: 0n,
+  };
 }
 
 /** Pods metered on one node key (cluster, node, charge period start) of a day. */
@@ -176,6 +212,8 @@ class MonthAllocation {
   readonly #capacityByEffectiveRate = new Map<Ratio, Ratio>();
   readonly #capacityByListRate = new Map<Ratio, Ratio>();
   readonly #rows: ChargeRow[] = [];
+  /** The current day's rows (one instance for the month, see {@link DayRows}). */
+  readonly #dayRows = new DayRows();
   readonly #allocatedGpuSecondsByDay: Float64Array[] = [];
   readonly #anomalies: Anomalies = {
     overAllocated: new Map(),
@@ -207,29 +245,32 @@ class MonthAllocation {
    */
   settleDay(day: MeteredDay): void {
     const coverage = day.coverage.kubeStateMetrics;
-    const out = new DayRows();
+    const out = this.#dayRows;
+    out.reset();
     const groups = podsByNodePeriod(day.pods);
     const allocatedByNode = new Float64Array(day.nodes.length);
-    const clusterPools = new NestedMap<NodeContext[]>();
+    const clusterPools = new NestedMap<IdlePool>();
+    const { mode } = this.#options.idle;
+    const paid = this.#paid;
     day.nodes.forEach((node, nodeIndex) => {
       const group = groups.get(node.cluster, node.node, node.chargePeriod.startMs);
       allocatedByNode[nodeIndex] = group?.gpuSeconds ?? 0;
-      const context = this.#priceNode(node, group, coverage, out);
-      const { mode } = this.#options.idle;
-      if (mode === 'separate') emitSeparate(context, this.#store, out);
-      else if (mode === 'share-by-node') {
-        if (!emitShares([context], context.pods, this.#options.digits, this.#store, out))
-          emitSeparate(context, this.#store, out);
+      if (mode === 'separate') {
+        emitSeparate(this.#priceNode(node, group, coverage, out, null), paid, this.#store, out);
+      } else if (mode === 'share-by-node') {
+        const pool = emptyPool();
+        const context = this.#priceNode(node, group, coverage, out, pool);
+        if (!emitShares(pool, paid, this.#options.digits, this.#store, out))
+          emitSeparate(context, paid, this.#store, out);
       } else {
-        const pool = clusterPools.get(node.cluster, '', node.chargePeriod.startMs);
-        if (pool) pool.push(context);
-        else clusterPools.set(node.cluster, '', node.chargePeriod.startMs, [context]);
+        let pool = clusterPools.get(node.cluster, '', node.chargePeriod.startMs);
+        if (!pool) clusterPools.set(node.cluster, '', node.chargePeriod.startMs, (pool = emptyPool()));
+        this.#priceNode(node, group, coverage, out, pool);
       }
     });
-    clusterPools.forEach((_cluster, _node, _startMs, contexts) => {
-      const pods = contexts.flatMap((c) => c.pods);
-      if (!emitShares(contexts, pods, this.#options.digits, this.#store, out))
-        for (const context of contexts) emitSeparate(context, this.#store, out);
+    clusterPools.forEach((_cluster, _node, _startMs, pool) => {
+      if (!emitShares(pool, paid, this.#options.digits, this.#store, out))
+        for (const context of pool.contexts) emitSeparate(context, paid, this.#store, out);
     });
     this.#chargeUnpriced(groups, coverage, out);
     out.appendSorted(this.#rows);
@@ -249,9 +290,16 @@ class MonthAllocation {
 
   /**
    * Prices one node-charge-period: its capacity into the exact totals, a Direct row per pod on it (the
-   * pods of `group`, unless another node record already claimed them), and its idle, not yet emitted.
+   * pods of `group`, unless another node record already claimed them), and its idle, not yet emitted;
+   * with a `pool` (share modes), the node joins it with its idle and its pods' unused and Direct amounts.
    */
-  #priceNode(node: NodeUsage, group: PodGroup | undefined, coverage: number, out: DayRows): NodeContext {
+  #priceNode(
+    node: NodeUsage,
+    group: PodGroup | undefined,
+    coverage: number,
+    out: DayRows,
+    pool: IdlePool | null,
+  ): NodeContext {
     this.#resolver.assertConstantPrices(node.chargePeriod);
     const price = this.#resolver.priceNode(node);
     if (price.catalogGpus !== null && node.gpus > 0 && Math.abs(node.gpus - price.catalogGpus) > 1e-6) {
@@ -294,45 +342,36 @@ class MonthAllocation {
         ? idle
         : costRatio(idleGpuSeconds, ONE_RATIO, rates.listNumerator, rates.listDenominator),
       idleGpuSeconds: Math.max(0, ratioToNumber(idleGpuSeconds)),
-      pods: [],
+      usages: podUsages,
+      firstEntry: out.entryCount,
+      scale,
+      rates,
     };
     const periodSeconds = (node.chargePeriod.endMs - node.chargePeriod.startMs) / 1000;
     info.idleGpuEquivalents = periodSeconds > 0 ? round6(context.idleGpuSeconds / periodSeconds) : 0;
-    podUsages.forEach((usage, i) =>
-      context.pods.push(this.#chargePod(usage, held[i]!, scale, rates, info, out)),
-    );
+    if (pool) {
+      pool.contexts.push(context);
+      pool.cost = addRatio(pool.cost, context.idle);
+      pool.list = addRatio(pool.list, context.idleList);
+      pool.gpuSeconds += context.idleGpuSeconds;
+      pool.fallback ||=
+        info.fallback && !(context.idle.numerator === 0n && context.idleList.numerator === 0n);
+    }
+    podUsages.forEach((usage, i) => this.#chargePod(usage, held[i]!, context, out, pool));
     return context;
   }
 
-  /** A pod's Direct row on a priced node; its unused allocation is kept for the idle step. */
-  #chargePod(
-    usage: PodUsage,
-    held: Ratio,
-    scale: Ratio,
-    rates: FineRates,
-    info: NodeInfo,
-    out: DayRows,
-  ): PodEntry {
+  /** A pod's Direct row on a priced node; its unused allocation and Direct amount go to the pool. */
+  #chargePod(usage: PodUsage, held: Ratio, context: NodeContext, out: DayRows, pool: IdlePool | null): void {
     const heldHours = heldGpuHoursOf(usage);
-    const fraction = this.#paid(usage.utilization);
     if (usage.utilization === null && this.#options.utilization.mode !== 'allocation')
       this.#anomalies.unknownUtilizationRows++;
-    const full = costRatio(held, scale, rates.effNumerator, rates.effDenominator);
-    const fullList = rates.sameList
-      ? full
-      : costRatio(held, scale, rates.listNumerator, rates.listDenominator);
-    let direct = full;
-    let directList = fullList;
-    let unused = ZERO_RATIO;
-    let unusedList = ZERO_RATIO;
-    let billableHours = heldHours;
-    let unusedGpuSeconds = 0;
-    if (fraction !== null) {
-      [direct, unused] = splitRatio(full, fraction.ratio);
-      [directList, unusedList] = rates.sameList ? [direct, unused] : splitRatio(fullList, fraction.ratio);
-      billableHours = heldHours * fraction.value;
-      unusedGpuSeconds = ratioToNumber(held) * (1 - fraction.value);
-    }
+    const { direct, directList, unused, unusedList, unusedGpuSeconds, fraction } = podAmounts(
+      held,
+      context,
+      this.#paid(usage.utilization),
+    );
+    const billableHours = fraction === null ? heldHours : heldHours * fraction.value;
     const directFine = floorRatio(direct);
     const slot = this.#store.push(
       directFine,
@@ -340,9 +379,15 @@ class MonthAllocation {
       heldHours,
       billableHours,
     );
-    const entry = out.entry(usage);
-    out.emit(new ChargeRow(usage, info, slot, DIRECT), entry);
-    return { usage, info, entry, direct, directFine, unused, unusedList, unusedGpuSeconds };
+    out.emit(new ChargeRow(usage, context.info, slot, DIRECT), out.entry(usage));
+    if (pool) {
+      pool.cost = addRatio(pool.cost, unused);
+      pool.list = addRatio(pool.list, unusedList);
+      pool.gpuSeconds += unusedGpuSeconds;
+      pool.fallback ||= context.info.fallback && unused.numerator !== 0n;
+      pool.directTotal = addRatio(pool.directTotal, direct);
+      pool.directTotalFine += directFine;
+    }
   }
 
   /** Pods on a node key no node record claimed: zero-cost Direct rows, and a warning naming the node. */
@@ -431,18 +476,22 @@ function anomalyWarnings(anomalies: Anomalies): string[] {
 }
 
 /** Idle row for the node and UnusedAllocation rows for its pods, all for the platform team. */
-function emitSeparate(context: NodeContext, store: RowStore, out: DayRows): void {
-  for (const pod of context.pods) {
-    if (pod.unused.numerator === 0n && pod.unusedList.numerator === 0n) continue;
-    const unusedFine = floorRatio(pod.unused);
+function emitSeparate(context: NodeContext, paid: PaidFraction, store: RowStore, out: DayRows): void {
+  context.usages.forEach((usage, i) => {
+    const fraction = paid(usage.utilization);
+    // A pod that pays all its held time leaves nothing unused.
+    if (fraction === null) return;
+    const { unused, unusedList, unusedGpuSeconds } = podAmounts(heldGpuSecondsOf(usage), context, fraction);
+    if (unused.numerator === 0n && unusedList.numerator === 0n) return;
+    const unusedFine = floorRatio(unused);
     const slot = store.push(
       unusedFine,
-      pod.unusedList === pod.unused ? unusedFine : floorRatio(pod.unusedList),
+      unusedList === unused ? unusedFine : floorRatio(unusedList),
       0,
-      pod.unusedGpuSeconds / SECONDS_PER_HOUR,
+      unusedGpuSeconds / SECONDS_PER_HOUR,
     );
-    out.emit(new ChargeRow(pod.usage, pod.info, slot, UNUSED_ALLOCATION), pod.entry);
-  }
+    out.emit(new ChargeRow(usage, context.info, slot, UNUSED_ALLOCATION), context.firstEntry + i);
+  });
   if (context.idle.numerator === 0n && context.idleList.numerator === 0n) return;
   const idleHours = context.idleGpuSeconds / SECONDS_PER_HOUR;
   const idleFine = floorRatio(context.idle);
@@ -456,59 +505,72 @@ function emitSeparate(context: NodeContext, store: RowStore, out: DayRows): void
 }
 
 /**
- * Splits the pool (idle + unused allocation) of `contexts` over `pods` proportionally to their Direct
- * cost, as IdleShare rows. Returns false, emitting nothing, when there is no Direct cost to split over.
+ * Splits the pool (idle + unused allocation of its nodes) over the pool's pods proportionally to their
+ * Direct cost, as IdleShare rows. Returns false, emitting nothing, when there is no Direct cost to split
+ * over.
  */
 function emitShares(
-  contexts: readonly NodeContext[],
-  pods: readonly PodEntry[],
+  pool: IdlePool,
+  paid: PaidFraction,
   digits: number,
   store: RowStore,
   out: DayRows,
 ): boolean {
-  let poolCost = ZERO_RATIO;
-  let poolList = ZERO_RATIO;
-  let poolGpuSeconds = 0;
-  let poolFallback = false;
-  for (const c of contexts) {
-    poolCost = addRatio(poolCost, c.idle);
-    poolList = addRatio(poolList, c.idleList);
-    poolGpuSeconds += c.idleGpuSeconds;
-    poolFallback ||= c.info.fallback && !(c.idle.numerator === 0n && c.idleList.numerator === 0n);
-    for (const p of c.pods) {
-      poolCost = addRatio(poolCost, p.unused);
-      poolList = addRatio(poolList, p.unusedList);
-      poolGpuSeconds += p.unusedGpuSeconds;
-      poolFallback ||= c.info.fallback && p.unused.numerator !== 0n;
-    }
-  }
+  const { cost: poolCost, list: poolList, gpuSeconds: poolGpuSeconds, directTotal } = pool;
   if (poolCost.numerator === 0n && poolList.numerator === 0n) return true;
-  let directTotal = ZERO_RATIO;
-  let directTotalFine = 0n;
-  for (const p of pods) {
-    directTotal = addRatio(directTotal, p.direct);
-    directTotalFine += p.directFine;
-  }
   if (directTotal.numerator === 0n) return false;
-  const pool: SharePool = {
+  const sharePool: SharePool = {
     unitPrice: poolGpuSeconds === 0 ? '' : poolUnitPriceText(floorRatio(poolCost), poolGpuSeconds, digits),
-    fallback: poolFallback,
+    fallback: pool.fallback,
   };
   // share = pool × direct / directTotal, floored: (pool.n × total.d) × direct.n / ((pool.d × total.n) × direct.d).
   const costNumerator = poolCost.numerator * directTotal.denominator;
   const costDenominator = poolCost.denominator * directTotal.numerator;
   const listNumerator = poolList.numerator * directTotal.denominator;
   const listDenominator = poolList.denominator * directTotal.numerator;
-  const totalFine = directTotalFine > 0n ? Number(directTotalFine) : 1;
-  for (const p of pods) {
-    if (p.direct.numerator === 0n) continue;
-    const share = (costNumerator * p.direct.numerator) / (costDenominator * p.direct.denominator);
-    const shareList = (listNumerator * p.direct.numerator) / (listDenominator * p.direct.denominator);
-    const fraction = Number(p.directFine) / totalFine;
-    const slot = store.push(share, shareList, 0, (poolGpuSeconds * fraction) / SECONDS_PER_HOUR);
-    out.emit(new ShareRow(p.usage, p.info, slot, pool), p.entry);
+  const totalFine = pool.directTotalFine > 0n ? Number(pool.directTotalFine) : 1;
+  for (const context of pool.contexts) {
+    context.usages.forEach((usage, i) => {
+      const { direct } = podAmounts(heldGpuSecondsOf(usage), context, paid(usage.utilization));
+      if (direct.numerator === 0n) return;
+      const share = (costNumerator * direct.numerator) / (costDenominator * direct.denominator);
+      const shareList = (listNumerator * direct.numerator) / (listDenominator * direct.denominator);
+      const fraction = Number(floorRatio(direct)) / totalFine;
+      const slot = store.push(share, shareList, 0, (poolGpuSeconds * fraction) / SECONDS_PER_HOUR);
+      out.emit(new ShareRow(usage, context.info, slot, sharePool), context.firstEntry + i);
+    });
   }
   return true;
+}
+
+/**
+ * A pod's exact amounts on its node: held × scale × rate, split by the paid fraction into Direct and
+ * unused allocation. The one formula for the Direct row and, recomputed, for the UnusedAllocation and
+ * IdleShare rows (so they agree exactly).
+ */
+function podAmounts(held: Ratio, context: NodeContext, fraction: ReturnType<PaidFraction>): PodAmounts {
+  const { scale, rates } = context;
+  const full = costRatio(held, scale, rates.effNumerator, rates.effDenominator);
+  const fullList = rates.sameList ? full : costRatio(held, scale, rates.listNumerator, rates.listDenominator);
+  if (fraction === null)
+    return {
+      direct: full,
+      directList: fullList,
+      unused: ZERO_RATIO,
+      unusedList: ZERO_RATIO,
+      unusedGpuSeconds: 0,
+      fraction,
+    };
+  const [direct, unused] = splitRatio(full, fraction.ratio);
+  const [directList, unusedList] = rates.sameList ? [direct, unused] : splitRatio(fullList, fraction.ratio);
+  return {
+    direct,
+    directList,
+    unused,
+    unusedList,
+    unusedGpuSeconds: ratioToNumber(held) * (1 - fraction.value),
+    fraction,
+  };
 }
 
 /**
@@ -516,38 +578,68 @@ function emitShares(
  * them: charge period, team, namespace, pod, uid, component, cluster, node, GPU resource. Entries are
  * sorted once by their strings; each row's key is then a few small integers packed into one exactly
  * representable double, and the keys are sorted natively.
+ *
+ * One instance serves the whole month ({@link reset} before each day): its arrays are a day's size
+ * (tens of thousands of elements at 10,000 GPUs, each above V8's large-object threshold), so new ones
+ * every day were ~3 MB a day the old generation kept until a major collection. Slots past the counts
+ * still point at earlier days' rows and usages, which the month's rows hold anyway.
  */
 class DayRows {
-  readonly rows: ChargeRow[] = [];
-  readonly rowEntries: number[] = [];
-  readonly entries: (PodUsage | NodeInfo)[] = [];
+  readonly #rows: ChargeRow[] = [];
+  readonly #rowEntries: number[] = [];
+  readonly #entries: (PodUsage | NodeInfo)[] = [];
+  #rowCount = 0;
+  #entryCount = 0;
+  // appendSorted's columns, per entry (and per row for teams).
+  readonly #ns: string[] = [];
+  readonly #pods: string[] = [];
+  readonly #uids: string[] = [];
+  readonly #clusters: string[] = [];
+  readonly #nodes: string[] = [];
+  readonly #resources: string[] = [];
+  readonly #teamOf: string[] = [];
+
+  /** Starts a new day. */
+  reset(): void {
+    this.#rowCount = 0;
+    this.#entryCount = 0;
+  }
+
+  /** Sort entries so far: the next {@link entry} gets this number. */
+  get entryCount(): number {
+    return this.#entryCount;
+  }
 
   /** A new sort entry for a pod usage (once per usage) or a node (for its Idle row). */
   entry(of: PodUsage | NodeInfo): number {
-    this.entries.push(of);
-    return this.entries.length - 1;
+    this.#entries[this.#entryCount] = of;
+    return this.#entryCount++;
   }
 
   emit(row: ChargeRow, entry: number): void {
-    this.rows.push(row);
-    this.rowEntries.push(entry);
+    this.#rows[this.#rowCount] = row;
+    this.#rowEntries[this.#rowCount++] = entry;
   }
 
   appendSorted(into: ChargeRow[]): void {
-    const { rows, rowEntries, entries } = this;
-    const n = entries.length;
-    if (rows.length <= 1) {
-      for (const row of rows) into.push(row);
+    const rows = this.#rows;
+    const rowEntries = this.#rowEntries;
+    const entries = this.#entries;
+    const n = this.#entryCount;
+    const rowCount = this.#rowCount;
+    if (rowCount <= 1) {
+      for (let i = 0; i < rowCount; i++) into.push(rows[i]!);
       return;
     }
     const starts = new Float64Array(n);
-    const ns: string[] = new Array(n);
-    const pods: string[] = new Array(n);
-    const uids: string[] = new Array(n);
-    const clusters: string[] = new Array(n);
-    const nodes: string[] = new Array(n);
-    const resources: string[] = new Array(n);
-    entries.forEach((entry, i) => {
+    const ns = this.#ns;
+    const pods = this.#pods;
+    const uids = this.#uids;
+    const clusters = this.#clusters;
+    const nodes = this.#nodes;
+    const resources = this.#resources;
+    for (let i = 0; i < n; i++) {
+      const entry = entries[i]!;
       if ('gpuResource' in entry) {
         starts[i] = entry.chargePeriod.startMs;
         ns[i] = entry.pod.namespace;
@@ -565,7 +657,7 @@ class DayRows {
         nodes[i] = entry.node;
         resources[i] = '';
       }
-    });
+    }
     const order = Array.from({ length: n }, (_, i) => i);
     order.sort(
       (a, b) =>
@@ -592,25 +684,27 @@ class DayRows {
       group[e] = g;
       periodRank[e] = c;
     });
-    const teamOf = rows.map((r) => r.rowTeam);
-    const teams = [...new Set(teamOf)].sort(compareStrings);
+    const teamOf = this.#teamOf;
+    const teamSet = new Set<string>();
+    for (let i = 0; i < rowCount; i++) teamSet.add((teamOf[i] = rows[i]!.rowTeam));
+    const teams = [...teamSet].sort(compareStrings);
     const teamRank = new Map(teams.map((t, i) => [t, i]));
     const T = teams.length;
     const G = g + 1;
     const P = n;
     if ((c + 1) * T * G * 4 * P >= 2 ** 53)
       throw new RangeError(`too many rows in one day to sort (${n} entries)`);
-    const keys = new Float64Array(rows.length);
+    const keys = new Float64Array(rowCount);
     const rowAt = new Int32Array(4 * P).fill(-1);
-    rows.forEach((row, i) => {
+    for (let i = 0; i < rowCount; i++) {
       const e = rowEntries[i]!;
-      const code = row.code;
+      const code = rows[i]!.code;
       keys[i] =
         (((periodRank[e]! * T + teamRank.get(teamOf[i]!)!) * G + group[e]!) * 4 + code) * P + position[e]!;
       const at = code * P + position[e]!;
       if (rowAt[at] !== -1) throw new RangeError('two rows with the same sort key');
       rowAt[at] = i;
-    });
+    }
     keys.sort();
     for (const key of keys) {
       const p = key % P;
