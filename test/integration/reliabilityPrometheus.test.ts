@@ -21,6 +21,7 @@ import {
   type Fault,
   type FaultPlan,
   type FaultProxy,
+  type PromBody,
   type ProxiedRequest,
   requestSize,
   startFaultProxy,
@@ -93,6 +94,26 @@ const isNodeCapacityRaw = (r: ProxiedRequest) =>
 const isRunningRaw = (r: ProxiedRequest) =>
   r.endpoint === 'query' && (r.params.query ?? '').startsWith('kube_pod_status_phase{phase="Running"');
 const ADAPTER = { stepEvaluation: 'adapter' } as const;
+
+/**
+ * Adds to an answer a series `metric` with a NaN, a +Inf, a −Inf and a negative sample at its first
+ * series' first time and the next three minutes (four steps of the grid).
+ */
+function withCorruptCapacity(metric: Record<string, string>) {
+  return (body: PromBody): PromBody => {
+    const t = body.data!.result[0]!.values![0]![0];
+    body.data!.result.push({
+      metric,
+      values: [
+        [t, 'NaN'],
+        [t + 60, '+Inf'],
+        [t + 120, '-Inf'],
+        [t + 180, '-8'],
+      ],
+    });
+    return body;
+  };
+}
 
 /** Faults the first `n` requests that match `match`, then forwards everything. */
 function firstN(n: number, match: (r: ProxiedRequest) => boolean, fault: Fault): FaultPlan {
@@ -278,20 +299,7 @@ describe.skipIf(prometheusInstallHint() !== null)(
       const run = await throughProxy(
         firstN(1, isNodeCapacity, {
           kind: 'rewrite',
-          transform: (body) => {
-            const first = body.data!.result[0]!;
-            const t = first.values![0]![0];
-            body.data!.result.push({
-              metric: { node: CORRUPT_NODE, resource: 'nvidia_com_gpu' },
-              values: [
-                [t, 'NaN'],
-                [t + 60, '+Inf'],
-                [t + 120, '-Inf'],
-                [t + 180, '-8'],
-              ],
-            });
-            return body;
-          },
+          transform: withCorruptCapacity({ node: CORRUPT_NODE, resource: 'nvidia_com_gpu' }),
         }),
       );
       expect(run.faults).toBe(1);
@@ -390,23 +398,11 @@ describe.skipIf(prometheusInstallHint() !== null)(
         const run = await throughProxy(
           firstN(1, isNodeCapacityRaw, {
             kind: 'rewrite',
-            transform: (body) => {
-              const t = body.data!.result[0]!.values![0]![0];
-              body.data!.result.push({
-                metric: {
-                  __name__: 'kube_node_status_capacity',
-                  node: CORRUPT_NODE,
-                  resource: 'nvidia_com_gpu',
-                },
-                values: [
-                  [t, 'NaN'],
-                  [t + 60, '+Inf'],
-                  [t + 120, '-Inf'],
-                  [t + 180, '-8'],
-                ],
-              });
-              return body;
-            },
+            transform: withCorruptCapacity({
+              __name__: 'kube_node_status_capacity',
+              node: CORRUPT_NODE,
+              resource: 'nvidia_com_gpu',
+            }),
           }),
           ADAPTER,
         );

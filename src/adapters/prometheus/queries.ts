@@ -110,8 +110,8 @@ const UTILIZATION_RAW = {
  * are sized by what it held (nextSpanSteps). Each raw sample is read once whatever the spans.
  */
 const RAW_SPAN_STEPS = 360;
-/** Raw samples one raw read aims at (≈ 16 MB compact): bounds memory and Prometheus' query.max-samples. */
-const RAW_SPAN_SAMPLES = 500_000;
+/** Raw samples one raw read aims at (≈ 32 MB compact): bounds memory and Prometheus' query.max-samples. */
+const RAW_SPAN_SAMPLES = 1_000_000;
 const RAW_SPAN_MIN_STEPS = 30;
 
 /** GPUs per utilization_counts request (each UUID is ~45 characters of regex). */

@@ -33,21 +33,8 @@ export function forEachLastPerStep(
   windowMs: number,
   f: (k: number, value: number) => void,
 ): void {
-  if (!(windowMs < over.stepMs)) throw new RangeError('the window must be shorter than the step');
-  const n = stepCount(over);
   const { points } = raw;
-  let k = -1;
-  let value = 0;
-  for (let i = 0; i < points.length; i++) {
-    const t = points.tAt(i);
-    // The only step whose window [t_j − windowMs, t_j] can hold t: the first t_j >= t.
-    const j = Math.max(0, Math.ceil((t - over.startMs) / over.stepMs));
-    if (j >= n || over.startMs + j * over.stepMs - t > windowMs) continue;
-    if (j !== k && k >= 0) f(k, value);
-    k = j;
-    value = points.vAt(i);
-  }
-  if (k >= 0) f(k, value);
+  forEachWindowPerStep(raw, over, windowMs, (k, _from, to) => f(k, points.vAt(to - 1)));
 }
 
 /** Prometheus' MAX aggregation of two values (engine.go): NaN only when both are NaN. */
@@ -208,6 +195,7 @@ export function forEachWindowPerStep(
   let last = -1;
   for (let i = 0; i < points.length; i++) {
     const t = points.tAt(i);
+    // The only step whose window [t_j − windowMs, t_j] can hold t: the first t_j >= t.
     const j = Math.max(0, Math.ceil((t - over.startMs) / over.stepMs));
     if (j >= n || over.startMs + j * over.stepMs - t > windowMs) continue;
     if (j !== k) {
