@@ -378,6 +378,12 @@ export function mergeSeries(series: PromSeries[], mode: 'concat' | 'max'): PromS
   }
   return [...byKey.values()].map(({ metric, parts }) => {
     if (parts.length === 1) return parts[0]!;
+    if (mode === 'concat' && inTimeOrder(parts)) {
+      // Consecutive, disjoint chunks (the usual case): append them as they come.
+      const merged = new SampleBuilder(parts.reduce((n, part) => n + part.points.length, 0));
+      for (const { points: p } of parts) for (let i = 0; i < p.length; i++) merged.push(p.tAt(i), p.vAt(i));
+      return { metric, points: merged.build() };
+    }
     const points = new Map<number, number>();
     for (const { points: p } of parts) {
       for (let i = 0; i < p.length; i++) {
@@ -390,6 +396,17 @@ export function mergeSeries(series: PromSeries[], mode: 'concat' | 'max'): PromS
     for (const [t, v] of [...points].sort((a, b) => a[0] - b[0])) merged.push(t, v);
     return { metric, points: merged.build() };
   });
+}
+
+/** Whether each part's points all come after the previous part's (so that appending keeps them sorted). */
+function inTimeOrder(parts: readonly PromSeries[]): boolean {
+  let last = -Infinity;
+  for (const { points } of parts) {
+    if (points.length === 0) continue;
+    if (!(points.tAt(0) > last)) return false;
+    last = points.tAt(points.length - 1);
+  }
+  return true;
 }
 
 /** Retry-After as ms: delay-seconds or an HTTP date; capped at a minute. */

@@ -12,7 +12,6 @@ import type { SeriesIdentity } from './identity.ts';
 import type { PromSeries } from './parseResponse.ts';
 import { durationMs, extraMatchers, fillQuery, labelPrefix, literalAlternation } from './promql.ts';
 import {
-  concatSpans,
   type DroppedValues,
   countByFromRaw,
   maxByFromRaw,
@@ -294,7 +293,7 @@ export function createQueries(
         evaluate,
       );
       return {
-        outputs: left.outputs.map((l, i) => concatSpans([l, right.outputs[i]!])),
+        outputs: left.outputs.map((l, i) => mergeSeries([...l, ...right.outputs[i]!], 'concat')),
         samples: left.samples + right.samples,
       };
     }
@@ -331,7 +330,12 @@ export function createQueries(
     }
     const outputs = parts[0]?.length ?? 0;
     return Array.from({ length: outputs }, (_, i) =>
-      sortLikePrometheus(concatSpans(parts.map((p) => p[i]!))),
+      sortLikePrometheus(
+        mergeSeries(
+          parts.flatMap((p) => p[i]!),
+          'concat',
+        ),
+      ),
     );
   };
   const cluster = identity.clusterLabel ? [identity.clusterLabel] : [];

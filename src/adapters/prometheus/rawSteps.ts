@@ -271,29 +271,6 @@ export function sortLikePrometheus(series: readonly PromSeries[]): PromSeries[] 
 }
 
 /**
- * Per-span answers joined into one series per label set, their points in span order (the spans are
- * consecutive and disjoint, so the points stay sorted by time).
- */
-export function concatSpans(spans: readonly (readonly PromSeries[])[]): PromSeries[] {
-  const byKey = new Map<string, { metric: Record<string, string>; parts: PromSeries[] }>();
-  for (const span of spans)
-    for (const s of span) {
-      const key = JSON.stringify(sortedPairs(s.metric));
-      const entry = byKey.get(key);
-      if (entry) entry.parts.push(s);
-      else byKey.set(key, { metric: s.metric, parts: [s] });
-    }
-  return [...byKey.values()].map(({ metric, parts }) => {
-    if (parts.length === 1) return parts[0]!;
-    const n = parts.reduce((acc, p) => acc + p.points.length, 0);
-    const b = new SampleBuilder(n);
-    for (const { points } of parts)
-      for (let i = 0; i < points.length; i++) b.push(points.tAt(i), points.vAt(i));
-    return { metric, points: b.build() };
-  });
-}
-
-/**
  * utilization_prof.promql / utilization_util.promql evaluated on `over` from raw samples, as Prometheus
  * 2.42 answers the range query: per raw series with a pod label (its labels without `__name__`, as
  * avg_over_time drops it), at each step whose window holds samples, avg_over_time of them divided by
@@ -324,24 +301,9 @@ export function utilizationFromRaw(
     const { __name__: _name, ...metric } = series.metric;
     out.push({ metric, points: b.build() });
   }
-  const groups = new Map<string, { metric: Record<string, string>; counts: Map<number, number> }>();
-  for (const series of input.idle) {
-    const key = keyOf(series.metric, input.presenceBy);
-    let group = groups.get(key);
-    if (!group) {
-      const metric = { ...byLabels(series.metric, input.presenceBy), [input.presenceLabel]: '1' };
-      groups.set(key, (group = { metric, counts: new Map() }));
-    }
-    const counts = group.counts;
-    forEachWindowPerStep(series, over, windowMs, (k) => counts.set(k, (counts.get(k) ?? 0) + 1));
-  }
-  for (const { metric, counts } of groups.values()) {
-    if (counts.size === 0) continue;
-    const b = new SampleBuilder(counts.size);
-    for (const k of [...counts.keys()].sort((x, y) => x - y))
-      b.push(over.startMs + k * over.stepMs, counts.get(k)!);
-    out.push({ metric, points: b.build() });
-  }
+  // The presence branch: count by of last_over_time of the idle series, marked with the presence label.
+  for (const { metric, points } of countByFromRaw(input.idle, input.presenceBy, over, windowMs))
+    out.push({ metric: { ...metric, [input.presenceLabel]: '1' }, points });
   return out;
 }
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   avgOverTime,
-  concatSpans,
   forEachWindowPerStep,
   sortLikePrometheus,
   utilizationFromRaw,
 } from '../../../src/adapters/prometheus/rawSteps.ts';
+import { mergeSeries } from '../../../src/adapters/prometheus/client.ts';
 import { SamplePoints } from '../../../src/adapters/prometheus/samplePoints.ts';
 
 const P = SamplePoints.of;
@@ -124,7 +124,7 @@ describe('utilizationFromRaw', () => {
   });
 });
 
-describe('sortLikePrometheus and concatSpans', () => {
+describe('sortLikePrometheus and mergeSeries (concat)', () => {
   it('orders label sets as labels.Compare does (name, then value, then fewer labels first)', () => {
     const s = (metric: Record<string, string>) => ({ metric, points: P([]) });
     const sorted = sortLikePrometheus([
@@ -146,12 +146,10 @@ describe('sortLikePrometheus and concatSpans', () => {
     ]);
   });
   it('joins one series per label set across spans, points in span order', () => {
-    const out = concatSpans([
+    const out = mergeSeries(
       [
         { metric: { a: '1' }, points: P([[1, 1]]) },
         { metric: { a: '2' }, points: P([[1, 5]]) },
-      ],
-      [
         {
           metric: { a: '1' },
           points: P([
@@ -160,7 +158,8 @@ describe('sortLikePrometheus and concatSpans', () => {
           ]),
         },
       ],
-    ]);
+      'concat',
+    );
     expect(out.map((s) => [s.metric, s.points.toJSON()])).toEqual([
       [
         { a: '1' },
@@ -171,6 +170,34 @@ describe('sortLikePrometheus and concatSpans', () => {
         ],
       ],
       [{ a: '2' }, [[1, 5]]],
+    ]);
+  });
+  it('sorts and de-duplicates chunks that overlap or come out of order', () => {
+    const out = mergeSeries(
+      [
+        {
+          metric: { a: '1' },
+          points: P([
+            [2, 2],
+            [3, 3],
+          ]),
+        },
+        {
+          metric: { a: '1' },
+          points: P([
+            [1, 1],
+            [2, 9],
+          ]),
+        },
+      ],
+      'concat',
+    );
+    expect(out.map((s) => s.points.toJSON())).toEqual([
+      [
+        [1, 1],
+        [2, 9],
+        [3, 3],
+      ],
     ]);
   });
 });
