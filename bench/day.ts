@@ -24,6 +24,7 @@ import { NEEDED_SELECTORS } from './e2e.ts';
 import { ensureDataset, type ScaleDataset } from './lib/backfill.ts';
 import { type ProxiedRequest, startCountingProxy } from './lib/proxy.ts';
 import {
+  byQuery,
   instantSum,
   lastJson,
   machineLine,
@@ -84,32 +85,6 @@ export interface DayRow {
 
 async function loadAverage(): Promise<string> {
   return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
-}
-
-/**
- * Requests grouped by what they ask (the query text with the shard's name alternations elided): count,
- * samples, MiB and Prometheus' own execution seconds (execTotalTime: not the JSON encoding).
- */
-function byQuery(requests: readonly ProxiedRequest[]): string[] {
-  const groups = new Map<string, { n: number; samples: number; bytes: number; exec: number }>();
-  for (const r of requests) {
-    const key = `${r.endpoint} ${r.query
-      .replace(/=~"[^"]{40,}"/g, '=~"…"')
-      .replace(/\s+/g, ' ')
-      .slice(0, 110)}`;
-    const g = groups.get(key) ?? { n: 0, samples: 0, bytes: 0, exec: 0 };
-    g.n++;
-    g.samples += r.samples;
-    g.bytes += r.bytes;
-    g.exec += r.execSeconds;
-    groups.set(key, g);
-  }
-  return [...groups]
-    .sort((a, b) => b[1].exec - a[1].exec)
-    .map(
-      ([key, g]) =>
-        `${String(g.n).padStart(3)} × exec ${g.exec.toFixed(2).padStart(6)} s  ${millions(g.samples).padStart(7)}  ${mb(g.bytes).padStart(7)} MiB  ${key}`,
-    );
 }
 
 async function measureSize(

@@ -15,6 +15,7 @@
  *   node --import tsx bench/small.ts --gpus 24           # the scale scenario (bench/lib/backfill.ts) at 24 GPUs
  *   node --import tsx bench/small.ts --gpus 64 --days 2  # samples in the first 2 days only: 29 days without samples
  *   node --import tsx bench/small.ts --requests          # also count requests (through bench/lib/proxy.ts)
+ *   node --import tsx bench/small.ts --requests --by-query   # and print each run's requests grouped by query
  *   node --import tsx bench/small.ts --cpu-prof /tmp/prof  # a V8 CPU profile of each CLI run into that folder
  *
  * With `--gpus N` the month is the scale scenario of `npm run bench` (src/sim/scalePreset.ts: 31 days, UTC,
@@ -31,7 +32,7 @@ import { simulate, writeOpenMetrics } from '../src/sim/index.ts';
 import { hasCachedTsdb, startPrometheusWithData } from '../test/support/prometheus.ts';
 import { ensureDataset, type ScaleDataset } from './lib/backfill.ts';
 import { type CountingProxy, startCountingProxy } from './lib/proxy.ts';
-import { machineLine, procCpuSeconds, sec, table } from './lib/util.ts';
+import { byQuery, machineLine, procCpuSeconds, sec, table } from './lib/util.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MONTH = '2026-10';
@@ -114,6 +115,7 @@ async function main(): Promise<void> {
       gpus: { type: 'string' },
       days: { type: 'string', default: '31' },
       requests: { type: 'boolean', default: false },
+      'by-query': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
       json: { type: 'string' },
     },
@@ -205,6 +207,7 @@ async function main(): Promise<void> {
             : {}),
         });
         log(`run ${i + 1}: exit ${run.code}, ${sec(run.wallSeconds)} s wall, ${sec(run.cpuSeconds)} s CPU`);
+        if (values['by-query'] && proxy) for (const line of byQuery(proxy.requests)) log(`    ${line}`);
       }
     } finally {
       await proxy?.close();

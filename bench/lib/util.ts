@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
+import type { ProxiedRequest } from './proxy.ts';
 
 export function machine(): { cpu: string; cores: number; memoryGiB: number; node: string; platform: string } {
   return {
@@ -94,4 +95,30 @@ export async function instantSum(url: string, query: string, timeS: number): Pro
   };
   if (json.status !== 'success') throw new Error(`${query}: ${json.error}`);
   return json.data!.result.reduce((sum, r) => sum + Number(r.value[1]), 0);
+}
+
+/**
+ * Requests grouped by what they ask (the query text with the shard's name alternations elided): count,
+ * samples, MiB and Prometheus' own execution seconds (execTotalTime: not the JSON encoding).
+ */
+export function byQuery(requests: readonly ProxiedRequest[]): string[] {
+  const groups = new Map<string, { n: number; samples: number; bytes: number; exec: number }>();
+  for (const r of requests) {
+    const key = `${r.endpoint} ${r.query
+      .replace(/=~"[^"]{40,}"/g, '=~"…"')
+      .replace(/\s+/g, ' ')
+      .slice(0, 110)}`;
+    const g = groups.get(key) ?? { n: 0, samples: 0, bytes: 0, exec: 0 };
+    g.n++;
+    g.samples += r.samples;
+    g.bytes += r.bytes;
+    g.exec += r.execSeconds;
+    groups.set(key, g);
+  }
+  return [...groups]
+    .sort((a, b) => b[1].exec - a[1].exec)
+    .map(
+      ([key, g]) =>
+        `${String(g.n).padStart(3)} × exec ${g.exec.toFixed(2).padStart(6)} s  ${millions(g.samples).padStart(7)}  ${mb(g.bytes).padStart(7)} MiB  ${key}`,
+    );
 }

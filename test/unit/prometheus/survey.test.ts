@@ -67,10 +67,19 @@ describe('metricNamesRead', () => {
   });
 });
 
+/** Answers a survey request: the window it asks about has samples when `has(index, range)` says so. */
+function surveyAnswer(has: (index: number, range: string) => boolean) {
+  return (call: Call) => {
+    const reads = asked(call.params.query!);
+    return windowsWithSamples(reads.filter((r) => has(r.index, r.range)).map((r) => r.index));
+  };
+}
+
 describe('surveySamples', () => {
-  it('proves days with samples near their middle in one request, and counts the others whole in a second', async () => {
-    const { fetch, calls } = fakeFetch((call, index) =>
-      index === 0 ? windowsWithSamples([0, 2]) : windowsWithSamples([3]),
+  it('proves days with samples near their middle, one request per window, and counts the others whole', async () => {
+    // Window 3 has samples, but none in the 10 minutes before its middle.
+    const { fetch, calls } = fakeFetch(
+      surveyAnswer((index, range) => index === 0 || index === 2 || (index === 3 && range !== '600000ms')),
     );
     const config = parseConfig({ source: { url: 'http://prom.local' } });
     const src = createPrometheusSource({ config, logger: recordingLogger(), fetch });
@@ -78,26 +87,43 @@ describe('surveySamples', () => {
     const found = await src.surveyWindows!(windows);
 
     expect(found).toEqual([true, false, true, true]);
-    expect(calls).toHaveLength(2);
-    const probe = asked(calls[0]!.params.query!);
-    expect(probe.map((p) => p.index)).toEqual([0, 1, 2, 3]);
+    // Each request asks about one window only, at that window's instant: Prometheus 2 opens its querier
+    // over the range of all of a query's selectors, so windows joined in one request walk the month's
+    // blocks once per window.
+    const reads = calls.map((c) => asked(c.params.query!));
+    expect(reads.map((r) => r.length)).toEqual([1, 1, 1, 1, 1, 1]);
+    calls.forEach((c, i) => expect(Number(c.params.time) * 1000).toBe(reads[i]![0]!.at));
+    const probe = reads.slice(0, 4).map((r) => r[0]!);
+    expect(probe.map((p) => p.index).sort()).toEqual([0, 1, 2, 3]);
     // The last 10 minutes before each window's middle (noon of the day).
-    expect(probe[1]).toEqual({ index: 1, at: T0 + 36 * H, range: '600000ms' });
-    const whole = asked(calls[1]!.params.query!);
-    // Only the unproven windows, each over all of it: [end − (length + 1 ms), end].
-    expect(whole).toEqual([
+    expect(probe.find((p) => p.index === 1)).toEqual({ index: 1, at: T0 + 36 * H, range: '600000ms' });
+    // Then only the unproven windows, each over all of it: [end − (length + 1 ms), end].
+    expect(
+      reads
+        .slice(4)
+        .map((r) => r[0]!)
+        .sort((a, b) => a.index - b.index),
+    ).toEqual([
       { index: 1, at: windows[1]!.endMs, range: `${26 * H + 1}ms` },
       { index: 3, at: windows[3]!.endMs, range: `${26 * H + 1}ms` },
     ]);
-    expect(calls[1]!.params.query).toContain('kube_pod_status_phase|');
-    expect(calls[1]!.params.query).toContain('DCGM_FI_PROF_GR_ENGINE_ACTIVE');
+    expect(calls[4]!.params.query).toContain('kube_pod_status_phase|');
+    expect(calls[4]!.params.query).toContain('DCGM_FI_PROF_GR_ENGINE_ACTIVE');
   });
 
-  it('asks once when every window is proven by its probe', async () => {
-    const { calls, src } = clientAnswering(() => windowsWithSamples([0, 1, 2, 3]));
+  it('asks once per window when every window is proven by its probe', async () => {
+    const { calls, src } = clientAnswering(surveyAnswer(() => true));
     expect(await src.surveyWindows!(windows)).toEqual([true, true, true, true]);
-    expect(calls).toHaveLength(1);
+    expect(calls).toHaveLength(4);
     expect(calls[0]!.params.query).toContain(', cluster="a"}');
+  });
+
+  it('trusts an answer only for the window it asked about', async () => {
+    // A backend that answers every request with every window's label proves only the one asked.
+    const { src } = clientAnswering((call) =>
+      asked(call.params.query!)[0]!.index === 2 ? windowsWithSamples([0, 1, 2, 3]) : windowsWithSamples([]),
+    );
+    expect(await src.surveyWindows!(windows)).toEqual([false, false, true, false]);
   });
 
   it('counts a window too short to probe whole, and asks nothing for no window', async () => {
@@ -128,7 +154,9 @@ describe('a Prometheus source after a survey', () => {
   const scrape = { kubeStateMetricsSeconds: 60, dcgmSeconds: 30, source: 'config' as const };
 
   it('meters a window without samples without asking, exactly as asking every query would', async () => {
-    const surveyed = clientAnswering((call, index) => (index === 0 ? windowsWithSamples([0, 2, 3]) : ok([])));
+    const surveyed = clientAnswering((call) =>
+      asked(call.params.query ?? '').length > 0 ? surveyAnswer((i) => i !== 1)(call) : ok([]),
+    );
     const asking = clientAnswering(() => ok([]));
     await surveyed.src.surveyWindows!(windows);
     const before = surveyed.calls.length;
@@ -146,7 +174,9 @@ describe('a Prometheus source after a survey', () => {
   });
 
   it('still asks about windows with samples, and about windows reaching past a surveyed one', async () => {
-    const surveyed = clientAnswering((call, index) => (index === 0 ? windowsWithSamples([0, 2, 3]) : ok([])));
+    const surveyed = clientAnswering((call) =>
+      asked(call.params.query ?? '').length > 0 ? surveyAnswer((i) => i !== 1)(call) : ok([]),
+    );
     await surveyed.src.surveyWindows!(windows);
     const before = surveyed.calls.length;
 
