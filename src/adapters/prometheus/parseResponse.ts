@@ -124,8 +124,12 @@ export class PrometheusResponseParser {
         this.open('object');
         i++;
       } else if (c === 0x5b) {
-        this.open('array');
-        i++;
+        const after = this.inValues() ? this.readWholePair(chunk, i) : -1;
+        if (after > 0) i = after;
+        else {
+          this.open('array');
+          i++;
+        }
       } else if (c === 0x7d || c === 0x5d) {
         this.close(c === 0x7d ? 'object' : 'array');
         i++;
@@ -219,6 +223,38 @@ export class PrometheusResponseParser {
     const text = latin1(this.joined(chunk.subarray(start, j)));
     this.onBare(text);
     return j;
+  }
+
+  /** True inside a series' `values` array, where every element is a [t, "v"] pair. */
+  private inValues(): boolean {
+    const n = this.stack.length;
+    return n > 0 && this.stack[n - 1]!.kind === 'values';
+  }
+
+  /**
+   * The hot path of a range answer (and of the raw reads the adapter evaluates): one whole sample
+   * `[<time>,"<value>"]` at `start` (its `[`), exactly as Prometheus writes it (no spaces, plain
+   * decimals), read from the bytes in one pass without touching the container stack. The index after
+   * its `]`, or -1 (nothing consumed) for anything else — a pair split across chunks, spaces, an escape,
+   * NaN or ±Inf, an exponent, a time or value fastDecimal does not read exactly — which the general
+   * path then reads (and validates) as before. The sample added is the one the general path adds.
+   */
+  private readWholePair(chunk: Uint8Array, start: number): number {
+    const n = chunk.length;
+    let j = start + 1;
+    while (j < n && (chunk[j] === 0x2e || (chunk[j]! >= 0x30 && chunk[j]! <= 0x39))) j++;
+    if (j + 1 >= n || chunk[j] !== 0x2c || chunk[j + 1] !== 0x22) return -1;
+    const t = fastDecimal(chunk, start + 1, j);
+    if (t === undefined) return -1;
+    const valueStart = j + 2;
+    let k = valueStart;
+    while (k < n && (chunk[k] === 0x2e || (chunk[k]! >= 0x30 && chunk[k]! <= 0x39))) k++;
+    if (k + 1 >= n || chunk[k] !== 0x22 || chunk[k + 1] !== 0x5d) return -1;
+    const v = fastDecimal(chunk, valueStart, k);
+    if (v === undefined) return -1;
+    this.samples ??= new SampleBuilder();
+    this.addSample(this.samples, t, v);
+    return k + 2;
   }
 
   /**

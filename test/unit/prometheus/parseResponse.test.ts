@@ -233,6 +233,26 @@ describe('PrometheusResponseParser (answers as they stream in)', () => {
         '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,2]]}]}}',
       ],
       [
+        'a sample with a third element',
+        '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"2",3]]}]}}',
+      ],
+      [
+        'a sample without its value',
+        '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1]]}]}}',
+      ],
+      [
+        'a sample without its time',
+        '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[,"2"]]}]}}',
+      ],
+      [
+        'a sample time with two points',
+        '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1.2.3,"2"]]}]}}',
+      ],
+      [
+        'a sample cut short at the end of the body',
+        '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"2"',
+      ],
+      [
         'a sample time that is not a number',
         '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":["1","2"]}]}}',
       ],
@@ -304,27 +324,38 @@ describe('PrometheusResponseParser reads what JSON.parse reads', () => {
     );
     const answer = fc.array(fc.array(sample, { minLength: 1, maxLength: 20 }), { maxLength: 5 });
     fc.assert(
-      fc.property(answer, fc.integer({ min: 1, max: 50 }), (seriesList, size) => {
-        const result = seriesList.map((values, i) => ({ metric: { pod: `p${i}` }, values }));
-        const text = JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } });
-        const bytes = new TextEncoder().encode(text);
-        const parser = new PrometheusResponseParser();
-        for (let i = 0; i < bytes.length; i += size) parser.write(bytes.subarray(i, i + size));
-        const parsed = parser.end();
-        const expected = result
-          .map(({ metric, values }) => ({
-            metric,
-            points: values
-              .map(([t, v]) => [Math.round(t * 1000), parseSampleValue(v)] as [number, number])
-              .filter(([, v]) => Number.isFinite(v) && v >= 0),
-          }))
-          .filter((s) => s.points.length > 0);
-        expect(parsed.ok).toBe(true);
-        if (!parsed.ok) return;
-        expect(parsed.series.map((s) => ({ metric: { ...s.metric }, points: [...s.points] }))).toEqual(
-          expected,
-        );
-      }),
+      fc.property(
+        answer,
+        // Small chunks split pairs; a whole body in one chunk reads every plain pair in one pass.
+        fc.oneof(fc.integer({ min: 1, max: 50 }), fc.constant(1 << 20)),
+        // Prometheus writes no spaces; an answer with them is read (by the general path) all the same.
+        fc.boolean(),
+        (seriesList, size, spaced) => {
+          const result = seriesList.map((values, i) => ({ metric: { pod: `p${i}` }, values }));
+          const text = JSON.stringify(
+            { status: 'success', data: { resultType: 'matrix', result } },
+            null,
+            spaced ? 1 : undefined,
+          );
+          const bytes = new TextEncoder().encode(text);
+          const parser = new PrometheusResponseParser();
+          for (let i = 0; i < bytes.length; i += size) parser.write(bytes.subarray(i, i + size));
+          const parsed = parser.end();
+          const expected = result
+            .map(({ metric, values }) => ({
+              metric,
+              points: values
+                .map(([t, v]) => [Math.round(t * 1000), parseSampleValue(v)] as [number, number])
+                .filter(([, v]) => Number.isFinite(v) && v >= 0),
+            }))
+            .filter((s) => s.points.length > 0);
+          expect(parsed.ok).toBe(true);
+          if (!parsed.ok) return;
+          expect(parsed.series.map((s) => ({ metric: { ...s.metric }, points: [...s.points] }))).toEqual(
+            expected,
+          );
+        },
+      ),
       { numRuns: 500 },
     );
   });
