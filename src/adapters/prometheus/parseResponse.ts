@@ -241,19 +241,17 @@ export class PrometheusResponseParser {
    */
   private readWholePair(chunk: Uint8Array, start: number): number {
     const n = chunk.length;
-    let j = start + 1;
-    while (j < n && (chunk[j] === 0x2e || (chunk[j]! >= 0x30 && chunk[j]! <= 0x39))) j++;
-    if (j + 1 >= n || chunk[j] !== 0x2c || chunk[j + 1] !== 0x22) return -1;
-    const t = fastDecimal(chunk, start + 1, j);
-    if (t === undefined) return -1;
+    const ms = readMs(chunk, start + 1);
+    const j = readEnd;
+    if (ms < 0 || j + 1 >= n || chunk[j] !== 0x2c || chunk[j + 1] !== 0x22) return -1;
     const valueStart = j + 2;
     let k = valueStart;
     while (k < n && (chunk[k] === 0x2e || (chunk[k]! >= 0x30 && chunk[k]! <= 0x39))) k++;
     if (k + 1 >= n || chunk[k] !== 0x22 || chunk[k + 1] !== 0x5d) return -1;
     const v = fastDecimal(chunk, valueStart, k);
     if (v === undefined) return -1;
-    this.samples ??= new SampleBuilder();
-    this.addSample(this.samples, t, v);
+    // A plain decimal is finite and not negative: kept whatever keepEveryValue says (as addSample).
+    (this.samples ??= new SampleBuilder()).push(ms, v);
     return k + 2;
   }
 
@@ -535,6 +533,44 @@ function simpleDecimal(text: string): boolean {
     } else if (c < 0x30 || c > 0x39) return false;
   }
   return text.length > dots;
+}
+
+/** Where the last readMs stopped (the byte after the time it read). */
+let readEnd = 0;
+
+/**
+ * A sample time in epoch seconds (`1790812800` or `1790812800.123`, plain digits) read from `start` as
+ * integer epoch ms; readEnd is set to the byte after it. Exactly what Math.round(fastDecimal(time) · 1000)
+ * gives (the general path): with at most 3 digits after the point the time is an integer number of ms,
+ * which both compute exactly below 2^53 ms. -1 for anything else (another byte first, more than 3
+ * fraction digits, more than 15 digits): the caller then declines the pair to the general path.
+ */
+function readMs(bytes: Uint8Array, start: number): number {
+  const n = bytes.length;
+  let i = start;
+  let ms = 0;
+  while (i < n) {
+    const c = bytes[i]!;
+    if (c < 0x30 || c > 0x39) break;
+    ms = ms * 10 + (c - 0x30);
+    i++;
+  }
+  const whole = i - start;
+  if (whole === 0 || whole > 12) return -1;
+  let fraction = 0;
+  if (i < n && bytes[i] === 0x2e) {
+    i++;
+    while (i < n) {
+      const c = bytes[i]!;
+      if (c < 0x30 || c > 0x39) break;
+      if (++fraction > 3) return -1;
+      ms = ms * 10 + (c - 0x30);
+      i++;
+    }
+    if (fraction === 0) return -1;
+  }
+  readEnd = i;
+  return fraction === 3 ? ms : ms * POW10[3 - fraction]!;
 }
 
 const SAFE = Number.MAX_SAFE_INTEGER;

@@ -224,6 +224,37 @@ describe('PrometheusResponseParser (answers as they stream in)', () => {
   });
 
   describe('edge cases', () => {
+    it('reads sample times of every plain shape to the millisecond, in one chunk or split', () => {
+      const times = [
+        '1700000000',
+        '1700000000.5',
+        '1700000000.25',
+        '1700000000.125',
+        '1700000000.1235',
+        '1700000000.',
+        '17000000000000',
+      ];
+      const text = `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[${times
+        .map((t, i) => `[${t},"${i}"]`)
+        .join(',')}]}]}}`;
+      const expected = SamplePoints.of([
+        [1700000000000, 0],
+        [1700000000500, 1],
+        [1700000000250, 2],
+        [1700000000125, 3],
+        [Math.round(1700000000.1235 * 1000), 4],
+        [1700000000000, 5],
+        [17000000000000000, 6],
+      ]);
+      const bytes = new TextEncoder().encode(text);
+      for (const size of [bytes.length, 5]) {
+        const parser = new PrometheusResponseParser();
+        for (let i = 0; i < bytes.length; i += size) parser.write(bytes.subarray(i, i + size));
+        const parsed = parser.end();
+        expect(parsed.ok && [...parsed.series[0]!.points], `chunks of ${size}`).toEqual([...expected]);
+      }
+    });
+
     it.each([
       ['a body cut short', body.slice(0, body.length - 10)],
       ['a body cut inside a string', body.slice(0, body.indexOf('tr\u00e4in') + 2)],
