@@ -46,15 +46,55 @@ export function parseSampleValue(text: string): number {
 /** Strings seen once are shared (label names and values repeat across series and answers). */
 export class Interner {
   private readonly strings = new Map<string, string>();
+  // The same strings by a hash of their bytes (ASCII ones only), so that a label read again is found
+  // from its bytes without decoding them into a new string first.
+  private readonly byHash = new Map<number, string | string[]>();
   constructor(private readonly limit = 500_000) {}
+
   intern(value: string): string {
     const known = this.strings.get(value);
     if (known !== undefined) return known;
     // Bounded: a long-running process drops the table instead of growing with every pod ever seen.
-    if (this.strings.size >= this.limit) this.strings.clear();
+    if (this.strings.size >= this.limit) {
+      this.strings.clear();
+      this.byHash.clear();
+    }
     this.strings.set(value, value);
     return value;
   }
+
+  /**
+   * The string `bytes[start, end)` spells when every byte is ASCII (then UTF-8 and latin1 agree, and no
+   * byte is part of an escape the caller has not ruled out), interned; undefined for any other byte.
+   * A string seen before is returned without making a new one.
+   */
+  fromAsciiBytes(bytes: Uint8Array, start: number, end: number): string | undefined {
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) {
+      const c = bytes[i]!;
+      if (c >= 0x80) return undefined;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    const found = this.byHash.get(h);
+    if (found !== undefined) {
+      if (typeof found === 'string') {
+        if (sameAscii(found, bytes, start, end)) return found;
+      } else {
+        for (const s of found) if (sameAscii(s, bytes, start, end)) return s;
+      }
+    }
+    const text = this.intern(latin1(bytes.subarray(start, end)));
+    if (found === undefined) this.byHash.set(h, text);
+    else if (typeof found === 'string') this.byHash.set(h, [found, text]);
+    else found.push(text);
+    return text;
+  }
+}
+
+function sameAscii(s: string, bytes: Uint8Array, start: number, end: number): boolean {
+  if (s.length !== end - start) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== bytes[start + i]) return false;
+  return true;
 }
 
 /**
@@ -186,6 +226,13 @@ export class PrometheusResponseParser {
       } else if (c === 0x22) {
         this.mode = 'between';
         if (this.readQuotedSampleValue(chunk, start, j)) return j + 1;
+        if (this.pending.length === 0 && !this.hasEscape) {
+          const ascii = this.interner.fromAsciiBytes(chunk, start, j);
+          if (ascii !== undefined) {
+            this.onString(ascii);
+            return j + 1;
+          }
+        }
         const bytes = this.joined(chunk.subarray(start, j));
         this.onString(this.decodeString(bytes));
         return j + 1;

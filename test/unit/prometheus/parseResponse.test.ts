@@ -5,7 +5,11 @@ import {
   parseSampleValue,
 } from '../../../src/adapters/prometheus/index.ts';
 import fc from 'fast-check';
-import { fastDecimal, PrometheusResponseParser } from '../../../src/adapters/prometheus/parseResponse.ts';
+import {
+  fastDecimal,
+  Interner,
+  PrometheusResponseParser,
+} from '../../../src/adapters/prometheus/parseResponse.ts';
 import { SamplePoints } from '../../../src/adapters/prometheus/samplePoints.ts';
 
 /** Parses a body given as an object (serialized the way Prometheus writes it). */
@@ -299,6 +303,46 @@ describe('PrometheusResponseParser (answers as they stream in)', () => {
     ])('refuses %s as not a Prometheus response', (_name, text) => {
       expect(() => parseText(text)).toThrow(/not a Prometheus (API response|sample value)/);
     });
+  });
+});
+
+describe('Interner.fromAsciiBytes (label strings found from their bytes)', () => {
+  const read = (interner: Interner, text: string) => {
+    const bytes = new TextEncoder().encode(`"${text}"`);
+    return interner.fromAsciiBytes(bytes, 1, bytes.length - 1);
+  };
+
+  it('gives the string the bytes spell, the same one each time, and declines non-ASCII bytes', () => {
+    const interner = new Interner();
+    const first = read(interner, 'DCGM_FI_PROF_GR_ENGINE_ACTIVE');
+    expect(first).toBe('DCGM_FI_PROF_GR_ENGINE_ACTIVE');
+    expect(read(interner, 'DCGM_FI_PROF_GR_ENGINE_ACTIVE')).toBe(first);
+    expect(interner.intern('DCGM_FI_PROF_GR_ENGINE_ACTIVE')).toBe(first);
+    expect(read(interner, '')).toBe('');
+    expect(read(interner, 'tr\u00e4in-\u4f8b')).toBeUndefined();
+  });
+
+  it('tells apart strings whose bytes hash alike (FNV-1a 32-bit: 520988850)', () => {
+    const interner = new Interner();
+    expect(read(interner, 'pod-6jvf0c6z')).toBe('pod-6jvf0c6z');
+    expect(read(interner, 'pod-ap1sylw2')).toBe('pod-ap1sylw2');
+    expect(read(interner, 'pod-6jvf0c6z')).toBe('pod-6jvf0c6z');
+    expect(read(interner, 'pod-ap1sylw2')).toBe('pod-ap1sylw2');
+  });
+
+  it('reads label values in an answer exactly as the general path decodes them', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: 'binary', maxLength: 12 }), { minLength: 1, maxLength: 8 }),
+        (values) => {
+          const result = values.map((v, i) => ({ metric: { pod: v, i: String(i) }, values: [[1, '1']] }));
+          const text = JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } });
+          const parsed = parseText(text);
+          expect(parsed.ok && parsed.series.map((s) => s.metric.pod)).toEqual(values);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
