@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
 import type { Layout } from './templates.ts';
 import { resolveFontPaths } from './templates.ts';
@@ -27,8 +28,22 @@ export function openReportDocument(
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
   });
-  const fonts = resolveFontPaths();
+  const fonts = fontBytes();
   doc.registerFont('regular', fonts.regular);
   doc.registerFont('bold', fonts.bold);
   return { doc, finished };
+}
+
+let fontFiles: { regular: Buffer; bold: Buffer } | undefined;
+
+/**
+ * The report's two font files, read once per process: pdfkit reads a font given by its path again for
+ * every document (a month's team pack is a document per team), and a Buffer is what it makes of the path.
+ */
+function fontBytes(): { regular: Buffer; bold: Buffer } {
+  if (!fontFiles) {
+    const paths = resolveFontPaths();
+    fontFiles = { regular: readFileSync(paths.regular), bold: readFileSync(paths.bold) };
+  }
+  return fontFiles;
 }
