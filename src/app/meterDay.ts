@@ -178,9 +178,9 @@ export function sampleWindowOf(config: Config, day: Day): TimeRange {
 
 /**
  * Before metering several days: asks the source, in one cheap request per day (see surveySamples),
- * which days have any sample at all; the source then meters a day without samples without asking it any question
- * (the same metered day, coverage and warnings as asking every query would give). A source that cannot
- * tell, or a survey that fails, changes nothing: every day is asked in full.
+ * which days have any sample at all; the source then meters a day without samples without asking it
+ * any question (the same metered day, coverage and warnings as asking every query would give). A source
+ * that cannot tell, or a survey that fails, changes nothing: every day is asked in full.
  */
 export async function surveyDays(ctx: AppContext, days: readonly Day[]): Promise<void> {
   const { source, logger, config } = ctx;

@@ -589,8 +589,8 @@ let readEnd = 0;
  * A sample time in epoch seconds (`1790812800` or `1790812800.123`, plain digits) read from `start` as
  * integer epoch ms; readEnd is set to the byte after it. Exactly what Math.round(fastDecimal(time) · 1000)
  * gives (the general path): with at most 3 digits after the point the time is an integer number of ms,
- * which both compute exactly below 2^53 ms. -1 for anything else (another byte first, more than 3
- * fraction digits, more than 15 digits): the caller then declines the pair to the general path.
+ * which both compute exactly below 2^53 ms. -1 for anything else (no digit first, more than 12 digits
+ * before the point, none or more than 3 after it): the caller then declines the pair to the general path.
  */
 function readMs(bytes: Uint8Array, start: number): number {
   const n = bytes.length;

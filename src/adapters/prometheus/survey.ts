@@ -6,10 +6,11 @@ import type { PrometheusClient } from './client.ts';
 import { durationMs, fillQuery, literalAlternation } from './promql.ts';
 
 /**
- * Which windows (days with their bridging margins) hold any sample the queries read, in one cheap request
- * per window (two for a window its probe does not prove), so that a month's days without samples are
- * metered without asking each of them every query. Exact in the one direction that matters: a window is called empty only when Prometheus
- * counts no raw sample of any metric family a query template reads (with the source's selector) in it.
+ * Which windows (days with their bridging margins) hold any sample the queries read, in one cheap
+ * request per window (two for a window its probe does not prove), so that a month's days without
+ * samples are metered without asking each of them every query. Exact in the one direction that matters:
+ * a window is called empty only when Prometheus counts no raw sample of any metric family a query
+ * template reads (with the source's selector) in it.
  */
 
 /** How far back from the middle of each window the first request looks: 10 minutes of samples. */
