@@ -131,6 +131,8 @@ export class PrometheusResponseParser {
   // The pair's value (its second element) was a quoted decimal read straight from the bytes (fastDecimal).
   private pairValueRead = false;
   private sawRoot = false;
+  // Samples of the answer's previous series (newSeriesBuilder).
+  private lastSeriesLength = 0;
 
   /**
    * @param keepEveryValue keep NaN, infinite and negative samples (raw answers from which the adapter
@@ -272,6 +274,15 @@ export class PrometheusResponseParser {
     return j;
   }
 
+  /**
+   * A series' samples, sized like the previous series of the answer: the series of one answer (one
+   * metric over one span) mostly hold the same number of samples, so most are read without growing
+   * their arrays, and a series that fills them exactly is built without a copy.
+   */
+  private newSeriesBuilder(): SampleBuilder {
+    return new SampleBuilder(Math.max(16, this.lastSeriesLength));
+  }
+
   /** True inside a series' `values` array, where every element is a [t, "v"] pair. */
   private inValues(): boolean {
     const n = this.stack.length;
@@ -298,7 +309,7 @@ export class PrometheusResponseParser {
     const v = fastDecimal(chunk, valueStart, k);
     if (v === undefined) return -1;
     // A plain decimal is finite and not negative: kept whatever keepEveryValue says (as addSample).
-    (this.samples ??= new SampleBuilder()).push(ms, v);
+    (this.samples ??= this.newSeriesBuilder()).push(ms, v);
     return k + 2;
   }
 
@@ -412,7 +423,7 @@ export class PrometheusResponseParser {
       this.metric = Object.create(null) as Record<string, string>;
     } else if (slot === 'values' && !object) {
       kind = 'values';
-      this.samples ??= new SampleBuilder();
+      this.samples ??= this.newSeriesBuilder();
     } else if (slot === 'pair' && !object) {
       kind = 'pair';
       this.pair = [];
@@ -431,6 +442,7 @@ export class PrometheusResponseParser {
       if (!this.metric) throw new RangeError('not a Prometheus API response: a result without its metric');
       const points = this.samples?.build() ?? SamplePoints.EMPTY;
       if (points.length > 0) this.series.push({ metric: this.metric, points });
+      if (this.samples) this.lastSeriesLength = this.samples.length;
       this.metric = undefined;
       this.samples = undefined;
     } else if (frame.kind === 'pair') {

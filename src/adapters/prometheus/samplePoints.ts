@@ -88,9 +88,13 @@ export class SampleBuilder {
     this.n++;
   }
 
-  /** The samples pushed, in arrays of exactly their length. */
+  /**
+   * The samples pushed, in arrays of exactly their length: the builder's own arrays when it is full
+   * (a later push grows into new arrays, so the points never change), else copies.
+   */
   build(): SamplePoints {
     if (this.n === 0) return SamplePoints.EMPTY;
+    if (this.n === this.ts.length) return new SamplePoints(this.ts, this.values);
     return new SamplePoints(this.ts.slice(0, this.n), this.values.slice(0, this.n));
   }
 }
