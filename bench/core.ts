@@ -10,6 +10,7 @@
  *   node --import tsx bench/core.ts --live-heap                # GC before each stage's heap reading
  *   node --import tsx bench/core.ts --snapshot /tmp/snaps      # a heap snapshot after each stage (slow)
  *   node --import tsx bench/core.ts --from-partials            # days loaded from stored partials
+ *   node --import tsx bench/core.ts --render                   # also the team pack, PDFs and report.html
  *
  * Every (policy, size) runs in a child process of its own so that maxRSS is that run's peak. The table
  * shows wall time per stage, the heap in use at the end of each stage (the largest is "heap"), and the
@@ -80,6 +81,8 @@ const { values: args } = parseArgs({
     'write-partials': { type: 'string', default: '' },
     /** Write a heap snapshot (v8.writeHeapSnapshot) into this folder after each stage. */
     snapshot: { type: 'string', default: '' },
+    /** Also render the team pack (costs.csv and PDF per team), the executive PDF and report.html. */
+    render: { type: 'boolean', default: false },
     /** Price the month from a synthetic invoice (one hourly line per node-hour; issue #17). */
     billing: { type: 'boolean', default: false },
   },
@@ -106,6 +109,9 @@ interface RunResult {
   total: string;
   /** SHA-256 over the SHA-256 of every file written, in order (older trees without spoolChunks: '-'). */
   filesSha256: string;
+  /** --render: SHA-256 over the team packs, the executive PDF and report.html (in order), and their MB. */
+  renderSha256?: string;
+  renderMB?: number;
   stages: StageResult[];
   maxRssMB: number;
 }
@@ -194,6 +200,7 @@ function runPolicies(
         ...(partials ? [`--partials=${partials}`] : []),
         ...(args.snapshot ? [`--snapshot=${path.resolve(args.snapshot)}`] : []),
         ...(args.billing ? ['--billing'] : []),
+        ...(args.render ? ['--render'] : []),
         ...(args.out ? [`--out=${path.join(path.resolve(args.out), policy.replace('/', '_'))}`] : []),
       ];
       const child = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
@@ -208,6 +215,16 @@ function runPolicies(
       console.log(
         `${''.padStart(26)}   total ${result.total}, ${result.rows} rows, files sha256 ${result.filesSha256}`,
       );
+      if (result.renderSha256) {
+        const took = (stage: string) => result.stages.find((s) => s.stage === stage);
+        const rendering = ['team pack', 'executive PDF', 'report.html'].map(
+          (stage) =>
+            `${stage} ${((took(stage)?.ms ?? Number.NaN) / 1000).toFixed(1)} s (CPU ${((took(stage)?.cpuMs ?? Number.NaN) / 1000).toFixed(1)} s)`,
+        );
+        console.log(
+          `${''.padStart(26)}   rendered ${rendering.join(', ')}: ${result.renderMB!.toFixed(0)} MB, sha256 ${result.renderSha256}`,
+        );
+      }
       console.log(
         `${''.padStart(26)}   peak RSS at each stage's end: ` +
           result.stages
@@ -491,6 +508,44 @@ async function runOnce(): Promise<RunResult> {
   const json = renderSummaryJson(priced.summary);
   await writeChunks('summary.json', [json]);
   mark('summary.json');
+  // --render: what the monthly report renders besides the CSVs and summary.json: the team pack (each
+  // team's costs.csv and PDF), the executive PDF and the browsable report.html (one record per pod).
+  const renderHashes = createHash('sha256');
+  let renderMB = 0;
+  if (args.render) {
+    type Pdf = typeof import('../src/render/pdf/renderPdf.ts');
+    type TeamPdf = typeof import('../src/render/pdf/teamPdf.ts');
+    type TeamCsv = typeof import('../src/render/teamCsv.ts');
+    type Html = typeof import('../src/render/html/htmlReport.ts');
+    const { renderPdf } = await load<Pdf>('render/pdf/renderPdf.ts');
+    const { renderTeamPdf, TEAM_PDF_TOP } = await load<TeamPdf>('render/pdf/teamPdf.ts');
+    const { teamCostsCsvChunks, teamFacts } = await load<TeamCsv>('render/teamCsv.ts');
+    const { renderHtmlReport } = await load<Html>('render/html/htmlReport.ts');
+    const { summary } = priced;
+    const rendered = (name: string, body: Uint8Array | string) => {
+      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      renderMB += bytes.length / 2 ** 20;
+      renderHashes.update(`${name} ${createHash('sha256').update(bytes).digest('hex')}\n`);
+    };
+    const pdfOptions = { language: 'en', baselinePercentile: config.report.baselinePercentile } as const;
+    const teamRows = csv.rowsByTeam(priced.rows);
+    const costs = { currency: summary.currency.code, minorDigits: summary.currency.minorDigits, zone: 'UTC' };
+    for (const [team, indices] of teamRows) {
+      const spooled = await spool!.spoolChunks(
+        teamCostsCsvChunks(priced.rows, indices, { ...costs, correction: false }),
+        dir,
+      );
+      renderMB += spooled.bytes / 2 ** 20;
+      renderHashes.update(`team-${team}/costs.csv ${spooled.sha256}\n`);
+      const facts = teamFacts(priced.rows, indices, TEAM_PDF_TOP.pods);
+      rendered(`team-${team}/report.pdf`, await renderTeamPdf(summary, null, team, facts, pdfOptions));
+    }
+    mark('team pack');
+    rendered('executive-report.pdf', await renderPdf(summary, null, pdfOptions));
+    mark('executive PDF');
+    rendered('report.html', renderHtmlReport(summary, priced.rows, { language: 'en' }));
+    mark('report.html');
+  }
   if (!args.out) rmSync(dir, { recursive: true, force: true });
 
   return {
@@ -503,6 +558,7 @@ async function runOnce(): Promise<RunResult> {
     csvMB: csvBytes / 2 ** 20,
     total: priced.summary.totals.cost,
     filesSha256: hashed ? fileHashes.digest('hex') : '-',
+    ...(args.render ? { renderSha256: renderHashes.digest('hex'), renderMB } : {}),
     stages,
     maxRssMB: maxRssMB(),
   };
