@@ -112,6 +112,8 @@ interface RunResult {
   /** --render: SHA-256 over the team packs, the executive PDF and report.html (in order), and their MB. */
   renderSha256?: string;
   renderMB?: number;
+  /** --render: CPU seconds of each part of the team pack (every team's costs.csv, facts, PDF). */
+  teamPackParts?: string;
   stages: StageResult[];
   maxRssMB: number;
 }
@@ -222,16 +224,21 @@ function runPolicies(
             `${stage} ${((took(stage)?.ms ?? Number.NaN) / 1000).toFixed(1)} s (CPU ${((took(stage)?.cpuMs ?? Number.NaN) / 1000).toFixed(1)} s)`,
         );
         console.log(
-          `${''.padStart(26)}   rendered ${rendering.join(', ')}: ${result.renderMB!.toFixed(0)} MB, sha256 ${result.renderSha256}`,
+          `${''.padStart(26)}   rendered ${rendering.join(', ')}: ${result.renderMB!.toFixed(0)} MB, sha256 ${result.renderSha256}\n` +
+            `${''.padStart(26)}   team pack CPU s: ${result.teamPackParts}`,
         );
       }
       console.log(
-        `${''.padStart(26)}   peak RSS at each stage's end: ` +
+        `${''.padStart(26)}   peak RSS MB at each stage's end (the stage's CPU): ` +
           result.stages
             .filter((s) => s.rssMB !== undefined)
-            .map((s) => `${s.stage} ${s.rssMB!.toFixed(0)}`)
+            .map(
+              (s) =>
+                `${s.stage} ${s.rssMB!.toFixed(0)}` +
+                (s.cpuMs === undefined ? '' : ` (CPU ${(s.cpuMs / 1000).toFixed(1)} s)`),
+            )
             .join(', ') +
-          ' MB',
+          '',
       );
     }
   }
@@ -512,6 +519,7 @@ async function runOnce(): Promise<RunResult> {
   // team's costs.csv and PDF), the executive PDF and the browsable report.html (one record per pod).
   const renderHashes = createHash('sha256');
   let renderMB = 0;
+  let teamPackParts = '';
   if (args.render) {
     type Pdf = typeof import('../src/render/pdf/renderPdf.ts');
     type TeamPdf = typeof import('../src/render/pdf/teamPdf.ts');
@@ -530,16 +538,31 @@ async function runOnce(): Promise<RunResult> {
     const pdfOptions = { language: 'en', baselinePercentile: config.report.baselinePercentile } as const;
     const teamRows = csv.rowsByTeam(priced.rows);
     const costs = { currency: summary.currency.code, minorDigits: summary.currency.minorDigits, zone: 'UTC' };
+    // CPU seconds of the team pack's parts, summed over the teams.
+    const cpuSeconds = () => {
+      const used = process.cpuUsage();
+      return (used.user + used.system) / 1e6;
+    };
+    const parts = { 'costs.csv': 0, facts: 0, PDF: 0 };
     for (const [team, indices] of teamRows) {
+      let started = cpuSeconds();
       const spooled = await spool!.spoolChunks(
         teamCostsCsvChunks(priced.rows, indices, { ...costs, correction: false }),
         dir,
       );
       renderMB += spooled.bytes / 2 ** 20;
       renderHashes.update(`team-${team}/costs.csv ${spooled.sha256}\n`);
+      parts['costs.csv'] += cpuSeconds() - started;
+      started = cpuSeconds();
       const facts = teamFacts(priced.rows, indices, TEAM_PDF_TOP.pods);
+      parts.facts += cpuSeconds() - started;
+      started = cpuSeconds();
       rendered(`team-${team}/report.pdf`, await renderTeamPdf(summary, null, team, facts, pdfOptions));
+      parts.PDF += cpuSeconds() - started;
     }
+    teamPackParts = Object.entries(parts)
+      .map(([part, seconds]) => `${part} ${seconds.toFixed(1)}`)
+      .join(', ');
     mark('team pack');
     rendered('executive-report.pdf', await renderPdf(summary, null, pdfOptions));
     mark('executive PDF');
@@ -558,7 +581,7 @@ async function runOnce(): Promise<RunResult> {
     csvMB: csvBytes / 2 ** 20,
     total: priced.summary.totals.cost,
     filesSha256: hashed ? fileHashes.digest('hex') : '-',
-    ...(args.render ? { renderSha256: renderHashes.digest('hex'), renderMB } : {}),
+    ...(args.render ? { renderSha256: renderHashes.digest('hex'), renderMB, teamPackParts } : {}),
     stages,
     maxRssMB: maxRssMB(),
   };
