@@ -13,9 +13,11 @@ export interface StoredDays {
 }
 
 /**
- * Partials read at once: one is parsed while the next is fetched. Parsing is the cost (≈ 0.4 s of CPU for
- * a day of 10,000 GPUs, 18 MB of JSON; one at a time anyway), and every partial in flight holds its bytes
- * and then its text until the next major collection: 8 at once held ≈ 0.2 GB more at that size.
+ * Partials read at once: one is parsed while the next is fetched. Parsing is the cost (≈ 0.35 s of CPU
+ * for a day of 10,000 GPUs, 18 MB of JSON; one at a time anyway), and every partial in flight holds its
+ * bytes, then its text until the next major collection. With 8 at once (and a copy of each partial's
+ * bytes before decoding) loading that month peaked 0.25–0.3 GB higher (docs/performance.md, "The month
+ * step's memory at 10,000 GPUs").
  */
 export const PARTIALS_IN_FLIGHT = 2;
 
