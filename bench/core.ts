@@ -9,7 +9,8 @@
  *   node --import tsx bench/core.ts --heap-mb 1024             # children run with --max-old-space-size
  *   node --import tsx bench/core.ts --live-heap                # GC before each stage's heap reading
  *   node --import tsx bench/core.ts --snapshot /tmp/snaps      # a heap snapshot after each stage (slow)
- *   node --import tsx bench/core.ts --from-partials            # days as parsed from stored partials
+ *   node --import tsx bench/core.ts --from-partials            # days loaded from stored partials
+ *   node --import tsx bench/core.ts --render                   # also the team pack, PDFs and report.html
  *
  * Every (policy, size) runs in a child process of its own so that maxRSS is that run's peak. The table
  * shows wall time per stage, the heap in use at the end of each stage (the largest is "heap"), and the
@@ -24,10 +25,15 @@
  * A node-day's pods hold ~70 % of its capacity between them (held seconds are multiples of 30 s); 5 %
  * of pod-days have no utilization sample, the rest a full-precision double in [0, 1). Teams 40,
  * namespaces 400, projects 200. Each day's PodUsage/PodRef objects are separate (as when days are
- * loaded from daily partials); name strings are flat and shared between a pod's days. With
- * --from-partials each day is round-tripped through JSON as it is generated, as `usage/<date>.json` is
- * read back (JSON.parse shares no string), then given to what the monthly report does to a day it
- * reads from a partial (src/app/partialStrings.ts: one copy of each string), when the tree has it.
+ * loaded from daily partials); name strings are flat and shared between a pod's days.
+ *
+ * --from-partials: the month is generated once per size by a child process of its own, which stores
+ * every day as the product stores it (`usage/<date>.json`, written by partialOf and storeDayPartial
+ * into a filesystem store in a temp folder); each measured child then loads the days the way the
+ * monthly report does (src/app/storedDays.ts, loadStoredDays: read, parse, share strings) — stage
+ * "load" — and holds neither the generator's pod specs nor anything the monthly report does not hold.
+ * Under each run's table a line gives the process's peak RSS as it stood at the end of every stage
+ * (maxRSS is monotonic: the stage where it rises is where the peak falls).
  */
 import { mulberry32 } from '../src/sim/prng.ts';
 import { spawnSync } from 'node:child_process';
@@ -38,7 +44,9 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeHeapSnapshot } from 'node:v8';
-import type { ConfigInput } from '../src/config/schema.ts';
+import type { AppContext } from '../src/app/context.ts';
+import type { Config, ConfigInput } from '../src/config/schema.ts';
+import type { BlobStore } from '../src/ports.ts';
 import type { CapacityType, Day, MeteredDay, NodeUsage, PodUsage } from '../src/core/types.ts';
 
 type Schema = typeof import('../src/config/schema.ts');
@@ -65,10 +73,16 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: '' },
     'live-heap': { type: 'boolean', default: false },
     'heap-mb': { type: 'string', default: '' },
-    /** Each generated day round-tripped through JSON, as the month step reads it from its partial. */
+    /** Days loaded from stored partials (`usage/<date>.json`), as the monthly report's month step does. */
     'from-partials': { type: 'boolean', default: false },
+    /** Internal: the folder of stored partials a measured child loads (--from-partials). */
+    partials: { type: 'string', default: '' },
+    /** Internal: generate the month and store its partials into this folder, then exit. */
+    'write-partials': { type: 'string', default: '' },
     /** Write a heap snapshot (v8.writeHeapSnapshot) into this folder after each stage. */
     snapshot: { type: 'string', default: '' },
+    /** Also render the team pack (costs.csv and PDF per team), the executive PDF and report.html. */
+    render: { type: 'boolean', default: false },
     /** Price the month from a synthetic invoice (one hourly line per node-hour; issue #17). */
     billing: { type: 'boolean', default: false },
   },
@@ -80,6 +94,8 @@ interface StageResult {
   /** User + system CPU time of the process (all threads, GC helpers included). */
   cpuMs?: number;
   heapMB: number;
+  /** The process's peak RSS so far (maxRSS) at the end of the stage. */
+  rssMB?: number;
 }
 
 interface RunResult {
@@ -93,12 +109,18 @@ interface RunResult {
   total: string;
   /** SHA-256 over the SHA-256 of every file written, in order (older trees without spoolChunks: '-'). */
   filesSha256: string;
+  /** --render: SHA-256 over the team packs, the executive PDF and report.html (in order), and their MB. */
+  renderSha256?: string;
+  renderMB?: number;
+  /** --render: CPU seconds of each part of the team pack (every team's costs.csv, facts, PDF). */
+  teamPackParts?: string;
   stages: StageResult[];
   maxRssMB: number;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const srcRoot = path.resolve(args.src || path.join(here, '..', 'src'));
+const maxRssMB = () => process.resourceUsage().maxRSS / 1024;
 
 function runAll(): void {
   const policies = args.policy === 'all' ? [...POLICIES] : args.policy.split(',');
@@ -110,10 +132,60 @@ function runAll(): void {
       `Node ${process.version}, ${os.platform()} ${os.release()}, load ${os.loadavg()[0]!.toFixed(1)}; src ${srcRoot}` +
       (args['heap-mb'] ? `; --max-old-space-size=${args['heap-mb']}` : ''),
   );
+  // --from-partials: each size's month generated and stored once (by a child of its own), for every policy.
+  const partialDirs = new Map<number, string>();
+  const partialsOf = (size: number, pods: number, gpus: number): string | undefined => {
+    let dir = partialDirs.get(size);
+    if (dir) return dir;
+    dir = mkdtempSync(path.join(os.tmpdir(), 'gpu-chargeback-bench-partials-'));
+    const started = performance.now();
+    const child = spawnSync(
+      process.execPath,
+      [
+        ...process.execArgv,
+        fileURLToPath(import.meta.url),
+        '--child',
+        `--write-partials=${dir}`,
+        `--pods=${pods}`,
+        `--gpus=${gpus}`,
+        `--days=${args.days}`,
+        `--seed=${args.seed}`,
+        `--src=${srcRoot}`,
+      ],
+      { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
+    );
+    if (child.status !== 0) {
+      console.log(
+        `storing the partials of pods=${pods}: FAILED (exit ${child.status})\n${child.stderr.slice(-2000)}`,
+      );
+      rmSync(dir, { recursive: true, force: true });
+      return undefined;
+    }
+    console.log(
+      `${''.padStart(26)}   ${child.stdout.trim()} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    partialDirs.set(size, dir);
+    return dir;
+  };
+  try {
+    runPolicies(policies, sizes, partialsOf, results);
+  } finally {
+    for (const dir of partialDirs.values()) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function runPolicies(
+  policies: readonly string[],
+  sizes: readonly number[],
+  partialsOf: (size: number, pods: number, gpus: number) => string | undefined,
+  results: RunResult[],
+): void {
   for (const policy of policies) {
     for (const size of sizes) {
       const pods = Math.round(Number(args.pods) * size);
       const gpus = Math.round((Number(args.gpus) * size) / 8) * 8;
+      const partials = args['from-partials'] ? partialsOf(size, pods, gpus) : undefined;
+      if (args['from-partials'] && !partials) continue;
       const childArgs = [
         ...process.execArgv,
         ...(args['live-heap'] ? ['--expose-gc'] : []),
@@ -127,9 +199,10 @@ function runAll(): void {
         `--seed=${args.seed}`,
         `--src=${srcRoot}`,
         ...(args['live-heap'] ? ['--live-heap'] : []),
-        ...(args['from-partials'] ? ['--from-partials'] : []),
+        ...(partials ? [`--partials=${partials}`] : []),
         ...(args.snapshot ? [`--snapshot=${path.resolve(args.snapshot)}`] : []),
         ...(args.billing ? ['--billing'] : []),
+        ...(args.render ? ['--render'] : []),
         ...(args.out ? [`--out=${path.join(path.resolve(args.out), policy.replace('/', '_'))}`] : []),
       ];
       const child = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
@@ -144,12 +217,43 @@ function runAll(): void {
       console.log(
         `${''.padStart(26)}   total ${result.total}, ${result.rows} rows, files sha256 ${result.filesSha256}`,
       );
+      if (result.renderSha256) {
+        const took = (stage: string) => result.stages.find((s) => s.stage === stage);
+        const rendering = ['team pack', 'executive PDF', 'report.html'].map(
+          (stage) =>
+            `${stage} ${((took(stage)?.ms ?? Number.NaN) / 1000).toFixed(1)} s (CPU ${((took(stage)?.cpuMs ?? Number.NaN) / 1000).toFixed(1)} s)`,
+        );
+        console.log(
+          `${''.padStart(26)}   rendered ${rendering.join(', ')}: ${result.renderMB!.toFixed(0)} MB, sha256 ${result.renderSha256}\n` +
+            `${''.padStart(26)}   team pack CPU s: ${result.teamPackParts}`,
+        );
+      }
+      console.log(
+        `${''.padStart(26)}   peak RSS MB at each stage's end (the stage's CPU): ` +
+          result.stages
+            .filter((s) => s.rssMB !== undefined)
+            .map(
+              (s) =>
+                `${s.stage} ${s.rssMB!.toFixed(0)}` +
+                (s.cpuMs === undefined ? '' : ` (CPU ${(s.cpuMs / 1000).toFixed(1)} s)`),
+            )
+            .join(', ') +
+          '',
+      );
     }
   }
 }
 
 function printTable(results: readonly RunResult[], header: boolean): void {
-  const stageNames = ['generate', 'price', 'chargeback.csv', 'team CSVs', 'usage+nodes.csv', 'summary.json'];
+  const stageNames = [
+    'generate',
+    'load',
+    'price',
+    'chargeback.csv',
+    'team CSVs',
+    'usage+nodes.csv',
+    'summary.json',
+  ];
   const cols = [
     'policy',
     'pods',
@@ -163,7 +267,7 @@ function printTable(results: readonly RunResult[], header: boolean): void {
     'maxRSS MB',
     'csv MB',
   ];
-  const widths = [26, 8, 6, 9, 9, 10, 8, 16, 17, 14, 8, 10, 8, 10, 8];
+  const widths = [26, 8, 6, 9, 9, 10, 6, 8, 16, 17, 14, 8, 10, 8, 10, 8];
   const pad = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] ?? 8)).join(' ');
   if (header) console.log(pad(cols));
   for (const r of results) {
@@ -240,6 +344,7 @@ async function runOnce(): Promise<RunResult> {
       ms: now - last - excludedMs,
       cpuMs: (cpu.user + cpu.system) / 1000 - excludedCpuMs,
       heapMB: heapMB(),
+      rssMB: maxRssMB(),
     });
     excludedMs = 0;
     excludedCpuMs = 0;
@@ -253,31 +358,27 @@ async function runOnce(): Promise<RunResult> {
     lastCpu = process.cpuUsage();
   };
 
-  // What the monthly report does to a day it read from a stored partial (older trees: nothing).
-  const afterParse = async () => {
-    type Strings = typeof import('../src/app/partialStrings.ts');
-    const loaded = await load<Strings>('app/partialStrings.ts').catch(() => undefined);
-    if (!loaded) return () => {};
-    const strings = new loaded.PartialStrings();
-    return (day: MeteredDay) => strings.shareDay(day);
-  };
   const period = billingPeriod('2026-03', 'UTC');
-  const config = configSchema.parse({
-    pricing: { catalogVersion: 'bench', instanceTypes: CATALOG },
-    allocation: {
-      utilization: { mode: utilizationMode, floor: 0.25 },
-      idle: { mode: idleMode, platformTeam: 'platform' },
-    },
-  } as ConfigInput);
-  let days = generateMonth(
-    period.days.slice(0, dayCount),
-    pods,
-    gpus,
-    Number(args.seed),
-    args['from-partials'] ? await afterParse() : false,
-  );
+  const config = benchConfig(configSchema, utilizationMode, idleMode);
+  let days: MeteredDay[];
+  if (args.partials) {
+    // The month step's own loading of the stored days (read, parse, share strings), as the report does it.
+    type StoredDaysModule = typeof import('../src/app/storedDays.ts');
+    type Fs = typeof import('../src/adapters/fs/fsStore.ts');
+    const { loadStoredDays } = await load<StoredDaysModule>('app/storedDays.ts');
+    const { createFsStore } = await load<Fs>('adapters/fs/fsStore.ts');
+    const ctx = benchContext(config, createFsStore(args.partials));
+    const wanted = period.days.slice(0, dayCount);
+    const { reused } = await loadStoredDays(ctx, period, () => true);
+    const missing = wanted.filter((d) => !reused.has(d.date)).map((d) => d.date);
+    if (missing.length > 0) throw new Error(`no fresh stored partial for ${missing.join(', ')}`);
+    days = wanted.map((d) => reused.get(d.date)!);
+    mark('load');
+  } else {
+    days = generateMonth(period.days.slice(0, dayCount), pods, gpus, Number(args.seed));
+    mark('generate');
+  }
   const podDays = days.reduce((s, d) => s + d.pods.length, 0);
-  mark('generate');
   // --billing: every node's instance has an hourly line on a synthetic FOCUS-like invoice (prices of the
   // catalog, Spot ones moving every six hours), streamed through the product's InvoiceLedger.
   let invoice: Record<string, unknown> | undefined;
@@ -349,17 +450,16 @@ async function runOnce(): Promise<RunResult> {
     const gcStart = performance.now();
     const gcCpu = process.cpuUsage();
     if (args['live-heap'] && gc) gc();
-    stages.push({ stage: `price:${stage}`, ms: now - subLast, heapMB: heapMB() });
+    stages.push({ stage: `price:${stage}`, ms: now - subLast, heapMB: heapMB(), rssMB: maxRssMB() });
     const gcCpuUsed = process.cpuUsage(gcCpu);
     excludedCpuMs += (gcCpuUsed.user + gcCpuUsed.system) / 1000;
     subLast = performance.now();
     excludedMs += subLast - gcStart;
   };
   subLast = performance.now();
-  const source = { kind: 'demo', description: 'bench/core.ts synthetic month' } as const;
   const metering = { pendingOnNode: 'not-charged', maxBridgeSeconds: 0 } as const;
   const options = priceOptions
-    ? priceOptions.priceMonthOptionsFor(config, period, source, {
+    ? priceOptions.priceMonthOptionsFor(config, period, SOURCE, {
         metering,
         onStage,
         ...(invoice ? { invoice } : {}),
@@ -370,7 +470,7 @@ async function runOnce(): Promise<RunResult> {
         allocation: config.allocation,
         metering,
         budgets: {},
-        source,
+        source: SOURCE,
         onStage,
       } as unknown as Parameters<MonthStage['priceMonth']>[1]);
   const priced = priceMonth(days, options);
@@ -415,6 +515,60 @@ async function runOnce(): Promise<RunResult> {
   const json = renderSummaryJson(priced.summary);
   await writeChunks('summary.json', [json]);
   mark('summary.json');
+  // --render: what the monthly report renders besides the CSVs and summary.json: the team pack (each
+  // team's costs.csv and PDF), the executive PDF and the browsable report.html (one record per pod).
+  const renderHashes = createHash('sha256');
+  let renderMB = 0;
+  let teamPackParts = '';
+  if (args.render) {
+    type Pdf = typeof import('../src/render/pdf/renderPdf.ts');
+    type TeamPdf = typeof import('../src/render/pdf/teamPdf.ts');
+    type TeamCsv = typeof import('../src/render/teamCsv.ts');
+    type Html = typeof import('../src/render/html/htmlReport.ts');
+    const { renderPdf } = await load<Pdf>('render/pdf/renderPdf.ts');
+    const { renderTeamPdf, TEAM_PDF_TOP } = await load<TeamPdf>('render/pdf/teamPdf.ts');
+    const { teamCostsCsvChunks, teamFacts } = await load<TeamCsv>('render/teamCsv.ts');
+    const { renderHtmlReport } = await load<Html>('render/html/htmlReport.ts');
+    const { summary } = priced;
+    const rendered = (name: string, body: Uint8Array | string) => {
+      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      renderMB += bytes.length / 2 ** 20;
+      renderHashes.update(`${name} ${createHash('sha256').update(bytes).digest('hex')}\n`);
+    };
+    const pdfOptions = { language: 'en', baselinePercentile: config.report.baselinePercentile } as const;
+    const teamRows = csv.rowsByTeam(priced.rows);
+    const costs = { currency: summary.currency.code, minorDigits: summary.currency.minorDigits, zone: 'UTC' };
+    // CPU seconds of the team pack's parts, summed over the teams.
+    const cpuSeconds = () => {
+      const used = process.cpuUsage();
+      return (used.user + used.system) / 1e6;
+    };
+    const parts = { 'costs.csv': 0, facts: 0, PDF: 0 };
+    for (const [team, indices] of teamRows) {
+      let started = cpuSeconds();
+      const spooled = await spool!.spoolChunks(
+        teamCostsCsvChunks(priced.rows, indices, { ...costs, correction: false }),
+        dir,
+      );
+      renderMB += spooled.bytes / 2 ** 20;
+      renderHashes.update(`team-${team}/costs.csv ${spooled.sha256}\n`);
+      parts['costs.csv'] += cpuSeconds() - started;
+      started = cpuSeconds();
+      const facts = teamFacts(priced.rows, indices, TEAM_PDF_TOP.pods);
+      parts.facts += cpuSeconds() - started;
+      started = cpuSeconds();
+      rendered(`team-${team}/report.pdf`, await renderTeamPdf(summary, null, team, facts, pdfOptions));
+      parts.PDF += cpuSeconds() - started;
+    }
+    teamPackParts = Object.entries(parts)
+      .map(([part, seconds]) => `${part} ${seconds.toFixed(1)}`)
+      .join(', ');
+    mark('team pack');
+    rendered('executive-report.pdf', await renderPdf(summary, null, pdfOptions));
+    mark('executive PDF');
+    rendered('report.html', renderHtmlReport(summary, priced.rows, { language: 'en' }));
+    mark('report.html');
+  }
   if (!args.out) rmSync(dir, { recursive: true, force: true });
 
   return {
@@ -427,8 +581,9 @@ async function runOnce(): Promise<RunResult> {
     csvMB: csvBytes / 2 ** 20,
     total: priced.summary.totals.cost,
     filesSha256: hashed ? fileHashes.digest('hex') : '-',
+    ...(args.render ? { renderSha256: renderHashes.digest('hex'), renderMB, teamPackParts } : {}),
     stages,
-    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    maxRssMB: maxRssMB(),
   };
 }
 
@@ -471,13 +626,7 @@ interface PodSpec {
   lastDay: number;
 }
 
-function generateMonth(
-  days: readonly Day[],
-  podCount: number,
-  gpuCount: number,
-  seed: number,
-  asParsed: ((day: MeteredDay) => void) | false,
-): MeteredDay[] {
+function generateMonth(days: readonly Day[], podCount: number, gpuCount: number, seed: number): MeteredDay[] {
   const random = prng(seed);
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
   const nodeCount = Math.max(2, Math.round(gpuCount / 8));
@@ -602,7 +751,7 @@ function generateMonth(
       const series = hourly[node.instanceType]!;
       for (let h = 0; h < 24; h++) series[h]! += allocated / daySeconds;
     });
-    const metered: MeteredDay = {
+    return {
       day,
       pods: podUsages,
       nodes: nodeUsages,
@@ -610,18 +759,71 @@ function generateMonth(
       scrape: { kubeStateMetricsSeconds: 30, dcgmSeconds: 15, source: 'detected' as const },
       hourlyAllocatedGpus: hourly,
       warnings: [],
-    };
-    // --from-partials: the day as the month step gets it from its stored partial (JSON.parse of the
-    // file's text), every string a copy of its own.
-    if (!asParsed) return metered;
-    const parsed = JSON.parse(JSON.stringify(metered)) as MeteredDay;
-    asParsed(parsed);
-    return parsed;
+    } satisfies MeteredDay;
   });
   return month;
 }
 
-if (args.child) {
+/** The bench's configuration under one policy (allocation settings are not part of a partial's key). */
+function benchConfig(schema: Schema['configSchema'], utilizationMode: string, idleMode: string) {
+  return schema.parse({
+    pricing: { catalogVersion: 'bench', instanceTypes: CATALOG },
+    allocation: {
+      utilization: { mode: utilizationMode, floor: 0.25 },
+      idle: { mode: idleMode, platformTeam: 'platform' },
+    },
+  } as ConfigInput);
+}
+
+const SOURCE = { kind: 'demo', description: 'bench/core.ts synthetic month' } as const;
+
+/** What the product's loading and storing of partials read from a context: config, source, store, clock. */
+function benchContext(config: Config, store: BlobStore): AppContext {
+  const quiet = () => {};
+  return {
+    config,
+    source: SOURCE,
+    store,
+    logger: { info: quiet, warn: quiet, error: quiet, progress: quiet },
+    clock: { nowMs: () => Date.now() },
+  } as unknown as AppContext;
+}
+
+/** --write-partials: the month generated and every day stored as `usage/<date>.json`, as metering stores it. */
+async function writePartials(dir: string): Promise<void> {
+  const load = async <T>(rel: string) => (await import(pathToFileURL(path.join(srcRoot, rel)).href)) as T;
+  type MeterDayModule = typeof import('../src/app/meterDay.ts');
+  type Fs = typeof import('../src/adapters/fs/fsStore.ts');
+  type Catalog = typeof import('../src/core/pricing/catalog.ts');
+  type Metering = typeof import('../src/core/metering/index.ts');
+  const { configSchema } = await load<Schema>('config/schema.ts');
+  const { billingPeriod } = await load<Period>('core/period.ts');
+  const { meteringKey, partialOf, storeDayPartial } = await load<MeterDayModule>('app/meterDay.ts');
+  const { createFsStore } = await load<Fs>('adapters/fs/fsStore.ts');
+  const { priceCutInstants } = await load<Catalog>('core/pricing/catalog.ts');
+  const { WHOLE_DAY } = await load<Metering>('core/metering/index.ts');
+  const config = benchConfig(configSchema, 'allocation', 'separate');
+  const ctx = benchContext(config, createFsStore(dir));
+  const period = billingPeriod('2026-03', 'UTC');
+  const month = generateMonth(
+    period.days.slice(0, Number(args.days)),
+    Number(args.pods),
+    Number(args.gpus),
+    Number(args.seed),
+  );
+  let bytes = 0;
+  for (const day of month) {
+    const key = meteringKey(config, day.day, priceCutInstants(config.pricing, day.day), SOURCE.description);
+    const partial = partialOf(ctx, { day, key, shard: WHOLE_DAY });
+    bytes += Buffer.byteLength(JSON.stringify(partial));
+    await storeDayPartial(ctx, partial);
+  }
+  console.log(`stored ${month.length} partials (${(bytes / 2 ** 20).toFixed(0)} MB of JSON)`);
+}
+
+if (args.child && args['write-partials']) {
+  await writePartials(args['write-partials']);
+} else if (args.child) {
   const result = await runOnce();
   process.stdout.write(`\n@@RESULT ${JSON.stringify(result)}\n`);
 } else {

@@ -433,7 +433,9 @@ async function readPartialFile(
   if (!bytes) return undefined;
   let partial: Partial<DayPartial>;
   try {
-    partial = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<DayPartial>;
+    // The bytes decoded where they are (Buffer.from(bytes) would copy a whole day's partial first).
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    partial = JSON.parse(text) as Partial<DayPartial>;
   } catch (error) {
     return {
       day: undefined,

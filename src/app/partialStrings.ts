@@ -1,4 +1,4 @@
-import type { MeteredDay } from '../core/types.ts';
+import type { ChargePeriod, Fraction, MeteredDay } from '../core/types.ts';
 
 /**
  * The strings of the month's parsed partials, one copy of each: JSON.parse gives every occurrence of a
@@ -18,12 +18,23 @@ export class PartialStrings {
   }
 
   /**
-   * Replaces, in place, the strings of a freshly parsed day's pods and nodes by their shared copies
-   * (equal values, so nothing billed or rendered changes). For a day read from its stored partial,
-   * which nothing else references yet.
+   * Replaces, in place, the strings of a freshly parsed day's pods and nodes by their shared copies, and
+   * its pods' and nodes' charge periods and weights by one object per distinct value (JSON.parse gives
+   * each pod its own; ~90 bytes a pod-day). Equal values, so nothing billed or rendered changes; nothing
+   * mutates either once a day is metered. For a day read from its stored partial, which nothing else
+   * references yet.
    */
   shareDay(day: MeteredDay): void {
     const share = (value: string) => this.share(value);
+    const periods = new ValueObjects<ChargePeriod>(
+      (a, b) => a.startMs === b.startMs && a.endMs === b.endMs && a.date === b.date,
+      (period) => {
+        period.date = share(period.date);
+      },
+    );
+    const weights = new ValueObjects<Fraction>(
+      (a, b) => a.numerator === b.numerator && a.denominator === b.denominator,
+    );
     for (const usage of day.pods) {
       const pod = usage.pod;
       pod.cluster = share(pod.cluster);
@@ -31,7 +42,8 @@ export class PartialStrings {
       pod.pod = share(pod.pod);
       pod.uid = share(pod.uid);
       usage.node = share(usage.node);
-      usage.chargePeriod.date = share(usage.chargePeriod.date);
+      usage.chargePeriod = periods.share(usage.chargePeriod);
+      usage.weight = weights.share(usage.weight);
       usage.gpuResource = share(usage.gpuResource);
       usage.utilizationSource = share(usage.utilizationSource) as typeof usage.utilizationSource;
       usage.team = share(usage.team);
@@ -42,9 +54,36 @@ export class PartialStrings {
     for (const node of day.nodes) {
       node.cluster = share(node.cluster);
       node.node = share(node.node);
-      node.chargePeriod.date = share(node.chargePeriod.date);
+      node.chargePeriod = periods.share(node.chargePeriod);
       node.instanceType = share(node.instanceType);
       node.capacityType = share(node.capacityType) as typeof node.capacityType;
     }
+  }
+}
+
+/**
+ * One object per distinct value among a day's few (its charge periods, the GPU weights): the last one
+ * matched is tried first, then the others in order; `adopt` prepares an object the first time it is kept.
+ * Past MAX_KEPT distinct values a new value keeps its own object (a day never has that many).
+ */
+class ValueObjects<T> {
+  static readonly MAX_KEPT = 64;
+  readonly #kept: T[] = [];
+  readonly #same: (a: T, b: T) => boolean;
+  readonly #adopt: (value: T) => void;
+  #last: T | undefined;
+
+  constructor(same: (a: T, b: T) => boolean, adopt: (value: T) => void = () => {}) {
+    this.#same = same;
+    this.#adopt = adopt;
+  }
+
+  share(value: T): T {
+    if (this.#last !== undefined && this.#same(this.#last, value)) return this.#last;
+    const known = this.#kept.find((k) => this.#same(k, value));
+    if (known !== undefined) return (this.#last = known);
+    this.#adopt(value);
+    if (this.#kept.length < ValueObjects.MAX_KEPT) this.#kept.push(value);
+    return (this.#last = value);
   }
 }

@@ -56,7 +56,6 @@ import {
   meterDayInShards,
   surveyDays,
   partialOf,
-  readDayPartial,
   replacementViolations,
   type StoredPartial,
   storeDayPartial,
@@ -68,7 +67,7 @@ import {
   readPublishedHead,
   versionIdOfFiles,
 } from './publishMonth.ts';
-import { PartialStrings } from './partialStrings.ts';
+import { loadStoredDays } from './storedDays.ts';
 import { priceMonthOptionsFor } from './priceOptions.ts';
 import { readInvoice } from './readInvoice.ts';
 import type { InvoiceReconciliationLine } from '../core/aggregate/invoiceReconciliation.ts';
@@ -742,21 +741,7 @@ async function meterMonth(
   logger.stage?.('metering days');
   let storedNow = 0;
   const named = new Set(options.remeterDays ?? []);
-  const reused = new Map<string, MeteredDay>();
-  const stale = new Map<string, StoredPartial | undefined>();
-  // One listing for the month's shard partials (usage/<date>/shard-<i>-of-<n>.json) instead of one per day.
-  const listing = await ctx.store.list(`usage/${period.month}-`);
-  // The reused days' strings, one copy each (a parsed partial has its own copy of every one).
-  const strings = new PartialStrings();
-  await mapLimit(period.days, 8, async (day) => {
-    const stored = await readDayPartial(ctx, day.date, listing);
-    if (!options.remeter && !named.has(day.date) && stored?.day && stored.staleReason === undefined) {
-      strings.shareDay(stored.day);
-      reused.set(day.date, stored.day);
-    } else {
-      stale.set(day.date, stored);
-    }
-  });
+  const { reused, stale } = await loadStoredDays(ctx, period, (date) => !options.remeter && !named.has(date));
   if (options.onlyStoredPartials) refuseUnnamedDays(period, stale, named, Boolean(options.remeter));
 
   const metered = new Map<string, MeteredDay>();

@@ -76,3 +76,36 @@ describe('PartialStrings', () => {
     ]);
   });
 });
+
+describe('PartialStrings.shareDay', () => {
+  it("gives a day's pods and nodes one charge period object and one weight object per value", () => {
+    const other = { ...chargePeriod, startMs: chargePeriod.startMs + 3_600_000 };
+    const text = JSON.stringify({
+      ...day,
+      pods: [
+        ...day.pods,
+        {
+          ...pod('ns-3', 'late-0', 'u-3', 'vision'),
+          chargePeriod: other,
+          weight: { numerator: 1, denominator: 1 },
+        },
+        {
+          ...pod('ns-3', 'late-1', 'u-4', 'vision'),
+          chargePeriod: other,
+          weight: { numerator: 1, denominator: 1 },
+        },
+      ],
+    });
+    const parsed = JSON.parse(text) as MeteredDay;
+    new PartialStrings().shareDay(parsed);
+    const [a, b, c, d] = parsed.pods as [PodUsage, PodUsage, PodUsage, PodUsage];
+    expect(b.chargePeriod).toBe(a.chargePeriod);
+    expect(parsed.nodes[0]!.chargePeriod).toBe(a.chargePeriod);
+    expect(d.chargePeriod).toBe(c.chargePeriod);
+    expect(c.chargePeriod).not.toBe(a.chargePeriod);
+    expect(b.weight).toBe(a.weight);
+    expect(d.weight).toBe(c.weight);
+    expect(c.weight).not.toBe(a.weight);
+    expect(parsed).toEqual(JSON.parse(text));
+  });
+});
