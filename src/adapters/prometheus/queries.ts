@@ -65,6 +65,7 @@ export const QUERY_NAMES = [
   'utilization_raw_idle',
   'node_capacity_raw',
   'node_presence_raw',
+  'node_index',
 ] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
 
@@ -184,11 +185,19 @@ export interface PrometheusQueries {
   /**
    * node_presence and ksm_presence on the grid `over`, both evaluated in the adapter from one raw read of
    * the node series (node_presence_raw): the same answers as `range('node_presence' | 'ksm_presence', …)`.
+   * With a shard's `nodes` matcher, only those nodes' series are read: node presence of those nodes, and
+   * ksm_presence counted over them alone (shardQueries.ts completes it).
    */
   presenceFromRaw(
     over: RangeWindow,
     windowMs: number,
+    shard?: Partial<ShardMatchers>,
   ): Promise<{ nodePresence: PromSeries[]; ksmPresence: PromSeries[] }>;
+  /**
+   * The label sets of the series the selector `name` (a template without a range) selects with samples
+   * in `window`, from Prometheus' series endpoint: an index lookup, no sample read.
+   */
+  seriesIndex(name: QueryName, window: TimeRange): Promise<Record<string, string>[]>;
   /** An instant query at `atMs`. */
   instant(name: QueryName, params: Record<string, string>, atMs: number): Promise<PromSeries[]>;
   /** An instant query over (start, end]; on "too large" the window is halved and the halves max'ed. */
@@ -415,12 +424,12 @@ export function createQueries(
       warnDropped('node_capacity', dropped);
       return series!;
     },
-    presenceFromRaw: async (over, windowMs) => {
+    presenceFromRaw: async (over, windowMs, shard = {}) => {
       const dropped: DroppedValues = { NaN: 0, infinite: 0, negative: 0 };
       const [nodePresence, ksmPresence] = await fromRaw(
         over,
         windowMs,
-        {},
+        shard,
         [['node_presence_raw', {}]],
         ([answer], span) => [
           maxByFromRaw(answer!, [...replicaBy, 'node'], span, windowMs, dropped),
@@ -430,6 +439,7 @@ export function createQueries(
       warnDropped('node_presence', dropped);
       return { nodePresence: nodePresence!, ksmPresence: ksmPresence! };
     },
+    seriesIndex: (name, window) => client.series(name, fill(name, {}), window),
     instant: (name, params, atMs) => client.queryInstant(name, fill(name, params), atMs),
     overWindow: (name, params, window, shard) => overWindow(name, params, window, shard),
   };
