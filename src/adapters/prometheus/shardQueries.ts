@@ -112,6 +112,9 @@ export async function askShard(
 
   // 4. Everything else, narrowed to the shard's pods and nodes.
   const keptUids = [...new Set([...kept.values()].map((m) => m.uid!))];
+  // Only pods with a claim series in the window (pod_claims) have raw claim samples to read.
+  const claimed = new Set(claims.map((s) => podKey(s.metric)));
+  const claimUids = [...new Set([...kept].filter(([id]) => claimed.has(id)).map(([, m]) => m.uid!))];
   // DCGM series name pods, not uids (pod_claims has no name: take it from the bindings).
   const names = [
     ...new Set(
@@ -124,6 +127,7 @@ export async function askShard(
   const podNames = names.length > 0 ? literalAlternation(names) : NO_POD;
   const matchers: ShardMatchers = {
     uids: keptUids.length > 0 ? `, uid=~"${literalAlternation(keptUids)}"` : `, uid="${NO_POD}"`,
+    claimUids: claimUids.length > 0 ? `, uid=~"${literalAlternation(claimUids)}"` : `, uid="${NO_POD}"`,
     nodes: nodeMatcher,
     exportedPods: `, exported_pod=~"${podNames}"`,
     pods: `, pod=~"${podNames}"`,
