@@ -66,6 +66,7 @@ export const QUERY_NAMES = [
   'node_capacity_raw',
   'node_presence_raw',
   'node_index',
+  'dcgm_exported_index',
 ] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
 

@@ -57,7 +57,7 @@ export async function askShard(
 
   const warnings: string[] = [];
   // 1. The day's nodes, and the presence of the shard's nodes and of kube-state-metrics.
-  const { allNodes, nodes, nodeMatcher, presence } = await nodesOfShard(
+  const { allNodes, nodes, nodeMatcher, presence, indexed } = await nodesOfShard(
     queries,
     grid,
     shard,
@@ -125,11 +125,14 @@ export async function askShard(
     ),
   ];
   const podNames = names.length > 0 ? literalAlternation(names) : NO_POD;
+  // The exported_pod branch only for the pods an exported series names (from the index, when it answers).
+  const exported = indexed && names.length > 0 ? await exportedNames(queries, grid, names) : names;
+  const exportedRegex = exported.length > 0 ? literalAlternation(exported) : NO_POD;
   const matchers: ShardMatchers = {
     uids: keptUids.length > 0 ? `, uid=~"${literalAlternation(keptUids)}"` : `, uid="${NO_POD}"`,
     claimUids: claimUids.length > 0 ? `, uid=~"${literalAlternation(claimUids)}"` : `, uid="${NO_POD}"`,
     nodes: nodeMatcher,
-    exportedPods: `, exported_pod=~"${podNames}"`,
+    exportedPods: `, exported_pod=~"${exportedRegex}"`,
     pods: `, pod=~"${podNames}"`,
     // The idle-GPU branch selects pod=""; a second, impossible pod matcher empties it outside shard 0.
     idle: index === 0 ? '' : `, pod="${NO_POD}"`,
@@ -170,7 +173,14 @@ async function nodesOfShard(
   shard: Shard,
   identity: SeriesIdentity,
   warnings: string[],
-): Promise<{ allNodes: string[]; nodes: string[]; nodeMatcher: string; presence: Partial<WindowAnswers> }> {
+): Promise<{
+  allNodes: string[];
+  nodes: string[];
+  nodeMatcher: string;
+  presence: Partial<WindowAnswers>;
+  /** The series endpoint answered (the shard may ask it more). */
+  indexed: boolean;
+}> {
   const over = rangesOf(grid).window;
   const windowMs = grid.stepMs - 1;
   const namesOf = (list: Record<string, string>[]) =>
@@ -200,13 +210,32 @@ async function nodesOfShard(
           ? await queries.presenceFromRaw(over, windowMs, { nodes: own.nodeMatcher })
           : { nodePresence: [], ksmPresence: [] };
       const ksmPresence = await shardKsmPresence(queries, over, windowMs, mine.ksmPresence, index, identity);
-      return { ...own, presence: { nodePresence: mine.nodePresence, ksmPresence } };
+      return { ...own, presence: { nodePresence: mine.nodePresence, ksmPresence }, indexed: true };
     }
     const presence = await queries.presenceFromRaw(over, windowMs);
-    return { ...ownOf(namesOf(presence.nodePresence.map((s) => s.metric))), presence };
+    return { ...ownOf(namesOf(presence.nodePresence.map((s) => s.metric))), presence, indexed: false };
   }
   const nodePresence = await queries.range('node_presence', { window: durationMs(windowMs) }, over);
-  return { ...ownOf(namesOf(nodePresence.map((s) => s.metric))), presence: { nodePresence } };
+  return { ...ownOf(namesOf(nodePresence.map((s) => s.metric))), presence: { nodePresence }, indexed: false };
+}
+
+/**
+ * Of the shard's pod `names`, those that a dcgm-exporter series with samples in the grid's window names in
+ * exported_pod (dcgm_exported_index, from the series endpoint: no sample read). Every series the
+ * exported_pod branch of the utilization reads would select for the shard is one of theirs. When the index
+ * does not answer, every name.
+ */
+async function exportedNames(queries: PrometheusQueries, grid: StepGrid, names: string[]): Promise<string[]> {
+  try {
+    const index = await queries.seriesIndex('dcgm_exported_index', {
+      startMs: grid.startMs,
+      endMs: grid.endMs,
+    });
+    const named = new Set(index.map((m) => m.exported_pod ?? ''));
+    return names.filter((n) => named.has(n));
+  } catch {
+    return names;
+  }
 }
 
 /**

@@ -26,6 +26,17 @@ function answer(call: Call) {
       rows.map((metric) => ({ metric, value: [GRID.endMs / 1000, '1'] })),
       'vector',
     );
+  if (call.url.endsWith('/api/v1/series') && call.params['match[]']?.includes('DCGM'))
+    return {
+      body: {
+        status: 'success',
+        data: ['p2', 'p9'].map((pod) => ({
+          __name__: 'DCGM_FI_DEV_GPU_UTIL',
+          exported_namespace: 'ml',
+          exported_pod: pod,
+        })),
+      },
+    };
   if (call.url.endsWith('/api/v1/series'))
     return {
       body: {
@@ -52,7 +63,50 @@ function answer(call: Call) {
   return ok([], call.params.step ? 'matrix' : q.includes('[') && !q.includes('(') ? 'matrix' : 'vector');
 }
 
+function shardQueries(respond: Parameters<typeof fakeFetch>[0]) {
+  const { fetch, calls } = fakeFetch(respond);
+  const client = new PrometheusClient({
+    url: 'http://prom.local',
+    fetch,
+    authorize: async () => ({}),
+    headers: {},
+    timeoutMs: 1000,
+    maxRetries: 0,
+    logger: recordingLogger(),
+  });
+  const config = parseConfig({ source: { kind: 'prometheus', url: 'http://prom.local' } });
+  const identity = seriesIdentityOf(config.source);
+  const queries = createQueries(client, templates, identity, undefined, 'adapter');
+  const ask = () => askShard(queries, GRID, config.metering, { index: 0, count: 2 }, identity);
+  const raw = (metric: string) =>
+    calls.map((c) => c.params.query ?? '').filter((q) => q.startsWith(metric) && q.endsWith('ms]'));
+  return { ask, raw };
+}
+
 describe('askShard', () => {
+  it('reads the exported_pod branch of DCGM only for its pods an exported series names', async () => {
+    const { ask, raw } = shardQueries(answer);
+    await ask();
+    const exported = raw('{__name__="DCGM_FI_DEV_GPU_UTIL", exported_pod!=""');
+    const direct = raw('{__name__="DCGM_FI_DEV_GPU_UTIL", exported_pod="", pod!=""');
+    expect(exported.length).toBeGreaterThan(0);
+    for (const q of exported) expect(q).toContain('exported_pod=~"p2"}');
+    expect(direct.length).toBeGreaterThan(0);
+    for (const q of direct) expect(q).toContain('pod=~"p1|p2"}');
+  });
+
+  it('reads the exported_pod branch for every pod when the series endpoint refuses the DCGM index', async () => {
+    const { ask, raw } = shardQueries((call) =>
+      call.params['match[]']?.includes('DCGM')
+        ? { status: 422, body: { status: 'error', errorType: 'execution', error: 'limit' } }
+        : answer(call),
+    );
+    await ask();
+    const exported = raw('{__name__="DCGM_FI_DEV_GPU_UTIL", exported_pod!=""');
+    expect(exported.length).toBeGreaterThan(0);
+    for (const q of exported) expect(q).toContain('exported_pod=~"p1|p2"}');
+  });
+
   it('reads raw DRA claim samples only of its pods that pod_claims names', async () => {
     expect(['gpu-a', 'gpu-b', 'gpu-d'].map((n) => shardOfNode(n, 2))).toEqual([1, 0, 0]);
     const { fetch, calls } = fakeFetch(answer);
