@@ -12,8 +12,8 @@ const T0 = 1_772_982_000_000;
 const STEP = 60_000;
 const templates = loadQueryTemplates(new URL('../../../queries/', import.meta.url).pathname);
 
-function queries() {
-  const { fetch, calls } = fakeFetch(() => ok([]));
+function queries(respond: Parameters<typeof fakeFetch>[0] = () => ok([])) {
+  const { fetch, calls } = fakeFetch(respond);
   const client = new PrometheusClient({
     url: 'http://prom.local',
     fetch,
@@ -23,7 +23,10 @@ function queries() {
     maxRetries: 0,
     logger: recordingLogger(),
   });
-  return { queries: createQueries(client, templates, seriesIdentityOf({ dedupeLabels: [] }), undefined, 'adapter'), calls };
+  return {
+    queries: createQueries(client, templates, seriesIdentityOf({ dedupeLabels: [] }), undefined, 'adapter'),
+    calls,
+  };
 }
 
 describe('raw spans', () => {
@@ -44,5 +47,27 @@ describe('raw spans', () => {
     expect(calls).toHaveLength(3);
     expect(calls.map((c) => c.params.time)).toEqual(Array(3).fill(String(over.endMs / 1000)));
     expect(calls.every((c) => c.params.query?.endsWith(`[${380 * STEP - 1}ms]`))).toBe(true);
+  });
+
+  it("sizes a shard's spans to twice a whole day's raw samples (fewer requests with its pods' regex)", async () => {
+    // The first span (360 steps) holds 120,000 raw samples: a whole day's next span is 3,000 steps, a
+    // shard's 6,000; 4,000 steps are left.
+    const first = ok(
+      Array.from({ length: 120 }, (_, i) => ({
+        metric: { __name__: 'kube_pod_status_phase', uid: `u${i}`, phase: 'Running' },
+        values: Array.from({ length: 1000 }, (_, k) => [(T0 + (k + 1) * 21_600) / 1000, '1']),
+      })),
+    );
+    const over = { startMs: T0 + STEP, endMs: T0 + 4360 * STEP, stepMs: STEP };
+    const phaseReads = async (shard: { uids?: string }) => {
+      let phase = 0;
+      const { queries: q, calls } = queries((call) =>
+        call.params.query?.startsWith('kube_pod_status_phase') && phase++ === 0 ? first : ok([]),
+      );
+      await q.runningFromRaw(over, STEP - 1, shard);
+      return calls.filter((c) => c.params.query?.startsWith('kube_pod_status_phase')).length;
+    };
+    expect(await phaseReads({})).toBe(3);
+    expect(await phaseReads({ uids: ', uid=~"u1|u2"' })).toBe(2);
   });
 });
