@@ -338,7 +338,9 @@ export function createQueries(
     const key = JSON.stringify(reads);
     const density = samplesPerStep.get(key);
     const target = Object.values(shard).some((m) => m) ? SHARD_SPAN_SAMPLES : RAW_SPAN_SAMPLES;
-    let steps = density === undefined ? RAW_SPAN_STEPS : nextSpanSteps(1, density, target);
+    // A shard's first span is as much longer as its target is larger (it holds a fraction of the day).
+    const first = Math.round((RAW_SPAN_STEPS * target) / RAW_SPAN_SAMPLES);
+    let steps = density === undefined ? first : nextSpanSteps(1, density, target);
     for (let k = 0; k < n;) {
       const count = spanSteps(steps, n - k);
       const span = {

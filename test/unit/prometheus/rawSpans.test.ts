@@ -50,8 +50,8 @@ describe('raw spans', () => {
   });
 
   it("sizes a shard's spans to twice a whole day's raw samples (fewer requests with its pods' regex)", async () => {
-    // The first span (360 steps) holds 120,000 raw samples: a whole day's next span is 3,000 steps, a
-    // shard's 6,000; 4,000 steps are left.
+    // 120,000 raw samples in the first 360 steps: a whole day reads 360, then 3,000, then the 1,000 left;
+    // a shard reads 720 (twice a whole day's first span), then the 3,640 left (its next would be 12,000).
     const first = ok(
       Array.from({ length: 120 }, (_, i) => ({
         metric: { __name__: 'kube_pod_status_phase', uid: `u${i}`, phase: 'Running' },
@@ -65,9 +65,11 @@ describe('raw spans', () => {
         call.params.query?.startsWith('kube_pod_status_phase') && phase++ === 0 ? first : ok([]),
       );
       await q.runningFromRaw(over, STEP - 1, shard);
-      return calls.filter((c) => c.params.query?.startsWith('kube_pod_status_phase')).length;
+      return calls
+        .filter((c) => c.params.query?.startsWith('kube_pod_status_phase'))
+        .map((c) => (Number(/\[(\d+)ms\]$/.exec(c.params.query!)![1]!) + 1) / STEP);
     };
-    expect(await phaseReads({})).toBe(3);
-    expect(await phaseReads({ uids: ', uid=~"u1|u2"' })).toBe(2);
+    expect(await phaseReads({})).toEqual([360, 3000, 1000]);
+    expect(await phaseReads({ uids: ', uid=~"u1|u2"' })).toEqual([720, 3640]);
   });
 });
