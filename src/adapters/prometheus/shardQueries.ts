@@ -153,7 +153,10 @@ export async function askShard(
   return { answers, warnings };
 }
 
-/** Steps of the grid a kube-state-metrics presence gap is asked for in one range query at most this often. */
+/**
+ * Most range queries a shard asks for the steps its own nodes cannot tell kube-state-metrics presence at;
+ * with more runs of such steps, one range from the first to the last.
+ */
 const MAX_GAP_REQUESTS = 4;
 
 /**
