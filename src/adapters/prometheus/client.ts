@@ -13,6 +13,7 @@ import {
   type PromSuccess,
 } from './parseResponse.ts';
 import { SampleBuilder } from './samplePoints.ts';
+import { SeriesListParser } from './seriesList.ts';
 
 /** How the client reaches Prometheus and how hard it tries. */
 export interface PrometheusClientOptions {
@@ -160,6 +161,29 @@ export class PrometheusClient {
     }
   }
 
+  /**
+   * The label sets of the series `match` selects that have samples in `window` (POST /api/v1/series): an
+   * index lookup, no sample read. Sent, retried and checked as a query is.
+   */
+  async series(
+    name: string,
+    match: string,
+    window: { startMs: number; endMs: number },
+  ): Promise<Record<string, string>[]> {
+    const params = { 'match[]': match, start: seconds(window.startMs), end: seconds(window.endMs) };
+    try {
+      const series = await this.request(name, 'series', params, window, false, () => new SeriesListParser());
+      return series.map((s) => s.metric);
+    } catch (error) {
+      if (!(error instanceof TooLarge)) throw error;
+      throw new PrometheusQueryError(`series ${name} is too large for Prometheus: ${error.message}`, {
+        query: name,
+        window,
+        tooLarge: true,
+      });
+    }
+  }
+
   private async rangeChunk(
     name: string,
     query: string,
@@ -207,10 +231,12 @@ export class PrometheusClient {
 
   private async request(
     name: string,
-    endpoint: 'query' | 'query_range',
+    endpoint: 'query' | 'query_range' | 'series',
     params: Record<string, string>,
     window: { startMs: number; endMs: number },
     keepEveryValue = false,
+    parserOf: () => Pick<PrometheusResponseParser, 'write' | 'end'> = () =>
+      new PrometheusResponseParser(this.interner, keepEveryValue),
   ): Promise<PromSeries[]> {
     const url = `${this.options.url.replace(/\/+$/, '')}/api/v1/${endpoint}`;
     const body = new URLSearchParams(params).toString();
@@ -266,7 +292,7 @@ export class PrometheusClient {
         );
       }
       // The answer is parsed as it streams in, straight into compact series (parseResponse.ts).
-      const parser = new PrometheusResponseParser(this.interner, keepEveryValue);
+      const parser = parserOf();
       let head = '';
       let parsed: PromSuccess | PromFailure | undefined;
       try {

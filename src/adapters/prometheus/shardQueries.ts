@@ -5,6 +5,9 @@ import type { Config } from '../../config/schema.ts';
 import type { SeriesIdentity } from './identity.ts';
 import type { PromSeries } from './parseResponse.ts';
 import { durationMs, literalAlternation } from './promql.ts';
+import { SamplePoints } from './samplePoints.ts';
+import { sortLikePrometheus, stepCount } from './rawSteps.ts';
+import type { RangeWindow } from './client.ts';
 import {
   askWindow,
   type PrometheusQueries,
@@ -15,11 +18,15 @@ import {
 
 /**
  * Asking Prometheus for one shard of a day (src/core/metering/shards.ts): only the shard's nodes and the
- * pods on them are read, plus what every shard shares (node presence, which also names the day's nodes;
- * kube-state-metrics presence; namespace labels; DRA devices). Metering then keeps exactly the shard, so
- * what is asked here only needs to hold every series of the shard's pods and nodes:
+ * pods on them are read, plus what every shard shares (the day's node names; kube-state-metrics presence;
+ * namespace labels; DRA devices). Metering then keeps exactly the shard, so what is asked here only needs
+ * to hold every series of the shard's pods and nodes:
  *
- * 1. the day's nodes (node_presence, asked whole) -> the shard's node names;
+ * 1. the day's nodes -> the shard's node names, and presence (nodesOfShard): with source.stepEvaluation
+ *    "adapter", the names from Prometheus' index (no sample read), the shard's own node series raw, and
+ *    kube-state-metrics presence completed from every node only at the steps the shard's nodes cannot
+ *    tell (shardKsmPresence); otherwise, or when the index request fails, every node series (as the
+ *    whole day reads them);
  * 2. its candidate pods: those whose GPU requests kube-state-metrics labels with one of those nodes, and
  *    every pod with a DRA claim (pod_claims); shard 0 also asks for requests on nodes no node series
  *    names (a pod never becomes nobody's);
@@ -46,21 +53,17 @@ export async function askShard(
   identity: SeriesIdentity,
 ): Promise<ShardAnswers> {
   const whole = { startMs: grid.startMs, endMs: grid.endMs };
-  const window = durationMs(grid.stepMs - 1);
   const { index, count } = shard;
 
-  // 1. The day's nodes, from the node series every shard reads whole anyway.
-  // With "adapter", ksm_presence comes from the same raw read.
-  const presence =
-    queries.stepEvaluation === 'adapter'
-      ? await queries.presenceFromRaw(rangesOf(grid).window, grid.stepMs - 1)
-      : { nodePresence: await queries.range('node_presence', { window }, rangesOf(grid).window) };
-  const { nodePresence } = presence;
-  const allNodes = [...new Set(nodePresence.map((s) => s.metric.node ?? '').filter((n) => n !== ''))].sort(
-    compareStrings,
+  const warnings: string[] = [];
+  // 1. The day's nodes, and the presence of the shard's nodes and of kube-state-metrics.
+  const { allNodes, nodes, nodeMatcher, presence, indexed } = await nodesOfShard(
+    queries,
+    grid,
+    shard,
+    identity,
+    warnings,
   );
-  const nodes = allNodes.filter((n) => shardOfNode(n, count) === index);
-  const nodeMatcher = nodes.length > 0 ? `, node=~"${literalAlternation(nodes)}"` : `, node="${NO_POD}"`;
 
   // 2. Candidate pods: GPU requests on the shard's nodes (and, in shard 0, on nodes no node series names).
   const byNode = async (name: 'pod_requests' | 'pod_init_requests') => {
@@ -92,7 +95,6 @@ export async function askShard(
     const current = boundTo.get(id);
     if (node !== '' && (current === undefined || compareStrings(node, current) < 0)) boundTo.set(id, node);
   }
-  const warnings: string[] = [];
   const kept = new Map<string, Record<string, string>>();
   const requested = new Set([...podRequests, ...podInitRequests].map((s) => podKey(s.metric)));
   for (const [id, metric] of candidates) {
@@ -110,6 +112,9 @@ export async function askShard(
 
   // 4. Everything else, narrowed to the shard's pods and nodes.
   const keptUids = [...new Set([...kept.values()].map((m) => m.uid!))];
+  // Only pods with a claim series in the window (pod_claims) have raw claim samples to read.
+  const claimed = new Set(claims.map((s) => podKey(s.metric)));
+  const claimUids = [...new Set([...kept].filter(([id]) => claimed.has(id)).map(([, m]) => m.uid!))];
   // DCGM series name pods, not uids (pod_claims has no name: take it from the bindings).
   const names = [
     ...new Set(
@@ -120,10 +125,14 @@ export async function askShard(
     ),
   ];
   const podNames = names.length > 0 ? literalAlternation(names) : NO_POD;
+  // The exported_pod branch only for the pods an exported series names (from the index, when it answers).
+  const exported = indexed && names.length > 0 ? await exportedNames(queries, grid, names) : names;
+  const exportedRegex = exported.length > 0 ? literalAlternation(exported) : NO_POD;
   const matchers: ShardMatchers = {
     uids: keptUids.length > 0 ? `, uid=~"${literalAlternation(keptUids)}"` : `, uid="${NO_POD}"`,
+    claimUids: claimUids.length > 0 ? `, uid=~"${literalAlternation(claimUids)}"` : `, uid="${NO_POD}"`,
     nodes: nodeMatcher,
-    exportedPods: `, exported_pod=~"${podNames}"`,
+    exportedPods: `, exported_pod=~"${exportedRegex}"`,
     pods: `, pod=~"${podNames}"`,
     // The idle-GPU branch selects pod=""; a second, impossible pod matcher empties it outside shard 0.
     idle: index === 0 ? '' : `, pod="${NO_POD}"`,
@@ -142,4 +151,159 @@ export async function askShard(
     },
   });
   return { answers, warnings };
+}
+
+/**
+ * Most range queries a shard asks for the steps its own nodes cannot tell kube-state-metrics presence at;
+ * with more runs of such steps, one range from the first to the last.
+ */
+const MAX_GAP_REQUESTS = 4;
+
+/**
+ * The day's node names (sorted), the shard's nodes and their matcher, and what the shard knows of presence
+ * (node_presence of its nodes, ksm_presence) before asking anything else.
+ *
+ * With source.stepEvaluation "adapter", the day's nodes come from Prometheus' index (node_index: the
+ * label sets of the node series with samples in the window, no sample read), the shard reads only its own
+ * nodes' series raw (node presence), and kube-state-metrics presence is completed from the whole fleet
+ * only where the shard's nodes cannot tell it (shardKsmPresence). When the index request fails (a backend
+ * without the series endpoint, or one that refuses it), or with "prometheus", every node series is read
+ * as before.
+ */
+async function nodesOfShard(
+  queries: PrometheusQueries,
+  grid: StepGrid,
+  shard: Shard,
+  identity: SeriesIdentity,
+  warnings: string[],
+): Promise<{
+  allNodes: string[];
+  nodes: string[];
+  nodeMatcher: string;
+  presence: Partial<WindowAnswers>;
+  /** The series endpoint answered (the shard may ask it more). */
+  indexed: boolean;
+}> {
+  const over = rangesOf(grid).window;
+  const windowMs = grid.stepMs - 1;
+  const namesOf = (list: Record<string, string>[]) =>
+    [...new Set(list.map((m) => m.node ?? '').filter((n) => n !== ''))].sort(compareStrings);
+  const ownOf = (allNodes: string[]) => {
+    const nodes = allNodes.filter((n) => shardOfNode(n, shard.count) === shard.index);
+    const nodeMatcher = nodes.length > 0 ? `, node=~"${literalAlternation(nodes)}"` : `, node="${NO_POD}"`;
+    return { allNodes, nodes, nodeMatcher };
+  };
+  if (queries.stepEvaluation === 'adapter') {
+    let index: Record<string, string>[] | undefined;
+    try {
+      index = await queries.seriesIndex('node_index', {
+        startMs: over.startMs - windowMs,
+        endMs: over.endMs,
+      });
+    } catch (error) {
+      warnings.push(
+        `Prometheus: the series endpoint did not answer (${(error as Error).message}); ` +
+          'every shard of the day reads every node series instead',
+      );
+    }
+    if (index) {
+      const own = ownOf(namesOf(index));
+      const mine =
+        own.nodes.length > 0
+          ? await queries.presenceFromRaw(over, windowMs, { nodes: own.nodeMatcher })
+          : { nodePresence: [], ksmPresence: [] };
+      const ksmPresence = await shardKsmPresence(queries, over, windowMs, mine.ksmPresence, index, identity);
+      return { ...own, presence: { nodePresence: mine.nodePresence, ksmPresence }, indexed: true };
+    }
+    const presence = await queries.presenceFromRaw(over, windowMs);
+    return { ...ownOf(namesOf(presence.nodePresence.map((s) => s.metric))), presence, indexed: false };
+  }
+  const nodePresence = await queries.range('node_presence', { window: durationMs(windowMs) }, over);
+  return { ...ownOf(namesOf(nodePresence.map((s) => s.metric))), presence: { nodePresence }, indexed: false };
+}
+
+/**
+ * Of the shard's pod `names`, those that a dcgm-exporter series with samples in the grid's window names in
+ * exported_pod (dcgm_exported_index, from the series endpoint: no sample read). Every series the
+ * exported_pod branch of the utilization reads would select for the shard is one of theirs. When the index
+ * does not answer, every name.
+ */
+async function exportedNames(queries: PrometheusQueries, grid: StepGrid, names: string[]): Promise<string[]> {
+  try {
+    const index = await queries.seriesIndex('dcgm_exported_index', {
+      startMs: grid.startMs,
+      endMs: grid.endMs,
+    });
+    const named = new Set(index.map((m) => m.exported_pod ?? ''));
+    return names.filter((n) => named.has(n));
+  } catch {
+    return names;
+  }
+}
+
+/**
+ * kube-state-metrics presence (ksm_presence: per cluster and replica, the steps at which any node series
+ * had a sample) as the whole day computes it, from a shard that read only its own nodes' series (`own`:
+ * ksm_presence counted over them). Where `own` has a point, the whole day has one too; so only the steps at
+ * which some replica of the index (`index`: every node series' labels with samples in the window) has no
+ * point in `own` are asked of Prometheus, over every node (ksm_presence evaluated by Prometheus on runs of
+ * those steps; one range over all of them when they are scattered). A node that disappears, a shard
+ * without nodes, a replica that exported none of the shard's nodes: their steps are asked, so presence is
+ * exactly the whole day's. The points' values are not the whole day's counts (nothing reads them).
+ */
+export async function shardKsmPresence(
+  queries: PrometheusQueries,
+  over: RangeWindow,
+  windowMs: number,
+  own: PromSeries[],
+  index: Record<string, string>[],
+  identity: SeriesIdentity,
+): Promise<PromSeries[]> {
+  const by = [...(identity.clusterLabel ? [identity.clusterLabel] : []), ...identity.ksmReplicaLabels];
+  const keyOf = (metric: Record<string, string>) => by.map((name) => metric[name] ?? '').join('\u0000');
+  const n = stepCount(over);
+  const stepOf = (tMs: number) => Math.round((tMs - over.startMs) / over.stepMs);
+  const seen = new Map<string, Uint8Array>();
+  for (const s of own) {
+    const steps = new Uint8Array(n);
+    for (let i = 0; i < s.points.length; i++) steps[stepOf(s.points.tAt(i))] = 1;
+    seen.set(keyOf(s.metric), steps);
+  }
+  const gap = new Uint8Array(n);
+  for (const key of new Set(index.map(keyOf))) {
+    const steps = seen.get(key);
+    for (let k = 0; k < n; k++) if (!steps?.[k]) gap[k] = 1;
+  }
+  const runs: [number, number][] = [];
+  for (let k = 0; k < n; k++) {
+    if (!gap[k]) continue;
+    const last = runs[runs.length - 1];
+    if (last && last[1] === k - 1) last[1] = k;
+    else runs.push([k, k]);
+  }
+  if (runs.length === 0) return own;
+  const asked =
+    runs.length <= MAX_GAP_REQUESTS ? runs : [[runs[0]![0], runs[runs.length - 1]![1]] as [number, number]];
+  const answers: PromSeries[] = [];
+  for (const [from, to] of asked) {
+    const range = {
+      startMs: over.startMs + from * over.stepMs,
+      endMs: over.startMs + to * over.stepMs,
+      stepMs: over.stepMs,
+    };
+    answers.push(...(await queries.range('ksm_presence', { window: durationMs(windowMs) }, range)));
+  }
+  const merged = new Map<string, { metric: Record<string, string>; points: Map<number, number> }>();
+  for (const s of [...own, ...answers]) {
+    const key = keyOf(s.metric);
+    let group = merged.get(key);
+    if (!group) merged.set(key, (group = { metric: s.metric, points: new Map() }));
+    for (let i = 0; i < s.points.length; i++) group.points.set(s.points.tAt(i), s.points.vAt(i));
+  }
+  return sortLikePrometheus(
+    [...merged.values()].map(({ metric, points }) => ({
+      metric,
+      points: SamplePoints.of([...points].sort((a, b) => a[0] - b[0])),
+    })),
+  );
 }

@@ -1,0 +1,200 @@
+/**
+ * What one shard of a day reads of the node series (issue #18), against a real Prometheus: the day's node
+ * names from the series endpoint (no sample read), only the shard's own node series raw, and
+ * kube-state-metrics presence exactly as the whole day computes it — also for a shard whose only node
+ * disappears mid-day, a shard without nodes, a replica that exports none of the shard's nodes and an
+ * outage of kube-state-metrics. When the series endpoint does not answer, the shard reads every node
+ * series as before.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectPrometheus } from '../../src/adapters/prometheus/connect.ts';
+import type { HttpFetch } from '../../src/adapters/prometheus/httpFetch.ts';
+import { seriesIdentityOf } from '../../src/adapters/prometheus/identity.ts';
+import type { PromSeries } from '../../src/adapters/prometheus/parseResponse.ts';
+import {
+  createQueries,
+  DEFAULT_QUERIES_DIR,
+  loadQueryTemplates,
+} from '../../src/adapters/prometheus/queries.ts';
+import { askShard } from '../../src/adapters/prometheus/shardQueries.ts';
+import { parseConfig } from '../../src/config/loadConfig.ts';
+import { compareStrings } from '../../src/core/compare.ts';
+import { shardOfNode } from '../../src/core/metering/index.ts';
+import {
+  type PrometheusHandle,
+  prometheusInstallHint,
+  startPrometheusWithData,
+} from '../support/prometheus.ts';
+
+const T0 = Date.UTC(2026, 9, 1) / 1000;
+const STEP = 60;
+const GRID = { startMs: T0 * 1000, endMs: (T0 + 32 * STEP) * 1000, stepMs: STEP * 1000 };
+
+/**
+ * Node series of two kube-state-metrics replicas. With 2 shards, shard 0 holds gpu-b and gpu-d (all day)
+ * and shard 1 only gpu-a, which is gone after step 10; with 3, shard 1 has no node. ksm-1 exports every
+ * node and misses steps 20–22 (an outage); ksm-2, 17.5 s later, exports gpu-b and gpu-d only, steps 5–15.
+ */
+function nodeSeries(): string {
+  const lines: string[] = [];
+  const steps = (from: number, to: number, offset = 0) =>
+    Array.from({ length: to - from + 1 }, (_, i) => T0 + (from + i) * STEP + offset).filter(
+      (t) => offset !== 0 || ![20, 21, 22].includes((t - T0) / STEP),
+    );
+  const rows: [string, string, number[]][] = [
+    ['gpu-a', 'ksm-1', steps(1, 10)],
+    ['gpu-b', 'ksm-1', steps(1, 32)],
+    ['gpu-d', 'ksm-1', steps(1, 32)],
+    ['gpu-b', 'ksm-2', steps(5, 15, 17.5)],
+    ['gpu-d', 'ksm-2', steps(5, 15, 17.5)],
+  ];
+  for (const name of ['kube_node_info', 'kube_node_labels']) {
+    lines.push(`# TYPE ${name} gauge`);
+    for (const [node, instance, times] of rows)
+      for (const t of times) lines.push(`${name}{node="${node}",instance="${instance}"} 1 ${t.toFixed(3)}`);
+  }
+  lines.push('# EOF');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Series with their labels and points, in a stable order; `times` keeps only the points' times. */
+function canonical(series: PromSeries[], times = false): string[] {
+  return series
+    .map((s) =>
+      JSON.stringify([
+        Object.entries(s.metric).sort(([a], [b]) => compareStrings(a, b)),
+        times ? s.points.toJSON().map(([t]) => t) : s.points.toJSON(),
+      ]),
+    )
+    .sort(compareStrings);
+}
+
+const quiet = { info() {}, warn() {}, error() {}, progress() {} };
+
+describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of a day reads', () => {
+  let dir: string;
+  let prometheus: PrometheusHandle;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gcb-shard-nodes-'));
+    const file = join(dir, 'nodes.om');
+    await writeFile(file, nodeSeries());
+    prometheus = await startPrometheusWithData([file]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Queries against the fixture through a fetch that records each request (and may refuse the series endpoint). */
+  const setUp = (options: { refuseSeries?: boolean } = {}) => {
+    const config = parseConfig({ source: { kind: 'prometheus', url: prometheus.url } });
+    const requests: { path: string; query: string; start?: string; end?: string }[] = [];
+    const fetch: HttpFetch = async (url, init) => {
+      const path = new URL(url).pathname;
+      const params = new URLSearchParams(init.body);
+      requests.push({
+        path,
+        query: params.get('query') ?? params.get('match[]') ?? '',
+        start: params.get('start') ?? undefined,
+        end: params.get('end') ?? undefined,
+      });
+      if (options.refuseSeries && path.endsWith('/api/v1/series')) {
+        return { status: 404, headers: { get: () => null }, text: async () => '404 page not found\n' };
+      }
+      return (globalThis.fetch as unknown as HttpFetch)(url, init);
+    };
+    const identity = seriesIdentityOf(config.source);
+    const queries = createQueries(
+      connectPrometheus({ source: config.source, logger: quiet, fetch }),
+      loadQueryTemplates(DEFAULT_QUERIES_DIR),
+      identity,
+      undefined,
+      'adapter',
+      quiet,
+    );
+    return { config, identity, queries, requests };
+  };
+
+  const wholeDay = async () => {
+    const { queries } = setUp();
+    const over = { startMs: GRID.startMs + GRID.stepMs, endMs: GRID.endMs, stepMs: GRID.stepMs };
+    return queries.presenceFromRaw(over, GRID.stepMs - 1);
+  };
+
+  for (const count of [2, 3]) {
+    it(`reads only its own node series and keeps the whole day's presence: ${count} shards`, async () => {
+      const whole = await wholeDay();
+      expect(whole.ksmPresence.length).toBe(2);
+      for (let index = 0; index < count; index++) {
+        const { config, identity, queries, requests } = setUp();
+        const { answers, warnings } = await askShard(
+          queries,
+          GRID,
+          config.metering,
+          { index, count },
+          identity,
+        );
+        const what = `shard ${index + 1} of ${count}`;
+        expect(warnings, what).toEqual([]);
+        // kube-state-metrics presence: the steps of the whole day, for every replica.
+        expect(canonical(answers.ksmPresence, true), what).toEqual(canonical(whole.ksmPresence, true));
+        // Node presence: the whole day's, for the shard's nodes.
+        const mine = whole.nodePresence.filter((s) => shardOfNode(s.metric.node!, count) === index);
+        expect(canonical(answers.nodePresence), what).toEqual(canonical(mine));
+        // One index request; node samples read only with the shard's node matcher.
+        expect(requests.filter((r) => r.path.endsWith('/api/v1/series')).length, what).toBe(1);
+        const raw = requests.filter(
+          (r) => r.path.endsWith('/api/v1/query') && r.query.includes('kube_node_info|kube_node_labels'),
+        );
+        for (const r of raw) expect(r.query, what).toMatch(/node=~"/);
+        if (mine.length === 0) expect(raw, what).toEqual([]);
+      }
+    }, 120_000);
+  }
+
+  it('asks Prometheus for kube-state-metrics presence only at the steps its own nodes cannot tell', async () => {
+    // Steps (1–32) of each ksm_presence range query one shard of 2 asks.
+    const asked = async (index: number) => {
+      const { config, identity, queries, requests } = setUp();
+      await askShard(queries, GRID, config.metering, { index, count: 2 }, identity);
+      return requests
+        .filter((r) => r.path.endsWith('/query_range') && r.query.includes('count by'))
+        .map((r) => [r.start, r.end].map((t) => Math.round(Number(t) - T0) / STEP));
+    };
+    // Shard 0 (gpu-b, gpu-d all day) sees ksm-1 at every step but its outage (20–22, which is ksm-2's too),
+    // and ksm-2 at 6–16 (its samples 17.5 s after steps 5–15): it asks 1–5 and 17–32.
+    expect(await asked(0)).toEqual([
+      [1, 5],
+      [17, 32],
+    ]);
+    // Shard 1 (gpu-a, gone after step 10) never sees ksm-2: it asks the whole day.
+    expect(await asked(1)).toEqual([[1, 32]]);
+  }, 120_000);
+
+  it('reads every node series as before when the series endpoint does not answer', async () => {
+    const whole = await wholeDay();
+    for (let index = 0; index < 2; index++) {
+      const { config, identity, queries, requests } = setUp({ refuseSeries: true });
+      const { answers, warnings } = await askShard(
+        queries,
+        GRID,
+        config.metering,
+        { index, count: 2 },
+        identity,
+      );
+      expect(warnings.join('\n')).toMatch(/series endpoint did not answer[^]*every node series/);
+      expect(canonical(answers.ksmPresence)).toEqual(canonical(whole.ksmPresence));
+      expect(canonical(answers.nodePresence)).toEqual(canonical(whole.nodePresence));
+      const raw = requests.filter(
+        (r) => r.path.endsWith('/api/v1/query') && r.query.includes('kube_node_info|kube_node_labels'),
+      );
+      expect(raw.length).toBeGreaterThan(0);
+      for (const r of raw) expect(r.query).not.toMatch(/node=~/);
+    }
+  }, 120_000);
+});

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createQueries,
+  loadQueryTemplates,
+  PrometheusClient,
+  seriesIdentityOf,
+} from '../../../src/adapters/prometheus/index.ts';
+import { askShard } from '../../../src/adapters/prometheus/shardQueries.ts';
+import { parseConfig } from '../../../src/config/loadConfig.ts';
+import { shardOfNode } from '../../../src/core/metering/index.ts';
+import { type Call, fakeFetch, ok, recordingLogger } from './fakes.ts';
+
+const T0 = Date.UTC(2026, 9, 1);
+const STEP = 60_000;
+const GRID = { startMs: T0, endMs: T0 + 60 * STEP, stepMs: STEP };
+const templates = loadQueryTemplates(new URL('../../../queries/', import.meta.url).pathname);
+
+/**
+ * Shard 0 of 2 (gpu-b, gpu-d; gpu-a is shard 1's): pod u1 requests a GPU on gpu-b, pod u2 holds one through
+ * a DRA claim on gpu-d, pod u3 (a claim too) is bound to gpu-a.
+ */
+function answer(call: Call) {
+  const q = call.params.query ?? '';
+  const vector = (rows: Record<string, string>[]) =>
+    ok(
+      rows.map((metric) => ({ metric, value: [GRID.endMs / 1000, '1'] })),
+      'vector',
+    );
+  if (call.url.endsWith('/api/v1/series') && call.params['match[]']?.includes('DCGM'))
+    return {
+      body: {
+        status: 'success',
+        data: ['p2', 'p9'].map((pod) => ({
+          __name__: 'DCGM_FI_DEV_GPU_UTIL',
+          exported_namespace: 'ml',
+          exported_pod: pod,
+        })),
+      },
+    };
+  if (call.url.endsWith('/api/v1/series'))
+    return {
+      body: {
+        status: 'success',
+        data: ['gpu-a', 'gpu-b', 'gpu-d'].map((node) => ({
+          __name__: 'kube_node_info',
+          node,
+          instance: 'ksm',
+        })),
+      },
+    };
+  if (q.startsWith('max by') && q.includes('kube_pod_container_resource_requests'))
+    return vector(
+      q.includes('gpu-b') ? [{ namespace: 'ml', pod: 'p1', uid: 'u1', resource: 'nvidia_com_gpu' }] : [],
+    );
+  if (q.includes('count_over_time(kube_pod_resourceclaim_info'))
+    return vector([{ uid: 'u2' }, { uid: 'u3' }]);
+  if (q.includes('max_over_time(kube_pod_info'))
+    return vector([
+      { namespace: 'ml', pod: 'p1', uid: 'u1', node: 'gpu-b' },
+      { namespace: 'ml', pod: 'p2', uid: 'u2', node: 'gpu-d' },
+      { namespace: 'ml', pod: 'p3', uid: 'u3', node: 'gpu-a' },
+    ]);
+  return ok([], call.params.step ? 'matrix' : q.includes('[') && !q.includes('(') ? 'matrix' : 'vector');
+}
+
+function shardQueries(respond: Parameters<typeof fakeFetch>[0]) {
+  const { fetch, calls } = fakeFetch(respond);
+  const client = new PrometheusClient({
+    url: 'http://prom.local',
+    fetch,
+    authorize: async () => ({}),
+    headers: {},
+    timeoutMs: 1000,
+    maxRetries: 0,
+    logger: recordingLogger(),
+  });
+  const config = parseConfig({ source: { kind: 'prometheus', url: 'http://prom.local' } });
+  const identity = seriesIdentityOf(config.source);
+  const queries = createQueries(client, templates, identity, undefined, 'adapter');
+  const ask = () => askShard(queries, GRID, config.metering, { index: 0, count: 2 }, identity);
+  const raw = (metric: string) =>
+    calls.map((c) => c.params.query ?? '').filter((q) => q.startsWith(metric) && q.endsWith('ms]'));
+  return { ask, raw };
+}
+
+describe('askShard', () => {
+  it('reads the exported_pod branch of DCGM only for its pods an exported series names', async () => {
+    const { ask, raw } = shardQueries(answer);
+    await ask();
+    const exported = raw('{__name__="DCGM_FI_DEV_GPU_UTIL", exported_pod!=""');
+    const direct = raw('{__name__="DCGM_FI_DEV_GPU_UTIL", exported_pod="", pod!=""');
+    expect(exported.length).toBeGreaterThan(0);
+    for (const q of exported) expect(q).toContain('exported_pod=~"p2"}');
+    expect(direct.length).toBeGreaterThan(0);
+    for (const q of direct) expect(q).toContain('pod=~"p1|p2"}');
+  });
+
+  it('reads the exported_pod branch for every pod when the series endpoint refuses the DCGM index', async () => {
+    const { ask, raw } = shardQueries((call) =>
+      call.params['match[]']?.includes('DCGM')
+        ? { status: 422, body: { status: 'error', errorType: 'execution', error: 'limit' } }
+        : answer(call),
+    );
+    await ask();
+    const exported = raw('{__name__="DCGM_FI_DEV_GPU_UTIL", exported_pod!=""');
+    expect(exported.length).toBeGreaterThan(0);
+    for (const q of exported) expect(q).toContain('exported_pod=~"p1|p2"}');
+  });
+
+  it('reads raw DRA claim samples only of its pods that pod_claims names', async () => {
+    expect(['gpu-a', 'gpu-b', 'gpu-d'].map((n) => shardOfNode(n, 2))).toEqual([1, 0, 0]);
+    const { fetch, calls } = fakeFetch(answer);
+    const client = new PrometheusClient({
+      url: 'http://prom.local',
+      fetch,
+      authorize: async () => ({}),
+      headers: {},
+      timeoutMs: 1000,
+      maxRetries: 0,
+      logger: recordingLogger(),
+    });
+    const config = parseConfig({ source: { kind: 'prometheus', url: 'http://prom.local' } });
+    const identity = seriesIdentityOf(config.source);
+    const queries = createQueries(client, templates, identity, undefined, 'adapter');
+    const { warnings } = await askShard(queries, GRID, config.metering, { index: 0, count: 2 }, identity);
+    expect(warnings).toEqual([]);
+    const raw = (metric: string) =>
+      calls.map((c) => c.params.query ?? '').filter((q) => q.startsWith(metric) && q.endsWith('ms]'));
+    // Both of the shard's pods are read for their phase; only u2 for its claim (u3 is shard 1's).
+    expect(raw('kube_pod_status_phase').length).toBeGreaterThan(0);
+    for (const q of raw('kube_pod_status_phase')) expect(q).toContain('uid=~"u1|u2"');
+    expect(raw('kube_pod_resourceclaim_info').length).toBeGreaterThan(0);
+    for (const q of raw('kube_pod_resourceclaim_info')) expect(q).toContain('uid=~"u2"}');
+  });
+});
