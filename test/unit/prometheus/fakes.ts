@@ -1,4 +1,8 @@
-import type { HttpFetch, HttpResponse } from '../../../src/adapters/prometheus/index.ts';
+import {
+  type HttpFetch,
+  type HttpResponse,
+  PrometheusClient,
+} from '../../../src/adapters/prometheus/index.ts';
 import type { Logger } from '../../../src/ports.ts';
 
 export interface Call {
@@ -43,3 +47,24 @@ export function recordingLogger(): Logger & { lines: string[] } {
 export const ok = (result: unknown[], resultType = 'matrix') => ({
   body: { status: 'success', data: { resultType, result } },
 });
+
+/**
+ * A PrometheusClient on a fake fetch (`respond` as for fakeFetch): no auth, no extra headers, a 1 s
+ * timeout, no retries. Returns it and the calls it made.
+ */
+export function fakeClient(respond: Parameters<typeof fakeFetch>[0]): {
+  client: PrometheusClient;
+  calls: Call[];
+} {
+  const { fetch, calls } = fakeFetch(respond);
+  const client = new PrometheusClient({
+    url: 'http://prom.local',
+    fetch,
+    authorize: async () => ({}),
+    headers: {},
+    timeoutMs: 1000,
+    maxRetries: 0,
+    logger: recordingLogger(),
+  });
+  return { client, calls };
+}

@@ -4,27 +4,17 @@ import {
   askWindow,
   createQueries,
   loadQueryTemplates,
-  PrometheusClient,
   seriesIdentityOf,
 } from '../../../src/adapters/prometheus/index.ts';
 import { parseConfig } from '../../../src/config/loadConfig.ts';
-import { type Call, fakeFetch, ok, recordingLogger } from './fakes.ts';
+import { type Call, fakeClient, ok } from './fakes.ts';
 import { WHOLE_DAY_MATCHERS } from '../../../src/adapters/prometheus/queries.ts';
 
 const T0 = 1_772_982_000_000;
 const templates = loadQueryTemplates(new URL('../../../queries/', import.meta.url).pathname);
 
 function queriesWith(respond: (call: Call) => ReturnType<typeof ok>, clusterLabel?: string) {
-  const { fetch, calls } = fakeFetch(respond);
-  const client = new PrometheusClient({
-    url: 'http://prom.local',
-    fetch,
-    authorize: async () => ({}),
-    headers: {},
-    timeoutMs: 1000,
-    maxRetries: 0,
-    logger: recordingLogger(),
-  });
+  const { client, calls } = fakeClient(respond);
   const identity = seriesIdentityOf({ clusterLabel, dedupeLabels: ['replica'] });
   return { queries: createQueries(client, templates, identity, 'env="prod"'), calls };
 }

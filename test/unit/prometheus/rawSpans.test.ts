@@ -2,27 +2,17 @@ import { describe, expect, it } from 'vitest';
 import {
   createQueries,
   loadQueryTemplates,
-  PrometheusClient,
   seriesIdentityOf,
 } from '../../../src/adapters/prometheus/index.ts';
 import { spanSteps } from '../../../src/adapters/prometheus/queries.ts';
-import { fakeFetch, ok, recordingLogger } from './fakes.ts';
+import { fakeClient, type fakeFetch, ok } from './fakes.ts';
 
 const T0 = 1_772_982_000_000;
 const STEP = 60_000;
 const templates = loadQueryTemplates(new URL('../../../queries/', import.meta.url).pathname);
 
 function queries(respond: Parameters<typeof fakeFetch>[0] = () => ok([])) {
-  const { fetch, calls } = fakeFetch(respond);
-  const client = new PrometheusClient({
-    url: 'http://prom.local',
-    fetch,
-    authorize: async () => ({}),
-    headers: {},
-    timeoutMs: 1000,
-    maxRetries: 0,
-    logger: recordingLogger(),
-  });
+  const { client, calls } = fakeClient(respond);
   return {
     queries: createQueries(client, templates, seriesIdentityOf({ dedupeLabels: [] }), undefined, 'adapter'),
     calls,

@@ -2,13 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   createQueries,
   loadQueryTemplates,
-  PrometheusClient,
   seriesIdentityOf,
 } from '../../../src/adapters/prometheus/index.ts';
 import { askShard } from '../../../src/adapters/prometheus/shardQueries.ts';
 import { parseConfig } from '../../../src/config/loadConfig.ts';
 import { shardOfNode } from '../../../src/core/metering/index.ts';
-import { type Call, fakeFetch, ok, recordingLogger } from './fakes.ts';
+import { type Call, fakeClient, type fakeFetch, ok } from './fakes.ts';
 
 const T0 = Date.UTC(2026, 9, 1);
 const STEP = 60_000;
@@ -64,16 +63,7 @@ function answer(call: Call) {
 }
 
 function shardQueries(respond: Parameters<typeof fakeFetch>[0]) {
-  const { fetch, calls } = fakeFetch(respond);
-  const client = new PrometheusClient({
-    url: 'http://prom.local',
-    fetch,
-    authorize: async () => ({}),
-    headers: {},
-    timeoutMs: 1000,
-    maxRetries: 0,
-    logger: recordingLogger(),
-  });
+  const { client, calls } = fakeClient(respond);
   const config = parseConfig({ source: { kind: 'prometheus', url: 'http://prom.local' } });
   const identity = seriesIdentityOf(config.source);
   const queries = createQueries(client, templates, identity, undefined, 'adapter');
@@ -109,23 +99,9 @@ describe('askShard', () => {
 
   it('reads raw DRA claim samples only of its pods that pod_claims names', async () => {
     expect(['gpu-a', 'gpu-b', 'gpu-d'].map((n) => shardOfNode(n, 2))).toEqual([1, 0, 0]);
-    const { fetch, calls } = fakeFetch(answer);
-    const client = new PrometheusClient({
-      url: 'http://prom.local',
-      fetch,
-      authorize: async () => ({}),
-      headers: {},
-      timeoutMs: 1000,
-      maxRetries: 0,
-      logger: recordingLogger(),
-    });
-    const config = parseConfig({ source: { kind: 'prometheus', url: 'http://prom.local' } });
-    const identity = seriesIdentityOf(config.source);
-    const queries = createQueries(client, templates, identity, undefined, 'adapter');
-    const { warnings } = await askShard(queries, GRID, config.metering, { index: 0, count: 2 }, identity);
+    const { ask, raw } = shardQueries(answer);
+    const { warnings } = await ask();
     expect(warnings).toEqual([]);
-    const raw = (metric: string) =>
-      calls.map((c) => c.params.query ?? '').filter((q) => q.startsWith(metric) && q.endsWith('ms]'));
     // Both of the shard's pods are read for their phase; only u2 for its claim (u3 is shard 1's).
     expect(raw('kube_pod_status_phase').length).toBeGreaterThan(0);
     for (const q of raw('kube_pod_status_phase')) expect(q).toContain('uid=~"u1|u2"');
