@@ -37,6 +37,10 @@ const GRID = { startMs: T0 * 1000, endMs: (T0 + 32 * STEP) * 1000, stepMs: STEP 
  * Node series of two kube-state-metrics replicas. With 2 shards, shard 0 holds gpu-b and gpu-d (all day)
  * and shard 1 only gpu-a, which is gone after step 10; with 3, shard 1 has no node. ksm-1 exports every
  * node and misses steps 20–22 (an outage); ksm-2, 17.5 s later, exports gpu-b and gpu-d only, steps 5–15.
+ * Label shapes from kube-state-metrics internal/store/node.go (c92fe0c): kube_node_info carries the node's
+ * system info (kernel_version, os_image, container_runtime_version, kubelet_version, kubeproxy_version,
+ * provider_id, pod_cidr, system_uuid, internal_ip) and kube_node_labels one label_* per Kubernetes label;
+ * both carry `node`, and Prometheus adds the scrape target's `instance`.
  */
 function nodeSeries(): string {
   const lines: string[] = [];
@@ -51,10 +55,18 @@ function nodeSeries(): string {
     ['gpu-b', 'ksm-2', steps(5, 15, 17.5)],
     ['gpu-d', 'ksm-2', steps(5, 15, 17.5)],
   ];
-  for (const name of ['kube_node_info', 'kube_node_labels']) {
+  const extra = {
+    kube_node_info: (node: string) =>
+      `,kernel_version="6.1.0-18-cloud-amd64",os_image="Debian GNU/Linux 12 (bookworm)",` +
+      `container_runtime_version="containerd://1.7.13",kubelet_version="v1.29.2",kubeproxy_version="deprecated",` +
+      `provider_id="aws:///us-east-1a/i-0${node.slice(-1)}",pod_cidr="",system_uuid="ec2${node.slice(-1)}",internal_ip="10.0.0.${node.charCodeAt(4)}"`,
+    kube_node_labels: (node: string) => `,label_kubernetes_io_hostname="${node}"`,
+  };
+  for (const name of ['kube_node_info', 'kube_node_labels'] as const) {
     lines.push(`# TYPE ${name} gauge`);
     for (const [node, instance, times] of rows)
-      for (const t of times) lines.push(`${name}{node="${node}",instance="${instance}"} 1 ${t.toFixed(3)}`);
+      for (const t of times)
+        lines.push(`${name}{node="${node}",instance="${instance}"${extra[name](node)}} 1 ${t.toFixed(3)}`);
   }
   lines.push('# EOF');
   return `${lines.join('\n')}\n`;

@@ -475,8 +475,9 @@ export function spanSteps(steps: number, left: number): number {
 }
 
 /**
- * The steps of the next raw span: as many as keep its raw samples near RAW_SPAN_SAMPLES, judging by the
- * span just read (`steps` steps, `samples` raw samples); at least RAW_SPAN_MIN_STEPS. A small fleet's
+ * The steps of the next raw span: as many as keep its raw samples near `target` (RAW_SPAN_SAMPLES, or
+ * SHARD_SPAN_SAMPLES for a shard), judging by the span just read (`steps` steps, `samples` raw samples);
+ * at least RAW_SPAN_MIN_STEPS. A small fleet's
  * day is read in one request per query (two on the first day a process reads), a large one in spans of
  * bounded memory.
  */
