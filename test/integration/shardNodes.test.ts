@@ -108,7 +108,7 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
     const requests: { path: string; query: string; start?: string; end?: string }[] = [];
     const fetch: HttpFetch = async (url, init) => {
       const path = new URL(url).pathname;
-      const params = new URLSearchParams(init.body);
+      const params = new URLSearchParams(init.body as string);
       requests.push({
         path,
         query: params.get('query') ?? params.get('match[]') ?? '',

@@ -134,7 +134,7 @@ describe.skipIf(hint !== null)(
         config,
         logger: quiet,
         fetch: async (url, init) => {
-          const params = new URLSearchParams(init.body);
+          const params = new URLSearchParams(init.body as string);
           // Requests run two at a time: keep each answer at its request's index.
           const index = requests.push(params.get('query') ?? '') - 1;
           spans.push(`${params.get('start')}..${params.get('end')}`);

@@ -118,7 +118,7 @@ function installExitHook(): void {
  */
 export async function startPrometheusWithData(
   openMetricsFiles: string[],
-  options: { cacheKey?: string } = {},
+  options: { cacheKey?: string; externalLabels?: Record<string, string> } = {},
 ): Promise<PrometheusHandle> {
   const hint = prometheusInstallHint();
   if (hint) throw new Error(`prometheus/promtool not found on PATH; install with: ${hint}`);
@@ -145,7 +145,13 @@ export async function startPrometheusWithData(
   const data = join(work, 'data');
   await cp(cached, data, { recursive: true, filter: (src) => basename(src) !== '.complete' });
   const config = join(work, 'prometheus.yml');
-  await writeFile(config, 'global:\n  scrape_interval: 1m\nscrape_configs: []\n');
+  const external = Object.entries(options.externalLabels ?? {})
+    .map(([name, value]) => `\n    ${name}: ${JSON.stringify(value)}`)
+    .join('');
+  await writeFile(
+    config,
+    `global:\n  scrape_interval: 1m${external ? `\n  external_labels:${external}` : ''}\nscrape_configs: []\n`,
+  );
   const port = await freePort();
   const child = spawn(
     'prometheus',

@@ -187,6 +187,14 @@ describe('strict configuration (issue #13, item 14)', () => {
     ]);
   });
 
+  it('reads raw samples through the query API by default, and refuses remote read with sigv4 (AMP)', () => {
+    expect(parseConfig({}).source.readApi).toBe('query');
+    expect(parseConfig({ source: { readApi: 'remote' } }).source.readApi).toBe('remote');
+    expect(issuesOf({ source: { readApi: 'remote', auth: { kind: 'sigv4', region: 'eu-west-1' } } })).toEqual(
+      [{ path: 'source.readApi', message: expect.stringMatching(/Amazon Managed Prometheus/) }],
+    );
+  });
+
   it('refuses s3:/bucket (one slash) and s3:bucket instead of writing to a local folder named s3:', () => {
     for (const location of ['s3:/bucket', 's3:bucket/prefix', 'S3:/bucket', 'gs://bucket/x']) {
       expect(issuesOf({ output: { location } })).toEqual([

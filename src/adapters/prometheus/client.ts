@@ -12,6 +12,7 @@ import {
   type PromSeries,
   type PromSuccess,
 } from './parseResponse.ts';
+import { rawSelectorOf, readRequestBody, RemoteReadParser, STREAMED_CONTENT_TYPE } from './remoteRead.ts';
 import { SampleBuilder } from './samplePoints.ts';
 import { SeriesListParser } from './seriesList.ts';
 
@@ -36,6 +37,19 @@ export interface PrometheusClientOptions {
   /** First retry delay before jitter (default 500 ms); doubles per attempt up to maxBackoffMs (30 s). */
   baseBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * How raw samples are read (source.readApi): "query" (default) instant queries of a range selector;
+   * "remote" Prometheus' remote-read API (remoteRead.ts), falling back to "query" for the rest of the
+   * run, with one warning, when the server cannot answer it exactly.
+   */
+  readApi?: 'query' | 'remote';
+}
+
+/** A request other than a form-encoded query: its body, headers and the content type its answer must have. */
+interface WireRequest {
+  body: Uint8Array;
+  headers: Record<string, string>;
+  contentType: string;
 }
 
 /** A range request: points at startMs, startMs + stepMs, ..., endMs (inclusive, as query_range does). */
@@ -75,6 +89,10 @@ export interface ClientStats {
   requests: number;
   retries: number;
   splits: number;
+  /** Raw reads answered through the remote-read API (source.readApi "remote"). */
+  remoteReads: number;
+  /** Samples in the chunks those answers held (Prometheus sends whole chunks, some outside the range). */
+  remoteReadSamples: number;
   /**
    * Most bytes of compact answers one window held (sample arrays and label characters; see
    * compactBytesOf), as the source reports them: what a metering invocation's memory is measured against.
@@ -89,7 +107,17 @@ export interface ClientStats {
  * one request (11,000 points) or that Prometheus refuses as too large.
  */
 export class PrometheusClient {
-  readonly stats: ClientStats = { requests: 0, retries: 0, splits: 0, peakCompactBytes: 0 };
+  readonly stats: ClientStats = {
+    requests: 0,
+    retries: 0,
+    splits: 0,
+    remoteReads: 0,
+    remoteReadSamples: 0,
+    peakCompactBytes: 0,
+  };
+  /** Whether raw reads go through the remote-read API: checked once (see remoteReadUsable). */
+  private remoteReadCheck: Promise<boolean> | undefined;
+  private remoteReadDisabled = false;
   /** Label names and values shared by every answer of this client. */
   private readonly interner = new Interner();
   private readonly sleep: (ms: number) => Promise<void>;
@@ -141,6 +169,10 @@ export class PrometheusClient {
     window?: { startMs: number; endMs: number },
     keepEveryValue = false,
   ): Promise<PromSeries[]> {
+    if (keepEveryValue && this.options.readApi === 'remote') {
+      const answer = await this.remoteRaw(name, query, timeMs);
+      if (answer) return answer;
+    }
     try {
       return await this.request(
         name,
@@ -159,6 +191,101 @@ export class PrometheusClient {
       }
       throw error;
     }
+  }
+
+  /**
+   * The raw samples of `query` (a plain range selector at timeMs) through the remote-read API, or
+   * undefined when they must be asked through the query API: `query` is not a plain selector, or the
+   * server cannot answer remote reads exactly (then none is tried again in this run; one warning says why).
+   */
+  private async remoteRaw(name: string, query: string, timeMs: number): Promise<PromSeries[] | undefined> {
+    const selector = rawSelectorOf(query);
+    if (!selector || !(await this.remoteReadUsable())) return undefined;
+    // The query API's range at timeMs holds t − range <= ts <= t (Prometheus 2.x, matrixIterSlice).
+    const startMs = timeMs - selector.rangeMs;
+    const window = { startMs, endMs: timeMs };
+    let parser: RemoteReadParser | undefined;
+    try {
+      const series = await this.request(
+        name,
+        'read',
+        {},
+        window,
+        true,
+        () => (parser = new RemoteReadParser(this.interner, startMs, timeMs)),
+        {
+          body: readRequestBody([selector.matchers], startMs, timeMs),
+          headers: {
+            'content-type': 'application/x-protobuf',
+            'content-encoding': 'snappy',
+            'x-prometheus-remote-read-version': '0.1.0',
+          },
+          contentType: STREAMED_CONTENT_TYPE,
+        },
+      );
+      this.stats.remoteReads++;
+      this.stats.remoteReadSamples += parser?.samplesSent ?? 0;
+      return series;
+    } catch (error) {
+      this.remoteReadOff(`remote read of ${name} failed (${(error as Error).message})`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Whether remote reads answer what the query API would, checked once: the server is a Prometheus
+   * (/api/v1/status/config answers) without external labels, which its remote-read handler adds to
+   * every series (read_handler.go) and the query API does not.
+   */
+  private remoteReadUsable(): Promise<boolean> {
+    this.remoteReadCheck ??= (async () => {
+      const url = `${this.options.url.replace(/\/+$/, '')}/api/v1/status/config`;
+      try {
+        const headers = await this.options.authorize({
+          url,
+          headers: { ...this.options.headers, accept: 'application/json' },
+          body: '',
+        });
+        const response = await this.options.fetch(url, {
+          method: 'GET',
+          headers,
+          signal: AbortSignal.timeout(this.options.timeoutMs),
+          redirect: 'manual',
+        });
+        if (response.status !== 200) {
+          return this.remoteReadOff(
+            `${redactUrl(url)} answered HTTP ${response.status}: not a Prometheus server`,
+          );
+        }
+        const body = JSON.parse(await response.text()) as { data?: { yaml?: unknown } };
+        if (typeof body.data?.yaml !== 'string')
+          return this.remoteReadOff('no configuration in /api/v1/status/config');
+        const { parse } = await import('yaml');
+        const config = parse(body.data.yaml) as {
+          global?: { external_labels?: Record<string, string> };
+        } | null;
+        const external = Object.keys(config?.global?.external_labels ?? {});
+        if (external.length > 0) {
+          return this.remoteReadOff(
+            `Prometheus has external labels (${external.sort(compareStrings).join(', ')}), which remote read adds to every series`,
+          );
+        }
+        return true;
+      } catch (error) {
+        return this.remoteReadOff(`its configuration could not be read (${(error as Error).message})`);
+      }
+    })();
+    return this.remoteReadCheck;
+  }
+
+  private remoteReadOff(reason: string): false {
+    if (this.remoteReadDisabled) return false;
+    this.remoteReadDisabled = true;
+    this.remoteReadCheck = Promise.resolve(false);
+    this.options.logger.warn(
+      `source.readApi "remote": ${reason}; raw samples are read through the query API for the rest of this run`,
+    );
+    return false;
   }
 
   /**
@@ -231,15 +358,16 @@ export class PrometheusClient {
 
   private async request(
     name: string,
-    endpoint: 'query' | 'query_range' | 'series',
+    endpoint: 'query' | 'query_range' | 'series' | 'read',
     params: Record<string, string>,
     window: { startMs: number; endMs: number },
     keepEveryValue = false,
     parserOf: () => Pick<PrometheusResponseParser, 'write' | 'end'> = () =>
       new PrometheusResponseParser(this.interner, keepEveryValue),
+    wire?: WireRequest,
   ): Promise<PromSeries[]> {
     const url = `${this.options.url.replace(/\/+$/, '')}/api/v1/${endpoint}`;
-    const body = new URLSearchParams(params).toString();
+    const body = wire ? wire.body : new URLSearchParams(params).toString();
     const secrets = new Set<string>();
     const fail = (message: string, status?: number, cause?: unknown) =>
       new PrometheusQueryError(
@@ -260,10 +388,13 @@ export class PrometheusClient {
           url,
           headers: {
             ...this.options.headers,
-            'content-type': 'application/x-www-form-urlencoded',
-            accept: 'application/json',
+            ...(wire?.headers ?? {
+              'content-type': 'application/x-www-form-urlencoded',
+              accept: 'application/json',
+            }),
           },
-          body,
+          // A binary body is never signed: source.readApi "remote" is refused with sigv4 (config schema).
+          body: typeof body === 'string' ? body : '',
         });
         for (const secret of secretValues(headers)) secrets.add(secret);
         response = await this.options.fetch(url, {
@@ -288,6 +419,13 @@ export class PrometheusClient {
         throw fail(
           `HTTP ${status} redirect${location ? ` to ${redactUrl(location)}` : ''} refused: redirects are not followed ` +
             '(they could downgrade TLS or send the credentials elsewhere); set source.url to the final URL',
+          status,
+        );
+      }
+      const contentType = response.headers.get('content-type') ?? '';
+      if (wire && status >= 200 && status < 300 && !contentType.startsWith(wire.contentType)) {
+        throw fail(
+          `HTTP ${status} answered ${contentType || 'no content type'}, not ${wire.contentType}`,
           status,
         );
       }

@@ -51,6 +51,7 @@ export function connectPrometheus(options: ConnectOptions): PrometheusClient {
     ...(options.sleep ? { sleep: options.sleep } : {}),
     ...(options.random ? { random: options.random } : {}),
     ...(options.maxPointsPerSeries ? { maxPointsPerSeries: options.maxPointsPerSeries } : {}),
+    readApi: source.readApi,
   });
 }
 

@@ -15,9 +15,10 @@ export interface HttpResponse {
 export type HttpFetch = (
   url: string,
   init: {
-    method: 'POST';
+    method: 'POST' | 'GET';
     headers: Record<string, string>;
-    body: string;
+    /** Absent for a GET. */
+    body?: string | Uint8Array;
     signal: AbortSignal;
     /** 'manual': a 3xx is returned as is, never followed (node:http never follows). */
     redirect?: 'manual';
@@ -57,7 +58,10 @@ export function createCaFetch(caPem?: string): HttpFetch {
         target,
         {
           method: init.method,
-          headers: { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) },
+          headers:
+            init.body === undefined
+              ? init.headers
+              : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) },
           signal: init.signal,
           agent,
         },
