@@ -13,6 +13,7 @@
  *   node --import tsx bench/day.ts --sizes 1024 --budget 10240 --json out.json
  *   node --import tsx bench/day.ts --sizes 256 --whole --compression none --step-evaluation adapter
  *   node --import tsx bench/day.ts --sizes 256 --shards 2 --by-query   # each invocation's requests by query
+ *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --whole --read-api remote   # raw reads by remote read
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -58,6 +59,9 @@ interface ChildResult {
   /** Bytes of the compact answers the Prometheus source held at most (typed arrays + interned labels). */
   compactMiB: number;
   pods: number;
+  /** Raw reads answered by remote read, and the samples in their chunks (source.readApi "remote"). */
+  remoteReads?: number;
+  remoteReadSamples?: number;
 }
 
 export interface ShardRow extends ChildResult {
@@ -95,6 +99,7 @@ async function measureSize(
     whole: boolean;
     compression: 'gzip' | 'none';
     stepEvaluation: 'prometheus' | 'adapter';
+    readApi: 'query' | 'remote';
     byQuery?: boolean;
   },
   log: (line: string) => void,
@@ -127,6 +132,7 @@ async function measureSize(
         url: proxy.url,
         compression: options.compression,
         stepEvaluation: options.stepEvaluation,
+        readApi: options.readApi,
       },
       output: { location: join(work, 'out') },
       sharding: { memoryBudgetMb: options.budgetMb, shards: options.shards },
@@ -171,14 +177,16 @@ async function measureSize(
         count,
         requests: requests.length,
         bytes: requests.reduce((s, r) => s + r.bytes, 0),
-        samples: requests.reduce((s, r) => s + r.samples, 0),
+        // Remote reads have no stats: the samples of the chunks they were sent, as the client counted them.
+        samples: requests.reduce((s, r) => s + r.samples, 0) + (child.remoteReadSamples ?? 0),
         promCpuSeconds: cpu1 - cpu0,
       };
       if (options.byQuery) for (const line of byQuery(requests)) log(`    ${line}`);
       log(
         `  shard ${index + 1}/${count}: ${sec(row.wallSeconds)} s, ${Math.round(row.maxRssMiB)} MiB RSS, ` +
           `heap ${Math.round(row.peakHeapMiB)} MiB, compact ${row.compactMiB.toFixed(1)} MiB, ${row.pods} pod rows, ` +
-          `${row.requests} requests, ${millions(row.samples)} samples, Prom CPU ${sec(row.promCpuSeconds)} s`,
+          `${row.requests} requests${row.remoteReads ? ` (${row.remoteReads} remote reads)` : ''}, ` +
+          `${millions(row.samples)} samples, Prom CPU ${sec(row.promCpuSeconds)} s`,
       );
       return row;
     };
@@ -303,6 +311,8 @@ async function childShard(args: string[]): Promise<void> {
     result.pods = day.pods.length;
     sample();
     result.compactMiB = ((source.stats as { peakCompactBytes?: number }).peakCompactBytes ?? 0) / 1024 / 1024;
+    result.remoteReads = source.stats.remoteReads;
+    result.remoteReadSamples = source.stats.remoteReadSamples;
   } catch (error) {
     result.code = 1;
     result.error = String((error as Error).stack ?? error);
@@ -442,6 +452,7 @@ async function main(): Promise<void> {
       whole: { type: 'boolean', default: false },
       compression: { type: 'string', default: 'none' },
       'step-evaluation': { type: 'string', default: 'adapter' },
+      'read-api': { type: 'string', default: 'query' },
       json: { type: 'string' },
       'by-query': { type: 'boolean', default: false },
       'child-shard': { type: 'boolean', default: false },
@@ -474,6 +485,7 @@ async function main(): Promise<void> {
           whole: values.whole,
           compression: values.compression === 'none' ? 'none' : 'gzip',
           stepEvaluation: values['step-evaluation'] === 'adapter' ? 'adapter' : 'prometheus',
+          readApi: values['read-api'] === 'remote' ? 'remote' : 'query',
           byQuery: values['by-query'],
         },
         log,
@@ -482,7 +494,8 @@ async function main(): Promise<void> {
   }
   out(
     `\none day (UTC) through the sharded path against Prometheus 2.42 on loopback; KSM 60 s, DCGM 30 s; ` +
-      `source.compression ${values.compression}, source.stepEvaluation ${values['step-evaluation']}`,
+      `source.compression ${values.compression}, source.stepEvaluation ${values['step-evaluation']}, ` +
+      `source.readApi ${values['read-api']}`,
   );
   printDay(rows, out);
   if (values.json) await writeFile(values.json, JSON.stringify(rows, null, 2));

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { MatchType, readRequestBody } from '../src/adapters/prometheus/remoteRead.ts';
 import { startPrometheusWithData } from '../test/support/prometheus.ts';
 import { ensureDataset } from './lib/backfill.ts';
 import { type ProxiedRequest, startCountingProxy } from './lib/proxy.ts';
@@ -77,60 +78,17 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** Protobuf: a varint, a length-delimited field, a varint field. */
-const varint = (n: number): number[] => {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  out.push(n);
-  return out;
-};
-const lenField = (field: number, bytes: number[]): number[] => [
-  (field << 3) | 2,
-  ...varint(bytes.length),
-  ...bytes,
-];
-const intField = (field: number, n: number): number[] => [(field << 3) | 0, ...varint(n)];
-const str = (s: string): number[] => [...Buffer.from(s, 'utf8')];
-
-/**
- * A remote-read request (prompb ReadRequest: one Query per selector, STREAMED_XOR_CHUNKS accepted),
- * snappy-framed as one literal (the block format allows an uncompressed literal).
- */
-function remoteReadBody(
-  selectors: { type: 0 | 1 | 2 | 3; name: string; value: string }[][],
-  startMs: number,
-  endMs: number,
-): Buffer {
-  const queries = selectors.flatMap((matchers) =>
-    lenField(1, [
-      ...intField(1, startMs),
-      ...intField(2, endMs),
-      ...matchers.flatMap((m) =>
-        lenField(3, [...intField(1, m.type), ...lenField(2, str(m.name)), ...lenField(3, str(m.value))]),
-      ),
-    ]),
-  );
-  const message = [...queries, ...intField(2, 1)];
-  const n = message.length;
-  const literal =
-    n - 1 < 60 ? [(n - 1) << 2] : n - 1 < 256 ? [60 << 2, n - 1] : [61 << 2, (n - 1) & 0xff, (n - 1) >> 8];
-  return Buffer.from([...varint(n), ...literal, ...message]);
-}
-
 /** The needed selectors of bench/e2e.ts NEEDED_SELECTORS as remote-read matchers. */
-const GPU_RE = { type: 2 as const, name: 'resource', value: 'nvidia_com_gpu(_shared)?|nvidia_com_mig_.+' };
-const eq = (name: string, value: string) => ({ type: 0 as const, name, value });
+const GPU_RE = { type: MatchType.RE, name: 'resource', value: 'nvidia_com_gpu(_shared)?|nvidia_com_mig_.+' };
+const eq = (name: string, value: string) => ({ type: MatchType.EQ, name, value });
 const NEEDED_MATCHERS = [
   [eq('__name__', 'kube_pod_status_phase'), eq('phase', 'Running')],
   [eq('__name__', 'kube_pod_container_resource_requests'), GPU_RE],
   [eq('__name__', 'kube_node_status_capacity'), GPU_RE],
-  [eq('__name__', 'kube_pod_info'), { type: 1 as const, name: 'node', value: '' }],
-  [eq('__name__', 'kube_pod_labels'), { type: 1 as const, name: 'uid', value: '' }],
-  [eq('__name__', 'kube_namespace_labels'), { type: 1 as const, name: 'namespace', value: '' }],
-  [eq('__name__', 'kube_node_labels'), { type: 1 as const, name: 'node', value: '' }],
+  [eq('__name__', 'kube_pod_info'), { type: MatchType.NEQ, name: 'node', value: '' }],
+  [eq('__name__', 'kube_pod_labels'), { type: MatchType.NEQ, name: 'uid', value: '' }],
+  [eq('__name__', 'kube_namespace_labels'), { type: MatchType.NEQ, name: 'namespace', value: '' }],
+  [eq('__name__', 'kube_node_labels'), { type: MatchType.NEQ, name: 'node', value: '' }],
   [eq('__name__', 'DCGM_FI_PROF_GR_ENGINE_ACTIVE')],
   [eq('__name__', 'DCGM_FI_DEV_GPU_UTIL')],
 ];
@@ -144,7 +102,7 @@ async function remoteRead(url: string, pid: number, startMs: number, endMs: numb
       'content-encoding': 'snappy',
       'x-prometheus-remote-read-version': '0.1.0',
     },
-    body: remoteReadBody(NEEDED_MATCHERS, startMs, endMs),
+    body: readRequestBody(NEEDED_MATCHERS, startMs, endMs),
   });
   const bytes = (await res.arrayBuffer()).byteLength;
   if (res.status !== 200) throw new Error(`remote read: HTTP ${res.status}`);

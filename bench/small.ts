@@ -17,6 +17,7 @@
  *   node --import tsx bench/small.ts --requests          # also count requests (through bench/lib/proxy.ts)
  *   node --import tsx bench/small.ts --requests --by-query   # and print each run's requests grouped by query
  *   node --import tsx bench/small.ts --cpu-prof /tmp/prof  # a V8 CPU profile of each CLI run into that folder
+ *   node --import tsx bench/small.ts --gpus 24 --read-api remote   # raw samples by remote read (source.readApi)
  *
  * With `--gpus N` the month is the scale scenario of `npm run bench` (src/sim/scalePreset.ts: 31 days, UTC,
  * KSM 60 s, DCGM 30 s, seed 42), backfilled once into its own cached TSDB, instead of the demo's platform.
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
       args: { type: 'string', default: '' },
       compression: { type: 'string', default: 'none' },
       'step-evaluation': { type: 'string', default: 'adapter' },
+      'read-api': { type: 'string', default: 'query' },
       gpus: { type: 'string' },
       days: { type: 'string', default: '31' },
       requests: { type: 'boolean', default: false },
@@ -180,6 +182,7 @@ async function main(): Promise<void> {
             url: proxy?.url ?? prometheus.url,
             compression: values.compression,
             stepEvaluation: values['step-evaluation'],
+            readApi: values['read-api'],
           },
           output: { location: join(dir, 'reports') },
         };
@@ -223,7 +226,7 @@ async function main(): Promise<void> {
         : 'the demo platform (78 GPUs)',
       zone,
       dcgmSeconds,
-      sourceOptions: `source.compression ${values.compression}, source.stepEvaluation ${values['step-evaluation']}`,
+      sourceOptions: `source.compression ${values.compression}, source.stepEvaluation ${values['step-evaluation']}, source.readApi ${values['read-api']}`,
       runs,
       load: load.trim(),
       median: {

@@ -86,8 +86,12 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://x');
       const isQuery = /\/api\/v1\/query(_range)?$/.test(url.pathname);
-      let body = Buffer.concat(chunks).toString('utf8');
-      const params = new URLSearchParams(req.method === 'POST' ? body : url.search);
+      // A remote read (source.readApi "remote") is forwarded byte for byte (a snappy-framed protobuf) and
+      // recorded with its bytes; the samples in its chunks are counted by the client (stats.remoteReadSamples).
+      const isRead = url.pathname.endsWith('/api/v1/read');
+      const raw = Buffer.concat(chunks);
+      let body: string | Buffer = isRead ? raw : raw.toString('utf8');
+      const params = new URLSearchParams(req.method === 'POST' && !isRead ? (body as string) : url.search);
       if (isQuery) {
         params.set('stats', 'all');
         if (req.method === 'POST') body = params.toString();
@@ -104,9 +108,9 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
         state.finished = true;
         upstreamReq.destroy();
         if (state.onAbort) state.onAbort();
-        else if (isQuery) {
+        else if (isQuery || isRead) {
           requests.push({
-            endpoint: url.pathname.endsWith('query_range') ? 'query_range' : 'query',
+            endpoint: isRead ? 'read' : url.pathname.endsWith('query_range') ? 'query_range' : 'query',
             query: params.get('query') ?? '',
             status: 0,
             wireBytes: 0,
@@ -155,12 +159,12 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
           state.onAbort = () => {
             t1 = performance.now();
             decoder?.destroy();
-            if (isQuery) record(true);
+            if (isQuery || isRead) record(true);
           };
           up.on('data', (c: Buffer) => {
             wireBytes += c.length;
             if (decoder) decoder.write(c);
-            else if (isQuery) decoded(c);
+            else if (isQuery || isRead) decoded(c);
             res.write(c);
           });
           up.on('end', () => {
@@ -168,15 +172,15 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
             state.finished = true;
             t1 = performance.now();
             res.end();
-            if (!isQuery) return;
+            if (!isQuery && !isRead) return;
             if (decoder) decoder.end();
             else record();
           });
           const record = (aborted = false) => {
-            const stats = aborted ? null : extractStats(tail);
+            const stats = aborted || isRead ? null : extractStats(tail);
             const num = (k: string) => (params.has(k) ? Number(params.get(k)) : undefined);
             const record: ProxiedRequest = {
-              endpoint: url.pathname.endsWith('query_range') ? 'query_range' : 'query',
+              endpoint: isRead ? 'read' : url.pathname.endsWith('query_range') ? 'query_range' : 'query',
               query: params.get('query') ?? '',
               status: up.statusCode ?? 0,
               wireBytes,
