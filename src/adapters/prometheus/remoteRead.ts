@@ -201,10 +201,18 @@ export class RemoteReadParser {
   /** Samples in the chunks received, inside the range or not: what Prometheus read for this answer. */
   samplesSent = 0;
 
+  // Samples of the last series read: the next one's arrays start at that size.
+  private lastLength = 16;
+
+  /**
+   * @param transform applied to each series as soon as it is complete, as PrometheusResponseParser's
+   *   (the answer holds what it returns, nothing for undefined).
+   */
   constructor(
     private readonly interner: Interner,
     private readonly startMs: number,
     private readonly endMs: number,
+    private readonly transform?: (series: PromSeries) => PromSeries | undefined,
   ) {}
 
   write(chunk: Uint8Array): void {
@@ -347,8 +355,7 @@ export class RemoteReadParser {
       this.close();
       const metric: Record<string, string> = {};
       for (let k = 0; k < names.length; k++) metric[names[k]!] = values[k]!;
-      const previous = this.series.at(-1)?.points.length ?? 16;
-      this.open = { key, metric, builder: new SampleBuilder(Math.max(16, previous)), lastT: -Infinity };
+      this.open = { key, metric, builder: new SampleBuilder(this.lastLength), lastT: -Infinity };
     }
     const open = this.open;
     for (const data of chunks) {
@@ -361,8 +368,11 @@ export class RemoteReadParser {
     const open = this.open;
     this.open = undefined;
     // A series without a sample in the range is not in a query's answer either.
-    if (open && open.builder.length > 0)
-      this.series.push({ metric: open.metric, points: open.builder.build() });
+    if (!open || open.builder.length === 0) return;
+    this.lastLength = Math.max(16, open.builder.length);
+    const series = { metric: open.metric, points: open.builder.build() };
+    const kept = this.transform ? this.transform(series) : series;
+    if (kept) this.series.push(kept);
   }
 }
 

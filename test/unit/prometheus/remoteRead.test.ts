@@ -256,6 +256,22 @@ describe('RemoteReadParser', () => {
     }
   });
 
+  it('hands each complete series to a transform, and keeps what it returns', () => {
+    const bytes = concat(
+      frame(a, [chunkOf(0, 2, 1)]),
+      frame(a, [chunkOf(2, 1, 1)]),
+      frame(b, [chunkOf(0, 2, 4)]),
+    );
+    const seen: number[] = [];
+    const parser = new RemoteReadParser(new Interner(), T0, T0 + 600_000, (series) => {
+      seen.push(series.points.length);
+      return series.metric.uid === 'u-1' ? series : undefined;
+    });
+    parser.write(bytes);
+    expect(parser.end().series.map((s) => [s.metric.uid, s.points.length])).toEqual([['u-1', 3]]);
+    expect(seen).toEqual([3, 2]);
+  });
+
   it('refuses a frame that fails its checksum, a non-XOR chunk and an answer cut inside a frame', () => {
     const good = frame(a, [chunkOf(0, 3, 1)]);
     const bad = good.slice();
