@@ -21,12 +21,17 @@ import { gridForDay, mergeShardDays, meterWindow } from '../../src/core/metering
 import { billingPeriod } from '../../src/core/period.ts';
 import type { Day, MeteredDay } from '../../src/core/types.ts';
 import type { Logger } from '../../src/ports.ts';
-import { REAL_SHAPES_PRICING, simulate, writeOpenMetrics } from '../../src/sim/index.ts';
 import {
   type PrometheusHandle,
   prometheusInstallHint,
   startPrometheusWithData,
 } from '../support/prometheus.ts';
+import {
+  REAL_SHAPES_MONTH,
+  REAL_SHAPES_ZONE,
+  realShapesConfig,
+  startRealShapesPrometheus,
+} from '../support/realShapes.ts';
 import {
   REL_DAYS,
   REL_MONTH,
@@ -37,9 +42,8 @@ import {
 } from '../support/reliabilityData.ts';
 
 const hint = prometheusInstallHint();
-const MONTH = '2026-03';
-const ZONE = 'Asia/Seoul';
-const REAL_SHAPES_KEY = `real-shapes-${MONTH}-${ZONE.replace('/', '_')}-42-v2`;
+const MONTH = REAL_SHAPES_MONTH;
+const ZONE = REAL_SHAPES_ZONE;
 
 function recordingLogger(): Logger & { warnings: string[] } {
   const warnings: string[] = [];
@@ -94,18 +98,8 @@ describe.skipIf(hint !== null)('source.readApi "remote" against a real Prometheu
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gcb-remote-read-'));
-    const sim = simulate({ preset: 'real-shapes', month: MONTH, zone: ZONE, seed: 42, days: 1 });
-    const files = await writeOpenMetrics(sim, join(dir, 'om'));
-    // The same data as test/integration/realShapes.test.ts and shardedMetering.test.ts (same cache key).
-    prometheus = await startPrometheusWithData(files, { cacheKey: REAL_SHAPES_KEY });
-    config = parseConfig({
-      timezone: ZONE,
-      source: { url: prometheus.url, maxRetries: 1 },
-      metering: { scrapeIntervalSeconds: { kubeStateMetrics: 60, dcgm: 30 } },
-      pricing: REAL_SHAPES_PRICING,
-      guard: { minCoveragePct: 0 },
-      output: { location: join(dir, 'unused') },
-    });
+    prometheus = await startRealShapesPrometheus(dir);
+    config = realShapesConfig(prometheus.url, dir);
     day = billingPeriod(MONTH, ZONE).days[0]!;
   }, 300_000);
 
@@ -176,8 +170,7 @@ describe.skipIf(hint !== null)('source.readApi "remote" against a real Prometheu
     'reads through the query API, with one warning, when Prometheus has external labels',
     { timeout: 120_000 },
     async () => {
-      const labelled = await startPrometheusWithData([], {
-        cacheKey: REAL_SHAPES_KEY,
+      const labelled = await startRealShapesPrometheus(dir, {
         externalLabels: { cluster: 'eu-1', replica: 'a' },
       });
       try {

@@ -31,18 +31,13 @@ import { priceMonth } from '../../src/core/month/index.ts';
 import { billingPeriod } from '../../src/core/period.ts';
 import type { BillingPeriod, Day, MeteredDay } from '../../src/core/types.ts';
 import type { BlobStore, Logger } from '../../src/ports.ts';
-import {
-  REAL_SHAPES_PRICING,
-  type SeriesShape,
-  simulate,
-  simulatePlatform,
-  writeOpenMetrics,
-} from '../../src/sim/index.ts';
+import { type SeriesShape, simulatePlatform, writeOpenMetrics } from '../../src/sim/index.ts';
 import {
   type PrometheusHandle,
   prometheusInstallHint,
   startPrometheusWithData,
 } from '../support/prometheus.ts';
+import { realShapesConfig, startRealShapesPrometheus } from '../support/realShapes.ts';
 
 const quiet: Logger = { info() {}, warn() {}, error() {}, progress() {} };
 const hint = prometheusInstallHint();
@@ -106,22 +101,9 @@ describe.skipIf(hint !== null)('a day metered in shards against a real Prometheu
     let config: Config;
 
     beforeAll(async () => {
-      const sim = simulate({ preset: 'real-shapes', month: MONTH, zone: ZONE, seed: 42, days: 1 });
       dir = await mkdtemp(join(tmpdir(), 'gpu-chargeback-shards-'));
-      const files = await writeOpenMetrics(sim, join(dir, 'om'));
-      // The same data as test/integration/realShapes.test.ts (same cache key).
-      prometheus = await startPrometheusWithData(files, {
-        cacheKey: `real-shapes-${MONTH}-${ZONE.replace('/', '_')}-42-v2`,
-      });
-      config = parseConfig({
-        timezone: ZONE,
-        source: { url: prometheus.url, maxRetries: 1 },
-        metering: { scrapeIntervalSeconds: { kubeStateMetrics: 60, dcgm: 30 } },
-        pricing: REAL_SHAPES_PRICING,
-        // The preset lives in the month's first day: the other days have no samples.
-        guard: { minCoveragePct: 0 },
-        output: { location: join(dir, 'unused') },
-      });
+      prometheus = await startRealShapesPrometheus(dir);
+      config = realShapesConfig(prometheus.url, dir);
     }, 300_000);
 
     afterAll(async () => {
