@@ -23,7 +23,11 @@ export function fakeFetch(
 } {
   const calls: Call[] = [];
   const fetch: HttpFetch = async (url, init) => {
-    const call = { url, headers: init.headers, params: Object.fromEntries(new URLSearchParams(init.body as string)) };
+    const call = {
+      url,
+      headers: init.headers,
+      params: Object.fromEntries(new URLSearchParams(init.body as string)),
+    };
     calls.push(call);
     const answer = respond(call, calls.length - 1);
     const headers = answer.headers ?? {};
