@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,12 +8,15 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { backfillDayHandler, dailyMeterHandler } from '../../functions/lib/meterHandlers.ts';
 import { backfillPlanHandler } from '../../functions/lib/planHandler.ts';
 import { backfillMonthHandler, monthlyReportHandler } from '../../functions/lib/reportHandlers.ts';
+import { createFsStore } from '../../src/adapters/fs/fsStore.ts';
 import { createPrometheusSource } from '../../src/adapters/prometheus/index.ts';
 import { createS3Store } from '../../src/adapters/s3/s3Store.ts';
 import { demoConfig } from '../../src/app/demoConfig.ts';
 import { createLambdaContext } from '../../functions/lib/lambdaContext.ts';
 import { createMemoryLogger } from '../../src/adapters/log/logger.ts';
 import { runCli } from '../../src/cli/main.ts';
+import { runMonthlyReport } from '../../src/app/runMonthlyReport.ts';
+import { parseConfig } from '../../src/config/loadConfig.ts';
 import { DEMO_BILLING_ACCOUNT, demoOutsideInstances } from '../../src/app/demoExport.ts';
 import { billingPeriod, localDateOf } from '../../src/core/period.ts';
 import { providerIdOf } from '../../src/sim/cloud.ts';
@@ -589,6 +593,48 @@ describe.skipIf(prometheusInstallHint() !== null)(
         } finally {
           await writeFile(join(dir, 'config.json'), JSON.stringify(base));
         }
+      },
+    );
+
+    it(
+      'publishes the same bytes when the raw samples are read by remote read (source.readApi remote)',
+      { timeout: 300_000 },
+      async () => {
+        const publish = async (readApi: 'query' | 'remote') => {
+          const out = await mkdtemp(join(dir, `out-${readApi}-`));
+          const config = parseConfig({
+            ...demoConfig,
+            timezone: ZONE,
+            source: { kind: 'prometheus', url: prometheus.url, readApi },
+            output: { location: out },
+          });
+          const logger = createMemoryLogger();
+          const source = createPrometheusSource({ config, logger });
+          const store = createFsStore(out);
+          const ctx = {
+            config,
+            source,
+            store,
+            metrics: { publish: async () => {} },
+            logger,
+            clock: { nowMs: () => Date.parse('2026-11-20T00:00:00Z') },
+          };
+          await runMonthlyReport(ctx, MONTH, { concurrency: 4 });
+          const files: Record<string, string> = {};
+          for (const key of await store.list(`${MONTH}/`)) {
+            if (key.endsWith('manifest.json') || key.includes('/versions/')) continue;
+            files[key] = createHash('sha256')
+              .update((await store.get(key))!)
+              .digest('hex');
+          }
+          return { files, remoteReads: source.stats.remoteReads };
+        };
+        const viaQuery = await publish('query');
+        const viaRemote = await publish('remote');
+        expect(Object.keys(viaQuery.files).length).toBeGreaterThan(20);
+        expect(viaQuery.remoteReads).toBe(0);
+        expect(viaRemote.remoteReads).toBeGreaterThan(300);
+        expect(viaRemote.files).toEqual(viaQuery.files);
       },
     );
   },
