@@ -355,7 +355,12 @@ export class RemoteReadParser {
       this.close();
       const metric: Record<string, string> = {};
       for (let k = 0; k < names.length; k++) metric[names[k]!] = values[k]!;
-      this.open = { key, metric, builder: new SampleBuilder(this.lastLength), lastT: -Infinity };
+      // Sized to the samples its chunks hold (an upper bound: some may lie outside the range), so the
+      // arrays rarely grow; the last series' length when the chunks say nothing.
+      let upper = 0;
+      for (const data of chunks) if (data.length >= 2) upper += (data[0]! << 8) | data[1]!;
+      const capacity = upper > 0 ? upper : this.lastLength;
+      this.open = { key, metric, builder: new SampleBuilder(capacity), lastT: -Infinity };
     }
     const open = this.open;
     for (const data of chunks) {
