@@ -23,14 +23,18 @@ export function boundToCapacity(
   warnings: Set<string>,
 ): void {
   const byNode = new Map<string, Allocation[]>();
-  for (const a of allocations) byNode.set(a.nodeId, [...(byNode.get(a.nodeId) ?? []), a]);
+  for (const a of allocations) {
+    const list = byNode.get(a.nodeId);
+    if (list) list.push(a);
+    else byNode.set(a.nodeId, [a]);
+  }
   for (const [nodeId, list] of byNode) {
     const capacityUnits = capacity.get(nodeId)?.capacityUnits;
     // One pass for the node's total per interval; only the intervals over capacity are visited again.
     const total = new Float64Array(window.intervals);
     for (const a of list) {
-      for (let k = window.dayFirst; k < window.dayLast; k++)
-        if (a.held[k] !== NONE) total[k]! += a.unitsPerStep;
+      const { from, to } = a.span ?? { from: window.dayFirst, to: window.dayLast };
+      for (let k = from; k < to; k++) if (a.held[k] !== NONE) total[k]! += a.unitsPerStep;
     }
     const over: number[] = [];
     for (let k = window.dayFirst; k < window.dayLast; k++)

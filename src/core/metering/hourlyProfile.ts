@@ -60,7 +60,8 @@ export function hourlyAllocatedUnits(
     const denominator = node.weights?.denominator ?? a.denominator ?? 1;
     const perStep = a.unitsPerStep ?? a.gpuEquivalents * denominator;
     const byDenominator = byDenominatorOf(node.instanceType);
-    for (let k = window.dayFirst; k < window.dayLast; k++) {
+    const { from, to } = a.span ?? { from: window.dayFirst, to: window.dayLast };
+    for (let k = from; k < to; k++) {
       if (a.held[k] === NONE) continue;
       const series = (byDenominator[String(denominator)] ??= new Array<number>(hours).fill(0));
       const h = Math.floor((window.startMs + k * window.stepMs - day.startMs) / HOUR_MS);

@@ -34,7 +34,8 @@ export function allocateToNodes(
       };
       out.set(a.nodeId, node);
     }
-    for (let k = window.dayFirst; k < window.dayLast; k++) {
+    const { from, to } = a.span ?? { from: window.dayFirst, to: window.dayLast };
+    for (let k = from; k < to; k++) {
       if (a.held[k] === NONE) continue;
       const units = a.unitsAt ? a.unitsAt[k]! : a.unitsPerStep;
       node.allocatedUnits[k]! += units;

@@ -28,6 +28,11 @@ export interface Allocation {
   /** Held intervals of the window (NONE / OBSERVED / BRIDGED). */
   held: Uint8Array;
   /**
+   * The day's intervals it can be held in, [from, to) (heldSpan): loops over the day skip the others,
+   * where nothing is held. Absent: the whole day.
+   */
+  span?: { from: number; to: number };
+  /**
    * Per interval, the units the node could give it where that is less than `unitsPerStep` (set by
    * boundToCapacity, see boundToCapacity.ts); absent: `unitsPerStep` at every held interval.
    */
@@ -141,7 +146,8 @@ function meterPod(
   ] as const) {
     if (!inDay) continue;
     const samples = utilSource === 'none' ? undefined : util?.[utilSource];
-    const totals = heldByPeriod(held, samples, window, phase === 'Running');
+    const span = heldSpan(held, window);
+    const totals = heldByPeriod(held, samples, window, phase === 'Running', span);
     const idleMs = idleHeldMsByPeriod(held, samples, window, context.idleHeld ?? DEFAULT_IDLE_HELD);
     for (const { resource, requested: summed } of requests) {
       // Two containers of 1e308 GPUs add up to Infinity: what was asked stays a finite number.
@@ -177,6 +183,7 @@ function meterPod(
         unitsPerStep: (requested * weight.numerator * node.weights.denominator) / weight.denominator,
         denominator: node.weights.denominator,
         held,
+        span,
         ...(requested < asObserved ? { requestedAsObserved: asObserved } : {}),
         rows: byPeriod,
       });
@@ -206,6 +213,7 @@ function heldByPeriod(
   samples: StepSamples | undefined,
   window: WindowGrid,
   running = false,
+  span = heldSpan(held, window),
 ): HeldTotals {
   const periods = window.periods.length;
   const heldMs = new Array<number>(periods).fill(0);
@@ -216,7 +224,6 @@ function heldByPeriod(
     held[k] !== NONE ||
     (running && (held[k - 1] ?? NONE) !== NONE) ||
     (running && (held[k + 1] ?? NONE) !== NONE);
-  const span = heldSpan(held, window);
   for (let k = span.from; k < span.to; k++) {
     const parts = window.slices[k - window.dayFirst]!;
     if (held[k] !== NONE) {
