@@ -48,24 +48,22 @@ export const PRICING_NAMES: Record<PricingCategory, string> = {
 /** How many line items one chunk holds. */
 const CHUNK_ROWS = 500;
 
+/** The columns of {@link TEAM_CSV_COLUMNS} that hold numbers this program printed, and those that seldom repeat. */
+const NUMBER_COLUMNS = new Set<string>([
+  'Cost',
+  'GpuHoursHeld',
+  'GpuHoursBilled',
+  'Gpus',
+  'UtilizationPct',
+  'PricePerGpuHour',
+  'OnDemandCost',
+]);
+const UNIQUE_COLUMNS = new Set<string>(['Pod', 'PodUid']);
+
 /** What each of {@link TEAM_CSV_COLUMNS} holds, for the {@link CsvEncoder}. */
-const TEAM_CSV_KINDS: readonly CellKind[] = TEAM_CSV_COLUMNS.map((column): CellKind => {
-  switch (column) {
-    case 'Cost':
-    case 'GpuHoursHeld':
-    case 'GpuHoursBilled':
-    case 'Gpus':
-    case 'UtilizationPct':
-    case 'PricePerGpuHour':
-    case 'OnDemandCost':
-      return 'number';
-    case 'Pod':
-    case 'PodUid':
-      return 'unique';
-    default:
-      return 'text';
-  }
-});
+const TEAM_CSV_KINDS: readonly CellKind[] = TEAM_CSV_COLUMNS.map((column) =>
+  NUMBER_COLUMNS.has(column) ? 'number' : UNIQUE_COLUMNS.has(column) ? 'unique' : 'text',
+);
 
 /**
  * The readable CSV of one team's rows (`indices` into `rows`) as chunks of text: the BOM and header, the
