@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { PricedRow, PricedRows } from '../../../src/core/types.ts';
+import type { PricedRows } from '../../../src/core/types.ts';
+import { pricedRow, pricedRows } from '../../support/pricedRows.ts';
 import { csvRecords, isoFormatter, neutralizeFormula, numberCell } from '../../../src/render/csv.ts';
 import {
   costOrder,
@@ -11,16 +12,6 @@ import {
   UTF8_BOM,
 } from '../../../src/render/teamCsv.ts';
 import { formatMinorUnits } from '../../../src/core/money.ts';
-
-/** Plain rows as a {@link PricedRows} (the month's RowSet reads the same fields from its compact store). */
-function pricedRows(rows: readonly PricedRow[]): PricedRows {
-  return {
-    length: rows.length,
-    get: (i) => ({ ...rows[i]! }),
-    column: (name) => (i) => rows[i]![name],
-    [Symbol.iterator]: () => rows[Symbol.iterator](),
-  };
-}
 
 /**
  * The readable CSV as it was written before records were encoded in the month's order (every row built
@@ -76,74 +67,6 @@ function referenceCsv(
   total[20] = formatMinorUnits(totals.listUnits, options.minorDigits);
   return UTF8_BOM + csvRecords([TEAM_CSV_COLUMNS]) + csvRecords([...records, total]);
 }
-
-/** Label values that CSV encoding and formula neutralization must handle. */
-const label = fc.oneof(
-  fc.constantFrom('', 'ml', 'team-a', '=1+1', '-2', '+x', '@SUM(A1)', '\tTab', 'a,b', 'say "hi"', 'x\r\ny', '한국'),
-  fc.string({ unit: fc.constantFrom('a', '"', ',', '\r', '\n', '=', '-', ' ', 'é'), maxLength: 8 }),
-);
-/** A money amount with 2 minor digits, few distinct values so that costs tie. */
-const amount = fc.integer({ min: 0, max: 40 }).map((units) => formatMinorUnits(units * 25, 2));
-const hours = fc.integer({ min: 0, max: 50_000_000 }).map((micro) => numberCell(micro / 1e6));
-const DAY = Date.UTC(2026, 9, 1);
-
-const pricedRow: fc.Arbitrary<PricedRow> = fc
-  .record({
-    day: fc.integer({ min: 0, max: 30 }),
-    pod: label,
-    namespace: label,
-    project: label,
-    node: label,
-    cluster: label,
-    gpuResource: label,
-    podUid: label,
-    component: fc.constantFrom('Direct', 'Idle', 'IdleShare', 'UnusedAllocation'),
-    pricingCategory: fc.constantFrom('Standard', 'Dynamic', 'Committed'),
-    gpuEquivalents: fc.constantFrom(1, 0.5, 3 / 7, 8),
-    utilizationPct: fc.option(fc.double({ min: 0, max: 100, noNaN: true }), { nil: null }),
-    effectiveCost: amount,
-    listCost: amount,
-    consumedGpuHours: hours,
-    billableGpuHours: hours,
-  })
-  .map(
-    (r) =>
-      ({
-        chargePeriod: {
-          date: `2026-10-${String(r.day + 1).padStart(2, '0')}`,
-          startMs: DAY + r.day * 86_400_000,
-          endMs: DAY + (r.day + 1) * 86_400_000,
-        },
-        cluster: r.cluster,
-        team: 'ml',
-        project: r.project,
-        namespace: r.namespace,
-        pod: r.pod,
-        podUid: r.podUid,
-        node: r.node,
-        instanceType: 'p4d.24xlarge',
-        gpuModel: 'A100',
-        gpuResource: r.gpuResource,
-        gpuEquivalents: r.gpuEquivalents,
-        pricingCategory: r.pricingCategory,
-        component: r.component,
-        consumedGpuHours: r.consumedGpuHours,
-        billableGpuHours: r.billableGpuHours,
-        utilizationPct: r.utilizationPct,
-        utilizationSource: 'dcgm',
-        unitPrice: '32.7726',
-        effectiveCostExact: r.effectiveCost,
-        listCostExact: r.listCost,
-        coverage: 1,
-        priceFallback: false,
-        costSource: '',
-        providerId: '',
-        capacityType: 'on-demand',
-        effectiveCost: r.effectiveCost,
-        listCost: r.listCost,
-        chargeClass: '',
-      }) as unknown as PricedRow,
-  );
 
 describe('teamCostsCsvChunks', () => {
   it('writes byte for byte what encoding every whole row in cost order wrote (property)', () => {
