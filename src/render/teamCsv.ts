@@ -69,11 +69,10 @@ const TEAM_CSV_KINDS: readonly CellKind[] = TEAM_CSV_COLUMNS.map((column) =>
  * The readable CSV of one team's rows (`indices` into `rows`) as chunks of text: the BOM and header, the
  * rows by cost (largest first, then in their original order), and the total row.
  *
- * Each record is encoded while the rows are read in the order of `indices` (the month's order, in which
- * neighbouring rows share their pods, nodes and days in memory), and the encoded records are then written
- * in cost order: reading a month-sized store in cost order instead touched a row, its usage and its pod at
- * random for every line (issue #18). The team's encoded records are held until the file is written
- * (about a 40th of the month's chargeback CSV at 40 teams).
+ * The costs and totals are read in the order of `indices` (the month's order), the lines are then encoded
+ * in cost order 500 at a time from the columns the file shows, with the chargeback CSV's
+ * {@link CsvEncoder}: no row is built whole, and nothing but the sort keys outlives a chunk (holding a
+ * team's encoded records to write them in another order doubled the month step's peak RSS at 10,000 GPUs).
  */
 export function* teamCostsCsvChunks(
   rows: PricedRows,
@@ -81,47 +80,6 @@ export function* teamCostsCsvChunks(
   options: { currency: string; minorDigits: number; zone: string; correction: boolean },
 ): Iterable<string> {
   yield UTF8_BOM + csvRecords([TEAM_CSV_COLUMNS]);
-  const { records, units, totals } = teamCostRecords(rows, indices, options);
-  const order = costOrder(units, indices);
-  const chunk: string[] = [];
-  for (let k = 0; k < order.length; k++) {
-    chunk.push(records[order[k]!]!);
-    if (chunk.length === CHUNK_ROWS) {
-      yield chunk.join('');
-      chunk.length = 0;
-    }
-  }
-  const total: string[] = TEAM_CSV_COLUMNS.map(() => '');
-  total[0] = formatMinorUnits(totals.units, options.minorDigits);
-  total[1] = options.currency;
-  total[2] = `TOTAL (${indices.length} line items)`;
-  total[7] = numberCell(totals.heldMicro / 1e6);
-  total[8] = numberCell(totals.billedMicro / 1e6);
-  total[20] = formatMinorUnits(totals.listUnits, options.minorDigits);
-  chunk.push(csvRecords([total]));
-  yield chunk.join('');
-}
-
-/**
- * Positions 0..units.length - 1 ordered by `units` (largest first), ties by row index (`indices`) — the
- * order of the readable CSV's lines.
- */
-export function costOrder(units: Float64Array, indices: ArrayLike<number>): Uint32Array {
-  const order = new Uint32Array(units.length);
-  for (let k = 0; k < order.length; k++) order[k] = k;
-  return order.sort((a, b) => units[b]! - units[a]! || indices[a]! - indices[b]!);
-}
-
-/** Every row of `indices` as an encoded record of the readable CSV (in the order of `indices`), its cost in minor units, and the totals. */
-function teamCostRecords(
-  rows: PricedRows,
-  indices: ArrayLike<number>,
-  options: { currency: string; zone: string; correction: boolean },
-): {
-  records: string[];
-  units: Float64Array;
-  totals: { units: number; listUnits: number; heldMicro: number; billedMicro: number };
-} {
   const column = {
     effectiveCost: rows.column('effectiveCost'),
     pod: rows.column('pod'),
@@ -143,36 +101,35 @@ function teamCostRecords(
     listCost: rows.column('listCost'),
     podUid: rows.column('podUid'),
   };
+  const units = new Float64Array(indices.length);
+  const totals = { units: 0, listUnits: 0, heldMicro: 0, billedMicro: 0 };
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k]!;
+    units[k] = minorUnitsOf(column.effectiveCost(i));
+    totals.units += units[k]!;
+    totals.listUnits += minorUnitsOf(column.listCost(i));
+    totals.heldMicro += microOf(column.consumedGpuHours(i));
+    totals.billedMicro += microOf(column.billableGpuHours(i));
+  }
+  const order = costOrder(units, indices);
   const iso = isoFormatter(options.zone);
   const encoder = new CsvEncoder(TEAM_CSV_KINDS);
   const correction = options.correction ? 'yes' : '';
-  const units = new Float64Array(indices.length);
-  const totals = { units: 0, listUnits: 0, heldMicro: 0, billedMicro: 0 };
-  const records: string[] = [];
   const batch: string[] = [];
-  for (let k = 0; k < indices.length; k++) {
-    const i = indices[k]!;
-    const cost = column.effectiveCost(i);
-    const listCost = column.listCost(i);
-    const held = column.consumedGpuHours(i);
-    const billed = column.billableGpuHours(i);
+  for (let k = 0; k < order.length; k++) {
+    const i = indices[order[k]!]!;
     const utilizationPct = column.utilizationPct(i);
     const chargePeriod = column.chargePeriod(i);
-    units[k] = minorUnitsOf(cost);
-    totals.units += units[k]!;
-    totals.listUnits += minorUnitsOf(listCost);
-    totals.heldMicro += microOf(held);
-    totals.billedMicro += microOf(billed);
     batch.push(
-      cost,
+      column.effectiveCost(i),
       options.currency,
       column.pod(i),
       column.namespace(i),
       column.project(i),
       column.component(i),
       chargePeriod.date,
-      held,
-      billed,
+      column.consumedGpuHours(i),
+      column.billableGpuHours(i),
       numberCell(column.gpuEquivalents(i)),
       utilizationPct === null ? '' : numberCell(utilizationPct, 2),
       column.unitPrice(i),
@@ -184,17 +141,33 @@ function teamCostRecords(
       column.cluster(i),
       iso(chargePeriod.startMs),
       iso(chargePeriod.endMs),
-      listCost,
+      column.listCost(i),
       column.podUid(i),
       correction,
     );
     if (batch.length === CHUNK_ROWS * TEAM_CSV_COLUMNS.length) {
-      for (const record of encoder.encodeRecords(batch)) records.push(record);
+      yield encoder.encode(batch);
       batch.length = 0;
     }
   }
-  if (batch.length > 0) for (const record of encoder.encodeRecords(batch)) records.push(record);
-  return { records, units, totals };
+  const total: string[] = TEAM_CSV_COLUMNS.map(() => '');
+  total[0] = formatMinorUnits(totals.units, options.minorDigits);
+  total[1] = options.currency;
+  total[2] = `TOTAL (${indices.length} line items)`;
+  total[7] = numberCell(totals.heldMicro / 1e6);
+  total[8] = numberCell(totals.billedMicro / 1e6);
+  total[20] = formatMinorUnits(totals.listUnits, options.minorDigits);
+  yield (batch.length > 0 ? encoder.encode(batch) : '') + csvRecords([total]);
+}
+
+/**
+ * Positions 0..units.length - 1 ordered by `units` (largest first), ties by row index (`indices`) — the
+ * order of the readable CSV's lines.
+ */
+export function costOrder(units: Float64Array, indices: ArrayLike<number>): Uint32Array {
+  const order = new Uint32Array(units.length);
+  for (let k = 0; k < order.length; k++) order[k] = k;
+  return order.sort((a, b) => units[b]! - units[a]! || indices[a]! - indices[b]!);
 }
 
 /** A fixed-point amount rounded to the minor unit ("12.30", "-0.05", "12300") as integer minor units. */
@@ -237,25 +210,50 @@ export function teamFacts(rows: PricedRows, indices: ArrayLike<number>, top: num
   const pods = new Map<string, TopEntry>();
   const projects = new Map<string, TopEntry>();
   const namespaces = new Map<string, TopEntry>();
-  const add = (map: Map<string, TopEntry>, key: string, units: number, micro: number) => {
-    const entry = map.get(key) ?? { key, units: 0, gpuHours: 0 };
-    entry.units += units;
-    entry.gpuHours += micro;
-    map.set(key, entry);
+  const entryOf = (map: Map<string, TopEntry>, key: string) => {
+    let entry = map.get(key);
+    if (!entry) {
+      entry = { key, units: 0, gpuHours: 0 };
+      map.set(key, entry);
+    }
+    return entry;
   };
+  // Per cluster and namespace: the namespace's entry and its pods' entries by pod name, so that a row
+  // finds its entries without building its keys ("cluster/namespace/pod") again; keys that happen to be
+  // equal for different names still share one entry.
+  const places = new Map<string, Map<string, { namespace: TopEntry; pods: Map<string, TopEntry> }>>();
   let totalUnits = 0;
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k]!;
     const units = minorUnitsOf(cost(i));
     totalUnits += units;
     // Idle rows of the platform team have no pod: they are not a workload.
-    if (pod(i) === '') continue;
+    const podName = pod(i);
+    if (podName === '') continue;
+    const clusterName = cluster(i);
     const ns = namespace(i);
+    let inCluster = places.get(clusterName);
+    if (!inCluster) places.set(clusterName, (inCluster = new Map()));
+    let place = inCluster.get(ns);
+    if (!place) {
+      const where = clusterName === '' ? ns : `${clusterName}/${ns}`;
+      place = { namespace: entryOf(namespaces, where), pods: new Map() };
+      inCluster.set(ns, place);
+    }
+    let podEntry = place.pods.get(podName);
+    if (!podEntry) {
+      const where = place.namespace.key;
+      podEntry = entryOf(pods, where === '' ? podName : `${where}/${podName}`);
+      place.pods.set(podName, podEntry);
+    }
     const micro = microOf(held(i));
-    const where = cluster(i) === '' ? ns : `${cluster(i)}/${ns}`;
-    add(pods, where === '' ? pod(i) : `${where}/${pod(i)}`, units, micro);
-    add(projects, project(i), units, micro);
-    add(namespaces, where, units, micro);
+    const projectEntry = entryOf(projects, project(i));
+    podEntry.units += units;
+    podEntry.gpuHours += micro;
+    projectEntry.units += units;
+    projectEntry.gpuHours += micro;
+    place.namespace.units += units;
+    place.namespace.gpuHours += micro;
   }
   const largest = (map: Map<string, TopEntry>) =>
     [...map.values()]

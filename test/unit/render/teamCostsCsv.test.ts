@@ -9,8 +9,12 @@ import {
   PRICING_NAMES,
   TEAM_CSV_COLUMNS,
   teamCostsCsvChunks,
+  teamFacts,
+  type TeamFacts,
+  type TopEntry,
   UTF8_BOM,
 } from '../../../src/render/teamCsv.ts';
+import { compareStrings } from '../../../src/core/compare.ts';
 import { formatMinorUnits } from '../../../src/core/money.ts';
 
 /**
@@ -110,5 +114,60 @@ describe('costOrder', () => {
     // Positions 0 and 2 tie at 5: row 40 (position 2) comes before row 70 (position 0).
     const indices = [70, 12, 40, 3, 8];
     expect([...costOrder(units, indices)]).toEqual([3, 1, 2, 0, 4]);
+  });
+});
+
+/** teamFacts as it was written before it found its entries by cluster, namespace and pod name: the result it must keep. */
+function referenceFacts(rows: PricedRows, indices: readonly number[], top: number): TeamFacts {
+  const pods = new Map<string, TopEntry>();
+  const projects = new Map<string, TopEntry>();
+  const namespaces = new Map<string, TopEntry>();
+  const add = (map: Map<string, TopEntry>, key: string, units: number, micro: number) => {
+    const entry = map.get(key) ?? { key, units: 0, gpuHours: 0 };
+    entry.units += units;
+    entry.gpuHours += micro;
+    map.set(key, entry);
+  };
+  let totalUnits = 0;
+  for (const i of indices) {
+    const row = rows.get(i);
+    const units = minorUnitsOf(row.effectiveCost);
+    totalUnits += units;
+    if (row.pod === '') continue;
+    const micro = Math.round(Number(row.consumedGpuHours) * 1e6);
+    const where = row.cluster === '' ? row.namespace : `${row.cluster}/${row.namespace}`;
+    add(pods, where === '' ? row.pod : `${where}/${row.pod}`, units, micro);
+    add(projects, row.project, units, micro);
+    add(namespaces, where, units, micro);
+  }
+  const largest = (map: Map<string, TopEntry>) =>
+    [...map.values()]
+      .sort((a, b) => b.units - a.units || compareStrings(a.key, b.key))
+      .slice(0, top)
+      .map((e) => ({ ...e, gpuHours: e.gpuHours / 1e6 }));
+  return {
+    rowCount: indices.length,
+    totalUnits,
+    pods: largest(pods),
+    projects: largest(projects),
+    namespaces: largest(namespaces),
+  };
+}
+
+describe('teamFacts', () => {
+  it("sums each pod's, project's and namespace's rows as the keys built per row did, equal keys of different names included (property)", () => {
+    // Names with "/" so that different clusters, namespaces and pods make equal keys ("a/b" + "c" and "a" + "b/c").
+    const name = fc.constantFrom('', 'a', 'b', 'a/b', 'b/c', 'c');
+    const row = fc
+      .tuple(pricedRow, name, name, name, name)
+      .map(([r, cluster, namespace, pod, project]) => ({ ...r, cluster, namespace, pod, project }));
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 200, size: 'max' }), fc.integer({ min: 1, max: 8 }), (plain, top) => {
+        const rows = pricedRows(plain);
+        const indices = plain.map((_, i) => i);
+        expect(teamFacts(rows, indices, top)).toEqual(referenceFacts(rows, indices, top));
+      }),
+      { numRuns: 150 },
+    );
   });
 });
