@@ -65,99 +65,186 @@ const TEAM_CSV_KINDS: readonly CellKind[] = TEAM_CSV_COLUMNS.map((column) =>
   NUMBER_COLUMNS.has(column) ? 'number' : UNIQUE_COLUMNS.has(column) ? 'unique' : 'text',
 );
 
+/** Lines encoded per pass over a team's rows (a team of more rows is written in several passes). */
+const LINES_PER_PASS = 65_536;
+
+/**
+ * The bytes of encoded lines waiting to be written in cost order: outside the JavaScript heap, so that
+ * they cost the garbage collector nothing, and reused from team to team. A generator that finds it in
+ * use (two files written at once) takes a buffer of its own.
+ */
+let spareLineBytes: Buffer | undefined;
+
 /**
  * The readable CSV of one team's rows (`indices` into `rows`) as chunks of text: the BOM and header, the
  * rows by cost (largest first, then in their original order), and the total row.
  *
- * The costs and totals are read in the order of `indices` (the month's order), the lines are then encoded
- * in cost order 500 at a time from the columns the file shows, with the chargeback CSV's
- * {@link CsvEncoder}: no row is built whole, and nothing but the sort keys outlives a chunk (holding a
- * team's encoded records to write them in another order doubled the month step's peak RSS at 10,000 GPUs).
+ * Rows are read in the order of `indices` (the month's order, in which neighbouring rows share their pods
+ * and nodes in memory) and written in cost order. Reading a month-sized store in cost order touched a
+ * row, its usage and its pod at random for every line: most of this file's CPU at 10,000 GPUs (issue
+ * #18). So the sort keys and totals are read in one pass, then each pass encodes the lines of up to
+ * {@link LINES_PER_PASS} ranks (all of them for a team of that size) in the month's order into bytes
+ * outside the heap, and writes them in cost order. Lines are encoded by the chargeback CSV's
+ * {@link CsvEncoder}; no row is built whole.
  */
 export function* teamCostsCsvChunks(
   rows: PricedRows,
   indices: ArrayLike<number>,
-  options: { currency: string; minorDigits: number; zone: string; correction: boolean },
+  options: {
+    currency: string;
+    minorDigits: number;
+    zone: string;
+    correction: boolean;
+    /** Lines encoded per pass ({@link LINES_PER_PASS}; smaller in tests). */
+    linesPerPass?: number;
+  },
 ): Iterable<string> {
   yield UTF8_BOM + csvRecords([TEAM_CSV_COLUMNS]);
-  const column = {
-    effectiveCost: rows.column('effectiveCost'),
-    pod: rows.column('pod'),
-    namespace: rows.column('namespace'),
-    project: rows.column('project'),
-    component: rows.column('component'),
-    chargePeriod: rows.column('chargePeriod'),
-    consumedGpuHours: rows.column('consumedGpuHours'),
-    billableGpuHours: rows.column('billableGpuHours'),
-    gpuEquivalents: rows.column('gpuEquivalents'),
-    utilizationPct: rows.column('utilizationPct'),
-    unitPrice: rows.column('unitPrice'),
-    pricingCategory: rows.column('pricingCategory'),
-    instanceType: rows.column('instanceType'),
-    gpuModel: rows.column('gpuModel'),
-    gpuResource: rows.column('gpuResource'),
-    node: rows.column('node'),
-    cluster: rows.column('cluster'),
-    listCost: rows.column('listCost'),
-    podUid: rows.column('podUid'),
-  };
-  const units = new Float64Array(indices.length);
+  const linesPerPass = options.linesPerPass ?? LINES_PER_PASS;
+  const cost = rows.column('effectiveCost');
+  const listCost = rows.column('listCost');
+  const held = rows.column('consumedGpuHours');
+  const billed = rows.column('billableGpuHours');
+  const count = indices.length;
+  const units = new Float64Array(count);
   const totals = { units: 0, listUnits: 0, heldMicro: 0, billedMicro: 0 };
-  for (let k = 0; k < indices.length; k++) {
+  for (let k = 0; k < count; k++) {
     const i = indices[k]!;
-    units[k] = minorUnitsOf(column.effectiveCost(i));
+    units[k] = minorUnitsOf(cost(i));
     totals.units += units[k]!;
-    totals.listUnits += minorUnitsOf(column.listCost(i));
-    totals.heldMicro += microOf(column.consumedGpuHours(i));
-    totals.billedMicro += microOf(column.billableGpuHours(i));
+    totals.listUnits += minorUnitsOf(listCost(i));
+    totals.heldMicro += microOf(held(i));
+    totals.billedMicro += microOf(billed(i));
   }
   const order = costOrder(units, indices);
-  const iso = isoFormatter(options.zone);
-  const encoder = new CsvEncoder(TEAM_CSV_KINDS);
-  const correction = options.correction ? 'yes' : '';
-  const batch: string[] = [];
-  for (let k = 0; k < order.length; k++) {
-    const i = indices[order[k]!]!;
-    const utilizationPct = column.utilizationPct(i);
-    const chargePeriod = column.chargePeriod(i);
-    batch.push(
-      column.effectiveCost(i),
-      options.currency,
-      column.pod(i),
-      column.namespace(i),
-      column.project(i),
-      column.component(i),
-      chargePeriod.date,
-      column.consumedGpuHours(i),
-      column.billableGpuHours(i),
-      numberCell(column.gpuEquivalents(i)),
-      utilizationPct === null ? '' : numberCell(utilizationPct, 2),
-      column.unitPrice(i),
-      PRICING_NAMES[column.pricingCategory(i)],
-      column.instanceType(i),
-      column.gpuModel(i),
-      column.gpuResource(i),
-      column.node(i),
-      column.cluster(i),
-      iso(chargePeriod.startMs),
-      iso(chargePeriod.endMs),
-      column.listCost(i),
-      column.podUid(i),
-      correction,
-    );
-    if (batch.length === CHUNK_ROWS * TEAM_CSV_COLUMNS.length) {
-      yield encoder.encode(batch);
-      batch.length = 0;
+  const rank = new Uint32Array(count);
+  for (let r = 0; r < count; r++) rank[order[r]!] = r;
+  const lines = new TeamCostLines(rows, options);
+  let bytes = spareLineBytes ?? Buffer.allocUnsafe(1 << 20);
+  spareLineBytes = undefined;
+  try {
+    for (let from = 0; from < count; from += linesPerPass) {
+      const to = Math.min(count, from + linesPerPass);
+      // Where each line of ranks from..to-1 lies in `bytes`: [start, end).
+      const start = new Float64Array(to - from);
+      const end = new Float64Array(to - from);
+      let used = 0;
+      const write = (r: number, line: string) => {
+        const most = used + 3 * line.length;
+        if (most > bytes.length) {
+          const larger = Buffer.allocUnsafe(Math.max(most, 2 * bytes.length));
+          bytes.copy(larger, 0, 0, used);
+          bytes = larger;
+        }
+        start[r - from] = used;
+        used += bytes.write(line, used, 'utf8');
+        end[r - from] = used;
+      };
+      for (let k = 0; k < count; k++) {
+        const r = rank[k]!;
+        if (r >= from && r < to) lines.add(indices[k]!, r, write);
+      }
+      lines.flush(write);
+      for (let r = from; r < to; r += CHUNK_ROWS) {
+        const last = Math.min(to, r + CHUNK_ROWS);
+        let size = 0;
+        for (let q = r; q < last; q++) size += end[q - from]! - start[q - from]!;
+        const chunk = Buffer.allocUnsafe(size);
+        let at = 0;
+        for (let q = r; q < last; q++) at += bytes.copy(chunk, at, start[q - from]!, end[q - from]!);
+        yield chunk.toString('utf8');
+      }
     }
+  } finally {
+    spareLineBytes = bytes;
   }
   const total: string[] = TEAM_CSV_COLUMNS.map(() => '');
   total[0] = formatMinorUnits(totals.units, options.minorDigits);
   total[1] = options.currency;
-  total[2] = `TOTAL (${indices.length} line items)`;
+  total[2] = `TOTAL (${count} line items)`;
   total[7] = numberCell(totals.heldMicro / 1e6);
   total[8] = numberCell(totals.billedMicro / 1e6);
   total[20] = formatMinorUnits(totals.listUnits, options.minorDigits);
-  yield (batch.length > 0 ? encoder.encode(batch) : '') + csvRecords([total]);
+  yield csvRecords([total]);
+}
+
+/** Encodes lines of the readable CSV, {@link CHUNK_ROWS} at a time, each handed over with its rank. */
+class TeamCostLines {
+  readonly #cells: (i: number, out: string[]) => void;
+  readonly #encoder = new CsvEncoder(TEAM_CSV_KINDS);
+  readonly #batch: string[] = [];
+  readonly #ranks: number[] = [];
+
+  constructor(rows: PricedRows, options: { currency: string; zone: string; correction: boolean }) {
+    const column = {
+      effectiveCost: rows.column('effectiveCost'),
+      pod: rows.column('pod'),
+      namespace: rows.column('namespace'),
+      project: rows.column('project'),
+      component: rows.column('component'),
+      chargePeriod: rows.column('chargePeriod'),
+      consumedGpuHours: rows.column('consumedGpuHours'),
+      billableGpuHours: rows.column('billableGpuHours'),
+      gpuEquivalents: rows.column('gpuEquivalents'),
+      utilizationPct: rows.column('utilizationPct'),
+      unitPrice: rows.column('unitPrice'),
+      pricingCategory: rows.column('pricingCategory'),
+      instanceType: rows.column('instanceType'),
+      gpuModel: rows.column('gpuModel'),
+      gpuResource: rows.column('gpuResource'),
+      node: rows.column('node'),
+      cluster: rows.column('cluster'),
+      listCost: rows.column('listCost'),
+      podUid: rows.column('podUid'),
+    };
+    const iso = isoFormatter(options.zone);
+    const correction = options.correction ? 'yes' : '';
+    this.#cells = (i, out) => {
+      const utilizationPct = column.utilizationPct(i);
+      const chargePeriod = column.chargePeriod(i);
+      out.push(
+        column.effectiveCost(i),
+        options.currency,
+        column.pod(i),
+        column.namespace(i),
+        column.project(i),
+        column.component(i),
+        chargePeriod.date,
+        column.consumedGpuHours(i),
+        column.billableGpuHours(i),
+        numberCell(column.gpuEquivalents(i)),
+        utilizationPct === null ? '' : numberCell(utilizationPct, 2),
+        column.unitPrice(i),
+        PRICING_NAMES[column.pricingCategory(i)],
+        column.instanceType(i),
+        column.gpuModel(i),
+        column.gpuResource(i),
+        column.node(i),
+        column.cluster(i),
+        iso(chargePeriod.startMs),
+        iso(chargePeriod.endMs),
+        column.listCost(i),
+        column.podUid(i),
+        correction,
+      );
+    };
+  }
+
+  /** Adds the line of row `i`, of rank `rank`; encodes and hands over the batch when it is full. */
+  add(i: number, rank: number, write: (rank: number, line: string) => void): void {
+    this.#cells(i, this.#batch);
+    this.#ranks.push(rank);
+    if (this.#ranks.length === CHUNK_ROWS) this.flush(write);
+  }
+
+  /** Encodes the lines added since the last flush and hands each over with its rank. */
+  flush(write: (rank: number, line: string) => void): void {
+    if (this.#ranks.length === 0) return;
+    const lines = this.#encoder.encodeRecords(this.#batch);
+    for (let j = 0; j < lines.length; j++) write(this.#ranks[j]!, lines[j]!);
+    this.#batch.length = 0;
+    this.#ranks.length = 0;
+  }
 }
 
 /**

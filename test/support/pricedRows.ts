@@ -15,7 +15,7 @@ export function pricedRows(rows: readonly PricedRow[]): PricedRows {
 
 /** Label values that CSV encoding and formula neutralization must handle. */
 const label = fc.oneof(
-  fc.constantFrom('', 'ml', 'team-a', '=1+1', '-2', '+x', '@SUM(A1)', '\tTab', 'a,b', 'say "hi"', 'x\r\ny', '한국'),
+  fc.constantFrom('', 'ml', 'team-a', '=1+1', '-2', '+x', '@SUM(A1)', '\tTab', 'a,b', 'say "hi"', 'x\r\ny', '한국', 'lone \uD800 surrogate'),
   fc.string({ unit: fc.constantFrom('a', '"', ',', '\r', '\n', '=', '-', ' ', 'é'), maxLength: 8 }),
 );
 /** A money amount with 2 minor digits, few distinct values so that costs tie. */

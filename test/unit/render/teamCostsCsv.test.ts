@@ -79,13 +79,16 @@ describe('teamCostsCsvChunks', () => {
         fc.array(pricedRow, { minLength: 0, maxLength: 1_200, size: 'max' }),
         fc.boolean(),
         fc.integer({ min: 1, max: 4 }),
-        (plain, correction, every) => {
+        fc.constantFrom(undefined, 1, 7, 500, 501),
+        (plain, correction, every, linesPerPass) => {
           const rows = pricedRows(plain);
           // A team's rows: every `every`-th row, in the month's order.
           const indices = plain.map((_, i) => i).filter((i) => i % every === 0);
           const options = { currency: 'USD', minorDigits: 2, zone: 'Asia/Seoul', correction };
-          const written = [...teamCostsCsvChunks(rows, Int32Array.from(indices), options)].join('');
-          expect(written).toBe(referenceCsv(rows, indices, options));
+          const chunks = teamCostsCsvChunks(rows, Int32Array.from(indices), { ...options, linesPerPass });
+          // Bytes, as the file is written (a lone surrogate is U+FFFD in UTF-8 either way).
+          const written = Buffer.from([...chunks].join(''), 'utf8');
+          expect(written.equals(Buffer.from(referenceCsv(rows, indices, options), 'utf8'))).toBe(true);
         },
       ),
       { numRuns: 60 },
@@ -95,7 +98,8 @@ describe('teamCostsCsvChunks', () => {
   it('writes the most expensive line first and ties in their original order', () => {
     const plain = fc.sample(pricedRow, { numRuns: 4, seed: 7 }).map((row, k) => ({
       ...row,
-      pod: `pod-${k}`,
+      ...{ pod: `pod-${k}`, podUid: `uid-${k}`, namespace: 'ns', project: 'p', node: 'n', cluster: 'c' },
+      gpuResource: 'nvidia.com/gpu',
       effectiveCost: ['1.00', '3.00', '1.00', '2.00'][k]!,
     }));
     const options = { currency: 'USD', minorDigits: 2, zone: 'UTC', correction: false };
@@ -105,6 +109,27 @@ describe('teamCostsCsvChunks', () => {
       .slice(1, 5)
       .map((line) => line.split(',')[2]);
     expect(pods).toEqual(['pod-1', 'pod-3', 'pod-0', 'pod-2']);
+  });
+  it('writes two files at once, their chunks interleaved, each as if written alone', () => {
+    const plain = fc.sample(pricedRow, { numRuns: 1_300, seed: 11 });
+    const rows = pricedRows(plain);
+    const options = { currency: 'KRW', minorDigits: 0, zone: 'UTC', correction: false, linesPerPass: 600 };
+    const teams = [
+      plain.map((_, i) => i).filter((i) => i % 2 === 0),
+      plain.map((_, i) => i).filter((i) => i % 3 === 0),
+    ];
+    const alone = teams.map((indices) => [...teamCostsCsvChunks(rows, indices, options)].join(''));
+    const iterators = teams.map((indices) => teamCostsCsvChunks(rows, indices, options)[Symbol.iterator]());
+    const together = ['', ''];
+    for (let done = 0; done < 2;) {
+      done = 0;
+      for (let t = 0; t < 2; t++) {
+        const next = iterators[t]!.next();
+        if (next.done) done++;
+        else together[t] += next.value;
+      }
+    }
+    expect(together).toEqual(alone);
   });
 });
 
@@ -162,11 +187,15 @@ describe('teamFacts', () => {
       .tuple(pricedRow, name, name, name, name)
       .map(([r, cluster, namespace, pod, project]) => ({ ...r, cluster, namespace, pod, project }));
     fc.assert(
-      fc.property(fc.array(row, { maxLength: 200, size: 'max' }), fc.integer({ min: 1, max: 8 }), (plain, top) => {
-        const rows = pricedRows(plain);
-        const indices = plain.map((_, i) => i);
-        expect(teamFacts(rows, indices, top)).toEqual(referenceFacts(rows, indices, top));
-      }),
+      fc.property(
+        fc.array(row, { maxLength: 200, size: 'max' }),
+        fc.integer({ min: 1, max: 8 }),
+        (plain, top) => {
+          const rows = pricedRows(plain);
+          const indices = plain.map((_, i) => i);
+          expect(teamFacts(rows, indices, top)).toEqual(referenceFacts(rows, indices, top));
+        },
+      ),
       { numRuns: 150 },
     );
   });
