@@ -15,7 +15,21 @@ export function pricedRows(rows: readonly PricedRow[]): PricedRows {
 
 /** Label values that CSV encoding and formula neutralization must handle. */
 const label = fc.oneof(
-  fc.constantFrom('', 'ml', 'team-a', '=1+1', '-2', '+x', '@SUM(A1)', '\tTab', 'a,b', 'say "hi"', 'x\r\ny', '한국', 'lone \uD800 surrogate'),
+  fc.constantFrom(
+    '',
+    'ml',
+    'team-a',
+    '=1+1',
+    '-2',
+    '+x',
+    '@SUM(A1)',
+    '\tTab',
+    'a,b',
+    'say "hi"',
+    'x\r\ny',
+    '한국',
+    'lone \uD800 surrogate',
+  ),
   fc.string({ unit: fc.constantFrom('a', '"', ',', '\r', '\n', '=', '-', ' ', 'é'), maxLength: 8 }),
 );
 /** A money amount with 2 minor digits, few distinct values so that costs tie. */
@@ -82,3 +96,10 @@ export const pricedRow: fc.Arbitrary<PricedRow> = fc
       }) as unknown as PricedRow,
   );
 
+/** Minor units of a fixed-point amount, read through strings (how the render code read them at first): a reference. */
+export function minorUnitsByText(amount: string): number {
+  const negative = amount.startsWith('-');
+  const [whole = '0', fraction = ''] = (negative ? amount.slice(1) : amount).split('.');
+  const units = Number(whole + fraction);
+  return negative ? -units : units;
+}

@@ -2,8 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PricedRows } from '../../../src/core/types.ts';
 import { HTML_DIMENSIONS, type HtmlData, htmlData } from '../../../src/render/html/htmlReport.ts';
-import { minorUnitsOf } from '../../../src/render/teamCsv.ts';
-import { pricedRow, pricedRows } from '../../support/pricedRows.ts';
+import { minorUnitsByText, pricedRow, pricedRows } from '../../support/pricedRows.ts';
 
 /** htmlData as it was written before records were found by pod uid (a JSON key per row): the result it must keep. */
 function referenceData(rows: PricedRows): HtmlData {
@@ -28,7 +27,7 @@ function referenceData(rows: PricedRows): HtmlData {
       records.set(key, record);
     }
     const hours = Number(row.consumedGpuHours);
-    record[7] = (record[7] as number) + minorUnitsOf(row.effectiveCost);
+    record[7] = (record[7] as number) + minorUnitsByText(row.effectiveCost);
     record[8] = (record[8] as number) + hours;
     if (row.utilizationPct !== null && row.component === 'Direct') {
       record[9] = (record[9] as number) + hours;

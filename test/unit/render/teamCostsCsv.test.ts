@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PricedRows } from '../../../src/core/types.ts';
-import { pricedRow, pricedRows } from '../../support/pricedRows.ts';
+import { minorUnitsByText, pricedRow, pricedRows } from '../../support/pricedRows.ts';
 import { csvRecords, isoFormatter, neutralizeFormula, numberCell } from '../../../src/render/csv.ts';
 import {
   costOrder,
@@ -27,13 +27,13 @@ function referenceCsv(
   options: { currency: string; minorDigits: number; zone: string; correction: boolean },
 ): string {
   const iso = isoFormatter(options.zone);
-  const order = indices.map((i) => ({ i, units: minorUnitsOf(rows.get(i).effectiveCost) }));
+  const order = indices.map((i) => ({ i, units: minorUnitsByText(rows.get(i).effectiveCost) }));
   order.sort((a, b) => b.units - a.units || a.i - b.i);
   const totals = { units: 0, listUnits: 0, heldMicro: 0, billedMicro: 0 };
   const records = order.map(({ i, units }) => {
     const row = rows.get(i);
     totals.units += units;
-    totals.listUnits += minorUnitsOf(row.listCost);
+    totals.listUnits += minorUnitsByText(row.listCost);
     totals.heldMicro += Math.round(Number(row.consumedGpuHours) * 1e6);
     totals.billedMicro += Math.round(Number(row.billableGpuHours) * 1e6);
     return [
@@ -156,7 +156,7 @@ function referenceFacts(rows: PricedRows, indices: readonly number[], top: numbe
   let totalUnits = 0;
   for (const i of indices) {
     const row = rows.get(i);
-    const units = minorUnitsOf(row.effectiveCost);
+    const units = minorUnitsByText(row.effectiveCost);
     totalUnits += units;
     if (row.pod === '') continue;
     const micro = Math.round(Number(row.consumedGpuHours) * 1e6);
@@ -198,5 +198,32 @@ describe('teamFacts', () => {
       ),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('minorUnitsOf', () => {
+  it('reads every amount formatMinorUnits prints back as its minor units, as reading it through strings did (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: -1_000_000, max: 1_000_000 }),
+          fc.maxSafeInteger(),
+          fc.constant(Number.MIN_SAFE_INTEGER),
+        ),
+        fc.integer({ min: 0, max: 4 }),
+        (units, digits) => {
+          const amount = formatMinorUnits(units, digits);
+          expect(minorUnitsOf(amount)).toBe(units);
+          expect(minorUnitsOf(amount)).toBe(minorUnitsByText(amount));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reads "12.30" as 1230, "-0.05" as -5 and "12300" as 12300', () => {
+    expect([minorUnitsOf('12.30'), minorUnitsOf('-0.05'), minorUnitsOf('12300'), minorUnitsOf('0')]).toEqual([
+      1230, -5, 12300, 0,
+    ]);
   });
 });
