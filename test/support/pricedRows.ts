@@ -9,6 +9,7 @@ export function pricedRows(rows: readonly PricedRow[]): PricedRows {
     length: rows.length,
     get: (i) => ({ ...rows[i]! }),
     column: (name) => (i) => rows[i]![name],
+    minorUnits: (name) => (i) => minorUnitsByText(rows[i]![name]),
     [Symbol.iterator]: () => rows[Symbol.iterator](),
   };
 }

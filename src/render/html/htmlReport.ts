@@ -1,5 +1,4 @@
 import type { PricedRows, Summary } from '../../core/types.ts';
-import { minorUnitsOf } from '../teamCsv.ts';
 import { fill, wordingFor } from '../pdf/templates.ts';
 import { CLIENT_CSS, CLIENT_JS } from './client.ts';
 
@@ -121,7 +120,7 @@ export function htmlData(rows: PricedRows): HtmlData {
     pricing: rows.column('pricingCategory'),
     pod: rows.column('pod'),
     uid: rows.column('podUid'),
-    cost: rows.column('effectiveCost'),
+    cost: rows.minorUnits('effectiveCost'),
     held: rows.column('consumedGpuHours'),
     utilization: rows.column('utilizationPct'),
     component: rows.column('component'),
@@ -142,7 +141,7 @@ export function htmlData(rows: PricedRows): HtmlData {
     }
     const hours = Number(columns.held(i));
     const utilization = columns.utilization(i);
-    record[7] = (record[7] as number) + minorUnitsOf(columns.cost(i));
+    record[7] = (record[7] as number) + columns.cost(i);
     record[8] = (record[8] as number) + hours;
     if (utilization !== null && columns.component(i) === 'Direct') {
       record[9] = (record[9] as number) + hours;
