@@ -474,6 +474,11 @@ export interface PricedRows extends Iterable<PricedRow> {
   get(index: number): PricedRow;
   /** A reader of one field of any row by index, without building the row. */
   column<K extends keyof PricedRow>(name: K): (index: number) => PricedRow[K];
+  /**
+   * A reader of a rounded amount of any row by index in integer minor units (the number that
+   * `column(name)` prints), without formatting it: for loops that add or sort amounts over every row.
+   */
+  minorUnits(name: 'effectiveCost' | 'listCost'): (index: number) => number;
 }
 
 // ---------------------------------------------------------------------------------------------

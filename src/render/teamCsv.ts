@@ -1,7 +1,7 @@
 import { compareStrings } from '../core/compare.ts';
 import { formatMinorUnits } from '../core/money.ts';
 import type { PricedRows, PricingCategory } from '../core/types.ts';
-import { csvRecords, isoFormatter, neutralizeFormula, numberCell } from './csv.ts';
+import { type CellKind, CsvEncoder, csvRecords, isoFormatter, numberCell } from './csv.ts';
 
 /**
  * The team lead's CSV (teams/<team>/costs.csv): one team's line items made readable in a spreadsheet —
@@ -48,79 +48,238 @@ export const PRICING_NAMES: Record<PricingCategory, string> = {
 /** How many line items one chunk holds. */
 const CHUNK_ROWS = 500;
 
+/** The columns of {@link TEAM_CSV_COLUMNS} that hold numbers this program printed, and those that seldom repeat. */
+const NUMBER_COLUMNS = new Set<string>([
+  'Cost',
+  'GpuHoursHeld',
+  'GpuHoursBilled',
+  'Gpus',
+  'UtilizationPct',
+  'PricePerGpuHour',
+  'OnDemandCost',
+]);
+const UNIQUE_COLUMNS = new Set<string>(['Pod', 'PodUid']);
+
+/** What each of {@link TEAM_CSV_COLUMNS} holds, for the {@link CsvEncoder}. */
+const TEAM_CSV_KINDS: readonly CellKind[] = TEAM_CSV_COLUMNS.map((column) =>
+  NUMBER_COLUMNS.has(column) ? 'number' : UNIQUE_COLUMNS.has(column) ? 'unique' : 'text',
+);
+
+/** Lines encoded per pass over a team's rows (a team of more rows is written in several passes). */
+const LINES_PER_PASS = 65_536;
+
+/**
+ * The bytes of encoded lines waiting to be written in cost order: outside the JavaScript heap, so that
+ * they cost the garbage collector nothing, and reused from team to team. A generator that finds it in
+ * use (two files written at once) takes a buffer of its own.
+ */
+let spareLineBytes: Buffer | undefined;
+
 /**
  * The readable CSV of one team's rows (`indices` into `rows`) as chunks of text: the BOM and header, the
  * rows by cost (largest first, then in their original order), and the total row.
+ *
+ * Rows are read in the order of `indices` (the month's order, in which neighbouring rows share their pods
+ * and nodes in memory) and written in cost order. Reading a month-sized store in cost order touched a
+ * row, its usage and its pod at random for every line: most of this file's CPU at 10,000 GPUs (issue
+ * #18). So the sort keys and totals are read in one pass, then each pass encodes the lines of up to
+ * {@link LINES_PER_PASS} ranks (all of them for a team of that size) in the month's order into bytes
+ * outside the heap, and writes them in cost order. Lines are encoded by the chargeback CSV's
+ * {@link CsvEncoder}; no row is built whole.
  */
 export function* teamCostsCsvChunks(
   rows: PricedRows,
   indices: ArrayLike<number>,
-  options: { currency: string; minorDigits: number; zone: string; correction: boolean },
+  options: {
+    currency: string;
+    minorDigits: number;
+    zone: string;
+    correction: boolean;
+    /** Lines encoded per pass ({@link LINES_PER_PASS}; smaller in tests). */
+    linesPerPass?: number;
+  },
 ): Iterable<string> {
   yield UTF8_BOM + csvRecords([TEAM_CSV_COLUMNS]);
-  const costOf = rows.column('effectiveCost');
-  const order = Array.from(indices, (i) => ({ i, units: minorUnitsOf(costOf(i)) }));
-  order.sort((a, b) => b.units - a.units || a.i - b.i);
-  const iso = isoFormatter(options.zone);
-  const totals = { units: 0, listUnits: 0, heldMicro: 0, billedMicro: 0 };
-  let batch: string[][] = [];
-  for (const { i, units } of order) {
-    const row = rows.get(i);
-    totals.units += units;
-    totals.listUnits += minorUnitsOf(row.listCost);
-    totals.heldMicro += microOf(row.consumedGpuHours);
-    totals.billedMicro += microOf(row.billableGpuHours);
-    batch.push([
-      row.effectiveCost,
-      options.currency,
-      text(row.pod),
-      text(row.namespace),
-      text(row.project),
-      row.component,
-      row.chargePeriod.date,
-      row.consumedGpuHours,
-      row.billableGpuHours,
-      numberCell(row.gpuEquivalents),
-      row.utilizationPct === null ? '' : numberCell(row.utilizationPct, 2),
-      row.unitPrice,
-      PRICING_NAMES[row.pricingCategory],
-      text(row.instanceType),
-      text(row.gpuModel),
-      text(row.gpuResource),
-      text(row.node),
-      text(row.cluster),
-      iso(row.chargePeriod.startMs),
-      iso(row.chargePeriod.endMs),
-      row.listCost,
-      text(row.podUid),
-      options.correction ? 'yes' : '',
-    ]);
-    if (batch.length === CHUNK_ROWS) {
-      yield csvRecords(batch);
-      batch = [];
+  const linesPerPass = options.linesPerPass ?? LINES_PER_PASS;
+  const costUnits = rows.minorUnits('effectiveCost');
+  const count = indices.length;
+  const units = new Float64Array(count);
+  for (let k = 0; k < count; k++) units[k] = costUnits(indices[k]!);
+  const order = costOrder(units, indices);
+  const rank = new Uint32Array(count);
+  for (let r = 0; r < count; r++) rank[order[r]!] = r;
+  const lines = new TeamCostLines(rows, options);
+  let bytes = spareLineBytes ?? Buffer.allocUnsafe(1 << 20);
+  let chunk = Buffer.allocUnsafe(1 << 18);
+  spareLineBytes = undefined;
+  try {
+    for (let from = 0; from < count; from += linesPerPass) {
+      const to = Math.min(count, from + linesPerPass);
+      // Where each line of ranks from..to-1 lies in `bytes`: [start, end).
+      const start = new Float64Array(to - from);
+      const end = new Float64Array(to - from);
+      let used = 0;
+      const write = (r: number, line: string) => {
+        const most = used + 3 * line.length;
+        if (most > bytes.length) {
+          const larger = Buffer.allocUnsafe(Math.max(most, 2 * bytes.length));
+          bytes.copy(larger, 0, 0, used);
+          bytes = larger;
+        }
+        start[r - from] = used;
+        used += bytes.write(line, used, 'utf8');
+        end[r - from] = used;
+      };
+      for (let k = 0; k < count; k++) {
+        const r = rank[k]!;
+        if (r >= from && r < to) lines.add(indices[k]!, r, write);
+      }
+      lines.flush(write);
+      for (let r = from; r < to; r += CHUNK_ROWS) {
+        const last = Math.min(to, r + CHUNK_ROWS);
+        let size = 0;
+        for (let q = r; q < last; q++) size += end[q - from]! - start[q - from]!;
+        // One buffer for every chunk: a new one per chunk (600 MB of them at 10,000 GPUs) counted as
+        // external memory, which makes V8 run full collections of the month-sized heap.
+        if (size > chunk.length) chunk = Buffer.allocUnsafe(Math.max(size, 2 * chunk.length));
+        let at = 0;
+        for (let q = r; q < last; q++) at += bytes.copy(chunk, at, start[q - from]!, end[q - from]!);
+        yield chunk.toString('utf8', 0, size);
+      }
     }
+  } finally {
+    spareLineBytes = bytes;
   }
+  // Sums of integers (minor units, micro-hours): the same in any order.
+  const { totals } = lines;
   const total: string[] = TEAM_CSV_COLUMNS.map(() => '');
   total[0] = formatMinorUnits(totals.units, options.minorDigits);
   total[1] = options.currency;
-  total[2] = `TOTAL (${indices.length} line items)`;
+  total[2] = `TOTAL (${count} line items)`;
   total[7] = numberCell(totals.heldMicro / 1e6);
   total[8] = numberCell(totals.billedMicro / 1e6);
   total[20] = formatMinorUnits(totals.listUnits, options.minorDigits);
-  batch.push(total);
-  yield csvRecords(batch);
+  yield csvRecords([total]);
 }
 
-/** A text cell of a label value, safe from spreadsheet formulas. */
-function text(value: string): string {
-  return neutralizeFormula(value);
+/** Encodes lines of the readable CSV, {@link CHUNK_ROWS} at a time, each handed over with its rank. */
+class TeamCostLines {
+  readonly #cells: (i: number, out: string[]) => void;
+  readonly #encoder = new CsvEncoder(TEAM_CSV_KINDS);
+  readonly #batch: string[] = [];
+  readonly #ranks: number[] = [];
+  /** Over every line added: cost and On-Demand cost in minor units, GPU-hours held and billed in micro-hours. */
+  readonly totals = { units: 0, listUnits: 0, heldMicro: 0, billedMicro: 0 };
+
+  constructor(rows: PricedRows, options: { currency: string; zone: string; correction: boolean }) {
+    const column = {
+      effectiveCost: rows.column('effectiveCost'),
+      pod: rows.column('pod'),
+      namespace: rows.column('namespace'),
+      project: rows.column('project'),
+      component: rows.column('component'),
+      chargePeriod: rows.column('chargePeriod'),
+      consumedGpuHours: rows.column('consumedGpuHours'),
+      billableGpuHours: rows.column('billableGpuHours'),
+      gpuEquivalents: rows.column('gpuEquivalents'),
+      utilizationPct: rows.column('utilizationPct'),
+      unitPrice: rows.column('unitPrice'),
+      pricingCategory: rows.column('pricingCategory'),
+      instanceType: rows.column('instanceType'),
+      gpuModel: rows.column('gpuModel'),
+      gpuResource: rows.column('gpuResource'),
+      node: rows.column('node'),
+      cluster: rows.column('cluster'),
+      listCost: rows.column('listCost'),
+      podUid: rows.column('podUid'),
+    };
+    const iso = isoFormatter(options.zone);
+    const correction = options.correction ? 'yes' : '';
+    const gpusCells = new Map<number, string>();
+    const gpusCell = (gpus: number) => {
+      let cell = gpusCells.get(gpus);
+      if (cell === undefined) {
+        if (gpusCells.size >= 10_000) gpusCells.clear();
+        gpusCells.set(gpus, (cell = numberCell(gpus)));
+      }
+      return cell;
+    };
+    this.#cells = (i, out) => {
+      const utilizationPct = column.utilizationPct(i);
+      const chargePeriod = column.chargePeriod(i);
+      out.push(
+        column.effectiveCost(i),
+        options.currency,
+        column.pod(i),
+        column.namespace(i),
+        column.project(i),
+        column.component(i),
+        chargePeriod.date,
+        column.consumedGpuHours(i),
+        column.billableGpuHours(i),
+        gpusCell(column.gpuEquivalents(i)),
+        utilizationPct === null ? '' : numberCell(utilizationPct, 2),
+        column.unitPrice(i),
+        PRICING_NAMES[column.pricingCategory(i)],
+        column.instanceType(i),
+        column.gpuModel(i),
+        column.gpuResource(i),
+        column.node(i),
+        column.cluster(i),
+        iso(chargePeriod.startMs),
+        iso(chargePeriod.endMs),
+        column.listCost(i),
+        column.podUid(i),
+        correction,
+      );
+    };
+  }
+
+  /** Adds the line of row `i`, of rank `rank`; encodes and hands over the batch when it is full. */
+  add(i: number, rank: number, write: (rank: number, line: string) => void): void {
+    const batch = this.#batch;
+    const at = batch.length;
+    this.#cells(i, batch);
+    this.totals.units += minorUnitsOf(batch[at]!);
+    this.totals.heldMicro += microOf(batch[at + 7]!);
+    this.totals.billedMicro += microOf(batch[at + 8]!);
+    this.totals.listUnits += minorUnitsOf(batch[at + 20]!);
+    this.#ranks.push(rank);
+    if (this.#ranks.length === CHUNK_ROWS) this.flush(write);
+  }
+
+  /** Encodes the lines added since the last flush and hands each over with its rank. */
+  flush(write: (rank: number, line: string) => void): void {
+    if (this.#ranks.length === 0) return;
+    const lines = this.#encoder.encodeRecords(this.#batch);
+    for (let j = 0; j < lines.length; j++) write(this.#ranks[j]!, lines[j]!);
+    this.#batch.length = 0;
+    this.#ranks.length = 0;
+  }
 }
 
-/** A fixed-point amount rounded to the minor unit ("12.30", "-0.05", "12300") as integer minor units. */
+/**
+ * Positions 0..units.length - 1 ordered by `units` (largest first), ties by row index (`indices`) — the
+ * order of the readable CSV's lines.
+ */
+export function costOrder(units: Float64Array, indices: ArrayLike<number>): Uint32Array {
+  const order = new Uint32Array(units.length);
+  for (let k = 0; k < order.length; k++) order[k] = k;
+  return order.sort((a, b) => units[b]! - units[a]! || indices[a]! - indices[b]!);
+}
+
+/**
+ * A fixed-point amount rounded to the minor unit ("12.30", "-0.05", "12300") as integer minor units. Read
+ * digit by digit (no intermediate strings: the team pack and report.html read two million of them at
+ * 10,000 GPUs); exact for amounts of up to 2^53 minor units, which {@link formatMinorUnits} guarantees.
+ */
 export function minorUnitsOf(amount: string): number {
-  const negative = amount.startsWith('-');
-  const [whole = '0', fraction = ''] = (negative ? amount.slice(1) : amount).split('.');
-  const units = Number(whole + fraction);
+  const negative = amount.charCodeAt(0) === 45;
+  let units = 0;
+  for (let k = negative ? 1 : 0; k < amount.length; k++) {
+    const c = amount.charCodeAt(k);
+    if (c !== 46) units = units * 10 + (c - 48);
+  }
   return negative ? -units : units;
 }
 
@@ -147,7 +306,7 @@ export interface TopEntry {
 
 /** The `top` biggest pods, projects and namespaces of one team's rows, by cost (then name). */
 export function teamFacts(rows: PricedRows, indices: ArrayLike<number>, top: number): TeamFacts {
-  const cost = rows.column('effectiveCost');
+  const cost = rows.minorUnits('effectiveCost');
   const held = rows.column('consumedGpuHours');
   const namespace = rows.column('namespace');
   const pod = rows.column('pod');
@@ -156,25 +315,50 @@ export function teamFacts(rows: PricedRows, indices: ArrayLike<number>, top: num
   const pods = new Map<string, TopEntry>();
   const projects = new Map<string, TopEntry>();
   const namespaces = new Map<string, TopEntry>();
-  const add = (map: Map<string, TopEntry>, key: string, units: number, micro: number) => {
-    const entry = map.get(key) ?? { key, units: 0, gpuHours: 0 };
-    entry.units += units;
-    entry.gpuHours += micro;
-    map.set(key, entry);
+  const entryOf = (map: Map<string, TopEntry>, key: string) => {
+    let entry = map.get(key);
+    if (!entry) {
+      entry = { key, units: 0, gpuHours: 0 };
+      map.set(key, entry);
+    }
+    return entry;
   };
+  // Per cluster and namespace: the namespace's entry and its pods' entries by pod name, so that a row
+  // finds its entries without building its keys ("cluster/namespace/pod") again; keys that happen to be
+  // equal for different names still share one entry.
+  const places = new Map<string, Map<string, { namespace: TopEntry; pods: Map<string, TopEntry> }>>();
   let totalUnits = 0;
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k]!;
-    const units = minorUnitsOf(cost(i));
+    const units = cost(i);
     totalUnits += units;
     // Idle rows of the platform team have no pod: they are not a workload.
-    if (pod(i) === '') continue;
+    const podName = pod(i);
+    if (podName === '') continue;
+    const clusterName = cluster(i);
     const ns = namespace(i);
+    let inCluster = places.get(clusterName);
+    if (!inCluster) places.set(clusterName, (inCluster = new Map()));
+    let place = inCluster.get(ns);
+    if (!place) {
+      const where = clusterName === '' ? ns : `${clusterName}/${ns}`;
+      place = { namespace: entryOf(namespaces, where), pods: new Map() };
+      inCluster.set(ns, place);
+    }
+    let podEntry = place.pods.get(podName);
+    if (!podEntry) {
+      const where = place.namespace.key;
+      podEntry = entryOf(pods, where === '' ? podName : `${where}/${podName}`);
+      place.pods.set(podName, podEntry);
+    }
     const micro = microOf(held(i));
-    const where = cluster(i) === '' ? ns : `${cluster(i)}/${ns}`;
-    add(pods, where === '' ? pod(i) : `${where}/${pod(i)}`, units, micro);
-    add(projects, project(i), units, micro);
-    add(namespaces, where, units, micro);
+    const projectEntry = entryOf(projects, project(i));
+    podEntry.units += units;
+    podEntry.gpuHours += micro;
+    projectEntry.units += units;
+    projectEntry.gpuHours += micro;
+    place.namespace.units += units;
+    place.namespace.gpuHours += micro;
   }
   const largest = (map: Map<string, TopEntry>) =>
     [...map.values()]

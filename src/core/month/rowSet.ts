@@ -78,6 +78,14 @@ export class RowSet implements PricedRows {
     return (index) => read(rows[index]!, store);
   }
 
+  minorUnits(name: 'effectiveCost' | 'listCost'): (index: number) => number {
+    const rows = this.#rows;
+    const store = this.#store;
+    if (name === 'effectiveCost') return (index) => store.effUnits[rows[index]!.slot]!;
+    if (name === 'listCost') return (index) => store.listUnits[rows[index]!.slot]!;
+    throw new RangeError(`rows have no amount "${String(name)}"`);
+  }
+
   *[Symbol.iterator](): Iterator<PricedRow> {
     for (let i = 0; i < this.#rows.length; i++) yield this.get(i);
   }

@@ -1,5 +1,4 @@
 import type { PricedRows, Summary } from '../../core/types.ts';
-import { minorUnitsOf } from '../teamCsv.ts';
 import { fill, wordingFor } from '../pdf/templates.ts';
 import { CLIENT_CSS, CLIENT_JS } from './client.ts';
 
@@ -108,7 +107,10 @@ export function htmlData(rows: PricedRows): HtmlData {
     }
     return index;
   };
-  const records = new Map<string, (number | string)[]>();
+  // Records in the order of their first row; found by pod uid, then by dimensions and pod name among the
+  // few records of one uid (a JSON key per row was most of this function's CPU at 2 million rows).
+  const records: (number | string)[][] = [];
+  const byUid = new Map<string, (number | string)[][]>();
   const columns = {
     team: rows.column('team'),
     project: rows.column('project'),
@@ -118,22 +120,28 @@ export function htmlData(rows: PricedRows): HtmlData {
     pricing: rows.column('pricingCategory'),
     pod: rows.column('pod'),
     uid: rows.column('podUid'),
-    cost: rows.column('effectiveCost'),
+    cost: rows.minorUnits('effectiveCost'),
     held: rows.column('consumedGpuHours'),
     utilization: rows.column('utilizationPct'),
     component: rows.column('component'),
   };
+  const dimensions = HTML_DIMENSIONS.map((d) => columns[d]);
+  const dims = new Array<number>(HTML_DIMENSIONS.length);
   for (let i = 0; i < rows.length; i++) {
-    const dims = HTML_DIMENSIONS.map((d, k) => indexOf(k, columns[d](i)));
-    const key = JSON.stringify([...dims, columns.pod(i), columns.uid(i)]);
-    let record = records.get(key);
+    for (let k = 0; k < dims.length; k++) dims[k] = indexOf(k, dimensions[k]!(i));
+    const pod = columns.pod(i);
+    const uid = columns.uid(i);
+    let sameUid = byUid.get(uid);
+    let record = sameUid && recordOf(sameUid, dims, pod);
     if (!record) {
-      record = [...dims, columns.pod(i), 0, 0, 0, 0];
-      records.set(key, record);
+      record = [...dims, pod, 0, 0, 0, 0];
+      records.push(record);
+      if (sameUid) sameUid.push(record);
+      else byUid.set(uid, (sameUid = [record]));
     }
     const hours = Number(columns.held(i));
     const utilization = columns.utilization(i);
-    record[7] = (record[7] as number) + minorUnitsOf(columns.cost(i));
+    record[7] = (record[7] as number) + columns.cost(i);
     record[8] = (record[8] as number) + hours;
     if (utilization !== null && columns.component(i) === 'Direct') {
       record[9] = (record[9] as number) + hours;
@@ -143,7 +151,21 @@ export function htmlData(rows: PricedRows): HtmlData {
   const values = Object.fromEntries(
     HTML_DIMENSIONS.map((d, k) => [d, [...tables[k]!.keys()]]),
   ) as HtmlData['values'];
-  return { values, records: [...records.values()] };
+  return { values, records };
+}
+
+/** The record among `candidates` (records of one pod uid) with these dimension indices and pod name. */
+function recordOf(
+  candidates: readonly (number | string)[][],
+  dims: readonly number[],
+  pod: string,
+): (number | string)[] | undefined {
+  search: for (const record of candidates) {
+    if (record[6] !== pod) continue;
+    for (let k = 0; k < dims.length; k++) if (record[k] !== dims[k]) continue search;
+    return record;
+  }
+  return undefined;
 }
 
 /** JSON that is safe inside a <script> element: no "</script", no "<!--", no line separators. */

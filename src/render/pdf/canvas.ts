@@ -47,6 +47,16 @@ export interface TableOptions {
 }
 
 /**
+ * Widths of text measured in the report's fonts, by font, size and text, shared by every document this
+ * process renders: the fonts are the same two files for every document and language, so a width measured
+ * once is the width pdfkit would measure again. A month's team pack is a document per team (40 at 10,000
+ * GPUs) that measures mostly the same labels, and measuring shapes the text with fontkit each time, which
+ * was most of a team page's CPU (issue #18). Bounded: cleared when full.
+ */
+const measuredWidths = new Map<string, number>();
+const MEASURED_WIDTHS_KEPT = 50_000;
+
+/**
  * A thin drawing surface over a pdfkit document: one-line text that never overflows its cell, wrapped
  * paragraphs, headings, and tables that paginate with the header repeated. All text is placed with
  * explicit coordinates and lineBreak: false, so pdfkit never adds pages or wraps on its own.
@@ -92,14 +102,31 @@ export class Canvas {
     return this.bottom - this.y;
   }
 
+  /** The font of {@link useFont} as a key of {@link measuredWidths}. */
+  #fontKey = '';
+
   useFont(bold: boolean, size: number): void {
     this.doc.font(bold ? 'bold' : 'regular').fontSize(size);
+    this.#fontKey = `${bold ? 'b' : 'r'}${size}:`;
+  }
+
+  /** Width of `text` in the font of the last {@link useFont} (pdfkit's widthOfString, remembered). */
+  widthOf(text: string): number {
+    const key = this.#fontKey + text;
+    let width = measuredWidths.get(key);
+    if (width === undefined) {
+      if (this.#fontKey === '') throw new Error('widthOf needs a font: call useFont first');
+      width = this.doc.widthOfString(text);
+      if (measuredWidths.size >= MEASURED_WIDTHS_KEPT) measuredWidths.clear();
+      measuredWidths.set(key, width);
+    }
+    return width;
   }
 
   /** Width of `text` in the given font. */
   measure(text: string, bold = false, size: number = this.layout.fontSize.body): number {
     this.useFont(bold, size);
-    return this.doc.widthOfString(text);
+    return this.widthOf(text);
   }
 
   /** Height of one line of text of `size`. */
@@ -127,11 +154,11 @@ export class Canvas {
         while (size > min && this.measure(line, bold, size) > width) size = Math.max(min, size - 0.25);
       }
       this.useFont(bold, size);
-      line = truncateToWidth(line, width, (s) => this.doc.widthOfString(s));
+      line = truncateToWidth(line, width, (s) => this.widthOf(s));
     }
     if (!line) return 0;
     this.useFont(bold, size);
-    const drawn = this.doc.widthOfString(line);
+    const drawn = this.widthOf(line);
     let dx = 0;
     if (options.width !== undefined && options.align === 'right') dx = options.width - drawn;
     if (options.width !== undefined && options.align === 'center') dx = (options.width - drawn) / 2;
@@ -147,7 +174,7 @@ export class Canvas {
   ): string[] {
     const size = options.size ?? this.layout.fontSize.body;
     this.useFont(options.bold ?? false, size);
-    return wrapToWidth(text, width, (s) => this.doc.widthOfString(s), options.maxLines);
+    return wrapToWidth(text, width, (s) => this.widthOf(s), options.maxLines);
   }
 
   /** Draws a wrapped paragraph at the cursor (moving to a new page first if it does not fit) and advances it. */

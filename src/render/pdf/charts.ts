@@ -91,7 +91,7 @@ export function drawLegend(canvas: Canvas, items: LegendItem[], x: number, y: nu
   let cy = y;
   for (const item of items) {
     canvas.useFont(false, size);
-    const labelWidth = Math.min(maxLabel, canvas.doc.widthOfString(item.name));
+    const labelWidth = Math.min(maxLabel, canvas.widthOf(item.name));
     const itemWidth = 12 + labelWidth + 12;
     if (cx > x && cx + itemWidth > x + width) {
       cx = x;
@@ -198,7 +198,7 @@ export function drawStackedColumns(
 
   // X labels: every category when they fit, else every k-th (always including the first).
   canvas.useFont(false, fontSize.tiny);
-  const widest = Math.max(0, ...categories.map((c) => canvas.doc.widthOfString(c)));
+  const widest = Math.max(0, ...categories.map((c) => canvas.widthOf(c)));
   const every = Math.max(1, Math.ceil((widest + 3) / slot));
   const labelY = plot.y + plot.height + 2;
   categories.forEach((label, i) => {

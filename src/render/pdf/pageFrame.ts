@@ -25,7 +25,7 @@ export function drawPageFrames(ctx: PageContext): void {
     doc.switchToPage(range.start + i);
     // Header: title on the left, month on the right, the DEMO badge between them.
     canvas.useFont(false, size);
-    const monthWidth = doc.widthOfString(month);
+    const monthWidth = canvas.widthOf(month);
     const badgeWidth = demo ? canvas.measure(wording.header.demo, true, size) + 12 : 0;
     // A month to date says so on every page, next to the month.
     const provisionalWidth = provisional ? canvas.measure(provisional, true, size) + 12 : 0;

@@ -92,6 +92,23 @@ describe('the rows of a priced month', () => {
     expect(all.map((_, i) => cost(i))).toEqual(all.map((r) => r.effectiveCost));
   });
 
+  it('reads the rounded amounts in integer minor units, the numbers their columns print', () => {
+    // On a Spot node, so that the On-Demand equivalent (listCost) differs from the cost.
+    const a = podUsage(cp, { pod: { pod: 'a', uid: 'ua' }, node: 'n', requested: 3 });
+    const config = parseConfig({ pricing: { instanceTypes: CATALOG } });
+    const node = nodeUsage(cp, { node: 'n', instanceType: 'g5.12xlarge', gpus: 4, capacityType: 'spot' }, [
+      a,
+    ]);
+    const spot = priceMonth([meteredDay(day, [a], [node])], priceOptions(period, config)).rows;
+    const all = [...spot];
+    const units = spot.minorUnits('effectiveCost');
+    const listUnits = spot.minorUnits('listCost');
+    const printed = (amount: string) => Math.round(Number(amount) * 100);
+    expect(all.map((_, i) => units(i))).toEqual(all.map((r) => printed(r.effectiveCost)));
+    expect(all.map((_, i) => listUnits(i))).toEqual(all.map((r) => printed(r.listCost)));
+    expect(all.some((r) => r.listCost !== r.effectiveCost && Number(r.effectiveCost) > 0)).toBe(true);
+  });
+
   it('refuses a row outside the month', () => {
     expect(() => rows.get(rows.length)).toThrow(RangeError);
     expect(() => rows.get(-1)).toThrow(RangeError);

@@ -103,6 +103,19 @@ describe('CsvEncoder', () => {
     );
   });
 
+  it('writes each record alone with encodeRecords, byte for byte what encode writes for the batch (property)', () => {
+    fc.assert(
+      fc.property(table, ({ kinds, batches, keep }) => {
+        const encoder = new CsvEncoder(kinds, keep);
+        for (const batch of batches) {
+          const records = encoder.encodeRecords(batch.flat());
+          expect(records).toEqual(batch.map((record) => reference(kinds, [record])));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('refuses cells that do not make whole records', () => {
     expect(() => new CsvEncoder(['text', 'number']).encode(['a', '1', 'b'])).toThrow(RangeError);
   });
