@@ -10,6 +10,8 @@ import { fakeClient, type fakeFetch, ok } from './fakes.ts';
 const T0 = 1_772_982_000_000;
 const STEP = 60_000;
 const templates = loadQueryTemplates(new URL('../../../queries/', import.meta.url).pathname);
+/** The raw read of running.promql's phase and GPU requests (running_pods_raw.promql). */
+const PODS = '{__name__=~"kube_pod_status_phase|';
 
 function queries(respond: Parameters<typeof fakeFetch>[0] = () => ok([])) {
   const { client, calls } = fakeClient(respond);
@@ -33,9 +35,9 @@ describe('raw spans', () => {
     const { queries: q, calls } = queries();
     const over = { startMs: T0 + STEP, endMs: T0 + 380 * STEP, stepMs: STEP };
     await q.runningFromRaw(over, STEP - 1);
-    // phase, requests, claims: one request each, over the whole grid.
-    expect(calls).toHaveLength(3);
-    expect(calls.map((c) => c.params.time)).toEqual(Array(3).fill(String(over.endMs / 1000)));
+    // phase and requests (one read), claims: one request each, over the whole grid.
+    expect(calls).toHaveLength(2);
+    expect(calls.map((c) => c.params.time)).toEqual(Array(2).fill(String(over.endMs / 1000)));
     expect(calls.every((c) => c.params.query?.endsWith(`[${380 * STEP - 1}ms]`))).toBe(true);
   });
 
@@ -52,11 +54,11 @@ describe('raw spans', () => {
     const phaseReads = async (shard: { uids?: string }) => {
       let phase = 0;
       const { queries: q, calls } = queries((call) =>
-        call.params.query?.startsWith('kube_pod_status_phase') && phase++ === 0 ? first : ok([]),
+        call.params.query?.startsWith(PODS) && phase++ === 0 ? first : ok([]),
       );
       await q.runningFromRaw(over, STEP - 1, shard);
       return calls
-        .filter((c) => c.params.query?.startsWith('kube_pod_status_phase'))
+        .filter((c) => c.params.query?.startsWith(PODS))
         .map((c) => (Number(/\[(\d+)ms\]$/.exec(c.params.query!)![1]!) + 1) / STEP);
     };
     expect(await phaseReads({})).toEqual([360, 3000, 1000]);
