@@ -11,6 +11,7 @@ import {
   PrometheusResponseParser,
   type PromSeries,
   type PromSuccess,
+  type SeriesTransform,
 } from './parseResponse.ts';
 import { SampleBuilder } from './samplePoints.ts';
 import { SeriesListParser } from './seriesList.ts';
@@ -140,6 +141,7 @@ export class PrometheusClient {
     timeMs: number,
     window?: { startMs: number; endMs: number },
     keepEveryValue = false,
+    transform?: SeriesTransform,
   ): Promise<PromSeries[]> {
     try {
       return await this.request(
@@ -148,6 +150,7 @@ export class PrometheusClient {
         { query, time: seconds(timeMs) },
         window ?? { startMs: timeMs, endMs: timeMs },
         keepEveryValue,
+        () => new PrometheusResponseParser(this.interner, keepEveryValue, transform),
       );
     } catch (error) {
       if (error instanceof TooLarge) {

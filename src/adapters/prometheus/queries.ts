@@ -9,12 +9,13 @@ import { PrometheusQueryError } from '../../errors.ts';
 import type { Exporter, Logger } from '../../ports.ts';
 import { mergeSeries, type PrometheusClient, type RangeWindow } from './client.ts';
 import type { SeriesIdentity } from './identity.ts';
-import type { PromSeries } from './parseResponse.ts';
+import type { PromSeries, SeriesTransform } from './parseResponse.ts';
 import { durationMs, extraMatchers, fillQuery, labelPrefix, literalAlternation } from './promql.ts';
 import {
   type DroppedValues,
   countByFromRaw,
   maxByFromRaw,
+  meansPerStep,
   runningFromRaw,
   sortLikePrometheus,
   stepCount,
@@ -285,6 +286,7 @@ export function createQueries(
     windowMs: number,
     shard: Partial<ShardMatchers>,
     params: Record<string, string> = {},
+    transform?: SeriesTransform,
   ) =>
     client.queryInstant(
       name,
@@ -292,8 +294,17 @@ export function createQueries(
       span.endMs,
       { startMs: span.startMs - windowMs, endMs: span.endMs },
       true,
+      transform,
     );
-  type Reads = readonly (readonly [QueryName, Record<string, string>])[];
+  /**
+   * A raw read: its query and parameters, and optionally what each series of a span's answer is made into
+   * as it is read (the answer then holds that instead of the raw samples).
+   */
+  type Reads = readonly (readonly [
+    QueryName,
+    Record<string, string>,
+    ((span: RangeWindow) => SeriesTransform)?,
+  ])[];
   // Raw samples per step each set of reads last held: sizes the first span of the next window.
   const samplesPerStep = new Map<string, number>();
   /**
@@ -309,9 +320,28 @@ export function createQueries(
     evaluate: (answers: PromSeries[][], span: RangeWindow) => PromSeries[][],
   ): Promise<{ outputs: PromSeries[][]; samples: number }> => {
     try {
-      const answers = await mapLimit(reads, 1, ([name, params]) => raw(name, span, windowMs, shard, params));
-      let samples = 0;
-      for (const answer of answers) for (const s of answer) samples += s.points.length;
+      // Raw samples of the series transformed as they were read (a retried request counts twice: the
+      // next span is then smaller, never larger).
+      let streamed = 0;
+      const answers = await mapLimit(reads, 1, ([name, params, transformOf]) => {
+        const transform = transformOf?.(span);
+        return raw(
+          name,
+          span,
+          windowMs,
+          shard,
+          params,
+          transform &&
+            ((series) => {
+              streamed += series.points.length;
+              return transform(series);
+            }),
+        );
+      });
+      let samples = streamed;
+      answers.forEach((answer, i) => {
+        if (!reads[i]![2]) for (const s of answer) samples += s.points.length;
+      });
       return { outputs: evaluate(answers, span), samples };
     } catch (error) {
       const n = stepCount(span);
@@ -364,15 +394,19 @@ export function createQueries(
       steps = nextSpanSteps(count, samples, target);
       samplesPerStep.set(key, samples / count);
     }
+    // One output at a time, each span's part of it let go once merged: the merged copies of several
+    // outputs (both DCGM families of a shard) are never held beside all their parts at once.
     const outputs = parts[0]?.length ?? 0;
-    return Array.from({ length: outputs }, (_, i) =>
-      sortLikePrometheus(
+    return Array.from({ length: outputs }, (_, i) => {
+      const merged = sortLikePrometheus(
         mergeSeries(
           parts.flatMap((p) => p[i]!),
           'concat',
         ),
-      ),
-    );
+      );
+      for (const p of parts) p[i] = [];
+      return merged;
+    });
   };
   const cluster = identity.clusterLabel ? [identity.clusterLabel] : [];
   // The groups of kube-state-metrics step queries: cluster and KSM replica (`{{cluster}}{{replica}}`).
@@ -397,20 +431,26 @@ export function createQueries(
     const families = names.map((name) => ({ name, ...UTILIZATION_RAW[name] }));
     const metrics = literalAlternation(families.map((f) => f.metric));
     const dropped = families.map((): DroppedValues => ({ NaN: 0, infinite: 0, negative: 0 }));
+    // Each pod series' means per step, computed as it is read: a span's raw DCGM samples (most of a
+    // day's) are never all held at once; the means are what the answer keeps anyway.
+    const divisors = new Map<string, number>(families.map((f) => [f.metric, f.divisor]));
+    const means = (span: RangeWindow) => (series: PromSeries) =>
+      meansPerStep(series, span, windowMs, divisors.get(series.metric.__name__ ?? '') ?? 1);
     const outputs = await fromRaw(
       over,
       windowMs,
       shard,
       [
-        ['utilization_raw_exported', { metrics }],
-        ['utilization_raw_pod', { metrics }],
+        ['utilization_raw_exported', { metrics }, means],
+        ['utilization_raw_pod', { metrics }, means],
         ...families.map(({ metric, mig }) => ['utilization_raw_idle', { metric, mig }] as const),
       ],
       ([exported, pod, ...idle], span) =>
         families.map(({ metric, divisor }, i) =>
           utilizationFromRaw(
             {
-              pods: [...exported!, ...pod!].filter((s) => s.metric.__name__ === metric),
+              pods: [],
+              means: [...exported!, ...pod!].filter((s) => s.metric.__name__ === metric),
               idle: idle[i]!,
               divisor,
               presenceBy: [...cluster, ...identity.dedupeLabels],
