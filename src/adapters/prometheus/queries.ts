@@ -14,6 +14,7 @@ import { durationMs, extraMatchers, fillQuery, labelPrefix, literalAlternation }
 import {
   type DroppedValues,
   countByFromRaw,
+  lastPerStep,
   maxByFromRaw,
   meansPerStep,
   runningFromRaw,
@@ -124,6 +125,14 @@ const RAW_SPAN_MIN_STEPS = 30;
  * holds a fraction of the day, so its memory stays below a whole day's.
  */
 const SHARD_SPAN_SAMPLES = 2 * RAW_SPAN_SAMPLES;
+
+/**
+ * How many times more raw samples a shard's span of streamed reads (every series reduced as it is read,
+ * to at most one point a step: the DCGM reads) aims at: it holds what the answer will hold, not the raw
+ * samples. A shard's first DCGM span is then its whole day (1,440 steps at 60 s), one request with its
+ * pods' regex instead of two.
+ */
+const STREAMED_SPAN_FACTOR = 2;
 
 /** GPUs per utilization_counts request (each UUID is ~45 characters of regex). */
 const COUNT_UUIDS_PER_REQUEST = 200;
@@ -377,7 +386,11 @@ export function createQueries(
     // The first span is sized by what the same reads held last time (the previous day of a month run).
     const key = JSON.stringify(reads);
     const density = samplesPerStep.get(key);
-    const target = Object.values(shard).some((m) => m) ? SHARD_SPAN_SAMPLES : RAW_SPAN_SAMPLES;
+    const inShard = Object.values(shard).some((m) => m);
+    // Reads whose every series is reduced as it arrives (at most one point a step, as the answer holds):
+    // in a shard, spans of twice the raw samples (held: half of them at a 30 s scrape on a 60 s step).
+    const streamed = inShard && reads.every(([, , transformOf]) => transformOf !== undefined);
+    const target = (inShard ? SHARD_SPAN_SAMPLES : RAW_SPAN_SAMPLES) * (streamed ? STREAMED_SPAN_FACTOR : 1);
     // A shard's first span is as much longer as its target is larger (it holds a fraction of the day).
     const first = Math.round((RAW_SPAN_STEPS * target) / RAW_SPAN_SAMPLES);
     let steps = density === undefined ? first : nextSpanSteps(1, density, target);
@@ -443,7 +456,15 @@ export function createQueries(
       [
         ['utilization_raw_exported', { metrics }, means],
         ['utilization_raw_pod', { metrics }, means],
-        ...families.map(({ metric, mig }) => ['utilization_raw_idle', { metric, mig }] as const),
+        // Idle devices: only which steps saw each (count by of last_over_time), one point a step.
+        ...families.map(
+          ({ metric, mig }) =>
+            [
+              'utilization_raw_idle',
+              { metric, mig },
+              (span: RangeWindow) => (series: PromSeries) => lastPerStep(series, span, windowMs),
+            ] as const,
+        ),
       ],
       ([exported, pod, ...idle], span) =>
         families.map(({ metric, divisor }, i) =>

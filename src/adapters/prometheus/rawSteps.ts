@@ -37,6 +37,17 @@ export function forEachLastPerStep(
   forEachWindowPerStep(raw, over, windowMs, (k, _from, to) => f(k, points.vAt(to - 1)));
 }
 
+/**
+ * `raw` reduced to its last sample in each step's window [t_k − windowMs, t_k], placed at t_k: what
+ * last_over_time (and so count by, max by of it) sees of it on `over`, at most one point a step; undefined
+ * when no step has a sample. Applied to raw series as they are read (parseResponse.ts `transform`).
+ */
+export function lastPerStep(raw: PromSeries, over: RangeWindow, windowMs: number): PromSeries | undefined {
+  const b = new SampleBuilder();
+  forEachLastPerStep(raw, over, windowMs, (k, v) => b.push(over.startMs + k * over.stepMs, v));
+  return b.length === 0 ? undefined : { metric: raw.metric, points: b.build() };
+}
+
 /** Prometheus' MAX aggregation of two values (engine.go): NaN only when both are NaN. */
 function maxOf(current: number, next: number): number {
   return current < next || Number.isNaN(current) ? next : current;
