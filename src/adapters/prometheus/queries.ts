@@ -126,14 +126,6 @@ const RAW_SPAN_MIN_STEPS = 30;
  */
 const SHARD_SPAN_SAMPLES = 2 * RAW_SPAN_SAMPLES;
 
-/**
- * How many times more raw samples a shard's span of streamed reads (every series reduced as it is read,
- * to at most one point a step: the DCGM reads) aims at: it holds what the answer will hold, not the raw
- * samples. A shard's first DCGM span is then its whole day (1,440 steps at 60 s), one request with its
- * pods' regex instead of two.
- */
-const STREAMED_SPAN_FACTOR = 2;
-
 /** GPUs per utilization_counts request (each UUID is ~45 characters of regex). */
 const COUNT_UUIDS_PER_REQUEST = 200;
 
@@ -386,11 +378,10 @@ export function createQueries(
     // The first span is sized by what the same reads held last time (the previous day of a month run).
     const key = JSON.stringify(reads);
     const density = samplesPerStep.get(key);
-    const inShard = Object.values(shard).some((m) => m);
-    // Reads whose every series is reduced as it arrives (at most one point a step, as the answer holds):
-    // in a shard, spans of twice the raw samples (held: half of them at a 30 s scrape on a 60 s step).
-    const streamed = inShard && reads.every(([, , transformOf]) => transformOf !== undefined);
-    const target = (inShard ? SHARD_SPAN_SAMPLES : RAW_SPAN_SAMPLES) * (streamed ? STREAMED_SPAN_FACTOR : 1);
+    // Spans are sized by the raw samples read, also where only their means are held: one 1,440-step span
+    // of a shard's two DCGM families (53 MiB at 1,024 GPUs in 2 shards) cost Prometheus more CPU than two
+    // spans of 720 (docs/performance.md, "Shards that read only their own nodes").
+    const target = Object.values(shard).some((m) => m) ? SHARD_SPAN_SAMPLES : RAW_SPAN_SAMPLES;
     // A shard's first span is as much longer as its target is larger (it holds a fraction of the day).
     const first = Math.round((RAW_SPAN_STEPS * target) / RAW_SPAN_SAMPLES);
     let steps = density === undefined ? first : nextSpanSteps(1, density, target);

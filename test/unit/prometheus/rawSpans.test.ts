@@ -91,20 +91,4 @@ describe('raw spans', () => {
     expect(util[0]!.points.length).toBe(360);
     expect(new Set(util.flatMap((s) => s.points.map(([, v]) => v)))).toEqual(new Set([0.5]));
   });
-
-  it("reads a shard's day of DCGM in one span: it holds their means, not the raw samples", async () => {
-    const { queries: q, calls } = queries();
-    const day = { startMs: T0 + STEP, endMs: T0 + 1440 * STEP, stepMs: STEP };
-    const shard = { pods: ', pod=~"p1|p2"', exportedPods: ', exported_pod=~"p2"', uids: ', uid=~"u1|u2"' };
-    await q.utilizationPairFromRaw(day, STEP - 1, shard);
-    const steps = (q: string) => (Number(/\[(\d+)ms\]$/.exec(q)![1]!) + 1) / STEP;
-    const asked = calls.map((c) => c.params.query ?? '');
-    // Both families' pod branch, their exported_pod branch, and each family's idle devices: one span each.
-    expect(asked).toHaveLength(4);
-    expect(asked.map(steps)).toEqual([1440, 1440, 1440, 1440]);
-    // running (not reduced as it is read) still starts with 720 steps in a shard.
-    calls.length = 0;
-    await q.runningFromRaw(day, STEP - 1, shard);
-    expect(calls.map((c) => steps(c.params.query ?? ''))).toEqual([720, 720, 720, 720]);
-  });
 });
