@@ -191,8 +191,9 @@ export interface PrometheusQueries {
   /**
    * utilization_prof and utilization_util together, as utilizationFromRaw evaluates each, from raw reads
    * that ask for both families' pod series in one request (`__name__=~`): for one shard of a day, whose
-   * selectors carry a regex of its pods that Prometheus compiles again for each request, half the
-   * requests. The same answers as two utilizationFromRaw calls.
+   * selectors carry a regex of its pods that Prometheus compiles again for each request, half such
+   * requests (no change in Prometheus' CPU beyond the run-to-run spread was measured: docs/performance.md,
+   * "Fewer requests with the shard's regex"). The same answers as two utilizationFromRaw calls.
    */
   utilizationPairFromRaw(
     over: RangeWindow,
@@ -380,7 +381,7 @@ export function createQueries(
     const density = samplesPerStep.get(key);
     // Spans are sized by the raw samples read, also where only their means are held: one 1,440-step span
     // of a shard's two DCGM families (53 MiB at 1,024 GPUs in 2 shards) cost Prometheus more CPU than two
-    // spans of 720 (docs/performance.md, "Shards that read only their own nodes").
+    // spans of 720 (docs/performance.md, "Fewer requests with the shard's regex").
     const target = Object.values(shard).some((m) => m) ? SHARD_SPAN_SAMPLES : RAW_SPAN_SAMPLES;
     // A shard's first span is as much longer as its target is larger (it holds a fraction of the day).
     const first = Math.round((RAW_SPAN_STEPS * target) / RAW_SPAN_SAMPLES);
