@@ -14,6 +14,7 @@
  *   node --import tsx bench/day.ts --sizes 256 --whole --compression none --step-evaluation adapter
  *   node --import tsx bench/day.ts --sizes 256 --shards 2 --by-query   # each invocation's requests by query
  *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --whole --read-api remote   # raw reads by remote read
+ *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --whole --replay 3   # and replayed alone, 3 times
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,7 @@ import {
   mb,
   millions,
   procCpuSeconds,
+  queryShape,
   runNode,
   sec,
   table,
@@ -83,6 +85,12 @@ export interface DayRow {
   whole?: ShardRow;
   month?: { wallSeconds: number; maxRssMiB: number; code: number };
   floor: { promCpuSeconds: number; samples: number; byFamily: Record<string, number>; runs: number[] };
+  /**
+   * --replay: every invocation's query requests sent again one at a time, alone on Prometheus, and the
+   * floor, `runs` times: Prometheus CPU-s per run (shards summed), less sensitive to the machine's load
+   * than the invocations' own figures (no other request of ours in flight).
+   */
+  replay?: { shards: number[]; whole: number[]; floor: number[] };
   loadBefore: string;
   loadAfter: string;
 }
@@ -101,6 +109,7 @@ async function measureSize(
     stepEvaluation: 'prometheus' | 'adapter';
     readApi: 'query' | 'remote';
     byQuery?: boolean;
+    replay?: number;
   },
   log: (line: string) => void,
 ): Promise<DayRow> {
@@ -147,6 +156,7 @@ async function measureSize(
       (await runNode([join(REPO, 'bench/day.ts'), '--child-plan', configPath, date], { cwd: REPO })).stdout,
     );
     log(`  plan: ${plan.count} shard(s) for ${plan.gpuUnits} GPU units (budget ${options.budgetMb} MB)`);
+    const captured: { whole: boolean; requests: ProxiedRequest[] }[] = [];
     const meter = async (index: number, count: number, out: string): Promise<ShardRow> => {
       proxy.reset();
       const cpu0 = await procCpuSeconds(prometheus.pid);
@@ -170,6 +180,7 @@ async function measureSize(
       await new Promise((r) => setTimeout(r, 300));
       const cpu1 = await procCpuSeconds(prometheus.pid);
       const requests: ProxiedRequest[] = [...proxy.requests];
+      captured.push({ whole: count === 1 && options.whole && plan.count > 1, requests });
       if (child.code !== 0) throw new Error(`shard ${index + 1}/${count} failed: ${child.error}`);
       const row: ShardRow = {
         ...child,
@@ -213,7 +224,7 @@ async function measureSize(
     const day = dayOf(date, d.zone);
     const runs: number[] = [];
     const byFamily: Record<string, number> = {};
-    for (let run = 0; run < 3; run++) {
+    const floorOnce = async () => {
       const cpu0 = await procCpuSeconds(prometheus.pid);
       for (const [family, selector] of Object.entries(NEEDED_SELECTORS)) {
         byFamily[family] = await instantSum(
@@ -222,9 +233,59 @@ async function measureSize(
           day.endMs / 1000,
         );
       }
-      runs.push((await procCpuSeconds(prometheus.pid)) - cpu0);
-    }
+      return (await procCpuSeconds(prometheus.pid)) - cpu0;
+    };
+    for (let run = 0; run < 3; run++) runs.push(await floorOnce());
     const sorted = [...runs].sort((a, b) => a - b);
+    // --replay: each invocation's requests again, one at a time, then the floor, `options.replay` times.
+    let replay: DayRow['replay'];
+    if (options.replay) {
+      log(`  replaying every invocation's requests one at a time, and the floor (${options.replay} runs)`);
+      const send = async (r: ProxiedRequest) => {
+        const params: Record<string, string> = { query: r.query };
+        if (r.endpoint === 'query_range') {
+          Object.assign(params, { start: String(r.startS), end: String(r.endS), step: String(r.stepS) });
+        } else if (r.time !== undefined) params.time = String(r.time);
+        const res = await fetch(`${prometheus.url}/api/v1/${r.endpoint}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-encoding': 'identity' },
+          body: new URLSearchParams(params).toString(),
+        });
+        await res.arrayBuffer();
+      };
+      // Per query shape (byQuery's key) and kind of invocation: CPU-s over all runs, in /proc's ticks.
+      const byShape = new Map<string, { shards: number; whole: number }>();
+      const cpuOf = async (requests: readonly ProxiedRequest[], whole: boolean) => {
+        const cpu0 = await procCpuSeconds(prometheus.pid);
+        let last = cpu0;
+        for (const r of requests) {
+          await send(r);
+          const now = await procCpuSeconds(prometheus.pid);
+          const key = queryShape(r);
+          const g = byShape.get(key) ?? { shards: 0, whole: 0 };
+          g[whole ? 'whole' : 'shards'] += now - last;
+          byShape.set(key, g);
+          last = now;
+        }
+        return last - cpu0;
+      };
+      replay = { shards: [], whole: [], floor: [] };
+      for (let run = 0; run < options.replay; run++) {
+        let shardsCpu = 0;
+        for (const c of captured) {
+          const cpu = await cpuOf(c.requests, c.whole);
+          if (c.whole) replay.whole.push(cpu);
+          else shardsCpu += cpu;
+        }
+        replay.shards.push(shardsCpu);
+        replay.floor.push(await floorOnce());
+      }
+      if (options.byQuery) {
+        log(`  replayed CPU-s by query over the ${options.replay} runs (all shards | whole day):`);
+        for (const [key, g] of [...byShape].sort((a, b) => b[1].shards - a[1].shards))
+          log(`    ${g.shards.toFixed(2).padStart(6)} | ${g.whole.toFixed(2).padStart(6)}  ${key}`);
+      }
+    }
     return {
       gpus: d.gpus,
       date,
@@ -240,6 +301,7 @@ async function measureSize(
       shards,
       ...(whole ? { whole } : {}),
       month: monthRun,
+      ...(replay ? { replay } : {}),
       floor: {
         promCpuSeconds: sorted[1]!,
         samples: Object.values(byFamily).reduce((a, b) => a + b, 0),
@@ -436,6 +498,17 @@ export function printDay(rows: DayRow[], out: (line: string) => void): void {
           ? `; month step from partials ${sec(r.month.wallSeconds)} s, ${Math.round(r.month.maxRssMiB)} MiB RSS`
           : ''),
     );
+    if (r.replay) {
+      const fmt = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
+      const ratios = r.replay.shards.map((x, i) => x / r.replay!.floor[i]!);
+      const wholeRatios = r.replay.whole.map((x, i) => x / r.replay!.floor[i]!);
+      out(
+        `replayed one request at a time (Prometheus CPU-s per run): all shards ${fmt(r.replay.shards)}` +
+          (r.replay.whole.length > 0 ? `; whole day ${fmt(r.replay.whole)}` : '') +
+          `; floor ${fmt(r.replay.floor)}; all shards vs floor ${fmt(ratios)}x` +
+          (wholeRatios.length > 0 ? `; whole day vs floor ${fmt(wholeRatios)}x` : ''),
+      );
+    }
   }
 }
 
@@ -455,6 +528,7 @@ async function main(): Promise<void> {
       'read-api': { type: 'string', default: 'query' },
       json: { type: 'string' },
       'by-query': { type: 'boolean', default: false },
+      replay: { type: 'string', default: '0' },
       'child-shard': { type: 'boolean', default: false },
       'child-plan': { type: 'boolean', default: false },
       'child-month': { type: 'boolean', default: false },
@@ -487,6 +561,7 @@ async function main(): Promise<void> {
           stepEvaluation: values['step-evaluation'] === 'adapter' ? 'adapter' : 'prometheus',
           readApi: values['read-api'] === 'remote' ? 'remote' : 'query',
           byQuery: values['by-query'],
+          replay: Number(values.replay),
         },
         log,
       ),

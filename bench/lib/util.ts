@@ -97,6 +97,14 @@ export async function instantSum(url: string, query: string, timeS: number): Pro
   return json.data!.result.reduce((sum, r) => sum + Number(r.value[1]), 0);
 }
 
+/** What a request asks: its endpoint and query text with the shard's name alternations elided. */
+export function queryShape(r: Pick<ProxiedRequest, 'endpoint' | 'query'>): string {
+  return `${r.endpoint} ${r.query
+    .replace(/=~"[^"]{40,}"/g, '=~"…"')
+    .replace(/\s+/g, ' ')
+    .slice(0, 110)}`;
+}
+
 /**
  * Requests grouped by what they ask (the query text with the shard's name alternations elided): count,
  * samples, MiB and Prometheus' own execution seconds (execTotalTime: not the JSON encoding).
@@ -104,10 +112,7 @@ export async function instantSum(url: string, query: string, timeS: number): Pro
 export function byQuery(requests: readonly ProxiedRequest[]): string[] {
   const groups = new Map<string, { n: number; samples: number; bytes: number; exec: number }>();
   for (const r of requests) {
-    const key = `${r.endpoint} ${r.query
-      .replace(/=~"[^"]{40,}"/g, '=~"…"')
-      .replace(/\s+/g, ' ')
-      .slice(0, 110)}`;
+    const key = queryShape(r);
     const g = groups.get(key) ?? { n: 0, samples: 0, bytes: 0, exec: 0 };
     g.n++;
     g.samples += r.samples;

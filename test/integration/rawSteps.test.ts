@@ -287,6 +287,8 @@ async function bothWays(config: Config, day: Day) {
     byAdapter,
     utilizationByPrometheus: await utilization('prometheus'),
     utilizationByAdapter: await utilization('adapter'),
+    // Both families from shared raw reads, as a shard of a day reads them.
+    pairByAdapter: await queries.utilizationPairFromRaw(focus, grid.stepMs - 1),
     meteredByPrometheus: await meter('prometheus'),
     meteredByAdapter: await meter('adapter'),
     meter,
@@ -299,6 +301,9 @@ function expectSame(r: Awaited<ReturnType<typeof bothWays>>) {
   expect(canonical(r.byAdapter)).toEqual(canonical(r.byPrometheus));
   expect(r.utilizationByPrometheus.flat().length).toBeGreaterThan(0);
   expect(r.utilizationByAdapter.map(exact)).toEqual(r.utilizationByPrometheus.map(exact));
+  expect([r.pairByAdapter.prof, r.pairByAdapter.util].map(exact)).toEqual(
+    r.utilizationByPrometheus.slice(0, 2).map(exact),
+  );
   expect(r.meteredByAdapter).toEqual(r.meteredByPrometheus);
 }
 
@@ -403,6 +408,16 @@ describe.skipIf(prometheusInstallHint() !== null)(
         if (name === 'utilization_util') expect(warned.join('\n')).toMatch(/dropped 1 negative sample/);
         else expect(warned.join('\n')).toMatch(/dropped 1 NaN sample[^]*dropped 1 infinite sample/);
       }
+      // Both families from shared raw reads (as a shard reads them): the same answers and warnings.
+      warned.length = 0;
+      const separately = [];
+      for (const name of ['utilization_prof', 'utilization_util'] as const)
+        separately.push(await queries.range(name, { window: '59999ms' }, over));
+      const prometheusWarned = [...warned];
+      warned.length = 0;
+      const pair = await queries.utilizationPairFromRaw(over, STEP * 1000 - 1);
+      expect([pair.prof, pair.util].map(exact)).toEqual(separately.map(exact));
+      expect(warned).toEqual(prometheusWarned);
       for (const name of ['node_capacity', 'node_presence', 'ksm_presence'] as const) {
         warned.length = 0;
         const byPrometheus = await queries.range(name, { window: '59999ms' }, over);

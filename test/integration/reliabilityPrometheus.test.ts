@@ -84,15 +84,17 @@ async function meterFrom(
   return { metered, stats: source.stats, sleeps, logger, obs };
 }
 
+// running.promql's range query, or its raw read of the phase and the requests (running_pods_raw.promql).
 const isRunning = (r: ProxiedRequest) =>
-  (r.params.query ?? '').includes('kube_pod_status_phase{phase="Running"');
+  (r.params.query ?? '').includes('kube_pod_status_phase{phase="Running"') ||
+  (r.params.query ?? '').startsWith('{__name__=~"kube_pod_status_phase|');
 const isNodeCapacity = (r: ProxiedRequest) =>
   r.endpoint === 'query_range' &&
   /^max by \([^)]*\bnode, resource\)/.test((r.params.query ?? '').trimStart());
 const isNodeCapacityRaw = (r: ProxiedRequest) =>
   r.endpoint === 'query' && (r.params.query ?? '').startsWith('kube_node_status_capacity{resource=~"nvidia');
 const isRunningRaw = (r: ProxiedRequest) =>
-  r.endpoint === 'query' && (r.params.query ?? '').startsWith('kube_pod_status_phase{phase="Running"');
+  r.endpoint === 'query' && (r.params.query ?? '').startsWith('{__name__=~"kube_pod_status_phase|');
 const ADAPTER = { stepEvaluation: 'adapter' } as const;
 
 /**
@@ -380,7 +382,7 @@ describe.skipIf(prometheusInstallHint() !== null)(
         expect(failed).toBeInstanceOf(PrometheusQueryError);
         const e = failed as PrometheusQueryError;
         // The first span of the window: from its first step's window (23:01 − 59.999 s) on.
-        expect(e.details.query).toBe('running_phase_raw');
+        expect(e.details.query).toBe('running_pods_raw');
         expect(e.details.window?.startMs).toBe(Date.parse('2026-01-31T23:00:00.001Z'));
         const partial = await throughProxy(
           (r) =>
@@ -390,7 +392,7 @@ describe.skipIf(prometheusInstallHint() !== null)(
           ADAPTER,
         ).catch((e: unknown) => e);
         expect((partial as Error).message).toMatch(
-          /query running_phase_raw failed over .*: the answer is incomplete \(Prometheus warned: partial response/,
+          /query running_pods_raw failed over .*: the answer is incomplete \(Prometheus warned: partial response/,
         );
       });
 

@@ -141,14 +141,14 @@ describe.skipIf(prometheusInstallHint() !== null)(
     const isRunningOnDay2 = (r: { params: Record<string, string> }) => {
       const t = Number(r.params.time) * 1000;
       return (
-        (r.params.query ?? '').includes('kube_pod_status_phase{phase="Running"') &&
+        (r.params.query ?? '').startsWith('{__name__=~"kube_pod_status_phase|') &&
         t > Date.parse('2026-02-02T01:00:00Z') &&
         t <= Date.parse('2026-02-03T01:00:00Z')
       );
     };
     // The error names the raw read and the span it asked for (how many steps a span holds depends on
     // what the process read before: the first day in flight reads 6 hours).
-    const DAY2_RUNNING = String.raw`query running_phase_raw failed over 2026-02-0[12]T\d\d:\d\d:00\.001Z\.\.2026-02-0[23]T\d\d:\d\d:00\.000Z`;
+    const DAY2_RUNNING = String.raw`query running_pods_raw failed over 2026-02-0[12]T\d\d:\d\d:00\.001Z\.\.2026-02-0[23]T\d\d:\d\d:00\.000Z`;
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'gcb-rel-publish-'));
@@ -220,7 +220,7 @@ describe.skipIf(prometheusInstallHint() !== null)(
       const runningDays = promProxy.requests.slice(from).flatMap((r) => {
         const query = r.params.query ?? '';
         const range = /\[(\d+)ms\]$/.exec(query);
-        if (!query.includes('kube_pod_status_phase{phase="Running"') || !range) return [];
+        if (!query.startsWith('{__name__=~"kube_pod_status_phase|') || !range) return [];
         const spanStart = Number(r.params.time) * 1000 - Number(range[1]);
         const start = new Date(spanStart);
         return start.getUTCHours() === 23 && start.getUTCMinutes() === 0

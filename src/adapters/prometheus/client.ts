@@ -11,6 +11,7 @@ import {
   PrometheusResponseParser,
   type PromSeries,
   type PromSuccess,
+  type SeriesTransform,
 } from './parseResponse.ts';
 import { rawSelectorOf, readRequestBody, RemoteReadParser, STREAMED_CONTENT_TYPE } from './remoteRead.ts';
 import { SampleBuilder } from './samplePoints.ts';
@@ -168,9 +169,10 @@ export class PrometheusClient {
     timeMs: number,
     window?: { startMs: number; endMs: number },
     keepEveryValue = false,
+    transform?: SeriesTransform,
   ): Promise<PromSeries[]> {
     if (keepEveryValue && this.options.readApi === 'remote') {
-      const answer = await this.remoteRaw(name, query, timeMs);
+      const answer = await this.remoteRaw(name, query, timeMs, transform);
       if (answer) return answer;
     }
     try {
@@ -180,6 +182,7 @@ export class PrometheusClient {
         { query, time: seconds(timeMs) },
         window ?? { startMs: timeMs, endMs: timeMs },
         keepEveryValue,
+        () => new PrometheusResponseParser(this.interner, keepEveryValue, transform),
       );
     } catch (error) {
       if (error instanceof TooLarge) {
@@ -198,7 +201,12 @@ export class PrometheusClient {
    * undefined when they must be asked through the query API: `query` is not a plain selector, or the
    * server cannot answer remote reads exactly (then none is tried again in this run; one warning says why).
    */
-  private async remoteRaw(name: string, query: string, timeMs: number): Promise<PromSeries[] | undefined> {
+  private async remoteRaw(
+    name: string,
+    query: string,
+    timeMs: number,
+    transform?: SeriesTransform,
+  ): Promise<PromSeries[] | undefined> {
     const selector = rawSelectorOf(query);
     if (!selector || !(await this.remoteReadUsable())) return undefined;
     // The query API's range at timeMs holds t − range <= ts <= t (Prometheus 2.x, matrixIterSlice).
@@ -212,7 +220,7 @@ export class PrometheusClient {
         {},
         window,
         true,
-        () => (parser = new RemoteReadParser(this.interner, startMs, timeMs)),
+        () => (parser = new RemoteReadParser(this.interner, startMs, timeMs, transform)),
         {
           body: readRequestBody([selector.matchers], startMs, timeMs),
           headers: {

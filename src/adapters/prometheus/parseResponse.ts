@@ -106,6 +106,9 @@ function sameAscii(s: string, bytes: Uint8Array, start: number, end: number): bo
  * are left out. `end` throws a RangeError when the body is not a Prometheus API response (bad JSON,
  * another shape, a sample value Prometheus would not write), as a truncated transfer is.
  */
+/** What a parser keeps of each series it reads (PrometheusResponseParser's `transform`). */
+export type SeriesTransform = (series: PromSeries) => PromSeries | undefined;
+
 export class PrometheusResponseParser {
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   // Tokenizer state across chunks: inside a string (and whether it has escapes), or a bare token.
@@ -137,10 +140,14 @@ export class PrometheusResponseParser {
   /**
    * @param keepEveryValue keep NaN, infinite and negative samples (raw answers from which the adapter
    *   evaluates PromQL itself, rawSteps.ts: a NaN last sample must stay the last sample).
+   * @param transform applied to each series of a matrix or vector as soon as it is read (its samples are
+   *   then garbage unless it keeps them): the answer holds what it returns (nothing for undefined). The
+   *   adapter evaluates a raw answer's series one at a time this way instead of holding all their samples.
    */
   constructor(
     private readonly interner: Interner = new Interner(),
     private readonly keepEveryValue = false,
+    private readonly transform?: SeriesTransform,
   ) {}
 
   write(chunk: Uint8Array): void {
@@ -441,7 +448,11 @@ export class PrometheusResponseParser {
     if (frame.kind === 'item') {
       if (!this.metric) throw new RangeError('not a Prometheus API response: a result without its metric');
       const points = this.samples?.build() ?? SamplePoints.EMPTY;
-      if (points.length > 0) this.series.push({ metric: this.metric, points });
+      if (points.length > 0) {
+        const series = { metric: this.metric, points };
+        const kept = this.transform ? this.transform(series) : series;
+        if (kept) this.series.push(kept);
+      }
       if (this.samples) this.lastSeriesLength = this.samples.length;
       this.metric = undefined;
       this.samples = undefined;

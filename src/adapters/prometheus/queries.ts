@@ -9,12 +9,14 @@ import { PrometheusQueryError } from '../../errors.ts';
 import type { Exporter, Logger } from '../../ports.ts';
 import { mergeSeries, type PrometheusClient, type RangeWindow } from './client.ts';
 import type { SeriesIdentity } from './identity.ts';
-import type { PromSeries } from './parseResponse.ts';
+import type { PromSeries, SeriesTransform } from './parseResponse.ts';
 import { durationMs, extraMatchers, fillQuery, labelPrefix, literalAlternation } from './promql.ts';
 import {
   type DroppedValues,
   countByFromRaw,
+  lastPerStep,
   maxByFromRaw,
+  meansPerStep,
   runningFromRaw,
   sortLikePrometheus,
   stepCount,
@@ -57,8 +59,7 @@ export const QUERY_NAMES = [
   'dcgm_presence',
   'fleet_gpus',
   'gpu_quota',
-  'running_phase_raw',
-  'running_requests_raw',
+  'running_pods_raw',
   'running_claims_raw',
   'utilization_raw_exported',
   'utilization_raw_pod',
@@ -188,6 +189,18 @@ export interface PrometheusQueries {
     shard?: Partial<ShardMatchers>,
   ): Promise<PromSeries[]>;
   /**
+   * utilization_prof and utilization_util together, as utilizationFromRaw evaluates each, from raw reads
+   * that ask for both families' pod series in one request (`__name__=~`): for one shard of a day, whose
+   * selectors carry a regex of its pods that Prometheus compiles again for each request, half such
+   * requests (no change in Prometheus' CPU beyond the run-to-run spread was measured: docs/performance.md,
+   * "Fewer requests with the shard's regex"). The same answers as two utilizationFromRaw calls.
+   */
+  utilizationPairFromRaw(
+    over: RangeWindow,
+    windowMs: number,
+    shard?: Partial<ShardMatchers>,
+  ): Promise<{ prof: PromSeries[]; util: PromSeries[] }>;
+  /**
    * node_capacity (a `max by` of last_over_time) on the grid `over`, evaluated in the adapter from raw
    * samples (rawSteps.ts maxByFromRaw): the same series, points and order as `range('node_capacity', …)`.
    */
@@ -275,6 +288,7 @@ export function createQueries(
     windowMs: number,
     shard: Partial<ShardMatchers>,
     params: Record<string, string> = {},
+    transform?: SeriesTransform,
   ) =>
     client.queryInstant(
       name,
@@ -282,8 +296,17 @@ export function createQueries(
       span.endMs,
       { startMs: span.startMs - windowMs, endMs: span.endMs },
       true,
+      transform,
     );
-  type Reads = readonly (readonly [QueryName, Record<string, string>])[];
+  /**
+   * A raw read: its query and parameters, and optionally what each series of a span's answer is made into
+   * as it is read (the answer then holds that instead of the raw samples).
+   */
+  type Reads = readonly (readonly [
+    QueryName,
+    Record<string, string>,
+    ((span: RangeWindow) => SeriesTransform)?,
+  ])[];
   // Raw samples per step each set of reads last held: sizes the first span of the next window.
   const samplesPerStep = new Map<string, number>();
   /**
@@ -299,9 +322,28 @@ export function createQueries(
     evaluate: (answers: PromSeries[][], span: RangeWindow) => PromSeries[][],
   ): Promise<{ outputs: PromSeries[][]; samples: number }> => {
     try {
-      const answers = await mapLimit(reads, 1, ([name, params]) => raw(name, span, windowMs, shard, params));
-      let samples = 0;
-      for (const answer of answers) for (const s of answer) samples += s.points.length;
+      // Raw samples of the series transformed as they were read (a retried request counts twice: the
+      // next span is then smaller, never larger).
+      let streamed = 0;
+      const answers = await mapLimit(reads, 1, ([name, params, transformOf]) => {
+        const transform = transformOf?.(span);
+        return raw(
+          name,
+          span,
+          windowMs,
+          shard,
+          params,
+          transform &&
+            ((series) => {
+              streamed += series.points.length;
+              return transform(series);
+            }),
+        );
+      });
+      let samples = streamed;
+      answers.forEach((answer, i) => {
+        if (!reads[i]![2]) for (const s of answer) samples += s.points.length;
+      });
       return { outputs: evaluate(answers, span), samples };
     } catch (error) {
       const n = stepCount(span);
@@ -337,6 +379,9 @@ export function createQueries(
     // The first span is sized by what the same reads held last time (the previous day of a month run).
     const key = JSON.stringify(reads);
     const density = samplesPerStep.get(key);
+    // Spans are sized by the raw samples read, also where only their means are held: one 1,440-step span
+    // of a shard's two DCGM families (53 MiB at 1,024 GPUs in 2 shards) cost Prometheus more CPU than two
+    // spans of 720 (docs/performance.md, "Fewer requests with the shard's regex").
     const target = Object.values(shard).some((m) => m) ? SHARD_SPAN_SAMPLES : RAW_SPAN_SAMPLES;
     // A shard's first span is as much longer as its target is larger (it holds a fraction of the day).
     const first = Math.round((RAW_SPAN_STEPS * target) / RAW_SPAN_SAMPLES);
@@ -354,15 +399,19 @@ export function createQueries(
       steps = nextSpanSteps(count, samples, target);
       samplesPerStep.set(key, samples / count);
     }
+    // One output at a time, each span's part of it let go once merged: the merged copies of several
+    // outputs (both DCGM families of a shard) are never held beside all their parts at once.
     const outputs = parts[0]?.length ?? 0;
-    return Array.from({ length: outputs }, (_, i) =>
-      sortLikePrometheus(
+    return Array.from({ length: outputs }, (_, i) => {
+      const merged = sortLikePrometheus(
         mergeSeries(
           parts.flatMap((p) => p[i]!),
           'concat',
         ),
-      ),
-    );
+      );
+      for (const p of parts) p[i] = [];
+      return merged;
+    });
   };
   const cluster = identity.clusterLabel ? [identity.clusterLabel] : [];
   // The groups of kube-state-metrics step queries: cluster and KSM replica (`{{cluster}}{{replica}}`).
@@ -372,6 +421,62 @@ export function createQueries(
     for (const [kind, count] of Object.entries(dropped))
       if (count > 0)
         logger?.warn(`Prometheus: dropped ${count} ${kind} sample${count === 1 ? '' : 's'}`, { query: name });
+  };
+  /**
+   * utilization_prof and/or utilization_util (`names`) evaluated from raw samples, one answer per name:
+   * the exported_pod and pod branches of every family in `names` read by one request each per span
+   * (`__name__=~`, split by name here), the idle branch per family (its MIG matcher differs).
+   */
+  const utilizationOf = async (
+    names: readonly UtilizationQuery[],
+    over: RangeWindow,
+    windowMs: number,
+    shard: Partial<ShardMatchers>,
+  ): Promise<PromSeries[][]> => {
+    const families = names.map((name) => ({ name, ...UTILIZATION_RAW[name] }));
+    const metrics = literalAlternation(families.map((f) => f.metric));
+    const dropped = families.map((): DroppedValues => ({ NaN: 0, infinite: 0, negative: 0 }));
+    // Each pod series' means per step, computed as it is read: a span's raw DCGM samples (most of a
+    // day's) are never all held at once; the means are what the answer keeps anyway.
+    const divisors = new Map<string, number>(families.map((f) => [f.metric, f.divisor]));
+    const means = (span: RangeWindow) => (series: PromSeries) =>
+      meansPerStep(series, span, windowMs, divisors.get(series.metric.__name__ ?? '') ?? 1);
+    const outputs = await fromRaw(
+      over,
+      windowMs,
+      shard,
+      [
+        ['utilization_raw_exported', { metrics }, means],
+        ['utilization_raw_pod', { metrics }, means],
+        // Idle devices: only which steps saw each (count by of last_over_time), one point a step.
+        ...families.map(
+          ({ metric, mig }) =>
+            [
+              'utilization_raw_idle',
+              { metric, mig },
+              (span: RangeWindow) => (series: PromSeries) => lastPerStep(series, span, windowMs),
+            ] as const,
+        ),
+      ],
+      ([exported, pod, ...idle], span) =>
+        families.map(({ metric, divisor }, i) =>
+          utilizationFromRaw(
+            {
+              pods: [],
+              means: [...exported!, ...pod!].filter((s) => s.metric.__name__ === metric),
+              idle: idle[i]!,
+              divisor,
+              presenceBy: [...cluster, ...identity.dedupeLabels],
+              presenceLabel: PRESENCE_LABEL,
+            },
+            span,
+            windowMs,
+            dropped[i]!,
+          ),
+        ),
+    );
+    families.forEach(({ name }, i) => warnDropped(name, dropped[i]!));
+    return outputs;
   };
   return {
     stepEvaluation,
@@ -383,15 +488,15 @@ export function createQueries(
         windowMs,
         shard,
         [
-          ['running_phase_raw', {}],
-          ['running_requests_raw', {}],
+          ['running_pods_raw', {}],
           ['running_claims_raw', {}],
         ],
-        ([phase, requests, claims], span) => [
+        ([pods, claims], span) => [
           runningFromRaw(
             {
-              phase: phase!,
-              requests: requests!,
+              // One answer holds both selectors' series (running_pods_raw.promql): split by name.
+              phase: pods!.filter((s) => s.metric.__name__ === 'kube_pod_status_phase'),
+              requests: pods!.filter((s) => s.metric.__name__ !== 'kube_pod_status_phase'),
               claims: claims!,
               cluster,
               replica: identity.ksmReplicaLabels,
@@ -403,35 +508,16 @@ export function createQueries(
       );
       return running!;
     },
-    utilizationFromRaw: async (name, over, windowMs, shard = {}) => {
-      const { metric, divisor, mig } = UTILIZATION_RAW[name];
-      const dropped: DroppedValues = { NaN: 0, infinite: 0, negative: 0 };
-      const [series] = await fromRaw(
+    utilizationFromRaw: async (name, over, windowMs, shard = {}) =>
+      (await utilizationOf([name], over, windowMs, shard))[0]!,
+    utilizationPairFromRaw: async (over, windowMs, shard = {}) => {
+      const [prof, util] = await utilizationOf(
+        ['utilization_prof', 'utilization_util'],
         over,
         windowMs,
         shard,
-        [
-          ['utilization_raw_exported', { metric }],
-          ['utilization_raw_pod', { metric }],
-          ['utilization_raw_idle', { metric, mig }],
-        ],
-        ([exported, pod, idle], span) => [
-          utilizationFromRaw(
-            {
-              pods: [...exported!, ...pod!],
-              idle: idle!,
-              divisor,
-              presenceBy: [...cluster, ...identity.dedupeLabels],
-              presenceLabel: PRESENCE_LABEL,
-            },
-            span,
-            windowMs,
-            dropped,
-          ),
-        ],
       );
-      warnDropped(name, dropped);
-      return series!;
+      return { prof: prof!, util: util! };
     },
     nodeCapacityFromRaw: async (over, windowMs, shard = {}) => {
       const dropped: DroppedValues = { NaN: 0, infinite: 0, negative: 0 };
@@ -563,12 +649,20 @@ export async function askWindow(
   // With "adapter", node_presence and ksm_presence come from one raw read of the node series.
   let presence: ReturnType<PrometheusQueries['presenceFromRaw']> | undefined;
   const presenceFromRaw = () => (presence ??= queries.presenceFromRaw(ranges.window, grid.stepMs - 1));
+  // For one shard of a day, both DCGM families from the same raw reads: each of its pod selectors carries a
+  // regex of the shard's pods, compiled again by Prometheus for each request (≈ 17 µs an alternative with
+  // 2.42). A whole day has no such regex; it reads each family on its own (spans of one family's samples).
+  const shard = Object.values(m).some((matcher) => matcher !== '');
+  let pair: ReturnType<PrometheusQueries['utilizationPairFromRaw']> | undefined;
+  const utilizationPair = () => (pair ??= queries.utilizationPairFromRaw(ranges.day, grid.stepMs - 1, m));
   const utilization = (name: UtilizationQuery) =>
     !hasDay || scope.noDcgm
       ? none()
-      : queries.stepEvaluation === 'adapter'
-        ? queries.utilizationFromRaw(name, ranges.day, grid.stepMs - 1, m)
-        : onGrid(name, ranges.day);
+      : !adapter
+        ? onGrid(name, ranges.day)
+        : shard
+          ? utilizationPair().then((p) => (name === 'utilization_prof' ? p.prof : p.util))
+          : queries.utilizationFromRaw(name, ranges.day, grid.stepMs - 1, m);
   const plan: { [K in keyof WindowAnswers]: () => Promise<PromSeries[]> } = {
     // running.promql, evaluated from raw samples: a fraction of Prometheus' CPU (rawSteps.ts).
     running: () =>

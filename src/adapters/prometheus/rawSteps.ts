@@ -37,6 +37,17 @@ export function forEachLastPerStep(
   forEachWindowPerStep(raw, over, windowMs, (k, _from, to) => f(k, points.vAt(to - 1)));
 }
 
+/**
+ * `raw` reduced to its last sample in each step's window [t_k − windowMs, t_k], placed at t_k: what
+ * last_over_time (and so count by, max by of it) sees of it on `over`, at most one point a step; undefined
+ * when no step has a sample. Applied to raw series as they are read (parseResponse.ts `transform`).
+ */
+export function lastPerStep(raw: PromSeries, over: RangeWindow, windowMs: number): PromSeries | undefined {
+  const b = new SampleBuilder();
+  forEachLastPerStep(raw, over, windowMs, (k, v) => b.push(over.startMs + k * over.stepMs, v));
+  return b.length === 0 ? undefined : { metric: raw.metric, points: b.build() };
+}
+
 /** Prometheus' MAX aggregation of two values (engine.go): NaN only when both are NaN. */
 function maxOf(current: number, next: number): number {
   return current < next || Number.isNaN(current) ? next : current;
@@ -178,6 +189,51 @@ export function avgOverTime(values: Float64Array, from: number, to: number): num
 }
 
 /**
+ * One raw series' avg_over_time (avgOverTime) at every step of `over` whose window holds its samples,
+ * divided by `divisor`, every value kept (NaN, infinite, negative), labels unchanged (`__name__` too);
+ * undefined when no step has a sample. The first half of utilizationFromRaw for one series: the adapter
+ * applies it to each series of a raw answer as it is read (parseResponse.ts `transform`), so a span's raw
+ * samples are never all held at once.
+ */
+export function meansPerStep(
+  series: PromSeries,
+  over: RangeWindow,
+  windowMs: number,
+  divisor: number,
+): PromSeries | undefined {
+  const b = new SampleBuilder();
+  const values = series.points.values;
+  forEachWindowPerStep(series, over, windowMs, (k, from, to) =>
+    b.push(over.startMs + k * over.stepMs, avgOverTime(values, from, to) / divisor),
+  );
+  return b.length === 0 ? undefined : { metric: series.metric, points: b.build() };
+}
+
+/**
+ * The second half: `means` (meansPerStep) without `__name__` (avg_over_time drops it) and without the
+ * means the client's parser would have dropped from a range answer (NaN, infinite, negative: counted in
+ * `dropped`); undefined when none is left.
+ */
+export function validMeans(means: PromSeries, dropped: DroppedValues): PromSeries | undefined {
+  const { __name__: _name, ...metric } = means.metric;
+  const { points } = means;
+  const valid = (v: number) => v >= 0 && v !== Infinity;
+  let i = 0;
+  while (i < points.length && valid(points.vAt(i))) i++;
+  // Nothing to drop (nearly always): the same points, not a copy.
+  if (i === points.length) return { metric, points };
+  const b = new SampleBuilder(points.length);
+  for (let j = 0; j < points.length; j++) {
+    const v = points.vAt(j);
+    if (Number.isNaN(v)) dropped.NaN++;
+    else if (!Number.isFinite(v)) dropped.infinite++;
+    else if (v < 0) dropped.negative++;
+    else b.push(points.tAt(j), v);
+  }
+  return b.length === 0 ? undefined : { metric, points: b.build() };
+}
+
+/**
  * Calls `f(k, from, to)` for every step k whose window [t_k − windowMs, t_k] holds raw samples of
  * `series`: they are its points from..to−1 (consecutive, the series being sorted by time).
  */
@@ -212,6 +268,8 @@ export function forEachWindowPerStep(
 export interface UtilizationRaw {
   /** Samples of the series with a pod label (the exported_pod and the pod branch). */
   pods: readonly PromSeries[];
+  /** Series with a pod label already through meansPerStep with this `divisor` (as they were read). */
+  means?: readonly PromSeries[];
   /** Samples of the idle devices' series (the presence branch). */
   idle: readonly PromSeries[];
   /** What each step's mean is divided by: 100 for DCGM_FI_DEV_GPU_UTIL (percent), 1 for the PROF ratio. */
@@ -288,18 +346,13 @@ export function utilizationFromRaw(
 ): PromSeries[] {
   const out: PromSeries[] = [];
   for (const series of input.pods) {
-    const b = new SampleBuilder();
-    const values = series.points.values;
-    forEachWindowPerStep(series, over, windowMs, (k, from, to) => {
-      const v = avgOverTime(values, from, to) / input.divisor;
-      if (Number.isNaN(v)) dropped.NaN++;
-      else if (!Number.isFinite(v)) dropped.infinite++;
-      else if (v < 0) dropped.negative++;
-      else b.push(over.startMs + k * over.stepMs, v);
-    });
-    if (b.length === 0) continue;
-    const { __name__: _name, ...metric } = series.metric;
-    out.push({ metric, points: b.build() });
+    const means = meansPerStep(series, over, windowMs, input.divisor);
+    const kept = means && validMeans(means, dropped);
+    if (kept) out.push(kept);
+  }
+  for (const means of input.means ?? []) {
+    const kept = validMeans(means, dropped);
+    if (kept) out.push(kept);
   }
   // The presence branch: count by of last_over_time of the idle series, marked with the presence label.
   for (const { metric, points } of countByFromRaw(input.idle, input.presenceBy, over, windowMs))

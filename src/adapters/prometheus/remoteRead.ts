@@ -22,7 +22,7 @@
  */
 import CRC32C from 'crc-32/crc32c.js';
 import protobuf from 'protobufjs/minimal.js';
-import type { Interner, PromSeries, PromSuccess } from './parseResponse.ts';
+import type { Interner, PromSeries, PromSuccess, SeriesTransform } from './parseResponse.ts';
 import { SampleBuilder } from './samplePoints.ts';
 
 const { Reader, Writer } = protobuf;
@@ -212,7 +212,7 @@ export class RemoteReadParser {
     private readonly interner: Interner,
     private readonly startMs: number,
     private readonly endMs: number,
-    private readonly transform?: (series: PromSeries) => PromSeries | undefined,
+    private readonly transform?: SeriesTransform,
   ) {}
 
   write(chunk: Uint8Array): void {

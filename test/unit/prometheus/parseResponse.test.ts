@@ -209,6 +209,24 @@ describe('PrometheusResponseParser (answers as they stream in)', () => {
     });
   });
 
+  it('keeps what its transform makes of each series as it is read, and nothing for undefined', () => {
+    const seen: number[] = [];
+    const parser = new PrometheusResponseParser(undefined, false, (series) => {
+      seen.push(series.points.length);
+      return series.metric.pod === 'b'
+        ? undefined
+        : { metric: { pod: series.metric.pod! }, points: SamplePoints.of([[0, series.points.length]]) };
+    });
+    parser.write(new TextEncoder().encode(body));
+    expect(seen).toEqual([2, 1]);
+    expect(parser.end()).toEqual({
+      ok: true,
+      resultType: 'matrix',
+      series: [{ metric: { pod: 'tr\u00e4in-\u4f8b' }, points: SamplePoints.of([[0, 2]]) }],
+      warnings: ['w1', 'dropped 1 NaN sample'],
+    });
+  });
+
   it('shares the strings of labels between series and answers', () => {
     const parser = new PrometheusResponseParser();
     parser.write(new TextEncoder().encode(body));

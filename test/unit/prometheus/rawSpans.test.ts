@@ -10,6 +10,8 @@ import { fakeClient, type fakeFetch, ok } from './fakes.ts';
 const T0 = 1_772_982_000_000;
 const STEP = 60_000;
 const templates = loadQueryTemplates(new URL('../../../queries/', import.meta.url).pathname);
+/** The raw read of running.promql's phase and GPU requests (running_pods_raw.promql). */
+const PODS = '{__name__=~"kube_pod_status_phase|';
 
 function queries(respond: Parameters<typeof fakeFetch>[0] = () => ok([])) {
   const { client, calls } = fakeClient(respond);
@@ -33,9 +35,9 @@ describe('raw spans', () => {
     const { queries: q, calls } = queries();
     const over = { startMs: T0 + STEP, endMs: T0 + 380 * STEP, stepMs: STEP };
     await q.runningFromRaw(over, STEP - 1);
-    // phase, requests, claims: one request each, over the whole grid.
-    expect(calls).toHaveLength(3);
-    expect(calls.map((c) => c.params.time)).toEqual(Array(3).fill(String(over.endMs / 1000)));
+    // phase and requests (one read), claims: one request each, over the whole grid.
+    expect(calls).toHaveLength(2);
+    expect(calls.map((c) => c.params.time)).toEqual(Array(2).fill(String(over.endMs / 1000)));
     expect(calls.every((c) => c.params.query?.endsWith(`[${380 * STEP - 1}ms]`))).toBe(true);
   });
 
@@ -52,14 +54,41 @@ describe('raw spans', () => {
     const phaseReads = async (shard: { uids?: string }) => {
       let phase = 0;
       const { queries: q, calls } = queries((call) =>
-        call.params.query?.startsWith('kube_pod_status_phase') && phase++ === 0 ? first : ok([]),
+        call.params.query?.startsWith(PODS) && phase++ === 0 ? first : ok([]),
       );
       await q.runningFromRaw(over, STEP - 1, shard);
       return calls
-        .filter((c) => c.params.query?.startsWith('kube_pod_status_phase'))
+        .filter((c) => c.params.query?.startsWith(PODS))
         .map((c) => (Number(/\[(\d+)ms\]$/.exec(c.params.query!)![1]!) + 1) / STEP);
     };
     expect(await phaseReads({})).toEqual([360, 3000, 1000]);
     expect(await phaseReads({ uids: ', uid=~"u1|u2"' })).toEqual([720, 3640]);
+  });
+
+  it('sizes the spans of DCGM reads by their raw samples, though it keeps only their means', async () => {
+    // As above, 120,000 raw samples in the first 360 steps (2.8 a step and series; one mean a step).
+    const first = ok(
+      Array.from({ length: 120 }, (_, i) => ({
+        metric: { __name__: 'DCGM_FI_DEV_GPU_UTIL', UUID: `g${i}`, pod: `p${i}` },
+        values: Array.from({ length: 1000 }, (_, k) => [(T0 + (k + 1) * 21_600) / 1000, '50']),
+      })),
+    );
+    const over = { startMs: T0 + STEP, endMs: T0 + 4360 * STEP, stepMs: STEP };
+    let pod = 0;
+    const isPod = (query = '') => query.includes('exported_pod="", pod!=""');
+    const { queries: q, calls } = queries((call) =>
+      isPod(call.params.query) && pod++ === 0 ? first : ok([]),
+    );
+    const util = await q.utilizationFromRaw('utilization_util', over, STEP - 1);
+    expect(
+      calls
+        .filter((c) => isPod(c.params.query))
+        .map((c) => (Number(/\[(\d+)ms\]$/.exec(c.params.query!)![1]!) + 1) / STEP),
+    ).toEqual([360, 3000, 1000]);
+    // What is kept: one mean a step of each series, 0.5.
+    expect(util).toHaveLength(120);
+    expect(util[0]!.metric).toEqual({ UUID: 'g0', pod: 'p0' });
+    expect(util[0]!.points.length).toBe(360);
+    expect(new Set(util.flatMap((s) => s.points.map(([, v]) => v)))).toEqual(new Set([0.5]));
   });
 });

@@ -13,6 +13,10 @@ const T0 = Date.UTC(2026, 9, 1);
 const STEP = 60_000;
 const GRID = { startMs: T0, endMs: T0 + 60 * STEP, stepMs: STEP };
 const templates = loadQueryTemplates(new URL('../../../queries/', import.meta.url).pathname);
+/** Both DCGM families, as a shard's raw reads of their pod series name them (utilization_raw_*.promql). */
+const DCGM = 'DCGM_FI_PROF_GR_ENGINE_ACTIVE|DCGM_FI_DEV_GPU_UTIL';
+/** The raw read of running.promql's phase and GPU requests (running_pods_raw.promql). */
+const PODS = '{__name__=~"kube_pod_status_phase|kube_pod_container_resource_requests|';
 
 /**
  * Shard 0 of 2 (gpu-b, gpu-d; gpu-a is shard 1's): pod u1 requests a GPU on gpu-b, pod u2 holds one through
@@ -70,15 +74,15 @@ function shardQueries(respond: Parameters<typeof fakeFetch>[0]) {
   const ask = () => askShard(queries, GRID, config.metering, { index: 0, count: 2 }, identity);
   const raw = (metric: string) =>
     calls.map((c) => c.params.query ?? '').filter((q) => q.startsWith(metric) && q.endsWith('ms]'));
-  return { ask, raw };
+  return { ask, raw, calls };
 }
 
 describe('askShard', () => {
   it('reads the exported_pod branch of DCGM only for its pods an exported series names', async () => {
     const { ask, raw } = shardQueries(answer);
     await ask();
-    const exported = raw('{__name__="DCGM_FI_DEV_GPU_UTIL", exported_pod!=""');
-    const direct = raw('{__name__="DCGM_FI_DEV_GPU_UTIL", exported_pod="", pod!=""');
+    const exported = raw(`{__name__=~"${DCGM}", exported_pod!=""`);
+    const direct = raw(`{__name__=~"${DCGM}", exported_pod="", pod!=""`);
     expect(exported.length).toBeGreaterThan(0);
     for (const q of exported) expect(q).toContain('exported_pod=~"p2"}');
     expect(direct.length).toBeGreaterThan(0);
@@ -92,7 +96,7 @@ describe('askShard', () => {
         : answer(call),
     );
     await ask();
-    const exported = raw('{__name__="DCGM_FI_DEV_GPU_UTIL", exported_pod!=""');
+    const exported = raw(`{__name__=~"${DCGM}", exported_pod!=""`);
     expect(exported.length).toBeGreaterThan(0);
     for (const q of exported) expect(q).toContain('exported_pod=~"p1|p2"}');
   });
@@ -103,9 +107,28 @@ describe('askShard', () => {
     const { warnings } = await ask();
     expect(warnings).toEqual([]);
     // Both of the shard's pods are read for their phase; only u2 for its claim (u3 is shard 1's).
-    expect(raw('kube_pod_status_phase').length).toBeGreaterThan(0);
-    for (const q of raw('kube_pod_status_phase')) expect(q).toContain('uid=~"u1|u2"');
+    expect(raw(PODS).length).toBeGreaterThan(0);
+    for (const q of raw(PODS)) expect(q).toContain('uid=~"u1|u2"');
     expect(raw('kube_pod_resourceclaim_info').length).toBeGreaterThan(0);
     for (const q of raw('kube_pod_resourceclaim_info')) expect(q).toContain('uid=~"u2"}');
+  });
+
+  it('sends each regex of its pods once a span: both DCGM families in one read, phase and requests in one', async () => {
+    const { ask, calls } = shardQueries(answer);
+    await ask();
+    // The 60-step grid is one span: every raw read is one request.
+    const rawReads = calls.map((c) => c.params.query ?? '').filter((q) => q.endsWith('ms]'));
+    const withRegex = (matcher: string) => rawReads.filter((q) => q.includes(matcher));
+    // The pod branch of both families (DCGM series name pods), and the exported_pod branch of both.
+    expect(withRegex('pod=~"p1|p2"}')).toEqual([
+      expect.stringMatching(
+        /^\{__name__=~"DCGM_FI_PROF_GR_ENGINE_ACTIVE\|DCGM_FI_DEV_GPU_UTIL", exported_pod="", pod!=""/,
+      ),
+    ]);
+    expect(withRegex('exported_pod=~"p2"}')).toHaveLength(1);
+    // Phase and GPU requests of the shard's pods (running), in one request.
+    expect(withRegex('uid=~"u1|u2"}')).toEqual([
+      expect.stringMatching(/^\{__name__=~"kube_pod_status_phase\|/),
+    ]);
   });
 });
