@@ -22,3 +22,20 @@ export function readCsvObjects(text: string): Record<string, string>[] {
   const [header, ...body] = readCsvRecords(text);
   return body.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])));
 }
+
+/**
+ * Cell texts every CSV writer must handle: empty, plain, formula starts (=, -, @, tab), separators,
+ * quotes and line breaks. The property tests add their own extras and random strings.
+ */
+export const HOSTILE_CELLS = [
+  '',
+  'ml',
+  'team-a',
+  '=1+1',
+  '-2',
+  '@SUM(A1)',
+  '\tTab',
+  'a,b',
+  'say "hi"',
+  'x\r\ny',
+] as const;

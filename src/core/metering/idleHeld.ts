@@ -23,6 +23,7 @@ export function idleHeldMsByPeriod(
   samples: StepSamples | undefined,
   window: Pick<WindowGrid, 'dayFirst' | 'dayLast' | 'slices' | 'periods'>,
   rule: IdleHeldRule,
+  span = heldSpan(held, window),
 ): number[] {
   const idleMs = new Array<number>(window.periods.length).fill(0);
   if (!samples || samples.size === 0) return idleMs;
@@ -35,8 +36,8 @@ export function idleHeldMsByPeriod(
     runStart = -1;
     runMs = 0;
   };
-  // Only held steps can be idle: the steps around the pod's held span are skipped (heldSpan).
-  const span = heldSpan(held, window);
+  // Only held steps can be idle: the steps around the pod's held span are skipped (heldSpan; the caller's
+  // when it has one).
   for (let k = span.from; k < span.to; k++) {
     const sample = samples.get(k);
     const idle =

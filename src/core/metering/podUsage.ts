@@ -148,7 +148,7 @@ function meterPod(
     const samples = utilSource === 'none' ? undefined : util?.[utilSource];
     const span = heldSpan(held, window);
     const totals = heldByPeriod(held, samples, window, phase === 'Running', span);
-    const idleMs = idleHeldMsByPeriod(held, samples, window, context.idleHeld ?? DEFAULT_IDLE_HELD);
+    const idleMs = idleHeldMsByPeriod(held, samples, window, context.idleHeld ?? DEFAULT_IDLE_HELD, span);
     for (const { resource, requested: summed } of requests) {
       // Two containers of 1e308 GPUs add up to Infinity: what was asked stays a finite number.
       const asObserved = Math.min(summed, Number.MAX_VALUE);
