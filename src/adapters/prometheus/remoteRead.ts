@@ -11,7 +11,9 @@
  *   storage/remote/chunked.go (uvarint length, big-endian CRC-32 Castagnoli of the message, the message;
  *   a series may continue in the next frame), and the handler storage/remote/read_handler.go
  *   (remoteReadStreamedXORChunks: whole stored chunks of every series overlapping the range, series
- *   sorted by labels, the server's external labels merged into every series);
+ *   sorted by labels, the server's external labels merged into every series). The handler reads the
+ *   storage the query API reads (web/api/v1/api.go NewAPI: one queryable for both; cmd/prometheus main.go:
+ *   the fanout of the local TSDB and any remote_read storages), so both see the same samples;
  * - the chunk encoding, tsdb/chunkenc/xor.go (Gorilla: a 2-byte big-endian count, the first time as a
  *   varint and value as 64 bits, the second time as a uvarint delta, then delta-of-delta times in 1, 16,
  *   20, 24 or 68 bits and values XORed with the previous one) and bstream.go (bits most significant first);
