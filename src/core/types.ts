@@ -144,7 +144,17 @@ export interface NodeCapacityPoints {
   node: string;
   resource: string;
   /** [t ms, units advertised] at grid points (an array, or a source's compact samples). */
-  points: Iterable<readonly [number, number]>;
+  points: Iterable<readonly [number, number]> | CompactPoints;
+}
+
+/**
+ * [t ms, value] points as a source's typed arrays (the Prometheus source's SamplePoints): the same pairs,
+ * column by column, in time order. Metering reads them by index (metering/points.ts `columnsOf`): iterating
+ * them would build a pair for every point of every node series, every day.
+ */
+export interface CompactPoints extends Iterable<readonly [number, number]> {
+  readonly tsMs: Float64Array;
+  readonly values: Float64Array;
 }
 
 export type UtilizationSource = 'DCGM_FI_PROF_GR_ENGINE_ACTIVE' | 'DCGM_FI_DEV_GPU_UTIL' | 'none';

@@ -1,6 +1,7 @@
 import { compareStrings } from '../compare.ts';
 import type { Fraction, NodeCapacityPoints } from '../types.ts';
 import { bridge, NONE, OBSERVED } from './held.ts';
+import { columnsOf } from './points.ts';
 import type { NodeIdentity } from './nodeIdentity.ts';
 import type { NodeGpus } from './nodeWeights.ts';
 import { describeNode } from './refs.ts';
@@ -64,8 +65,10 @@ export function meterNodeCapacity(
     if (!w && !isNvidiaResource(c.resource)) continue;
     const unitsPerValue = w ? (w.numerator * denominator) / w.denominator : 0;
     const isMig = w !== null && (parseMigResource(c.resource) !== null || (wholeIsMig ?? false));
-    for (const [t, value] of c.points) {
-      const k = window.indexOf(t);
+    const { tsMs, values } = columnsOf(c.points);
+    for (let i = 0; i < tsMs.length; i++) {
+      const value = values[i]!;
+      const k = window.indexOf(tsMs[i]!);
       if (k === undefined || !Number.isFinite(value) || value < 0) continue;
       if (present[k] === NONE) present[k] = OBSERVED;
       if (!w) {

@@ -1,5 +1,6 @@
 import { lcm } from '../integers.ts';
 import type { NodeCapacityPoints } from '../types.ts';
+import { columnsOf, GridSums, maxOf } from './points.ts';
 import { type GpuCountSource, isMigSingle, type KnownGpus } from './nodeGpus.ts';
 import type { NodeIdentity } from './nodeIdentity.ts';
 import { describeNode } from './refs.ts';
@@ -136,16 +137,22 @@ export function physicalGpusOf(
   if (known.gpus !== undefined && known.source !== undefined) {
     return { physicalGpus: known.gpus, gpuModel: known.gpuModel, source: known.source };
   }
-  const byTime = new Map<number, number>();
+  const slots = new GridSums(1);
+  const [sums] = slots.columns as [number[]];
   for (const c of capacity) {
     const w = resourceWeight(c.resource, weights);
     if (!w) continue;
-    for (const [t, v] of c.points) {
-      if (Number.isFinite(v) && v >= 0)
-        byTime.set(t, (byTime.get(t) ?? 0) + (v * w.numerator) / w.denominator);
+    const { tsMs, values } = columnsOf(c.points);
+    let next = 0;
+    for (let i = 0; i < tsMs.length; i++) {
+      const v = values[i]!;
+      if (!Number.isFinite(v) || v < 0) continue;
+      const s = slots.of(tsMs[i]!, next);
+      next = s + 1;
+      sums[s]! += (v * w.numerator) / w.denominator;
     }
   }
-  const peak = Math.max(0, ...byTime.values());
+  const peak = maxOf(sums);
   return {
     physicalGpus: Math.max(0, Math.ceil(peak - 1e-9)),
     gpuModel: known.gpuModel,
@@ -192,22 +199,27 @@ function migReplicasOf(
   }
   if (unknown.size === 0 || !migSlices) return replicas;
   // Peaks at one grid point: shared units as whole MIG devices, the other GPU resources as weighed.
-  const byTime = new Map<number, { shared: number; other: number }>();
+  const slots = new GridSums(2);
+  const [shared, other] = slots.columns as [number[], number[]];
   for (const c of capacity) {
     const mig = parseMigResource(c.resource);
-    for (const [t, v] of c.points) {
+    const whole = isWholeGpuResource(c.resource);
+    const { tsMs, values } = columnsOf(c.points);
+    let next = 0;
+    for (let i = 0; i < tsMs.length; i++) {
+      const v = values[i]!;
       if (!Number.isFinite(v) || v < 0) continue;
-      const entry = byTime.get(t) ?? { shared: 0, other: 0 };
-      if (mig && unknown.has(mig.base)) entry.shared += (v * mig.slices) / migSlices;
-      else if (mig) entry.other += (v * mig.slices) / migSlices / (replicas.get(mig.base) ?? 1);
-      else if (isWholeGpuResource(c.resource)) entry.other += v;
-      byTime.set(t, entry);
+      const s = slots.of(tsMs[i]!, next);
+      next = s + 1;
+      if (mig && unknown.has(mig.base)) shared[s]! += (v * mig.slices) / migSlices;
+      else if (mig) other[s]! += (v * mig.slices) / migSlices / (replicas.get(mig.base) ?? 1);
+      else if (whole) other[s]! += v;
     }
   }
   let inferred = 1;
-  for (const { shared, other } of byTime.values()) {
-    const room = (known.gpus ?? 0) - other;
-    if (room > 1e-9) inferred = Math.max(inferred, Math.ceil(shared / room - 1e-9));
+  for (let s = 0; s < shared.length; s++) {
+    const room = (known.gpus ?? 0) - other[s]!;
+    if (room > 1e-9) inferred = Math.max(inferred, Math.ceil(shared[s]! / room - 1e-9));
   }
   for (const base of [...unknown].sort()) {
     replicas.set(base, inferred);
@@ -237,20 +249,22 @@ function advertisedPeaks(
   capacity: readonly NodeCapacityPoints[],
   weights: Pick<NodeWeights, 'migSlices' | 'migReplicas'>,
 ): { advertisedWhole: number; migGpus: number } {
-  const byTime = new Map<number, { whole: number; migEq: number }>();
+  const slots = new GridSums(2);
+  const [whole, migEq] = slots.columns as [number[], number[]];
   for (const c of capacity) {
     const mig = parseMigResource(c.resource);
-    for (const [t, v] of c.points) {
+    const isWhole = isWholeGpuResource(c.resource);
+    const replicas = mig ? (weights.migReplicas?.get(mig.base) ?? 1) : 1;
+    const { tsMs, values } = columnsOf(c.points);
+    let next = 0;
+    for (let i = 0; i < tsMs.length; i++) {
+      const v = values[i]!;
       if (!Number.isFinite(v) || v < 0) continue;
-      const entry = byTime.get(t) ?? { whole: 0, migEq: 0 };
-      if (isWholeGpuResource(c.resource)) entry.whole += v;
-      else if (mig && weights.migSlices)
-        entry.migEq += (v * mig.slices) / weights.migSlices / (weights.migReplicas?.get(mig.base) ?? 1);
-      byTime.set(t, entry);
+      const s = slots.of(tsMs[i]!, next);
+      next = s + 1;
+      if (isWhole) whole[s]! += v;
+      else if (mig && weights.migSlices) migEq[s]! += (v * mig.slices) / weights.migSlices / replicas;
     }
   }
-  return {
-    advertisedWhole: Math.max(0, ...[...byTime.values()].map((e) => e.whole)),
-    migGpus: Math.ceil(Math.max(0, ...[...byTime.values()].map((e) => e.migEq)) - 1e-9),
-  };
+  return { advertisedWhole: maxOf(whole), migGpus: Math.ceil(maxOf(migEq) - 1e-9) };
 }
