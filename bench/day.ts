@@ -15,6 +15,7 @@
  *   node --import tsx bench/day.ts --sizes 256 --shards 2 --by-query   # each invocation's requests by query
  *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --whole --read-api remote   # raw reads by remote read
  *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --whole --replay 3   # and replayed alone, 3 times
+ *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --whole --dump-requests /tmp/d1024   # for bench/promProfile.ts
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -110,6 +111,8 @@ async function measureSize(
     readApi: 'query' | 'remote';
     byQuery?: boolean;
     replay?: number;
+    /** Each invocation's query requests into `<prefix>-<count>-<index>.json` (bench/promProfile.ts). */
+    dumpRequests?: string;
   },
   log: (line: string) => void,
 ): Promise<DayRow> {
@@ -181,6 +184,12 @@ async function measureSize(
       const cpu1 = await procCpuSeconds(prometheus.pid);
       const requests: ProxiedRequest[] = [...proxy.requests];
       captured.push({ whole: count === 1 && options.whole && plan.count > 1, requests });
+      if (options.dumpRequests) {
+        await writeFile(
+          `${options.dumpRequests}-${count}-${index}.json`,
+          JSON.stringify({ cacheKey: backfill.cacheKey, requests }),
+        );
+      }
       if (child.code !== 0) throw new Error(`shard ${index + 1}/${count} failed: ${child.error}`);
       const row: ShardRow = {
         ...child,
@@ -529,6 +538,7 @@ async function main(): Promise<void> {
       json: { type: 'string' },
       'by-query': { type: 'boolean', default: false },
       replay: { type: 'string', default: '0' },
+      'dump-requests': { type: 'string' },
       'child-shard': { type: 'boolean', default: false },
       'child-plan': { type: 'boolean', default: false },
       'child-month': { type: 'boolean', default: false },
@@ -562,6 +572,7 @@ async function main(): Promise<void> {
           readApi: values['read-api'] === 'remote' ? 'remote' : 'query',
           byQuery: values['by-query'],
           replay: Number(values.replay),
+          ...(values['dump-requests'] ? { dumpRequests: values['dump-requests'] } : {}),
         },
         log,
       ),

@@ -1,0 +1,219 @@
+/**
+ * Where Prometheus' CPU goes for one metered day, whole against shards (issue #18): replays the query
+ * requests `bench/day.ts --dump-requests <prefix>` captured (one JSON file per invocation:
+ * `<prefix>-<count>-<index>.json`), alone on a Prometheus of the same cached TSDB, alternating the whole
+ * day's requests and all the shards' requests, and takes a CPU profile of Prometheus (Go's
+ * `/debug/pprof/profile`, which Prometheus serves) while each kind is replayed over and over for
+ * `--seconds`. Prints, per kind, the Prometheus CPU-seconds of one pass (from /proc, over the complete
+ * passes) and how that CPU divides between what the profile shows: parsing the query (mostly compiling
+ * regex matchers: `labels.NewFastRegexMatcher`), evaluating it (`promql.(*query).Exec`), encoding the
+ * answer as JSON (`v1.(*API).respond`), Go's garbage collector, and the rest. The profile is decoded
+ * here (profile.proto: github.com/google/pprof/proto/profile.proto) so nothing but Node is needed; the
+ * raw profiles are kept with `--out DIR` for `go tool pprof`.
+ *
+ *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --whole --dump-requests /tmp/d1024
+ *   node --import tsx bench/promProfile.ts --requests /tmp/d1024 --seconds 20 --rounds 2
+ */
+import { readdir, readFile, mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import protobuf from 'protobufjs';
+import { startPrometheusWithData } from '../test/support/prometheus.ts';
+import type { ProxiedRequest } from './lib/proxy.ts';
+import { machineLine, procCpuSeconds, table } from './lib/util.ts';
+
+/** One invocation's captured requests, as bench/day.ts --dump-requests writes them. */
+interface Dumped {
+  cacheKey: string;
+  requests: ProxiedRequest[];
+}
+
+/** What a CPU sample is counted as: the first of these functions found on its stack, leaf first. */
+const CATEGORIES: [string, RegExp][] = [
+  ['parse (regex matchers)', /labels\.NewFastRegexMatcher|regexp\.(Compile|compile)/],
+  ['parse (rest)', /promql\.\(\*Engine\)\.New(Instant|Range)Query|parser\.ParseExpr/],
+  ['evaluate', /promql\.\(\*query\)\.Exec/],
+  ['encode JSON', /v1\.\(\*API\)\.respond/],
+  ['garbage collector', /runtime\.gcBgMarkWorker|runtime\.gcDrain|runtime\.bgsweep|runtime\.bgscavenge/],
+];
+
+/** Seconds of CPU per category of a gzipped pprof CPU profile, and in all. */
+export function categorize(gz: Buffer): { total: number; byCategory: Map<string, number> } {
+  const r = protobuf.Reader.create(gunzipSync(gz));
+  const strings: string[] = [];
+  const functionName = new Map<number, number>(); // function id -> string index
+  const locationFunctions = new Map<number, number[]>(); // location id -> function ids, leaf first
+  const samples: { locations: number[]; values: number[] }[] = [];
+  const sampleTypes: number[] = [];
+  const varints = (reader: protobuf.Reader, wire: number, into: number[]) => {
+    if (wire === 2) {
+      const end = reader.uint32() + reader.pos;
+      while (reader.pos < end) into.push(Number(reader.uint64()));
+    } else into.push(Number(reader.uint64()));
+  };
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    if (field === 1) {
+      const end = r.uint32() + r.pos;
+      while (r.pos < end) {
+        const t = r.uint32();
+        if (t >>> 3 === 1) sampleTypes.push(Number(r.int64()));
+        else r.skipType(t & 7);
+      }
+    } else if (field === 2) {
+      const end = r.uint32() + r.pos;
+      const locations: number[] = [];
+      const values: number[] = [];
+      while (r.pos < end) {
+        const t = r.uint32();
+        if (t >>> 3 === 1) varints(r, t & 7, locations);
+        else if (t >>> 3 === 2) varints(r, t & 7, values);
+        else r.skipType(t & 7);
+      }
+      samples.push({ locations, values });
+    } else if (field === 4) {
+      const end = r.uint32() + r.pos;
+      let id = 0;
+      const functions: number[] = [];
+      while (r.pos < end) {
+        const t = r.uint32();
+        if (t >>> 3 === 1) id = Number(r.uint64());
+        else if (t >>> 3 === 4) {
+          const lineEnd = r.uint32() + r.pos;
+          while (r.pos < lineEnd) {
+            const u = r.uint32();
+            if (u >>> 3 === 1) functions.push(Number(r.uint64()));
+            else r.skipType(u & 7);
+          }
+        } else r.skipType(t & 7);
+      }
+      locationFunctions.set(id, functions.reverse()); // pprof lists inlined callees last: leaf first
+    } else if (field === 5) {
+      const end = r.uint32() + r.pos;
+      let id = 0;
+      let name = 0;
+      while (r.pos < end) {
+        const t = r.uint32();
+        if (t >>> 3 === 1) id = Number(r.uint64());
+        else if (t >>> 3 === 2) name = Number(r.int64());
+        else r.skipType(t & 7);
+      }
+      functionName.set(id, name);
+    } else if (field === 6) strings.push(r.string());
+    else r.skipType(tag & 7);
+  }
+  // The "cpu" (nanoseconds) value of each sample.
+  const valueIndex = sampleTypes.findIndex((s) => strings[s] === 'cpu');
+  if (valueIndex < 0) throw new Error('not a CPU profile (no "cpu" sample type)');
+  const byCategory = new Map<string, number>(CATEGORIES.map(([name]) => [name, 0]));
+  byCategory.set('rest', 0);
+  let total = 0;
+  for (const sample of samples) {
+    const seconds = (sample.values[valueIndex] ?? 0) / 1e9;
+    total += seconds;
+    const names = sample.locations.flatMap((l) =>
+      (locationFunctions.get(l) ?? []).map((f) => strings[functionName.get(f) ?? 0] ?? ''),
+    );
+    const category = CATEGORIES.find(([, pattern]) => names.some((n) => pattern.test(n)))?.[0] ?? 'rest';
+    byCategory.set(category, byCategory.get(category)! + seconds);
+  }
+  return { total, byCategory };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      requests: { type: 'string' },
+      seconds: { type: 'string', default: '20' },
+      rounds: { type: 'string', default: '2' },
+      out: { type: 'string' },
+    },
+  });
+  if (!values.requests)
+    throw new Error('--requests <prefix> (from bench/day.ts --dump-requests) is required');
+  const prefix = values.requests;
+  const files = (await readdir(dirname(prefix)))
+    .filter((f) => f.startsWith(`${basename(prefix)}-`) && f.endsWith('.json'))
+    .sort();
+  const dumped = await Promise.all(
+    files.map(async (f) => ({
+      file: f,
+      ...(JSON.parse(await readFile(join(dirname(prefix), f), 'utf8')) as Dumped),
+    })),
+  );
+  const whole = dumped.filter((d) => d.file.startsWith(`${basename(prefix)}-1-`));
+  const shards = dumped.filter((d) => !d.file.startsWith(`${basename(prefix)}-1-`));
+  if (whole.length !== 1 || shards.length < 2)
+    throw new Error(
+      `expected one whole-day file and 2+ shard files with prefix ${prefix}; found ${files.join(', ')}`,
+    );
+  const prometheus = await startPrometheusWithData([], { cacheKey: whole[0]!.cacheKey });
+  const send = async (r: ProxiedRequest) => {
+    const params: Record<string, string> = { query: r.query };
+    if (r.endpoint === 'query_range') {
+      Object.assign(params, { start: String(r.startS), end: String(r.endS), step: String(r.stepS) });
+    } else if (r.time !== undefined) params.time = String(r.time);
+    const res = await fetch(`${prometheus.url}/api/v1/${r.endpoint}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-encoding': 'identity' },
+      body: new URLSearchParams(params).toString(),
+    });
+    await res.arrayBuffer();
+  };
+  const pass = async (sets: Dumped[]) => {
+    for (const s of sets) for (const r of s.requests) await send(r);
+  };
+  try {
+    await pass(whole);
+    await pass(shards); // warm both
+    const seconds = Number(values.seconds);
+    const rows: (string | number)[][] = [];
+    for (let round = 0; round < Number(values.rounds); round++) {
+      for (const [kind, sets] of [
+        ['whole day', whole],
+        [`${shards.length} shards`, shards],
+      ] as const) {
+        const profile = fetch(`${prometheus.url}/debug/pprof/profile?seconds=${seconds}`).then((res) =>
+          res.arrayBuffer(),
+        );
+        const started = Date.now();
+        const cpu0 = await procCpuSeconds(prometheus.pid);
+        let passes = 0;
+        // Complete passes well inside the profile's window; the profile covers them and some idle time.
+        while (Date.now() - started < (seconds - 2) * 1000 * 0.75) {
+          await pass(sets);
+          passes++;
+        }
+        const cpu = (await procCpuSeconds(prometheus.pid)) - cpu0;
+        const raw = Buffer.from(await profile);
+        if (values.out) {
+          await mkdir(values.out, { recursive: true });
+          await writeFile(join(values.out, `${kind.replace(/ /g, '-')}-${round + 1}.pb.gz`), raw);
+        }
+        const { total, byCategory } = categorize(raw);
+        const perPass = cpu / passes;
+        // The profile's shares, applied to the CPU of one pass (the profile's total ≈ /proc's CPU of its window).
+        rows.push([
+          kind,
+          round + 1,
+          passes,
+          perPass.toFixed(2),
+          ...[...byCategory.values()].map((s) => ((s / total) * perPass).toFixed(2)),
+        ]);
+      }
+    }
+    console.log(machineLine());
+    console.log(
+      `Prometheus CPU-s per pass of each kind's requests (${files.join(', ')}), split by its CPU profile:`,
+    );
+    console.log(
+      table(['kind', 'round', 'passes', 'CPU s / pass', ...CATEGORIES.map(([n]) => n), 'rest'], rows),
+    );
+  } finally {
+    await prometheus.stop();
+  }
+}
+
+await main();
