@@ -4,14 +4,22 @@
 // report templates (JSON) are inlined; queries/ and the fonts are read at run time from the package.
 // Runs on `npm ci` / `npm install` (the `prepare` script), before `npm run demo`, and in `npm test`.
 import { build } from 'esbuild';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const started = performance.now();
+// Chunks of an earlier build are never imported again; remove them so dist/ holds only this build's.
+await rm(join(root, 'dist/chunks'), { recursive: true, force: true });
 await build({
-  entryPoints: [join(root, 'src/cli/main.ts')],
-  outfile: join(root, 'dist/cli.mjs'),
+  entryPoints: { cli: join(root, 'src/cli/main.ts') },
+  outdir: join(root, 'dist'),
+  outExtension: { '.js': '.mjs' },
+  // What the CLI imports with import() (the S3 store, CloudWatch, the billing export reader, the demo
+  // simulator, the Prometheus source...) becomes a chunk loaded when a command needs it, not at start.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   packages: 'external',
   platform: 'node',

@@ -1,4 +1,5 @@
 import type { AppContext, DeliveryWiring } from '../app/context.ts';
+import { parseOutputLocation } from '../config/outputLocation.ts';
 import type { Config } from '../config/schema.ts';
 import { InputError } from '../errors.ts';
 import type { BillingExportSource, BlobStore, MetricsSink, ObservationSource } from '../ports.ts';
@@ -9,6 +10,12 @@ import type { CliIo } from './options.ts';
 
 /** Opens the configured output location: a local directory or s3://bucket/prefix. */
 export async function buildStore(config: Config): Promise<BlobStore> {
+  // A directory needs neither the AWS SDK nor its start-up time (the CLI loads what it imports lazily).
+  const location = parseOutputLocation(config.output.location);
+  if (location.kind === 'fs') {
+    const { createFsStore } = await import('../adapters/fs/fsStore.ts');
+    return createFsStore(location.dir);
+  }
   const { openOutputStore } = await import('../adapters/s3/openOutputStore.ts');
   return openOutputStore(config.output);
 }

@@ -6,9 +6,9 @@
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Summary } from '../../src/core/types.ts';
@@ -28,16 +28,44 @@ describe('the built command line', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('is one bundled ES module that loads neither tsx nor any TypeScript file', async () => {
-    const bundle = await readFile(join(REPO, 'dist/cli.mjs'), 'utf8');
-    expect(bundle).not.toMatch(/from ['"]tsx/);
-    expect(bundle).not.toMatch(/from ['"][^'"]+\.ts['"]/);
+  it('is bundled ES modules that load neither tsx nor any TypeScript file', async () => {
+    const chunks = await readdir(join(REPO, 'dist/chunks'));
+    expect(chunks.filter((f) => f.endsWith('.mjs')).length).toBeGreaterThan(0);
+    for (const file of ['cli.mjs', ...chunks.filter((f) => f.endsWith('.mjs')).map((f) => `chunks/${f}`)]) {
+      const bundle = await readFile(join(REPO, 'dist', file), 'utf8');
+      expect(bundle).not.toMatch(/from ['"]tsx/);
+      expect(bundle).not.toMatch(/from ['"][^'"]+\.ts['"]/);
+      expect(bundle).not.toMatch(/import\(['"][^'"]+\.ts['"]\)/);
+    }
     const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
       devDependencies: Record<string, string>;
     };
     expect(Object.keys(pkg.dependencies)).not.toContain('tsx');
     expect(Object.keys(pkg.dependencies)).not.toContain('gpu-chargeback');
+  });
+
+  it('loads the AWS SDK and the billing export readers only when a command needs them', async () => {
+    // What the entry module imports statically, and the chunks it imports statically, transitively, loads
+    // at every start (--help included): S3 is needed only for an s3:// output, CloudWatch when enabled,
+    // the Parquet and CSV readers for a billing export — they must come through import().
+    const packages = new Set<string>();
+    const seen = new Set<string>();
+    const visit = async (file: string): Promise<void> => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = await readFile(file, 'utf8');
+      for (const [, specifier] of text.matchAll(/^import\s(?:[^;]*?\sfrom\s)?\s*"([^"]+)"/gms)) {
+        if (specifier!.startsWith('.')) await visit(resolve(dirname(file), specifier!));
+        else packages.add(specifier!);
+      }
+    };
+    await visit(join(REPO, 'dist/cli.mjs'));
+    expect(packages).toContain('luxon'); // the matcher finds static imports
+    expect(seen.size).toBeGreaterThan(1); // and follows the chunks
+    for (const lazy of ['@aws-sdk/client-s3', '@aws-sdk/client-cloudwatch', 'hyparquet', 'csv-parse']) {
+      expect(packages).not.toContain(lazy);
+    }
   });
 
   it('runs the demo from the bundle, with the report fonts found from there', async () => {
