@@ -109,6 +109,32 @@ describe('the rows of a priced month', () => {
     expect(all.some((r) => r.listCost !== r.effectiveCost && Number(r.effectiveCost) > 0)).toBe(true);
   });
 
+  it('reads every field by column as get builds it, on every component (Direct, UnusedAllocation, Idle, IdleShare)', () => {
+    const a = podUsage(cp, { pod: { pod: 'a', uid: 'ua' }, node: 'n', requested: 2, utilization: 0.5 });
+    const b = podUsage(cp, { pod: { pod: 'b', uid: 'ub' }, node: 'n', heldSeconds: 12 * 3600, team: 'search' });
+    const node = nodeUsage(cp, { node: 'n', instanceType: 'g5.12xlarge', gpus: 4 }, [a, b]);
+    const months = (['separate', 'share-by-node'] as const).map((idle) => {
+      const config = parseConfig({
+        pricing: { instanceTypes: CATALOG },
+        allocation: { utilization: { mode: 'utilization' }, idle: { mode: idle } },
+      });
+      return priceMonth([meteredDay(day, [a, b], [node])], priceOptions(period, config)).rows;
+    });
+    const components = new Set(months.flatMap((m) => [...m].map((r) => r.component)));
+    expect([...components].sort()).toEqual(['Direct', 'Idle', 'IdleShare', 'UnusedAllocation']);
+    for (const m of months) {
+      for (const field of FIELDS) {
+        const read = m.column(field);
+        for (let i = 0; i < m.length; i++) expect(read(i)).toEqual(m.get(i)[field]);
+      }
+    }
+  });
+
+  it('refuses a column that is not a field of a row (also names every object inherits)', () => {
+    for (const name of ['toString', 'constructor', 'nope'])
+      expect(() => rows.column(name as keyof PricedRow)).toThrow(RangeError);
+  });
+
   it('refuses a row outside the month', () => {
     expect(() => rows.get(rows.length)).toThrow(RangeError);
     expect(() => rows.get(-1)).toThrow(RangeError);
