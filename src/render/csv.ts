@@ -598,16 +598,31 @@ export function* chargebackAndTeamCsvChunks(
  */
 export function rowsByTeam(rows: PricedRows): Map<string, Int32Array> {
   const teamOf = rows.column('team');
-  const counts = new Map<string, number>();
+  // Each row's team as a number (the month's rows come in runs of one team: a lookup per run, not per row).
+  const numbers = new Map<string, number>();
+  const counts: number[] = [];
+  const teamNumber = new Int32Array(rows.length);
+  let last: string | undefined;
+  let lastNumber = -1;
   for (let i = 0; i < rows.length; i++) {
     const team = teamOf(i);
-    counts.set(team, (counts.get(team) ?? 0) + 1);
+    if (team !== last) {
+      last = team;
+      lastNumber = numbers.get(team) ?? -1;
+      if (lastNumber === -1) {
+        numbers.set(team, (lastNumber = numbers.size));
+        counts.push(0);
+      }
+    }
+    teamNumber[i] = lastNumber;
+    counts[lastNumber]!++;
   }
-  const byTeam = new Map<string, { indices: Int32Array; filled: number }>();
-  for (const [team, count] of counts) byTeam.set(team, { indices: new Int32Array(count), filled: 0 });
+  const indices = counts.map((count) => new Int32Array(count));
+  const filled = new Int32Array(counts.length);
   for (let i = 0; i < rows.length; i++) {
-    const entry = byTeam.get(teamOf(i))!;
-    entry.indices[entry.filled++] = i;
+    const t = teamNumber[i]!;
+    indices[t]![filled[t]!++] = i;
   }
+  const byTeam = new Map([...numbers].map(([team, t]) => [team, { indices: indices[t]! }]));
   return new Map([...byTeam.keys()].sort(compareStrings).map((team) => [team, byTeam.get(team)!.indices]));
 }
