@@ -564,10 +564,12 @@ async function runOnce(): Promise<RunResult> {
     const parts = { 'costs.csv': 0, facts: 0, PDF: 0 };
     for (const [team, indices] of teamRows) {
       let started = cpuSeconds();
-      const spooled = await spool!.spoolChunks(
-        teamCostsCsvChunks(priced.rows, indices, { ...costs, correction: false }),
-        dir,
-      );
+      const chunks = teamCostsCsvChunks(priced.rows, indices, { ...costs, correction: false });
+      // Chunks of bytes, spooled synchronously (older trees: text, through spoolChunks).
+      const { spoolBytes } = spool as Partial<Spool>;
+      const spooled = spoolBytes
+        ? spoolBytes(chunks as Iterable<Uint8Array>, dir)
+        : await spool!.spoolChunks(chunks as unknown as Iterable<string>, dir);
       renderMB += spooled.bytes / 2 ** 20;
       renderHashes.update(`team-${team}/costs.csv ${spooled.sha256}\n`);
       parts['costs.csv'] += cpuSeconds() - started;

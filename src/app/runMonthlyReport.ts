@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SpoolWriter, spoolChunks } from '../adapters/fs/spool.ts';
+import { SpoolWriter, spoolBytes, spoolChunks } from '../adapters/fs/spool.ts';
 import { compareStrings } from '../core/compare.ts';
 import { billingPeriod, isoInZone, monthToDate, previousMonth } from '../core/period.ts';
 import { type MonthInvoice, priceMonth } from '../core/month/index.ts';
@@ -895,7 +895,11 @@ function createRenderer(
           ...costs,
           correction: chargeClass === 'Correction',
         });
-        charges.push(await spool(keys.teamCostsCsv(month, names.get(team)!), chunks));
+        charges.push({
+          key: keys.teamCostsCsv(month, names.get(team)!),
+          body: spoolBytes(chunks, spoolDir),
+          contentType: csvType,
+        });
       }
       if (reconciliation) {
         const issuer = config.allocation.idle.platformTeam;

@@ -76,8 +76,12 @@ const LINES_PER_PASS = 65_536;
 let spareLineBytes: Buffer | undefined;
 
 /**
- * The readable CSV of one team's rows (`indices` into `rows`) as chunks of text: the BOM and header, the
- * rows by cost (largest first, then in their original order), and the total row.
+ * The readable CSV of one team's rows (`indices` into `rows`) as chunks of UTF-8 bytes: the BOM and
+ * header, the rows by cost (largest first, then in their original order), and the total row. A chunk is
+ * a view of a buffer the next chunk reuses: consume it (write or copy it) before pulling the next
+ * (`spoolBytes` in src/adapters/fs/spool.ts does). Bytes, not text: the lines are encoded into bytes to
+ * be put in cost order, and decoding them into a string that the spool encoded again cost ≈ 2 s of CPU
+ * and ~0.4 GB of short-lived strings at 10,000 GPUs (issue #18).
  *
  * Rows are read in the order of `indices` (the month's order, in which neighbouring rows share their pods
  * and nodes in memory) and written in cost order. Reading a month-sized store in cost order touched a
@@ -98,8 +102,8 @@ export function* teamCostsCsvChunks(
     /** Lines encoded per pass ({@link LINES_PER_PASS}; smaller in tests). */
     linesPerPass?: number;
   },
-): Iterable<string> {
-  yield UTF8_BOM + csvRecords([TEAM_CSV_COLUMNS]);
+): Iterable<Uint8Array> {
+  yield Buffer.from(UTF8_BOM + csvRecords([TEAM_CSV_COLUMNS]), 'utf8');
   const linesPerPass = options.linesPerPass ?? LINES_PER_PASS;
   const costUnits = rows.minorUnits('effectiveCost');
   const count = indices.length;
@@ -144,7 +148,7 @@ export function* teamCostsCsvChunks(
         if (size > chunk.length) chunk = Buffer.allocUnsafe(Math.max(size, 2 * chunk.length));
         let at = 0;
         for (let q = r; q < last; q++) at += bytes.copy(chunk, at, start[q - from]!, end[q - from]!);
-        yield chunk.toString('utf8', 0, size);
+        yield chunk.subarray(0, size);
       }
     }
   } finally {
@@ -159,7 +163,7 @@ export function* teamCostsCsvChunks(
   total[7] = numberCell(totals.heldMicro / 1e6);
   total[8] = numberCell(totals.billedMicro / 1e6);
   total[20] = formatMinorUnits(totals.listUnits, options.minorDigits);
-  yield csvRecords([total]);
+  yield Buffer.from(csvRecords([total]), 'utf8');
 }
 
 /** Encodes lines of the readable CSV, {@link CHUNK_ROWS} at a time, each handed over with its rank. */

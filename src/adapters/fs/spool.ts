@@ -37,6 +37,22 @@ export async function spoolChunks(chunks: Iterable<string>, dir: string): Promis
   return { path, bytes, sha256: hash.digest('hex') };
 }
 
+/**
+ * Writes `chunks` of bytes to a new file in `dir`, synchronously, and returns its path, size and SHA-256:
+ * each chunk is written or copied before the next is pulled, so a producer may hand out views of one
+ * reused buffer (the team costs.csv does). On any failure the file is deleted and the error rethrown.
+ */
+export function spoolBytes(chunks: Iterable<Uint8Array>, dir: string): SpooledFile {
+  const writer = new SpoolWriter(dir);
+  try {
+    for (const chunk of chunks) writer.writeBytes(chunk);
+    return writer.finish();
+  } catch (error) {
+    writer.discard();
+    throw error;
+  }
+}
+
 /** Bytes a {@link SpoolWriter} gathers before it appends them to its file. */
 const WRITER_BUFFER_BYTES = 1 << 17;
 
@@ -76,6 +92,19 @@ export class SpoolWriter {
     this.#used += this.#buffer.write(text, this.#used, 'utf8');
   }
 
+  /** Appends `bytes` (copied or written before this returns: the caller may reuse them). */
+  writeBytes(bytes: Uint8Array): void {
+    if (this.#finished) throw new Error(`${this.path} is already finished`);
+    if (this.#used + bytes.byteLength > WRITER_BUFFER_BYTES) this.#flush();
+    if (bytes.byteLength > WRITER_BUFFER_BYTES) {
+      this.#append(bytes);
+      return;
+    }
+    this.#buffer ??= Buffer.allocUnsafe(WRITER_BUFFER_BYTES);
+    this.#buffer.set(bytes, this.#used);
+    this.#used += bytes.byteLength;
+  }
+
   /** Writes what is buffered and returns the spooled file. */
   finish(): SpooledFile {
     this.#flush();
@@ -98,7 +127,7 @@ export class SpoolWriter {
     this.#append(this.#buffer!.subarray(0, used));
   }
 
-  #append(bytes: Buffer): void {
+  #append(bytes: Uint8Array): void {
     this.#hash.update(bytes);
     this.#bytes += bytes.byteLength;
     const fd = openSync(this.path, 'a');

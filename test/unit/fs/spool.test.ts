@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SpoolWriter, spoolChunks } from '../../../src/adapters/fs/spool.ts';
+import { SpoolWriter, spoolBytes, spoolChunks } from '../../../src/adapters/fs/spool.ts';
 
 const dirs: string[] = [];
 const tempDir = async () => {
@@ -119,5 +120,38 @@ describe('SpoolWriter', () => {
     discarded.write('a'.repeat(200_000));
     discarded.discard();
     expect(await readdir(dir)).toEqual([empty.path.slice(dir.length + 1)]);
+  });
+});
+
+describe('spoolBytes', () => {
+  it('writes chunks that are views of one reused buffer as they were when pulled', () => {
+    const reused = Buffer.alloc(200_000);
+    const expected: Buffer[] = [];
+    function* views(): Iterable<Uint8Array> {
+      for (let i = 0; i < 12; i++) {
+        const size = [10, 150_000, 70_000, 1][i % 4]!;
+        reused.fill(`${i}é`, 0, size);
+        const view = reused.subarray(0, size);
+        expected.push(Buffer.from(view));
+        yield view;
+      }
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
+    dirs.push(dir);
+    const spooled = spoolBytes(views(), dir);
+    const all = Buffer.concat(expected);
+    expect(readFileSync(spooled.path).equals(all)).toBe(true);
+    expect(spooled).toMatchObject({ bytes: all.byteLength, sha256: sha256(all) });
+  });
+
+  it('deletes the file and rethrows when the chunks fail midway', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
+    dirs.push(dir);
+    function* failing(): Iterable<Uint8Array> {
+      yield Buffer.alloc(300_000, 'a');
+      throw new Error('rendering failed');
+    }
+    expect(() => spoolBytes(failing(), dir)).toThrow('rendering failed');
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
