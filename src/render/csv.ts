@@ -395,7 +395,7 @@ export function numberCell(value: number, decimals = 6): string {
 }
 
 /** Memoizes a one-argument formatter (for cells with few distinct values: teams, nodes, prices). */
-function memo<K, V>(format: (key: K) => V, limit = 100_000): (key: K) => V {
+export function memo<K, V>(format: (key: K) => V, limit = 100_000): (key: K) => V {
   const cache = new Map<K, V>();
   return (key) => {
     let value = cache.get(key);

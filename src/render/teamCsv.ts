@@ -1,7 +1,7 @@
 import { compareStrings } from '../core/compare.ts';
 import { formatMinorUnits } from '../core/money.ts';
 import type { PricedRows, PricingCategory } from '../core/types.ts';
-import { type CellKind, CsvEncoder, csvRecords, isoFormatter, numberCell } from './csv.ts';
+import { type CellKind, CsvEncoder, csvRecords, isoFormatter, memo, numberCell } from './csv.ts';
 
 /**
  * The team lead's CSV (teams/<team>/costs.csv): one team's line items made readable in a spreadsheet —
@@ -169,6 +169,9 @@ export function* teamCostsCsvChunks(
 /** Encodes lines of the readable CSV, {@link CHUNK_ROWS} at a time, each handed over with its rank. */
 class TeamCostLines {
   readonly #cells: (i: number, out: string[]) => void;
+  /** GPU-hours held and billed, the numbers the line prints. */
+  readonly #held: (i: number) => number;
+  readonly #billed: (i: number) => number;
   readonly #encoder = new CsvEncoder(TEAM_CSV_KINDS);
   readonly #batch: string[] = [];
   readonly #ranks: number[] = [];
@@ -197,17 +200,13 @@ class TeamCostLines {
       listCost: rows.column('listCost'),
       podUid: rows.column('podUid'),
     };
+    this.#held = rows.hours('consumedGpuHours');
+    this.#billed = rows.hours('billableGpuHours');
     const iso = isoFormatter(options.zone);
     const correction = options.correction ? 'yes' : '';
-    const gpusCells = new Map<number, string>();
-    const gpusCell = (gpus: number) => {
-      let cell = gpusCells.get(gpus);
-      if (cell === undefined) {
-        if (gpusCells.size >= 10_000) gpusCells.clear();
-        gpusCells.set(gpus, (cell = numberCell(gpus)));
-      }
-      return cell;
-    };
+    const gpusCell = memo((gpus: number) => numberCell(gpus), 10_000);
+    // Percentages with 2 decimals: at most 10,001 values.
+    const utilizationCell = memo((pct: number) => numberCell(pct, 2), 10_001);
     this.#cells = (i, out) => {
       const utilizationPct = column.utilizationPct(i);
       const chargePeriod = column.chargePeriod(i);
@@ -222,7 +221,7 @@ class TeamCostLines {
         column.consumedGpuHours(i),
         column.billableGpuHours(i),
         gpusCell(column.gpuEquivalents(i)),
-        utilizationPct === null ? '' : numberCell(utilizationPct, 2),
+        utilizationPct === null ? '' : utilizationCell(utilizationPct),
         column.unitPrice(i),
         PRICING_NAMES[column.pricingCategory(i)],
         column.instanceType(i),
@@ -245,8 +244,8 @@ class TeamCostLines {
     const at = batch.length;
     this.#cells(i, batch);
     this.totals.units += minorUnitsOf(batch[at]!);
-    this.totals.heldMicro += microOf(batch[at + 7]!);
-    this.totals.billedMicro += microOf(batch[at + 8]!);
+    this.totals.heldMicro += Math.round(this.#held(i) * 1e6);
+    this.totals.billedMicro += Math.round(this.#billed(i) * 1e6);
     this.totals.listUnits += minorUnitsOf(batch[at + 20]!);
     this.#ranks.push(rank);
     if (this.#ranks.length === CHUNK_ROWS) this.flush(write);
@@ -287,11 +286,6 @@ export function minorUnitsOf(amount: string): number {
   return negative ? -units : units;
 }
 
-/** GPU-hours printed with up to 6 decimals, in integer micro-hours (exact for such strings). */
-function microOf(hours: string): number {
-  return Math.round(Number(hours) * 1e6);
-}
-
 /** One team's biggest consumers, from its rows: pods, projects and namespaces by cost. */
 export interface TeamFacts {
   rowCount: number;
@@ -311,7 +305,7 @@ export interface TopEntry {
 /** The `top` biggest pods, projects and namespaces of one team's rows, by cost (then name). */
 export function teamFacts(rows: PricedRows, indices: ArrayLike<number>, top: number): TeamFacts {
   const cost = rows.minorUnits('effectiveCost');
-  const held = rows.column('consumedGpuHours');
+  const held = rows.hours('consumedGpuHours');
   const namespace = rows.column('namespace');
   const pod = rows.column('pod');
   const project = rows.column('project');
@@ -355,7 +349,7 @@ export function teamFacts(rows: PricedRows, indices: ArrayLike<number>, top: num
       podEntry = entryOf(pods, where === '' ? podName : `${where}/${podName}`);
       place.pods.set(podName, podEntry);
     }
-    const micro = microOf(held(i));
+    const micro = Math.round(held(i) * 1e6);
     const projectEntry = entryOf(projects, project(i));
     podEntry.units += units;
     podEntry.gpuHours += micro;

@@ -2,6 +2,7 @@ import {
   type ChargeRow,
   COMPONENTS,
   hoursText,
+  roundedHours,
   type RowStore,
   utilizationPctOf,
 } from '../allocation/chargeRows.ts';
@@ -137,6 +138,15 @@ export class RowSet implements PricedRows {
     if (name === 'effectiveCost') return (index) => store.effUnits[rows[index]!.slot]!;
     if (name === 'listCost') return (index) => store.listUnits[rows[index]!.slot]!;
     throw new RangeError(`rows have no amount "${String(name)}"`);
+  }
+
+  hours(name: 'consumedGpuHours' | 'billableGpuHours'): (index: number) => number {
+    const rows = this.#rows;
+    const store = this.#store;
+    // roundedHours is the number hoursText prints (a test pins Number(hoursText(h)) to it).
+    if (name === 'consumedGpuHours') return (index) => roundedHours(store.consumedHours[rows[index]!.slot]!);
+    if (name === 'billableGpuHours') return (index) => roundedHours(store.billableHours[rows[index]!.slot]!);
+    throw new RangeError(`rows have no GPU-hours "${String(name)}"`);
   }
 
   *[Symbol.iterator](): Iterator<PricedRow> {

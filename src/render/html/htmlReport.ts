@@ -121,7 +121,7 @@ export function htmlData(rows: PricedRows): HtmlData {
     pod: rows.column('pod'),
     uid: rows.column('podUid'),
     cost: rows.minorUnits('effectiveCost'),
-    held: rows.column('consumedGpuHours'),
+    held: rows.hours('consumedGpuHours'),
     utilization: rows.column('utilizationPct'),
     component: rows.column('component'),
   };
@@ -139,7 +139,7 @@ export function htmlData(rows: PricedRows): HtmlData {
       if (sameUid) sameUid.push(record);
       else byUid.set(uid, (sameUid = [record]));
     }
-    const hours = Number(columns.held(i));
+    const hours = columns.held(i);
     const utilization = columns.utilization(i);
     record[7] = (record[7] as number) + columns.cost(i);
     record[8] = (record[8] as number) + hours;
