@@ -20,12 +20,7 @@ import { teamFileNames } from '../core/safeName.ts';
 import type { BillingPeriod, MeteredDay, Provisional, Restatement, Summary } from '../core/types.ts';
 import { mapLimit } from '../concurrency.ts';
 import { InputError, PublishError, RefusedError } from '../errors.ts';
-import {
-  type CsvMeta,
-  chargebackAndTeamCsvChunks,
-  csvMetaFromSummary,
-  rowsByTeam,
-} from '../render/csv.ts';
+import { type CsvMeta, chargebackAndTeamCsvChunks, csvMetaFromSummary, rowsByTeam } from '../render/csv.ts';
 import { columnsMarkdown } from '../render/columnsDoc.ts';
 import { renderHtmlReport } from '../render/html/htmlReport.ts';
 import { renderTeamPdf, TEAM_PDF_TOP } from '../render/pdf/teamPdf.ts';

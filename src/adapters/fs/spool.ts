@@ -132,7 +132,7 @@ export class SpoolWriter {
     this.#bytes += bytes.byteLength;
     const fd = openSync(this.path, 'a');
     try {
-      for (let at = 0; at < bytes.byteLength; ) at += writeSync(fd, bytes, at, bytes.byteLength - at);
+      for (let at = 0; at < bytes.byteLength;) at += writeSync(fd, bytes, at, bytes.byteLength - at);
     } finally {
       closeSync(fd);
     }

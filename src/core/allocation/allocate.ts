@@ -524,12 +524,7 @@ function emitSeparate(context: NodeContext, store: RowStore, out: DayRows): void
  * Direct cost, as IdleShare rows. Returns false, emitting nothing, when there is no Direct cost to split
  * over.
  */
-function emitShares(
-  pool: IdlePool,
-  digits: number,
-  store: RowStore,
-  out: DayRows,
-): boolean {
+function emitShares(pool: IdlePool, digits: number, store: RowStore, out: DayRows): boolean {
   const { cost: poolCost, list: poolList, gpuSeconds: poolGpuSeconds, directTotal } = pool;
   if (poolCost.numerator === 0n && poolList.numerator === 0n) return true;
   if (directTotal.numerator === 0n) return false;

@@ -64,10 +64,12 @@ const COLUMNS: { [K in keyof PricedRow]-?: (rows: Rows, s: RowStore) => Reader<K
   consumedGpuHours: (rows, s) => (i) => hoursText(s.consumedHours[rows[i]!.slot]!),
   billableGpuHours: (rows, s) => (i) => hoursText(s.billableHours[rows[i]!.slot]!),
   utilizationPct: (rows) => (i) => utilizationPctOf(rows[i]!.usage),
-  utilizationSource: (rows) => (i): UtilizationSource => {
-    const u = rows[i]!.usage;
-    return u ? u.utilizationSource : 'none';
-  },
+  utilizationSource:
+    (rows) =>
+    (i): UtilizationSource => {
+      const u = rows[i]!.usage;
+      return u ? u.utilizationSource : 'none';
+    },
   unitPrice: (rows) => (i) => {
     const r = rows[i]!;
     const pool = r.pool;

@@ -113,7 +113,12 @@ describe('the rows of a priced month', () => {
 
   it('reads every field by column as get builds it, on every component (Direct, UnusedAllocation, Idle, IdleShare)', () => {
     const a = podUsage(cp, { pod: { pod: 'a', uid: 'ua' }, node: 'n', requested: 2, utilization: 0.5 });
-    const b = podUsage(cp, { pod: { pod: 'b', uid: 'ub' }, node: 'n', heldSeconds: 12 * 3600, team: 'search' });
+    const b = podUsage(cp, {
+      pod: { pod: 'b', uid: 'ub' },
+      node: 'n',
+      heldSeconds: 12 * 3600,
+      team: 'search',
+    });
     const node = nodeUsage(cp, { node: 'n', instanceType: 'g5.12xlarge', gpus: 4 }, [a, b]);
     const months = (['separate', 'share-by-node'] as const).map((idle) => {
       const config = parseConfig({
@@ -143,9 +148,28 @@ describe('the rows of a priced month', () => {
 
   it('prints GPU-hours as text whose number is roundedHours (property, any double)', () => {
     const same = (h: number) => Object.is(Number(hoursText(h)), roundedHours(h) === 0 ? 0 : roundedHours(h));
-    fc.assert(fc.property(fc.double(), (h) => same(h)), { numRuns: 20_000 });
-    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 53 - 1 }), (k) => same(k / 1e6)), { numRuns: 20_000 });
-    for (const h of [0, -0, 1e-7, 4.9999e-7, 5e-7, 1.5e-6, 123.4567895, 1e9 + 0.1, 1e10 + 0.3, 1e21, -3.5, NaN])
+    fc.assert(
+      fc.property(fc.double(), (h) => same(h)),
+      { numRuns: 20_000 },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 53 - 1 }), (k) => same(k / 1e6)),
+      { numRuns: 20_000 },
+    );
+    for (const h of [
+      0,
+      -0,
+      1e-7,
+      4.9999e-7,
+      5e-7,
+      1.5e-6,
+      123.4567895,
+      1e9 + 0.1,
+      1e10 + 0.3,
+      1e21,
+      -3.5,
+      NaN,
+    ])
       expect(same(h)).toBe(true);
   });
 

@@ -125,7 +125,9 @@ describe('teamCostsCsvChunks', () => {
       plain.map((_, i) => i).filter((i) => i % 2 === 0),
       plain.map((_, i) => i).filter((i) => i % 3 === 0),
     ];
-    const alone = teams.map((indices) => bytesOf(teamCostsCsvChunks(rows, indices, options)).toString('utf8'));
+    const alone = teams.map((indices) =>
+      bytesOf(teamCostsCsvChunks(rows, indices, options)).toString('utf8'),
+    );
     const iterators = teams.map((indices) => teamCostsCsvChunks(rows, indices, options)[Symbol.iterator]());
     const together = ['', ''];
     for (let done = 0; done < 2;) {
