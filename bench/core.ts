@@ -501,12 +501,30 @@ async function runOnce(): Promise<RunResult> {
     }
   };
   const meta = { ...csvMetaFromSummary(priced.summary, period), ...(invoice ? { billing: true } : {}) };
-  await writeChunks('chargeback.csv', chargebackCsvChunks(priced.rows, meta));
-  mark('chargeback.csv');
-  // Per-team CSVs as the monthly report writes them (older trees without teamChargebackCsvs skip this).
-  if (typeof csv.teamChargebackCsvs === 'function') {
-    for (const file of csv.teamChargebackCsvs(priced.rows, meta))
-      await writeChunks(`team-${file.team}.csv`, file.chunks);
+  if (typeof csv.chargebackAndTeamCsvChunks === 'function' && spool?.SpoolWriter) {
+    // As the monthly report writes them: the team CSVs from the chargeback CSV's encoding of each record
+    // (so stage "chargeback.csv" includes the team CSVs' records; "team CSVs" only finishes their files).
+    const teams = csv.rowsByTeam(priced.rows);
+    const writers = [...teams.keys()].map(() => new spool.SpoolWriter(dir));
+    await writeChunks(
+      'chargeback.csv',
+      csv.chargebackAndTeamCsvChunks(priced.rows, meta, teams, (t, text) => writers[t]!.write(text)),
+    );
+    mark('chargeback.csv');
+    let t = 0;
+    for (const team of teams.keys()) {
+      const spooled = writers[t++]!.finish();
+      csvBytes += spooled.bytes;
+      fileHashes.update(`team-${team}.csv ${spooled.sha256}\n`);
+    }
+  } else {
+    await writeChunks('chargeback.csv', chargebackCsvChunks(priced.rows, meta));
+    mark('chargeback.csv');
+    // Per-team CSVs as the monthly report wrote them (older trees without teamChargebackCsvs skip this).
+    if (typeof csv.teamChargebackCsvs === 'function') {
+      for (const file of csv.teamChargebackCsvs(priced.rows, meta))
+        await writeChunks(`team-${file.team}.csv`, file.chunks);
+    }
   }
   mark('team CSVs');
   await writeChunks('usage.csv', usageCsvChunks(days, period.zone));
@@ -546,10 +564,12 @@ async function runOnce(): Promise<RunResult> {
     const parts = { 'costs.csv': 0, facts: 0, PDF: 0 };
     for (const [team, indices] of teamRows) {
       let started = cpuSeconds();
-      const spooled = await spool!.spoolChunks(
-        teamCostsCsvChunks(priced.rows, indices, { ...costs, correction: false }),
-        dir,
-      );
+      const chunks = teamCostsCsvChunks(priced.rows, indices, { ...costs, correction: false });
+      // Chunks of bytes, spooled synchronously (older trees: text, through spoolChunks).
+      const { spoolBytes } = spool as Partial<Spool>;
+      const spooled = spoolBytes
+        ? spoolBytes(chunks as Iterable<Uint8Array>, dir)
+        : await spool!.spoolChunks(chunks as unknown as Iterable<string>, dir);
       renderMB += spooled.bytes / 2 ** 20;
       renderHashes.update(`team-${team}/costs.csv ${spooled.sha256}\n`);
       parts['costs.csv'] += cpuSeconds() - started;

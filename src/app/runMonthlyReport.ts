@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spoolChunks } from '../adapters/fs/spool.ts';
+import { SpoolWriter, spoolBytes, spoolChunks } from '../adapters/fs/spool.ts';
 import { compareStrings } from '../core/compare.ts';
 import { billingPeriod, isoInZone, monthToDate, previousMonth } from '../core/period.ts';
 import { type MonthInvoice, priceMonth } from '../core/month/index.ts';
@@ -20,13 +20,7 @@ import { teamFileNames } from '../core/safeName.ts';
 import type { BillingPeriod, MeteredDay, Provisional, Restatement, Summary } from '../core/types.ts';
 import { mapLimit } from '../concurrency.ts';
 import { InputError, PublishError, RefusedError } from '../errors.ts';
-import {
-  type CsvMeta,
-  chargebackCsvChunks,
-  csvMetaFromSummary,
-  rowsByTeam,
-  teamChargebackCsvs,
-} from '../render/csv.ts';
+import { type CsvMeta, chargebackAndTeamCsvChunks, csvMetaFromSummary, rowsByTeam } from '../render/csv.ts';
 import { columnsMarkdown } from '../render/columnsDoc.ts';
 import { renderHtmlReport } from '../render/html/htmlReport.ts';
 import { renderTeamPdf, TEAM_PDF_TOP } from '../render/pdf/teamPdf.ts';
@@ -834,7 +828,7 @@ function dateRanges(dates: readonly string[]): string[] {
 function createRenderer(
   ctx: AppContext,
   period: BillingPeriod,
-  rows: Parameters<typeof teamChargebackCsvs>[0],
+  rows: Parameters<typeof chargebackAndTeamCsvChunks>[0],
   days: MeteredDay[],
   spoolDir: string,
   reconciliation: readonly InvoiceReconciliationLine[] | undefined,
@@ -866,13 +860,25 @@ function createRenderer(
         clusters: config.clusters,
         ...(reconciliation ? { billing: true } : {}),
       };
-      charges = [await spool(keys.chargebackCsv(month), chargebackCsvChunks(rows, csvMeta))];
-      const teamFiles = teamChargebackCsvs(rows, csvMeta);
-      for (const file of teamFiles) {
-        charges.push({
-          ...(await spool(keys.teamCsv(month, names.get(file.team)!), file.chunks)),
-          team: file.team,
-        });
+      // The team CSVs hold the chargeback CSV's records: each is encoded once, for both files.
+      const teamWriters = [...teamRows.keys()].map(() => new SpoolWriter(spoolDir));
+      try {
+        const chunks = chargebackAndTeamCsvChunks(rows, csvMeta, teamRows, (t, text) =>
+          teamWriters[t]!.write(text),
+        );
+        charges = [await spool(keys.chargebackCsv(month), chunks)];
+        let t = 0;
+        for (const team of teamRows.keys()) {
+          charges.push({
+            key: keys.teamCsv(month, names.get(team)!),
+            body: teamWriters[t++]!.finish(),
+            contentType: csvType,
+            team,
+          });
+        }
+      } catch (error) {
+        for (const writer of teamWriters) writer.discard();
+        throw error;
       }
       const costs = {
         currency: summary.currency.code,
@@ -884,7 +890,11 @@ function createRenderer(
           ...costs,
           correction: chargeClass === 'Correction',
         });
-        charges.push(await spool(keys.teamCostsCsv(month, names.get(team)!), chunks));
+        charges.push({
+          key: keys.teamCostsCsv(month, names.get(team)!),
+          body: spoolBytes(chunks, spoolDir),
+          contentType: csvType,
+        });
       }
       if (reconciliation) {
         const issuer = config.allocation.idle.platformTeam;

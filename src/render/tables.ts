@@ -1,5 +1,5 @@
-import type { MeteredDay, NodeUsage, PodUsage } from '../core/types.ts';
-import { type CellKind, CsvEncoder, csvChunks, isoFormatter, numberCell } from './csv.ts';
+import type { Fraction, MeteredDay, NodeUsage, PodUsage } from '../core/types.ts';
+import { type CellKind, CsvEncoder, csvChunks, isoFormatter, memo, numberCell } from './csv.ts';
 import { compareStrings } from '../core/compare.ts';
 import { IDLE_REASONS } from '../core/idleReasons.ts';
 
@@ -126,6 +126,17 @@ function sortedNodes(days: readonly MeteredDay[]): Iterable<NodeUsage> {
 /** usage.csv as chunks (one day's pods are sorted at a time). */
 export function usageCsvChunks(days: readonly MeteredDay[], zone: string): Iterable<string> {
   const iso = isoFormatter(zone);
+  // Cells with few distinct values (GPU counts, MIG weights), formatted once each.
+  const count = memo((value: number) => numberCell(value), 10_000);
+  const weights = new Map<Fraction, string>();
+  const weightCell = (w: Fraction) => {
+    let cell = weights.get(w);
+    if (cell === undefined) {
+      if (weights.size >= 10_000) weights.clear();
+      weights.set(w, (cell = `${w.numerator}/${w.denominator}`));
+    }
+    return cell;
+  };
   return csvChunks(
     USAGE_COLUMNS,
     sortedPods(days),
@@ -142,9 +153,9 @@ export function usageCsvChunks(days: readonly MeteredDay[], zone: string): Itera
         p.pod.uid,
         p.node,
         p.gpuResource,
-        numberCell(p.requested),
-        `${p.weight.numerator}/${p.weight.denominator}`,
-        numberCell(p.gpuEquivalents),
+        count(p.requested),
+        weightCell(p.weight),
+        count(p.gpuEquivalents),
         p.phase,
         numberCell(p.heldSeconds, 3),
         numberCell(p.bridgedSeconds, 3),

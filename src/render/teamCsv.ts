@@ -1,7 +1,7 @@
 import { compareStrings } from '../core/compare.ts';
 import { formatMinorUnits } from '../core/money.ts';
 import type { PricedRows, PricingCategory } from '../core/types.ts';
-import { type CellKind, CsvEncoder, csvRecords, isoFormatter, numberCell } from './csv.ts';
+import { type CellKind, CsvEncoder, csvRecords, isoFormatter, memo, numberCell } from './csv.ts';
 
 /**
  * The team lead's CSV (teams/<team>/costs.csv): one team's line items made readable in a spreadsheet —
@@ -76,8 +76,12 @@ const LINES_PER_PASS = 65_536;
 let spareLineBytes: Buffer | undefined;
 
 /**
- * The readable CSV of one team's rows (`indices` into `rows`) as chunks of text: the BOM and header, the
- * rows by cost (largest first, then in their original order), and the total row.
+ * The readable CSV of one team's rows (`indices` into `rows`) as chunks of UTF-8 bytes: the BOM and
+ * header, the rows by cost (largest first, then in their original order), and the total row. A chunk is
+ * a view of a buffer the next chunk reuses: consume it (write or copy it) before pulling the next
+ * (`spoolBytes` in src/adapters/fs/spool.ts does). Bytes, not text: the lines are encoded into bytes to
+ * be put in cost order, and decoding them into a string that the spool encoded again cost ≈ 2 s of CPU
+ * and ~0.4 GB of short-lived strings at 10,000 GPUs (issue #18).
  *
  * Rows are read in the order of `indices` (the month's order, in which neighbouring rows share their pods
  * and nodes in memory) and written in cost order. Reading a month-sized store in cost order touched a
@@ -98,8 +102,8 @@ export function* teamCostsCsvChunks(
     /** Lines encoded per pass ({@link LINES_PER_PASS}; smaller in tests). */
     linesPerPass?: number;
   },
-): Iterable<string> {
-  yield UTF8_BOM + csvRecords([TEAM_CSV_COLUMNS]);
+): Iterable<Uint8Array> {
+  yield Buffer.from(UTF8_BOM + csvRecords([TEAM_CSV_COLUMNS]), 'utf8');
   const linesPerPass = options.linesPerPass ?? LINES_PER_PASS;
   const costUnits = rows.minorUnits('effectiveCost');
   const count = indices.length;
@@ -144,7 +148,7 @@ export function* teamCostsCsvChunks(
         if (size > chunk.length) chunk = Buffer.allocUnsafe(Math.max(size, 2 * chunk.length));
         let at = 0;
         for (let q = r; q < last; q++) at += bytes.copy(chunk, at, start[q - from]!, end[q - from]!);
-        yield chunk.toString('utf8', 0, size);
+        yield chunk.subarray(0, size);
       }
     }
   } finally {
@@ -159,12 +163,15 @@ export function* teamCostsCsvChunks(
   total[7] = numberCell(totals.heldMicro / 1e6);
   total[8] = numberCell(totals.billedMicro / 1e6);
   total[20] = formatMinorUnits(totals.listUnits, options.minorDigits);
-  yield csvRecords([total]);
+  yield Buffer.from(csvRecords([total]), 'utf8');
 }
 
 /** Encodes lines of the readable CSV, {@link CHUNK_ROWS} at a time, each handed over with its rank. */
 class TeamCostLines {
   readonly #cells: (i: number, out: string[]) => void;
+  /** GPU-hours held and billed, the numbers the line prints. */
+  readonly #held: (i: number) => number;
+  readonly #billed: (i: number) => number;
   readonly #encoder = new CsvEncoder(TEAM_CSV_KINDS);
   readonly #batch: string[] = [];
   readonly #ranks: number[] = [];
@@ -193,17 +200,13 @@ class TeamCostLines {
       listCost: rows.column('listCost'),
       podUid: rows.column('podUid'),
     };
+    this.#held = rows.hours('consumedGpuHours');
+    this.#billed = rows.hours('billableGpuHours');
     const iso = isoFormatter(options.zone);
     const correction = options.correction ? 'yes' : '';
-    const gpusCells = new Map<number, string>();
-    const gpusCell = (gpus: number) => {
-      let cell = gpusCells.get(gpus);
-      if (cell === undefined) {
-        if (gpusCells.size >= 10_000) gpusCells.clear();
-        gpusCells.set(gpus, (cell = numberCell(gpus)));
-      }
-      return cell;
-    };
+    const gpusCell = memo((gpus: number) => numberCell(gpus), 10_000);
+    // Percentages with 2 decimals: at most 10,001 values.
+    const utilizationCell = memo((pct: number) => numberCell(pct, 2), 10_001);
     this.#cells = (i, out) => {
       const utilizationPct = column.utilizationPct(i);
       const chargePeriod = column.chargePeriod(i);
@@ -218,7 +221,7 @@ class TeamCostLines {
         column.consumedGpuHours(i),
         column.billableGpuHours(i),
         gpusCell(column.gpuEquivalents(i)),
-        utilizationPct === null ? '' : numberCell(utilizationPct, 2),
+        utilizationPct === null ? '' : utilizationCell(utilizationPct),
         column.unitPrice(i),
         PRICING_NAMES[column.pricingCategory(i)],
         column.instanceType(i),
@@ -241,8 +244,8 @@ class TeamCostLines {
     const at = batch.length;
     this.#cells(i, batch);
     this.totals.units += minorUnitsOf(batch[at]!);
-    this.totals.heldMicro += microOf(batch[at + 7]!);
-    this.totals.billedMicro += microOf(batch[at + 8]!);
+    this.totals.heldMicro += Math.round(this.#held(i) * 1e6);
+    this.totals.billedMicro += Math.round(this.#billed(i) * 1e6);
     this.totals.listUnits += minorUnitsOf(batch[at + 20]!);
     this.#ranks.push(rank);
     if (this.#ranks.length === CHUNK_ROWS) this.flush(write);
@@ -283,11 +286,6 @@ export function minorUnitsOf(amount: string): number {
   return negative ? -units : units;
 }
 
-/** GPU-hours printed with up to 6 decimals, in integer micro-hours (exact for such strings). */
-function microOf(hours: string): number {
-  return Math.round(Number(hours) * 1e6);
-}
-
 /** One team's biggest consumers, from its rows: pods, projects and namespaces by cost. */
 export interface TeamFacts {
   rowCount: number;
@@ -307,7 +305,7 @@ export interface TopEntry {
 /** The `top` biggest pods, projects and namespaces of one team's rows, by cost (then name). */
 export function teamFacts(rows: PricedRows, indices: ArrayLike<number>, top: number): TeamFacts {
   const cost = rows.minorUnits('effectiveCost');
-  const held = rows.column('consumedGpuHours');
+  const held = rows.hours('consumedGpuHours');
   const namespace = rows.column('namespace');
   const pod = rows.column('pod');
   const project = rows.column('project');
@@ -351,7 +349,7 @@ export function teamFacts(rows: PricedRows, indices: ArrayLike<number>, top: num
       podEntry = entryOf(pods, where === '' ? podName : `${where}/${podName}`);
       place.pods.set(podName, podEntry);
     }
-    const micro = microOf(held(i));
+    const micro = Math.round(held(i) * 1e6);
     const projectEntry = entryOf(projects, project(i));
     podEntry.units += units;
     podEntry.gpuHours += micro;

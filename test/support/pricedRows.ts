@@ -11,6 +11,7 @@ export function pricedRows(rows: readonly PricedRow[]): PricedRows {
     get: (i) => ({ ...rows[i]! }),
     column: (name) => (i) => rows[i]![name],
     minorUnits: (name) => (i) => minorUnitsByText(rows[i]![name]),
+    hours: (name) => (i) => Number(rows[i]![name]),
     [Symbol.iterator]: () => rows[Symbol.iterator](),
   };
 }

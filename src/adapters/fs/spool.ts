@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync, rmSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -35,4 +35,106 @@ export async function spoolChunks(chunks: Iterable<string>, dir: string): Promis
     throw error;
   }
   return { path, bytes, sha256: hash.digest('hex') };
+}
+
+/**
+ * Writes `chunks` of bytes to a new file in `dir`, synchronously, and returns its path, size and SHA-256:
+ * each chunk is written or copied before the next is pulled, so a producer may hand out views of one
+ * reused buffer (the team costs.csv does). On any failure the file is deleted and the error rethrown.
+ */
+export function spoolBytes(chunks: Iterable<Uint8Array>, dir: string): SpooledFile {
+  const writer = new SpoolWriter(dir);
+  try {
+    for (const chunk of chunks) writer.writeBytes(chunk);
+    return writer.finish();
+  } catch (error) {
+    writer.discard();
+    throw error;
+  }
+}
+
+/** Bytes a {@link SpoolWriter} gathers before it appends them to its file. */
+const WRITER_BUFFER_BYTES = 1 << 17;
+
+/**
+ * A file spooled piece by piece, for writing many files from one pass over the month (the team CSVs
+ * while the chargeback CSV is encoded): `write` gathers the UTF-8 bytes of each text in a small buffer
+ * and appends it to the file, synchronously, when full; `finish` returns the file's path, size and
+ * SHA-256 as {@link spoolChunks} does (the same bytes for the same texts). The file is not held open
+ * between appends, so any number of writers can be in use at once (Lambda allows 1,024 descriptors).
+ * Texts are encoded one by one, so a surrogate pair must not be split between two of them.
+ * `discard` deletes the file (after any failure).
+ */
+export class SpoolWriter {
+  readonly path: string;
+  readonly #hash = createHash('sha256');
+  #bytes = 0;
+  #buffer: Buffer | undefined;
+  #used = 0;
+  #finished = false;
+
+  constructor(dir: string) {
+    this.path = join(resolve(dir), `spool-${randomBytes(8).toString('hex')}`);
+    // 'wx': a name collision fails rather than overwriting (and then deleting) another spooled file.
+    closeSync(openSync(this.path, 'wx'));
+  }
+
+  /** Appends `text` as UTF-8. */
+  write(text: string): void {
+    if (this.#finished) throw new Error(`${this.path} is already finished`);
+    const most = 3 * text.length;
+    if (this.#used + most > WRITER_BUFFER_BYTES) this.#flush();
+    if (most > WRITER_BUFFER_BYTES) {
+      this.#append(Buffer.from(text, 'utf8'));
+      return;
+    }
+    this.#buffer ??= Buffer.allocUnsafe(WRITER_BUFFER_BYTES);
+    this.#used += this.#buffer.write(text, this.#used, 'utf8');
+  }
+
+  /** Appends `bytes` (copied or written before this returns: the caller may reuse them). */
+  writeBytes(bytes: Uint8Array): void {
+    if (this.#finished) throw new Error(`${this.path} is already finished`);
+    if (this.#used + bytes.byteLength > WRITER_BUFFER_BYTES) this.#flush();
+    if (bytes.byteLength > WRITER_BUFFER_BYTES) {
+      this.#append(bytes);
+      return;
+    }
+    this.#buffer ??= Buffer.allocUnsafe(WRITER_BUFFER_BYTES);
+    this.#buffer.set(bytes, this.#used);
+    this.#used += bytes.byteLength;
+  }
+
+  /** Writes what is buffered and returns the spooled file. */
+  finish(): SpooledFile {
+    this.#flush();
+    this.#finished = true;
+    this.#buffer = undefined;
+    return { path: this.path, bytes: this.#bytes, sha256: this.#hash.digest('hex') };
+  }
+
+  /** Deletes the file (nothing is written after this). */
+  discard(): void {
+    this.#finished = true;
+    this.#buffer = undefined;
+    rmSync(this.path, { force: true });
+  }
+
+  #flush(): void {
+    if (this.#used === 0) return;
+    const used = this.#used;
+    this.#used = 0;
+    this.#append(this.#buffer!.subarray(0, used));
+  }
+
+  #append(bytes: Uint8Array): void {
+    this.#hash.update(bytes);
+    this.#bytes += bytes.byteLength;
+    const fd = openSync(this.path, 'a');
+    try {
+      for (let at = 0; at < bytes.byteLength;) at += writeSync(fd, bytes, at, bytes.byteLength - at);
+    } finally {
+      closeSync(fd);
+    }
+  }
 }

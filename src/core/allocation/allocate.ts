@@ -115,6 +115,11 @@ interface NodeContext {
   /** Over-allocation scale of the node's pods (capacity / held when above capacity, else 1). */
   scale: Ratio;
   rates: FineRates;
+  /**
+   * Pod i's paid fraction ({@link PaidFraction} of its utilization), as its Direct row used it: the
+   * UnusedAllocation and IdleShare rows reuse it rather than parse the utilization's decimal again.
+   */
+  fractions: ReturnType<PaidFraction>[];
 }
 
 /**
@@ -251,17 +256,16 @@ class MonthAllocation {
     const allocatedByNode = new Float64Array(day.nodes.length);
     const clusterPools = new NestedMap<IdlePool>();
     const { mode } = this.#options.idle;
-    const paid = this.#paid;
     day.nodes.forEach((node, nodeIndex) => {
       const group = groups.get(node.cluster, node.node, node.chargePeriod.startMs);
       allocatedByNode[nodeIndex] = group?.gpuSeconds ?? 0;
       if (mode === 'separate') {
-        emitSeparate(this.#priceNode(node, group, coverage, out, null), paid, this.#store, out);
+        emitSeparate(this.#priceNode(node, group, coverage, out, null), this.#store, out);
       } else if (mode === 'share-by-node') {
         const pool = emptyPool();
         const context = this.#priceNode(node, group, coverage, out, pool);
-        if (!emitShares(pool, paid, this.#options.digits, this.#store, out))
-          emitSeparate(context, paid, this.#store, out);
+        if (!emitShares(pool, this.#options.digits, this.#store, out))
+          emitSeparate(context, this.#store, out);
       } else {
         let pool = clusterPools.get(node.cluster, '', node.chargePeriod.startMs);
         if (!pool) clusterPools.set(node.cluster, '', node.chargePeriod.startMs, (pool = emptyPool()));
@@ -269,8 +273,8 @@ class MonthAllocation {
       }
     });
     clusterPools.forEach((_cluster, _node, _startMs, pool) => {
-      if (!emitShares(pool, paid, this.#options.digits, this.#store, out))
-        for (const context of pool.contexts) emitSeparate(context, paid, this.#store, out);
+      if (!emitShares(pool, this.#options.digits, this.#store, out))
+        for (const context of pool.contexts) emitSeparate(context, this.#store, out);
     });
     this.#chargeUnpriced(groups, coverage, out);
     out.appendSorted(this.#rows);
@@ -346,6 +350,7 @@ class MonthAllocation {
       firstEntry: out.entryCount,
       scale,
       rates,
+      fractions: [],
     };
     const periodSeconds = (node.chargePeriod.endMs - node.chargePeriod.startMs) / 1000;
     info.idleGpuEquivalents = periodSeconds > 0 ? round6(context.idleGpuSeconds / periodSeconds) : 0;
@@ -357,19 +362,29 @@ class MonthAllocation {
       pool.fallback ||=
         info.fallback && !(context.idle.numerator === 0n && context.idleList.numerator === 0n);
     }
-    podUsages.forEach((usage, i) => this.#chargePod(usage, held[i]!, context, out, pool));
+    podUsages.forEach((usage, i) => {
+      context.fractions.push(this.#paid(usage.utilization));
+      this.#chargePod(usage, held[i]!, context, context.fractions[i]!, out, pool);
+    });
     return context;
   }
 
   /** A pod's Direct row on a priced node; its unused allocation and Direct amount go to the pool. */
-  #chargePod(usage: PodUsage, held: Ratio, context: NodeContext, out: DayRows, pool: IdlePool | null): void {
+  #chargePod(
+    usage: PodUsage,
+    held: Ratio,
+    context: NodeContext,
+    paidFraction: ReturnType<PaidFraction>,
+    out: DayRows,
+    pool: IdlePool | null,
+  ): void {
     const heldHours = heldGpuHoursOf(usage);
     if (usage.utilization === null && this.#options.utilization.mode !== 'allocation')
       this.#anomalies.unknownUtilizationRows++;
     const { direct, directList, unused, unusedList, unusedGpuSeconds, fraction } = podAmounts(
       held,
       context,
-      this.#paid(usage.utilization),
+      paidFraction,
     );
     const billableHours = fraction === null ? heldHours : heldHours * fraction.value;
     const directFine = floorRatio(direct);
@@ -476,9 +491,9 @@ function anomalyWarnings(anomalies: Anomalies): string[] {
 }
 
 /** Idle row for the node and UnusedAllocation rows for its pods, all for the platform team. */
-function emitSeparate(context: NodeContext, paid: PaidFraction, store: RowStore, out: DayRows): void {
+function emitSeparate(context: NodeContext, store: RowStore, out: DayRows): void {
   context.usages.forEach((usage, i) => {
-    const fraction = paid(usage.utilization);
+    const fraction = context.fractions[i]!;
     // A pod that pays all its held time leaves nothing unused.
     if (fraction === null) return;
     const { unused, unusedList, unusedGpuSeconds } = podAmounts(heldGpuSecondsOf(usage), context, fraction);
@@ -509,13 +524,7 @@ function emitSeparate(context: NodeContext, paid: PaidFraction, store: RowStore,
  * Direct cost, as IdleShare rows. Returns false, emitting nothing, when there is no Direct cost to split
  * over.
  */
-function emitShares(
-  pool: IdlePool,
-  paid: PaidFraction,
-  digits: number,
-  store: RowStore,
-  out: DayRows,
-): boolean {
+function emitShares(pool: IdlePool, digits: number, store: RowStore, out: DayRows): boolean {
   const { cost: poolCost, list: poolList, gpuSeconds: poolGpuSeconds, directTotal } = pool;
   if (poolCost.numerator === 0n && poolList.numerator === 0n) return true;
   if (directTotal.numerator === 0n) return false;
@@ -531,7 +540,7 @@ function emitShares(
   const totalFine = pool.directTotalFine > 0n ? Number(pool.directTotalFine) : 1;
   for (const context of pool.contexts) {
     context.usages.forEach((usage, i) => {
-      const { direct } = podAmounts(heldGpuSecondsOf(usage), context, paid(usage.utilization));
+      const { direct } = podAmounts(heldGpuSecondsOf(usage), context, context.fractions[i]!);
       if (direct.numerator === 0n) return;
       const share = (costNumerator * direct.numerator) / (costDenominator * direct.denominator);
       const shareList = (listNumerator * direct.numerator) / (listDenominator * direct.denominator);

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spoolChunks } from '../../../src/adapters/fs/spool.ts';
+import { SpoolWriter, spoolBytes, spoolChunks } from '../../../src/adapters/fs/spool.ts';
 
 const dirs: string[] = [];
 const tempDir = async () => {
@@ -77,5 +78,80 @@ describe('spoolChunks', () => {
     const dir = await tempDir();
     await expect(spoolChunks(['a'], join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('SpoolWriter', () => {
+  it('writes the same bytes, size and SHA-256 as spoolChunks for the same texts (multi-byte, small and large)', async () => {
+    const dir = await tempDir();
+    const texts = ['Team,Cost\r\n', '팀-머신러닝,12.50\r\n', '', 'café 🚀,0.01\r\n', '\ud800lone,1\r\n'];
+    for (let i = 0; i < 5_000; i++) texts.push(`row-${i},${'é'.repeat(i % 61)},🚀\r\n`);
+    texts.push('x'.repeat(300_000), 'ü'.repeat(100_000), 'tail\r\n');
+    const writer = new SpoolWriter(dir);
+    for (const text of texts) writer.write(text);
+    const written = writer.finish();
+    const spooled = await spoolChunks(texts, dir);
+
+    expect(written.bytes).toBe(spooled.bytes);
+    expect(written.sha256).toBe(spooled.sha256);
+    expect(await readFile(written.path)).toEqual(await readFile(spooled.path));
+    expect(written.path.startsWith(dir)).toBe(true);
+    expect(() => writer.write('more')).toThrow(/finished/);
+  });
+
+  it('keeps more writers in use at once than a Lambda has file descriptors, each with its own file', async () => {
+    const dir = await tempDir();
+    const writers = Array.from({ length: 1_100 }, () => new SpoolWriter(dir));
+    for (let round = 0; round < 3; round++)
+      writers.forEach((w, i) => w.write(`${i}:${round}:${'z'.repeat(50_000)}\n`));
+    const files = writers.map((w) => w.finish());
+    expect(new Set(files.map((f) => f.path)).size).toBe(1_100);
+    const third = (await readFile(files[3]!.path)).toString('utf8');
+    expect(third).toBe([0, 1, 2].map((round) => `3:${round}:${'z'.repeat(50_000)}\n`).join(''));
+    expect(sha256(third)).toBe(files[3]!.sha256);
+  });
+
+  it('an empty file for no text; discard deletes the file', async () => {
+    const dir = await tempDir();
+    const empty = new SpoolWriter(dir).finish();
+    expect(empty).toMatchObject({ bytes: 0, sha256: sha256('') });
+    expect((await readFile(empty.path)).byteLength).toBe(0);
+    const discarded = new SpoolWriter(dir);
+    discarded.write('a'.repeat(200_000));
+    discarded.discard();
+    expect(await readdir(dir)).toEqual([empty.path.slice(dir.length + 1)]);
+  });
+});
+
+describe('spoolBytes', () => {
+  it('writes chunks that are views of one reused buffer as they were when pulled', () => {
+    const reused = Buffer.alloc(200_000);
+    const expected: Buffer[] = [];
+    function* views(): Iterable<Uint8Array> {
+      for (let i = 0; i < 12; i++) {
+        const size = [10, 150_000, 70_000, 1][i % 4]!;
+        reused.fill(`${i}é`, 0, size);
+        const view = reused.subarray(0, size);
+        expected.push(Buffer.from(view));
+        yield view;
+      }
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
+    dirs.push(dir);
+    const spooled = spoolBytes(views(), dir);
+    const all = Buffer.concat(expected);
+    expect(readFileSync(spooled.path).equals(all)).toBe(true);
+    expect(spooled).toMatchObject({ bytes: all.byteLength, sha256: sha256(all) });
+  });
+
+  it('deletes the file and rethrows when the chunks fail midway', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-test-'));
+    dirs.push(dir);
+    function* failing(): Iterable<Uint8Array> {
+      yield Buffer.alloc(300_000, 'a');
+      throw new Error('rendering failed');
+    }
+    expect(() => spoolBytes(failing(), dir)).toThrow('rendering failed');
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { hoursText, roundedHours } from '../../../src/core/allocation/chargeRows.ts';
 import { billingPeriod } from '../../../src/core/period.ts';
 import { priceMonth } from '../../../src/core/month/priceMonth.ts';
 import type { PricedRow } from '../../../src/core/types.ts';
@@ -107,6 +109,73 @@ describe('the rows of a priced month', () => {
     expect(all.map((_, i) => units(i))).toEqual(all.map((r) => printed(r.effectiveCost)));
     expect(all.map((_, i) => listUnits(i))).toEqual(all.map((r) => printed(r.listCost)));
     expect(all.some((r) => r.listCost !== r.effectiveCost && Number(r.effectiveCost) > 0)).toBe(true);
+  });
+
+  it('reads every field by column as get builds it, on every component (Direct, UnusedAllocation, Idle, IdleShare)', () => {
+    const a = podUsage(cp, { pod: { pod: 'a', uid: 'ua' }, node: 'n', requested: 2, utilization: 0.5 });
+    const b = podUsage(cp, {
+      pod: { pod: 'b', uid: 'ub' },
+      node: 'n',
+      heldSeconds: 12 * 3600,
+      team: 'search',
+    });
+    const node = nodeUsage(cp, { node: 'n', instanceType: 'g5.12xlarge', gpus: 4 }, [a, b]);
+    const months = (['separate', 'share-by-node'] as const).map((idle) => {
+      const config = parseConfig({
+        pricing: { instanceTypes: CATALOG },
+        allocation: { utilization: { mode: 'utilization' }, idle: { mode: idle } },
+      });
+      return priceMonth([meteredDay(day, [a, b], [node])], priceOptions(period, config)).rows;
+    });
+    const components = new Set(months.flatMap((m) => [...m].map((r) => r.component)));
+    expect([...components].sort()).toEqual(['Direct', 'Idle', 'IdleShare', 'UnusedAllocation']);
+    for (const m of months) {
+      for (const field of FIELDS) {
+        const read = m.column(field);
+        for (let i = 0; i < m.length; i++) expect(read(i)).toEqual(m.get(i)[field]);
+      }
+    }
+  });
+
+  it('reads GPU-hours as the numbers their columns print', () => {
+    for (const name of ['consumedGpuHours', 'billableGpuHours'] as const) {
+      const hours = rows.hours(name);
+      const printed = rows.column(name);
+      for (let i = 0; i < rows.length; i++) expect(hours(i)).toBe(Number(printed(i)));
+    }
+    expect(() => rows.hours('gpuEquivalents' as 'consumedGpuHours')).toThrow(RangeError);
+  });
+
+  it('prints GPU-hours as text whose number is roundedHours (property, any double)', () => {
+    const same = (h: number) => Object.is(Number(hoursText(h)), roundedHours(h) === 0 ? 0 : roundedHours(h));
+    fc.assert(
+      fc.property(fc.double(), (h) => same(h)),
+      { numRuns: 20_000 },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 53 - 1 }), (k) => same(k / 1e6)),
+      { numRuns: 20_000 },
+    );
+    for (const h of [
+      0,
+      -0,
+      1e-7,
+      4.9999e-7,
+      5e-7,
+      1.5e-6,
+      123.4567895,
+      1e9 + 0.1,
+      1e10 + 0.3,
+      1e21,
+      -3.5,
+      NaN,
+    ])
+      expect(same(h)).toBe(true);
+  });
+
+  it('refuses a column that is not a field of a row (also names every object inherits)', () => {
+    for (const name of ['toString', 'constructor', 'nope'])
+      expect(() => rows.column(name as keyof PricedRow)).toThrow(RangeError);
   });
 
   it('refuses a row outside the month', () => {

@@ -3,9 +3,11 @@ import { billingPeriod } from '../../../src/core/period.ts';
 import { priceMonth } from '../../../src/core/month/priceMonth.ts';
 import {
   CHARGEBACK_COLUMNS,
+  chargebackAndTeamCsvChunks,
   chargebackCsvChunks,
   csvMetaFromSummary,
   neutralizeFormula,
+  rowsByTeam,
   teamChargebackCsvs,
 } from '../../../src/render/csv.ts';
 import {
@@ -153,6 +155,63 @@ describe('chargeback CSV', () => {
     expect(keys.teamCsv('2026-03', safeFileName(files.find((f) => f.team.startsWith('='))!.team))).toMatch(
       /^2026-03\/teams\/cmd_C_calc_A0-[0-9a-f]{8}\.csv$/,
     );
+  });
+});
+
+describe('the chargeback CSV and the team CSVs from one encoding of each record', () => {
+  /** 450 pods (more than two chunks of records) of 7 teams, hostile names among them, on 3 nodes. */
+  function largerMonth() {
+    const pods = Array.from({ length: 450 }, (_, i) =>
+      podUsage(cp, {
+        pod: { namespace: HOSTILE[i % HOSTILE.length]!, pod: `p${i}-팀`, uid: `u${i}` },
+        node: `n${i % 3}`,
+        team: i % 7 === 0 ? HOSTILE[i % HOSTILE.length]! : `team-${i % 5}`,
+        heldSeconds: 30 * ((i % 20) + 1),
+        utilization: i % 4 === 0 ? null : (i % 100) / 100,
+      }),
+    );
+    const config = parseConfig({
+      timezone: 'Asia/Seoul',
+      pricing: { instanceTypes: CATALOG },
+      allocation: { utilization: { mode: 'utilization' }, idle: { mode: 'share-by-node' } },
+    });
+    const nodes = [0, 1, 2].map((n) =>
+      nodeUsage(
+        cp,
+        { node: `n${n}`, instanceType: 'g5.12xlarge', gpus: 4 },
+        pods.filter((_, i) => i % 3 === n),
+      ),
+    );
+    return priceMonth([meteredDay(day, pods, nodes)], priceOptions(period, config));
+  }
+
+  it('writes exactly the bytes of the chargeback CSV and of every team file, also with billing columns and a correction', () => {
+    for (const { rows, summary } of [hostileMonth(), largerMonth()]) {
+      const plain = csvMetaFromSummary(summary, period);
+      const metas = [
+        plain,
+        { ...plain, chargeClass: 'Correction' as const, billing: true, clusters: { '': { accountId: '1' } } },
+      ];
+      for (const meta of metas) {
+        const teams = rowsByTeam(rows);
+        const written = [...teams.keys()].map(() => [] as string[]);
+        const chunks = chargebackAndTeamCsvChunks(rows, meta, teams, (t, text) => written[t]!.push(text));
+        expect([...chunks].join('')).toBe([...chargebackCsvChunks(rows, meta)].join(''));
+        const expected = teamChargebackCsvs(rows, meta).map((f) => [...f.chunks].join(''));
+        expect(written.map((texts) => texts.join(''))).toEqual(expected);
+        expect(expected.length).toBeGreaterThan(1);
+      }
+    }
+    expect(largerMonth().rows.length).toBeGreaterThan(400);
+  });
+
+  it('refuses teams that leave a row out', () => {
+    const { rows, summary } = hostileMonth();
+    const teams = rowsByTeam(rows);
+    const [first] = teams.keys();
+    teams.delete(first!);
+    const chunks = chargebackAndTeamCsvChunks(rows, csvMetaFromSummary(summary, period), teams, () => {});
+    expect(() => [...chunks]).toThrow(RangeError);
   });
 });
 
