@@ -501,15 +501,12 @@ export function presentInEveryCluster(
   series: PromSeries[],
   clusterOf: (metric: Record<string, string>) => string,
 ): number[] {
-  const byCluster = new Map<string, Set<number>>();
-  for (const s of series) {
-    const set = byCluster.get(clusterOf(s.metric)) ?? new Set<number>();
-    for (let i = 0; i < s.points.length; i++) set.add(s.points.tAt(i));
-    byCluster.set(clusterOf(s.metric), set);
-  }
-  const sets = [...byCluster.values()];
+  const sets = [...timesByCluster(series, clusterOf).values()];
   if (sets.length === 0) return [];
-  return [...sets[0]!].filter((t) => sets.every((set) => set.has(t))).sort((a, b) => a - b);
+  // Sorted and distinct: a time is in every cluster's when each one's next time is it.
+  let common = sets[0]!;
+  for (const other of sets.slice(1)) common = intersectSorted(common, other);
+  return Array.from(common);
 }
 
 /** Grid points with any presence, per cluster (the union of its replicas), clusters in code-unit order. */
@@ -517,15 +514,58 @@ export function presenceByCluster(
   series: PromSeries[],
   clusterOf: (metric: Record<string, string>) => string,
 ): { cluster: string; tsMs: number[] }[] {
-  const byCluster = new Map<string, Set<number>>();
-  for (const s of series) {
-    const set = byCluster.get(clusterOf(s.metric)) ?? new Set<number>();
-    for (let i = 0; i < s.points.length; i++) set.add(s.points.tAt(i));
-    byCluster.set(clusterOf(s.metric), set);
-  }
-  return [...byCluster]
+  return [...timesByCluster(series, clusterOf)]
     .sort(([a], [b]) => compareStrings(a, b))
-    .map(([cluster, set]) => ({ cluster, tsMs: [...set].sort((a, b) => a - b) }));
+    .map(([cluster, times]) => ({ cluster, tsMs: Array.from(times) }));
+}
+
+/**
+ * Per cluster (in the order clusters first appear), the distinct times of its series' points, ascending:
+ * the points copied once into one typed array, sorted and deduplicated in place (a Set of times costs a
+ * boxed number and a hash entry a point).
+ */
+function timesByCluster(
+  series: PromSeries[],
+  clusterOf: (metric: Record<string, string>) => string,
+): Map<string, Float64Array> {
+  const byCluster = new Map<string, PromSeries[]>();
+  for (const s of series) {
+    const cluster = clusterOf(s.metric);
+    const list = byCluster.get(cluster);
+    if (list) list.push(s);
+    else byCluster.set(cluster, [s]);
+  }
+  const out = new Map<string, Float64Array>();
+  for (const [cluster, list] of byCluster) {
+    const all = new Float64Array(list.reduce((n, s) => n + s.points.length, 0));
+    let at = 0;
+    for (const s of list) {
+      all.set(s.points.tsMs, at);
+      at += s.points.length;
+    }
+    all.sort();
+    let distinct = 0;
+    for (let i = 0; i < all.length; i++)
+      if (distinct === 0 || all[i] !== all[distinct - 1]) all[distinct++] = all[i]!;
+    out.set(cluster, all.subarray(0, distinct));
+  }
+  return out;
+}
+
+/** The times in both of two ascending, distinct lists. */
+function intersectSorted(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(Math.min(a.length, b.length));
+  let n = 0;
+  for (let i = 0, j = 0; i < a.length && j < b.length;) {
+    if (a[i]! < b[j]!) i++;
+    else if (a[i]! > b[j]!) j++;
+    else {
+      out[n++] = a[i]!;
+      i++;
+      j++;
+    }
+  }
+  return out.subarray(0, n);
 }
 
 function pickLabels(metric: Record<string, string>, names: string[]): Record<string, string> {

@@ -403,11 +403,16 @@ export function createQueries(
     // outputs (both DCGM families of a shard) are never held beside all their parts at once.
     const outputs = parts[0]?.length ?? 0;
     return Array.from({ length: outputs }, (_, i) => {
+      // One span (a small fleet's day): its output is already one series a label set (each evaluation
+      // makes one series per group or per raw series, and the branches of utilization never share a label
+      // set), so there is nothing to merge, and keying every series by its labels would be wasted.
       const merged = sortLikePrometheus(
-        mergeSeries(
-          parts.flatMap((p) => p[i]!),
-          'concat',
-        ),
+        parts.length === 1
+          ? parts[0]![i]!
+          : mergeSeries(
+              parts.flatMap((p) => p[i]!),
+              'concat',
+            ),
       );
       for (const p of parts) p[i] = [];
       return merged;

@@ -63,6 +63,9 @@ export class SamplePoints implements Iterable<[number, number]> {
 export class SampleBuilder {
   private ts: Float64Array;
   private values: Float64Array;
+  // The samples being built are [start, n) of the arrays: `take` leaves the ones before `start` to the
+  // points it returned, as views.
+  private start = 0;
   private n = 0;
 
   constructor(capacity = 16) {
@@ -71,21 +74,31 @@ export class SampleBuilder {
   }
 
   get length(): number {
-    return this.n;
+    return this.n - this.start;
   }
 
   push(tMs: number, value: number): void {
-    if (this.n === this.ts.length) {
-      const ts = new Float64Array(this.ts.length * 2);
-      const values = new Float64Array(this.ts.length * 2);
-      ts.set(this.ts);
-      values.set(this.values);
-      this.ts = ts;
-      this.values = values;
-    }
+    if (this.n === this.ts.length) this.grow();
     this.ts[this.n] = tMs;
     this.values[this.n] = value;
     this.n++;
+  }
+
+  /**
+   * New arrays for the samples being built and as many again (at least 16); after `take`, at least
+   * twice the old arrays' length (up to SLAB_MAX) too: the old arrays are left to the points taken.
+   */
+  private grow(): void {
+    const length = this.n - this.start;
+    const capacity = Math.max(16, length * 2, this.start > 0 ? Math.min(this.ts.length * 2, SLAB_MAX) : 0);
+    const ts = new Float64Array(capacity);
+    const values = new Float64Array(capacity);
+    ts.set(this.ts.subarray(this.start, this.n));
+    values.set(this.values.subarray(this.start, this.n));
+    this.ts = ts;
+    this.values = values;
+    this.start = 0;
+    this.n = length;
   }
 
   /**
@@ -93,8 +106,51 @@ export class SampleBuilder {
    * (a later push grows into new arrays, so the points never change), else copies.
    */
   build(): SamplePoints {
-    if (this.n === 0) return SamplePoints.EMPTY;
-    if (this.n === this.ts.length) return new SamplePoints(this.ts, this.values);
-    return new SamplePoints(this.ts.slice(0, this.n), this.values.slice(0, this.n));
+    if (this.n === this.start) return SamplePoints.EMPTY;
+    if (this.start === 0 && this.n === this.ts.length) return new SamplePoints(this.ts, this.values);
+    return new SamplePoints(this.ts.slice(this.start, this.n), this.values.slice(this.start, this.n));
+  }
+
+  /**
+   * The samples pushed, in exactly their length: copies (one allocation), whatever room is left. For a
+   * builder reused for result after result (`reset`).
+   */
+  copy(): SamplePoints {
+    if (this.n === this.start) return SamplePoints.EMPTY;
+    return new SamplePoints(this.ts.slice(this.start, this.n), this.values.slice(this.start, this.n));
+  }
+
+  /**
+   * The samples pushed, as views of the builder's own arrays (no copy): valid only until the next
+   * `push` or `reset`. For samples that are read once and let go (a raw series a parser's transform
+   * reduces), so that one builder serves series after series without allocating.
+   */
+  view(): SamplePoints {
+    if (this.n === this.start) return SamplePoints.EMPTY;
+    return new SamplePoints(this.ts.subarray(this.start, this.n), this.values.subarray(this.start, this.n));
+  }
+
+  /**
+   * The samples pushed, as views of the builder's arrays that no later push changes: the next samples
+   * are built after them (a slab: the series of one answer share a few arrays instead of two each, which
+   * then live as long as any of them). For samples that live and die together (a raw answer's).
+   */
+  take(): SamplePoints {
+    const points = this.view();
+    this.start = this.n;
+    return points;
+  }
+
+  /** Empties the builder, keeping its arrays (see `view`; not the part `take` gave away). */
+  reset(): void {
+    this.n = this.start;
+  }
+
+  /** Whether `points` are (views of) this builder's arrays, i.e. would change with its next pushes. */
+  owns(points: SamplePoints): boolean {
+    return points.tsMs.buffer === this.ts.buffer || points.values.buffer === this.values.buffer;
   }
 }
+
+/** Samples of a slab's arrays (SampleBuilder.take) at most: 512 KiB each. */
+const SLAB_MAX = 65_536;
