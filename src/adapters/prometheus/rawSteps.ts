@@ -131,25 +131,29 @@ let lastValues = new Float64Array(256);
 /**
  * The max by `by` of each series' last sample per step (max by of last_over_time): per group key, its
  * labels and its values by step, in typed arrays of the steps its series have samples in (9 bytes a step
- * and group).
+ * and group). Series are added one at a time (`add`), so that a raw answer's series can be folded in as
+ * they are read instead of being held; adding a series again leaves the groups as they were (a retried
+ * request reads series again): MAX keeps the value it holds on a tie, and the same series brings only
+ * values already taken in.
  */
-function maxByLastPerStep(
-  raw: readonly PromSeries[],
-  by: readonly string[],
-  over: RangeWindow,
-  windowMs: number,
-): Map<string, MaxGroup> {
-  const groups = new Map<string, MaxGroup>();
-  for (const series of raw) {
-    const key = keyOf(series.metric, by);
-    let group = groups.get(key);
+export class MaxByLastPerStep {
+  readonly groups = new Map<string, MaxGroup>();
+  constructor(
+    private readonly by: readonly string[],
+    private readonly over: RangeWindow,
+    private readonly windowMs: number,
+  ) {}
+
+  add(series: PromSeries): void {
+    const key = keyOf(series.metric, this.by);
+    let group = this.groups.get(key);
     if (!group) {
-      group = { metric: byLabels(series.metric, by), lo: 0, values: NO_VALUES, has: NO_MARKS };
-      groups.set(key, group);
+      group = { metric: byLabels(series.metric, this.by), lo: 0, values: NO_VALUES, has: NO_MARKS };
+      this.groups.set(key, group);
     }
     const points = series.points.values;
     let m = 0;
-    forEachWindowPerStep(series, over, windowMs, (k, _from, to) => {
+    forEachWindowPerStep(series, this.over, this.windowMs, (k, _from, to) => {
       if (m === lastSteps.length) {
         const steps = new Int32Array(2 * m);
         const values = new Float64Array(2 * m);
@@ -162,7 +166,7 @@ function maxByLastPerStep(
       lastValues[m] = points[to - 1]!;
       m++;
     });
-    if (m === 0) continue;
+    if (m === 0) return;
     widen(group, lastSteps[0]!, lastSteps[m - 1]! + 1);
     const { lo, values, has } = group;
     for (let i = 0; i < m; i++) {
@@ -174,7 +178,17 @@ function maxByLastPerStep(
       } else values[at] = maxOf(values[at]!, v);
     }
   }
-  return groups;
+}
+
+function maxByLastPerStep(
+  raw: readonly PromSeries[],
+  by: readonly string[],
+  over: RangeWindow,
+  windowMs: number,
+): Map<string, MaxGroup> {
+  const max = new MaxByLastPerStep(by, over, windowMs);
+  for (const series of raw) max.add(series);
+  return max.groups;
 }
 
 /** What running.promql asks, in raw answers (queries/running_raw_*.promql) and label names. */
@@ -197,50 +211,81 @@ export interface RunningRaw {
  * (cluster, uid)` of the right-hand `… > 0 or …`). Points carry the value 1, as the query's answer does.
  */
 export function runningFromRaw(input: RunningRaw, over: RangeWindow, windowMs: number): PromSeries[] {
-  const left = maxByLastPerStep(
-    input.phase,
-    [...input.cluster, ...input.replica, 'namespace', 'pod', 'uid'],
-    over,
-    windowMs,
-  );
-  const on = [...input.cluster, 'uid'];
-  // Per (cluster, uid): the steps from `lo` on where the pod holds a GPU (a request > 0 or a claim).
-  const gpu = new Map<string, { lo: number; values: Float64Array; has: Uint8Array }>();
-  const mark = (key: string, group: MaxGroup, holds: (value: number) => boolean) => {
-    let steps = gpu.get(key);
-    if (!steps) gpu.set(key, (steps = { lo: 0, values: NO_VALUES, has: NO_MARKS }));
-    if (group.has.length === 0) return;
-    widen(steps, group.lo, group.lo + group.has.length, false);
-    const offset = group.lo - steps.lo;
-    const marks = steps.has;
-    for (let i = 0; i < group.has.length; i++)
-      if (group.has[i] === 1 && holds(group.values[i]!)) marks[offset + i] = 1;
-  };
-  for (const [key, group] of maxByLastPerStep(input.requests, on, over, windowMs))
-    mark(key, group, (v) => v > 0);
-  for (const [key, group] of maxByLastPerStep(input.claims, on, over, windowMs)) mark(key, group, () => true);
-  const out: PromSeries[] = [];
-  for (const group of left.values()) {
-    const steps = gpu.get(keyOf(group.metric, on));
-    if (!steps) continue;
-    const { lo, has, values } = group;
-    // The pod's steps held (1) where both are: k − lo here, k − steps.lo there.
-    const from = Math.max(lo, steps.lo);
-    const to = Math.min(lo + has.length, steps.lo + steps.has.length);
-    const marks = steps.has;
-    let count = 0;
-    for (let k = from; k < to; k++)
-      if (has[k - lo] === 1 && values[k - lo] === 1 && marks[k - steps.lo] === 1) count++;
-    if (count === 0) continue;
-    // Exactly as many points as steps kept: built in arrays of their length.
-    const b = new SampleBuilder(count);
-    for (let k = from; k < to; k++) {
-      if (has[k - lo] === 1 && values[k - lo] === 1 && marks[k - steps.lo] === 1)
-        b.push(over.startMs + k * over.stepMs, 1);
-    }
-    out.push({ metric: group.metric, points: b.build() });
+  const running = new RunningFromRaw(input.cluster, input.replica, over, windowMs);
+  for (const series of input.phase) running.phase.add(series);
+  for (const series of input.requests) running.requests.add(series);
+  for (const series of input.claims) running.claims.add(series);
+  return running.result();
+}
+
+/**
+ * runningFromRaw with its raw series added one at a time, as they are read (the adapter folds a span's
+ * raw answers in this way, parseResponse.ts `transform`, instead of holding their samples): `phase`,
+ * `requests` and `claims` take the series RunningRaw lists, `result` evaluates.
+ */
+export class RunningFromRaw {
+  readonly phase: MaxByLastPerStep;
+  readonly requests: MaxByLastPerStep;
+  readonly claims: MaxByLastPerStep;
+  private readonly on: readonly string[];
+  constructor(
+    cluster: readonly string[],
+    replica: readonly string[],
+    private readonly over: RangeWindow,
+    windowMs: number,
+  ) {
+    this.phase = new MaxByLastPerStep([...cluster, ...replica, 'namespace', 'pod', 'uid'], over, windowMs);
+    this.on = [...cluster, 'uid'];
+    this.requests = new MaxByLastPerStep(this.on, over, windowMs);
+    this.claims = new MaxByLastPerStep(this.on, over, windowMs);
   }
-  return out;
+
+  /** A series of running_pods_raw's answer: a phase sample's or a GPU request's, by its name. */
+  addPodSeries(series: PromSeries): void {
+    if (series.metric.__name__ === 'kube_pod_status_phase') this.phase.add(series);
+    else this.requests.add(series);
+  }
+
+  result(): PromSeries[] {
+    const { over, on } = this;
+    const left = this.phase.groups;
+    // Per (cluster, uid): the steps from `lo` on where the pod holds a GPU (a request > 0 or a claim).
+    const gpu = new Map<string, { lo: number; values: Float64Array; has: Uint8Array }>();
+    const mark = (key: string, group: MaxGroup, holds: (value: number) => boolean) => {
+      let steps = gpu.get(key);
+      if (!steps) gpu.set(key, (steps = { lo: 0, values: NO_VALUES, has: NO_MARKS }));
+      if (group.has.length === 0) return;
+      widen(steps, group.lo, group.lo + group.has.length, false);
+      const offset = group.lo - steps.lo;
+      const marks = steps.has;
+      for (let i = 0; i < group.has.length; i++)
+        if (group.has[i] === 1 && holds(group.values[i]!)) marks[offset + i] = 1;
+    };
+    for (const [key, group] of this.requests.groups) mark(key, group, (v) => v > 0);
+    for (const [key, group] of this.claims.groups) mark(key, group, () => true);
+    const out: PromSeries[] = [];
+    for (const group of left.values()) {
+      const steps = gpu.get(keyOf(group.metric, on));
+      if (!steps) continue;
+      const { lo, has, values } = group;
+      // The pod's steps held (1) where both are: k − lo here, k − steps.lo there.
+      const from = Math.max(lo, steps.lo);
+      const to = Math.min(lo + has.length, steps.lo + steps.has.length);
+      const marks = steps.has;
+      let count = 0;
+      for (let k = from; k < to; k++)
+        if (has[k - lo] === 1 && values[k - lo] === 1 && marks[k - steps.lo] === 1) count++;
+      if (count === 0) continue;
+      // Exactly as many points as steps kept: built in arrays of their length.
+      const b = new SampleBuilder(count);
+      for (let k = from; k < to; k++) {
+        if (has[k - lo] === 1 && values[k - lo] === 1 && marks[k - steps.lo] === 1)
+          b.push(over.startMs + k * over.stepMs, 1);
+      }
+      out.push({ metric: group.metric, points: b.build() });
+    }
+    return out;
+  }
 }
 
 /**
