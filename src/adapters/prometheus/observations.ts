@@ -156,7 +156,7 @@ function phasePointsOf(
     return [...chooseSamples([...podKnown, ...views], ksmPresence)]
       .filter(([object]) => refs.has(object))
       .filter(([, points]) => points.length > 0)
-      .map(([object, points]) => ({ pod: refs.get(object)!, tsMs: Array.from(points.tsMs) }));
+      .map(([object, points]) => ({ pod: refs.get(object)!, tsMs: numbersOf(points.tsMs) }));
   };
 }
 
@@ -327,7 +327,7 @@ export function replicaPresence(
   return series.map((s) => ({
     scope: clusterOf(s.metric),
     replica: replicaOf(s.metric),
-    tsMs: Array.from(s.points.tsMs),
+    tsMs: numbersOf(s.points.tsMs),
   }));
 }
 
@@ -347,7 +347,7 @@ export function nodePresencePoints(
   });
   return [...chooseSamples(views, presence, Math.max)]
     .filter(([, points]) => points.length > 0)
-    .map(([object, points]) => ({ ...refs.get(object)!, tsMs: Array.from(points.tsMs) }));
+    .map(([object, points]) => ({ ...refs.get(object)!, tsMs: numbersOf(points.tsMs) }));
 }
 
 /** Node capacity series (one per cluster, replica, node and resource), one replica per step. */
@@ -506,7 +506,7 @@ export function presentInEveryCluster(
   // Sorted and distinct: a time is in every cluster's when each one's next time is it.
   let common = sets[0]!;
   for (const other of sets.slice(1)) common = intersectSorted(common, other);
-  return Array.from(common);
+  return numbersOf(common);
 }
 
 /** Grid points with any presence, per cluster (the union of its replicas), clusters in code-unit order. */
@@ -516,7 +516,7 @@ export function presenceByCluster(
 ): { cluster: string; tsMs: number[] }[] {
   return [...timesByCluster(series, clusterOf)]
     .sort(([a], [b]) => compareStrings(a, b))
-    .map(([cluster, times]) => ({ cluster, tsMs: Array.from(times) }));
+    .map(([cluster, times]) => ({ cluster, tsMs: numbersOf(times) }));
 }
 
 /**
@@ -566,6 +566,14 @@ function intersectSorted(a: Float64Array, b: Float64Array): Float64Array {
     }
   }
   return out.subarray(0, n);
+}
+
+/**
+ * The numbers of `values` in a plain array of exactly their length (Array.from of a typed array grows its
+ * array as it iterates, up to half again as long as needed).
+ */
+function numbersOf(values: Float64Array): number[] {
+  return Array.from({ length: values.length }, (_, i) => values[i]!);
 }
 
 function pickLabels(metric: Record<string, string>, names: string[]): Record<string, string> {
