@@ -154,3 +154,53 @@ export class SampleBuilder {
 
 /** Samples of a slab's arrays (SampleBuilder.take) at most: 512 KiB each. */
 const SLAB_MAX = 65_536;
+
+/**
+ * The distinct times of `times` (each a series' times), ascending: what sorting a Set of them gives,
+ * merged list after list into one sorted array (a series whose times are all in it already, as the steps
+ * of one grid mostly are, costs one pass and no allocation) instead of a Set of boxed numbers.
+ */
+export function unionOfTimes(times: Iterable<Float64Array>): Float64Array {
+  let union: Float64Array = new Float64Array(0);
+  for (const list of times) union = mergeTimes(union, ascendingDistinct(list));
+  return union;
+}
+
+/** `list` if its times ascend strictly, else a sorted copy without repeats. */
+function ascendingDistinct(list: Float64Array): Float64Array {
+  let ascending = true;
+  for (let i = 1; i < list.length && ascending; i++) ascending = list[i - 1]! < list[i]!;
+  if (ascending) return list;
+  const sorted = Float64Array.from(list).sort();
+  let n = 0;
+  for (let i = 0; i < sorted.length; i++)
+    if (n === 0 || sorted[i] !== sorted[n - 1]) sorted[n++] = sorted[i]!;
+  return sorted.subarray(0, n);
+}
+
+/** The union of two strictly ascending lists (never changed): `a` itself when `b` adds nothing to it. */
+function mergeTimes(a: Float64Array, b: Float64Array): Float64Array {
+  if (a.length === 0) return b;
+  let i = 0;
+  let j = 0;
+  // Most lists add nothing: look for a time of b that a lacks before allocating.
+  while (j < b.length) {
+    while (i < a.length && a[i]! < b[j]!) i++;
+    if (i === a.length || a[i] !== b[j]) break;
+    j++;
+  }
+  if (j === b.length) return a;
+  const out = new Float64Array(a.length + b.length);
+  let n = 0;
+  i = 0;
+  j = 0;
+  while (i < a.length || j < b.length) {
+    if (j === b.length || (i < a.length && a[i]! < b[j]!)) out[n++] = a[i++]!;
+    else if (i === a.length || b[j]! < a[i]!) out[n++] = b[j++]!;
+    else {
+      out[n++] = a[i++]!;
+      j++;
+    }
+  }
+  return out.subarray(0, n);
+}

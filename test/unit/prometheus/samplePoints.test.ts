@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SampleBuilder, SamplePoints } from '../../../src/adapters/prometheus/samplePoints.ts';
+import { SampleBuilder, SamplePoints, unionOfTimes } from '../../../src/adapters/prometheus/samplePoints.ts';
 
 describe('SampleBuilder', () => {
   it('builds exactly the samples pushed, whether it grew, was filled exactly or left room', () => {
@@ -79,5 +79,19 @@ describe('SampleBuilder', () => {
       [1, 1],
       [2, 2],
     ]);
+  });
+});
+
+describe('unionOfTimes', () => {
+  it('is the distinct times of every list, ascending, as sorting a Set of them gives', () => {
+    const lists = [[3, 5, 7], [1, 3, 5, 7, 9], [9, 2, 2, 8], [], [4], [1, 3]].map((l) =>
+      Float64Array.from(l),
+    );
+    const expected = [...new Set(lists.flatMap((l) => [...l]))].sort((a, b) => a - b);
+    expect([...unionOfTimes(lists)]).toEqual(expected);
+    expect([...unionOfTimes([])]).toEqual([]);
+    // A list that adds nothing leaves the union as it was (no copy).
+    const grid = Float64Array.from([60_000, 120_000, 180_000]);
+    expect(unionOfTimes([grid, grid.subarray(1)])).toBe(grid);
   });
 });
