@@ -121,8 +121,12 @@ export function createPlainFetch(): HttpFetch {
         },
         (response) => resolve(responseOf(response, init.signal)),
       );
-      // As fetch: an aborted request (source.timeoutSeconds) fails with the signal's reason (TimeoutError).
-      request.on('error', (error) => reject(init.signal.aborted ? init.signal.reason : error));
+      // As fetch: an aborted request (source.timeoutSeconds) fails with the signal's reason (TimeoutError),
+      // any other failure to get an answer as "fetch failed" caused by the socket's error (ECONNREFUSED…),
+      // so that errors and logs read as they did through fetch.
+      request.on('error', (error) =>
+        reject(init.signal.aborted ? init.signal.reason : new TypeError('fetch failed', { cause: error })),
+      );
       request.end(init.body);
     });
 }
