@@ -133,11 +133,13 @@ export function createPlainFetch(): HttpFetch {
 
 /**
  * What the client reads of a node:http response, handed over as soon as its headers are in; a body cut
- * short by the signal fails with its reason, as fetch's does.
+ * short fails as fetch's does: with the signal's reason, else "terminated" caused by the socket's error.
  */
 function responseOf(response: http.IncomingMessage, signal: AbortSignal): HttpResponse {
   let consumed = false;
-  const reason = (error: unknown) => (signal.aborted ? signal.reason : error);
+  // A body cut short otherwise (the connection reset or closed mid-answer): "terminated", as fetch says.
+  const reason = (error: unknown) =>
+    signal.aborted ? signal.reason : new TypeError('terminated', { cause: error });
   return {
     status: response.statusCode ?? 0,
     headers: {

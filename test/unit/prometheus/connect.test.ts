@@ -82,6 +82,25 @@ describe('connectPrometheus', () => {
       expect(globalFetch).toHaveBeenCalledTimes(1);
     });
 
+    it('fails an answer cut short as fetch does ("terminated"), and a refused connection ("fetch failed")', async () => {
+      server = createServer((request, response) => {
+        request.resume();
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        response.write('{"status":"success","data":{"resultType":"vector","result":[');
+        setTimeout(() => response.socket?.destroy(), 20);
+      });
+      await new Promise<void>((done) => server!.listen(0, '127.0.0.1', done));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const cut = parseConfig({ source: { url, maxRetries: 0 } }).source;
+      await expect(
+        connectPrometheus({ source: cut, logger: recordingLogger() }).queryInstant('up', 'up', 1_000_000),
+      ).rejects.toThrow(/terminated/);
+      const refused = parseConfig({ source: { url: 'http://127.0.0.1:9', maxRetries: 0 } }).source;
+      await expect(
+        connectPrometheus({ source: refused, logger: recordingLogger() }).queryInstant('up', 'up', 1_000_000),
+      ).rejects.toThrow(/fetch failed \(ECONNREFUSED\)/);
+    });
+
     it('fails a request that outlives source.timeoutSeconds as fetch does (no answer within the timeout)', async () => {
       const url = await serve(3_000);
       const { source } = parseConfig({ source: { url, timeoutSeconds: 0.2, maxRetries: 0 } });
