@@ -4,7 +4,7 @@ import { ConfigError } from '../../errors.ts';
 import type { Logger } from '../../ports.ts';
 import { type AwsCredentialsProvider, createAuthorizer } from './auth.ts';
 import { PrometheusClient } from './client.ts';
-import { createCaFetch, type HttpFetch } from './httpFetch.ts';
+import { createCaFetch, createPlainFetch, type HttpFetch } from './httpFetch.ts';
 
 /** How to reach Prometheus: the source settings, a logger and injectable I/O. */
 export interface ConnectOptions {
@@ -36,6 +36,8 @@ export function connectPrometheus(options: ConnectOptions): PrometheusClient {
   if (!fetchImpl && source.caFile) fetchImpl = createCaFetch(readCaFile(source.caFile));
   // https without a custom CA still goes through the fetch that forces certificate checks and TLS 1.2+.
   if (!fetchImpl && source.url.startsWith('https:')) fetchImpl = createCaFetch();
+  if (!fetchImpl && source.url.startsWith('http:') && source.compression === 'none')
+    fetchImpl = createPlainFetch();
   const headers: Record<string, string> = { ...source.headers };
   if (source.tenant) headers[source.tenant.header] = source.tenant.value;
   // fetch asks for gzip unless told otherwise; node:https (caFile, https) asks for nothing, i.e. identity.

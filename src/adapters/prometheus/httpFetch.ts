@@ -1,3 +1,4 @@
+import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import { ConfigError } from '../../errors.ts';
@@ -95,4 +96,78 @@ export function createCaFetch(caPem?: string): HttpFetch {
       request.on('error', reject);
       request.end(init.body);
     });
+}
+
+/**
+ * A fetch over node:http for plain http:// URLs whose answers are not compressed (source.compression
+ * "none", the default): what the client reads of a response, as createCaFetch gives it over TLS, without
+ * fetch's web streams (undici moves each chunk of a body through a ReadableStream, its promises and
+ * transfers: a large part of a small fleet's month's CPU besides parsing). Never follows a redirect.
+ */
+export function createPlainFetch(): HttpFetch {
+  const agent = new http.Agent({ keepAlive: true });
+  return (url, init) =>
+    new Promise((resolve, reject) => {
+      const request = http.request(
+        url,
+        {
+          method: init.method,
+          headers:
+            init.body === undefined
+              ? init.headers
+              : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) },
+          signal: init.signal,
+          agent,
+        },
+        (response) => resolve(responseOf(response, init.signal)),
+      );
+      // As fetch: an aborted request (source.timeoutSeconds) fails with the signal's reason (TimeoutError),
+      // any other failure to get an answer as "fetch failed" caused by the socket's error (ECONNREFUSED…),
+      // so that errors and logs read as they did through fetch.
+      request.on('error', (error) =>
+        reject(init.signal.aborted ? init.signal.reason : new TypeError('fetch failed', { cause: error })),
+      );
+      request.end(init.body);
+    });
+}
+
+/**
+ * What the client reads of a node:http response, handed over as soon as its headers are in; a body cut
+ * short fails as fetch's does: with the signal's reason, else "terminated" caused by the socket's error.
+ */
+function responseOf(response: http.IncomingMessage, signal: AbortSignal): HttpResponse {
+  let consumed = false;
+  // A body cut short otherwise (the connection reset or closed mid-answer): "terminated", as fetch says.
+  const reason = (error: unknown) =>
+    signal.aborted ? signal.reason : new TypeError('terminated', { cause: error });
+  return {
+    status: response.statusCode ?? 0,
+    headers: {
+      get: (name) => {
+        const value = response.headers[name.toLowerCase()];
+        return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+      },
+    },
+    body: {
+      [Symbol.asyncIterator]: () => {
+        consumed = true;
+        const chunks = response[Symbol.asyncIterator]();
+        return {
+          next: () => chunks.next().catch((error: unknown) => Promise.reject(reason(error))),
+          return: () => chunks.return?.() ?? Promise.resolve({ done: true, value: undefined }),
+        };
+      },
+    },
+    text: async () => {
+      if (consumed) throw new Error('the body was already read');
+      consumed = true;
+      const chunks: Buffer[] = [];
+      try {
+        for await (const chunk of response) chunks.push(chunk as Buffer);
+      } catch (error) {
+        throw reason(error);
+      }
+      return Buffer.concat(chunks).toString('utf8');
+    },
+  };
 }

@@ -136,6 +136,10 @@ export class PrometheusResponseParser {
   private sawRoot = false;
   // Samples of the answer's previous series (newSeriesBuilder).
   private lastSeriesLength = 0;
+  // With a transform: the one builder every series is read into (newSeriesBuilder), its samples handed
+  // to the transform as views and let go, so reading a raw answer allocates nothing per series. Without
+  // one, for a raw answer (keepEveryValue): the slab its series' samples are views of.
+  private scratch: SampleBuilder | undefined;
 
   /**
    * @param keepEveryValue keep NaN, infinite and negative samples (raw answers from which the adapter
@@ -238,7 +242,7 @@ export class PrometheusResponseParser {
         if (this.pending.length === 0 && !this.hasEscape) {
           const ascii = this.interner.fromAsciiBytes(chunk, start, j);
           if (ascii !== undefined) {
-            this.onString(ascii);
+            this.onString(ascii, true);
             return j + 1;
           }
         }
@@ -287,6 +291,17 @@ export class PrometheusResponseParser {
    * their arrays, and a series that fills them exactly is built without a copy.
    */
   private newSeriesBuilder(): SampleBuilder {
+    if (this.transform) {
+      const scratch = (this.scratch ??= new SampleBuilder(Math.max(16, this.lastSeriesLength)));
+      scratch.reset();
+      return scratch;
+    }
+    if (this.keepEveryValue) {
+      // A raw answer the adapter evaluates and lets go whole: its series share slabs (SampleBuilder.take).
+      const slab = (this.scratch ??= new SampleBuilder(SLAB_FIRST));
+      slab.reset();
+      return slab;
+    }
     return new SampleBuilder(Math.max(16, this.lastSeriesLength));
   }
 
@@ -306,18 +321,39 @@ export class PrometheusResponseParser {
    */
   private readWholePair(chunk: Uint8Array, start: number): number {
     const n = chunk.length;
-    const ms = readMs(chunk, start + 1);
-    const j = readEnd;
-    if (ms < 0 || j + 1 >= n || chunk[j] !== 0x2c || chunk[j + 1] !== 0x22) return -1;
-    const valueStart = j + 2;
-    let k = valueStart;
-    while (k < n && (chunk[k] === 0x2e || (chunk[k]! >= 0x30 && chunk[k]! <= 0x39))) k++;
-    if (k + 1 >= n || chunk[k] !== 0x22 || chunk[k + 1] !== 0x5d) return -1;
-    const v = fastDecimal(chunk, valueStart, k);
-    if (v === undefined) return -1;
-    // A plain decimal is finite and not negative: kept whatever keepEveryValue says (as addSample).
-    (this.samples ??= this.newSeriesBuilder()).push(ms, v);
-    return k + 2;
+    const samples = (this.samples ??= this.newSeriesBuilder());
+    // The samples that follow (`,[`) are read here too, without going back through the token loop; the
+    // first one it declines ends the run there (the index after the last one read, -1 for none).
+    let after = -1;
+    for (let at = start; ;) {
+      const ms = readMs(chunk, at + 1);
+      const j = readEnd;
+      if (ms < 0 || j + 1 >= n || chunk[j] !== 0x2c || chunk[j + 1] !== 0x22) return after;
+      // The value's digits and point, read as fastDecimal reads them, in the same pass that finds its end.
+      let mantissa = 0;
+      let digits = 0;
+      let fraction = -1;
+      let k = j + 2;
+      for (; k < n; k++) {
+        const c = chunk[k]!;
+        if (c === 0x2e) {
+          if (fraction >= 0) return after;
+          fraction = 0;
+        } else if (c >= 0x30 && c <= 0x39) {
+          mantissa = mantissa * 10 + (c - 0x30);
+          if (mantissa > SAFE) return after;
+          digits++;
+          if (fraction >= 0) fraction++;
+        } else break;
+      }
+      if (k + 1 >= n || chunk[k] !== 0x22 || chunk[k + 1] !== 0x5d) return after;
+      if (digits === 0 || fraction > 22) return after;
+      // A plain decimal is finite and not negative: kept whatever keepEveryValue says (as addSample).
+      samples.push(ms, fraction <= 0 ? mantissa : mantissa / POW10[fraction]!);
+      after = k + 2;
+      if (after + 1 < n && chunk[after] === 0x2c && chunk[after + 1] === 0x5b) at = after + 1;
+      else return after;
+    }
   }
 
   /**
@@ -447,11 +483,26 @@ export class PrometheusResponseParser {
     }
     if (frame.kind === 'item') {
       if (!this.metric) throw new RangeError('not a Prometheus API response: a result without its metric');
-      const points = this.samples?.build() ?? SamplePoints.EMPTY;
-      if (points.length > 0) {
-        const series = { metric: this.metric, points };
-        const kept = this.transform ? this.transform(series) : series;
-        if (kept) this.series.push(kept);
+      const samples = this.samples;
+      if (this.transform) {
+        // The series' samples are views of the scratch builder (newSeriesBuilder): what the transform
+        // keeps of them is copied, as the next series overwrites them.
+        const points = samples?.view() ?? SamplePoints.EMPTY;
+        if (points.length > 0) {
+          const kept = this.transform({ metric: this.metric, points });
+          if (kept && samples!.owns(kept.points)) {
+            const copy = new SamplePoints(kept.points.tsMs.slice(), kept.points.values.slice());
+            this.series.push({ ...kept, points: copy });
+          } else if (kept) this.series.push(kept);
+        }
+      } else {
+        const points =
+          samples === undefined
+            ? SamplePoints.EMPTY
+            : samples === this.scratch
+              ? samples.take()
+              : samples.build();
+        if (points.length > 0) this.series.push({ metric: this.metric, points });
       }
       if (this.samples) this.lastSeriesLength = this.samples.length;
       this.metric = undefined;
@@ -480,10 +531,11 @@ export class PrometheusResponseParser {
     if (top?.object) top.expectKey = true;
   }
 
-  private onString(text: string): void {
+  /** A string value or key; `interned` when it already is (Interner.fromAsciiBytes). */
+  private onString(text: string, interned = false): void {
     const top = this.top;
     if (top?.object && top.expectKey) {
-      top.key = top.kind === 'metric' ? this.interner.intern(text) : text;
+      top.key = top.kind === 'metric' && !interned ? this.interner.intern(text) : text;
       top.expectKey = false;
       return;
     }
@@ -504,7 +556,7 @@ export class PrometheusResponseParser {
         this.resultType = text;
         break;
       case 'labelValue':
-        this.metric![top!.key!] = this.interner.intern(text);
+        this.metric![top!.key!] = interned ? text : this.interner.intern(text);
         break;
       case 'pairElement':
         this.pair.push(text);
@@ -591,6 +643,9 @@ const ROOT_SLOTS: Record<string, Slot> = {
   warnings: 'strings',
   infos: 'strings',
 };
+
+/** Samples of a raw answer's first slab (newSeriesBuilder): 64 KiB an array, a small answer's whole. */
+const SLAB_FIRST = 8192;
 
 /** Digits with at most one point and no sign or exponent: Number() reads them exactly as the pattern allows. */
 function simpleDecimal(text: string): boolean {

@@ -17,7 +17,7 @@ import {
   lastPerStep,
   maxByFromRaw,
   meansPerStep,
-  runningFromRaw,
+  RunningFromRaw,
   sortLikePrometheus,
   stepCount,
   utilizationFromRaw,
@@ -403,11 +403,16 @@ export function createQueries(
     // outputs (both DCGM families of a shard) are never held beside all their parts at once.
     const outputs = parts[0]?.length ?? 0;
     return Array.from({ length: outputs }, (_, i) => {
+      // One span (a small fleet's day): its output is already one series a label set (each evaluation
+      // makes one series per group or per raw series, and the branches of utilization never share a label
+      // set), so there is nothing to merge, and keying every series by its labels would be wasted.
       const merged = sortLikePrometheus(
-        mergeSeries(
-          parts.flatMap((p) => p[i]!),
-          'concat',
-        ),
+        parts.length === 1
+          ? parts[0]![i]!
+          : mergeSeries(
+              parts.flatMap((p) => p[i]!),
+              'concat',
+            ),
       );
       for (const p of parts) p[i] = [];
       return merged;
@@ -483,28 +488,28 @@ export function createQueries(
     fill,
     range: (name, params, over, shard) => client.queryRange(name, fill(name, params, shard), over),
     runningFromRaw: async (over, windowMs, shard = {}) => {
+      // Each span's raw series folded into its evaluation as they are read (max by of their last sample
+      // per step), so that a span's raw samples (a shard's pods' whole day) are never all held at once.
+      const evaluations = new WeakMap<RangeWindow, RunningFromRaw>();
+      const evaluationOf = (span: RangeWindow) => {
+        let running = evaluations.get(span);
+        if (!running)
+          evaluations.set(
+            span,
+            (running = new RunningFromRaw(cluster, identity.ksmReplicaLabels, span, windowMs)),
+          );
+        return running;
+      };
       const [running] = await fromRaw(
         over,
         windowMs,
         shard,
         [
-          ['running_pods_raw', {}],
-          ['running_claims_raw', {}],
+          // One answer holds both selectors' series (running_pods_raw.promql): told apart by name.
+          ['running_pods_raw', {}, (span) => (series) => void evaluationOf(span).addPodSeries(series)],
+          ['running_claims_raw', {}, (span) => (series) => void evaluationOf(span).claims.add(series)],
         ],
-        ([pods, claims], span) => [
-          runningFromRaw(
-            {
-              // One answer holds both selectors' series (running_pods_raw.promql): split by name.
-              phase: pods!.filter((s) => s.metric.__name__ === 'kube_pod_status_phase'),
-              requests: pods!.filter((s) => s.metric.__name__ !== 'kube_pod_status_phase'),
-              claims: claims!,
-              cluster,
-              replica: identity.ksmReplicaLabels,
-            },
-            span,
-            windowMs,
-          ),
-        ],
+        (_answers, span) => [evaluationOf(span).result()],
       );
       return running!;
     },

@@ -38,14 +38,21 @@ export function forEachLastPerStep(
 }
 
 /**
+ * One series' points per step as they are computed (lastPerStep, meansPerStep), reused series after
+ * series: each result is then copied out in arrays of its exact length, one allocation, no growth.
+ */
+const perStep = new SampleBuilder(2048);
+
+/**
  * `raw` reduced to its last sample in each step's window [t_k − windowMs, t_k], placed at t_k: what
  * last_over_time (and so count by, max by of it) sees of it on `over`, at most one point a step; undefined
  * when no step has a sample. Applied to raw series as they are read (parseResponse.ts `transform`).
  */
 export function lastPerStep(raw: PromSeries, over: RangeWindow, windowMs: number): PromSeries | undefined {
-  const b = new SampleBuilder();
+  const b = perStep;
+  b.reset();
   forEachLastPerStep(raw, over, windowMs, (k, v) => b.push(over.startMs + k * over.stepMs, v));
-  return b.length === 0 ? undefined : { metric: raw.metric, points: b.build() };
+  return b.length === 0 ? undefined : { metric: raw.metric, points: b.copy() };
 }
 
 /** Prometheus' MAX aggregation of two values (engine.go): NaN only when both are NaN. */
@@ -63,44 +70,125 @@ function byLabels(metric: Record<string, string>, by: readonly string[]): Record
   return out;
 }
 
-const keyOf = (metric: Record<string, string>, by: readonly string[]) =>
-  by.map((name) => metric[name] ?? '').join('\u0000');
+/** The group key of `metric` under `by`: its values of `by`, joined by NUL (what `by.map(…).join` gives). */
+function keyOf(metric: Record<string, string>, by: readonly string[]): string {
+  let key = '';
+  for (let i = 0; i < by.length; i++) {
+    if (i > 0) key += '\u0000';
+    key += metric[by[i]!] ?? '';
+  }
+  return key;
+}
 
-/** One group of a `max by`: its labels, and per step k its value (where `has[k]` is 1). */
+/** How many steps `has` marks. */
+function countMarked(has: Uint8Array): number {
+  let count = 0;
+  for (let k = 0; k < has.length; k++) count += has[k]!;
+  return count;
+}
+
+/**
+ * One group of a `max by`: its labels, and per step k its value (where `has[k − lo]` is 1), for the steps
+ * from `lo` on that its series have samples in (a pod's few hours of a day, not every step of it).
+ */
 interface MaxGroup {
   metric: Record<string, string>;
+  lo: number;
   values: Float64Array;
   has: Uint8Array;
 }
 
+const NO_VALUES = new Float64Array(0);
+const NO_MARKS = new Uint8Array(0);
+
+/** Makes `group` hold steps [from, to) as well, keeping what it holds (its values too, unless it has none). */
+function widen(
+  group: { lo: number; values: Float64Array; has: Uint8Array },
+  from: number,
+  to: number,
+  withValues = true,
+): void {
+  const length = group.has.length;
+  const end = group.lo + length;
+  if (length > 0 && from >= group.lo && to <= end) return;
+  const lo = length === 0 ? from : Math.min(from, group.lo);
+  const hi = length === 0 ? to : Math.max(to, end);
+  const has = new Uint8Array(hi - lo);
+  if (length > 0) has.set(group.has, group.lo - lo);
+  if (withValues) {
+    const values = new Float64Array(hi - lo);
+    if (length > 0) values.set(group.values, group.lo - lo);
+    group.values = values;
+  }
+  group.lo = lo;
+  group.has = has;
+}
+
+// One series' last sample per step (maxByLastPerStep): its steps and values, reused series after series.
+let lastSteps = new Int32Array(256);
+let lastValues = new Float64Array(256);
+
 /**
  * The max by `by` of each series' last sample per step (max by of last_over_time): per group key, its
- * labels and its values by step, in typed arrays of the grid's steps (9 bytes a step and group).
+ * labels and its values by step, in typed arrays of the steps its series have samples in (9 bytes a step
+ * and group). Series are added one at a time (`add`), so that a raw answer's series can be folded in as
+ * they are read instead of being held; adding a series again leaves the groups as they were (a retried
+ * request reads series again): MAX keeps the value it holds on a tie, and the same series brings only
+ * values already taken in.
  */
+export class MaxByLastPerStep {
+  readonly groups = new Map<string, MaxGroup>();
+  constructor(
+    private readonly by: readonly string[],
+    private readonly over: RangeWindow,
+    private readonly windowMs: number,
+  ) {}
+
+  add(series: PromSeries): void {
+    const key = keyOf(series.metric, this.by);
+    let group = this.groups.get(key);
+    if (!group) {
+      group = { metric: byLabels(series.metric, this.by), lo: 0, values: NO_VALUES, has: NO_MARKS };
+      this.groups.set(key, group);
+    }
+    const points = series.points.values;
+    let m = 0;
+    forEachWindowPerStep(series, this.over, this.windowMs, (k, _from, to) => {
+      if (m === lastSteps.length) {
+        const steps = new Int32Array(2 * m);
+        const values = new Float64Array(2 * m);
+        steps.set(lastSteps);
+        values.set(lastValues);
+        lastSteps = steps;
+        lastValues = values;
+      }
+      lastSteps[m] = k;
+      lastValues[m] = points[to - 1]!;
+      m++;
+    });
+    if (m === 0) return;
+    widen(group, lastSteps[0]!, lastSteps[m - 1]! + 1);
+    const { lo, values, has } = group;
+    for (let i = 0; i < m; i++) {
+      const at = lastSteps[i]! - lo;
+      const v = lastValues[i]!;
+      if (has[at] === 0) {
+        has[at] = 1;
+        values[at] = v;
+      } else values[at] = maxOf(values[at]!, v);
+    }
+  }
+}
+
 function maxByLastPerStep(
   raw: readonly PromSeries[],
   by: readonly string[],
   over: RangeWindow,
   windowMs: number,
 ): Map<string, MaxGroup> {
-  const n = stepCount(over);
-  const groups = new Map<string, MaxGroup>();
-  for (const series of raw) {
-    const key = keyOf(series.metric, by);
-    let group = groups.get(key);
-    if (!group) {
-      group = { metric: byLabels(series.metric, by), values: new Float64Array(n), has: new Uint8Array(n) };
-      groups.set(key, group);
-    }
-    const { values, has } = group;
-    forEachLastPerStep(series, over, windowMs, (k, v) => {
-      if (has[k] === 0) {
-        has[k] = 1;
-        values[k] = v;
-      } else values[k] = maxOf(values[k]!, v);
-    });
-  }
-  return groups;
+  const max = new MaxByLastPerStep(by, over, windowMs);
+  for (const series of raw) max.add(series);
+  return max.groups;
 }
 
 /** What running.promql asks, in raw answers (queries/running_raw_*.promql) and label names. */
@@ -123,41 +211,81 @@ export interface RunningRaw {
  * (cluster, uid)` of the right-hand `… > 0 or …`). Points carry the value 1, as the query's answer does.
  */
 export function runningFromRaw(input: RunningRaw, over: RangeWindow, windowMs: number): PromSeries[] {
-  const left = maxByLastPerStep(
-    input.phase,
-    [...input.cluster, ...input.replica, 'namespace', 'pod', 'uid'],
-    over,
-    windowMs,
-  );
-  const on = [...input.cluster, 'uid'];
-  const n = stepCount(over);
-  // Per (cluster, uid): the steps where the pod holds a GPU (a request > 0 or a claim).
-  const gpu = new Map<string, Uint8Array>();
-  const stepsOf = (key: string) => {
-    let steps = gpu.get(key);
-    if (!steps) gpu.set(key, (steps = new Uint8Array(n)));
-    return steps;
-  };
-  for (const [key, group] of maxByLastPerStep(input.requests, on, over, windowMs)) {
-    const steps = stepsOf(key);
-    for (let k = 0; k < n; k++) if (group.has[k] === 1 && group.values[k]! > 0) steps[k] = 1;
+  const running = new RunningFromRaw(input.cluster, input.replica, over, windowMs);
+  for (const series of input.phase) running.phase.add(series);
+  for (const series of input.requests) running.requests.add(series);
+  for (const series of input.claims) running.claims.add(series);
+  return running.result();
+}
+
+/**
+ * runningFromRaw with its raw series added one at a time, as they are read (the adapter folds a span's
+ * raw answers in this way, parseResponse.ts `transform`, instead of holding their samples): `phase`,
+ * `requests` and `claims` take the series RunningRaw lists, `result` evaluates.
+ */
+export class RunningFromRaw {
+  readonly phase: MaxByLastPerStep;
+  readonly requests: MaxByLastPerStep;
+  readonly claims: MaxByLastPerStep;
+  private readonly on: readonly string[];
+  constructor(
+    cluster: readonly string[],
+    replica: readonly string[],
+    private readonly over: RangeWindow,
+    windowMs: number,
+  ) {
+    this.phase = new MaxByLastPerStep([...cluster, ...replica, 'namespace', 'pod', 'uid'], over, windowMs);
+    this.on = [...cluster, 'uid'];
+    this.requests = new MaxByLastPerStep(this.on, over, windowMs);
+    this.claims = new MaxByLastPerStep(this.on, over, windowMs);
   }
-  for (const [key, group] of maxByLastPerStep(input.claims, on, over, windowMs)) {
-    const steps = stepsOf(key);
-    for (let k = 0; k < n; k++) if (group.has[k] === 1) steps[k] = 1;
+
+  /** A series of running_pods_raw's answer: a phase sample's or a GPU request's, by its name. */
+  addPodSeries(series: PromSeries): void {
+    if (series.metric.__name__ === 'kube_pod_status_phase') this.phase.add(series);
+    else this.requests.add(series);
   }
-  const out: PromSeries[] = [];
-  for (const group of left.values()) {
-    const steps = gpu.get(keyOf(group.metric, on));
-    if (!steps) continue;
-    const b = new SampleBuilder();
-    for (let k = 0; k < n; k++) {
-      if (group.has[k] === 1 && group.values[k] === 1 && steps[k] === 1)
-        b.push(over.startMs + k * over.stepMs, 1);
+
+  result(): PromSeries[] {
+    const { over, on } = this;
+    const left = this.phase.groups;
+    // Per (cluster, uid): the steps from `lo` on where the pod holds a GPU (a request > 0 or a claim).
+    const gpu = new Map<string, { lo: number; values: Float64Array; has: Uint8Array }>();
+    const mark = (key: string, group: MaxGroup, holds: (value: number) => boolean) => {
+      let steps = gpu.get(key);
+      if (!steps) gpu.set(key, (steps = { lo: 0, values: NO_VALUES, has: NO_MARKS }));
+      if (group.has.length === 0) return;
+      widen(steps, group.lo, group.lo + group.has.length, false);
+      const offset = group.lo - steps.lo;
+      const marks = steps.has;
+      for (let i = 0; i < group.has.length; i++)
+        if (group.has[i] === 1 && holds(group.values[i]!)) marks[offset + i] = 1;
+    };
+    for (const [key, group] of this.requests.groups) mark(key, group, (v) => v > 0);
+    for (const [key, group] of this.claims.groups) mark(key, group, () => true);
+    const out: PromSeries[] = [];
+    for (const group of left.values()) {
+      const steps = gpu.get(keyOf(group.metric, on));
+      if (!steps) continue;
+      const { lo, has, values } = group;
+      // The pod's steps held (1) where both are: k − lo here, k − steps.lo there.
+      const from = Math.max(lo, steps.lo);
+      const to = Math.min(lo + has.length, steps.lo + steps.has.length);
+      const marks = steps.has;
+      let count = 0;
+      for (let k = from; k < to; k++)
+        if (has[k - lo] === 1 && values[k - lo] === 1 && marks[k - steps.lo] === 1) count++;
+      if (count === 0) continue;
+      // Exactly as many points as steps kept: built in arrays of their length.
+      const b = new SampleBuilder(count);
+      for (let k = from; k < to; k++) {
+        if (has[k - lo] === 1 && values[k - lo] === 1 && marks[k - steps.lo] === 1)
+          b.push(over.startMs + k * over.stepMs, 1);
+      }
+      out.push({ metric: group.metric, points: b.build() });
     }
-    if (b.length > 0) out.push({ metric: group.metric, points: b.build() });
+    return out;
   }
-  return out;
 }
 
 /**
@@ -201,12 +329,13 @@ export function meansPerStep(
   windowMs: number,
   divisor: number,
 ): PromSeries | undefined {
-  const b = new SampleBuilder();
+  const b = perStep;
+  b.reset();
   const values = series.points.values;
   forEachWindowPerStep(series, over, windowMs, (k, from, to) =>
     b.push(over.startMs + k * over.stepMs, avgOverTime(values, from, to) / divisor),
   );
-  return b.length === 0 ? undefined : { metric: series.metric, points: b.build() };
+  return b.length === 0 ? undefined : { metric: series.metric, points: b.copy() };
 }
 
 /**
@@ -215,7 +344,7 @@ export function meansPerStep(
  * `dropped`); undefined when none is left.
  */
 export function validMeans(means: PromSeries, dropped: DroppedValues): PromSeries | undefined {
-  const { __name__: _name, ...metric } = means.metric;
+  const metric = withoutName(means.metric);
   const { points } = means;
   const valid = (v: number) => v >= 0 && v !== Infinity;
   let i = 0;
@@ -234,6 +363,26 @@ export function validMeans(means: PromSeries, dropped: DroppedValues): PromSerie
 }
 
 /**
+ * `metric` without `__name__`: what `const { __name__, ...rest } = metric` makes (a plain object, the same
+ * keys in the same order, a label named `__proto__` kept as a label), without the spread's cost.
+ */
+function withoutName(metric: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in metric) {
+    if (name === '__name__' || !Object.hasOwn(metric, name)) continue;
+    if (name === '__proto__')
+      Object.defineProperty(out, name, {
+        value: metric[name],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else out[name] = metric[name]!;
+  }
+  return out;
+}
+
+/**
  * Calls `f(k, from, to)` for every step k whose window [t_k − windowMs, t_k] holds raw samples of
  * `series`: they are its points from..to−1 (consecutive, the series being sorted by time).
  */
@@ -245,15 +394,27 @@ export function forEachWindowPerStep(
 ): void {
   if (!(windowMs < over.stepMs)) throw new RangeError('the window must be shorter than the step');
   const n = stepCount(over);
-  const { points } = raw;
+  const { startMs, stepMs } = over;
+  const ts = raw.points.tsMs;
   let k = -1;
   let from = 0;
   let last = -1;
-  for (let i = 0; i < points.length; i++) {
-    const t = points.tAt(i);
-    // The only step whose window [t_j − windowMs, t_j] can hold t: the first t_j >= t.
-    const j = Math.max(0, Math.ceil((t - over.startMs) / over.stepMs));
-    if (j >= n || over.startMs + j * over.stepMs - t > windowMs) continue;
+  // The step of the previous sample, and the times (lo, hi] whose step it is: consecutive samples mostly
+  // share a step or fall in the next, found without dividing (times and steps are integers of ms, so the
+  // division below is exact up to its ceiling and both ways give the same step).
+  let j = 0;
+  let lo = Number.NEGATIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i]!;
+    if (!(t > lo && t <= hi)) {
+      if (t > hi && t <= hi + stepMs) j++;
+      // The only step whose window [t_j − windowMs, t_j] can hold t: the first t_j >= t.
+      else j = Math.max(0, Math.ceil((t - startMs) / stepMs));
+      hi = startMs + j * stepMs;
+      lo = j === 0 ? Number.NEGATIVE_INFINITY : hi - stepMs;
+    }
+    if (j >= n || hi - t > windowMs) continue;
     if (j !== k) {
       if (k >= 0) f(k, from, last + 1);
       k = j;
@@ -374,17 +535,16 @@ export function maxByFromRaw(
   windowMs: number,
   dropped: DroppedValues,
 ): PromSeries[] {
-  const n = stepCount(over);
   const out: PromSeries[] = [];
-  for (const { metric, values, has } of maxByLastPerStep(raw, by, over, windowMs).values()) {
-    const b = new SampleBuilder();
-    for (let k = 0; k < n; k++) {
-      if (has[k] === 0) continue;
-      const v = values[k]!;
+  for (const { metric, lo, values, has } of maxByLastPerStep(raw, by, over, windowMs).values()) {
+    const b = new SampleBuilder(Math.max(1, countMarked(has)));
+    for (let i = 0; i < has.length; i++) {
+      if (has[i] === 0) continue;
+      const v = values[i]!;
       if (Number.isNaN(v)) dropped.NaN++;
       else if (!Number.isFinite(v)) dropped.infinite++;
       else if (v < 0) dropped.negative++;
-      else b.push(over.startMs + k * over.stepMs, v);
+      else b.push(over.startMs + (lo + i) * over.stepMs, v);
     }
     if (b.length > 0) out.push({ metric, points: b.build() });
   }
@@ -415,9 +575,12 @@ export function countByFromRaw(
   }
   const out: PromSeries[] = [];
   for (const { metric, counts } of groups.values()) {
-    const b = new SampleBuilder();
+    let count = 0;
+    for (let k = 0; k < n; k++) if (counts[k]! > 0) count++;
+    if (count === 0) continue;
+    const b = new SampleBuilder(count);
     for (let k = 0; k < n; k++) if (counts[k]! > 0) b.push(over.startMs + k * over.stepMs, counts[k]!);
-    if (b.length > 0) out.push({ metric, points: b.build() });
+    out.push({ metric, points: b.build() });
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import type { PromSeries } from './parseResponse.ts';
-import { SampleBuilder } from './samplePoints.ts';
+import { SampleBuilder, unionOfTimes } from './samplePoints.ts';
 
 /**
  * DCGM utilization read once per raw sample (queries/utilization_prof.promql, utilization_util.promql).
@@ -156,19 +156,20 @@ export function dcgmPresenceSeries(
   clusterLabel: string,
   dedupeLabels: readonly string[],
 ): PromSeries[] {
-  const groups = new Map<string, { metric: Record<string, string>; ts: Set<number> }>();
+  const groups = new Map<string, { metric: Record<string, string>; times: Float64Array[] }>();
   for (const s of series) {
     const metric: Record<string, string> = {};
     if (clusterLabel && s.metric[clusterLabel]) metric[clusterLabel] = s.metric[clusterLabel];
     for (const name of dedupeLabels) if (s.metric[name]) metric[name] = s.metric[name];
     const key = labelSetKey(metric);
-    const group = groups.get(key) ?? { metric, ts: new Set<number>() };
-    for (let i = 0; i < s.points.length; i++) group.ts.add(s.points.tAt(i));
+    const group = groups.get(key) ?? { metric, times: [] };
+    group.times.push(s.points.tsMs);
     groups.set(key, group);
   }
-  return [...groups.values()].map(({ metric, ts }) => {
-    const points = new SampleBuilder(ts.size);
-    for (const t of [...ts].sort((a, b) => a - b)) points.push(t, 1);
+  return [...groups.values()].map(({ metric, times }) => {
+    const union = unionOfTimes(times);
+    const points = new SampleBuilder(union.length);
+    for (let i = 0; i < union.length; i++) points.push(union[i]!, 1);
     return { metric, points: points.build() };
   });
 }

@@ -227,6 +227,36 @@ describe('PrometheusResponseParser (answers as they stream in)', () => {
     });
   });
 
+  it('reads every series it transforms into the same arrays, and copies what a transform keeps of them', () => {
+    const buffers = new Set<ArrayBufferLike>();
+    const parser = new PrometheusResponseParser(undefined, true, (series) => {
+      buffers.add(series.points.tsMs.buffer);
+      // Kept as given: the answer must still hold each series' own samples.
+      return series;
+    });
+    parser.write(new TextEncoder().encode(body));
+    expect(buffers.size).toBe(1);
+    const raw = new PrometheusResponseParser(undefined, true);
+    raw.write(new TextEncoder().encode(body));
+    expect(parser.end()).toEqual(raw.end());
+  });
+
+  it("puts a raw answer's series in shared arrays, each series its own samples", () => {
+    const parser = new PrometheusResponseParser(undefined, true);
+    parser.write(new TextEncoder().encode(body));
+    const parsed = parser.end();
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    const [a, b] = parsed.series;
+    expect(b!.points.tsMs.buffer).toBe(a!.points.tsMs.buffer);
+    expect(a!.points.toJSON()).toEqual([
+      [1700000000000, 0.5],
+      [1700000060250, 1000],
+      [1700000120000, Number.NaN],
+    ]);
+    expect(b!.points.toJSON()).toEqual([[1700000000000, 2]]);
+  });
+
   it('shares the strings of labels between series and answers', () => {
     const parser = new PrometheusResponseParser();
     parser.write(new TextEncoder().encode(body));
