@@ -546,7 +546,7 @@ async function runOnce(): Promise<RunResult> {
     const { renderPdf } = await load<Pdf>('render/pdf/renderPdf.ts');
     const { renderTeamPdf, TEAM_PDF_TOP } = await load<TeamPdf>('render/pdf/teamPdf.ts');
     const { teamCostsCsvChunks, teamFacts } = await load<TeamCsv>('render/teamCsv.ts');
-    const { renderHtmlReport } = await load<Html>('render/html/htmlReport.ts');
+    const html = await load<Html>('render/html/htmlReport.ts');
     const { summary } = priced;
     const rendered = (name: string, body: Uint8Array | string) => {
       const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
@@ -586,7 +586,16 @@ async function runOnce(): Promise<RunResult> {
     mark('team pack');
     rendered('executive-report.pdf', await renderPdf(summary, null, pdfOptions));
     mark('executive PDF');
-    rendered('report.html', renderHtmlReport(summary, priced.rows, { language: 'en' }));
+    // Written as the monthly report writes it: in pieces to a spooled file (older trees: one string).
+    const { htmlReportChunks } = html as Partial<Html>;
+    if (htmlReportChunks) {
+      const spooled = await spool!.spoolChunks(
+        htmlReportChunks(summary, priced.rows, { language: 'en' }),
+        dir,
+      );
+      renderMB += spooled.bytes / 2 ** 20;
+      renderHashes.update(`report.html ${spooled.sha256}\n`);
+    } else rendered('report.html', html.renderHtmlReport(summary, priced.rows, { language: 'en' }));
     mark('report.html');
   }
   if (!args.out) rmSync(dir, { recursive: true, force: true });

@@ -22,7 +22,7 @@ import { mapLimit } from '../concurrency.ts';
 import { InputError, PublishError, RefusedError } from '../errors.ts';
 import { type CsvMeta, chargebackAndTeamCsvChunks, csvMetaFromSummary, rowsByTeam } from '../render/csv.ts';
 import { columnsMarkdown } from '../render/columnsDoc.ts';
-import { renderHtmlReport } from '../render/html/htmlReport.ts';
+import { htmlReportChunks } from '../render/html/htmlReport.ts';
 import { renderTeamPdf, TEAM_PDF_TOP } from '../render/pdf/teamPdf.ts';
 import { teamCostsCsvChunks, teamFacts } from '../render/teamCsv.ts';
 import { renderPdf } from '../render/pdf/renderPdf.ts';
@@ -938,7 +938,11 @@ function createRenderer(
       { key: keys.pdf(month), body: pdf, contentType: 'application/pdf' },
       {
         key: keys.htmlReport(month),
-        body: renderHtmlReport(summary, rows, { language: pdfOptions.language, title: pdfOptions.title }),
+        // Written as it is made: the page of a large month never exists as one string.
+        body: await spoolChunks(
+          htmlReportChunks(summary, rows, { language: pdfOptions.language, title: pdfOptions.title }),
+          spoolDir,
+        ),
         contentType: 'text/html; charset=utf-8',
       },
       ...teamPdfs,

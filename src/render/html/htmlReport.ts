@@ -27,9 +27,29 @@ export interface HtmlData {
  * month's allocation table — filters by team, project, namespace, cluster, GPU model and pricing, sorting,
  * grouping, drill-down to pods — and the daily trend, from the summary and the priced rows (the data of
  * summary.json and the CSVs). Label values are data, never markup: the page writes them as text nodes, and
- * the embedded JSON cannot close its script element.
+ * the embedded JSON cannot close its script element. The page as one string: {@link htmlReportChunks}
+ * joined.
  */
 export function renderHtmlReport(summary: Summary, rows: PricedRows, options: HtmlOptions): string {
+  return [...htmlReportChunks(summary, rows, options)].join('');
+}
+
+/** Records per chunk of the embedded data: a few hundred KB of text. */
+const RECORDS_PER_CHUNK = 4096;
+
+/**
+ * report.html in pieces, for writing it to a file as it is made: the page's records (one per pod and
+ * pricing: 500,000 at 10,000 GPUs) are encoded a few thousand at a time, so the page never exists as one
+ * string — nor do the JSON of its data and that JSON made script-safe, copies of the same size (they set
+ * the month step's peak memory at that size). The pieces joined are byte for byte the page a single
+ * JSON.stringify of the data made: JSON puts an array's elements one after the other separated by commas,
+ * and the script-safe escapes replace single characters.
+ */
+export function* htmlReportChunks(
+  summary: Summary,
+  rows: PricedRows,
+  options: HtmlOptions,
+): Generator<string, void, undefined> {
   const wording = wordingFor(options.language);
   const title =
     options.title?.trim() || (summary.source.kind === 'demo' ? wording.demoTitle : wording.defaultTitle);
@@ -48,6 +68,8 @@ export function renderHtmlReport(summary: Summary, rows: PricedRows, options: Ht
         ].join(' '),
       }
     : undefined;
+  const { values, records } = htmlData(rows);
+  // The embedded data: these keys, then `records` (last, as the page reads it).
   const page = {
     lang: options.language,
     locale: wording.locale,
@@ -66,9 +88,9 @@ export function renderHtmlReport(summary: Summary, rows: PricedRows, options: Ht
       unbudgetedCost: summary.budgets?.unbudgetedCost ?? null,
     },
     days: summary.byDay.map((d) => ({ date: d.date, cost: d.cost, byTeam: d.byTeam })),
-    ...htmlData(rows),
+    values,
   };
-  return [
+  yield [
     '<!DOCTYPE html>',
     `<html lang="${options.language}">`,
     '<head>',
@@ -87,12 +109,16 @@ export function renderHtmlReport(summary: Summary, rows: PricedRows, options: Ht
         ]
       : []),
     '<main id="app"></main>',
-    `<script type="application/json" id="data">${scriptSafeJson(page)}</script>`,
-    `<script>${CLIENT_JS}</script>`,
-    '</body>',
-    '</html>',
-    '',
+    // The object without its closing brace: the records follow.
+    `<script type="application/json" id="data">${scriptSafeJson(page).slice(0, -1)},"records":[`,
   ].join('\n');
+  for (let from = 0; from < records.length; from += RECORDS_PER_CHUNK) {
+    const to = Math.min(records.length, from + RECORDS_PER_CHUNK);
+    const parts = new Array<string>(to - from);
+    for (let i = from; i < to; i++) parts[i - from] = scriptSafeJson(records[i]);
+    yield (from > 0 ? ',' : '') + parts.join(',');
+  }
+  yield [']}</script>', `<script>${CLIENT_JS}</script>`, '</body>', '</html>', ''].join('\n');
 }
 
 /** The rows summed per pod and pricing, with the value table of each dimension. */

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { billingPeriod } from '../../../src/core/period.ts';
 import { priceMonth } from '../../../src/core/month/priceMonth.ts';
-import { htmlData, renderHtmlReport, scriptSafeJson } from '../../../src/render/html/htmlReport.ts';
+import fc from 'fast-check';
+import {
+  htmlData,
+  htmlReportChunks,
+  renderHtmlReport,
+  scriptSafeJson,
+} from '../../../src/render/html/htmlReport.ts';
+import { pricedRow, pricedRows } from '../../support/pricedRows.ts';
 import {
   CATALOG,
   meteredDay,
@@ -56,5 +63,40 @@ describe('renderHtmlReport', () => {
     expect(total).toBe(Math.round(Number(summary.totals.cost) * 100));
     expect(data.values.team.sort()).toEqual([BREAKOUT, 'ml', 'platform'].sort());
     expect(data.values.pricing).toEqual(['Standard']);
+  });
+});
+
+describe('htmlReportChunks', () => {
+  // More pods than one chunk holds, with label values that must be escaped inside the data element.
+  const base = fc.sample(pricedRow, { seed: 18, numRuns: 1 })[0]!;
+  const many = Array.from({ length: 9_000 }, (_, i) => ({
+    ...base,
+    pod: i % 3 === 0 ? `p${i}</script>\u2028&` : `p${i}`,
+    podUid: `uid-${i}`,
+  }));
+
+  it('writes the page in pieces that join to the page one JSON.stringify of its data makes', () => {
+    const { summary } = month();
+    const rows = pricedRows(many);
+    const chunks = [...htmlReportChunks(summary, rows, { language: 'en' })];
+    expect(chunks.length).toBeGreaterThan(3); // the head, 3 chunks of records, the tail
+    const html = chunks.join('');
+    expect(renderHtmlReport(summary, rows, { language: 'en' })).toBe(html);
+    const open = '<script type="application/json" id="data">';
+    const json = html.slice(html.indexOf(open) + open.length, html.indexOf('</script>', html.indexOf(open)));
+    const data = JSON.parse(json) as { records: unknown[]; values: unknown };
+    // One pass over the whole object gives the same bytes: same keys in the same order, records last.
+    expect(scriptSafeJson(data)).toBe(json);
+    expect(Object.keys(data).slice(-2)).toEqual(['values', 'records']);
+    expect(data.records).toEqual(htmlData(rows).records);
+    expect(data.records).toHaveLength(9_000);
+    expect(html.match(/<\/script>/g)).toHaveLength(2);
+  });
+
+  it('embeds an empty list of records when the month has no rows', () => {
+    const { summary } = month();
+    const html = renderHtmlReport(summary, pricedRows([]), { language: 'en' });
+    expect(html).toContain('"records":[]}</script>');
+    expect(html.endsWith('</html>\n')).toBe(true);
   });
 });
