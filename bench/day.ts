@@ -35,6 +35,7 @@ import {
   millions,
   procCpuSeconds,
   queryShape,
+  replayRequest,
   runNode,
   sec,
   table,
@@ -250,18 +251,7 @@ async function measureSize(
     let replay: DayRow['replay'];
     if (options.replay) {
       log(`  replaying every invocation's requests one at a time, and the floor (${options.replay} runs)`);
-      const send = async (r: ProxiedRequest) => {
-        const params: Record<string, string> = { query: r.query };
-        if (r.endpoint === 'query_range') {
-          Object.assign(params, { start: String(r.startS), end: String(r.endS), step: String(r.stepS) });
-        } else if (r.time !== undefined) params.time = String(r.time);
-        const res = await fetch(`${prometheus.url}/api/v1/${r.endpoint}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-encoding': 'identity' },
-          body: new URLSearchParams(params).toString(),
-        });
-        await res.arrayBuffer();
-      };
+      const send = (r: ProxiedRequest) => replayRequest(prometheus.url, r);
       // Per query shape (byQuery's key) and kind of invocation: CPU-s over all runs, in /proc's ticks.
       const byShape = new Map<string, { shards: number; whole: number }>();
       const cpuOf = async (requests: readonly ProxiedRequest[], whole: boolean) => {

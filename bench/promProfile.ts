@@ -21,7 +21,7 @@ import { gunzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
 import { startPrometheusWithData } from '../test/support/prometheus.ts';
 import type { ProxiedRequest } from './lib/proxy.ts';
-import { machineLine, procCpuSeconds, table } from './lib/util.ts';
+import { machineLine, procCpuSeconds, replayRequest, table } from './lib/util.ts';
 
 /** One invocation's captured requests, as bench/day.ts --dump-requests writes them. */
 interface Dumped {
@@ -150,18 +150,7 @@ async function main(): Promise<void> {
       `expected one whole-day file and 2+ shard files with prefix ${prefix}; found ${files.join(', ')}`,
     );
   const prometheus = await startPrometheusWithData([], { cacheKey: whole[0]!.cacheKey });
-  const send = async (r: ProxiedRequest) => {
-    const params: Record<string, string> = { query: r.query };
-    if (r.endpoint === 'query_range') {
-      Object.assign(params, { start: String(r.startS), end: String(r.endS), step: String(r.stepS) });
-    } else if (r.time !== undefined) params.time = String(r.time);
-    const res = await fetch(`${prometheus.url}/api/v1/${r.endpoint}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-encoding': 'identity' },
-      body: new URLSearchParams(params).toString(),
-    });
-    await res.arrayBuffer();
-  };
+  const send = (r: ProxiedRequest) => replayRequest(prometheus.url, r);
   const pass = async (sets: Dumped[]) => {
     for (const s of sets) for (const r of s.requests) await send(r);
   };

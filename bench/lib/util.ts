@@ -127,3 +127,17 @@ export function byQuery(requests: readonly ProxiedRequest[]): string[] {
         `${String(g.n).padStart(3)} × exec ${g.exec.toFixed(2).padStart(6)} s  ${millions(g.samples).padStart(7)}  ${mb(g.bytes).padStart(7)} MiB  ${key}`,
     );
 }
+
+/** Sends a captured query request again to Prometheus at `url` (POST, uncompressed) and reads its answer. */
+export async function replayRequest(url: string, r: ProxiedRequest): Promise<void> {
+  const params: Record<string, string> = { query: r.query };
+  if (r.endpoint === 'query_range') {
+    Object.assign(params, { start: String(r.startS), end: String(r.endS), step: String(r.stepS) });
+  } else if (r.time !== undefined) params.time = String(r.time);
+  const res = await fetch(`${url}/api/v1/${r.endpoint}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-encoding': 'identity' },
+    body: new URLSearchParams(params).toString(),
+  });
+  await res.arrayBuffer();
+}

@@ -57,41 +57,9 @@ export function createCaFetch(caPem?: string): HttpFetch {
       }
       const request = https.request(
         target,
-        {
-          method: init.method,
-          headers:
-            init.body === undefined
-              ? init.headers
-              : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) },
-          signal: init.signal,
-          agent,
-        },
-        (response) => {
-          // Handed over as soon as the headers are in: the body is parsed while it streams.
-          let consumed = false;
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: {
-              get: (name) => {
-                const value = response.headers[name.toLowerCase()];
-                return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
-              },
-            },
-            body: {
-              [Symbol.asyncIterator]: () => {
-                consumed = true;
-                return response[Symbol.asyncIterator]();
-              },
-            },
-            text: async () => {
-              if (consumed) throw new Error('the body was already read');
-              consumed = true;
-              const chunks: Buffer[] = [];
-              for await (const chunk of response) chunks.push(chunk as Buffer);
-              return Buffer.concat(chunks).toString('utf8');
-            },
-          });
-        },
+        requestOptions(init, agent),
+        // Handed over as soon as the headers are in: the body is parsed while it streams. Errors as node's.
+        (response) => resolve(responseOf(response, (error) => error)),
       );
       request.on('error', reject);
       request.end(init.body);
@@ -110,16 +78,15 @@ export function createPlainFetch(): HttpFetch {
     new Promise((resolve, reject) => {
       const request = http.request(
         url,
-        {
-          method: init.method,
-          headers:
-            init.body === undefined
-              ? init.headers
-              : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) },
-          signal: init.signal,
-          agent,
-        },
-        (response) => resolve(responseOf(response, init.signal)),
+        requestOptions(init, agent),
+        // A body cut short fails as fetch's does: with the signal's reason, else "terminated" caused by the
+        // socket's error (the connection reset or closed mid-answer).
+        (response) =>
+          resolve(
+            responseOf(response, (error) =>
+              init.signal.aborted ? init.signal.reason : new TypeError('terminated', { cause: error }),
+            ),
+          ),
       );
       // As fetch: an aborted request (source.timeoutSeconds) fails with the signal's reason (TimeoutError),
       // any other failure to get an answer as "fetch failed" caused by the socket's error (ECONNREFUSED…),
@@ -132,14 +99,11 @@ export function createPlainFetch(): HttpFetch {
 }
 
 /**
- * What the client reads of a node:http response, handed over as soon as its headers are in; a body cut
- * short fails as fetch's does: with the signal's reason, else "terminated" caused by the socket's error.
+ * What the client reads of a node:http(s) response, handed over as soon as its headers are in; an error
+ * while the body arrives is thrown as `reason` makes it.
  */
-function responseOf(response: http.IncomingMessage, signal: AbortSignal): HttpResponse {
+function responseOf(response: http.IncomingMessage, reason: (error: unknown) => unknown): HttpResponse {
   let consumed = false;
-  // A body cut short otherwise (the connection reset or closed mid-answer): "terminated", as fetch says.
-  const reason = (error: unknown) =>
-    signal.aborted ? signal.reason : new TypeError('terminated', { cause: error });
   return {
     status: response.statusCode ?? 0,
     headers: {
@@ -169,5 +133,18 @@ function responseOf(response: http.IncomingMessage, signal: AbortSignal): HttpRe
       }
       return Buffer.concat(chunks).toString('utf8');
     },
+  };
+}
+
+/** node:http(s) request options for `init`, through `agent` (a body's length given, as fetch gives it). */
+function requestOptions(init: Parameters<HttpFetch>[1], agent: http.Agent): http.RequestOptions {
+  return {
+    method: init.method,
+    headers:
+      init.body === undefined
+        ? init.headers
+        : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) },
+    signal: init.signal,
+    agent,
   };
 }

@@ -1,6 +1,6 @@
 import { lcm } from '../integers.ts';
 import type { NodeCapacityPoints } from '../types.ts';
-import { columnsOf, GridSums, maxOf } from './points.ts';
+import { GridSums, maxOf } from './points.ts';
 import { type GpuCountSource, isMigSingle, type KnownGpus } from './nodeGpus.ts';
 import type { NodeIdentity } from './nodeIdentity.ts';
 import { describeNode } from './refs.ts';
@@ -142,15 +142,9 @@ export function physicalGpusOf(
   for (const c of capacity) {
     const w = resourceWeight(c.resource, weights);
     if (!w) continue;
-    const { tsMs, values } = columnsOf(c.points);
-    let next = 0;
-    for (let i = 0; i < tsMs.length; i++) {
-      const v = values[i]!;
-      if (!Number.isFinite(v) || v < 0) continue;
-      const s = slots.of(tsMs[i]!, next);
-      next = s + 1;
+    slots.addPoints(c.points, (s, v) => {
       sums[s]! += (v * w.numerator) / w.denominator;
-    }
+    });
   }
   const peak = maxOf(sums);
   return {
@@ -204,17 +198,11 @@ function migReplicasOf(
   for (const c of capacity) {
     const mig = parseMigResource(c.resource);
     const whole = isWholeGpuResource(c.resource);
-    const { tsMs, values } = columnsOf(c.points);
-    let next = 0;
-    for (let i = 0; i < tsMs.length; i++) {
-      const v = values[i]!;
-      if (!Number.isFinite(v) || v < 0) continue;
-      const s = slots.of(tsMs[i]!, next);
-      next = s + 1;
+    slots.addPoints(c.points, (s, v) => {
       if (mig && unknown.has(mig.base)) shared[s]! += (v * mig.slices) / migSlices;
       else if (mig) other[s]! += (v * mig.slices) / migSlices / (replicas.get(mig.base) ?? 1);
       else if (whole) other[s]! += v;
-    }
+    });
   }
   let inferred = 1;
   for (let s = 0; s < shared.length; s++) {
@@ -255,16 +243,10 @@ function advertisedPeaks(
     const mig = parseMigResource(c.resource);
     const isWhole = isWholeGpuResource(c.resource);
     const replicas = mig ? (weights.migReplicas?.get(mig.base) ?? 1) : 1;
-    const { tsMs, values } = columnsOf(c.points);
-    let next = 0;
-    for (let i = 0; i < tsMs.length; i++) {
-      const v = values[i]!;
-      if (!Number.isFinite(v) || v < 0) continue;
-      const s = slots.of(tsMs[i]!, next);
-      next = s + 1;
+    slots.addPoints(c.points, (s, v) => {
       if (isWhole) whole[s]! += v;
       else if (mig && weights.migSlices) migEq[s]! += (v * mig.slices) / weights.migSlices / replicas;
-    }
+    });
   }
   return { advertisedWhole: maxOf(whole), migGpus: Math.ceil(maxOf(migEq) - 1e-9) };
 }

@@ -52,6 +52,25 @@ export class GridSums {
     return this.slot.get(t) ?? this.add(t);
   }
 
+  /**
+   * Hands every finite, non-negative point of `points` to `add` with the slot of its time (the sums a
+   * node's series are read into: a negative or non-finite value is no capacity).
+   */
+  addPoints(
+    points: Iterable<readonly [number, number]> | CompactPoints,
+    add: (slot: number, value: number) => void,
+  ): void {
+    const { tsMs, values } = columnsOf(points);
+    let next = 0;
+    for (let i = 0; i < tsMs.length; i++) {
+      const v = values[i]!;
+      if (!Number.isFinite(v) || v < 0) continue;
+      const s = this.of(tsMs[i]!, next);
+      next = s + 1;
+      add(s, v);
+    }
+  }
+
   private add(t: number): number {
     const s = this.times.length;
     this.times.push(t);
