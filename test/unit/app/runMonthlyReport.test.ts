@@ -69,7 +69,7 @@ async function demoContext(store: BlobStore): Promise<AppContext> {
 }
 
 describe('runMonthlyReport and its temporary files', () => {
-  it('streams every CSV from a spooled file, and removes the temporary directory after a success', async () => {
+  it('streams every CSV and report.html from a spooled file, and removes the temporary directory after a success', async () => {
     const out = await tempDir('report-out');
     const parent = await tempDir('report-tmp');
     const { recording, putFiles, puts } = recordingStore(createFsStore(out));
@@ -81,16 +81,19 @@ describe('runMonthlyReport and its temporary files', () => {
 
     const csvKeys = result.keys.filter((k) => k.endsWith('.csv'));
     expect(csvKeys.length).toBeGreaterThan(4);
-    // Each CSV twice (version object, then mirror), always from a file of this run's directory.
+    // report.html too: the page of a large month is written in pieces, never held as one string.
+    const spooledKeys = [...csvKeys, `${MONTH}/report.html`];
+    expect(result.keys).toContain(`${MONTH}/report.html`);
+    // Each twice (version object, then mirror), always from a file of this run's directory.
     expect(
       putFiles
         .map((p) => p.key)
         .filter((k) => !k.includes('/versions/'))
         .sort(),
-    ).toEqual([...csvKeys].sort());
-    expect(putFiles).toHaveLength(2 * csvKeys.length);
+    ).toEqual([...spooledKeys].sort());
+    expect(putFiles).toHaveLength(2 * spooledKeys.length);
     expect(putFiles.every((p) => p.existed && p.path.startsWith(join(parent, 'gpu-chargeback-')))).toBe(true);
-    expect(puts.filter((k) => k.endsWith('.csv'))).toEqual([]);
+    expect(puts.filter((k) => k.endsWith('.csv') || k.endsWith('.html'))).toEqual([]);
     // The store holds what the manifest says, byte for byte.
     const manifest = (await readManifest(recording, MONTH))!;
     for (const file of manifest.files) {
