@@ -113,10 +113,9 @@ export function* htmlReportChunks(
     `<script type="application/json" id="data">${scriptSafeJson(page).slice(0, -1)},"records":[`,
   ].join('\n');
   for (let from = 0; from < records.length; from += RECORDS_PER_CHUNK) {
-    const to = Math.min(records.length, from + RECORDS_PER_CHUNK);
-    const parts = new Array<string>(to - from);
-    for (let i = from; i < to; i++) parts[i - from] = scriptSafeJson(records[i]);
-    yield (from > 0 ? ',' : '') + parts.join(',');
+    // A chunk's records as one JSON array without its brackets: the elements separated by commas.
+    const json = scriptSafeJson(records.slice(from, from + RECORDS_PER_CHUNK));
+    yield (from > 0 ? ',' : '') + json.slice(1, -1);
   }
   yield [']}</script>', `<script>${CLIENT_JS}</script>`, '</body>', '</html>', ''].join('\n');
 }
