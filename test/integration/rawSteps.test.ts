@@ -115,8 +115,27 @@ function edgeCases(): string {
     [req('g'), steps(1, 20)],
     [req('i'), steps(1, 5)],
     [req('j'), steps(1, 6)],
+    // For the whole window's pod_requests (from the raw read of running): a request whose only sample
+    // is on the window's first instant T0 (in the window, before every step's), one just before it and
+    // one just after the end (in neither), a negative and a NaN-only request (both dropped, warned),
+    // and two replicas of one request with different values (max by: 3).
+    [req('k'), [[T0, 2]]],
+    [
+      req('l'),
+      [
+        [T0 - 0.001, 1],
+        [T0 + 32 * STEP + 0.001, 1],
+      ],
+    ],
+    [req('m'), steps(1, 3, 0, -1)],
+    [req('n'), steps(1, 2, 0, 'NaN')],
+    [req('p'), steps(1, 4, 0, 1)],
+    [req('p', 'instance="ksm-2"'), steps(2, 3, 5, 3)],
   ]);
-  family('kube_pod_init_container_resource_requests', [[req('h'), steps(3, 8)]]);
+  family('kube_pod_init_container_resource_requests', [
+    [req('h'), steps(3, 8)],
+    [req('k'), [[T0, 1]]],
+  ]);
   family('kube_pod_resourceclaim_info', [
     [`namespace="ml",pod="c",uid="uid-c",resourceclaim="gpu",instance="ksm-1"`, steps(20, 25)],
   ]);
@@ -133,14 +152,23 @@ function edgeCases(): string {
     [gpus('n4'), [...steps(1, 3, 0, 1), ...steps(4, 4, 0, -1), ...steps(5, 9, 0, 'NaN')]],
     [`${node('n1')},resource="cpu",unit="core"`, steps(1, 20, 0, 96)],
   ]);
+  // node_info and node_labels over the whole window: provider ids from two replicas (max by merges
+  // them), one seen only on the window's first instant, a node label that changes (two series).
+  const provider = (n: string, extra?: string) => `${node(n, extra)},provider_id="aws:///us-east-1a/i-${n}"`;
   family('kube_node_info', [
     [`${node('n1')},kernel_version="6.1"`, steps(1, 20)],
     [`${node('n1', 'instance="ksm-2"')},kernel_version="6.1"`, steps(1, 20, 17.5)],
     [`${node('n2')},kernel_version="6.1"`, steps(2, 14, -30)],
+    [`${provider('n8')},kernel_version="6.1"`, steps(1, 6)],
+    [`${provider('n8', 'instance="ksm-2"')},kernel_version="6.1"`, steps(1, 6, 17.5)],
+    [provider('n9'), [[T0, 1]]],
   ]);
   family('kube_node_labels', [
     [node('n2'), steps(1, 16)],
     [node('n5'), steps(5, 25)],
+    [node('n6'), [[T0, 1]]],
+    [`${node('n8')},label_nvidia_com_gpu_count="8"`, steps(1, 3)],
+    [`${node('n8')},label_nvidia_com_gpu_count="7"`, steps(4, 6)],
   ]);
   dcgmEdgeCases(family, steps);
   lines.push('# EOF');
@@ -440,6 +468,65 @@ describe.skipIf(prometheusInstallHint() !== null)(
       const prof = await queries.range('utilization_prof', { window: '59999ms' }, over);
       const a = prof.find((s) => s.metric.pod === 'a')!;
       expect(a.points.toJSON()[0]).toEqual([(T0 + 2 * STEP) * 1000, 0.19999999999999998]);
+    }, 120_000);
+
+    it("reads a whole day's pod_requests, pod_init_requests, node_labels and node_info from the raw reads, as Prometheus answers them", async () => {
+      const warned: string[] = [];
+      const logger = {
+        ...quiet,
+        warn: (message: string, fields?: unknown) => warned.push(`${message} ${JSON.stringify(fields)}`),
+      };
+      const config = parseConfig({ source: { kind: 'prometheus', url: edges.url, clusterLabel: 'cluster' } });
+      const queries = createQueries(
+        connectPrometheus({ source: config.source, logger }),
+        loadQueryTemplates(DEFAULT_QUERIES_DIR),
+        seriesIdentityOf(config.source),
+        undefined,
+        'adapter',
+        logger,
+      );
+      const over = { startMs: (T0 + STEP) * 1000, endMs: (T0 + 32 * STEP) * 1000, stepMs: STEP * 1000 };
+      const whole = { startMs: T0 * 1000, endMs: over.endMs };
+      const answer = async (name: 'pod_requests' | 'pod_init_requests' | 'node_labels' | 'node_info') => {
+        warned.length = 0;
+        const series = await queries.overWindow(name, {}, whole);
+        return { series, warned: [...warned] };
+      };
+      const expected = {
+        podRequests: await answer('pod_requests'),
+        podInitRequests: await answer('pod_init_requests'),
+        nodeLabels: await answer('node_labels'),
+        nodeInfo: await answer('node_info'),
+      };
+      warned.length = 0;
+      const pods = await queries.podsFromRaw(over, STEP * 1000 - 1, whole);
+      const presence = await queries.presenceFromRaw(over, STEP * 1000 - 1, {}, whole);
+      for (const name of ['podRequests', 'podInitRequests'] as const)
+        expect(exact(pods[name]!)).toEqual(exact(expected[name].series));
+      for (const name of ['nodeLabels', 'nodeInfo'] as const)
+        expect(exact(presence[name]!)).toEqual(exact(expected[name].series));
+      // The client's warnings of what it drops from the answers, the same (and in the same order).
+      expect(warned.filter((w) => /pod_requests|pod_init_requests|node_labels|node_info/.test(w))).toEqual(
+        [expected.podRequests, expected.podInitRequests, expected.nodeLabels, expected.nodeInfo].flatMap(
+          (e) => e.warned,
+        ),
+      );
+      // What the samples were made for, as Prometheus answers them.
+      const value = (series: PromSeries[], pod: string) =>
+        series.filter((s) => s.metric.pod === pod).map((s) => s.points.toJSON()[0]![1]);
+      expect(value(expected.podRequests.series, 'k')).toEqual([2]);
+      expect(value(expected.podInitRequests.series, 'k')).toEqual([1]);
+      expect(value(expected.podRequests.series, 'l')).toEqual([]);
+      expect(value(expected.podRequests.series, 'm')).toEqual([]);
+      expect(value(expected.podRequests.series, 'p')).toEqual([3]);
+      expect(expected.podRequests.warned.join('\n')).toMatch(
+        /dropped 1 NaN sample[^]*dropped 1 negative sample/,
+      );
+      // In labels.Compare order: label_nvidia_com_gpu_count sorts before node.
+      expect(expected.nodeLabels.series.map((s) => s.metric.node)).toEqual(['n8', 'n8', 'n2', 'n5', 'n6']);
+      expect(expected.nodeInfo.series.map((s) => s.metric.node)).toEqual(['n8', 'n9']);
+      // The running answer is the one runningFromRaw gives (the extra instant read changes no step).
+      expect(exact(pods.running)).toEqual(exact(await queries.runningFromRaw(over, STEP * 1000 - 1)));
     }, 120_000);
 
     const cases = () => {

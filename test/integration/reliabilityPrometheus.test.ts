@@ -381,9 +381,10 @@ describe.skipIf(prometheusInstallHint() !== null)(
         ).catch((e: unknown) => e);
         expect(failed).toBeInstanceOf(PrometheusQueryError);
         const e = failed as PrometheusQueryError;
-        // The first span of the window: from its first step's window (23:01 − 59.999 s) on.
+        // The first span of the window: from the window's first instant (23:00) on — a whole day's first
+        // span also holds pod_requests' samples, whose window includes that instant.
         expect(e.details.query).toBe('running_pods_raw');
-        expect(e.details.window?.startMs).toBe(Date.parse('2026-01-31T23:00:00.001Z'));
+        expect(e.details.window?.startMs).toBe(Date.parse('2026-01-31T23:00:00.000Z'));
         const partial = await throughProxy(
           (r) =>
             isRunningRaw(r)

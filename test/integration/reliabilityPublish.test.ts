@@ -147,8 +147,9 @@ describe.skipIf(prometheusInstallHint() !== null)(
       );
     };
     // The error names the raw read and the span it asked for (how many steps a span holds depends on
-    // what the process read before: the first day in flight reads 6 hours).
-    const DAY2_RUNNING = String.raw`query running_pods_raw failed over 2026-02-0[12]T\d\d:\d\d:00\.001Z\.\.2026-02-0[23]T\d\d:\d\d:00\.000Z`;
+    // what the process read before: the first day in flight reads 6 hours). A day's first span starts on
+    // its window's first instant (it also holds pod_requests' samples), a later one 1 ms after a step.
+    const DAY2_RUNNING = String.raw`query running_pods_raw failed over 2026-02-0[12]T\d\d:\d\d:00\.00[01]Z\.\.2026-02-0[23]T\d\d:\d\d:00\.000Z`;
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'gcb-rel-publish-'));

@@ -15,6 +15,7 @@ import {
   type DroppedValues,
   countByFromRaw,
   lastPerStep,
+  MaxOverWindow,
   maxByFromRaw,
   meansPerStep,
   RunningFromRaw,
@@ -178,6 +179,17 @@ export interface PrometheusQueries {
    */
   runningFromRaw(over: RangeWindow, windowMs: number, shard?: Partial<ShardMatchers>): Promise<PromSeries[]>;
   /**
+   * runningFromRaw for a whole day (no shard), and from the same raw series pod_requests and
+   * pod_init_requests over `whole` (`overWindow(name, {}, whole)`'s answers: the same series, values,
+   * order and warnings), read without a request of their own: the first span's reads start at
+   * `whole.startMs`, so that a sample on the window's first instant is in them.
+   */
+  podsFromRaw(
+    over: RangeWindow,
+    windowMs: number,
+    whole: TimeRange,
+  ): Promise<{ running: PromSeries[]; podRequests?: PromSeries[]; podInitRequests?: PromSeries[] }>;
+  /**
    * utilization_prof or utilization_util on the grid `over` (window `windowMs`), evaluated in the adapter
    * from raw samples (rawSteps.ts utilizationFromRaw) read in spans as runningFromRaw reads them. The same
    * series, points (bit for bit) and order as `range(name, …)` against Prometheus 2.42.
@@ -213,13 +225,21 @@ export interface PrometheusQueries {
    * node_presence and ksm_presence on the grid `over`, both evaluated in the adapter from one raw read of
    * the node series (node_presence_raw): the same answers as `range('node_presence' | 'ksm_presence', …)`.
    * With a shard's `nodes` matcher, only those nodes' series are read: node presence of those nodes, and
-   * ksm_presence counted over them alone (shardQueries.ts completes it).
+   * ksm_presence counted over them alone (shardQueries.ts completes it). With `whole` (a whole day's
+   * window, no shard), also node_labels and node_info over it from the same series, as podsFromRaw
+   * gives pod_requests.
    */
   presenceFromRaw(
     over: RangeWindow,
     windowMs: number,
     shard?: Partial<ShardMatchers>,
-  ): Promise<{ nodePresence: PromSeries[]; ksmPresence: PromSeries[] }>;
+    whole?: TimeRange,
+  ): Promise<{
+    nodePresence: PromSeries[];
+    ksmPresence: PromSeries[];
+    nodeLabels?: PromSeries[];
+    nodeInfo?: PromSeries[];
+  }>;
   /**
    * The label sets of the series the selector `name` (a template without a range) selects with samples
    * in `window`, from Prometheus' series endpoint: an index lookup, no sample read.
@@ -281,7 +301,8 @@ export function createQueries(
       return mergeSeries([...left, ...right], 'max');
     }
   };
-  // The raw samples of [t_first − windowMs, t_last]: an instant query of `selector[range]` at t_last.
+  // The raw samples of [t_first − windowMs, t_last] (of [fromMs, t_last] when given): an instant query
+  // of `selector[range]` at t_last.
   const raw = (
     name: QueryName,
     span: RangeWindow,
@@ -289,12 +310,13 @@ export function createQueries(
     shard: Partial<ShardMatchers>,
     params: Record<string, string> = {},
     transform?: SeriesTransform,
+    fromMs = span.startMs - windowMs,
   ) =>
     client.queryInstant(
       name,
-      fill(name, { ...params, range: durationMs(span.endMs - span.startMs + windowMs) }, shard),
+      fill(name, { ...params, range: durationMs(span.endMs - fromMs) }, shard),
       span.endMs,
-      { startMs: span.startMs - windowMs, endMs: span.endMs },
+      { startMs: fromMs, endMs: span.endMs },
       true,
       transform,
     );
@@ -320,6 +342,7 @@ export function createQueries(
     shard: Partial<ShardMatchers>,
     reads: Reads,
     evaluate: (answers: PromSeries[][], span: RangeWindow) => PromSeries[][],
+    fromMs?: number,
   ): Promise<{ outputs: PromSeries[][]; samples: number }> => {
     try {
       // Raw samples of the series transformed as they were read (a retried request counts twice: the
@@ -338,6 +361,7 @@ export function createQueries(
               streamed += series.points.length;
               return transform(series);
             }),
+          fromMs,
         );
       });
       let samples = streamed;
@@ -349,7 +373,7 @@ export function createQueries(
       const n = stepCount(span);
       if (!(error instanceof PrometheusQueryError) || !error.details.tooLarge || n < 2) throw error;
       const midEnd = span.startMs + (Math.floor(n / 2) - 1) * span.stepMs;
-      const left = await rawSpan({ ...span, endMs: midEnd }, windowMs, shard, reads, evaluate);
+      const left = await rawSpan({ ...span, endMs: midEnd }, windowMs, shard, reads, evaluate, fromMs);
       const right = await rawSpan(
         { ...span, startMs: midEnd + span.stepMs },
         windowMs,
@@ -365,7 +389,9 @@ export function createQueries(
   };
   /**
    * Queries evaluated from raw answers over `over`, span after span (nextSpanSteps): per query, its
-   * answer joined across spans and sorted as Prometheus sorts a range query's.
+   * answer joined across spans and sorted as Prometheus sorts a range query's. With `fromMs`, the first
+   * span's reads start there instead of one window before the grid's first step (what an aggregation over
+   * the whole window read from the same answers needs: a sample on the window's first instant).
    */
   const fromRaw = async (
     over: RangeWindow,
@@ -373,6 +399,7 @@ export function createQueries(
     shard: Partial<ShardMatchers>,
     reads: Reads,
     evaluate: (answers: PromSeries[][], span: RangeWindow) => PromSeries[][],
+    fromMs?: number,
   ): Promise<PromSeries[][]> => {
     const parts: PromSeries[][][] = [];
     const n = stepCount(over);
@@ -393,7 +420,14 @@ export function createQueries(
         endMs: over.startMs + (k + count - 1) * over.stepMs,
         stepMs: over.stepMs,
       };
-      const { outputs, samples } = await rawSpan(span, windowMs, shard, reads, evaluate);
+      const { outputs, samples } = await rawSpan(
+        span,
+        windowMs,
+        shard,
+        reads,
+        evaluate,
+        k === 0 ? fromMs : undefined,
+      );
       parts.push(outputs);
       k += count;
       steps = nextSpanSteps(count, samples, target);
@@ -487,32 +521,8 @@ export function createQueries(
     stepEvaluation,
     fill,
     range: (name, params, over, shard) => client.queryRange(name, fill(name, params, shard), over),
-    runningFromRaw: async (over, windowMs, shard = {}) => {
-      // Each span's raw series folded into its evaluation as they are read (max by of their last sample
-      // per step), so that a span's raw samples (a shard's pods' whole day) are never all held at once.
-      const evaluations = new WeakMap<RangeWindow, RunningFromRaw>();
-      const evaluationOf = (span: RangeWindow) => {
-        let running = evaluations.get(span);
-        if (!running)
-          evaluations.set(
-            span,
-            (running = new RunningFromRaw(cluster, identity.ksmReplicaLabels, span, windowMs)),
-          );
-        return running;
-      };
-      const [running] = await fromRaw(
-        over,
-        windowMs,
-        shard,
-        [
-          // One answer holds both selectors' series (running_pods_raw.promql): told apart by name.
-          ['running_pods_raw', {}, (span) => (series) => void evaluationOf(span).addPodSeries(series)],
-          ['running_claims_raw', {}, (span) => (series) => void evaluationOf(span).claims.add(series)],
-        ],
-        (_answers, span) => [evaluationOf(span).result()],
-      );
-      return running!;
-    },
+    runningFromRaw: async (over, windowMs, shard = {}) => (await podsFromRaw(over, windowMs, shard)).running,
+    podsFromRaw: (over, windowMs, whole) => podsFromRaw(over, windowMs, {}, whole),
     utilizationFromRaw: async (name, over, windowMs, shard = {}) =>
       (await utilizationOf([name], over, windowMs, shard))[0]!,
     utilizationPairFromRaw: async (over, windowMs, shard = {}) => {
@@ -532,26 +542,115 @@ export function createQueries(
       warnDropped('node_capacity', dropped);
       return series!;
     },
-    presenceFromRaw: async (over, windowMs, shard = {}) => {
+    presenceFromRaw: async (over, windowMs, shard = {}, whole) => {
       const dropped: DroppedValues = { NaN: 0, infinite: 0, negative: 0 };
+      // node_labels and node_info over the whole window, from the same series (a whole day: the same
+      // selectors without the shard's matcher): max_over_time of each series, as Prometheus answers them.
+      const labels = whole && new MaxOverWindow(undefined, whole.startMs, whole.endMs);
+      const info =
+        whole && new MaxOverWindow([...cluster, 'node', 'provider_id'], whole.startMs, whole.endMs);
       const [nodePresence, ksmPresence] = await fromRaw(
         over,
         windowMs,
         shard,
         [['node_presence_raw', {}]],
-        ([answer], span) => [
-          maxByFromRaw(answer!, [...replicaBy, 'node'], span, windowMs, dropped),
-          countByFromRaw(answer!, replicaBy, span, windowMs),
-        ],
+        ([answer], span) => {
+          if (labels && info)
+            for (const series of answer!) {
+              const name = series.metric.__name__;
+              if (name === 'kube_node_labels') labels.add(series);
+              else if (name === 'kube_node_info' && series.metric.provider_id) info.add(series);
+            }
+          return [
+            maxByFromRaw(answer!, [...replicaBy, 'node'], span, windowMs, dropped),
+            countByFromRaw(answer!, replicaBy, span, windowMs),
+          ];
+        },
+        whole?.startMs,
       );
       warnDropped('node_presence', dropped);
-      return { nodePresence: nodePresence!, ksmPresence: ksmPresence! };
+      if (!labels || !info) return { nodePresence: nodePresence!, ksmPresence: ksmPresence! };
+      return {
+        nodePresence: nodePresence!,
+        ksmPresence: ksmPresence!,
+        nodeLabels: overWindowOf('node_labels', labels),
+        nodeInfo: overWindowOf('node_info', info),
+      };
     },
     seriesIndex: (name, window) => client.series(name, fill(name, {}), window),
     instant: (name, params, atMs) => client.queryInstant(name, fill(name, params), atMs),
     overWindow: (name, params, window, shard) => overWindow(name, params, window, shard),
   };
+  /** An aggregation's answer, and what the client would have warned of dropping from it. */
+  function overWindowOf(name: QueryName, aggregation: MaxOverWindow): PromSeries[] {
+    const dropped: DroppedValues = { NaN: 0, infinite: 0, negative: 0 };
+    const series = aggregation.result(dropped);
+    warnDropped(name, dropped);
+    return series;
+  }
+  /**
+   * running.promql on the grid from raw samples, and with `whole` (a whole day, no shard) pod_requests
+   * and pod_init_requests over that window from the same raw series: running_pods_raw reads every GPU
+   * request series of those two selectors (`resource=~"nvidia_com_.+|"`; its `phase=~"Running|"` matches
+   * them too, as kube-state-metrics writes no phase label on a request: internal/store/pod.go).
+   */
+  async function podsFromRaw(
+    over: RangeWindow,
+    windowMs: number,
+    shard: Partial<ShardMatchers>,
+    whole?: TimeRange,
+  ): Promise<{ running: PromSeries[]; podRequests?: PromSeries[]; podInitRequests?: PromSeries[] }> {
+    const podBy = [...cluster, 'namespace', 'pod', 'uid', 'container', 'resource'];
+    const requests = whole && new MaxOverWindow(podBy, whole.startMs, whole.endMs);
+    const initRequests = whole && new MaxOverWindow(podBy, whole.startMs, whole.endMs);
+    const aggregate = (series: PromSeries) => {
+      if (!requests || !initRequests || !NVIDIA_RESOURCE.test(series.metric.resource ?? '')) return;
+      const name = series.metric.__name__;
+      if (name === 'kube_pod_container_resource_requests') requests.add(series);
+      else if (name === 'kube_pod_init_container_resource_requests') initRequests.add(series);
+    };
+    // Each span's raw series folded into its evaluation as they are read (max by of their last sample
+    // per step), so that a span's raw samples (a shard's pods' whole day) are never all held at once.
+    const evaluations = new WeakMap<RangeWindow, RunningFromRaw>();
+    const evaluationOf = (span: RangeWindow) => {
+      let running = evaluations.get(span);
+      if (!running)
+        evaluations.set(
+          span,
+          (running = new RunningFromRaw(cluster, identity.ksmReplicaLabels, span, windowMs)),
+        );
+      return running;
+    };
+    const [running] = await fromRaw(
+      over,
+      windowMs,
+      shard,
+      [
+        // One answer holds both selectors' series (running_pods_raw.promql): told apart by name.
+        [
+          'running_pods_raw',
+          {},
+          (span) => (series) => {
+            aggregate(series);
+            return void evaluationOf(span).addPodSeries(series);
+          },
+        ],
+        ['running_claims_raw', {}, (span) => (series) => void evaluationOf(span).claims.add(series)],
+      ],
+      (_answers, span) => [evaluationOf(span).result()],
+      whole?.startMs,
+    );
+    if (!requests || !initRequests) return { running: running! };
+    return {
+      running: running!,
+      podRequests: overWindowOf('pod_requests', requests),
+      podInitRequests: overWindowOf('pod_init_requests', initRequests),
+    };
+  }
 }
+
+/** The resources pod_requests.promql and pod_init_requests.promql select: `resource=~"nvidia_com_.+"`. */
+const NVIDIA_RESOURCE = /^nvidia_com_.+$/;
 
 /**
  * The steps of the span to read next, `steps` wanted and `left` steps left to read: all of them when what
@@ -651,13 +750,23 @@ export async function askWindow(
   const labels = (...lists: string[][]) => ({ labels: labelPrefix([...new Set(lists.flat())]) });
   const none = () => Promise.resolve([]);
   const adapter = queries.stepEvaluation === 'adapter';
-  // With "adapter", node_presence and ksm_presence come from one raw read of the node series.
-  let presence: ReturnType<PrometheusQueries['presenceFromRaw']> | undefined;
-  const presenceFromRaw = () => (presence ??= queries.presenceFromRaw(ranges.window, grid.stepMs - 1));
   // For one shard of a day, both DCGM families from the same raw reads: each of its pod selectors carries a
   // regex of the shard's pods, compiled again by Prometheus for each request (≈ 17 µs an alternative with
   // 2.42). A whole day has no such regex; it reads each family on its own (spans of one family's samples).
   const shard = Object.values(m).some((matcher) => matcher !== '');
+  // With "adapter", node_presence and ksm_presence come from one raw read of the node series; for a whole
+  // day, so do node_labels and node_info, and pod_requests and pod_init_requests from running's raw read:
+  // Prometheus reads those samples once instead of twice (docs/performance.md, "A small fleet's month").
+  const derive = adapter && !shard;
+  let presence: ReturnType<PrometheusQueries['presenceFromRaw']> | undefined;
+  const presenceFromRaw = () =>
+    (presence ??= queries.presenceFromRaw(ranges.window, grid.stepMs - 1, {}, derive ? whole : undefined));
+  let podReads: ReturnType<PrometheusQueries['podsFromRaw']> | undefined;
+  const podsFromRaw = () => (podReads ??= queries.podsFromRaw(ranges.window, grid.stepMs - 1, whole));
+  const derived = <T>(answer: T | undefined): T => {
+    if (answer === undefined) throw new Error('a whole-window answer read from raw samples is missing');
+    return answer;
+  };
   let pair: ReturnType<PrometheusQueries['utilizationPairFromRaw']> | undefined;
   const utilizationPair = () => (pair ??= queries.utilizationPairFromRaw(ranges.day, grid.stepMs - 1, m));
   const utilization = (name: UtilizationQuery) =>
@@ -673,9 +782,11 @@ export async function askWindow(
     running: () =>
       !pods
         ? none()
-        : queries.stepEvaluation === 'adapter'
-          ? queries.runningFromRaw(ranges.window, grid.stepMs - 1, m)
-          : onGrid('running'),
+        : derive
+          ? podsFromRaw().then((p) => p.running)
+          : adapter
+            ? queries.runningFromRaw(ranges.window, grid.stepMs - 1, m)
+            : onGrid('running'),
     pendingOnNode: () => (pods && metering.pendingOnNode === 'charged' ? onGrid('pending_on_node') : none()),
     nodeCapacity: () =>
       adapter ? queries.nodeCapacityFromRaw(ranges.window, grid.stepMs - 1, m) : onGrid('node_capacity'),
@@ -684,8 +795,14 @@ export async function askWindow(
     // Evaluated from raw samples with source.stepEvaluation "adapter", as running is.
     utilizationProf: () => utilization('utilization_prof'),
     utilizationUtil: () => utilization('utilization_util'),
-    podRequests: () => queries.overWindow('pod_requests', {}, whole, m),
-    podInitRequests: () => queries.overWindow('pod_init_requests', {}, whole, m),
+    podRequests: () =>
+      derive && pods
+        ? podsFromRaw().then((p) => derived(p.podRequests))
+        : queries.overWindow('pod_requests', {}, whole, m),
+    podInitRequests: () =>
+      derive && pods
+        ? podsFromRaw().then((p) => derived(p.podInitRequests))
+        : queries.overWindow('pod_init_requests', {}, whole, m),
     podSidecars: () => (pods ? queries.overWindow('pod_sidecars', {}, whole, m) : none()),
     draDevices: () => (hasDay ? queries.overWindow('dra_devices', {}, whole, m) : none()),
     podNodes: () => (pods ? queries.overWindow('pod_nodes', {}, whole, m) : none()),
@@ -705,8 +822,14 @@ export async function askWindow(
         whole,
         m,
       ),
-    nodeLabels: () => queries.overWindow('node_labels', {}, whole, m),
-    nodeInfo: () => queries.overWindow('node_info', {}, whole, m),
+    nodeLabels: () =>
+      derive
+        ? presenceFromRaw().then((p) => derived(p.nodeLabels))
+        : queries.overWindow('node_labels', {}, whole, m),
+    nodeInfo: () =>
+      derive
+        ? presenceFromRaw().then((p) => derived(p.nodeInfo))
+        : queries.overWindow('node_info', {}, whole, m),
     gpuQuotas: () => (hasDay && scope.quotas !== false ? onGrid('gpu_quota', ranges.day) : none()),
   };
   const names = (Object.keys(plan) as (keyof WindowAnswers)[]).filter((name) => !scope.known?.[name]);

@@ -481,6 +481,80 @@ function compareLabelPairs(a: [string, string][], b: [string, string][]): number
   return a.length - b.length;
 }
 
+/**
+ * An instant query of a max by (by) of max_over_time over a selector's range — or, without `by`, of that
+ * max_over_time alone: each series under its labels without `__name__` — at `toMs` with
+ * `range = toMs − fromMs`, evaluated from the selector's raw samples as Prometheus 2.42 evaluates it
+ * (prometheus/prometheus v2.42.0 promql/engine.go and functions.go):
+ * - a series counts with its samples in [fromMs, toMs], both ends (matrixIterSlice), and only with one;
+ * - max_over_time is the largest of them, NaN only when every one is (funcMaxOverTime: `v > max ||
+ *   isNaN(max)`, which gives the same whatever the order, up to the sign of a zero);
+ * - `max by` (aggregation MAX) groups the series in the order of the selector's, sorted by labels.Compare,
+ *   and keeps its first value unless a later one is greater or it is NaN (maxOf);
+ * - the answer's point is at `toMs`; NaN, infinite and negative results are what the client's parser
+ *   drops from an instant answer, counted in `dropped`.
+ * Series may be added in parts and in any order (a day read in spans, a retried request's series again):
+ * each series' maximum is kept under its full label set until `result`.
+ */
+export class MaxOverWindow {
+  private readonly series = new Map<string, { metric: Record<string, string>; value: number }>();
+  constructor(
+    private readonly by: readonly string[] | undefined,
+    private readonly fromMs: number,
+    private readonly toMs: number,
+  ) {}
+
+  add(series: PromSeries): void {
+    const { tsMs, values } = series.points;
+    const { fromMs, toMs } = this;
+    let max = Number.NaN;
+    let seen = false;
+    for (let i = 0; i < tsMs.length; i++) {
+      const t = tsMs[i]!;
+      if (t < fromMs) continue;
+      if (t > toMs) break;
+      const v = values[i]!;
+      if (!seen || v > max || Number.isNaN(max)) max = v;
+      seen = true;
+    }
+    if (!seen) return;
+    const key = JSON.stringify(sortedPairs(series.metric));
+    const known = this.series.get(key);
+    if (!known) this.series.set(key, { metric: series.metric, value: max });
+    else if (max > known.value || Number.isNaN(known.value)) known.value = max;
+  }
+
+  result(dropped: DroppedValues): PromSeries[] {
+    const sorted = [...this.series.values()]
+      .map((s) => ({ ...s, pairs: sortedPairs(s.metric) }))
+      .sort((a, b) => compareLabelPairs(a.pairs, b.pairs));
+    const groups = new Map<string, { metric: Record<string, string>; value: number }>();
+    for (const { metric, value } of sorted) {
+      if (!this.by) {
+        const { __name__: _name, ...labels } = metric;
+        groups.set(JSON.stringify(sortedPairs(labels)), { metric: labels, value });
+        continue;
+      }
+      const key = keyOf(metric, this.by);
+      const group = groups.get(key);
+      if (!group) groups.set(key, { metric: byLabels(metric, this.by), value });
+      else group.value = maxOf(group.value, value);
+    }
+    const out: PromSeries[] = [];
+    for (const { metric, value } of groups.values()) {
+      if (Number.isNaN(value)) dropped.NaN++;
+      else if (!Number.isFinite(value)) dropped.infinite++;
+      else if (value < 0) dropped.negative++;
+      else {
+        const b = new SampleBuilder(1);
+        b.push(this.toMs, value);
+        out.push({ metric, points: b.build() });
+      }
+    }
+    return out;
+  }
+}
+
 /** Series in the order of a range query's answer (engine.go sorts the result matrix by labels.Compare). */
 export function sortLikePrometheus(series: readonly PromSeries[]): PromSeries[] {
   return series

@@ -3,6 +3,7 @@ import type { PromSeries } from '../../../src/adapters/prometheus/parseResponse.
 import {
   countByFromRaw,
   forEachWindowPerStep,
+  MaxOverWindow,
   maxByFromRaw,
   runningFromRaw,
 } from '../../../src/adapters/prometheus/rawSteps.ts';
@@ -170,6 +171,90 @@ describe('per-step evaluation from raw samples, against its definition', () => {
         else expected.push([j, i, i + 1]);
       });
       expect(calls, `seed ${seed}`).toEqual(expected);
+    }
+  });
+});
+
+/** labels.Compare of two label sets (sorted by name, then name and value pair by pair, by code point). */
+function compareLabels(a: Record<string, string>, b: Record<string, string>): number {
+  const pa = Object.entries(a).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  const pb = Object.entries(b).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    for (const j of [0, 1] as const) if (pa[i]![j] !== pb[i]![j]) return pa[i]![j] < pb[i]![j] ? -1 : 1;
+  }
+  return pa.length - pb.length;
+}
+
+describe('an aggregation over the whole window from raw samples, against its definition', () => {
+  it('max by of max_over_time: series added in parts and in any order give what Prometheus answers', () => {
+    const from = over.startMs - 2 * STEP;
+    const to = over.endMs;
+    for (let seed = 1; seed <= 200; seed++) {
+      const rand = random(seed);
+      const value = () => {
+        const r = rand();
+        return r < 0.05 ? Number.NaN : r < 0.08 ? -1 : r < 0.1 ? Number.POSITIVE_INFINITY : Math.floor(r * 8);
+      };
+      // Series of a few pods, each from one or two replicas and jobs: groups of one to four series.
+      const raw: PromSeries[] = Array.from({ length: 2 + Math.floor(rand() * 10) }, () => ({
+        metric: {
+          __name__: 'kube_pod_container_resource_requests',
+          pod: `p${Math.floor(rand() * 4)}`,
+          uid: `u${Math.floor(rand() * 4)}`,
+          instance: `ksm-${1 + Math.floor(rand() * 2)}`,
+          job: rand() < 0.5 ? 'a' : 'b',
+        },
+        points: samples(rand, value),
+      }));
+      // Distinct label sets (a selector never answers two series of one label set).
+      // Samples on the window's first instant (in it) and 1 ms before it (not).
+      const edge = (pod: string, t: number) => ({
+        metric: {
+          __name__: 'kube_pod_container_resource_requests',
+          pod,
+          uid: pod,
+          instance: 'ksm-1',
+          job: 'a',
+        },
+        points: SamplePoints.of([[t, 1]]),
+      });
+      raw.push(edge('on-edge', from), edge('before-edge', from - 1));
+      const distinct = [...new Map(raw.map((s) => [JSON.stringify(s.metric), s])).values()];
+      for (const by of [['pod', 'uid'], undefined]) {
+        // The reference: series in labels.Compare order, each one's samples in [from, to] (NaN only when
+        // all are), grouped in order of first appearance, MAX keeping the first unless later is greater.
+        const expected: [Record<string, string>, number][] = [];
+        for (const s of [...distinct].sort((a, b) => compareLabels(a.metric, b.metric))) {
+          const inside = s.points.toJSON().filter(([t]) => t >= from && t <= to);
+          if (inside.length === 0) continue;
+          const numbers = inside.map(([, v]) => v).filter((v) => !Number.isNaN(v));
+          const max = numbers.length === 0 ? Number.NaN : Math.max(...numbers);
+          const { __name__: _name, ...rest } = s.metric;
+          const metric = by ? Object.fromEntries(by.map((b) => [b, s.metric[b]!])) : rest;
+          const group = expected.find(([m]) => JSON.stringify(m) === JSON.stringify(metric));
+          if (!group) expected.push([metric, max]);
+          else if (group[1] < max || Number.isNaN(group[1])) group[1] = max;
+        }
+        const kept = expected.filter(([, v]) => Number.isFinite(v) && v >= 0);
+        const dropped = { NaN: 0, infinite: 0, negative: 0 };
+        // Each series in two parts (a day read in two spans), the parts in a shuffled order, one added twice.
+        const parts = distinct.flatMap((s) => {
+          const points = s.points.toJSON();
+          const cut = Math.floor(rand() * (points.length + 1));
+          return [points.slice(0, cut), points.slice(cut)].map((p) => ({
+            metric: { ...s.metric },
+            points: SamplePoints.of(p),
+          }));
+        });
+        parts.sort(() => rand() - 0.5);
+        const window = new MaxOverWindow(by, from, to);
+        for (const part of [...parts, ...parts.slice(0, 1)]) window.add(part);
+        const result = window.result(dropped);
+        expect(result.map((s) => [s.metric, s.points.toJSON()])).toEqual(
+          kept.map(([m, v]) => [m, [[to, v]]]),
+        );
+        expect(dropped.NaN + dropped.infinite + dropped.negative).toBe(expected.length - kept.length);
+      }
     }
   });
 });
