@@ -138,9 +138,41 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
     return queries.presenceFromRaw(over, GRID.stepMs - 1);
   };
 
+  /** node_labels and node_info over the grid's window, as Prometheus answers them for the whole day. */
+  const wholeDayLabels = async () => {
+    const { queries } = setUp();
+    const window = { startMs: GRID.startMs, endMs: GRID.endMs };
+    return {
+      nodeLabels: await queries.overWindow('node_labels', {}, window),
+      nodeInfo: await queries.overWindow('node_info', {}, window),
+    };
+  };
+
+  /**
+   * A shard's node_labels and node_info, read from its raw node series instead of asked: Prometheus'
+   * answers for its nodes, and no request of their own.
+   */
+  const expectShardLabels = (
+    answers: { nodeLabels: PromSeries[]; nodeInfo: PromSeries[] },
+    labels: Awaited<ReturnType<typeof wholeDayLabels>>,
+    requests: { query: string }[],
+    index: number,
+    count: number,
+  ) => {
+    for (const name of ['nodeLabels', 'nodeInfo'] as const) {
+      expect(labels[name].length).toBeGreaterThan(0);
+      const mine = labels[name].filter((s) => shardOfNode(s.metric.node!, count) === index);
+      expect(canonical(answers[name], true), `${name}, shard ${index + 1} of ${count}`).toEqual(
+        canonical(mine, true),
+      );
+    }
+    expect(requests.filter((r) => /max_over_time\(kube_node_(labels|info)/.test(r.query))).toEqual([]);
+  };
+
   for (const count of [2, 3]) {
     it(`reads only its own node series and keeps the whole day's presence: ${count} shards`, async () => {
       const whole = await wholeDay();
+      const labels = await wholeDayLabels();
       expect(whole.ksmPresence.length).toBe(2);
       for (let index = 0; index < count; index++) {
         const { config, identity, queries, requests } = setUp();
@@ -165,6 +197,7 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
         );
         for (const r of raw) expect(r.query, what).toMatch(/node=~"/);
         if (mine.length === 0) expect(raw, what).toEqual([]);
+        expectShardLabels(answers, labels, requests, index, count);
       }
     }, 120_000);
   }
@@ -190,6 +223,7 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
 
   it('reads every node series as before when the series endpoint does not answer', async () => {
     const whole = await wholeDay();
+    const labels = await wholeDayLabels();
     for (let index = 0; index < 2; index++) {
       const { config, identity, queries, requests } = setUp({ refuseSeries: true });
       const { answers, warnings } = await askShard(
@@ -207,6 +241,7 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
       );
       expect(raw.length).toBeGreaterThan(0);
       for (const r of raw) expect(r.query).not.toMatch(/node=~/);
+      expectShardLabels(answers, labels, requests, index, 2);
     }
   }, 120_000);
 });

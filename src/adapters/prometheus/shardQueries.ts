@@ -206,17 +206,41 @@ async function nodesOfShard(
           'every shard of the day reads every node series instead',
       );
     }
+    // node_labels and node_info of the shard's nodes come from the same raw read of their node series
+    // (queries.ts presenceFromRaw with the whole window), not from requests of their own.
+    const whole = { startMs: grid.startMs, endMs: grid.endMs };
     if (index) {
       const own = ownOf(namesOf(index));
       const mine =
         own.nodes.length > 0
-          ? await queries.presenceFromRaw(over, windowMs, { nodes: own.nodeMatcher })
-          : { nodePresence: [], ksmPresence: [] };
+          ? await queries.presenceFromRaw(over, windowMs, { nodes: own.nodeMatcher }, whole)
+          : { nodePresence: [], ksmPresence: [], nodeLabels: [], nodeInfo: [] };
       const ksmPresence = await shardKsmPresence(queries, over, windowMs, mine.ksmPresence, index, identity);
-      return { ...own, presence: { nodePresence: mine.nodePresence, ksmPresence }, indexed: true };
+      return {
+        ...own,
+        presence: {
+          nodePresence: mine.nodePresence,
+          ksmPresence,
+          ...(mine.nodeLabels && mine.nodeInfo
+            ? { nodeLabels: mine.nodeLabels, nodeInfo: mine.nodeInfo }
+            : {}),
+        },
+        indexed: true,
+      };
     }
-    const presence = await queries.presenceFromRaw(over, windowMs);
-    return { ...ownOf(namesOf(presence.nodePresence.map((s) => s.metric))), presence, indexed: false };
+    const { nodeLabels, nodeInfo, ...presence } = await queries.presenceFromRaw(over, windowMs, {}, whole);
+    const own = ownOf(namesOf(presence.nodePresence.map((s) => s.metric)));
+    // Every node's series were read: the shard's are those its node matcher (literal names) selects.
+    const ownNodes = new Set(own.nodes);
+    const mineOnly = (list: PromSeries[]) => list.filter((s) => ownNodes.has(s.metric.node ?? ''));
+    return {
+      ...own,
+      presence: {
+        ...presence,
+        ...(nodeLabels && nodeInfo ? { nodeLabels: mineOnly(nodeLabels), nodeInfo: mineOnly(nodeInfo) } : {}),
+      },
+      indexed: false,
+    };
   }
   const nodePresence = await queries.range('node_presence', { window: durationMs(windowMs) }, over);
   return { ...ownOf(namesOf(nodePresence.map((s) => s.metric))), presence: { nodePresence }, indexed: false };
