@@ -16,6 +16,7 @@
  *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --whole --read-api remote   # raw reads by remote read
  *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --whole --replay 3   # and replayed alone, 3 times
  *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --whole --dump-requests /tmp/d1024   # for bench/promProfile.ts
+ *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --live-heap   # peak heap after a full collection, not sampled
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,7 +53,9 @@ interface ChildResult {
   maxRssMiB: number;
   /**
    * Largest heapUsed + arrayBuffers seen: sampled every 20 ms while the event loop is free (so a peak
-   * inside one long synchronous step can be missed; maxRssMiB cannot) and once at the end.
+   * inside one long synchronous step can be missed; maxRssMiB cannot) and once at the end. With
+   * --live-heap, each sample follows a full collection: the peak of what is still reachable, without the
+   * garbage V8 has not collected yet (slower: a collection every 20 ms).
    */
   peakHeapMiB: number;
   /**
@@ -114,6 +117,8 @@ async function measureSize(
     replay?: number;
     /** Each invocation's query requests into `<prefix>-<count>-<index>.json` (bench/promProfile.ts). */
     dumpRequests?: string;
+    /** Peak heap after a full collection at each sample (ChildResult.peakHeapMiB). */
+    liveHeap?: boolean;
   },
   log: (line: string) => void,
 ): Promise<DayRow> {
@@ -176,6 +181,7 @@ async function measureSize(
               String(index),
               String(count),
               out,
+              ...(options.liveHeap ? ['live'] : []),
             ],
             { cwd: REPO },
           )
@@ -339,11 +345,20 @@ async function childContext(configPath: string) {
 
 /** The child of one shard: meters and stores it as backfillDay does, measuring itself. */
 async function childShard(args: string[]): Promise<void> {
-  const [configPath, date, index, count, out] = args as [string, string, string, string, string];
+  const [configPath, date, index, count, out, heap] = args as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string?,
+  ];
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   let peakHeap = 0;
+  const gc = (globalThis as { gc?: () => void }).gc;
   const sample = () => {
+    if (heap === 'live') gc?.();
     const m = process.memoryUsage();
     peakHeap = Math.max(peakHeap, m.heapUsed + m.arrayBuffers);
   };
@@ -529,6 +544,7 @@ async function main(): Promise<void> {
       'by-query': { type: 'boolean', default: false },
       replay: { type: 'string', default: '0' },
       'dump-requests': { type: 'string' },
+      'live-heap': { type: 'boolean', default: false },
       'child-shard': { type: 'boolean', default: false },
       'child-plan': { type: 'boolean', default: false },
       'child-month': { type: 'boolean', default: false },
@@ -563,6 +579,7 @@ async function main(): Promise<void> {
           byQuery: values['by-query'],
           replay: Number(values.replay),
           ...(values['dump-requests'] ? { dumpRequests: values['dump-requests'] } : {}),
+          liveHeap: values['live-heap'],
         },
         log,
       ),
@@ -571,7 +588,8 @@ async function main(): Promise<void> {
   out(
     `\none day (UTC) through the sharded path against Prometheus 2.42 on loopback; KSM 60 s, DCGM 30 s; ` +
       `source.compression ${values.compression}, source.stepEvaluation ${values['step-evaluation']}, ` +
-      `source.readApi ${values['read-api']}`,
+      `source.readApi ${values['read-api']}` +
+      (values['live-heap'] ? '; peak heap: live (each 20 ms sample after a full collection)' : ''),
   );
   printDay(rows, out);
   if (values.json) await writeFile(values.json, JSON.stringify(rows, null, 2));
