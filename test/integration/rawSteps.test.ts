@@ -375,6 +375,26 @@ describe.skipIf(prometheusInstallHint() !== null)(
       if (dir) await rm(dir, { recursive: true, force: true });
     });
 
+    /** The adapter's queries of the edge cases (cluster label set), the warnings they log, and the grid. */
+    const edgeQueries = () => {
+      const warned: string[] = [];
+      const logger = {
+        ...quiet,
+        warn: (message: string, fields?: unknown) => warned.push(`${message} ${JSON.stringify(fields)}`),
+      };
+      const config = parseConfig({ source: { kind: 'prometheus', url: edges.url, clusterLabel: 'cluster' } });
+      const queries = createQueries(
+        connectPrometheus({ source: config.source, logger }),
+        loadQueryTemplates(DEFAULT_QUERIES_DIR),
+        seriesIdentityOf(config.source),
+        undefined,
+        'adapter',
+        logger,
+      );
+      const over = { startMs: (T0 + STEP) * 1000, endMs: (T0 + 32 * STEP) * 1000, stepMs: STEP * 1000 };
+      return { warned, queries, over };
+    };
+
     it('gives the same series and steps on samples made to part them (join, window ends, NaN, replicas)', async () => {
       const config = parseConfig({ source: { kind: 'prometheus', url: edges.url } });
       const queries = createQueries(
@@ -407,21 +427,7 @@ describe.skipIf(prometheusInstallHint() !== null)(
     }, 120_000);
 
     it('evaluates the utilization and node queries to the same answers, bit for bit and in order', async () => {
-      const warned: string[] = [];
-      const logger = {
-        ...quiet,
-        warn: (message: string, fields?: unknown) => warned.push(`${message} ${JSON.stringify(fields)}`),
-      };
-      const config = parseConfig({ source: { kind: 'prometheus', url: edges.url, clusterLabel: 'cluster' } });
-      const queries = createQueries(
-        connectPrometheus({ source: config.source, logger }),
-        loadQueryTemplates(DEFAULT_QUERIES_DIR),
-        seriesIdentityOf(config.source),
-        undefined,
-        'adapter',
-        logger,
-      );
-      const over = { startMs: (T0 + STEP) * 1000, endMs: (T0 + 32 * STEP) * 1000, stepMs: STEP * 1000 };
+      const { warned, queries, over } = edgeQueries();
       for (const name of ['utilization_prof', 'utilization_util'] as const) {
         warned.length = 0;
         const byPrometheus = await queries.range(name, { window: '59999ms' }, over);
@@ -471,21 +477,7 @@ describe.skipIf(prometheusInstallHint() !== null)(
     }, 120_000);
 
     it("reads a whole day's pod_requests, pod_init_requests, node_labels and node_info from the raw reads, as Prometheus answers them", async () => {
-      const warned: string[] = [];
-      const logger = {
-        ...quiet,
-        warn: (message: string, fields?: unknown) => warned.push(`${message} ${JSON.stringify(fields)}`),
-      };
-      const config = parseConfig({ source: { kind: 'prometheus', url: edges.url, clusterLabel: 'cluster' } });
-      const queries = createQueries(
-        connectPrometheus({ source: config.source, logger }),
-        loadQueryTemplates(DEFAULT_QUERIES_DIR),
-        seriesIdentityOf(config.source),
-        undefined,
-        'adapter',
-        logger,
-      );
-      const over = { startMs: (T0 + STEP) * 1000, endMs: (T0 + 32 * STEP) * 1000, stepMs: STEP * 1000 };
+      const { warned, queries, over } = edgeQueries();
       const whole = { startMs: T0 * 1000, endMs: over.endMs };
       const answer = async (name: 'pod_requests' | 'pod_init_requests' | 'node_labels' | 'node_info') => {
         warned.length = 0;
