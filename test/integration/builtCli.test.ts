@@ -68,6 +68,20 @@ describe('the built command line', () => {
     }
   });
 
+  it('prints a stack into src/ with --debug only (source maps are read only then)', async () => {
+    const args = [BIN, 'report', '--month', '2026-10', '--config', join(dir, 'missing.yaml')];
+    const fail = async (extra: string[]) =>
+      run(process.execPath, [...args, ...extra], { cwd: dir }).then(
+        () => '',
+        (error: { stderr: string }) => error.stderr,
+      );
+    const debug = await fail(['--debug']);
+    expect(debug).toMatch(/cannot read config file/);
+    expect(debug).toMatch(/\n {4}at loadConfig \(.*src\/config\/loadConfig\.ts:\d+:\d+\)/);
+    const plain = await fail([]);
+    expect(plain).toMatch(/^gpu-chargeback report: cannot read config file .*missing\.yaml: ENOENT\n$/);
+  });
+
   it('runs the demo from the bundle, with the report fonts found from there', async () => {
     const { stdout } = await run(process.execPath, [BIN, 'demo', '--month', '2026-10', '--out', dir], {
       cwd: dir,
