@@ -43,6 +43,8 @@ import {
 } from './lib/util.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** How many times the raw-read floor is measured in a run (its median is the run's floor). */
+const FLOOR_RUNS = 5;
 
 /** What one child measured of itself. */
 interface ChildResult {
@@ -235,7 +237,8 @@ async function measureSize(
     );
 
     // The floor: Prometheus' CPU to read every needed raw sample of the day once.
-    log('  raw-read floor: count_over_time of every needed selector over the day (3 runs)');
+    // Five runs: on a shared machine three gave medians 20 % apart for the same day (docs/performance.md).
+    log(`  raw-read floor: count_over_time of every needed selector over the day (${FLOOR_RUNS} runs)`);
     const { dayOf } = await import('../src/core/period.ts');
     const day = dayOf(date, d.zone);
     const runs: number[] = [];
@@ -251,7 +254,7 @@ async function measureSize(
       }
       return (await procCpuSeconds(prometheus.pid)) - cpu0;
     };
-    for (let run = 0; run < 3; run++) runs.push(await floorOnce());
+    for (let run = 0; run < FLOOR_RUNS; run++) runs.push(await floorOnce());
     const sorted = [...runs].sort((a, b) => a - b);
     // --replay: each invocation's requests again, one at a time, then the floor, `options.replay` times.
     let replay: DayRow['replay'];
@@ -308,7 +311,7 @@ async function measureSize(
       month: monthRun,
       ...(replay ? { replay } : {}),
       floor: {
-        promCpuSeconds: sorted[1]!,
+        promCpuSeconds: sorted[Math.floor(sorted.length / 2)]!,
         samples: Object.values(byFamily).reduce((a, b) => a + b, 0),
         byFamily,
         runs,
