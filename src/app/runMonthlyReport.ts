@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SpoolWriter, spoolBytes, spoolChunks } from '../adapters/fs/spool.ts';
+import { SpoolWriter, spoolBytes, spoolChunks, spooledReader } from '../adapters/fs/spool.ts';
 import { compareStrings } from '../core/compare.ts';
 import { billingPeriod, isoInZone, monthToDate, previousMonth } from '../core/period.ts';
 import { type MonthInvoice, priceMonth } from '../core/month/index.ts';
@@ -24,7 +24,7 @@ import { type CsvMeta, chargebackAndTeamCsvChunks, csvMetaFromSummary, rowsByTea
 import { columnsMarkdown } from '../render/columnsDoc.ts';
 import { htmlReportChunks } from '../render/html/htmlReport.ts';
 import { renderTeamPdf, TEAM_PDF_TOP } from '../render/pdf/teamPdf.ts';
-import { teamCostsCsvChunks, teamFacts } from '../render/teamCsv.ts';
+import { TeamCostLineWriter, teamCostsCsvChunksOfLines, teamFacts } from '../render/teamCsv.ts';
 import { renderPdf } from '../render/pdf/renderPdf.ts';
 import { renderSummaryJson } from '../render/summaryJson.ts';
 import { nodesCsvChunks, usageCsvChunks } from '../render/tables.ts';
@@ -860,11 +860,29 @@ function createRenderer(
         clusters: config.clusters,
         ...(reconciliation ? { billing: true } : {}),
       };
-      // The team CSVs hold the chargeback CSV's records: each is encoded once, for both files.
+      const costs = {
+        currency: summary.currency.code,
+        minorDigits: summary.currency.minorDigits,
+        zone: period.zone,
+      };
+      // The team CSVs hold the chargeback CSV's records: each is encoded once, for both files. The
+      // lines of every team's costs.csv are made of the same encoded fields, spooled in the rows' order
+      // and put in cost order below.
       const teamWriters = [...teamRows.keys()].map(() => new SpoolWriter(spoolDir));
+      const lineWriters = [...teamRows.keys()].map(() => new SpoolWriter(spoolDir));
+      const costLines = new TeamCostLineWriter(
+        rows,
+        csvMeta,
+        { ...costs, correction: chargeClass === 'Correction' },
+        (t, line) => lineWriters[t]!.write(line),
+      );
       try {
-        const chunks = chargebackAndTeamCsvChunks(rows, csvMeta, teamRows, (t, text) =>
-          teamWriters[t]!.write(text),
+        const chunks = chargebackAndTeamCsvChunks(
+          rows,
+          csvMeta,
+          teamRows,
+          (t, text) => teamWriters[t]!.write(text),
+          costLines.add,
         );
         charges = [await spool(keys.chargebackCsv(month), chunks)];
         let t = 0;
@@ -876,25 +894,25 @@ function createRenderer(
             team,
           });
         }
+        t = 0;
+        for (const [team, indices] of teamRows) {
+          // The team's lines in the rows' order, read back in cost order; then deleted.
+          const lines = spooledReader(lineWriters[t]!.finish().path);
+          try {
+            const chunks = teamCostsCsvChunksOfLines(rows, indices, costLines.lineBytes, lines.readAt, costs);
+            charges.push({
+              key: keys.teamCostsCsv(month, names.get(team)!),
+              body: spoolBytes(chunks, spoolDir),
+              contentType: csvType,
+            });
+          } finally {
+            lines.close();
+            lineWriters[t++]!.discard();
+          }
+        }
       } catch (error) {
-        for (const writer of teamWriters) writer.discard();
+        for (const writer of [...teamWriters, ...lineWriters]) writer.discard();
         throw error;
-      }
-      const costs = {
-        currency: summary.currency.code,
-        minorDigits: summary.currency.minorDigits,
-        zone: period.zone,
-      };
-      for (const [team, indices] of teamRows) {
-        const chunks = teamCostsCsvChunks(rows, indices, {
-          ...costs,
-          correction: chargeClass === 'Correction',
-        });
-        charges.push({
-          key: keys.teamCostsCsv(month, names.get(team)!),
-          body: spoolBytes(chunks, spoolDir),
-          contentType: csvType,
-        });
       }
       if (reconciliation) {
         const issuer = config.allocation.idle.platformTeam;

@@ -219,14 +219,22 @@ export class CsvEncoder {
    * {@link encode} returns, split by record, for callers that write the records in another order. Each
    * record is joined into one flat string: built field by field with `+`, it was a tree of ~2 strings a
    * field that writing (Buffer.from) had to flatten, and that outlived young-generation collections.
+   * `each`, when given, is called for every record with the encoded fields of the batch and where the
+   * record's fields start among them, for files made of the same fields (the team costs.csv); the array is
+   * the encoder's scratch, valid only during the call.
    */
-  encodeRecords(cells: readonly string[]): string[] {
+  encodeRecords(
+    cells: readonly string[],
+    each?: (record: number, fields: readonly string[], start: number) => void,
+  ): string[] {
     const fields = this.#fieldsOf(cells);
     const width = this.#kinds.length;
     const record = this.#record;
     record.length = width;
     const records = new Array<string>(cells.length / width);
     for (let start = 0, r = 0; start < cells.length; start += width, r++) {
+      // `each` sees the record's encoded fields (fields[start..start + width - 1]) before they are joined.
+      if (each) each(r, fields, start);
       for (let k = 0; k < width; k++) record[k] = fields[start + k]!;
       record[width - 1] += '\r\n';
       records[r] = record.join(',');
@@ -560,13 +568,17 @@ export function teamChargebackCsvs(
  * (issue #18). `teams` is {@link rowsByTeam} of `rows`; team `t` is the t-th of its entries. As the
  * chunks are pulled, `write(t, text)` receives team t's file piece by piece: its header when the first
  * chunk is pulled, then each of its records as the chunk holding it is made. A team's file is complete
- * when the last chunk has been pulled.
+ * when the last chunk has been pulled. `eachRecord`, when given, sees every row's encoded fields (in
+ * CHARGEBACK_COLUMNS order, from `start` in `fields`, valid only during the call) with the row's index and
+ * team, in the rows' order: the team costs.csv is made of the same fields ({@link TeamCostLineWriter} in
+ * teamCsv.ts), so they are not read and encoded a second time (issue #18).
  */
 export function* chargebackAndTeamCsvChunks(
   rows: PricedRows,
   meta: CsvMeta,
   teams: ReadonlyMap<string, ArrayLike<number>>,
   write: (team: number, text: string) => void,
+  eachRecord?: (row: number, team: number, fields: readonly string[], start: number) => void,
 ): Iterable<string> {
   const teamOf = new Int32Array(rows.length).fill(-1);
   let t = 0;
@@ -585,7 +597,10 @@ export function* chargebackAndTeamCsvChunks(
   for (let from = 0; from < rows.length; from += CHUNK_ROWS) {
     const to = Math.min(rows.length, from + CHUNK_ROWS);
     for (let i = from; i < to; i++) record(i, batch);
-    const records = encoder.encodeRecords(batch);
+    const records = encoder.encodeRecords(
+      batch,
+      eachRecord && ((r, fields, start) => eachRecord(from + r, teamOf[from + r]!, fields, start)),
+    );
     batch.length = 0;
     for (let i = from; i < to; i++) write(teamOf[i]!, records[i - from]!);
     yield records.join('');

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createWriteStream, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -79,17 +79,20 @@ export class SpoolWriter {
     closeSync(openSync(this.path, 'wx'));
   }
 
-  /** Appends `text` as UTF-8. */
-  write(text: string): void {
+  /** Appends `text` as UTF-8; returns its length in bytes. */
+  write(text: string): number {
     if (this.#finished) throw new Error(`${this.path} is already finished`);
     const most = 3 * text.length;
     if (this.#used + most > WRITER_BUFFER_BYTES) this.#flush();
     if (most > WRITER_BUFFER_BYTES) {
-      this.#append(Buffer.from(text, 'utf8'));
-      return;
+      const bytes = Buffer.from(text, 'utf8');
+      this.#append(bytes);
+      return bytes.byteLength;
     }
     this.#buffer ??= Buffer.allocUnsafe(WRITER_BUFFER_BYTES);
-    this.#used += this.#buffer.write(text, this.#used, 'utf8');
+    const written = this.#buffer.write(text, this.#used, 'utf8');
+    this.#used += written;
+    return written;
   }
 
   /** Appends `bytes` (copied or written before this returns: the caller may reuse them). */
@@ -137,4 +140,25 @@ export class SpoolWriter {
       closeSync(fd);
     }
   }
+}
+
+/**
+ * Reads a spooled file at any position: `readAt(into, length, position)` reads exactly `length` bytes from
+ * byte `position` into the start of `into` (a shorter file is an error); `close` closes the file.
+ */
+export function spooledReader(path: string): {
+  readAt: (into: Uint8Array, length: number, position: number) => void;
+  close: () => void;
+} {
+  const fd = openSync(path, 'r');
+  return {
+    readAt: (into, length, position) => {
+      for (let at = 0; at < length;) {
+        const read = readSync(fd, into, at, length - at, position + at);
+        if (read === 0) throw new RangeError(`${path} ends before byte ${position + length}`);
+        at += read;
+      }
+    },
+    close: () => closeSync(fd),
+  };
 }

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SpoolWriter, spoolBytes, spoolChunks } from '../../../src/adapters/fs/spool.ts';
+import { SpoolWriter, spoolBytes, spoolChunks, spooledReader } from '../../../src/adapters/fs/spool.ts';
 
 const dirs: string[] = [];
 const tempDir = async () => {
@@ -120,6 +120,38 @@ describe('SpoolWriter', () => {
     discarded.write('a'.repeat(200_000));
     discarded.discard();
     expect(await readdir(dir)).toEqual([empty.path.slice(dir.length + 1)]);
+  });
+});
+
+describe('SpoolWriter.write and spooledReader', () => {
+  it("write returns each text's UTF-8 length; readAt reads exactly those bytes back at any position", async () => {
+    const dir = await tempDir();
+    const texts = [
+      'Team,Cost\r\n',
+      '팀-머신러닝,12.50\r\n',
+      '',
+      '\ud800lone 🚀\r\n',
+      'x'.repeat(300_000),
+      'end',
+    ];
+    const writer = new SpoolWriter(dir);
+    const lengths = texts.map((text) => writer.write(text));
+    expect(lengths).toEqual(texts.map((text) => Buffer.byteLength(text, 'utf8')));
+    const { path } = writer.finish();
+    const reader = spooledReader(path);
+    try {
+      let position = 0;
+      for (const [k, text] of texts.entries()) {
+        const into = Buffer.alloc(lengths[k]! + 2, 0x2a);
+        reader.readAt(into, lengths[k]!, position);
+        expect(into.subarray(0, lengths[k]!).equals(Buffer.from(text, 'utf8'))).toBe(true);
+        expect(into.subarray(lengths[k]!).toString()).toBe('**');
+        position += lengths[k]!;
+      }
+      expect(() => reader.readAt(Buffer.alloc(8), 8, position - 4)).toThrow(/ends before/);
+    } finally {
+      reader.close();
+    }
   });
 });
 
