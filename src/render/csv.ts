@@ -399,6 +399,10 @@ export function numberCell(value: number, decimals = 6): string {
   const factor = 10 ** decimals;
   const rounded = Math.round(value * factor) / factor;
   if (rounded === 0) return '0';
+  // What toFixed prints for a safe integer once its zero decimals are trimmed, without toFixed (usage.csv's
+  // seconds are whole: three cells a pod-day at 10,000 GPUs). Not for 0 decimals, which trims the integer's
+  // own trailing zeros (a property test pins both).
+  if (decimals > 0 && Number.isSafeInteger(rounded)) return String(rounded);
   return trimTrailingZeros(rounded.toFixed(decimals));
 }
 

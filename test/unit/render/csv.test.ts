@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { trimTrailingZeros } from '../../../src/core/money.ts';
 import { billingPeriod } from '../../../src/core/period.ts';
 import { priceMonth } from '../../../src/core/month/priceMonth.ts';
 import {
@@ -9,6 +11,7 @@ import {
   neutralizeFormula,
   rowsByTeam,
   teamChargebackCsvs,
+  numberCell,
 } from '../../../src/render/csv.ts';
 import {
   CATALOG,
@@ -252,5 +255,32 @@ describe('FOCUS SubAccountId and RegionId', () => {
     for (const record of parseCsv(renderChargebackCsv(rows, meta)).slice(1)) {
       expect([record[account], record[region]]).toEqual(['', '']);
     }
+  });
+});
+
+describe('numberCell', () => {
+  /** numberCell as it was before whole numbers skipped toFixed: the text it must keep. */
+  const reference = (value: number, decimals = 6): string => {
+    if (!Number.isFinite(value)) return '';
+    const factor = 10 ** decimals;
+    const rounded = Math.round(value * factor) / factor;
+    if (rounded === 0) return '0';
+    return trimTrailingZeros(rounded.toFixed(decimals));
+  };
+
+  it('prints every number as toFixed and trimming printed it, whole numbers included (property)', () => {
+    const value = fc.oneof(
+      fc.double({ noNaN: false }),
+      fc.integer({ min: -1_000_000, max: 1_000_000 }),
+      fc.integer({ min: 0, max: 10_000 }).map((n) => n * 30),
+      fc.constantFrom(2 ** 53 - 1, 2 ** 53, 2 ** 60, -(2 ** 60), 1e21, 100, 1000, -0, 0.5, 2.0000001),
+    );
+    fc.assert(
+      fc.property(value, fc.integer({ min: 0, max: 8 }), (v, decimals) => {
+        expect(numberCell(v, decimals)).toBe(reference(v, decimals));
+        expect(numberCell(v)).toBe(reference(v));
+      }),
+      { numRuns: 3_000 },
+    );
   });
 });
