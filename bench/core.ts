@@ -532,18 +532,32 @@ async function runOnce(): Promise<RunResult> {
       );
       costLines = { writer, files };
     }
-    await writeChunks(
-      'chargeback.csv',
-      csv.chargebackAndTeamCsvChunks(
+    const writeTeam = (t: number, text: string) => {
+      writers[t]!.write(text);
+    };
+    if (typeof csv.writeChargebackAndTeamCsvs === 'function') {
+      // As the monthly report writes it: record by record into a spooled file (no chunk strings).
+      const all = new spool.SpoolWriter(dir, 1 << 20);
+      csv.writeChargebackAndTeamCsvs(
         priced.rows,
         meta,
         teams,
-        (t, text) => {
-          writers[t]!.write(text);
+        (text) => {
+          all.write(text);
         },
+        writeTeam,
         costLines?.writer.add,
-      ),
-    );
+      );
+      const spooled = all.finish();
+      csvBytes += spooled.bytes;
+      fileHashes.update(`chargeback.csv ${spooled.sha256}\n`);
+      hashed = true;
+    } else {
+      await writeChunks(
+        'chargeback.csv',
+        csv.chargebackAndTeamCsvChunks(priced.rows, meta, teams, writeTeam, costLines?.writer.add),
+      );
+    }
     mark('chargeback.csv');
     let t = 0;
     for (const team of teams.keys()) {

@@ -20,7 +20,7 @@ import { teamFileNames } from '../core/safeName.ts';
 import type { BillingPeriod, MeteredDay, Provisional, Restatement, Summary } from '../core/types.ts';
 import { mapLimit } from '../concurrency.ts';
 import { InputError, PublishError, RefusedError } from '../errors.ts';
-import { type CsvMeta, chargebackAndTeamCsvChunks, csvMetaFromSummary, rowsByTeam } from '../render/csv.ts';
+import { type CsvMeta, csvMetaFromSummary, rowsByTeam, writeChargebackAndTeamCsvs } from '../render/csv.ts';
 import { columnsMarkdown } from '../render/columnsDoc.ts';
 import { htmlReportChunks } from '../render/html/htmlReport.ts';
 import { renderTeamPdf, TEAM_PDF_TOP } from '../render/pdf/teamPdf.ts';
@@ -820,6 +820,9 @@ function dateRanges(dates: readonly string[]): string[] {
   return out;
 }
 
+/** The chargeback CSV's spool buffer: records are appended one by one, flushed a MiB at a time. */
+const CHARGEBACK_SPOOL_BYTES = 1 << 20;
+
 /**
  * The renderer of one priced month: the files of a version for a summary and a charge class. The charge
  * class only changes the chargeback and team CSVs, so those are spooled once per class; usage.csv and
@@ -828,7 +831,7 @@ function dateRanges(dates: readonly string[]): string[] {
 function createRenderer(
   ctx: AppContext,
   period: BillingPeriod,
-  rows: Parameters<typeof chargebackAndTeamCsvChunks>[0],
+  rows: Parameters<typeof writeChargebackAndTeamCsvs>[0],
   days: MeteredDay[],
   spoolDir: string,
   reconciliation: readonly InvoiceReconciliationLine[] | undefined,
@@ -876,15 +879,18 @@ function createRenderer(
         { ...costs, correction: chargeClass === 'Correction' },
         (t, line) => lineWriters[t]!.write(line),
       );
+      // The chargeback CSV appended record by record (no chunk strings), as the team files are.
+      const all = new SpoolWriter(spoolDir, CHARGEBACK_SPOOL_BYTES);
       try {
-        const chunks = chargebackAndTeamCsvChunks(
+        writeChargebackAndTeamCsvs(
           rows,
           csvMeta,
           teamRows,
+          (text) => all.write(text),
           (t, text) => teamWriters[t]!.write(text),
           costLines.add,
         );
-        charges = [await spool(keys.chargebackCsv(month), chunks)];
+        charges = [{ key: keys.chargebackCsv(month), body: all.finish(), contentType: csvType }];
         let t = 0;
         for (const team of teamRows.keys()) {
           charges.push({
@@ -911,7 +917,7 @@ function createRenderer(
           }
         }
       } catch (error) {
-        for (const writer of [...teamWriters, ...lineWriters]) writer.discard();
+        for (const writer of [all, ...teamWriters, ...lineWriters]) writer.discard();
         throw error;
       }
       if (reconciliation) {

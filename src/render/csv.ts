@@ -584,6 +584,38 @@ export function* chargebackAndTeamCsvChunks(
   write: (team: number, text: string) => void,
   eachRecord?: (row: number, team: number, fields: readonly string[], start: number) => void,
 ): Iterable<string> {
+  for (const records of chargebackBatches(rows, meta, teams, write, eachRecord)) yield records.join('');
+}
+
+/**
+ * What {@link chargebackAndTeamCsvChunks} writes, with the chargeback CSV handed to `writeAll` record by
+ * record (the header first) rather than as chunks: the monthly report appends each to a spooled file, so
+ * the ~1 GB of chunk strings a month of 10,000 GPUs made (each a copy of its records) never exist (issue
+ * #18). The team files and `eachRecord` are served exactly as there.
+ */
+export function writeChargebackAndTeamCsvs(
+  rows: PricedRows,
+  meta: CsvMeta,
+  teams: ReadonlyMap<string, ArrayLike<number>>,
+  writeAll: (text: string) => void,
+  write: (team: number, text: string) => void,
+  eachRecord?: (row: number, team: number, fields: readonly string[], start: number) => void,
+): void {
+  for (const records of chargebackBatches(rows, meta, teams, write, eachRecord))
+    for (let r = 0; r < records.length; r++) writeAll(records[r]!);
+}
+
+/**
+ * The chargeback CSV's records in batches (the header alone first, then {@link CHUNK_ROWS} records at a
+ * time), each record handed to its team's file as its batch is made. See {@link chargebackAndTeamCsvChunks}.
+ */
+function* chargebackBatches(
+  rows: PricedRows,
+  meta: CsvMeta,
+  teams: ReadonlyMap<string, ArrayLike<number>>,
+  write: (team: number, text: string) => void,
+  eachRecord?: (row: number, team: number, fields: readonly string[], start: number) => void,
+): Iterable<readonly string[]> {
   const teamOf = new Int32Array(rows.length).fill(-1);
   let t = 0;
   for (const indices of teams.values()) {
@@ -594,7 +626,7 @@ export function* chargebackAndTeamCsvChunks(
   if (missing !== -1) throw new RangeError(`row ${missing} is in no team's file`);
   const header = csvRecords([chargebackHeader(meta)]);
   for (let team = 0; team < teams.size; team++) write(team, header);
-  yield header;
+  yield [header];
   const record = chargebackRecord(rows, meta, isoFormatter(meta.period.zone));
   const encoder = chargebackEncoder(meta);
   const batch: string[] = [];
@@ -607,7 +639,7 @@ export function* chargebackAndTeamCsvChunks(
     );
     batch.length = 0;
     for (let i = from; i < to; i++) write(teamOf[i]!, records[i - from]!);
-    yield records.join('');
+    yield records;
   }
 }
 

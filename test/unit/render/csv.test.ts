@@ -12,6 +12,7 @@ import {
   rowsByTeam,
   teamChargebackCsvs,
   numberCell,
+  writeChargebackAndTeamCsvs,
 } from '../../../src/render/csv.ts';
 import {
   CATALOG,
@@ -206,6 +207,49 @@ describe('the chargeback CSV and the team CSVs from one encoding of each record'
       }
     }
     expect(largerMonth().rows.length).toBeGreaterThan(400);
+  });
+
+  it('writes record by record (writeChargebackAndTeamCsvs) exactly the bytes of the chunks, team files and records seen', () => {
+    for (const { rows, summary } of [hostileMonth(), largerMonth()]) {
+      const plain = csvMetaFromSummary(summary, period);
+      for (const meta of [plain, { ...plain, chargeClass: 'Correction' as const, billing: true }]) {
+        const teams = rowsByTeam(rows);
+        const seen =
+          (out: string[][]) => (row: number, team: number, fields: readonly string[], start: number) =>
+            out.push([String(row), String(team), ...fields.slice(start, start + CHARGEBACK_COLUMNS.length)]);
+        const chunked = { teams: [...teams.keys()].map(() => [] as string[]), records: [] as string[][] };
+        const all = [
+          ...chargebackAndTeamCsvChunks(
+            rows,
+            meta,
+            teams,
+            (t, text) => chunked.teams[t]!.push(text),
+            seen(chunked.records),
+          ),
+        ].join('');
+        const written = {
+          all: [] as string[],
+          teams: [...teams.keys()].map(() => [] as string[]),
+          records: [] as string[][],
+        };
+        writeChargebackAndTeamCsvs(
+          rows,
+          meta,
+          teams,
+          (text) => written.all.push(text),
+          (t, text) => written.teams[t]!.push(text),
+          seen(written.records),
+        );
+        expect(written.all.join('')).toBe(all);
+        // One text per record, the header first.
+        expect(written.all).toHaveLength(rows.length + 1);
+        expect(written.teams.map((texts) => texts.join(''))).toEqual(
+          chunked.teams.map((texts) => texts.join('')),
+        );
+        expect(written.records).toEqual(chunked.records);
+        expect(written.records).toHaveLength(rows.length);
+      }
+    }
   });
 
   it('refuses teams that leave a row out', () => {
