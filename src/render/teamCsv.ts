@@ -473,6 +473,28 @@ class TeamCostLines {
  * order of the readable CSV's lines.
  */
 export function costOrder(units: Float64Array, indices: ArrayLike<number>): Uint32Array {
+  const count = units.length;
+  // When the costs are whole minor units and the row indices ascend (a team's rows in the month's order,
+  // so ties by row index are ties by position), each position's rank is fixed by one exact double,
+  // (largest − units) × count + position, and the doubles are sorted natively: ≈ 5 × faster than a
+  // comparator at 10,000 GPUs (issue #18).
+  let least = Infinity;
+  let largest = -Infinity;
+  let keyed = true;
+  for (let k = 0; k < count && keyed; k++) {
+    const u = units[k]!;
+    if (!Number.isSafeInteger(u) || (k > 0 && indices[k]! <= indices[k - 1]!)) keyed = false;
+    if (u < least) least = u;
+    if (u > largest) largest = u;
+  }
+  if (keyed && count > 0 && (largest - least + 1) * count <= Number.MAX_SAFE_INTEGER) {
+    const keys = new Float64Array(count);
+    for (let k = 0; k < count; k++) keys[k] = (largest - units[k]!) * count + k;
+    keys.sort();
+    const order = new Uint32Array(count);
+    for (let r = 0; r < count; r++) order[r] = keys[r]! % count;
+    return order;
+  }
   const order = new Uint32Array(units.length);
   for (let k = 0; k < order.length; k++) order[k] = k;
   return order.sort((a, b) => units[b]! - units[a]! || indices[a]! - indices[b]!);

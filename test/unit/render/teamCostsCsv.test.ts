@@ -238,6 +238,25 @@ describe('teamCostsCsvChunksOfLines (lines from the chargeback CSV)', () => {
 });
 
 describe('costOrder', () => {
+  it('orders as a comparator on (cost descending, row index) does, whole, fractional, huge or out-of-order (property)', () => {
+    const unit = fc.oneof(
+      fc.integer({ min: 0, max: 6 }),
+      fc.integer({ min: -1_000_000, max: 1_000_000 }),
+      fc.constantFrom(2 ** 52, 2 ** 53 - 1, 0.5, -0),
+    );
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 300 }), fc.boolean(), (values, shuffled) => {
+        const units = Float64Array.from(values);
+        const indices = values.map((_, k) => (shuffled ? (k * 7919) % 1009 : 3 * k + 1));
+        const expected = values
+          .map((_, k) => k)
+          .sort((a, b) => units[b]! - units[a]! || indices[a]! - indices[b]!);
+        expect([...costOrder(units, indices)]).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('orders positions by cost, largest first, ties by row index (not by position)', () => {
     const units = Float64Array.from([5, 9, 5, 9, 1]);
     // Positions 0 and 2 tie at 5: row 40 (position 2) comes before row 70 (position 0).
