@@ -555,6 +555,15 @@ export function teamFacts(rows: PricedRows, indices: ArrayLike<number>, top: num
   // equal for different names still share one entry.
   const places = new Map<string, Map<string, { namespace: TopEntry; pods: Map<string, TopEntry> }>>();
   let totalUnits = 0;
+  // The row before's names and entries: a pod's Direct and IdleShare rows are neighbours, and found
+  // again by the same names.
+  let lastCluster: string | undefined;
+  let lastNs: string | undefined;
+  let lastPod: string | undefined;
+  let lastProject: string | undefined;
+  let place: { namespace: TopEntry; pods: Map<string, TopEntry> } | undefined;
+  let podEntry: TopEntry | undefined;
+  let projectEntry: TopEntry | undefined;
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k]!;
     const units = cost(i);
@@ -564,28 +573,35 @@ export function teamFacts(rows: PricedRows, indices: ArrayLike<number>, top: num
     if (podName === '') continue;
     const clusterName = cluster(i);
     const ns = namespace(i);
-    let inCluster = places.get(clusterName);
-    if (!inCluster) places.set(clusterName, (inCluster = new Map()));
-    let place = inCluster.get(ns);
-    if (!place) {
-      const where = clusterName === '' ? ns : `${clusterName}/${ns}`;
-      place = { namespace: entryOf(namespaces, where), pods: new Map() };
-      inCluster.set(ns, place);
-    }
-    let podEntry = place.pods.get(podName);
-    if (!podEntry) {
-      const where = place.namespace.key;
-      podEntry = entryOf(pods, where === '' ? podName : `${where}/${podName}`);
-      place.pods.set(podName, podEntry);
+    const projectName = project(i);
+    if (podName !== lastPod || ns !== lastNs || clusterName !== lastCluster || projectName !== lastProject) {
+      let inCluster = places.get(clusterName);
+      if (!inCluster) places.set(clusterName, (inCluster = new Map()));
+      place = inCluster.get(ns);
+      if (!place) {
+        const where = clusterName === '' ? ns : `${clusterName}/${ns}`;
+        place = { namespace: entryOf(namespaces, where), pods: new Map() };
+        inCluster.set(ns, place);
+      }
+      podEntry = place.pods.get(podName);
+      if (!podEntry) {
+        const where = place.namespace.key;
+        podEntry = entryOf(pods, where === '' ? podName : `${where}/${podName}`);
+        place.pods.set(podName, podEntry);
+      }
+      projectEntry = entryOf(projects, projectName);
+      lastCluster = clusterName;
+      lastNs = ns;
+      lastPod = podName;
+      lastProject = projectName;
     }
     const micro = Math.round(held(i) * 1e6);
-    const projectEntry = entryOf(projects, project(i));
-    podEntry.units += units;
-    podEntry.gpuHours += micro;
-    projectEntry.units += units;
-    projectEntry.gpuHours += micro;
-    place.namespace.units += units;
-    place.namespace.gpuHours += micro;
+    podEntry!.units += units;
+    podEntry!.gpuHours += micro;
+    projectEntry!.units += units;
+    projectEntry!.gpuHours += micro;
+    place!.namespace.units += units;
+    place!.namespace.gpuHours += micro;
   }
   const largest = (map: Map<string, TopEntry>) =>
     [...map.values()]
