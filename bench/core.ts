@@ -501,15 +501,63 @@ async function runOnce(): Promise<RunResult> {
     }
   };
   const meta = { ...csvMetaFromSummary(priced.summary, period), ...(invoice ? { billing: true } : {}) };
+  // --render on trees whose costs.csv lines are made from the chargeback CSV's encoded records (as the
+  // monthly report makes them): the lines are spooled per team during "chargeback.csv" and put in cost
+  // order in "team pack".
+  type TeamCsv = typeof import('../src/render/teamCsv.ts');
+  const teamCsv = args.render ? await load<TeamCsv>('render/teamCsv.ts') : undefined;
+  const costs = {
+    currency: priced.summary.currency.code,
+    minorDigits: priced.summary.currency.minorDigits,
+    zone: 'UTC',
+  };
+  let costLines:
+    | {
+        writer: InstanceType<TeamCsv['TeamCostLineWriter']>;
+        files: { path: string; discard(): void; finish(): { path: string } }[];
+      }
+    | undefined;
   if (typeof csv.chargebackAndTeamCsvChunks === 'function' && spool?.SpoolWriter) {
     // As the monthly report writes them: the team CSVs from the chargeback CSV's encoding of each record
     // (so stage "chargeback.csv" includes the team CSVs' records; "team CSVs" only finishes their files).
     const teams = csv.rowsByTeam(priced.rows);
     const writers = [...teams.keys()].map(() => new spool.SpoolWriter(dir));
-    await writeChunks(
-      'chargeback.csv',
-      csv.chargebackAndTeamCsvChunks(priced.rows, meta, teams, (t, text) => writers[t]!.write(text)),
-    );
+    if (teamCsv && typeof teamCsv.TeamCostLineWriter === 'function') {
+      const files = [...teams.keys()].map(() => new spool.SpoolWriter(dir));
+      const writer = new teamCsv.TeamCostLineWriter(
+        priced.rows,
+        meta,
+        { ...costs, correction: false },
+        (t, line) => files[t]!.write(line),
+      );
+      costLines = { writer, files };
+    }
+    const writeTeam = (t: number, text: string) => {
+      writers[t]!.write(text);
+    };
+    if (typeof csv.writeChargebackAndTeamCsvs === 'function') {
+      // As the monthly report writes it: record by record into a spooled file (no chunk strings).
+      const all = new spool.SpoolWriter(dir, 1 << 20);
+      csv.writeChargebackAndTeamCsvs(
+        priced.rows,
+        meta,
+        teams,
+        (text) => {
+          all.write(text);
+        },
+        writeTeam,
+        costLines?.writer.add,
+      );
+      const spooled = all.finish();
+      csvBytes += spooled.bytes;
+      fileHashes.update(`chargeback.csv ${spooled.sha256}\n`);
+      hashed = true;
+    } else {
+      await writeChunks(
+        'chargeback.csv',
+        csv.chargebackAndTeamCsvChunks(priced.rows, meta, teams, writeTeam, costLines?.writer.add),
+      );
+    }
     mark('chargeback.csv');
     let t = 0;
     for (const team of teams.keys()) {
@@ -541,11 +589,10 @@ async function runOnce(): Promise<RunResult> {
   if (args.render) {
     type Pdf = typeof import('../src/render/pdf/renderPdf.ts');
     type TeamPdf = typeof import('../src/render/pdf/teamPdf.ts');
-    type TeamCsv = typeof import('../src/render/teamCsv.ts');
     type Html = typeof import('../src/render/html/htmlReport.ts');
     const { renderPdf } = await load<Pdf>('render/pdf/renderPdf.ts');
     const { renderTeamPdf, TEAM_PDF_TOP } = await load<TeamPdf>('render/pdf/teamPdf.ts');
-    const { teamCostsCsvChunks, teamFacts } = await load<TeamCsv>('render/teamCsv.ts');
+    const { teamCostsCsvChunks, teamFacts } = teamCsv!;
     const html = await load<Html>('render/html/htmlReport.ts');
     const { summary } = priced;
     const rendered = (name: string, body: Uint8Array | string) => {
@@ -555,21 +602,33 @@ async function runOnce(): Promise<RunResult> {
     };
     const pdfOptions = { language: 'en', baselinePercentile: config.report.baselinePercentile } as const;
     const teamRows = csv.rowsByTeam(priced.rows);
-    const costs = { currency: summary.currency.code, minorDigits: summary.currency.minorDigits, zone: 'UTC' };
     // CPU seconds of the team pack's parts, summed over the teams.
     const cpuSeconds = () => {
       const used = process.cpuUsage();
       return (used.user + used.system) / 1e6;
     };
     const parts = { 'costs.csv': 0, facts: 0, PDF: 0 };
+    let t = 0;
     for (const [team, indices] of teamRows) {
       let started = cpuSeconds();
-      const chunks = teamCostsCsvChunks(priced.rows, indices, { ...costs, correction: false });
+      const file = costLines?.files[t++];
+      const lines = file && spool!.spooledReader(file.finish().path);
+      const chunks = lines
+        ? teamCsv!.teamCostsCsvChunksOfLines(
+            priced.rows,
+            indices,
+            costLines!.writer.lineBytes,
+            lines.readAt,
+            costs,
+          )
+        : teamCostsCsvChunks(priced.rows, indices, { ...costs, correction: false });
       // Chunks of bytes, spooled synchronously (older trees: text, through spoolChunks).
       const { spoolBytes } = spool as Partial<Spool>;
       const spooled = spoolBytes
         ? spoolBytes(chunks as Iterable<Uint8Array>, dir)
         : await spool!.spoolChunks(chunks as unknown as Iterable<string>, dir);
+      lines?.close();
+      file?.discard();
       renderMB += spooled.bytes / 2 ** 20;
       renderHashes.update(`team-${team}/costs.csv ${spooled.sha256}\n`);
       parts['costs.csv'] += cpuSeconds() - started;

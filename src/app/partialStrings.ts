@@ -17,6 +17,19 @@ export class PartialStrings {
     return value;
   }
 
+  /** {@link share} for one field: a value equal to the field's value before gets that value's copy. */
+  #repeating(): (value: string) => string {
+    let last: string | undefined;
+    let shared = '';
+    return (value) => {
+      if (value !== last) {
+        last = value;
+        shared = this.share(value);
+      }
+      return shared;
+    };
+  }
+
   /**
    * Replaces, in place, the strings of a freshly parsed day's pods and nodes by their shared copies, and
    * its pods' and nodes' charge periods and weights by one object per distinct value (JSON.parse gives
@@ -35,21 +48,29 @@ export class PartialStrings {
     const weights = new ValueObjects<Fraction>(
       (a, b) => a.numerator === b.numerator && a.denominator === b.denominator,
     );
+    // Fields that mostly repeat from one pod to the next (a partial lists a node's pods together): the
+    // value of the pod before is compared first, which costs less than hashing it for the pool.
+    const cluster = this.#repeating();
+    const node = this.#repeating();
+    const gpuResource = this.#repeating();
+    const utilizationSource = this.#repeating();
+    const teamSource = this.#repeating();
+    const phase = this.#repeating();
     for (const usage of day.pods) {
       const pod = usage.pod;
-      pod.cluster = share(pod.cluster);
+      pod.cluster = cluster(pod.cluster);
       pod.namespace = share(pod.namespace);
       pod.pod = share(pod.pod);
       pod.uid = share(pod.uid);
-      usage.node = share(usage.node);
+      usage.node = node(usage.node);
       usage.chargePeriod = periods.share(usage.chargePeriod);
       usage.weight = weights.share(usage.weight);
-      usage.gpuResource = share(usage.gpuResource);
-      usage.utilizationSource = share(usage.utilizationSource) as typeof usage.utilizationSource;
+      usage.gpuResource = gpuResource(usage.gpuResource);
+      usage.utilizationSource = utilizationSource(usage.utilizationSource) as typeof usage.utilizationSource;
       usage.team = share(usage.team);
       usage.project = share(usage.project);
-      usage.teamSource = share(usage.teamSource) as typeof usage.teamSource;
-      usage.phase = share(usage.phase) as typeof usage.phase;
+      usage.teamSource = teamSource(usage.teamSource) as typeof usage.teamSource;
+      usage.phase = phase(usage.phase) as typeof usage.phase;
     }
     for (const node of day.nodes) {
       node.cluster = share(node.cluster);

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SpoolWriter, spoolBytes, spoolChunks } from '../adapters/fs/spool.ts';
+import { SpoolWriter, spoolBytes, spoolChunks, spooledReader } from '../adapters/fs/spool.ts';
 import { compareStrings } from '../core/compare.ts';
 import { billingPeriod, isoInZone, monthToDate, previousMonth } from '../core/period.ts';
 import { type MonthInvoice, priceMonth } from '../core/month/index.ts';
@@ -20,11 +20,11 @@ import { teamFileNames } from '../core/safeName.ts';
 import type { BillingPeriod, MeteredDay, Provisional, Restatement, Summary } from '../core/types.ts';
 import { mapLimit } from '../concurrency.ts';
 import { InputError, PublishError, RefusedError } from '../errors.ts';
-import { type CsvMeta, chargebackAndTeamCsvChunks, csvMetaFromSummary, rowsByTeam } from '../render/csv.ts';
+import { type CsvMeta, csvMetaFromSummary, rowsByTeam, writeChargebackAndTeamCsvs } from '../render/csv.ts';
 import { columnsMarkdown } from '../render/columnsDoc.ts';
 import { htmlReportChunks } from '../render/html/htmlReport.ts';
 import { renderTeamPdf, TEAM_PDF_TOP } from '../render/pdf/teamPdf.ts';
-import { teamCostsCsvChunks, teamFacts } from '../render/teamCsv.ts';
+import { TeamCostLineWriter, teamCostsCsvChunksOfLines, teamFacts } from '../render/teamCsv.ts';
 import { renderPdf } from '../render/pdf/renderPdf.ts';
 import { renderSummaryJson } from '../render/summaryJson.ts';
 import { nodesCsvChunks, usageCsvChunks } from '../render/tables.ts';
@@ -820,6 +820,9 @@ function dateRanges(dates: readonly string[]): string[] {
   return out;
 }
 
+/** The chargeback CSV's spool buffer: records are appended one by one, flushed a MiB at a time. */
+const CHARGEBACK_SPOOL_BYTES = 1 << 20;
+
 /**
  * The renderer of one priced month: the files of a version for a summary and a charge class. The charge
  * class only changes the chargeback and team CSVs, so those are spooled once per class; usage.csv and
@@ -828,7 +831,7 @@ function dateRanges(dates: readonly string[]): string[] {
 function createRenderer(
   ctx: AppContext,
   period: BillingPeriod,
-  rows: Parameters<typeof chargebackAndTeamCsvChunks>[0],
+  rows: Parameters<typeof writeChargebackAndTeamCsvs>[0],
   days: MeteredDay[],
   spoolDir: string,
   reconciliation: readonly InvoiceReconciliationLine[] | undefined,
@@ -860,13 +863,34 @@ function createRenderer(
         clusters: config.clusters,
         ...(reconciliation ? { billing: true } : {}),
       };
-      // The team CSVs hold the chargeback CSV's records: each is encoded once, for both files.
+      const costs = {
+        currency: summary.currency.code,
+        minorDigits: summary.currency.minorDigits,
+        zone: period.zone,
+      };
+      // The team CSVs hold the chargeback CSV's records: each is encoded once, for both files. The
+      // lines of every team's costs.csv are made of the same encoded fields, spooled in the rows' order
+      // and put in cost order below.
       const teamWriters = [...teamRows.keys()].map(() => new SpoolWriter(spoolDir));
+      const lineWriters = [...teamRows.keys()].map(() => new SpoolWriter(spoolDir));
+      const costLines = new TeamCostLineWriter(
+        rows,
+        csvMeta,
+        { ...costs, correction: chargeClass === 'Correction' },
+        (t, line) => lineWriters[t]!.write(line),
+      );
+      // The chargeback CSV appended record by record (no chunk strings), as the team files are.
+      const all = new SpoolWriter(spoolDir, CHARGEBACK_SPOOL_BYTES);
       try {
-        const chunks = chargebackAndTeamCsvChunks(rows, csvMeta, teamRows, (t, text) =>
-          teamWriters[t]!.write(text),
+        writeChargebackAndTeamCsvs(
+          rows,
+          csvMeta,
+          teamRows,
+          (text) => all.write(text),
+          (t, text) => teamWriters[t]!.write(text),
+          costLines.add,
         );
-        charges = [await spool(keys.chargebackCsv(month), chunks)];
+        charges = [{ key: keys.chargebackCsv(month), body: all.finish(), contentType: csvType }];
         let t = 0;
         for (const team of teamRows.keys()) {
           charges.push({
@@ -876,25 +900,25 @@ function createRenderer(
             team,
           });
         }
+        t = 0;
+        for (const [team, indices] of teamRows) {
+          // The team's lines in the rows' order, read back in cost order; then deleted.
+          const lines = spooledReader(lineWriters[t]!.finish().path);
+          try {
+            const chunks = teamCostsCsvChunksOfLines(rows, indices, costLines.lineBytes, lines.readAt, costs);
+            charges.push({
+              key: keys.teamCostsCsv(month, names.get(team)!),
+              body: spoolBytes(chunks, spoolDir),
+              contentType: csvType,
+            });
+          } finally {
+            lines.close();
+            lineWriters[t++]!.discard();
+          }
+        }
       } catch (error) {
-        for (const writer of teamWriters) writer.discard();
+        for (const writer of [all, ...teamWriters, ...lineWriters]) writer.discard();
         throw error;
-      }
-      const costs = {
-        currency: summary.currency.code,
-        minorDigits: summary.currency.minorDigits,
-        zone: period.zone,
-      };
-      for (const [team, indices] of teamRows) {
-        const chunks = teamCostsCsvChunks(rows, indices, {
-          ...costs,
-          correction: chargeClass === 'Correction',
-        });
-        charges.push({
-          key: keys.teamCostsCsv(month, names.get(team)!),
-          body: spoolBytes(chunks, spoolDir),
-          contentType: csvType,
-        });
       }
       if (reconciliation) {
         const issuer = config.allocation.idle.platformTeam;

@@ -219,14 +219,22 @@ export class CsvEncoder {
    * {@link encode} returns, split by record, for callers that write the records in another order. Each
    * record is joined into one flat string: built field by field with `+`, it was a tree of ~2 strings a
    * field that writing (Buffer.from) had to flatten, and that outlived young-generation collections.
+   * `each`, when given, is called for every record with the encoded fields of the batch and where the
+   * record's fields start among them, for files made of the same fields (the team costs.csv); the array is
+   * the encoder's scratch, valid only during the call.
    */
-  encodeRecords(cells: readonly string[]): string[] {
+  encodeRecords(
+    cells: readonly string[],
+    each?: (record: number, fields: readonly string[], start: number) => void,
+  ): string[] {
     const fields = this.#fieldsOf(cells);
     const width = this.#kinds.length;
     const record = this.#record;
     record.length = width;
     const records = new Array<string>(cells.length / width);
     for (let start = 0, r = 0; start < cells.length; start += width, r++) {
+      // `each` sees the record's encoded fields (fields[start..start + width - 1]) before they are joined.
+      if (each) each(r, fields, start);
       for (let k = 0; k < width; k++) record[k] = fields[start + k]!;
       record[width - 1] += '\r\n';
       records[r] = record.join(',');
@@ -391,6 +399,10 @@ export function numberCell(value: number, decimals = 6): string {
   const factor = 10 ** decimals;
   const rounded = Math.round(value * factor) / factor;
   if (rounded === 0) return '0';
+  // What toFixed prints for a safe integer once its zero decimals are trimmed, without toFixed (usage.csv's
+  // seconds are whole: three cells a pod-day at 10,000 GPUs). Not for 0 decimals, which trims the integer's
+  // own trailing zeros (a property test pins both).
+  if (decimals > 0 && Number.isSafeInteger(rounded)) return String(rounded);
   return trimTrailingZeros(rounded.toFixed(decimals));
 }
 
@@ -560,14 +572,50 @@ export function teamChargebackCsvs(
  * (issue #18). `teams` is {@link rowsByTeam} of `rows`; team `t` is the t-th of its entries. As the
  * chunks are pulled, `write(t, text)` receives team t's file piece by piece: its header when the first
  * chunk is pulled, then each of its records as the chunk holding it is made. A team's file is complete
- * when the last chunk has been pulled.
+ * when the last chunk has been pulled. `eachRecord`, when given, sees every row's encoded fields (in
+ * CHARGEBACK_COLUMNS order, from `start` in `fields`, valid only during the call) with the row's index and
+ * team, in the rows' order: the team costs.csv is made of the same fields ({@link TeamCostLineWriter} in
+ * teamCsv.ts), so they are not read and encoded a second time (issue #18).
  */
 export function* chargebackAndTeamCsvChunks(
   rows: PricedRows,
   meta: CsvMeta,
   teams: ReadonlyMap<string, ArrayLike<number>>,
   write: (team: number, text: string) => void,
+  eachRecord?: (row: number, team: number, fields: readonly string[], start: number) => void,
 ): Iterable<string> {
+  for (const records of chargebackBatches(rows, meta, teams, write, eachRecord)) yield records.join('');
+}
+
+/**
+ * What {@link chargebackAndTeamCsvChunks} writes, with the chargeback CSV handed to `writeAll` record by
+ * record (the header first) rather than as chunks: the monthly report appends each to a spooled file, so
+ * the ~1 GB of chunk strings a month of 10,000 GPUs made (each a copy of its records) never exist (issue
+ * #18). The team files and `eachRecord` are served exactly as there.
+ */
+export function writeChargebackAndTeamCsvs(
+  rows: PricedRows,
+  meta: CsvMeta,
+  teams: ReadonlyMap<string, ArrayLike<number>>,
+  writeAll: (text: string) => void,
+  write: (team: number, text: string) => void,
+  eachRecord?: (row: number, team: number, fields: readonly string[], start: number) => void,
+): void {
+  for (const records of chargebackBatches(rows, meta, teams, write, eachRecord))
+    for (let r = 0; r < records.length; r++) writeAll(records[r]!);
+}
+
+/**
+ * The chargeback CSV's records in batches (the header alone first, then {@link CHUNK_ROWS} records at a
+ * time), each record handed to its team's file as its batch is made. See {@link chargebackAndTeamCsvChunks}.
+ */
+function* chargebackBatches(
+  rows: PricedRows,
+  meta: CsvMeta,
+  teams: ReadonlyMap<string, ArrayLike<number>>,
+  write: (team: number, text: string) => void,
+  eachRecord?: (row: number, team: number, fields: readonly string[], start: number) => void,
+): Iterable<readonly string[]> {
   const teamOf = new Int32Array(rows.length).fill(-1);
   let t = 0;
   for (const indices of teams.values()) {
@@ -578,17 +626,20 @@ export function* chargebackAndTeamCsvChunks(
   if (missing !== -1) throw new RangeError(`row ${missing} is in no team's file`);
   const header = csvRecords([chargebackHeader(meta)]);
   for (let team = 0; team < teams.size; team++) write(team, header);
-  yield header;
+  yield [header];
   const record = chargebackRecord(rows, meta, isoFormatter(meta.period.zone));
   const encoder = chargebackEncoder(meta);
   const batch: string[] = [];
   for (let from = 0; from < rows.length; from += CHUNK_ROWS) {
     const to = Math.min(rows.length, from + CHUNK_ROWS);
     for (let i = from; i < to; i++) record(i, batch);
-    const records = encoder.encodeRecords(batch);
+    const records = encoder.encodeRecords(
+      batch,
+      eachRecord && ((r, fields, start) => eachRecord(from + r, teamOf[from + r]!, fields, start)),
+    );
     batch.length = 0;
     for (let i = from; i < to; i++) write(teamOf[i]!, records[i - from]!);
-    yield records.join('');
+    yield records;
   }
 }
 

@@ -79,9 +79,13 @@ export function podWarnings(
 function sharedUids(rows: readonly ChargeRow[]): Map<string, Set<string>> {
   const firstPod = new Map<string, Map<string, PodRef>>();
   const shared = new Map<string, Set<string>>();
+  // A pod's rows of a day are mostly neighbours (Direct, IdleShare), with one PodRef: looking it up again
+  // changes nothing, so a row of the same PodRef as the row before is skipped.
+  let previous: PodRef | undefined;
   for (const row of rows) {
     const pod = row.usage?.pod;
-    if (!pod) continue;
+    if (!pod || pod === previous) continue;
+    previous = pod;
     let byUid = firstPod.get(pod.cluster);
     if (!byUid) {
       byUid = new Map();

@@ -61,18 +61,26 @@ export function accumulateRows(rows: readonly ChargeRow[], store: RowStore): Row
   const { effUnits, listUnits, consumedHours } = store;
   let lastTypeKey = '';
   let lastInfo: ChargeRow['info'] | undefined;
+  // The row's figures, which `add` adds to an accumulator: one function for the month, not one per row
+  // (the bundles keep function names, so each new closure also cost a defineProperty: ≈ 0.8 s of CPU at
+  // 10,000 GPUs, issue #18).
+  let units = 0;
+  let list = 0;
+  let hours = 0;
+  let isDirect = false;
+  let utilizationPct: number | null = null;
+  const add = (acc: Accumulator) => acc.add(units, list, hours, isDirect, utilizationPct);
   for (const row of rows) {
     const slot = row.slot;
-    const units = effUnits[slot]!;
-    const list = listUnits[slot]!;
-    const hours = roundedHours(consumedHours[slot]!);
-    const isDirect = row.code === DIRECT;
-    const utilizationPct = isDirect ? utilizationPctOf(row.usage) : null;
+    units = effUnits[slot]!;
+    list = listUnits[slot]!;
+    hours = roundedHours(consumedHours[slot]!);
+    isDirect = row.code === DIRECT;
+    utilizationPct = isDirect ? utilizationPctOf(row.usage) : null;
     const { usage, info, rowTeam: team } = row;
     const cluster = usage ? usage.pod.cluster : info.cluster;
     const namespace = usage ? usage.pod.namespace : '';
     const project = usage ? usage.project : '';
-    const add = (acc: Accumulator) => acc.add(units, list, hours, isDirect, utilizationPct);
     add(totals.total);
     add(totals.byTeam.of(team));
     addComponent(totals, team, row.code, units);

@@ -23,6 +23,7 @@ import {
   UNUSED_ALLOCATION,
 } from './chargeRows.ts';
 import { warningText } from '../warningText.ts';
+import { RatioSum } from './ratioSum.ts';
 
 /** Who pays for held-but-unused GPU time (see {@link allocateMonth}). */
 export interface UtilizationPolicy {
@@ -129,23 +130,24 @@ interface NodeContext {
  */
 interface IdlePool {
   contexts: NodeContext[];
-  cost: Ratio;
-  list: Ratio;
+  /** Σ idle and unused allocation, exactly ({@link RatioSum}: summed per denominator, reduced once). */
+  cost: RatioSum;
+  list: RatioSum;
   gpuSeconds: number;
   fallback: boolean;
   /** Σ Direct amounts of the pool's pods, exactly, and Σ of their floors. */
-  directTotal: Ratio;
+  directTotal: RatioSum;
   directTotalFine: bigint;
 }
 
 function emptyPool(): IdlePool {
   return {
     contexts: [],
-    cost: ZERO_RATIO,
-    list: ZERO_RATIO,
+    cost: new RatioSum(),
+    list: new RatioSum(),
     gpuSeconds: 0,
     fallback: false,
-    directTotal: ZERO_RATIO,
+    directTotal: new RatioSum(),
     directTotalFine: 0n,
   };
 }
@@ -356,8 +358,8 @@ class MonthAllocation {
     info.idleGpuEquivalents = periodSeconds > 0 ? round6(context.idleGpuSeconds / periodSeconds) : 0;
     if (pool) {
       pool.contexts.push(context);
-      pool.cost = addRatio(pool.cost, context.idle);
-      pool.list = addRatio(pool.list, context.idleList);
+      pool.cost.add(context.idle);
+      pool.list.add(context.idleList);
       pool.gpuSeconds += context.idleGpuSeconds;
       pool.fallback ||=
         info.fallback && !(context.idle.numerator === 0n && context.idleList.numerator === 0n);
@@ -396,11 +398,11 @@ class MonthAllocation {
     );
     out.emit(new ChargeRow(usage, context.info, slot, DIRECT), out.entry(usage));
     if (pool) {
-      pool.cost = addRatio(pool.cost, unused);
-      pool.list = addRatio(pool.list, unusedList);
+      pool.cost.add(unused);
+      pool.list.add(unusedList);
       pool.gpuSeconds += unusedGpuSeconds;
       pool.fallback ||= context.info.fallback && unused.numerator !== 0n;
-      pool.directTotal = addRatio(pool.directTotal, direct);
+      pool.directTotal.add(direct);
       pool.directTotalFine += directFine;
     }
   }
@@ -525,7 +527,10 @@ function emitSeparate(context: NodeContext, store: RowStore, out: DayRows): void
  * over.
  */
 function emitShares(pool: IdlePool, digits: number, store: RowStore, out: DayRows): boolean {
-  const { cost: poolCost, list: poolList, gpuSeconds: poolGpuSeconds, directTotal } = pool;
+  const { gpuSeconds: poolGpuSeconds } = pool;
+  const poolCost = pool.cost.total();
+  const poolList = pool.list.total();
+  const directTotal = pool.directTotal.total();
   if (poolCost.numerator === 0n && poolList.numerator === 0n) return true;
   if (directTotal.numerator === 0n) return false;
   const sharePool: SharePool = {

@@ -3,8 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { SpoolWriter, spoolBytes, spoolChunks } from '../../../src/adapters/fs/spool.ts';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { SpoolWriter, spoolBytes, spoolChunks, spooledReader } from '../../../src/adapters/fs/spool.ts';
 
 const dirs: string[] = [];
 const tempDir = async () => {
@@ -46,6 +46,29 @@ describe('spoolChunks', () => {
     expect(spooled.bytes).toBe(Buffer.byteLength(expected, 'utf8'));
     expect(spooled.sha256).toBe(sha256(expected));
     expect(sha256(await readFile(spooled.path))).toBe(spooled.sha256);
+  });
+
+  it('encodes chunks into one reused buffer, not a Buffer per chunk (issue #18), small and large alike', async () => {
+    const dir = await tempDir();
+    const chunks: string[] = [];
+    for (let i = 0; i < 3_000; i++) chunks.push(`row-${i},${'é'.repeat(i % 300)},🚀\r\n`);
+    // Chunks whose 3 bytes a unit would not fit in the buffer but whose UTF-8 does, and one that does not.
+    chunks.push('a'.repeat(400_000), 'b'.repeat(1_000_000), '한'.repeat(400_000), 'tail');
+    const expected = Buffer.from(chunks.join(''), 'utf8');
+    const from = vi.spyOn(Buffer, 'from');
+    let spooled;
+    let encodedAlone;
+    try {
+      spooled = await spoolChunks(chunks, dir);
+      encodedAlone = from.mock.calls.filter(([value]) => typeof value === 'string').length;
+    } finally {
+      from.mockRestore();
+    }
+    // Only the chunk larger than the buffer (1.2 MB of UTF-8) is encoded on its own.
+    expect(encodedAlone).toBe(1);
+    expect(spooled.bytes).toBe(expected.byteLength);
+    expect(spooled.sha256).toBe(sha256(expected));
+    expect((await readFile(spooled.path)).equals(expected)).toBe(true);
   });
 
   it('spools an empty CSV as an empty file', async () => {
@@ -120,6 +143,38 @@ describe('SpoolWriter', () => {
     discarded.write('a'.repeat(200_000));
     discarded.discard();
     expect(await readdir(dir)).toEqual([empty.path.slice(dir.length + 1)]);
+  });
+});
+
+describe('SpoolWriter.write and spooledReader', () => {
+  it("write returns each text's UTF-8 length; readAt reads exactly those bytes back at any position", async () => {
+    const dir = await tempDir();
+    const texts = [
+      'Team,Cost\r\n',
+      '팀-머신러닝,12.50\r\n',
+      '',
+      '\ud800lone 🚀\r\n',
+      'x'.repeat(300_000),
+      'end',
+    ];
+    const writer = new SpoolWriter(dir);
+    const lengths = texts.map((text) => writer.write(text));
+    expect(lengths).toEqual(texts.map((text) => Buffer.byteLength(text, 'utf8')));
+    const { path } = writer.finish();
+    const reader = spooledReader(path);
+    try {
+      let position = 0;
+      for (const [k, text] of texts.entries()) {
+        const into = Buffer.alloc(lengths[k]! + 2, 0x2a);
+        reader.readAt(into, lengths[k]!, position);
+        expect(into.subarray(0, lengths[k]!).equals(Buffer.from(text, 'utf8'))).toBe(true);
+        expect(into.subarray(lengths[k]!).toString()).toBe('**');
+        position += lengths[k]!;
+      }
+      expect(() => reader.readAt(Buffer.alloc(8), 8, position - 4)).toThrow(/ends before/);
+    } finally {
+      reader.close();
+    }
   });
 });
 

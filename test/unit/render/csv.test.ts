@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { trimTrailingZeros } from '../../../src/core/money.ts';
 import { billingPeriod } from '../../../src/core/period.ts';
 import { priceMonth } from '../../../src/core/month/priceMonth.ts';
 import {
@@ -9,6 +11,8 @@ import {
   neutralizeFormula,
   rowsByTeam,
   teamChargebackCsvs,
+  numberCell,
+  writeChargebackAndTeamCsvs,
 } from '../../../src/render/csv.ts';
 import {
   CATALOG,
@@ -205,6 +209,49 @@ describe('the chargeback CSV and the team CSVs from one encoding of each record'
     expect(largerMonth().rows.length).toBeGreaterThan(400);
   });
 
+  it('writes record by record (writeChargebackAndTeamCsvs) exactly the bytes of the chunks, team files and records seen', () => {
+    for (const { rows, summary } of [hostileMonth(), largerMonth()]) {
+      const plain = csvMetaFromSummary(summary, period);
+      for (const meta of [plain, { ...plain, chargeClass: 'Correction' as const, billing: true }]) {
+        const teams = rowsByTeam(rows);
+        const seen =
+          (out: string[][]) => (row: number, team: number, fields: readonly string[], start: number) =>
+            out.push([String(row), String(team), ...fields.slice(start, start + CHARGEBACK_COLUMNS.length)]);
+        const chunked = { teams: [...teams.keys()].map(() => [] as string[]), records: [] as string[][] };
+        const all = [
+          ...chargebackAndTeamCsvChunks(
+            rows,
+            meta,
+            teams,
+            (t, text) => chunked.teams[t]!.push(text),
+            seen(chunked.records),
+          ),
+        ].join('');
+        const written = {
+          all: [] as string[],
+          teams: [...teams.keys()].map(() => [] as string[]),
+          records: [] as string[][],
+        };
+        writeChargebackAndTeamCsvs(
+          rows,
+          meta,
+          teams,
+          (text) => written.all.push(text),
+          (t, text) => written.teams[t]!.push(text),
+          seen(written.records),
+        );
+        expect(written.all.join('')).toBe(all);
+        // One text per record, the header first.
+        expect(written.all).toHaveLength(rows.length + 1);
+        expect(written.teams.map((texts) => texts.join(''))).toEqual(
+          chunked.teams.map((texts) => texts.join('')),
+        );
+        expect(written.records).toEqual(chunked.records);
+        expect(written.records).toHaveLength(rows.length);
+      }
+    }
+  });
+
   it('refuses teams that leave a row out', () => {
     const { rows, summary } = hostileMonth();
     const teams = rowsByTeam(rows);
@@ -252,5 +299,32 @@ describe('FOCUS SubAccountId and RegionId', () => {
     for (const record of parseCsv(renderChargebackCsv(rows, meta)).slice(1)) {
       expect([record[account], record[region]]).toEqual(['', '']);
     }
+  });
+});
+
+describe('numberCell', () => {
+  /** numberCell as it was before whole numbers skipped toFixed: the text it must keep. */
+  const reference = (value: number, decimals = 6): string => {
+    if (!Number.isFinite(value)) return '';
+    const factor = 10 ** decimals;
+    const rounded = Math.round(value * factor) / factor;
+    if (rounded === 0) return '0';
+    return trimTrailingZeros(rounded.toFixed(decimals));
+  };
+
+  it('prints every number as toFixed and trimming printed it, whole numbers included (property)', () => {
+    const value = fc.oneof(
+      fc.double({ noNaN: false }),
+      fc.integer({ min: -1_000_000, max: 1_000_000 }),
+      fc.integer({ min: 0, max: 10_000 }).map((n) => n * 30),
+      fc.constantFrom(2 ** 53 - 1, 2 ** 53, 2 ** 60, -(2 ** 60), 1e21, 100, 1000, -0, 0.5, 2.0000001),
+    );
+    fc.assert(
+      fc.property(value, fc.integer({ min: 0, max: 8 }), (v, decimals) => {
+        expect(numberCell(v, decimals)).toBe(reference(v, decimals));
+        expect(numberCell(v)).toBe(reference(v));
+      }),
+      { numRuns: 3_000 },
+    );
   });
 });

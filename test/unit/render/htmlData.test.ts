@@ -54,7 +54,42 @@ const rowsOfFewPods = fc.array(
   { maxLength: 300, size: 'max' },
 );
 
+/**
+ * Runs of rows of one pod (its Direct, IdleShare and UnusedAllocation rows are neighbours in the month's
+ * order), of few namespaces and projects, so that a row repeats the row before's dimensions and uid.
+ */
+const runsOfPodRows = fc
+  .array(
+    fc.tuple(
+      pricedRow,
+      fc.constantFrom('ml', 'vision'),
+      fc.constantFrom('p-1', 'p-2'),
+      fc.constantFrom('u-1', 'u-2', ''),
+      fc.constantFrom('ns-a', 'ns-b'),
+      fc.constantFrom('proj', ''),
+      fc.array(fc.constantFrom('Direct', 'IdleShare', 'UnusedAllocation'), { minLength: 1, maxLength: 3 }),
+    ),
+    { maxLength: 120 },
+  )
+  .map((runs) =>
+    runs.flatMap(([row, team, pod, podUid, namespace, project, components]) =>
+      components.map(
+        (component) => ({ ...row, team, pod, podUid, namespace, project, component }) as typeof row,
+      ),
+    ),
+  );
+
 describe('htmlData', () => {
+  it("sums runs of a pod's neighbouring rows into its record as the reference does (property)", () => {
+    fc.assert(
+      fc.property(runsOfPodRows, (plain) => {
+        const rows = pricedRows(plain);
+        expect(htmlData(rows)).toEqual(referenceData(rows));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('sums the rows per pod and dimensions exactly as one record per distinct key, in first-row order (property)', () => {
     fc.assert(
       fc.property(fc.oneof(rowsOfFewPods, fc.array(pricedRow, { maxLength: 300 })), (plain) => {

@@ -2,9 +2,19 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PricedRows } from '../../../src/core/types.ts';
 import { minorUnitsByText, pricedRow, pricedRows } from '../../support/pricedRows.ts';
-import { csvRecords, isoFormatter, neutralizeFormula, numberCell } from '../../../src/render/csv.ts';
+import {
+  chargebackAndTeamCsvChunks,
+  type CsvMeta,
+  csvRecords,
+  isoFormatter,
+  neutralizeFormula,
+  numberCell,
+  rowsByTeam,
+} from '../../../src/render/csv.ts';
 import {
   costOrder,
+  TeamCostLineWriter,
+  teamCostsCsvChunksOfLines,
   minorUnitsOf,
   PRICING_NAMES,
   TEAM_CSV_COLUMNS,
@@ -142,7 +152,111 @@ describe('teamCostsCsvChunks', () => {
   });
 });
 
+/**
+ * Every team's costs.csv made from the chargeback CSV's records ({@link TeamCostLineWriter} fed by
+ * chargebackAndTeamCsvChunks, lines kept in memory per team, then {@link teamCostsCsvChunksOfLines}).
+ */
+function costsFromChargeback(
+  rows: PricedRows,
+  meta: CsvMeta,
+  options: { currency: string; minorDigits: number; zone: string; correction: boolean },
+  sizes: { linesPerPass?: number; readBytes?: number },
+): Map<string, Buffer> {
+  const teams = rowsByTeam(rows);
+  const lines = [...teams.keys()].map(() => [] as Buffer[]);
+  const writer = new TeamCostLineWriter(rows, meta, options, (t, line) => {
+    const bytes = Buffer.from(line, 'utf8');
+    lines[t]!.push(bytes);
+    return bytes.byteLength;
+  });
+  for (const _ of chargebackAndTeamCsvChunks(rows, meta, teams, () => {}, writer.add));
+  const files = new Map<string, Buffer>();
+  let t = 0;
+  for (const [team, indices] of teams) {
+    const file = Buffer.concat(lines[t++]!);
+    const readAt = (into: Uint8Array, length: number, position: number) => {
+      expect(position + length).toBeLessThanOrEqual(file.byteLength);
+      expect(file.copy(into, 0, position, position + length)).toBe(length);
+    };
+    files.set(
+      team,
+      bytesOf(teamCostsCsvChunksOfLines(rows, indices, writer.lineBytes, readAt, { ...options, ...sizes })),
+    );
+  }
+  return files;
+}
+
+describe('teamCostsCsvChunksOfLines (lines from the chargeback CSV)', () => {
+  const meta = (zone: string, billing: boolean, correction: boolean): CsvMeta => ({
+    period: { startMs: Date.UTC(2026, 9, 1), endMs: Date.UTC(2026, 10, 1), zone },
+    currency: 'USD',
+    catalogVersion: 'v1',
+    utilizationPolicy: 'utilization',
+    idlePolicy: 'share-by-node',
+    source: 'demo',
+    ...(correction ? { chargeClass: 'Correction' as const } : {}),
+    ...(billing ? { billing: true } : {}),
+  });
+
+  it('writes byte for byte what teamCostsCsvChunks writes for every team, in any number of passes and reads (property)', () => {
+    const team = fc.constantFrom('ml', '=platform', 'b,c', '한국');
+    const row = fc.tuple(pricedRow, team).map(([r, t]) => ({ ...r, team: t }));
+    fc.assert(
+      fc.property(
+        fc.array(row, { minLength: 0, maxLength: 600, size: 'max' }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.constantFrom('UTC', 'Asia/Seoul'),
+        fc.constantFrom(undefined, 1, 7, 500, 501),
+        fc.constantFrom(undefined, 1, 300, 4_000),
+        (plain, correction, billing, zone, linesPerPass, readBytes) => {
+          const rows = pricedRows(plain);
+          const options = { currency: 'USD', minorDigits: 2, zone, correction };
+          const made = costsFromChargeback(rows, meta(zone, billing, !correction), options, {
+            linesPerPass,
+            readBytes,
+          });
+          const teams = rowsByTeam(rows);
+          expect([...made.keys()]).toEqual([...teams.keys()]);
+          for (const [name, indices] of teams) {
+            const expected = bytesOf(teamCostsCsvChunks(rows, indices, { ...options, linesPerPass }));
+            expect(made.get(name)!.equals(expected)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('refuses a chargeback CSV in another zone (its charge period bounds would not be the readable ones)', () => {
+    const rows = pricedRows(fc.sample(pricedRow, { numRuns: 3, seed: 5 }));
+    const options = { currency: 'USD', zone: 'Asia/Seoul', correction: false };
+    expect(() => new TeamCostLineWriter(rows, meta('UTC', false, false), options, () => 0)).toThrow(
+      RangeError,
+    );
+  });
+});
+
 describe('costOrder', () => {
+  it('orders as a comparator on (cost descending, row index) does, whole, fractional, huge or out-of-order (property)', () => {
+    const unit = fc.oneof(
+      fc.integer({ min: 0, max: 6 }),
+      fc.integer({ min: -1_000_000, max: 1_000_000 }),
+      fc.constantFrom(2 ** 52, 2 ** 53 - 1, 0.5, -0),
+    );
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 300 }), fc.boolean(), (values, shuffled) => {
+        const units = Float64Array.from(values);
+        const indices = values.map((_, k) => (shuffled ? (k * 7919) % 1009 : 3 * k + 1));
+        const expected = values
+          .map((_, k) => k)
+          .sort((a, b) => units[b]! - units[a]! || indices[a]! - indices[b]!);
+        expect([...costOrder(units, indices)]).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('orders positions by cost, largest first, ties by row index (not by position)', () => {
     const units = Float64Array.from([5, 9, 5, 9, 1]);
     // Positions 0 and 2 tie at 5: row 40 (position 2) comes before row 70 (position 0).
