@@ -497,7 +497,10 @@ function compareLabelPairs(a: [string, string][], b: [string, string][]): number
  * each series' maximum is kept under its full label set until `result`.
  */
 export class MaxOverWindow {
-  private readonly series = new Map<string, { metric: Record<string, string>; value: number }>();
+  private readonly series = new Map<
+    string,
+    { metric: Record<string, string>; pairs: [string, string][]; value: number }
+  >();
   constructor(
     private readonly by: readonly string[] | undefined,
     private readonly fromMs: number,
@@ -518,21 +521,21 @@ export class MaxOverWindow {
       seen = true;
     }
     if (!seen) return;
-    const key = JSON.stringify(sortedPairs(series.metric));
+    const pairs = labelPairsOf(series.metric);
+    const key = pairsKey(pairs);
     const known = this.series.get(key);
-    if (!known) this.series.set(key, { metric: series.metric, value: max });
+    if (!known) this.series.set(key, { metric: series.metric, pairs, value: max });
     else if (max > known.value || Number.isNaN(known.value)) known.value = max;
   }
 
   result(dropped: DroppedValues): PromSeries[] {
-    const sorted = [...this.series.values()]
-      .map((s) => ({ ...s, pairs: sortedPairs(s.metric) }))
-      .sort((a, b) => compareLabelPairs(a.pairs, b.pairs));
+    const sorted = [...this.series.values()].sort((a, b) => compareLabelPairs(a.pairs, b.pairs));
     const groups = new Map<string, { metric: Record<string, string>; value: number }>();
     for (const { metric, value } of sorted) {
       if (!this.by) {
+        // A selector's series differ in a label other than the name: each is its own group.
         const { __name__: _name, ...labels } = metric;
-        groups.set(JSON.stringify(sortedPairs(labels)), { metric: labels, value });
+        groups.set(String(groups.size), { metric: labels, value });
         continue;
       }
       const key = keyOf(metric, this.by);
@@ -553,6 +556,22 @@ export class MaxOverWindow {
     }
     return out;
   }
+}
+
+/** A label set's pairs sorted by name: as they come (Prometheus writes labels sorted) or sorted here. */
+function labelPairsOf(metric: Record<string, string>): [string, string][] {
+  const pairs = Object.entries(metric);
+  for (let i = 1; i < pairs.length; i++)
+    if (compareCodePoints(pairs[i - 1]![0], pairs[i]![0]) > 0)
+      return pairs.sort(([a], [b]) => compareCodePoints(a, b));
+  return pairs;
+}
+
+/** A key of sorted label pairs, each string prefixed by its length (no separator can be mistaken). */
+function pairsKey(pairs: readonly [string, string][]): string {
+  let key = '';
+  for (const [name, value] of pairs) key += `${name.length}:${name}${value.length}:${value}`;
+  return key;
 }
 
 /** Series in the order of a range query's answer (engine.go sorts the result matrix by labels.Compare). */
