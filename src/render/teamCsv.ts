@@ -163,8 +163,23 @@ export function* teamCostsCsvChunks(
   } finally {
     spareLineBytes = bytes;
   }
-  // Sums of integers (minor units, micro-hours): the same in any order.
-  const { totals } = lines;
+  yield totalRow(lines.totals, count, options);
+}
+
+/** Sums of a team's lines in integers (minor units, micro-hours): the same in any order. */
+interface LineTotals {
+  units: number;
+  listUnits: number;
+  heldMicro: number;
+  billedMicro: number;
+}
+
+/** costs.csv's last record: the team's cost, its On-Demand cost and GPU-hours over its `count` lines. */
+function totalRow(
+  totals: LineTotals,
+  count: number,
+  options: { currency: string; minorDigits: number },
+): Buffer {
   const total: string[] = TEAM_CSV_COLUMNS.map(() => '');
   total[0] = formatMinorUnits(totals.units, options.minorDigits);
   total[1] = options.currency;
@@ -172,7 +187,7 @@ export function* teamCostsCsvChunks(
   total[7] = numberCell(totals.heldMicro / 1e6);
   total[8] = numberCell(totals.billedMicro / 1e6);
   total[20] = formatMinorUnits(totals.listUnits, options.minorDigits);
-  yield Buffer.from(csvRecords([total]), 'utf8');
+  return Buffer.from(csvRecords([total]), 'utf8');
 }
 
 /**
@@ -310,7 +325,7 @@ export function* teamCostsCsvChunksOfLines(
   // Where each line starts among the lines (line k ends where line k + 1 starts).
   const offset = new Float64Array(count + 1);
   // Sums of integers (minor units, micro-hours): the same in any order.
-  const totals = { units: 0, listUnits: 0, heldMicro: 0, billedMicro: 0 };
+  const totals: LineTotals = { units: 0, listUnits: 0, heldMicro: 0, billedMicro: 0 };
   for (let k = 0; k < count; k++) {
     const i = indices[k]!;
     units[k] = cost(i);
@@ -363,14 +378,7 @@ export function* teamCostsCsvChunksOfLines(
   } finally {
     spareOfLines = { pass, block: options.readBytes === undefined ? block : (spare?.block ?? block) };
   }
-  const total: string[] = TEAM_CSV_COLUMNS.map(() => '');
-  total[0] = formatMinorUnits(totals.units, options.minorDigits);
-  total[1] = options.currency;
-  total[2] = `TOTAL (${count} line items)`;
-  total[7] = numberCell(totals.heldMicro / 1e6);
-  total[8] = numberCell(totals.billedMicro / 1e6);
-  total[20] = formatMinorUnits(totals.listUnits, options.minorDigits);
-  yield Buffer.from(csvRecords([total]), 'utf8');
+  yield totalRow(totals, count, options);
 }
 
 /** Encodes lines of the readable CSV, {@link CHUNK_ROWS} at a time, each handed over with its rank. */
@@ -383,7 +391,7 @@ class TeamCostLines {
   readonly #batch: string[] = [];
   readonly #ranks: number[] = [];
   /** Over every line added: cost and On-Demand cost in minor units, GPU-hours held and billed in micro-hours. */
-  readonly totals = { units: 0, listUnits: 0, heldMicro: 0, billedMicro: 0 };
+  readonly totals: LineTotals = { units: 0, listUnits: 0, heldMicro: 0, billedMicro: 0 };
 
   constructor(rows: PricedRows, options: { currency: string; zone: string; correction: boolean }) {
     const column = {
