@@ -85,6 +85,11 @@ const LINES_PER_PASS = 65_536;
 let spareLineBytes: Buffer | undefined;
 
 /**
+ * Not what the monthly report runs: it writes costs.csv from the chargeback CSV's encoded records
+ * ({@link TeamCostLineWriter}, {@link teamCostsCsvChunksOfLines}). This encodes the same file from the
+ * rows themselves and is kept as that path's reference: test/unit/render/teamCostsCsv.test.ts holds the
+ * two byte for byte (and bench/core.ts uses it for trees older than the line writer).
+ *
  * The readable CSV of one team's rows (`indices` into `rows`) as chunks of UTF-8 bytes: the BOM and
  * header, the rows by cost (largest first, then in their original order), and the total row. A chunk is
  * a view of a buffer the next chunk reuses: consume it (write or copy it) before pulling the next

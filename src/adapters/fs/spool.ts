@@ -13,14 +13,9 @@ import type { SpooledFile } from '../../ports.ts';
  * any failure, of `chunks` or of the disk, the partial file is deleted and the error is rethrown.
  */
 export async function spoolChunks(chunks: Iterable<string>, dir: string): Promise<SpooledFile> {
-  const writer = new SpoolWriter(dir, SPOOL_BUFFER_BYTES);
-  try {
+  return spooled(new SpoolWriter(dir, SPOOL_BUFFER_BYTES), (writer) => {
     for (const chunk of chunks) writer.write(chunk);
-    return writer.finish();
-  } catch (error) {
-    writer.discard();
-    throw error;
-  }
+  });
 }
 
 /** The buffer of {@link spoolChunks}' writer: a few chunks of ~100 KB of text (report.html's are larger). */
@@ -32,9 +27,15 @@ const SPOOL_BUFFER_BYTES = 1 << 20;
  * reused buffer (the team costs.csv does). On any failure the file is deleted and the error rethrown.
  */
 export function spoolBytes(chunks: Iterable<Uint8Array>, dir: string): SpooledFile {
-  const writer = new SpoolWriter(dir);
-  try {
+  return spooled(new SpoolWriter(dir), (writer) => {
     for (const chunk of chunks) writer.writeBytes(chunk);
+  });
+}
+
+/** `fill`s `writer` and finishes its file; on any failure deletes the file and rethrows. */
+function spooled(writer: SpoolWriter, fill: (writer: SpoolWriter) => void): SpooledFile {
+  try {
+    fill(writer);
     return writer.finish();
   } catch (error) {
     writer.discard();
