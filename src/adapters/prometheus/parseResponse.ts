@@ -731,7 +731,10 @@ export function fastDecimal(bytes: Uint8Array, start: number, end: number): numb
 }
 
 function latin1(bytes: Uint8Array): string {
-  return bytes.length < 64 ? String.fromCharCode(...bytes) : Buffer.from(bytes).toString('latin1');
+  // apply, not a spread: a spread of a typed array goes through its iterator (an object per byte).
+  return bytes.length < 64
+    ? String.fromCharCode.apply(null, bytes as unknown as number[])
+    : Buffer.from(bytes).toString('latin1');
 }
 
 /**

@@ -81,8 +81,13 @@ export class GridSums {
 }
 
 /** The largest of `values` and 0. */
-export function maxOf(values: readonly number[]): number {
+export function maxOf(values: ArrayLike<number>): number {
+  // Indexed: a for…of over a column of thousands of points, run too few times to be optimized, made an
+  // iterator result per point (130 MB of garbage in a 24-GPU month).
   let max = 0;
-  for (const v of values) if (v > max) max = v;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v > max) max = v;
+  }
   return max;
 }
