@@ -1,21 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type PDFDocumentClass from 'pdfkit';
+import PDFDocument from 'pdfkit';
 import type { Layout } from './templates.ts';
 import { resolveFontPaths } from './templates.ts';
-
-let pdfkitModule: typeof PDFDocumentClass | undefined;
-
-/**
- * pdfkit, loaded when the first document is opened rather than when the CLI starts: loading it (and
- * fontkit, restructure and their compressed Unicode tables) is about 90 ms that `--help`, `validate-config`,
- * `get` and `deliver` never need. pdfkit's package is CommonJS (js/pdfkit.js), the file an import of it
- * loads too.
- */
-function pdfkit(): typeof PDFDocumentClass {
-  pdfkitModule ??= createRequire(import.meta.url)('pdfkit') as typeof PDFDocumentClass;
-  return pdfkitModule;
-}
 
 /**
  * A report document of `layout` (pages added by the caller, buffered for the page frames) with the
@@ -28,7 +14,6 @@ export function openReportDocument(
   info: PDFKit.DocumentInfo,
   options: { shareFonts?: boolean } = {},
 ): { doc: PDFKit.PDFDocument; finished: Promise<Buffer> } {
-  const PDFDocument = pdfkit();
   const doc = new PDFDocument({
     size: [layout.page.width, layout.page.height],
     margins: layout.page.margin,
