@@ -1,12 +1,12 @@
 /**
  * The report fonts lay out a text without their ccmp feature only where it cannot change anything
- * (document.ts skipInertCcmp): the same glyphs and positions as fontkit's full layout, for every text the
+ * (shaping.ts skipInertCcmp): the same glyphs and positions as fontkit's full layout, for every text the
  * reports draw and for the texts built to need ccmp.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { lookupStartsUpToCcmp, type ShapingFont, skipInertCcmp } from '../../../src/render/pdf/document.ts';
+import { lookupStartsUpToCcmp, type ShapingFont, skipInertCcmp } from '../../../src/render/pdf/shaping.ts';
 import { reportLayout } from '../../../src/render/pdf/templates.ts';
 
 const require = createRequire(import.meta.url);
