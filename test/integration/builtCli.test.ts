@@ -45,10 +45,11 @@ describe('the built command line', () => {
     expect(Object.keys(pkg.dependencies)).not.toContain('gpu-chargeback');
   });
 
-  it('loads the AWS SDK and the billing export readers only when a command needs them', async () => {
+  it('loads the AWS SDK, the billing export readers and pdfkit only when a command needs them', async () => {
     // What the entry module imports statically, and the chunks it imports statically, transitively, loads
     // at every start (--help included): S3 is needed only for an s3:// output, CloudWatch when enabled,
-    // the Parquet and CSV readers for a billing export — they must come through import().
+    // the Parquet and CSV readers for a billing export, pdfkit for the first PDF — they must come through
+    // import().
     const packages = new Set<string>();
     const seen = new Set<string>();
     const visit = async (file: string): Promise<void> => {
@@ -63,7 +64,13 @@ describe('the built command line', () => {
     await visit(join(REPO, 'dist/cli.mjs'));
     expect(packages).toContain('luxon'); // the matcher finds static imports
     expect(seen.size).toBeGreaterThan(1); // and follows the chunks
-    for (const lazy of ['@aws-sdk/client-s3', '@aws-sdk/client-cloudwatch', 'hyparquet', 'csv-parse']) {
+    for (const lazy of [
+      '@aws-sdk/client-s3',
+      '@aws-sdk/client-cloudwatch',
+      'hyparquet',
+      'csv-parse',
+      'pdfkit',
+    ]) {
       expect(packages).not.toContain(lazy);
     }
   });

@@ -1,20 +1,34 @@
 import { readFileSync } from 'node:fs';
-import PDFDocument from 'pdfkit';
+import type PDFDocumentClass from 'pdfkit';
 import { type ShapingFont, skipInertCcmp } from './shaping.ts';
 import type { Layout } from './templates.ts';
 import { resolveFontPaths } from './templates.ts';
+
+let pdfkitClass: typeof PDFDocumentClass | undefined;
+
+/**
+ * pdfkit, imported when the first document is opened rather than when the CLI starts: loading it (with
+ * fontkit, restructure and the Unicode tables they unpack) is about 90 ms that `--help`,
+ * `validate-config`, `get` and `deliver` never need. An `import()` esbuild can see, so that the packaged
+ * Lambdas still ship pdfkit (serverless-esbuild packs an external package only when the bundle imports it).
+ */
+async function pdfkit(): Promise<typeof PDFDocumentClass> {
+  pdfkitClass ??= (await import('pdfkit')).default;
+  return pdfkitClass;
+}
 
 /**
  * A report document of `layout` (pages added by the caller, buffered for the page frames) with the
  * report's fonts registered as "regular" and "bold", and the bytes it produces once ended. Shared by the
  * executive report and the team pages.
  */
-export function openReportDocument(
+export async function openReportDocument(
   layout: Layout,
   locale: string,
   info: PDFKit.DocumentInfo,
   options: { shareFonts?: boolean } = {},
-): { doc: PDFKit.PDFDocument; finished: Promise<Buffer> } {
+): Promise<{ doc: PDFKit.PDFDocument; finished: Promise<Buffer> }> {
+  const PDFDocument = await pdfkit();
   const doc = new PDFDocument({
     size: [layout.page.width, layout.page.height],
     margins: layout.page.margin,

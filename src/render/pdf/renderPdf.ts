@@ -50,7 +50,7 @@ export async function renderPdf(
     (summary.source.kind === 'demo' ? wording.demoTitle : wording.defaultTitle);
   const documentDate = periodDate(summary);
 
-  const { doc, finished } = openReportDocument(layout, wording.locale, {
+  const { doc, finished } = await openReportDocument(layout, wording.locale, {
     Title: `${title} · ${fmt.month(summary.period.month)}`,
     Subject: wording.subject,
     Author: 'gpu-chargeback',

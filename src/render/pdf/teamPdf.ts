@@ -44,7 +44,7 @@ export async function renderTeamPdf(
     sanitizeLabel(options.title ?? '') ||
     (summary.source.kind === 'demo' ? wording.demoTitle : wording.defaultTitle);
   const date = new Date(Date.parse(summary.period.end) || 0);
-  const { doc, finished } = openReportDocument(layout, wording.locale, {
+  const { doc, finished } = await openReportDocument(layout, wording.locale, {
     Title: `${name} · ${fmt.month(summary.period.month)}`,
     Subject: wording.subject,
     Author: 'gpu-chargeback',

@@ -5,16 +5,16 @@ import { createReportFormat } from '../../../src/render/pdf/format.ts';
 import { reportLayout, wordingFor } from '../../../src/render/pdf/templates.ts';
 
 /** A canvas over a new report document (as each team page has its own). */
-function newCanvas(): Canvas {
+async function newCanvas(): Promise<Canvas> {
   const layout = reportLayout();
   const wording = wordingFor('en');
-  const { doc } = openReportDocument(layout, wording.locale, { Title: 'widths' });
+  const { doc } = await openReportDocument(layout, wording.locale, { Title: 'widths' });
   return new Canvas(doc, layout, wording, createReportFormat(wording.locale, 'USD', 2, wording.common.none));
 }
 
 describe('Canvas.widthOf', () => {
-  it("is pdfkit's widthOfString in the current font and size", () => {
-    const canvas = newCanvas();
+  it("is pdfkit's widthOfString in the current font and size", async () => {
+    const canvas = await newCanvas();
     const text = `widths ${Math.random()}`;
     for (const [bold, size] of [
       [false, 9],
@@ -26,8 +26,8 @@ describe('Canvas.widthOf', () => {
     }
   });
 
-  it('tells fonts and sizes apart', () => {
-    const canvas = newCanvas();
+  it('tells fonts and sizes apart', async () => {
+    const canvas = await newCanvas();
     const text = `Wide Words ${Math.random()}`;
     canvas.useFont(false, 9);
     const regular = canvas.widthOf(text);
@@ -39,12 +39,12 @@ describe('Canvas.widthOf', () => {
     expect(large).toBeCloseTo(regular * 2, 9);
   });
 
-  it("measures a text once per font and size across documents (a team pack's pages share their labels)", () => {
+  it("measures a text once per font and size across documents (a team pack's pages share their labels)", async () => {
     const text = `ml-training-team ${Math.random()}`;
-    const first = newCanvas();
+    const first = await newCanvas();
     first.useFont(false, 9);
     const width = first.widthOf(text);
-    const second = newCanvas();
+    const second = await newCanvas();
     const measured = vi.spyOn(second.doc, 'widthOfString');
     second.useFont(false, 9);
     expect(second.widthOf(text)).toBe(width);

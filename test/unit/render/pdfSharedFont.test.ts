@@ -12,10 +12,13 @@ import { reportLayout, wordingFor } from '../../../src/render/pdf/templates.ts';
 const DATE = new Date(Date.UTC(2026, 9, 31));
 
 /** A page of text in both fonts and several sizes: words other documents drew, and words of its own. */
-function drawn(lines: string[], shareFonts: boolean): { doc: PDFKit.PDFDocument; bytes: Promise<Buffer> } {
+async function drawn(
+  lines: string[],
+  shareFonts: boolean,
+): Promise<{ doc: PDFKit.PDFDocument; bytes: Promise<Buffer> }> {
   const layout = reportLayout();
   const wording = wordingFor('ko');
-  const { doc, finished } = openReportDocument(
+  const { doc, finished } = await openReportDocument(
     layout,
     wording.locale,
     { Title: 'shared fonts', CreationDate: DATE, ModDate: DATE },
@@ -37,10 +40,10 @@ describe('report documents share the parsed fonts', () => {
   it('draws a document after others byte for byte as on its own', async () => {
     const first = ['GPU 비용 보고서 vision team 1,234.56', 'search-ranking 42 GPU-hours', 'idle 3.5 %'];
     const second = ['vision team 9,876.54 GPU-hours', '검색 랭킹 search-ranking', 'idle 12 % of 42 GPUs'];
-    const warm = drawn(first, true);
+    const warm = await drawn(first, true);
     await warm.bytes;
-    const shared = drawn(second, true);
-    const alone = drawn(second, false);
+    const shared = await drawn(second, true);
+    const alone = await drawn(second, false);
     const [sharedBytes, aloneBytes] = await Promise.all([shared.bytes, alone.bytes]);
     expect(sharedBytes.length).toBeGreaterThan(1000);
     expect(sharedBytes.equals(aloneBytes)).toBe(true);
