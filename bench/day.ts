@@ -17,6 +17,7 @@
  *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --whole --replay 3   # and replayed alone, 3 times
  *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --whole --dump-requests /tmp/d1024   # for bench/promProfile.ts
  *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --live-heap   # peak heap after a full collection, not sampled
+ *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --warm   # Prometheus warmed on the day before the first shard
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -102,6 +103,21 @@ export interface DayRow {
   loadAfter: string;
 }
 
+/** Per needed family, its raw samples in the day (`count_over_time` of its selector over the day). */
+async function countNeeded(url: string, date: string, zone: string): Promise<Record<string, number>> {
+  const { dayOf } = await import('../src/core/period.ts');
+  const day = dayOf(date, zone);
+  const out: Record<string, number> = {};
+  for (const [family, selector] of Object.entries(NEEDED_SELECTORS)) {
+    out[family] = await instantSum(
+      url,
+      `sum(count_over_time(${selector}[${day.endMs - day.startMs}ms]))`,
+      day.endMs / 1000,
+    );
+  }
+  return out;
+}
+
 async function loadAverage(): Promise<string> {
   return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
 }
@@ -117,6 +133,8 @@ async function measureSize(
     readApi: 'query' | 'remote';
     byQuery?: boolean;
     replay?: number;
+    /** --warm: the day's needed samples read once (unmeasured) before the first invocation. */
+    warm?: boolean;
     /** Each invocation's query requests into `<prefix>-<count>-<index>.json` (bench/promProfile.ts). */
     dumpRequests?: string;
     /** Peak heap after a full collection at each sample (ChildResult.peakHeapMiB). */
@@ -219,6 +237,13 @@ async function measureSize(
       );
       return row;
     };
+    if (options.warm) {
+      // --warm: every needed raw sample read once before the first invocation, so that no invocation
+      // pays for a Prometheus that has not yet touched the day (its chunks' pages, its postings, its Go
+      // heap); the floor is measured after the invocations, as warm.
+      log('  warming Prometheus: count_over_time of every needed selector over the day (not measured)');
+      await countNeeded(prometheus.url, date, d.zone);
+    }
     const shards: ShardRow[] = [];
     for (let index = 0; index < plan.count; index++)
       shards.push(await meter(index, plan.count, join(work, 'out')));
@@ -239,19 +264,11 @@ async function measureSize(
     // The floor: Prometheus' CPU to read every needed raw sample of the day once.
     // Five runs: on a shared machine three gave medians 20 % apart for the same day (docs/performance.md).
     log(`  raw-read floor: count_over_time of every needed selector over the day (${FLOOR_RUNS} runs)`);
-    const { dayOf } = await import('../src/core/period.ts');
-    const day = dayOf(date, d.zone);
     const runs: number[] = [];
     const byFamily: Record<string, number> = {};
     const floorOnce = async () => {
       const cpu0 = await procCpuSeconds(prometheus.pid);
-      for (const [family, selector] of Object.entries(NEEDED_SELECTORS)) {
-        byFamily[family] = await instantSum(
-          prometheus.url,
-          `sum(count_over_time(${selector}[${day.endMs - day.startMs}ms]))`,
-          day.endMs / 1000,
-        );
-      }
+      Object.assign(byFamily, await countNeeded(prometheus.url, date, d.zone));
       return (await procCpuSeconds(prometheus.pid)) - cpu0;
     };
     for (let run = 0; run < FLOOR_RUNS; run++) runs.push(await floorOnce());
@@ -546,6 +563,7 @@ async function main(): Promise<void> {
       json: { type: 'string' },
       'by-query': { type: 'boolean', default: false },
       replay: { type: 'string', default: '0' },
+      warm: { type: 'boolean', default: false },
       'dump-requests': { type: 'string' },
       'live-heap': { type: 'boolean', default: false },
       'child-shard': { type: 'boolean', default: false },
@@ -581,6 +599,7 @@ async function main(): Promise<void> {
           readApi: values['read-api'] === 'remote' ? 'remote' : 'query',
           byQuery: values['by-query'],
           replay: Number(values.replay),
+          warm: values.warm,
           ...(values['dump-requests'] ? { dumpRequests: values['dump-requests'] } : {}),
           liveHeap: values['live-heap'],
         },
