@@ -151,8 +151,11 @@ export function lookupStartsUpToCcmp(font: ShapingFont): LookupStarts | undefine
         type === 4 && skipsNoGlyph(lookup) ? ligatureSetsOf(real.ligatureSets, covered.length) : undefined;
       covered.forEach((glyph: number, i: number) => {
         if (!sets) always.add(glyph);
-        else
-          for (const ligature of sets[i]!) ligatures.set(glyph, [...(ligatures.get(glyph) ?? []), ligature]);
+        else {
+          let own = ligatures.get(glyph);
+          if (!own) ligatures.set(glyph, (own = []));
+          own.push(...sets[i]!);
+        }
       });
     }
   }
@@ -208,19 +211,18 @@ function coverageGlyphs(coverage: unknown): number[] | undefined {
   const c = coverage as { glyphs?: readonly number[]; rangeRecords?: readonly unknown[] } | undefined;
   if (Array.isArray(c?.glyphs)) return [...c.glyphs];
   if (Array.isArray(c?.rangeRecords)) {
-    // Coverage index: startCoverageIndex plus the glyph's offset in its range.
+    // The ranges in order, each starting at the coverage index after the previous one's (as OpenType
+    // requires); a table that says otherwise is not read.
     const out: number[] = [];
-    let next = 0;
     for (const r of c.rangeRecords as readonly {
       start: number;
       end: number;
       startCoverageIndex?: number;
     }[]) {
-      const first = r.startCoverageIndex ?? next;
-      for (let g = r.start; g <= r.end; g++) out[first + g - r.start] = g;
-      next = first + r.end - r.start + 1;
+      if (r.startCoverageIndex !== undefined && r.startCoverageIndex !== out.length) return undefined;
+      for (let g = r.start; g <= r.end; g++) out.push(g);
     }
-    return out.length === next && !out.includes(undefined as unknown as number) ? out : undefined;
+    return out;
   }
   return undefined;
 }
