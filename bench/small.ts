@@ -18,6 +18,13 @@
  *   node --import tsx bench/small.ts --requests --by-query   # and print each run's requests grouped by query
  *   node --import tsx bench/small.ts --cpu-prof /tmp/prof  # a V8 CPU profile of each CLI run into that folder
  *   node --import tsx bench/small.ts --gpus 24 --read-api remote   # raw samples by remote read (source.readApi)
+ *   node --import tsx bench/small.ts --gpus 24 --replay  # the report's own cost: Prometheus' answers replayed
+ *
+ * With `--replay` the CLI asks a loopback server (bench/lib/replay.ts) that forwards each request to
+ * Prometheus the first time it is seen and answers it from memory afterwards. One unmeasured run fills it;
+ * the measured runs then cost Prometheus (almost) nothing, so their wall time is the report's alone, as
+ * with a Prometheus on another machine. Requests a run asks for the first time are forwarded and counted
+ * (`misses`); the server's own CPU (the bench's process) is shown.
  *
  * With `--gpus N` the month is the scale scenario of `npm run bench` (src/sim/scalePreset.ts: 31 days, UTC,
  * KSM 60 s, DCGM 30 s, seed 42), backfilled once into its own cached TSDB, instead of the demo's platform.
@@ -33,6 +40,7 @@ import { simulate, writeOpenMetrics } from '../src/sim/index.ts';
 import { hasCachedTsdb, startPrometheusWithData } from '../test/support/prometheus.ts';
 import { ensureDataset, type ScaleDataset } from './lib/backfill.ts';
 import { type CountingProxy, startCountingProxy } from './lib/proxy.ts';
+import { type ReplayServer, startReplayServer } from './lib/replay.ts';
 import { byQuery, machineLine, procCpuSeconds, sec, table } from './lib/util.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,6 +60,9 @@ export interface SmallRun {
   /** MiB of the answers, decoded and on the wire (with --requests). */
   mibReceived?: number;
   mibOnWire?: number;
+  /** With --replay: requests not answered from memory, and the replaying server's CPU during the run. */
+  replayMisses?: number;
+  replayCpuSeconds?: number;
 }
 
 export interface SmallResult {
@@ -119,6 +130,7 @@ async function main(): Promise<void> {
       requests: { type: 'boolean', default: false },
       'by-query': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
+      replay: { type: 'boolean', default: false },
       json: { type: 'string' },
     },
   });
@@ -161,10 +173,14 @@ async function main(): Promise<void> {
     const proxy: CountingProxy | undefined = values.requests
       ? await startCountingProxy(prometheus.url)
       : undefined;
+    const replay: ReplayServer | undefined = values.replay
+      ? await startReplayServer(proxy?.url ?? prometheus.url)
+      : undefined;
     const runs: SmallRun[] = [];
     let load = '';
     try {
-      for (let i = 0; i < Number(values.runs); i++) {
+      // With --replay, run -1 fills the replaying server and is not measured.
+      for (let i = replay ? -1 : 0; i < Number(values.runs); i++) {
         const dir = await mkdtemp(join(work, 'run-'));
         const config = {
           ...demoConfig,
@@ -179,7 +195,7 @@ async function main(): Promise<void> {
             : {}),
           source: {
             kind: 'prometheus',
-            url: proxy?.url ?? prometheus.url,
+            url: replay?.url ?? proxy?.url ?? prometheus.url,
             compression: values.compression,
             stepEvaluation: values['step-evaluation'],
             readApi: values['read-api'],
@@ -187,15 +203,29 @@ async function main(): Promise<void> {
           output: { location: join(dir, 'reports') },
         };
         proxy?.reset();
+        replay?.reset();
         await writeFile(join(dir, 'config.json'), JSON.stringify(config));
+        if (i < 0) {
+          const fill = await runReport(
+            join(dir, 'config.json'),
+            values.args ? values.args.split(' ') : [],
+            undefined,
+          );
+          log(
+            `replay: filled by an unmeasured run (exit ${fill.code}, ${sec(fill.wallSeconds)} s): ${replay!.kept.answers} answers, ${(replay!.kept.bytes / 1024 / 1024).toFixed(1)} MiB`,
+          );
+          continue;
+        }
         load += `${(await readFile('/proc/loadavg', 'utf8')).split(' ')[0]} `;
         const cpu0 = await procCpuSeconds(prometheus.pid);
+        const own0 = process.cpuUsage();
         const run = await runReport(
           join(dir, 'config.json'),
           values.args ? values.args.split(' ') : [],
           values['cpu-prof'],
         );
         const promCpuSeconds = (await procCpuSeconds(prometheus.pid)) - cpu0;
+        const own = process.cpuUsage(own0);
         const mib = (pick: (r: CountingProxy['requests'][number]) => number) =>
           (proxy?.requests ?? []).reduce((sum, r) => sum + pick(r), 0) / 1024 / 1024;
         runs.push({
@@ -208,11 +238,13 @@ async function main(): Promise<void> {
                 mibOnWire: mib((r) => r.wireBytes),
               }
             : {}),
+          ...(replay ? { replayMisses: replay.misses, replayCpuSeconds: (own.user + own.system) / 1e6 } : {}),
         });
         log(`run ${i + 1}: exit ${run.code}, ${sec(run.wallSeconds)} s wall, ${sec(run.cpuSeconds)} s CPU`);
         if (values['by-query'] && proxy) for (const line of byQuery(proxy.requests)) log(`    ${line}`);
       }
     } finally {
+      await replay?.close();
       await proxy?.close();
       await prometheus.stop();
     }
@@ -226,7 +258,7 @@ async function main(): Promise<void> {
         : 'the demo platform (78 GPUs)',
       zone,
       dcgmSeconds,
-      sourceOptions: `source.compression ${values.compression}, source.stepEvaluation ${values['step-evaluation']}, source.readApi ${values['read-api']}`,
+      sourceOptions: `source.compression ${values.compression}, source.stepEvaluation ${values['step-evaluation']}, source.readApi ${values['read-api']}${replay ? ', answers replayed (--replay)' : ''}`,
       runs,
       load: load.trim(),
       median: {
@@ -240,6 +272,12 @@ async function main(): Promise<void> {
               requests: median((r) => r.requests ?? 0),
               mibReceived: median((r) => r.mibReceived ?? 0),
               mibOnWire: median((r) => r.mibOnWire ?? 0),
+            }
+          : {}),
+        ...(replay
+          ? {
+              replayMisses: median((r) => r.replayMisses ?? 0),
+              replayCpuSeconds: median((r) => r.replayCpuSeconds ?? 0),
             }
           : {}),
       },
@@ -266,10 +304,22 @@ export function printSmall(result: SmallResult, out: (line: string) => void): vo
     sec(r.promCpuSeconds),
     r.requests ?? '-',
     r.mibReceived === undefined ? '-' : `${r.mibReceived.toFixed(1)} (${(r.mibOnWire ?? 0).toFixed(1)})`,
+    ...(replayed ? [r.replayMisses ?? '-', sec(r.replayCpuSeconds ?? 0)] : []),
   ];
+  const replayed = result.median.replayMisses !== undefined;
   out(
     table(
-      ['run', 'exit', 'wall s', 'CPU s', 'peak RSS MiB', 'Prom CPU s', 'requests', 'MiB recv (wire)'],
+      [
+        'run',
+        'exit',
+        'wall s',
+        'CPU s',
+        'peak RSS MiB',
+        'Prom CPU s',
+        'requests',
+        'MiB recv (wire)',
+        ...(replayed ? ['replay misses', 'replay CPU s'] : []),
+      ],
       [...result.runs.map((r, i) => row(String(i + 1), r)), row('median', result.median)],
     ),
   );
