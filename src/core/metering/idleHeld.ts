@@ -39,12 +39,8 @@ export function idleHeldMsByPeriod(
   // Only held steps can be idle: the steps around the pod's held span are skipped (heldSpan; the caller's
   // when it has one).
   for (let k = span.from; k < span.to; k++) {
-    const sample = samples.get(k);
-    const idle =
-      held[k] !== NONE &&
-      sample !== undefined &&
-      sample[1] > 0 &&
-      sample[0] / sample[1] < rule.utilizationBelow;
+    const mean = held[k] !== NONE ? samples.meanAt(k) : undefined;
+    const idle = mean !== undefined && mean < rule.utilizationBelow;
     if (!idle) {
       close(k);
       continue;

@@ -1,6 +1,6 @@
 import { lcm } from '../integers.ts';
 import type { NodeCapacityPoints } from '../types.ts';
-import { GridSums, maxOf } from './points.ts';
+import { columnsOf, GridSums, maxOf } from './points.ts';
 import { type GpuCountSource, isMigSingle, type KnownGpus } from './nodeGpus.ts';
 import type { NodeIdentity } from './nodeIdentity.ts';
 import { describeNode } from './refs.ts';
@@ -237,6 +237,10 @@ function advertisedPeaks(
   capacity: readonly NodeCapacityPoints[],
   weights: Pick<NodeWeights, 'migSlices' | 'migReplicas'>,
 ): { advertisedWhole: number; migGpus: number } {
+  if (capacity.length === 1) {
+    const one = advertisedPeaksOfOne(capacity[0]!, weights);
+    if (one) return one;
+  }
   const slots = new GridSums(2);
   const [whole, migEq] = slots.columns as [number[], number[]];
   for (const c of capacity) {
@@ -249,4 +253,38 @@ function advertisedPeaks(
     });
   }
   return { advertisedWhole: maxOf(whole), migGpus: Math.ceil(maxOf(migEq) - 1e-9) };
+}
+
+/**
+ * advertisedPeaks of a node with one capacity series (one GPU resource: the usual node), without the
+ * per-time sums: when its times strictly ascend each sum is 0 plus one value, so the peaks are those of
+ * its values (the same finite, non-negative ones GridSums keeps, weighed the same way). Undefined when a
+ * time repeats: the general path sums them.
+ */
+function advertisedPeaksOfOne(
+  c: NodeCapacityPoints,
+  weights: Pick<NodeWeights, 'migSlices' | 'migReplicas'>,
+): { advertisedWhole: number; migGpus: number } | undefined {
+  const mig = parseMigResource(c.resource);
+  const isWhole = isWholeGpuResource(c.resource);
+  const replicas = mig ? (weights.migReplicas?.get(mig.base) ?? 1) : 1;
+  const { tsMs, values } = columnsOf(c.points);
+  let whole = 0;
+  let migEq = 0;
+  let previous = -Infinity;
+  for (let i = 0; i < tsMs.length; i++) {
+    const t = tsMs[i]!;
+    if (!(t > previous)) return undefined;
+    previous = t;
+    const v = values[i]!;
+    if (!Number.isFinite(v) || v < 0) continue;
+    // As maxOf compares the sums (each 0 + one value here).
+    if (isWhole) {
+      if (0 + v > whole) whole = 0 + v;
+    } else if (mig && weights.migSlices) {
+      const equivalents = 0 + (v * mig.slices) / weights.migSlices / replicas;
+      if (equivalents > migEq) migEq = equivalents;
+    }
+  }
+  return { advertisedWhole: whole, migGpus: Math.ceil(migEq - 1e-9) };
 }

@@ -232,9 +232,9 @@ function heldByPeriod(
         if (held[k] === BRIDGED) bridgedMs[p]! += ms;
       }
     }
-    const sample = samples?.get(k);
-    if (sample && sample[1] > 0 && parts.length > 0 && counts(k)) {
-      utilSum[parts[0]![0]]! += sample[0] / sample[1];
+    const mean = samples?.meanAt(k);
+    if (mean !== undefined && parts.length > 0 && counts(k)) {
+      utilSum[parts[0]![0]]! += mean;
       utilCount[parts[0]![0]]! += 1;
     }
   }

@@ -5,7 +5,13 @@ import type { WindowGrid } from './window.ts';
 
 /** A pod's samples of one source per grid interval: interval -> [sum of samples, count of samples]. */
 export interface StepSamples {
+  /** Interval k's [sum, count], undefined when it has no sample. */
   get(k: number): readonly [number, number] | undefined;
+  /**
+   * The mean of interval k's samples (sum / count), undefined when it has none or a count that is not
+   * positive. A number, not a [sum, count] tuple: metering asks it at every held step of every pod.
+   */
+  meanAt(k: number): number | undefined;
   readonly size: number;
   keys(): Iterable<number>;
 }
@@ -43,6 +49,11 @@ export class StepSums implements StepSamples {
   get(k: number): readonly [number, number] | undefined {
     const i = indexOfSorted(this.steps, k);
     return i < 0 ? undefined : [this.sums[i]!, this.counts[i]!];
+  }
+
+  meanAt(k: number): number | undefined {
+    const i = indexOfSorted(this.steps, k);
+    return i < 0 || !(this.counts[i]! > 0) ? undefined : this.sums[i]! / this.counts[i]!;
   }
 
   keys(): Iterable<number> {
@@ -118,6 +129,11 @@ class GridSums implements StepSamples {
   get(k: number): readonly [number, number] | undefined {
     const i = indexOfSorted(this.points.tsMs, this.startMs + (k + 1) * this.stepMs);
     return i < 0 ? undefined : [this.points.sums[i]!, this.points.counts[i]!];
+  }
+
+  meanAt(k: number): number | undefined {
+    const i = indexOfSorted(this.points.tsMs, this.startMs + (k + 1) * this.stepMs);
+    return i < 0 || !(this.points.counts[i]! > 0) ? undefined : this.points.sums[i]! / this.points.counts[i]!;
   }
 
   *keys(): Iterable<number> {

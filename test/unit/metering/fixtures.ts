@@ -9,6 +9,7 @@ import type {
 import { fraction, gridForDay, windowGridOf } from '../../../src/core/metering/index.ts';
 import { dayOf } from '../../../src/core/period.ts';
 import type { Day, PodRef, ScrapeIntervals, StepGrid, WindowObservations } from '../../../src/core/types.ts';
+import type { StepSamples } from '../../../src/core/metering/podUtilization.ts';
 
 export const ZONE = 'Asia/Seoul';
 export const SCRAPE: ScrapeIntervals = { kubeStateMetricsSeconds: 60, dcgmSeconds: 30, source: 'config' };
@@ -235,5 +236,18 @@ export function capacityOf(
     notAdvertisedUnits: notAdvertised,
     physicalGpus: gpus,
     unknownResources: [],
+  };
+}
+
+/** StepSamples over a Map of [sum, count] per interval, as metering reads them. */
+export function stepSamplesOf(sums: ReadonlyMap<number, readonly [number, number]>): StepSamples {
+  return {
+    size: sums.size,
+    keys: () => sums.keys(),
+    get: (k) => sums.get(k),
+    meanAt: (k) => {
+      const [sum, count] = sums.get(k) ?? [0, 0];
+      return count > 0 ? sum / count : undefined;
+    },
   };
 }

@@ -8,7 +8,16 @@ import {
 } from '../../../src/core/metering/index.ts';
 import { chargePeriods } from '../../../src/core/period.ts';
 import type { MeteredDay } from '../../../src/core/types.ts';
-import { HOUR, MIN, optionsFor, pointsBetween, seoulDay, windowFor, windowOf } from './fixtures.ts';
+import {
+  HOUR,
+  MIN,
+  optionsFor,
+  pointsBetween,
+  seoulDay,
+  stepSamplesOf,
+  windowFor,
+  windowOf,
+} from './fixtures.ts';
 
 const day = seoulDay();
 const rule = { utilizationBelow: 0.05, forMs: 15 * MIN };
@@ -21,13 +30,13 @@ function heldWith(
   u: (k: number) => number | undefined,
 ) {
   const held = new Uint8Array(w.intervals);
-  const samples = new Map<number, [number, number]>();
+  const sums = new Map<number, [number, number]>();
   for (let k = from; k < to; k++) {
     held[k] = OBSERVED;
     const value = u(k);
-    if (value !== undefined) samples.set(k, [value * 2, 2]);
+    if (value !== undefined) sums.set(k, [value * 2, 2]);
   }
-  return { held, samples };
+  return { held, samples: stepSamplesOf(sums) };
 }
 
 describe('idleHeldMsByPeriod', () => {

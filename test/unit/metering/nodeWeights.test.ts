@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { knownGpusOf, weighNode } from '../../../src/core/metering/index.ts';
 import type { GpuCatalogEntry } from '../../../src/core/metering/index.ts';
@@ -168,5 +169,33 @@ describe('weighNode', () => {
       weighNode(nodeOf(undefined, ''), [], ['nvidia_com_gpu', 'nvidia_com_mig_1g_5gb'], SLICES, warnings);
       expect(warnings.size).toBe(0);
     });
+  });
+});
+
+describe('weighNode with one capacity series (no per-time sums)', () => {
+  it('weighs the node exactly as the summing path does, also when a time repeats or a value is not a count', () => {
+    const value = fc.constantFrom(Number.NaN, -1, -0, 0, 1, 2, 4, 7, 8, 9, 16, 1.5, Number.POSITIVE_INFINITY);
+    const point = fc.tuple(fc.integer({ min: 1, max: 6 }).map((k) => k * 60_000), value);
+    const resource = fc.constantFrom(
+      'nvidia_com_gpu',
+      'nvidia_com_gpu_shared',
+      'nvidia_com_mig_1g_5gb',
+      'nvidia_com_mig_3g_20gb',
+      'nvidia_com_mig_1g_10gb_shared',
+    );
+    const catalog = fc.constantFrom<GpuCatalogEntry | undefined>(undefined, { gpus: 8, gpuModel: 'A100' });
+    fc.assert(
+      fc.property(resource, fc.array(point, { maxLength: 8 }), catalog, (r, points, entry) => {
+        const series: NodeCapacityPoints = { cluster: '', node: 'n1', resource: r, points };
+        // A second, empty series of the same resource adds nothing, and takes the summing path.
+        const summed = new Set<string>();
+        const expected = weighNode(nodeOf(entry), [series, { ...series, points: [] }], [r], SLICES, summed);
+        const one = new Set<string>();
+        const got = weighNode(nodeOf(entry), [series], [r], SLICES, one);
+        expect(got).toEqual(expected);
+        expect([...one]).toEqual([...summed]);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

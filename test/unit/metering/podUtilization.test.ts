@@ -6,7 +6,7 @@ import {
   indexUtilization,
   OBSERVED,
 } from '../../../src/core/metering/index.ts';
-import { pointOf, seoulDay, windowOf } from './fixtures.ts';
+import { pointOf, seoulDay, stepSamplesOf, windowOf } from './fixtures.ts';
 
 const day = seoulDay();
 
@@ -59,7 +59,7 @@ describe('chooseUtilizationSource', () => {
     return a;
   };
   const none = new Uint8Array(w.intervals);
-  const at = (k: number) => new Map([[k, [0.5, 1] as [number, number]]]);
+  const at = (k: number) => stepSamplesOf(new Map([[k, [0.5, 1] as [number, number]]]));
 
   it('prefers DCGM_FI_PROF_GR_ENGINE_ACTIVE, else DCGM_FI_DEV_GPU_UTIL, else none', () => {
     const both = { DCGM_FI_PROF_GR_ENGINE_ACTIVE: at(70), DCGM_FI_DEV_GPU_UTIL: at(70) };
