@@ -170,7 +170,8 @@ export class PrometheusResponseParser {
         this.mode = 'string';
         this.escaped = false;
         this.hasEscape = false;
-        this.pending = [];
+        // Empty already unless a token was left unfinished: no new array for every label and value.
+        if (this.pending.length !== 0) this.pending = [];
         i = this.continueString(chunk, i + 1);
         if (i < 0) return;
       } else if (c === 0x7b) {
@@ -190,7 +191,7 @@ export class PrometheusResponseParser {
         i++;
       } else {
         this.mode = 'bare';
-        this.pending = [];
+        if (this.pending.length !== 0) this.pending = [];
         i = this.continueBare(chunk, i);
         if (i < 0) return;
       }

@@ -129,8 +129,8 @@ export interface NodeIndex {
   ids: string[];
   labels: Map<string, Record<string, string>>;
   capacity: Map<string, NodeCapacityPoints[]>;
-  /** Grid points at which the node existed. */
-  presence: Map<string, number[]>;
+  /** Grid points at which the node existed (a node's one series as the source gave it: no copy). */
+  presence: Map<string, readonly number[]>;
   /**
    * The GPU resources each node advertises (in series order), then those its pods request (in pod
    * order): the resources whose weights the node must define.
@@ -148,15 +148,18 @@ export function indexNodes(obs: WindowObservations, pods: ReadonlyMap<string, Po
     resources.set(id, set);
     return set;
   };
-  const presence = new Map<string, number[]>();
+  const presence = new Map<string, readonly number[]>();
   for (const p of obs.nodePresence) {
     const id = key(p.cluster, p.node);
-    presence.set(id, [...(presence.get(id) ?? []), ...p.tsMs]);
+    const before = presence.get(id);
+    presence.set(id, before ? [...before, ...p.tsMs] : p.tsMs);
     resourcesOf(id);
   }
   for (const c of obs.nodeCapacity) {
     const id = key(c.cluster, c.node);
-    capacity.set(id, [...(capacity.get(id) ?? []), c]);
+    const series = capacity.get(id);
+    if (series) series.push(c);
+    else capacity.set(id, [c]);
     resourcesOf(id).add(c.resource);
   }
   for (const state of pods.values()) {
