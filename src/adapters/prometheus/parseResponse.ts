@@ -106,6 +106,15 @@ function sameAscii(s: string, bytes: Uint8Array, start: number, end: number): bo
  * are left out. `end` throws a RangeError when the body is not a Prometheus API response (bad JSON,
  * another shape, a sample value Prometheus would not write), as a truncated transfer is.
  */
+/**
+ * A series' label set: an object whose prototype has no properties and no prototype, so that nothing is
+ * inherited (a label named __proto__, constructor or toString is a label like any other, and a label
+ * that is absent reads as undefined), yet, unlike Object.create(null), with V8's fast properties: label
+ * sets of the same names in the same order share a shape, and reading a label is an inline-cached load.
+ */
+export const Labels = function Labels() {} as unknown as new () => object;
+Labels.prototype = Object.create(null) as object;
+
 /** What a parser keeps of each series it reads (PrometheusResponseParser's `transform`). */
 export type SeriesTransform = (series: PromSeries) => PromSeries | undefined;
 
@@ -463,8 +472,8 @@ export class PrometheusResponseParser {
       this.samples = undefined;
     } else if (slot === 'metric' && object) {
       kind = 'metric';
-      // No prototype: a label named __proto__ stays a label (as JSON.parse keeps it).
-      this.metric = Object.create(null) as Record<string, string>;
+      // No inherited properties: a label named __proto__ stays a label (as JSON.parse keeps it).
+      this.metric = new Labels() as Record<string, string>;
     } else if (slot === 'values' && !object) {
       kind = 'values';
       this.samples ??= this.newSeriesBuilder();

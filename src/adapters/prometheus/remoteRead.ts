@@ -24,7 +24,13 @@
  */
 import CRC32C from 'crc-32/crc32c.js';
 import protobuf from 'protobufjs/minimal.js';
-import type { Interner, PromSeries, PromSuccess, SeriesTransform } from './parseResponse.ts';
+import {
+  type Interner,
+  Labels,
+  type PromSeries,
+  type PromSuccess,
+  type SeriesTransform,
+} from './parseResponse.ts';
 import { SampleBuilder } from './samplePoints.ts';
 
 const { Reader, Writer } = protobuf;
@@ -355,7 +361,8 @@ export class RemoteReadParser {
     for (let k = 0; k < names.length; k++) key += `${names[k]}\u0000${values[k]}\u0000`;
     if (this.open?.key !== key) {
       this.close();
-      const metric: Record<string, string> = {};
+      // Inheriting nothing, as the query API's parser builds label sets (a label named __proto__ stays one).
+      const metric = new Labels() as Record<string, string>;
       for (let k = 0; k < names.length; k++) metric[names[k]!] = values[k]!;
       // Sized to the samples its chunks hold (an upper bound: some may lie outside the range), so the
       // arrays rarely grow; the last series' length when the chunks say nothing.

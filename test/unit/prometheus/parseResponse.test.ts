@@ -354,6 +354,29 @@ describe('PrometheusResponseParser (answers as they stream in)', () => {
   });
 });
 
+describe('label sets inherit nothing', () => {
+  it('keeps labels named __proto__, constructor or toString, and reads an absent label as undefined', () => {
+    // Prometheus label names are [a-zA-Z_][a-zA-Z0-9_]*: each of these is one a series may carry.
+    const body = `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__proto__":"p","constructor":"c","toString":"t","pod":"a"},"value":[1700000000,"1"]},{"metric":{"pod":"b"},"value":[1700000000,"2"]}]}}`;
+    const parsed = parseText(new TextEncoder().encode(body));
+    if (!parsed.ok) throw new Error('not parsed');
+    const [first, second] = parsed.series.map((s) => s.metric);
+    expect(Object.entries(first!)).toEqual([
+      ['__proto__', 'p'],
+      ['constructor', 'c'],
+      ['toString', 't'],
+      ['pod', 'a'],
+    ]);
+    expect(first!.__proto__).toBe('p');
+    expect(first!.constructor).toBe('c');
+    // What cluster and replica labels read when a series has none (source.clusterLabel may be any name).
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'cluster'])
+      expect(second![name], name).toBeUndefined();
+    expect(JSON.stringify(first)).toBe('{"__proto__":"p","constructor":"c","toString":"t","pod":"a"}');
+    expect({ ...second }).toEqual({ pod: 'b' });
+  });
+});
+
 describe('Interner.fromAsciiBytes (label strings found from their bytes)', () => {
   const read = (interner: Interner, text: string) => {
     const bytes = new TextEncoder().encode(`"${text}"`);

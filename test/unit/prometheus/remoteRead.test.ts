@@ -256,6 +256,23 @@ describe('RemoteReadParser', () => {
     }
   });
 
+  it('keeps labels named __proto__ or constructor, and reads an absent label as undefined', () => {
+    // JSON.parse makes __proto__ an own property, as a label set from Prometheus has it.
+    const odd = JSON.parse('{"__name__":"x","__proto__":"p","constructor":"c"}') as Record<string, string>;
+    const [first, second] = parse(
+      concat(frame(odd, [chunkOf(0, 1, 1)]), frame(a, [chunkOf(0, 1, 1)])),
+      64,
+      T0,
+    );
+    expect(Object.entries(first!.metric)).toEqual([
+      ['__name__', 'x'],
+      ['__proto__', 'p'],
+      ['constructor', 'c'],
+    ]);
+    for (const name of ['__proto__', 'constructor', 'toString', 'cluster'])
+      expect(second!.metric[name], name).toBeUndefined();
+  });
+
   it('hands each complete series to a transform, and keeps what it returns', () => {
     const bytes = concat(
       frame(a, [chunkOf(0, 2, 1)]),
