@@ -175,7 +175,10 @@ describe('weighNode', () => {
 describe('weighNode with one capacity series (no per-time sums)', () => {
   it('weighs the node exactly as the summing path does, also when a time repeats or a value is not a count', () => {
     const value = fc.constantFrom(Number.NaN, -1, -0, 0, 1, 2, 4, 7, 8, 9, 16, 1.5, Number.POSITIVE_INFINITY);
-    const point = fc.tuple(fc.integer({ min: 1, max: 6 }).map((k) => k * 60_000), value);
+    const point = fc.tuple(
+      fc.integer({ min: 1, max: 6 }).map((k) => k * 60_000),
+      value,
+    );
     const resource = fc.constantFrom(
       'nvidia_com_gpu',
       'nvidia_com_gpu_shared',
