@@ -98,15 +98,6 @@ function sameAscii(s: string, bytes: Uint8Array, start: number, end: number): bo
 }
 
 /**
- * Parses a Prometheus API answer (query or query_range) as it streams in: `write` each chunk of the
- * body, then `end`. Samples go straight into typed arrays (SamplePoints) and label strings are
- * interned, so neither the body's text nor a tree of JSON arrays is ever held. Sample times become
- * epoch ms; NaN, infinite and negative samples are dropped (a GPU count or a utilization cannot be any of
- * these) and each kind dropped is reported as a warning with its count; series left without a sample
- * are left out. `end` throws a RangeError when the body is not a Prometheus API response (bad JSON,
- * another shape, a sample value Prometheus would not write), as a truncated transfer is.
- */
-/**
  * A series' label set: an object whose prototype has no properties and no prototype, so that nothing is
  * inherited (a label named __proto__, constructor or toString is a label like any other, and a label
  * that is absent reads as undefined), yet, unlike Object.create(null), with V8's fast properties: label
@@ -118,6 +109,15 @@ Labels.prototype = Object.create(null) as object;
 /** What a parser keeps of each series it reads (PrometheusResponseParser's `transform`). */
 export type SeriesTransform = (series: PromSeries) => PromSeries | undefined;
 
+/**
+ * Parses a Prometheus API answer (query or query_range) as it streams in: `write` each chunk of the
+ * body, then `end`. Samples go straight into typed arrays (SamplePoints) and label strings are
+ * interned, so neither the body's text nor a tree of JSON arrays is ever held. Sample times become
+ * epoch ms; NaN, infinite and negative samples are dropped (a GPU count or a utilization cannot be any of
+ * these) and each kind dropped is reported as a warning with its count; series left without a sample
+ * are left out. `end` throws a RangeError when the body is not a Prometheus API response (bad JSON,
+ * another shape, a sample value Prometheus would not write), as a truncated transfer is.
+ */
 export class PrometheusResponseParser {
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   // Tokenizer state across chunks: inside a string (and whether it has escapes), or a bare token.

@@ -5,7 +5,7 @@ import type { WindowGrid } from './window.ts';
 
 /** A pod's samples of one source per grid interval: interval -> [sum of samples, count of samples]. */
 export interface StepSamples {
-  /** Interval k's [sum, count], undefined when it has no sample. */
+  /** Interval k's [sum, count], undefined when it has no sample (what the index holds; metering reads meanAt). */
   get(k: number): readonly [number, number] | undefined;
   /**
    * The mean of interval k's samples (sum / count), undefined when it has none or a count that is not
