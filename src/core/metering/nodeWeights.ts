@@ -237,54 +237,59 @@ function advertisedPeaks(
   capacity: readonly NodeCapacityPoints[],
   weights: Pick<NodeWeights, 'migSlices' | 'migReplicas'>,
 ): { advertisedWhole: number; migGpus: number } {
-  if (capacity.length === 1) {
-    const one = advertisedPeaksOfOne(capacity[0]!, weights);
-    if (one) return one;
-  }
+  const peaks = capacity.length === 1 ? peaksOfOneSeries(capacity[0]!, weights) : undefined;
+  if (peaks) return { advertisedWhole: peaks[0], migGpus: Math.ceil(peaks[1] - 1e-9) };
   const slots = new GridSums(2);
-  const [whole, migEq] = slots.columns as [number[], number[]];
   for (const c of capacity) {
-    const mig = parseMigResource(c.resource);
-    const isWhole = isWholeGpuResource(c.resource);
-    const replicas = mig ? (weights.migReplicas?.get(mig.base) ?? 1) : 1;
+    const share = peakShare(c.resource, weights);
+    if (!share) continue;
+    const column = slots.columns[share.column]!;
     slots.addPoints(c.points, (s, v) => {
-      if (isWhole) whole[s]! += v;
-      else if (mig && weights.migSlices) migEq[s]! += (v * mig.slices) / weights.migSlices / replicas;
+      column[s]! += share.of(v);
     });
   }
+  const [whole, migEq] = slots.columns as [number[], number[]];
   return { advertisedWhole: maxOf(whole), migGpus: Math.ceil(maxOf(migEq) - 1e-9) };
 }
 
 /**
- * advertisedPeaks of a node with one capacity series (one GPU resource: the usual node), without the
- * per-time sums: when its times strictly ascend each sum is 0 plus one value, so the peaks are those of
- * its values (the same finite, non-negative ones GridSums keeps, weighed the same way). Undefined when a
- * time repeats: the general path sums them.
+ * Which peak a capacity series of `resource` adds to (0: whole GPUs, 1: GPUs its MIG instances cover) and
+ * what one of its values adds; undefined for a resource that adds to neither.
  */
-function advertisedPeaksOfOne(
+function peakShare(
+  resource: string,
+  weights: Pick<NodeWeights, 'migSlices' | 'migReplicas'>,
+): { column: 0 | 1; of: (v: number) => number } | undefined {
+  if (isWholeGpuResource(resource)) return { column: 0, of: (v) => v };
+  const mig = parseMigResource(resource);
+  const slices = weights.migSlices;
+  if (!mig || !slices) return undefined;
+  const replicas = weights.migReplicas?.get(mig.base) ?? 1;
+  return { column: 1, of: (v) => (v * mig.slices) / slices / replicas };
+}
+
+/**
+ * advertisedPeaks' two peaks for a node with one capacity series (one GPU resource: the usual node),
+ * without per-time sums: when its times strictly ascend each sum is 0 plus one value, so the peaks are
+ * those of its values (the same finite, non-negative ones GridSums keeps, weighed by peakShare, compared
+ * as maxOf compares). Undefined when a time repeats: the general path sums them.
+ */
+function peaksOfOneSeries(
   c: NodeCapacityPoints,
   weights: Pick<NodeWeights, 'migSlices' | 'migReplicas'>,
-): { advertisedWhole: number; migGpus: number } | undefined {
-  const mig = parseMigResource(c.resource);
-  const isWhole = isWholeGpuResource(c.resource);
-  const replicas = mig ? (weights.migReplicas?.get(mig.base) ?? 1) : 1;
+): [number, number] | undefined {
+  const peaks: [number, number] = [0, 0];
+  const share = peakShare(c.resource, weights);
   const { tsMs, values } = columnsOf(c.points);
-  let whole = 0;
-  let migEq = 0;
   let previous = -Infinity;
   for (let i = 0; i < tsMs.length; i++) {
     const t = tsMs[i]!;
     if (!(t > previous)) return undefined;
     previous = t;
     const v = values[i]!;
-    if (!Number.isFinite(v) || v < 0) continue;
-    // As maxOf compares the sums (each 0 + one value here).
-    if (isWhole) {
-      if (0 + v > whole) whole = 0 + v;
-    } else if (mig && weights.migSlices) {
-      const equivalents = 0 + (v * mig.slices) / weights.migSlices / replicas;
-      if (equivalents > migEq) migEq = equivalents;
-    }
+    if (!share || !Number.isFinite(v) || v < 0) continue;
+    const sum = 0 + share.of(v);
+    if (sum > peaks[share.column]) peaks[share.column] = sum;
   }
-  return { advertisedWhole: whole, migGpus: Math.ceil(migEq - 1e-9) };
+  return peaks;
 }
