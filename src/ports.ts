@@ -3,11 +3,17 @@
  * sees them. Adapters live in src/adapters/<kind>/.
  */
 import type { InvoiceLine } from './core/billing/ledger.ts';
-import type { FleetSize } from './core/metering/index.ts';
+import type { FleetSize, PodName } from './core/metering/index.ts';
 import type { ScrapeIntervals, Shard, StepGrid, TimeRange, WindowObservations } from './core/types.ts';
 
 /** An exporter whose scrape interval metering needs (the keys of metering.scrapeIntervalSeconds). */
 export type Exporter = 'kubeStateMetrics' | 'dcgm';
+
+/**
+ * Given a window's observations without DCGM_FI_DEV_GPU_UTIL's pod series, the pods whose metering can
+ * read that family (src/core/metering/gpuUtilDemand.ts podsReadingGpuUtil): pure.
+ */
+export type GpuUtilDemand = (withoutGpuUtil: WindowObservations) => readonly PodName[];
 
 /** Where metrics come from: a real Prometheus (or Thanos/Mimir/AMP), or the embedded demo cluster. */
 export interface ObservationSource {
@@ -24,8 +30,15 @@ export interface ObservationSource {
    * All observations metering needs on `grid` (points at grid.startMs + k*stepMs, k >= 1, up to grid.endMs);
    * with `shard` (count > 1) at least those of that shard's nodes and pods and the shared ones (see
    * src/core/metering/shards.ts: metering keeps exactly the shard's part), so a source can read less.
+   * With `gpuUtilFor`, a source may also leave DCGM_FI_DEV_GPU_UTIL unread for the pods metering meters
+   * from DCGM_FI_PROF_GR_ENGINE_ACTIVE: what it returns then meters exactly as what it returns without.
    */
-  observe(grid: StepGrid, scrape: ScrapeIntervals, shard?: Shard): Promise<WindowObservations>;
+  observe(
+    grid: StepGrid,
+    scrape: ScrapeIntervals,
+    shard?: Shard,
+    gpuUtilFor?: GpuUtilDemand,
+  ): Promise<WindowObservations>;
   /**
    * The fleet's size over `range` (a day), cheaply, for the shard plan; absent when the source cannot
    * tell (the day is then metered whole unless config `sharding.shards` says otherwise).

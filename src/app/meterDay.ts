@@ -7,6 +7,7 @@ import {
   mergeShardDays,
   meterWindow,
   planShardCount,
+  podsReadingGpuUtil,
   restrictDay,
   WHOLE_DAY,
 } from '../core/metering/index.ts';
@@ -219,11 +220,11 @@ export async function meterDay(
   const cuts = priceCutInstants(config.pricing, day);
   const scrape = await scrapeIntervalsFor(ctx, day);
   const grid = gridForDay(day, scrape, config.metering.maxBridgeSeconds);
-  const observations = await ctx.source.observe(grid, scrape, shard.count > 1 ? shard : undefined);
-  const metered = meterWindow(observations, {
-    ...meterOptionsFor(config, day, cuts),
-    ...(shard.count > 1 ? { shard } : {}),
-  });
+  const options = meterOptionsFor(config, day, cuts);
+  const observations = await ctx.source.observe(grid, scrape, shard.count > 1 ? shard : undefined, (obs) =>
+    podsReadingGpuUtil(obs, options),
+  );
+  const metered = meterWindow(observations, { ...options, ...(shard.count > 1 ? { shard } : {}) });
   return { day: metered, key: meteringKey(config, day, cuts, ctx.source.description, shard), shard };
 }
 

@@ -99,6 +99,15 @@ export interface ClientStats {
    * compactBytesOf), as the source reports them: what a metering invocation's memory is measured against.
    */
   peakCompactBytes: number;
+  /**
+   * Whole days by what they read of DCGM_FI_DEV_GPU_UTIL's pod series (gpuUtilOnDemand.ts): none, some
+   * pods', or all of them (and why).
+   */
+  gpuUtilPodReads: {
+    none: number;
+    some: number;
+    all: { presence: number; index: number; 'most pods': number };
+  };
 }
 
 /**
@@ -115,6 +124,7 @@ export class PrometheusClient {
     remoteReads: 0,
     remoteReadSamples: 0,
     peakCompactBytes: 0,
+    gpuUtilPodReads: { none: 0, some: 0, all: { presence: 0, index: 0, 'most pods': 0 } },
   };
   /** Whether raw reads go through the remote-read API: checked once (see remoteReadUsable). */
   private remoteReadCheck: Promise<boolean> | undefined;

@@ -132,6 +132,24 @@ export function observationsOf(input: ObservationInput): WindowObservations {
 }
 
 /**
+ * The utilization points of one DCGM family's exact means (askExactUtilization), each GPU's replica chosen
+ * by when dcgm-exporter was scraped (`dcgm`, as dcgmPresenceSeries gives it): what observationsOf makes of
+ * that family.
+ */
+export function familyUtilizationPoints(
+  means: PromSeries[],
+  source: PodUtilizationPoints['source'],
+  identity: SeriesIdentity,
+  dcgm: PromSeries[],
+): PodUtilizationPoints[] {
+  const { clusterOf, dcgmReplicaOf } = identity;
+  return utilizationPoints(means, source, clusterOf, {
+    replicaOf: dcgmReplicaOf,
+    presence: replicaPresence(dcgm, clusterOf, dcgmReplicaOf),
+  });
+}
+
+/**
  * Phase points (Running, Pending on a node) per pod, one kube-state-metrics replica per step. Replicas
  * that saw a pod bound in the window (`podNodes`) speak for it even at steps without its sample.
  */

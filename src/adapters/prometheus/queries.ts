@@ -69,6 +69,8 @@ export const QUERY_NAMES = [
   'node_presence_raw',
   'node_index',
   'dcgm_exported_index',
+  'dcgm_util_index',
+  'dcgm_util_pods_presence',
 ] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
 
@@ -103,6 +105,18 @@ function findQueriesDir(from: string): string {
 
 /** The two DCGM utilization queries, and what their raw reads (utilization_raw_*) need. */
 export type UtilizationQuery = 'utilization_prof' | 'utilization_util';
+
+/**
+ * Which branches of utilization_prof/util a raw evaluation reads: the pods named in exported_pod, the
+ * pods named in pod, the idle devices (presence rows). A branch not read answers nothing.
+ */
+export interface UtilizationBranches {
+  exported: boolean;
+  pod: boolean;
+  idle: boolean;
+}
+
+const ALL_BRANCHES: UtilizationBranches = Object.freeze({ exported: true, pod: true, idle: true });
 const UTILIZATION_RAW = {
   utilization_prof: { metric: 'DCGM_FI_PROF_GR_ENGINE_ACTIVE', divisor: 1, mig: ', GPU_I_ID!=""' },
   utilization_util: { metric: 'DCGM_FI_DEV_GPU_UTIL', divisor: 100, mig: '' },
@@ -199,6 +213,7 @@ export interface PrometheusQueries {
     over: RangeWindow,
     windowMs: number,
     shard?: Partial<ShardMatchers>,
+    branches?: UtilizationBranches,
   ): Promise<PromSeries[]>;
   /**
    * utilization_prof and utilization_util together, as utilizationFromRaw evaluates each, from raw reads
@@ -464,13 +479,15 @@ export function createQueries(
   /**
    * utilization_prof and/or utilization_util (`names`) evaluated from raw samples, one answer per name:
    * the exported_pod and pod branches of every family in `names` read by one request each per span
-   * (`__name__=~`, split by name here), the idle branch per family (its MIG matcher differs).
+   * (`__name__=~`, split by name here), the idle branch per family (its MIG matcher differs). With
+   * `branches`, only those branches are read (the others answer nothing).
    */
   const utilizationOf = async (
     names: readonly UtilizationQuery[],
     over: RangeWindow,
     windowMs: number,
     shard: Partial<ShardMatchers>,
+    branches: UtilizationBranches = ALL_BRANCHES,
   ): Promise<PromSeries[][]> => {
     const families = names.map((name) => ({ name, ...UTILIZATION_RAW[name] }));
     const metrics = literalAlternation(families.map((f) => f.metric));
@@ -480,15 +497,18 @@ export function createQueries(
     const divisors = new Map<string, number>(families.map((f) => [f.metric, f.divisor]));
     const means = (span: RangeWindow) => (series: PromSeries) =>
       meansPerStep(series, span, windowMs, divisors.get(series.metric.__name__ ?? '') ?? 1);
+    const podReads = [
+      ...(branches.exported ? [['utilization_raw_exported', { metrics }, means] as const] : []),
+      ...(branches.pod ? [['utilization_raw_pod', { metrics }, means] as const] : []),
+    ];
     const outputs = await fromRaw(
       over,
       windowMs,
       shard,
       [
-        ['utilization_raw_exported', { metrics }, means],
-        ['utilization_raw_pod', { metrics }, means],
+        ...podReads,
         // Idle devices: only which steps saw each (count by of last_over_time), one point a step.
-        ...families.map(
+        ...(branches.idle ? families : []).map(
           ({ metric, mig }) =>
             [
               'utilization_raw_idle',
@@ -497,13 +517,15 @@ export function createQueries(
             ] as const,
         ),
       ],
-      ([exported, pod, ...idle], span) =>
-        families.map(({ metric, divisor }, i) =>
+      (answers, span) => {
+        const pods = answers.slice(0, podReads.length).flat();
+        const idle = answers.slice(podReads.length);
+        return families.map(({ metric, divisor }, i) =>
           utilizationFromRaw(
             {
               pods: [],
-              means: [...exported!, ...pod!].filter((s) => s.metric.__name__ === metric),
-              idle: idle[i]!,
+              means: pods.filter((s) => s.metric.__name__ === metric),
+              idle: idle[i] ?? [],
               divisor,
               presenceBy: [...cluster, ...identity.dedupeLabels],
               presenceLabel: PRESENCE_LABEL,
@@ -512,7 +534,8 @@ export function createQueries(
             windowMs,
             dropped[i]!,
           ),
-        ),
+        );
+      },
     );
     families.forEach(({ name }, i) => warnDropped(name, dropped[i]!));
     return outputs;
@@ -523,8 +546,8 @@ export function createQueries(
     range: (name, params, over, shard) => client.queryRange(name, fill(name, params, shard), over),
     runningFromRaw: async (over, windowMs, shard = {}) => (await podsFromRaw(over, windowMs, shard)).running,
     podsFromRaw: (over, windowMs, whole) => podsFromRaw(over, windowMs, {}, whole),
-    utilizationFromRaw: async (name, over, windowMs, shard = {}) =>
-      (await utilizationOf([name], over, windowMs, shard))[0]!,
+    utilizationFromRaw: async (name, over, windowMs, shard = {}, branches = ALL_BRANCHES) =>
+      (await utilizationOf([name], over, windowMs, shard, branches))[0]!,
     utilizationPairFromRaw: async (over, windowMs, shard = {}) => {
       const [prof, util] = await utilizationOf(
         ['utilization_prof', 'utilization_util'],
@@ -725,7 +748,19 @@ export interface WindowScope {
   noDcgm?: boolean;
   /** False: GPU quotas are another shard's (they belong to no node: shard 0 asks for them). */
   quotas?: boolean;
+  /**
+   * False: utilization_util answers its idle devices' presence rows only, none of its pod series (a whole
+   * day with source.stepEvaluation "adapter"; source.ts reads the pods metering needs afterwards).
+   */
+  gpuUtilPods?: boolean;
 }
+
+/** The branches of utilization_util a day reads before it knows which pods need DCGM_FI_DEV_GPU_UTIL. */
+export const IDLE_BRANCH_ONLY: UtilizationBranches = Object.freeze({
+  exported: false,
+  pod: false,
+  idle: true,
+});
 
 /**
  * Asks every query of one window, two requests in flight at a time (enough to overlap latency without
@@ -769,6 +804,10 @@ export async function askWindow(
   };
   let pair: ReturnType<PrometheusQueries['utilizationPairFromRaw']> | undefined;
   const utilizationPair = () => (pair ??= queries.utilizationPairFromRaw(ranges.day, grid.stepMs - 1, m));
+  if (scope.gpuUtilPods === false && (!adapter || shard))
+    throw new Error(
+      'utilization_util without its pod series is read for a whole day evaluated by the adapter only',
+    );
   const utilization = (name: UtilizationQuery) =>
     !hasDay || scope.noDcgm
       ? none()
@@ -776,7 +815,13 @@ export async function askWindow(
         ? onGrid(name, ranges.day)
         : shard
           ? utilizationPair().then((p) => (name === 'utilization_prof' ? p.prof : p.util))
-          : queries.utilizationFromRaw(name, ranges.day, grid.stepMs - 1, m);
+          : queries.utilizationFromRaw(
+              name,
+              ranges.day,
+              grid.stepMs - 1,
+              m,
+              name === 'utilization_util' && scope.gpuUtilPods === false ? IDLE_BRANCH_ONLY : undefined,
+            );
   const plan: { [K in keyof WindowAnswers]: () => Promise<PromSeries[]> } = {
     // running.promql, evaluated from raw samples: a fraction of Prometheus' CPU (rawSteps.ts).
     running: () =>
@@ -867,6 +912,18 @@ export async function askExactUtilization(
     ([metric, means]) => exactMeans(queries, metric, means, day, identity, logger),
   );
   return { prof: prof!, util: util! };
+}
+
+/** askExactUtilization of one family's answer (its presence rows set aside). */
+export function askExactMeans(
+  queries: PrometheusQueries,
+  metric: 'DCGM_FI_PROF_GR_ENGINE_ACTIVE' | 'DCGM_FI_DEV_GPU_UTIL',
+  answer: PromSeries[],
+  day: RangeWindow,
+  identity: SeriesIdentity,
+  logger: Logger,
+): Promise<PromSeries[]> {
+  return exactMeans(queries, metric, splitPresence(answer).means, day, identity, logger);
 }
 
 async function exactMeans(

@@ -2,15 +2,17 @@ import type { Config } from '../../config/schema.ts';
 import type { FleetSize } from '../../core/metering/index.ts';
 import type { ScrapeIntervals, Shard, StepGrid, TimeRange, WindowObservations } from '../../core/types.ts';
 import { redactUrl } from '../../redact.ts';
-import type { Exporter, ObservationSource } from '../../ports.ts';
+import type { Exporter, GpuUtilDemand, ObservationSource } from '../../ports.ts';
 import type { PrometheusClient } from './client.ts';
 import { type ConnectOptions, connectPrometheus } from './connect.ts';
 import { seriesIdentityOf } from './identity.ts';
-import { observationsOf } from './observations.ts';
+import { familyUtilizationPoints, observationsOf } from './observations.ts';
 import type { PromSeries } from './parseResponse.ts';
 import { durationMs, extraMatchers } from './promql.ts';
 import { askShard } from './shardQueries.ts';
+import { askGpuUtilPods, type GpuUtilRead, presenceBeforeGpuUtilPods } from './gpuUtilOnDemand.ts';
 import {
+  askExactMeans,
   askExactUtilization,
   askScrapeInterval,
   askWindow,
@@ -19,6 +21,7 @@ import {
   loadQueryTemplates,
   rangesOf,
   type WindowAnswers,
+  WHOLE_DAY_MATCHERS,
 } from './queries.ts';
 import { loadSurveyTemplate, metricNamesRead, surveySamples } from './survey.ts';
 
@@ -66,6 +69,17 @@ function compactBytesOf(answers: readonly (readonly PromSeries[])[]): number {
     }
   }
   return bytes;
+}
+
+/** Notes the compact bytes of a window's answers in the client's stats (their most in one window). */
+function notePeakBytes(stats: PrometheusClient['stats'], answers: WindowAnswers): void {
+  stats.peakCompactBytes = Math.max(stats.peakCompactBytes, compactBytesOf(Object.values(answers)));
+}
+
+/** Counts what a whole day read of DCGM_FI_DEV_GPU_UTIL's pod series (gpuUtilOnDemand.ts). */
+function countGpuUtilRead(stats: PrometheusClient['stats'], how: GpuUtilRead): void {
+  if (how.read === 'all') stats.gpuUtilPodReads.all[how.reason]++;
+  else stats.gpuUtilPodReads[how.read]++;
 }
 
 /** Whether DCGM series of one cluster come from more than one replica (an HA Prometheus pair). */
@@ -147,7 +161,12 @@ export function createPrometheusSource(
       return found;
     },
 
-    async observe(grid: StepGrid, scrape: ScrapeIntervals, shard?: Shard): Promise<WindowObservations> {
+    async observe(
+      grid: StepGrid,
+      scrape: ScrapeIntervals,
+      shard?: Shard,
+      gpuUtilFor?: GpuUtilDemand,
+    ): Promise<WindowObservations> {
       const sharded = shard !== undefined && shard.count > 1;
       if (!sharded && knownEmpty(grid)) {
         return observationsOf({
@@ -159,16 +178,69 @@ export function createPrometheusSource(
           labels: metering,
         });
       }
+      // A whole day evaluated by the adapter reads DCGM_FI_DEV_GPU_UTIL's pod series last, for the pods
+      // metering needs them for (gpuUtilOnDemand.ts).
+      const onDemand = !sharded && gpuUtilFor !== undefined && queries.stepEvaluation === 'adapter';
       const { answers, warnings } = sharded
         ? await askShard(queries, grid, metering, shard, identity)
-        : { answers: await askWindow(queries, grid, metering), warnings: [] };
+        : {
+            answers: await askWindow(
+              queries,
+              grid,
+              metering,
+              onDemand ? { matchers: WHOLE_DAY_MATCHERS, gpuUtilPods: false } : undefined,
+            ),
+            warnings: [],
+          };
       for (const warning of warnings) options.logger.warn(warning);
-      client.stats.peakCompactBytes = Math.max(
-        client.stats.peakCompactBytes,
-        compactBytesOf(Object.values(answers)),
-      );
       const day = rangesOf(grid).day;
       const utilization = await askExactUtilization(queries, answers, day, identity, options.logger);
+      if (onDemand) {
+        // When dcgm-exporter was scraped, as far as the answers so far tell.
+        const presence = presenceBeforeGpuUtilPods(answers, identity);
+        const observed = (dcgmPresence?: PromSeries[]) =>
+          observationsOf({
+            grid,
+            scrape,
+            answers,
+            utilization,
+            identity,
+            labels: metering,
+            ...(dcgmPresence ? { dcgmPresence } : {}),
+          });
+        let first: WindowObservations | undefined;
+        const extra = await askGpuUtilPods(queries, presence, day, identity, () =>
+          gpuUtilFor((first = observed(presence))),
+        );
+        countGpuUtilRead(client.stats, extra.how);
+        const means = await askExactMeans(
+          queries,
+          'DCGM_FI_DEV_GPU_UTIL',
+          extra.series,
+          day,
+          identity,
+          options.logger,
+        );
+        answers.utilizationUtil = [...answers.utilizationUtil, ...extra.series];
+        notePeakBytes(client.stats, answers);
+        if (extra.presenceKept) {
+          // The pod series read add nothing to the presence the day was observed with: only their points.
+          const seen = first ?? observed(presence);
+          return means.length === 0
+            ? seen
+            : {
+                ...seen,
+                utilization: [
+                  ...seen.utilization,
+                  ...familyUtilizationPoints(means, 'DCGM_FI_DEV_GPU_UTIL', identity, presence),
+                ],
+              };
+        }
+        // Every pod series read, unchecked: the day's presence counts them too.
+        utilization.util = means;
+        return observed();
+      }
+      notePeakBytes(client.stats, answers);
       // A shard sees only its pods' DCGM series: when several replicas of one GPU need the replica
       // choice, it asks when each replica was scraped at all (a whole day learns it from its answers).
       const dcgmPresence =

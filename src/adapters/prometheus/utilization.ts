@@ -147,6 +147,18 @@ export function sampleCountsOf(series: PromSeries[]): SampleCounts {
   return out;
 }
 
+/** The cluster and replica labels of a DCGM series: the group dcgmPresenceSeries counts it in. */
+export function dcgmGroupOf(
+  metric: Record<string, string>,
+  clusterLabel: string,
+  dedupeLabels: readonly string[],
+): Record<string, string> {
+  const group: Record<string, string> = {};
+  if (clusterLabel && metric[clusterLabel]) group[clusterLabel] = metric[clusterLabel];
+  for (const name of dedupeLabels) if (metric[name]) group[name] = metric[name];
+  return group;
+}
+
 /**
  * One series per cluster and replica with a point at every step at which any of `series` (means and
  * presence rows of both DCGM families) has one: when dcgm-exporter was scraped.
@@ -158,9 +170,7 @@ export function dcgmPresenceSeries(
 ): PromSeries[] {
   const groups = new Map<string, { metric: Record<string, string>; times: Float64Array[] }>();
   for (const s of series) {
-    const metric: Record<string, string> = {};
-    if (clusterLabel && s.metric[clusterLabel]) metric[clusterLabel] = s.metric[clusterLabel];
-    for (const name of dedupeLabels) if (s.metric[name]) metric[name] = s.metric[name];
+    const metric = dcgmGroupOf(s.metric, clusterLabel, dedupeLabels);
     const key = labelSetKey(metric);
     const group = groups.get(key) ?? { metric, times: [] };
     group.times.push(s.points.tsMs);

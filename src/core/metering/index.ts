@@ -11,6 +11,7 @@ export {
   type HourlyUnits,
 } from './hourlyProfile.ts';
 export { meterGpuQuotas } from './gpuQuotas.ts';
+export { type PodName, podsReadingGpuUtil } from './gpuUtilDemand.ts';
 export { DEFAULT_IDLE_HELD, idleHeldMsByPeriod, type IdleHeldRule } from './idleHeld.ts';
 export { indexNodes, indexPods, type NodeIndex, type PodState } from './indexObservations.ts';
 export { meterWindow } from './meterWindow.ts';

@@ -141,7 +141,8 @@ class GridSums implements StepSamples {
   }
 }
 
-function isCompact(points: PodUtilizationPointsOf): points is CompactUtilizationPoints {
+/** Whether utilization points are a source's compact columns (CompactUtilizationPoints). */
+export function isCompact(points: PodUtilizationPointsOf): points is CompactUtilizationPoints {
   const p = points as Partial<CompactUtilizationPoints>;
   return p.tsMs instanceof Float64Array && p.sums instanceof Float64Array && p.counts instanceof Float64Array;
 }

@@ -1,0 +1,195 @@
+import type { PodName } from '../../core/metering/index.ts';
+import type { RangeWindow } from './client.ts';
+import type { SeriesIdentity } from './identity.ts';
+import type { PromSeries } from './parseResponse.ts';
+import { durationMs, literalAlternation } from './promql.ts';
+import type { PrometheusQueries, ShardMatchers, UtilizationBranches } from './queries.ts';
+import { stepCount } from './rawSteps.ts';
+import { dcgmGroupOf, dcgmPresenceSeries, labelSetKey, splitPresence } from './utilization.ts';
+
+/**
+ * DCGM_FI_DEV_GPU_UTIL's pod series, read only for the pods metering can meter from them.
+ *
+ * Metering takes a pod's utilization from DCGM_FI_PROF_GR_ENGINE_ACTIVE whenever the pod has a sample
+ * of it where it was held (chooseUtilizationSource); DCGM_FI_DEV_GPU_UTIL only for the others (GPUs
+ * without profiling metrics, such as a T4; a pod whose PROF series is missing). Yet a day used to read
+ * both families' pod series raw: in a fleet whose GPUs export both, a quarter of the samples read
+ * (docs/performance.md, "Session 11: DCGM_FI_DEV_GPU_UTIL read on demand").
+ *
+ * A whole day therefore reads utilization_util without its pod series first (askWindow's `gpuUtilPods:
+ * false`), observes the day from that, and then, here:
+ *
+ * 1. The pod series also tell when dcgm-exporter was scraped (dcgmPresenceSeries: coverage and the HA
+ *    replica choice). They can add nothing to that for a cluster and replica at a step where the day's
+ *    other DCGM series (PROF's means and presence rows, UTIL's presence rows: `presence`) already show a
+ *    scrape. The clusters and replicas that have UTIL pod series come from dcgm_util_index (the series
+ *    endpoint: no sample read); at the steps where one of them is not already seen, Prometheus is asked
+ *    whether those pod series had a sample (dcgm_util_pods_presence, on at most MAX_GAP_REQUESTS runs of
+ *    steps: an outage answers nothing). Where they had one, where the steps to ask are more than a
+ *    quarter of the day, or where the index does not answer, every pod series is read, unchecked: exactly
+ *    the answer the day used to read, and its presence is counted again.
+ * 2. Otherwise the presence stays `presence`, and only the pods `pods()` names are read
+ *    (podsReadingGpuUtil), by name in each branch the index shows them in; every pod series when they are
+ *    half or more of the names the index holds (a regex of most names costs Prometheus more than it
+ *    saves); none when the index holds none of them (the usual day).
+ *
+ * A pod's utilization is made from its own series only (collapsed per identity, its replica chosen by the
+ * presence above), so the pods read get the same points as when every series was read, and the pods not
+ * read are metered from PROF either way: the metered day is the same, bit for bit
+ * (test/integration/gpuUtilOnDemand.test.ts).
+ */
+
+/** The series of utilization_util's pod branches (exported_pod or pod set), as the index lists them. */
+const PODS_OF_INDEX = (m: Record<string, string>) => (m.exported_pod ?? '') !== '' || (m.pod ?? '') !== '';
+
+/** Most range queries asked for the steps no other DCGM series saw; with more runs, one range over them all. */
+const MAX_GAP_REQUESTS = 4;
+
+/** Asking about more than 1/MAX_ASKED_SHARE of the day's steps first costs more than reading every pod series. */
+const MAX_ASKED_SHARE = 4;
+
+/** The runs [first, last] of consecutive marked steps. */
+function runsOf(marked: Uint8Array): [number, number][] {
+  const runs: [number, number][] = [];
+  for (let k = 0; k < marked.length; k++) {
+    if (!marked[k]) continue;
+    const last = runs[runs.length - 1];
+    if (last && last[1] === k - 1) last[1] = k;
+    else runs.push([k, k]);
+  }
+  return runs;
+}
+
+/** What was read of DCGM_FI_DEV_GPU_UTIL's pod series for a day, and why. */
+export type GpuUtilRead =
+  | { read: 'none' }
+  | { read: 'some'; pods: number }
+  | { read: 'all'; reason: 'presence' | 'index' | 'most pods' };
+
+/** The pod series (means) to add to a day's utilization_util answer, and what was read. */
+export interface GpuUtilPods {
+  series: PromSeries[];
+  how: GpuUtilRead;
+  /**
+   * True when `series` provably add nothing to the presence askGpuUtilPods was given (it checked): the
+   * day's presence stays that. False when every pod series was read without that check.
+   */
+  presenceKept: boolean;
+}
+
+/**
+ * The day's dcgm-exporter presence (dcgmPresenceSeries) from its answers read so far: utilization_prof
+ * whole, utilization_util without its pod series. Where askGpuUtilPods reads no pod series or some pods'
+ * only, it is the day's presence (those series add nothing to it: that is what askGpuUtilPods checks).
+ */
+export function presenceBeforeGpuUtilPods(
+  answers: { utilizationProf: PromSeries[]; utilizationUtil: PromSeries[] },
+  identity: SeriesIdentity,
+): PromSeries[] {
+  const prof = splitPresence(answers.utilizationProf);
+  return dcgmPresenceSeries(
+    [...prof.means, ...prof.presence, ...answers.utilizationUtil],
+    identity.clusterLabel,
+    identity.dedupeLabels,
+  );
+}
+
+export async function askGpuUtilPods(
+  queries: PrometheusQueries,
+  presence: readonly PromSeries[],
+  day: RangeWindow,
+  identity: SeriesIdentity,
+  pods: () => readonly PodName[],
+): Promise<GpuUtilPods> {
+  const windowMs = day.stepMs - 1;
+  const read = (branches: UtilizationBranches, shard: Partial<ShardMatchers> = {}) =>
+    queries.utilizationFromRaw('utilization_util', day, windowMs, shard, branches);
+  const all = async (reason: 'presence' | 'index' | 'most pods'): Promise<GpuUtilPods> => ({
+    series: await read({ exported: true, pod: true, idle: false }),
+    how: { read: 'all', reason },
+    presenceKept: reason === 'most pods',
+  });
+  if (stepCount(day) <= 0) return { series: [], how: { read: 'none' }, presenceKept: true };
+
+  let index: Record<string, string>[];
+  try {
+    index = (
+      await queries.seriesIndex('dcgm_util_index', { startMs: day.startMs - windowMs, endMs: day.endMs })
+    ).filter(PODS_OF_INDEX);
+  } catch {
+    return all('index');
+  }
+  if (index.length === 0) return { series: [], how: { read: 'none' }, presenceKept: true };
+
+  // 1. Where the day's other DCGM series show no scrape of a cluster or replica with UTIL pod series,
+  //    ask whether those pod series had a sample (a few runs of steps; an outage answers nothing).
+  const steps = stepCount(day);
+  const stepOf = (tMs: number) => Math.round((tMs - day.startMs) / day.stepMs);
+  const groupOf = (m: Record<string, string>) =>
+    labelSetKey(dcgmGroupOf(m, identity.clusterLabel, identity.dedupeLabels));
+  const seen = new Map<string, Uint8Array>();
+  for (const s of presence) {
+    const at = new Uint8Array(steps);
+    for (let i = 0; i < s.points.length; i++) at[stepOf(s.points.tAt(i))] = 1;
+    seen.set(groupOf(s.metric), at);
+  }
+  const gap = new Uint8Array(steps);
+  let gaps = 0;
+  for (const group of new Set(index.map(groupOf))) {
+    const at = seen.get(group);
+    for (let k = 0; k < steps; k++)
+      if (!at?.[k] && !gap[k]) {
+        gap[k] = 1;
+        gaps++;
+      }
+  }
+  if (gaps > 0) {
+    const runs = runsOf(gap);
+    const asked =
+      runs.length <= MAX_GAP_REQUESTS ? runs : [[runs[0]![0], runs[runs.length - 1]![1]] as const];
+    const askedSteps = asked.reduce((n, [from, to]) => n + to - from + 1, 0);
+    // Most of the day unseen (a cluster whose GPUs have no profiling metrics, all busy): reading every pod
+    // series costs Prometheus less than asking first.
+    if (askedSteps * MAX_ASKED_SHARE > steps) return all('presence');
+    for (const [from, to] of asked) {
+      const answer = await queries.range(
+        'dcgm_util_pods_presence',
+        { window: durationMs(windowMs) },
+        {
+          startMs: day.startMs + from * day.stepMs,
+          endMs: day.startMs + to * day.stepMs,
+          stepMs: day.stepMs,
+        },
+      );
+      for (const s of answer) {
+        const at = seen.get(groupOf(s.metric));
+        for (let i = 0; i < s.points.length; i++) if (!at?.[stepOf(s.points.tAt(i))]) return all('presence');
+      }
+    }
+  }
+
+  // 2. The pods metering needs, by the branch that names them.
+  const wanted = new Set(pods().map((p) => p.pod));
+  const exported = new Set<string>();
+  const named = new Set<string>();
+  const names = new Set<string>();
+  for (const m of index) {
+    const name = m.exported_pod ? m.exported_pod : (m.pod ?? '');
+    names.add(name);
+    if (!wanted.has(name)) continue;
+    (m.exported_pod ? exported : named).add(name);
+  }
+  const needed = new Set([...exported, ...named]);
+  if (needed.size === 0) return { series: [], how: { read: 'none' }, presenceKept: true };
+  if (needed.size * 2 >= names.size) return all('most pods');
+  const series = await read(
+    { exported: exported.size > 0, pod: named.size > 0, idle: false },
+    {
+      ...(exported.size > 0
+        ? { exportedPods: `, exported_pod=~"${literalAlternation([...exported].sort())}"` }
+        : {}),
+      ...(named.size > 0 ? { pods: `, pod=~"${literalAlternation([...named].sort())}"` } : {}),
+    },
+  );
+  return { series, how: { read: 'some', pods: needed.size }, presenceKept: true };
+}

@@ -1,0 +1,328 @@
+/**
+ * DCGM_FI_DEV_GPU_UTIL read on demand (src/adapters/prometheus/gpuUtilOnDemand.ts): a whole day that
+ * reads that family's pod series only for the pods metering needs them for must meter exactly as the day
+ * that reads every series, on real Prometheus: a small cluster (an A100 node with profiling metrics, a T4
+ * node without, scraped without honor_labels so that its pods are named in exported_pod), also as an HA
+ * Prometheus pair, with a Prometheus outage, and with its DCGM samples cut as real clusters lose them;
+ * and the real GPU shapes of issue #14. Each way of reading is taken: no pod series, some pods', every
+ * series (presence the other series cannot vouch for; most pods needed; no series index).
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HttpFetch } from '../../src/adapters/prometheus/httpFetch.ts';
+import { createPrometheusSource } from '../../src/adapters/prometheus/index.ts';
+import { meterOptionsFor, scrapeIntervalsFor } from '../../src/app/meterOptions.ts';
+import { parseConfig } from '../../src/config/loadConfig.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { gridForDay, meterWindow, podsReadingGpuUtil } from '../../src/core/metering/index.ts';
+import { billingPeriod } from '../../src/core/period.ts';
+import type { Day } from '../../src/core/types.ts';
+import { PRESET_INSTANCE_TYPES, type SimPod, simulate, writeOpenMetrics } from '../../src/sim/index.ts';
+import {
+  type PrometheusHandle,
+  prometheusInstallHint,
+  startPrometheusWithData,
+} from '../support/prometheus.ts';
+
+const quiet = { info() {}, warn() {}, error() {}, progress() {} };
+const H = 3_600_000;
+const MONTH = '2026-05';
+
+/** A fetch that records each request's path and query (or series selector), and may refuse the series endpoint. */
+function recordingFetch(refuseSeries = false): { fetch: HttpFetch; asked: string[] } {
+  const asked: string[] = [];
+  const fetch: HttpFetch = async (url, init) => {
+    const form = new URLSearchParams(typeof init.body === 'string' ? init.body : '');
+    const path = new URL(url).pathname;
+    asked.push(`${path} ${form.get('query') ?? form.get('match[]') ?? ''}`);
+    if (refuseSeries && path.endsWith('/api/v1/series'))
+      throw new TypeError('fetch failed: connection refused');
+    return (globalThis.fetch as unknown as HttpFetch)(url, init);
+  };
+  return { fetch, asked };
+}
+
+/** The day metered from every series, and reading DCGM_FI_DEV_GPU_UTIL on demand; what was needed and read. */
+async function bothWays(config: Config, day: Day, options: { refuseSeries?: boolean } = {}) {
+  const probe = createPrometheusSource({ config, logger: quiet });
+  const scrape = await scrapeIntervalsFor({ config, source: probe }, day);
+  const grid = gridForDay(day, scrape, config.metering.maxBridgeSeconds);
+  const meterOptions = meterOptionsFor(config, day);
+  const every = createPrometheusSource({ config, logger: quiet });
+  const full = meterWindow(await every.observe(grid, scrape), meterOptions);
+  const needed: string[] = [];
+  const recorder = recordingFetch(options.refuseSeries);
+  const onDemand = createPrometheusSource({ config, logger: quiet, fetch: recorder.fetch });
+  const observed = await onDemand.observe(grid, scrape, undefined, (obs) => {
+    const pods = podsReadingGpuUtil(obs, meterOptions);
+    needed.push(...pods.map((p) => `${p.namespace}/${p.pod}`));
+    return pods;
+  });
+  return {
+    full,
+    lazy: meterWindow(observed, meterOptions),
+    utilSources: [
+      ...new Set(full.pods.map((p) => `${p.pod.namespace}/${p.pod.pod} ${p.utilizationSource}`)),
+    ].sort(),
+    needed,
+    reads: onDemand.stats.gpuUtilPodReads,
+    // The raw reads of DCGM_FI_DEV_GPU_UTIL's pod branches, and the presence asked at unseen steps.
+    utilPodReads: recorder.asked.filter(
+      (a) => a.includes('DCGM_FI_DEV_GPU_UTIL') && /\]$/.test(a) && !a.includes(', pod=""'),
+    ),
+    presenceAsked: recorder.asked.filter((a) => a.includes('count by') && a.includes('DCGM_FI_DEV_GPU_UTIL')),
+    asked: recorder.asked,
+  };
+}
+
+/**
+ * One day of a small cluster: an A100 node (profiling metrics) running five jobs, and a T4 node (none,
+ * as dcgm-exporter's default counters give on GPUs without DCGM profiling support) running one, with an
+ * idle T4 all day; the T4 node's exporter scraped without honor_labels (its pods in exported_pod); and an
+ * idle A10G node, whose DCGM_FI_DEV_GPU_UTIL shows every scrape of dcgm-exporter. Every
+ * series as src/sim/series.ts writes them after dcgm-exporter and kube-state-metrics; optionally stored
+ * by an HA Prometheus pair (replica="a"/"b", 7 s apart) or with Prometheus down 10:00-10:30.
+ */
+function smallDay(month: string, options: { ha?: boolean; outage?: boolean } = {}) {
+  const day = billingPeriod(month, 'UTC').days[0]!;
+  const node = (name: string, instanceType: string, ip: string, dcgmLabels: 'direct' | 'exported') => {
+    const info = PRESET_INSTANCE_TYPES[instanceType]!;
+    return {
+      name,
+      ip,
+      instanceType,
+      capacityType: 'on-demand' as const,
+      labelStyle: 'karpenter' as const,
+      gpuModel: info.gpuModel,
+      modelName: info.modelName,
+      gpus: info.gpus,
+      profilingMetrics: info.profilingMetrics,
+      dcgmLabels,
+      lifetimes: [{ startMs: day.startMs - 48 * H, endMs: day.endMs + 48 * H }],
+    };
+  };
+  const job = (
+    i: number,
+    name: string,
+    nodeName: string,
+    units: number[],
+    from: number,
+    to: number,
+  ): SimPod => ({
+    uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    namespace: 'ml',
+    name,
+    createdByKind: 'Job',
+    createdByName: name,
+    labels: {},
+    node: nodeName,
+    createdMs: day.startMs + from * H - 120_000,
+    scheduledMs: day.startMs + from * H - 60_000,
+    runningMs: day.startMs + from * H,
+    endMs: day.startMs + to * H,
+    endPhase: 'Succeeded',
+    deletedMs: day.startMs + to * H + 120_000,
+    containers: [{ name: 'main', cpuCores: 8, gpuResource: 'nvidia_com_gpu', gpuCount: units.length, units }],
+    utilization: { mean: 0.6, jitter: 0.2 },
+  });
+  return simulate({
+    name: 'gpu-util',
+    seed: 7,
+    zone: 'UTC',
+    range: { startMs: day.startMs - 24 * H, endMs: day.endMs + 24 * H },
+    nodes: [
+      node('a100-a', 'p4d.24xlarge', '10.0.1.1', 'direct'),
+      node('t4-b', 'g4dn.12xlarge', '10.0.1.2', 'exported'),
+      node('a10g-idle', 'g5.xlarge', '10.0.1.3', 'direct'),
+    ],
+    ...(options.ha
+      ? { shape: { haReplicas: { label: 'replica', values: ['a', 'b'], offsetMs: 7_000 } } }
+      : {}),
+    ...(options.outage
+      ? { outages: [{ startMs: day.startMs + 10 * H, endMs: day.startMs + 10.5 * H }] }
+      : {}),
+    namespaces: [{ name: 'ml', labels: { team: 'ml' } }],
+    pods: [
+      job(1, 'train-a', 'a100-a', [0, 1, 2, 3], 1, 20),
+      job(2, 'train-b', 'a100-a', [4, 5], 2, 9),
+      job(3, 'train-c', 'a100-a', [4, 5], 10, 22),
+      job(4, 'tune-d', 'a100-a', [6], 0, 24),
+      job(5, 'eval-e', 'a100-a', [7], 5, 6),
+      job(6, 'infer-t4', 't4-b', [0, 1], 0, 24),
+    ],
+  });
+}
+
+/** An OpenMetrics file without the sample lines `drop` names (by metric family, labels and time in ms). */
+async function cut(file: string, out: string, drop: (family: string, line: string, tMs: number) => boolean) {
+  const lines = (await readFile(file, 'utf8')).split('\n');
+  const kept = lines.filter((line) => {
+    if (line.startsWith('#') || line === '') return true;
+    const family = line.slice(0, line.search(/[{ ]/));
+    const tMs = Number(line.slice(line.lastIndexOf(' ') + 1)) * 1000;
+    return !drop(family, line, tMs);
+  });
+  await writeFile(out, kept.join('\n'));
+  return out;
+}
+
+describe.skipIf(prometheusInstallHint() !== null)('DCGM_FI_DEV_GPU_UTIL read on demand', () => {
+  let dir: string;
+  const servers: Record<string, PrometheusHandle> = {};
+  const shapesMonth = '2026-03';
+  const shapesZone = 'Asia/Seoul';
+  const day = billingPeriod(MONTH, 'UTC').days[0]!;
+  const PROF = 'DCGM_FI_PROF_GR_ENGINE_ACTIVE';
+  const UTIL = 'DCGM_FI_DEV_GPU_UTIL';
+  const at = (hour: number) => day.startMs + hour * H;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gcb-gpu-util-'));
+    const shapes = simulate({
+      preset: 'real-shapes',
+      month: shapesMonth,
+      zone: shapesZone,
+      seed: 42,
+      days: 1,
+    });
+    const small = await writeOpenMetrics(smallDay(MONTH), join(dir, 'small'));
+    const ha = await writeOpenMetrics(smallDay(MONTH, { ha: true }), join(dir, 'ha'));
+    const variant = async (
+      name: string,
+      files: string[],
+      drop: (family: string, line: string, tMs: number) => boolean,
+    ) => Promise.all(files.map((file, i) => cut(file, join(dir, `${name}-${i}.om`), drop)));
+    const idle = (line: string) => !line.includes('pod=');
+    // For half an hour the A100 node's exporter reports no DCGM_FI_PROF_GR_ENGINE_ACTIVE and the T4 node's
+    // exporter nothing: only the A100 pods' DCGM_FI_DEV_GPU_UTIL (pods metered from PROF) says
+    // dcgm-exporter was scraped.
+    const profGap = (family: string, line: string, t: number) =>
+      t >= at(10) &&
+      t < at(10.5) &&
+      (family === PROF || (family === UTIL && (idle(line) || line.includes('Hostname="t4-b"'))));
+    const fixtures = {
+      small,
+      ha,
+      shapes: await writeOpenMetrics(shapes, join(dir, 'shapes')),
+      outage: await writeOpenMetrics(smallDay(MONTH, { outage: true }), join(dir, 'outage')),
+      profGap: await variant('prof-gap', small, profGap),
+      // The same in replica "b" of the HA pair only.
+      haProfGap: await variant(
+        'ha-prof-gap',
+        ha,
+        (f, line, t) => line.includes('replica="b"') && profGap(f, line, t),
+      ),
+      // No GPU reports DCGM_FI_PROF_GR_ENGINE_ACTIVE (profiling metrics switched off).
+      noProf: await variant('no-prof', small, (family) => family === PROF),
+      // The T4 job never ran: every pod has profiling metrics.
+      noT4Pod: await variant('no-t4-pod', small, (_family, line) => line.includes('infer-t4')),
+    };
+    const started = await Promise.all(Object.values(fixtures).map((files) => startPrometheusWithData(files)));
+    for (const [i, name] of Object.keys(fixtures).entries()) servers[name] = started[i]!;
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.all(Object.values(servers).map((s) => s.stop()));
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const smallConfig = (name: string) =>
+    parseConfig({
+      // No retry: the refused series endpoint fails at once.
+      source: { kind: 'prometheus', url: servers[name]!.url, maxRetries: 0 },
+      metering: { scrapeIntervalSeconds: { kubeStateMetrics: 60, dcgm: 30 } },
+      guard: { minCoveragePct: 0 },
+    });
+
+  for (const [name, server] of [
+    ['one Prometheus', 'small'],
+    ['an HA pair', 'ha'],
+  ] as const) {
+    it(`reads the T4 pod's series only, on a day whose other pods all have profiling metrics: ${name}`, async () => {
+      const r = await bothWays(smallConfig(server), day);
+      expect(r.lazy).toEqual(r.full);
+      expect(r.needed).toEqual(['ml/infer-t4']);
+      expect(r.utilSources).toContain('ml/infer-t4 DCGM_FI_DEV_GPU_UTIL');
+      expect(r.utilSources).toContain('ml/train-a DCGM_FI_PROF_GR_ENGINE_ACTIVE');
+      expect(r.reads).toEqual({ none: 0, some: 1, all: { presence: 0, index: 0, 'most pods': 0 } });
+      // The exported_pod branch only (the T4 node's exporter is scraped without honor_labels), in spans.
+      expect(r.utilPodReads.length).toBeGreaterThan(0);
+      for (const read of r.utilPodReads) expect(read).toMatch(/exported_pod!="", exported_pod=~"infer-t4"\}/);
+      expect(r.presenceAsked).toEqual([]);
+    }, 120_000);
+  }
+
+  it('meters the same: the real GPU shapes (nodes of 4 hours: every series read)', async () => {
+    const config = parseConfig({
+      timezone: shapesZone,
+      source: { kind: 'prometheus', url: servers.shapes!.url },
+      metering: { scrapeIntervalSeconds: { kubeStateMetrics: 60, dcgm: 30 } },
+      guard: { minCoveragePct: 0 },
+    });
+    const r = await bothWays(config, billingPeriod(shapesMonth, shapesZone).days[0]!);
+    expect(r.full.pods.length).toBeGreaterThan(0);
+    expect(r.lazy).toEqual(r.full);
+    // Most of the day no DCGM series exists: asking about it first would cost more than reading.
+    expect(r.reads.all.presence).toBe(1);
+    expect(r.presenceAsked).toEqual([]);
+  }, 120_000);
+
+  it("reads the T4 pod's series only by remote read too (source.readApi remote)", async () => {
+    const config = smallConfig('small');
+    const r = await bothWays({ ...config, source: { ...config.source, readApi: 'remote' } }, day);
+    expect(r.lazy).toEqual(r.full);
+    expect(r.needed).toEqual(['ml/infer-t4']);
+    expect(r.reads.some).toBe(1);
+    expect(r.asked.filter((a) => a.startsWith('/api/v1/read')).length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('reads no pod series when every pod has profiling metrics', async () => {
+    const r = await bothWays(smallConfig('noT4Pod'), day);
+    expect(r.lazy).toEqual(r.full);
+    expect(r.needed).toEqual([]);
+    expect(r.reads.none).toBe(1);
+    expect(r.utilPodReads).toEqual([]);
+  }, 120_000);
+
+  it('asks about the steps of an outage, finds nothing there, and still reads one pod', async () => {
+    const r = await bothWays(smallConfig('outage'), day);
+    expect(r.lazy).toEqual(r.full);
+    expect(r.full.coverage).toEqual(r.lazy.coverage);
+    expect(r.presenceAsked).toHaveLength(1);
+    expect(r.reads.some).toBe(1);
+  }, 120_000);
+
+  it('reads every series when only DCGM_FI_DEV_GPU_UTIL of busy GPUs shows a scrape', async () => {
+    const r = await bothWays(smallConfig('profGap'), day);
+    expect(r.lazy).toEqual(r.full);
+    expect(r.presenceAsked).toHaveLength(1);
+    expect(r.reads.all.presence).toBe(1);
+    // Every pod branch read without a pod matcher.
+    expect(r.utilPodReads.length).toBeGreaterThan(0);
+    for (const read of r.utilPodReads) expect(read).not.toContain('pod=~');
+  }, 120_000);
+
+  it('reads every series when only DCGM_FI_DEV_GPU_UTIL of busy GPUs shows a scrape by one replica of an HA pair', async () => {
+    const r = await bothWays(smallConfig('haProfGap'), day);
+    expect(r.lazy).toEqual(r.full);
+    expect(r.presenceAsked).toHaveLength(1);
+    expect(r.reads.all.presence).toBe(1);
+  }, 120_000);
+
+  it('reads every series when most pods need them (no profiling metrics at all)', async () => {
+    const r = await bothWays(smallConfig('noProf'), day);
+    expect(r.presenceAsked).toEqual([]);
+    expect(r.lazy).toEqual(r.full);
+    expect(r.needed).toHaveLength(6);
+    expect(r.reads.all['most pods']).toBe(1);
+    expect(r.full.pods.every((p) => p.utilizationSource === 'DCGM_FI_DEV_GPU_UTIL')).toBe(true);
+  }, 120_000);
+
+  it('reads every series when the series endpoint does not answer', async () => {
+    const r = await bothWays(smallConfig('small'), day, { refuseSeries: true });
+    expect(r.lazy).toEqual(r.full);
+    expect(r.reads.all.index).toBe(1);
+  }, 120_000);
+});
