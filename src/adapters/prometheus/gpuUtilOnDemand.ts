@@ -5,6 +5,7 @@ import type { PromSeries } from './parseResponse.ts';
 import { durationMs, literalAlternation } from './promql.ts';
 import type { PrometheusQueries, ShardMatchers, UtilizationBranches } from './queries.ts';
 import { stepCount } from './rawSteps.ts';
+import { gapRanges, stepGaps } from './stepGaps.ts';
 import { dcgmGroupOf, dcgmPresenceSeries, labelSetKey, splitPresence } from './utilization.ts';
 
 /**
@@ -24,7 +25,7 @@ import { dcgmGroupOf, dcgmPresenceSeries, labelSetKey, splitPresence } from './u
  *    other DCGM series (PROF's means and presence rows, UTIL's presence rows: `presence`) already show a
  *    scrape. The clusters and replicas that have UTIL pod series come from dcgm_util_index (the series
  *    endpoint: no sample read); at the steps where one of them is not already seen, Prometheus is asked
- *    whether those pod series had a sample (dcgm_util_pods_presence, on at most MAX_GAP_REQUESTS runs of
+ *    whether those pod series had a sample (dcgm_util_pods_presence, on at most stepGaps.ts MAX_GAP_REQUESTS runs of
  *    steps: an outage answers nothing). Where they had one, where the steps to ask are more than a
  *    quarter of the day, or where the index does not answer, every pod series is read, unchecked: exactly
  *    the answer the day used to read, and its presence is counted again.
@@ -42,23 +43,8 @@ import { dcgmGroupOf, dcgmPresenceSeries, labelSetKey, splitPresence } from './u
 /** The series of utilization_util's pod branches (exported_pod or pod set), as the index lists them. */
 const PODS_OF_INDEX = (m: Record<string, string>) => (m.exported_pod ?? '') !== '' || (m.pod ?? '') !== '';
 
-/** Most range queries asked for the steps no other DCGM series saw; with more runs, one range over them all. */
-const MAX_GAP_REQUESTS = 4;
-
 /** Asking about more than 1/MAX_ASKED_SHARE of the day's steps first costs more than reading every pod series. */
 const MAX_ASKED_SHARE = 4;
-
-/** The runs [first, last] of consecutive marked steps. */
-function runsOf(marked: Uint8Array): [number, number][] {
-  const runs: [number, number][] = [];
-  for (let k = 0; k < marked.length; k++) {
-    if (!marked[k]) continue;
-    const last = runs[runs.length - 1];
-    if (last && last[1] === k - 1) last[1] = k;
-    else runs.push([k, k]);
-  }
-  return runs;
-}
 
 /** What was read of DCGM_FI_DEV_GPU_UTIL's pod series for a day, and why. */
 export type GpuUtilRead =
@@ -123,44 +109,17 @@ export async function askGpuUtilPods(
 
   // 1. Where the day's other DCGM series show no scrape of a cluster or replica with UTIL pod series,
   //    ask whether those pod series had a sample (a few runs of steps; an outage answers nothing).
-  const steps = stepCount(day);
-  const stepOf = (tMs: number) => Math.round((tMs - day.startMs) / day.stepMs);
   const groupOf = (m: Record<string, string>) =>
     labelSetKey(dcgmGroupOf(m, identity.clusterLabel, identity.dedupeLabels));
-  const seen = new Map<string, Uint8Array>();
-  for (const s of presence) {
-    const at = new Uint8Array(steps);
-    for (let i = 0; i < s.points.length; i++) at[stepOf(s.points.tAt(i))] = 1;
-    seen.set(groupOf(s.metric), at);
-  }
-  const gap = new Uint8Array(steps);
-  let gaps = 0;
-  for (const group of new Set(index.map(groupOf))) {
-    const at = seen.get(group);
-    for (let k = 0; k < steps; k++)
-      if (!at?.[k] && !gap[k]) {
-        gap[k] = 1;
-        gaps++;
-      }
-  }
-  if (gaps > 0) {
-    const runs = runsOf(gap);
-    const asked =
-      runs.length <= MAX_GAP_REQUESTS ? runs : [[runs[0]![0], runs[runs.length - 1]![1]] as const];
-    const askedSteps = asked.reduce((n, [from, to]) => n + to - from + 1, 0);
+  const { stepOf, seen, gap, count } = stepGaps(presence, index, groupOf, day);
+  if (count > 0) {
+    const asked = gapRanges(gap, day);
     // Most of the day unseen (a cluster whose GPUs have no profiling metrics, all busy): reading every pod
     // series costs Prometheus less than asking first.
-    if (askedSteps * MAX_ASKED_SHARE > steps) return all('presence');
-    for (const [from, to] of asked) {
-      const answer = await queries.range(
-        'dcgm_util_pods_presence',
-        { window: durationMs(windowMs) },
-        {
-          startMs: day.startMs + from * day.stepMs,
-          endMs: day.startMs + to * day.stepMs,
-          stepMs: day.stepMs,
-        },
-      );
+    const askedSteps = asked.reduce((n, range) => n + stepCount(range), 0);
+    if (askedSteps * MAX_ASKED_SHARE > stepCount(day)) return all('presence');
+    for (const range of asked) {
+      const answer = await queries.range('dcgm_util_pods_presence', { window: durationMs(windowMs) }, range);
       for (const s of answer) {
         const at = seen.get(groupOf(s.metric));
         for (let i = 0; i < s.points.length; i++) if (!at?.[stepOf(s.points.tAt(i))]) return all('presence');

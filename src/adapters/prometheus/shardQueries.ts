@@ -6,7 +6,8 @@ import type { SeriesIdentity } from './identity.ts';
 import type { PromSeries } from './parseResponse.ts';
 import { durationMs, literalAlternation } from './promql.ts';
 import { SamplePoints } from './samplePoints.ts';
-import { sortLikePrometheus, stepCount } from './rawSteps.ts';
+import { gapRanges, stepGaps } from './stepGaps.ts';
+import { sortLikePrometheus } from './rawSteps.ts';
 import type { RangeWindow } from './client.ts';
 import {
   askWindow,
@@ -154,12 +155,6 @@ export async function askShard(
 }
 
 /**
- * Most range queries a shard asks for the steps its own nodes cannot tell kube-state-metrics presence at;
- * with more runs of such steps, one range from the first to the last.
- */
-const MAX_GAP_REQUESTS = 4;
-
-/**
  * The day's node names (sorted), the shard's nodes and their matcher, and what the shard knows of presence
  * (node_presence of its nodes, ksm_presence) before asking anything else.
  *
@@ -285,38 +280,11 @@ export async function shardKsmPresence(
 ): Promise<PromSeries[]> {
   const by = [...(identity.clusterLabel ? [identity.clusterLabel] : []), ...identity.ksmReplicaLabels];
   const keyOf = (metric: Record<string, string>) => by.map((name) => metric[name] ?? '').join('\u0000');
-  const n = stepCount(over);
-  const stepOf = (tMs: number) => Math.round((tMs - over.startMs) / over.stepMs);
-  const seen = new Map<string, Uint8Array>();
-  for (const s of own) {
-    const steps = new Uint8Array(n);
-    for (let i = 0; i < s.points.length; i++) steps[stepOf(s.points.tAt(i))] = 1;
-    seen.set(keyOf(s.metric), steps);
-  }
-  const gap = new Uint8Array(n);
-  for (const key of new Set(index.map(keyOf))) {
-    const steps = seen.get(key);
-    for (let k = 0; k < n; k++) if (!steps?.[k]) gap[k] = 1;
-  }
-  const runs: [number, number][] = [];
-  for (let k = 0; k < n; k++) {
-    if (!gap[k]) continue;
-    const last = runs[runs.length - 1];
-    if (last && last[1] === k - 1) last[1] = k;
-    else runs.push([k, k]);
-  }
-  if (runs.length === 0) return own;
-  const asked =
-    runs.length <= MAX_GAP_REQUESTS ? runs : [[runs[0]![0], runs[runs.length - 1]![1]] as [number, number]];
+  const asked = gapRanges(stepGaps(own, index, keyOf, over).gap, over);
+  if (asked.length === 0) return own;
   const answers: PromSeries[] = [];
-  for (const [from, to] of asked) {
-    const range = {
-      startMs: over.startMs + from * over.stepMs,
-      endMs: over.startMs + to * over.stepMs,
-      stepMs: over.stepMs,
-    };
+  for (const range of asked)
     answers.push(...(await queries.range('ksm_presence', { window: durationMs(windowMs) }, range)));
-  }
   const merged = new Map<string, { metric: Record<string, string>; points: Map<number, number> }>();
   for (const s of [...own, ...answers]) {
     const key = keyOf(s.metric);

@@ -195,19 +195,19 @@ export function createPrometheusSource(
       for (const warning of warnings) options.logger.warn(warning);
       const day = rangesOf(grid).day;
       const utilization = await askExactUtilization(queries, answers, day, identity, options.logger);
+      const observed = (dcgmPresence?: PromSeries[]) =>
+        observationsOf({
+          grid,
+          scrape,
+          answers,
+          utilization,
+          identity,
+          labels: metering,
+          ...(dcgmPresence ? { dcgmPresence } : {}),
+        });
       if (onDemand) {
         // When dcgm-exporter was scraped, as far as the answers so far tell.
         const presence = presenceBeforeGpuUtilPods(answers, identity);
-        const observed = (dcgmPresence?: PromSeries[]) =>
-          observationsOf({
-            grid,
-            scrape,
-            answers,
-            utilization,
-            identity,
-            labels: metering,
-            ...(dcgmPresence ? { dcgmPresence } : {}),
-          });
         let first: WindowObservations | undefined;
         const extra = await askGpuUtilPods(queries, presence, day, identity, () =>
           gpuUtilFor((first = observed(presence))),
@@ -248,15 +248,7 @@ export function createPrometheusSource(
         severalDcgmReplicas([...answers.utilizationProf, ...answers.utilizationUtil], identity.dcgmReplicaOf)
           ? await queries.range('dcgm_presence', { window: durationMs(grid.stepMs - 1) }, day)
           : undefined;
-      return observationsOf({
-        grid,
-        scrape,
-        answers,
-        utilization,
-        identity,
-        labels: metering,
-        ...(dcgmPresence ? { dcgmPresence } : {}),
-      });
+      return observed(dcgmPresence);
     },
 
     async measureFleet(range: TimeRange): Promise<FleetSize> {
