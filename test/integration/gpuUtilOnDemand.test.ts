@@ -5,7 +5,9 @@
  * node without, scraped without honor_labels so that its pods are named in exported_pod), also as an HA
  * Prometheus pair, with a Prometheus outage, and with its DCGM samples cut as real clusters lose them;
  * and the real GPU shapes of issue #14. Each way of reading is taken: no pod series, some pods', every
- * series (presence the other series cannot vouch for; most pods needed; no series index).
+ * series (presence the other series cannot vouch for; most pods needed; no series index). Each shard of
+ * the small cluster's day (2, 3 and 4 shards) must meter exactly as the shard that reads every series of
+ * its pods, including an HA pair whose second replica only the unread series show.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +20,7 @@ import { parseConfig } from '../../src/config/loadConfig.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { gridForDay, meterWindow, podsReadingGpuUtil } from '../../src/core/metering/index.ts';
 import { billingPeriod } from '../../src/core/period.ts';
-import type { Day } from '../../src/core/types.ts';
+import type { Day, Shard } from '../../src/core/types.ts';
 import { PRESET_INSTANCE_TYPES, type SimPod, simulate, writeOpenMetrics } from '../../src/sim/index.ts';
 import {
   type PrometheusHandle,
@@ -27,6 +29,8 @@ import {
 } from '../support/prometheus.ts';
 
 const quiet = { info() {}, warn() {}, error() {}, progress() {} };
+const UTIL_METRIC = 'DCGM_FI_DEV_GPU_UTIL';
+const PROF_METRIC = 'DCGM_FI_PROF_GR_ENGINE_ACTIVE';
 const H = 3_600_000;
 const MONTH = '2026-05';
 
@@ -44,18 +48,22 @@ function recordingFetch(refuseSeries = false): { fetch: HttpFetch; asked: string
   return { fetch, asked };
 }
 
-/** The day metered from every series, and reading DCGM_FI_DEV_GPU_UTIL on demand; what was needed and read. */
-async function bothWays(config: Config, day: Day, options: { refuseSeries?: boolean } = {}) {
+/**
+ * The day (or one `shard` of it) metered from every series, and reading DCGM_FI_DEV_GPU_UTIL on demand;
+ * what was needed and read.
+ */
+async function bothWays(config: Config, day: Day, options: { refuseSeries?: boolean; shard?: Shard } = {}) {
   const probe = createPrometheusSource({ config, logger: quiet });
   const scrape = await scrapeIntervalsFor({ config, source: probe }, day);
   const grid = gridForDay(day, scrape, config.metering.maxBridgeSeconds);
-  const meterOptions = meterOptionsFor(config, day);
+  const { shard } = options;
+  const meterOptions = { ...meterOptionsFor(config, day), ...(shard ? { shard } : {}) };
   const every = createPrometheusSource({ config, logger: quiet });
-  const full = meterWindow(await every.observe(grid, scrape), meterOptions);
+  const full = meterWindow(await every.observe(grid, scrape, shard), meterOptions);
   const needed: string[] = [];
   const recorder = recordingFetch(options.refuseSeries);
   const onDemand = createPrometheusSource({ config, logger: quiet, fetch: recorder.fetch });
-  const observed = await onDemand.observe(grid, scrape, undefined, (obs) => {
+  const observed = await onDemand.observe(grid, scrape, shard, (obs) => {
     const pods = podsReadingGpuUtil(obs, meterOptions);
     needed.push(...pods.map((p) => `${p.namespace}/${p.pod}`));
     return pods;
@@ -72,7 +80,11 @@ async function bothWays(config: Config, day: Day, options: { refuseSeries?: bool
     utilPodReads: recorder.asked.filter(
       (a) => a.includes('DCGM_FI_DEV_GPU_UTIL') && /\]$/.test(a) && !a.includes(', pod=""'),
     ),
-    presenceAsked: recorder.asked.filter((a) => a.includes('count by') && a.includes('DCGM_FI_DEV_GPU_UTIL')),
+    presenceAsked: recorder.asked.filter(
+      (a) => a.includes('count by') && a.includes(UTIL_METRIC) && !a.includes(PROF_METRIC),
+    ),
+    // dcgm_presence.promql: when each replica was scraped, asked by a shard that sees several.
+    dcgmPresenceAsked: recorder.asked.filter((a) => a.includes('count by') && a.includes(PROF_METRIC)),
     asked: recorder.asked,
   };
 }
@@ -218,6 +230,9 @@ describe.skipIf(prometheusInstallHint() !== null)('DCGM_FI_DEV_GPU_UTIL read on 
       noProf: await variant('no-prof', small, (family) => family === PROF),
       // The T4 job never ran: every pod has profiling metrics.
       noT4Pod: await variant('no-t4-pod', small, (_family, line) => line.includes('infer-t4')),
+      // Replica "b" of the HA pair stored no DCGM_FI_PROF_GR_ENGINE_ACTIVE: a shard of A100 pods sees a
+      // second replica in their DCGM_FI_DEV_GPU_UTIL series only.
+      haNoProfB: await variant('ha-no-prof-b', ha, (f, line) => f === PROF && line.includes('replica="b"')),
     };
     const started = await Promise.all(Object.values(fixtures).map((files) => startPrometheusWithData(files)));
     for (const [i, name] of Object.keys(fixtures).entries()) servers[name] = started[i]!;
@@ -325,4 +340,48 @@ describe.skipIf(prometheusInstallHint() !== null)('DCGM_FI_DEV_GPU_UTIL read on 
     expect(r.lazy).toEqual(r.full);
     expect(r.reads.all.index).toBe(1);
   }, 120_000);
+
+  describe('in shards of the day', () => {
+    // shardOfNode: with 2 shards the T4 node is shard 0's (which also reads every idle GPU) and the A100
+    // and A10G nodes shard 1's; with 3 every node is shard 0's; with 4, a100-a -> 1, t4-b -> 2, a10g-idle -> 3.
+    const readsOf = async (server: string, count: number) => {
+      const out: string[] = [];
+      for (let index = 0; index < count; index++) {
+        const r = await bothWays(smallConfig(server), day, { shard: { index, count } });
+        expect(r.lazy).toEqual(r.full);
+        const how = r.reads.some
+          ? 'some'
+          : r.reads.none
+            ? 'none'
+            : Object.entries(r.reads.all).find(([, n]) => n > 0)![0];
+        out.push(`${how}${r.dcgmPresenceAsked.length > 0 ? '+dcgm_presence' : ''}`);
+      }
+      return out.join(' ');
+    };
+    // What each shard read (2 | 3 | 4 shards): with no other DCGM series to vouch for its scrapes (the T4
+    // node alone in its shard), every series; where a shard sees two replicas, dcgm_presence first.
+    const expected: Record<string, string> = {
+      small: 'most pods none | some none none | none none presence none',
+      ha:
+        'most pods+dcgm_presence none+dcgm_presence | some+dcgm_presence none none | ' +
+        'none+dcgm_presence none+dcgm_presence presence+dcgm_presence none',
+      outage: 'most pods none | some none none | none none presence none',
+      profGap: 'most pods presence | presence none none | none presence presence none',
+      haProfGap:
+        'most pods+dcgm_presence none+dcgm_presence | some+dcgm_presence none none | ' +
+        'none+dcgm_presence none+dcgm_presence presence+dcgm_presence none',
+      noProf: 'most pods presence | most pods none none | none presence presence none',
+      noT4Pod: 'none none | none none none | none none none none',
+      // Replica "b" only in the A100 pods' DCGM_FI_DEV_GPU_UTIL: shard 1 of 2 cannot vouch for it, reads
+      // them all, and then asks dcgm_presence, as it did when it read every series.
+      haNoProfB:
+        'most pods+dcgm_presence presence+dcgm_presence | some+dcgm_presence none none | ' +
+        'none+dcgm_presence presence+dcgm_presence presence+dcgm_presence none',
+    };
+    for (const [server, reads] of Object.entries(expected))
+      it(`meters each shard exactly as when it reads every series: ${server}`, async () => {
+        const all = [await readsOf(server, 2), await readsOf(server, 3), await readsOf(server, 4)];
+        expect(all.join(' | ')).toBe(reads);
+      }, 240_000);
+  });
 });

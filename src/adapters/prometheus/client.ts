@@ -100,8 +100,8 @@ export interface ClientStats {
    */
   peakCompactBytes: number;
   /**
-   * Whole days by what they read of DCGM_FI_DEV_GPU_UTIL's pod series (gpuUtilOnDemand.ts): none, some
-   * pods', or all of them (and why).
+   * Whole days and shards by what they read of DCGM_FI_DEV_GPU_UTIL's pod series (gpuUtilOnDemand.ts):
+   * none, some pods', or all of them (and why).
    */
   gpuUtilPodReads: {
     none: number;

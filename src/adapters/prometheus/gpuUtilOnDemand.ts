@@ -17,16 +17,17 @@ import { dcgmGroupOf, dcgmPresenceSeries, labelSetKey, splitPresence } from './u
  * both families' pod series raw: in a fleet whose GPUs export both, a quarter of the samples read
  * (docs/performance.md, "Session 11: DCGM_FI_DEV_GPU_UTIL read on demand").
  *
- * A whole day therefore reads utilization_util without its pod series first (askWindow's `gpuUtilPods:
- * false`), observes the day from that, and then, here:
+ * A whole day, and each shard of one (with `scope`: its pods, as its raw reads select them), therefore
+ * reads utilization_util without its pod series first (askWindow's `gpuUtilPods: false`), observes the
+ * day from that, and then, here:
  *
  * 1. The pod series also tell when dcgm-exporter was scraped (dcgmPresenceSeries: coverage and the HA
  *    replica choice). They can add nothing to that for a cluster and replica at a step where the day's
  *    other DCGM series (PROF's means and presence rows, UTIL's presence rows: `presence`) already show a
  *    scrape. The clusters and replicas that have UTIL pod series come from dcgm_util_index (the series
  *    endpoint: no sample read); at the steps where one of them is not already seen, Prometheus is asked
- *    whether those pod series had a sample (dcgm_util_pods_presence, on at most stepGaps.ts MAX_GAP_REQUESTS runs of
- *    steps: an outage answers nothing). Where they had one, where the steps to ask are more than a
+ *    whether those pod series had a sample (dcgm_util_pods_presence, on at most stepGaps.ts
+ *    MAX_GAP_REQUESTS runs of steps: an outage answers nothing). Where they had one, where the steps to ask are more than a
  *    quarter of the day, or where the index does not answer, every pod series is read, unchecked: exactly
  *    the answer the day used to read, and its presence is counted again.
  * 2. Otherwise the presence stays `presence`, and only the pods `pods()` names are read
@@ -38,19 +39,47 @@ import { dcgmGroupOf, dcgmPresenceSeries, labelSetKey, splitPresence } from './u
  * presence above), so the pods read get the same points as when every series was read, and the pods not
  * read are metered from PROF either way: the metered day is the same, bit for bit
  * (test/integration/gpuUtilOnDemand.test.ts).
+ *
+ * In a shard, the index, the presence asked and every read are narrowed to the shard's pods (`scope`), and
+ * `presence` is the shard's own (what it used to learn from every series of its pods), or, when the
+ * shard sees several replicas, dcgm_presence (every series of the day: the unread ones cannot change it;
+ * source.ts). A replica only the unread series show has no presence at any step, so the check above reads
+ * them all, and the shard then asks dcgm_presence as it did when it read them with the others.
  */
 
 /** The series of utilization_util's pod branches (exported_pod or pod set), as the index lists them. */
 const PODS_OF_INDEX = (m: Record<string, string>) => (m.exported_pod ?? '') !== '' || (m.pod ?? '') !== '';
 
+/** A pod series of the index that one shard's raw reads select (the branch decides by which name). */
+function inScope(m: Record<string, string>, scope: GpuUtilScope): boolean {
+  if ((m.exported_pod ?? '') !== '') return scope.exportedPods.has(m.exported_pod!);
+  return (m.pod ?? '') !== '' && scope.pods.has(m.pod!);
+}
+
 /** Asking about more than 1/MAX_ASKED_SHARE of the day's steps first costs more than reading every pod series. */
 const MAX_ASKED_SHARE = 4;
 
-/** What was read of DCGM_FI_DEV_GPU_UTIL's pod series for a day, and why. */
+/** What was read of DCGM_FI_DEV_GPU_UTIL's pod series for a day (or a shard of it), and why. */
 export type GpuUtilRead =
-  | { read: 'none' }
-  | { read: 'some'; pods: number }
-  | { read: 'all'; reason: 'presence' | 'index' | 'most pods' };
+  { read: 'none' } | { read: 'some'; pods: number } | { read: 'all'; reason: GpuUtilReadAllReason };
+
+/**
+ * Why every pod series was read: they may add to when dcgm-exporter was scraped (`presence`), the series
+ * endpoint did not answer (`index`), or the pods needed are half the names or more (`most pods`).
+ */
+export type GpuUtilReadAllReason = 'presence' | 'index' | 'most pods';
+
+/**
+ * One shard of a day (shardQueries.ts): its raw reads select DCGM_FI_DEV_GPU_UTIL's pod series by the
+ * shard's pod names, and so does everything askGpuUtilPods reads or checks. A whole day has no scope.
+ */
+export interface GpuUtilScope {
+  /** The shard's matchers of utilization_raw_exported/pod.promql (`exportedPods`, `pods`). */
+  matchers: Pick<ShardMatchers, 'exportedPods' | 'pods'>;
+  /** The names those matchers select: exported_pod values, and pod values of the pod branch. */
+  exportedPods: ReadonlySet<string>;
+  pods: ReadonlySet<string>;
+}
 
 /** The pod series (means) to add to a day's utilization_util answer, and what was read. */
 export interface GpuUtilPods {
@@ -86,32 +115,46 @@ export async function askGpuUtilPods(
   day: RangeWindow,
   identity: SeriesIdentity,
   pods: () => readonly PodName[],
+  scope?: GpuUtilScope,
 ): Promise<GpuUtilPods> {
   const windowMs = day.stepMs - 1;
-  const read = (branches: UtilizationBranches, shard: Partial<ShardMatchers> = {}) =>
+  const matchers: Partial<ShardMatchers> = scope?.matchers ?? {};
+  const read = (branches: UtilizationBranches, shard: Partial<ShardMatchers>) =>
     queries.utilizationFromRaw('utilization_util', day, windowMs, shard, branches);
-  const all = async (reason: 'presence' | 'index' | 'most pods'): Promise<GpuUtilPods> => ({
-    series: await read({ exported: true, pod: true, idle: false }),
+  const all = async (reason: GpuUtilReadAllReason): Promise<GpuUtilPods> => ({
+    series: await read({ exported: true, pod: true, idle: false }, matchers),
     how: { read: 'all', reason },
     presenceKept: reason === 'most pods',
   });
-  if (stepCount(day) <= 0) return { series: [], how: { read: 'none' }, presenceKept: true };
+  const none: GpuUtilPods = { series: [], how: { read: 'none' }, presenceKept: true };
+  if (stepCount(day) <= 0) return none;
+  // A shard without pods reads no pod series.
+  if (scope && scope.exportedPods.size === 0 && scope.pods.size === 0) return none;
 
   let index: Record<string, string>[];
   try {
     index = (
       await queries.seriesIndex('dcgm_util_index', { startMs: day.startMs - windowMs, endMs: day.endMs })
-    ).filter(PODS_OF_INDEX);
+    ).filter(scope ? (m) => inScope(m, scope) : PODS_OF_INDEX);
   } catch {
     return all('index');
   }
-  if (index.length === 0) return { series: [], how: { read: 'none' }, presenceKept: true };
+  if (index.length === 0) return none;
 
   // 1. Where the day's other DCGM series show no scrape of a cluster or replica with UTIL pod series,
   //    ask whether those pod series had a sample (a few runs of steps; an outage answers nothing).
   const groupOf = (m: Record<string, string>) =>
     labelSetKey(dcgmGroupOf(m, identity.clusterLabel, identity.dedupeLabels));
   const { stepOf, seen, gap, count } = stepGaps(presence, index, groupOf, day);
+  // What step 2 needs of the index: the branch each name is in. Its label sets (megabytes in a large
+  // fleet) are let go before metering's observations are made (pods()).
+  const exportedNames = new Set<string>();
+  const podNames = new Set<string>();
+  for (const m of index) {
+    if (m.exported_pod) exportedNames.add(m.exported_pod);
+    else podNames.add(m.pod ?? '');
+  }
+  index = [];
   if (count > 0) {
     const asked = gapRanges(gap, day);
     // Most of the day unseen (a cluster whose GPUs have no profiling metrics, all busy): reading every pod
@@ -119,7 +162,12 @@ export async function askGpuUtilPods(
     const askedSteps = asked.reduce((n, range) => n + stepCount(range), 0);
     if (askedSteps * MAX_ASKED_SHARE > stepCount(day)) return all('presence');
     for (const range of asked) {
-      const answer = await queries.range('dcgm_util_pods_presence', { window: durationMs(windowMs) }, range);
+      const answer = await queries.range(
+        'dcgm_util_pods_presence',
+        { window: durationMs(windowMs) },
+        range,
+        matchers,
+      );
       for (const s of answer) {
         const at = seen.get(groupOf(s.metric));
         for (let i = 0; i < s.points.length; i++) if (!at?.[stepOf(s.points.tAt(i))]) return all('presence');
@@ -129,17 +177,11 @@ export async function askGpuUtilPods(
 
   // 2. The pods metering needs, by the branch that names them.
   const wanted = new Set(pods().map((p) => p.pod));
-  const exported = new Set<string>();
-  const named = new Set<string>();
-  const names = new Set<string>();
-  for (const m of index) {
-    const name = m.exported_pod ? m.exported_pod : (m.pod ?? '');
-    names.add(name);
-    if (!wanted.has(name)) continue;
-    (m.exported_pod ? exported : named).add(name);
-  }
+  const exported = new Set([...exportedNames].filter((name) => wanted.has(name)));
+  const named = new Set([...podNames].filter((name) => wanted.has(name)));
+  const names = new Set([...exportedNames, ...podNames]);
   const needed = new Set([...exported, ...named]);
-  if (needed.size === 0) return { series: [], how: { read: 'none' }, presenceKept: true };
+  if (needed.size === 0) return none;
   if (needed.size * 2 >= names.size) return all('most pods');
   const series = await read(
     { exported: exported.size > 0, pod: named.size > 0, idle: false },

@@ -749,8 +749,9 @@ export interface WindowScope {
   /** False: GPU quotas are another shard's (they belong to no node: shard 0 asks for them). */
   quotas?: boolean;
   /**
-   * False: utilization_util answers its idle devices' presence rows only, none of its pod series (a whole
-   * day with source.stepEvaluation "adapter"; source.ts reads the pods metering needs afterwards).
+   * False: utilization_util answers its idle devices' presence rows only, none of its pod series (with
+   * source.stepEvaluation "adapter"; source.ts reads the pods metering needs afterwards,
+   * gpuUtilOnDemand.ts).
    */
   gpuUtilPods?: boolean;
 }
@@ -787,7 +788,8 @@ export async function askWindow(
   const adapter = queries.stepEvaluation === 'adapter';
   // For one shard of a day, both DCGM families from the same raw reads: each of its pod selectors carries a
   // regex of the shard's pods, compiled again by Prometheus for each request (≈ 17 µs an alternative with
-  // 2.42). A whole day has no such regex; it reads each family on its own (spans of one family's samples).
+  // 2.42). A whole day has no such regex; it reads each family on its own (spans of one family's samples),
+  // and so does a shard that reads DCGM_FI_DEV_GPU_UTIL's pod series on demand (`gpuUtilPods: false`).
   const shard = Object.values(m).some((matcher) => matcher !== '');
   // With "adapter", node_presence and ksm_presence come from one raw read of the node series; for a whole
   // day, so do node_labels and node_info, and pod_requests and pod_init_requests from running's raw read:
@@ -804,23 +806,24 @@ export async function askWindow(
   };
   let pair: ReturnType<PrometheusQueries['utilizationPairFromRaw']> | undefined;
   const utilizationPair = () => (pair ??= queries.utilizationPairFromRaw(ranges.day, grid.stepMs - 1, m));
-  if (scope.gpuUtilPods === false && (!adapter || shard))
+  const gpuUtilPods = scope.gpuUtilPods ?? true;
+  if (!gpuUtilPods && !adapter)
     throw new Error(
-      'utilization_util without its pod series is read for a whole day evaluated by the adapter only',
+      'utilization_util without its pod series is read when the adapter evaluates the day only',
     );
   const utilization = (name: UtilizationQuery) =>
     !hasDay || scope.noDcgm
       ? none()
       : !adapter
         ? onGrid(name, ranges.day)
-        : shard
+        : shard && gpuUtilPods
           ? utilizationPair().then((p) => (name === 'utilization_prof' ? p.prof : p.util))
           : queries.utilizationFromRaw(
               name,
               ranges.day,
               grid.stepMs - 1,
               m,
-              name === 'utilization_util' && scope.gpuUtilPods === false ? IDLE_BRANCH_ONLY : undefined,
+              name === 'utilization_util' && !gpuUtilPods ? IDLE_BRANCH_ONLY : undefined,
             );
   const plan: { [K in keyof WindowAnswers]: () => Promise<PromSeries[]> } = {
     // running.promql, evaluated from raw samples: a fraction of Prometheus' CPU (rawSteps.ts).

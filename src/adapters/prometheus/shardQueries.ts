@@ -9,6 +9,7 @@ import { SamplePoints } from './samplePoints.ts';
 import { gapRanges, stepGaps } from './stepGaps.ts';
 import { sortLikePrometheus } from './rawSteps.ts';
 import type { RangeWindow } from './client.ts';
+import type { GpuUtilScope } from './gpuUtilOnDemand.ts';
 import {
   askWindow,
   type PrometheusQueries,
@@ -34,7 +35,9 @@ import {
  * 3. every kube_pod_info binding of the candidates (pod_nodes by uid): a pod belongs to the shard of the
  *    first node by name that binds it (shard 0 when none), exactly as metering decides;
  * 4. every other question narrowed to those pods (by uid; DCGM series by pod name, as metering matches
- *    them) or to the shard's nodes; idle GPUs (dcgm-exporter presence) only in shard 0.
+ *    them) or to the shard's nodes; idle GPUs (dcgm-exporter presence) only in shard 0. With
+ *    `gpuUtilPods: false`, DCGM_FI_DEV_GPU_UTIL's pod series are left for source.ts to read, within the
+ *    shard's pods (`gpuUtilScope`), for those metering needs them for (gpuUtilOnDemand.ts).
  */
 
 /** A pod name can never contain ":" (Kubernetes names are DNS subdomains): matches no series. */
@@ -44,14 +47,21 @@ const NO_POD = 'gpu-chargeback:none';
 export interface ShardAnswers {
   answers: WindowAnswers;
   warnings: string[];
+  /** The shard's pods as its DCGM reads select them: where DCGM_FI_DEV_GPU_UTIL's pod series are read. */
+  gpuUtilScope: GpuUtilScope;
 }
 
+/**
+ * With `gpuUtilPods: false`, utilization_util is read without its pod series (askWindow), for
+ * askGpuUtilPods to read the ones metering needs within `gpuUtilScope`.
+ */
 export async function askShard(
   queries: PrometheusQueries,
   grid: StepGrid,
   metering: Pick<Config['metering'], 'pendingOnNode' | 'team' | 'project'>,
   shard: Shard,
   identity: SeriesIdentity,
+  options: { gpuUtilPods?: boolean } = {},
 ): Promise<ShardAnswers> {
   const whole = { startMs: grid.startMs, endMs: grid.endMs };
   const { index, count } = shard;
@@ -144,6 +154,7 @@ export async function askShard(
     hasPods: kept.size > 0,
     noDcgm: kept.size === 0 && index !== 0,
     quotas: index === 0,
+    ...(options.gpuUtilPods === false ? { gpuUtilPods: false } : {}),
     known: {
       ...presence,
       podRequests: keep(podRequests),
@@ -151,7 +162,12 @@ export async function askShard(
       podNodes: keep(podNodes),
     },
   });
-  return { answers, warnings };
+  const gpuUtilScope: GpuUtilScope = {
+    matchers: { exportedPods: matchers.exportedPods, pods: matchers.pods },
+    exportedPods: new Set(exported),
+    pods: new Set(names),
+  };
+  return { answers, warnings, gpuUtilScope };
 }
 
 /**

@@ -11,6 +11,7 @@ import type { PromSeries } from './parseResponse.ts';
 import { durationMs, extraMatchers } from './promql.ts';
 import { askShard } from './shardQueries.ts';
 import { askGpuUtilPods, type GpuUtilRead, presenceBeforeGpuUtilPods } from './gpuUtilOnDemand.ts';
+import { dcgmPresenceSeries } from './utilization.ts';
 import {
   askExactMeans,
   askExactUtilization,
@@ -76,7 +77,7 @@ function notePeakBytes(stats: PrometheusClient['stats'], answers: WindowAnswers)
   stats.peakCompactBytes = Math.max(stats.peakCompactBytes, compactBytesOf(Object.values(answers)));
 }
 
-/** Counts what a whole day read of DCGM_FI_DEV_GPU_UTIL's pod series (gpuUtilOnDemand.ts). */
+/** Counts what a day or shard read of DCGM_FI_DEV_GPU_UTIL's pod series (gpuUtilOnDemand.ts). */
 function countGpuUtilRead(stats: PrometheusClient['stats'], how: GpuUtilRead): void {
   if (how.read === 'all') stats.gpuUtilPodReads.all[how.reason]++;
   else stats.gpuUtilPodReads[how.read]++;
@@ -178,11 +179,11 @@ export function createPrometheusSource(
           labels: metering,
         });
       }
-      // A whole day evaluated by the adapter reads DCGM_FI_DEV_GPU_UTIL's pod series last, for the pods
-      // metering needs them for (gpuUtilOnDemand.ts).
-      const onDemand = !sharded && gpuUtilFor !== undefined && queries.stepEvaluation === 'adapter';
-      const { answers, warnings } = sharded
-        ? await askShard(queries, grid, metering, shard, identity)
+      // With the adapter evaluating the day, DCGM_FI_DEV_GPU_UTIL's pod series are read last, for the pods
+      // metering needs them for (gpuUtilOnDemand.ts), in a whole day and in each shard of one.
+      const onDemand = gpuUtilFor !== undefined && queries.stepEvaluation === 'adapter';
+      const { answers, warnings, gpuUtilScope } = sharded
+        ? await askShard(queries, grid, metering, shard, identity, onDemand ? { gpuUtilPods: false } : {})
         : {
             answers: await askWindow(
               queries,
@@ -191,6 +192,7 @@ export function createPrometheusSource(
               onDemand ? { matchers: WHOLE_DAY_MATCHERS, gpuUtilPods: false } : undefined,
             ),
             warnings: [],
+            gpuUtilScope: undefined,
           };
       for (const warning of warnings) options.logger.warn(warning);
       const day = rangesOf(grid).day;
@@ -205,12 +207,36 @@ export function createPrometheusSource(
           labels: metering,
           ...(dcgmPresence ? { dcgmPresence } : {}),
         });
+      // A shard sees only its pods' DCGM series: when several replicas of one GPU need the replica
+      // choice, it asks when each replica was scraped at all (a whole day learns it from its answers).
+      const severalReplicas = () =>
+        sharded &&
+        severalDcgmReplicas([...answers.utilizationProf, ...answers.utilizationUtil], identity.dcgmReplicaOf);
+      const askDcgmPresence = () =>
+        queries.range('dcgm_presence', { window: durationMs(grid.stepMs - 1) }, day);
+      let dcgmPresence = severalReplicas() ? await askDcgmPresence() : undefined;
       if (onDemand) {
-        // When dcgm-exporter was scraped, as far as the answers so far tell.
-        const presence = presenceBeforeGpuUtilPods(answers, identity);
+        // When dcgm-exporter was scraped, as far as the answers so far tell (or, in a shard with several
+        // replicas, as dcgm_presence tells from every series: the pod series unread cannot change it).
+        const presence = dcgmPresence
+          ? dcgmPresenceSeries(dcgmPresence, identity.clusterLabel, identity.dedupeLabels)
+          : presenceBeforeGpuUtilPods(answers, identity);
         let first: WindowObservations | undefined;
-        const extra = await askGpuUtilPods(queries, presence, day, identity, () =>
-          gpuUtilFor((first = observed(presence))),
+        let bytesBefore = 0;
+        const extra = await askGpuUtilPods(
+          queries,
+          presence,
+          day,
+          identity,
+          () => {
+            first = observed(presence);
+            // Every way on from here keeps `first` (presence kept): the answers are not needed again, and
+            // are let go before the pods' series are read (a large day's peak heap).
+            bytesBefore = compactBytesOf(Object.values(answers));
+            for (const name of Object.keys(answers) as (keyof WindowAnswers)[]) answers[name] = [];
+            return gpuUtilFor(first);
+          },
+          gpuUtilScope,
         );
         countGpuUtilRead(client.stats, extra.how);
         const means = await askExactMeans(
@@ -222,9 +248,14 @@ export function createPrometheusSource(
           options.logger,
         );
         answers.utilizationUtil = [...answers.utilizationUtil, ...extra.series];
-        notePeakBytes(client.stats, answers);
+        client.stats.peakCompactBytes = Math.max(
+          client.stats.peakCompactBytes,
+          bytesBefore + compactBytesOf(Object.values(answers)),
+        );
         if (extra.presenceKept) {
           // The pod series read add nothing to the presence the day was observed with: only their points.
+          // (Nor a replica: each cluster and replica they belong to is in that presence, so a shard that
+          // saw one replica before them sees one with them, as when it read them all.)
           const seen = first ?? observed(presence);
           return means.length === 0
             ? seen
@@ -236,18 +267,14 @@ export function createPrometheusSource(
                 ],
               };
         }
-        // Every pod series read, unchecked: the day's presence counts them too.
+        // Every pod series read, unchecked: the day's presence counts them too, as when a shard read them
+        // with the others (and they may show it a second replica).
+        if (first) throw new Error('the DCGM answers were let go, yet every pod series was read unchecked');
         utilization.util = means;
-        return observed();
+        if (!dcgmPresence && severalReplicas()) dcgmPresence = await askDcgmPresence();
+        return observed(dcgmPresence);
       }
       notePeakBytes(client.stats, answers);
-      // A shard sees only its pods' DCGM series: when several replicas of one GPU need the replica
-      // choice, it asks when each replica was scraped at all (a whole day learns it from its answers).
-      const dcgmPresence =
-        sharded &&
-        severalDcgmReplicas([...answers.utilizationProf, ...answers.utilizationUtil], identity.dcgmReplicaOf)
-          ? await queries.range('dcgm_presence', { window: durationMs(grid.stepMs - 1) }, day)
-          : undefined;
       return observed(dcgmPresence);
     },
 
