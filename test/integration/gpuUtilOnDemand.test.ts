@@ -21,7 +21,13 @@ import type { Config } from '../../src/config/schema.ts';
 import { gridForDay, meterWindow, podsReadingGpuUtil } from '../../src/core/metering/index.ts';
 import { billingPeriod } from '../../src/core/period.ts';
 import type { Day, Shard } from '../../src/core/types.ts';
-import { PRESET_INSTANCE_TYPES, type SimPod, simulate, writeOpenMetrics } from '../../src/sim/index.ts';
+import {
+  buildRealShapesScenario,
+  PRESET_INSTANCE_TYPES,
+  type SimPod,
+  simulate,
+  writeOpenMetrics,
+} from '../../src/sim/index.ts';
 import {
   type PrometheusHandle,
   prometheusInstallHint,
@@ -167,6 +173,40 @@ function smallDay(month: string, options: { ha?: boolean; outage?: boolean } = {
   });
 }
 
+/**
+ * The real GPU shapes of issue #14 (src/sim/realShapes.ts) with the dcgm-exporters of some of their
+ * nodes (`withoutDcp`) run without the DCP metrics set (no DCGM_FI_PROF_GR_ENGINE_ACTIVE:
+ * shared/REFERENCE.md, "needs a data-center GPU and the DCP metrics set"), so that their pods are metered
+ * from DCGM_FI_DEV_GPU_UTIL: whole-GPU time-slicing renamed (rs-gpu-shared) and not (rs-onprem-ts4), a
+ * native GPU sidecar and an init container asking more (rs-sidecar), a DRA claim named only in
+ * dcgm-exporter's dra_* labels (rs-dra). The MIG nodes keep PROF (DCGM_FI_DEV_GPU_UTIL has no MIG
+ * instance: src/sim/dcgm.ts hasGpuUtil). An idle g5.xlarge all day shows every scrape of dcgm-exporter,
+ * so the day can vouch for its presence without the pod series and reads only the pods that need them.
+ */
+function realShapesWithoutDcp(month: string, zone: string, withoutDcp: ReadonlySet<string>) {
+  const scenario = buildRealShapesScenario({ month, zone, seed: 42, days: 1 });
+  const idle = PRESET_INSTANCE_TYPES['g5.xlarge']!;
+  return simulate({
+    ...scenario,
+    nodes: [
+      ...scenario.nodes.map((n) => (withoutDcp.has(n.name) ? { ...n, profilingMetrics: false } : n)),
+      {
+        name: 'rs-idle-all-day',
+        ip: '10.42.0.99',
+        instanceType: 'g5.xlarge',
+        capacityType: 'on-demand',
+        labelStyle: 'karpenter',
+        gpuModel: idle.gpuModel,
+        modelName: idle.modelName,
+        gpus: idle.gpus,
+        profilingMetrics: true,
+        dcgmLabels: 'direct',
+        lifetimes: [{ startMs: scenario.range.startMs - 48 * H, endMs: scenario.range.endMs + 48 * H }],
+      },
+    ],
+  });
+}
+
 /** An OpenMetrics file without the sample lines `drop` names (by metric family, labels and time in ms). */
 async function cut(file: string, out: string, drop: (family: string, line: string, tMs: number) => boolean) {
   const lines = (await readFile(file, 'utf8')).split('\n');
@@ -218,6 +258,20 @@ describe.skipIf(prometheusInstallHint() !== null)('DCGM_FI_DEV_GPU_UTIL read on 
       small,
       ha,
       shapes: await writeOpenMetrics(shapes, join(dir, 'shapes')),
+      // Three pods without profiling metrics among the 8 names with DCGM_FI_DEV_GPU_UTIL series: some read.
+      shapesNoDcp: await writeOpenMetrics(
+        realShapesWithoutDcp(shapesMonth, shapesZone, new Set(['rs-gpu-shared', 'rs-dra'])),
+        join(dir, 'shapes-no-dcp'),
+      ),
+      // Six of the 8: most pods need them, every pod series is read.
+      shapesMostNoDcp: await writeOpenMetrics(
+        realShapesWithoutDcp(
+          shapesMonth,
+          shapesZone,
+          new Set(['rs-gpu-shared', 'rs-onprem-ts4', 'rs-sidecar', 'rs-dra']),
+        ),
+        join(dir, 'shapes-most-no-dcp'),
+      ),
       outage: await writeOpenMetrics(smallDay(MONTH, { outage: true }), join(dir, 'outage')),
       profGap: await variant('prof-gap', small, profGap),
       // The same in replica "b" of the HA pair only.
@@ -251,6 +305,14 @@ describe.skipIf(prometheusInstallHint() !== null)('DCGM_FI_DEV_GPU_UTIL read on 
       guard: { minCoveragePct: 0 },
     });
 
+  const shapesConfig = (name: string) =>
+    parseConfig({
+      timezone: shapesZone,
+      source: { kind: 'prometheus', url: servers[name]!.url },
+      metering: { scrapeIntervalSeconds: { kubeStateMetrics: 60, dcgm: 30 } },
+      guard: { minCoveragePct: 0 },
+    });
+
   for (const [name, server] of [
     ['one Prometheus', 'small'],
     ['an HA pair', 'ha'],
@@ -270,19 +332,48 @@ describe.skipIf(prometheusInstallHint() !== null)('DCGM_FI_DEV_GPU_UTIL read on 
   }
 
   it('meters the same: the real GPU shapes (nodes of 4 hours: every series read)', async () => {
-    const config = parseConfig({
-      timezone: shapesZone,
-      source: { kind: 'prometheus', url: servers.shapes!.url },
-      metering: { scrapeIntervalSeconds: { kubeStateMetrics: 60, dcgm: 30 } },
-      guard: { minCoveragePct: 0 },
-    });
-    const r = await bothWays(config, billingPeriod(shapesMonth, shapesZone).days[0]!);
+    const r = await bothWays(shapesConfig('shapes'), billingPeriod(shapesMonth, shapesZone).days[0]!);
     expect(r.full.pods.length).toBeGreaterThan(0);
     expect(r.lazy).toEqual(r.full);
     // Most of the day no DCGM series exists: asking about it first would cost more than reading.
     expect(r.reads.all.presence).toBe(1);
     expect(r.presenceAsked).toEqual([]);
   }, 120_000);
+
+  for (const [server, how, needed] of [
+    ['shapesNoDcp', 'some', ['ml/dra-2-gpus', 'serving/shared-a', 'serving/shared-b']],
+    [
+      'shapesMostNoDcp',
+      'most pods',
+      [
+        'ml/dra-2-gpus',
+        'ml/init-gpu',
+        'ml/sidecar-gpu',
+        'serving/onprem-quarter',
+        'serving/shared-a',
+        'serving/shared-b',
+      ],
+    ],
+  ] as const) {
+    it(`meters the real GPU shapes whose nodes lack profiling metrics, whole and in shards (${how})`, async () => {
+      const shapesDay = billingPeriod(shapesMonth, shapesZone).days[0]!;
+      const r = await bothWays(shapesConfig(server), shapesDay);
+      expect(r.lazy).toEqual(r.full);
+      // The pods of the nodes without DCP, by the names dcgm-exporter gives them, and only those.
+      expect([...new Set(r.needed)].sort()).toEqual(needed);
+      const util = r.utilSources.filter((s) => s.endsWith(UTIL_METRIC)).map((s) => s.split(' ')[0]);
+      expect(util).toEqual(needed);
+      expect(r.utilSources).toContain(`ml/mig-3g ${PROF_METRIC}`);
+      expect(how === 'some' ? r.reads.some : r.reads.all['most pods']).toBe(1);
+      expect(r.presenceAsked).toEqual([]);
+      for (const count of [2, 3]) {
+        for (let index = 0; index < count; index++) {
+          const shard = await bothWays(shapesConfig(server), shapesDay, { shard: { index, count } });
+          expect(shard.lazy).toEqual(shard.full);
+        }
+      }
+    }, 240_000);
+  }
 
   it("reads the T4 pod's series only by remote read too (source.readApi remote)", async () => {
     const config = smallConfig('small');
