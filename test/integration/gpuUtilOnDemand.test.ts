@@ -40,15 +40,29 @@ const PROF_METRIC = 'DCGM_FI_PROF_GR_ENGINE_ACTIVE';
 const H = 3_600_000;
 const MONTH = '2026-05';
 
-/** A fetch that records each request's path and query (or series selector), and may refuse the series endpoint. */
-function recordingFetch(refuseSeries = false): { fetch: HttpFetch; asked: string[] } {
+/**
+ * A fetch that records each request's path and query (or series selector), and may refuse the series
+ * endpoint, or narrow its time range to the last `narrowSeriesMs` as Mimir does with
+ * -store.max-labels-query-length ("the request will not fail, but will be manipulated to only query data
+ * within the allowed time range": grafana/mimir pkg/util/validation/limits.go, MaxLabelsQueryLength).
+ */
+function recordingFetch(options: { refuseSeries?: boolean; narrowSeriesMs?: number } = {}): {
+  fetch: HttpFetch;
+  asked: string[];
+} {
   const asked: string[] = [];
   const fetch: HttpFetch = async (url, init) => {
     const form = new URLSearchParams(typeof init.body === 'string' ? init.body : '');
     const path = new URL(url).pathname;
     asked.push(`${path} ${form.get('query') ?? form.get('match[]') ?? ''}`);
-    if (refuseSeries && path.endsWith('/api/v1/series'))
-      throw new TypeError('fetch failed: connection refused');
+    if (path.endsWith('/api/v1/series')) {
+      if (options.refuseSeries) throw new TypeError('fetch failed: connection refused');
+      if (options.narrowSeriesMs !== undefined) {
+        const end = Number(form.get('end'));
+        form.set('start', String(Math.max(Number(form.get('start')), end - options.narrowSeriesMs / 1000)));
+        return (globalThis.fetch as unknown as HttpFetch)(url, { ...init, body: form.toString() });
+      }
+    }
     return (globalThis.fetch as unknown as HttpFetch)(url, init);
   };
   return { fetch, asked };
@@ -58,7 +72,11 @@ function recordingFetch(refuseSeries = false): { fetch: HttpFetch; asked: string
  * The day (or one `shard` of it) metered from every series, and reading DCGM_FI_DEV_GPU_UTIL on demand;
  * what was needed and read.
  */
-async function bothWays(config: Config, day: Day, options: { refuseSeries?: boolean; shard?: Shard } = {}) {
+async function bothWays(
+  config: Config,
+  day: Day,
+  options: { refuseSeries?: boolean; narrowSeriesMs?: number; shard?: Shard } = {},
+) {
   const probe = createPrometheusSource({ config, logger: quiet });
   const scrape = await scrapeIntervalsFor({ config, source: probe }, day);
   const grid = gridForDay(day, scrape, config.metering.maxBridgeSeconds);
@@ -67,7 +85,7 @@ async function bothWays(config: Config, day: Day, options: { refuseSeries?: bool
   const every = createPrometheusSource({ config, logger: quiet });
   const full = meterWindow(await every.observe(grid, scrape, shard), meterOptions);
   const needed: string[] = [];
-  const recorder = recordingFetch(options.refuseSeries);
+  const recorder = recordingFetch(options);
   const onDemand = createPrometheusSource({ config, logger: quiet, fetch: recorder.fetch });
   const observed = await onDemand.observe(grid, scrape, shard, (obs) => {
     const pods = podsReadingGpuUtil(obs, meterOptions);
@@ -280,6 +298,12 @@ describe.skipIf(prometheusInstallHint() !== null)('DCGM_FI_DEV_GPU_UTIL read on 
         ha,
         (f, line, t) => line.includes('replica="b"') && profGap(f, line, t),
       ),
+      // The T4 pod's exporter stops at 04:00 (the pod runs on): its DCGM_FI_DEV_GPU_UTIL series ends there.
+      t4EndsEarly: await variant(
+        't4-ends-early',
+        small,
+        (family, line, t) => family.startsWith('DCGM_') && line.includes('Hostname="t4-b"') && t >= at(4),
+      ),
       // No GPU reports DCGM_FI_PROF_GR_ENGINE_ACTIVE (profiling metrics switched off).
       noProf: await variant('no-prof', small, (family) => family === PROF),
       // The T4 job never ran: every pod has profiling metrics.
@@ -323,7 +347,11 @@ describe.skipIf(prometheusInstallHint() !== null)('DCGM_FI_DEV_GPU_UTIL read on 
       expect(r.needed).toEqual(['ml/infer-t4']);
       expect(r.utilSources).toContain('ml/infer-t4 DCGM_FI_DEV_GPU_UTIL');
       expect(r.utilSources).toContain('ml/train-a DCGM_FI_PROF_GR_ENGINE_ACTIVE');
-      expect(r.reads).toEqual({ none: 0, some: 1, all: { presence: 0, index: 0, 'most pods': 0 } });
+      expect(r.reads).toEqual({
+        none: 0,
+        some: 1,
+        all: { presence: 0, index: 0, 'incomplete index': 0, 'most pods': 0 },
+      });
       // The exported_pod branch only (the T4 node's exporter is scraped without honor_labels), in spans.
       expect(r.utilPodReads.length).toBeGreaterThan(0);
       for (const read of r.utilPodReads) expect(read).toMatch(/exported_pod!="", exported_pod=~"infer-t4"\}/);
@@ -424,6 +452,33 @@ describe.skipIf(prometheusInstallHint() !== null)('DCGM_FI_DEV_GPU_UTIL read on 
     expect(r.needed).toHaveLength(6);
     expect(r.reads.all['most pods']).toBe(1);
     expect(r.full.pods.every((p) => p.utilizationSource === 'DCGM_FI_DEV_GPU_UTIL')).toBe(true);
+  }, 120_000);
+
+  // Trusted, an index narrowed to the day's last hours would not list the T4 pod (its series ends at
+  // 04:00): it would be metered without its utilization. Narrowed to 12 hours, the index also lacks pods
+  // read with PROF on whole GPUs (train-b ran 02-09, eval-e 05-06); narrowed to 19 hours it lists them
+  // all, and only the T4 pod, asked by name, shows it incomplete.
+  for (const [hours, how] of [
+    [12, 'lacks pods read with PROF'],
+    [19, 'lacks a pod metering needs'],
+  ] as const) {
+    it(`reads every series when the series endpoint answers for the last ${hours} hours only and ${how}`, async () => {
+      const r = await bothWays(smallConfig('t4EndsEarly'), day, { narrowSeriesMs: hours * H });
+      expect(r.utilSources).toContain('ml/infer-t4 DCGM_FI_DEV_GPU_UTIL');
+      expect(r.lazy).toEqual(r.full);
+      expect(r.reads.all['incomplete index']).toBe(1);
+      // Found before or after metering was asked which pods it needs.
+      expect(r.needed).toEqual(hours === 12 ? [] : ['ml/infer-t4']);
+      // (A shard also takes its nodes and its exported_pod names from that endpoint: with such a backend
+      // shards are not exact, as docs/performance.md's Known gaps say, and this is not asked of them.)
+    }, 120_000);
+  }
+
+  it('reads the T4 pod alone when the series endpoint answers for the whole day', async () => {
+    const whole = await bothWays(smallConfig('t4EndsEarly'), day);
+    expect(whole.lazy).toEqual(whole.full);
+    expect(whole.needed).toEqual(['ml/infer-t4']);
+    expect(whole.reads.some).toBe(1);
   }, 120_000);
 
   it('reads every series when the series endpoint does not answer', async () => {

@@ -106,7 +106,7 @@ export interface ClientStats {
   gpuUtilPodReads: {
     none: number;
     some: number;
-    all: { presence: number; index: number; 'most pods': number };
+    all: { presence: number; index: number; 'incomplete index': number; 'most pods': number };
   };
 }
 
@@ -124,7 +124,11 @@ export class PrometheusClient {
     remoteReads: 0,
     remoteReadSamples: 0,
     peakCompactBytes: 0,
-    gpuUtilPodReads: { none: 0, some: 0, all: { presence: 0, index: 0, 'most pods': 0 } },
+    gpuUtilPodReads: {
+      none: 0,
+      some: 0,
+      all: { presence: 0, index: 0, 'incomplete index': 0, 'most pods': 0 },
+    },
   };
   /** Whether raw reads go through the remote-read API: checked once (see remoteReadUsable). */
   private remoteReadCheck: Promise<boolean> | undefined;

@@ -6,7 +6,13 @@ import { durationMs, literalAlternation } from './promql.ts';
 import type { PrometheusQueries, ShardMatchers, UtilizationBranches } from './queries.ts';
 import { stepCount } from './rawSteps.ts';
 import { gapRanges, stepGaps } from './stepGaps.ts';
-import { dcgmGroupOf, dcgmPresenceSeries, labelSetKey, splitPresence } from './utilization.ts';
+import {
+  dcgmGroupOf,
+  dcgmPresenceSeries,
+  labelSetKey,
+  PRESENCE_LABEL,
+  splitPresence,
+} from './utilization.ts';
 
 /**
  * DCGM_FI_DEV_GPU_UTIL's pod series, read only for the pods metering can meter from them.
@@ -21,6 +27,10 @@ import { dcgmGroupOf, dcgmPresenceSeries, labelSetKey, splitPresence } from './u
  * reads utilization_util without its pod series first (askWindow's `gpuUtilPods: false`), observes the
  * day from that, and then, here:
  *
+ * 0. The index must list every such series with samples in the day; a backend that narrows the series
+ *    endpoint's time range does not (Mimir's -store.max-labels-query-length). It is not trusted, and every
+ *    pod series is read, when it lacks a pod read with PROF on a whole GPU (profPodNames: dcgm-exporter
+ *    exports both families there), or a pod metering needs whose series a read by name finds.
  * 1. The pod series also tell when dcgm-exporter was scraped (dcgmPresenceSeries: coverage and the HA
  *    replica choice). They can add nothing to that for a cluster and replica at a step where the day's
  *    other DCGM series (PROF's means and presence rows, UTIL's presence rows: `presence`) already show a
@@ -30,7 +40,7 @@ import { dcgmGroupOf, dcgmPresenceSeries, labelSetKey, splitPresence } from './u
  *    MAX_GAP_REQUESTS runs of steps: an outage answers nothing). Where they had one, where the steps to ask are more than a
  *    quarter of the day, or where the index does not answer, every pod series is read, unchecked: exactly
  *    the answer the day used to read, and its presence is counted again.
- * 2. Otherwise the presence stays `presence`, and only the pods `pods()` names are read
+ * 2. Otherwise the presence stays `presence`, and only the pods `metering.pods()` names are read
  *    (podsReadingGpuUtil), by name in each branch the index shows them in; every pod series when they are
  *    half or more of the names the index holds (a regex of most names costs Prometheus more than it
  *    saves); none when the index holds none of them (the usual day).
@@ -50,6 +60,26 @@ import { dcgmGroupOf, dcgmPresenceSeries, labelSetKey, splitPresence } from './u
 /** The series of utilization_util's pod branches (exported_pod or pod set), as the index lists them. */
 const PODS_OF_INDEX = (m: Record<string, string>) => (m.exported_pod ?? '') !== '' || (m.pod ?? '') !== '';
 
+/** The name dcgm-exporter gives a pod series' pod: exported_pod when Prometheus renamed it, else pod. */
+const podNameOf = (m: Record<string, string>) => (m.exported_pod ? m.exported_pod : (m.pod ?? ''));
+
+/**
+ * The pods utilization_prof read DCGM_FI_PROF_GR_ENGINE_ACTIVE for on whole GPUs (not MIG instances), by
+ * the name dcgm-exporter gives them. dcgm-exporter's stock counter sets that export it also export
+ * DCGM_FI_DEV_GPU_UTIL (NVIDIA/dcgm-exporter etc/dcp-metrics-included.csv; and etc/default-counters.csv
+ * exports the latter alone), on every entity but a MIG instance, at the same scrape and with the same pod
+ * labels: each of these pods has a DCGM_FI_DEV_GPU_UTIL series that the day's index must list.
+ */
+export function profPodNames(utilizationProf: readonly PromSeries[]): Set<string> {
+  const names = new Set<string>();
+  for (const s of utilizationProf) {
+    if (s.metric[PRESENCE_LABEL] === '1' || (s.metric.GPU_I_ID ?? '') !== '') continue;
+    const name = podNameOf(s.metric);
+    if (name !== '') names.add(name);
+  }
+  return names;
+}
+
 /** A pod series of the index that one shard's raw reads select (the branch decides by which name). */
 function inScope(m: Record<string, string>, scope: GpuUtilScope): boolean {
   if ((m.exported_pod ?? '') !== '') return scope.exportedPods.has(m.exported_pod!);
@@ -65,9 +95,10 @@ export type GpuUtilRead =
 
 /**
  * Why every pod series was read: they may add to when dcgm-exporter was scraped (`presence`), the series
- * endpoint did not answer (`index`), or the pods needed are half the names or more (`most pods`).
+ * endpoint did not answer (`index`) or left out pods it should list (`incomplete index`), or the pods
+ * needed are half the names or more (`most pods`).
  */
-export type GpuUtilReadAllReason = 'presence' | 'index' | 'most pods';
+export type GpuUtilReadAllReason = 'presence' | 'index' | 'incomplete index' | 'most pods';
 
 /**
  * One shard of a day (shardQueries.ts): its raw reads select DCGM_FI_DEV_GPU_UTIL's pod series by the
@@ -111,10 +142,23 @@ export function presenceBeforeGpuUtilPods(
 
 export async function askGpuUtilPods(
   queries: PrometheusQueries,
-  presence: readonly PromSeries[],
+  known: {
+    /** When dcgm-exporter was scraped, as the answers read so far tell (presenceBeforeGpuUtilPods). */
+    presence: readonly PromSeries[];
+    /** The pods read with DCGM_FI_PROF_GR_ENGINE_ACTIVE on whole GPUs (profPodNames). */
+    profPods: ReadonlySet<string>;
+  },
   day: RangeWindow,
   identity: SeriesIdentity,
-  pods: () => readonly PodName[],
+  metering: {
+    /** The pods metering could meter from DCGM_FI_DEV_GPU_UTIL (podsReadingGpuUtil), asked once. */
+    pods: () => readonly PodName[];
+    /**
+     * Called once every way on keeps `known.presence` (nothing but the pods' series is still to read):
+     * the caller may let go of what only a recount of the presence would need.
+     */
+    settled?: () => void;
+  },
   scope?: GpuUtilScope,
 ): Promise<GpuUtilPods> {
   const windowMs = day.stepMs - 1;
@@ -139,15 +183,21 @@ export async function askGpuUtilPods(
   } catch {
     return all('index');
   }
-  if (index.length === 0) return none;
+  // The index lists what the raw reads have not seen only if the series endpoint answers for the whole
+  // day: a backend that narrows its time range (Mimir's -store.max-labels-query-length below a day) would
+  // hide the series of pods that ran only in the part it drops. A pod read with PROF on a whole GPU has a
+  // DCGM_FI_DEV_GPU_UTIL series beside it (profPodNames): if the index lacks one, it is not trusted, and
+  // every pod series is read. (A pod metering needs that it lacks is asked by name below.)
+  const listed = new Set(index.map(podNameOf));
+  for (const name of known.profPods) if (!listed.has(name)) return all('incomplete index');
 
   // 1. Where the day's other DCGM series show no scrape of a cluster or replica with UTIL pod series,
   //    ask whether those pod series had a sample (a few runs of steps; an outage answers nothing).
   const groupOf = (m: Record<string, string>) =>
     labelSetKey(dcgmGroupOf(m, identity.clusterLabel, identity.dedupeLabels));
-  const { stepOf, seen, gap, count } = stepGaps(presence, index, groupOf, day);
+  const { stepOf, seen, gap, count } = stepGaps(known.presence, index, groupOf, day);
   // What step 2 needs of the index: the branch each name is in. Its label sets (megabytes in a large
-  // fleet) are let go before metering's observations are made (pods()).
+  // fleet) are let go before metering's observations are made (metering.pods()).
   const exportedNames = new Set<string>();
   const podNames = new Set<string>();
   for (const m of index) {
@@ -176,10 +226,31 @@ export async function askGpuUtilPods(
   }
 
   // 2. The pods metering needs, by the branch that names them.
-  const wanted = new Set(pods().map((p) => p.pod));
+  const wanted = new Set(metering.pods().map((p) => p.pod));
   const exported = new Set([...exportedNames].filter((name) => wanted.has(name)));
   const named = new Set([...podNames].filter((name) => wanted.has(name)));
   const names = new Set([...exportedNames, ...podNames]);
+  // A needed pod the index does not name has no DCGM_FI_DEV_GPU_UTIL series (no exporter on its node, a
+  // MIG instance), or the index is incomplete: asked by name (in each branch the raw reads would select it
+  // in), any series found means the latter, and every pod series is read.
+  const unlisted = [...wanted].filter((name) => !names.has(name)).sort();
+  if (unlisted.length > 0) {
+    const exportedUnlisted = scope ? unlisted.filter((n) => scope.exportedPods.has(n)) : unlisted;
+    const podUnlisted = scope ? unlisted.filter((n) => scope.pods.has(n)) : unlisted;
+    if (exportedUnlisted.length + podUnlisted.length > 0) {
+      const found = await read(
+        { exported: exportedUnlisted.length > 0, pod: podUnlisted.length > 0, idle: false },
+        {
+          ...(exportedUnlisted.length > 0
+            ? { exportedPods: `, exported_pod=~"${literalAlternation(exportedUnlisted)}"` }
+            : {}),
+          ...(podUnlisted.length > 0 ? { pods: `, pod=~"${literalAlternation(podUnlisted)}"` } : {}),
+        },
+      );
+      if (found.length > 0) return all('incomplete index');
+    }
+  }
+  metering.settled?.();
   const needed = new Set([...exported, ...named]);
   if (needed.size === 0) return none;
   if (needed.size * 2 >= names.size) return all('most pods');

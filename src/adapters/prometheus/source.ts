@@ -10,7 +10,12 @@ import { familyUtilizationPoints, observationsOf } from './observations.ts';
 import type { PromSeries } from './parseResponse.ts';
 import { durationMs, extraMatchers } from './promql.ts';
 import { askShard } from './shardQueries.ts';
-import { askGpuUtilPods, type GpuUtilRead, presenceBeforeGpuUtilPods } from './gpuUtilOnDemand.ts';
+import {
+  askGpuUtilPods,
+  type GpuUtilRead,
+  presenceBeforeGpuUtilPods,
+  profPodNames,
+} from './gpuUtilOnDemand.ts';
 import { dcgmPresenceSeries } from './utilization.ts';
 import {
   askExactMeans,
@@ -223,22 +228,33 @@ export function createPrometheusSource(
           : presenceBeforeGpuUtilPods(answers, identity);
         let first: WindowObservations | undefined;
         let bytesBefore = 0;
+        let released = false;
         const extra = await askGpuUtilPods(
           queries,
-          presence,
+          { presence, profPods: profPodNames(answers.utilizationProf) },
           day,
           identity,
-          () => {
-            first = observed(presence);
+          {
+            pods: () => gpuUtilFor((first = observed(presence))),
             // Every way on from here keeps `first` (presence kept): the answers are not needed again, and
             // are let go before the pods' series are read (a large day's peak heap).
-            bytesBefore = compactBytesOf(Object.values(answers));
-            for (const name of Object.keys(answers) as (keyof WindowAnswers)[]) answers[name] = [];
-            return gpuUtilFor(first);
+            settled: () => {
+              bytesBefore = compactBytesOf(Object.values(answers));
+              for (const name of Object.keys(answers) as (keyof WindowAnswers)[]) answers[name] = [];
+              released = true;
+            },
           },
           gpuUtilScope,
         );
         countGpuUtilRead(client.stats, extra.how);
+        if (extra.how.read === 'all' && extra.how.reason === 'incomplete index')
+          options.logger.warn(
+            "Prometheus: the series endpoint's index of DCGM_FI_DEV_GPU_UTIL lacks series that exist " +
+              '(of pods read with DCGM_FI_PROF_GR_ENGINE_ACTIVE, or found by name); every such pod series is ' +
+              "read instead. A backend that narrows /api/v1/series's time range (Mimir's " +
+              '-store.max-labels-query-length) also hides nodes from shards: use source.stepEvaluation ' +
+              'prometheus; dcgm-exporters without DCGM_FI_DEV_GPU_UTIL cost only this read',
+          );
         const means = await askExactMeans(
           queries,
           'DCGM_FI_DEV_GPU_UTIL',
@@ -269,7 +285,7 @@ export function createPrometheusSource(
         }
         // Every pod series read, unchecked: the day's presence counts them too, as when a shard read them
         // with the others (and they may show it a second replica).
-        if (first) throw new Error('the DCGM answers were let go, yet every pod series was read unchecked');
+        if (released) throw new Error('the answers were let go, yet every pod series was read unchecked');
         utilization.util = means;
         if (!dcgmPresence && severalReplicas()) dcgmPresence = await askDcgmPresence();
         return observed(dcgmPresence);
