@@ -37,9 +37,9 @@ import {
  *    scrape. The clusters and replicas that have UTIL pod series come from dcgm_util_index (the series
  *    endpoint: no sample read); at the steps where one of them is not already seen, Prometheus is asked
  *    whether those pod series had a sample (dcgm_util_pods_presence, on at most stepGaps.ts
- *    MAX_GAP_REQUESTS runs of steps: an outage answers nothing). Where they had one, where the steps to ask are more than a
- *    quarter of the day, or where the index does not answer, every pod series is read, unchecked: exactly
- *    the answer the day used to read, and its presence is counted again.
+ *    MAX_GAP_REQUESTS runs of steps: an outage answers nothing). Where they had one, where the steps to
+ *    ask are more than a quarter of the day, or where the index does not answer, every pod series is
+ *    read, unchecked: exactly the answer the day used to read, and its presence is counted again.
  * 2. Otherwise the presence stays `presence`, and only the pods `metering.pods()` names are read
  *    (podsReadingGpuUtil), by name in each branch the index shows them in; every pod series when they are
  *    half or more of the names the index holds (a regex of most names costs Prometheus more than it
