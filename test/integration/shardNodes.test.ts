@@ -3,8 +3,8 @@
  * names from the series endpoint (no sample read), only the shard's own node series raw, and
  * kube-state-metrics presence exactly as the whole day computes it — also for a shard whose only node
  * disappears mid-day, a shard without nodes, a replica that exports none of the shard's nodes and an
- * outage of kube-state-metrics. When the series endpoint does not answer, the shard reads every node
- * series as before.
+ * outage of kube-state-metrics. When the series endpoint does not answer, or answers for less time than
+ * asked (it lacks a node the query API shows samples of), the shard reads every node series as before.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -102,8 +102,13 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  /** Queries against the fixture through a fetch that records each request (and may refuse the series endpoint). */
-  const setUp = (options: { refuseSeries?: boolean } = {}) => {
+  /**
+   * Queries against the fixture through a fetch that records each request, and may refuse the series
+   * endpoint or narrow its time range to the last `narrowSeriesMs` (as Mimir's
+   * -store.max-labels-query-length does: "the request will not fail, but will be manipulated to only query
+   * data within the allowed time range", grafana/mimir pkg/util/validation/limits.go).
+   */
+  const setUp = (options: { refuseSeries?: boolean; narrowSeriesMs?: number } = {}) => {
     const config = parseConfig({ source: { kind: 'prometheus', url: prometheus.url } });
     const requests: { path: string; query: string; start?: string; end?: string }[] = [];
     const fetch: HttpFetch = async (url, init) => {
@@ -117,6 +122,14 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
       });
       if (options.refuseSeries && path.endsWith('/api/v1/series')) {
         return { status: 404, headers: { get: () => null }, text: async () => '404 page not found\n' };
+      }
+      if (options.narrowSeriesMs !== undefined && path.endsWith('/api/v1/series')) {
+        const end = Number(params.get('end'));
+        params.set(
+          'start',
+          String(Math.max(Number(params.get('start')), end - options.narrowSeriesMs / 1000)),
+        );
+        return (globalThis.fetch as unknown as HttpFetch)(url, { ...init, body: params.toString() });
       }
       return (globalThis.fetch as unknown as HttpFetch)(url, init);
     };
@@ -219,6 +232,44 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
     ]);
     // Shard 1 (gpu-a, gone after step 10) never sees ksm-2: it asks the whole day.
     expect(await asked(1)).toEqual([[1, 32]]);
+  }, 120_000);
+
+  it('reads every node series when the series endpoint answers for less time than asked', async () => {
+    // Narrowed to the last 15 minutes (steps 18-32), the endpoint does not list gpu-a (gone after step
+    // 10): trusted, no shard would read gpu-a, and with 2 shards its shard would bill no node at all.
+    const whole = await wholeDay();
+    const labels = await wholeDayLabels();
+    expect(whole.nodePresence.some((s) => s.metric.node === 'gpu-a')).toBe(true);
+    for (let index = 0; index < 2; index++) {
+      const { config, identity, queries, requests } = setUp({ narrowSeriesMs: 15 * STEP * 1000 });
+      const { answers, warnings, gpuUtilScope } = await askShard(
+        queries,
+        GRID,
+        config.metering,
+        { index, count: 2 },
+        identity,
+      );
+      expect(warnings.join('\n')).toMatch(/lists 1 node\(s\) fewer[^]*\(gpu-a\)[^]*narrows its time range/);
+      expect(canonical(answers.ksmPresence)).toEqual(canonical(whole.ksmPresence));
+      expect(canonical(answers.nodePresence)).toEqual(canonical(whole.nodePresence));
+      expectShardLabels(answers, labels, requests, index, 2);
+      // The endpoint is asked nothing more (the DCGM indexes); the DCGM_FI_DEV_GPU_UTIL read takes it so.
+      expect(requests.filter((r) => r.path.endsWith('/api/v1/series')).length).toBe(1);
+      expect(gpuUtilScope.narrowedIndex).toBe(true);
+    }
+    // An endpoint that answers for the whole window: the check (one query of kube_node_info's samples)
+    // finds nothing.
+    const { config, identity, queries, requests } = setUp();
+    const { warnings, gpuUtilScope } = await askShard(
+      queries,
+      GRID,
+      config.metering,
+      { index: 1, count: 2 },
+      identity,
+    );
+    expect(warnings).toEqual([]);
+    expect(gpuUtilScope.narrowedIndex).toBeUndefined();
+    expect(requests.filter((r) => r.query.includes('group by (node)')).length).toBe(1);
   }, 120_000);
 
   it('reads every node series as before when the series endpoint does not answer', async () => {

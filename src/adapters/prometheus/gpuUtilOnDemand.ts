@@ -110,6 +110,12 @@ export interface GpuUtilScope {
   /** The names those matchers select: exported_pod values, and pod values of the pod branch. */
   exportedPods: ReadonlySet<string>;
   pods: ReadonlySet<string>;
+  /**
+   * The shard found the series endpoint narrowed (it lacked nodes or exported_pod names with samples:
+   * shardQueries.ts unlistedNodes, exportedNames): its index of DCGM_FI_DEV_GPU_UTIL is not asked, every
+   * pod series is read.
+   */
+  narrowedIndex?: boolean;
 }
 
 /** The pod series (means) to add to a day's utilization_util answer, and what was read. */
@@ -174,6 +180,7 @@ export async function askGpuUtilPods(
   if (stepCount(day) <= 0) return none;
   // A shard without pods reads no pod series.
   if (scope && scope.exportedPods.size === 0 && scope.pods.size === 0) return none;
+  if (scope?.narrowedIndex) return all('incomplete index');
 
   let index: Record<string, string>[];
   try {

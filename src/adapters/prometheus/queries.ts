@@ -68,7 +68,9 @@ export const QUERY_NAMES = [
   'node_capacity_raw',
   'node_presence_raw',
   'node_index',
+  'node_names',
   'dcgm_exported_index',
+  'dcgm_exported_names',
   'dcgm_util_index',
   'dcgm_util_pods_presence',
 ] as const;

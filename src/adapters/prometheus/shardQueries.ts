@@ -27,21 +27,28 @@ import {
  * 1. the day's nodes -> the shard's node names, and presence (nodesOfShard): with source.stepEvaluation
  *    "adapter", the names from Prometheus' index (no sample read), the shard's own node series raw, and
  *    kube-state-metrics presence completed from every node only at the steps the shard's nodes cannot
- *    tell (shardKsmPresence); otherwise, or when the index request fails, every node series (as the
- *    whole day reads them);
+ *    tell (shardKsmPresence); otherwise, when the index request fails, or when it lacks a node whose
+ *    kube_node_info samples the query API shows (unlistedNodes: an endpoint that narrows its time range),
+ *    every node series (as the whole day reads them);
  * 2. its candidate pods: those whose GPU requests kube-state-metrics labels with one of those nodes, and
  *    every pod with a DRA claim (pod_claims); shard 0 also asks for requests on nodes no node series
  *    names (a pod never becomes nobody's);
  * 3. every kube_pod_info binding of the candidates (pod_nodes by uid): a pod belongs to the shard of the
  *    first node by name that binds it (shard 0 when none), exactly as metering decides;
  * 4. every other question narrowed to those pods (by uid; DCGM series by pod name, as metering matches
- *    them) or to the shard's nodes; idle GPUs (dcgm-exporter presence) only in shard 0. With
+ *    them) or to the shard's nodes; idle GPUs (dcgm-exporter presence) only in shard 0. The exported_pod
+ *    branch asks only for the pods an exported series names, by the index, when the query API shows no
+ *    exported_pod name it lacks (exportedNames); otherwise for every pod of the shard. With
  *    `gpuUtilPods: false`, DCGM_FI_DEV_GPU_UTIL's pod series are left for source.ts to read, within the
  *    shard's pods (`gpuUtilScope`), for those metering needs them for (gpuUtilOnDemand.ts).
  */
 
 /** A pod name can never contain ":" (Kubernetes names are DNS subdomains): matches no series. */
 const NO_POD = 'gpu-chargeback:none';
+
+/** The first few of `names` for a warning. */
+const listShort = (names: readonly string[]) =>
+  names.slice(0, 5).join(', ') + (names.length > 5 ? ', …' : '');
 
 /** One shard's answers, and what metering cannot see from them (warned). */
 export interface ShardAnswers {
@@ -68,7 +75,7 @@ export async function askShard(
 
   const warnings: string[] = [];
   // 1. The day's nodes, and the presence of the shard's nodes and of kube-state-metrics.
-  const { allNodes, nodes, nodeMatcher, presence, indexed } = await nodesOfShard(
+  const { allNodes, nodes, nodeMatcher, presence, indexed, narrowed } = await nodesOfShard(
     queries,
     grid,
     shard,
@@ -137,7 +144,21 @@ export async function askShard(
   ];
   const podNames = names.length > 0 ? literalAlternation(names) : NO_POD;
   // The exported_pod branch only for the pods an exported series names (from the index, when it answers).
-  const exported = indexed && names.length > 0 ? await exportedNames(queries, grid, names) : names;
+  let exported = names;
+  let narrowedIndex = narrowed;
+  if (indexed && names.length > 0) {
+    const found = await exportedNames(queries, grid, names);
+    exported = found.names;
+    if (found.unlisted.length > 0) {
+      narrowedIndex = true;
+      warnings.push(
+        `Prometheus: the series endpoint lists ${found.unlisted.length} exported_pod name(s) fewer than ` +
+          `dcgm-exporter's samples over the day show (${listShort(found.unlisted)}): it narrows its time ` +
+          "range (as Mimir's -store.max-labels-query-length does); the shard reads the DCGM series of every " +
+          'one of its pods instead, and asks that endpoint nothing more',
+      );
+    }
+  }
   const exportedRegex = exported.length > 0 ? literalAlternation(exported) : NO_POD;
   const matchers: ShardMatchers = {
     uids: keptUids.length > 0 ? `, uid=~"${literalAlternation(keptUids)}"` : `, uid="${NO_POD}"`,
@@ -166,6 +187,7 @@ export async function askShard(
     matchers: { exportedPods: matchers.exportedPods, pods: matchers.pods },
     exportedPods: new Set(exported),
     pods: new Set(names),
+    ...(narrowedIndex ? { narrowedIndex: true } : {}),
   };
   return { answers, warnings, gpuUtilScope };
 }
@@ -177,9 +199,11 @@ export async function askShard(
  * With source.stepEvaluation "adapter", the day's nodes come from Prometheus' index (node_index: the
  * label sets of the node series with samples in the window, no sample read), the shard reads only its own
  * nodes' series raw (node presence), and kube-state-metrics presence is completed from the whole fleet
- * only where the shard's nodes cannot tell it (shardKsmPresence). When the index request fails (a backend
- * without the series endpoint, or one that refuses it), or with "prometheus", every node series is read
- * as before.
+ * only where the shard's nodes cannot tell it (shardKsmPresence). The index is checked against the nodes
+ * whose kube_node_info samples the query API shows over the same window (unlistedNodes): a node it lacks
+ * would be no shard's. When the index request fails (a backend without the series endpoint, or one that
+ * refuses it), when it lacks a node (`narrowed`: the endpoint is asked nothing more), or with
+ * "prometheus", every node series is read as before.
  */
 async function nodesOfShard(
   queries: PrometheusQueries,
@@ -192,8 +216,10 @@ async function nodesOfShard(
   nodes: string[];
   nodeMatcher: string;
   presence: Partial<WindowAnswers>;
-  /** The series endpoint answered (the shard may ask it more). */
+  /** The series endpoint answered, and listed every node (the shard may ask it more). */
   indexed: boolean;
+  /** The series endpoint answered but lacked nodes with samples: it is not asked again. */
+  narrowed: boolean;
 }> {
   const over = rangesOf(grid).window;
   const windowMs = grid.stepMs - 1;
@@ -206,6 +232,7 @@ async function nodesOfShard(
   };
   if (queries.stepEvaluation === 'adapter') {
     let index: Record<string, string>[] | undefined;
+    let narrowed = false;
     try {
       index = await queries.seriesIndex('node_index', {
         startMs: over.startMs - windowMs,
@@ -215,6 +242,20 @@ async function nodesOfShard(
       warnings.push(
         `Prometheus: the series endpoint did not answer (${(error as Error).message}); ` +
           'every shard of the day reads every node series instead',
+      );
+    }
+    // A node the index lacks would be no shard's: its capacity and its pods' node would go unbilled.
+    const unlisted = index
+      ? await unlistedNodes(queries, { startMs: over.startMs - windowMs, endMs: over.endMs }, namesOf(index))
+      : [];
+    if (unlisted.length > 0) {
+      index = undefined;
+      narrowed = true;
+      warnings.push(
+        `Prometheus: the series endpoint lists ${unlisted.length} node(s) fewer than kube_node_info's samples ` +
+          `over the day show (${listShort(unlisted)}): it ` +
+          "narrows its time range (as Mimir's -store.max-labels-query-length does); every shard of the day " +
+          'reads every node series and every DCGM pod series of its pods instead, and asks that endpoint nothing more',
       );
     }
     // node_labels and node_info of the shard's nodes come from the same raw read of their node series
@@ -237,6 +278,7 @@ async function nodesOfShard(
             : {}),
         },
         indexed: true,
+        narrowed,
       };
     }
     const { nodeLabels, nodeInfo, ...presence } = await queries.presenceFromRaw(over, windowMs, {}, whole);
@@ -251,29 +293,70 @@ async function nodesOfShard(
         ...(nodeLabels && nodeInfo ? { nodeLabels: mineOnly(nodeLabels), nodeInfo: mineOnly(nodeInfo) } : {}),
       },
       indexed: false,
+      narrowed,
     };
   }
   const nodePresence = await queries.range('node_presence', { window: durationMs(windowMs) }, over);
-  return { ...ownOf(namesOf(nodePresence.map((s) => s.metric))), presence: { nodePresence }, indexed: false };
+  return {
+    ...ownOf(namesOf(nodePresence.map((s) => s.metric))),
+    presence: { nodePresence },
+    indexed: false,
+    narrowed: false,
+  };
+}
+
+/**
+ * The nodes with kube_node_info samples in `window` that the series endpoint's `listed` names lack,
+ * sorted (node_names, asked of the query API with `node!~` the listed names: only the samples of nodes it
+ * lacks are read). None unless that endpoint answered for less than the window: it lists every series
+ * with samples in it, and the query API's range selection is the same window or, in Prometheus 3
+ * (left-open), within it.
+ */
+async function unlistedNodes(
+  queries: PrometheusQueries,
+  window: { startMs: number; endMs: number },
+  listed: readonly string[],
+): Promise<string[]> {
+  const known = new Set(listed);
+  const nodes = listed.length > 0 ? `, node!~"${literalAlternation(listed)}"` : '';
+  const seen = await queries.overWindow('node_names', {}, window, { nodes });
+  return [...new Set(seen.map((s) => s.metric.node ?? ''))]
+    .filter((n) => n !== '' && !known.has(n))
+    .sort(compareStrings);
 }
 
 /**
  * Of the shard's pod `names`, those that a dcgm-exporter series with samples in the grid's window names in
  * exported_pod (dcgm_exported_index, from the series endpoint: no sample read). Every series the
  * exported_pod branch of the utilization reads would select for the shard is one of theirs. When the index
- * does not answer, every name.
+ * does not answer, every name. The index is checked against the query API (dcgm_exported_names: the
+ * exported_pod names with samples in the window that it lacks, anywhere in the fleet; no sample read when
+ * it lacks none): when it lacks one (`unlisted`: an endpoint that narrows its time range), every name.
  */
-async function exportedNames(queries: PrometheusQueries, grid: StepGrid, names: string[]): Promise<string[]> {
+async function exportedNames(
+  queries: PrometheusQueries,
+  grid: StepGrid,
+  names: string[],
+): Promise<{ names: string[]; unlisted: string[] }> {
+  const window = { startMs: grid.startMs, endMs: grid.endMs };
+  let index: Record<string, string>[];
   try {
-    const index = await queries.seriesIndex('dcgm_exported_index', {
-      startMs: grid.startMs,
-      endMs: grid.endMs,
-    });
-    const named = new Set(index.map((m) => m.exported_pod ?? ''));
-    return names.filter((n) => named.has(n));
+    index = await queries.seriesIndex('dcgm_exported_index', window);
   } catch {
-    return names;
+    return { names, unlisted: [] };
   }
+  const named = new Set(index.map((m) => m.exported_pod ?? '').filter((n) => n !== ''));
+  const listed = [...named].sort(compareStrings);
+  const seen = await queries.overWindow(
+    'dcgm_exported_names',
+    { unlisted: listed.length > 0 ? `, exported_pod!~"${literalAlternation(listed)}"` : '' },
+    window,
+  );
+  const unlisted = [...new Set(seen.map((s) => s.metric.exported_pod ?? ''))]
+    .filter((n) => n !== '' && !named.has(n))
+    .sort(compareStrings);
+  if (unlisted.length > 0) return { names, unlisted };
+  return { names: names.filter((n) => named.has(n)), unlisted };
 }
 
 /**

@@ -247,13 +247,18 @@ export function createPrometheusSource(
           gpuUtilScope,
         );
         countGpuUtilRead(client.stats, extra.how);
-        if (extra.how.read === 'all' && extra.how.reason === 'incomplete index')
+        // (A shard that found the endpoint narrowed by its nodes has warned of it: askShard.)
+        if (
+          extra.how.read === 'all' &&
+          extra.how.reason === 'incomplete index' &&
+          !gpuUtilScope?.narrowedIndex
+        )
           options.logger.warn(
             "Prometheus: the series endpoint's index of DCGM_FI_DEV_GPU_UTIL lacks series that exist " +
               '(of pods read with DCGM_FI_PROF_GR_ENGINE_ACTIVE, or found by name); every such pod series is ' +
               "read instead. A backend that narrows /api/v1/series's time range (Mimir's " +
-              '-store.max-labels-query-length) also hides nodes from shards: use source.stepEvaluation ' +
-              'prometheus; dcgm-exporters without DCGM_FI_DEV_GPU_UTIL cost only this read',
+              '-store.max-labels-query-length) costs each day this read (source.stepEvaluation prometheus ' +
+              'never asks that endpoint); dcgm-exporters without DCGM_FI_DEV_GPU_UTIL cost only this read',
           );
         const means = await askExactMeans(
           queries,
