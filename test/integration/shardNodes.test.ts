@@ -108,7 +108,7 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
    * -store.max-labels-query-length does: "the request will not fail, but will be manipulated to only query
    * data within the allowed time range", grafana/mimir pkg/util/validation/limits.go).
    */
-  const setUp = (options: { refuseSeries?: boolean; narrowSeriesMs?: number } = {}) => {
+  const setUp = (options: { refuseSeries?: boolean; narrowSeriesMs?: number; unlistNode?: string } = {}) => {
     const config = parseConfig({ source: { kind: 'prometheus', url: prometheus.url } });
     const requests: { path: string; query: string; start?: string; end?: string }[] = [];
     const fetch: HttpFetch = async (url, init) => {
@@ -130,6 +130,13 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
           String(Math.max(Number(params.get('start')), end - options.narrowSeriesMs / 1000)),
         );
         return (globalThis.fetch as unknown as HttpFetch)(url, { ...init, body: params.toString() });
+      }
+      if (options.unlistNode !== undefined && path.endsWith('/api/v1/series')) {
+        // As if the node's samples arrived after the endpoint was asked.
+        const answer = await (globalThis.fetch as unknown as HttpFetch)(url, init);
+        const body = JSON.parse(await answer.text()) as { data: Record<string, string>[] };
+        body.data = body.data.filter((m) => m.node !== options.unlistNode);
+        return { status: answer.status, headers: answer.headers, text: async () => JSON.stringify(body) };
       }
       return (globalThis.fetch as unknown as HttpFetch)(url, init);
     };
@@ -270,6 +277,35 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
     expect(warnings).toEqual([]);
     expect(gpuUtilScope.narrowedIndex).toBeUndefined();
     expect(requests.filter((r) => r.query.includes('group by (node)')).length).toBe(1);
+  }, 120_000);
+
+  it("checks the series endpoint's node list up to the day's end only", async () => {
+    // A day that ends at T0, metered while the samples of its margin after midnight (every node's, from
+    // step 1) may still be arriving: a node whose samples the endpoint did not have yet bills nothing in
+    // the day, and is no sign of a narrowed endpoint.
+    const grid = {
+      startMs: GRID.startMs - 30 * GRID.stepMs,
+      endMs: GRID.endMs,
+      stepMs: GRID.stepMs,
+      focus: { startMs: GRID.startMs - 30 * GRID.stepMs, endMs: GRID.startMs },
+    };
+    const late = setUp({ unlistNode: 'gpu-a' });
+    const shard = { index: 0, count: 2 };
+    const { warnings, gpuUtilScope } = await askShard(
+      late.queries,
+      grid,
+      late.config.metering,
+      shard,
+      late.identity,
+    );
+    expect(warnings).toEqual([]);
+    expect(gpuUtilScope.narrowedIndex).toBeUndefined();
+    expect(late.requests.filter((r) => r.query.includes('group by (node)')).length).toBe(1);
+    // The same node missing from the list of a day it ran in is found.
+    const inDay = setUp({ unlistNode: 'gpu-a' });
+    const found = await askShard(inDay.queries, GRID, inDay.config.metering, shard, inDay.identity);
+    expect(found.warnings.join('\n')).toMatch(/lists 1 node\(s\) fewer[^]*\(gpu-a\)/);
+    expect(found.gpuUtilScope.narrowedIndex).toBe(true);
   }, 120_000);
 
   it('reads every node series as before when the series endpoint does not answer', async () => {

@@ -200,7 +200,7 @@ export async function askShard(
  * label sets of the node series with samples in the window, no sample read), the shard reads only its own
  * nodes' series raw (node presence), and kube-state-metrics presence is completed from the whole fleet
  * only where the shard's nodes cannot tell it (shardKsmPresence). The index is checked against the nodes
- * whose kube_node_info samples the query API shows over the same window (unlistedNodes): a node it lacks
+ * whose kube_node_info samples the query API shows up to the day's end (unlistedNodes): a node it lacks
  * would be no shard's. When the index request fails (a backend without the series endpoint, or one that
  * refuses it), when it lacks a node (`narrowed`: the endpoint is asked nothing more), or with
  * "prometheus", every node series is read as before.
@@ -244,10 +244,12 @@ async function nodesOfShard(
           'every shard of the day reads every node series instead',
       );
     }
-    // A node the index lacks would be no shard's: its capacity and its pods' node would go unbilled.
-    const unlisted = index
-      ? await unlistedNodes(queries, { startMs: over.startMs - windowMs, endMs: over.endMs }, namesOf(index))
-      : [];
+    // A node the index lacks would be no shard's: its capacity and its pods' node would go unbilled. Checked
+    // up to the day's end only: samples of the margin after it may still arrive between the two requests
+    // (a day is metered from guard.ingestionDelaySeconds after its end), and a node seen only there bills
+    // nothing in the day.
+    const checked = { startMs: over.startMs - windowMs, endMs: rangesOf(grid).day.endMs };
+    const unlisted = index ? await unlistedNodes(queries, checked, namesOf(index)) : [];
     if (unlisted.length > 0) {
       index = undefined;
       narrowed = true;
@@ -347,10 +349,11 @@ async function exportedNames(
   }
   const named = new Set(index.map((m) => m.exported_pod ?? '').filter((n) => n !== ''));
   const listed = [...named].sort(compareStrings);
+  // Up to the day's end only (utilization is read within the day): later samples may still be arriving.
   const seen = await queries.overWindow(
     'dcgm_exported_names',
     { unlisted: listed.length > 0 ? `, exported_pod!~"${literalAlternation(listed)}"` : '' },
-    window,
+    { startMs: grid.startMs, endMs: (grid.focus ?? grid).endMs },
   );
   const unlisted = [...new Set(seen.map((s) => s.metric.exported_pod ?? ''))]
     .filter((n) => n !== '' && !named.has(n))
