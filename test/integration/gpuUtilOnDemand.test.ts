@@ -46,7 +46,9 @@ const MONTH = '2026-05';
  * -store.max-labels-query-length ("the request will not fail, but will be manipulated to only query data
  * within the allowed time range": grafana/mimir pkg/util/validation/limits.go, MaxLabelsQueryLength).
  */
-function recordingFetch(options: { refuseSeries?: boolean; narrowSeriesMs?: number } = {}): {
+function recordingFetch(
+  options: { refuseSeries?: boolean; narrowSeriesMs?: number; unlistExportedPod?: string } = {},
+): {
   fetch: HttpFetch;
   asked: string[];
 } {
@@ -62,6 +64,13 @@ function recordingFetch(options: { refuseSeries?: boolean; narrowSeriesMs?: numb
         form.set('start', String(Math.max(Number(form.get('start')), end - options.narrowSeriesMs / 1000)));
         return (globalThis.fetch as unknown as HttpFetch)(url, { ...init, body: form.toString() });
       }
+      if (options.unlistExportedPod !== undefined) {
+        // As if that pod's exported series had no sample yet when the endpoint was asked.
+        const answer = await (globalThis.fetch as unknown as HttpFetch)(url, init);
+        const body = JSON.parse(await answer.text()) as { data: Record<string, string>[] };
+        body.data = body.data.filter((m) => m.exported_pod !== options.unlistExportedPod);
+        return { status: answer.status, headers: answer.headers, text: async () => JSON.stringify(body) };
+      }
     }
     return (globalThis.fetch as unknown as HttpFetch)(url, init);
   };
@@ -75,7 +84,12 @@ function recordingFetch(options: { refuseSeries?: boolean; narrowSeriesMs?: numb
 async function bothWays(
   config: Config,
   day: Day,
-  options: { refuseSeries?: boolean; narrowSeriesMs?: number; shard?: Shard } = {},
+  options: {
+    refuseSeries?: boolean;
+    narrowSeriesMs?: number;
+    unlistExportedPod?: string;
+    shard?: Shard;
+  } = {},
 ) {
   const probe = createPrometheusSource({ config, logger: quiet });
   const scrape = await scrapeIntervalsFor({ config, source: probe }, day);
@@ -572,6 +586,31 @@ describe.skipIf(prometheusInstallHint() !== null)('DCGM_FI_DEV_GPU_UTIL read on 
         }
       }, 240_000);
     }
+
+    it("checks the series endpoint's exported_pod names up to the day's end only", async () => {
+      // The day before: infer-t4's exported series start at midnight, in its window's margin only. An
+      // endpoint asked before their samples arrived does not list it, and that is no sign of narrowing.
+      const dayBefore = billingPeriod('2026-04', 'UTC').days.at(-1)!;
+      let checked = 0;
+      for (let index = 0; index < 2; index++) {
+        const what = `shard ${index + 1} of 2`;
+        const r = await bothWays(smallConfig('small'), dayBefore, {
+          shard: { index, count: 2 },
+          unlistExportedPod: 'infer-t4',
+        });
+        expect(r.lazy, what).toEqual(r.full);
+        expect(r.warned, what).toEqual([]);
+        checked += r.asked.filter((a) => a.includes('group by (exported_pod)')).length;
+      }
+      expect(checked).toBeGreaterThan(0);
+      // The same pod missing from the list of the day it ran is found.
+      const r = await bothWays(smallConfig('small'), day, {
+        shard: { index: 0, count: 2 },
+        unlistExportedPod: 'infer-t4',
+      });
+      expect(r.lazy).toEqual(r.full);
+      expect(r.warned.join('\n')).toMatch(/lists 1 exported_pod name\(s\) fewer[^]*\(infer-t4\)/);
+    }, 240_000);
 
     for (const [server, reads] of Object.entries(expected))
       it(`meters each shard exactly as when it reads every series: ${server}`, async () => {
