@@ -112,7 +112,7 @@ export interface GpuUtilScope {
   pods: ReadonlySet<string>;
   /**
    * The shard found the series endpoint narrowed (it lacked nodes or exported_pod names with samples:
-   * shardQueries.ts unlistedNodes, exportedNames): its index of DCGM_FI_DEV_GPU_UTIL is not asked, every
+   * shardQueries.ts nodesOfShard, exportedNames): its index of DCGM_FI_DEV_GPU_UTIL is not asked, every
    * pod series is read.
    */
   narrowedIndex?: boolean;

@@ -28,7 +28,7 @@ import {
  *    "adapter", the names from Prometheus' index (no sample read), the shard's own node series raw, and
  *    kube-state-metrics presence completed from every node only at the steps the shard's nodes cannot
  *    tell (shardKsmPresence); otherwise, when the index request fails, or when it lacks a node whose
- *    kube_node_info samples the query API shows (unlistedNodes: an endpoint that narrows its time range),
+ *    kube_node_info samples the query API shows (an endpoint that narrows its time range),
  *    every node series (as the whole day reads them);
  * 2. its candidate pods: those whose GPU requests kube-state-metrics labels with one of those nodes, and
  *    every pod with a DRA claim (pod_claims); shard 0 also asks for requests on nodes no node series
@@ -200,7 +200,7 @@ export async function askShard(
  * label sets of the node series with samples in the window, no sample read), the shard reads only its own
  * nodes' series raw (node presence), and kube-state-metrics presence is completed from the whole fleet
  * only where the shard's nodes cannot tell it (shardKsmPresence). The index is checked against the nodes
- * whose kube_node_info samples the query API shows up to the day's end (unlistedNodes): a node it lacks
+ * whose kube_node_info samples the query API shows up to the day's end (node_names): a node it lacks
  * would be no shard's. When the index request fails (a backend without the series endpoint, or one that
  * refuses it), when it lacks a node (`narrowed`: the endpoint is asked nothing more), or with
  * "prometheus", every node series is read as before.
@@ -249,7 +249,9 @@ async function nodesOfShard(
     // (a day is metered from guard.ingestionDelaySeconds after its end), and a node seen only there bills
     // nothing in the day.
     const checked = { startMs: over.startMs - windowMs, endMs: rangesOf(grid).day.endMs };
-    const unlisted = index ? await unlistedNodes(queries, checked, namesOf(index)) : [];
+    const unlisted = index
+      ? await unlistedValues(queries, 'node_names', 'node', checked, new Set(namesOf(index)))
+      : [];
     if (unlisted.length > 0) {
       index = undefined;
       narrowed = true;
@@ -308,22 +310,24 @@ async function nodesOfShard(
 }
 
 /**
- * The nodes with kube_node_info samples in `window` that the series endpoint's `listed` names lack,
- * sorted (node_names, asked of the query API with `node!~` the listed names: only the samples of nodes it
- * lacks are read). None unless that endpoint answered for less than the window: it lists every series
- * with samples in it, and the query API's range selection is the same window or, in Prometheus 3
- * (left-open), within it.
+ * The values of `label` with samples in `window` (`name`: node_names, dcgm_exported_names) that the series
+ * endpoint's `listed` values lack, sorted. The query is asked of the query API with `label!~` the listed
+ * values ({{unlisted}}): only the samples of series it lacks are read. None unless that endpoint answered
+ * for less than the window: it lists every series with samples in it, and the query API's range selection
+ * is the same window or, in Prometheus 3 (left-open), within it.
  */
-async function unlistedNodes(
+async function unlistedValues(
   queries: PrometheusQueries,
+  name: 'node_names' | 'dcgm_exported_names',
+  label: string,
   window: { startMs: number; endMs: number },
-  listed: readonly string[],
+  listed: ReadonlySet<string>,
 ): Promise<string[]> {
-  const known = new Set(listed);
-  const nodes = listed.length > 0 ? `, node!~"${literalAlternation(listed)}"` : '';
-  const seen = await queries.overWindow('node_names', {}, window, { nodes });
-  return [...new Set(seen.map((s) => s.metric.node ?? ''))]
-    .filter((n) => n !== '' && !known.has(n))
+  const sorted = [...listed].sort(compareStrings);
+  const unlisted = sorted.length > 0 ? `, ${label}!~"${literalAlternation(sorted)}"` : '';
+  const seen = await queries.overWindow(name, { unlisted }, window);
+  return [...new Set(seen.map((s) => s.metric[label] ?? ''))]
+    .filter((v) => v !== '' && !listed.has(v))
     .sort(compareStrings);
 }
 
@@ -348,16 +352,9 @@ async function exportedNames(
     return { names, unlisted: [] };
   }
   const named = new Set(index.map((m) => m.exported_pod ?? '').filter((n) => n !== ''));
-  const listed = [...named].sort(compareStrings);
   // Up to the day's end only (utilization is read within the day): later samples may still be arriving.
-  const seen = await queries.overWindow(
-    'dcgm_exported_names',
-    { unlisted: listed.length > 0 ? `, exported_pod!~"${literalAlternation(listed)}"` : '' },
-    { startMs: grid.startMs, endMs: (grid.focus ?? grid).endMs },
-  );
-  const unlisted = [...new Set(seen.map((s) => s.metric.exported_pod ?? ''))]
-    .filter((n) => n !== '' && !named.has(n))
-    .sort(compareStrings);
+  const checked = { startMs: grid.startMs, endMs: rangesOf(grid).day.endMs };
+  const unlisted = await unlistedValues(queries, 'dcgm_exported_names', 'exported_pod', checked, named);
   if (unlisted.length > 0) return { names, unlisted };
   return { names: names.filter((n) => named.has(n)), unlisted };
 }

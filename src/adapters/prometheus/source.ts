@@ -247,7 +247,7 @@ export function createPrometheusSource(
           gpuUtilScope,
         );
         countGpuUtilRead(client.stats, extra.how);
-        // (A shard that found the endpoint narrowed by its nodes has warned of it: askShard.)
+        // (A shard that found the endpoint narrowed by its node or exported_pod list has warned of it: askShard.)
         if (
           extra.how.read === 'all' &&
           extra.how.reason === 'incomplete index' &&
