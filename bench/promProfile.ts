@@ -13,6 +13,7 @@
  *
  *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --whole --dump-requests /tmp/d1024
  *   node --import tsx bench/promProfile.ts --requests /tmp/d1024 --seconds 20 --rounds 2
+ *   node --import tsx bench/promProfile.ts --requests /tmp/a --against /tmp/b   # two dumps' shards, A/B
  */
 import { readdir, readFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '20' },
       rounds: { type: 'string', default: '2' },
       out: { type: 'string' },
+      against: { type: 'string' },
     },
   });
   if (!values.requests)
@@ -145,25 +147,41 @@ async function main(): Promise<void> {
   );
   const whole = dumped.filter((d) => d.file.startsWith(`${basename(prefix)}-1-`));
   const shards = dumped.filter((d) => !d.file.startsWith(`${basename(prefix)}-1-`));
-  if (whole.length !== 1 || shards.length < 2)
+  if ((whole.length !== 1 && !values.against) || shards.length < 2)
     throw new Error(
       `expected one whole-day file and 2+ shard files with prefix ${prefix}; found ${files.join(', ')}`,
     );
-  const prometheus = await startPrometheusWithData([], { cacheKey: whole[0]!.cacheKey });
+  // --against <prefix>: the shards of a second dump (another commit's or setting's) instead of the whole day.
+  const against = values.against
+    ? await Promise.all(
+        (await readdir(dirname(values.against)))
+          .filter((f) => f.startsWith(`${basename(values.against!)}-`) && f.endsWith('.json'))
+          .filter((f) => !f.startsWith(`${basename(values.against!)}-1-`))
+          .sort()
+          .map(async (f) => JSON.parse(await readFile(join(dirname(values.against!), f), 'utf8')) as Dumped),
+      )
+    : undefined;
+  if (against && against.length < 2) throw new Error(`expected 2+ shard files with prefix ${values.against}`);
+  const kinds: (readonly [string, Dumped[]])[] = against
+    ? [
+        [`${shards.length} shards (${basename(prefix)})`, shards],
+        [`${against.length} shards (${basename(values.against!)})`, against],
+      ]
+    : [
+        ['whole day', whole],
+        [`${shards.length} shards`, shards],
+      ];
+  const prometheus = await startPrometheusWithData([], { cacheKey: (whole[0] ?? shards[0]!).cacheKey });
   const send = (r: ProxiedRequest) => replayRequest(prometheus.url, r);
   const pass = async (sets: Dumped[]) => {
     for (const s of sets) for (const r of s.requests) await send(r);
   };
   try {
-    await pass(whole);
-    await pass(shards); // warm both
+    for (const [, sets] of kinds) await pass(sets); // warm each
     const seconds = Number(values.seconds);
     const rows: (string | number)[][] = [];
     for (let round = 0; round < Number(values.rounds); round++) {
-      for (const [kind, sets] of [
-        ['whole day', whole],
-        [`${shards.length} shards`, shards],
-      ] as const) {
+      for (const [kind, sets] of kinds) {
         const profile = fetch(`${prometheus.url}/debug/pprof/profile?seconds=${seconds}`).then((res) =>
           res.arrayBuffer(),
         );
