@@ -34,9 +34,11 @@ const STEP = 60;
 const GRID = { startMs: T0 * 1000, endMs: (T0 + 32 * STEP) * 1000, stepMs: STEP * 1000 };
 
 /**
- * Node series of two kube-state-metrics replicas. With 2 shards, shard 0 holds gpu-b and gpu-d (all day)
- * and shard 1 only gpu-a, which is gone after step 10; with 3, shard 1 has no node. ksm-1 exports every
+ * Node series of two kube-state-metrics replicas. With 2 shards, shard 0 holds gpu-b, gpu-d and gpu-h (all
+ * day) and shard 1 only gpu-a, which is gone after step 10; with 3, shard 1 has no node. ksm-1 exports every
  * node and misses steps 20–22 (an outage); ksm-2, 17.5 s later, exports gpu-b and gpu-d only, steps 5–15.
+ * gpu-h has kube_node_labels only (a kube-state-metrics told not to export kube_node_info for it, or a
+ * relabelling that dropped it: the product bills a node seen by either family).
  * Label shapes from kube-state-metrics internal/store/node.go (c92fe0c): kube_node_info carries the node's
  * system info (kernel_version, os_image, container_runtime_version, kubelet_version, kubeproxy_version,
  * provider_id, pod_cidr, system_uuid, internal_ip) and kube_node_labels one label_* per Kubernetes label;
@@ -54,7 +56,9 @@ function nodeSeries(): string {
     ['gpu-d', 'ksm-1', steps(1, 32)],
     ['gpu-b', 'ksm-2', steps(5, 15, 17.5)],
     ['gpu-d', 'ksm-2', steps(5, 15, 17.5)],
+    ['gpu-h', 'ksm-1', steps(1, 32)],
   ];
+  const labelsOnly = new Set(['gpu-h']);
   const extra = {
     kube_node_info: (node: string) =>
       `,kernel_version="6.1.0-18-cloud-amd64",os_image="Debian GNU/Linux 12 (bookworm)",` +
@@ -65,7 +69,7 @@ function nodeSeries(): string {
   for (const name of ['kube_node_info', 'kube_node_labels'] as const) {
     lines.push(`# TYPE ${name} gauge`);
     for (const [node, instance, times] of rows)
-      for (const t of times)
+      for (const t of name === 'kube_node_info' && labelsOnly.has(node) ? [] : times)
         lines.push(`${name}{node="${node}",instance="${instance}"${extra[name](node)}} 1 ${t.toFixed(3)}`);
   }
   lines.push('# EOF');
@@ -108,7 +112,14 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
    * -store.max-labels-query-length does: "the request will not fail, but will be manipulated to only query
    * data within the allowed time range", grafana/mimir pkg/util/validation/limits.go).
    */
-  const setUp = (options: { refuseSeries?: boolean; narrowSeriesMs?: number; unlistNode?: string } = {}) => {
+  const setUp = (
+    options: {
+      refuseSeries?: boolean;
+      narrowSeriesMs?: number;
+      unlistNode?: string;
+      unlistInstance?: string;
+    } = {},
+  ) => {
     const config = parseConfig({ source: { kind: 'prometheus', url: prometheus.url } });
     const requests: { path: string; query: string; start?: string; end?: string }[] = [];
     const fetch: HttpFetch = async (url, init) => {
@@ -131,11 +142,14 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
         );
         return (globalThis.fetch as unknown as HttpFetch)(url, { ...init, body: params.toString() });
       }
-      if (options.unlistNode !== undefined && path.endsWith('/api/v1/series')) {
-        // As if the node's samples arrived after the endpoint was asked.
+      if ((options.unlistNode ?? options.unlistInstance) !== undefined && path.endsWith('/api/v1/series')) {
+        // As if the node's (or the replica's) samples arrived after the endpoint was asked, or lay in the
+        // hours a narrowing endpoint dropped.
         const answer = await (globalThis.fetch as unknown as HttpFetch)(url, init);
         const body = JSON.parse(await answer.text()) as { data: Record<string, string>[] };
-        body.data = body.data.filter((m) => m.node !== options.unlistNode);
+        body.data = body.data.filter(
+          (m) => m.node !== options.unlistNode && m.instance !== options.unlistInstance,
+        );
         return { status: answer.status, headers: answer.headers, text: async () => JSON.stringify(body) };
       }
       return (globalThis.fetch as unknown as HttpFetch)(url, init);
@@ -212,8 +226,12 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
         expect(canonical(answers.nodePresence), what).toEqual(canonical(mine));
         // One index request; node samples read only with the shard's node matcher.
         expect(requests.filter((r) => r.path.endsWith('/api/v1/series')).length, what).toBe(1);
+        // (The index checks select with `!~` the listed values: no sample when the list is complete.)
         const raw = requests.filter(
-          (r) => r.path.endsWith('/api/v1/query') && r.query.includes('kube_node_info|kube_node_labels'),
+          (r) =>
+            r.path.endsWith('/api/v1/query') &&
+            r.query.includes('kube_node_info|kube_node_labels') &&
+            !r.query.startsWith('group by ('),
         );
         for (const r of raw) expect(r.query, what).toMatch(/node=~"/);
         if (mine.length === 0) expect(raw, what).toEqual([]);
@@ -306,6 +324,53 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
     const found = await askShard(inDay.queries, GRID, inDay.config.metering, shard, inDay.identity);
     expect(found.warnings.join('\n')).toMatch(/lists 1 node\(s\) fewer[^]*\(gpu-a\)/);
     expect(found.gpuUtilScope.narrowedIndex).toBe(true);
+  }, 120_000);
+
+  it('finds a node the endpoint lacks that only kube_node_labels shows', async () => {
+    // gpu-h has no kube_node_info: a check of kube_node_info alone would find nothing, and no shard would
+    // bill gpu-h.
+    const whole = await wholeDay();
+    expect(whole.nodePresence.some((s) => s.metric.node === 'gpu-h')).toBe(true);
+    for (let index = 0; index < 2; index++) {
+      const { config, identity, queries } = setUp({ unlistNode: 'gpu-h' });
+      const { answers, warnings, gpuUtilScope } = await askShard(
+        queries,
+        GRID,
+        config.metering,
+        { index, count: 2 },
+        identity,
+      );
+      expect(warnings.join('\n')).toMatch(/lists 1 node\(s\) fewer \(gpu-h\)[^]*narrows its time range/);
+      expect(canonical(answers.ksmPresence)).toEqual(canonical(whole.ksmPresence));
+      expect(canonical(answers.nodePresence)).toEqual(canonical(whole.nodePresence));
+      expect(gpuUtilScope.narrowedIndex).toBe(true);
+    }
+  }, 120_000);
+
+  it('finds a kube-state-metrics replica the endpoint lacks, and keeps its presence', async () => {
+    // ksm-2 (steps 5-15, gpu-b and gpu-d only) unlisted while every node still is: trusted, shard 1 (gpu-a,
+    // exported by ksm-1 alone) would ask Prometheus only the steps ksm-1 misses and lose ksm-2 at 6-10.
+    const whole = await wholeDay();
+    expect(whole.ksmPresence.some((s) => s.metric.instance === 'ksm-2')).toBe(true);
+    for (let index = 0; index < 2; index++) {
+      const { config, identity, queries, requests } = setUp({ unlistInstance: 'ksm-2' });
+      const { answers, warnings, gpuUtilScope } = await askShard(
+        queries,
+        GRID,
+        config.metering,
+        { index, count: 2 },
+        identity,
+      );
+      expect(warnings.join('\n')).toMatch(
+        /lists no node series of instance "ksm-2"[^]*narrows its time range/,
+      );
+      expect(warnings.join('\n')).not.toMatch(/node\(s\) fewer/);
+      expect(canonical(answers.ksmPresence, true)).toEqual(canonical(whole.ksmPresence, true));
+      expect(canonical(answers.nodePresence)).toEqual(canonical(whole.nodePresence));
+      expect(gpuUtilScope.narrowedIndex).toBe(true);
+      // One check a label: node and each label that tells replicas apart.
+      expect(requests.filter((r) => r.query.includes('group by (instance)')).length).toBe(1);
+    }
   }, 120_000);
 
   it('reads every node series as before when the series endpoint does not answer', async () => {
