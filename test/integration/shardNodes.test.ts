@@ -203,6 +203,37 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
     expect(requests.filter((r) => /max_over_time\(kube_node_(labels|info)/.test(r.query))).toEqual([]);
   };
 
+  /**
+   * Both shards of 2 through an endpoint set up with `options` that lists less than the day holds: each
+   * warns (`warning`), reads as without the endpoint (the whole day's presence) and asks it nothing more.
+   * Each shard's requests, warnings and answers, for what a test checks besides.
+   */
+  const expectShardsReadAsWhole = async (options: Parameters<typeof setUp>[0], warning: RegExp) => {
+    const whole = await wholeDay();
+    const asked: {
+      requests: ReturnType<typeof setUp>['requests'];
+      warnings: string[];
+      answers: Awaited<ReturnType<typeof askShard>>['answers'];
+    }[] = [];
+    for (let index = 0; index < 2; index++) {
+      const { config, identity, queries, requests } = setUp(options);
+      const { answers, warnings, gpuUtilScope } = await askShard(
+        queries,
+        GRID,
+        config.metering,
+        { index, count: 2 },
+        identity,
+      );
+      expect(warnings.join('\n')).toMatch(warning);
+      expect(warnings.join('\n')).toMatch(/narrows its time range/);
+      expect(canonical(answers.ksmPresence, true)).toEqual(canonical(whole.ksmPresence, true));
+      expect(canonical(answers.nodePresence)).toEqual(canonical(whole.nodePresence));
+      expect(gpuUtilScope.narrowedIndex).toBe(true);
+      asked.push({ requests, warnings, answers });
+    }
+    return { whole, asked };
+  };
+
   for (const count of [2, 3]) {
     it(`reads only its own node series and keeps the whole day's presence: ${count} shards`, async () => {
       const whole = await wholeDay();
@@ -262,28 +293,19 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
   it('reads every node series when the series endpoint answers for less time than asked', async () => {
     // Narrowed to the last 15 minutes (steps 18-32), the endpoint does not list gpu-a (gone after step
     // 10): trusted, no shard would read gpu-a, and with 2 shards its shard would bill no node at all.
-    const whole = await wholeDay();
     const labels = await wholeDayLabels();
+    const { whole, asked } = await expectShardsReadAsWhole(
+      { narrowSeriesMs: 15 * STEP * 1000 },
+      /lists 1 node\(s\) fewer[^]*\(gpu-a\)/,
+    );
     expect(whole.nodePresence.some((s) => s.metric.node === 'gpu-a')).toBe(true);
-    for (let index = 0; index < 2; index++) {
-      const { config, identity, queries, requests } = setUp({ narrowSeriesMs: 15 * STEP * 1000 });
-      const { answers, warnings, gpuUtilScope } = await askShard(
-        queries,
-        GRID,
-        config.metering,
-        { index, count: 2 },
-        identity,
-      );
-      expect(warnings.join('\n')).toMatch(/lists 1 node\(s\) fewer[^]*\(gpu-a\)[^]*narrows its time range/);
-      expect(canonical(answers.ksmPresence)).toEqual(canonical(whole.ksmPresence));
-      expect(canonical(answers.nodePresence)).toEqual(canonical(whole.nodePresence));
+    asked.forEach(({ requests, answers }, index) => {
       expectShardLabels(answers, labels, requests, index, 2);
       // The endpoint is asked nothing more (the DCGM indexes); the DCGM_FI_DEV_GPU_UTIL read takes it so.
       expect(requests.filter((r) => r.path.endsWith('/api/v1/series')).length).toBe(1);
-      expect(gpuUtilScope.narrowedIndex).toBe(true);
-    }
-    // An endpoint that answers for the whole window: the check (one query of kube_node_info's samples)
-    // finds nothing.
+    });
+    // An endpoint that answers for the whole window: the checks (one query of the node series' samples a
+    // label) find nothing.
     const { config, identity, queries, requests } = setUp();
     const { warnings, gpuUtilScope } = await askShard(
       queries,
@@ -329,45 +351,23 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
   it('finds a node the endpoint lacks that only kube_node_labels shows', async () => {
     // gpu-h has no kube_node_info: a check of kube_node_info alone would find nothing, and no shard would
     // bill gpu-h.
-    const whole = await wholeDay();
+    const { whole } = await expectShardsReadAsWhole(
+      { unlistNode: 'gpu-h' },
+      /lists 1 node\(s\) fewer \(gpu-h\)/,
+    );
     expect(whole.nodePresence.some((s) => s.metric.node === 'gpu-h')).toBe(true);
-    for (let index = 0; index < 2; index++) {
-      const { config, identity, queries } = setUp({ unlistNode: 'gpu-h' });
-      const { answers, warnings, gpuUtilScope } = await askShard(
-        queries,
-        GRID,
-        config.metering,
-        { index, count: 2 },
-        identity,
-      );
-      expect(warnings.join('\n')).toMatch(/lists 1 node\(s\) fewer \(gpu-h\)[^]*narrows its time range/);
-      expect(canonical(answers.ksmPresence)).toEqual(canonical(whole.ksmPresence));
-      expect(canonical(answers.nodePresence)).toEqual(canonical(whole.nodePresence));
-      expect(gpuUtilScope.narrowedIndex).toBe(true);
-    }
   }, 120_000);
 
   it('finds a kube-state-metrics replica the endpoint lacks, and keeps its presence', async () => {
     // ksm-2 (steps 5-15, gpu-b and gpu-d only) unlisted while every node still is: trusted, shard 1 (gpu-a,
     // exported by ksm-1 alone) would ask Prometheus only the steps ksm-1 misses and lose ksm-2 at 6-10.
-    const whole = await wholeDay();
+    const { whole, asked } = await expectShardsReadAsWhole(
+      { unlistInstance: 'ksm-2' },
+      /lists no node series of instance "ksm-2"/,
+    );
     expect(whole.ksmPresence.some((s) => s.metric.instance === 'ksm-2')).toBe(true);
-    for (let index = 0; index < 2; index++) {
-      const { config, identity, queries, requests } = setUp({ unlistInstance: 'ksm-2' });
-      const { answers, warnings, gpuUtilScope } = await askShard(
-        queries,
-        GRID,
-        config.metering,
-        { index, count: 2 },
-        identity,
-      );
-      expect(warnings.join('\n')).toMatch(
-        /lists no node series of instance "ksm-2"[^]*narrows its time range/,
-      );
+    for (const { requests, warnings } of asked) {
       expect(warnings.join('\n')).not.toMatch(/node\(s\) fewer/);
-      expect(canonical(answers.ksmPresence, true)).toEqual(canonical(whole.ksmPresence, true));
-      expect(canonical(answers.nodePresence)).toEqual(canonical(whole.nodePresence));
-      expect(gpuUtilScope.narrowedIndex).toBe(true);
       // One check a label: node and each label that tells replicas apart.
       expect(requests.filter((r) => r.query.includes('group by (instance)')).length).toBe(1);
     }
