@@ -37,8 +37,9 @@ const GRID = { startMs: T0 * 1000, endMs: (T0 + 32 * STEP) * 1000, stepMs: STEP 
  * Node series of two kube-state-metrics replicas. With 2 shards, shard 0 holds gpu-b, gpu-d and gpu-h (all
  * day) and shard 1 only gpu-a, which is gone after step 10; with 3, shard 1 has no node. ksm-1 exports every
  * node and misses steps 20–22 (an outage); ksm-2, 17.5 s later, exports gpu-b and gpu-d only, steps 5–15.
- * gpu-h has kube_node_labels only (a kube-state-metrics told not to export kube_node_info for it, or a
- * relabelling that dropped it: the product bills a node seen by either family).
+ * gpu-h has kube_node_labels only: kube-state-metrics writes both families for every node
+ * (internal/store/node.go) unless told not to (`--metric-denylist`, docs/developer/cli-arguments.md), or a
+ * relabelling drops one; the product bills a node seen by either family.
  * Label shapes from kube-state-metrics internal/store/node.go (c92fe0c): kube_node_info carries the node's
  * system info (kernel_version, os_image, container_runtime_version, kubelet_version, kubeproxy_version,
  * provider_id, pod_cidr, system_uuid, internal_ip) and kube_node_labels one label_* per Kubernetes label;
