@@ -231,6 +231,8 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
       expect(canonical(answers.ksmPresence)).toEqual(canonical(whole.ksmPresence));
       expect(canonical(answers.nodePresence)).toEqual(canonical(whole.nodePresence));
       expect(gpuUtilScope.narrowedIndex).toBe(true);
+      // The endpoint is asked nothing more (the DCGM indexes); the DCGM_FI_DEV_GPU_UTIL read takes it so.
+      expect(requests.filter((r) => r.path.endsWith('/api/v1/series')).length).toBe(1);
       asked.push({ requests, warnings, answers });
     }
     return { whole, asked };
@@ -301,11 +303,7 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
       /lists 1 node\(s\) fewer[^]*\(gpu-a\)/,
     );
     expect(whole.nodePresence.some((s) => s.metric.node === 'gpu-a')).toBe(true);
-    asked.forEach(({ requests, answers }, index) => {
-      expectShardLabels(answers, labels, requests, index, 2);
-      // The endpoint is asked nothing more (the DCGM indexes); the DCGM_FI_DEV_GPU_UTIL read takes it so.
-      expect(requests.filter((r) => r.path.endsWith('/api/v1/series')).length).toBe(1);
-    });
+    asked.forEach(({ requests, answers }, index) => expectShardLabels(answers, labels, requests, index, 2));
     // An endpoint that answers for the whole window: the checks (one query of the node series' samples a
     // label) find nothing.
     const { config, identity, queries, requests } = setUp();
