@@ -32,6 +32,9 @@ import {
 const T0 = Date.UTC(2026, 9, 1) / 1000;
 const STEP = 60;
 const GRID = { startMs: T0 * 1000, endMs: (T0 + 32 * STEP) * 1000, stepMs: STEP * 1000 };
+/** The next day's grid: the HA pair's node series (nodeSeries). */
+const T1 = T0 + 86_400;
+const GRID2 = { startMs: T1 * 1000, endMs: (T1 + 32 * STEP) * 1000, stepMs: STEP * 1000 };
 
 /**
  * Node series of two kube-state-metrics replicas. With 2 shards, shard 0 holds gpu-b, gpu-d and gpu-h (all
@@ -51,7 +54,7 @@ function nodeSeries(): string {
     Array.from({ length: to - from + 1 }, (_, i) => T0 + (from + i) * STEP + offset).filter(
       (t) => offset !== 0 || ![20, 21, 22].includes((t - T0) / STEP),
     );
-  const rows: [string, string, number[]][] = [
+  const rows: [string, string, number[], string?][] = [
     ['gpu-a', 'ksm-1', steps(1, 10)],
     ['gpu-b', 'ksm-1', steps(1, 32)],
     ['gpu-d', 'ksm-1', steps(1, 32)],
@@ -59,6 +62,16 @@ function nodeSeries(): string {
     ['gpu-d', 'ksm-2', steps(5, 15, 17.5)],
     ['gpu-h', 'ksm-1', steps(1, 32)],
   ];
+  // The next day (GRID2): an HA pair of Prometheus replicas (`replica`, a source.dedupeLabels default)
+  // scraping two kube-state-metrics replicas. p-0 and p-1 see ksm-1, p-0 sees ksm-2, all day, exporting
+  // gpu-a (shard 1 of 2) and gpu-b (shard 0); p-1 sees ksm-2 only at steps 5–15, and with gpu-b only.
+  const day2 = (from: number, to: number, offset: number) =>
+    Array.from({ length: to - from + 1 }, (_, i) => T1 + (from + i) * STEP + offset);
+  for (const node of ['gpu-a', 'gpu-b']) {
+    rows.push([node, 'ksm-1', day2(1, 32, 0), 'p-0'], [node, 'ksm-1', day2(1, 32, 5), 'p-1']);
+    rows.push([node, 'ksm-2', day2(1, 32, 17.5), 'p-0']);
+  }
+  rows.push(['gpu-b', 'ksm-2', day2(5, 15, 22.5), 'p-1']);
   const labelsOnly = new Set(['gpu-h']);
   const extra = {
     kube_node_info: (node: string) =>
@@ -69,9 +82,12 @@ function nodeSeries(): string {
   };
   for (const name of ['kube_node_info', 'kube_node_labels'] as const) {
     lines.push(`# TYPE ${name} gauge`);
-    for (const [node, instance, times] of rows)
+    for (const [node, instance, times, replica] of rows)
       for (const t of name === 'kube_node_info' && labelsOnly.has(node) ? [] : times)
-        lines.push(`${name}{node="${node}",instance="${instance}"${extra[name](node)}} 1 ${t.toFixed(3)}`);
+        lines.push(
+          `${name}{node="${node}",instance="${instance}"${replica ? `,replica="${replica}"` : ''}` +
+            `${extra[name](node)}} 1 ${t.toFixed(3)}`,
+        );
   }
   lines.push('# EOF');
   return `${lines.join('\n')}\n`;
@@ -119,6 +135,8 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
       narrowSeriesMs?: number;
       unlistNode?: string;
       unlistInstance?: string;
+      /** Every series with these label values (absent: "") left out. */
+      unlistReplica?: Record<string, string>;
     } = {},
   ) => {
     const config = parseConfig({ source: { kind: 'prometheus', url: prometheus.url } });
@@ -143,14 +161,20 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
         );
         return (globalThis.fetch as unknown as HttpFetch)(url, { ...init, body: params.toString() });
       }
-      if ((options.unlistNode ?? options.unlistInstance) !== undefined && path.endsWith('/api/v1/series')) {
+      const unlisted = (m: Record<string, string>) =>
+        m.node === options.unlistNode ||
+        m.instance === options.unlistInstance ||
+        (options.unlistReplica !== undefined &&
+          Object.entries(options.unlistReplica).every(([label, value]) => (m[label] ?? '') === value));
+      if (
+        (options.unlistNode ?? options.unlistInstance ?? options.unlistReplica) !== undefined &&
+        path.endsWith('/api/v1/series')
+      ) {
         // As if the node's (or the replica's) samples arrived after the endpoint was asked, or lay in the
         // hours a narrowing endpoint dropped.
         const answer = await (globalThis.fetch as unknown as HttpFetch)(url, init);
         const body = JSON.parse(await answer.text()) as { data: Record<string, string>[] };
-        body.data = body.data.filter(
-          (m) => m.node !== options.unlistNode && m.instance !== options.unlistInstance,
-        );
+        body.data = body.data.filter((m) => !unlisted(m));
         return { status: answer.status, headers: answer.headers, text: async () => JSON.stringify(body) };
       }
       return (globalThis.fetch as unknown as HttpFetch)(url, init);
@@ -167,9 +191,9 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
     return { config, identity, queries, requests };
   };
 
-  const wholeDay = async () => {
+  const wholeDay = async (grid = GRID) => {
     const { queries } = setUp();
-    const over = { startMs: GRID.startMs + GRID.stepMs, endMs: GRID.endMs, stepMs: GRID.stepMs };
+    const over = { startMs: grid.startMs + grid.stepMs, endMs: grid.endMs, stepMs: grid.stepMs };
     return queries.presenceFromRaw(over, GRID.stepMs - 1);
   };
 
@@ -209,8 +233,12 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
    * warns (`warning`), reads as without the endpoint (the whole day's presence) and asks it nothing more.
    * Each shard's requests, warnings and answers, for what a test checks besides.
    */
-  const expectShardsReadAsWhole = async (options: Parameters<typeof setUp>[0], warning: RegExp) => {
-    const whole = await wholeDay();
+  const expectShardsReadAsWhole = async (
+    options: Parameters<typeof setUp>[0],
+    warning: RegExp,
+    grid = GRID,
+  ) => {
+    const whole = await wholeDay(grid);
     const asked: {
       requests: ReturnType<typeof setUp>['requests'];
       warnings: string[];
@@ -220,7 +248,7 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
       const { config, identity, queries, requests } = setUp(options);
       const { answers, warnings, gpuUtilScope } = await askShard(
         queries,
-        GRID,
+        grid,
         config.metering,
         { index, count: 2 },
         identity,
@@ -363,13 +391,39 @@ describe.skipIf(prometheusInstallHint() !== null)('the node series one shard of 
     // exported by ksm-1 alone) would ask Prometheus only the steps ksm-1 misses and lose ksm-2 at 6-10.
     const { whole, asked } = await expectShardsReadAsWhole(
       { unlistInstance: 'ksm-2' },
-      /lists no node series of instance "ksm-2"/,
+      /lists no node series of kube-state-metrics replica\(s\) \{instance="ksm-2"\}/,
     );
     expect(whole.ksmPresence.some((s) => s.metric.instance === 'ksm-2')).toBe(true);
     for (const { requests, warnings } of asked) {
       expect(warnings.join('\n')).not.toMatch(/node\(s\) fewer/);
-      // One check a label: node and each label that tells replicas apart.
-      expect(requests.filter((r) => r.query.includes('group by (instance)')).length).toBe(1);
+      // Two checks: the node names, and the replicas (the labels that tell them apart, together).
+      const checks = requests.filter((r) => r.query.startsWith('group by ('));
+      expect(checks.map((r) => r.query.slice(0, r.query.indexOf(')') + 1))).toEqual([
+        'group by (node)',
+        'group by (replica, prometheus_replica, instance)',
+      ]);
+    }
+  }, 120_000);
+
+  it('finds a replica the endpoint lacks whose every label value it lists on other series', async () => {
+    // Next day: p-1 on ksm-2 (steps 5–15, gpu-b only) unlisted; p-1 and ksm-2 are each listed (p-1 on ksm-1,
+    // p-0 on ksm-2). Trusted, shard 1 (gpu-a, shown by every listed replica at every step) would ask
+    // Prometheus nothing and lose p-1 on ksm-2; a check of each label alone finds nothing.
+    const { whole, asked } = await expectShardsReadAsWhole(
+      { unlistReplica: { replica: 'p-1', instance: 'ksm-2' } },
+      /lists no node series of kube-state-metrics replica\(s\) \{replica="p-1", instance="ksm-2"\}/,
+      GRID2,
+    );
+    expect(whole.ksmPresence.map((s) => [s.metric.replica, s.metric.instance])).toContainEqual([
+      'p-1',
+      'ksm-2',
+    ]);
+    for (const { requests } of asked) {
+      const check = requests.filter((r) => r.query.startsWith('group by (replica'));
+      expect(check.length).toBe(1);
+      // One term for each prefix of a listed replica, joined with `or`, all in one request: (), (p-0),
+      // (p-1), (p-0, ""), (p-1, "").
+      expect(check[0]!.query.split('\nor\n').length).toBe(5);
     }
   }, 120_000);
 

@@ -72,6 +72,11 @@ export function extraMatchers(selector: string | undefined): string {
   return `, ${trimmed}`;
 }
 
+/** A label value as a PromQL double-quoted string, quotes included (for `label="..."`). */
+export function quotedValue(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+}
+
 /**
  * A regex that matches exactly the given literal values (for `label=~"..."`), escaped for RE2 and for a
  * PromQL double-quoted string. Prometheus looks such an alternation up in its index value by value.

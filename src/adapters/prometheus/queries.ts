@@ -264,10 +264,13 @@ export interface PrometheusQueries {
   seriesIndex(name: QueryName, window: TimeRange): Promise<Record<string, string>[]>;
   /** An instant query at `atMs`. */
   instant(name: QueryName, params: Record<string, string>, atMs: number): Promise<PromSeries[]>;
-  /** An instant query over (start, end]; on "too large" the window is halved and the halves max'ed. */
+  /**
+   * An instant query over (start, end]; on "too large" the window is halved and the halves max'ed. With
+   * several parameter sets, the template filled with each, joined with `or` into one request.
+   */
   overWindow(
     name: QueryName,
-    params: Record<string, string>,
+    params: Record<string, string> | readonly Record<string, string>[],
     window: TimeRange,
     shard?: Partial<ShardMatchers>,
   ): Promise<PromSeries[]>;
@@ -300,14 +303,19 @@ export function createQueries(
     });
   const overWindow = async (
     name: QueryName,
-    params: Record<string, string>,
+    params: Record<string, string> | readonly Record<string, string>[],
     window: TimeRange,
     shard: Partial<ShardMatchers> = {},
     depth = 0,
   ): Promise<PromSeries[]> => {
     try {
       const range = durationMs(window.endMs - window.startMs);
-      return await client.queryInstant(name, fill(name, { ...params, range }, shard), window.endMs, window);
+      const sets: readonly Record<string, string>[] = Array.isArray(params) ? params : [params];
+      if (sets.length === 0) throw new RangeError(`${name}: overWindow needs at least one parameter set`);
+      const query = sets
+        .map((set: Record<string, string>) => fill(name, { ...set, range }, shard))
+        .join('\nor\n');
+      return await client.queryInstant(name, query, window.endMs, window);
     } catch (error) {
       const span = window.endMs - window.startMs;
       if (!(error instanceof PrometheusQueryError) || !error.details.tooLarge || depth >= 6 || span < 2000)

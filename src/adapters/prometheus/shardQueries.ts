@@ -4,7 +4,7 @@ import type { Shard, StepGrid } from '../../core/types.ts';
 import type { Config } from '../../config/schema.ts';
 import type { SeriesIdentity } from './identity.ts';
 import type { PromSeries } from './parseResponse.ts';
-import { durationMs, literalAlternation } from './promql.ts';
+import { durationMs, literalAlternation, quotedValue } from './promql.ts';
 import { SamplePoints } from './samplePoints.ts';
 import { gapRanges, stepGaps } from './stepGaps.ts';
 import { sortLikePrometheus } from './rawSteps.ts';
@@ -251,32 +251,26 @@ async function nodesOfShard(
     const checked = { startMs: over.startMs - windowMs, endMs: rangesOf(grid).day.endMs };
     // Likewise a kube-state-metrics replica the index lacks (one whose node series all lie in the hours
     // the endpoint dropped, such as a replica restarted with a new pod IP) would be missing from the
-    // presence shardKsmPresence completes: each label that tells replicas apart is checked the same way.
-    // A replica whose every label value the index shows on other series is not found (docs/performance.md,
-    // Known gaps).
-    const replicaLabels = [
-      ...(identity.clusterLabel ? [identity.clusterLabel] : []),
-      ...identity.ksmReplicaLabels,
-    ];
+    // presence shardKsmPresence completes: the replicas, each the values of the labels that tell them
+    // apart together, are checked the same way, in one request.
+    const replicaLabels = replicaKeyLabels(identity);
     const found = index
-      ? await Promise.all(
-          ['node', ...replicaLabels].map(async (label) => {
-            const listed = new Set(label === 'node' ? namesOf(index!) : index!.map((m) => m[label] ?? ''));
-            return { label, unlisted: await unlistedValues(queries, 'node_names', label, checked, listed) };
-          }),
-        )
+      ? await Promise.all([
+          unlistedValues(queries, 'node_names', 'node', checked, new Set(namesOf(index))).then((unlisted) =>
+            unlisted.length > 0 ? `${unlisted.length} node(s) fewer (${listShort(unlisted)})` : '',
+          ),
+          unlistedReplicas(queries, replicaLabels, checked, index).then((unlisted) =>
+            unlisted.length > 0
+              ? `no node series of kube-state-metrics replica(s) ${listShort(unlisted.map(selectorText))}`
+              : '',
+          ),
+        ])
       : [];
-    const missing = found.filter((f) => f.unlisted.length > 0);
+    const missing = found.filter((what) => what !== '');
     if (missing.length > 0) {
       index = undefined;
       narrowed = true;
-      const what = missing
-        .map(({ label, unlisted }) =>
-          label === 'node'
-            ? `${unlisted.length} node(s) fewer (${listShort(unlisted)})`
-            : `no node series of ${label} ${listShort(unlisted.map((v) => JSON.stringify(v)))}`,
-        )
-        .join(' and ');
+      const what = missing.join(' and ');
       warnings.push(
         `Prometheus: against kube-state-metrics' node series over the day, the series endpoint lists ${what}: ` +
           "it narrows its time range (as Mimir's -store.max-labels-query-length does); every shard of the day " +
@@ -354,6 +348,87 @@ async function unlistedValues(
 }
 
 /**
+ * The labels whose values together tell kube-state-metrics replicas apart, as ksm_presence groups them:
+ * the cluster label, then source.dedupeLabels and `instance` (identity.ksmReplicaLabels).
+ */
+function replicaKeyLabels(identity: SeriesIdentity): string[] {
+  return [
+    ...new Set([...(identity.clusterLabel ? [identity.clusterLabel] : []), ...identity.ksmReplicaLabels]),
+  ];
+}
+
+/** `{label="value", …}` of a replica's non-empty labels, for a warning. */
+function selectorText(replica: Record<string, string>): string {
+  const set = Object.entries(replica).filter(([, v]) => v !== '');
+  return `{${set.map(([l, v]) => `${l}=${quotedValue(v)}`).join(', ')}}`;
+}
+
+/**
+ * The matchers ({{unlisted}} of node_names) that together select exactly the series whose values of
+ * `labels` (in order; "" for an absent label) are none of `known`'s tuples, by the index alone: for each
+ * prefix of a known tuple (the empty one first), its labels equal to it and the next label none of the
+ * values that follow it in a known tuple. A series of an unknown tuple leaves the known ones at one label
+ * after a known prefix, so exactly one term selects it; a series of a known tuple, none. No known tuple:
+ * one term without matchers (every series). Checking each label's values alone misses a tuple whose
+ * every value another tuple shows (replicas `a`/`b` on instances `x`/`y`, `a` on `y` unknown).
+ */
+export function unknownTupleMatchers(
+  labels: readonly string[],
+  known: readonly (readonly string[])[],
+): string[] {
+  if (known.length === 0) return [''];
+  const terms: string[] = [];
+  for (let depth = 0; depth < labels.length; depth++) {
+    const next = new Map<string, { prefix: readonly string[]; values: Set<string> }>();
+    for (const tuple of known) {
+      const prefix = tuple.slice(0, depth);
+      const key = JSON.stringify(prefix);
+      let entry = next.get(key);
+      if (!entry) next.set(key, (entry = { prefix, values: new Set() }));
+      entry.values.add(tuple[depth] ?? '');
+    }
+    for (const key of [...next.keys()].sort(compareStrings)) {
+      const { prefix, values } = next.get(key)!;
+      terms.push(
+        prefix.map((value, i) => `, ${labels[i]}=${quotedValue(value)}`).join('') +
+          `, ${labels[depth]}!~"${literalAlternation([...values].sort(compareStrings))}"`,
+      );
+    }
+  }
+  return terms;
+}
+
+/**
+ * The kube-state-metrics replicas (the values of `labels`, "" for an absent label) with node series
+ * samples in `window` that the series endpoint's `index` lacks, asked in one request of the query API
+ * (node_names grouped by `labels`, one term of unknownTupleMatchers each, joined with `or`): none read a
+ * sample when the index lists every replica.
+ */
+async function unlistedReplicas(
+  queries: PrometheusQueries,
+  labels: readonly string[],
+  window: { startMs: number; endMs: number },
+  index: readonly Record<string, string>[],
+): Promise<Record<string, string>[]> {
+  if (labels.length === 0) return [];
+  const tupleOf = (metric: Record<string, string>) => labels.map((label) => metric[label] ?? '');
+  const known = new Map(index.map((m) => [JSON.stringify(tupleOf(m)), tupleOf(m)]));
+  const terms = unknownTupleMatchers(labels, [...known.values()]);
+  const label = labels.join(', ');
+  const seen = await queries.overWindow(
+    'node_names',
+    terms.map((unlisted) => ({ label, unlisted })),
+    window,
+  );
+  const unlisted = new Map<string, Record<string, string>>();
+  for (const { metric } of seen) {
+    const key = JSON.stringify(tupleOf(metric));
+    if (!known.has(key)) unlisted.set(key, Object.fromEntries(labels.map((l) => [l, metric[l] ?? ''])));
+  }
+  return [...unlisted.keys()].sort(compareStrings).map((key) => unlisted.get(key)!);
+}
+
+/**
  * Of the shard's pod `names`, those that a dcgm-exporter series with samples in the grid's window names in
  * exported_pod (dcgm_exported_index, from the series endpoint: no sample read). Every series the
  * exported_pod branch of the utilization reads would select for the shard is one of theirs. When the index
@@ -399,7 +474,7 @@ export async function shardKsmPresence(
   index: Record<string, string>[],
   identity: SeriesIdentity,
 ): Promise<PromSeries[]> {
-  const by = [...(identity.clusterLabel ? [identity.clusterLabel] : []), ...identity.ksmReplicaLabels];
+  const by = replicaKeyLabels(identity);
   const keyOf = (metric: Record<string, string>) => by.map((name) => metric[name] ?? '').join('\u0000');
   const asked = gapRanges(stepGaps(own, index, keyOf, over).gap, over);
   if (asked.length === 0) return own;

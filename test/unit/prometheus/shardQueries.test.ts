@@ -1,10 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   createQueries,
   loadQueryTemplates,
   seriesIdentityOf,
 } from '../../../src/adapters/prometheus/index.ts';
-import { askShard } from '../../../src/adapters/prometheus/shardQueries.ts';
+import { askShard, unknownTupleMatchers } from '../../../src/adapters/prometheus/shardQueries.ts';
 import { parseConfig } from '../../../src/config/loadConfig.ts';
 import { shardOfNode } from '../../../src/core/metering/index.ts';
 import { type Call, fakeClient, type fakeFetch, ok } from './fakes.ts';
@@ -130,5 +131,62 @@ describe('askShard', () => {
     expect(withRegex('uid=~"u1|u2"}')).toEqual([
       expect.stringMatching(/^\{__name__=~"kube_pod_status_phase\|/),
     ]);
+  });
+});
+
+/**
+ * Whether the matchers of one term (`, l="v"` and `, l!~"regex"`, as PromQL reads them: string escapes,
+ * then a fully anchored regex) select a series whose labels are `values` ("" for an absent label).
+ */
+function selects(term: string, labels: readonly string[], values: readonly string[]): boolean {
+  const unquote = (text: string) => text.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c));
+  const matchers = [...term.matchAll(/, (\w+)(=|!~)"((?:[^"\\]|\\.)*)"/g)];
+  expect(matchers.map((m) => m[0]).join('')).toBe(term);
+  return matchers.every(([, label, op, text]) => {
+    const value = values[labels.indexOf(label!)] ?? '';
+    return op === '=' ? value === unquote(text!) : !new RegExp(`^(?:${unquote(text!)})$`).test(value);
+  });
+}
+
+describe('unknownTupleMatchers', () => {
+  const labels = ['cluster', 'replica', 'instance'];
+  const alphabet = ['', 'a', 'b', 'x"|.\\y'];
+  const every = alphabet.flatMap((c) => alphabet.flatMap((r) => alphabet.map((i) => [c, r, i])));
+
+  it('selects each series of an unknown replica by exactly one term, and none of a known one', () => {
+    fc.assert(
+      fc.property(fc.subarray(every, { minLength: 0, maxLength: 12 }), (known) => {
+        const terms = unknownTupleMatchers(labels, known);
+        const isKnown = new Set(known.map((t) => JSON.stringify(t)));
+        for (const tuple of every) {
+          const count = terms.filter((term) => selects(term, labels, tuple)).length;
+          expect(count, JSON.stringify({ tuple, known })).toBe(isKnown.has(JSON.stringify(tuple)) ? 0 : 1);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('finds the replica whose every value another one shows, which a label at a time misses', () => {
+    // Replicas a and b of an HA pair scrape kube-state-metrics on x and y; (a, y) is not listed.
+    const known = [
+      ['', 'a', 'x'],
+      ['', 'b', 'x'],
+      ['', 'b', 'y'],
+    ];
+    const terms = unknownTupleMatchers(labels, known);
+    expect(terms).toEqual([
+      ', cluster!~""',
+      ', cluster="", replica!~"a|b"',
+      ', cluster="", replica="a", instance!~"x"',
+      ', cluster="", replica="b", instance!~"x|y"',
+    ]);
+    expect(terms.filter((term) => selects(term, labels, ['', 'a', 'y']))).toEqual([
+      ', cluster="", replica="a", instance!~"x"',
+    ]);
+  });
+
+  it('selects every series when nothing is listed', () => {
+    expect(unknownTupleMatchers(labels, [])).toEqual(['']);
   });
 });
