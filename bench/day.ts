@@ -18,6 +18,7 @@
  *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --whole --dump-requests /tmp/d1024   # for bench/promProfile.ts
  *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --live-heap   # peak heap after a full collection, not sampled
  *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --warm   # Prometheus warmed on the day before the first shard
+ *   node --import tsx bench/day.ts --sizes 1024 --shards 1 --daemon-pods 10   # and 10 pods without a GPU a node
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -551,6 +552,7 @@ async function main(): Promise<void> {
     allowPositionals: true,
     options: {
       sizes: { type: 'string', default: '1024,4096' },
+      'daemon-pods': { type: 'string', default: '0' },
       month: { type: 'string', default: '2026-10' },
       zone: { type: 'string', default: 'UTC' },
       seed: { type: 'string', default: '42' },
@@ -589,6 +591,7 @@ async function main(): Promise<void> {
           seed: Number(values.seed),
           ksmSeconds: 60,
           dcgmSeconds: 30,
+          ...(Number(values['daemon-pods']) > 0 ? { daemonPodsPerNode: Number(values['daemon-pods']) } : {}),
         },
         {
           shards: values.shards === 'auto' ? 'auto' : Number(values.shards),

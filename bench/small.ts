@@ -19,6 +19,7 @@
  *   node --import tsx bench/small.ts --cpu-prof /tmp/prof  # a V8 CPU profile of each CLI run into that folder
  *   node --import tsx bench/small.ts --gpus 24 --read-api remote   # raw samples by remote read (source.readApi)
  *   node --import tsx bench/small.ts --gpus 24 --replay  # the report's own cost: Prometheus' answers replayed
+ *   node --import tsx bench/small.ts --gpus 24 --daemon-pods 10  # and 10 pods without a GPU on every node
  *
  * With `--replay` the CLI asks a loopback server (bench/lib/replay.ts) that forwards each request to
  * Prometheus the first time it is seen and answers it from memory afterwards. One unmeasured run fills it;
@@ -126,6 +127,7 @@ async function main(): Promise<void> {
       'step-evaluation': { type: 'string', default: 'adapter' },
       'read-api': { type: 'string', default: 'query' },
       gpus: { type: 'string' },
+      'daemon-pods': { type: 'string', default: '0' },
       days: { type: 'string', default: '31' },
       requests: { type: 'boolean', default: false },
       'by-query': { type: 'boolean', default: false },
@@ -143,6 +145,7 @@ async function main(): Promise<void> {
         seed: 42,
         ksmSeconds: KSM_SECONDS,
         dcgmSeconds: values.dcgm === '120' ? 30 : Number(values.dcgm),
+        ...(Number(values['daemon-pods']) > 0 ? { daemonPodsPerNode: Number(values['daemon-pods']) } : {}),
       }
     : undefined;
   const dcgmSeconds = scale ? scale.dcgmSeconds : Number(values.dcgm);

@@ -24,6 +24,8 @@ export interface ScaleDataset {
   seed: number;
   ksmSeconds: number;
   dcgmSeconds: number;
+  /** Pods without a GPU on every node (src/sim/scalePreset.ts daemonPodsPerNode); 0 or absent: none. */
+  daemonPodsPerNode?: number;
 }
 
 export interface BackfillResult {
@@ -40,7 +42,8 @@ export interface BackfillResult {
 
 /** Cache key: everything the data depends on (bump the version when the scenario changes). */
 export function datasetKey(d: ScaleDataset): string {
-  return `bench-scale-v1-${d.gpus}gpu-${d.month}-${d.days}d-${d.zone.replace(/\//g, '_')}-ksm${d.ksmSeconds}-dcgm${d.dcgmSeconds}-s${d.seed}`;
+  const daemons = d.daemonPodsPerNode ? `-daemons${d.daemonPodsPerNode}` : '';
+  return `bench-scale-v1-${d.gpus}gpu-${d.month}-${d.days}d-${d.zone.replace(/\//g, '_')}-ksm${d.ksmSeconds}-dcgm${d.dcgmSeconds}-s${d.seed}${daemons}`;
 }
 
 async function duBytes(dir: string): Promise<number> {
@@ -67,6 +70,7 @@ export async function ensureDataset(
       seed: d.seed,
       days: d.days,
       scrape: { ksmSeconds: d.ksmSeconds, dcgmSeconds: d.dcgmSeconds },
+      ...(d.daemonPodsPerNode ? { daemonPodsPerNode: d.daemonPodsPerNode } : {}),
     }),
   );
   const base = { cacheKey, nodes: sim.nodes.length, pods: sim.pods.length };

@@ -28,6 +28,15 @@ export interface ScaleScenarioOptions extends PresetOptions {
   gpus: number;
   /** Median running time of a job (default 3 h). */
   jobMedianMs?: number;
+  /**
+   * Pods without a GPU on every node for its whole lifetime (default 0): the DaemonSets a real node runs
+   * (kube-proxy, the CNI, node-exporter, dcgm-exporter, the NVIDIA device plugin and GPU feature
+   * discovery, log shippers), in namespace kube-system, each one CPU-only container. kube-state-metrics
+   * exports them as every pod (internal/store/pod.go: kube_pod_info, kube_pod_labels,
+   * kube_pod_status_phase, kube_pod_container_resource_requests{resource="cpu"}): what metering reads of
+   * a cluster besides its GPU pods.
+   */
+  daemonPodsPerNode?: number;
 }
 
 type Kind = 'training' | 'batch' | 'inference' | 'notebook';
@@ -156,6 +165,30 @@ export function buildScaleScenario(options: ScaleScenarioOptions): ExplicitSimul
 
   for (const lane of lanes) {
     for (const life of lane.node.lifetimes) fillLane(b, lane, life, teams, jobMedianMs);
+  }
+  const daemons = options.daemonPodsPerNode ?? 0;
+  if (daemons > 0) {
+    b.addNamespace('kube-system', {});
+    for (const node of b.nodes)
+      for (const life of node.lifetimes)
+        for (let i = 0; i < daemons; i++) {
+          const owner = `daemon-${i + 1}`;
+          const created = life.startMs + rng.int(5, 60) * S;
+          b.addPod({
+            namespace: 'kube-system',
+            name: `${owner}-${b.suffix()}`,
+            createdByKind: 'DaemonSet',
+            createdByName: owner,
+            node: node.name,
+            createdMs: created,
+            scheduledMs: created,
+            runningMs: created + rng.int(2, 30) * S,
+            endMs: life.endMs,
+            endPhase: 'Succeeded',
+            deletedMs: life.endMs,
+            containers: [{ name: 'main', cpuCores: 0.1 }],
+          });
+        }
   }
 
   const inRange = (p: SimPod) =>
