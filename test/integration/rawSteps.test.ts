@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPrometheus } from '../../src/adapters/prometheus/connect.ts';
+import type { HttpFetch } from '../../src/adapters/prometheus/httpFetch.ts';
 import { seriesIdentityOf } from '../../src/adapters/prometheus/identity.ts';
 import { createPrometheusSource } from '../../src/adapters/prometheus/index.ts';
 import type { PromSeries } from '../../src/adapters/prometheus/parseResponse.ts';
@@ -93,6 +94,7 @@ function edgeCases(): string {
     [pod('g', 'instance="ksm-1",job="old"'), steps(1, 12, 0, 0)],
     [pod('g', 'instance="ksm-1",job="new"'), steps(8, 20)],
     [pod('h'), steps(1, 10)],
+    [pod('q'), steps(1, 30)],
     // A NaN beside a 1 in one group: max by gives 1 (NaN only when every value is NaN).
     [pod('i', 'instance="ksm-1",job="a"'), steps(1, 5, 0, 'NaN')],
     [pod('i', 'instance="ksm-1",job="b"'), steps(1, 5)],
@@ -138,6 +140,8 @@ function edgeCases(): string {
   ]);
   family('kube_pod_resourceclaim_info', [
     [`namespace="ml",pod="c",uid="uid-c",resourceclaim="gpu",instance="ksm-1"`, steps(20, 25)],
+    // A DRA pod: a claim and no GPU request at all (the join keeps it only while it has its claim).
+    [`namespace="ml",pod="q",uid="uid-q",resourceclaim="gpu",instance="ksm-1"`, steps(12, 16)],
   ]);
   // Node capacity and presence: replicas, window ends, NaN (max by keeps a value beside it; alone it is
   // dropped), a negative sample, a capacity change mid-day, a node known by kube_node_labels only.
@@ -397,16 +401,32 @@ describe.skipIf(prometheusInstallHint() !== null)(
 
     it('gives the same series and steps on samples made to part them (join, window ends, NaN, replicas)', async () => {
       const config = parseConfig({ source: { kind: 'prometheus', url: edges.url } });
+      const asked: string[] = [];
+      const fetch: HttpFetch = (url, init) => {
+        asked.push(new URLSearchParams(init.body as string).get('query') ?? '');
+        return (globalThis.fetch as unknown as HttpFetch)(url, init);
+      };
       const queries = createQueries(
-        connectPrometheus({ source: config.source, logger: quiet }),
+        connectPrometheus({ source: config.source, logger: quiet, fetch }),
         loadQueryTemplates(DEFAULT_QUERIES_DIR),
         seriesIdentityOf(config.source),
         undefined,
       );
       const over = { startMs: (T0 + STEP) * 1000, endMs: (T0 + 32 * STEP) * 1000, stepMs: STEP * 1000 };
       const byPrometheus = await queries.range('running', { window: '59999ms' }, over);
+      asked.length = 0;
       const byAdapter = await queries.runningFromRaw(over, STEP * 1000 - 1);
       expect(canonical(byAdapter)).toEqual(canonical(byPrometheus));
+      // A whole day reads the phase of the pods with a GPU request or a DRA claim in the span only: never
+      // b's (no request, no claim), whose phase series the raw read of both selectors would hold.
+      const phaseReads = asked.filter((q) => q.startsWith('{__name__="kube_pod_status_phase"'));
+      expect(phaseReads.length).toBeGreaterThan(0);
+      for (const q of phaseReads) {
+        expect(q).toMatch(/uid=~"[^"]*uid-a[|"]/);
+        expect(q).toMatch(/uid-q[|"]/);
+        expect(q).not.toMatch(/uid-b\b/);
+      }
+      expect(asked.filter((q) => q.includes('phase=~"Running|"'))).toEqual([]);
       // What the samples were made for, as Prometheus answers: b (no request) is out, c only with its
       // claim, d at the steps its samples' windows hold, e at step 6 only, f neither where its phase is
       // NaN on ksm-1 nor where its request is NaN (max by of NaN alone is NaN, not > 0).
@@ -424,6 +444,7 @@ describe.skipIf(prometheusInstallHint() !== null)(
       expect(steps('h')).toEqual([3, 4, 5, 6, 7, 8]);
       expect(steps('i')).toEqual([1, 2, 3, 4, 5]);
       expect(steps('j')).toEqual([]);
+      expect(steps('q')).toEqual([12, 13, 14, 15, 16]);
     }, 120_000);
 
     it('evaluates the utilization and node queries to the same answers, bit for bit and in order', async () => {
@@ -519,6 +540,16 @@ describe.skipIf(prometheusInstallHint() !== null)(
       expect(expected.nodeInfo.series.map((s) => s.metric.node)).toEqual(['n8', 'n9']);
       // The running answer is the one runningFromRaw gives (the extra instant read changes no step).
       expect(exact(pods.running)).toEqual(exact(await queries.runningFromRaw(over, STEP * 1000 - 1)));
+      // The pods the day can bill (pod_nodes, pod_labels and pod_sidecars are asked for them only): every
+      // pod of pod_requests and pod_init_requests and the DRA pod q (a claim, no request); never b (a phase
+      // only) nor l (requests only outside the window).
+      const billed = [...expected.podRequests.series, ...expected.podInitRequests.series].map(
+        (s) => s.metric.uid,
+      );
+      expect(pods.uids).toEqual([...pods.uids].sort(compareStrings));
+      expect(pods.uids).toEqual(expect.arrayContaining([...billed, 'uid-q']));
+      expect(pods.uids).not.toContain('uid-b');
+      expect(pods.uids).not.toContain('uid-l');
     }, 120_000);
 
     const cases = () => {

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mapLimit } from '../../concurrency.ts';
 import type { Config } from '../../config/schema.ts';
+import { compareStrings } from '../../core/compare.ts';
 import { detectScrapeIntervalSeconds } from '../../core/metering/index.ts';
 import type { StepGrid, TimeRange } from '../../core/types.ts';
 import { PrometheusQueryError } from '../../errors.ts';
@@ -61,6 +62,7 @@ export const QUERY_NAMES = [
   'fleet_gpus',
   'gpu_quota',
   'running_pods_raw',
+  'running_phase_raw',
   'running_claims_raw',
   'utilization_raw_exported',
   'utilization_raw_pod',
@@ -198,13 +200,20 @@ export interface PrometheusQueries {
    * runningFromRaw for a whole day (no shard), and from the same raw series pod_requests and
    * pod_init_requests over `whole` (`overWindow(name, {}, whole)`'s answers: the same series, values,
    * order and warnings), read without a request of their own: the first span's reads start at
-   * `whole.startMs`, so that a sample on the window's first instant is in them.
+   * `whole.startMs`, so that a sample on the window's first instant is in them. Also `uids`: every pod
+   * those reads found a GPU request or a DRA claim of (sorted): the pods a day can bill, as a shard's
+   * candidates are.
    */
   podsFromRaw(
     over: RangeWindow,
     windowMs: number,
     whole: TimeRange,
-  ): Promise<{ running: PromSeries[]; podRequests?: PromSeries[]; podInitRequests?: PromSeries[] }>;
+  ): Promise<{
+    running: PromSeries[];
+    podRequests?: PromSeries[];
+    podInitRequests?: PromSeries[];
+    uids: string[];
+  }>;
   /**
    * utilization_prof or utilization_util on the grid `over` (window `windowMs`), evaluated in the adapter
    * from raw samples (rawSteps.ts utilizationFromRaw) read in spans as runningFromRaw reads them. The same
@@ -351,7 +360,7 @@ export function createQueries(
    */
   type Reads = readonly (readonly [
     QueryName,
-    Record<string, string>,
+    Record<string, string> | ((span: RangeWindow) => Record<string, string> | undefined),
     ((span: RangeWindow) => SeriesTransform)?,
   ])[];
   // Raw samples per step each set of reads last held: sizes the first span of the next window.
@@ -373,7 +382,10 @@ export function createQueries(
       // Raw samples of the series transformed as they were read (a retried request counts twice: the
       // next span is then smaller, never larger).
       let streamed = 0;
-      const answers = await mapLimit(reads, 1, ([name, params, transformOf]) => {
+      const answers = await mapLimit(reads, 1, async ([name, paramsOf, transformOf]) => {
+        // Parameters from what the span's earlier reads held (asked one at a time); none: nothing to read.
+        const params = typeof paramsOf === 'function' ? paramsOf(span) : paramsOf;
+        if (params === undefined) return [];
         const transform = transformOf?.(span);
         return raw(
           name,
@@ -632,7 +644,12 @@ export function createQueries(
     windowMs: number,
     shard: Partial<ShardMatchers>,
     whole?: TimeRange,
-  ): Promise<{ running: PromSeries[]; podRequests?: PromSeries[]; podInitRequests?: PromSeries[] }> {
+  ): Promise<{
+    running: PromSeries[];
+    podRequests?: PromSeries[];
+    podInitRequests?: PromSeries[];
+    uids: string[];
+  }> {
     const podBy = [...cluster, 'namespace', 'pod', 'uid', 'container', 'resource'];
     const requests = whole && new MaxOverWindow(podBy, whole.startMs, whole.endMs);
     const initRequests = whole && new MaxOverWindow(podBy, whole.startMs, whole.endMs);
@@ -654,6 +671,20 @@ export function createQueries(
         );
       return running;
     };
+    // A whole day (no pods of a shard's) reads the phase of the pods the span's GPU requests and DRA
+    // claims name only (running_phase_raw.promql): the cluster's other pods never pass the `and on (uid)`.
+    const byUid = !shard.uids;
+    const uids = new WeakMap<RangeWindow, Set<string>>();
+    const everyUid = new Set<string>();
+    const uidsOf = (span: RangeWindow) => {
+      let set = uids.get(span);
+      if (!set) uids.set(span, (set = new Set()));
+      return set;
+    };
+    const named = (span: RangeWindow, uid: string | undefined) => {
+      uidsOf(span).add(uid ?? '');
+      everyUid.add(uid ?? '');
+    };
     const [running] = await fromRaw(
       over,
       windowMs,
@@ -662,22 +693,44 @@ export function createQueries(
         // One answer holds both selectors' series (running_pods_raw.promql): told apart by name.
         [
           'running_pods_raw',
-          {},
+          { phases: byUid ? '' : 'Running|' },
           (span) => (series) => {
             aggregate(series);
+            if (byUid) named(span, series.metric.uid);
             return void evaluationOf(span).addPodSeries(series);
           },
         ],
-        ['running_claims_raw', {}, (span) => (series) => void evaluationOf(span).claims.add(series)],
+        [
+          'running_claims_raw',
+          {},
+          (span) => (series) => {
+            if (byUid) named(span, series.metric.uid);
+            return void evaluationOf(span).claims.add(series);
+          },
+        ],
+        ...(byUid
+          ? ([
+              [
+                'running_phase_raw',
+                (span: RangeWindow) => {
+                  const named = [...uidsOf(span)].sort(compareStrings);
+                  return named.length > 0 ? { uids: `, uid=~"${literalAlternation(named)}"` } : undefined;
+                },
+                (span: RangeWindow) => (series: PromSeries) => void evaluationOf(span).addPodSeries(series),
+              ],
+            ] as const)
+          : []),
       ],
       (_answers, span) => [evaluationOf(span).result()],
       whole?.startMs,
     );
-    if (!requests || !initRequests) return { running: running! };
+    const found = [...everyUid].sort(compareStrings);
+    if (!requests || !initRequests) return { running: running!, uids: found };
     return {
       running: running!,
       podRequests: overWindowOf('pod_requests', requests),
       podInitRequests: overWindowOf('pod_init_requests', initRequests),
+      uids: found,
     };
   }
 }
@@ -814,6 +867,16 @@ export async function askWindow(
     if (answer === undefined) throw new Error('a whole-window answer read from raw samples is missing');
     return answer;
   };
+  // A pod query over the whole window, of the pods the day can bill only: for a whole day read from raw
+  // samples, those running's reads found a GPU request or a DRA claim of (none: no request), as a shard
+  // asks for its candidates by uid; kube_pod_info, kube_pod_labels and the sidecars of the cluster's other
+  // pods (DaemonSets, CPU workloads) are never read (observations.ts keeps GPU pods only).
+  const ofBillable = async (name: QueryName, params: Record<string, string>) => {
+    if (!derive) return queries.overWindow(name, params, whole, m);
+    const { uids } = await podsFromRaw();
+    if (uids.length === 0) return [];
+    return queries.overWindow(name, params, whole, { ...m, uids: `, uid=~"${literalAlternation(uids)}"` });
+  };
   let pair: ReturnType<PrometheusQueries['utilizationPairFromRaw']> | undefined;
   const utilizationPair = () => (pair ??= queries.utilizationPairFromRaw(ranges.day, grid.stepMs - 1, m));
   const gpuUtilPods = scope.gpuUtilPods ?? true;
@@ -861,18 +924,11 @@ export async function askWindow(
       derive && pods
         ? podsFromRaw().then((p) => derived(p.podInitRequests))
         : queries.overWindow('pod_init_requests', {}, whole, m),
-    podSidecars: () => (pods ? queries.overWindow('pod_sidecars', {}, whole, m) : none()),
+    podSidecars: () => (pods ? ofBillable('pod_sidecars', {}) : none()),
     draDevices: () => (hasDay ? queries.overWindow('dra_devices', {}, whole, m) : none()),
-    podNodes: () => (pods ? queries.overWindow('pod_nodes', {}, whole, m) : none()),
+    podNodes: () => (pods ? ofBillable('pod_nodes', {}) : none()),
     podLabels: () =>
-      pods
-        ? queries.overWindow(
-            'pod_labels',
-            labels(metering.team.podLabels, metering.project.podLabels),
-            whole,
-            m,
-          )
-        : none(),
+      pods ? ofBillable('pod_labels', labels(metering.team.podLabels, metering.project.podLabels)) : none(),
     namespaceLabels: () =>
       queries.overWindow(
         'namespace_labels',

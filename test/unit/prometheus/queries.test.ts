@@ -88,6 +88,46 @@ describe('askWindow', () => {
       expect(calls.filter((c) => c.params.query?.includes('DCGM'))).toEqual([]);
     });
 
+    it("asks a whole day's phase, pod_nodes, pod_labels and pod_sidecars only of its pods with a GPU request or a DRA claim", async () => {
+      const asked = async (withPods: boolean) => {
+        const series = (name: string, uid: string, extra: Record<string, string> = {}) => ({
+          metric: { __name__: name, uid, namespace: 'ml', pod: `p-${uid}`, ...extra },
+          values: [[T0 / 1000 + 60, '1']],
+        });
+        const { client, calls } = fakeClient((call) => {
+          const q = call.params.query ?? '';
+          const raw = /\]$/.test(q.trimEnd());
+          if (withPods && q.startsWith('{__name__=~"kube_pod_status_phase|'))
+            return ok(
+              [
+                series('kube_pod_container_resource_requests', 'u1', {
+                  container: 'c',
+                  resource: 'nvidia_com_gpu',
+                }),
+              ],
+              'matrix',
+            );
+          if (withPods && q.startsWith('kube_pod_resourceclaim_info'))
+            return ok([series('kube_pod_resourceclaim_info', 'u2')], 'matrix');
+          return ok([], raw || call.params.step ? 'matrix' : 'vector');
+        });
+        const identity = seriesIdentityOf({ dedupeLabels: ['replica'] });
+        await askWindow(createQueries(client, templates, identity, undefined, 'adapter'), grid, metering);
+        const of = (selector: string) =>
+          calls.map((c) => c.params.query ?? '').filter((q) => q.includes(selector));
+        return {
+          phase: of('{__name__="kube_pod_status_phase"'),
+          pods: [...of('kube_pod_info{'), ...of('kube_pod_labels{'), ...of('kube_pod_init_container_info{')],
+        };
+      };
+      const some = await asked(true);
+      expect(some.phase).toHaveLength(1);
+      expect(some.pods).toHaveLength(3);
+      for (const q of [...some.phase, ...some.pods]) expect(q).toContain('uid=~"u1|u2"');
+      // No pod with a GPU request or a claim: none of them is asked.
+      expect(await asked(false)).toEqual({ phase: [], pods: [] });
+    });
+
     it('asks no GPU quotas for a shard that does not carry them', async () => {
       const { queries, calls } = queriesWith((call) => ok([], call.params.step ? 'matrix' : 'vector'));
       await askWindow(queries, grid, metering, { matchers: WHOLE_DAY_MATCHERS, quotas: false });

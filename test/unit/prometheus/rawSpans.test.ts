@@ -35,7 +35,8 @@ describe('raw spans', () => {
     const { queries: q, calls } = queries();
     const over = { startMs: T0 + STEP, endMs: T0 + 380 * STEP, stepMs: STEP };
     await q.runningFromRaw(over, STEP - 1);
-    // phase and requests (one read), claims: one request each, over the whole grid.
+    // A whole day: the GPU requests (running_pods_raw without phase) and the claims, one request each
+    // over the whole grid; they name no pod, so no phase is read (running_phase_raw).
     expect(calls).toHaveLength(2);
     expect(calls.map((c) => c.params.time)).toEqual(Array(2).fill(String(over.endMs / 1000)));
     expect(calls.every((c) => c.params.query?.endsWith(`[${380 * STEP - 1}ms]`))).toBe(true);
