@@ -690,7 +690,8 @@ export function createQueries(
       windowMs,
       shard,
       [
-        // One answer holds both selectors' series (running_pods_raw.promql): told apart by name.
+        // A shard's one answer holds both selectors' series (running_pods_raw.promql), told apart by name;
+        // a whole day's, the GPU requests only (no phase), and running_phase_raw the phase after the claims.
         [
           'running_pods_raw',
           { phases: byUid ? '' : 'Running|' },
@@ -713,8 +714,8 @@ export function createQueries(
               [
                 'running_phase_raw',
                 (span: RangeWindow) => {
-                  const named = [...uidsOf(span)].sort(compareStrings);
-                  return named.length > 0 ? { uids: `, uid=~"${literalAlternation(named)}"` } : undefined;
+                  const listed = [...uidsOf(span)].sort(compareStrings);
+                  return listed.length > 0 ? { uids: `, uid=~"${literalAlternation(listed)}"` } : undefined;
                 },
                 (span: RangeWindow) => (series: PromSeries) => void evaluationOf(span).addPodSeries(series),
               ],
