@@ -72,9 +72,14 @@ export function extraMatchers(selector: string | undefined): string {
   return `, ${trimmed}`;
 }
 
+/** Text escaped for the inside of a PromQL double-quoted string: backslash, double quote, line feed. */
+function escapeString(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
 /** A label value as a PromQL double-quoted string, quotes included (for `label="..."`). */
 export function quotedValue(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+  return `"${escapeString(value)}"`;
 }
 
 /**
@@ -83,10 +88,5 @@ export function quotedValue(value: string): string {
  */
 export function literalAlternation(values: readonly string[]): string {
   if (values.length === 0) throw new RangeError('literalAlternation needs at least one value');
-  return [...new Set(values)]
-    .map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('|')
-    .replace(/\\/g, '\\\\')
-    .replace(/"/g, '\\"')
-    .replace(/\n/g, '\\n');
+  return escapeString([...new Set(values)].map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'));
 }

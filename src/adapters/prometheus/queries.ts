@@ -872,11 +872,15 @@ export async function askWindow(
   // samples, those running's reads found a GPU request or a DRA claim of (none: no request), as a shard
   // asks for its candidates by uid; kube_pod_info, kube_pod_labels and the sidecars of the cluster's other
   // pods (DaemonSets, CPU workloads) are never read (observations.ts keeps GPU pods only).
+  let billable: Promise<string | undefined> | undefined;
+  const billableUids = () =>
+    (billable ??= podsFromRaw().then(({ uids }) =>
+      uids.length > 0 ? `, uid=~"${literalAlternation(uids)}"` : undefined,
+    ));
   const ofBillable = async (name: QueryName, params: Record<string, string>) => {
     if (!derive) return queries.overWindow(name, params, whole, m);
-    const { uids } = await podsFromRaw();
-    if (uids.length === 0) return [];
-    return queries.overWindow(name, params, whole, { ...m, uids: `, uid=~"${literalAlternation(uids)}"` });
+    const uids = await billableUids();
+    return uids === undefined ? [] : queries.overWindow(name, params, whole, { ...m, uids });
   };
   let pair: ReturnType<PrometheusQueries['utilizationPairFromRaw']> | undefined;
   const utilizationPair = () => (pair ??= queries.utilizationPairFromRaw(ranges.day, grid.stepMs - 1, m));

@@ -412,7 +412,12 @@ async function unlistedReplicas(
 ): Promise<Record<string, string>[]> {
   if (labels.length === 0) return [];
   const tupleOf = (metric: Record<string, string>) => labels.map((label) => metric[label] ?? '');
-  const known = new Map(index.map((m) => [JSON.stringify(tupleOf(m)), tupleOf(m)]));
+  const known = new Map(
+    index.map((m) => {
+      const tuple = tupleOf(m);
+      return [JSON.stringify(tuple), tuple];
+    }),
+  );
   const terms = unknownTupleMatchers(labels, [...known.values()]);
   const label = labels.join(', ');
   const seen = await queries.overWindow(
