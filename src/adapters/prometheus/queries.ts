@@ -903,6 +903,25 @@ export async function askWindow(
               m,
               name === 'utilization_util' && !gpuUtilPods ? IDLE_BRANCH_ONLY : undefined,
             );
+  // pod_init_requests, asked once whether the plan or pod_sidecars needs it first.
+  let initRequests: Promise<PromSeries[]> | undefined;
+  const podInitRequests = () =>
+    (initRequests ??= scope.known?.podInitRequests
+      ? Promise.resolve(scope.known.podInitRequests)
+      : derive && pods
+        ? podsFromRaw().then((p) => derived(p.podInitRequests))
+        : queries.overWindow('pod_init_requests', {}, whole, m));
+  // A sidecar row changes nothing but the init-container GPU requests metering has (podRequests.ts
+  // effectiveRequests pairs the two by pod and container): pod_sidecars asks for the pods of the window's
+  // GPU init requests only — in most clusters none, and then no request at all — instead of a regex of
+  // every pod the day can bill (≈ 8 ms of Prometheus 2.42's CPU a request at 400 uids, all of it compiling
+  // the regex: docs/performance.md, "Session 16").
+  const podSidecars = async () => {
+    const uids = [...new Set((await podInitRequests()).map((s) => s.metric.uid ?? ''))].sort(compareStrings);
+    return uids.length === 0
+      ? []
+      : queries.overWindow('pod_sidecars', {}, whole, { ...m, uids: `, uid=~"${literalAlternation(uids)}"` });
+  };
   const plan: { [K in keyof WindowAnswers]: () => Promise<PromSeries[]> } = {
     // running.promql, evaluated from raw samples: a fraction of Prometheus' CPU (rawSteps.ts).
     running: () =>
@@ -925,11 +944,8 @@ export async function askWindow(
       derive && pods
         ? podsFromRaw().then((p) => derived(p.podRequests))
         : queries.overWindow('pod_requests', {}, whole, m),
-    podInitRequests: () =>
-      derive && pods
-        ? podsFromRaw().then((p) => derived(p.podInitRequests))
-        : queries.overWindow('pod_init_requests', {}, whole, m),
-    podSidecars: () => (pods ? ofBillable('pod_sidecars', {}) : none()),
+    podInitRequests: () => podInitRequests(),
+    podSidecars: () => (pods ? podSidecars() : none()),
     draDevices: () => (hasDay ? queries.overWindow('dra_devices', {}, whole, m) : none()),
     podNodes: () => (pods ? ofBillable('pod_nodes', {}) : none()),
     podLabels: () =>

@@ -8,7 +8,9 @@ import {
 } from '../../../src/adapters/prometheus/index.ts';
 import { parseConfig } from '../../../src/config/loadConfig.ts';
 import { type Call, fakeClient, ok } from './fakes.ts';
+import type { PromSeries } from '../../../src/adapters/prometheus/parseResponse.ts';
 import { WHOLE_DAY_MATCHERS } from '../../../src/adapters/prometheus/queries.ts';
+import { SamplePoints } from '../../../src/adapters/prometheus/samplePoints.ts';
 
 const T0 = 1_772_982_000_000;
 const templates = loadQueryTemplates(new URL('../../../queries/', import.meta.url).pathname);
@@ -71,7 +73,9 @@ describe('askWindow', () => {
       'gpuQuotas',
     ]);
     expect(answers.nodeLabels.map((s) => s.metric.node)).toEqual(['n1']);
-    expect(calls).toHaveLength(16);
+    // No GPU init-container request: pod_sidecars is not asked (it could only mark such a request).
+    expect(calls).toHaveLength(15);
+    expect(calls.some((c) => c.params.query?.includes('kube_pod_init_container_info'))).toBe(false);
     const quota = calls.find((c) => c.params.query?.includes('kube_resourcequota'));
     expect(quota?.params.query).toContain('resource=~"requests\\\\.nvidia\\\\.com/.+", type=~"hard|used"');
     expect(quota?.params.step).toBeDefined();
@@ -88,8 +92,8 @@ describe('askWindow', () => {
       expect(calls.filter((c) => c.params.query?.includes('DCGM'))).toEqual([]);
     });
 
-    it("asks a whole day's phase, pod_nodes, pod_labels and pod_sidecars only of its pods with a GPU request or a DRA claim", async () => {
-      const asked = async (withPods: boolean) => {
+    it("asks a whole day's phase, pod_nodes and pod_labels only of its pods with a GPU request or a DRA claim, and pod_sidecars of those with a GPU init-container request", async () => {
+      const asked = async (pods: 'none' | 'app' | 'init') => {
         const series = (name: string, uid: string, extra: Record<string, string> = {}) => ({
           metric: { __name__: name, uid, namespace: 'ml', pod: `p-${uid}`, ...extra },
           values: [[T0 / 1000 + 60, '1']],
@@ -97,17 +101,25 @@ describe('askWindow', () => {
         const { client, calls } = fakeClient((call) => {
           const q = call.params.query ?? '';
           const raw = /\]$/.test(q.trimEnd());
-          if (withPods && q.startsWith('{__name__=~"kube_pod_status_phase|'))
+          if (pods !== 'none' && q.startsWith('{__name__=~"kube_pod_status_phase|'))
             return ok(
               [
                 series('kube_pod_container_resource_requests', 'u1', {
                   container: 'c',
                   resource: 'nvidia_com_gpu',
                 }),
+                ...(pods === 'init'
+                  ? [
+                      series('kube_pod_init_container_resource_requests', 'u3', {
+                        container: 'side',
+                        resource: 'nvidia_com_gpu',
+                      }),
+                    ]
+                  : []),
               ],
               'matrix',
             );
-          if (withPods && q.startsWith('kube_pod_resourceclaim_info'))
+          if (pods !== 'none' && q.startsWith('kube_pod_resourceclaim_info'))
             return ok([series('kube_pod_resourceclaim_info', 'u2')], 'matrix');
           return ok([], raw || call.params.step ? 'matrix' : 'vector');
         });
@@ -117,15 +129,45 @@ describe('askWindow', () => {
           calls.map((c) => c.params.query ?? '').filter((q) => q.includes(selector));
         return {
           phase: of('{__name__="kube_pod_status_phase"'),
-          pods: [...of('kube_pod_info{'), ...of('kube_pod_labels{'), ...of('kube_pod_init_container_info{')],
+          pods: [...of('kube_pod_info{'), ...of('kube_pod_labels{')],
+          sidecars: of('kube_pod_init_container_info{'),
         };
       };
-      const some = await asked(true);
-      expect(some.phase).toHaveLength(1);
-      expect(some.pods).toHaveLength(3);
-      for (const q of [...some.phase, ...some.pods]) expect(q).toContain('uid=~"u1|u2"');
+      const app = await asked('app');
+      expect(app.phase).toHaveLength(1);
+      expect(app.pods).toHaveLength(2);
+      for (const q of [...app.phase, ...app.pods]) expect(q).toContain('uid=~"u1|u2"');
+      // No GPU init-container request, so no sidecar can change what is billed: not asked.
+      expect(app.sidecars).toEqual([]);
+      const init = await asked('init');
+      for (const q of [...init.phase, ...init.pods]) expect(q).toContain('uid=~"u1|u2|u3"');
+      expect(init.sidecars).toHaveLength(1);
+      expect(init.sidecars[0]).toContain('uid=~"u3"}');
       // No pod with a GPU request or a claim: none of them is asked.
-      expect(await asked(false)).toEqual({ phase: [], pods: [] });
+      expect(await asked('none')).toEqual({ phase: [], pods: [], sidecars: [] });
+    });
+
+    it("asks a shard's pod_sidecars of the pods of its known GPU init-container requests, not of all its pods", async () => {
+      const { queries, calls } = queriesWith((call) => ok([], call.params.step ? 'matrix' : 'vector'));
+      const request = (uid: string) => ({
+        metric: { uid, namespace: 'ml', pod: `p-${uid}`, container: 'side', resource: 'nvidia_com_gpu' },
+        points: SamplePoints.of([[T0 + 60_000, 1]]),
+      });
+      const sidecarsAsked = async (known: PromSeries[]) => {
+        calls.length = 0;
+        await askWindow(queries, grid, metering, {
+          matchers: { ...WHOLE_DAY_MATCHERS, uids: ', uid=~"a|b|c"' },
+          known: { podInitRequests: known },
+        });
+        return calls
+          .map((c) => c.params.query ?? '')
+          .filter((q) => q.includes('kube_pod_init_container_info{'));
+      };
+      const asked = await sidecarsAsked([request('b')]);
+      expect(asked).toHaveLength(1);
+      expect(asked[0]).toContain('uid=~"b"}');
+      expect(asked[0]).not.toContain('a|b|c');
+      expect(await sidecarsAsked([])).toEqual([]);
     });
 
     it('asks no GPU quotas for a shard that does not carry them', async () => {
