@@ -14,6 +14,14 @@
  *   node --import tsx bench/day.ts --sizes 1024 --shards 2 --whole --dump-requests /tmp/d1024
  *   node --import tsx bench/promProfile.ts --requests /tmp/d1024 --seconds 20 --rounds 2
  *   node --import tsx bench/promProfile.ts --requests /tmp/a --against /tmp/b   # two dumps' shards, A/B
+ *
+ * With `--by-shape <file>` (one dump: `bench/small.ts --dump-requests <file>`, or one file of bench/day.ts'),
+ * each query shape's requests (bench/lib/util.ts queryShape: the query with its regexes elided) are replayed
+ * alone, one at a time, `--rounds` times (default 3), and the median Prometheus CPU-seconds of each shape is
+ * printed, largest first: what each query costs Prometheus without the others in flight.
+ *
+ *   node --import tsx bench/small.ts --gpus 24 --runs 1 --dump-requests /tmp/m24.json
+ *   node --import tsx bench/promProfile.ts --by-shape /tmp/m24.json
  */
 import { readdir, readFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -22,7 +30,7 @@ import { gunzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
 import { startPrometheusWithData } from '../test/support/prometheus.ts';
 import type { ProxiedRequest } from './lib/proxy.ts';
-import { machineLine, procCpuSeconds, replayRequest, table } from './lib/util.ts';
+import { machineLine, procCpuSeconds, queryShape, replayRequest, table } from './lib/util.ts';
 
 /** One invocation's captured requests, as bench/day.ts --dump-requests writes them. */
 interface Dumped {
@@ -123,16 +131,63 @@ export function categorize(gz: Buffer): { total: number; byCategory: Map<string,
   return { total, byCategory };
 }
 
+/** `--by-shape`: the median Prometheus CPU-seconds of each query shape's requests replayed alone. */
+async function byShape(file: string, rounds: number): Promise<void> {
+  const dumped = JSON.parse(await readFile(file, 'utf8')) as Dumped;
+  const shapes = new Map<string, ProxiedRequest[]>();
+  for (const r of dumped.requests) {
+    const shape = queryShape(r);
+    shapes.set(shape, [...(shapes.get(shape) ?? []), r]);
+  }
+  const prometheus = await startPrometheusWithData([], { cacheKey: dumped.cacheKey });
+  try {
+    for (const r of dumped.requests) await replayRequest(prometheus.url, r); // warm
+    const rows: { shape: string; n: number; cpu: number }[] = [];
+    for (const [shape, requests] of shapes) {
+      const cpu: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const cpu0 = await procCpuSeconds(prometheus.pid);
+        for (const r of requests) await replayRequest(prometheus.url, r);
+        cpu.push((await procCpuSeconds(prometheus.pid)) - cpu0);
+      }
+      cpu.sort((a, b) => a - b);
+      rows.push({ shape, n: requests.length, cpu: cpu[Math.floor(cpu.length / 2)]! });
+    }
+    rows.sort((a, b) => b.cpu - a.cpu);
+    const total = rows.reduce((sum, r) => sum + r.cpu, 0);
+    console.log(machineLine());
+    console.log(
+      `${dumped.requests.length} requests of ${file} (${dumped.cacheKey}), each shape's replayed alone, one ` +
+        `at a time; median of ${rounds}: ${total.toFixed(2)} Prometheus CPU-s in all`,
+    );
+    console.log(
+      table(
+        ['CPU s', 'share', 'requests', 'query shape'],
+        rows.map((r) => [
+          r.cpu.toFixed(2),
+          `${((r.cpu / Math.max(total, 1e-9)) * 100).toFixed(1)} %`,
+          r.n,
+          r.shape.slice(0, 140),
+        ]),
+      ),
+    );
+  } finally {
+    await prometheus.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      'by-shape': { type: 'string' },
       requests: { type: 'string' },
       seconds: { type: 'string', default: '20' },
-      rounds: { type: 'string', default: '2' },
+      rounds: { type: 'string' },
       out: { type: 'string' },
       against: { type: 'string' },
     },
   });
+  if (values['by-shape']) return byShape(values['by-shape'], Number(values.rounds ?? 3));
   if (!values.requests)
     throw new Error('--requests <prefix> (from bench/day.ts --dump-requests) is required');
   const prefix = values.requests;
@@ -180,7 +235,7 @@ async function main(): Promise<void> {
     for (const [, sets] of kinds) await pass(sets); // warm each
     const seconds = Number(values.seconds);
     const rows: (string | number)[][] = [];
-    for (let round = 0; round < Number(values.rounds); round++) {
+    for (let round = 0; round < Number(values.rounds ?? 2); round++) {
       for (const [kind, sets] of kinds) {
         const profile = fetch(`${prometheus.url}/debug/pprof/profile?seconds=${seconds}`).then((res) =>
           res.arrayBuffer(),

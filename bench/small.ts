@@ -20,6 +20,8 @@
  *   node --import tsx bench/small.ts --gpus 24 --read-api remote   # raw samples by remote read (source.readApi)
  *   node --import tsx bench/small.ts --gpus 24 --replay  # the report's own cost: Prometheus' answers replayed
  *   node --import tsx bench/small.ts --gpus 24 --daemon-pods 10  # and 10 pods without a GPU on every node
+ *   node --import tsx bench/small.ts --gpus 24 --runs 1 --dump-requests /tmp/m24.json  # the run's requests, for
+ *     bench/promProfile.ts --by-shape /tmp/m24.json (what each query shape costs Prometheus alone)
  *
  * With `--replay` the CLI asks a loopback server (bench/lib/replay.ts) that forwards each request to
  * Prometheus the first time it is seen and answers it from memory afterwards. One unmeasured run fills it;
@@ -131,6 +133,7 @@ async function main(): Promise<void> {
       days: { type: 'string', default: '31' },
       requests: { type: 'boolean', default: false },
       'by-query': { type: 'boolean', default: false },
+      'dump-requests': { type: 'string' },
       'cpu-prof': { type: 'string' },
       replay: { type: 'boolean', default: false },
       json: { type: 'string' },
@@ -173,9 +176,8 @@ async function main(): Promise<void> {
     }
     const prometheus = await startPrometheusWithData(files, { cacheKey });
     await rm(join(work, 'om'), { recursive: true, force: true });
-    const proxy: CountingProxy | undefined = values.requests
-      ? await startCountingProxy(prometheus.url)
-      : undefined;
+    const proxy: CountingProxy | undefined =
+      values.requests || values['dump-requests'] ? await startCountingProxy(prometheus.url) : undefined;
     const replay: ReplayServer | undefined = values.replay
       ? await startReplayServer(proxy?.url ?? prometheus.url)
       : undefined;
@@ -244,6 +246,9 @@ async function main(): Promise<void> {
           ...(replay ? { replayMisses: replay.misses, replayCpuSeconds: (own.user + own.system) / 1e6 } : {}),
         });
         log(`run ${i + 1}: exit ${run.code}, ${sec(run.wallSeconds)} s wall, ${sec(run.cpuSeconds)} s CPU`);
+        // The last measured run's requests, as bench/day.ts --dump-requests writes an invocation's.
+        if (values['dump-requests'] && proxy)
+          await writeFile(values['dump-requests'], JSON.stringify({ cacheKey, requests: proxy.requests }));
         if (values['by-query'] && proxy) for (const line of byQuery(proxy.requests)) log(`    ${line}`);
       }
     } finally {
