@@ -76,11 +76,16 @@ function surveyAnswer(has: (index: number, range: string) => boolean) {
 }
 
 describe('surveySamples', () => {
-  it('proves days with samples near their middle, one request per window, and counts the others whole', async () => {
-    // Window 3 has samples, but none in the 10 minutes before its middle.
-    const { fetch, calls } = fakeFetch(
-      surveyAnswer((index, range) => index === 0 || index === 2 || (index === 3 && range !== '600000ms')),
-    );
+  it('proves days with samples near their middle, kube_node_info first, one request per window, and counts the others whole', async () => {
+    // Window 0 has kube_node_info samples at its middle; window 2 only DCGM samples there; window 3 has
+    // samples, but none in the 10 minutes before its middle; window 1 has none.
+    const { fetch, calls } = fakeFetch((call) => {
+      const onlyNodes = call.params.query!.includes('{__name__=~"kube_node_info"}');
+      return surveyAnswer(
+        (index, range) =>
+          index === 0 || (index === 2 && !onlyNodes) || (index === 3 && range !== '600000ms' && !onlyNodes),
+      )(call);
+    });
     const config = parseConfig({ source: { url: 'http://prom.local' } });
     const src = createPrometheusSource({ config, logger: recordingLogger(), fetch });
 
@@ -91,24 +96,34 @@ describe('surveySamples', () => {
     // over the range of all of a query's selectors, so windows joined in one request walk the month's
     // blocks once per window.
     const reads = calls.map((c) => asked(c.params.query!));
-    expect(reads.map((r) => r.length)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(reads.map((r) => r.length)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1]);
     calls.forEach((c, i) => expect(Number(c.params.time) * 1000).toBe(reads[i]![0]!.at));
-    const probe = reads.slice(0, 4).map((r) => r[0]!);
-    expect(probe.map((p) => p.index).sort()).toEqual([0, 1, 2, 3]);
-    // The last 10 minutes before each window's middle (noon of the day).
-    expect(probe.find((p) => p.index === 1)).toEqual({ index: 1, at: T0 + 36 * H, range: '600000ms' });
+    const first = reads.slice(0, 4).map((r) => r[0]!);
+    expect(first.map((p) => p.index).sort()).toEqual([0, 1, 2, 3]);
+    // The last 10 minutes before each window's middle (noon of the day), of kube_node_info alone.
+    expect(first.find((p) => p.index === 1)).toEqual({ index: 1, at: T0 + 36 * H, range: '600000ms' });
+    for (const c of calls.slice(0, 4))
+      expect(c.params.query).toContain('{__name__=~"kube_node_info"}[600000ms]');
+    // Then the same 10 minutes of every family, for the windows kube_node_info did not prove.
+    const again = reads.slice(4, 7).map((r) => r[0]!);
+    expect(again.map((p) => p.index).sort()).toEqual([1, 2, 3]);
+    for (const p of again) expect(p.range).toBe('600000ms');
+    for (const c of calls.slice(4, 7)) {
+      expect(c.params.query).toContain('kube_pod_status_phase|');
+      expect(c.params.query).toContain('DCGM_FI_PROF_GR_ENGINE_ACTIVE');
+    }
     // Then only the unproven windows, each over all of it: [end − (length + 1 ms), end].
     expect(
       reads
-        .slice(4)
+        .slice(7)
         .map((r) => r[0]!)
         .sort((a, b) => a.index - b.index),
     ).toEqual([
       { index: 1, at: windows[1]!.endMs, range: `${26 * H + 1}ms` },
       { index: 3, at: windows[3]!.endMs, range: `${26 * H + 1}ms` },
     ]);
-    expect(calls[4]!.params.query).toContain('kube_pod_status_phase|');
-    expect(calls[4]!.params.query).toContain('DCGM_FI_PROF_GR_ENGINE_ACTIVE');
+    expect(calls[7]!.params.query).toContain('kube_pod_status_phase|');
+    expect(calls[7]!.params.query).toContain('DCGM_FI_PROF_GR_ENGINE_ACTIVE');
   });
 
   it('asks once per window when every window is proven by its probe', async () => {
