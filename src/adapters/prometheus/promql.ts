@@ -90,3 +90,11 @@ export function literalAlternation(values: readonly string[]): string {
   if (values.length === 0) throw new RangeError('literalAlternation needs at least one value');
   return escapeString([...new Set(values)].map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'));
 }
+
+/**
+ * The matcher that narrows a selector to these pods by uid, as a template's `{{uids}}` takes it
+ * (`, uid=~"<uid>|<uid>"`); at least one uid.
+ */
+export function uidMatcher(uids: readonly string[]): string {
+  return `, uid=~"${literalAlternation(uids)}"`;
+}

@@ -11,7 +11,14 @@ import type { Exporter, Logger } from '../../ports.ts';
 import { mergeSeries, type PrometheusClient, type RangeWindow } from './client.ts';
 import type { SeriesIdentity } from './identity.ts';
 import type { PromSeries, SeriesTransform } from './parseResponse.ts';
-import { durationMs, extraMatchers, fillQuery, labelPrefix, literalAlternation } from './promql.ts';
+import {
+  durationMs,
+  extraMatchers,
+  fillQuery,
+  labelPrefix,
+  literalAlternation,
+  uidMatcher,
+} from './promql.ts';
 import {
   type DroppedValues,
   countByFromRaw,
@@ -715,7 +722,7 @@ export function createQueries(
                 'running_phase_raw',
                 (span: RangeWindow) => {
                   const listed = [...uidsOf(span)].sort(compareStrings);
-                  return listed.length > 0 ? { uids: `, uid=~"${literalAlternation(listed)}"` } : undefined;
+                  return listed.length > 0 ? { uids: uidMatcher(listed) } : undefined;
                 },
                 (span: RangeWindow) => (series: PromSeries) => void evaluationOf(span).addPodSeries(series),
               ],
@@ -874,9 +881,7 @@ export async function askWindow(
   // pods (DaemonSets, CPU workloads) are never read (observations.ts keeps GPU pods only).
   let billable: Promise<string | undefined> | undefined;
   const billableUids = () =>
-    (billable ??= podsFromRaw().then(({ uids }) =>
-      uids.length > 0 ? `, uid=~"${literalAlternation(uids)}"` : undefined,
-    ));
+    (billable ??= podsFromRaw().then(({ uids }) => (uids.length > 0 ? uidMatcher(uids) : undefined)));
   const ofBillable = async (name: QueryName, params: Record<string, string>) => {
     if (!derive) return queries.overWindow(name, params, whole, m);
     const uids = await billableUids();
@@ -917,10 +922,10 @@ export async function askWindow(
   // every pod the day can bill (≈ 8 ms of Prometheus 2.42's CPU a request at 400 uids, all of it compiling
   // the regex: docs/performance.md, "Session 16").
   const podSidecars = async () => {
-    const uids = [...new Set((await podInitRequests()).map((s) => s.metric.uid ?? ''))].sort(compareStrings);
+    const uids = (await podInitRequests()).map((s) => s.metric.uid ?? '').sort(compareStrings);
     return uids.length === 0
       ? []
-      : queries.overWindow('pod_sidecars', {}, whole, { ...m, uids: `, uid=~"${literalAlternation(uids)}"` });
+      : queries.overWindow('pod_sidecars', {}, whole, { ...m, uids: uidMatcher(uids) });
   };
   const plan: { [K in keyof WindowAnswers]: () => Promise<PromSeries[]> } = {
     // running.promql, evaluated from raw samples: a fraction of Prometheus' CPU (rawSteps.ts).

@@ -4,7 +4,7 @@ import type { Shard, StepGrid } from '../../core/types.ts';
 import type { Config } from '../../config/schema.ts';
 import type { SeriesIdentity } from './identity.ts';
 import type { PromSeries } from './parseResponse.ts';
-import { durationMs, literalAlternation, quotedValue } from './promql.ts';
+import { durationMs, literalAlternation, quotedValue, uidMatcher } from './promql.ts';
 import { SamplePoints } from './samplePoints.ts';
 import { gapRanges, stepGaps } from './stepGaps.ts';
 import { sortLikePrometheus } from './rawSteps.ts';
@@ -103,9 +103,7 @@ export async function askShard(
   // 3. Where each candidate is bound: the first node by name decides its shard ("" -> shard 0).
   const uids = [...new Set([...candidates.values()].map((m) => m.uid!))];
   const podNodes =
-    uids.length > 0
-      ? await queries.overWindow('pod_nodes', {}, whole, { uids: `, uid=~"${literalAlternation(uids)}"` })
-      : [];
+    uids.length > 0 ? await queries.overWindow('pod_nodes', {}, whole, { uids: uidMatcher(uids) }) : [];
   const boundTo = new Map<string, string>();
   for (const s of podNodes) {
     const node = s.metric.node ?? '';
@@ -161,8 +159,8 @@ export async function askShard(
   }
   const exportedRegex = exported.length > 0 ? literalAlternation(exported) : NO_POD;
   const matchers: ShardMatchers = {
-    uids: keptUids.length > 0 ? `, uid=~"${literalAlternation(keptUids)}"` : `, uid="${NO_POD}"`,
-    claimUids: claimUids.length > 0 ? `, uid=~"${literalAlternation(claimUids)}"` : `, uid="${NO_POD}"`,
+    uids: keptUids.length > 0 ? uidMatcher(keptUids) : `, uid="${NO_POD}"`,
+    claimUids: claimUids.length > 0 ? uidMatcher(claimUids) : `, uid="${NO_POD}"`,
     nodes: nodeMatcher,
     exportedPods: `, exported_pod=~"${exportedRegex}"`,
     pods: `, pod=~"${podNames}"`,
