@@ -17,6 +17,7 @@
  *   node --import tsx bench/small.ts --requests          # also count requests (through bench/lib/proxy.ts)
  *   node --import tsx bench/small.ts --requests --by-query   # and print each run's requests grouped by query
  *   node --import tsx bench/small.ts --cpu-prof /tmp/prof  # a V8 CPU profile of each CLI run into that folder
+ *   node --import tsx bench/small.ts --gpus 24 --node-args=--no-turbo-inlining  # Node/V8 flags for the CLI runs (the = form)
  *   node --import tsx bench/small.ts --gpus 24 --read-api remote   # raw samples by remote read (source.readApi)
  *   node --import tsx bench/small.ts --gpus 24 --replay  # the report's own cost: Prometheus' answers replayed
  *   node --import tsx bench/small.ts --gpus 24 --daemon-pods 10  # and 10 pods without a GPU on every node
@@ -56,6 +57,8 @@ export interface SmallRun {
   code: number;
   wallSeconds: number;
   cpuSeconds: number;
+  /** The CLI's main thread alone (Linux); the rest of cpuSeconds is V8's compiler and collector threads. */
+  mainThreadCpuSeconds?: number;
   maxRssMiB: number;
   promCpuSeconds: number;
   /** Requests to Prometheus (with --requests; else undefined). */
@@ -85,6 +88,7 @@ async function runReport(
   configPath: string,
   extra: string[],
   profileDir: string | undefined,
+  nodeArgs: string[],
 ): Promise<Omit<SmallRun, 'promCpuSeconds'>> {
   const usageFile = join(dirname(configPath), 'rusage.json');
   const preload = join(REPO, 'bench/lib/rusage.mjs');
@@ -94,6 +98,7 @@ async function runReport(
       process.execPath,
       [
         ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+        ...nodeArgs,
         '--import',
         preload,
         join(REPO, 'bin/gpu-chargeback.js'),
@@ -115,7 +120,11 @@ async function runReport(
     child.on('exit', (c, signal) => ok(c ?? (signal ? 128 : 1)));
   });
   const wallSeconds = (performance.now() - t0) / 1000;
-  const usage = JSON.parse(await readFile(usageFile, 'utf8')) as { cpuSeconds: number; maxRssMiB: number };
+  const usage = JSON.parse(await readFile(usageFile, 'utf8')) as {
+    cpuSeconds: number;
+    mainThreadCpuSeconds?: number;
+    maxRssMiB: number;
+  };
   return { code, wallSeconds, ...usage };
 }
 
@@ -135,6 +144,7 @@ async function main(): Promise<void> {
       'by-query': { type: 'boolean', default: false },
       'dump-requests': { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'node-args': { type: 'string' },
       replay: { type: 'boolean', default: false },
       json: { type: 'string' },
     },
@@ -215,6 +225,7 @@ async function main(): Promise<void> {
             join(dir, 'config.json'),
             values.args ? values.args.split(' ') : [],
             undefined,
+            values['node-args'] ? values['node-args'].split(' ') : [],
           );
           log(
             `replay: filled by an unmeasured run (exit ${fill.code}, ${sec(fill.wallSeconds)} s): ${replay!.kept.answers} answers, ${(replay!.kept.bytes / 1024 / 1024).toFixed(1)} MiB`,
@@ -228,6 +239,7 @@ async function main(): Promise<void> {
           join(dir, 'config.json'),
           values.args ? values.args.split(' ') : [],
           values['cpu-prof'],
+          values['node-args'] ? values['node-args'].split(' ') : [],
         );
         const promCpuSeconds = (await procCpuSeconds(prometheus.pid)) - cpu0;
         const own = process.cpuUsage(own0);
@@ -273,6 +285,9 @@ async function main(): Promise<void> {
         code: Math.max(...runs.map((r) => r.code)),
         wallSeconds: median((r) => r.wallSeconds),
         cpuSeconds: median((r) => r.cpuSeconds),
+        ...(runs.every((r) => r.mainThreadCpuSeconds !== undefined)
+          ? { mainThreadCpuSeconds: median((r) => r.mainThreadCpuSeconds!) }
+          : {}),
         maxRssMiB: median((r) => r.maxRssMiB),
         promCpuSeconds: median((r) => r.promCpuSeconds),
         ...(proxy
@@ -308,6 +323,7 @@ export function printSmall(result: SmallResult, out: (line: string) => void): vo
     r.code,
     sec(r.wallSeconds),
     sec(r.cpuSeconds),
+    r.mainThreadCpuSeconds === undefined ? '-' : sec(r.mainThreadCpuSeconds),
     r.maxRssMiB.toFixed(0),
     sec(r.promCpuSeconds),
     r.requests ?? '-',
@@ -322,6 +338,7 @@ export function printSmall(result: SmallResult, out: (line: string) => void): vo
         'exit',
         'wall s',
         'CPU s',
+        'main thread s',
         'peak RSS MiB',
         'Prom CPU s',
         'requests',
