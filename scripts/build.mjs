@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Builds the CLI into one ES module, dist/cli.mjs, so that `gpu-chargeback` starts from JavaScript instead
-// of transpiling TypeScript on every start. Dependencies stay in node_modules (packages: external); the
+// Builds the CLI into ES modules, dist/cli.mjs and its chunks, so that `gpu-chargeback` starts from
+// JavaScript instead of transpiling TypeScript on every start; and dist/pdfWorker.mjs, the worker thread
+// the CLI renders a month's PDFs in. Dependencies stay in node_modules (packages: external); the
 // report templates (JSON) are inlined; queries/ and the fonts are read at run time from the package.
 // Runs on `npm ci` / `npm install` (the `prepare` script), before `npm run demo`, and in `npm test`.
 import { build } from 'esbuild';
@@ -13,7 +14,8 @@ const started = performance.now();
 // Chunks of an earlier build are never imported again; remove them so dist/ holds only this build's.
 await rm(join(root, 'dist/chunks'), { recursive: true, force: true });
 await build({
-  entryPoints: { cli: join(root, 'src/cli/main.ts') },
+  // pdfWorker.mjs: the worker thread the CLI renders a month's PDFs in (src/render/pdf/workerPdfs.ts).
+  entryPoints: { cli: join(root, 'src/cli/main.ts'), pdfWorker: join(root, 'src/render/pdf/pdfWorker.ts') },
   outdir: join(root, 'dist'),
   outExtension: { '.js': '.mjs' },
   // What the CLI imports with import() (the S3 store, CloudWatch, the billing export reader, the demo

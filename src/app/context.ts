@@ -9,6 +9,7 @@ import type {
   ObservationSource,
 } from '../ports.ts';
 import type { Redactor } from '../redact.ts';
+import type { MonthPdfSession } from '../render/pdf/monthPdfs.ts';
 
 /** Everything a use case needs, wired by the CLI, a Lambda handler or a test. */
 export interface AppContext {
@@ -28,6 +29,12 @@ export interface AppContext {
   redactor?: Redactor;
   /** How team leads are reached (config `delivery`); absent: nothing is ever sent. */
   delivery?: DeliveryWiring;
+  /**
+   * Where a run renders its PDFs (a session per run): the built CLI draws them in a worker thread while
+   * the month's CSVs are written (src/render/pdf/workerPdfs.ts). Absent: in the calling thread
+   * (IN_THREAD_PDFS); the bytes are the same either way.
+   */
+  pdfs?: () => MonthPdfSession;
 }
 
 /** How delivery reaches team leads: the sender (src/adapters/delivery) and where webhook URLs are read. */

@@ -23,9 +23,9 @@ import { InputError, PublishError, RefusedError } from '../errors.ts';
 import { type CsvMeta, csvMetaFromSummary, rowsByTeam, writeChargebackAndTeamCsvs } from '../render/csv.ts';
 import { columnsMarkdown } from '../render/columnsDoc.ts';
 import { htmlReportChunks } from '../render/html/htmlReport.ts';
-import { renderTeamPdf, TEAM_PDF_TOP } from '../render/pdf/teamPdf.ts';
+import { TEAM_PDF_TOP } from '../render/pdf/teamPdf.ts';
 import { TeamCostLineWriter, teamCostsCsvChunksOfLines, teamFacts } from '../render/teamCsv.ts';
-import { renderPdf } from '../render/pdf/renderPdf.ts';
+import { IN_THREAD_PDFS, type MonthPdfRenderer, type MonthPdfSession } from '../render/pdf/monthPdfs.ts';
 import { renderSummaryJson } from '../render/summaryJson.ts';
 import { nodesCsvChunks, usageCsvChunks } from '../render/tables.ts';
 import { type AppContext, keys } from './context.ts';
@@ -279,9 +279,12 @@ export async function runMonthlyReport(
 
   // Per run and always removed: Lambda reuses /tmp across invocations of a warm container.
   const spoolDir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'gpu-chargeback-'));
+  // One per run; a worker thread (the built CLI) starts once the days are metered, and gets ready while
+  // the month is priced.
+  const pdfs = ctx.pdfs?.() ?? IN_THREAD_PDFS;
   try {
     // The metered days and priced rows stay inside buildVersion: they can be collected before the upload.
-    const version = await buildVersion(ctx, period, provisional, options, published, spoolDir, {
+    const version = await buildVersion(ctx, period, provisional, options, published, spoolDir, pdfs, {
       runId,
       configHash: configHash(config),
       generatedAt: new Date(ctx.clock.nowMs()).toISOString(),
@@ -343,6 +346,7 @@ export async function runMonthlyReport(
     };
   } finally {
     logger.stage?.(null);
+    await pdfs.close();
     await rm(spoolDir, { recursive: true, force: true }).catch((error: unknown) => {
       // Never hide the run's own outcome behind this; the next run's directory has another name.
       logger.warn('could not remove the temporary directory', { dir: spoolDir, error: String(error) });
@@ -379,6 +383,7 @@ async function buildVersion(
   options: MonthlyReportOptions,
   published: PublishedVersion | undefined,
   spoolDir: string,
+  pdfs: MonthPdfSession,
   run: { runId: string; configHash: string; generatedAt: string },
 ): Promise<BuiltVersion> {
   const { config, logger } = ctx;
@@ -410,6 +415,7 @@ async function buildVersion(
     refuseUnlessForced(what, identityViolations(next, publishedFigures), options, logger);
   }
   const metered = await meterMonth(ctx, period, options, published !== undefined);
+  pdfs.start();
   logger.stage?.('pricing');
   const dayViolations = emptierDaysViolation(
     metered.pending.flatMap((p) => p.violations),
@@ -436,7 +442,7 @@ async function buildVersion(
     lockStaleSeconds: config.output.lockStaleSeconds,
   };
   logger.stage?.('rendering');
-  const render = createRenderer(ctx, period, rows, metered.days, spoolDir, reconciliation);
+  const render = createRenderer(ctx, period, rows, metered.days, spoolDir, reconciliation, pdfs.render);
 
   // The same figures as the published version: render it as that version was rendered (its charge
   // class and restatement block); identical bytes mean nothing to publish.
@@ -835,6 +841,7 @@ function createRenderer(
   days: MeteredDay[],
   spoolDir: string,
   reconciliation: readonly InvoiceReconciliationLine[] | undefined,
+  renderPdfs: MonthPdfRenderer,
 ): (summary: Summary, chargeClass: '' | 'Correction') => Promise<PublishFile[]> {
   const { config } = ctx;
   const month = period.month;
@@ -853,7 +860,22 @@ function createRenderer(
   );
   let tables: PublishFile[] | undefined;
   let previousMonth: Summary | null | undefined;
+  const pdfOptions = {
+    language: config.report.language,
+    title: config.report.title,
+    baselinePercentile: config.report.baselinePercentile,
+  };
   return async (summary, chargeClass) => {
+    if (previousMonth === undefined) previousMonth = await loadPreviousSummary(ctx, month);
+    // Started first: in a worker thread (the built CLI) they are drawn while the CSVs below are written
+    // here. A rejection is handled when awaited below; until then it is kept, not reported as unhandled.
+    const pdfs = renderPdfs({
+      summary,
+      previous: previousMonth,
+      options: pdfOptions,
+      teams: [...teamFactsOf],
+    });
+    pdfs.catch(() => undefined);
     let charges = chargeCsvs.get(chargeClass);
     if (!charges) {
       const csvMeta: CsvMeta = {
@@ -930,21 +952,21 @@ function createRenderer(
       await spool(keys.usageCsv(month), usageCsvChunks(days, config.timezone)),
       await spool(keys.nodesCsv(month), nodesCsvChunks(days, config.timezone)),
     ];
-    if (previousMonth === undefined) previousMonth = await loadPreviousSummary(ctx, month);
-    const pdfOptions = {
-      language: config.report.language,
-      title: config.report.title,
-      baselinePercentile: config.report.baselinePercentile,
+    const html: PublishFile = {
+      key: keys.htmlReport(month),
+      // Written as it is made: the page of a large month never exists as one string.
+      body: await spoolChunks(
+        htmlReportChunks(summary, rows, { language: pdfOptions.language, title: pdfOptions.title }),
+        spoolDir,
+      ),
+      contentType: 'text/html; charset=utf-8',
     };
-    const pdf = await renderPdf(summary, previousMonth, pdfOptions);
-    const teamPdfs: PublishFile[] = [];
-    for (const [team, facts] of teamFactsOf) {
-      teamPdfs.push({
-        key: keys.teamReportPdf(month, names.get(team)!),
-        body: await renderTeamPdf(summary, previousMonth, team, facts, pdfOptions),
-        contentType: 'application/pdf',
-      });
-    }
+    const { executive: pdf, teams: teamPdfBodies } = await pdfs;
+    const teamPdfs: PublishFile[] = [...teamFactsOf.keys()].map((team, t) => ({
+      key: keys.teamReportPdf(month, names.get(team)!),
+      body: teamPdfBodies[t]!,
+      contentType: 'application/pdf',
+    }));
     const invoiceFiles: PublishFile[] = reconciliation
       ? [
           {
@@ -960,15 +982,7 @@ function createRenderer(
       ...invoiceFiles,
       { key: keys.summaryJson(month), body: renderSummaryJson(summary), contentType: 'application/json' },
       { key: keys.pdf(month), body: pdf, contentType: 'application/pdf' },
-      {
-        key: keys.htmlReport(month),
-        // Written as it is made: the page of a large month never exists as one string.
-        body: await spoolChunks(
-          htmlReportChunks(summary, rows, { language: pdfOptions.language, title: pdfOptions.title }),
-          spoolDir,
-        ),
-        contentType: 'text/html; charset=utf-8',
-      },
+      html,
       ...teamPdfs,
       {
         key: keys.columnsMd(month),

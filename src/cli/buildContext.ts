@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { AppContext, DeliveryWiring } from '../app/context.ts';
 import { parseOutputLocation } from '../config/outputLocation.ts';
 import type { Config } from '../config/schema.ts';
@@ -7,6 +9,7 @@ import { createLogger } from '../adapters/log/logger.ts';
 import { configSecrets } from '../adapters/log/secrets.ts';
 import { Redactor } from '../redact.ts';
 import type { CliIo } from './options.ts';
+import type { MonthPdfSession } from '../render/pdf/monthPdfs.ts';
 
 /** Opens the configured output location: a local directory or s3://bucket/prefix. */
 export async function buildStore(config: Config): Promise<BlobStore> {
@@ -76,6 +79,7 @@ export async function buildPublishedContext(
     redactor,
     ...(options.quiet ? { quiet: true } : {}),
   });
+  const pdfs = await buildPdfSessions();
   return {
     config,
     store: await buildStore(config),
@@ -85,7 +89,26 @@ export async function buildPublishedContext(
     redactor,
     // The demo never sends anything: its months are synthetic.
     ...(config.delivery && !options.demo ? { delivery: await buildDelivery(io) } : {}),
+    ...(pdfs ? { pdfs } : {}),
   };
+}
+
+/**
+ * The built CLI renders a month's PDFs in a worker thread (dist/pdfWorker.mjs, next to the module this
+ * code was bundled into, or one folder up from a chunk). Run from the TypeScript sources there is no
+ * such file, and the PDFs are rendered in the calling thread: the same bytes either way.
+ */
+async function buildPdfSessions(): Promise<(() => MonthPdfSession) | undefined> {
+  const here = import.meta.url;
+  if (!here.endsWith('.mjs')) return undefined;
+  for (const candidate of ['./pdfWorker.mjs', '../pdfWorker.mjs']) {
+    const file = fileURLToPath(new URL(candidate, here));
+    if (existsSync(file)) {
+      const { workerPdfSessions } = await import('../render/pdf/workerPdfs.ts');
+      return workerPdfSessions(file);
+    }
+  }
+  return undefined;
 }
 
 /** Wires adapters for the CLI. `demo` selects the embedded synthetic cluster instead of Prometheus. */

@@ -12,6 +12,10 @@ import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Summary } from '../../src/core/types.ts';
+import { type MonthPdfInput, renderMonthPdfs } from '../../src/render/pdf/monthPdfs.ts';
+import { workerPdfSessions } from '../../src/render/pdf/workerPdfs.ts';
+import type { TeamFacts } from '../../src/render/teamCsv.ts';
+import { realisticSummary } from '../support/summaryFixture.ts';
 
 const run = promisify(execFile);
 const REPO = resolve(import.meta.dirname, '../..');
@@ -31,7 +35,8 @@ describe('the built command line', () => {
   it('is bundled ES modules that load neither tsx nor any TypeScript file', async () => {
     const chunks = await readdir(join(REPO, 'dist/chunks'));
     expect(chunks.filter((f) => f.endsWith('.mjs')).length).toBeGreaterThan(0);
-    for (const file of ['cli.mjs', ...chunks.filter((f) => f.endsWith('.mjs')).map((f) => `chunks/${f}`)]) {
+    const entries = ['cli.mjs', 'pdfWorker.mjs'];
+    for (const file of [...entries, ...chunks.filter((f) => f.endsWith('.mjs')).map((f) => `chunks/${f}`)]) {
       const bundle = await readFile(join(REPO, 'dist', file), 'utf8');
       expect(bundle).not.toMatch(/from ['"]tsx/);
       expect(bundle).not.toMatch(/from ['"][^'"]+\.ts['"]/);
@@ -171,4 +176,93 @@ describe('the built command line', () => {
     expect(failed?.code).toBe(1);
     expect(failed?.stderr).toContain('run `npm run build`');
   });
+});
+
+/** A team's biggest pods, projects and namespaces, as teamFacts finds them (src/render/teamCsv.ts). */
+function facts(team: string, size: number): TeamFacts {
+  const entries = (prefix: string) =>
+    Array.from({ length: size }, (_, i) => ({ key: `${prefix}-${i}`, units: 9000 - i * 7, gpuHours: 3 + i }));
+  return {
+    rowCount: 4 * size,
+    totalUnits: 250_000,
+    pods: entries(`${team}/pod`),
+    projects: entries(`${team}-project`),
+    namespaces: entries(team),
+  };
+}
+
+describe("the built CLI's PDF worker thread (dist/pdfWorker.mjs)", () => {
+  const WORKER = join(REPO, 'dist/pdfWorker.mjs');
+  let dir = '';
+  beforeAll(async () => {
+    // The suite above builds dist/ first (vitest runs a file's describe blocks in order).
+    if (!existsSync(WORKER)) await run(process.execPath, [join(REPO, 'scripts/build.mjs')], { cwd: REPO });
+    dir = await mkdtemp(join(tmpdir(), 'pdf-worker-'));
+  }, 120_000);
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  const input = (language: 'en' | 'ko' = 'en'): MonthPdfInput => ({
+    summary: realisticSummary(),
+    previous: realisticSummary({ month: '2026-09' }),
+    options: { language, baselinePercentile: 50 },
+    teams: [
+      ['speech', facts('speech', 8)],
+      ['vision', facts('vision', 3)],
+    ],
+  });
+
+  it('renders the same bytes as the calling thread, months one after another and at once', async () => {
+    const session = workerPdfSessions(WORKER)();
+    try {
+      session.start();
+      for (const language of ['en', 'ko'] as const) {
+        const here = await renderMonthPdfs(input(language));
+        const there = await session.render(input(language));
+        expect(there.teams).toHaveLength(2);
+        expect(Buffer.isBuffer(there.executive)).toBe(true);
+        expect(Buffer.compare(there.executive, here.executive)).toBe(0);
+        there.teams.forEach((pdf, t) => expect(Buffer.compare(pdf, here.teams[t]!)).toBe(0));
+        expect(Buffer.from(there.executive.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
+      }
+      // Two months asked at once are answered each with its own PDFs.
+      const [en, ko] = await Promise.all([session.render(input('en')), session.render(input('ko'))]);
+      expect(Buffer.compare(en.executive, ko.executive)).not.toBe(0);
+      expect(Buffer.compare(en.executive, (await renderMonthPdfs(input('en'))).executive)).toBe(0);
+    } finally {
+      await session.close();
+    }
+  }, 120_000);
+
+  it("rejects a month with the worker's error, and renders the next one", async () => {
+    const session = workerPdfSessions(WORKER)();
+    try {
+      const broken = { ...input(), summary: { period: {} } as unknown as Summary };
+      await expect(session.render(broken)).rejects.toThrow(/^rendering the PDFs failed: /);
+      await expect(session.render(broken)).rejects.toMatchObject({
+        stack: expect.stringContaining('(in the PDF worker thread)'),
+      });
+      const next = await session.render(input());
+      expect(Buffer.from(next.executive.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
+    } finally {
+      await session.close();
+    }
+  }, 120_000);
+
+  it('rejects every waiting month when the worker exits, and after close', async () => {
+    const exits = join(dir, 'exits.mjs');
+    await writeFile(
+      exits,
+      "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => process.exit(3));\n",
+    );
+    const dying = workerPdfSessions(exits)();
+    const both = [dying.render(input()), dying.render(input())];
+    for (const month of both) await expect(month).rejects.toThrow('the PDF worker thread exited (code 3)');
+    await expect(dying.render(input())).rejects.toThrow('exited (code 3)');
+    await dying.close();
+
+    const session = workerPdfSessions(WORKER)();
+    await session.close(); // never started: nothing to stop
+    await expect(session.render(input())).rejects.toThrow('the PDF worker thread was closed');
+  }, 120_000);
 });

@@ -17,6 +17,12 @@ async function pdfkit(): Promise<typeof PDFDocumentClass> {
   return pdfkitClass;
 }
 
+/** pdfkit loaded and the fonts' bytes read, as the first document would (a worker thread's warm-up). */
+export async function preloadPdfKit(): Promise<void> {
+  await pdfkit();
+  fontBytes();
+}
+
 /**
  * A report document of `layout` (pages added by the caller, buffered for the page frames) with the
  * report's fonts registered as "regular" and "bold", and the bytes it produces once ended. Shared by the
