@@ -15,7 +15,7 @@ import type { HttpFetch } from '../../src/adapters/prometheus/httpFetch.ts';
 import { seriesIdentityOf } from '../../src/adapters/prometheus/identity.ts';
 import { createPrometheusSource } from '../../src/adapters/prometheus/index.ts';
 import type { PromSeries } from '../../src/adapters/prometheus/parseResponse.ts';
-import { durationMs } from '../../src/adapters/prometheus/promql.ts';
+import { durationMs, labelPrefix, uidMatcher } from '../../src/adapters/prometheus/promql.ts';
 import {
   createQueries,
   DEFAULT_QUERIES_DIR,
@@ -173,6 +173,41 @@ function edgeCases(): string {
     [node('n6'), [[T0, 1]]],
     [`${node('n8')},label_nvidia_com_gpu_count="8"`, steps(1, 3)],
     [`${node('n8')},label_nvidia_com_gpu_count="7"`, steps(4, 6)],
+  ]);
+  // pod_nodes and pod_labels (pod_nodes_labels.promql asks both in one request): two replicas, a pod
+  // pending (no node) and then bound, pods whose team changes inside the window (in either order of
+  // their label values), a pod with none of the configured labels, a pod in another cluster, and pods
+  // that cannot be billed (b: a phase only; z: no sample of any request). Label shapes as
+  // kube-state-metrics writes them (internal/store/pod.go: kube_pod_info's namespace, pod, uid, node,
+  // host_ip, pod_ip, created_by_kind, priority_class; kube_pod_labels' label_<name>), value 1.
+  const info = (p: string, n: string, extra = 'instance="ksm-1"') =>
+    `namespace="ml",pod="${p}",uid="uid-${p}",node="${n}",host_ip="10.0.0.1",pod_ip="10.1.0.${p.charCodeAt(0)}",created_by_kind="Job",priority_class="",${extra}`;
+  const podLabels = (p: string, labels: string, extra = 'instance="ksm-1"') =>
+    `namespace="ml",pod="${p}",uid="uid-${p}",${labels}${labels ? ',' : ''}${extra}`;
+  family('kube_pod_info', [
+    [info('a', 'n1'), steps(1, 30)],
+    [info('a', 'n1', 'instance="ksm-2"'), steps(1, 29, 17.5)],
+    [info('b', 'n1'), steps(1, 30)],
+    [info('g', ''), steps(1, 7)],
+    [info('g', 'n2'), steps(8, 20)],
+    [info('h', 'n3'), steps(1, 10)],
+    [info('k', ''), [[T0, 1]]],
+    [info('q', 'n2', 'instance="ksm-1",cluster="east"'), steps(12, 16)],
+    [info('z', 'n1'), steps(1, 30)],
+  ]);
+  family('kube_pod_labels', [
+    [podLabels('a', 'label_team="alpha",label_project="p1",label_app="x"'), steps(1, 12)],
+    [podLabels('a', 'label_team="beta",label_project="p1",label_app="x"'), steps(13, 30)],
+    [
+      podLabels('a', 'label_team="beta",label_project="p1",label_app="x"', 'instance="ksm-2"'),
+      steps(13, 29, 17.5),
+    ],
+    [podLabels('b', 'label_team="bravo"'), steps(1, 30)],
+    [podLabels('g', 'label_team="zeta"'), steps(1, 10)],
+    [podLabels('g', 'label_team="alpha"'), steps(11, 20)],
+    [podLabels('h', 'label_app="no-team"'), steps(1, 10)],
+    [podLabels('i', ''), steps(1, 5)],
+    [podLabels('q', 'label_project="dra"', 'instance="ksm-1",cluster="east"'), steps(12, 16)],
   ]);
   dcgmEdgeCases(family, steps);
   lines.push('# EOF');
@@ -445,6 +480,36 @@ describe.skipIf(prometheusInstallHint() !== null)(
       expect(steps('i')).toEqual([1, 2, 3, 4, 5]);
       expect(steps('j')).toEqual([]);
       expect(steps('q')).toEqual([12, 13, 14, 15, 16]);
+    }, 120_000);
+
+    it("asks a whole day's pod_nodes and pod_labels in one request: the two queries' series, values and order", async () => {
+      const { warned, queries, over } = edgeQueries();
+      const whole = { startMs: T0 * 1000, endMs: over.endMs };
+      const { uids } = await queries.podsFromRaw(over, STEP * 1000 - 1, whole);
+      const labels = ['label_team', 'label_project', 'label_team'];
+      const shard = { uids: uidMatcher(uids) };
+      const nodes = await queries.overWindow('pod_nodes', {}, whole, shard);
+      const named = await queries.overWindow('pod_labels', { labels: labelPrefix(labels) }, whole, shard);
+      warned.length = 0;
+      const both = await queries.podNodesAndLabels(labels, whole, shard.uids);
+      expect(exact(both.podNodes)).toEqual(exact(nodes));
+      expect(exact(both.podLabels)).toEqual(exact(named));
+      expect(warned).toEqual([]);
+      // What makes the comparison matter: a's and g's two label sets each (the metering takes the last
+      // one, so the order is part of the answer), both replicas of a's node, g bound after it was
+      // pending, q in its cluster, h and i without a configured label; b and z are never asked for.
+      const teams = (pod: string) =>
+        named.filter((s) => s.metric.pod === pod).map((s) => s.metric.label_team);
+      expect(teams('a')).toEqual(['alpha', 'beta']);
+      expect(teams('g')).toEqual(['alpha', 'zeta']);
+      expect(nodes.filter((s) => s.metric.pod === 'a').map((s) => s.metric.instance)).toEqual([
+        'ksm-1',
+        'ksm-2',
+      ]);
+      expect(nodes.filter((s) => s.metric.pod === 'g').map((s) => s.metric.node)).toEqual(['n2']);
+      expect(named.find((s) => s.metric.pod === 'q')?.metric).toMatchObject({ cluster: 'east' });
+      expect(named.filter((s) => s.metric.pod === 'h' || s.metric.pod === 'i')).toHaveLength(2);
+      expect([...nodes, ...named].filter((s) => ['b', 'z'].includes(s.metric.pod!))).toEqual([]);
     }, 120_000);
 
     it('evaluates the utilization and node queries to the same answers, bit for bit and in order', async () => {

@@ -25,6 +25,7 @@ import {
   lastPerStep,
   MaxOverWindow,
   maxByFromRaw,
+  maxByInOrder,
   meansPerStep,
   RunningFromRaw,
   sortLikePrometheus,
@@ -59,6 +60,7 @@ export const QUERY_NAMES = [
   'dra_devices',
   'pod_nodes',
   'pod_labels',
+  'pod_nodes_labels',
   'namespace_labels',
   'node_labels',
   'node_info',
@@ -211,6 +213,17 @@ export interface PrometheusQueries {
    * those reads found a GPU request or a DRA claim of (sorted): the pods a day can bill, as a shard's
    * candidates are.
    */
+  /**
+   * pod_nodes and pod_labels over `window` for the pods `uids` selects, from one request
+   * (pod_nodes_labels.promql: one regex for Prometheus to compile instead of two): the same series,
+   * values and order as `overWindow('pod_nodes', {}, window, …)` and `overWindow('pod_labels', labels,
+   * window, …)` give (test/integration/rawSteps.test.ts). `labels`: the pod labels pod_labels keeps.
+   */
+  podNodesAndLabels(
+    labels: readonly string[],
+    window: TimeRange,
+    uids: string,
+  ): Promise<{ podNodes: PromSeries[]; podLabels: PromSeries[] }>;
   podsFromRaw(
     over: RangeWindow,
     windowMs: number,
@@ -632,6 +645,22 @@ export function createQueries(
     seriesIndex: (name, window) => client.series(name, fill(name, {}), window),
     instant: (name, params, atMs) => client.queryInstant(name, fill(name, params), atMs),
     overWindow: (name, params, window, shard) => overWindow(name, params, window, shard),
+    podNodesAndLabels: async (labels, window, uids) => {
+      const rows = await overWindow('pod_nodes_labels', { labels: labelPrefix(labels) }, window, { uids });
+      const nodes = rows.filter((s) => s.metric.__name__ === 'kube_pod_info' && s.metric.node);
+      const labelRows = rows.filter((s) => s.metric.__name__ === 'kube_pod_labels');
+      return {
+        podNodes: maxByInOrder(nodes, [
+          ...cluster,
+          ...identity.ksmReplicaLabels,
+          'namespace',
+          'pod',
+          'uid',
+          'node',
+        ]),
+        podLabels: maxByInOrder(labelRows, [...cluster, ...new Set(labels), 'namespace', 'pod', 'uid']),
+      };
+    },
   };
   /** An aggregation's answer, and what the client would have warned of dropping from it. */
   function overWindowOf(name: QueryName, aggregation: MaxOverWindow): PromSeries[] {
@@ -879,13 +908,20 @@ export async function askWindow(
   // samples, those running's reads found a GPU request or a DRA claim of (none: no request), as a shard
   // asks for its candidates by uid; kube_pod_info, kube_pod_labels and the sidecars of the cluster's other
   // pods (DaemonSets, CPU workloads) are never read (observations.ts keeps GPU pods only).
-  let billable: Promise<string | undefined> | undefined;
-  const billableUids = () =>
-    (billable ??= podsFromRaw().then(({ uids }) => (uids.length > 0 ? uidMatcher(uids) : undefined)));
-  const ofBillable = async (name: QueryName, params: Record<string, string>) => {
-    if (!derive) return queries.overWindow(name, params, whole, m);
-    const uids = await billableUids();
-    return uids === undefined ? [] : queries.overWindow(name, params, whole, { ...m, uids });
+  // For a whole day read from raw samples, pod_nodes and pod_labels come from one request that carries
+  // the regex of those uids once (pod_nodes_labels.promql); otherwise each is asked on its own.
+  const podLabelNames = [...metering.team.podLabels, ...metering.project.podLabels];
+  let billable: Promise<{ podNodes: PromSeries[]; podLabels: PromSeries[] }> | undefined;
+  const ofBillable = async (name: 'pod_nodes' | 'pod_labels') => {
+    if (!derive)
+      return queries.overWindow(name, name === 'pod_labels' ? labels(podLabelNames) : {}, whole, m);
+    billable ??= podsFromRaw().then(({ uids }) =>
+      uids.length === 0
+        ? { podNodes: [], podLabels: [] }
+        : queries.podNodesAndLabels(podLabelNames, whole, uidMatcher(uids)),
+    );
+    const both = await billable;
+    return name === 'pod_nodes' ? both.podNodes : both.podLabels;
   };
   let pair: ReturnType<PrometheusQueries['utilizationPairFromRaw']> | undefined;
   const utilizationPair = () => (pair ??= queries.utilizationPairFromRaw(ranges.day, grid.stepMs - 1, m));
@@ -952,9 +988,8 @@ export async function askWindow(
     podInitRequests: () => podInitRequests(),
     podSidecars: () => (pods ? podSidecars() : none()),
     draDevices: () => (hasDay ? queries.overWindow('dra_devices', {}, whole, m) : none()),
-    podNodes: () => (pods ? ofBillable('pod_nodes', {}) : none()),
-    podLabels: () =>
-      pods ? ofBillable('pod_labels', labels(metering.team.podLabels, metering.project.podLabels)) : none(),
+    podNodes: () => (pods ? ofBillable('pod_nodes') : none()),
+    podLabels: () => (pods ? ofBillable('pod_labels') : none()),
     namespaceLabels: () =>
       queries.overWindow(
         'namespace_labels',

@@ -70,6 +70,28 @@ function byLabels(metric: Record<string, string>, by: readonly string[]): Record
   return out;
 }
 
+/**
+ * `max by (by)` of an instant answer (one point a series), each group where its first series comes, as
+ * Prometheus 2.42's aggregation orders its groups: the groups of a coarser `by` from an answer grouped
+ * by a finer one keep the order the coarser query would answer them in (pod_nodes_labels.promql).
+ */
+export function maxByInOrder(series: readonly PromSeries[], by: readonly string[]): PromSeries[] {
+  const groups = new Map<string, { metric: Record<string, string>; tMs: number; value: number }>();
+  for (const s of series) {
+    if (s.points.length === 0) continue;
+    const key = keyOf(s.metric, by);
+    const value = s.points.vAt(0);
+    const group = groups.get(key);
+    if (!group) groups.set(key, { metric: byLabels(s.metric, by), tMs: s.points.tAt(0), value });
+    else group.value = maxOf(group.value, value);
+  }
+  return [...groups.values()].map(({ metric, tMs, value }) => {
+    const b = new SampleBuilder(1);
+    b.push(tMs, value);
+    return { metric, points: b.build() };
+  });
+}
+
 /** The group key of `metric` under `by`: its values of `by`, joined by NUL (what `by.map(…).join` gives). */
 function keyOf(metric: Record<string, string>, by: readonly string[]): string {
   let key = '';

@@ -92,7 +92,7 @@ describe('askWindow', () => {
       expect(calls.filter((c) => c.params.query?.includes('DCGM'))).toEqual([]);
     });
 
-    it("asks a whole day's phase, pod_nodes and pod_labels only of its pods with a GPU request or a DRA claim, and pod_sidecars of those with a GPU init-container request", async () => {
+    it("asks a whole day's phase, and pod_nodes and pod_labels in one request, only of its pods with a GPU request or a DRA claim, and pod_sidecars of those with a GPU init-container request", async () => {
       const asked = async (pods: 'none' | 'app' | 'init') => {
         const series = (name: string, uid: string, extra: Record<string, string> = {}) => ({
           metric: { __name__: name, uid, namespace: 'ml', pod: `p-${uid}`, ...extra },
@@ -129,13 +129,16 @@ describe('askWindow', () => {
           calls.map((c) => c.params.query ?? '').filter((q) => q.includes(selector));
         return {
           phase: of('{__name__="kube_pod_status_phase"'),
-          pods: [...of('kube_pod_info{'), ...of('kube_pod_labels{')],
+          pods: of('{__name__=~"kube_pod_info|kube_pod_labels"'),
+          // pod_nodes.promql and pod_labels.promql on their own: never, for a whole day.
+          separately: [...of('kube_pod_info{'), ...of('kube_pod_labels{')],
           sidecars: of('kube_pod_init_container_info{'),
         };
       };
       const app = await asked('app');
       expect(app.phase).toHaveLength(1);
-      expect(app.pods).toHaveLength(2);
+      expect(app.pods).toHaveLength(1);
+      expect(app.separately).toEqual([]);
       for (const q of [...app.phase, ...app.pods]) expect(q).toContain('uid=~"u1|u2"');
       // No GPU init-container request, so no sidecar can change what is billed: not asked.
       expect(app.sidecars).toEqual([]);
@@ -144,7 +147,7 @@ describe('askWindow', () => {
       expect(init.sidecars).toHaveLength(1);
       expect(init.sidecars[0]).toContain('uid=~"u3"}');
       // No pod with a GPU request or a claim: none of them is asked.
-      expect(await asked('none')).toEqual({ phase: [], pods: [], sidecars: [] });
+      expect(await asked('none')).toEqual({ phase: [], pods: [], separately: [], sidecars: [] });
     });
 
     it("asks a shard's pod_sidecars of the pods of its known GPU init-container requests, not of all its pods", async () => {
