@@ -8,8 +8,8 @@ import type { BillingExportSource, BlobStore, MetricsSink, ObservationSource } f
 import { createLogger } from '../adapters/log/logger.ts';
 import { configSecrets } from '../adapters/log/secrets.ts';
 import { Redactor } from '../redact.ts';
-import type { CliIo } from './options.ts';
 import type { MonthPdfSession } from '../render/pdf/monthPdfs.ts';
+import type { CliIo } from './options.ts';
 
 /** Opens the configured output location: a local directory or s3://bucket/prefix. */
 export async function buildStore(config: Config): Promise<BlobStore> {

@@ -206,14 +206,6 @@ export interface PrometheusQueries {
    */
   runningFromRaw(over: RangeWindow, windowMs: number, shard?: Partial<ShardMatchers>): Promise<PromSeries[]>;
   /**
-   * runningFromRaw for a whole day (no shard), and from the same raw series pod_requests and
-   * pod_init_requests over `whole` (`overWindow(name, {}, whole)`'s answers: the same series, values,
-   * order and warnings), read without a request of their own: the first span's reads start at
-   * `whole.startMs`, so that a sample on the window's first instant is in them. Also `uids`: every pod
-   * those reads found a GPU request or a DRA claim of (sorted): the pods a day can bill, as a shard's
-   * candidates are.
-   */
-  /**
    * pod_nodes and pod_labels over `window` for the pods `uids` selects, from one request
    * (pod_nodes_labels.promql: one regex for Prometheus to compile instead of two): the same series,
    * values and order as `overWindow('pod_nodes', {}, window, …)` and `overWindow('pod_labels', labels,
@@ -224,6 +216,14 @@ export interface PrometheusQueries {
     window: TimeRange,
     uids: string,
   ): Promise<{ podNodes: PromSeries[]; podLabels: PromSeries[] }>;
+  /**
+   * runningFromRaw for a whole day (no shard), and from the same raw series pod_requests and
+   * pod_init_requests over `whole` (`overWindow(name, {}, whole)`'s answers: the same series, values,
+   * order and warnings), read without a request of their own: the first span's reads start at
+   * `whole.startMs`, so that a sample on the window's first instant is in them. Also `uids`: every pod
+   * those reads found a GPU request or a DRA claim of (sorted): the pods a day can bill, as a shard's
+   * candidates are.
+   */
   podsFromRaw(
     over: RangeWindow,
     windowMs: number,
