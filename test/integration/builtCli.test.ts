@@ -234,7 +234,7 @@ describe("the built CLI's PDF worker thread (dist/pdfWorker.mjs)", () => {
     }
   }, 120_000);
 
-  it("rejects a month with the worker's error, and renders the next one", async () => {
+  it("rejects a month with the worker's error or one it cannot be sent, and renders the next one", async () => {
     const session = workerPdfSessions(WORKER)();
     try {
       const broken = { ...input(), summary: { period: {} } as unknown as Summary };
@@ -242,6 +242,11 @@ describe("the built CLI's PDF worker thread (dist/pdfWorker.mjs)", () => {
       await expect(session.render(broken)).rejects.toMatchObject({
         stack: expect.stringContaining('(in the PDF worker thread)'),
       });
+      // What cannot be cloned into the worker is refused here, and nothing waits for an answer.
+      const title = (() => 'a function') as unknown as string;
+      await expect(session.render({ ...input(), options: { ...input().options, title } })).rejects.toThrow(
+        /could not be cloned/,
+      );
       const next = await session.render(input());
       expect(Buffer.from(next.executive.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
     } finally {

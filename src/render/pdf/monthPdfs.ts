@@ -1,6 +1,5 @@
 import type { Summary } from '../../core/types.ts';
 import type { TeamFacts } from '../teamCsv.ts';
-import { preloadPdfKit } from './document.ts';
 import { type PdfOptions, renderPdf } from './renderPdf.ts';
 import { renderTeamPdf } from './teamPdf.ts';
 
@@ -50,9 +49,4 @@ export async function renderMonthPdfs(input: MonthPdfInput): Promise<MonthPdfs> 
     teams.push(await renderTeamPdf(summary, previous, team, facts, options));
   }
   return { executive, teams };
-}
-
-/** Loads pdfkit and reads the report's fonts ahead of the first PDF (what a worker thread does at start). */
-export async function preparePdfRendering(): Promise<void> {
-  await preloadPdfKit();
 }

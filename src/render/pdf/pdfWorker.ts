@@ -6,11 +6,15 @@
  * shared pool, which must not be transferred.
  */
 import { parentPort } from 'node:worker_threads';
-import { type MonthPdfInput, preparePdfRendering, renderMonthPdfs } from './monthPdfs.ts';
+import { preloadPdfKit } from './document.ts';
+import { type MonthPdfInput, renderMonthPdfs } from './monthPdfs.ts';
 
 const port = parentPort;
 if (!port) throw new Error('pdfWorker.mjs runs only as a worker thread');
-const ready = preparePdfRendering();
+const ready = preloadPdfKit();
+// A failure to load is the first month's error (answered below), not an unhandled rejection that would
+// end the thread before it could say why.
+ready.catch(() => undefined);
 // One month at a time, in the order they arrive.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', ({ id, input }: { id: number; input: MonthPdfInput }) => {

@@ -61,7 +61,14 @@ export function workerPdfSessions(workerFile: string | URL): () => MonthPdfSessi
           const id = nextId++;
           waiting.set(id, { resolve, reject });
           w.ref();
-          w.postMessage({ id, input });
+          try {
+            w.postMessage({ id, input });
+          } catch (error) {
+            // Not cloneable (a function, a class instance the clone would lose): nothing was sent.
+            waiting.delete(id);
+            if (waiting.size === 0) w.unref();
+            reject(error instanceof Error ? error : new Error(String(error)));
+          }
         }),
       close: async () => {
         const w = worker;
