@@ -100,10 +100,18 @@ export async function askShard(
     if (s.metric.uid) candidates.set(podKey(s.metric), s.metric);
   }
 
-  // 3. Where each candidate is bound: the first node by name decides its shard ("" -> shard 0).
+  // 3. Where each candidate is bound: the first node by name decides its shard ("" -> shard 0). Its pod
+  // labels come in the same request (pod_nodes_labels.promql: the candidates' uid regex compiled once):
+  // the kept pods' rows, in their order, are pod_labels' answer for them.
   const uids = [...new Set([...candidates.values()].map((m) => m.uid!))];
-  const podNodes =
-    uids.length > 0 ? await queries.overWindow('pod_nodes', {}, whole, { uids: uidMatcher(uids) }) : [];
+  const { podNodes, podLabels } =
+    uids.length > 0
+      ? await queries.podNodesAndLabels(
+          [...metering.team.podLabels, ...metering.project.podLabels],
+          whole,
+          uidMatcher(uids),
+        )
+      : { podNodes: [], podLabels: [] };
   const boundTo = new Map<string, string>();
   for (const s of podNodes) {
     const node = s.metric.node ?? '';
@@ -179,6 +187,7 @@ export async function askShard(
       podRequests: keep(podRequests),
       podInitRequests: keep(podInitRequests),
       podNodes: keep(podNodes),
+      podLabels: keep(podLabels),
     },
   });
   const gpuUtilScope: GpuUtilScope = {

@@ -58,11 +58,14 @@ function answer(call: Call) {
     );
   if (q.includes('count_over_time(kube_pod_resourceclaim_info'))
     return vector([{ uid: 'u2' }, { uid: 'u3' }]);
-  if (q.includes('max_over_time(kube_pod_info'))
+  // pod_nodes_labels.promql: both families, told apart by name.
+  if (q.includes('last_over_time({__name__=~"kube_pod_info|kube_pod_labels"'))
     return vector([
-      { namespace: 'ml', pod: 'p1', uid: 'u1', node: 'gpu-b' },
-      { namespace: 'ml', pod: 'p2', uid: 'u2', node: 'gpu-d' },
-      { namespace: 'ml', pod: 'p3', uid: 'u3', node: 'gpu-a' },
+      { __name__: 'kube_pod_info', namespace: 'ml', pod: 'p1', uid: 'u1', node: 'gpu-b' },
+      { __name__: 'kube_pod_info', namespace: 'ml', pod: 'p2', uid: 'u2', node: 'gpu-d' },
+      { __name__: 'kube_pod_info', namespace: 'ml', pod: 'p3', uid: 'u3', node: 'gpu-a' },
+      { __name__: 'kube_pod_labels', namespace: 'ml', pod: 'p1', uid: 'u1', label_team: 'a' },
+      { __name__: 'kube_pod_labels', namespace: 'ml', pod: 'p3', uid: 'u3', label_team: 'c' },
     ]);
   return ok([], call.params.step ? 'matrix' : q.includes('[') && !q.includes('(') ? 'matrix' : 'vector');
 }
@@ -100,6 +103,20 @@ describe('askShard', () => {
     const exported = raw(`{__name__=~"${DCGM}", exported_pod!=""`);
     expect(exported.length).toBeGreaterThan(0);
     for (const q of exported) expect(q).toContain('exported_pod=~"p1|p2"}');
+  });
+
+  it('asks where its candidates are bound and their labels in one request, and keeps its own pods', async () => {
+    const { ask, calls } = shardQueries(answer);
+    const { answers } = await ask();
+    const asked = calls.map((c) => c.params.query ?? '');
+    const both = asked.filter((q) => q.includes('{__name__=~"kube_pod_info|kube_pod_labels"'));
+    expect(both).toHaveLength(1);
+    expect(both[0]).toContain('uid=~"u1|u2|u3"');
+    expect(asked.filter((q) => /kube_pod_(info|labels)\{/.test(q))).toEqual([]);
+    // u3 is bound to gpu-a, shard 1's node: neither its binding nor its labels are this shard's.
+    expect(answers.podNodes.map((s) => s.metric.uid)).toEqual(['u1', 'u2']);
+    expect(answers.podLabels.map((s) => [s.metric.uid, s.metric.label_team])).toEqual([['u1', 'a']]);
+    expect(answers.podLabels[0]!.metric).not.toHaveProperty('__name__');
   });
 
   it('reads raw DRA claim samples only of its pods that pod_claims names', async () => {
