@@ -225,6 +225,11 @@ export interface WindowObservations {
   pendingOnNode: PodPhasePoints[];
   requests: PodRequest[];
   podNodes: PodNode[];
+  /**
+   * The label sets of each pod (and below, of each namespace) in the order they were last seen in the
+   * day: the last one is the set it is billed under (attributorOf). A source lists a pod whose labels
+   * changed within the day once per set, the set seen last in the day last.
+   */
   podLabels: PodLabels[];
   namespaceLabels: NamespaceLabels[];
   nodeLabels: NodeLabels[];

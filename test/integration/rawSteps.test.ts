@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPrometheus } from '../../src/adapters/prometheus/connect.ts';
 import type { HttpFetch } from '../../src/adapters/prometheus/httpFetch.ts';
 import { seriesIdentityOf } from '../../src/adapters/prometheus/identity.ts';
+import { orderLabelSetsByLastSeen } from '../../src/adapters/prometheus/labelOrder.ts';
 import { createPrometheusSource } from '../../src/adapters/prometheus/index.ts';
 import type { PromSeries } from '../../src/adapters/prometheus/parseResponse.ts';
 import { durationMs, labelPrefix, uidMatcher } from '../../src/adapters/prometheus/promql.ts';
@@ -26,7 +27,7 @@ import { meterOptionsFor, scrapeIntervalsFor } from '../../src/app/meterOptions.
 import { parseConfig } from '../../src/config/loadConfig.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { compareStrings } from '../../src/core/compare.ts';
-import { gridForDay, meterWindow } from '../../src/core/metering/index.ts';
+import { attributorOf, gridForDay, meterWindow } from '../../src/core/metering/index.ts';
 import { billingPeriod } from '../../src/core/period.ts';
 import type { Day } from '../../src/core/types.ts';
 import { simulate, writeOpenMetrics } from '../../src/sim/index.ts';
@@ -510,6 +511,67 @@ describe.skipIf(prometheusInstallHint() !== null)(
       expect(named.find((s) => s.metric.pod === 'q')?.metric).toMatchObject({ cluster: 'east' });
       expect(named.filter((s) => s.metric.pod === 'h' || s.metric.pod === 'i')).toHaveLength(2);
       expect([...nodes, ...named].filter((s) => ['b', 'z'].includes(s.metric.pod!))).toEqual([]);
+    }, 120_000);
+
+    it("lists a pod's label sets in the order they were last seen in the day, from their raw samples", async () => {
+      const { queries, over } = edgeQueries();
+      const identity = seriesIdentityOf(
+        parseConfig({ source: { kind: 'prometheus', url: edges.url, clusterLabel: 'cluster' } }).source,
+      );
+      const whole = { startMs: T0 * 1000, endMs: over.endMs };
+      const { uids } = await queries.podsFromRaw(over, STEP * 1000 - 1, whole);
+      const labels = { pod: ['label_team', 'label_project'], namespace: ['label_team'] };
+      const named = await queries.overWindow('pod_labels', { labels: labelPrefix(labels.pod) }, whole, {
+        uids: uidMatcher(uids),
+      });
+      const teams = (series: PromSeries[], pod: string) =>
+        series.filter((s) => s.metric.pod === pod).map((s) => s.metric.label_team);
+      // Prometheus lists g's sets alpha, zeta; g was zeta's until step 10 and alpha's from step 11.
+      expect(teams(named, 'g')).toEqual(['alpha', 'zeta']);
+      const ordered = async (endStep: number) =>
+        (
+          await orderLabelSetsByLastSeen(
+            queries,
+            { podLabels: named, namespaceLabels: [] },
+            { startMs: T0 * 1000, endMs: (T0 + endStep * STEP) * 1000 },
+            identity,
+            labels,
+          )
+        ).podLabels;
+      const day = await ordered(32);
+      expect(teams(day, 'g')).toEqual(['zeta', 'alpha']);
+      expect(teams(day, 'a')).toEqual(['alpha', 'beta']);
+      expect(day).toHaveLength(named.length);
+      // A day that ends before g's change: alpha is seen only after it (in the margin), zeta is g's label.
+      const early = await ordered(10);
+      expect(teams(early, 'g')).toEqual(['alpha', 'zeta']);
+      expect(teams(early, 'a')).toEqual(['beta', 'alpha']);
+    }, 120_000);
+
+    it('bills a pod whose team changed within the day under the label set it had last, through the source', async () => {
+      const config = parseConfig({
+        timezone: 'UTC',
+        source: { kind: 'prometheus', url: edges.url, clusterLabel: 'cluster' },
+        metering: { scrapeIntervalSeconds: { kubeStateMetrics: 60, dcgm: 30 } },
+      });
+      const day = billingPeriod('2026-10', 'UTC').days[0]!;
+      expect(day.startMs).toBe(T0 * 1000);
+      const source = createPrometheusSource({ config, logger: quiet });
+      const scrape = await scrapeIntervalsFor({ config, source }, day);
+      const obs = await source.observe(gridForDay(day, scrape, config.metering.maxBridgeSeconds), scrape);
+      const attribute = attributorOf(obs, meterOptionsFor(config, day));
+      const teamOf = (pod: string) => {
+        const ref = obs.podLabels.find((l) => l.pod.pod === pod)!.pod;
+        return attribute(ref).team.value;
+      };
+      // g: zeta until step 10, alpha from step 11 (Prometheus lists alpha first: the old rule said zeta);
+      // a: alpha until step 12, beta from step 13 (listed in that order either way).
+      expect(obs.podLabels.filter((l) => l.pod.pod === 'g').map((l) => l.labels.label_team)).toEqual([
+        'zeta',
+        'alpha',
+      ]);
+      expect(teamOf('g')).toBe('alpha');
+      expect(teamOf('a')).toBe('beta');
     }, 120_000);
 
     it('evaluates the utilization and node queries to the same answers, bit for bit and in order', async () => {

@@ -61,7 +61,9 @@ export const QUERY_NAMES = [
   'pod_nodes',
   'pod_labels',
   'pod_nodes_labels',
+  'pod_labels_raw',
   'namespace_labels',
+  'namespace_labels_raw',
   'node_labels',
   'node_info',
   'scrape_ksm',
@@ -293,6 +295,16 @@ export interface PrometheusQueries {
   seriesIndex(name: QueryName, window: TimeRange): Promise<Record<string, string>[]>;
   /** An instant query at `atMs`. */
   instant(name: QueryName, params: Record<string, string>, atMs: number): Promise<PromSeries[]>;
+  /**
+   * The raw samples a template's plain range selector selects over `window` (its `{{range}}` is the
+   * window's length): one instant query at `window.endMs`.
+   */
+  rawOver(
+    name: QueryName,
+    params: Record<string, string>,
+    window: TimeRange,
+    shard?: Partial<ShardMatchers>,
+  ): Promise<PromSeries[]>;
   /**
    * An instant query over (start, end]; on "too large" the window is halved and the halves max'ed. With
    * several parameter sets, the template filled with each, joined with `or` into one request.
@@ -644,6 +656,13 @@ export function createQueries(
     },
     seriesIndex: (name, window) => client.series(name, fill(name, {}), window),
     instant: (name, params, atMs) => client.queryInstant(name, fill(name, params), atMs),
+    rawOver: (name, params, window, shard) =>
+      client.queryInstant(
+        name,
+        fill(name, { ...params, range: durationMs(window.endMs - window.startMs) }, shard),
+        window.endMs,
+        window,
+      ),
     overWindow: (name, params, window, shard) => overWindow(name, params, window, shard),
     podNodesAndLabels: async (labels, window, uids) => {
       const rows = await overWindow('pod_nodes_labels', { labels: labelPrefix(labels) }, window, { uids });

@@ -38,7 +38,11 @@ export function attribute(
 /** Who pays for a pod: its team and project under the metering options. */
 export type Attributor = (pod: PodRef) => { team: Attributed; project: Attributed };
 
-/** The attributor of a window: pod labels by pod identity ({@link podKey}), namespace labels by (cluster, namespace). */
+/**
+ * The attributor of a window: pod labels by pod identity ({@link podKey}), namespace labels by (cluster,
+ * namespace). A pod or namespace listed with several label sets (its labels changed within the day) is
+ * attributed by the last one: the set seen last in the day (WindowObservations.podLabels).
+ */
 export function attributorOf(
   obs: Pick<WindowObservations, 'podLabels' | 'namespaceLabels'>,
   options: Pick<MeterOptions, 'team' | 'project'>,

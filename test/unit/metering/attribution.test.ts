@@ -51,4 +51,29 @@ describe('attributorOf', () => {
       project: { value: 'p1', source: 'pod-label' },
     });
   });
+
+  it('bills a pod and a namespace under the last of their label sets: the one the source saw last in the day', () => {
+    const pod = { cluster: '', namespace: 'ml', pod: 'p', uid: 'u1' };
+    const options = {
+      team: { podLabels: ['label_team'], namespaceLabels: ['label_team'], default: 'unallocated' },
+      project: { podLabels: [], namespaceLabels: ['label_project'], default: 'none' },
+    };
+    const attribute = attributorOf(
+      {
+        podLabels: [
+          { pod, labels: { label_team: 'zeta' } },
+          { pod, labels: { label_team: 'alpha' } },
+        ],
+        namespaceLabels: [
+          { cluster: '', namespace: 'ml', labels: { label_project: 'new' } },
+          { cluster: '', namespace: 'ml', labels: { label_project: 'old' } },
+        ],
+      },
+      options,
+    );
+    expect(attribute(pod)).toEqual({
+      team: { value: 'alpha', source: 'pod-label' },
+      project: { value: 'old', source: 'namespace-label' },
+    });
+  });
 });
