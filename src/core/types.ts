@@ -84,12 +84,20 @@ export interface PodNode {
 export interface PodLabels {
   pod: PodRef;
   labels: Record<string, string>;
+  /**
+   * When the source last saw this label set up to the day's end (epoch ms), given where a pod has several
+   * sets in the window (its labels changed); absent when not known or not seen in the day. A pod is billed
+   * under its set seen last (attributorOf).
+   */
+  lastSeenMs?: number;
 }
 
 export interface NamespaceLabels {
   cluster: string;
   namespace: string;
   labels: Record<string, string>;
+  /** As PodLabels.lastSeenMs, for the namespace's label set. */
+  lastSeenMs?: number;
 }
 
 /** kube_node_labels of a node (e.g. label_node_kubernetes_io_instance_type). */
@@ -225,11 +233,7 @@ export interface WindowObservations {
   pendingOnNode: PodPhasePoints[];
   requests: PodRequest[];
   podNodes: PodNode[];
-  /**
-   * The label sets of each pod (and below, of each namespace) in the order they were last seen in the
-   * day: the last one is the set it is billed under (attributorOf). A source lists a pod whose labels
-   * changed within the day once per set, the set seen last in the day last.
-   */
+  /** Each pod's label sets (several when its labels changed in the window; see PodLabels.lastSeenMs). */
   podLabels: PodLabels[];
   namespaceLabels: NamespaceLabels[];
   nodeLabels: NodeLabels[];

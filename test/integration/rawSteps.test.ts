@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPrometheus } from '../../src/adapters/prometheus/connect.ts';
 import type { HttpFetch } from '../../src/adapters/prometheus/httpFetch.ts';
 import { seriesIdentityOf } from '../../src/adapters/prometheus/identity.ts';
-import { orderLabelSetsByLastSeen } from '../../src/adapters/prometheus/labelOrder.ts';
+import { labelSetsSeen } from '../../src/adapters/prometheus/labelSetsSeen.ts';
 import { createPrometheusSource } from '../../src/adapters/prometheus/index.ts';
 import type { PromSeries } from '../../src/adapters/prometheus/parseResponse.ts';
 import { durationMs, labelPrefix, uidMatcher } from '../../src/adapters/prometheus/promql.ts';
@@ -513,7 +513,7 @@ describe.skipIf(prometheusInstallHint() !== null)(
       expect([...nodes, ...named].filter((s) => ['b', 'z'].includes(s.metric.pod!))).toEqual([]);
     }, 120_000);
 
-    it("lists a pod's label sets in the order they were last seen in the day, from their raw samples", async () => {
+    it("gives when each of a pod's label sets was last seen up to the day's end, from their raw samples", async () => {
       const { queries, over } = edgeQueries();
       const identity = seriesIdentityOf(
         parseConfig({ source: { kind: 'prometheus', url: edges.url, clusterLabel: 'cluster' } }).source,
@@ -524,28 +524,35 @@ describe.skipIf(prometheusInstallHint() !== null)(
       const named = await queries.overWindow('pod_labels', { labels: labelPrefix(labels.pod) }, whole, {
         uids: uidMatcher(uids),
       });
-      const teams = (series: PromSeries[], pod: string) =>
-        series.filter((s) => s.metric.pod === pod).map((s) => s.metric.label_team);
-      // Prometheus lists g's sets alpha, zeta; g was zeta's until step 10 and alpha's from step 11.
-      expect(teams(named, 'g')).toEqual(['alpha', 'zeta']);
-      const ordered = async (endStep: number) =>
-        (
-          await orderLabelSetsByLastSeen(
-            queries,
-            { podLabels: named, namespaceLabels: [] },
-            { startMs: T0 * 1000, endMs: (T0 + endStep * STEP) * 1000 },
-            identity,
-            labels,
-          )
-        ).podLabels;
-      const day = await ordered(32);
-      expect(teams(day, 'g')).toEqual(['zeta', 'alpha']);
-      expect(teams(day, 'a')).toEqual(['alpha', 'beta']);
-      expect(day).toHaveLength(named.length);
-      // A day that ends before g's change: alpha is seen only after it (in the margin), zeta is g's label.
-      const early = await ordered(10);
-      expect(teams(early, 'g')).toEqual(['alpha', 'zeta']);
-      expect(teams(early, 'a')).toEqual(['beta', 'alpha']);
+      const rowOf = (pod: string, team: string) =>
+        named.find((s) => s.metric.pod === pod && s.metric.label_team === team)!.metric;
+      // Prometheus lists g's sets alpha, zeta (label order); g was zeta's until step 10, alpha's from 11.
+      expect(named.filter((s) => s.metric.pod === 'g').map((s) => s.metric.label_team)).toEqual([
+        'alpha',
+        'zeta',
+      ]);
+      const seenUntil = (endStep: number) =>
+        labelSetsSeen(
+          queries,
+          { podLabels: named, namespaceLabels: [] },
+          { startMs: T0 * 1000, endMs: (T0 + endStep * STEP) * 1000 },
+          identity,
+          labels,
+        );
+      const step = (k: number, offset = 0) => (T0 + k * STEP + offset) * 1000;
+      const day = await seenUntil(32);
+      expect(day.pod(rowOf('g', 'zeta'))).toBe(step(10));
+      expect(day.pod(rowOf('g', 'alpha'))).toBe(step(20));
+      // a's beta: its last sample is ksm-1's at step 30 (ksm-2's last is step 29 + 17.5 s).
+      expect(day.pod(rowOf('a', 'alpha'))).toBe(step(12));
+      expect(day.pod(rowOf('a', 'beta'))).toBe(step(30));
+      // h has one set: no time, nothing to decide.
+      expect(day.pod(named.find((s) => s.metric.pod === 'h')!.metric)).toBeUndefined();
+      // A day that ends before g's change: alpha is seen only after it (in the margin): no time.
+      const early = await seenUntil(10);
+      expect(early.pod(rowOf('g', 'zeta'))).toBe(step(10));
+      expect(early.pod(rowOf('g', 'alpha'))).toBeUndefined();
+      expect(early.pod(rowOf('a', 'beta'))).toBeUndefined();
     }, 120_000);
 
     it('bills a pod whose team changed within the day under the label set it had last, through the source', async () => {
@@ -566,9 +573,11 @@ describe.skipIf(prometheusInstallHint() !== null)(
       };
       // g: zeta until step 10, alpha from step 11 (Prometheus lists alpha first: the old rule said zeta);
       // a: alpha until step 12, beta from step 13 (listed in that order either way).
-      expect(obs.podLabels.filter((l) => l.pod.pod === 'g').map((l) => l.labels.label_team)).toEqual([
-        'zeta',
-        'alpha',
+      expect(
+        obs.podLabels.filter((l) => l.pod.pod === 'g').map((l) => [l.labels.label_team, l.lastSeenMs]),
+      ).toEqual([
+        ['alpha', (T0 + 20 * STEP) * 1000],
+        ['zeta', (T0 + 10 * STEP) * 1000],
       ]);
       expect(teamOf('g')).toBe('alpha');
       expect(teamOf('a')).toBe('beta');

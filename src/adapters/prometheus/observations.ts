@@ -27,6 +27,7 @@ import {
 } from './replicas.ts';
 import { SampleBuilder, SamplePoints, unionOfTimes } from './samplePoints.ts';
 import { dcgmPresenceSeries, splitPresence } from './utilization.ts';
+import { type LabelSetsSeen, NO_LABEL_CHANGES } from './labelSetsSeen.ts';
 
 /**
  * Turning a window's Prometheus answers into WindowObservations: pure, no I/O. Series are keyed by
@@ -47,12 +48,15 @@ export interface ObservationInput {
    * needs it whole; absent = learned from the utilization answers (a whole day reads every series).
    */
   dcgmPresence?: PromSeries[];
+  /** When each label set was last seen, where a pod or namespace has several (labelSetsSeen.ts). */
+  labelSetsSeen?: LabelSetsSeen;
 }
 
 /** The WindowObservations of one window. */
 export function observationsOf(input: ObservationInput): WindowObservations {
   const { grid, scrape, answers, identity, labels } = input;
   const { clusterOf, podOf } = identity;
+  const seen = input.labelSetsSeen ?? NO_LABEL_CHANGES;
   assertPodUids(answers.podRequests);
   // pod_nodes and pod_labels answer for every pod; only pods that request an NVIDIA resource matter.
   const gpuPods = new Set(
@@ -96,15 +100,23 @@ export function observationsOf(input: ObservationInput): WindowObservations {
       podNodes.map((s) => ({ pod: podOf(s.metric), node: s.metric.node ?? '' })),
       (p) => [p.pod.cluster, p.pod.namespace, p.pod.pod, p.pod.uid, p.node].join('\u0000'),
     ),
-    podLabels: answers.podLabels.filter(isGpuPod).map((s) => ({
-      pod: podOf(s.metric),
-      labels: pickLabels(s.metric, [...labels.team.podLabels, ...labels.project.podLabels]),
-    })),
-    namespaceLabels: answers.namespaceLabels.map((s) => ({
-      cluster: clusterOf(s.metric),
-      namespace: s.metric.namespace ?? '',
-      labels: pickLabels(s.metric, [...labels.team.namespaceLabels, ...labels.project.namespaceLabels]),
-    })),
+    podLabels: answers.podLabels.filter(isGpuPod).map((s) => {
+      const lastSeenMs = seen.pod(s.metric);
+      return {
+        pod: podOf(s.metric),
+        labels: pickLabels(s.metric, [...labels.team.podLabels, ...labels.project.podLabels]),
+        ...(lastSeenMs === undefined ? {} : { lastSeenMs }),
+      };
+    }),
+    namespaceLabels: answers.namespaceLabels.map((s) => {
+      const lastSeenMs = seen.namespace(s.metric);
+      return {
+        cluster: clusterOf(s.metric),
+        namespace: s.metric.namespace ?? '',
+        labels: pickLabels(s.metric, [...labels.team.namespaceLabels, ...labels.project.namespaceLabels]),
+        ...(lastSeenMs === undefined ? {} : { lastSeenMs }),
+      };
+    }),
     nodeLabels: nodeLabelsOf(answers.nodeLabels, clusterOf, [
       ...labels.nodeLabels.instanceType,
       ...labels.nodeLabels.capacityType,

@@ -369,6 +369,22 @@ export function createQueries(
   };
   // The raw samples of [t_first − windowMs, t_last] (of [fromMs, t_last] when given): an instant query
   // of `selector[range]` at t_last.
+  const rawRange = (
+    name: QueryName,
+    fromMs: number,
+    toMs: number,
+    shard: Partial<ShardMatchers>,
+    params: Record<string, string> = {},
+    transform?: SeriesTransform,
+  ) =>
+    client.queryInstant(
+      name,
+      fill(name, { ...params, range: durationMs(toMs - fromMs) }, shard),
+      toMs,
+      { startMs: fromMs, endMs: toMs },
+      true,
+      transform,
+    );
   const raw = (
     name: QueryName,
     span: RangeWindow,
@@ -377,15 +393,7 @@ export function createQueries(
     params: Record<string, string> = {},
     transform?: SeriesTransform,
     fromMs = span.startMs - windowMs,
-  ) =>
-    client.queryInstant(
-      name,
-      fill(name, { ...params, range: durationMs(span.endMs - fromMs) }, shard),
-      span.endMs,
-      { startMs: fromMs, endMs: span.endMs },
-      true,
-      transform,
-    );
+  ) => rawRange(name, fromMs, span.endMs, shard, params, transform);
   /**
    * A raw read: its query and parameters, and optionally what each series of a span's answer is made into
    * as it is read (the answer then holds that instead of the raw samples).
@@ -656,13 +664,8 @@ export function createQueries(
     },
     seriesIndex: (name, window) => client.series(name, fill(name, {}), window),
     instant: (name, params, atMs) => client.queryInstant(name, fill(name, params), atMs),
-    rawOver: (name, params, window, shard) =>
-      client.queryInstant(
-        name,
-        fill(name, { ...params, range: durationMs(window.endMs - window.startMs) }, shard),
-        window.endMs,
-        window,
-      ),
+    rawOver: (name, params, window, shard = {}) =>
+      rawRange(name, window.startMs, window.endMs, shard, params),
     overWindow: (name, params, window, shard) => overWindow(name, params, window, shard),
     podNodesAndLabels: async (labels, window, uids) => {
       const rows = await overWindow('pod_nodes_labels', { labels: labelPrefix(labels) }, window, { uids });

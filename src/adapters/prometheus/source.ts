@@ -6,7 +6,7 @@ import type { Exporter, GpuUtilDemand, ObservationSource } from '../../ports.ts'
 import type { PrometheusClient } from './client.ts';
 import { type ConnectOptions, connectPrometheus } from './connect.ts';
 import { seriesIdentityOf } from './identity.ts';
-import { orderLabelSetsByLastSeen } from './labelOrder.ts';
+import { labelSetsSeen } from './labelSetsSeen.ts';
 import { familyUtilizationPoints, observationsOf } from './observations.ts';
 import type { PromSeries } from './parseResponse.ts';
 import { durationMs, extraMatchers } from './promql.ts';
@@ -201,20 +201,17 @@ export function createPrometheusSource(
             gpuUtilScope: undefined,
           };
       for (const warning of warnings) options.logger.warn(warning);
-      // A pod's or namespace's label sets in the order they were last seen in the day (the last one is
-      // what it is billed under): asked only where one has several (labelOrder.ts).
-      Object.assign(
+      // When each label set was last seen in the day, where a pod or namespace has several (the one seen
+      // last is what it is billed under): asked only then (labelSetsSeen.ts).
+      const seen = await labelSetsSeen(
+        queries,
         answers,
-        await orderLabelSetsByLastSeen(
-          queries,
-          answers,
-          { startMs: grid.startMs, endMs: (grid.focus ?? grid).endMs },
-          identity,
-          {
-            pod: [...metering.team.podLabels, ...metering.project.podLabels],
-            namespace: [...metering.team.namespaceLabels, ...metering.project.namespaceLabels],
-          },
-        ),
+        { startMs: grid.startMs, endMs: (grid.focus ?? grid).endMs },
+        identity,
+        {
+          pod: [...metering.team.podLabels, ...metering.project.podLabels],
+          namespace: [...metering.team.namespaceLabels, ...metering.project.namespaceLabels],
+        },
       );
       const day = rangesOf(grid).day;
       const utilization = await askExactUtilization(queries, answers, day, identity, options.logger);
@@ -226,6 +223,7 @@ export function createPrometheusSource(
           utilization,
           identity,
           labels: metering,
+          labelSetsSeen: seen,
           ...(dcgmPresence ? { dcgmPresence } : {}),
         });
       // A shard sees only its pods' DCGM series: when several replicas of one GPU need the replica

@@ -40,15 +40,15 @@ export type Attributor = (pod: PodRef) => { team: Attributed; project: Attribute
 
 /**
  * The attributor of a window: pod labels by pod identity ({@link podKey}), namespace labels by (cluster,
- * namespace). A pod or namespace listed with several label sets (its labels changed within the day) is
- * attributed by the last one: the set seen last in the day (WindowObservations.podLabels).
+ * namespace). A pod or namespace with several label sets (its labels changed within the window) is
+ * attributed by the set seen last in the day ({@link lastSetOf}).
  */
 export function attributorOf(
   obs: Pick<WindowObservations, 'podLabels' | 'namespaceLabels'>,
   options: Pick<MeterOptions, 'team' | 'project'>,
 ): Attributor {
-  const podLabels = new Map(obs.podLabels.map((l) => [podKey(l.pod), l.labels]));
-  const nsLabels = new Map(obs.namespaceLabels.map((l) => [key(l.cluster, l.namespace), l.labels]));
+  const podLabels = lastSetOf(obs.podLabels, (l) => podKey(l.pod));
+  const nsLabels = lastSetOf(obs.namespaceLabels, (l) => key(l.cluster, l.namespace));
   return (pod) => {
     const ofPod = podLabels.get(podKey(pod));
     const ofNamespace = nsLabels.get(key(pod.cluster, pod.namespace));
@@ -57,4 +57,24 @@ export function attributorOf(
       project: attribute(options.project, ofPod, ofNamespace),
     };
   };
+}
+
+/**
+ * Per key, the labels of its set seen last in the day: the greatest `lastSeenMs` (a set without one, not
+ * seen in the day, before any that has one); of sets seen at the same instant, or without times, the one
+ * listed last. A day whose labels changed is billed whole under the set the pod or namespace had at its
+ * end (metering rules 4).
+ */
+function lastSetOf<T extends { labels: Record<string, string>; lastSeenMs?: number }>(
+  rows: readonly T[],
+  keyOf: (row: T) => string,
+): Map<string, Record<string, string>> {
+  const seen = (r: T) => r.lastSeenMs ?? Number.NEGATIVE_INFINITY;
+  const last = new Map<string, T>();
+  for (const row of rows) {
+    const k = keyOf(row);
+    const current = last.get(k);
+    if (!current || seen(row) >= seen(current)) last.set(k, row);
+  }
+  return new Map([...last].map(([k, row]) => [k, row.labels]));
 }

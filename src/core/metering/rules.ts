@@ -8,6 +8,6 @@
  *   2 — a uid in two namespaces is two pods; a pod is bounded by its node's capacity at each grid interval.
  *   3 — a pod row records the seconds it held its GPUs while idle (`idleHeldSeconds`, idleHeld.ts).
  *   4 — a pod or namespace whose labels change within the day is billed under the label set seen last in
- *       the day (before: the set its source happened to list last; src/adapters/prometheus/labelOrder.ts).
+ *       the day (attribution.ts lastSetOf; before: the set its source happened to list last).
  */
 export const METERING_RULES_VERSION = 4;

@@ -52,28 +52,48 @@ describe('attributorOf', () => {
     });
   });
 
-  it('bills a pod and a namespace under the last of their label sets: the one the source saw last in the day', () => {
+  it('bills a pod and a namespace under the label set seen last in the day, whatever the order', () => {
     const pod = { cluster: '', namespace: 'ml', pod: 'p', uid: 'u1' };
     const options = {
       team: { podLabels: ['label_team'], namespaceLabels: ['label_team'], default: 'unallocated' },
       project: { podLabels: [], namespaceLabels: ['label_project'], default: 'none' },
     };
-    const attribute = attributorOf(
+    const zeta = { pod, labels: { label_team: 'zeta' }, lastSeenMs: 1_000 };
+    const alpha = { pod, labels: { label_team: 'alpha' }, lastSeenMs: 2_000 };
+    // Seen only after the day's end (no time): never before a set seen in the day.
+    const late = { pod, labels: { label_team: 'late' } };
+    const ns = (project: string, lastSeenMs?: number) => ({
+      cluster: '',
+      namespace: 'ml',
+      labels: { label_project: project },
+      ...(lastSeenMs === undefined ? {} : { lastSeenMs }),
+    });
+    for (const podLabels of [
+      [zeta, alpha, late],
+      [late, alpha, zeta],
+      [alpha, late, zeta],
+    ]) {
+      const attribute = attributorOf(
+        { podLabels, namespaceLabels: [ns('old', 5_000), ns('new', 3_000)] },
+        options,
+      );
+      expect(attribute(pod)).toEqual({
+        team: { value: 'alpha', source: 'pod-label' },
+        project: { value: 'old', source: 'namespace-label' },
+      });
+    }
+    // Without times (one set, or a source that cannot tell) and at the same instant: the set listed last.
+    const untimed = attributorOf(
       {
         podLabels: [
-          { pod, labels: { label_team: 'zeta' } },
-          { pod, labels: { label_team: 'alpha' } },
+          { pod, labels: { label_team: 'first' } },
+          { pod, labels: { label_team: 'second' } },
         ],
-        namespaceLabels: [
-          { cluster: '', namespace: 'ml', labels: { label_project: 'new' } },
-          { cluster: '', namespace: 'ml', labels: { label_project: 'old' } },
-        ],
+        namespaceLabels: [ns('a', 7), ns('b', 7)],
       },
       options,
     );
-    expect(attribute(pod)).toEqual({
-      team: { value: 'alpha', source: 'pod-label' },
-      project: { value: 'old', source: 'namespace-label' },
-    });
+    expect(untimed(pod).team.value).toBe('second');
+    expect(untimed(pod).project.value).toBe('b');
   });
 });
