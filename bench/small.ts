@@ -18,6 +18,7 @@
  *   node --import tsx bench/small.ts --requests --by-query   # and print each run's requests grouped by query
  *   node --import tsx bench/small.ts --cpu-prof /tmp/prof  # a V8 CPU profile of each CLI run into that folder
  *   node --import tsx bench/small.ts --gpus 24 --node-args=--no-turbo-inlining  # Node/V8 flags for the CLI runs (the = form)
+ *   node --import tsx bench/small.ts --gpus 24 --node 22   # the CLI runs on Node 22 (the Lambdas' runtime; a path also works)
  *   node --import tsx bench/small.ts --gpus 24 --read-api remote   # raw samples by remote read (source.readApi)
  *   node --import tsx bench/small.ts --gpus 24 --replay  # the report's own cost: Prometheus' answers replayed
  *   node --import tsx bench/small.ts --gpus 24 --daemon-pods 10  # and 10 pods without a GPU on every node
@@ -43,6 +44,7 @@ import { demoConfig } from '../src/app/demoConfig.ts';
 import { simulate, writeOpenMetrics } from '../src/sim/index.ts';
 import { hasCachedTsdb, startPrometheusWithData } from '../test/support/prometheus.ts';
 import { ensureDataset, type ScaleDataset } from './lib/backfill.ts';
+import { nodeBinary } from './lib/nodeBinary.ts';
 import { type CountingProxy, startCountingProxy } from './lib/proxy.ts';
 import { type ReplayServer, startReplayServer } from './lib/replay.ts';
 import { byQuery, machineLine, procCpuSeconds, sec, table } from './lib/util.ts';
@@ -78,6 +80,8 @@ export interface SmallResult {
   dcgmSeconds: number;
   /** source.compression and source.stepEvaluation of the runs. */
   sourceOptions: string;
+  /** The Node.js version the CLI runs ran on (`--node`; the bench's own by default). */
+  node?: string;
   runs: SmallRun[];
   median: SmallRun;
   load: string;
@@ -89,13 +93,14 @@ async function runReport(
   extra: string[],
   profileDir: string | undefined,
   nodeArgs: string[],
+  node: string,
 ): Promise<Omit<SmallRun, 'promCpuSeconds'>> {
   const usageFile = join(dirname(configPath), 'rusage.json');
   const preload = join(REPO, 'bench/lib/rusage.mjs');
   const t0 = performance.now();
   const code = await new Promise<number>((ok, fail) => {
     const child = spawn(
-      process.execPath,
+      node,
       [
         ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
         ...nodeArgs,
@@ -145,6 +150,7 @@ async function main(): Promise<void> {
       'dump-requests': { type: 'string' },
       'cpu-prof': { type: 'string' },
       'node-args': { type: 'string' },
+      node: { type: 'string' },
       replay: { type: 'boolean', default: false },
       json: { type: 'string' },
     },
@@ -164,6 +170,9 @@ async function main(): Promise<void> {
   const dcgmSeconds = scale ? scale.dcgmSeconds : Number(values.dcgm);
   const zone = scale ? scale.zone : ZONE;
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  const node = values.node
+    ? await nodeBinary(values.node, join(REPO, '.cache', 'node'))
+    : { path: process.execPath, version: process.version };
   const work = await mkdtemp(join(tmpdir(), 'gcb-small-'));
   // The e2e test's key (test/integration/endToEnd.test.ts): the same simulated month, cached once.
   let cacheKey = `e2e-demo-${MONTH}-${ZONE}-${SEED}-ksm${KSM_SECONDS}-dcgm${dcgmSeconds}-v3`;
@@ -226,6 +235,7 @@ async function main(): Promise<void> {
             values.args ? values.args.split(' ') : [],
             undefined,
             values['node-args'] ? values['node-args'].split(' ') : [],
+            node.path,
           );
           log(
             `replay: filled by an unmeasured run (exit ${fill.code}, ${sec(fill.wallSeconds)} s): ${replay!.kept.answers} answers, ${(replay!.kept.bytes / 1024 / 1024).toFixed(1)} MiB`,
@@ -240,6 +250,7 @@ async function main(): Promise<void> {
           values.args ? values.args.split(' ') : [],
           values['cpu-prof'],
           values['node-args'] ? values['node-args'].split(' ') : [],
+          node.path,
         );
         const promCpuSeconds = (await procCpuSeconds(prometheus.pid)) - cpu0;
         const own = process.cpuUsage(own0);
@@ -279,6 +290,7 @@ async function main(): Promise<void> {
       zone,
       dcgmSeconds,
       sourceOptions: `source.compression ${values.compression}, source.stepEvaluation ${values['step-evaluation']}, source.readApi ${values['read-api']}${replay ? ', answers replayed (--replay)' : ''}`,
+      node: node.version,
       runs,
       load: load.trim(),
       median: {
@@ -316,7 +328,7 @@ async function main(): Promise<void> {
 export function printSmall(result: SmallResult, out: (line: string) => void): void {
   out(machineLine());
   out(
-    `${result.fleet ?? 'demo'}: month ${MONTH} (${result.zone ?? ZONE}, 31 days, KSM ${KSM_SECONDS} s, DCGM ${result.dcgmSeconds} s) from scratch, shipped CLI, ${result.sourceOptions}; load at each start: ${result.load}`,
+    `${result.fleet ?? 'demo'}: month ${MONTH} (${result.zone ?? ZONE}, 31 days, KSM ${KSM_SECONDS} s, DCGM ${result.dcgmSeconds} s) from scratch, shipped CLI${result.node ? ` on Node ${result.node}` : ''}, ${result.sourceOptions}; load at each start: ${result.load}`,
   );
   const row = (name: string, r: SmallRun) => [
     name,
