@@ -3,6 +3,8 @@
 // JavaScript instead of transpiling TypeScript on every start; and dist/pdfWorker.mjs, the worker thread
 // the CLI renders a month's PDFs in. Dependencies stay in node_modules (packages: external); the
 // report templates (JSON) are inlined; queries/ and the fonts are read at run time from the package.
+// Also dist/lambda/pdfWorker.mjs, the same worker for the Lambdas that render PDFs (serverless.yml ships
+// it with them): their packages hold pdfkit and the fonts but no other package, so it bundles the rest.
 // Runs on `npm ci` / `npm install` (the `prepare` script), before `npm run demo`, and in `npm test`.
 import { build } from 'esbuild';
 import { rm } from 'node:fs/promises';
@@ -31,6 +33,27 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
+});
+await build({
+  entryPoints: { pdfWorker: join(root, 'src/render/pdf/pdfWorker.ts') },
+  outdir: join(root, 'dist/lambda'),
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  // As serverless.yml's esbuild settings: pdfkit reads its font metrics from its own directory, so it
+  // ships as a package; what else is bundled may be CommonJS, hence `require` and friends in the banner.
+  external: ['pdfkit'],
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  keepNames: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  banner: {
+    js:
+      "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; " +
+      "import { dirname as __dn } from 'node:path'; const require = __cr(import.meta.url); " +
+      'const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);',
+  },
 });
 if (process.argv.includes('--verbose')) {
   process.stderr.write(`build: dist/cli.mjs in ${Math.round(performance.now() - started)} ms\n`);

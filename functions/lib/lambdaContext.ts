@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -12,6 +12,7 @@ import { openOutputStore } from '../../src/adapters/s3/openOutputStore.ts';
 import { formatConfigIssues, parseConfig, parseConfigText } from '../../src/config/loadConfig.ts';
 import type { Config, ConfigInput } from '../../src/config/schema.ts';
 import { ConfigError } from '../../src/errors.ts';
+import { workerPdfSessions } from '../../src/render/pdf/workerPdfs.ts';
 import { Redactor } from '../../src/redact.ts';
 import type { Clock, Logger, MessageSender, MetricsSink, ObservationSource } from '../../src/ports.ts';
 import type { AppContext } from '../../src/app/context.ts';
@@ -156,6 +157,27 @@ export interface LambdaContextDeps {
   readText?: (path: string) => string;
   /** Sends team-lead messages (default: the Slack/Teams webhook sender, global fetch). */
   sender?: MessageSender;
+  /**
+   * The PDF worker thread's module ({@link lambdaPdfWorkerFile}); without one, a month's PDFs are drawn
+   * in the handler's thread. The same bytes either way.
+   */
+  pdfWorkerFile?: string;
+}
+
+/** Where serverless.yml puts the PDF worker in the packages of the functions that render PDFs. */
+export const LAMBDA_PDF_WORKER = 'dist/lambda/pdfWorker.mjs';
+
+/**
+ * The packaged PDF worker of this function (LAMBDA_TASK_ROOT/dist/lambda/pdfWorker.mjs), when its package
+ * has one: only the functions that render PDFs ship it, and outside Lambda (no LAMBDA_TASK_ROOT) there is
+ * none. With it, the monthly report draws the month's PDFs on another vCPU (a function of 4,096 MB has
+ * more than two) while it writes the CSVs, as the built CLI does.
+ */
+export function lambdaPdfWorkerFile(env: Record<string, string | undefined>): string | undefined {
+  const root = env.LAMBDA_TASK_ROOT;
+  if (!root) return undefined;
+  const file = join(root, LAMBDA_PDF_WORKER);
+  return existsSync(file) ? file : undefined;
 }
 
 /**
@@ -205,5 +227,6 @@ export function createLambdaContext(
     redactor,
     // Webhook URLs come from the function's environment (set from Secrets Manager or SSM at deploy time).
     ...(config.delivery ? { delivery: { sender: deps.sender ?? createWebhookSender(), env } } : {}),
+    ...(deps.pdfWorkerFile ? { pdfs: workerPdfSessions(deps.pdfWorkerFile) } : {}),
   };
 }

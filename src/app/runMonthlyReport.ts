@@ -25,7 +25,12 @@ import { columnsMarkdown } from '../render/columnsDoc.ts';
 import { htmlReportChunks } from '../render/html/htmlReport.ts';
 import { TEAM_PDF_TOP } from '../render/pdf/teamPdf.ts';
 import { TeamCostLineWriter, teamCostsCsvChunksOfLines, teamFacts } from '../render/teamCsv.ts';
-import { IN_THREAD_PDFS, type MonthPdfRenderer, type MonthPdfSession } from '../render/pdf/monthPdfs.ts';
+import {
+  IN_THREAD_PDFS,
+  inThreadWhenUnavailable,
+  type MonthPdfRenderer,
+  type MonthPdfSession,
+} from '../render/pdf/monthPdfs.ts';
 import { renderSummaryJson } from '../render/summaryJson.ts';
 import { nodesCsvChunks, usageCsvChunks } from '../render/tables.ts';
 import { type AppContext, keys } from './context.ts';
@@ -279,9 +284,11 @@ export async function runMonthlyReport(
 
   // Per run and always removed: Lambda reuses /tmp across invocations of a warm container.
   const spoolDir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'gpu-chargeback-'));
-  // One per run; a worker thread (the built CLI) starts once the days are metered, and gets ready while
-  // the month is priced.
-  const pdfs = ctx.pdfs?.() ?? IN_THREAD_PDFS;
+  // One per run; a worker thread (the built CLI, the Lambdas that publish) starts once the days are
+  // metered, and gets ready while the month is priced. Where it cannot render, this thread does.
+  const pdfs = ctx.pdfs
+    ? inThreadWhenUnavailable(ctx.pdfs(), (message) => ctx.logger.warn(message))
+    : IN_THREAD_PDFS;
   try {
     // The metered days and priced rows stay inside buildVersion: they can be collected before the upload.
     const version = await buildVersion(ctx, period, provisional, options, published, spoolDir, pdfs, {

@@ -12,10 +12,13 @@ import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Summary } from '../../src/core/types.ts';
-import { type MonthPdfInput, renderMonthPdfs } from '../../src/render/pdf/monthPdfs.ts';
+import {
+  inThreadWhenUnavailable,
+  PdfWorkerUnavailable,
+  renderMonthPdfs,
+} from '../../src/render/pdf/monthPdfs.ts';
 import { workerPdfSessions } from '../../src/render/pdf/workerPdfs.ts';
-import type { TeamFacts } from '../../src/render/teamCsv.ts';
-import { realisticSummary } from '../support/summaryFixture.ts';
+import { monthPdfInput } from '../support/summaryFixture.ts';
 
 const run = promisify(execFile);
 const REPO = resolve(import.meta.dirname, '../..');
@@ -178,19 +181,6 @@ describe('the built command line', () => {
   });
 });
 
-/** A team's biggest pods, projects and namespaces, as teamFacts finds them (src/render/teamCsv.ts). */
-function facts(team: string, size: number): TeamFacts {
-  const entries = (prefix: string) =>
-    Array.from({ length: size }, (_, i) => ({ key: `${prefix}-${i}`, units: 9000 - i * 7, gpuHours: 3 + i }));
-  return {
-    rowCount: 4 * size,
-    totalUnits: 250_000,
-    pods: entries(`${team}/pod`),
-    projects: entries(`${team}-project`),
-    namespaces: entries(team),
-  };
-}
-
 describe("the built CLI's PDF worker thread (dist/pdfWorker.mjs)", () => {
   const WORKER = join(REPO, 'dist/pdfWorker.mjs');
   let dir = '';
@@ -202,15 +192,7 @@ describe("the built CLI's PDF worker thread (dist/pdfWorker.mjs)", () => {
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
-  const input = (language: 'en' | 'ko' = 'en'): MonthPdfInput => ({
-    summary: realisticSummary(),
-    previous: realisticSummary({ month: '2026-09' }),
-    options: { language, baselinePercentile: 50 },
-    teams: [
-      ['speech', facts('speech', 8)],
-      ['vision', facts('vision', 3)],
-    ],
-  });
+  const input = monthPdfInput;
 
   it('renders the same bytes as the calling thread, months one after another and at once', async () => {
     const session = workerPdfSessions(WORKER)();
@@ -244,9 +226,9 @@ describe("the built CLI's PDF worker thread (dist/pdfWorker.mjs)", () => {
       });
       // What cannot be cloned into the worker is refused here, and nothing waits for an answer.
       const title = (() => 'a function') as unknown as string;
-      await expect(session.render({ ...input(), options: { ...input().options, title } })).rejects.toThrow(
-        /could not be cloned/,
-      );
+      const unsent = session.render({ ...input(), options: { ...input().options, title } });
+      await expect(unsent).rejects.toThrow(/could not be cloned/);
+      await expect(unsent).rejects.toBeInstanceOf(PdfWorkerUnavailable);
       const next = await session.render(input());
       expect(Buffer.from(next.executive.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
     } finally {
@@ -263,11 +245,43 @@ describe("the built CLI's PDF worker thread (dist/pdfWorker.mjs)", () => {
     const dying = workerPdfSessions(exits)();
     const both = [dying.render(input()), dying.render(input())];
     for (const month of both) await expect(month).rejects.toThrow('the PDF worker thread exited (code 3)');
-    await expect(dying.render(input())).rejects.toThrow('exited (code 3)');
+    await expect(dying.render(input())).rejects.toBeInstanceOf(PdfWorkerUnavailable);
     await dying.close();
 
     const session = workerPdfSessions(WORKER)();
     await session.close(); // never started: nothing to stop
     await expect(session.render(input())).rejects.toThrow('the PDF worker thread was closed');
+  }, 120_000);
+
+  it("draws in the calling thread what a dead worker cannot, with one warning, but not a month's own error", async () => {
+    const exits = join(dir, 'exits-too.mjs');
+    await writeFile(
+      exits,
+      "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => process.exit(4));\n",
+    );
+    const warnings: string[] = [];
+    const session = inThreadWhenUnavailable(workerPdfSessions(exits)(), (w) => warnings.push(w));
+    try {
+      const here = await renderMonthPdfs(input('ko'));
+      for (let i = 0; i < 2; i++) {
+        const pdfs = await session.render(input('ko'));
+        expect(Buffer.compare(pdfs.executive, here.executive)).toBe(0);
+        pdfs.teams.forEach((pdf, t) => expect(Buffer.compare(pdf, here.teams[t]!)).toBe(0));
+      }
+      expect(warnings).toEqual([
+        "the PDF worker thread exited (code 4); the month's PDFs are drawn in the calling thread instead",
+      ]);
+    } finally {
+      await session.close();
+    }
+    // A month that fails to render in a live worker fails here too: it is not drawn again.
+    const live = inThreadWhenUnavailable(workerPdfSessions(WORKER)(), (w) => warnings.push(w));
+    try {
+      const broken = { ...input(), summary: { period: {} } as unknown as Summary };
+      await expect(live.render(broken)).rejects.toThrow(/^rendering the PDFs failed: /);
+      expect(warnings).toHaveLength(1);
+    } finally {
+      await live.close();
+    }
   }, 120_000);
 });

@@ -57,6 +57,7 @@ const ZONE = 'Asia/Seoul';
 const SEED = 7;
 const KSM_SECONDS = 60;
 const NOW = Date.parse('2026-11-22T12:00:00Z');
+const REPO_ROOT = join(import.meta.dirname, '../..');
 
 const cents = (s: string) => Math.round(Number(s) * 100);
 
@@ -384,7 +385,7 @@ describe.skipIf(prometheusInstallHint() !== null)(
 
     describe('Lambda handlers in-process (real Prometheus and S3; CloudWatch mocked)', () => {
       const sent: unknown[] = [];
-      const lambdaCtx = (pricing = demoConfig.pricing) =>
+      const lambdaCtx = (pricing = demoConfig.pricing, pdfWorkerFile?: string) =>
         createLambdaContext(
           {
             GPU_CHARGEBACK_CONFIG_JSON: JSON.stringify({
@@ -409,6 +410,7 @@ describe.skipIf(prometheusInstallHint() !== null)(
             } as never,
             logger: createMemoryLogger(),
             clock: { nowMs: () => NOW },
+            ...(pdfWorkerFile ? { pdfWorkerFile } : {}),
           },
         );
       const lambdaStore = () => createS3Store({ bucket: s3.bucket, prefix: 'lambda', client: s3.client });
@@ -430,11 +432,34 @@ describe.skipIf(prometheusInstallHint() !== null)(
           timeout: 300_000,
         },
         async () => {
-          const result = await monthlyReportHandler(lambdaCtx())({ month: MONTH });
+          // With the PDF worker thread the package ships (dist/lambda/pdfWorker.mjs, built by the suite).
+          const ctx = lambdaCtx(demoConfig.pricing, join(REPO_ROOT, 'dist/lambda/pdfWorker.mjs'));
+          const inWorker = ctx.pdfs!;
+          let months = 0;
+          ctx.pdfs = () => {
+            const session = inWorker();
+            return { ...session, render: (input) => (months++, session.render(input)) };
+          };
+          const result = await monthlyReportHandler(ctx)({ month: MONTH });
           const cli = JSON.parse(await read(`${MONTH}/summary.json`)) as Summary;
           expect(result.totalCost).toBe(cli.totals.cost);
           expect(result.restated).toBe(false);
           expect(await lambdaStore().get(`${MONTH}/manifest.json`)).toBeDefined();
+          // Drawn in the worker, the PDFs are the bytes the CLI drew in its own thread.
+          expect(months).toBe(1);
+          const pdf = async (key: string) => Buffer.from((await lambdaStore().get(key))!);
+          expect(
+            Buffer.compare(
+              await pdf(`${MONTH}/executive-report.pdf`),
+              Buffer.from(await readBytes(`${MONTH}/executive-report.pdf`)),
+            ),
+          ).toBe(0);
+          expect(
+            Buffer.compare(
+              await pdf(`${MONTH}/teams/ml-research/report.pdf`),
+              Buffer.from(await readBytes(`${MONTH}/teams/ml-research/report.pdf`)),
+            ),
+          ).toBe(0);
         },
       );
 

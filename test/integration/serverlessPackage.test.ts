@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAMBDA_PDF_WORKER, lambdaPdfWorkerFile } from '../../functions/lib/lambdaContext.ts';
+import { renderMonthPdfs } from '../../src/render/pdf/monthPdfs.ts';
+import { workerPdfSessions } from '../../src/render/pdf/workerPdfs.ts';
+import { monthPdfInput } from '../support/summaryFixture.ts';
 
 /**
  * Packages the service for stage "ci" (offline: no AWS credentials, externals installed from the npm
@@ -298,4 +302,37 @@ describe('the packaged monthlyReport bundle', () => {
     });
     expect(stdout.trim()).toBe(`%PDF- ${join(unpacked, 'node_modules/pdfkit/js/pdfkit.js')}`);
   });
+});
+
+describe('the packaged PDF worker thread (dist/lambda/pdfWorker.mjs)', () => {
+  it('ships with the two functions that render PDFs, and no other', async () => {
+    for (const name of FUNCTIONS) {
+      const { stdout } = await run('unzip', ['-Z1', join(outDir, `${name}.zip`)], {
+        maxBuffer: 20 * 1024 * 1024,
+      });
+      const ships = stdout.split('\n').includes(LAMBDA_PDF_WORKER);
+      expect([name, ships]).toEqual([name, name === 'monthlyReport' || name === 'backfillMonth']);
+    }
+    // The handlers find it under LAMBDA_TASK_ROOT; outside Lambda there is none.
+    expect(lambdaPdfWorkerFile({ LAMBDA_TASK_ROOT: unpacked })).toBe(join(unpacked, LAMBDA_PDF_WORKER));
+    expect(lambdaPdfWorkerFile({})).toBeUndefined();
+    expect(lambdaPdfWorkerFile({ LAMBDA_TASK_ROOT: root })).toBe(join(root, LAMBDA_PDF_WORKER));
+    expect(lambdaPdfWorkerFile({ LAMBDA_TASK_ROOT: tmpdir() })).toBeUndefined();
+  });
+
+  it("renders, from the package's own pdfkit and fonts, the bytes the calling thread renders", async () => {
+    const session = workerPdfSessions(join(unpacked, LAMBDA_PDF_WORKER))();
+    try {
+      session.start();
+      for (const language of ['en', 'ko'] as const) {
+        const here = await renderMonthPdfs(monthPdfInput(language));
+        const there = await session.render(monthPdfInput(language));
+        expect(there.teams).toHaveLength(2);
+        expect(Buffer.compare(there.executive, here.executive)).toBe(0);
+        there.teams.forEach((pdf, t) => expect(Buffer.compare(pdf, here.teams[t]!)).toBe(0));
+      }
+    } finally {
+      await session.close();
+    }
+  }, 60_000);
 });

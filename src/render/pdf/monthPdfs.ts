@@ -33,6 +33,42 @@ export interface MonthPdfSession {
   close(): Promise<void>;
 }
 
+/**
+ * A worker thread could not render a month, through no fault of the month: it died (an exit, an uncaught
+ * error, its module failing to load) or the month could not be sent to it. The calling thread can render
+ * the month instead ({@link inThreadWhenUnavailable}). An error the month's own rendering raised in the
+ * worker is not this: rendering it here would raise it again.
+ */
+export class PdfWorkerUnavailable extends Error {
+  override name = 'PdfWorkerUnavailable';
+}
+
+/**
+ * `session`, whose months are rendered in the calling thread when its worker is unavailable
+ * ({@link PdfWorkerUnavailable}), with one warning: the thread is an optimization, and a run never fails
+ * for the want of it. The same bytes either way.
+ */
+export function inThreadWhenUnavailable(
+  session: MonthPdfSession,
+  warn: (message: string) => void,
+): MonthPdfSession {
+  let warned = false;
+  return {
+    start: () => session.start(),
+    render: async (input) => {
+      try {
+        return await session.render(input);
+      } catch (error) {
+        if (!(error instanceof PdfWorkerUnavailable)) throw error;
+        if (!warned) warn(`${error.message}; the month's PDFs are drawn in the calling thread instead`);
+        warned = true;
+        return renderMonthPdfs(input);
+      }
+    },
+    close: () => session.close(),
+  };
+}
+
 /** Renders in the calling thread; holds nothing. */
 export const IN_THREAD_PDFS: MonthPdfSession = {
   start: () => undefined,

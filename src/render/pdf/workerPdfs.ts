@@ -1,5 +1,10 @@
 import { Worker } from 'node:worker_threads';
-import type { MonthPdfInput, MonthPdfs, MonthPdfSession } from './monthPdfs.ts';
+import {
+  type MonthPdfInput,
+  type MonthPdfs,
+  type MonthPdfSession,
+  PdfWorkerUnavailable,
+} from './monthPdfs.ts';
 
 type Answer = { id: number } & (
   { ok: true; pdfs: MonthPdfs } | { ok: false; message: string; stack: string }
@@ -47,8 +52,12 @@ export function workerPdfSessions(workerFile: string | URL): () => MonthPdfSessi
           pending.reject(error);
         }
       });
-      w.on('error', (error) => failAll(error));
-      w.on('exit', (code) => failAll(new Error(`the PDF worker thread exited (code ${code})`)));
+      w.on('error', (error) =>
+        failAll(new PdfWorkerUnavailable(`the PDF worker thread failed: ${error.message}`, { cause: error })),
+      );
+      w.on('exit', (code) =>
+        failAll(new PdfWorkerUnavailable(`the PDF worker thread exited (code ${code})`)),
+      );
       worker = w;
       return w;
     };
@@ -67,7 +76,12 @@ export function workerPdfSessions(workerFile: string | URL): () => MonthPdfSessi
             // Not cloneable (a function, a class instance the clone would lose): nothing was sent.
             waiting.delete(id);
             if (waiting.size === 0) w.unref();
-            reject(error instanceof Error ? error : new Error(String(error)));
+            const message = error instanceof Error ? error.message : String(error);
+            reject(
+              new PdfWorkerUnavailable(`the month could not be sent to the PDF worker thread: ${message}`, {
+                cause: error,
+              }),
+            );
           }
         }),
       close: async () => {

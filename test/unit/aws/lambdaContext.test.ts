@@ -120,5 +120,16 @@ describe('createLambdaContext', () => {
     await ctx.metrics.publish([{ name: 'RunSuccess', value: 1, unit: 'Count' }]);
     expect(sent).toHaveLength(1);
     expect((sent[0] as { input: { Namespace: string } }).input.Namespace).toBe('Finops/Gpu');
+    // No PDF worker given: the month's PDFs are drawn in the handler's thread.
+    expect(ctx.pdfs).toBeUndefined();
+  });
+
+  it('opens PDF sessions on the worker thread module it is given (the package ships one where PDFs are drawn)', async () => {
+    const deps = { createSource: () => ({ kind: 'prometheus', description: 'fake' }) as ObservationSource };
+    const ctx = createLambdaContext(baseEnv, { ...deps, pdfWorkerFile: '/var/task/no-such-worker.mjs' });
+    const session = ctx.pdfs!();
+    // The worker starts with the first month: a module that is not there fails that month, by its path.
+    await expect(session.render({} as never)).rejects.toThrow('no-such-worker.mjs');
+    await session.close();
   });
 });
