@@ -18,7 +18,7 @@ import {
   renderMonthPdfs,
 } from '../../src/render/pdf/monthPdfs.ts';
 import { workerPdfSessions } from '../../src/render/pdf/workerPdfs.ts';
-import { monthPdfInput } from '../support/summaryFixture.ts';
+import { expectSamePdfsAsHere, monthPdfInput } from '../support/monthPdfs.ts';
 
 const run = promisify(execFile);
 const REPO = resolve(import.meta.dirname, '../..');
@@ -198,13 +198,9 @@ describe("the built CLI's PDF worker thread (dist/pdfWorker.mjs)", () => {
     const session = workerPdfSessions(WORKER)();
     try {
       session.start();
-      for (const language of ['en', 'ko'] as const) {
-        const here = await renderMonthPdfs(input(language));
-        const there = await session.render(input(language));
+      for (const there of await expectSamePdfsAsHere(session)) {
         expect(there.teams).toHaveLength(2);
         expect(Buffer.isBuffer(there.executive)).toBe(true);
-        expect(Buffer.compare(there.executive, here.executive)).toBe(0);
-        there.teams.forEach((pdf, t) => expect(Buffer.compare(pdf, here.teams[t]!)).toBe(0));
         expect(Buffer.from(there.executive.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
       }
       // Two months asked at once are answered each with its own PDFs.
@@ -262,12 +258,7 @@ describe("the built CLI's PDF worker thread (dist/pdfWorker.mjs)", () => {
     const warnings: string[] = [];
     const session = inThreadWhenUnavailable(workerPdfSessions(exits)(), (w) => warnings.push(w));
     try {
-      const here = await renderMonthPdfs(input('ko'));
-      for (let i = 0; i < 2; i++) {
-        const pdfs = await session.render(input('ko'));
-        expect(Buffer.compare(pdfs.executive, here.executive)).toBe(0);
-        pdfs.teams.forEach((pdf, t) => expect(Buffer.compare(pdf, here.teams[t]!)).toBe(0));
-      }
+      expect(await expectSamePdfsAsHere(session, ['ko', 'ko'])).toHaveLength(2);
       expect(warnings).toEqual([
         "the PDF worker thread exited (code 4); the month's PDFs are drawn in the calling thread instead",
       ]);

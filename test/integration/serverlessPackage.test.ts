@@ -5,9 +5,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_PDF_WORKER, lambdaPdfWorkerFile } from '../../functions/lib/lambdaContext.ts';
-import { renderMonthPdfs } from '../../src/render/pdf/monthPdfs.ts';
 import { workerPdfSessions } from '../../src/render/pdf/workerPdfs.ts';
-import { monthPdfInput } from '../support/summaryFixture.ts';
+import { expectSamePdfsAsHere } from '../support/monthPdfs.ts';
 
 /**
  * Packages the service for stage "ci" (offline: no AWS credentials, externals installed from the npm
@@ -324,13 +323,7 @@ describe('the packaged PDF worker thread (dist/lambda/pdfWorker.mjs)', () => {
     const session = workerPdfSessions(join(unpacked, LAMBDA_PDF_WORKER))();
     try {
       session.start();
-      for (const language of ['en', 'ko'] as const) {
-        const here = await renderMonthPdfs(monthPdfInput(language));
-        const there = await session.render(monthPdfInput(language));
-        expect(there.teams).toHaveLength(2);
-        expect(Buffer.compare(there.executive, here.executive)).toBe(0);
-        there.teams.forEach((pdf, t) => expect(Buffer.compare(pdf, here.teams[t]!)).toBe(0));
-      }
+      expect(await expectSamePdfsAsHere(session)).toHaveLength(2);
     } finally {
       await session.close();
     }

@@ -14,8 +14,6 @@ import {
   sumDecimals,
 } from '../../src/core/money.ts';
 import { percentOf } from '../../src/render/pdf/format.ts';
-import type { MonthPdfInput } from '../../src/render/pdf/monthPdfs.ts';
-import type { TeamFacts } from '../../src/render/teamCsv.ts';
 import { warningText } from '../../src/core/warningText.ts';
 import { DateTime } from 'luxon';
 import type {
@@ -488,32 +486,6 @@ export function buildSummary(options: SummaryFixtureOptions = {}): Summary {
 /** The realistic month (March 2026, USD, 8 teams). */
 export function realisticSummary(options: SummaryFixtureOptions = {}): Summary {
   return buildSummary(options);
-}
-
-/** A team's biggest pods, projects and namespaces, as teamFacts finds them (src/render/teamCsv.ts). */
-function teamFactsFixture(team: string, size: number): TeamFacts {
-  const entries = (prefix: string) =>
-    Array.from({ length: size }, (_, i) => ({ key: `${prefix}-${i}`, units: 9000 - i * 7, gpuHours: 3 + i }));
-  return {
-    rowCount: 4 * size,
-    totalUnits: 250_000,
-    pods: entries(`${team}/pod`),
-    projects: entries(`${team}-project`),
-    namespaces: entries(team),
-  };
-}
-
-/** A month's PDFs to render (the executive PDF against the month before, and two team PDFs). */
-export function monthPdfInput(language: 'en' | 'ko' = 'en'): MonthPdfInput {
-  return {
-    summary: realisticSummary(),
-    previous: realisticSummary({ month: '2026-09' }),
-    options: { language, baselinePercentile: 50 },
-    teams: [
-      ['speech', teamFactsFixture('speech', 8)],
-      ['vision', teamFactsFixture('vision', 3)],
-    ],
-  };
 }
 
 /** February 2026 for the realistic fixture: quieter, and without the last team (so it shows as new). */
