@@ -47,6 +47,13 @@ export const lambdaEnvSchema = z.object({
   METERING_MEMORY_MB: optional.pipe(z.string().regex(/^\d+$/, 'must be a whole number of MB').optional()),
   AWS_REGION: optional,
   LAMBDA_TASK_ROOT: optional,
+  /**
+   * Set by Lambda: this function's memory (MB). A run that meters several days at once (the monthly
+   * report's days without a partial) keeps their shards' estimated memory within it (AppContext.memoryMb).
+   */
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: optional.pipe(
+    z.string().regex(/^\d+$/, 'must be a whole number of MB').optional(),
+  ),
 });
 
 export type LambdaEnv = z.infer<typeof lambdaEnvSchema>;
@@ -228,5 +235,8 @@ export function createLambdaContext(
     // Webhook URLs come from the function's environment (set from Secrets Manager or SSM at deploy time).
     ...(config.delivery ? { delivery: { sender: deps.sender ?? createWebhookSender(), env } } : {}),
     ...(deps.pdfWorkerFile ? { pdfs: workerPdfSessions(deps.pdfWorkerFile) } : {}),
+    ...(parsedEnv.AWS_LAMBDA_FUNCTION_MEMORY_SIZE
+      ? { memoryMb: Number(parsedEnv.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) }
+      : {}),
   };
 }

@@ -1,10 +1,9 @@
-import { mapLimit } from '../concurrency.ts';
 import { type BackfillPlan, planBackfill } from '../core/backfillPlan.ts';
 import type { AppContext } from './context.ts';
 import { assertPlausibleMonth, checkOverride, type GuardOverride } from './guard.ts';
 import type { PublishedHead } from './manifest.ts';
 import { dayOf } from '../core/period.ts';
-import { meterAndStoreDay, surveyDays } from './meterDay.ts';
+import { meterAndStoreDay, meterDaysWithinMemory, surveyDays } from './meterDay.ts';
 import { readPublishedHead } from './publishMonth.ts';
 import { runMonthlyReport } from './runMonthlyReport.ts';
 
@@ -55,8 +54,9 @@ export async function backfill(
     ctx,
     openDays.map((date) => dayOf(date, ctx.config.timezone)),
   );
-  await mapLimit(openDays, options.concurrency ?? 4, async (date) => {
-    await meterAndStoreDay(ctx, date, override);
+  // Several days at once, as far as their shards' estimated memory fits this process'.
+  await meterDaysWithinMemory(ctx, openDays, options.concurrency ?? 4, async (date, plan) => {
+    await meterAndStoreDay(ctx, date, override, undefined, plan);
     done += 1;
     ctx.logger.progress(done, openDays.length, `metered ${date}`);
   });

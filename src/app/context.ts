@@ -35,6 +35,12 @@ export interface AppContext {
    * (IN_THREAD_PDFS); the bytes are the same either way.
    */
   pdfs?: () => MonthPdfSession;
+  /**
+   * The memory (MB) this process may use, where something bounds it (a Lambda's memory size). A run that
+   * meters several days at once keeps their shards' estimated memory within it (shardDataMb); absent: the
+   * config's `sharding.memoryBudgetMb`, the memory one metering invocation may use.
+   */
+  memoryMb?: number;
 }
 
 /** How delivery reaches team leads: the sender (src/adapters/delivery) and where webhook URLs are read. */

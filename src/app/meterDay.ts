@@ -5,9 +5,11 @@ import {
   gridForDay,
   METERING_RULES_VERSION,
   mergeShardDays,
+  meteringCapacityMb,
   meterWindow,
   planShardCount,
   podsReadingGpuUtil,
+  shardDataMb,
   restrictDay,
   WHOLE_DAY,
 } from '../core/metering/index.ts';
@@ -16,6 +18,7 @@ import { priceCutInstants } from '../core/pricing/index.ts';
 import { compareStrings } from '../core/compare.ts';
 import { dayFiguresOf, dayViolations, emptierDaysViolation } from '../core/restatement.ts';
 import type { Day, MeteredDay, Shard, TimeRange } from '../core/types.ts';
+import { mapLimit, WeightedGate } from '../concurrency.ts';
 import { InputError } from '../errors.ts';
 import { type AppContext, keys } from './context.ts';
 import { assertPlausibleMonth, checkOverride, type GuardOverride, refuseUnlessForced } from './guard.ts';
@@ -146,13 +149,53 @@ function endedDay(ctx: AppContext, date: string): Day {
  * it cannot tell). Refuses (InputError) a day that has not ended.
  */
 export async function planDayShards(ctx: AppContext, date: string): Promise<number> {
+  return (await planDay(ctx, date)).count;
+}
+
+/** How a day is metered: in how many shards, and the memory each is estimated to need beyond the process'. */
+export interface DayPlan {
+  count: number;
+  /** MB (shardDataMb); 0 when the fleet was not measured (a fixed shard count, or a source that cannot). */
+  shardMb: number;
+}
+
+/**
+ * Runs `meter` for each of `dates`, at most `concurrency` at once and each with its plan, starting a day
+ * only while the estimated memory of the shards in flight (one shard of each day at a time) fits the
+ * process' (meteringCapacityMb of AppContext.memoryMb, else of sharding.memoryBudgetMb): however many
+ * days run at once, a large fleet stays within the memory the plan keeps one metering invocation in.
+ * Logs how many days waited for memory, if any. Stops as mapLimit does at the first failure.
+ */
+export async function meterDaysWithinMemory(
+  ctx: AppContext,
+  dates: readonly string[],
+  concurrency: number,
+  meter: (date: string, plan: DayPlan) => Promise<void>,
+): Promise<void> {
+  const memoryMb = ctx.memoryMb ?? ctx.config.sharding.memoryBudgetMb;
+  const gate = new WeightedGate(meteringCapacityMb(memoryMb));
+  await mapLimit(dates, concurrency, async (date) => {
+    const plan = await planDay(ctx, date);
+    await gate.acquire(plan.shardMb);
+    try {
+      await meter(date, plan);
+    } finally {
+      gate.release(plan.shardMb);
+    }
+  });
+  if (gate.waited > 0)
+    ctx.logger.info('days waited to be metered until their memory fit', { days: gate.waited, memoryMb });
+}
+
+/** {@link planDayShards}, with the estimated memory of each shard. */
+export async function planDay(ctx: AppContext, date: string): Promise<DayPlan> {
   const day = endedDay(ctx, date);
   const { sharding } = ctx.config;
   const fleet =
     sharding.shards === 'auto' && ctx.source.measureFleet ? await ctx.source.measureFleet(day) : undefined;
   const count = planShardCount(fleet, sharding);
   if (count > 1) ctx.logger.info('day metered in shards', { date, shards: count, gpuUnits: fleet?.gpuUnits });
-  return count;
+  return { count, shardMb: shardDataMb(fleet, count) };
 }
 
 /** The widest grid step (stepSecondsFor): a kube-state-metrics interval over an hour meters on hours. */
@@ -229,16 +272,17 @@ export async function meterDay(
 }
 
 /**
- * Meters every shard of `date` in turn (the plan of planDayShards), handing each to `onPart` as soon as it
- * is metered, and returns the whole day (the shards merged). Only one shard's observations are in memory
- * at a time.
+ * Meters every shard of `date` in turn (`plan`, else the plan of planDayShards), handing each to `onPart`
+ * as soon as it is metered, and returns the whole day (the shards merged). Only one shard's observations
+ * are in memory at a time.
  */
 export async function meterDayInShards(
   ctx: AppContext,
   date: string,
   onPart: (part: MeteredPart) => Promise<void>,
+  plan?: DayPlan,
 ): Promise<MeteredDay> {
-  const count = await planDayShards(ctx, date);
+  const count = plan?.count ?? (await planDayShards(ctx, date));
   const days: MeteredDay[] = [];
   for (let index = 0; index < count; index++) {
     const part = await meterDay(ctx, date, { index, count });
@@ -310,6 +354,7 @@ export async function meterAndStoreDay(
   date: string,
   override: GuardOverride = {},
   shard?: Shard,
+  plan?: DayPlan,
 ): Promise<MeteredDay> {
   checkOverride(override);
   const stored = await readDayPartial(ctx, date);
@@ -331,7 +376,7 @@ export async function meterAndStoreDay(
     await store(part);
     return part.day;
   }
-  return meterDayInShards(ctx, date, store);
+  return meterDayInShards(ctx, date, store, plan);
 }
 
 /** A stored partial as read back: the day when it parses, and why it cannot be reused (undefined: it can). */

@@ -18,7 +18,6 @@ import {
 } from '../core/restatement.ts';
 import { teamFileNames } from '../core/safeName.ts';
 import type { BillingPeriod, MeteredDay, Provisional, Restatement, Summary } from '../core/types.ts';
-import { mapLimit } from '../concurrency.ts';
 import { InputError, PublishError, RefusedError } from '../errors.ts';
 import { type CsvMeta, csvMetaFromSummary, rowsByTeam, writeChargebackAndTeamCsvs } from '../render/csv.ts';
 import { columnsMarkdown } from '../render/columnsDoc.ts';
@@ -53,6 +52,7 @@ import {
 import {
   type DayPartial,
   meterDayInShards,
+  meterDaysWithinMemory,
   surveyDays,
   partialOf,
   replacementViolations,
@@ -762,21 +762,28 @@ async function meterMonth(
     }
   }
   await surveyDays(ctx, toMeter);
-  await mapLimit(toMeter, options.concurrency ?? 4, async (day) => {
-    const stored = stale.get(day.date);
+  // Several days at once, as far as their shards' estimated memory fits this process'.
+  const dates = toMeter.map((d) => d.date);
+  await meterDaysWithinMemory(ctx, dates, options.concurrency ?? 4, async (date, plan) => {
+    const stored = stale.get(date);
     // A day too big for one invocation is metered shard by shard (each shard's partial guarded on its own).
-    const fresh = await meterDayInShards(ctx, day.date, async (part) => {
-      const partial = partialOf(ctx, part);
-      if (!monthPublished && stored === undefined) {
-        await storeDayPartial(ctx, partial);
-        storedNow += 1;
-      } else pending.push({ partial, violations: replacementViolations(ctx, part.day, stored) });
-    });
+    const fresh = await meterDayInShards(
+      ctx,
+      date,
+      async (part) => {
+        const partial = partialOf(ctx, part);
+        if (!monthPublished && stored === undefined) {
+          await storeDayPartial(ctx, partial);
+          storedNow += 1;
+        } else pending.push({ partial, violations: replacementViolations(ctx, part.day, stored) });
+      },
+      plan,
+    );
     // Only the figures of the replaced partial are needed from here on.
-    stale.delete(day.date);
-    metered.set(day.date, fresh);
+    stale.delete(date);
+    metered.set(date, fresh);
     done += 1;
-    logger.progress(done, period.days.length, `metered ${day.date}`);
+    logger.progress(done, period.days.length, `metered ${date}`);
   });
   if (reused.size > 0) logger.progress(done, period.days.length, `loaded ${reused.size} stored days`);
   const days = period.days.map((d) => (reused.get(d.date) ?? metered.get(d.date))!);

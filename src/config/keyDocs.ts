@@ -210,7 +210,7 @@ export const CONFIG_KEY_DOCS: Record<string, string> = {
   sharding:
     'How a day is split for metering, so that no metering invocation needs more memory than its budget (see docs/performance.md, "Shards").',
   'sharding.memoryBudgetMb':
-    "Memory (MB) one metering invocation may use (the metering Lambda's memory size); the plan keeps each shard's estimated peak within half of it.",
+    "Memory (MB) one metering invocation may use (the metering Lambda's memory size); the plan keeps each shard's estimated peak within half of it, and a report that meters several days at once keeps the shards it has in flight within it together (in a Lambda, within the function's own memory).",
   'sharding.shards':
     '`auto`: the fewest shards whose estimate fits the budget, from the GPU fleet Prometheus reports that day; a number: always that many shards per day (1 = never split).',
   'sharding.shards.kind':

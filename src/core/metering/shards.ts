@@ -282,9 +282,26 @@ export const METERING_BASE_MB = 250;
 export function planShardCount(fleet: FleetSize | undefined, options: ShardingOptions): number {
   if (options.shards !== 'auto') return options.shards;
   if (!fleet || !(fleet.gpuUnits > 0)) return 1;
-  const perShardMb = Math.max(1, options.memoryBudgetMb / 2 - METERING_BASE_MB);
   return Math.min(
     MAX_SHARDS,
-    Math.max(1, Math.ceil((fleet.gpuUnits * METERING_MB_PER_GPU_UNIT) / perShardMb)),
+    Math.max(1, Math.ceil(shardDataMb(fleet, 1) / meteringCapacityMb(options.memoryBudgetMb))),
   );
+}
+
+/**
+ * The memory (MB) one shard of a day of `fleet` in `count` shards is estimated to add to its process
+ * beyond METERING_BASE_MB (the estimate planShardCount plans with); 0 when the fleet is unknown.
+ */
+export function shardDataMb(fleet: FleetSize | undefined, count: number): number {
+  if (!fleet || !(fleet.gpuUnits > 0)) return 0;
+  return (fleet.gpuUnits * METERING_MB_PER_GPU_UNIT) / Math.max(1, count);
+}
+
+/**
+ * How much shard data (MB, {@link shardDataMb}) a process of `memoryMb` may hold at once: half its
+ * memory, less the process base. planShardCount keeps one shard within it; a run that meters several
+ * days at once keeps the sum of its shards in flight within it.
+ */
+export function meteringCapacityMb(memoryMb: number): number {
+  return Math.max(1, memoryMb / 2 - METERING_BASE_MB);
 }

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createDemoSource } from '../../../src/adapters/demo/demoSource.ts';
 import { type AppContext, keys } from '../../../src/app/context.ts';
 import { meterAndStoreDay, meteringKey, planDayShards, readDayPartial } from '../../../src/app/meterDay.ts';
+import { backfill } from '../../../src/app/backfill.ts';
 import { runMonthlyReport } from '../../../src/app/runMonthlyReport.ts';
 import { parseConfig } from '../../../src/config/loadConfig.ts';
 import type { ConfigInput } from '../../../src/config/schema.ts';
@@ -193,4 +194,55 @@ describe('plans of a day', () => {
     // A source that cannot measure its fleet meters whole days.
     expect(await planDayShards(context(store, { shards: 'auto' }), `${MONTH}-03`)).toBe(1);
   });
+
+  it("meters a month's days at once only as far as their shards' memory fits the process'", async () => {
+    const whole = await freshStore();
+    await runMonthlyReport(context(whole), MONTH);
+    const expected = await outputs(whole);
+    // A source whose fleet is as large as asked, and which notes how many days it observes at once.
+    const counting = (gpuUnits: number) => {
+      let inFlight = 0;
+      const seen = { most: 0 };
+      const demo = createDemoSource(sim);
+      const source: ObservationSource = {
+        ...demo,
+        measureFleet: async () => ({ gpuUnits }),
+        observe: async (...args) => {
+          seen.most = Math.max(seen.most, ++inFlight);
+          try {
+            await new Promise((resolve) => setTimeout(resolve, 2));
+            return await demo.observe(...args);
+          } finally {
+            inFlight--;
+          }
+        },
+      };
+      return { source, seen };
+    };
+    const run = async (
+      gpuUnits: number,
+      memoryMb: number | undefined,
+      how: 'report' | 'backfill' = 'report',
+    ) => {
+      const store = await freshStore();
+      const { source, seen } = counting(gpuUnits);
+      const ctx = {
+        ...context(store, { source }),
+        config: parseConfig(smallClusterConfig({ sharding: { shards: 'auto', memoryBudgetMb: 1769 } })),
+        ...(memoryMb === undefined ? {} : { memoryMb }),
+      };
+      if (how === 'report') await runMonthlyReport(ctx, MONTH);
+      else await backfill(ctx, MONTH, MONTH);
+      expect(await outputs(store)).toEqual(expected);
+      return seen.most;
+    };
+    // The monthly Lambda (4,096 MB; shards planned for the metering Lambdas' 1,769 MB): 1,024 GPUs' days
+    // (one shard of 323 MB each) 4 at a time, 10,000 GPUs' (5 shards of 630 MB) 2 at a time.
+    expect(await run(1_292, 4096)).toBe(4);
+    expect(await run(12_600, 4096)).toBe(2);
+    // Without the process' memory, the budget one metering invocation may use: one 10,000-GPU day at a time.
+    expect(await run(12_600, undefined)).toBe(1);
+    // A backfill meters its days the same way.
+    expect(await run(12_600, 4096, 'backfill')).toBe(2);
+  }, 120_000);
 });

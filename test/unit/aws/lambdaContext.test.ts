@@ -122,6 +122,17 @@ describe('createLambdaContext', () => {
     expect((sent[0] as { input: { Namespace: string } }).input.Namespace).toBe('Finops/Gpu');
     // No PDF worker given: the month's PDFs are drawn in the handler's thread.
     expect(ctx.pdfs).toBeUndefined();
+    // Outside Lambda no memory size is set: days are metered at once within sharding.memoryBudgetMb.
+    expect(ctx.memoryMb).toBeUndefined();
+  });
+
+  it("bounds the days metered at once by the function's own memory, which Lambda sets", () => {
+    const deps = { createSource: () => ({ kind: 'prometheus', description: 'fake' }) as ObservationSource };
+    const ctx = createLambdaContext({ ...baseEnv, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '4096' }, deps);
+    expect(ctx.memoryMb).toBe(4096);
+    expect(() => createLambdaContext({ ...baseEnv, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '4 GB' }, deps)).toThrow(
+      /AWS_LAMBDA_FUNCTION_MEMORY_SIZE: must be a whole number of MB/,
+    );
   });
 
   it('opens PDF sessions on the worker thread module it is given (the package ships one where PDFs are drawn)', async () => {

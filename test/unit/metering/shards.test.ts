@@ -9,7 +9,9 @@ import {
   METERING_BASE_MB,
   METERING_MB_PER_GPU_UNIT,
   meterWindow,
+  meteringCapacityMb,
   planShardCount,
+  shardDataMb,
   restrictDay,
   shardOfNode,
   shardSetProblem,
@@ -193,5 +195,26 @@ describe('planShardCount (the estimate measured by bench/day.ts)', () => {
       expect(METERING_BASE_MB + (units * METERING_MB_PER_GPU_UNIT) / count).toBeLessThanOrEqual(budget / 2);
     }
     expect(planShardCount({ gpuUnits: 5_170 }, { shards: 8, memoryBudgetMb: 3008 })).toBe(8);
+  });
+
+  it("gives each shard's memory, and how much of it a process may hold at once", () => {
+    // The plan's own rule: one shard's data fits the capacity of the budget it was planned for.
+    for (const [units, budget] of [
+      [1_292, 1769],
+      [5_170, 1769],
+      [12_600, 3008],
+    ] as const) {
+      const count = planShardCount({ gpuUnits: units }, { shards: 'auto', memoryBudgetMb: budget });
+      expect(shardDataMb({ gpuUnits: units }, count)).toBeLessThanOrEqual(meteringCapacityMb(budget));
+      if (count > 1)
+        expect(shardDataMb({ gpuUnits: units }, count - 1)).toBeGreaterThan(meteringCapacityMb(budget));
+    }
+    // The monthly Lambda (4,096 MB) holds 1,798 MB of shards: 4 days of 1,024 GPUs at once, 2 of 10,000.
+    expect(meteringCapacityMb(4096)).toBe(1798);
+    expect(shardDataMb({ gpuUnits: 1_292 }, 1)).toBe(323);
+    expect(shardDataMb({ gpuUnits: 12_600 }, 5)).toBe(630);
+    // Unknown or empty fleets have no estimate.
+    expect(shardDataMb(undefined, 1)).toBe(0);
+    expect(shardDataMb({ gpuUnits: 0 }, 1)).toBe(0);
   });
 });
