@@ -178,7 +178,7 @@ export const LAMBDA_PDF_WORKER = 'dist/lambda/pdfWorker.mjs';
  * The packaged PDF worker of this function (LAMBDA_TASK_ROOT/dist/lambda/pdfWorker.mjs), when its package
  * has one: only the functions that render PDFs ship it, and outside Lambda (no LAMBDA_TASK_ROOT) there is
  * none. With it, the monthly report draws the month's PDFs on another vCPU (a function of 4,096 MB has
- * more than two) while it writes the CSVs, as the built CLI does.
+ * ≈ 2.3) while it writes the CSVs, as the built CLI does.
  */
 export function lambdaPdfWorkerFile(env: Record<string, string | undefined>): string | undefined {
   const root = env.LAMBDA_TASK_ROOT;
